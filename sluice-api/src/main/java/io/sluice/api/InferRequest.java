@@ -1,0 +1,35 @@
+package io.sluice.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A protocol-neutral inference request.
+ *
+ * @param modelName the deployment's model name
+ * @param modelVersion the version asked for, or null for the server's choice
+ * @param id the client's request id, echoed in the response; may be null
+ * @param parameters request parameters as decoded (String, Long, Double or Boolean values)
+ * @param inputs the input tensors
+ * @param requestedOutputs names of the outputs to return, or null for all of them
+ */
+public record InferRequest(
+    String modelName,
+    String modelVersion,
+    String id,
+    Map<String, Object> parameters,
+    List<Tensor> inputs,
+    List<String> requestedOutputs) {
+  public InferRequest {
+    Objects.requireNonNull(modelName, "modelName");
+    parameters = parameters == null ? Map.of() : Map.copyOf(parameters);
+    inputs = List.copyOf(inputs);
+    requestedOutputs = requestedOutputs == null ? null : List.copyOf(requestedOutputs);
+  }
+
+  public Optional<String> version() {
+    return Optional.ofNullable(modelVersion).filter(v -> !v.isEmpty());
+  }
+}

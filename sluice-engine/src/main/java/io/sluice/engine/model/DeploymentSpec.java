@@ -1,0 +1,27 @@
+package io.sluice.engine.model;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What the configuration says about one deployment: one model on one runtime.
+ *
+ * @param application the application (route prefix owner) it belongs to
+ * @param name the model name used in protocol paths
+ * @param runtime the runtime name, e.g. {@code onnx}
+ * @param location the model's local file or directory
+ * @param version the version label
+ * @param settings runtime-specific settings
+ */
+public record DeploymentSpec(
+    String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
+  public DeploymentSpec {
+    Objects.requireNonNull(application, "application");
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(runtime, "runtime");
+    Objects.requireNonNull(location, "location");
+    version = version == null || version.isBlank() ? "1" : version;
+    settings = settings == null ? Map.of() : Map.copyOf(settings);
+  }
+}

@@ -1,0 +1,74 @@
+package io.sluice.engine.stats;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Cumulative statistics of one model since the server started, in the shape of Triton's statistics
+ * extension. Without request batching every request is one execution, so inference and execution
+ * counts are equal.
+ */
+public final class ModelStatistics {
+  private final AtomicLong lastInferenceMillis = new AtomicLong();
+  private final LongAdder inferenceCount = new LongAdder();
+  private final LongAdder executionCount = new LongAdder();
+  private final DurationStat success = new DurationStat();
+  private final DurationStat fail = new DurationStat();
+  private final DurationStat queue = new DurationStat();
+  private final DurationStat computeInput = new DurationStat();
+  private final DurationStat computeInfer = new DurationStat();
+  private final DurationStat computeOutput = new DurationStat();
+
+  /** Records a request that ran: its phase durations, then success with its total duration. */
+  public void recordSuccess(long queueNanos, long inputNanos, long inferNanos, long outputNanos, long totalNanos) {
+    queue.record(queueNanos);
+    computeInput.record(inputNanos);
+    computeInfer.record(inferNanos);
+    computeOutput.record(outputNanos);
+    success.record(totalNanos);
+    inferenceCount.increment();
+    executionCount.increment();
+    lastInferenceMillis.accumulateAndGet(System.currentTimeMillis(), Math::max);
+  }
+
+  public void recordFailure(long totalNanos) {
+    fail.record(totalNanos);
+    lastInferenceMillis.accumulateAndGet(System.currentTimeMillis(), Math::max);
+  }
+
+  public long lastInferenceMillis() {
+    return lastInferenceMillis.get();
+  }
+
+  public long inferenceCount() {
+    return inferenceCount.sum();
+  }
+
+  public long executionCount() {
+    return executionCount.sum();
+  }
+
+  public DurationStat success() {
+    return success;
+  }
+
+  public DurationStat fail() {
+    return fail;
+  }
+
+  public DurationStat queue() {
+    return queue;
+  }
+
+  public DurationStat computeInput() {
+    return computeInput;
+  }
+
+  public DurationStat computeInfer() {
+    return computeInfer;
+  }
+
+  public DurationStat computeOutput() {
+    return computeOutput;
+  }
+}

@@ -1,0 +1,193 @@
+package io.sluice.protocol.kserve.grpc;
+
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.MessageOrBuilder;
+import io.sluice.api.InferenceFailedException;
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.ModelNotFoundException;
+import io.sluice.api.ModelNotReadyException;
+import io.sluice.api.TensorMetadata;
+import io.sluice.engine.Engine;
+import io.sluice.engine.model.ModelState;
+import io.sluice.engine.model.ModelStatus;
+import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
+import io.sluice.protocol.kserve.grpc.proto.ModelMetadataRequest;
+import io.sluice.protocol.kserve.grpc.proto.ModelMetadataResponse;
+import io.sluice.protocol.kserve.grpc.proto.ModelReadyRequest;
+import io.sluice.protocol.kserve.grpc.proto.ModelReadyResponse;
+import io.sluice.protocol.kserve.grpc.proto.RepositoryIndexRequest;
+import io.sluice.protocol.kserve.grpc.proto.RepositoryIndexResponse;
+import io.sluice.protocol.kserve.grpc.proto.RepositoryModelLoadRequest;
+import io.sluice.protocol.kserve.grpc.proto.RepositoryModelLoadResponse;
+import io.sluice.protocol.kserve.grpc.proto.RepositoryModelUnloadRequest;
+import io.sluice.protocol.kserve.grpc.proto.RepositoryModelUnloadResponse;
+import io.sluice.protocol.kserve.grpc.proto.ServerLiveRequest;
+import io.sluice.protocol.kserve.grpc.proto.ServerLiveResponse;
+import io.sluice.protocol.kserve.grpc.proto.ServerMetadataRequest;
+import io.sluice.protocol.kserve.grpc.proto.ServerMetadataResponse;
+import io.sluice.protocol.kserve.grpc.proto.ServerReadyRequest;
+import io.sluice.protocol.kserve.grpc.proto.ServerReadyResponse;
+import io.sluice.protocol.kserve.http.ErrorStatus;
+import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.protocol.kserve.v2.RepositoryStates;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerResponse;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code inference.GRPCInferenceService}: the six core RPCs and the model repository RPCs. */
+public final class V2GrpcService {
+  private static final Logger log = LoggerFactory.getLogger(V2GrpcService.class);
+  private static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
+  private static final String PROTOCOL = "v2-grpc";
+
+  private final Engine engine;
+  private final ServerInfo serverInfo;
+  private final RequestObserver observer;
+
+  public V2GrpcService(Engine engine, ServerInfo serverInfo, RequestObserver observer) {
+    this.engine = engine;
+    this.serverInfo = serverInfo;
+    this.observer = observer;
+  }
+
+  /** The whole method table. */
+  public void mount(GrpcServer server) {
+    unary(server, "ServerLive", ServerLiveRequest.getDefaultInstance(),
+        (ServerLiveRequest request) -> done(ServerLiveResponse.newBuilder().setLive(engine.isLive()).build()));
+    unary(server, "ServerReady", ServerReadyRequest.getDefaultInstance(),
+        (ServerReadyRequest request) -> done(ServerReadyResponse.newBuilder().setReady(engine.isReady()).build()));
+    unary(server, "ModelReady", ModelReadyRequest.getDefaultInstance(), (ModelReadyRequest request) -> done(
+        ModelReadyResponse.newBuilder().setReady(engine.isModelReady(request.getName(), request.getVersion())).build()));
+    unary(server, "ServerMetadata", ServerMetadataRequest.getDefaultInstance(), (ServerMetadataRequest request) -> done(
+        ServerMetadataResponse.newBuilder()
+            .setName(serverInfo.name())
+            .setVersion(serverInfo.version())
+            .addAllExtensions(serverInfo.extensions())
+            .build()));
+    unary(server, "ModelMetadata", ModelMetadataRequest.getDefaultInstance(),
+        (ModelMetadataRequest request) -> done(metadata(engine.metadata(request.getName(), request.getVersion()))));
+    unary(server, "ModelInfer", ModelInferRequest.getDefaultInstance(), this::infer);
+    unary(server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
+    unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(),
+        (RepositoryModelLoadRequest request) -> engine.load(request.getModelName())
+            .thenApply(ignored -> RepositoryModelLoadResponse.getDefaultInstance()));
+    unary(server, "RepositoryModelUnload", RepositoryModelUnloadRequest.getDefaultInstance(),
+        (RepositoryModelUnloadRequest request) -> engine.unload(request.getModelName())
+            .thenApply(ignored -> RepositoryModelUnloadResponse.getDefaultInstance()));
+  }
+
+  private CompletionStage<MessageLite> infer(ModelInferRequest request) {
+    long started = System.nanoTime();
+    String model = request.getModelName();
+    CompletableFuture<MessageLite> reply;
+    try {
+      reply = engine.infer(GrpcTensorCodec.decode(request)).thenApply(GrpcTensorCodec::encode);
+    } catch (RuntimeException e) {
+      reply = CompletableFuture.failedFuture(e);
+    }
+    return reply.whenComplete((response, error) ->
+        observer.observe(model, PROTOCOL, error == null ? "OK" : status(error).name(), System.nanoTime() - started));
+  }
+
+  private CompletionStage<MessageLite> index(RepositoryIndexRequest request) {
+    RepositoryIndexResponse.Builder response = RepositoryIndexResponse.newBuilder();
+    for (ModelStatus status : engine.index()) {
+      if (request.getReady() && status.state() != ModelState.READY) {
+        continue;
+      }
+      response.addModels(RepositoryIndexResponse.ModelIndex.newBuilder()
+          .setName(status.name())
+          .setVersion(status.version())
+          .setState(RepositoryStates.wireName(status.state()))
+          .setReason(status.reason()));
+    }
+    return done(response.build());
+  }
+
+  private static ModelMetadataResponse metadata(ModelMetadata metadata) {
+    ModelMetadataResponse.Builder builder = ModelMetadataResponse.newBuilder()
+        .setName(metadata.name())
+        .addAllVersions(metadata.versions())
+        .setPlatform(metadata.platform());
+    for (TensorMetadata input : metadata.inputs()) {
+      builder.addInputs(tensor(input));
+    }
+    for (TensorMetadata output : metadata.outputs()) {
+      builder.addOutputs(tensor(output));
+    }
+    return builder.build();
+  }
+
+  private static ModelMetadataResponse.TensorMetadata tensor(TensorMetadata tensor) {
+    ModelMetadataResponse.TensorMetadata.Builder builder = ModelMetadataResponse.TensorMetadata.newBuilder()
+        .setName(tensor.name())
+        .setDatatype(tensor.datatype().name());
+    for (long dim : tensor.shape()) {
+      builder.addShape(dim);
+    }
+    return builder.build();
+  }
+
+  private static CompletionStage<MessageLite> done(MessageLite message) {
+    return CompletableFuture.completedFuture(message);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <Req> void unary(
+      GrpcServer server, String method, MessageOrBuilder prototype,
+      Function<Req, CompletionStage<MessageLite>> handler) {
+    ServiceMethod<Req, MessageLite> serviceMethod =
+        ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
+    server.callHandler(serviceMethod, call -> call.handler(message -> {
+      Context context = Vertx.currentContext();
+      GrpcServerResponse<Req, MessageLite> response = call.response();
+      CompletionStage<MessageLite> reply;
+      try {
+        reply = handler.apply(message);
+      } catch (RuntimeException e) {
+        reply = CompletableFuture.failedFuture(e);
+      }
+      reply.whenComplete((result, error) -> context.runOnContext(ignored -> {
+        if (error == null) {
+          response.end(result);
+        } else {
+          GrpcStatus status = status(error);
+          if (status == GrpcStatus.INTERNAL && ErrorStatus.message(error).equals("internal server error")) {
+            log.error("gRPC {} failed", method, ErrorStatus.unwrap(error));
+          }
+          response.status(status).statusMessage(ErrorStatus.message(error)).end();
+        }
+      }));
+    }));
+  }
+
+  static GrpcStatus status(Throwable error) {
+    Throwable cause = ErrorStatus.unwrap(error);
+    if (cause instanceof InvalidInputException) {
+      return GrpcStatus.INVALID_ARGUMENT;
+    }
+    if (cause instanceof ModelNotFoundException) {
+      return GrpcStatus.NOT_FOUND;
+    }
+    if (cause instanceof ModelNotReadyException) {
+      return GrpcStatus.UNAVAILABLE;
+    }
+    if (cause instanceof InferenceFailedException) {
+      return GrpcStatus.INTERNAL;
+    }
+    return GrpcStatus.INTERNAL;
+  }
+}

@@ -1,0 +1,64 @@
+package io.sluice.protocol.kserve.http;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Writes JSON replies and {@code {"error": "..."}} bodies; safe to call from any thread. */
+public final class HttpReplies {
+  private static final Logger log = LoggerFactory.getLogger(HttpReplies.class);
+  private static final JsonFactory JSON = JsonFactory.builder().build();
+
+  private HttpReplies() {}
+
+  /** Something that writes one JSON value. */
+  @FunctionalInterface
+  public interface JsonWriter {
+    void write(JsonGenerator json) throws IOException;
+  }
+
+  public static byte[] json(JsonWriter writer) {
+    ByteArrayBuilder out = new ByteArrayBuilder(128);
+    try (JsonGenerator json = JSON.createGenerator(out)) {
+      writer.write(json);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  public static void sendJson(HttpServerResponse response, int status, JsonWriter writer) {
+    send(response, status, "application/json", json(writer));
+  }
+
+  public static void send(HttpServerResponse response, int status, String contentType, byte[] body) {
+    if (response.closed() || response.ended()) {
+      return;
+    }
+    response.setStatusCode(status).putHeader("content-type", contentType).end(Buffer.buffer(body));
+  }
+
+  /** Sends {@code {"error": message}} with the error's status; returns the status sent. */
+  public static int sendError(HttpServerResponse response, Throwable error) {
+    int status = ErrorStatus.httpStatus(error);
+    if (status == 500 && ErrorStatus.message(error).equals("internal server error")) {
+      log.error("request failed", ErrorStatus.unwrap(error));
+    }
+    sendError(response, status, ErrorStatus.message(error));
+    return status;
+  }
+
+  public static void sendError(HttpServerResponse response, int status, String message) {
+    sendJson(response, status, json -> {
+      json.writeStartObject();
+      json.writeStringField("error", message);
+      json.writeEndObject();
+    });
+  }
+}

@@ -1,0 +1,15 @@
+package io.sluice.protocol.kserve.http;
+
+/** Told about every finished protocol request; the server records metrics with it. */
+@FunctionalInterface
+public interface RequestObserver {
+  /**
+   * @param model the model addressed, or "" when none
+   * @param protocol e.g. {@code v2-rest}, {@code v2-grpc}, {@code v1-rest}
+   * @param code the protocol's status: an HTTP status number or a gRPC status name
+   * @param nanos time from the request's decoding to its answer
+   */
+  void observe(String model, String protocol, String code, long nanos);
+
+  RequestObserver NONE = (model, protocol, code, nanos) -> {};
+}

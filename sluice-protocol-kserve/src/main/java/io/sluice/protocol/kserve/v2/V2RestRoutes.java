@@ -1,0 +1,378 @@
+package io.sluice.protocol.kserve.v2;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.SluiceException;
+import io.sluice.api.TensorMetadata;
+import io.sluice.engine.Engine;
+import io.sluice.engine.model.Deployment;
+import io.sluice.engine.model.ModelState;
+import io.sluice.engine.model.ModelStatus;
+import io.sluice.engine.stats.DurationStat;
+import io.sluice.engine.stats.ModelStatistics;
+import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.protocol.kserve.http.ErrorStatus;
+import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.ModelScope;
+import io.sluice.protocol.kserve.http.RequestObserver;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.util.List;
+
+/** The V2 / Open Inference Protocol REST surface: health, metadata, infer, repository and statistics. */
+public final class V2RestRoutes {
+  static final String PROTOCOL = "v2-rest";
+  private static final JsonFactory JSON = JsonFactory.builder().build();
+
+  private final Engine engine;
+  private final ModelScope scope;
+  private final ServerInfo serverInfo;
+  private final RequestObserver observer;
+
+  public V2RestRoutes(Engine engine, ModelScope scope, ServerInfo serverInfo, RequestObserver observer) {
+    this.engine = engine;
+    this.scope = scope;
+    this.serverInfo = serverInfo;
+    this.observer = observer;
+  }
+
+  /** The whole route table. */
+  public void mount(Router router) {
+    router.get("/v2/health/live").handler(this::live);
+    router.get("/v2/health/ready").handler(this::ready);
+    router.get("/v2").handler(this::serverMetadata);
+    router.get("/v2/models").handler(this::listModels);
+    router.get("/v2/models/stats").handler(this::statistics);
+    router.get("/v2/models/:model").handler(this::modelMetadata);
+    router.get("/v2/models/:model/versions/:version").handler(this::modelMetadata);
+    router.get("/v2/models/:model/ready").handler(this::modelReady);
+    router.get("/v2/models/:model/versions/:version/ready").handler(this::modelReady);
+    router.get("/v2/models/:model/stats").handler(this::statistics);
+    router.get("/v2/models/:model/versions/:version/stats").handler(this::statistics);
+    router.post("/v2/models/:model/infer").handler(this::infer);
+    router.post("/v2/models/:model/versions/:version/infer").handler(this::infer);
+    router.post("/v2/repository/index").handler(this::repositoryIndex);
+    router.post("/v2/repository/models/:model/load").handler(this::load);
+    router.post("/v2/repository/models/:model/unload").handler(this::unload);
+  }
+
+  private void live(RoutingContext ctx) {
+    if (engine.isLive()) {
+      HttpReplies.sendJson(ctx.response(), 200, json -> booleanObject(json, "live", true));
+    } else {
+      HttpReplies.sendError(ctx.response(), 503, "server is not live");
+    }
+  }
+
+  private void ready(RoutingContext ctx) {
+    if (engine.isReady()) {
+      HttpReplies.sendJson(ctx.response(), 200, json -> booleanObject(json, "ready", true));
+    } else {
+      HttpReplies.sendError(ctx.response(), 503, "server is not ready: " + notReadyModels());
+    }
+  }
+
+  private String notReadyModels() {
+    StringBuilder text = new StringBuilder();
+    for (ModelStatus status : engine.index()) {
+      if (status.state() != ModelState.READY) {
+        text.append(text.isEmpty() ? "" : ", ").append(status.name()).append(' ').append(status.state());
+      }
+    }
+    return text.isEmpty() ? "shutting down" : text.toString();
+  }
+
+  private void serverMetadata(RoutingContext ctx) {
+    HttpReplies.sendJson(ctx.response(), 200, json -> {
+      json.writeStartObject();
+      json.writeStringField("name", serverInfo.name());
+      json.writeStringField("version", serverInfo.version());
+      json.writeArrayFieldStart("extensions");
+      for (String extension : serverInfo.extensions()) {
+        json.writeString(extension);
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    });
+  }
+
+  private void listModels(RoutingContext ctx) {
+    HttpReplies.sendJson(ctx.response(), 200, json -> {
+      json.writeStartObject();
+      json.writeArrayFieldStart("models");
+      for (Deployment deployment : scope.deployments()) {
+        json.writeString(deployment.name());
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    });
+  }
+
+  private void modelMetadata(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    try {
+      scope.check(model);
+      ModelMetadata metadata = engine.metadata(model, ctx.pathParam("version"));
+      HttpReplies.sendJson(ctx.response(), 200, json -> writeMetadata(json, metadata));
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+    }
+  }
+
+  static void writeMetadata(JsonGenerator json, ModelMetadata metadata) throws IOException {
+    json.writeStartObject();
+    json.writeStringField("name", metadata.name());
+    json.writeArrayFieldStart("versions");
+    for (String version : metadata.versions()) {
+      json.writeString(version);
+    }
+    json.writeEndArray();
+    json.writeStringField("platform", metadata.platform());
+    writeTensors(json, "inputs", metadata.inputs());
+    writeTensors(json, "outputs", metadata.outputs());
+    json.writeEndObject();
+  }
+
+  private static void writeTensors(JsonGenerator json, String field, List<TensorMetadata> tensors) throws IOException {
+    json.writeArrayFieldStart(field);
+    for (TensorMetadata tensor : tensors) {
+      json.writeStartObject();
+      json.writeStringField("name", tensor.name());
+      json.writeStringField("datatype", tensor.datatype().name());
+      json.writeArrayFieldStart("shape");
+      for (long dim : tensor.shape()) {
+        json.writeNumber(dim);
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    }
+    json.writeEndArray();
+  }
+
+  private void modelReady(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    try {
+      scope.check(model);
+      if (engine.isModelReady(model, ctx.pathParam("version"))) {
+        HttpReplies.sendJson(ctx.response(), 200, json -> {
+          json.writeStartObject();
+          json.writeStringField("name", model);
+          json.writeBooleanField("ready", true);
+          json.writeEndObject();
+        });
+      } else {
+        HttpReplies.sendError(ctx.response(), 503, "model '" + model + "' is not ready");
+      }
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+    }
+  }
+
+  private void infer(RoutingContext ctx) {
+    long started = System.nanoTime();
+    String model = ctx.pathParam("model");
+    String version = ctx.pathParam("version");
+    HttpServerResponse response = ctx.response();
+    DecodedInferRequest decoded;
+    try {
+      scope.check(model);
+      Integer headerLength = headerLength(ctx.request().getHeader("Inference-Header-Content-Length"));
+      Buffer body = ctx.body().buffer();
+      byte[] bytes = body == null ? new byte[0] : body.getBytes();
+      decoded = V2RequestDecoder.decode(model, version, bytes, headerLength, () -> engine.metadata(model, version));
+    } catch (SluiceException e) {
+      int status = HttpReplies.sendError(response, e);
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      return;
+    }
+    engine.infer(decoded.request()).whenComplete((result, error) -> {
+      int status;
+      if (error != null) {
+        status = HttpReplies.sendError(response, error);
+      } else {
+        EncodedBody body = V2ResponseEncoder.encode(result, decoded.outputEncoding());
+        status = 200;
+        if (body.hasBinary()) {
+          response.putHeader("Inference-Header-Content-Length", Integer.toString(body.jsonLength()));
+          HttpReplies.send(response, 200, "application/octet-stream", body.bytes());
+        } else {
+          HttpReplies.send(response, 200, "application/json", body.bytes());
+        }
+      }
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+    });
+  }
+
+  private static Integer headerLength(String value) {
+    if (value == null) {
+      return null;
+    }
+    try {
+      int length = Integer.parseInt(value.trim());
+      if (length < 0) {
+        throw new NumberFormatException();
+      }
+      return length;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException("Inference-Header-Content-Length must be a non-negative integer, got '" + value + "'");
+    }
+  }
+
+  private void repositoryIndex(RoutingContext ctx) {
+    boolean readyOnly;
+    try {
+      readyOnly = readBooleanField(ctx.body().buffer(), "ready");
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+      return;
+    }
+    List<ModelStatus> statuses = engine.index().stream()
+        .filter(scope::includes)
+        .filter(status -> !readyOnly || status.state() == ModelState.READY)
+        .toList();
+    HttpReplies.sendJson(ctx.response(), 200, json -> {
+      json.writeStartArray();
+      for (ModelStatus status : statuses) {
+        json.writeStartObject();
+        json.writeStringField("name", status.name());
+        json.writeStringField("version", status.version());
+        json.writeStringField("state", RepositoryStates.wireName(status.state()));
+        json.writeStringField("reason", status.reason());
+        json.writeEndObject();
+      }
+      json.writeEndArray();
+    });
+  }
+
+  private void load(RoutingContext ctx) {
+    repositoryAction(ctx, true);
+  }
+
+  private void unload(RoutingContext ctx) {
+    repositoryAction(ctx, false);
+  }
+
+  private void repositoryAction(RoutingContext ctx, boolean load) {
+    String model = ctx.pathParam("model");
+    try {
+      scope.check(model);
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+      return;
+    }
+    (load ? engine.load(model) : engine.unload(model)).whenComplete((ignored, error) -> {
+      if (error != null) {
+        // Triton answers a failed load or unload with 400; an unknown model stays a 404.
+        int status = ErrorStatus.httpStatus(error) == 404 ? 404 : 400;
+        HttpReplies.sendError(ctx.response(), status, ErrorStatus.message(error));
+      } else {
+        HttpReplies.sendJson(ctx.response(), 200, json -> {
+          json.writeStartObject();
+          json.writeStringField("name", model);
+          json.writeBooleanField(load ? "load" : "unload", true);
+          json.writeEndObject();
+        });
+      }
+    });
+  }
+
+  private void statistics(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    String version = ctx.pathParam("version");
+    List<Deployment> selected;
+    try {
+      if (model == null) {
+        selected = scope.deployments();
+      } else {
+        scope.check(model);
+        selected = List.of(engine.registry().resolve(model, version));
+      }
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+      return;
+    }
+    HttpReplies.sendJson(ctx.response(), 200, json -> {
+      json.writeStartObject();
+      json.writeArrayFieldStart("model_stats");
+      for (Deployment deployment : selected) {
+        writeStatistics(json, deployment);
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    });
+  }
+
+  private static void writeStatistics(JsonGenerator json, Deployment deployment) throws IOException {
+    ModelStatistics stats = deployment.statistics();
+    json.writeStartObject();
+    json.writeStringField("name", deployment.name());
+    json.writeStringField("version", deployment.version());
+    json.writeNumberField("last_inference", stats.lastInferenceMillis());
+    json.writeNumberField("inference_count", stats.inferenceCount());
+    json.writeNumberField("execution_count", stats.executionCount());
+    json.writeObjectFieldStart("inference_stats");
+    writeDuration(json, "success", stats.success());
+    writeDuration(json, "fail", stats.fail());
+    writeDuration(json, "queue", stats.queue());
+    writeDuration(json, "compute_input", stats.computeInput());
+    writeDuration(json, "compute_infer", stats.computeInfer());
+    writeDuration(json, "compute_output", stats.computeOutput());
+    writeDuration(json, "cache_hit", new DurationStat());
+    writeDuration(json, "cache_miss", new DurationStat());
+    json.writeEndObject();
+    json.writeArrayFieldStart("batch_stats");
+    json.writeEndArray();
+    json.writeEndObject();
+  }
+
+  private static void writeDuration(JsonGenerator json, String field, DurationStat stat) throws IOException {
+    json.writeObjectFieldStart(field);
+    json.writeNumberField("count", stat.count());
+    json.writeNumberField("ns", stat.nanos());
+    json.writeEndObject();
+  }
+
+  private static void booleanObject(JsonGenerator json, String field, boolean value) throws IOException {
+    json.writeStartObject();
+    json.writeBooleanField(field, value);
+    json.writeEndObject();
+  }
+
+  /** Reads one optional boolean field of an optional JSON object body. */
+  private static boolean readBooleanField(Buffer body, String field) {
+    if (body == null || body.length() == 0) {
+      return false;
+    }
+    try (JsonParser parser = JSON.createParser(body.getBytes())) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw new InvalidInputException("the request body must be a JSON object");
+      }
+      boolean value = false;
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        JsonToken token = parser.nextToken();
+        if (name.equals(field)) {
+          if (token != JsonToken.VALUE_TRUE && token != JsonToken.VALUE_FALSE) {
+            throw new InvalidInputException("\"" + field + "\" must be true or false");
+          }
+          value = token == JsonToken.VALUE_TRUE;
+        } else {
+          parser.skipChildren();
+        }
+      }
+      return value;
+    } catch (JsonParseException e) {
+      throw new InvalidInputException("malformed JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new InvalidInputException("unreadable request: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,22 @@
+package io.sluice.spi;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Where a model lives on local disk and how the deployment wants it run.
+ *
+ * @param name the model name clients use
+ * @param version the version label, never null ("1" when the configuration names none)
+ * @param location a local file or directory, already fetched from its storage URI
+ * @param settings runtime-specific settings from the deployment's configuration
+ */
+public record ModelSource(String name, String version, Path location, Map<String, String> settings) {
+  public ModelSource {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(version, "version");
+    Objects.requireNonNull(location, "location");
+    settings = settings == null ? Map.of() : Map.copyOf(settings);
+  }
+}
