@@ -1,0 +1,141 @@
+package io.sluice.protocol.kserve.v1;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.SluiceException;
+import io.sluice.engine.Engine;
+import io.sluice.engine.model.Deployment;
+import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.ModelScope;
+import io.sluice.protocol.kserve.http.RequestObserver;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+
+/** KServe V1 (TensorFlow-Serving style): list, readiness, {@code :predict}. */
+public final class V1RestRoutes {
+  private static final String PROTOCOL = "v1-rest";
+  private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder().build());
+
+  private final Engine engine;
+  private final ModelScope scope;
+  private final RequestObserver observer;
+
+  public V1RestRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
+    this.engine = engine;
+    this.scope = scope;
+    this.observer = observer;
+  }
+
+  /** The whole route table. */
+  public void mount(Router router) {
+    router.get("/").handler(this::root);
+    router.get("/v1/models").handler(this::listModels);
+    router.postWithRegex("/v1/models/(?<model>[^/:]+):predict").handler(this::predict);
+    router.postWithRegex("/v1/models/(?<model>[^/:]+):explain").handler(this::explain);
+    router.get("/v1/models/:model").handler(this::modelReady);
+  }
+
+  private void root(RoutingContext ctx) {
+    HttpReplies.sendJson(ctx.response(), 200, json -> {
+      json.writeStartObject();
+      json.writeStringField("status", "alive");
+      json.writeEndObject();
+    });
+  }
+
+  private void listModels(RoutingContext ctx) {
+    HttpReplies.sendJson(ctx.response(), 200, json -> {
+      json.writeStartObject();
+      json.writeArrayFieldStart("models");
+      for (Deployment deployment : scope.deployments()) {
+        json.writeString(deployment.name());
+      }
+      json.writeEndArray();
+      json.writeEndObject();
+    });
+  }
+
+  private void modelReady(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    try {
+      scope.check(model);
+      if (engine.isModelReady(model, null)) {
+        HttpReplies.sendJson(ctx.response(), 200, json -> {
+          json.writeStartObject();
+          json.writeStringField("name", model);
+          json.writeBooleanField("ready", true);
+          json.writeEndObject();
+        });
+      } else {
+        HttpReplies.sendError(ctx.response(), 503, "model '" + model + "' is not ready");
+      }
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+    }
+  }
+
+  private void explain(RoutingContext ctx) {
+    HttpReplies.sendError(ctx.response(), 501, "model '" + ctx.pathParam("model") + "' has no explainer configured");
+  }
+
+  private void predict(RoutingContext ctx) {
+    long started = System.nanoTime();
+    String model = ctx.pathParam("model");
+    V1Batch batch;
+    try {
+      scope.check(model);
+      ModelMetadata metadata = engine.metadata(model, null);
+      batch = V1Batch.of(metadata, instances(ctx.body().buffer()));
+    } catch (SluiceException e) {
+      int status = HttpReplies.sendError(ctx.response(), e);
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      return;
+    }
+    batch.run(engine).whenComplete((predictions, error) -> {
+      int status;
+      if (error != null) {
+        status = HttpReplies.sendError(ctx.response(), error);
+      } else {
+        status = 200;
+        HttpReplies.sendJson(ctx.response(), 200, predictions::write);
+      }
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+    });
+  }
+
+  /** The {@code instances} (or {@code inputs}) array of a predict body. */
+  private static JsonNode instances(Buffer body) {
+    if (body == null || body.length() == 0) {
+      throw new InvalidInputException("the request body is empty; expected {\"instances\": [...]}");
+    }
+    JsonNode root;
+    try (JsonParser parser = MAPPER.createParser(body.getBytes())) {
+      root = MAPPER.readTree(parser);
+      if (parser.nextToken() != null) {
+        throw new InvalidInputException("malformed JSON: unexpected content after the request object");
+      }
+    } catch (JsonParseException e) {
+      throw new InvalidInputException("malformed JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new InvalidInputException("unreadable request: " + e.getMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw new InvalidInputException("the request body must be a JSON object with \"instances\"");
+    }
+    JsonNode instances = root.has("instances") ? root.get("instances") : root.get("inputs");
+    if (instances == null || !instances.isArray()) {
+      throw new InvalidInputException("the request needs an \"instances\" (or \"inputs\") array");
+    }
+    if (instances.isEmpty()) {
+      throw new InvalidInputException("\"instances\" is empty");
+    }
+    return instances;
+  }
+}

@@ -1,0 +1,176 @@
+package io.sluice.server;
+
+import io.sluice.engine.Engine;
+import io.sluice.engine.model.Deployment;
+import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.model.ModelRegistry;
+import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.server.config.ConfigException;
+import io.sluice.server.config.ServerSettings;
+import io.sluice.server.http.FrontDoor;
+import io.sluice.server.metrics.RequestMetrics;
+import io.sluice.spi.ModelLoadException;
+import io.sluice.spi.Runtimes;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Sluice: engine, models and the front door. {@link #start} loads every model and opens the
+ * port(s); {@link #close} stops accepting connections, lets in-flight requests finish, then unloads.
+ */
+public final class SluiceServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
+  public static final String VERSION = "0.1.0";
+
+  private final ServerSettings settings;
+  private final Vertx vertx;
+  private final Engine engine;
+  private final RequestMetrics metrics = new RequestMetrics();
+  private final List<HttpServer> servers = new ArrayList<>();
+  private int port = -1;
+  private int grpcPort = -1;
+
+  private SluiceServer(ServerSettings settings, Runtimes runtimes) {
+    this.settings = settings;
+    List<Deployment> deployments = new ArrayList<>();
+    for (DeploymentSpec spec : settings.deployments()) {
+      deployments.add(new Deployment(spec, runtimes.find(spec.runtime()).orElseThrow()));
+    }
+    this.engine = new Engine(new ModelRegistry(deployments), modelExecutor(settings.modelThreads()));
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
+  }
+
+  /**
+   * Loads every configured model, then listens. A model that cannot load fails start-up with its YAML
+   * path; nothing is left running.
+   */
+  public static SluiceServer start(ServerSettings settings, Runtimes runtimes) throws ConfigException {
+    SluiceServer server = new SluiceServer(settings, runtimes);
+    try {
+      server.loadModels();
+      server.listen();
+      return server;
+    } catch (ConfigException | RuntimeException e) {
+      server.close();
+      throw e;
+    }
+  }
+
+  private void loadModels() throws ConfigException {
+    List<Deployment> all = engine.registry().all();
+    for (int i = 0; i < all.size(); i++) {
+      try {
+        all.get(i).load();
+      } catch (ModelLoadException e) {
+        throw new ConfigException(settings.deploymentPaths().get(i) + ".storageUri", e.getMessage());
+      }
+    }
+  }
+
+  private void listen() {
+    ServerInfo info = new ServerInfo("sluice", VERSION, ServerInfo.V2_EXTENSIONS);
+    FrontDoor frontDoor = new FrontDoor(vertx, engine, settings, info, metrics);
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(settings.host())
+        .setTcpNoDelay(true)
+        .setHttp2ClearTextEnabled(true)
+        .setIdleTimeout(0);
+    // Servers created outside a verticle each get their own event loop; those sharing a port share its connections.
+    port = listen(options.setPort(settings.port()), frontDoor);
+    for (int i = 1; i < settings.eventLoops(); i++) {
+      listen(new HttpServerOptions(options).setPort(port), frontDoor);
+    }
+    if (settings.grpcPort() != null) {
+      grpcPort = listen(new HttpServerOptions(options).setPort(settings.grpcPort()), frontDoor.grpcOnly());
+    }
+  }
+
+  private int listen(HttpServerOptions options, Handler<HttpServerRequest> handler) {
+    HttpServer server = vertx.createHttpServer(options).requestHandler(handler);
+    HttpServer listening = await(server.listen());
+    servers.add(listening);
+    return listening.actualPort();
+  }
+
+  private <T> T await(Future<T> future) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting", e);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new IllegalStateException("cannot listen on " + settings.host() + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  private static ExecutorService modelExecutor(int threads) {
+    AtomicInteger counter = new AtomicInteger();
+    return new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), runnable -> {
+      Thread thread = new Thread(runnable, "sluice-model-" + counter.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  public String host() {
+    return settings.host();
+  }
+
+  public Engine engine() {
+    return engine;
+  }
+
+  public RequestMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Graceful stop: servers stop accepting and wait (up to {@code drainSeconds}) for in-flight requests,
+   * then the engine drains and unloads every model.
+   */
+  public void close(int drainSeconds) {
+    List<Future<Void>> shutdowns = new ArrayList<>();
+    for (HttpServer server : servers) {
+      shutdowns.add(server.shutdown(drainSeconds, TimeUnit.SECONDS));
+    }
+    try {
+      Future.join(shutdowns).toCompletionStage().toCompletableFuture().get(drainSeconds + 5L, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("HTTP servers did not drain cleanly: {}", e.toString());
+    }
+    engine.close();
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("Vert.x did not close cleanly: {}", e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    close(30);
+  }
+}

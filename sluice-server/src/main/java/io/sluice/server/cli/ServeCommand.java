@@ -1,0 +1,84 @@
+package io.sluice.server.cli;
+
+import io.sluice.server.SluiceServer;
+import io.sluice.server.config.ConfigException;
+import io.sluice.server.config.ConfigLoader;
+import io.sluice.server.config.ServerSettings;
+import io.sluice.spi.Runtimes;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/**
+ * {@code sluice serve [--config FILE] [--host H] [--port N]}. Prints {@code Sluice listening on
+ * http://HOST:PORT} once every model is loaded; SIGTERM or SIGINT drains in-flight requests and exits 0.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the server.")
+public final class ServeCommand implements Callable<Integer> {
+  private static volatile boolean serving;
+
+  @Option(names = "--config", description = "Configuration file (default: config/sluice.yaml under SLUICE_HOME).")
+  Path config;
+
+  @Option(names = "--host", description = "Address to bind, overriding server.host.")
+  String host;
+
+  @Option(names = "--port", description = "Port, overriding server.port; 0 picks a free port.")
+  Integer port;
+
+  @Option(names = "--drain-seconds", defaultValue = "30", description = "How long shutdown waits for in-flight requests.")
+  int drainSeconds;
+
+  static boolean isServing() {
+    return serving;
+  }
+
+  @Override
+  public Integer call() {
+    Path file = config != null ? config : defaultConfig();
+    Runtimes runtimes = Runtimes.discover();
+    ServerSettings settings;
+    SluiceServer server;
+    try {
+      settings = new ConfigLoader(runtimes).load(file).withListen(host, port);
+      server = SluiceServer.start(settings, runtimes);
+    } catch (ConfigException e) {
+      System.err.println("sluice: " + file + ": " + e.getMessage());
+      return 2;
+    } catch (IllegalStateException e) {
+      System.err.println("sluice: " + e.getMessage());
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread stopper = new Thread(() -> {
+      server.close(drainSeconds);
+      stopped.countDown();
+    }, "sluice-shutdown");
+    Signal.handle(new Signal("TERM"), signal -> stopper.start());
+    Signal.handle(new Signal("INT"), signal -> stopper.start());
+    serving = true;
+    System.out.println("Sluice listening on http://" + displayHost(server.host()) + ":" + server.port());
+    if (server.grpcPort() > 0) {
+      System.out.println("Sluice gRPC listening on " + displayHost(server.host()) + ":" + server.grpcPort());
+    }
+    System.out.flush();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static String displayHost(String host) {
+    return host.contains(":") ? "[" + host + "]" : host;
+  }
+
+  private static Path defaultConfig() {
+    String home = System.getProperty("sluice.home", System.getenv().getOrDefault("SLUICE_HOME", "."));
+    return Path.of(home, "config", "sluice.yaml");
+  }
+}

@@ -1,0 +1,209 @@
+package io.sluice.server.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.spi.Runtimes;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Reads and validates the YAML configuration; every problem names the YAML path where it is. */
+public final class ConfigLoader {
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
+
+  private final Runtimes runtimes;
+
+  public ConfigLoader(Runtimes runtimes) {
+    this.runtimes = runtimes;
+  }
+
+  public ServerSettings load(Path file) throws ConfigException {
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigException("", "configuration file " + file + " does not exist");
+    }
+    try {
+      return validate(parse(Files.readString(file)), file.toAbsolutePath().getParent());
+    } catch (IOException e) {
+      throw new ConfigException("", "cannot read " + file + ": " + e.getMessage());
+    }
+  }
+
+  public SluiceConfig parse(String yaml) throws ConfigException {
+    ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    try {
+      SluiceConfig config = mapper.readValue(yaml, SluiceConfig.class);
+      if (config == null) {
+        throw new ConfigException("", "the configuration is empty");
+      }
+      return config;
+    } catch (UnrecognizedPropertyException e) {
+      throw new ConfigException(path(e), "unknown field; expected one of " + e.getKnownPropertyIds());
+    } catch (JsonMappingException e) {
+      throw new ConfigException(path(e), e.getOriginalMessage());
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("", "not valid YAML: " + e.getOriginalMessage()
+          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+    }
+  }
+
+  private static String path(JsonMappingException e) {
+    StringBuilder path = new StringBuilder();
+    for (JsonMappingException.Reference reference : e.getPath()) {
+      if (reference.getIndex() >= 0) {
+        path.append('[').append(reference.getIndex()).append(']');
+      } else if (reference.getFieldName() != null) {
+        path.append(path.isEmpty() ? "" : ".").append(reference.getFieldName());
+      }
+    }
+    return path.toString();
+  }
+
+  /** Applies defaults and checks everything that can be checked before loading models. */
+  public ServerSettings validate(SluiceConfig config, Path baseDirectory) throws ConfigException {
+    SluiceConfig.Server server = config.server();
+    String host = server.host() == null ? "127.0.0.1" : server.host();
+    int port = server.port() == null ? 8000 : checkPort("server.port", server.port());
+    Integer grpcPort = server.grpcPort() == null ? null : checkPort("server.grpcPort", server.grpcPort());
+    long maxBody = server.maxRequestBody() == null ? 64L << 20 : parseSize("server.maxRequestBody", server.maxRequestBody());
+    int cpus = Runtime.getRuntime().availableProcessors();
+    int eventLoops = server.eventLoops() == null ? cpus : positive("server.eventLoops", server.eventLoops());
+    int modelThreads = server.modelThreads() == null ? 2 * cpus : positive("server.modelThreads", server.modelThreads());
+
+    List<ServerSettings.ApplicationSettings> applications = new ArrayList<>();
+    List<DeploymentSpec> deployments = new ArrayList<>();
+    List<String> deploymentPaths = new ArrayList<>();
+    Set<String> applicationNames = new HashSet<>();
+    Set<String> prefixes = new HashSet<>();
+    Set<String> modelNames = new HashSet<>();
+    for (int a = 0; a < config.applications().size(); a++) {
+      SluiceConfig.Application application = config.applications().get(a);
+      String at = "applications[" + a + "]";
+      String name = checkName(at + ".name", application.name());
+      if (!applicationNames.add(name)) {
+        throw new ConfigException(at + ".name", "another application is already named '" + name + "'");
+      }
+      String prefix = normalisePrefix(at + ".routePrefix",
+          application.routePrefix() == null ? "/" + name : application.routePrefix());
+      if (!prefixes.add(prefix)) {
+        throw new ConfigException(at + ".routePrefix", "another application already uses " + prefix);
+      }
+      applications.add(new ServerSettings.ApplicationSettings(name, prefix));
+      if (application.deployments().isEmpty()) {
+        throw new ConfigException(at + ".deployments", "an application needs at least one deployment");
+      }
+      for (int d = 0; d < application.deployments().size(); d++) {
+        SluiceConfig.Deployment deployment = application.deployments().get(d);
+        String dat = at + ".deployments[" + d + "]";
+        String model = checkName(dat + ".name", deployment.name());
+        if (!modelNames.add(model)) {
+          throw new ConfigException(dat + ".name", "another deployment is already named '" + model + "'");
+        }
+        if (deployment.runtime() == null) {
+          throw new ConfigException(dat + ".runtime", "missing; available runtimes: " + runtimes.names());
+        }
+        if (runtimes.find(deployment.runtime()).isEmpty()) {
+          throw new ConfigException(dat + ".runtime",
+              "unknown runtime '" + deployment.runtime() + "'; available runtimes: " + runtimes.names());
+        }
+        Path location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
+        deployments.add(new DeploymentSpec(
+            name, model, deployment.runtime(), location, deployment.version(), deployment.settings()));
+        deploymentPaths.add(dat);
+      }
+    }
+    return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, applications, deployments,
+        deploymentPaths);
+  }
+
+  private static Path resolveStorage(String at, String uri, Path baseDirectory) throws ConfigException {
+    if (uri == null || uri.isBlank()) {
+      throw new ConfigException(at, "missing; give a file:// URI or a path relative to the configuration file");
+    }
+    Path path;
+    if (uri.startsWith("file:")) {
+      try {
+        path = Path.of(new URI(uri));
+      } catch (URISyntaxException | IllegalArgumentException e) {
+        throw new ConfigException(at, "not a valid file URI: " + uri);
+      }
+    } else if (uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+      throw new ConfigException(at, "unsupported storage scheme in '" + uri + "'; supported: file:// and plain paths");
+    } else {
+      path = baseDirectory.resolve(uri).normalize();
+    }
+    if (!Files.exists(path)) {
+      throw new ConfigException(at, "no such file: " + path);
+    }
+    return path;
+  }
+
+  private static String checkName(String at, String name) throws ConfigException {
+    if (name == null) {
+      throw new ConfigException(at, "missing");
+    }
+    if (!NAME.matcher(name).matches()) {
+      throw new ConfigException(at, "'" + name + "' is not a valid name (letters, digits, '.', '_', '-')");
+    }
+    return name;
+  }
+
+  private static String normalisePrefix(String at, String prefix) throws ConfigException {
+    String trimmed = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+    if (!trimmed.startsWith("/") || trimmed.length() < 2 || !trimmed.substring(1).matches("[A-Za-z0-9._~/-]+")) {
+      throw new ConfigException(at, "'" + prefix + "' must be a path such as /mnist");
+    }
+    String first = trimmed.substring(1).split("/")[0];
+    if (first.equals("v1") || first.equals("v2") || first.equals("metrics")) {
+      throw new ConfigException(at, "'" + prefix + "' would hide the server's own /" + first + " routes");
+    }
+    return trimmed;
+  }
+
+  private static int checkPort(String at, int port) throws ConfigException {
+    if (port < 0 || port > 65535) {
+      throw new ConfigException(at, port + " is not a port number (0-65535; 0 picks a free port)");
+    }
+    return port;
+  }
+
+  private static int positive(String at, int value) throws ConfigException {
+    if (value < 1) {
+      throw new ConfigException(at, "must be at least 1, got " + value);
+    }
+    return value;
+  }
+
+  static long parseSize(String at, String text) throws ConfigException {
+    Matcher matcher = SIZE.matcher(text.trim());
+    if (!matcher.matches()) {
+      throw new ConfigException(at, "'" + text + "' is not a size such as 64Mi or 1048576");
+    }
+    long value = Long.parseLong(matcher.group(1));
+    String unit = matcher.group(2) == null ? "" : matcher.group(2).toUpperCase(Locale.ROOT);
+    int shift = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
+      case 'K' -> 10;
+      case 'M' -> 20;
+      case 'G' -> 30;
+      case 'T' -> 40;
+      default -> 0;
+    };
+    return value << shift;
+  }
+}

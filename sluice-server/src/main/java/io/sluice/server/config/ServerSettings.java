@@ -1,0 +1,34 @@
+package io.sluice.server.config;
+
+import io.sluice.engine.model.DeploymentSpec;
+import java.util.List;
+
+/**
+ * The validated configuration: server settings with defaults applied, and every deployment resolved to
+ * a local model location. {@code deploymentPaths} gives each deployment's YAML path, for error messages.
+ */
+public record ServerSettings(
+    String host,
+    int port,
+    Integer grpcPort,
+    long maxRequestBody,
+    int eventLoops,
+    int modelThreads,
+    List<ApplicationSettings> applications,
+    List<DeploymentSpec> deployments,
+    List<String> deploymentPaths) {
+
+  public ServerSettings {
+    applications = List.copyOf(applications);
+    deployments = List.copyOf(deployments);
+    deploymentPaths = List.copyOf(deploymentPaths);
+  }
+
+  /** An application's name and normalised route prefix ({@code /mnist}). */
+  public record ApplicationSettings(String name, String routePrefix) {}
+
+  public ServerSettings withListen(String newHost, Integer newPort) {
+    return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
+        maxRequestBody, eventLoops, modelThreads, applications, deployments, deploymentPaths);
+  }
+}

@@ -1,0 +1,59 @@
+package io.sluice.server.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The configuration file, as written. Field names are a contract with users and tools: add fields,
+ * never rename them. Validation happens in {@link ConfigLoader}.
+ */
+public record SluiceConfig(
+    @JsonProperty("server") Server server,
+    @JsonProperty("applications") List<Application> applications) {
+
+  public SluiceConfig {
+    server = server == null ? Server.DEFAULTS : server;
+    applications = applications == null ? List.of() : List.copyOf(applications);
+  }
+
+  /**
+   * @param host address to bind (default 127.0.0.1)
+   * @param port HTTP port for REST, SSE and gRPC (default 8000; 0 picks a free port)
+   * @param grpcPort optional second, gRPC-only port
+   * @param maxRequestBody largest accepted request body, e.g. {@code 64Mi} (default); larger ones get 413
+   * @param eventLoops number of event-loop threads serving connections (default: CPU count)
+   * @param modelThreads number of threads running model work (default: twice the CPU count)
+   */
+  public record Server(
+      @JsonProperty("host") String host,
+      @JsonProperty("port") Integer port,
+      @JsonProperty("grpcPort") Integer grpcPort,
+      @JsonProperty("maxRequestBody") String maxRequestBody,
+      @JsonProperty("eventLoops") Integer eventLoops,
+      @JsonProperty("modelThreads") Integer modelThreads) {
+    static final Server DEFAULTS = new Server(null, null, null, null, null, null);
+  }
+
+  /** A route prefix and the deployments behind it. */
+  public record Application(
+      @JsonProperty("name") String name,
+      @JsonProperty("routePrefix") String routePrefix,
+      @JsonProperty("deployments") List<Deployment> deployments) {
+    public Application {
+      deployments = deployments == null ? List.of() : List.copyOf(deployments);
+    }
+  }
+
+  /** One model on one runtime. */
+  public record Deployment(
+      @JsonProperty("name") String name,
+      @JsonProperty("runtime") String runtime,
+      @JsonProperty("storageUri") String storageUri,
+      @JsonProperty("version") String version,
+      @JsonProperty("settings") Map<String, String> settings) {
+    public Deployment {
+      settings = settings == null ? Map.of() : Map.copyOf(settings);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.sluice.server.http;
+
+import io.sluice.engine.Engine;
+import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.protocol.kserve.grpc.V2GrpcService;
+import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.ModelScope;
+import io.sluice.protocol.kserve.v1.V1RestRoutes;
+import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.server.config.ServerSettings;
+import io.sluice.server.metrics.RequestMetrics;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one request handler of the HTTP port: gRPC calls ({@code content-type: application/grpc*}) go to
+ * the gRPC server, everything else through the REST route table, at the root and again under each
+ * application's route prefix.
+ */
+public final class FrontDoor implements Handler<HttpServerRequest> {
+  private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
+
+  private final Router router;
+  private final GrpcServer grpc;
+
+  public FrontDoor(Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics) {
+    this.grpc = grpcServer(vertx, engine, settings, info, metrics);
+    this.router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBody()));
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(metrics.scrape()));
+    mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);
+    for (ServerSettings.ApplicationSettings application : settings.applications()) {
+      Router scoped = Router.router(vertx);
+      mountProtocols(scoped, engine, ModelScope.application(engine.registry(), application.name()), info, metrics);
+      router.route(application.routePrefix() + "/*").subRouter(scoped);
+    }
+    router.errorHandler(404, ctx -> HttpReplies.sendError(ctx.response(), 404,
+        "no route for " + ctx.request().method() + " " + ctx.request().path()));
+    router.errorHandler(405, ctx -> HttpReplies.sendError(ctx.response(), 405,
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    router.errorHandler(413, ctx -> HttpReplies.sendError(ctx.response(), 413,
+        "request body is larger than the limit of " + settings.maxRequestBody() + " bytes"));
+    router.errorHandler(400, this::badRequest);
+    router.errorHandler(500, this::internalError);
+  }
+
+  /** A gRPC-only handler, for the optional separate gRPC port. */
+  public Handler<HttpServerRequest> grpcOnly() {
+    return grpc;
+  }
+
+  @Override
+  public void handle(HttpServerRequest request) {
+    String contentType = request.getHeader("content-type");
+    if (contentType != null && contentType.startsWith("application/grpc")) {
+      grpc.handle(request);
+    } else {
+      router.handle(request);
+    }
+  }
+
+  private static void mountProtocols(
+      Router router, Engine engine, ModelScope scope, ServerInfo info, RequestMetrics metrics) {
+    new V2RestRoutes(engine, scope, info, metrics).mount(router);
+    new V1RestRoutes(engine, scope, metrics).mount(router);
+  }
+
+  private static GrpcServer grpcServer(
+      Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics) {
+    GrpcServerOptions options = new GrpcServerOptions()
+        .setMaxMessageSize(settings.maxRequestBody());
+    GrpcServer server = GrpcServer.server(vertx, options);
+    new V2GrpcService(engine, info, metrics).mount(server);
+    return server;
+  }
+
+  private void badRequest(RoutingContext ctx) {
+    String message = ctx.failure() == null ? "bad request" : "bad request: " + ctx.failure().getMessage();
+    HttpReplies.sendError(ctx.response(), 400, message);
+  }
+
+  private void internalError(RoutingContext ctx) {
+    if (ctx.failure() != null) {
+      log.error("unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+    }
+    HttpReplies.sendError(ctx.response(), 500, "internal server error");
+  }
+}

@@ -1,0 +1,55 @@
+package io.sluice.server.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.protocol.kserve.http.RequestObserver;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Prometheus metrics: {@code sluice_requests_total} and the {@code sluice_request_duration_seconds}
+ * histogram, per model, protocol and status code. Meters are cached per label set so the hot path does
+ * one map lookup.
+ */
+public final class RequestMetrics implements RequestObserver {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ConcurrentHashMap<Key, Meters> meters = new ConcurrentHashMap<>();
+
+  private record Key(String model, String protocol, String code) {}
+
+  private record Meters(Counter count, Timer duration) {}
+
+  @Override
+  public void observe(String model, String protocol, String code, long nanos) {
+    Meters m = meters.computeIfAbsent(new Key(model, protocol, code), this::create);
+    m.count().increment();
+    m.duration().record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Meters create(Key key) {
+    Counter count = Counter.builder("sluice.requests")
+        .description("Inference requests answered")
+        .tags("model", key.model(), "protocol", key.protocol(), "code", key.code())
+        .register(registry);
+    Timer duration = Timer.builder("sluice.request.duration")
+        .description("Time from decoding an inference request to answering it")
+        .tags("model", key.model(), "protocol", key.protocol(), "code", key.code())
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(50_000))
+        .maximumExpectedValue(Duration.ofSeconds(60))
+        .register(registry);
+    return new Meters(count, duration);
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+}
