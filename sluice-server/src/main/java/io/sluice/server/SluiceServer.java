@@ -8,9 +8,11 @@ import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.server.http.FrontDoor;
+import io.sluice.server.http.FrontDoorVerticle;
 import io.sluice.server.metrics.RequestMetrics;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.Runtimes;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
@@ -18,8 +20,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -89,21 +95,39 @@ public final class SluiceServer implements AutoCloseable {
         .setTcpNoDelay(true)
         .setHttp2ClearTextEnabled(true)
         .setIdleTimeout(0);
-    // Servers created outside a verticle each get their own event loop; those sharing a port share its connections.
-    port = listen(options.setPort(settings.port()), frontDoor);
-    for (int i = 1; i < settings.eventLoops(); i++) {
-      listen(new HttpServerOptions(options).setPort(port), frontDoor);
-    }
+    port = deploy(new HttpServerOptions(options).setPort(concretePort(settings.port())), frontDoor, settings.eventLoops());
     if (settings.grpcPort() != null) {
-      grpcPort = listen(new HttpServerOptions(options).setPort(settings.grpcPort()), frontDoor.grpcOnly());
+      grpcPort = deploy(new HttpServerOptions(options).setPort(concretePort(settings.grpcPort())), frontDoor.grpcOnly(), 1);
     }
   }
 
-  private int listen(HttpServerOptions options, Handler<HttpServerRequest> handler) {
-    HttpServer server = vertx.createHttpServer(options).requestHandler(handler);
-    HttpServer listening = await(server.listen());
-    servers.add(listening);
-    return listening.actualPort();
+  /**
+   * Vert.x 5 shares a listening socket only among servers that ask for the same concrete port, so port 0
+   * is turned into a free port first (the kernel picks it; the window before Vert.x binds it is tiny).
+   */
+  private int concretePort(int requested) {
+    if (requested != 0) {
+      return requested;
+    }
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(settings.host()))) {
+      return probe.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot find a free port on " + settings.host() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private int deploy(HttpServerOptions options, Handler<HttpServerRequest> handler, int instances) {
+    List<HttpServer> started = new CopyOnWriteArrayList<>();
+    await(vertx.deployVerticle(() -> new FrontDoorVerticle(options, handler, started::add),
+        new DeploymentOptions().setInstances(instances)));
+    servers.addAll(started);
+    int actual = started.get(0).actualPort();
+    for (HttpServer server : started) {
+      if (server.actualPort() != actual) {
+        throw new IllegalStateException("event-loop servers bound different ports: " + actual + ", " + server.actualPort());
+      }
+    }
+    return actual;
   }
 
   private <T> T await(Future<T> future) {

@@ -114,6 +114,7 @@ public final class V2RequestDecoder {
     private String id;
     private Map<String, Object> parameters = Map.of();
     private final List<Tensor> inputs = new ArrayList<>();
+    private boolean sawInputs;
     private List<String> outputs;
     private final Map<String, Boolean> binaryPerOutput = new HashMap<>();
 
@@ -138,6 +139,7 @@ public final class V2RequestDecoder {
           case "parameters" -> parameters = readParameters("\"parameters\"");
           case "inputs" -> {
             expect(value, JsonToken.START_ARRAY, "\"inputs\"");
+            sawInputs = true;
             while (parser.nextToken() != JsonToken.END_ARRAY) {
               inputs.add(readInput());
             }
@@ -155,7 +157,7 @@ public final class V2RequestDecoder {
       if (parser.nextToken() != null) {
         throw new InvalidInputException("malformed JSON: unexpected content after the request object");
       }
-      if (inputs.isEmpty()) {
+      if (!sawInputs) {
         throw new InvalidInputException("the request has no \"inputs\"");
       }
       if (binaryOffset != body.length) {

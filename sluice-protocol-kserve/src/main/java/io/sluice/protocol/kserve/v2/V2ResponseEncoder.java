@@ -67,6 +67,6 @@ public final class V2ResponseEncoder {
       data.get(chunk);
       out.write(chunk);
     }
-    return new EncodedBody(out.toByteArray(), jsonLength);
+    return new EncodedBody(out.toByteArray(), jsonLength, !binary.isEmpty());
   }
 }

@@ -200,7 +200,7 @@ public final class V2RestRoutes {
       } else {
         EncodedBody body = V2ResponseEncoder.encode(result, decoded.outputEncoding());
         status = 200;
-        if (body.hasBinary()) {
+        if (body.binary()) {
           response.putHeader("Inference-Header-Content-Length", Integer.toString(body.jsonLength()));
           HttpReplies.send(response, 200, "application/octet-stream", body.bytes());
         } else {

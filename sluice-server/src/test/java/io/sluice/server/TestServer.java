@@ -1,0 +1,126 @@
+package io.sluice.server;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.sluice.protocol.kserve.grpc.proto.GRPCInferenceServiceGrpc;
+import io.sluice.server.config.ConfigException;
+import io.sluice.server.config.ConfigLoader;
+import io.sluice.server.config.ServerSettings;
+import io.sluice.spi.Runtimes;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** A real Sluice server on an ephemeral loopback port, from a YAML string, with clients pointed at it. */
+public final class TestServer implements AutoCloseable {
+  private final SluiceServer server;
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private ManagedChannel channel;
+
+  private TestServer(SluiceServer server) {
+    this.server = server;
+  }
+
+  /** Starts a server from a configuration written into {@code dir}; {@code server.port} is forced to 0. */
+  public static TestServer start(Path dir, String yaml) {
+    try {
+      Path file = dir.resolve("sluice.yaml");
+      Files.writeString(file, yaml);
+      Runtimes runtimes = Runtimes.discover();
+      ServerSettings settings = new ConfigLoader(runtimes).load(file).withListen("127.0.0.1", 0);
+      return new TestServer(SluiceServer.start(settings, runtimes));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (ConfigException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /** A configuration with one echo-runtime application and model named {@code name}; {@code extra} is appended. */
+  public static String echoConfig(Path dir, String name, String inputs, String extraSettings) throws IOException {
+    Path placeholder = Files.writeString(dir.resolve(name + ".model"), "echo");
+    return """
+        applications:
+          - name: %s
+            routePrefix: /%s
+            deployments:
+              - name: %s
+                runtime: test-echo
+                storageUri: %s
+                settings:
+                  inputs: "%s"
+        %s
+        """.formatted(name, name, name, placeholder.toUri(), inputs, extraSettings);
+  }
+
+  public SluiceServer server() {
+    return server;
+  }
+
+  public URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + server.port() + path);
+  }
+
+  public HttpResponse<String> get(String path) {
+    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+  }
+
+  public HttpResponse<String> post(String path, String json) {
+    return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(json)).build());
+  }
+
+  public HttpResponse<byte[]> postBytes(String path, byte[] body, String... headers) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (headers.length > 0) {
+      builder.headers(headers);
+    }
+    try {
+      return http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpResponse<String> send(HttpRequest request) {
+    try {
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpClient http() {
+    return http;
+  }
+
+  /** A blocking gRPC stub over plaintext HTTP/2 to the same port as REST. */
+  public synchronized GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpc() {
+    if (channel == null) {
+      channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
+          .maxInboundMessageSize(64 << 20).build();
+    }
+    return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() {
+    if (channel != null) {
+      channel.shutdownNow();
+    }
+    server.close(5);
+  }
+}
