@@ -54,7 +54,7 @@ public final class ConfigLoader {
       }
       return config;
     } catch (UnrecognizedPropertyException e) {
-      throw new ConfigException(path(e), "unknown field; expected one of " + e.getKnownPropertyIds());
+      throw new ConfigException(path(e), "unknown field; expected one of " + new java.util.TreeSet<>(e.getKnownPropertyIds()));
     } catch (JsonMappingException e) {
       throw new ConfigException(path(e), e.getOriginalMessage());
     } catch (JsonProcessingException e) {

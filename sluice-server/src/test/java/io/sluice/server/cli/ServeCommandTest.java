@@ -1,0 +1,85 @@
+package io.sluice.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command-line contract: the listening line on stdout, and SIGTERM draining in-flight work then exiting 0. */
+class ServeCommandTest {
+  private static final Pattern LISTENING = Pattern.compile("Sluice listening on http://127\\.0\\.0\\.1:(\\d+)");
+
+  private static Process serve(List<String> args) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+        "-cp", System.getProperty("java.class.path"), SluiceCommand.class.getName(), "serve"));
+    command.addAll(args);
+    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  @Test
+  void printsTheListeningLineThenDrainsAndExitsZeroOnSigterm(@TempDir Path dir) throws Exception {
+    Path model = Files.writeString(dir.resolve("m"), "echo");
+    Path config = Files.writeString(dir.resolve("sluice.yaml"), """
+        applications:
+          - name: slow
+            deployments:
+              - {name: slow, runtime: test-echo, storageUri: m, settings: {delayMs: '1500'}}
+        """);
+    Process process = serve(List.of("--config", config.toString(), "--port", "0"));
+    try {
+      BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      String line = stdout.readLine();
+      Matcher matcher = LISTENING.matcher(line == null ? "" : line);
+      assertThat(matcher.matches()).as("first stdout line: " + line).isTrue();
+      int port = Integer.parseInt(matcher.group(1));
+
+      HttpClient client = HttpClient.newHttpClient();
+      CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/slow/infer"))
+              .POST(HttpRequest.BodyPublishers.ofString(
+                  "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}"))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+      Thread.sleep(500);
+      process.destroy(); // SIGTERM
+      assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(process.exitValue()).isZero();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void badConfigurationExitsNonZeroNamingThePath(@TempDir Path dir) throws Exception {
+    Path config = Files.writeString(dir.resolve("sluice.yaml"), """
+        applications:
+          - name: a
+            deployments:
+              - {name: a, runtime: onnx, storageUri: missing.onnx}
+        """);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        SluiceCommand.class.getName(), "serve", "--config", config.toString(), "--port", "0")
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    assertThat(output).contains("applications[0].deployments[0].storageUri: no such file").doesNotContain("\tat ");
+  }
+}

@@ -1,0 +1,143 @@
+package io.sluice.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.server.SluiceServer;
+import io.sluice.spi.Runtimes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  private final ConfigLoader loader = new ConfigLoader(Runtimes.discover());
+  @TempDir Path dir;
+
+  private ServerSettings load(String yaml) throws Exception {
+    Path file = dir.resolve("sluice.yaml");
+    Files.writeString(file, yaml);
+    return loader.load(file);
+  }
+
+  private void assertProblem(String yaml, String message) {
+    assertThatThrownBy(() -> load(yaml)).isInstanceOf(ConfigException.class).hasMessage(message);
+  }
+
+  @Test
+  void appliesDefaultsAndResolvesPathsRelativeToTheFile() throws Exception {
+    Files.createDirectories(dir.resolve("models"));
+    Files.writeString(dir.resolve("models/a.onnx"), "x");
+    ServerSettings settings = load("""
+        applications:
+          - name: mnist
+            deployments:
+              - {name: mnist, runtime: onnx, storageUri: models/a.onnx}
+        """);
+    assertThat(settings.host()).isEqualTo("127.0.0.1");
+    assertThat(settings.port()).isEqualTo(8000);
+    assertThat(settings.maxRequestBody()).isEqualTo(64L << 20);
+    assertThat(settings.applications().get(0).routePrefix()).isEqualTo("/mnist");
+    assertThat(settings.deployments().get(0).location()).isEqualTo(dir.resolve("models/a.onnx"));
+    assertThat(settings.deployments().get(0).version()).isEqualTo("1");
+  }
+
+  @Test
+  void acceptsFileUrisAndSizes() throws Exception {
+    Path model = Files.writeString(dir.resolve("b.onnx"), "x");
+    ServerSettings settings = load("""
+        server: {host: 0.0.0.0, port: 0, maxRequestBody: 2Mi, grpcPort: 9001}
+        applications:
+          - name: b
+            routePrefix: /bee/
+            deployments:
+              - {name: b, runtime: onnx, storageUri: '%s', version: "7"}
+        """.formatted(model.toUri()));
+    assertThat(settings.maxRequestBody()).isEqualTo(2L << 20);
+    assertThat(settings.grpcPort()).isEqualTo(9001);
+    assertThat(settings.applications().get(0).routePrefix()).isEqualTo("/bee");
+    assertThat(settings.deployments().get(0).location()).isEqualTo(model);
+  }
+
+  @Test
+  void unknownFieldIsReportedWithItsPath() {
+    assertProblem("""
+        applications:
+          - name: a
+            deployments:
+              - {name: a, runtime: onnx, storageUri: x}
+              - {name: b, runtime: onnx, storgeUri: x}
+        """, "applications[0].deployments[1].storgeUri: unknown field; expected one of [name, runtime, settings, storageUri, version]");
+  }
+
+  @Test
+  void missingModelFileIsReportedWithItsPath() {
+    assertProblem("""
+        applications:
+          - name: a
+            deployments:
+              - {name: a, runtime: onnx, storageUri: nowhere.onnx}
+        """, "applications[0].deployments[0].storageUri: no such file: " + dir.resolve("nowhere.onnx"));
+  }
+
+  @Test
+  void unknownRuntimeAndBadValuesAreReportedWithTheirPaths() {
+    assertProblem("""
+        applications:
+          - name: a
+            deployments:
+              - {name: a, runtime: tensorflow, storageUri: x}
+        """, "applications[0].deployments[0].runtime: unknown runtime 'tensorflow'; available runtimes: [onnx, test-echo]");
+    assertProblem("server: {port: 70000}\n", "server.port: 70000 is not a port number (0-65535; 0 picks a free port)");
+    assertProblem("server: {maxRequestBody: lots}\n", "server.maxRequestBody: 'lots' is not a size such as 64Mi or 1048576");
+    assertProblem("server: {port: eighty}\n", "server.port: Cannot deserialize value of type `java.lang.Integer` from String \"eighty\": not a valid `java.lang.Integer` value");
+    assertProblem("""
+        applications:
+          - name: a
+            routePrefix: /v2
+            deployments:
+              - {name: a, runtime: onnx, storageUri: x}
+        """, "applications[0].routePrefix: '/v2' would hide the server's own /v2 routes");
+    assertProblem("""
+        applications:
+          - name: a
+            deployments:
+              - {runtime: onnx, storageUri: x}
+        """, "applications[0].deployments[0].name: missing");
+  }
+
+  @Test
+  void duplicateModelNamesAreRejected() throws Exception {
+    Files.writeString(dir.resolve("x"), "x");
+    assertProblem("""
+        applications:
+          - name: a
+            deployments: [{name: m, runtime: onnx, storageUri: x}]
+          - name: b
+            deployments: [{name: m, runtime: onnx, storageUri: x}]
+        """, "applications[1].deployments[0].name: another deployment is already named 'm'");
+  }
+
+  @Test
+  void unloadableModelFailsStartUpWithItsPath() throws Exception {
+    Files.writeString(dir.resolve("garbage.onnx"), "this is not an ONNX graph");
+    ServerSettings settings = load("""
+        applications:
+          - name: a
+            deployments:
+              - {name: good, runtime: test-echo, storageUri: garbage.onnx}
+              - {name: bad, runtime: onnx, storageUri: garbage.onnx}
+        """).withListen("127.0.0.1", 0);
+    assertThatThrownBy(() -> SluiceServer.start(settings, Runtimes.discover()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("applications[0].deployments[1].storageUri: ONNX Runtime cannot load");
+  }
+
+  @Test
+  void sizesUnderstandBinaryUnits() throws Exception {
+    assertThat(ConfigLoader.parseSize("x", "1024")).isEqualTo(1024);
+    assertThat(ConfigLoader.parseSize("x", "64Mi")).isEqualTo(64L << 20);
+    assertThat(ConfigLoader.parseSize("x", "1GiB")).isEqualTo(1L << 30);
+    assertThat(ConfigLoader.parseSize("x", "8k")).isEqualTo(8L << 10);
+  }
+}
