@@ -110,6 +110,11 @@ run_h2load() { # connections
 }
 
 : > "$RESULTS/wrk-raw.log"; : > "$RESULTS/h2load-raw.log"
+echo "warming up (JIT) ..." >&2
+run_wrk "http://127.0.0.1:$SLUICE_PORT/v2/models/softmax/infer" 64 post > /dev/null
+run_h2load 16 > /dev/null
+run_wrk "http://127.0.0.1:$SLUICE_PORT/v2/health/live" 16 > /dev/null
+: > "$RESULTS/wrk-raw.log"; : > "$RESULTS/h2load-raw.log"
 {
   echo "Front door, $(nproc) cores, ${DURATION}s per point, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo

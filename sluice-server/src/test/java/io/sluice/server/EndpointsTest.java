@@ -40,6 +40,7 @@ class EndpointsTest {
     String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
     Path softmax = Path.of("../models/softmax/model.onnx").toAbsolutePath().normalize();
     server = TestServer.start(dir, """
+        server: {grpcPort: 0}
         applications:
           - name: vision
             routePrefix: /vision
@@ -73,6 +74,20 @@ class EndpointsTest {
     assertThat(server.get("/vision/v2/health/ready").statusCode()).isEqualTo(200);
     assertThat(server.grpc().serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
     assertThat(server.grpc().serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
+  }
+
+  @Test
+  void theOptionalGrpcOnlyPortServesGrpc() {
+    int grpcPort = server.server().grpcPort();
+    assertThat(grpcPort).isPositive().isNotEqualTo(server.server().port());
+    io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    try {
+      assertThat(io.sluice.protocol.kserve.grpc.proto.GRPCInferenceServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .modelReady(ModelReadyRequest.newBuilder().setName("rows").build()).getReady()).isTrue();
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.sluice.protocol.kserve.http;
 
+import io.sluice.protocol.kserve.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
@@ -13,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /** Writes JSON replies and {@code {"error": "..."}} bodies; safe to call from any thread. */
 public final class HttpReplies {
   private static final Logger log = LoggerFactory.getLogger(HttpReplies.class);
-  private static final JsonFactory JSON = JsonFactory.builder().build();
+  private static final JsonFactory JSON = JsonFactories.JSON;
 
   private HttpReplies() {}
 

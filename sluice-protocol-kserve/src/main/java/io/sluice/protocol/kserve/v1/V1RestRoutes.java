@@ -1,5 +1,6 @@
 package io.sluice.protocol.kserve.v1;
 
+import io.sluice.protocol.kserve.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -21,7 +22,7 @@ import java.io.IOException;
 /** KServe V1 (TensorFlow-Serving style): list, readiness, {@code :predict}. */
 public final class V1RestRoutes {
   private static final String PROTOCOL = "v1-rest";
-  private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder().build());
+  private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
 
   private final Engine engine;
   private final ModelScope scope;

@@ -1,5 +1,6 @@
 package io.sluice.protocol.kserve.v2;
 
+import io.sluice.protocol.kserve.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -30,7 +31,7 @@ import java.util.function.Supplier;
  * JSON: tensor data is written straight into little-endian bytes without building a tree.
  */
 public final class V2RequestDecoder {
-  private static final JsonFactory JSON = JsonFactory.builder().build();
+  private static final JsonFactory JSON = JsonFactories.JSON;
 
   private V2RequestDecoder() {}
 

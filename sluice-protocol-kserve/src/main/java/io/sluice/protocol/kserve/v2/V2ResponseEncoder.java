@@ -1,5 +1,6 @@
 package io.sluice.protocol.kserve.v2;
 
+import io.sluice.protocol.kserve.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
@@ -18,7 +19,7 @@ import java.util.List;
  * fields Triton's strict clients accept are written.
  */
 public final class V2ResponseEncoder {
-  private static final JsonFactory JSON = JsonFactory.builder().build();
+  private static final JsonFactory JSON = JsonFactories.JSON;
 
   private V2ResponseEncoder() {}
 

@@ -1,5 +1,6 @@
 package io.sluice.protocol.kserve.v2;
 
+import io.sluice.protocol.kserve.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
@@ -30,7 +31,7 @@ import java.util.List;
 /** The V2 / Open Inference Protocol REST surface: health, metadata, infer, repository and statistics. */
 public final class V2RestRoutes {
   static final String PROTOCOL = "v2-rest";
-  private static final JsonFactory JSON = JsonFactory.builder().build();
+  private static final JsonFactory JSON = JsonFactories.JSON;
 
   private final Engine engine;
   private final ModelScope scope;
