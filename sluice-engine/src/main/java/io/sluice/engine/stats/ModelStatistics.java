@@ -1,6 +1,6 @@
 package io.sluice.engine.stats;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.LongAdder;
  * counts are equal.
  */
 public final class ModelStatistics {
-  private final AtomicLong lastInferenceMillis = new AtomicLong();
+  private final LongAccumulator lastInferenceMillis = new LongAccumulator(Math::max, 0);
   private final LongAdder inferenceCount = new LongAdder();
   private final LongAdder executionCount = new LongAdder();
   private final DurationStat success = new DurationStat();
@@ -28,12 +28,12 @@ public final class ModelStatistics {
     success.record(totalNanos);
     inferenceCount.increment();
     executionCount.increment();
-    lastInferenceMillis.accumulateAndGet(System.currentTimeMillis(), Math::max);
+    lastInferenceMillis.accumulate(System.currentTimeMillis());
   }
 
   public void recordFailure(long totalNanos) {
     fail.record(totalNanos);
-    lastInferenceMillis.accumulateAndGet(System.currentTimeMillis(), Math::max);
+    lastInferenceMillis.accumulate(System.currentTimeMillis());
   }
 
   public long lastInferenceMillis() {

@@ -63,12 +63,20 @@ final class OnnxModel implements LoadedModel {
     return metadata;
   }
 
+  /**
+   * Per-thread native memory for input tensors. ONNX Runtime reads a direct buffer in place, so inputs are
+   * copied here once instead of into a fresh direct allocation per request; the tensors built on it are
+   * closed before the thread's next inference reuses it.
+   */
+  private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
+
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
     Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
     try {
+      ByteBuffer scratch = scratch(inputs);
       for (Tensor input : inputs) {
-        feeds.put(input.name(), toOnnx(input));
+        feeds.put(input.name(), toOnnx(input, scratch));
       }
       try (OrtSession.Result result = session.run(feeds, new LinkedHashSet<>(outputNames))) {
         List<Tensor> outputs = new ArrayList<>(outputNames.size());
@@ -88,7 +96,19 @@ final class OnnxModel implements LoadedModel {
     }
   }
 
-  private OnnxTensor toOnnx(Tensor input) throws OrtException {
+  private static ByteBuffer scratch(List<Tensor> inputs) {
+    int needed = 0;
+    for (Tensor input : inputs) {
+      needed += input.byteSize();
+    }
+    ByteBuffer[] holder = SCRATCH.get();
+    if (holder[0] == null || holder[0].capacity() < needed) {
+      holder[0] = ByteBuffer.allocateDirect(Math.max(needed, 4096)).order(ByteOrder.nativeOrder());
+    }
+    return holder[0].clear();
+  }
+
+  private OnnxTensor toOnnx(Tensor input, ByteBuffer scratch) throws OrtException {
     OnnxJavaType javaType = OnnxTypes.toJavaType(input.datatype()).orElseThrow(() -> new InvalidInputException(
         "input '" + input.name() + "' is " + input.datatype()
             + ", which ONNX Runtime's Java API cannot create tensors of"));
@@ -100,8 +120,9 @@ final class OnnxModel implements LoadedModel {
       }
       return OnnxTensor.createTensor(environment, strings, input.shape());
     }
-    ByteBuffer direct = ByteBuffer.allocateDirect(input.byteSize()).order(ByteOrder.nativeOrder());
+    ByteBuffer direct = scratch.slice(scratch.position(), input.byteSize()).order(ByteOrder.nativeOrder());
     direct.put(input.data()).flip();
+    scratch.position(scratch.position() + input.byteSize());
     return OnnxTensor.createTensor(environment, direct, input.shape(), javaType);
   }
 
@@ -118,10 +139,8 @@ final class OnnxModel implements LoadedModel {
       flattenStrings(tensor.getValue(), elements);
       return Tensor.ofBytes(name, shape, elements);
     }
-    ByteBuffer raw = tensor.getByteBuffer();
-    ByteBuffer copy = ByteBuffer.allocate(raw.remaining()).order(ByteOrder.LITTLE_ENDIAN);
-    copy.put(raw).flip();
-    return Tensor.of(name, datatype, shape, copy);
+    // getByteBuffer copies the native output into a fresh heap buffer: the tensor can own it.
+    return Tensor.of(name, datatype, shape, tensor.getByteBuffer());
   }
 
   private static void flattenStrings(Object value, List<byte[]> into) {

@@ -29,13 +29,11 @@ import java.util.concurrent.CompletableFuture;
  * the output's row, or an object of rows when the model has several outputs.
  */
 final class V1Batch {
-  private final ModelMetadata metadata;
   private final List<InferRequest> requests;
   private final boolean stacked;
   private final int instanceCount;
 
-  private V1Batch(ModelMetadata metadata, List<InferRequest> requests, boolean stacked, int instanceCount) {
-    this.metadata = metadata;
+  private V1Batch(List<InferRequest> requests, boolean stacked, int instanceCount) {
     this.requests = requests;
     this.stacked = stacked;
     this.instanceCount = instanceCount;
@@ -59,7 +57,7 @@ final class V1Batch {
       for (int i = 0; i < inputs.size(); i++) {
         tensors.add(tensor(inputs.get(i), valuesPerInput.get(i), true));
       }
-      return new V1Batch(metadata, List.of(new InferRequest(metadata.name(), null, null, Map.of(), tensors, null)), true, count);
+      return new V1Batch(List.of(new InferRequest(metadata.name(), null, null, Map.of(), tensors, null)), true, count);
     }
     List<InferRequest> requests = new ArrayList<>(count);
     for (int row = 0; row < count; row++) {
@@ -69,7 +67,7 @@ final class V1Batch {
       }
       requests.add(new InferRequest(metadata.name(), null, null, Map.of(), tensors, null));
     }
-    return new V1Batch(metadata, requests, false, count);
+    return new V1Batch(requests, false, count);
   }
 
   private static JsonNode valueFor(TensorMetadata input, int inputCount, JsonNode instance) {
@@ -195,9 +193,5 @@ final class V1Batch {
         json.writeEndObject();
       }
     }
-  }
-
-  ModelMetadata metadata() {
-    return metadata;
   }
 }
