@@ -8,6 +8,7 @@ import io.sluice.spi.Runtimes;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
@@ -18,8 +19,6 @@ import sun.misc.Signal;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the server.")
 public final class ServeCommand implements Callable<Integer> {
-  private static volatile boolean serving;
-
   @Option(names = "--config", description = "Configuration file (default: config/sluice.yaml under SLUICE_HOME).")
   Path config;
 
@@ -31,10 +30,6 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--drain-seconds", defaultValue = "30", description = "How long shutdown waits for in-flight requests.")
   int drainSeconds;
-
-  static boolean isServing() {
-    return serving;
-  }
 
   @Override
   public Integer call() {
@@ -57,9 +52,9 @@ public final class ServeCommand implements Callable<Integer> {
       server.close(drainSeconds);
       stopped.countDown();
     }, "sluice-shutdown");
-    Signal.handle(new Signal("TERM"), signal -> stopper.start());
-    Signal.handle(new Signal("INT"), signal -> stopper.start());
-    serving = true;
+    AtomicBoolean stopping = new AtomicBoolean();
+    Signal.handle(new Signal("TERM"), signal -> stopOnce(stopping, stopper));
+    Signal.handle(new Signal("INT"), signal -> stopOnce(stopping, stopper));
     System.out.println("Sluice listening on http://" + displayHost(server.host()) + ":" + server.port());
     if (server.grpcPort() > 0) {
       System.out.println("Sluice gRPC listening on " + displayHost(server.host()) + ":" + server.grpcPort());
@@ -71,6 +66,12 @@ public final class ServeCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  private static void stopOnce(AtomicBoolean stopping, Thread stopper) {
+    if (stopping.compareAndSet(false, true)) {
+      stopper.start();
+    }
   }
 
   private static String displayHost(String host) {

@@ -20,9 +20,6 @@ public final class SluiceCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    int code = new CommandLine(new SluiceCommand()).execute(args);
-    if (code != 0 || !ServeCommand.isServing()) {
-      System.exit(code);
-    }
+    System.exit(new CommandLine(new SluiceCommand()).execute(args));
   }
 }
