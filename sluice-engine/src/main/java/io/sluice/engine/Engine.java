@@ -11,7 +11,14 @@ import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.model.ModelState;
 import io.sluice.engine.model.ModelStatus;
+import io.sluice.api.RequestTimeoutException;
+import io.sluice.engine.routing.Router;
+import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -35,48 +42,102 @@ public final class Engine implements AutoCloseable {
 
   private final ModelRegistry registry;
   private final ExecutorService modelExecutor;
+  private final ScheduledExecutorService scheduler;
   private volatile boolean closing;
 
+  /** An engine whose autoscalers and queue-expiry run once a second. */
   public Engine(ModelRegistry registry, ExecutorService modelExecutor) {
+    this(registry, modelExecutor, Duration.ofSeconds(1));
+  }
+
+  /**
+   * @param modelExecutor runs every inference, load and unload (never the caller's thread)
+   * @param tick how often each deployment's autoscaler evaluates and expired queue waits are failed
+   */
+  public Engine(ModelRegistry registry, ExecutorService modelExecutor, Duration tick) {
     this.registry = registry;
     this.modelExecutor = modelExecutor;
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "sluice-autoscaler");
+      thread.setDaemon(true);
+      return thread;
+    });
+    scheduler.scheduleAtFixedRate(this::tick, tick.toNanos(), tick.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private void tick() {
+    for (Deployment deployment : registry.all()) {
+      try {
+        deployment.tick();
+      } catch (RuntimeException e) {
+        log.warn("autoscaler tick failed for {}", deployment.name(), e);
+      }
+    }
   }
 
   public ModelRegistry registry() {
     return registry;
   }
 
-  /** Runs an inference. The future fails with a {@link SluiceException} subclass naming the cause. */
+  /**
+   * Runs an inference. The future fails with a {@link SluiceException} subclass naming the cause;
+   * cancelling it (a client that went away) withdraws a queued request and skips one not yet started.
+   */
   public CompletableFuture<InferResponse> infer(InferRequest request) {
     long accepted = System.nanoTime();
     Deployment deployment;
-    Deployment.Lease lease;
     try {
       deployment = registry.resolve(request.modelName(), request.modelVersion());
-      lease = deployment.acquire();
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
     CompletableFuture<InferResponse> result = new CompletableFuture<>();
-    try {
-      modelExecutor.execute(() -> run(deployment, lease, request, accepted, result));
-    } catch (RejectedExecutionException e) {
-      lease.close();
-      result.completeExceptionally(new ModelNotReadyException("server is shutting down"));
+    CompletableFuture<Router.Lease> lease = deployment.acquire();
+    lease.whenComplete((granted, error) -> {
+      if (error != null) {
+        result.completeExceptionally(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+        return;
+      }
+      if (result.isDone()) {
+        granted.close();
+        return;
+      }
+      try {
+        modelExecutor.execute(() -> run(deployment, granted, request, accepted, result));
+      } catch (RejectedExecutionException e) {
+        granted.close();
+        result.completeExceptionally(new ModelNotReadyException("server is shutting down"));
+      }
+    });
+    Duration timeout = deployment.spec().scaling().requestTimeout();
+    if (timeout != null && !result.isDone()) {
+      ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
+          "model '" + deployment.name() + "' did not answer within " + timeout.toMillis() + " ms")),
+          timeout.toNanos(), TimeUnit.NANOSECONDS);
+      result.whenComplete((response, error) -> timer.cancel(false));
     }
+    result.whenComplete((response, error) -> {
+      if (error != null && !lease.isDone()) {
+        lease.cancel(false);
+      }
+    });
     return result;
   }
 
   private void run(
-      Deployment deployment, Deployment.Lease lease, InferRequest request, long accepted,
+      Deployment deployment, Router.Lease lease, InferRequest request, long accepted,
       CompletableFuture<InferResponse> result) {
     long started = System.nanoTime();
     try (lease) {
-      ModelMetadata metadata = lease.model().metadata();
+      if (result.isDone()) {
+        return; // timed out or cancelled while queued
+      }
+      LoadedModel model = lease.replica().model();
+      ModelMetadata metadata = model.metadata();
       InputValidator.validateInputs(metadata, request.inputs());
       List<String> outputNames = InputValidator.outputNames(metadata, request.requestedOutputs());
       long inferStart = System.nanoTime();
-      List<Tensor> outputs = lease.model().infer(request.inputs(), outputNames);
+      List<Tensor> outputs = model.infer(request.inputs(), outputNames);
       long inferEnd = System.nanoTime();
       InferResponse response = new InferResponse(deployment.name(), deployment.version(), request.id(), outputs);
       long done = System.nanoTime();
@@ -165,6 +226,7 @@ public final class Engine implements AutoCloseable {
   @Override
   public void close() {
     closing = true;
+    scheduler.shutdownNow();
     for (Deployment deployment : registry.all()) {
       deployment.unload();
     }

@@ -36,11 +36,12 @@ class EngineTest {
 
   private Engine engine(Map<String, String> settings) throws ModelLoadException {
     close();
-    Deployment echo = new Deployment(
-        new DeploymentSpec("app", "echo", "test-echo", Path.of("."), "2", settings), new EchoRuntime());
-    Deployment broken = new Deployment(
-        new DeploymentSpec("app", "broken", "test-echo", Path.of("."), null, Map.of("failLoad", "true")), new EchoRuntime());
-    engine = new Engine(new ModelRegistry(List.of(echo, broken)), Executors.newFixedThreadPool(4, r -> new Thread(r, "model-worker")));
+    var executor = Executors.newFixedThreadPool(4, r -> new Thread(r, "model-worker"));
+    Deployment echo = new Deployment(new DeploymentSpec("app", "echo", "test-echo", Path.of("."), "2", settings),
+        new EchoRuntime(), executor, System::nanoTime);
+    Deployment broken = new Deployment(new DeploymentSpec("app", "broken", "test-echo", Path.of("."), null,
+        Map.of("failLoad", "true")), new EchoRuntime(), executor, System::nanoTime);
+    engine = new Engine(new ModelRegistry(List.of(echo, broken)), executor);
     echo.load();
     return engine;
   }

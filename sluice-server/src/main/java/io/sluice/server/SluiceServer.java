@@ -52,11 +52,12 @@ public final class SluiceServer implements AutoCloseable {
 
   private SluiceServer(ServerSettings settings, Runtimes runtimes) {
     this.settings = settings;
+    ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
     List<Deployment> deployments = new ArrayList<>();
     for (DeploymentSpec spec : settings.deployments()) {
-      deployments.add(new Deployment(spec, runtimes.find(spec.runtime()).orElseThrow()));
+      deployments.add(new Deployment(spec, runtimes.find(spec.runtime()).orElseThrow(), modelExecutor, System::nanoTime));
     }
-    this.engine = new Engine(new ModelRegistry(deployments), modelExecutor(settings.modelThreads()));
+    this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval());
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
   }
 

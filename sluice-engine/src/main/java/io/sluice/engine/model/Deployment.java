@@ -2,38 +2,72 @@ package io.sluice.engine.model;
 
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotReadyException;
+import io.sluice.engine.autoscale.AutoscalingPolicy;
+import io.sluice.engine.autoscale.LoadWindow;
+import io.sluice.engine.autoscale.ScalingDecision;
+import io.sluice.engine.replica.Replica;
+import io.sluice.engine.replica.ReplicaState;
+import io.sluice.engine.routing.Router;
 import io.sluice.engine.stats.ModelStatistics;
-import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
-import io.sluice.spi.ModelSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One deployment's model and its lifecycle: loading, ready, unloading (draining in-flight requests),
- * unavailable, failed with a reason. Requests hold a {@link Lease} for as long as they use the model, so
- * unloading waits for them and closing never races a running inference.
+ * One model on one runtime, served by 0..N replicas behind a {@link Router}. It keeps the replica count
+ * at its target (fixed, or set by the autoscaler), wakes from zero on the first request, and drains
+ * replicas before stopping them. The repository API's load and unload act on the whole deployment.
  */
 public final class Deployment {
   private static final Logger log = LoggerFactory.getLogger(Deployment.class);
 
   private final DeploymentSpec spec;
   private final ModelRuntime runtime;
+  private final Executor executor;
+  private final LongSupplier nanoClock;
   private final ModelStatistics statistics = new ModelStatistics();
-  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Router router;
+  private final AutoscalingPolicy policy;
+  private final LoadWindow window;
+  private final List<Replica> replicas = new CopyOnWriteArrayList<>();
+  private final AtomicInteger replicaNumbers = new AtomicInteger();
   private final Object lifecycleLock = new Object();
 
-  private volatile ModelState state = ModelState.UNAVAILABLE;
-  private volatile String reason = "";
-  private volatile LoadedModel model;
-  /** Whether the operator wants this model loaded; server readiness counts only these. */
+  /** The operator wants this model loaded (configured, or loaded through the repository API). */
   private volatile boolean wanted;
+  /** Its replicas take requests (the initial load succeeded and no unload has begun). */
+  private volatile boolean serving;
+  private volatile boolean loading;
+  private volatile boolean unloading;
+  private volatile int targetReplicas;
+  private volatile ModelMetadata metadata;
+  private volatile String failure = "";
+  private volatile ScalingDecision lastDecision;
+  private volatile long wokeAtNanos = -1;
+  private volatile long lastColdStartNanos = -1;
 
-  public Deployment(DeploymentSpec spec, ModelRuntime runtime) {
+  /**
+   * @param executor runs replica start-ups that happen after {@link #load} (scale-ups, wake from zero)
+   * @param nanoClock the clock of queue waits and autoscaling decisions
+   */
+  public Deployment(DeploymentSpec spec, ModelRuntime runtime, Executor executor, LongSupplier nanoClock) {
     this.spec = spec;
     this.runtime = runtime;
+    this.executor = executor;
+    this.nanoClock = nanoClock;
+    this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
+    this.policy = spec.scaling().autoscaling() == null ? null : new AutoscalingPolicy(spec.scaling().autoscaling());
+    this.window = spec.scaling().autoscaling() == null ? null
+        : new LoadWindow(spec.scaling().autoscaling().lookBackPeriod().toNanos());
   }
 
   public DeploymentSpec spec() {
@@ -48,10 +82,6 @@ public final class Deployment {
     return spec.version();
   }
 
-  public ModelState state() {
-    return state;
-  }
-
   public boolean wanted() {
     return wanted;
   }
@@ -60,148 +90,265 @@ public final class Deployment {
     return statistics;
   }
 
+  public Router router() {
+    return router;
+  }
+
+  public int targetReplicas() {
+    return targetReplicas;
+  }
+
+  public List<Replica> replicas() {
+    return List.copyOf(replicas);
+  }
+
+  /** The autoscaler's last evaluation, or null before the first (or without autoscaling). */
+  public ScalingDecision lastDecision() {
+    return lastDecision;
+  }
+
+  /** Time from the request that woke the deployment from zero to its replica being ready; -1 if never. */
+  public long lastColdStartNanos() {
+    return lastColdStartNanos;
+  }
+
+  public ModelState state() {
+    if (unloading) {
+      return ModelState.UNLOADING;
+    }
+    if (loading) {
+      return ModelState.LOADING;
+    }
+    if (!serving) {
+      return failure.isEmpty() ? ModelState.UNAVAILABLE : ModelState.FAILED;
+    }
+    boolean starting = false;
+    for (Replica replica : replicas) {
+      if (replica.state() == ReplicaState.READY) {
+        return ModelState.READY;
+      }
+      starting |= replica.state() == ReplicaState.STARTING;
+    }
+    if (targetReplicas == 0 && metadata != null) {
+      return ModelState.READY; // scaled to zero: the next request wakes it
+    }
+    if (!starting && !failure.isEmpty()) {
+      return ModelState.FAILED;
+    }
+    return ModelState.LOADING;
+  }
+
   public ModelStatus status() {
+    ModelState state = state();
+    String reason = switch (state) {
+      case FAILED -> failure;
+      case UNAVAILABLE -> "unloaded";
+      default -> "";
+    };
     return new ModelStatus(spec.application(), spec.name(), spec.version(), state, reason);
   }
 
+  /** Requests running on this deployment's replicas now. */
   public int inFlight() {
-    return inFlight.get();
+    int total = 0;
+    for (Replica replica : replicas) {
+      total += replica.ongoing();
+    }
+    return total;
   }
 
-  /** Metadata of the loaded model; only while it is ready. */
+  /** The model's metadata, known once a replica has loaded it. */
   public ModelMetadata metadata() {
-    LoadedModel current = model;
-    if (state != ModelState.READY || current == null) {
-      throw notReady();
+    ModelMetadata known = metadata;
+    if (known == null || !serving || unloading) {
+      throw new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason());
     }
-    return current.metadata();
+    return known;
   }
 
-  /**
-   * Loads the model, blocking until it is ready or has failed. Loading a ready model does nothing.
-   *
-   * @throws ModelLoadException when the runtime cannot load it; the deployment is then FAILED
-   */
-  public void load() throws ModelLoadException {
-    synchronized (lifecycleLock) {
-      wanted = true;
-      if (state == ModelState.READY) {
-        return;
-      }
-      state = ModelState.LOADING;
-      reason = "";
-      long started = System.nanoTime();
-      try {
-        model = runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), spec.settings()));
-      } catch (ModelLoadException | RuntimeException | LinkageError e) {
-        state = ModelState.FAILED;
-        reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        log.warn("model {} failed to load: {}", spec.name(), reason);
-        if (e instanceof ModelLoadException loadFailure) {
-          throw loadFailure;
-        }
-        throw new ModelLoadException(reason, e);
-      }
-      state = ModelState.READY;
-      log.info("model {} v{} ready ({} runtime, {} ms)", spec.name(), spec.version(), spec.runtime(),
-          (System.nanoTime() - started) / 1_000_000);
-    }
-  }
-
-  /**
-   * Stops taking requests, waits for those in flight to finish, then frees the model. Blocks; never
-   * call it on an event loop.
-   */
-  public void unload() {
-    synchronized (lifecycleLock) {
-      wanted = false;
-      if (state != ModelState.READY) {
-        if (state == ModelState.FAILED) {
-          state = ModelState.UNAVAILABLE;
-          reason = "unloaded";
-        }
-        return;
-      }
-      state = ModelState.UNLOADING;
-      awaitDrained();
-      LoadedModel current = model;
-      model = null;
-      try {
-        current.close();
-      } catch (RuntimeException e) {
-        log.warn("model {} failed to close cleanly: {}", spec.name(), e.toString());
-      }
-      state = ModelState.UNAVAILABLE;
-      reason = "unloaded";
-      log.info("model {} unloaded", spec.name());
-    }
-  }
-
-  /**
-   * Takes a lease on the ready model for one request. The lease must be closed when the request is done.
-   *
-   * @throws ModelNotReadyException when the model is not ready
-   */
-  public Lease acquire() {
-    inFlight.incrementAndGet();
-    LoadedModel current = model;
-    if (state != ModelState.READY || current == null) {
-      release();
-      throw notReady();
-    }
-    return new Lease(current);
-  }
-
-  private void release() {
-    if (inFlight.decrementAndGet() == 0 && state == ModelState.UNLOADING) {
-      synchronized (inFlight) {
-        inFlight.notifyAll();
-      }
-    }
-  }
-
-  private void awaitDrained() {
-    synchronized (inFlight) {
-      while (inFlight.get() > 0) {
-        try {
-          inFlight.wait(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
-  private ModelNotReadyException notReady() {
-    String why = switch (state) {
+  private String notReadyReason() {
+    return switch (state()) {
       case LOADING -> "is loading";
       case UNLOADING -> "is unloading";
       case UNAVAILABLE -> "is not loaded";
-      case FAILED -> "failed to load: " + reason;
+      case FAILED -> "failed to load: " + failure;
       case READY -> "is not ready";
     };
-    return new ModelNotReadyException("model '" + spec.name() + "' " + why);
   }
 
-  /** A request's hold on the loaded model; closing it lets an unload proceed. */
-  public final class Lease implements AutoCloseable {
-    private final LoadedModel model;
-    private boolean closed;
-
-    private Lease(LoadedModel model) {
-      this.model = model;
+  /** A lease on a replica for one request: now, after a wait in the queue, or a failure. */
+  public CompletableFuture<Router.Lease> acquire() {
+    if (!serving || unloading) {
+      return CompletableFuture.failedFuture(new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason()));
     }
+    return router.acquire();
+  }
 
-    public LoadedModel model() {
-      return model;
+  /**
+   * Starts the initial replicas (at least one, which also validates the model and learns its metadata),
+   * blocking until they are ready. Loading a ready deployment does nothing.
+   *
+   * @throws ModelLoadException when a replica cannot load the model; the deployment is then FAILED
+   */
+  public void load() throws ModelLoadException {
+    synchronized (lifecycleLock) {
+      if (serving && state() == ModelState.READY) {
+        return;
+      }
+      wanted = true;
+      failure = "";
+      loading = true;
+      try {
+        router.open();
+        int initial = Math.max(1, spec.scaling().initialReplicas());
+        targetReplicas = initial;
+        for (int i = 0; i < initial; i++) {
+          Replica replica = newReplica();
+          try {
+            replica.start();
+          } catch (ModelLoadException e) {
+            replicas.remove(replica);
+            failure = e.getMessage();
+            stopAll("failed to load: " + failure);
+            throw e;
+          }
+          metadata = replica.model().metadata();
+          router.add(replica);
+        }
+        serving = true;
+      } finally {
+        loading = false;
+      }
     }
+  }
 
-    @Override
-    public void close() {
-      if (!closed) {
-        closed = true;
-        release();
+  /** Stops taking requests, fails queued ones, drains every replica and stops it. Blocks until done. */
+  public void unload() {
+    synchronized (lifecycleLock) {
+      wanted = false;
+      serving = false;
+      stopAll("is not loaded");
+      failure = "";
+    }
+  }
+
+  private void stopAll(String why) {
+    unloading = true;
+    try {
+      targetReplicas = 0;
+      router.close(why);
+      List<CompletableFuture<Void>> stops = new ArrayList<>();
+      for (Replica replica : replicas) {
+        router.remove(replica);
+        stops.add(replica.drain());
+      }
+      CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
+      replicas.clear();
+    } finally {
+      unloading = false;
+    }
+  }
+
+  /** Sets the replica target and starts or drains replicas to meet it. */
+  public void scaleTo(int target) {
+    synchronized (lifecycleLock) {
+      if (!serving || unloading) {
+        return;
+      }
+      targetReplicas = target;
+      List<Replica> live = new ArrayList<>();
+      for (Replica replica : replicas) {
+        if (replica.state() == ReplicaState.READY || replica.state() == ReplicaState.STARTING) {
+          live.add(replica);
+        }
+      }
+      for (int i = live.size(); i < target; i++) {
+        startAsync(newReplica());
+      }
+      if (live.size() > target) {
+        live.sort(Comparator.comparingInt((Replica r) -> r.state() == ReplicaState.STARTING ? 0 : 1)
+            .thenComparingInt(Replica::ongoing));
+        for (Replica replica : live.subList(0, live.size() - target)) {
+          router.remove(replica);
+          replica.drain().thenRun(() -> replicas.remove(replica));
+        }
+      }
+    }
+  }
+
+  private Replica newReplica() {
+    Replica replica = new Replica(spec.name() + "-" + replicaNumbers.incrementAndGet(), spec, runtime);
+    replicas.add(replica);
+    return replica;
+  }
+
+  private void startAsync(Replica replica) {
+    executor.execute(() -> {
+      try {
+        replica.start();
+      } catch (ModelLoadException e) {
+        replicas.remove(replica);
+        failure = e.getMessage();
+        return;
+      }
+      if (replica.state() != ReplicaState.READY) {
+        replicas.remove(replica);
+        return;
+      }
+      if (metadata == null) {
+        metadata = replica.model().metadata();
+      }
+      failure = "";
+      router.add(replica);
+      long woke = wokeAtNanos;
+      if (woke >= 0) {
+        lastColdStartNanos = nanoClock.getAsLong() - woke;
+        wokeAtNanos = -1;
+        log.info("deployment {} woke from zero in {} ms (model load {} ms)", spec.name(),
+            lastColdStartNanos / 1_000_000, replica.loadNanos() / 1_000_000);
+      }
+    });
+  }
+
+  /**
+   * Called by the router when a request finds no replica: start one now rather than at the next tick.
+   * The router may call it on an event loop, so the work is handed to the executor.
+   */
+  private void wakeFromZero() {
+    executor.execute(this::wake);
+  }
+
+  private void wake() {
+    synchronized (lifecycleLock) {
+      if (!serving || unloading || targetReplicas > 0) {
+        return;
+      }
+      wokeAtNanos = nanoClock.getAsLong();
+      if (policy != null) {
+        policy.reset();
+      }
+      log.info("deployment {} scaling from zero on demand", spec.name());
+      scaleTo(1);
+    }
+  }
+
+  /** One autoscaler evaluation: sample the load, decide, apply; also expires requests queued too long. */
+  public void tick() {
+    router.expireWaiters();
+    if (policy == null || !serving || unloading) {
+      return;
+    }
+    long now = nanoClock.getAsLong();
+    Router.Load load = router.load();
+    ScalingDecision decision;
+    synchronized (lifecycleLock) {
+      window.record(now, load.ongoing() + load.queued());
+      decision = policy.decide(now, window.average(), targetReplicas);
+      lastDecision = decision;
+      if (decision.changes()) {
+        log.info("deployment {} autoscaling {} -> {} replicas: {} (ongoing {}, queued {})", spec.name(),
+            decision.currentReplicas(), decision.decidedReplicas(), decision.reason(), load.ongoing(), load.queued());
+        scaleTo(decision.decidedReplicas());
       }
     }
   }

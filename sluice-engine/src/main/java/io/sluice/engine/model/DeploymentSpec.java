@@ -13,9 +13,21 @@ import java.util.Objects;
  * @param location the model's local file or directory
  * @param version the version label
  * @param settings runtime-specific settings
+ * @param scaling replicas, routing limits and autoscaling
  */
 public record DeploymentSpec(
-    String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
+    String application,
+    String name,
+    String runtime,
+    Path location,
+    String version,
+    Map<String, String> settings,
+    ScalingSpec scaling) {
+  public DeploymentSpec(
+      String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
+    this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT);
+  }
+
   public DeploymentSpec {
     Objects.requireNonNull(application, "application");
     Objects.requireNonNull(name, "name");
@@ -23,5 +35,6 @@ public record DeploymentSpec(
     Objects.requireNonNull(location, "location");
     version = version == null || version.isBlank() ? "1" : version;
     settings = settings == null ? Map.of() : Map.copyOf(settings);
+    scaling = scaling == null ? ScalingSpec.DEFAULT : scaling;
   }
 }

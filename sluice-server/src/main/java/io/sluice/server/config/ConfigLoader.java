@@ -6,13 +6,16 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.model.ScalingSpec;
 import io.sluice.spi.Runtimes;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -85,6 +88,8 @@ public final class ConfigLoader {
     int cpus = Runtime.getRuntime().availableProcessors();
     int eventLoops = server.eventLoops() == null ? cpus : positive("server.eventLoops", server.eventLoops());
     int modelThreads = server.modelThreads() == null ? 2 * cpus : positive("server.modelThreads", server.modelThreads());
+    Duration autoscalerInterval = server.autoscalerInterval() == null ? Duration.ofSeconds(1)
+        : positiveDuration("server.autoscalerInterval", server.autoscalerInterval());
 
     List<ServerSettings.ApplicationSettings> applications = new ArrayList<>();
     List<DeploymentSpec> deployments = new ArrayList<>();
@@ -123,13 +128,101 @@ public final class ConfigLoader {
               "unknown runtime '" + deployment.runtime() + "'; available runtimes: " + runtimes.names());
         }
         Path location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
-        deployments.add(new DeploymentSpec(
-            name, model, deployment.runtime(), location, deployment.version(), deployment.settings()));
+        deployments.add(new DeploymentSpec(name, model, deployment.runtime(), location, deployment.version(),
+            deployment.settings(), scaling(dat, deployment)));
         deploymentPaths.add(dat);
       }
     }
-    return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, applications, deployments,
-        deploymentPaths);
+    return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
+        applications, deployments, deploymentPaths);
+  }
+
+  private static ScalingSpec scaling(String at, SluiceConfig.Deployment deployment) throws ConfigException {
+    AutoscalingSpec autoscaling = null;
+    if (deployment.autoscaling() != null) {
+      if (deployment.numReplicas() != null) {
+        throw new ConfigException(at + ".numReplicas", "give either numReplicas or autoscaling, not both");
+      }
+      autoscaling = autoscaling(at + ".autoscaling", deployment.autoscaling());
+    }
+    int numReplicas = deployment.numReplicas() == null ? 1 : positive(at + ".numReplicas", deployment.numReplicas());
+    int maxOngoing = deployment.maxOngoingRequests() == null ? ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS
+        : positive(at + ".maxOngoingRequests", deployment.maxOngoingRequests());
+    int maxQueued = deployment.maxQueuedRequests() == null ? ScalingSpec.DEFAULT_MAX_QUEUED_REQUESTS
+        : nonNegative(at + ".maxQueuedRequests", deployment.maxQueuedRequests());
+    Duration maxQueueWait = deployment.maxQueueWait() == null ? ScalingSpec.DEFAULT_MAX_QUEUE_WAIT
+        : positiveDuration(at + ".maxQueueWait", deployment.maxQueueWait());
+    Duration requestTimeout = deployment.requestTimeout() == null ? null
+        : positiveDuration(at + ".requestTimeout", deployment.requestTimeout());
+    return new ScalingSpec(numReplicas, maxOngoing, maxQueued, maxQueueWait, requestTimeout, autoscaling);
+  }
+
+  private static AutoscalingSpec autoscaling(String at, SluiceConfig.Autoscaling config) throws ConfigException {
+    int min = config.minReplicas() == null ? AutoscalingSpec.DEFAULT_MIN_REPLICAS
+        : nonNegative(at + ".minReplicas", config.minReplicas());
+    int max = config.maxReplicas() == null ? Math.max(min, AutoscalingSpec.DEFAULT_MAX_REPLICAS)
+        : positive(at + ".maxReplicas", config.maxReplicas());
+    if (max < min) {
+      throw new ConfigException(at + ".maxReplicas", "must be at least minReplicas (" + min + ")");
+    }
+    int initial = config.initialReplicas() == null ? min : nonNegative(at + ".initialReplicas", config.initialReplicas());
+    if (initial < min || initial > max) {
+      throw new ConfigException(at + ".initialReplicas", "must lie between minReplicas and maxReplicas");
+    }
+    double target = config.targetOngoingRequests() == null ? AutoscalingSpec.DEFAULT_TARGET_ONGOING_REQUESTS
+        : positiveNumber(at + ".targetOngoingRequests", config.targetOngoingRequests());
+    Duration up = config.upscaleDelay() == null ? AutoscalingSpec.DEFAULT_UPSCALE_DELAY
+        : duration(at + ".upscaleDelay", config.upscaleDelay());
+    Duration down = config.downscaleDelay() == null ? AutoscalingSpec.DEFAULT_DOWNSCALE_DELAY
+        : duration(at + ".downscaleDelay", config.downscaleDelay());
+    Duration toZero = config.scaleToZeroDelay() == null ? down : duration(at + ".scaleToZeroDelay", config.scaleToZeroDelay());
+    Duration lookBack = config.lookBackPeriod() == null ? AutoscalingSpec.DEFAULT_LOOK_BACK_PERIOD
+        : positiveDuration(at + ".lookBackPeriod", config.lookBackPeriod());
+    double upSmoothing = config.upscaleSmoothingFactor() == null ? AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR
+        : positiveNumber(at + ".upscaleSmoothingFactor", config.upscaleSmoothingFactor());
+    double downSmoothing = config.downscaleSmoothingFactor() == null ? AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR
+        : positiveNumber(at + ".downscaleSmoothingFactor", config.downscaleSmoothingFactor());
+    return new AutoscalingSpec(min, max, initial, target, up, down, toZero, lookBack, upSmoothing, downSmoothing);
+  }
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+
+  static Duration duration(String at, String text) throws ConfigException {
+    Matcher matcher = DURATION.matcher(text.trim());
+    if (!matcher.matches()) {
+      throw new ConfigException(at, "'" + text + "' is not a duration such as 500ms, 30s, 10m or 1h");
+    }
+    double value = Double.parseDouble(matcher.group(1));
+    String unit = matcher.group(2) == null ? "s" : matcher.group(2);
+    double millis = switch (unit) {
+      case "ms" -> value;
+      case "m" -> value * 60_000;
+      case "h" -> value * 3_600_000;
+      default -> value * 1000;
+    };
+    return Duration.ofNanos(Math.round(millis * 1_000_000));
+  }
+
+  private static Duration positiveDuration(String at, String text) throws ConfigException {
+    Duration duration = duration(at, text);
+    if (duration.isZero()) {
+      throw new ConfigException(at, "must be longer than zero");
+    }
+    return duration;
+  }
+
+  private static int nonNegative(String at, int value) throws ConfigException {
+    if (value < 0) {
+      throw new ConfigException(at, "must not be negative, got " + value);
+    }
+    return value;
+  }
+
+  private static double positiveNumber(String at, double value) throws ConfigException {
+    if (!(value > 0)) {
+      throw new ConfigException(at, "must be greater than zero, got " + value);
+    }
+    return value;
   }
 
   private static Path resolveStorage(String at, String uri, Path baseDirectory) throws ConfigException {

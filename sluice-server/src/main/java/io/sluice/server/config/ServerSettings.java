@@ -1,6 +1,7 @@
 package io.sluice.server.config;
 
 import io.sluice.engine.model.DeploymentSpec;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -14,6 +15,7 @@ public record ServerSettings(
     long maxRequestBody,
     int eventLoops,
     int modelThreads,
+    Duration autoscalerInterval,
     List<ApplicationSettings> applications,
     List<DeploymentSpec> deployments,
     List<String> deploymentPaths) {
@@ -29,6 +31,6 @@ public record ServerSettings(
 
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
-        maxRequestBody, eventLoops, modelThreads, applications, deployments, deploymentPaths);
+        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, applications, deployments, deploymentPaths);
   }
 }

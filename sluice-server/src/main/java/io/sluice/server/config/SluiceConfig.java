@@ -24,6 +24,7 @@ public record SluiceConfig(
    * @param maxRequestBody largest accepted request body, e.g. {@code 64Mi} (default); larger ones get 413
    * @param eventLoops number of event-loop threads serving connections (default: CPU count)
    * @param modelThreads number of threads running model work (default: twice the CPU count)
+   * @param autoscalerInterval how often autoscalers evaluate, e.g. {@code 1s} (default)
    */
   public record Server(
       @JsonProperty("host") String host,
@@ -31,8 +32,9 @@ public record SluiceConfig(
       @JsonProperty("grpcPort") Integer grpcPort,
       @JsonProperty("maxRequestBody") String maxRequestBody,
       @JsonProperty("eventLoops") Integer eventLoops,
-      @JsonProperty("modelThreads") Integer modelThreads) {
-    static final Server DEFAULTS = new Server(null, null, null, null, null, null);
+      @JsonProperty("modelThreads") Integer modelThreads,
+      @JsonProperty("autoscalerInterval") String autoscalerInterval) {
+    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null);
   }
 
   /** A route prefix and the deployments behind it. */
@@ -45,15 +47,34 @@ public record SluiceConfig(
     }
   }
 
-  /** One model on one runtime. */
+  /** One model on one runtime, its replicas and routing limits (Ray Serve's names). */
   public record Deployment(
       @JsonProperty("name") String name,
       @JsonProperty("runtime") String runtime,
       @JsonProperty("storageUri") String storageUri,
       @JsonProperty("version") String version,
-      @JsonProperty("settings") Map<String, String> settings) {
+      @JsonProperty("settings") Map<String, String> settings,
+      @JsonProperty("numReplicas") Integer numReplicas,
+      @JsonProperty("maxOngoingRequests") Integer maxOngoingRequests,
+      @JsonProperty("maxQueuedRequests") Integer maxQueuedRequests,
+      @JsonProperty("maxQueueWait") String maxQueueWait,
+      @JsonProperty("requestTimeout") String requestTimeout,
+      @JsonProperty("autoscaling") Autoscaling autoscaling) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }
   }
+
+  /** Autoscaling, with Ray Serve's names and defaults; durations like {@code 30s}, {@code 500ms}, {@code 10m}. */
+  public record Autoscaling(
+      @JsonProperty("minReplicas") Integer minReplicas,
+      @JsonProperty("maxReplicas") Integer maxReplicas,
+      @JsonProperty("initialReplicas") Integer initialReplicas,
+      @JsonProperty("targetOngoingRequests") Double targetOngoingRequests,
+      @JsonProperty("upscaleDelay") String upscaleDelay,
+      @JsonProperty("downscaleDelay") String downscaleDelay,
+      @JsonProperty("scaleToZeroDelay") String scaleToZeroDelay,
+      @JsonProperty("lookBackPeriod") String lookBackPeriod,
+      @JsonProperty("upscaleSmoothingFactor") Double upscaleSmoothingFactor,
+      @JsonProperty("downscaleSmoothingFactor") Double downscaleSmoothingFactor) {}
 }

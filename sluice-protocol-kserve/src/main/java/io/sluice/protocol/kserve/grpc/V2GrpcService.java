@@ -2,11 +2,12 @@ package io.sluice.protocol.kserve.grpc;
 
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.MessageOrBuilder;
-import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ModelNotReadyException;
+import io.sluice.api.RequestTimeoutException;
+import io.sluice.api.ServerOverloadedException;
 import io.sluice.api.TensorMetadata;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.ModelState;
@@ -160,6 +161,8 @@ public final class V2GrpcService {
       } catch (RuntimeException e) {
         reply = CompletableFuture.failedFuture(e);
       }
+      CompletableFuture<MessageLite> pending = reply.toCompletableFuture();
+      call.errorHandler(error -> pending.cancel(false)); // the client cancelled or reset the stream
       reply.whenComplete((result, error) -> context.runOnContext(ignored -> {
         if (error == null) {
           response.end(result);
@@ -182,11 +185,11 @@ public final class V2GrpcService {
     if (cause instanceof ModelNotFoundException) {
       return GrpcStatus.NOT_FOUND;
     }
-    if (cause instanceof ModelNotReadyException) {
+    if (cause instanceof ModelNotReadyException || cause instanceof ServerOverloadedException) {
       return GrpcStatus.UNAVAILABLE;
     }
-    if (cause instanceof InferenceFailedException) {
-      return GrpcStatus.INTERNAL;
+    if (cause instanceof RequestTimeoutException) {
+      return GrpcStatus.DEADLINE_EXCEEDED;
     }
     return GrpcStatus.INTERNAL;
   }

@@ -1,9 +1,11 @@
 package io.sluice.protocol.kserve.http;
 
-import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ModelNotReadyException;
+import io.sluice.api.RequestTimeoutException;
+import io.sluice.api.ServerOverloadedException;
+import io.sluice.api.SluiceException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
@@ -28,8 +30,11 @@ public final class ErrorStatus {
     if (cause instanceof ModelNotFoundException) {
       return 404;
     }
-    if (cause instanceof ModelNotReadyException) {
+    if (cause instanceof ModelNotReadyException || cause instanceof ServerOverloadedException) {
       return 503;
+    }
+    if (cause instanceof RequestTimeoutException) {
+      return 504;
     }
     return 500;
   }
@@ -37,8 +42,7 @@ public final class ErrorStatus {
   /** The client-facing message: the cause's own words for known causes, a generic line otherwise. */
   public static String message(Throwable error) {
     Throwable cause = unwrap(error);
-    if (cause instanceof InvalidInputException || cause instanceof ModelNotFoundException
-        || cause instanceof ModelNotReadyException || cause instanceof InferenceFailedException) {
+    if (cause instanceof SluiceException) {
       return cause.getMessage();
     }
     return "internal server error";

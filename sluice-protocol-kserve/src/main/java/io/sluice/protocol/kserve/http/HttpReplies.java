@@ -4,6 +4,7 @@ import io.sluice.protocol.kserve.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.sluice.api.ServerOverloadedException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
@@ -45,9 +46,18 @@ public final class HttpReplies {
     response.setStatusCode(status).putHeader("content-type", contentType).end(Buffer.buffer(body));
   }
 
+  /** Status recorded for requests whose client went away before the answer (nginx's convention). */
+  public static final int CLIENT_CLOSED = 499;
+
   /** Sends {@code {"error": message}} with the error's status; returns the status sent. */
   public static int sendError(HttpServerResponse response, Throwable error) {
+    if (response.closed()) {
+      return CLIENT_CLOSED;
+    }
     int status = ErrorStatus.httpStatus(error);
+    if (ErrorStatus.unwrap(error) instanceof ServerOverloadedException overloaded && !response.headWritten()) {
+      response.putHeader("Retry-After", Long.toString(Math.max(1, overloaded.retryAfter().toSeconds())));
+    }
     if (status == 500 && ErrorStatus.message(error).equals("internal server error")) {
       log.error("request failed", ErrorStatus.unwrap(error));
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.api.InferResponse;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
@@ -27,6 +28,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /** The V2 / Open Inference Protocol REST surface: health, metadata, infer, repository and statistics. */
 public final class V2RestRoutes {
@@ -194,7 +196,9 @@ public final class V2RestRoutes {
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
-    engine.infer(decoded.request()).whenComplete((result, error) -> {
+    CompletableFuture<InferResponse> inference = engine.infer(decoded.request());
+    response.closeHandler(closed -> inference.cancel(false)); // the client went away
+    inference.whenComplete((result, error) -> {
       int status;
       if (error != null) {
         status = HttpReplies.sendError(response, error);
