@@ -9,6 +9,7 @@ import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.server.http.FrontDoor;
 import io.sluice.server.http.FrontDoorVerticle;
+import io.sluice.server.metrics.DeploymentMetrics;
 import io.sluice.server.metrics.RequestMetrics;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.Runtimes;
@@ -58,6 +59,7 @@ public final class SluiceServer implements AutoCloseable {
       deployments.add(new Deployment(spec, runtimes.find(spec.runtime()).orElseThrow(), modelExecutor, System::nanoTime));
     }
     this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval());
+    deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
   }
 

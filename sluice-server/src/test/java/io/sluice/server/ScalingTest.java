@@ -190,5 +190,11 @@ class ScalingTest {
     }
     assertThat(sleepy.lastColdStartNanos()).isPositive();
     assertThat(sleepy.targetReplicas()).isPositive();
+    assertThat(server.get("/metrics").body())
+        .containsPattern("sluice_deployment_cold_start_seconds\\{deployment=\"sleepy\"} [0-9.]+")
+        .containsPattern("sluice_deployment_replicas\\{deployment=\"sleepy\",state=\"desired\"} [1-9]")
+        .contains("sluice_deployment_rejected_requests_total{deployment=\"narrow\"}")
+        .contains("sluice_deployment_queued_requests{deployment=\"sleepy\"}")
+        .contains("sluice_autoscaler_average_load{deployment=\"elastic\"}");
   }
 }
