@@ -5,6 +5,7 @@ import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.server.http.FrontDoor;
@@ -47,12 +48,14 @@ public final class SluiceServer implements AutoCloseable {
   private final Vertx vertx;
   private final Engine engine;
   private final RequestMetrics metrics = new RequestMetrics();
+  private final AdminAccess admin;
   private final List<HttpServer> servers = new ArrayList<>();
   private int port = -1;
   private int grpcPort = -1;
 
   private SluiceServer(ServerSettings settings, Runtimes runtimes) {
     this.settings = settings;
+    this.admin = AdminAccess.of(settings.adminToken(), settings.adminLoopbackOnly());
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
     List<Deployment> deployments = new ArrayList<>();
     for (DeploymentSpec spec : settings.deployments()) {
@@ -92,7 +95,7 @@ public final class SluiceServer implements AutoCloseable {
 
   private void listen() {
     ServerInfo info = new ServerInfo("sluice", VERSION, ServerInfo.V2_EXTENSIONS);
-    FrontDoor frontDoor = new FrontDoor(vertx, engine, settings, info, metrics);
+    FrontDoor frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())
         .setTcpNoDelay(true)
@@ -168,6 +171,10 @@ public final class SluiceServer implements AutoCloseable {
 
   public Engine engine() {
     return engine;
+  }
+
+  public AdminAccess admin() {
+    return admin;
   }
 
   public RequestMetrics metrics() {

@@ -55,6 +55,9 @@ public final class ServeCommand implements Callable<Integer> {
     AtomicBoolean stopping = new AtomicBoolean();
     Signal.handle(new Signal("TERM"), signal -> stopOnce(stopping, stopper));
     Signal.handle(new Signal("INT"), signal -> stopOnce(stopping, stopper));
+    if (server.admin().generated()) {
+      System.err.println("sluice: admin API token (set server.adminToken to choose one): " + server.admin().token());
+    }
     System.out.println("Sluice listening on http://" + displayHost(server.host()) + ":" + server.port());
     if (server.grpcPort() > 0) {
       System.out.println("Sluice gRPC listening on " + displayHost(server.host()) + ":" + server.grpcPort());

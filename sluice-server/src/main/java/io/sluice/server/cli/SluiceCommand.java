@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Sluice model server.",
-    subcommands = {ServeCommand.class})
+    subcommands = {ServeCommand.class, StatusCommand.class, ScaleCommand.class})
 public final class SluiceCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -133,8 +133,12 @@ public final class ConfigLoader {
         deploymentPaths.add(dat);
       }
     }
+    if (server.adminToken() != null && server.adminToken().length() < 16) {
+      throw new ConfigException("server.adminToken", "must be at least 16 characters");
+    }
+    boolean adminLoopbackOnly = server.adminLoopbackOnly() == null || server.adminLoopbackOnly();
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
-        applications, deployments, deploymentPaths);
+        server.adminToken(), adminLoopbackOnly, applications, deployments, deploymentPaths);
   }
 
   private static ScalingSpec scaling(String at, SluiceConfig.Deployment deployment) throws ConfigException {

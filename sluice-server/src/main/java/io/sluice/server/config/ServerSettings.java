@@ -16,6 +16,8 @@ public record ServerSettings(
     int eventLoops,
     int modelThreads,
     Duration autoscalerInterval,
+    String adminToken,
+    boolean adminLoopbackOnly,
     List<ApplicationSettings> applications,
     List<DeploymentSpec> deployments,
     List<String> deploymentPaths) {
@@ -31,6 +33,7 @@ public record ServerSettings(
 
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
-        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, applications, deployments, deploymentPaths);
+        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, applications,
+        deployments, deploymentPaths);
   }
 }

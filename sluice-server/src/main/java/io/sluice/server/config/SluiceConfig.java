@@ -25,6 +25,8 @@ public record SluiceConfig(
    * @param eventLoops number of event-loop threads serving connections (default: CPU count)
    * @param modelThreads number of threads running model work (default: twice the CPU count)
    * @param autoscalerInterval how often autoscalers evaluate, e.g. {@code 1s} (default)
+   * @param adminToken bearer token of the admin API (default: generated at start and logged)
+   * @param adminLoopbackOnly whether the admin API answers loopback clients only (default true)
    */
   public record Server(
       @JsonProperty("host") String host,
@@ -33,8 +35,10 @@ public record SluiceConfig(
       @JsonProperty("maxRequestBody") String maxRequestBody,
       @JsonProperty("eventLoops") Integer eventLoops,
       @JsonProperty("modelThreads") Integer modelThreads,
-      @JsonProperty("autoscalerInterval") String autoscalerInterval) {
-    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null);
+      @JsonProperty("autoscalerInterval") String autoscalerInterval,
+      @JsonProperty("adminToken") String adminToken,
+      @JsonProperty("adminLoopbackOnly") Boolean adminLoopbackOnly) {
+    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null);
   }
 
   /** A route prefix and the deployments behind it. */

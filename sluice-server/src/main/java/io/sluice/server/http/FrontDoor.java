@@ -7,6 +7,8 @@ import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.v1.V1RestRoutes;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.server.admin.AdminAccess;
+import io.sluice.server.admin.AdminRoutes;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.server.metrics.RequestMetrics;
 import io.vertx.core.Handler;
@@ -31,13 +33,15 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
   private final Router router;
   private final GrpcServer grpc;
 
-  public FrontDoor(Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics) {
+  public FrontDoor(
+      Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin) {
     this.grpc = grpcServer(vertx, engine, settings, info, metrics);
     this.router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBody()));
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.scrape()));
+    new AdminRoutes(engine, settings, admin).mount(router);
     mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
       Router scoped = Router.router(vertx);

@@ -1,0 +1,68 @@
+package io.sluice.server.admin;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * Who may use the admin API: a bearer token (configured, or generated at start-up), and optionally only
+ * from loopback addresses.
+ */
+public final class AdminAccess {
+  private final String token;
+  private final boolean loopbackOnly;
+  private final boolean generated;
+
+  private AdminAccess(String token, boolean loopbackOnly, boolean generated) {
+    this.token = token;
+    this.loopbackOnly = loopbackOnly;
+    this.generated = generated;
+  }
+
+  /** Uses {@code configuredToken}, or generates a random one when it is null. */
+  public static AdminAccess of(String configuredToken, boolean loopbackOnly) {
+    if (configuredToken != null) {
+      return new AdminAccess(configuredToken, loopbackOnly, false);
+    }
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    return new AdminAccess(HexFormat.of().formatHex(random), loopbackOnly, true);
+  }
+
+  public String token() {
+    return token;
+  }
+
+  public boolean generated() {
+    return generated;
+  }
+
+  /** Why a request may not use the admin API, or null when it may. */
+  public String refusal(String authorizationHeader, String remoteAddress) {
+    if (loopbackOnly && !isLoopback(remoteAddress)) {
+      return "the admin API only answers loopback clients (server.adminLoopbackOnly)";
+    }
+    if (authorizationHeader == null || !authorizationHeader.startsWith("Bearer ")) {
+      return "missing 'Authorization: Bearer <admin token>'";
+    }
+    byte[] given = authorizationHeader.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8))) {
+      return "wrong admin token";
+    }
+    return null;
+  }
+
+  private static boolean isLoopback(String address) {
+    if (address == null) {
+      return false;
+    }
+    try {
+      return InetAddress.getByName(address).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}

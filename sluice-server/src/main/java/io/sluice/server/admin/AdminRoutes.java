@@ -1,0 +1,178 @@
+package io.sluice.server.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.SluiceException;
+import io.sluice.engine.Engine;
+import io.sluice.engine.autoscale.AutoscalingSpec;
+import io.sluice.engine.autoscale.ScalingDecision;
+import io.sluice.engine.model.Deployment;
+import io.sluice.engine.replica.Replica;
+import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.server.config.ServerSettings;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+
+/**
+ * The admin API ({@code /api/v1}): status of every application, deployment and replica with the
+ * autoscaler's inputs and last decision, and manual scaling. Every route needs the admin bearer token.
+ */
+public final class AdminRoutes {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final Engine engine;
+  private final ServerSettings settings;
+  private final AdminAccess access;
+
+  public AdminRoutes(Engine engine, ServerSettings settings, AdminAccess access) {
+    this.engine = engine;
+    this.settings = settings;
+    this.access = access;
+  }
+
+  /** The whole route table. */
+  public void mount(Router router) {
+    router.route("/api/v1/*").handler(this::authorize);
+    router.get("/api/v1/status").handler(this::status);
+    router.post("/api/v1/deployments/:deployment/scale").handler(this::scale);
+  }
+
+  private void authorize(RoutingContext ctx) {
+    String refusal = access.refusal(ctx.request().getHeader("Authorization"), ctx.request().remoteAddress().hostAddress());
+    if (refusal == null) {
+      ctx.next();
+    } else {
+      int status = refusal.startsWith("the admin API only") ? 403 : 401;
+      if (status == 401) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      }
+      HttpReplies.sendError(ctx.response(), status, refusal);
+    }
+  }
+
+  private void status(RoutingContext ctx) {
+    ObjectNode root = MAPPER.createObjectNode();
+    root.put("ready", engine.isReady());
+    ArrayNode applications = root.putArray("applications");
+    for (ServerSettings.ApplicationSettings application : settings.applications()) {
+      ObjectNode app = applications.addObject();
+      app.put("name", application.name());
+      app.put("routePrefix", application.routePrefix());
+      ArrayNode deployments = app.putArray("deployments");
+      for (Deployment deployment : engine.registry().all()) {
+        if (deployment.spec().application().equals(application.name())) {
+          deployments.add(describe(deployment));
+        }
+      }
+    }
+    send(ctx, 200, root);
+  }
+
+  private static ObjectNode describe(Deployment deployment) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("name", deployment.name());
+    node.put("version", deployment.version());
+    node.put("runtime", deployment.spec().runtime());
+    node.put("state", deployment.state().name());
+    node.put("reason", deployment.status().reason());
+    node.put("targetReplicas", deployment.targetReplicas());
+    var load = deployment.router().load();
+    node.put("ongoing", load.ongoing());
+    node.put("queued", load.queued());
+    node.put("rejected", load.rejected());
+    node.put("maxOngoingRequests", deployment.spec().scaling().maxOngoingRequests());
+    node.put("maxQueuedRequests", deployment.spec().scaling().maxQueuedRequests());
+    AutoscalingSpec autoscaling = deployment.spec().scaling().autoscaling();
+    if (autoscaling == null) {
+      node.putNull("autoscaling");
+    } else {
+      ObjectNode spec = node.putObject("autoscaling");
+      spec.put("minReplicas", autoscaling.minReplicas());
+      spec.put("maxReplicas", autoscaling.maxReplicas());
+      spec.put("targetOngoingRequests", autoscaling.targetOngoingRequests());
+      spec.put("upscaleDelayMs", autoscaling.upscaleDelay().toMillis());
+      spec.put("downscaleDelayMs", autoscaling.downscaleDelay().toMillis());
+      spec.put("scaleToZeroDelayMs", autoscaling.scaleToZeroDelay().toMillis());
+      spec.put("lookBackPeriodMs", autoscaling.lookBackPeriod().toMillis());
+      ScalingDecision decision = deployment.lastDecision();
+      if (decision != null) {
+        ObjectNode last = spec.putObject("lastDecision");
+        last.put("averageLoad", decision.averageLoad());
+        last.put("currentReplicas", decision.currentReplicas());
+        last.put("proposedReplicas", decision.proposedReplicas());
+        last.put("decidedReplicas", decision.decidedReplicas());
+        last.put("reason", decision.reason());
+        last.put("ageMs", (System.nanoTime() - decision.atNanos()) / 1_000_000);
+      }
+    }
+    if (deployment.lastColdStartNanos() >= 0) {
+      node.put("lastColdStartMs", deployment.lastColdStartNanos() / 1e6);
+    }
+    ArrayNode replicas = node.putArray("replicas");
+    for (Replica replica : deployment.replicas()) {
+      ObjectNode r = replicas.addObject();
+      r.put("id", replica.id());
+      r.put("state", replica.state().name());
+      r.put("reason", replica.reason());
+      r.put("ongoing", replica.ongoing());
+      r.put("host", "in-process");
+    }
+    return node;
+  }
+
+  private void scale(RoutingContext ctx) {
+    String name = ctx.pathParam("deployment");
+    Deployment deployment;
+    try {
+      deployment = engine.registry().resolve(name, null);
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+      return;
+    }
+    JsonNode body = readBody(ctx.body().buffer());
+    JsonNode replicas = body == null ? null : body.get("replicas");
+    if (replicas == null || !replicas.canConvertToInt() || replicas.asInt() < 0) {
+      HttpReplies.sendError(ctx.response(), 400, "the body must be {\"replicas\": N} with N >= 0");
+      return;
+    }
+    if (deployment.spec().scaling().autoscaling() != null) {
+      HttpReplies.sendError(ctx.response(), 409, "deployment '" + name
+          + "' is autoscaled; change its autoscaling bounds instead of its replica count");
+      return;
+    }
+    int target = replicas.asInt();
+    if (target == 0) {
+      HttpReplies.sendError(ctx.response(), 400, "a deployment without autoscaling keeps at least one replica;"
+          + " unload it through /v2/repository/models/" + name + "/unload instead");
+      return;
+    }
+    deployment.scaleTo(target);
+    ObjectNode reply = MAPPER.createObjectNode();
+    reply.put("deployment", name);
+    reply.put("targetReplicas", deployment.targetReplicas());
+    send(ctx, 200, reply);
+  }
+
+  private static JsonNode readBody(Buffer body) {
+    if (body == null || body.length() == 0) {
+      return null;
+    }
+    try {
+      return MAPPER.readTree(body.getBytes());
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private static void send(RoutingContext ctx, int status, JsonNode body) {
+    try {
+      HttpReplies.send(ctx.response(), status, "application/json", MAPPER.writeValueAsBytes(body));
+    } catch (IOException e) {
+      HttpReplies.sendError(ctx.response(), 500, "internal server error");
+    }
+  }
+}
