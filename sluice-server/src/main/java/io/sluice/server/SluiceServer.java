@@ -4,6 +4,8 @@ import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelRegistry;
+import io.sluice.engine.placement.AcceleratorDiscovery;
+import io.sluice.engine.placement.Placer;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.config.ConfigException;
@@ -49,6 +51,7 @@ public final class SluiceServer implements AutoCloseable {
   private final Engine engine;
   private final RequestMetrics metrics = new RequestMetrics();
   private final AdminAccess admin;
+  private final Placer placer;
   private final List<HttpServer> servers = new ArrayList<>();
   private int port = -1;
   private int grpcPort = -1;
@@ -57,9 +60,10 @@ public final class SluiceServer implements AutoCloseable {
     this.settings = settings;
     this.admin = AdminAccess.of(settings.adminToken(), settings.adminLoopbackOnly());
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
+    this.placer = new Placer(settings.accelerators() != null ? settings.accelerators() : AcceleratorDiscovery.discover());
     List<Deployment> deployments = new ArrayList<>();
     for (DeploymentSpec spec : settings.deployments()) {
-      deployments.add(new Deployment(spec, runtimes.find(spec.runtime()).orElseThrow(), modelExecutor, System::nanoTime));
+      deployments.add(new Deployment(spec, runtimes.find(spec.runtime()).orElseThrow(), modelExecutor, System::nanoTime, placer));
     }
     this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
@@ -95,7 +99,7 @@ public final class SluiceServer implements AutoCloseable {
 
   private void listen() {
     ServerInfo info = new ServerInfo("sluice", VERSION, ServerInfo.V2_EXTENSIONS);
-    FrontDoor frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin);
+    FrontDoor frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin, placer);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())
         .setTcpNoDelay(true)
@@ -171,6 +175,10 @@ public final class SluiceServer implements AutoCloseable {
 
   public Engine engine() {
     return engine;
+  }
+
+  public Placer placer() {
+    return placer;
   }
 
   public AdminAccess admin() {

@@ -5,6 +5,7 @@ import io.sluice.api.ModelNotReadyException;
 import io.sluice.engine.autoscale.AutoscalingPolicy;
 import io.sluice.engine.autoscale.LoadWindow;
 import io.sluice.engine.autoscale.ScalingDecision;
+import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.ReplicaState;
 import io.sluice.engine.routing.Router;
@@ -33,6 +34,7 @@ public final class Deployment {
   private final DeploymentSpec spec;
   private final ModelRuntime runtime;
   private final Executor executor;
+  private final Placer placer;
   private final LongSupplier nanoClock;
   private final ModelStatistics statistics = new ModelStatistics();
   private final Router router;
@@ -60,7 +62,13 @@ public final class Deployment {
    * @param nanoClock the clock of queue waits and autoscaling decisions
    */
   public Deployment(DeploymentSpec spec, ModelRuntime runtime, Executor executor, LongSupplier nanoClock) {
+    this(spec, runtime, executor, nanoClock, new Placer(List.of()));
+  }
+
+  /** @param placer the host's accelerator inventory, shared by every deployment */
+  public Deployment(DeploymentSpec spec, ModelRuntime runtime, Executor executor, LongSupplier nanoClock, Placer placer) {
     this.spec = spec;
+    this.placer = placer;
     this.runtime = runtime;
     this.executor = executor;
     this.nanoClock = nanoClock;
@@ -127,7 +135,7 @@ public final class Deployment {
       if (replica.state() == ReplicaState.READY) {
         return ModelState.READY;
       }
-      starting |= replica.state() == ReplicaState.STARTING;
+      starting |= replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
     }
     if (targetReplicas == 0 && metadata != null) {
       return ModelState.READY; // scaled to zero: the next request wakes it
@@ -143,9 +151,19 @@ public final class Deployment {
     String reason = switch (state) {
       case FAILED -> failure;
       case UNAVAILABLE -> "unloaded";
+      case LOADING -> pendingReason();
       default -> "";
     };
     return new ModelStatus(spec.application(), spec.name(), spec.version(), state, reason);
+  }
+
+  private String pendingReason() {
+    for (Replica replica : replicas) {
+      if (replica.state() == ReplicaState.PENDING) {
+        return "replica " + replica.id() + " waits for placement: " + replica.reason();
+      }
+    }
+    return "";
   }
 
   /** Requests running on this deployment's replicas now. */
@@ -204,10 +222,13 @@ public final class Deployment {
         targetReplicas = initial;
         for (int i = 0; i < initial; i++) {
           Replica replica = newReplica();
+          if (!place(replica)) {
+            continue; // stays PENDING; tick() retries the placement and starts it
+          }
           try {
             replica.start();
           } catch (ModelLoadException e) {
-            replicas.remove(replica);
+            forget(replica);
             failure = e.getMessage();
             stopAll("failed to load: " + failure);
             throw e;
@@ -243,6 +264,9 @@ public final class Deployment {
         stops.add(replica.drain());
       }
       CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
+      for (Replica replica : replicas) {
+        placer.release(replica.id());
+      }
       replicas.clear();
     } finally {
       unloading = false;
@@ -258,19 +282,56 @@ public final class Deployment {
       targetReplicas = target;
       List<Replica> live = new ArrayList<>();
       for (Replica replica : replicas) {
-        if (replica.state() == ReplicaState.READY || replica.state() == ReplicaState.STARTING) {
+        ReplicaState state = replica.state();
+        if (state == ReplicaState.READY || state == ReplicaState.STARTING || state == ReplicaState.PENDING) {
           live.add(replica);
         }
       }
       for (int i = live.size(); i < target; i++) {
-        startAsync(newReplica());
+        Replica replica = newReplica();
+        if (place(replica)) {
+          startAsync(replica);
+        }
       }
       if (live.size() > target) {
-        live.sort(Comparator.comparingInt((Replica r) -> r.state() == ReplicaState.STARTING ? 0 : 1)
-            .thenComparingInt(Replica::ongoing));
+        // Stop the ones doing least first: pending, then starting, then the least busy ready ones.
+        live.sort(Comparator.comparingInt((Replica r) -> r.state().ordinal()).thenComparingInt(Replica::ongoing));
         for (Replica replica : live.subList(0, live.size() - target)) {
           router.remove(replica);
-          replica.drain().thenRun(() -> replicas.remove(replica));
+          replica.drain().thenRun(() -> forget(replica));
+        }
+      }
+    }
+  }
+
+  /** Reserves the replica's resources; false leaves it PENDING with the placer's reason. */
+  private boolean place(Replica replica) {
+    Placer.Result result = placer.reserve(replica.id(), spec.resources());
+    if (!result.placed()) {
+      if (replica.state() != ReplicaState.PENDING) {
+        log.warn("replica {} cannot be placed: {}", replica.id(), result.refusal());
+      }
+      replica.waitForPlacement(result.refusal());
+      return false;
+    }
+    replica.placed(result.placement());
+    return true;
+  }
+
+  private void forget(Replica replica) {
+    replicas.remove(replica);
+    placer.release(replica.id());
+  }
+
+  /** Tries again to place replicas waiting for accelerator capacity. */
+  private void retryPending() {
+    synchronized (lifecycleLock) {
+      if (!serving || unloading) {
+        return;
+      }
+      for (Replica replica : replicas) {
+        if (replica.state() == ReplicaState.PENDING && place(replica)) {
+          startAsync(replica);
         }
       }
     }
@@ -287,12 +348,12 @@ public final class Deployment {
       try {
         replica.start();
       } catch (ModelLoadException e) {
-        replicas.remove(replica);
+        forget(replica);
         failure = e.getMessage();
         return;
       }
       if (replica.state() != ReplicaState.READY) {
-        replicas.remove(replica);
+        forget(replica);
         return;
       }
       if (metadata == null) {
@@ -335,6 +396,7 @@ public final class Deployment {
   /** One autoscaler evaluation: sample the load, decide, apply; also expires requests queued too long. */
   public void tick() {
     router.expireWaiters();
+    retryPending();
     if (policy == null || !serving || unloading) {
       return;
     }

@@ -1,5 +1,6 @@
 package io.sluice.engine.model;
 
+import io.sluice.engine.placement.ResourceRequest;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -14,6 +15,7 @@ import java.util.Objects;
  * @param version the version label
  * @param settings runtime-specific settings
  * @param scaling replicas, routing limits and autoscaling
+ * @param resources what each replica needs (accelerator share and memory)
  */
 public record DeploymentSpec(
     String application,
@@ -22,10 +24,11 @@ public record DeploymentSpec(
     Path location,
     String version,
     Map<String, String> settings,
-    ScalingSpec scaling) {
+    ScalingSpec scaling,
+    ResourceRequest resources) {
   public DeploymentSpec(
       String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
-    this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT);
+    this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT, ResourceRequest.NONE);
   }
 
   public DeploymentSpec {
@@ -36,5 +39,6 @@ public record DeploymentSpec(
     version = version == null || version.isBlank() ? "1" : version;
     settings = settings == null ? Map.of() : Map.copyOf(settings);
     scaling = scaling == null ? ScalingSpec.DEFAULT : scaling;
+    resources = resources == null ? ResourceRequest.NONE : resources;
   }
 }

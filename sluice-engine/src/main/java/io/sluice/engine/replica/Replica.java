@@ -1,6 +1,7 @@
 package io.sluice.engine.replica;
 
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.placement.Placement;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
@@ -24,6 +25,7 @@ public final class Replica {
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   private volatile ReplicaState state = ReplicaState.STARTING;
+  private volatile Placement placement = Placement.CPU_ONLY;
   private volatile String reason = "";
   private volatile LoadedModel model;
   private volatile long loadNanos;
@@ -44,6 +46,26 @@ public final class Replica {
 
   public String reason() {
     return reason;
+  }
+
+  /** The devices this replica holds (CPU only unless it asked for an accelerator). */
+  public Placement placement() {
+    return placement;
+  }
+
+  /** Marks the replica as waiting for accelerator capacity. */
+  public void waitForPlacement(String why) {
+    state = ReplicaState.PENDING;
+    reason = why;
+  }
+
+  /** Records where the replica runs; it moves on to starting. */
+  public void placed(Placement where) {
+    placement = where;
+    reason = "";
+    if (state == ReplicaState.PENDING) {
+      state = ReplicaState.STARTING;
+    }
   }
 
   public int ongoing() {
@@ -110,6 +132,9 @@ public final class Replica {
       }
     } else if (state == ReplicaState.STARTING) {
       state = ReplicaState.DRAINING; // start() closes it once loading returns
+    } else if (state == ReplicaState.PENDING) {
+      state = ReplicaState.STOPPED;
+      stopped.complete(null);
     }
     return stopped;
   }

@@ -9,6 +9,8 @@ import io.sluice.engine.Engine;
 import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.autoscale.ScalingDecision;
 import io.sluice.engine.model.Deployment;
+import io.sluice.engine.placement.Accelerator;
+import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.server.config.ServerSettings;
@@ -27,9 +29,11 @@ public final class AdminRoutes {
   private final Engine engine;
   private final ServerSettings settings;
   private final AdminAccess access;
+  private final Placer placer;
 
-  public AdminRoutes(Engine engine, ServerSettings settings, AdminAccess access) {
+  public AdminRoutes(Engine engine, ServerSettings settings, AdminAccess access, Placer placer) {
     this.engine = engine;
+    this.placer = placer;
     this.settings = settings;
     this.access = access;
   }
@@ -57,6 +61,16 @@ public final class AdminRoutes {
   private void status(RoutingContext ctx) {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("ready", engine.isReady());
+    ArrayNode accelerators = root.putArray("accelerators");
+    var inUse = placer.shareInUse();
+    for (Accelerator device : placer.inventory()) {
+      ObjectNode node = accelerators.addObject();
+      node.put("id", device.id());
+      node.put("vendor", device.vendor());
+      node.put("type", device.type());
+      node.put("memoryBytes", device.memoryBytes());
+      node.put("shareInUse", inUse.get(device.id()));
+    }
     ArrayNode applications = root.putArray("applications");
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
       ObjectNode app = applications.addObject();
@@ -120,6 +134,7 @@ public final class AdminRoutes {
       r.put("reason", replica.reason());
       r.put("ongoing", replica.ongoing());
       r.put("host", "in-process");
+      r.put("placement", replica.placement().describe());
     }
     return node;
   }

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ScalingSpec;
+import io.sluice.engine.placement.Accelerator;
+import io.sluice.engine.placement.ResourceRequest;
 import io.sluice.spi.Runtimes;
 import java.io.IOException;
 import java.net.URI;
@@ -129,7 +131,7 @@ public final class ConfigLoader {
         }
         Path location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
         deployments.add(new DeploymentSpec(name, model, deployment.runtime(), location, deployment.version(),
-            deployment.settings(), scaling(dat, deployment)));
+            deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources())));
         deploymentPaths.add(dat);
       }
     }
@@ -138,7 +140,57 @@ public final class ConfigLoader {
     }
     boolean adminLoopbackOnly = server.adminLoopbackOnly() == null || server.adminLoopbackOnly();
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
-        server.adminToken(), adminLoopbackOnly, applications, deployments, deploymentPaths);
+        server.adminToken(), adminLoopbackOnly, accelerators(config.accelerators()), applications, deployments,
+        deploymentPaths);
+  }
+
+  private static List<Accelerator> accelerators(List<SluiceConfig.AcceleratorConfig> declared) throws ConfigException {
+    if (declared == null) {
+      return null;
+    }
+    List<Accelerator> accelerators = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (int i = 0; i < declared.size(); i++) {
+      SluiceConfig.AcceleratorConfig device = declared.get(i);
+      String at = "accelerators[" + i + "]";
+      String id = checkName(at + ".id", device.id());
+      if (!ids.add(id)) {
+        throw new ConfigException(at + ".id", "another accelerator is already named '" + id + "'");
+      }
+      if (device.vendor() == null) {
+        throw new ConfigException(at + ".vendor", "missing; expected nvidia, amd or intel");
+      }
+      if (device.memory() == null) {
+        throw new ConfigException(at + ".memory", "missing; give the device memory, e.g. 8Gi");
+      }
+      int index = device.index() == null ? i : nonNegative(at + ".index", device.index());
+      try {
+        accelerators.add(new Accelerator(id, device.vendor(), index, device.type(), parseSize(at + ".memory", device.memory())));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(at + ".vendor", e.getMessage());
+      }
+    }
+    return accelerators;
+  }
+
+  private static ResourceRequest resources(String at, SluiceConfig.Resources resources) throws ConfigException {
+    if (resources == null) {
+      return ResourceRequest.NONE;
+    }
+    double gpus = resources.gpus() == null ? 0 : resources.gpus();
+    if (gpus < 0 || (gpus > 1 && gpus != Math.rint(gpus))) {
+      throw new ConfigException(at + ".gpus", "must be a fraction of one device (0 < gpus <= 1) or a whole number, got " + gpus);
+    }
+    double cpus = resources.cpus() == null ? 0 : resources.cpus();
+    if (cpus < 0) {
+      throw new ConfigException(at + ".cpus", "must not be negative");
+    }
+    long memory = resources.memory() == null ? 0 : parseSize(at + ".memory", resources.memory());
+    long gpuMemory = resources.gpuMemory() == null ? 0 : parseSize(at + ".gpuMemory", resources.gpuMemory());
+    if (gpuMemory > 0 && gpus == 0) {
+      throw new ConfigException(at + ".gpuMemory", "needs gpus > 0");
+    }
+    return new ResourceRequest(cpus, memory, gpus, gpuMemory, resources.acceleratorType());
   }
 
   private static ScalingSpec scaling(String at, SluiceConfig.Deployment deployment) throws ConfigException {

@@ -1,12 +1,13 @@
 package io.sluice.server.config;
 
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.placement.Accelerator;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * The validated configuration: server settings with defaults applied, and every deployment resolved to
- * a local model location. {@code deploymentPaths} gives each deployment's YAML path, for error messages.
+ * The validated configuration: server settings with defaults applied, the declared accelerators (null
+ * when none are declared: discover them), and every deployment resolved to a local model location. {@code deploymentPaths} gives each deployment's YAML path, for error messages.
  */
 public record ServerSettings(
     String host,
@@ -18,11 +19,13 @@ public record ServerSettings(
     Duration autoscalerInterval,
     String adminToken,
     boolean adminLoopbackOnly,
+    List<Accelerator> accelerators,
     List<ApplicationSettings> applications,
     List<DeploymentSpec> deployments,
     List<String> deploymentPaths) {
 
   public ServerSettings {
+    accelerators = accelerators == null ? null : List.copyOf(accelerators);
     applications = List.copyOf(applications);
     deployments = List.copyOf(deployments);
     deploymentPaths = List.copyOf(deploymentPaths);
@@ -33,7 +36,7 @@ public record ServerSettings(
 
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
-        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, applications,
-        deployments, deploymentPaths);
+        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, accelerators,
+        applications, deployments, deploymentPaths);
   }
 }

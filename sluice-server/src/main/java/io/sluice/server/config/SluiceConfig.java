@@ -10,12 +10,32 @@ import java.util.Map;
  */
 public record SluiceConfig(
     @JsonProperty("server") Server server,
+    @JsonProperty("accelerators") List<AcceleratorConfig> accelerators,
     @JsonProperty("applications") List<Application> applications) {
 
   public SluiceConfig {
     server = server == null ? Server.DEFAULTS : server;
     applications = applications == null ? List.of() : List.copyOf(applications);
   }
+
+  /**
+   * A declared accelerator. When {@code accelerators} is given it replaces discovery ({@code nvidia-smi},
+   * {@code rocm-smi}, Intel sysfs).
+   */
+  public record AcceleratorConfig(
+      @JsonProperty("id") String id,
+      @JsonProperty("vendor") String vendor,
+      @JsonProperty("index") Integer index,
+      @JsonProperty("type") String type,
+      @JsonProperty("memory") String memory) {}
+
+  /** What one replica needs; {@code gpus} is a fraction of one device (0.5) or a whole number of devices. */
+  public record Resources(
+      @JsonProperty("cpus") Double cpus,
+      @JsonProperty("memory") String memory,
+      @JsonProperty("gpus") Double gpus,
+      @JsonProperty("gpuMemory") String gpuMemory,
+      @JsonProperty("acceleratorType") String acceleratorType) {}
 
   /**
    * @param host address to bind (default 127.0.0.1)
@@ -63,7 +83,8 @@ public record SluiceConfig(
       @JsonProperty("maxQueuedRequests") Integer maxQueuedRequests,
       @JsonProperty("maxQueueWait") String maxQueueWait,
       @JsonProperty("requestTimeout") String requestTimeout,
-      @JsonProperty("autoscaling") Autoscaling autoscaling) {
+      @JsonProperty("autoscaling") Autoscaling autoscaling,
+      @JsonProperty("resources") Resources resources) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }

@@ -1,6 +1,7 @@
 package io.sluice.server.http;
 
 import io.sluice.engine.Engine;
+import io.sluice.engine.placement.Placer;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.grpc.V2GrpcService;
 import io.sluice.protocol.kserve.http.HttpReplies;
@@ -34,14 +35,15 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
   private final GrpcServer grpc;
 
   public FrontDoor(
-      Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin) {
+      Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin,
+      Placer placer) {
     this.grpc = grpcServer(vertx, engine, settings, info, metrics);
     this.router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBody()));
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.scrape()));
-    new AdminRoutes(engine, settings, admin).mount(router);
+    new AdminRoutes(engine, settings, admin, placer).mount(router);
     mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
       Router scoped = Router.router(vertx);
