@@ -12,7 +12,13 @@ import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.model.ModelState;
 import io.sluice.engine.model.ModelStatus;
 import io.sluice.api.RequestTimeoutException;
+import io.sluice.engine.batching.Batcher;
+import io.sluice.engine.batching.BatchingSpec;
+import io.sluice.engine.replica.Replica;
 import io.sluice.engine.routing.Router;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import java.time.Duration;
@@ -43,6 +49,8 @@ public final class Engine implements AutoCloseable {
   private final ModelRegistry registry;
   private final ExecutorService modelExecutor;
   private final ScheduledExecutorService scheduler;
+  /** Batchers by replica; weak keys let stopped replicas' batchers go with them. */
+  private final Map<Replica, Batcher> batchers = Collections.synchronizedMap(new WeakHashMap<>());
   private volatile boolean closing;
 
   /** An engine whose autoscalers and queue-expiry run once a second. */
@@ -128,7 +136,8 @@ public final class Engine implements AutoCloseable {
       Deployment deployment, Router.Lease lease, InferRequest request, long accepted,
       CompletableFuture<InferResponse> result) {
     long started = System.nanoTime();
-    try (lease) {
+    boolean handedOff = false;
+    try {
       if (result.isDone()) {
         return; // timed out or cancelled while queued
       }
@@ -137,22 +146,63 @@ public final class Engine implements AutoCloseable {
       InputValidator.validateInputs(metadata, request.inputs());
       List<String> outputNames = InputValidator.outputNames(metadata, request.requestedOutputs());
       long inferStart = System.nanoTime();
-      List<Tensor> outputs = model.infer(request.inputs(), outputNames);
-      long inferEnd = System.nanoTime();
-      InferResponse response = new InferResponse(deployment.name(), deployment.version(), request.id(), outputs);
-      long done = System.nanoTime();
-      deployment.statistics().recordSuccess(
-          started - accepted, inferStart - started, inferEnd - inferStart, done - inferEnd, done - accepted);
-      result.complete(response);
+      Batcher batcher = batcher(deployment, lease.replica());
+      handedOff = true;
+      if (batcher != null) {
+        batcher.submit(request.inputs(), outputNames).whenComplete((outputs, error) ->
+            finish(deployment, lease, request, accepted, started, inferStart, outputs, error, result));
+        return;
+      }
+      List<Tensor> outputs = null;
+      Throwable error = null;
+      try {
+        outputs = model.infer(request.inputs(), outputNames);
+        deployment.statistics().recordExecution(1);
+      } catch (RuntimeException | Error e) {
+        error = e;
+      }
+      finish(deployment, lease, request, accepted, started, inferStart, outputs, error, result);
     } catch (SluiceException e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
       result.completeExceptionally(e);
-    } catch (RuntimeException | Error e) {
-      deployment.statistics().recordFailure(System.nanoTime() - accepted);
-      log.warn("model {} failed on request {}", deployment.name(), request.id(), e);
-      result.completeExceptionally(new InferenceFailedException(
-          "model '" + deployment.name() + "' failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
+    } finally {
+      if (!handedOff) {
+        lease.close();
+      }
     }
+  }
+
+  /** Completes a request whose model call has returned; frees its replica slot. */
+  private static void finish(Deployment deployment, Router.Lease lease, InferRequest request, long accepted,
+      long started, long inferStart, List<Tensor> outputs, Throwable error, CompletableFuture<InferResponse> result) {
+    try (lease) {
+      long inferEnd = System.nanoTime();
+      if (error instanceof SluiceException known) {
+        deployment.statistics().recordFailure(inferEnd - accepted);
+        result.completeExceptionally(known);
+      } else if (error != null) {
+        deployment.statistics().recordFailure(inferEnd - accepted);
+        log.warn("model {} failed on request {}", deployment.name(), request.id(), error);
+        result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
+            + (error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage()), error));
+      } else {
+        InferResponse response = new InferResponse(deployment.name(), deployment.version(), request.id(), outputs);
+        long done = System.nanoTime();
+        deployment.statistics().recordSuccess(
+            started - accepted, inferStart - started, inferEnd - inferStart, done - inferEnd, done - accepted);
+        result.complete(response);
+      }
+    }
+  }
+
+  /** The replica's batcher when its deployment batches, created on first use; null otherwise. */
+  private Batcher batcher(Deployment deployment, Replica replica) {
+    BatchingSpec spec = deployment.spec().scaling().batching();
+    if (spec == null) {
+      return null;
+    }
+    return batchers.computeIfAbsent(replica, r -> new Batcher(r.model(), spec, scheduler, modelExecutor,
+        rows -> deployment.statistics().recordExecution(rows)));
   }
 
   /** The model's metadata; fails with not-found or not-ready. */

@@ -58,6 +58,11 @@ class ScalingTest {
                 maxOngoingRequests: 1
                 autoscaling: {minReplicas: 1, maxReplicas: 4, targetOngoingRequests: 1, upscaleDelay: 500ms,
                               downscaleDelay: 500ms, lookBackPeriod: 300ms}
+              - name: batched
+                runtime: test-echo
+                storageUri: '%1$s'
+                settings: {inputs: 'x:FP32:-1,2', delayMs: '50'}
+                batching: {maxBatchSize: 8, batchWaitTimeout: 30ms}
               - name: sleepy
                 runtime: test-echo
                 storageUri: '%1$s'
@@ -173,6 +178,26 @@ class ScalingTest {
     }
     await(() -> elastic.targetReplicas() == 1, 5000);
     await(() -> readyReplicas(elastic) == 1, 5000);
+  }
+
+  @Test
+  void concurrentRequestsAreBatchedAndEachGetsItsOwnRows() throws Exception {
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      String body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[" + i + "," + -i + "]}]}";
+      calls.add(server.http().sendAsync(HttpRequest.newBuilder(server.uri("/v2/models/batched/infer"))
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    for (int i = 0; i < 16; i++) {
+      HttpResponse<String> response = calls.get(i).get(10, TimeUnit.SECONDS);
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      assertThat(MAPPER.readTree(response.body()).get("outputs").get(0).get("data").toString())
+          .isEqualTo("[" + (float) i + "," + (float) -i + "]");
+    }
+    var stats = MAPPER.readTree(server.get("/v2/models/batched/stats").body()).get("model_stats").get(0);
+    assertThat(stats.get("inference_count").asLong()).isEqualTo(16);
+    assertThat(stats.get("execution_count").asLong()).as("16 requests ran in fewer model calls").isLessThanOrEqualTo(8);
+    assertThat(server.get("/metrics").body()).containsPattern("sluice_deployment_batched_rows_total\\{deployment=\"batched\"} 16");
   }
 
   @Test

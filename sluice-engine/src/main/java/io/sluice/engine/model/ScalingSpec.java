@@ -1,6 +1,7 @@
 package io.sluice.engine.model;
 
 import io.sluice.engine.autoscale.AutoscalingSpec;
+import io.sluice.engine.batching.BatchingSpec;
 import java.time.Duration;
 
 /**
@@ -13,6 +14,7 @@ import java.time.Duration;
  * @param maxQueueWait how long a request may wait for a replica (cold starts included) before 503
  * @param requestTimeout the longest a request may take end to end, or null for no limit (504)
  * @param autoscaling autoscaling settings, or null for a fixed {@code numReplicas}
+ * @param batching dynamic batching, or null to run every request on its own
  */
 public record ScalingSpec(
     int numReplicas,
@@ -20,7 +22,8 @@ public record ScalingSpec(
     int maxQueuedRequests,
     Duration maxQueueWait,
     Duration requestTimeout,
-    AutoscalingSpec autoscaling) {
+    AutoscalingSpec autoscaling,
+    BatchingSpec batching) {
 
   public static final int DEFAULT_MAX_ONGOING_REQUESTS = 5;
   public static final int DEFAULT_MAX_QUEUED_REQUESTS = 1000;
@@ -28,7 +31,7 @@ public record ScalingSpec(
 
   /** One replica, Ray Serve's ongoing limit, a bounded queue, no timeout. */
   public static final ScalingSpec DEFAULT =
-      new ScalingSpec(1, DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_MAX_QUEUED_REQUESTS, DEFAULT_MAX_QUEUE_WAIT, null, null);
+      new ScalingSpec(1, DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_MAX_QUEUED_REQUESTS, DEFAULT_MAX_QUEUE_WAIT, null, null, null);
 
   public ScalingSpec {
     if (numReplicas < 1 && autoscaling == null) {

@@ -5,13 +5,14 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Cumulative statistics of one model since the server started, in the shape of Triton's statistics
- * extension. Without request batching every request is one execution, so inference and execution
- * counts are equal.
+ * extension: {@code inferenceCount} counts requests, {@code executionCount} model calls (fewer than
+ * requests when dynamic batching joins them), {@code batchedRows} the rows those calls ran.
  */
 public final class ModelStatistics {
   private final LongAccumulator lastInferenceMillis = new LongAccumulator(Math::max, 0);
   private final LongAdder inferenceCount = new LongAdder();
   private final LongAdder executionCount = new LongAdder();
+  private final LongAdder batchedRows = new LongAdder();
   private final DurationStat success = new DurationStat();
   private final DurationStat fail = new DurationStat();
   private final DurationStat queue = new DurationStat();
@@ -27,8 +28,17 @@ public final class ModelStatistics {
     computeOutput.record(outputNanos);
     success.record(totalNanos);
     inferenceCount.increment();
-    executionCount.increment();
     lastInferenceMillis.accumulate(System.currentTimeMillis());
+  }
+
+  /** Records one model call over {@code rows} rows (1 without batching). */
+  public void recordExecution(int rows) {
+    executionCount.increment();
+    batchedRows.add(rows);
+  }
+
+  public long batchedRows() {
+    return batchedRows.sum();
   }
 
   public void recordFailure(long totalNanos) {

@@ -24,7 +24,7 @@ class RouterTest {
   private final AtomicInteger wakeUps = new AtomicInteger();
 
   private Router router(int maxOngoing, int maxQueued) {
-    ScalingSpec spec = new ScalingSpec(1, maxOngoing, maxQueued, Duration.ofSeconds(5), null, null);
+    ScalingSpec spec = new ScalingSpec(1, maxOngoing, maxQueued, Duration.ofSeconds(5), null, null, null);
     return new Router("m", spec, clock::get, wakeUps::incrementAndGet);
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.engine.autoscale.AutoscalingSpec;
+import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ScalingSpec;
 import io.sluice.engine.placement.Accelerator;
@@ -202,7 +203,18 @@ public final class ConfigLoader {
       autoscaling = autoscaling(at + ".autoscaling", deployment.autoscaling());
     }
     int numReplicas = deployment.numReplicas() == null ? 1 : positive(at + ".numReplicas", deployment.numReplicas());
-    int maxOngoing = deployment.maxOngoingRequests() == null ? ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS
+    BatchingSpec batching = null;
+    if (deployment.batching() != null) {
+      int maxBatchSize = deployment.batching().maxBatchSize() == null ? 8
+          : positive(at + ".batching.maxBatchSize", deployment.batching().maxBatchSize());
+      Duration wait = deployment.batching().batchWaitTimeout() == null ? Duration.ofMillis(10)
+          : duration(at + ".batching.batchWaitTimeout", deployment.batching().batchWaitTimeout());
+      batching = new BatchingSpec(maxBatchSize, wait);
+    }
+    // A replica can only batch the requests it holds: with batching, room for a full batch by default.
+    int defaultOngoing = batching == null ? ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS
+        : Math.max(ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS, batching.maxBatchSize());
+    int maxOngoing = deployment.maxOngoingRequests() == null ? defaultOngoing
         : positive(at + ".maxOngoingRequests", deployment.maxOngoingRequests());
     int maxQueued = deployment.maxQueuedRequests() == null ? ScalingSpec.DEFAULT_MAX_QUEUED_REQUESTS
         : nonNegative(at + ".maxQueuedRequests", deployment.maxQueuedRequests());
@@ -210,7 +222,7 @@ public final class ConfigLoader {
         : positiveDuration(at + ".maxQueueWait", deployment.maxQueueWait());
     Duration requestTimeout = deployment.requestTimeout() == null ? null
         : positiveDuration(at + ".requestTimeout", deployment.requestTimeout());
-    return new ScalingSpec(numReplicas, maxOngoing, maxQueued, maxQueueWait, requestTimeout, autoscaling);
+    return new ScalingSpec(numReplicas, maxOngoing, maxQueued, maxQueueWait, requestTimeout, autoscaling, batching);
   }
 
   private static AutoscalingSpec autoscaling(String at, SluiceConfig.Autoscaling config) throws ConfigException {

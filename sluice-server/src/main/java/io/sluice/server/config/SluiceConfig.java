@@ -84,11 +84,17 @@ public record SluiceConfig(
       @JsonProperty("maxQueueWait") String maxQueueWait,
       @JsonProperty("requestTimeout") String requestTimeout,
       @JsonProperty("autoscaling") Autoscaling autoscaling,
-      @JsonProperty("resources") Resources resources) {
+      @JsonProperty("resources") Resources resources,
+      @JsonProperty("batching") Batching batching) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }
   }
+
+  /** Dynamic batching: up to {@code maxBatchSize} rows per model call, waiting at most {@code batchWaitTimeout}. */
+  public record Batching(
+      @JsonProperty("maxBatchSize") Integer maxBatchSize,
+      @JsonProperty("batchWaitTimeout") String batchWaitTimeout) {}
 
   /** Autoscaling, with Ray Serve's names and defaults; durations like {@code 30s}, {@code 500ms}, {@code 10m}. */
   public record Autoscaling(

@@ -25,6 +25,14 @@ public final class DeploymentMetrics {
         .description("Requests refused because the queue was full or they waited too long")
         .tag("deployment", name)
         .register(registry);
+    FunctionCounter.builder("sluice.deployment.executions", deployment, d -> d.statistics().executionCount())
+        .description("Model calls; with dynamic batching one call runs several requests")
+        .tag("deployment", name)
+        .register(registry);
+    FunctionCounter.builder("sluice.deployment.batched.rows", deployment, d -> d.statistics().batchedRows())
+        .description("Rows run by model calls; rate(batched_rows) / rate(executions) is the mean batch size")
+        .tag("deployment", name)
+        .register(registry);
     Gauge.builder("sluice.deployment.replicas", deployment, Deployment::targetReplicas)
         .description("Replicas by state: desired is the target, running the ready ones")
         .tags("deployment", name, "state", "desired")

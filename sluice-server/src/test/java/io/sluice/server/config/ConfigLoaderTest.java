@@ -67,7 +67,7 @@ class ConfigLoaderTest {
             deployments:
               - {name: a, runtime: onnx, storageUri: x}
               - {name: b, runtime: onnx, storgeUri: x}
-        """, "applications[0].deployments[1].storgeUri: unknown field; expected one of [autoscaling, maxOngoingRequests, maxQueueWait, maxQueuedRequests, name, numReplicas, requestTimeout, resources, runtime, settings, storageUri, version]");
+        """, "applications[0].deployments[1].storgeUri: unknown field; expected one of [autoscaling, batching, maxOngoingRequests, maxQueueWait, maxQueuedRequests, name, numReplicas, requestTimeout, resources, runtime, settings, storageUri, version]");
   }
 
   @Test
