@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param parameters request parameters as decoded (String, Long, Double or Boolean values)
  * @param inputs the input tensors
  * @param requestedOutputs names of the outputs to return, or null for all of them
+ * @param revision a revision number the request is pinned to, or null to follow the traffic split
  */
 public record InferRequest(
     String modelName,
@@ -21,7 +22,18 @@ public record InferRequest(
     String id,
     Map<String, Object> parameters,
     List<Tensor> inputs,
-    List<String> requestedOutputs) {
+    List<String> requestedOutputs,
+    String revision) {
+  public InferRequest(String modelName, String modelVersion, String id, Map<String, Object> parameters,
+      List<Tensor> inputs, List<String> requestedOutputs) {
+    this(modelName, modelVersion, id, parameters, inputs, requestedOutputs, null);
+  }
+
+  /** The same request pinned to a revision. */
+  public InferRequest withRevision(String pinned) {
+    return new InferRequest(modelName, modelVersion, id, parameters, inputs, requestedOutputs, pinned);
+  }
+
   public InferRequest {
     Objects.requireNonNull(modelName, "modelName");
     parameters = parameters == null ? Map.of() : Map.copyOf(parameters);

@@ -14,7 +14,10 @@ import io.sluice.engine.model.ModelStatus;
 import io.sluice.api.RequestTimeoutException;
 import io.sluice.engine.batching.Batcher;
 import io.sluice.engine.batching.BatchingSpec;
+import io.sluice.engine.model.TrafficSpec;
 import io.sluice.engine.replica.Replica;
+import io.sluice.engine.revision.Revision;
+import java.util.concurrent.ThreadLocalRandom;
 import io.sluice.engine.routing.Router;
 import java.util.Collections;
 import java.util.Map;
@@ -92,15 +95,39 @@ public final class Engine implements AutoCloseable {
    * cancelling it (a client that went away) withdraws a queued request and skips one not yet started.
    */
   public CompletableFuture<InferResponse> infer(InferRequest request) {
-    long accepted = System.nanoTime();
     Deployment deployment;
+    Revision revision;
     try {
       deployment = registry.resolve(request.modelName(), request.modelVersion());
+      revision = deployment.select(request.revision(), request.modelVersion());
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
+    mirror(deployment, request);
+    return dispatch(deployment, revision, request);
+  }
+
+  /** Sends a copy of the request to the deployment's shadow, if it has one and the draw says so. */
+  private void mirror(Deployment deployment, InferRequest request) {
+    TrafficSpec.ShadowSpec shadow = deployment.traffic().shadow();
+    if (shadow == null || ThreadLocalRandom.current().nextDouble(100) >= shadow.percent()) {
+      return;
+    }
+    try {
+      Deployment target = shadow.deployment() == null ? deployment : registry.resolve(shadow.deployment(), null);
+      Revision revision = shadow.deployment() == null ? deployment.latest() : target.select(null, null);
+      InferRequest copy = new InferRequest(target.name(), null, request.id(), request.parameters(), request.inputs(),
+          request.requestedOutputs());
+      dispatch(target, revision, copy).whenComplete((ignored, error) -> {}); // answers discarded, metrics kept
+    } catch (SluiceException e) {
+      log.debug("shadow of {} skipped: {}", deployment.name(), e.getMessage());
+    }
+  }
+
+  private CompletableFuture<InferResponse> dispatch(Deployment deployment, Revision revision, InferRequest request) {
+    long accepted = System.nanoTime();
     CompletableFuture<InferResponse> result = new CompletableFuture<>();
-    CompletableFuture<Router.Lease> lease = deployment.acquire();
+    CompletableFuture<Router.Lease> lease = revision.acquire();
     lease.whenComplete((granted, error) -> {
       if (error != null) {
         result.completeExceptionally(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
@@ -111,13 +138,13 @@ public final class Engine implements AutoCloseable {
         return;
       }
       try {
-        modelExecutor.execute(() -> run(deployment, granted, request, accepted, result));
+        modelExecutor.execute(() -> run(deployment, revision, granted, request, accepted, result));
       } catch (RejectedExecutionException e) {
         granted.close();
         result.completeExceptionally(new ModelNotReadyException("server is shutting down"));
       }
     });
-    Duration timeout = deployment.spec().scaling().requestTimeout();
+    Duration timeout = revision.spec().scaling().requestTimeout();
     if (timeout != null && !result.isDone()) {
       ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
           "model '" + deployment.name() + "' did not answer within " + timeout.toMillis() + " ms")),
@@ -133,7 +160,7 @@ public final class Engine implements AutoCloseable {
   }
 
   private void run(
-      Deployment deployment, Router.Lease lease, InferRequest request, long accepted,
+      Deployment deployment, Revision revision, Router.Lease lease, InferRequest request, long accepted,
       CompletableFuture<InferResponse> result) {
     long started = System.nanoTime();
     boolean handedOff = false;
@@ -146,11 +173,11 @@ public final class Engine implements AutoCloseable {
       InputValidator.validateInputs(metadata, request.inputs());
       List<String> outputNames = InputValidator.outputNames(metadata, request.requestedOutputs());
       long inferStart = System.nanoTime();
-      Batcher batcher = batcher(deployment, lease.replica());
+      Batcher batcher = batcher(deployment, revision, lease.replica());
       handedOff = true;
       if (batcher != null) {
         batcher.submit(request.inputs(), outputNames).whenComplete((outputs, error) ->
-            finish(deployment, lease, request, accepted, started, inferStart, outputs, error, result));
+            finish(deployment, revision, lease, request, accepted, started, inferStart, outputs, error, result));
         return;
       }
       List<Tensor> outputs = null;
@@ -161,7 +188,7 @@ public final class Engine implements AutoCloseable {
       } catch (RuntimeException | Error e) {
         error = e;
       }
-      finish(deployment, lease, request, accepted, started, inferStart, outputs, error, result);
+      finish(deployment, revision, lease, request, accepted, started, inferStart, outputs, error, result);
     } catch (SluiceException e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
       result.completeExceptionally(e);
@@ -173,7 +200,7 @@ public final class Engine implements AutoCloseable {
   }
 
   /** Completes a request whose model call has returned; frees its replica slot. */
-  private static void finish(Deployment deployment, Router.Lease lease, InferRequest request, long accepted,
+  private static void finish(Deployment deployment, Revision revision, Router.Lease lease, InferRequest request, long accepted,
       long started, long inferStart, List<Tensor> outputs, Throwable error, CompletableFuture<InferResponse> result) {
     try (lease) {
       long inferEnd = System.nanoTime();
@@ -186,7 +213,7 @@ public final class Engine implements AutoCloseable {
         result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
             + (error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage()), error));
       } else {
-        InferResponse response = new InferResponse(deployment.name(), deployment.version(), request.id(), outputs);
+        InferResponse response = new InferResponse(deployment.name(), revision.spec().version(), request.id(), outputs);
         long done = System.nanoTime();
         deployment.statistics().recordSuccess(
             started - accepted, inferStart - started, inferEnd - inferStart, done - inferEnd, done - accepted);
@@ -196,8 +223,8 @@ public final class Engine implements AutoCloseable {
   }
 
   /** The replica's batcher when its deployment batches, created on first use; null otherwise. */
-  private Batcher batcher(Deployment deployment, Replica replica) {
-    BatchingSpec spec = deployment.spec().scaling().batching();
+  private Batcher batcher(Deployment deployment, Revision revision, Replica replica) {
+    BatchingSpec spec = revision.spec().scaling().batching();
     if (spec == null) {
       return null;
     }
@@ -207,7 +234,7 @@ public final class Engine implements AutoCloseable {
 
   /** The model's metadata; fails with not-found or not-ready. */
   public ModelMetadata metadata(String name, String version) {
-    return registry.resolve(name, version).metadata();
+    return registry.resolve(name, version).metadata(version);
   }
 
   /** Whether the model is ready; throws {@link io.sluice.api.ModelNotFoundException} when unknown. */

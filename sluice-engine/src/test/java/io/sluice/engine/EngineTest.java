@@ -15,6 +15,8 @@ import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.model.ModelState;
+import io.sluice.engine.placement.Placer;
+import io.sluice.engine.revision.RevisionContext;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.testkit.EchoRuntime;
 import java.nio.ByteBuffer;
@@ -37,10 +39,12 @@ class EngineTest {
   private Engine engine(Map<String, String> settings) throws ModelLoadException {
     close();
     var executor = Executors.newFixedThreadPool(4, r -> new Thread(r, "model-worker"));
+    EchoRuntime runtime = new EchoRuntime();
+    RevisionContext context = new RevisionContext(name -> runtime, executor, System::nanoTime, new Placer(List.of()));
     Deployment echo = new Deployment(new DeploymentSpec("app", "echo", "test-echo", Path.of("."), "2", settings),
-        new EchoRuntime(), executor, System::nanoTime);
+        null, context);
     Deployment broken = new Deployment(new DeploymentSpec("app", "broken", "test-echo", Path.of("."), null,
-        Map.of("failLoad", "true")), new EchoRuntime(), executor, System::nanoTime);
+        Map.of("failLoad", "true")), null, context);
     engine = new Engine(new ModelRegistry(List.of(echo, broken)), executor);
     echo.load();
     return engine;

@@ -6,6 +6,7 @@ import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.placement.AcceleratorDiscovery;
 import io.sluice.engine.placement.Placer;
+import io.sluice.engine.revision.RevisionContext;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.config.ConfigException;
@@ -61,9 +62,11 @@ public final class SluiceServer implements AutoCloseable {
     this.admin = AdminAccess.of(settings.adminToken(), settings.adminLoopbackOnly());
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
     this.placer = new Placer(settings.accelerators() != null ? settings.accelerators() : AcceleratorDiscovery.discover());
+    RevisionContext context = new RevisionContext(
+        name -> runtimes.find(name).orElse(null), modelExecutor, System::nanoTime, placer);
     List<Deployment> deployments = new ArrayList<>();
-    for (DeploymentSpec spec : settings.deployments()) {
-      deployments.add(new Deployment(spec, runtimes.find(spec.runtime()).orElseThrow(), modelExecutor, System::nanoTime, placer));
+    for (int i = 0; i < settings.deployments().size(); i++) {
+      deployments.add(new Deployment(settings.deployments().get(i), settings.traffic().get(i), context));
     }
     this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));

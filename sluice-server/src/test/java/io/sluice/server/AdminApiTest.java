@@ -85,10 +85,13 @@ class AdminApiTest {
     JsonNode fixed = app.get("deployments").get(0);
     assertThat(fixed.get("name").asText()).isEqualTo("fixed");
     assertThat(fixed.get("state").asText()).isEqualTo("READY");
-    assertThat(fixed.get("autoscaling").isNull()).isTrue();
-    assertThat(fixed.get("replicas").get(0).get("state").asText()).isEqualTo("READY");
-    assertThat(fixed.get("replicas").get(0).get("host").asText()).isEqualTo("in-process");
-    JsonNode auto = app.get("deployments").get(1).get("autoscaling");
+    JsonNode revision = fixed.get("revisions").get(0);
+    assertThat(revision.get("revision").asInt()).isEqualTo(1);
+    assertThat(revision.get("trafficPercent").asInt()).isEqualTo(100);
+    assertThat(revision.get("autoscaling").isNull()).isTrue();
+    assertThat(revision.get("replicas").get(0).get("state").asText()).isEqualTo("READY");
+    assertThat(revision.get("replicas").get(0).get("host").asText()).isEqualTo("in-process");
+    JsonNode auto = app.get("deployments").get(1).get("revisions").get(0).get("autoscaling");
     assertThat(auto.get("maxReplicas").asInt()).isEqualTo(3);
     assertThat(auto.get("targetOngoingRequests").asDouble()).isEqualTo(2.0);
     assertThat(auto.get("upscaleDelayMs").asLong()).isEqualTo(30_000);
@@ -133,7 +136,7 @@ class AdminApiTest {
     }
     assertThat(failures.get()).isZero();
     assertThat(served.get()).isPositive();
-    assertThat(fixed.targetReplicas()).isEqualTo(1);
+    assertThat(fixed.latest().targetReplicas()).isEqualTo(1);
   }
 
   @Test
@@ -151,6 +154,7 @@ class AdminApiTest {
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).as(output).isZero();
-    assertThat(output).contains("server ready: true").containsPattern("shop\\s+fixed\\s+READY").containsPattern("shop\\s+auto\\s+READY");
+    assertThat(output).contains("server ready: true").containsPattern("shop\\s+fixed\\s+1\\s+READY\\s+100")
+        .containsPattern("shop\\s+auto\\s+1\\s+READY");
   }
 }

@@ -66,10 +66,10 @@ class PlacementTest {
         deployments.put(deployment.get("name").asText(), deployment);
       }
     }
-    String whisper = deployments.get("whisper").get("replicas").get(0).get("placement").asText();
-    String tts = deployments.get("tts").get("replicas").get(0).get("placement").asText();
-    String embeddings = deployments.get("embeddings").get("replicas").get(0).get("placement").asText();
-    String llm = deployments.get("llm").get("replicas").get(0).get("placement").asText();
+    String whisper = deployments.get("whisper").get("revisions").get(0).get("replicas").get(0).get("placement").asText();
+    String tts = deployments.get("tts").get("revisions").get(0).get("replicas").get(0).get("placement").asText();
+    String embeddings = deployments.get("embeddings").get("revisions").get(0).get("replicas").get(0).get("placement").asText();
+    String llm = deployments.get("llm").get("revisions").get(0).get("replicas").get(0).get("placement").asText();
     assertThat(whisper).endsWith(" x0.5").isEqualTo(tts);
     assertThat(embeddings).endsWith(" x0.8");
     assertThat(llm).endsWith(" x0.95");
@@ -78,7 +78,7 @@ class PlacementTest {
     JsonNode greedy = deployments.get("greedy");
     assertThat(greedy.get("state").asText()).isEqualTo("LOADING");
     assertThat(greedy.get("reason").asText()).contains("waits for placement: no accelerator has room for gpus=0.5");
-    assertThat(greedy.get("replicas").get(0).get("state").asText()).isEqualTo("PENDING");
+    assertThat(greedy.get("revisions").get(0).get("replicas").get(0).get("state").asText()).isEqualTo("PENDING");
     for (JsonNode device : status.get("accelerators")) {
       assertThat(device.get("shareInUse").asDouble()).isLessThanOrEqualTo(1.0);
     }

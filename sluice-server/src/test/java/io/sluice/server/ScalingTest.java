@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.sluice.engine.model.Deployment;
+import io.sluice.engine.revision.Revision;
 import io.sluice.engine.replica.ReplicaState;
 import io.sluice.protocol.kserve.grpc.proto.InferTensorContents;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
@@ -83,11 +83,12 @@ class ScalingTest {
         .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private Deployment deployment(String name) {
-    return server.server().engine().registry().find(name).orElseThrow();
+  /** The deployment's (only) revision. */
+  private Revision deployment(String name) {
+    return server.server().engine().registry().find(name).orElseThrow().latest();
   }
 
-  private static long readyReplicas(Deployment deployment) {
+  private static long readyReplicas(Revision deployment) {
     return deployment.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count();
   }
 
@@ -154,7 +155,7 @@ class ScalingTest {
 
   @Test
   void aLoadStepScalesUpWithinTheUpscaleDelayPlusATickThenIdleScalesDown() throws Exception {
-    Deployment elastic = deployment("elastic");
+    Revision elastic = deployment("elastic");
     assertThat(elastic.targetReplicas()).isEqualTo(1);
     AtomicBoolean loading = new AtomicBoolean(true);
     List<CompletableFuture<Void>> clients = new ArrayList<>();
@@ -202,7 +203,7 @@ class ScalingTest {
 
   @Test
   void anIdleDeploymentScalesToZeroAndFiftyRequestsArrivingThenAreAllServed() throws Exception {
-    Deployment sleepy = deployment("sleepy");
+    Revision sleepy = deployment("sleepy");
     await(() -> sleepy.targetReplicas() == 0 && sleepy.replicas().isEmpty(), 10000);
     assertThat(server.get("/v2/models/sleepy/ready").statusCode()).as("scaled to zero is still ready to serve").isEqualTo(200);
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();

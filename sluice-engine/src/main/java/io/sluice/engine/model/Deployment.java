@@ -1,417 +1,292 @@
 package io.sluice.engine.model;
 
 import io.sluice.api.ModelMetadata;
+import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ModelNotReadyException;
-import io.sluice.engine.autoscale.AutoscalingPolicy;
-import io.sluice.engine.autoscale.LoadWindow;
-import io.sluice.engine.autoscale.ScalingDecision;
-import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
-import io.sluice.engine.replica.ReplicaState;
-import io.sluice.engine.routing.Router;
+import io.sluice.engine.revision.Revision;
+import io.sluice.engine.revision.RevisionContext;
 import io.sluice.engine.stats.ModelStatistics;
 import io.sluice.spi.ModelLoadException;
-import io.sluice.spi.ModelRuntime;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One model on one runtime, served by 0..N replicas behind a {@link Router}. It keeps the replica count
- * at its target (fixed, or set by the autoscaler), wakes from zero on the first request, and drains
- * replicas before stopping them. The repository API's load and unload act on the whole deployment.
+ * One model name and its revisions. A changed spec makes a new revision; traffic goes to the latest
+ * revision and to the previous (last fully ready) one by weight: {@code canaryTrafficPercent} to the
+ * latest, the rest to the previous. Without a canary percentage the latest takes everything once it is
+ * ready and the previous drains (blue-green). {@link #promote} and {@link #rollback} only move weights;
+ * they never restart replicas. A request may pin a revision by number.
  */
 public final class Deployment {
   private static final Logger log = LoggerFactory.getLogger(Deployment.class);
 
-  private final DeploymentSpec spec;
-  private final ModelRuntime runtime;
-  private final Executor executor;
-  private final Placer placer;
-  private final LongSupplier nanoClock;
+  private final String name;
+  private final RevisionContext context;
   private final ModelStatistics statistics = new ModelStatistics();
-  private final Router router;
-  private final AutoscalingPolicy policy;
-  private final LoadWindow window;
-  private final List<Replica> replicas = new CopyOnWriteArrayList<>();
-  private final AtomicInteger replicaNumbers = new AtomicInteger();
-  private final Object lifecycleLock = new Object();
+  private final Object lock = new Object();
 
-  /** The operator wants this model loaded (configured, or loaded through the repository API). */
-  private volatile boolean wanted;
-  /** Its replicas take requests (the initial load succeeded and no unload has begun). */
-  private volatile boolean serving;
-  private volatile boolean loading;
-  private volatile boolean unloading;
-  private volatile int targetReplicas;
-  private volatile ModelMetadata metadata;
-  private volatile String failure = "";
-  private volatile ScalingDecision lastDecision;
-  private volatile long wokeAtNanos = -1;
-  private volatile long lastColdStartNanos = -1;
+  private volatile Revision latest;
+  private volatile Revision previous;
+  private volatile int latestPercent = 100;
+  private volatile TrafficSpec traffic;
+  private int revisionNumbers;
 
-  /**
-   * @param executor runs replica start-ups that happen after {@link #load} (scale-ups, wake from zero)
-   * @param nanoClock the clock of queue waits and autoscaling decisions
-   */
-  public Deployment(DeploymentSpec spec, ModelRuntime runtime, Executor executor, LongSupplier nanoClock) {
-    this(spec, runtime, executor, nanoClock, new Placer(List.of()));
-  }
-
-  /** @param placer the host's accelerator inventory, shared by every deployment */
-  public Deployment(DeploymentSpec spec, ModelRuntime runtime, Executor executor, LongSupplier nanoClock, Placer placer) {
-    this.spec = spec;
-    this.placer = placer;
-    this.runtime = runtime;
-    this.executor = executor;
-    this.nanoClock = nanoClock;
-    this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
-    this.policy = spec.scaling().autoscaling() == null ? null : new AutoscalingPolicy(spec.scaling().autoscaling());
-    this.window = spec.scaling().autoscaling() == null ? null
-        : new LoadWindow(spec.scaling().autoscaling().lookBackPeriod().toNanos());
-  }
-
-  public DeploymentSpec spec() {
-    return spec;
+  public Deployment(DeploymentSpec spec, TrafficSpec traffic, RevisionContext context) {
+    this.name = spec.name();
+    this.context = context;
+    this.traffic = traffic == null ? TrafficSpec.DEFAULT : traffic;
+    this.latest = new Revision(++revisionNumbers, spec, context, statistics);
   }
 
   public String name() {
-    return spec.name();
+    return name;
   }
 
-  public String version() {
-    return spec.version();
+  /** The latest revision's spec. */
+  public DeploymentSpec spec() {
+    return latest.spec();
   }
 
-  public boolean wanted() {
-    return wanted;
+  public TrafficSpec traffic() {
+    return traffic;
   }
 
   public ModelStatistics statistics() {
     return statistics;
   }
 
-  public Router router() {
-    return router;
+  public Revision latest() {
+    return latest;
   }
 
-  public int targetReplicas() {
-    return targetReplicas;
+  /** The previous revision while it still serves (canary, or rolled back), else null. */
+  public Revision previous() {
+    return previous;
   }
 
-  public List<Replica> replicas() {
-    return List.copyOf(replicas);
+  /** The latest revision's traffic share, 0-100; the previous revision gets the rest. */
+  public int latestPercent() {
+    Revision current = latest;
+    return previous == null ? 100 : current.state() == ModelState.READY ? latestPercent : 0;
   }
 
-  /** The autoscaler's last evaluation, or null before the first (or without autoscaling). */
-  public ScalingDecision lastDecision() {
-    return lastDecision;
+  /** Live revisions, oldest first. */
+  public List<Revision> revisions() {
+    List<Revision> live = new ArrayList<>(2);
+    Revision before = previous;
+    if (before != null) {
+      live.add(before);
+    }
+    live.add(latest);
+    return live;
   }
 
-  /** Time from the request that woke the deployment from zero to its replica being ready; -1 if never. */
-  public long lastColdStartNanos() {
-    return lastColdStartNanos;
+  /** The revision taking most traffic: what metadata, version and readiness describe. */
+  public Revision serving() {
+    return latestPercent() >= 50 || previous == null ? latest : previous;
+  }
+
+  public String version() {
+    return serving().spec().version();
+  }
+
+  public List<String> versions() {
+    return revisions().stream().map(r -> r.spec().version()).distinct().toList();
+  }
+
+  public boolean hasVersion(String version) {
+    return versions().contains(version);
+  }
+
+  public boolean wanted() {
+    return latest.wanted() || (previous != null && previous.wanted());
   }
 
   public ModelState state() {
-    if (unloading) {
-      return ModelState.UNLOADING;
-    }
-    if (loading) {
-      return ModelState.LOADING;
-    }
-    if (!serving) {
-      return failure.isEmpty() ? ModelState.UNAVAILABLE : ModelState.FAILED;
-    }
-    boolean starting = false;
-    for (Replica replica : replicas) {
-      if (replica.state() == ReplicaState.READY) {
-        return ModelState.READY;
+    Revision serving = serving();
+    ModelState state = serving.state();
+    if (state != ModelState.READY) {
+      for (Revision revision : revisions()) {
+        if (revision.state() == ModelState.READY) {
+          return ModelState.READY;
+        }
       }
-      starting |= replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
     }
-    if (targetReplicas == 0 && metadata != null) {
-      return ModelState.READY; // scaled to zero: the next request wakes it
-    }
-    if (!starting && !failure.isEmpty()) {
-      return ModelState.FAILED;
-    }
-    return ModelState.LOADING;
+    return state;
   }
 
   public ModelStatus status() {
-    ModelState state = state();
-    String reason = switch (state) {
-      case FAILED -> failure;
-      case UNAVAILABLE -> "unloaded";
-      case LOADING -> pendingReason();
-      default -> "";
-    };
-    return new ModelStatus(spec.application(), spec.name(), spec.version(), state, reason);
+    ModelStatus status = serving().status();
+    return new ModelStatus(status.application(), name, version(), state(), status.reason());
   }
 
-  private String pendingReason() {
-    for (Replica replica : replicas) {
-      if (replica.state() == ReplicaState.PENDING) {
-        return "replica " + replica.id() + " waits for placement: " + replica.reason();
-      }
-    }
-    return "";
-  }
-
-  /** Requests running on this deployment's replicas now. */
   public int inFlight() {
-    int total = 0;
-    for (Replica replica : replicas) {
-      total += replica.ongoing();
-    }
-    return total;
+    return revisions().stream().mapToInt(Revision::inFlight).sum();
   }
 
-  /** The model's metadata, known once a replica has loaded it. */
-  public ModelMetadata metadata() {
-    ModelMetadata known = metadata;
-    if (known == null || !serving || unloading) {
-      throw new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason());
+  public List<Replica> replicas() {
+    List<Replica> all = new ArrayList<>();
+    for (Revision revision : revisions()) {
+      all.addAll(revision.replicas());
     }
-    return known;
+    return all;
   }
 
-  private String notReadyReason() {
-    return switch (state()) {
-      case LOADING -> "is loading";
-      case UNLOADING -> "is unloading";
-      case UNAVAILABLE -> "is not loaded";
-      case FAILED -> "failed to load: " + failure;
-      case READY -> "is not ready";
-    };
+  /** Metadata of the revision serving {@code version}, or of the serving revision. */
+  public ModelMetadata metadata(String version) {
+    Revision revision = version == null || version.isEmpty() ? serving() : byVersion(version);
+    ModelMetadata metadata = revision.metadata();
+    List<String> versions = versions();
+    return versions.equals(metadata.versions()) ? metadata
+        : new ModelMetadata(metadata.name(), versions, metadata.platform(), metadata.inputs(), metadata.outputs());
   }
 
-  /** A lease on a replica for one request: now, after a wait in the queue, or a failure. */
-  public CompletableFuture<Router.Lease> acquire() {
-    if (!serving || unloading) {
-      return CompletableFuture.failedFuture(new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason()));
+  private Revision byVersion(String version) {
+    Revision current = latest;
+    if (current.spec().version().equals(version)) {
+      return current;
     }
-    return router.acquire();
+    Revision before = previous;
+    if (before != null && before.spec().version().equals(version)) {
+      return before;
+    }
+    throw new ModelNotFoundException("model '" + name + "' has no version '" + version + "'");
   }
 
   /**
-   * Starts the initial replicas (at least one, which also validates the model and learns its metadata),
-   * blocking until they are ready. Loading a ready deployment does nothing.
-   *
-   * @throws ModelLoadException when a replica cannot load the model; the deployment is then FAILED
+   * The revision for one request: the pinned revision number if given, else the one serving the named
+   * version, else one drawn by the traffic weights.
    */
+  public Revision select(String pinnedRevision, String version) {
+    if (pinnedRevision != null && !pinnedRevision.isEmpty()) {
+      for (Revision revision : revisions()) {
+        if (Integer.toString(revision.number()).equals(pinnedRevision)) {
+          return revision;
+        }
+      }
+      throw new ModelNotFoundException("model '" + name + "' has no live revision '" + pinnedRevision + "'");
+    }
+    if (version != null && !version.isEmpty()) {
+      return byVersion(version);
+    }
+    Revision before = previous;
+    if (before == null) {
+      return latest;
+    }
+    int percent = latestPercent();
+    return ThreadLocalRandom.current().nextInt(100) < percent ? latest : before;
+  }
+
+  /** Loads the latest revision (start-up and the repository API); see {@link Revision#load}. */
   public void load() throws ModelLoadException {
-    synchronized (lifecycleLock) {
-      if (serving && state() == ModelState.READY) {
-        return;
-      }
-      wanted = true;
-      failure = "";
-      loading = true;
-      try {
-        router.open();
-        int initial = Math.max(1, spec.scaling().initialReplicas());
-        targetReplicas = initial;
-        for (int i = 0; i < initial; i++) {
-          Replica replica = newReplica();
-          if (!place(replica)) {
-            continue; // stays PENDING; tick() retries the placement and starts it
-          }
-          try {
-            replica.start();
-          } catch (ModelLoadException e) {
-            forget(replica);
-            failure = e.getMessage();
-            stopAll("failed to load: " + failure);
-            throw e;
-          }
-          metadata = replica.model().metadata();
-          router.add(replica);
-        }
-        serving = true;
-      } finally {
-        loading = false;
-      }
-    }
+    latest.load();
   }
 
-  /** Stops taking requests, fails queued ones, drains every replica and stops it. Blocks until done. */
+  /** Stops every revision; see {@link Revision#stop}. */
   public void unload() {
-    synchronized (lifecycleLock) {
-      wanted = false;
-      serving = false;
-      stopAll("is not loaded");
-      failure = "";
+    Revision before;
+    synchronized (lock) {
+      before = previous;
+      previous = null;
+      latestPercent = 100;
     }
+    if (before != null) {
+      before.stop();
+    }
+    latest.stop();
   }
 
-  private void stopAll(String why) {
-    unloading = true;
-    try {
-      targetReplicas = 0;
-      router.close(why);
-      List<CompletableFuture<Void>> stops = new ArrayList<>();
-      for (Replica replica : replicas) {
-        router.remove(replica);
-        stops.add(replica.drain());
-      }
-      CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
-      for (Replica replica : replicas) {
-        placer.release(replica.id());
-      }
-      replicas.clear();
-    } finally {
-      unloading = false;
-    }
-  }
-
-  /** Sets the replica target and starts or drains replicas to meet it. */
-  public void scaleTo(int target) {
-    synchronized (lifecycleLock) {
-      if (!serving || unloading) {
-        return;
-      }
-      targetReplicas = target;
-      List<Replica> live = new ArrayList<>();
-      for (Replica replica : replicas) {
-        ReplicaState state = replica.state();
-        if (state == ReplicaState.READY || state == ReplicaState.STARTING || state == ReplicaState.PENDING) {
-          live.add(replica);
+  /**
+   * Applies a new spec and traffic settings. A changed spec starts a new revision in the background;
+   * traffic moves to it once it is ready (all of it, or {@code canaryTrafficPercent}). Unchanged specs
+   * keep their replicas; only the traffic settings change.
+   *
+   * @return whether a new revision was created
+   */
+  public boolean update(DeploymentSpec spec, TrafficSpec newTraffic) {
+    TrafficSpec trafficSpec = newTraffic == null ? TrafficSpec.DEFAULT : newTraffic;
+    Revision created;
+    Revision retired = null;
+    synchronized (lock) {
+      traffic = trafficSpec;
+      if (spec.equals(latest.spec())) {
+        if (previous != null && trafficSpec.canaryTrafficPercent() != null) {
+          latestPercent = trafficSpec.canaryTrafficPercent();
         }
+        return false;
       }
-      for (int i = live.size(); i < target; i++) {
-        Replica replica = newReplica();
-        if (place(replica)) {
-          startAsync(replica);
-        }
+      created = new Revision(++revisionNumbers, spec, context, statistics);
+      if (previous == null || latestPercent() == 100) {
+        retired = previous;
+        previous = latest;
+      } else {
+        retired = latest; // an unfinished canary is replaced; the stable previous keeps serving
       }
-      if (live.size() > target) {
-        // Stop the ones doing least first: pending, then starting, then the least busy ready ones.
-        live.sort(Comparator.comparingInt((Replica r) -> r.state().ordinal()).thenComparingInt(Replica::ongoing));
-        for (Replica replica : live.subList(0, live.size() - target)) {
-          router.remove(replica);
-          replica.drain().thenRun(() -> forget(replica));
-        }
-      }
+      latest = created;
+      latestPercent = trafficSpec.canaryTrafficPercent() == null ? 100 : trafficSpec.canaryTrafficPercent();
     }
-  }
-
-  /** Reserves the replica's resources; false leaves it PENDING with the placer's reason. */
-  private boolean place(Replica replica) {
-    Placer.Result result = placer.reserve(replica.id(), spec.resources());
-    if (!result.placed()) {
-      if (replica.state() != ReplicaState.PENDING) {
-        log.warn("replica {} cannot be placed: {}", replica.id(), result.refusal());
-      }
-      replica.waitForPlacement(result.refusal());
-      return false;
+    log.info("deployment {}: revision {} created ({}% of traffic once ready)", name, created.number(), latestPercent);
+    if (retired != null) {
+      Revision drained = retired;
+      context.executor().execute(drained::stop);
     }
-    replica.placed(result.placement());
+    context.executor().execute(() -> startRevision(created));
     return true;
   }
 
-  private void forget(Replica replica) {
-    replicas.remove(replica);
-    placer.release(replica.id());
-  }
-
-  /** Tries again to place replicas waiting for accelerator capacity. */
-  private void retryPending() {
-    synchronized (lifecycleLock) {
-      if (!serving || unloading) {
-        return;
-      }
-      for (Replica replica : replicas) {
-        if (replica.state() == ReplicaState.PENDING && place(replica)) {
-          startAsync(replica);
-        }
-      }
-    }
-  }
-
-  private Replica newReplica() {
-    Replica replica = new Replica(spec.name() + "-" + replicaNumbers.incrementAndGet(), spec, runtime);
-    replicas.add(replica);
-    return replica;
-  }
-
-  private void startAsync(Replica replica) {
-    executor.execute(() -> {
-      try {
-        replica.start();
-      } catch (ModelLoadException e) {
-        forget(replica);
-        failure = e.getMessage();
-        return;
-      }
-      if (replica.state() != ReplicaState.READY) {
-        forget(replica);
-        return;
-      }
-      if (metadata == null) {
-        metadata = replica.model().metadata();
-      }
-      failure = "";
-      router.add(replica);
-      long woke = wokeAtNanos;
-      if (woke >= 0) {
-        lastColdStartNanos = nanoClock.getAsLong() - woke;
-        wokeAtNanos = -1;
-        log.info("deployment {} woke from zero in {} ms (model load {} ms)", spec.name(),
-            lastColdStartNanos / 1_000_000, replica.loadNanos() / 1_000_000);
-      }
-    });
-  }
-
-  /**
-   * Called by the router when a request finds no replica: start one now rather than at the next tick.
-   * The router may call it on an event loop, so the work is handed to the executor.
-   */
-  private void wakeFromZero() {
-    executor.execute(this::wake);
-  }
-
-  private void wake() {
-    synchronized (lifecycleLock) {
-      if (!serving || unloading || targetReplicas > 0) {
-        return;
-      }
-      wokeAtNanos = nanoClock.getAsLong();
-      if (policy != null) {
-        policy.reset();
-      }
-      log.info("deployment {} scaling from zero on demand", spec.name());
-      scaleTo(1);
-    }
-  }
-
-  /** One autoscaler evaluation: sample the load, decide, apply; also expires requests queued too long. */
-  public void tick() {
-    router.expireWaiters();
-    retryPending();
-    if (policy == null || !serving || unloading) {
+  private void startRevision(Revision revision) {
+    try {
+      revision.load();
+    } catch (ModelLoadException e) {
+      log.warn("deployment {}: revision {} failed to load ({}); traffic stays on revision {}", name,
+          revision.number(), e.getMessage(), previous == null ? "none" : previous.number());
       return;
     }
-    long now = nanoClock.getAsLong();
-    Router.Load load = router.load();
-    ScalingDecision decision;
-    synchronized (lifecycleLock) {
-      window.record(now, load.ongoing() + load.queued());
-      decision = policy.decide(now, window.average(), targetReplicas);
-      lastDecision = decision;
-      if (decision.changes()) {
-        log.info("deployment {} autoscaling {} -> {} replicas: {} (ongoing {}, queued {})", spec.name(),
-            decision.currentReplicas(), decision.decidedReplicas(), decision.reason(), load.ongoing(), load.queued());
-        scaleTo(decision.decidedReplicas());
+    Revision before;
+    synchronized (lock) {
+      if (latest != revision || traffic.canaryTrafficPercent() != null) {
+        return; // a canary keeps the previous revision serving its share
       }
+      before = previous;
+      previous = null; // blue-green: the new revision takes everything
+    }
+    if (before != null) {
+      log.info("deployment {}: revision {} ready; draining revision {}", name, revision.number(), before.number());
+      before.stop();
+    }
+  }
+
+  /** Sends all traffic to the latest revision; the previous one stays up with no traffic. */
+  public void promote() {
+    synchronized (lock) {
+      if (latest.state() != ModelState.READY) {
+        throw new ModelNotReadyException("revision " + latest.number() + " of '" + name + "' is not ready to promote");
+      }
+      latestPercent = 100;
+    }
+  }
+
+  /** Sends all traffic back to the previous revision; the latest stays up with no traffic. */
+  public void rollback() {
+    synchronized (lock) {
+      if (previous == null) {
+        throw new ModelNotFoundException("deployment '" + name + "' has no previous revision to roll back to");
+      }
+      if (previous.state() != ModelState.READY) {
+        throw new ModelNotReadyException("revision " + previous.number() + " of '" + name + "' is not ready");
+      }
+      latestPercent = 0;
+    }
+  }
+
+  /** Autoscaling and queue expiry for every live revision. */
+  public void tick() {
+    for (Revision revision : revisions()) {
+      revision.tick();
     }
   }
 }

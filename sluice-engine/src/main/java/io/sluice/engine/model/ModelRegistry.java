@@ -38,9 +38,9 @@ public final class ModelRegistry {
     if (deployment == null) {
       throw new ModelNotFoundException("model '" + name + "' is not known to this server");
     }
-    if (version != null && !version.isEmpty() && !version.equals(deployment.version())) {
+    if (version != null && !version.isEmpty() && !deployment.hasVersion(version)) {
       throw new ModelNotFoundException(
-          "model '" + name + "' has no version '" + version + "' (serving version '" + deployment.version() + "')");
+          "model '" + name + "' has no version '" + version + "' (serving versions " + deployment.versions() + ")");
     }
     return deployment;
   }

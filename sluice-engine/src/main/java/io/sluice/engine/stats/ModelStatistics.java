@@ -13,6 +13,7 @@ public final class ModelStatistics {
   private final LongAdder inferenceCount = new LongAdder();
   private final LongAdder executionCount = new LongAdder();
   private final LongAdder batchedRows = new LongAdder();
+  private final LongAdder rejected = new LongAdder();
   private final DurationStat success = new DurationStat();
   private final DurationStat fail = new DurationStat();
   private final DurationStat queue = new DurationStat();
@@ -35,6 +36,15 @@ public final class ModelStatistics {
   public void recordExecution(int rows) {
     executionCount.increment();
     batchedRows.add(rows);
+  }
+
+  /** Records a request refused for lack of capacity (queue full, or waited too long). */
+  public void recordRejection() {
+    rejected.increment();
+  }
+
+  public long rejected() {
+    return rejected.sum();
   }
 
   public long batchedRows() {

@@ -12,6 +12,7 @@ import io.sluice.engine.model.Deployment;
 import io.sluice.engine.placement.Accelerator;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
+import io.sluice.engine.revision.Revision;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.server.config.ServerSettings;
 import io.vertx.core.buffer.Buffer;
@@ -43,6 +44,8 @@ public final class AdminRoutes {
     router.route("/api/v1/*").handler(this::authorize);
     router.get("/api/v1/status").handler(this::status);
     router.post("/api/v1/deployments/:deployment/scale").handler(this::scale);
+    router.post("/api/v1/deployments/:deployment/promote").handler(this::promote);
+    router.post("/api/v1/deployments/:deployment/rollback").handler(this::rollback);
   }
 
   private void authorize(RoutingContext ctx) {
@@ -93,14 +96,42 @@ public final class AdminRoutes {
     node.put("runtime", deployment.spec().runtime());
     node.put("state", deployment.state().name());
     node.put("reason", deployment.status().reason());
-    node.put("targetReplicas", deployment.targetReplicas());
-    var load = deployment.router().load();
+    node.put("rejected", deployment.statistics().rejected());
+    int latestPercent = deployment.latestPercent();
+    Integer canary = deployment.traffic().canaryTrafficPercent();
+    if (canary == null) {
+      node.putNull("canaryTrafficPercent");
+    } else {
+      node.put("canaryTrafficPercent", canary);
+    }
+    if (deployment.traffic().shadow() != null) {
+      ObjectNode shadow = node.putObject("shadow");
+      shadow.put("deployment", deployment.traffic().shadow().deployment() == null ? deployment.name() + " (latest revision)"
+          : deployment.traffic().shadow().deployment());
+      shadow.put("percent", deployment.traffic().shadow().percent());
+    }
+    ArrayNode revisions = node.putArray("revisions");
+    for (Revision revision : deployment.revisions()) {
+      int weight = revision == deployment.latest() ? latestPercent : 100 - latestPercent;
+      revisions.add(describe(revision, weight));
+    }
+    return node;
+  }
+
+  private static ObjectNode describe(Revision revision, int weight) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("revision", revision.number());
+    node.put("version", revision.spec().version());
+    node.put("trafficPercent", weight);
+    node.put("state", revision.state().name());
+    node.put("reason", revision.status().reason());
+    node.put("targetReplicas", revision.targetReplicas());
+    var load = revision.router().load();
     node.put("ongoing", load.ongoing());
     node.put("queued", load.queued());
-    node.put("rejected", load.rejected());
-    node.put("maxOngoingRequests", deployment.spec().scaling().maxOngoingRequests());
-    node.put("maxQueuedRequests", deployment.spec().scaling().maxQueuedRequests());
-    AutoscalingSpec autoscaling = deployment.spec().scaling().autoscaling();
+    node.put("maxOngoingRequests", revision.spec().scaling().maxOngoingRequests());
+    node.put("maxQueuedRequests", revision.spec().scaling().maxQueuedRequests());
+    AutoscalingSpec autoscaling = revision.spec().scaling().autoscaling();
     if (autoscaling == null) {
       node.putNull("autoscaling");
     } else {
@@ -112,7 +143,7 @@ public final class AdminRoutes {
       spec.put("downscaleDelayMs", autoscaling.downscaleDelay().toMillis());
       spec.put("scaleToZeroDelayMs", autoscaling.scaleToZeroDelay().toMillis());
       spec.put("lookBackPeriodMs", autoscaling.lookBackPeriod().toMillis());
-      ScalingDecision decision = deployment.lastDecision();
+      ScalingDecision decision = revision.lastDecision();
       if (decision != null) {
         ObjectNode last = spec.putObject("lastDecision");
         last.put("averageLoad", decision.averageLoad());
@@ -123,11 +154,11 @@ public final class AdminRoutes {
         last.put("ageMs", (System.nanoTime() - decision.atNanos()) / 1_000_000);
       }
     }
-    if (deployment.lastColdStartNanos() >= 0) {
-      node.put("lastColdStartMs", deployment.lastColdStartNanos() / 1e6);
+    if (revision.lastColdStartNanos() >= 0) {
+      node.put("lastColdStartMs", revision.lastColdStartNanos() / 1e6);
     }
     ArrayNode replicas = node.putArray("replicas");
-    for (Replica replica : deployment.replicas()) {
+    for (Replica replica : revision.replicas()) {
       ObjectNode r = replicas.addObject();
       r.put("id", replica.id());
       r.put("state", replica.state().name());
@@ -137,6 +168,24 @@ public final class AdminRoutes {
       r.put("placement", replica.placement().describe());
     }
     return node;
+  }
+
+  private void promote(RoutingContext ctx) {
+    trafficAction(ctx, Deployment::promote);
+  }
+
+  private void rollback(RoutingContext ctx) {
+    trafficAction(ctx, Deployment::rollback);
+  }
+
+  private void trafficAction(RoutingContext ctx, java.util.function.Consumer<Deployment> action) {
+    try {
+      Deployment deployment = engine.registry().resolve(ctx.pathParam("deployment"), null);
+      action.accept(deployment);
+      send(ctx, 200, describe(deployment));
+    } catch (SluiceException e) {
+      HttpReplies.sendError(ctx.response(), e);
+    }
   }
 
   private void scale(RoutingContext ctx) {
@@ -154,7 +203,7 @@ public final class AdminRoutes {
       HttpReplies.sendError(ctx.response(), 400, "the body must be {\"replicas\": N} with N >= 0");
       return;
     }
-    if (deployment.spec().scaling().autoscaling() != null) {
+    if (deployment.latest().spec().scaling().autoscaling() != null) {
       HttpReplies.sendError(ctx.response(), 409, "deployment '" + name
           + "' is autoscaled; change its autoscaling bounds instead of its replica count");
       return;
@@ -165,10 +214,11 @@ public final class AdminRoutes {
           + " unload it through /v2/repository/models/" + name + "/unload instead");
       return;
     }
-    deployment.scaleTo(target);
+    deployment.latest().scaleTo(target);
     ObjectNode reply = MAPPER.createObjectNode();
     reply.put("deployment", name);
-    reply.put("targetReplicas", deployment.targetReplicas());
+    reply.put("revision", deployment.latest().number());
+    reply.put("targetReplicas", deployment.latest().targetReplicas());
     send(ctx, 200, reply);
   }
 

@@ -29,21 +29,24 @@ public final class StatusCommand implements Callable<Integer> {
     }
     JsonNode status = new ObjectMapper().readTree(response.body());
     System.out.printf("server ready: %s%n", status.get("ready").asBoolean());
-    System.out.printf("%-14s %-20s %-11s %8s %8s %7s %7s  %s%n",
-        "APPLICATION", "DEPLOYMENT", "STATE", "REPLICAS", "TARGET", "ONGOING", "QUEUED", "AUTOSCALER");
+    System.out.printf("%-14s %-20s %-9s %-11s %8s %8s %7s %7s %7s  %s%n", "APPLICATION", "DEPLOYMENT", "REVISION",
+        "STATE", "TRAFFIC%", "REPLICAS", "TARGET", "ONGOING", "QUEUED", "AUTOSCALER");
     for (JsonNode app : status.get("applications")) {
       for (JsonNode deployment : app.get("deployments")) {
-        long ready = 0;
-        for (JsonNode replica : deployment.get("replicas")) {
-          if (replica.get("state").asText().equals("READY")) {
-            ready++;
+        for (JsonNode revision : deployment.get("revisions")) {
+          long ready = 0;
+          for (JsonNode replica : revision.get("replicas")) {
+            if (replica.get("state").asText().equals("READY")) {
+              ready++;
+            }
           }
+          JsonNode decision = revision.path("autoscaling").path("lastDecision");
+          System.out.printf("%-14s %-20s %-9d %-11s %8d %8d %7d %7d %7d  %s%n",
+              app.get("name").asText(), deployment.get("name").asText(), revision.get("revision").asInt(),
+              revision.get("state").asText(), revision.get("trafficPercent").asInt(), ready,
+              revision.get("targetReplicas").asInt(), revision.get("ongoing").asInt(), revision.get("queued").asInt(),
+              decision.isMissingNode() ? (revision.get("autoscaling").isNull() ? "fixed" : "-") : decision.get("reason").asText());
         }
-        JsonNode decision = deployment.path("autoscaling").path("lastDecision");
-        System.out.printf("%-14s %-20s %-11s %8d %8d %7d %7d  %s%n",
-            app.get("name").asText(), deployment.get("name").asText(), deployment.get("state").asText(), ready,
-            deployment.get("targetReplicas").asInt(), deployment.get("ongoing").asInt(), deployment.get("queued").asInt(),
-            decision.isMissingNode() ? (deployment.get("autoscaling").isNull() ? "fixed" : "-") : decision.get("reason").asText());
       }
     }
     return 0;

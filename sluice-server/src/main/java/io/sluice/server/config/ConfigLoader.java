@@ -10,6 +10,7 @@ import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ScalingSpec;
+import io.sluice.engine.model.TrafficSpec;
 import io.sluice.engine.placement.Accelerator;
 import io.sluice.engine.placement.ResourceRequest;
 import io.sluice.spi.Runtimes;
@@ -96,6 +97,7 @@ public final class ConfigLoader {
 
     List<ServerSettings.ApplicationSettings> applications = new ArrayList<>();
     List<DeploymentSpec> deployments = new ArrayList<>();
+    List<TrafficSpec> traffic = new ArrayList<>();
     List<String> deploymentPaths = new ArrayList<>();
     Set<String> applicationNames = new HashSet<>();
     Set<String> prefixes = new HashSet<>();
@@ -133,6 +135,7 @@ public final class ConfigLoader {
         Path location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
         deployments.add(new DeploymentSpec(name, model, deployment.runtime(), location, deployment.version(),
             deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources())));
+        traffic.add(traffic(dat, deployment));
         deploymentPaths.add(dat);
       }
     }
@@ -142,7 +145,37 @@ public final class ConfigLoader {
     boolean adminLoopbackOnly = server.adminLoopbackOnly() == null || server.adminLoopbackOnly();
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
         server.adminToken(), adminLoopbackOnly, accelerators(config.accelerators()), applications, deployments,
-        deploymentPaths);
+        checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths);
+  }
+
+  private static TrafficSpec traffic(String at, SluiceConfig.Deployment deployment) throws ConfigException {
+    Integer canary = deployment.canaryTrafficPercent();
+    if (canary != null && (canary < 0 || canary > 100)) {
+      throw new ConfigException(at + ".canaryTrafficPercent", "must lie between 0 and 100, got " + canary);
+    }
+    TrafficSpec.ShadowSpec shadow = null;
+    if (deployment.shadow() != null) {
+      double percent = deployment.shadow().percent() == null ? 100 : deployment.shadow().percent();
+      if (percent < 0 || percent > 100) {
+        throw new ConfigException(at + ".shadow.percent", "must lie between 0 and 100, got " + percent);
+      }
+      if (deployment.name() != null && deployment.name().equals(deployment.shadow().deployment())) {
+        throw new ConfigException(at + ".shadow.deployment", "a deployment cannot shadow itself; omit it to mirror to the latest revision");
+      }
+      shadow = new TrafficSpec.ShadowSpec(deployment.shadow().deployment(), percent);
+    }
+    return new TrafficSpec(canary, shadow);
+  }
+
+  private static List<TrafficSpec> checkShadows(List<TrafficSpec> traffic, Set<String> modelNames, List<String> paths)
+      throws ConfigException {
+    for (int i = 0; i < traffic.size(); i++) {
+      TrafficSpec.ShadowSpec shadow = traffic.get(i).shadow();
+      if (shadow != null && shadow.deployment() != null && !modelNames.contains(shadow.deployment())) {
+        throw new ConfigException(paths.get(i) + ".shadow.deployment", "no deployment is named '" + shadow.deployment() + "'");
+      }
+    }
+    return traffic;
   }
 
   private static List<Accelerator> accelerators(List<SluiceConfig.AcceleratorConfig> declared) throws ConfigException {

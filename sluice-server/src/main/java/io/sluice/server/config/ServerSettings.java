@@ -1,6 +1,7 @@
 package io.sluice.server.config;
 
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.model.TrafficSpec;
 import io.sluice.engine.placement.Accelerator;
 import java.time.Duration;
 import java.util.List;
@@ -22,12 +23,14 @@ public record ServerSettings(
     List<Accelerator> accelerators,
     List<ApplicationSettings> applications,
     List<DeploymentSpec> deployments,
+    List<TrafficSpec> traffic,
     List<String> deploymentPaths) {
 
   public ServerSettings {
     accelerators = accelerators == null ? null : List.copyOf(accelerators);
     applications = List.copyOf(applications);
     deployments = List.copyOf(deployments);
+    traffic = List.copyOf(traffic);
     deploymentPaths = List.copyOf(deploymentPaths);
   }
 
@@ -37,6 +40,6 @@ public record ServerSettings(
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
         maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, accelerators,
-        applications, deployments, deploymentPaths);
+        applications, deployments, traffic, deploymentPaths);
   }
 }

@@ -85,11 +85,18 @@ public record SluiceConfig(
       @JsonProperty("requestTimeout") String requestTimeout,
       @JsonProperty("autoscaling") Autoscaling autoscaling,
       @JsonProperty("resources") Resources resources,
-      @JsonProperty("batching") Batching batching) {
+      @JsonProperty("batching") Batching batching,
+      @JsonProperty("canaryTrafficPercent") Integer canaryTrafficPercent,
+      @JsonProperty("shadow") Shadow shadow) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }
   }
+
+  /** Mirror {@code percent}% of requests to {@code deployment}, or to this deployment's latest revision when omitted. */
+  public record Shadow(
+      @JsonProperty("deployment") String deployment,
+      @JsonProperty("percent") Double percent) {}
 
   /** Dynamic batching: up to {@code maxBatchSize} rows per model call, waiting at most {@code batchWaitTimeout}. */
   public record Batching(

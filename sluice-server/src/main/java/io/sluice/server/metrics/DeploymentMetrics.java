@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sluice.engine.autoscale.ScalingDecision;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.replica.ReplicaState;
+import io.sluice.engine.revision.Revision;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -18,10 +19,14 @@ public final class DeploymentMetrics {
   public static void bind(MeterRegistry registry, Deployment deployment) {
     String name = deployment.name();
     gauge(registry, "sluice.deployment.ongoing.requests", "Requests running on the deployment's replicas",
-        name, deployment, d -> d.router().load().ongoing());
+        name, deployment, d -> sum(d, r -> r.router().load().ongoing()));
     gauge(registry, "sluice.deployment.queued.requests", "Requests waiting for a replica",
-        name, deployment, d -> d.router().load().queued());
-    FunctionCounter.builder("sluice.deployment.rejected.requests", deployment, d -> d.router().load().rejected())
+        name, deployment, d -> sum(d, r -> r.router().load().queued()));
+    gauge(registry, "sluice.deployment.latest.traffic.percent", "Share of traffic going to the latest revision",
+        name, deployment, Deployment::latestPercent);
+    gauge(registry, "sluice.deployment.revisions", "Live revisions (2 while a canary or a rollback is in place)",
+        name, deployment, d -> d.revisions().size());
+    FunctionCounter.builder("sluice.deployment.rejected.requests", deployment, d -> d.statistics().rejected())
         .description("Requests refused because the queue was full or they waited too long")
         .tag("deployment", name)
         .register(registry);
@@ -33,7 +38,7 @@ public final class DeploymentMetrics {
         .description("Rows run by model calls; rate(batched_rows) / rate(executions) is the mean batch size")
         .tag("deployment", name)
         .register(registry);
-    Gauge.builder("sluice.deployment.replicas", deployment, Deployment::targetReplicas)
+    Gauge.builder("sluice.deployment.replicas", deployment, d -> sum(d, Revision::targetReplicas))
         .description("Replicas by state: desired is the target, running the ready ones")
         .tags("deployment", name, "state", "desired")
         .register(registry);
@@ -42,15 +47,23 @@ public final class DeploymentMetrics {
         .tags("deployment", name, "state", "running")
         .register(registry);
     gauge(registry, "sluice.deployment.cold.start.seconds", "Time from the request that woke the deployment from zero to a ready replica",
-        name, deployment, d -> d.lastColdStartNanos() < 0 ? Double.NaN : d.lastColdStartNanos() / 1e9);
+        name, deployment, d -> d.latest().lastColdStartNanos() < 0 ? Double.NaN : d.latest().lastColdStartNanos() / 1e9);
     gauge(registry, "sluice.autoscaler.average.load", "Average ongoing + queued requests the autoscaler last saw",
         name, deployment, d -> decision(d, ScalingDecision::averageLoad));
     gauge(registry, "sluice.autoscaler.proposed.replicas", "Replicas the autoscaler last proposed",
         name, deployment, d -> decision(d, ScalingDecision::proposedReplicas));
   }
 
+  private static double sum(Deployment deployment, ToDoubleFunction<Revision> value) {
+    double total = 0;
+    for (Revision revision : deployment.revisions()) {
+      total += value.applyAsDouble(revision);
+    }
+    return total;
+  }
+
   private static double decision(Deployment deployment, ToDoubleFunction<ScalingDecision> field) {
-    ScalingDecision decision = deployment.lastDecision();
+    ScalingDecision decision = deployment.latest().lastDecision();
     return decision == null ? Double.NaN : field.applyAsDouble(decision);
   }
 

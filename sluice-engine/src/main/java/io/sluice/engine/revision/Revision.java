@@ -1,0 +1,429 @@
+package io.sluice.engine.revision;
+
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.ModelNotReadyException;
+import io.sluice.api.ServerOverloadedException;
+import io.sluice.engine.autoscale.AutoscalingPolicy;
+import io.sluice.engine.autoscale.LoadWindow;
+import io.sluice.engine.autoscale.ScalingDecision;
+import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.model.ModelState;
+import io.sluice.engine.model.ModelStatus;
+import io.sluice.engine.placement.Placer;
+import io.sluice.engine.replica.Replica;
+import io.sluice.engine.replica.ReplicaState;
+import io.sluice.engine.routing.Router;
+import io.sluice.engine.stats.ModelStatistics;
+import io.sluice.spi.ModelLoadException;
+import io.sluice.spi.ModelRuntime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One immutable version of a deployment's spec, served by 0..N replicas behind its own {@link Router}.
+ * It keeps the replica count at its target (fixed, or set by the autoscaler), wakes from zero on the
+ * first request, and drains replicas before stopping them.
+ */
+public final class Revision {
+  private static final Logger log = LoggerFactory.getLogger(Revision.class);
+
+  private final int number;
+  private final DeploymentSpec spec;
+  private final ModelRuntime runtime;
+  private final Executor executor;
+  private final Placer placer;
+  private final LongSupplier nanoClock;
+  private final ModelStatistics statistics;
+  private final Router router;
+  private final AutoscalingPolicy policy;
+  private final LoadWindow window;
+  private final List<Replica> replicas = new CopyOnWriteArrayList<>();
+  private final AtomicInteger replicaNumbers = new AtomicInteger();
+  private final Object lifecycleLock = new Object();
+
+  /** The operator wants this model loaded (configured, or loaded through the repository API). */
+  private volatile boolean wanted;
+  /** Its replicas take requests (the initial load succeeded and no unload has begun). */
+  private volatile boolean serving;
+  private volatile boolean loading;
+  private volatile boolean unloading;
+  private volatile int targetReplicas;
+  private volatile ModelMetadata metadata;
+  private volatile String failure = "";
+  private volatile ScalingDecision lastDecision;
+  private volatile long wokeAtNanos = -1;
+  private volatile long lastColdStartNanos = -1;
+
+  /**
+   * @param number the revision number within its deployment (1, 2, ...)
+   * @param context the runtime, executor, clock and placer this revision's replicas use
+   * @param statistics the deployment's statistics, shared by its revisions
+   */
+  public Revision(int number, DeploymentSpec spec, RevisionContext context, ModelStatistics statistics) {
+    this.number = number;
+    this.spec = spec;
+    this.runtime = context.runtimeFor(spec);
+    this.executor = context.executor();
+    this.nanoClock = context.nanoClock();
+    this.placer = context.placer();
+    this.statistics = statistics;
+    this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
+    this.policy = spec.scaling().autoscaling() == null ? null : new AutoscalingPolicy(spec.scaling().autoscaling());
+    this.window = spec.scaling().autoscaling() == null ? null
+        : new LoadWindow(spec.scaling().autoscaling().lookBackPeriod().toNanos());
+  }
+
+  public int number() {
+    return number;
+  }
+
+  public DeploymentSpec spec() {
+    return spec;
+  }
+
+  public String name() {
+    return spec.name();
+  }
+
+  public String version() {
+    return spec.version();
+  }
+
+  public boolean wanted() {
+    return wanted;
+  }
+
+  public ModelStatistics statistics() {
+    return statistics;
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  public int targetReplicas() {
+    return targetReplicas;
+  }
+
+  public List<Replica> replicas() {
+    return List.copyOf(replicas);
+  }
+
+  /** The autoscaler's last evaluation, or null before the first (or without autoscaling). */
+  public ScalingDecision lastDecision() {
+    return lastDecision;
+  }
+
+  /** Time from the request that woke the deployment from zero to its replica being ready; -1 if never. */
+  public long lastColdStartNanos() {
+    return lastColdStartNanos;
+  }
+
+  public ModelState state() {
+    if (unloading) {
+      return ModelState.UNLOADING;
+    }
+    if (loading) {
+      return ModelState.LOADING;
+    }
+    if (!serving) {
+      return failure.isEmpty() ? ModelState.UNAVAILABLE : ModelState.FAILED;
+    }
+    boolean starting = false;
+    for (Replica replica : replicas) {
+      if (replica.state() == ReplicaState.READY) {
+        return ModelState.READY;
+      }
+      starting |= replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
+    }
+    if (targetReplicas == 0 && metadata != null) {
+      return ModelState.READY; // scaled to zero: the next request wakes it
+    }
+    if (!starting && !failure.isEmpty()) {
+      return ModelState.FAILED;
+    }
+    return ModelState.LOADING;
+  }
+
+  public ModelStatus status() {
+    ModelState state = state();
+    String reason = switch (state) {
+      case FAILED -> failure;
+      case UNAVAILABLE -> "unloaded";
+      case LOADING -> pendingReason();
+      default -> "";
+    };
+    return new ModelStatus(spec.application(), spec.name(), spec.version(), state, reason);
+  }
+
+  private String pendingReason() {
+    for (Replica replica : replicas) {
+      if (replica.state() == ReplicaState.PENDING) {
+        return "replica " + replica.id() + " waits for placement: " + replica.reason();
+      }
+    }
+    return "";
+  }
+
+  /** Requests running on this deployment's replicas now. */
+  public int inFlight() {
+    int total = 0;
+    for (Replica replica : replicas) {
+      total += replica.ongoing();
+    }
+    return total;
+  }
+
+  /** The model's metadata, known once a replica has loaded it. */
+  public ModelMetadata metadata() {
+    ModelMetadata known = metadata;
+    if (known == null || !serving || unloading) {
+      throw new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason());
+    }
+    return known;
+  }
+
+  private String notReadyReason() {
+    return switch (state()) {
+      case LOADING -> "is loading";
+      case UNLOADING -> "is unloading";
+      case UNAVAILABLE -> "is not loaded";
+      case FAILED -> "failed to load: " + failure;
+      case READY -> "is not ready";
+    };
+  }
+
+  /** A lease on a replica for one request: now, after a wait in the queue, or a failure. */
+  public CompletableFuture<Router.Lease> acquire() {
+    if (!serving || unloading) {
+      return CompletableFuture.failedFuture(new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason()));
+    }
+    return router.acquire().whenComplete((lease, error) -> {
+      if (error instanceof ServerOverloadedException
+          || (error != null && error.getCause() instanceof ServerOverloadedException)) {
+        statistics.recordRejection();
+      }
+    });
+  }
+
+  /**
+   * Starts the initial replicas (at least one, which also validates the model and learns its metadata),
+   * blocking until they are ready. Loading a ready deployment does nothing.
+   *
+   * @throws ModelLoadException when a replica cannot load the model; the deployment is then FAILED
+   */
+  public void load() throws ModelLoadException {
+    synchronized (lifecycleLock) {
+      if (serving && state() == ModelState.READY) {
+        return;
+      }
+      wanted = true;
+      failure = "";
+      loading = true;
+      try {
+        router.open();
+        int initial = Math.max(1, spec.scaling().initialReplicas());
+        targetReplicas = initial;
+        for (int i = 0; i < initial; i++) {
+          Replica replica = newReplica();
+          if (!place(replica)) {
+            continue; // stays PENDING; tick() retries the placement and starts it
+          }
+          try {
+            replica.start();
+          } catch (ModelLoadException e) {
+            forget(replica);
+            failure = e.getMessage();
+            stopAll("failed to load: " + failure);
+            throw e;
+          }
+          metadata = replica.model().metadata();
+          router.add(replica);
+        }
+        serving = true;
+      } finally {
+        loading = false;
+      }
+    }
+  }
+
+  /** Stops taking requests, fails queued ones, drains every replica and stops it. Blocks until done. */
+  public void stop() {
+    synchronized (lifecycleLock) {
+      wanted = false;
+      serving = false;
+      stopAll("is not loaded");
+      failure = "";
+    }
+  }
+
+  private void stopAll(String why) {
+    unloading = true;
+    try {
+      targetReplicas = 0;
+      router.close(why);
+      List<CompletableFuture<Void>> stops = new ArrayList<>();
+      for (Replica replica : replicas) {
+        router.remove(replica);
+        stops.add(replica.drain());
+      }
+      CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
+      for (Replica replica : replicas) {
+        placer.release(replica.id());
+      }
+      replicas.clear();
+    } finally {
+      unloading = false;
+    }
+  }
+
+  /** Sets the replica target and starts or drains replicas to meet it. */
+  public void scaleTo(int target) {
+    synchronized (lifecycleLock) {
+      if (!serving || unloading) {
+        return;
+      }
+      targetReplicas = target;
+      List<Replica> live = new ArrayList<>();
+      for (Replica replica : replicas) {
+        ReplicaState state = replica.state();
+        if (state == ReplicaState.READY || state == ReplicaState.STARTING || state == ReplicaState.PENDING) {
+          live.add(replica);
+        }
+      }
+      for (int i = live.size(); i < target; i++) {
+        Replica replica = newReplica();
+        if (place(replica)) {
+          startAsync(replica);
+        }
+      }
+      if (live.size() > target) {
+        // Stop the ones doing least first: pending, then starting, then the least busy ready ones.
+        live.sort(Comparator.comparingInt((Replica r) -> r.state().ordinal()).thenComparingInt(Replica::ongoing));
+        for (Replica replica : live.subList(0, live.size() - target)) {
+          router.remove(replica);
+          replica.drain().thenRun(() -> forget(replica));
+        }
+      }
+    }
+  }
+
+  /** Reserves the replica's resources; false leaves it PENDING with the placer's reason. */
+  private boolean place(Replica replica) {
+    Placer.Result result = placer.reserve(replica.id(), spec.resources());
+    if (!result.placed()) {
+      if (replica.state() != ReplicaState.PENDING) {
+        log.warn("replica {} cannot be placed: {}", replica.id(), result.refusal());
+      }
+      replica.waitForPlacement(result.refusal());
+      return false;
+    }
+    replica.placed(result.placement());
+    return true;
+  }
+
+  private void forget(Replica replica) {
+    replicas.remove(replica);
+    placer.release(replica.id());
+  }
+
+  /** Tries again to place replicas waiting for accelerator capacity. */
+  private void retryPending() {
+    synchronized (lifecycleLock) {
+      if (!serving || unloading) {
+        return;
+      }
+      for (Replica replica : replicas) {
+        if (replica.state() == ReplicaState.PENDING && place(replica)) {
+          startAsync(replica);
+        }
+      }
+    }
+  }
+
+  private Replica newReplica() {
+    Replica replica = new Replica(spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(), spec, runtime);
+    replicas.add(replica);
+    return replica;
+  }
+
+  private void startAsync(Replica replica) {
+    executor.execute(() -> {
+      try {
+        replica.start();
+      } catch (ModelLoadException e) {
+        forget(replica);
+        failure = e.getMessage();
+        return;
+      }
+      if (replica.state() != ReplicaState.READY) {
+        forget(replica);
+        return;
+      }
+      if (metadata == null) {
+        metadata = replica.model().metadata();
+      }
+      failure = "";
+      router.add(replica);
+      long woke = wokeAtNanos;
+      if (woke >= 0) {
+        lastColdStartNanos = nanoClock.getAsLong() - woke;
+        wokeAtNanos = -1;
+        log.info("deployment {} revision {} woke from zero in {} ms (model load {} ms)", spec.name(), number,
+            lastColdStartNanos / 1_000_000, replica.loadNanos() / 1_000_000);
+      }
+    });
+  }
+
+  /**
+   * Called by the router when a request finds no replica: start one now rather than at the next tick.
+   * The router may call it on an event loop, so the work is handed to the executor.
+   */
+  private void wakeFromZero() {
+    executor.execute(this::wake);
+  }
+
+  private void wake() {
+    synchronized (lifecycleLock) {
+      if (!serving || unloading || targetReplicas > 0) {
+        return;
+      }
+      wokeAtNanos = nanoClock.getAsLong();
+      if (policy != null) {
+        policy.reset();
+      }
+      log.info("deployment {} revision {} scaling from zero on demand", spec.name(), number);
+      scaleTo(1);
+    }
+  }
+
+  /** One autoscaler evaluation: sample the load, decide, apply; also expires requests queued too long. */
+  public void tick() {
+    router.expireWaiters();
+    retryPending();
+    if (policy == null || !serving || unloading) {
+      return;
+    }
+    long now = nanoClock.getAsLong();
+    Router.Load load = router.load();
+    ScalingDecision decision;
+    synchronized (lifecycleLock) {
+      window.record(now, load.ongoing() + load.queued());
+      decision = policy.decide(now, window.average(), targetReplicas);
+      lastDecision = decision;
+      if (decision.changes()) {
+        log.info("deployment {} revision {} autoscaling {} -> {} replicas: {} (ongoing {}, queued {})", spec.name(), number,
+            decision.currentReplicas(), decision.decidedReplicas(), decision.reason(), load.ongoing(), load.queued());
+        scaleTo(decision.decidedReplicas());
+      }
+    }
+  }
+}
