@@ -9,7 +9,10 @@ import io.sluice.engine.placement.Placer;
 import io.sluice.engine.revision.RevisionContext;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.server.admin.AdminAccess;
+import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
+import io.sluice.server.config.ConfigLoader;
+import io.sluice.server.config.ConfigWatcher;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.server.http.FrontDoor;
 import io.sluice.server.http.FrontDoorVerticle;
@@ -28,6 +31,7 @@ import io.vertx.core.http.HttpServerOptions;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -53,16 +57,24 @@ public final class SluiceServer implements AutoCloseable {
   private final RequestMetrics metrics = new RequestMetrics();
   private final AdminAccess admin;
   private final Placer placer;
+  private final Runtimes runtimes;
+  private final Path configFile;
+  private final RevisionContext context;
+  private final ConfigApplier applier;
+  private volatile FrontDoor frontDoor;
+  private ConfigWatcher watcher;
   private final List<HttpServer> servers = new ArrayList<>();
   private int port = -1;
   private int grpcPort = -1;
 
-  private SluiceServer(ServerSettings settings, Runtimes runtimes) {
+  private SluiceServer(ServerSettings settings, Runtimes runtimes, Path configFile) {
     this.settings = settings;
+    this.runtimes = runtimes;
+    this.configFile = configFile;
     this.admin = AdminAccess.of(settings.adminToken(), settings.adminLoopbackOnly());
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
     this.placer = new Placer(settings.accelerators() != null ? settings.accelerators() : AcceleratorDiscovery.discover());
-    RevisionContext context = new RevisionContext(
+    this.context = new RevisionContext(
         name -> runtimes.find(name).orElse(null), modelExecutor, System::nanoTime, placer);
     List<Deployment> deployments = new ArrayList<>();
     for (int i = 0; i < settings.deployments().size(); i++) {
@@ -70,6 +82,17 @@ public final class SluiceServer implements AutoCloseable {
     }
     this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
+    this.applier = new ConfigApplier(engine, context, settings, new ConfigApplier.ApplicationListener() {
+      @Override
+      public void added(ServerSettings.ApplicationSettings application) {
+        frontDoor.added(application);
+      }
+
+      @Override
+      public void removed(ServerSettings.ApplicationSettings application) {
+        frontDoor.removed(application);
+      }
+    }, deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
   }
 
@@ -78,14 +101,30 @@ public final class SluiceServer implements AutoCloseable {
    * path; nothing is left running.
    */
   public static SluiceServer start(ServerSettings settings, Runtimes runtimes) throws ConfigException {
-    SluiceServer server = new SluiceServer(settings, runtimes);
+    return start(settings, runtimes, null, false);
+  }
+
+  /**
+   * @param configFile the configuration file: relative paths in configurations applied later resolve
+   *     against its directory; null for the working directory
+   * @param watchConfig reload {@code configFile} whenever it changes
+   */
+  public static SluiceServer start(ServerSettings settings, Runtimes runtimes, Path configFile, boolean watchConfig)
+      throws ConfigException {
+    SluiceServer server = new SluiceServer(settings, runtimes, configFile);
     try {
       server.loadModels();
       server.listen();
+      if (watchConfig && configFile != null) {
+        server.watcher = new ConfigWatcher(configFile, new ConfigLoader(runtimes), server.applier);
+      }
       return server;
     } catch (ConfigException | RuntimeException e) {
       server.close();
       throw e;
+    } catch (IOException e) {
+      server.close();
+      throw new IllegalStateException("cannot watch " + configFile + ": " + e.getMessage(), e);
     }
   }
 
@@ -102,7 +141,9 @@ public final class SluiceServer implements AutoCloseable {
 
   private void listen() {
     ServerInfo info = new ServerInfo("sluice", VERSION, ServerInfo.V2_EXTENSIONS);
-    FrontDoor frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin, placer);
+    Path directory = configFile == null ? Path.of("").toAbsolutePath() : configFile.toAbsolutePath().getParent();
+    frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin, placer, applier,
+        new ConfigLoader(runtimes), directory);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())
         .setTcpNoDelay(true)
@@ -180,6 +221,10 @@ public final class SluiceServer implements AutoCloseable {
     return engine;
   }
 
+  public ConfigApplier applier() {
+    return applier;
+  }
+
   public Placer placer() {
     return placer;
   }
@@ -197,6 +242,13 @@ public final class SluiceServer implements AutoCloseable {
    * then the engine drains and unloads every model.
    */
   public void close(int drainSeconds) {
+    if (watcher != null) {
+      try {
+        watcher.close();
+      } catch (IOException e) {
+        log.debug("config watcher did not close: {}", e.toString());
+      }
+    }
     List<Future<Void>> shutdowns = new ArrayList<>();
     for (HttpServer server : servers) {
       shutdowns.add(server.shutdown(drainSeconds, TimeUnit.SECONDS));

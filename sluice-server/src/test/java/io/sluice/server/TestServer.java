@@ -31,12 +31,17 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts a server from a configuration written into {@code dir}; {@code server.port} is forced to 0. */
   public static TestServer start(Path dir, String yaml) {
+    return start(dir, yaml, false);
+  }
+
+  /** Like {@link #start(Path, String)}; with {@code watch}, edits to {@code dir/sluice.yaml} reload the server. */
+  public static TestServer start(Path dir, String yaml, boolean watch) {
     try {
       Path file = dir.resolve("sluice.yaml");
       Files.writeString(file, yaml);
       Runtimes runtimes = Runtimes.discover();
       ServerSettings settings = new ConfigLoader(runtimes).load(file).withListen("127.0.0.1", 0);
-      return new TestServer(SluiceServer.start(settings, runtimes));
+      return new TestServer(SluiceServer.start(settings, runtimes, file, watch));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (ConfigException e) {

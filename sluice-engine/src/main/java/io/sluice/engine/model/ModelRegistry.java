@@ -3,25 +3,38 @@ package io.sluice.engine.model;
 import io.sluice.api.ModelNotFoundException;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
-/** The deployments a server knows, by model name. Fixed at construction; models load and unload inside it. */
+/**
+ * The deployments a server knows, by model name, in configuration order. Applying a new configuration
+ * adds and removes deployments while requests flow; lookups never block.
+ */
 public final class ModelRegistry {
-  private final Map<String, Deployment> byName;
-  private final List<Deployment> order;
+  private final Map<String, Deployment> byName = new ConcurrentHashMap<>();
+  private final List<Deployment> order = new CopyOnWriteArrayList<>();
 
   public ModelRegistry(Collection<Deployment> deployments) {
-    Map<String, Deployment> map = new LinkedHashMap<>();
     for (Deployment deployment : deployments) {
-      if (map.putIfAbsent(deployment.name(), deployment) != null) {
-        throw new IllegalArgumentException("two deployments are named '" + deployment.name() + "'");
-      }
+      add(deployment);
     }
-    this.byName = Map.copyOf(map);
-    this.order = List.copyOf(map.values());
+  }
+
+  /** Adds a deployment; its name must be new. */
+  public synchronized void add(Deployment deployment) {
+    if (byName.putIfAbsent(deployment.name(), deployment) != null) {
+      throw new IllegalArgumentException("two deployments are named '" + deployment.name() + "'");
+    }
+    order.add(deployment);
+  }
+
+  /** Forgets a deployment (after it has been unloaded). */
+  public synchronized void remove(Deployment deployment) {
+    byName.remove(deployment.name(), deployment);
+    order.remove(deployment);
   }
 
   public Optional<Deployment> find(String name) {
@@ -47,7 +60,7 @@ public final class ModelRegistry {
 
   /** Every deployment, in configuration order. */
   public List<Deployment> all() {
-    return order;
+    return List.copyOf(order);
   }
 
   public List<ModelStatus> index() {

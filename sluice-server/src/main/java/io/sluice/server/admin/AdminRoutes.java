@@ -14,7 +14,12 @@ import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.revision.Revision;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.server.config.ConfigApplier;
+import io.sluice.server.config.ConfigException;
+import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.ServerSettings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -28,21 +33,28 @@ public final class AdminRoutes {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final Engine engine;
-  private final ServerSettings settings;
+  private final ConfigApplier applier;
+  private final ConfigLoader loader;
+  private final Path configDirectory;
   private final AdminAccess access;
   private final Placer placer;
 
-  public AdminRoutes(Engine engine, ServerSettings settings, AdminAccess access, Placer placer) {
+  /** @param configDirectory where relative storage paths in an applied configuration are resolved */
+  public AdminRoutes(Engine engine, ConfigApplier applier, ConfigLoader loader, Path configDirectory,
+      AdminAccess access, Placer placer) {
     this.engine = engine;
-    this.placer = placer;
-    this.settings = settings;
+    this.applier = applier;
+    this.loader = loader;
+    this.configDirectory = configDirectory;
     this.access = access;
+    this.placer = placer;
   }
 
   /** The whole route table. */
   public void mount(Router router) {
     router.route("/api/v1/*").handler(this::authorize);
     router.get("/api/v1/status").handler(this::status);
+    router.put("/api/v1/config").handler(this::applyConfig);
     router.post("/api/v1/deployments/:deployment/scale").handler(this::scale);
     router.post("/api/v1/deployments/:deployment/promote").handler(this::promote);
     router.post("/api/v1/deployments/:deployment/rollback").handler(this::rollback);
@@ -75,7 +87,7 @@ public final class AdminRoutes {
       node.put("shareInUse", inUse.get(device.id()));
     }
     ArrayNode applications = root.putArray("applications");
-    for (ServerSettings.ApplicationSettings application : settings.applications()) {
+    for (ServerSettings.ApplicationSettings application : applier.current().applications()) {
       ObjectNode app = applications.addObject();
       app.put("name", application.name());
       app.put("routePrefix", application.routePrefix());
@@ -168,6 +180,30 @@ public final class AdminRoutes {
       r.put("placement", replica.placement().describe());
     }
     return node;
+  }
+
+  /** {@code PUT /api/v1/config}: the whole configuration, YAML or JSON, applied declaratively. */
+  private void applyConfig(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      HttpReplies.sendError(ctx.response(), 400, "the body must be a whole configuration (YAML or JSON)");
+      return;
+    }
+    ServerSettings next;
+    try {
+      next = loader.validate(loader.parse(body.toString(StandardCharsets.UTF_8)), configDirectory);
+    } catch (ConfigException e) {
+      HttpReplies.sendError(ctx.response(), 400, e.getMessage());
+      return;
+    }
+    ConfigApplier.Result result = applier.apply(next);
+    ObjectNode reply = MAPPER.createObjectNode();
+    reply.set("created", MAPPER.valueToTree(result.created()));
+    reply.set("updated", MAPPER.valueToTree(result.updated()));
+    reply.set("unchanged", MAPPER.valueToTree(result.unchanged()));
+    reply.set("removed", MAPPER.valueToTree(result.removed()));
+    reply.set("ignored", MAPPER.valueToTree(result.ignored()));
+    send(ctx, 200, reply);
   }
 
   private void promote(RoutingContext ctx) {

@@ -28,6 +28,9 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", description = "Port, overriding server.port; 0 picks a free port.")
   Integer port;
 
+  @Option(names = "--no-watch", description = "Do not reload the configuration file when it changes.")
+  boolean noWatch;
+
   @Option(names = "--drain-seconds", defaultValue = "30", description = "How long shutdown waits for in-flight requests.")
   int drainSeconds;
 
@@ -39,7 +42,7 @@ public final class ServeCommand implements Callable<Integer> {
     SluiceServer server;
     try {
       settings = new ConfigLoader(runtimes).load(file).withListen(host, port);
-      server = SluiceServer.start(settings, runtimes);
+      server = SluiceServer.start(settings, runtimes, file, !noWatch);
     } catch (ConfigException e) {
       System.err.println("sluice: " + file + ": " + e.getMessage());
       return 2;

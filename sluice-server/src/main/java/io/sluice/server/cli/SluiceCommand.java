@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Sluice model server.",
-    subcommands = {ServeCommand.class, StatusCommand.class, ScaleCommand.class})
+    subcommands = {ServeCommand.class, StatusCommand.class, ApplyCommand.class, ScaleCommand.class,
+        TrafficCommand.Promote.class, TrafficCommand.Rollback.class})
 public final class SluiceCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -10,7 +10,13 @@ import io.sluice.protocol.kserve.v1.V1RestRoutes;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
+import io.sluice.server.config.ConfigApplier;
+import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.ServerSettings;
+import io.vertx.ext.web.Route;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import io.sluice.server.metrics.RequestMetrics;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -28,27 +34,34 @@ import org.slf4j.LoggerFactory;
  * the gRPC server, everything else through the REST route table, at the root and again under each
  * application's route prefix.
  */
-public final class FrontDoor implements Handler<HttpServerRequest> {
+public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplier.ApplicationListener {
   private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
 
+  private final Vertx vertx;
+  private final Engine engine;
+  private final ServerInfo info;
+  private final RequestMetrics metrics;
   private final Router router;
   private final GrpcServer grpc;
+  private final Map<String, Route> applicationRoutes = new ConcurrentHashMap<>();
 
   public FrontDoor(
       Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin,
-      Placer placer) {
+      Placer placer, ConfigApplier applier, ConfigLoader loader, Path configDirectory) {
+    this.vertx = vertx;
+    this.engine = engine;
+    this.info = info;
+    this.metrics = metrics;
     this.grpc = grpcServer(vertx, engine, settings, info, metrics);
     this.router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBody()));
     router.get("/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
         .end(metrics.scrape()));
-    new AdminRoutes(engine, settings, admin, placer).mount(router);
+    new AdminRoutes(engine, applier, loader, configDirectory, admin, placer).mount(router);
     mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
-      Router scoped = Router.router(vertx);
-      mountProtocols(scoped, engine, ModelScope.application(engine.registry(), application.name()), info, metrics);
-      router.route(application.routePrefix() + "/*").subRouter(scoped);
+      added(application);
     }
     router.errorHandler(404, ctx -> HttpReplies.sendError(ctx.response(), 404,
         "no route for " + ctx.request().method() + " " + ctx.request().path()));
@@ -58,6 +71,25 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
         "request body is larger than the limit of " + settings.maxRequestBody() + " bytes"));
     router.errorHandler(400, this::badRequest);
     router.errorHandler(500, this::internalError);
+  }
+
+  /** Serves every protocol again under the application's route prefix, scoped to its models. */
+  @Override
+  public void added(ServerSettings.ApplicationSettings application) {
+    Router scoped = Router.router(vertx);
+    mountProtocols(scoped, engine, ModelScope.application(engine.registry(), application.name()), info, metrics);
+    Route previous = applicationRoutes.put(application.routePrefix(), router.route(application.routePrefix() + "/*").subRouter(scoped));
+    if (previous != null) {
+      previous.remove();
+    }
+  }
+
+  @Override
+  public void removed(ServerSettings.ApplicationSettings application) {
+    Route route = applicationRoutes.remove(application.routePrefix());
+    if (route != null) {
+      route.remove();
+    }
   }
 
   /** A gRPC-only handler, for the optional separate gRPC port. */

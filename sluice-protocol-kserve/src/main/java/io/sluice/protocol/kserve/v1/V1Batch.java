@@ -141,8 +141,9 @@ final class V1Batch {
     }
   }
 
-  CompletableFuture<V1Batch.Predictions> run(Engine engine) {
-    List<CompletableFuture<InferResponse>> calls = requests.stream().map(engine::infer).toList();
+  CompletableFuture<V1Batch.Predictions> run(Engine engine, String pinnedRevision) {
+    List<CompletableFuture<InferResponse>> calls =
+        requests.stream().map(request -> engine.infer(request.withRevision(pinnedRevision))).toList();
     return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
         .thenApply(ignored -> new Predictions(calls.stream().map(CompletableFuture::join).toList()));
   }

@@ -14,6 +14,7 @@ import io.sluice.engine.model.Deployment;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -99,7 +100,7 @@ public final class V1RestRoutes {
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
-    batch.run(engine).whenComplete((predictions, error) -> {
+    batch.run(engine, ctx.request().getHeader(V2RestRoutes.REVISION_HEADER)).whenComplete((predictions, error) -> {
       int status;
       if (error != null) {
         status = HttpReplies.sendError(ctx.response(), error);

@@ -33,6 +33,8 @@ import java.util.concurrent.CompletableFuture;
 /** The V2 / Open Inference Protocol REST surface: health, metadata, infer, repository and statistics. */
 public final class V2RestRoutes {
   static final String PROTOCOL = "v2-rest";
+  /** Pins a request to a revision of its deployment, by number. */
+  public static final String REVISION_HEADER = "x-sluice-revision";
   private static final JsonFactory JSON = JsonFactories.JSON;
 
   private final Engine engine;
@@ -196,7 +198,8 @@ public final class V2RestRoutes {
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
-    CompletableFuture<InferResponse> inference = engine.infer(decoded.request());
+    CompletableFuture<InferResponse> inference =
+        engine.infer(decoded.request().withRevision(ctx.request().getHeader(REVISION_HEADER)));
     response.closeHandler(closed -> inference.cancel(false)); // the client went away
     inference.whenComplete((result, error) -> {
       int status;
