@@ -228,7 +228,7 @@ public final class Engine implements AutoCloseable {
     if (spec == null) {
       return null;
     }
-    return batchers.computeIfAbsent(replica, r -> new Batcher(r.model(), spec, scheduler, modelExecutor,
+    return batchers.computeIfAbsent(replica, r -> new Batcher(r::model, spec, scheduler, modelExecutor,
         rows -> deployment.statistics().recordExecution(rows)));
   }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /**
  * Collects the requests of one replica into batches. Requests are compatible when they ask for the same
@@ -26,15 +27,18 @@ import java.util.function.IntConsumer;
  * split back by the rows each request brought.
  */
 public final class Batcher {
-  private final LoadedModel model;
+  private final Supplier<LoadedModel> model;
   private final BatchingSpec spec;
   private final ScheduledExecutorService timer;
   private final Executor executor;
   private final IntConsumer batchSizes;
   private final Map<String, Batch> open = new HashMap<>();
 
-  /** @param batchSizes told the row count of every model call it makes */
-  public Batcher(LoadedModel model, BatchingSpec spec, ScheduledExecutorService timer, Executor executor,
+  /**
+   * @param model the replica's current model (a restarted worker replica has a new one)
+   * @param batchSizes told the row count of every model call it makes
+   */
+  public Batcher(Supplier<LoadedModel> model, BatchingSpec spec, ScheduledExecutorService timer, Executor executor,
       IntConsumer batchSizes) {
     this.model = model;
     this.spec = spec;
@@ -117,16 +121,16 @@ public final class Batcher {
 
   private List<Tensor> runAlone(List<Tensor> inputs, List<String> outputNames, int rows) {
     batchSizes.accept(Math.max(rows, 1));
-    return model.infer(inputs, outputNames);
+    return model.get().infer(inputs, outputNames);
   }
 
   private void run(Batch batch) {
     try {
       List<Tensor> outputs;
       if (batch.items.size() == 1) {
-        outputs = model.infer(batch.items.get(0).inputs(), batch.outputNames);
+        outputs = model.get().infer(batch.items.get(0).inputs(), batch.outputNames);
       } else {
-        outputs = model.infer(concatenate(batch), batch.outputNames);
+        outputs = model.get().infer(concatenate(batch), batch.outputNames);
       }
       batchSizes.accept(batch.rows);
       split(batch, outputs);

@@ -1,6 +1,7 @@
 package io.sluice.engine.model;
 
 import io.sluice.engine.placement.ResourceRequest;
+import io.sluice.engine.replica.ReplicaHosting;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -16,6 +17,7 @@ import java.util.Objects;
  * @param settings runtime-specific settings
  * @param scaling replicas, routing limits and autoscaling
  * @param resources what each replica needs (accelerator share and memory)
+ * @param hosting where replicas run: in this process or in supervised worker processes
  */
 public record DeploymentSpec(
     String application,
@@ -25,10 +27,12 @@ public record DeploymentSpec(
     String version,
     Map<String, String> settings,
     ScalingSpec scaling,
-    ResourceRequest resources) {
+    ResourceRequest resources,
+    ReplicaHosting hosting) {
   public DeploymentSpec(
       String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
-    this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT, ResourceRequest.NONE);
+    this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT, ResourceRequest.NONE,
+        ReplicaHosting.IN_PROCESS);
   }
 
   public DeploymentSpec {
@@ -40,5 +44,6 @@ public record DeploymentSpec(
     settings = settings == null ? Map.of() : Map.copyOf(settings);
     scaling = scaling == null ? ScalingSpec.DEFAULT : scaling;
     resources = resources == null ? ResourceRequest.NONE : resources;
+    hosting = hosting == null ? ReplicaHosting.IN_PROCESS : hosting;
   }
 }

@@ -2,6 +2,8 @@ package io.sluice.engine.replica;
 
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.placement.Placement;
+import io.sluice.engine.worker.WorkerModel;
+import java.time.Duration;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
@@ -29,6 +31,8 @@ public final class Replica {
   private volatile String reason = "";
   private volatile LoadedModel model;
   private volatile long loadNanos;
+  private volatile int crashes;
+  private volatile long crashedAtNanos;
 
   public Replica(String id, DeploymentSpec spec, ModelRuntime runtime) {
     this.id = id;
@@ -82,15 +86,39 @@ public final class Replica {
     return model;
   }
 
+  /** The worker process id, when the replica runs in one. */
+  public java.util.OptionalLong workerPid() {
+    return model instanceof WorkerModel worker ? java.util.OptionalLong.of(worker.pid()) : java.util.OptionalLong.empty();
+  }
+
+  /** How many times the worker process died; restarts back off on it. */
+  public int crashes() {
+    return crashes;
+  }
+
+  /** Whether a crashed worker replica is due for a restart: 1 s after the first crash, doubling up to 30 s. */
+  public boolean restartDue(long nowNanos) {
+    if (state != ReplicaState.FAILED || crashes == 0) {
+      return false;
+    }
+    long backoffNanos = Math.min(30_000_000_000L, 1_000_000_000L << Math.min(crashes - 1, 5));
+    return nowNanos - crashedAtNanos >= backoffNanos;
+  }
+
   /** Loads the model, blocking. On failure the replica is FAILED with the reason and the error is thrown. */
   public void start() throws ModelLoadException {
     long started = System.nanoTime();
     try {
-      model = runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), spec.settings()));
+      model = load();
     } catch (ModelLoadException | RuntimeException | LinkageError e) {
       reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       state = ReplicaState.FAILED;
-      stopped.complete(null);
+      if (crashes == 0) {
+        stopped.complete(null);
+      } else {
+        crashedAtNanos = System.nanoTime(); // a failed restart waits for the next, longer, backoff
+        crashes++;
+      }
       log.warn("replica {} failed to start: {}", id, reason);
       if (e instanceof ModelLoadException loadFailure) {
         throw loadFailure;
@@ -106,6 +134,52 @@ public final class Replica {
       state = ReplicaState.READY;
     }
     log.info("replica {} ready ({} runtime, {} ms)", id, spec.runtime(), loadNanos / 1_000_000);
+  }
+
+  private LoadedModel load() throws ModelLoadException {
+    if (spec.hosting() == ReplicaHosting.WORKER_PROCESS) {
+      return WorkerModel.launch(id, spec, placement.visibilityEnvironment(), Duration.ofMinutes(10), this::workerDied);
+    }
+    return runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), spec.settings()));
+  }
+
+  /** The worker process died on its own: stop routing here (FAILED) until the revision restarts it. */
+  private synchronized void workerDied(int exitCode) {
+    if (state == ReplicaState.STOPPED || state == ReplicaState.DRAINING) {
+      if (state == ReplicaState.DRAINING && ongoing.get() == 0) {
+        close();
+      }
+      return;
+    }
+    crashes++;
+    crashedAtNanos = System.nanoTime();
+    state = ReplicaState.FAILED;
+    reason = "worker process exited with code " + exitCode + " (crash " + crashes + "); restarting";
+    model = null;
+    log.warn("replica {}: {}", id, reason);
+  }
+
+  /** Starts a crashed worker replica again, blocking; it takes traffic again once READY. */
+  public void restart() {
+    synchronized (this) {
+      if (state != ReplicaState.FAILED) {
+        return;
+      }
+      state = ReplicaState.STARTING;
+    }
+    try {
+      start();
+    } catch (ModelLoadException e) {
+      log.warn("replica {} did not restart: {}", id, e.getMessage());
+    }
+  }
+
+  /** Pings a worker replica; one that does not answer in time is killed, which counts as a crash. */
+  public void checkHealth(Duration timeout) {
+    if (state == ReplicaState.READY && model instanceof WorkerModel worker && !worker.ping(timeout)) {
+      log.warn("replica {}: worker did not answer a health check within {} ms; killing it", id, timeout.toMillis());
+      worker.kill();
+    }
   }
 
   /** Counts a request in; only the router calls it, under its lock, when it picks this replica. */
@@ -132,7 +206,7 @@ public final class Replica {
       }
     } else if (state == ReplicaState.STARTING) {
       state = ReplicaState.DRAINING; // start() closes it once loading returns
-    } else if (state == ReplicaState.PENDING) {
+    } else if (state == ReplicaState.PENDING || state == ReplicaState.FAILED) {
       state = ReplicaState.STOPPED;
       stopped.complete(null);
     }

@@ -11,6 +11,8 @@ import io.sluice.engine.model.ModelState;
 import io.sluice.engine.model.ModelStatus;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
+import io.sluice.engine.replica.ReplicaHosting;
+import java.time.Duration;
 import io.sluice.engine.replica.ReplicaState;
 import io.sluice.engine.routing.Router;
 import io.sluice.engine.stats.ModelStatistics;
@@ -50,6 +52,9 @@ public final class Revision {
   private final Object lifecycleLock = new Object();
 
   /** The operator wants this model loaded (configured, or loaded through the repository API). */
+  private static final Duration HEALTH_CHECK_PERIOD = Duration.ofSeconds(5);
+  private static final Duration HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(10);
+  private volatile long lastHealthCheckNanos;
   private volatile boolean wanted;
   /** Its replicas take requests (the initial load succeeded and no unload has begun). */
   private volatile boolean serving;
@@ -335,6 +340,25 @@ public final class Revision {
     placer.release(replica.id());
   }
 
+  /** Restarts crashed worker replicas once their backoff has passed, and health-checks live ones now and then. */
+  private void superviseWorkers() {
+    if (spec.hosting() != ReplicaHosting.WORKER_PROCESS || !serving || unloading) {
+      return;
+    }
+    long now = nanoClock.getAsLong();
+    boolean checkHealth = now - lastHealthCheckNanos >= HEALTH_CHECK_PERIOD.toNanos();
+    if (checkHealth) {
+      lastHealthCheckNanos = now;
+    }
+    for (Replica replica : replicas) {
+      if (replica.restartDue(now)) {
+        executor.execute(replica::restart);
+      } else if (checkHealth) {
+        executor.execute(() -> replica.checkHealth(HEALTH_CHECK_TIMEOUT));
+      }
+    }
+  }
+
   /** Tries again to place replicas waiting for accelerator capacity. */
   private void retryPending() {
     synchronized (lifecycleLock) {
@@ -409,6 +433,7 @@ public final class Revision {
   public void tick() {
     router.expireWaiters();
     retryPending();
+    superviseWorkers();
     if (policy == null || !serving || unloading) {
       return;
     }

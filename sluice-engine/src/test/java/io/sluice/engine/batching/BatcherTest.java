@@ -53,7 +53,7 @@ class BatcherTest {
   }
 
   private Batcher batcher(int maxBatchSize, Duration wait) {
-    return new Batcher(echo, new BatchingSpec(maxBatchSize, wait), timer, Executors.newFixedThreadPool(2), rowsRun::addAndGet);
+    return new Batcher(() -> echo, new BatchingSpec(maxBatchSize, wait), timer, Executors.newFixedThreadPool(2), rowsRun::addAndGet);
   }
 
   private static Tensor rows(String name, int width, float... values) {

@@ -12,6 +12,7 @@ import io.sluice.engine.model.Deployment;
 import io.sluice.engine.placement.Accelerator;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
+import io.sluice.engine.replica.ReplicaHosting;
 import io.sluice.engine.revision.Revision;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.server.config.ConfigApplier;
@@ -176,7 +177,9 @@ public final class AdminRoutes {
       r.put("state", replica.state().name());
       r.put("reason", replica.reason());
       r.put("ongoing", replica.ongoing());
-      r.put("host", "in-process");
+      r.put("host", revision.spec().hosting() == ReplicaHosting.WORKER_PROCESS ? "worker" : "in-process");
+      replica.workerPid().ifPresent(pid -> r.put("pid", pid));
+      r.put("crashes", replica.crashes());
       r.put("placement", replica.placement().describe());
     }
     return node;

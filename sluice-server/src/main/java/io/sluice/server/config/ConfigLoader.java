@@ -13,6 +13,7 @@ import io.sluice.engine.model.ScalingSpec;
 import io.sluice.engine.model.TrafficSpec;
 import io.sluice.engine.placement.Accelerator;
 import io.sluice.engine.placement.ResourceRequest;
+import io.sluice.engine.replica.ReplicaHosting;
 import io.sluice.spi.Runtimes;
 import java.io.IOException;
 import java.net.URI;
@@ -134,7 +135,8 @@ public final class ConfigLoader {
         }
         Path location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
         deployments.add(new DeploymentSpec(name, model, deployment.runtime(), location, deployment.version(),
-            deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources())));
+            deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources()),
+            hosting(dat + ".hosting", deployment.hosting())));
         traffic.add(traffic(dat, deployment));
         deploymentPaths.add(dat);
       }
@@ -146,6 +148,16 @@ public final class ConfigLoader {
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
         server.adminToken(), adminLoopbackOnly, accelerators(config.accelerators()), applications, deployments,
         checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths);
+  }
+
+  private static ReplicaHosting hosting(String at, String hosting) throws ConfigException {
+    if (hosting == null || hosting.equals("in-process")) {
+      return ReplicaHosting.IN_PROCESS;
+    }
+    if (hosting.equals("worker")) {
+      return ReplicaHosting.WORKER_PROCESS;
+    }
+    throw new ConfigException(at, "'" + hosting + "' is not a hosting; expected in-process or worker");
   }
 
   private static TrafficSpec traffic(String at, SluiceConfig.Deployment deployment) throws ConfigException {

@@ -87,7 +87,8 @@ public record SluiceConfig(
       @JsonProperty("resources") Resources resources,
       @JsonProperty("batching") Batching batching,
       @JsonProperty("canaryTrafficPercent") Integer canaryTrafficPercent,
-      @JsonProperty("shadow") Shadow shadow) {
+      @JsonProperty("shadow") Shadow shadow,
+      @JsonProperty("hosting") String hosting) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }

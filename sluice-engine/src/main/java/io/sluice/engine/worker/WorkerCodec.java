@@ -1,0 +1,187 @@
+package io.sluice.engine.worker;
+
+import io.sluice.api.DataType;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.Tensor;
+import io.sluice.api.TensorMetadata;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The wire format between the server and a worker process: length-prefixed frames on the worker's
+ * stdin and stdout. A frame is {@code int length, byte type, long id, payload}; the id pairs a reply
+ * with its request, so many requests can be in flight at once. Strings are modified UTF-8
+ * ({@code writeUTF}); tensors are name, datatype ordinal, rank, dims, byte count and the raw bytes.
+ */
+public final class WorkerCodec {
+  public static final byte LOAD = 1;
+  public static final byte LOADED = 2;
+  public static final byte INFER = 3;
+  public static final byte RESULT = 4;
+  public static final byte ERROR = 5;
+  public static final byte PING = 6;
+  public static final byte PONG = 7;
+
+  /** Error kinds, so the server can rethrow the same cause the worker saw. */
+  public static final byte INVALID_INPUT = 1;
+  public static final byte FAILED = 2;
+
+  private WorkerCodec() {}
+
+  /** One decoded frame. */
+  public record Frame(byte type, long id, byte[] payload) {}
+
+  public static void write(DataOutputStream out, byte type, long id, byte[] payload) throws IOException {
+    out.writeInt(9 + payload.length);
+    out.writeByte(type);
+    out.writeLong(id);
+    out.write(payload);
+    out.flush();
+  }
+
+  public static Frame read(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    if (length < 9) {
+      throw new IOException("corrupt worker frame of length " + length);
+    }
+    byte type = in.readByte();
+    long id = in.readLong();
+    byte[] payload = new byte[length - 9];
+    in.readFully(payload);
+    return new Frame(type, id, payload);
+  }
+
+  /** Builds a payload with a {@link DataOutputStream}. */
+  public interface PayloadWriter {
+    void write(DataOutputStream out) throws IOException;
+  }
+
+  public static byte[] payload(PayloadWriter writer) {
+    var bytes = new java.io.ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      writer.write(out);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  public static DataInputStream reader(byte[] payload) {
+    return new DataInputStream(new java.io.ByteArrayInputStream(payload));
+  }
+
+  public static void writeTensors(DataOutputStream out, List<Tensor> tensors) throws IOException {
+    out.writeInt(tensors.size());
+    for (Tensor tensor : tensors) {
+      out.writeUTF(tensor.name());
+      out.writeByte(tensor.datatype().ordinal());
+      long[] shape = tensor.shape();
+      out.writeInt(shape.length);
+      for (long dim : shape) {
+        out.writeLong(dim);
+      }
+      ByteBuffer data = tensor.data();
+      out.writeInt(data.remaining());
+      byte[] bytes = new byte[data.remaining()];
+      data.get(bytes);
+      out.write(bytes);
+    }
+  }
+
+  public static List<Tensor> readTensors(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    List<Tensor> tensors = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      String name = in.readUTF();
+      DataType type = DataType.values()[in.readByte()];
+      long[] shape = new long[in.readInt()];
+      for (int d = 0; d < shape.length; d++) {
+        shape[d] = in.readLong();
+      }
+      byte[] bytes = new byte[in.readInt()];
+      in.readFully(bytes);
+      tensors.add(Tensor.of(name, type, shape, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)));
+    }
+    return tensors;
+  }
+
+  public static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {
+    out.writeInt(strings.size());
+    for (String string : strings) {
+      out.writeUTF(string);
+    }
+  }
+
+  public static List<String> readStrings(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    List<String> strings = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      strings.add(in.readUTF());
+    }
+    return strings;
+  }
+
+  public static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {
+    out.writeInt(map.size());
+    for (Map.Entry<String, String> entry : map.entrySet()) {
+      out.writeUTF(entry.getKey());
+      out.writeUTF(entry.getValue());
+    }
+  }
+
+  public static Map<String, String> readMap(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    Map<String, String> map = new LinkedHashMap<>();
+    for (int i = 0; i < count; i++) {
+      map.put(in.readUTF(), in.readUTF());
+    }
+    return map;
+  }
+
+  public static void writeMetadata(DataOutputStream out, ModelMetadata metadata) throws IOException {
+    out.writeUTF(metadata.name());
+    writeStrings(out, metadata.versions());
+    out.writeUTF(metadata.platform());
+    writeTensorMetadata(out, metadata.inputs());
+    writeTensorMetadata(out, metadata.outputs());
+  }
+
+  public static ModelMetadata readMetadata(DataInputStream in) throws IOException {
+    return new ModelMetadata(in.readUTF(), readStrings(in), in.readUTF(), readTensorMetadata(in), readTensorMetadata(in));
+  }
+
+  private static void writeTensorMetadata(DataOutputStream out, List<TensorMetadata> tensors) throws IOException {
+    out.writeInt(tensors.size());
+    for (TensorMetadata tensor : tensors) {
+      out.writeUTF(tensor.name());
+      out.writeByte(tensor.datatype().ordinal());
+      long[] shape = tensor.shape();
+      out.writeInt(shape.length);
+      for (long dim : shape) {
+        out.writeLong(dim);
+      }
+    }
+  }
+
+  private static List<TensorMetadata> readTensorMetadata(DataInputStream in) throws IOException {
+    int count = in.readInt();
+    List<TensorMetadata> tensors = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      String name = in.readUTF();
+      DataType type = DataType.values()[in.readByte()];
+      long[] shape = new long[in.readInt()];
+      for (int d = 0; d < shape.length; d++) {
+        shape[d] = in.readLong();
+      }
+      tensors.add(new TensorMetadata(name, type, shape));
+    }
+    return tensors;
+  }
+}

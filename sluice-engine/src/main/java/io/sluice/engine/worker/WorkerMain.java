@@ -1,0 +1,112 @@
+package io.sluice.engine.worker;
+
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.Tensor;
+import io.sluice.spi.LoadedModel;
+import io.sluice.spi.ModelRuntime;
+import io.sluice.spi.ModelSource;
+import io.sluice.spi.Runtimes;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The worker process: loads one model with the runtime the server names and runs inferences for it,
+ * speaking {@link WorkerCodec} frames on stdin/stdout (logs go to stderr). It exits when stdin closes,
+ * so it never outlives its server.
+ */
+public final class WorkerMain {
+  private final DataOutputStream out;
+  private final ExecutorService pool = Executors.newCachedThreadPool(runnable -> {
+    Thread thread = new Thread(runnable, "sluice-worker");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private volatile LoadedModel model;
+
+  private WorkerMain(DataOutputStream out) {
+    this.out = out;
+  }
+
+  public static void main(String[] args) throws IOException {
+    DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
+    System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true)); // stdout carries frames only
+    DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
+    new WorkerMain(out).serve(in);
+    System.exit(0);
+  }
+
+  private void serve(DataInputStream in) throws IOException {
+    while (true) {
+      WorkerCodec.Frame frame;
+      try {
+        frame = WorkerCodec.read(in);
+      } catch (EOFException e) {
+        return; // the server went away
+      }
+      switch (frame.type()) {
+        case WorkerCodec.LOAD -> load(frame);
+        case WorkerCodec.INFER -> pool.execute(() -> infer(frame));
+        case WorkerCodec.PING -> send(WorkerCodec.PONG, frame.id(), new byte[0]);
+        default -> send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, "unknown frame type " + frame.type()));
+      }
+    }
+  }
+
+  private void load(WorkerCodec.Frame frame) {
+    try {
+      DataInputStream payload = WorkerCodec.reader(frame.payload());
+      String runtimeName = payload.readUTF();
+      ModelSource source = new ModelSource(payload.readUTF(), payload.readUTF(), Path.of(payload.readUTF()),
+          WorkerCodec.readMap(payload));
+      ModelRuntime runtime = Runtimes.discover().find(runtimeName)
+          .orElseThrow(() -> new IllegalStateException("the worker has no runtime named '" + runtimeName + "'"));
+      model = runtime.load(source);
+      send(WorkerCodec.LOADED, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeMetadata(out, model.metadata())));
+    } catch (Exception | LinkageError e) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+    }
+  }
+
+  private void infer(WorkerCodec.Frame frame) {
+    try {
+      DataInputStream payload = WorkerCodec.reader(frame.payload());
+      List<Tensor> inputs = WorkerCodec.readTensors(payload);
+      List<String> outputNames = WorkerCodec.readStrings(payload);
+      List<Tensor> outputs = model.infer(inputs, outputNames);
+      send(WorkerCodec.RESULT, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeTensors(out, outputs)));
+    } catch (InvalidInputException e) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
+    } catch (Exception | Error e) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+    }
+  }
+
+  private static byte[] error(byte kind, String message) {
+    return WorkerCodec.payload(out -> {
+      out.writeByte(kind);
+      out.writeUTF(message);
+    });
+  }
+
+  private void send(byte type, long id, byte[] payload) {
+    synchronized (out) {
+      try {
+        WorkerCodec.write(out, type, id, payload);
+      } catch (IOException e) {
+        System.exit(1); // the server is gone
+      }
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package io.sluice.engine.worker;
+
+import io.sluice.api.InferenceFailedException;
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.ModelNotReadyException;
+import io.sluice.api.Tensor;
+import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.spi.LoadedModel;
+import io.sluice.spi.ModelLoadException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+
+/**
+ * A model loaded in a child JVM ({@link WorkerMain}) and used through {@link WorkerCodec} frames. A crash
+ * of the child (a native abort, kill -9) fails only the requests it was running, with
+ * {@link ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
+ */
+public final class WorkerModel implements LoadedModel {
+  private final String replicaId;
+  private final Process process;
+  private final DataOutputStream out;
+  private final Map<Long, CompletableFuture<WorkerCodec.Frame>> pending = new ConcurrentHashMap<>();
+  private final AtomicLong ids = new AtomicLong();
+  private final AtomicBoolean exited = new AtomicBoolean();
+  private final IntConsumer onExit;
+  private volatile boolean closing;
+  private ModelMetadata metadata;
+
+  private WorkerModel(String replicaId, Process process, IntConsumer onExit) {
+    this.replicaId = replicaId;
+    this.process = process;
+    this.onExit = onExit;
+    this.out = new DataOutputStream(new BufferedOutputStream(process.getOutputStream()));
+  }
+
+  /**
+   * Starts a worker process and loads the model in it, blocking until it is ready.
+   *
+   * @param environment extra environment, e.g. the accelerator visibility variables of the placement
+   * @param onExit told the exit code if the worker dies while it is not being closed
+   */
+  public static WorkerModel launch(String replicaId, DeploymentSpec spec, Map<String, String> environment,
+      Duration loadTimeout, IntConsumer onExit) throws ModelLoadException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xss1m",
+        "-Dsluice.replica=" + replicaId, "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName())
+        .redirectError(ProcessBuilder.Redirect.INHERIT);
+    builder.environment().putAll(environment);
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot start a worker process: " + e.getMessage(), e);
+    }
+    WorkerModel model = new WorkerModel(replicaId, process, onExit);
+    model.startReader();
+    try {
+      WorkerCodec.Frame reply = model.call(WorkerCodec.LOAD, WorkerCodec.payload(out -> {
+        out.writeUTF(spec.runtime());
+        out.writeUTF(spec.name());
+        out.writeUTF(spec.version());
+        out.writeUTF(spec.location().toString());
+        WorkerCodec.writeMap(out, spec.settings());
+      })).get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (reply.type() == WorkerCodec.ERROR) {
+        throw new ModelLoadException(errorMessage(reply));
+      }
+      model.metadata = WorkerCodec.readMetadata(WorkerCodec.reader(reply.payload()));
+      return model;
+    } catch (ModelLoadException e) {
+      model.close();
+      throw e;
+    } catch (TimeoutException e) {
+      model.close();
+      throw new ModelLoadException("the worker did not load the model within " + loadTimeout.toSeconds() + " s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      model.close();
+      throw new ModelLoadException("interrupted while the worker loaded the model");
+    } catch (ExecutionException | IOException e) {
+      model.close();
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new ModelLoadException("the worker failed while loading: " + cause.getMessage(), cause);
+    }
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  private void startReader() {
+    Thread reader = new Thread(() -> {
+      try (DataInputStream in = new DataInputStream(new BufferedInputStream(process.getInputStream()))) {
+        while (true) {
+          WorkerCodec.Frame frame = WorkerCodec.read(in);
+          CompletableFuture<WorkerCodec.Frame> waiting = pending.remove(frame.id());
+          if (waiting != null) {
+            waiting.complete(frame);
+          }
+        }
+      } catch (IOException e) {
+        exited();
+      }
+    }, "sluice-worker-reader-" + replicaId);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  private void exited() {
+    if (!exited.compareAndSet(false, true)) {
+      return;
+    }
+    int code;
+    try {
+      code = process.waitFor(5, TimeUnit.SECONDS) ? process.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      code = -1;
+    }
+    ModelNotReadyException failure = new ModelNotReadyException(
+        "the worker process of replica " + replicaId + " exited (code " + code + ") while running the request");
+    pending.values().forEach(future -> future.completeExceptionally(failure));
+    pending.clear();
+    if (!closing) {
+      onExit.accept(code);
+    }
+  }
+
+  private CompletableFuture<WorkerCodec.Frame> call(byte type, byte[] payload) throws IOException {
+    long id = ids.incrementAndGet();
+    CompletableFuture<WorkerCodec.Frame> reply = new CompletableFuture<>();
+    pending.put(id, reply);
+    if (exited.get()) {
+      pending.remove(id);
+      throw new IOException("the worker process has exited");
+    }
+    synchronized (out) {
+      WorkerCodec.write(out, type, id, payload);
+    }
+    return reply;
+  }
+
+  @Override
+  public ModelMetadata metadata() {
+    return metadata;
+  }
+
+  @Override
+  public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
+    WorkerCodec.Frame reply;
+    try {
+      reply = call(WorkerCodec.INFER, WorkerCodec.payload(out -> {
+        WorkerCodec.writeTensors(out, inputs);
+        WorkerCodec.writeStrings(out, outputNames);
+      })).get();
+    } catch (IOException e) {
+      throw new ModelNotReadyException("the worker process of replica " + replicaId + " is gone");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InferenceFailedException("interrupted while waiting for the worker");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new InferenceFailedException("worker failed: " + e.getCause());
+    }
+    try {
+      if (reply.type() == WorkerCodec.ERROR) {
+        DataInputStream in = WorkerCodec.reader(reply.payload());
+        byte kind = in.readByte();
+        String message = in.readUTF();
+        throw kind == WorkerCodec.INVALID_INPUT ? new InvalidInputException(message) : new InferenceFailedException(message);
+      }
+      return WorkerCodec.readTensors(WorkerCodec.reader(reply.payload()));
+    } catch (IOException e) {
+      throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
+    }
+  }
+
+  /** Whether the worker answers a ping within {@code timeout}. */
+  public boolean ping(Duration timeout) {
+    try {
+      return call(WorkerCodec.PING, new byte[0]).get(timeout.toMillis(), TimeUnit.MILLISECONDS).type() == WorkerCodec.PONG;
+    } catch (IOException | ExecutionException | TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Kills a worker that stopped answering; its exit is reported like a crash. */
+  public void kill() {
+    process.destroyForcibly();
+  }
+
+  private static String errorMessage(WorkerCodec.Frame reply) {
+    try {
+      DataInputStream in = WorkerCodec.reader(reply.payload());
+      in.readByte();
+      return in.readUTF();
+    } catch (IOException e) {
+      return "unreadable error from the worker";
+    }
+  }
+
+  @Override
+  public void close() {
+    closing = true;
+    try {
+      out.close(); // the worker exits when its stdin closes
+    } catch (IOException ignored) {
+      // already gone
+    }
+    try {
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+}
