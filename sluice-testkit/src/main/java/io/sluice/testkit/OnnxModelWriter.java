@@ -1,0 +1,76 @@
+package io.sluice.testkit;
+
+import com.google.protobuf.ByteString;
+import io.sluice.testkit.onnx.GraphProto;
+import io.sluice.testkit.onnx.ModelProto;
+import io.sluice.testkit.onnx.NodeProto;
+import io.sluice.testkit.onnx.OperatorSetIdProto;
+import io.sluice.testkit.onnx.TensorProto;
+import io.sluice.testkit.onnx.TensorShapeProto;
+import io.sluice.testkit.onnx.TypeProto;
+import io.sluice.testkit.onnx.ValueInfoProto;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+/**
+ * Writes a two-layer perceptron as an ONNX model with a dynamic batch dimension and seeded random
+ * weights: {@code y = relu(x · W1) · W2}, x and y FP32 {@code [batch, width]}. Real architecture, fake
+ * weights: for benchmarks that need a batchable model (the ONNX test data has none).
+ *
+ * <p>{@code java -cp ... io.sluice.testkit.OnnxModelWriter OUT.onnx [WIDTH]}
+ */
+public final class OnnxModelWriter {
+  private static final int FLOAT = 1;
+
+  private OnnxModelWriter() {}
+
+  public static void main(String[] args) throws IOException {
+    int width = args.length > 1 ? Integer.parseInt(args[1]) : 256;
+    writeMlp(Path.of(args[0]), width);
+  }
+
+  public static void writeMlp(Path file, int width) throws IOException {
+    Random random = new Random(42);
+    GraphProto graph = GraphProto.newBuilder()
+        .setName("mlp")
+        .addInitializer(weights("w1", width, random))
+        .addInitializer(weights("w2", width, random))
+        .addNode(NodeProto.newBuilder().setOpType("MatMul").addInput("x").addInput("w1").addOutput("h1"))
+        .addNode(NodeProto.newBuilder().setOpType("Relu").addInput("h1").addOutput("h2"))
+        .addNode(NodeProto.newBuilder().setOpType("MatMul").addInput("h2").addInput("w2").addOutput("y"))
+        .addInput(batchOf("x", width))
+        .addOutput(batchOf("y", width))
+        .build();
+    ModelProto model = ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("sluice-testkit")
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(graph)
+        .build();
+    Files.write(file, model.toByteArray());
+  }
+
+  private static TensorProto weights(String name, int width, Random random) {
+    ByteBuffer data = ByteBuffer.allocate(width * width * 4).order(ByteOrder.LITTLE_ENDIAN);
+    float scale = (float) (1 / Math.sqrt(width));
+    for (int i = 0; i < width * width; i++) {
+      data.putFloat((float) random.nextGaussian() * scale);
+    }
+    return TensorProto.newBuilder().setName(name).setDataType(FLOAT).addDims(width).addDims(width)
+        .setRawData(ByteString.copyFrom(data.flip())).build();
+  }
+
+  private static ValueInfoProto batchOf(String name, int width) {
+    TensorShapeProto shape = TensorShapeProto.newBuilder()
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(width))
+        .build();
+    return ValueInfoProto.newBuilder().setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(shape)))
+        .build();
+  }
+}
