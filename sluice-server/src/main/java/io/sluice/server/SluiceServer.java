@@ -148,7 +148,11 @@ public final class SluiceServer implements AutoCloseable {
         .setHost(settings.host())
         .setTcpNoDelay(true)
         .setHttp2ClearTextEnabled(true)
-        .setIdleTimeout(0);
+        .setIdleTimeout(0)
+        // Clients such as `curl -d` label JSON bodies as forms; Vert.x then decodes them as form fields, which
+        // must not fail for bodies larger than the default 8 KiB attribute limit.
+        .setMaxFormAttributeSize((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()))
+        .setMaxFormBufferedBytes((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()));
     port = deploy(new HttpServerOptions(options).setPort(concretePort(settings.port())), frontDoor, settings.eventLoops());
     if (settings.grpcPort() != null) {
       grpcPort = deploy(new HttpServerOptions(options).setPort(concretePort(settings.grpcPort())), frontDoor.grpcOnly(), 1);

@@ -187,6 +187,20 @@ class EndpointsTest {
   }
 
   @Test
+  void aLargeJsonBodyLabelledAsAFormIsStillJson() throws Exception {
+    StringBuilder rows = new StringBuilder();
+    for (int i = 0; i < 2000; i++) {
+      rows.append(i == 0 ? "" : ",").append("1.2345,2.3456,3.4567");
+    }
+    HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v2/models/rows/infer"))
+        .header("Content-Type", "application/x-www-form-urlencoded") // what `curl -d` sends
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[2000,3],\"datatype\":\"FP32\",\"data\":[" + rows + "]}]}"))
+        .build());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+  }
+
+  @Test
   void v1ListsReadinessAndPredicts() throws Exception {
     assertThat(json(server.get("/v1/models")).get("models")).extracting(JsonNode::asText)
         .containsExactly("softmax", "rows", "slow", "pairs");

@@ -180,6 +180,7 @@ public final class AdminRoutes {
       r.put("host", revision.spec().hosting() == ReplicaHosting.WORKER_PROCESS ? "worker" : "in-process");
       replica.workerPid().ifPresent(pid -> r.put("pid", pid));
       r.put("crashes", replica.crashes());
+      r.put("loadMs", replica.loadNanos() / 1e6);
       r.put("placement", replica.placement().describe());
     }
     return node;
