@@ -8,6 +8,7 @@ import io.sluice.engine.placement.AcceleratorDiscovery;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.revision.RevisionContext;
 import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.protocol.kserve.client.V2RemoteConnector;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
@@ -75,7 +76,7 @@ public final class SluiceServer implements AutoCloseable {
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
     this.placer = new Placer(settings.accelerators() != null ? settings.accelerators() : AcceleratorDiscovery.discover());
     this.context = new RevisionContext(
-        name -> runtimes.find(name).orElse(null), modelExecutor, System::nanoTime, placer);
+        name -> runtimes.find(name).orElse(null), modelExecutor, System::nanoTime, placer, new V2RemoteConnector());
     List<Deployment> deployments = new ArrayList<>();
     for (int i = 0; i < settings.deployments().size(); i++) {
       deployments.add(new Deployment(settings.deployments().get(i), settings.traffic().get(i), context));

@@ -2,6 +2,7 @@ package io.sluice.engine.model;
 
 import io.sluice.engine.placement.ResourceRequest;
 import io.sluice.engine.replica.ReplicaHosting;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -17,7 +18,8 @@ import java.util.Objects;
  * @param settings runtime-specific settings
  * @param scaling replicas, routing limits and autoscaling
  * @param resources what each replica needs (accelerator share and memory)
- * @param hosting where replicas run: in this process or in supervised worker processes
+ * @param hosting where replicas run: in this process, in supervised worker processes, or upstream
+ * @param endpoint the upstream server of a remote deployment, else null
  */
 public record DeploymentSpec(
     String application,
@@ -28,11 +30,12 @@ public record DeploymentSpec(
     Map<String, String> settings,
     ScalingSpec scaling,
     ResourceRequest resources,
-    ReplicaHosting hosting) {
+    ReplicaHosting hosting,
+    URI endpoint) {
   public DeploymentSpec(
       String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
     this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT, ResourceRequest.NONE,
-        ReplicaHosting.IN_PROCESS);
+        ReplicaHosting.IN_PROCESS, null);
   }
 
   public DeploymentSpec {

@@ -23,6 +23,7 @@ public final class Replica {
   private final String id;
   private final DeploymentSpec spec;
   private final ModelRuntime runtime;
+  private final RemoteConnector remote;
   private final AtomicInteger ongoing = new AtomicInteger();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
@@ -35,9 +36,15 @@ public final class Replica {
   private volatile long crashedAtNanos;
 
   public Replica(String id, DeploymentSpec spec, ModelRuntime runtime) {
+    this(id, spec, runtime, RemoteConnector.NONE);
+  }
+
+  /** @param remote connects {@code hosting: remote} replicas to their upstream */
+  public Replica(String id, DeploymentSpec spec, ModelRuntime runtime, RemoteConnector remote) {
     this.id = id;
     this.spec = spec;
     this.runtime = runtime;
+    this.remote = remote;
   }
 
   public String id() {
@@ -138,13 +145,20 @@ public final class Replica {
 
   private LoadedModel load() throws ModelLoadException {
     if (spec.hosting() == ReplicaHosting.WORKER_PROCESS) {
-      return WorkerModel.launch(id, spec, placement.visibilityEnvironment(), Duration.ofMinutes(10), this::workerDied);
+      return WorkerModel.launch(id, spec, placement.visibilityEnvironment(), Duration.ofMinutes(10),
+          code -> crashed("worker process exited with code " + code));
+    }
+    if (spec.hosting() == ReplicaHosting.REMOTE) {
+      return remote.connect(id, spec);
     }
     return runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), spec.settings()));
   }
 
-  /** The worker process died on its own: stop routing here (FAILED) until the revision restarts it. */
-  private synchronized void workerDied(int exitCode) {
+  /**
+   * The model's host died or stopped answering (worker exit, unreachable upstream): stop routing here
+   * (FAILED) until the revision restarts it.
+   */
+  private synchronized void crashed(String why) {
     if (state == ReplicaState.STOPPED || state == ReplicaState.DRAINING) {
       if (state == ReplicaState.DRAINING && ongoing.get() == 0) {
         close();
@@ -154,8 +168,12 @@ public final class Replica {
     crashes++;
     crashedAtNanos = System.nanoTime();
     state = ReplicaState.FAILED;
-    reason = "worker process exited with code " + exitCode + " (crash " + crashes + "); restarting";
+    reason = why + " (crash " + crashes + "); restarting";
+    LoadedModel dead = model;
     model = null;
+    if (dead instanceof SupervisedModel && !(dead instanceof WorkerModel)) {
+      dead.close();
+    }
     log.warn("replica {}: {}", id, reason);
   }
 
@@ -174,11 +192,19 @@ public final class Replica {
     }
   }
 
-  /** Pings a worker replica; one that does not answer in time is killed, which counts as a crash. */
+  /**
+   * Pings a worker or remote replica. A worker that does not answer in time is killed (its exit counts as a
+   * crash); an upstream that does not answer counts as a crash at once.
+   */
   public void checkHealth(Duration timeout) {
-    if (state == ReplicaState.READY && model instanceof WorkerModel worker && !worker.ping(timeout)) {
+    if (state != ReplicaState.READY || !(model instanceof SupervisedModel supervised) || supervised.ping(timeout)) {
+      return;
+    }
+    if (supervised instanceof WorkerModel worker) {
       log.warn("replica {}: worker did not answer a health check within {} ms; killing it", id, timeout.toMillis());
       worker.kill();
+    } else {
+      crashed("upstream did not answer a health check within " + timeout.toMillis() + " ms");
     }
   }
 

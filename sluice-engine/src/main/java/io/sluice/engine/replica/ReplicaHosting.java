@@ -8,5 +8,10 @@ public enum ReplicaHosting {
    * In a supervised child JVM: native runtimes that can abort or hang the process. Health-checked,
    * restarted with backoff when it dies; a crash fails only the requests it was running.
    */
-  WORKER_PROCESS
+  WORKER_PROCESS,
+  /**
+   * On an upstream server the deployment points at ({@code storageUri: http://...}): Sluice routes,
+   * queues, scales traffic to it and health-checks it; the upstream runs the model.
+   */
+  REMOTE
 }

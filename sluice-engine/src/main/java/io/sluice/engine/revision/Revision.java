@@ -11,6 +11,7 @@ import io.sluice.engine.model.ModelState;
 import io.sluice.engine.model.ModelStatus;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
+import io.sluice.engine.replica.RemoteConnector;
 import io.sluice.engine.replica.ReplicaHosting;
 import java.time.Duration;
 import io.sluice.engine.replica.ReplicaState;
@@ -42,6 +43,7 @@ public final class Revision {
   private final ModelRuntime runtime;
   private final Executor executor;
   private final Placer placer;
+  private final RemoteConnector remote;
   private final LongSupplier nanoClock;
   private final ModelStatistics statistics;
   private final Router router;
@@ -79,6 +81,7 @@ public final class Revision {
     this.executor = context.executor();
     this.nanoClock = context.nanoClock();
     this.placer = context.placer();
+    this.remote = context.remote();
     this.statistics = statistics;
     this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
     this.policy = spec.scaling().autoscaling() == null ? null : new AutoscalingPolicy(spec.scaling().autoscaling());
@@ -342,7 +345,7 @@ public final class Revision {
 
   /** Restarts crashed worker replicas once their backoff has passed, and health-checks live ones now and then. */
   private void superviseWorkers() {
-    if (spec.hosting() != ReplicaHosting.WORKER_PROCESS || !serving || unloading) {
+    if (spec.hosting() == ReplicaHosting.IN_PROCESS || !serving || unloading) {
       return;
     }
     long now = nanoClock.getAsLong();
@@ -374,7 +377,7 @@ public final class Revision {
   }
 
   private Replica newReplica() {
-    Replica replica = new Replica(spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(), spec, runtime);
+    Replica replica = new Replica(spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(), spec, runtime, remote);
     replicas.add(replica);
     return replica;
   }

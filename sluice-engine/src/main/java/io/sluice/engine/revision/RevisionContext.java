@@ -2,6 +2,8 @@ package io.sluice.engine.revision;
 
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.placement.Placer;
+import io.sluice.engine.replica.RemoteConnector;
+import io.sluice.engine.replica.ReplicaHosting;
 import io.sluice.spi.ModelRuntime;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
@@ -12,9 +14,17 @@ import java.util.function.LongSupplier;
  * in the background, the clock of queue waits and autoscaling, and the host's accelerator inventory.
  */
 public record RevisionContext(
-    Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer) {
+    Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
+    RemoteConnector remote) {
+
+  public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer) {
+    this(runtimes, executor, nanoClock, placer, RemoteConnector.NONE);
+  }
 
   public ModelRuntime runtimeFor(DeploymentSpec spec) {
+    if (spec.hosting() == ReplicaHosting.REMOTE) {
+      return null; // the upstream runs the model
+    }
     ModelRuntime runtime = runtimes.apply(spec.runtime());
     if (runtime == null) {
       throw new IllegalArgumentException("no runtime named '" + spec.runtime() + "'");

@@ -6,6 +6,7 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.Tensor;
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.replica.SupervisedModel;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import java.io.BufferedInputStream;
@@ -31,7 +32,7 @@ import java.util.function.IntConsumer;
  * of the child (a native abort, kill -9) fails only the requests it was running, with
  * {@link ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
  */
-public final class WorkerModel implements LoadedModel {
+public final class WorkerModel implements SupervisedModel {
   private final String replicaId;
   private final Process process;
   private final DataOutputStream out;
@@ -194,6 +195,7 @@ public final class WorkerModel implements LoadedModel {
   }
 
   /** Whether the worker answers a ping within {@code timeout}. */
+  @Override
   public boolean ping(Duration timeout) {
     try {
       return call(WorkerCodec.PING, new byte[0]).get(timeout.toMillis(), TimeUnit.MILLISECONDS).type() == WorkerCodec.PONG;

@@ -177,7 +177,11 @@ public final class AdminRoutes {
       r.put("state", replica.state().name());
       r.put("reason", replica.reason());
       r.put("ongoing", replica.ongoing());
-      r.put("host", revision.spec().hosting() == ReplicaHosting.WORKER_PROCESS ? "worker" : "in-process");
+      r.put("host", switch (revision.spec().hosting()) {
+        case IN_PROCESS -> "in-process";
+        case WORKER_PROCESS -> "worker";
+        case REMOTE -> revision.spec().endpoint().toString();
+      });
       replica.workerPid().ifPresent(pid -> r.put("pid", pid));
       r.put("crashes", replica.crashes());
       r.put("loadMs", replica.loadNanos() / 1e6);

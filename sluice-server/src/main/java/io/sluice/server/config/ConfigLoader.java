@@ -126,17 +126,28 @@ public final class ConfigLoader {
         if (!modelNames.add(model)) {
           throw new ConfigException(dat + ".name", "another deployment is already named '" + model + "'");
         }
-        if (deployment.runtime() == null) {
-          throw new ConfigException(dat + ".runtime", "missing; available runtimes: " + runtimes.names());
+        ReplicaHosting hosting = hosting(dat + ".hosting", deployment.hosting());
+        String runtime;
+        Path location;
+        URI endpoint = null;
+        if (hosting == ReplicaHosting.REMOTE) {
+          endpoint = upstream(dat + ".storageUri", deployment.storageUri());
+          runtime = deployment.runtime() == null ? "v2-remote" : deployment.runtime();
+          location = baseDirectory;
+        } else {
+          if (deployment.runtime() == null) {
+            throw new ConfigException(dat + ".runtime", "missing; available runtimes: " + runtimes.names());
+          }
+          if (runtimes.find(deployment.runtime()).isEmpty()) {
+            throw new ConfigException(dat + ".runtime",
+                "unknown runtime '" + deployment.runtime() + "'; available runtimes: " + runtimes.names());
+          }
+          runtime = deployment.runtime();
+          location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
         }
-        if (runtimes.find(deployment.runtime()).isEmpty()) {
-          throw new ConfigException(dat + ".runtime",
-              "unknown runtime '" + deployment.runtime() + "'; available runtimes: " + runtimes.names());
-        }
-        Path location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
-        deployments.add(new DeploymentSpec(name, model, deployment.runtime(), location, deployment.version(),
+        deployments.add(new DeploymentSpec(name, model, runtime, location, deployment.version(),
             deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources()),
-            hosting(dat + ".hosting", deployment.hosting())));
+            hosting, endpoint));
         traffic.add(traffic(dat, deployment));
         deploymentPaths.add(dat);
       }
@@ -157,7 +168,21 @@ public final class ConfigLoader {
     if (hosting.equals("worker")) {
       return ReplicaHosting.WORKER_PROCESS;
     }
-    throw new ConfigException(at, "'" + hosting + "' is not a hosting; expected in-process or worker");
+    if (hosting.equals("remote")) {
+      return ReplicaHosting.REMOTE;
+    }
+    throw new ConfigException(at, "'" + hosting + "' is not a hosting; expected in-process, worker or remote");
+  }
+
+  private static URI upstream(String at, String uri) throws ConfigException {
+    if (uri == null || !(uri.startsWith("http://") || uri.startsWith("https://"))) {
+      throw new ConfigException(at, "a remote deployment's storageUri is its upstream server, e.g. http://host:8000");
+    }
+    try {
+      return new URI(uri);
+    } catch (URISyntaxException e) {
+      throw new ConfigException(at, "not a valid URI: " + uri);
+    }
   }
 
   private static TrafficSpec traffic(String at, SluiceConfig.Deployment deployment) throws ConfigException {
