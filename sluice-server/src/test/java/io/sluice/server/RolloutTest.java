@@ -131,6 +131,10 @@ class RolloutTest {
     Deployment m = deployment("m");
     await(() -> m.latest().state() == ModelState.READY && m.previous() != null);
     assertThat(m.latestPercent()).isEqualTo(10);
+    assertThat(server.get("/metrics").body())
+        .contains("sluice_revision_traffic_percent{deployment=\"m\",revision=\"1\"} 90.0")
+        .contains("sluice_revision_traffic_percent{deployment=\"m\",revision=\"2\"} 10.0")
+        .contains("sluice_revision_replicas{deployment=\"m\",revision=\"2\",state=\"running\"} 1.0");
 
     int canary = 0;
     List<CompletableFuture<List<String>>> batches = new ArrayList<>();
@@ -172,6 +176,15 @@ class RolloutTest {
     assertThat(server.send(HttpRequest.newBuilder(server.uri("/v2/models/m/infer"))
         .header("x-sluice-revision", "7").POST(HttpRequest.BodyPublishers.ofString(BODY)).build()).statusCode()).isEqualTo(404);
     assertThat(versionOf(server.post("/v2/models/m/versions/2/infer", BODY))).isEqualTo("2");
+    io.grpc.Metadata pin = new io.grpc.Metadata();
+    pin.put(io.grpc.Metadata.Key.of("x-sluice-revision", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "2");
+    var grpcReply = server.grpc().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(pin))
+        .modelInfer(io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.newBuilder().setModelName("m")
+            .addInputs(io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.InferInputTensor.newBuilder()
+                .setName("INPUT0").setDatatype("FP32").addShape(1)
+                .setContents(io.sluice.protocol.kserve.grpc.proto.InferTensorContents.newBuilder().addFp32Contents(1)))
+            .build());
+    assertThat(grpcReply.getModelVersion()).as("gRPC metadata pins the revision too").isEqualTo("2");
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import io.sluice.server.metrics.RequestMetrics;
+import io.sluice.server.metrics.RevisionMetrics;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -55,9 +56,11 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     this.grpc = grpcServer(vertx, engine, settings, info, metrics);
     this.router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBody()));
-    router.get("/metrics").handler(ctx -> ctx.response()
-        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(metrics.scrape()));
+    RevisionMetrics revisionMetrics = new RevisionMetrics(metrics.registry(), engine);
+    router.get("/metrics").handler(ctx -> {
+      revisionMetrics.refresh();
+      ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
+    });
     new AdminRoutes(engine, applier, loader, configDirectory, admin, placer).mount(router);
     mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);
     for (ServerSettings.ApplicationSettings application : settings.applications()) {

@@ -33,7 +33,9 @@ import io.sluice.protocol.kserve.grpc.proto.ServerReadyResponse;
 import io.sluice.protocol.kserve.http.ErrorStatus;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.RepositoryStates;
+import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
@@ -44,6 +46,7 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +83,7 @@ public final class V2GrpcService {
             .build()));
     unary(server, "ModelMetadata", ModelMetadataRequest.getDefaultInstance(),
         (ModelMetadataRequest request) -> done(metadata(engine.metadata(request.getName(), request.getVersion()))));
-    unary(server, "ModelInfer", ModelInferRequest.getDefaultInstance(), this::infer);
+    unaryWithMetadata(server, "ModelInfer", ModelInferRequest.getDefaultInstance(), this::infer);
     unary(server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
     unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(),
         (RepositoryModelLoadRequest request) -> engine.load(request.getModelName())
@@ -90,12 +93,13 @@ public final class V2GrpcService {
             .thenApply(ignored -> RepositoryModelUnloadResponse.getDefaultInstance()));
   }
 
-  private CompletionStage<MessageLite> infer(ModelInferRequest request) {
+  private CompletionStage<MessageLite> infer(ModelInferRequest request, MultiMap headers) {
     long started = System.nanoTime();
     String model = request.getModelName();
     CompletableFuture<MessageLite> reply;
     try {
-      reply = engine.infer(GrpcTensorCodec.decode(request)).thenApply(GrpcTensorCodec::encode);
+      reply = engine.infer(GrpcTensorCodec.decode(request).withRevision(headers.get(V2RestRoutes.REVISION_HEADER)))
+          .thenApply(GrpcTensorCodec::encode);
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }
@@ -146,10 +150,16 @@ public final class V2GrpcService {
     return CompletableFuture.completedFuture(message);
   }
 
-  @SuppressWarnings("unchecked")
   private <Req> void unary(
+      GrpcServer server, String method, MessageOrBuilder prototype, Function<Req, CompletionStage<MessageLite>> handler) {
+    unaryWithMetadata(server, method, prototype, (Req request, MultiMap headers) -> handler.apply(request));
+  }
+
+  /** A unary method whose handler also sees the call's metadata (gRPC headers). */
+  @SuppressWarnings("unchecked")
+  private <Req> void unaryWithMetadata(
       GrpcServer server, String method, MessageOrBuilder prototype,
-      Function<Req, CompletionStage<MessageLite>> handler) {
+      BiFunction<Req, MultiMap, CompletionStage<MessageLite>> handler) {
     ServiceMethod<Req, MessageLite> serviceMethod =
         ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
     server.callHandler(serviceMethod, call -> call.handler(message -> {
@@ -157,7 +167,7 @@ public final class V2GrpcService {
       GrpcServerResponse<Req, MessageLite> response = call.response();
       CompletionStage<MessageLite> reply;
       try {
-        reply = handler.apply(message);
+        reply = handler.apply(message, call.headers());
       } catch (RuntimeException e) {
         reply = CompletableFuture.failedFuture(e);
       }
