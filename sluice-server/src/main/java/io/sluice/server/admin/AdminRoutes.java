@@ -197,14 +197,22 @@ public final class AdminRoutes {
       HttpReplies.sendError(ctx.response(), 400, "the body must be a whole configuration (YAML or JSON)");
       return;
     }
-    ServerSettings next;
-    try {
-      next = loader.validate(loader.parse(body.toString(StandardCharsets.UTF_8)), configDirectory);
-    } catch (ConfigException e) {
-      HttpReplies.sendError(ctx.response(), 400, e.getMessage());
-      return;
-    }
-    ConfigApplier.Result result = applier.apply(next);
+    // Validation may fetch models (mvn://) and applying starts revisions: off the event loop.
+    ctx.vertx().executeBlocking(() -> {
+      try {
+        return applier.apply(loader.validate(loader.parse(body.toString(StandardCharsets.UTF_8)), configDirectory));
+      } catch (ConfigException e) {
+        HttpReplies.sendError(ctx.response(), 400, e.getMessage());
+        return null;
+      }
+    }, false).onSuccess(result -> {
+      if (result != null) {
+        sendApplied(ctx, result);
+      }
+    }).onFailure(error -> HttpReplies.sendError(ctx.response(), error));
+  }
+
+  private static void sendApplied(RoutingContext ctx, ConfigApplier.Result result) {
     ObjectNode reply = MAPPER.createObjectNode();
     reply.set("created", MAPPER.valueToTree(result.created()));
     reply.set("updated", MAPPER.valueToTree(result.updated()));

@@ -5,6 +5,8 @@ import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.spi.Runtimes;
+import io.sluice.storage.ModelStore;
+import io.sluice.storage.Progress;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
@@ -41,7 +43,7 @@ public final class ServeCommand implements Callable<Integer> {
     ServerSettings settings;
     SluiceServer server;
     try {
-      settings = new ConfigLoader(runtimes).load(file).withListen(host, port);
+      settings = new ConfigLoader(runtimes, ModelStore.standard(Progress.console())).load(file).withListen(host, port);
       server = SluiceServer.start(settings, runtimes, file, !noWatch);
     } catch (ConfigException e) {
       System.err.println("sluice: " + file + ": " + e.getMessage());

@@ -15,6 +15,9 @@ import io.sluice.engine.placement.Accelerator;
 import io.sluice.engine.placement.ResourceRequest;
 import io.sluice.engine.replica.ReplicaHosting;
 import io.sluice.spi.Runtimes;
+import io.sluice.storage.ModelStore;
+import io.sluice.storage.Progress;
+import io.sluice.storage.StorageException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -35,9 +38,16 @@ public final class ConfigLoader {
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
 
   private final Runtimes runtimes;
+  private final ModelStore store;
 
+  /** A loader fetching {@code mvn://} models quietly (tests, reloads). */
   public ConfigLoader(Runtimes runtimes) {
+    this(runtimes, ModelStore.standard(Progress.SILENT));
+  }
+
+  public ConfigLoader(Runtimes runtimes, ModelStore store) {
     this.runtimes = runtimes;
+    this.store = store;
   }
 
   public ServerSettings load(Path file) throws ConfigException {
@@ -363,19 +373,25 @@ public final class ConfigLoader {
     return value;
   }
 
-  private static Path resolveStorage(String at, String uri, Path baseDirectory) throws ConfigException {
+  private Path resolveStorage(String at, String uri, Path baseDirectory) throws ConfigException {
     if (uri == null || uri.isBlank()) {
-      throw new ConfigException(at, "missing; give a file:// URI or a path relative to the configuration file");
+      throw new ConfigException(at, "missing; give a file:// or mvn:// URI, or a path relative to the configuration file");
     }
     Path path;
-    if (uri.startsWith("file:")) {
+    if (ModelStore.isMaven(uri)) {
+      try {
+        path = store.fetchMaven(uri);
+      } catch (StorageException e) {
+        throw new ConfigException(at, e.getMessage());
+      }
+    } else if (uri.startsWith("file:")) {
       try {
         path = Path.of(new URI(uri));
       } catch (URISyntaxException | IllegalArgumentException e) {
         throw new ConfigException(at, "not a valid file URI: " + uri);
       }
     } else if (uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-      throw new ConfigException(at, "unsupported storage scheme in '" + uri + "'; supported: file:// and plain paths");
+      throw new ConfigException(at, "unsupported storage scheme in '" + uri + "'; supported: file://, mvn:// and plain paths");
     } else {
       path = baseDirectory.resolve(uri).normalize();
     }
