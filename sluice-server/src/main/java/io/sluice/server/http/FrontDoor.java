@@ -8,6 +8,7 @@ import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.v1.V1RestRoutes;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.protocol.openai.OpenAiRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
 import io.sluice.server.config.ConfigApplier;
@@ -114,6 +115,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       Router router, Engine engine, ModelScope scope, ServerInfo info, RequestMetrics metrics) {
     new V2RestRoutes(engine, scope, info, metrics).mount(router);
     new V1RestRoutes(engine, scope, metrics).mount(router);
+    new OpenAiRoutes(engine, scope, metrics).mount(router);
   }
 
   private static GrpcServer grpcServer(

@@ -28,6 +28,7 @@ public final class V1RestRoutes {
   private final Engine engine;
   private final ModelScope scope;
   private final RequestObserver observer;
+  private final long startedSeconds = System.currentTimeMillis() / 1000;
 
   public V1RestRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
     this.engine = engine;
@@ -52,6 +53,10 @@ public final class V1RestRoutes {
     });
   }
 
+  /**
+   * {@code GET /v1/models} is both KServe V1's list ({@code models}) and OpenAI's ({@code object},
+   * {@code data}); one answer carries both, and each protocol's clients read their own fields.
+   */
   private void listModels(RoutingContext ctx) {
     HttpReplies.sendJson(ctx.response(), 200, json -> {
       json.writeStartObject();
@@ -60,8 +65,24 @@ public final class V1RestRoutes {
         json.writeString(deployment.name());
       }
       json.writeEndArray();
+      json.writeStringField("object", "list");
+      json.writeArrayFieldStart("data");
+      for (Deployment deployment : scope.deployments()) {
+        writeOpenAiModel(json, deployment.name());
+        json.writeEndObject();
+      }
+      json.writeEndArray();
       json.writeEndObject();
     });
+  }
+
+  /** Opens an OpenAI model object and writes its fields; the caller closes it. */
+  private void writeOpenAiModel(com.fasterxml.jackson.core.JsonGenerator json, String name) throws java.io.IOException {
+    json.writeStartObject();
+    json.writeStringField("id", name);
+    json.writeStringField("object", "model");
+    json.writeNumberField("created", startedSeconds);
+    json.writeStringField("owned_by", "sluice");
   }
 
   private void modelReady(RoutingContext ctx) {
@@ -70,7 +91,7 @@ public final class V1RestRoutes {
       scope.check(model);
       if (engine.isModelReady(model, null)) {
         HttpReplies.sendJson(ctx.response(), 200, json -> {
-          json.writeStartObject();
+          writeOpenAiModel(json, model); // OpenAI's retrieve-model fields, then KServe V1's
           json.writeStringField("name", model);
           json.writeBooleanField("ready", true);
           json.writeEndObject();
