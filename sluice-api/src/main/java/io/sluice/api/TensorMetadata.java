@@ -3,12 +3,19 @@ package io.sluice.api;
 import java.util.Arrays;
 import java.util.Objects;
 
-/** Name, datatype and shape of a model input or output; -1 marks a dimension of any size. */
-public record TensorMetadata(String name, DataType datatype, long[] shape) {
+/**
+ * Name, datatype and shape of a model input or output; -1 marks a dimension of any size. An optional input
+ * may be left out of a request (the runtime then uses its default).
+ */
+public record TensorMetadata(String name, DataType datatype, long[] shape, boolean optional) {
   public TensorMetadata {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(datatype, "datatype");
     shape = shape.clone();
+  }
+
+  public TensorMetadata(String name, DataType datatype, long[] shape) {
+    this(name, datatype, shape, false);
   }
 
   @Override
@@ -34,16 +41,17 @@ public record TensorMetadata(String name, DataType datatype, long[] shape) {
     return o instanceof TensorMetadata other
         && name.equals(other.name)
         && datatype == other.datatype
-        && Arrays.equals(shape, other.shape);
+        && Arrays.equals(shape, other.shape)
+        && optional == other.optional;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, datatype, Arrays.hashCode(shape));
+    return Objects.hash(name, datatype, Arrays.hashCode(shape), optional);
   }
 
   @Override
   public String toString() {
-    return name + ":" + datatype + Arrays.toString(shape);
+    return name + ":" + datatype + Arrays.toString(shape) + (optional ? "?" : "");
   }
 }

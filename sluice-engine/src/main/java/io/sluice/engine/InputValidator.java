@@ -35,7 +35,7 @@ final class InputValidator {
       }
     }
     for (TensorMetadata required : metadata.inputs()) {
-      if (!seen.contains(required.name())) {
+      if (!required.optional() && !seen.contains(required.name())) {
         throw new InvalidInputException("input '" + required.name() + "' is missing; model '" + metadata.name()
             + "' needs " + names(metadata.inputs()));
       }

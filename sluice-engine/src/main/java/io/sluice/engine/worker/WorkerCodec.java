@@ -167,6 +167,7 @@ public final class WorkerCodec {
       for (long dim : shape) {
         out.writeLong(dim);
       }
+      out.writeBoolean(tensor.optional());
     }
   }
 
@@ -180,7 +181,7 @@ public final class WorkerCodec {
       for (int d = 0; d < shape.length; d++) {
         shape[d] = in.readLong();
       }
-      tensors.add(new TensorMetadata(name, type, shape));
+      tensors.add(new TensorMetadata(name, type, shape, in.readBoolean()));
     }
     return tensors;
   }

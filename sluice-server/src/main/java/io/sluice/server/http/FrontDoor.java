@@ -8,6 +8,7 @@ import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.v1.V1RestRoutes;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.protocol.openai.AudioRoutes;
 import io.sluice.protocol.openai.OpenAiRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
@@ -56,7 +57,12 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     this.metrics = metrics;
     this.grpc = grpcServer(vertx, engine, settings, info, metrics);
     this.router = Router.router(vertx);
-    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxRequestBody()));
+    // File uploads (audio for /v1/audio/transcriptions) go to a temporary directory and are deleted when
+    // the request ends.
+    router.route().handler(BodyHandler.create(true)
+        .setBodyLimit(settings.maxRequestBody())
+        .setUploadsDirectory(uploadsDirectory())
+        .setDeleteUploadedFilesOnEnd(true));
     RevisionMetrics revisionMetrics = new RevisionMetrics(metrics.registry(), engine);
     router.get("/metrics").handler(ctx -> {
       revisionMetrics.refresh();
@@ -96,6 +102,10 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     }
   }
 
+  private static String uploadsDirectory() {
+    return Path.of(System.getProperty("java.io.tmpdir"), "sluice-uploads-" + ProcessHandle.current().pid()).toString();
+  }
+
   /** A gRPC-only handler, for the optional separate gRPC port. */
   public Handler<HttpServerRequest> grpcOnly() {
     return grpc;
@@ -116,6 +126,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     new V2RestRoutes(engine, scope, info, metrics).mount(router);
     new V1RestRoutes(engine, scope, metrics).mount(router);
     new OpenAiRoutes(engine, scope, metrics).mount(router);
+    new AudioRoutes(engine, scope, metrics).mount(router);
   }
 
   private static GrpcServer grpcServer(

@@ -1,0 +1,69 @@
+package io.sluice.runtime.asr;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.Tensor;
+import io.sluice.api.audio.Pcm16;
+import io.sluice.runtime.tts.EspeakRuntime;
+import io.sluice.spi.LoadedModel;
+import io.sluice.spi.ModelSource;
+import io.sluice.storage.ModelStore;
+import io.sluice.storage.Progress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** espeak-ng speaks, Vosk listens: the words come back. */
+@Tag("slow")
+class SpeechRoundTripTest {
+  static final String VOSK = "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us";
+  static final Path ESPEAK_DATA = Path.of("/usr/lib/x86_64-linux-gnu/espeak-ng-data");
+
+  @Test
+  void spokenTextIsTranscribedBackWordForWord() throws Exception {
+    assumeTrue(Files.isDirectory(ESPEAK_DATA), "espeak-ng is not installed (bin/install-test-deps installs it)");
+    String sentence = "the quick brown fox jumps over the lazy dog";
+    try (LoadedModel tts = new EspeakRuntime().load(new ModelSource("tts", "1", ESPEAK_DATA, Map.of()));
+        LoadedModel asr = new VoskRuntime().load(new ModelSource("asr", "1",
+            ModelStore.standard(Progress.SILENT).fetchMaven(VOSK), Map.of()))) {
+      byte[] wav = tts.infer(List.of(Tensor.ofBytes("text", new long[] {1}, List.of(sentence.getBytes(StandardCharsets.UTF_8)))),
+          List.of("audio")).get(0).bytesElements().get(0);
+      assertThat(Pcm16.isWav(wav)).isTrue();
+      List<Tensor> heard = asr.infer(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))),
+          List.of("text", "words", "duration"));
+      assertThat(new String(heard.get(0).bytesElements().get(0), StandardCharsets.UTF_8)).isEqualTo(sentence);
+      assertThat(new String(heard.get(1).bytesElements().get(0), StandardCharsets.UTF_8)).contains("\"word\":\"fox\"");
+      assertThat(heard.get(2).data().getFloat()).isGreaterThan(1.0f);
+
+      byte[] stereo = stereo(Pcm16.wav(wav));
+      assertThat(new String(asr.infer(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(stereo))), List.of("text"))
+          .get(0).bytesElements().get(0), StandardCharsets.UTF_8)).as("several channels are mixed down").isEqualTo(sentence);
+
+      assertThatThrownBy(() -> asr.infer(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(new byte[0]))), List.of("text")))
+          .isInstanceOf(InvalidInputException.class).hasMessageContaining("empty");
+      byte[] corrupt = "RIFF....WAVEjunk".getBytes(StandardCharsets.US_ASCII);
+      assertThatThrownBy(() -> asr.infer(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(corrupt))), List.of("text")))
+          .isInstanceOf(InvalidInputException.class).hasMessageContaining("WAV");
+    }
+  }
+
+  /** The same samples as a two-channel WAV. */
+  private static byte[] stereo(Pcm16 mono) {
+    java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(44 + mono.samples().length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    int data = mono.samples().length * 4;
+    out.putInt(0x46464952).putInt(36 + data).putInt(0x45564157).putInt(0x20746d66).putInt(16).putShort((short) 1)
+        .putShort((short) 2).putInt(mono.sampleRate()).putInt(mono.sampleRate() * 4).putShort((short) 4).putShort((short) 16)
+        .putInt(0x61746164).putInt(data);
+    for (short sample : mono.samples()) {
+      out.putShort(sample).putShort(sample);
+    }
+    return out.array();
+  }
+}

@@ -1,0 +1,118 @@
+package io.sluice.runtime.tts;
+
+import io.sluice.api.DataType;
+import io.sluice.api.InferenceFailedException;
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.Tensor;
+import io.sluice.api.TensorMetadata;
+import io.sluice.spi.LoadedModel;
+import io.sluice.spi.ModelLoadException;
+import io.sluice.spi.ModelRuntime;
+import io.sluice.spi.ModelSource;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Speech synthesis with espeak-ng (Debian package {@code espeak-ng}), one process per request. The
+ * tensor contract, which {@code /v1/audio/speech} relies on: inputs {@code text} BYTES {@code [1]} and
+ * optional {@code speed} FP32 {@code [1]} (0.25-4, default 1); output {@code audio} BYTES {@code [1]}, a
+ * mono 16-bit WAV file. {@code storageUri} is espeak-ng's data directory (its voices); settings
+ * {@code voice} (default {@code en-us}) and {@code wordsPerMinute} (default 175, scaled by speed).
+ */
+public final class EspeakRuntime implements ModelRuntime {
+  @Override
+  public String name() {
+    return "espeak";
+  }
+
+  @Override
+  public LoadedModel load(ModelSource source) throws ModelLoadException {
+    String binary = source.settings().getOrDefault("binary", "espeak-ng");
+    try {
+      Process probe = new ProcessBuilder(binary, "--version").redirectErrorStream(true).start();
+      String version = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!probe.waitFor(10, TimeUnit.SECONDS) || probe.exitValue() != 0) {
+        throw new ModelLoadException(binary + " --version failed: " + version);
+      }
+    } catch (IOException e) {
+      throw new ModelLoadException(binary + " is not installed (Debian: apt-get install espeak-ng)");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ModelLoadException("interrupted while probing " + binary);
+    }
+    Path data = source.location();
+    if (!Files.isDirectory(data)) {
+      throw new ModelLoadException(data + " is not espeak-ng's data directory");
+    }
+    int wordsPerMinute;
+    try {
+      wordsPerMinute = Integer.parseInt(source.settings().getOrDefault("wordsPerMinute", "175"));
+    } catch (NumberFormatException e) {
+      throw new ModelLoadException("wordsPerMinute must be an integer");
+    }
+    return new Espeak(source, binary, data, source.settings().getOrDefault("voice", "en-us"), wordsPerMinute);
+  }
+
+  private record Espeak(ModelMetadata metadata, String binary, Path data, String voice, int wordsPerMinute)
+      implements LoadedModel {
+    Espeak(ModelSource source, String binary, Path data, String voice, int wordsPerMinute) {
+      this(new ModelMetadata(source.name(), List.of(source.version()), "espeak-ng",
+          List.of(new TensorMetadata("text", DataType.BYTES, new long[] {1}),
+              new TensorMetadata("speed", DataType.FP32, new long[] {1}, true)),
+          List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1}))), binary, data, voice, wordsPerMinute);
+    }
+
+    @Override
+    public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
+      String text = null;
+      float speed = 1;
+      for (Tensor input : inputs) {
+        if (input.name().equals("text")) {
+          text = new String(input.bytesElements().get(0), StandardCharsets.UTF_8);
+        } else if (input.name().equals("speed")) {
+          speed = input.data().getFloat();
+        }
+      }
+      if (text == null || text.isBlank()) {
+        throw new InvalidInputException("there is no text to speak");
+      }
+      if (!(speed >= 0.25f && speed <= 4f)) {
+        throw new InvalidInputException("speed must lie between 0.25 and 4.0, got " + speed);
+      }
+      List<String> command = new ArrayList<>(List.of(binary, "-v", voice, "-s",
+          Integer.toString(Math.round(wordsPerMinute * speed)), "--stdout", "--stdin"));
+      Path parent = data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")
+          ? data.getParent() : null;
+      if (parent != null) {
+        command.add(1, "--path=" + parent);
+      }
+      try {
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (OutputStream stdin = process.getOutputStream()) {
+          stdin.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+        byte[] wav = process.getInputStream().readAllBytes();
+        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || wav.length < 44) {
+          process.destroyForcibly();
+          throw new InferenceFailedException("espeak-ng failed (exit " + (process.isAlive() ? "timeout" : process.exitValue()) + ")");
+        }
+        return List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav)));
+      } catch (IOException e) {
+        throw new InferenceFailedException("cannot run espeak-ng: " + e.getMessage(), e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InferenceFailedException("interrupted while speaking");
+      }
+    }
+
+    @Override
+    public void close() {}
+  }
+}

@@ -1,0 +1,61 @@
+package io.sluice.server;
+
+import static io.sluice.server.TensorTestSupport.MAPPER;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Text to speech to text through the official openai npm package: espeak-ng speaks, Vosk (in a worker) listens. */
+@Tag("slow")
+class OpenAiAudioTest {
+  private static final Path CLIENT = Path.of("src/test/node");
+  private static final Path ESPEAK_DATA = Path.of("/usr/lib/x86_64-linux-gnu/espeak-ng-data");
+
+  @Test
+  void speechComesBackAsTheSameWords(@TempDir Path dir) throws Exception {
+    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
+    assumeTrue(Files.isDirectory(ESPEAK_DATA), "espeak-ng missing: run bin/install-test-deps");
+    try (TestServer server = TestServer.start(dir, """
+        applications:
+          - name: tts
+            deployments:
+              - {name: tts, runtime: espeak, storageUri: 'file://%s'}
+          - name: whisper
+            deployments:
+              - name: asr
+                runtime: vosk
+                hosting: worker
+                storageUri: "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us"
+        """.formatted(ESPEAK_DATA))) {
+      Process node = new ProcessBuilder("node", "openai-audio.mjs", server.uri("/v1").toString(), "tts", "asr")
+          .directory(CLIENT.toFile()).redirectErrorStream(true).start();
+      String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      assertThat(node.exitValue()).as(output).isZero();
+      JsonNode results = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+      assertThat(results.get("wavHeader").asText()).isEqualTo("RIFFWAVE");
+      assertThat(results.get("contentType").asText()).isEqualTo("audio/wav");
+      assertThat(results.get("pcmBytes").asInt()).isGreaterThan(24_000);
+      assertThat(results.get("text").asText()).isEqualTo("the quick brown fox jumps over the lazy dog");
+      assertThat(results.get("plain").asText().trim()).isEqualTo("the quick brown fox jumps over the lazy dog");
+      assertThat(results.get("verbose").get("words").asInt()).isEqualTo(9);
+      assertThat(results.get("verbose").get("duration").asDouble()).isGreaterThan(1.0);
+      assertThat(results.get("srt").asText()).startsWith("1\n00:00:00,000 --> 00:00:0").contains("lazy dog");
+      assertThat(results.get("mp3").get("status").asInt()).isEqualTo(400);
+      assertThat(results.get("mp3").get("message").asText()).contains("supported: [wav, pcm]");
+      assertThat(results.get("emptySpeech").get("status").asInt()).isEqualTo(400);
+      assertThat(results.get("notAudio").get("status").asInt()).isEqualTo(400);
+      assertThat(results.get("notAudio").get("message").asText()).contains("supported: WAV");
+      assertThat(results.get("emptyFile").get("status").asInt()).isEqualTo(400);
+      assertThat(results.get("wrongModel").get("status").asInt()).isEqualTo(400);
+    }
+  }
+}
