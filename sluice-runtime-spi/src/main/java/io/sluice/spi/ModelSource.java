@@ -19,4 +19,25 @@ public record ModelSource(String name, String version, Path location, Map<String
     Objects.requireNonNull(location, "location");
     settings = settings == null ? Map.of() : Map.copyOf(settings);
   }
+
+  /**
+   * An integer setting, or {@code fallback} when absent.
+   *
+   * @throws ModelLoadException when it is not an integer of at least {@code min}
+   */
+  public int intSetting(String key, int fallback, int min) throws ModelLoadException {
+    String value = settings.get(key);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int parsed = Integer.parseInt(value.trim());
+      if (parsed >= min) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ModelLoadException(key + " must be an integer of at least " + min + ", got '" + value + "'");
+  }
 }

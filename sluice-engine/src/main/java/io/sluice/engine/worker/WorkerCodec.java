@@ -82,11 +82,7 @@ public final class WorkerCodec {
     for (Tensor tensor : tensors) {
       out.writeUTF(tensor.name());
       out.writeByte(tensor.datatype().ordinal());
-      long[] shape = tensor.shape();
-      out.writeInt(shape.length);
-      for (long dim : shape) {
-        out.writeLong(dim);
-      }
+      writeShape(out, tensor.shape());
       ByteBuffer data = tensor.data();
       out.writeInt(data.remaining());
       byte[] bytes = new byte[data.remaining()];
@@ -101,15 +97,27 @@ public final class WorkerCodec {
     for (int i = 0; i < count; i++) {
       String name = in.readUTF();
       DataType type = DataType.values()[in.readByte()];
-      long[] shape = new long[in.readInt()];
-      for (int d = 0; d < shape.length; d++) {
-        shape[d] = in.readLong();
-      }
+      long[] shape = readShape(in);
       byte[] bytes = new byte[in.readInt()];
       in.readFully(bytes);
       tensors.add(Tensor.of(name, type, shape, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)));
     }
     return tensors;
+  }
+
+  private static void writeShape(DataOutputStream out, long[] shape) throws IOException {
+    out.writeInt(shape.length);
+    for (long dim : shape) {
+      out.writeLong(dim);
+    }
+  }
+
+  private static long[] readShape(DataInputStream in) throws IOException {
+    long[] shape = new long[in.readInt()];
+    for (int d = 0; d < shape.length; d++) {
+      shape[d] = in.readLong();
+    }
+    return shape;
   }
 
   public static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {
@@ -162,11 +170,7 @@ public final class WorkerCodec {
     for (TensorMetadata tensor : tensors) {
       out.writeUTF(tensor.name());
       out.writeByte(tensor.datatype().ordinal());
-      long[] shape = tensor.shape();
-      out.writeInt(shape.length);
-      for (long dim : shape) {
-        out.writeLong(dim);
-      }
+      writeShape(out, tensor.shape());
       out.writeBoolean(tensor.optional());
     }
   }
@@ -177,11 +181,7 @@ public final class WorkerCodec {
     for (int i = 0; i < count; i++) {
       String name = in.readUTF();
       DataType type = DataType.values()[in.readByte()];
-      long[] shape = new long[in.readInt()];
-      for (int d = 0; d < shape.length; d++) {
-        shape[d] = in.readLong();
-      }
-      tensors.add(new TensorMetadata(name, type, shape, in.readBoolean()));
+      tensors.add(new TensorMetadata(name, type, readShape(in), in.readBoolean()));
     }
     return tensors;
   }

@@ -39,7 +39,7 @@ public final class EmbeddingsRuntime implements ModelRuntime {
       throw new ModelLoadException("pooling must be cls or mean, got '" + pooling + "'");
     }
     boolean normalize = Boolean.parseBoolean(source.settings().getOrDefault("normalize", "true"));
-    int maxLength = intSetting(source, "maxLength", 512);
+    int maxLength = source.intSetting("maxLength", 512, 1);
     HuggingFaceTokenizer tokenizer;
     try {
       tokenizer = HuggingFaceTokenizer.newInstance(tokenizerFile, Map.of(
@@ -49,7 +49,7 @@ public final class EmbeddingsRuntime implements ModelRuntime {
     }
     OrtEnvironment environment = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setIntraOpNumThreads(intSetting(source, "intraOpThreads", 1));
+      options.setIntraOpNumThreads(source.intSetting("intraOpThreads", 1, 0));
       OrtSession session = environment.createSession(model.toString(), options);
       try {
         return new EmbeddingModel(source, environment, session, tokenizer, pooling, normalize, maxLength);
@@ -102,19 +102,4 @@ public final class EmbeddingsRuntime implements ModelRuntime {
     }
   }
 
-  private static int intSetting(ModelSource source, String key, int fallback) throws ModelLoadException {
-    String value = source.settings().get(key);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed < 1) {
-        throw new NumberFormatException();
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw new ModelLoadException(key + " must be a positive integer, got '" + value + "'");
-    }
-  }
 }

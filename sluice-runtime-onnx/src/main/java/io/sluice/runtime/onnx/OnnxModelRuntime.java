@@ -55,8 +55,8 @@ public final class OnnxModelRuntime implements ModelRuntime {
   private static OrtSession.SessionOptions sessionOptions(ModelSource source) throws OrtException, ModelLoadException {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     try {
-      options.setIntraOpNumThreads(intSetting(source, "intraOpThreads", 1));
-      options.setInterOpNumThreads(intSetting(source, "interOpThreads", 1));
+      options.setIntraOpNumThreads(source.intSetting("intraOpThreads", 1, 0));
+      options.setInterOpNumThreads(source.intSetting("interOpThreads", 1, 0));
       String level = source.settings().getOrDefault("optimization", "all");
       options.setOptimizationLevel(switch (level) {
         case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
@@ -73,19 +73,4 @@ public final class OnnxModelRuntime implements ModelRuntime {
     }
   }
 
-  private static int intSetting(ModelSource source, String key, int fallback) throws ModelLoadException {
-    String value = source.settings().get(key);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      int parsed = Integer.parseInt(value.trim());
-      if (parsed < 0) {
-        throw new NumberFormatException();
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw new ModelLoadException(key + " must be a non-negative integer, got '" + value + "'");
-    }
-  }
 }

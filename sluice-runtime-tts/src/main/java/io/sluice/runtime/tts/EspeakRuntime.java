@@ -51,12 +51,7 @@ public final class EspeakRuntime implements ModelRuntime {
     if (!Files.isDirectory(data)) {
       throw new ModelLoadException(data + " is not espeak-ng's data directory");
     }
-    int wordsPerMinute;
-    try {
-      wordsPerMinute = Integer.parseInt(source.settings().getOrDefault("wordsPerMinute", "175"));
-    } catch (NumberFormatException e) {
-      throw new ModelLoadException("wordsPerMinute must be an integer");
-    }
+    int wordsPerMinute = source.intSetting("wordsPerMinute", 175, 20);
     return new Espeak(source, binary, data, source.settings().getOrDefault("voice", "en-us"), wordsPerMinute);
   }
 
