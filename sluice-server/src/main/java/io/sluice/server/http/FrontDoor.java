@@ -47,6 +47,8 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   private final Router router;
   private final GrpcServer grpc;
   private final Map<String, Route> applicationRoutes = new ConcurrentHashMap<>();
+  private final V2RestRoutes inferFastPath;
+  private final long maxBody;
 
   public FrontDoor(
       Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin,
@@ -69,6 +71,8 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
     });
     new AdminRoutes(engine, applier, loader, configDirectory, admin, placer).mount(router);
+    this.inferFastPath = new V2RestRoutes(engine, ModelScope.global(engine.registry()), info, metrics);
+    this.maxBody = settings.maxRequestBody();
     mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
       added(application);
@@ -116,9 +120,39 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     String contentType = request.getHeader("content-type");
     if (contentType != null && contentType.startsWith("application/grpc")) {
       grpc.handle(request);
-    } else {
+    } else if (!inferFast(request)) {
       router.handle(request);
     }
+  }
+
+  /**
+   * {@code POST /v2/models/{m}/infer} with a Content-Length within the limit is answered without the route
+   * table (routing and body handling cost a measurable share of a small inference); everything else,
+   * including every error case of the path itself, goes through the router.
+   */
+  private boolean inferFast(HttpServerRequest request) {
+    if (request.method() != io.vertx.core.http.HttpMethod.POST) {
+      return false;
+    }
+    String path = request.path();
+    if (!path.startsWith("/v2/models/") || !path.endsWith("/infer")) {
+      return false;
+    }
+    String model = path.substring("/v2/models/".length(), path.length() - "/infer".length());
+    String length = request.getHeader("content-length");
+    if (model.isEmpty() || model.indexOf('/') >= 0 || length == null) {
+      return false;
+    }
+    try {
+      if (Long.parseLong(length) > maxBody) {
+        return false;
+      }
+    } catch (NumberFormatException e) {
+      return false;
+    }
+    request.body().onSuccess(body -> inferFastPath.infer(request, body, model, null))
+        .onFailure(error -> HttpReplies.sendError(request.response(), 400, "unreadable body: " + error.getMessage()));
+    return true;
   }
 
   private static void mountProtocols(

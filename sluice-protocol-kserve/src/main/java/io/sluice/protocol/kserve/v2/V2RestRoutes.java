@@ -23,6 +23,7 @@ import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -182,15 +183,20 @@ public final class V2RestRoutes {
   }
 
   private void infer(RoutingContext ctx) {
+    infer(ctx.request(), ctx.body().buffer(), ctx.pathParam("model"), ctx.pathParam("version"));
+  }
+
+  /**
+   * Infers with a request whose body has been read; the front door calls this directly for the plain
+   * {@code /v2/models/{m}/infer} path, skipping the route table on the hottest path.
+   */
+  public void infer(HttpServerRequest request, Buffer body, String model, String version) {
     long started = System.nanoTime();
-    String model = ctx.pathParam("model");
-    String version = ctx.pathParam("version");
-    HttpServerResponse response = ctx.response();
+    HttpServerResponse response = request.response();
     DecodedInferRequest decoded;
     try {
       scope.check(model);
-      Integer headerLength = headerLength(ctx.request().getHeader("Inference-Header-Content-Length"));
-      Buffer body = ctx.body().buffer();
+      Integer headerLength = headerLength(request.getHeader("Inference-Header-Content-Length"));
       byte[] bytes = body == null ? new byte[0] : body.getBytes();
       decoded = V2RequestDecoder.decode(model, version, bytes, headerLength, () -> engine.metadata(model, version));
     } catch (SluiceException e) {
@@ -199,20 +205,20 @@ public final class V2RestRoutes {
       return;
     }
     CompletableFuture<InferResponse> inference =
-        engine.infer(decoded.request().withRevision(ctx.request().getHeader(REVISION_HEADER)));
+        engine.infer(decoded.request().withRevision(request.getHeader(REVISION_HEADER)));
     response.closeHandler(closed -> inference.cancel(false)); // the client went away
     inference.whenComplete((result, error) -> {
       int status;
       if (error != null) {
         status = HttpReplies.sendError(response, error);
       } else {
-        EncodedBody body = V2ResponseEncoder.encode(result, decoded.outputEncoding());
+        EncodedBody encoded = V2ResponseEncoder.encode(result, decoded.outputEncoding());
         status = 200;
-        if (body.binary()) {
-          response.putHeader("Inference-Header-Content-Length", Integer.toString(body.jsonLength()));
-          HttpReplies.send(response, 200, "application/octet-stream", body.bytes());
+        if (encoded.binary()) {
+          response.putHeader("Inference-Header-Content-Length", Integer.toString(encoded.jsonLength()));
+          HttpReplies.send(response, 200, "application/octet-stream", encoded.bytes());
         } else {
-          HttpReplies.send(response, 200, "application/json", body.bytes());
+          HttpReplies.send(response, 200, "application/json", encoded.bytes());
         }
       }
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
