@@ -149,6 +149,7 @@ public final class SluiceServer implements AutoCloseable {
         .setHost(settings.host())
         .setTcpNoDelay(true)
         .setHttp2ClearTextEnabled(true)
+        .setHandle100ContinueAutomatically(true)
         .setIdleTimeout(0)
         // Clients such as `curl -d` label JSON bodies as forms; Vert.x then decodes them as form fields, which
         // must not fail for bodies larger than the default 8 KiB attribute limit.

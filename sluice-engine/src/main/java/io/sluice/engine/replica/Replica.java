@@ -213,10 +213,13 @@ public final class Replica {
     ongoing.incrementAndGet();
   }
 
-  /** Counts a request out, and stops a draining replica when it was the last. */
+  /**
+   * Counts a request out, and stops a draining replica when it was the last. The router calls it under
+   * its lock, so closing (which can wait seconds for a worker process to exit) happens elsewhere.
+   */
   public void end() {
     if (ongoing.decrementAndGet() == 0 && state == ReplicaState.DRAINING) {
-      close();
+      CompletableFuture.runAsync(this::close);
     }
   }
 
