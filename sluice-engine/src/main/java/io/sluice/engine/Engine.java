@@ -1,6 +1,9 @@
 package io.sluice.engine;
 
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateResult;
 import io.sluice.api.InferRequest;
+import io.sluice.api.InvalidInputException;
 import io.sluice.api.InferResponse;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.ModelMetadata;
@@ -22,7 +25,9 @@ import io.sluice.engine.routing.Router;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
+import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.LoadedModel;
+import java.util.function.Consumer;
 import io.sluice.spi.ModelLoadException;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -52,6 +57,12 @@ public final class Engine implements AutoCloseable {
   private final ModelRegistry registry;
   private final ExecutorService modelExecutor;
   private final ScheduledExecutorService scheduler;
+  /** Text generations, which hold a thread for a whole stream; bounded by each router's ongoing limit. */
+  private final ExecutorService generationExecutor = Executors.newCachedThreadPool(runnable -> {
+    Thread thread = new Thread(runnable, "sluice-generate");
+    thread.setDaemon(true);
+    return thread;
+  });
   /** Batchers by replica; weak keys let stopped replicas' batchers go with them. */
   private final Map<Replica, Batcher> batchers = Collections.synchronizedMap(new WeakHashMap<>());
   private volatile boolean closing;
@@ -232,6 +243,70 @@ public final class Engine implements AutoCloseable {
         rows -> deployment.statistics().recordExecution(rows)));
   }
 
+  /**
+   * Generates text, handing each piece to {@code onText} as it is produced (on a generation thread). The
+   * future completes with how the generation ended; cancelling it stops the generation between tokens.
+   * Generations run on their own threads: a long stream never holds up other models' inferences.
+   */
+  public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<String> onText) {
+    Deployment deployment;
+    Revision revision;
+    try {
+      deployment = registry.resolve(request.model(), null);
+      revision = deployment.select(request.revision(), null);
+    } catch (SluiceException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    long accepted = System.nanoTime();
+    CompletableFuture<GenerateResult> result = new CompletableFuture<>();
+    CompletableFuture<Router.Lease> lease = revision.acquire();
+    lease.whenComplete((granted, error) -> {
+      if (error != null) {
+        result.completeExceptionally(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+      } else if (result.isDone()) {
+        granted.close();
+      } else {
+        generationExecutor.execute(() -> runGeneration(deployment, granted, request, onText, accepted, result));
+      }
+    });
+    Duration timeout = revision.spec().scaling().requestTimeout();
+    if (timeout != null && !result.isDone()) {
+      ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
+          "model '" + deployment.name() + "' did not finish within " + timeout.toMillis() + " ms")),
+          timeout.toNanos(), TimeUnit.NANOSECONDS);
+      result.whenComplete((response, error) -> timer.cancel(false));
+    }
+    result.whenComplete((response, error) -> {
+      if (error != null && !lease.isDone()) {
+        lease.cancel(false);
+      }
+    });
+    return result;
+  }
+
+  private static void runGeneration(Deployment deployment, Router.Lease lease, GenerateRequest request,
+      Consumer<String> onText, long accepted, CompletableFuture<GenerateResult> result) {
+    long started = System.nanoTime();
+    try (lease) {
+      if (!(lease.replica().model() instanceof GenerativeModel model)) {
+        throw new InvalidInputException("model '" + deployment.name() + "' does not generate text");
+      }
+      GenerateResult outcome = model.generate(request, onText, result::isDone);
+      long done = System.nanoTime();
+      deployment.statistics().recordExecution(1);
+      deployment.statistics().recordSuccess(started - accepted, 0, done - started, 0, done - accepted);
+      result.complete(outcome);
+    } catch (SluiceException e) {
+      deployment.statistics().recordFailure(System.nanoTime() - accepted);
+      result.completeExceptionally(e);
+    } catch (RuntimeException | Error e) {
+      deployment.statistics().recordFailure(System.nanoTime() - accepted);
+      log.warn("model {} failed while generating", deployment.name(), e);
+      result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
+    }
+  }
+
   /** The model's metadata; fails with not-found or not-ready. */
   public ModelMetadata metadata(String name, String version) {
     return registry.resolve(name, version).metadata(version);
@@ -304,6 +379,7 @@ public final class Engine implements AutoCloseable {
   public void close() {
     closing = true;
     scheduler.shutdownNow();
+    generationExecutor.shutdown();
     for (Deployment deployment : registry.all()) {
       deployment.unload();
     }

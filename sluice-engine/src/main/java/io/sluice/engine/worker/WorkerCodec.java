@@ -28,6 +28,11 @@ public final class WorkerCodec {
   public static final byte ERROR = 5;
   public static final byte PING = 6;
   public static final byte PONG = 7;
+  /** A text generation: TEXT frames follow with the same id, then DONE or ERROR. */
+  public static final byte GENERATE = 8;
+  public static final byte TEXT = 9;
+  public static final byte DONE = 10;
+  public static final byte CANCEL = 11;
 
   /** Error kinds, so the server can rethrow the same cause the worker saw. */
   public static final byte INVALID_INPUT = 1;
@@ -118,6 +123,62 @@ public final class WorkerCodec {
       shape[d] = in.readLong();
     }
     return shape;
+  }
+
+  /** UTF-8 text of any length (prompts can exceed {@code writeUTF}'s 64 KiB). */
+  public static void writeText(DataOutputStream out, String text) throws IOException {
+    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    out.writeInt(bytes.length);
+    out.write(bytes);
+  }
+
+  public static String readText(DataInputStream in) throws IOException {
+    byte[] bytes = new byte[in.readInt()];
+    in.readFully(bytes);
+    return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  public static void writeGenerate(DataOutputStream out, io.sluice.api.GenerateRequest request) throws IOException {
+    out.writeUTF(request.model());
+    out.writeBoolean(request.prompt() != null);
+    if (request.prompt() != null) {
+      writeText(out, request.prompt());
+    } else {
+      out.writeInt(request.messages().size());
+      for (var message : request.messages()) {
+        out.writeUTF(message.role());
+        writeText(out, message.content());
+      }
+    }
+    out.writeInt(request.maxTokens());
+    out.writeFloat(request.temperature() == null ? Float.NaN : request.temperature());
+    out.writeFloat(request.topP() == null ? Float.NaN : request.topP());
+    writeStrings(out, request.stop());
+    out.writeBoolean(request.seed() != null);
+    out.writeLong(request.seed() == null ? 0 : request.seed());
+  }
+
+  public static io.sluice.api.GenerateRequest readGenerate(DataInputStream in) throws IOException {
+    String model = in.readUTF();
+    String prompt = null;
+    List<io.sluice.api.GenerateRequest.ChatMessage> messages = null;
+    if (in.readBoolean()) {
+      prompt = readText(in);
+    } else {
+      int count = in.readInt();
+      messages = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        messages.add(new io.sluice.api.GenerateRequest.ChatMessage(in.readUTF(), readText(in)));
+      }
+    }
+    int maxTokens = in.readInt();
+    float temperature = in.readFloat();
+    float topP = in.readFloat();
+    List<String> stop = readStrings(in);
+    boolean hasSeed = in.readBoolean();
+    long seed = in.readLong();
+    return new io.sluice.api.GenerateRequest(model, null, prompt, messages, maxTokens,
+        Float.isNaN(temperature) ? null : temperature, Float.isNaN(topP) ? null : topP, stop, hasSeed ? seed : null);
   }
 
   public static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {

@@ -1,6 +1,12 @@
 package io.sluice.engine.worker;
 
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateResult;
 import io.sluice.api.InvalidInputException;
+import io.sluice.spi.GenerativeModel;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import io.sluice.api.Tensor;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelRuntime;
@@ -34,6 +40,7 @@ public final class WorkerMain {
     return thread;
   });
   private volatile LoadedModel model;
+  private final Map<Long, AtomicBoolean> cancels = new ConcurrentHashMap<>();
 
   private WorkerMain(DataOutputStream out) {
     this.out = out;
@@ -59,6 +66,17 @@ public final class WorkerMain {
         case WorkerCodec.LOAD -> load(frame);
         case WorkerCodec.INFER -> pool.execute(() -> infer(frame));
         case WorkerCodec.PING -> send(WorkerCodec.PONG, frame.id(), new byte[0]);
+        case WorkerCodec.GENERATE -> {
+          AtomicBoolean cancelled = new AtomicBoolean();
+          cancels.put(frame.id(), cancelled);
+          pool.execute(() -> generate(frame, cancelled));
+        }
+        case WorkerCodec.CANCEL -> {
+          AtomicBoolean cancelled = cancels.get(frame.id());
+          if (cancelled != null) {
+            cancelled.set(true);
+          }
+        }
         default -> send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, "unknown frame type " + frame.type()));
       }
     }
@@ -90,6 +108,29 @@ public final class WorkerMain {
       send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
     } catch (Exception | Error e) {
       send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+    }
+  }
+
+  private void generate(WorkerCodec.Frame frame, AtomicBoolean cancelled) {
+    try {
+      if (!(model instanceof GenerativeModel generative)) {
+        throw new InvalidInputException("this model does not generate text");
+      }
+      GenerateRequest request = WorkerCodec.readGenerate(WorkerCodec.reader(frame.payload()));
+      GenerateResult result = generative.generate(request,
+          text -> send(WorkerCodec.TEXT, frame.id(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+          cancelled::get);
+      send(WorkerCodec.DONE, frame.id(), WorkerCodec.payload(out -> {
+        out.writeUTF(result.finishReason());
+        out.writeInt(result.promptTokens());
+        out.writeInt(result.completionTokens());
+      }));
+    } catch (InvalidInputException e) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
+    } catch (Exception | Error e) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+    } finally {
+      cancels.remove(frame.id());
     }
   }
 

@@ -1,5 +1,7 @@
 package io.sluice.engine.worker;
 
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateResult;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
@@ -7,7 +9,12 @@ import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.Tensor;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.replica.SupervisedModel;
+import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.LoadedModel;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import io.sluice.spi.ModelLoadException;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -32,11 +39,12 @@ import java.util.function.IntConsumer;
  * of the child (a native abort, kill -9) fails only the requests it was running, with
  * {@link ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
  */
-public final class WorkerModel implements SupervisedModel {
+public final class WorkerModel implements SupervisedModel, GenerativeModel {
   private final String replicaId;
   private final Process process;
   private final DataOutputStream out;
   private final Map<Long, CompletableFuture<WorkerCodec.Frame>> pending = new ConcurrentHashMap<>();
+  private final Map<Long, BlockingQueue<WorkerCodec.Frame>> streams = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicBoolean exited = new AtomicBoolean();
   private final IntConsumer onExit;
@@ -113,6 +121,11 @@ public final class WorkerModel implements SupervisedModel {
           CompletableFuture<WorkerCodec.Frame> waiting = pending.remove(frame.id());
           if (waiting != null) {
             waiting.complete(frame);
+          } else {
+            BlockingQueue<WorkerCodec.Frame> stream = streams.get(frame.id());
+            if (stream != null) {
+              stream.add(frame);
+            }
           }
         }
       } catch (IOException e) {
@@ -138,6 +151,11 @@ public final class WorkerModel implements SupervisedModel {
         "the worker process of replica " + replicaId + " exited (code " + code + ") while running the request");
     pending.values().forEach(future -> future.completeExceptionally(failure));
     pending.clear();
+    byte[] message = WorkerCodec.payload(out -> {
+      out.writeByte(WORKER_EXITED);
+      out.writeUTF(failure.getMessage());
+    });
+    streams.values().forEach(stream -> stream.add(new WorkerCodec.Frame(WorkerCodec.ERROR, 0, message)));
     if (!closing) {
       onExit.accept(code);
     }
@@ -191,6 +209,63 @@ public final class WorkerModel implements SupervisedModel {
       return WorkerCodec.readTensors(WorkerCodec.reader(reply.payload()));
     } catch (IOException e) {
       throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
+    }
+  }
+
+  /** Error kind used locally when the worker died under a stream. */
+  private static final byte WORKER_EXITED = 99;
+
+  @Override
+  public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+    long id = ids.incrementAndGet();
+    BlockingQueue<WorkerCodec.Frame> stream = new LinkedBlockingQueue<>();
+    streams.put(id, stream);
+    try {
+      if (exited.get()) {
+        throw new ModelNotReadyException("the worker process of replica " + replicaId + " is gone");
+      }
+      byte[] payload = WorkerCodec.payload(out -> WorkerCodec.writeGenerate(out, request));
+      synchronized (out) {
+        WorkerCodec.write(out, WorkerCodec.GENERATE, id, payload);
+      }
+      boolean cancelSent = false;
+      while (true) {
+        WorkerCodec.Frame frame = stream.poll(50, TimeUnit.MILLISECONDS);
+        if (!cancelSent && cancelled.getAsBoolean()) {
+          cancelSent = true;
+          synchronized (out) {
+            WorkerCodec.write(out, WorkerCodec.CANCEL, id, new byte[0]);
+          }
+        }
+        if (frame == null) {
+          continue;
+        }
+        switch (frame.type()) {
+          case WorkerCodec.TEXT -> onText.accept(new String(frame.payload(), java.nio.charset.StandardCharsets.UTF_8));
+          case WorkerCodec.DONE -> {
+            DataInputStream in = WorkerCodec.reader(frame.payload());
+            return new GenerateResult(in.readUTF(), in.readInt(), in.readInt());
+          }
+          case WorkerCodec.ERROR -> {
+            DataInputStream in = WorkerCodec.reader(frame.payload());
+            byte kind = in.readByte();
+            String message = in.readUTF();
+            throw switch (kind) {
+              case WorkerCodec.INVALID_INPUT -> new InvalidInputException(message);
+              case WORKER_EXITED -> new ModelNotReadyException(message);
+              default -> new InferenceFailedException(message);
+            };
+          }
+          default -> throw new InferenceFailedException("unexpected worker frame " + frame.type());
+        }
+      }
+    } catch (IOException e) {
+      throw new ModelNotReadyException("the worker process of replica " + replicaId + " is gone");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InferenceFailedException("interrupted while generating");
+    } finally {
+      streams.remove(id);
     }
   }
 

@@ -9,6 +9,7 @@ import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.v1.V1RestRoutes;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.sluice.protocol.openai.AudioRoutes;
+import io.sluice.protocol.openai.ChatRoutes;
 import io.sluice.protocol.openai.OpenAiRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
@@ -161,6 +162,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     new V1RestRoutes(engine, scope, metrics).mount(router);
     new OpenAiRoutes(engine, scope, metrics).mount(router);
     new AudioRoutes(engine, scope, metrics).mount(router);
+    new ChatRoutes(engine, scope, metrics).mount(router);
   }
 
   private static GrpcServer grpcServer(

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateResult;
 import io.sluice.api.InferResponse;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
@@ -65,6 +67,8 @@ public final class V2RestRoutes {
     router.get("/v2/models/:model/versions/:version/stats").handler(this::statistics);
     router.post("/v2/models/:model/infer").handler(this::infer);
     router.post("/v2/models/:model/versions/:version/infer").handler(this::infer);
+    router.post("/v2/models/:model/generate").handler(ctx -> generate(ctx, false));
+    router.post("/v2/models/:model/generate_stream").handler(ctx -> generate(ctx, true));
     router.post("/v2/repository/index").handler(this::repositoryIndex);
     router.post("/v2/repository/models/:model/load").handler(this::load);
     router.post("/v2/repository/models/:model/unload").handler(this::unload);
@@ -223,6 +227,74 @@ public final class V2RestRoutes {
       }
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
     });
+  }
+
+  /** The generate extension: {@code text_input} and {@code parameters} in, {@code text_output} out (or SSE). */
+  private void generate(RoutingContext ctx, boolean stream) {
+    long started = System.nanoTime();
+    String model = ctx.pathParam("model");
+    HttpServerResponse response = ctx.response();
+    GenerateRequest request;
+    try {
+      scope.check(model);
+      request = GenerateBody.read(model, ctx.body().buffer(), ctx.request().getHeader(REVISION_HEADER));
+      engine.metadata(model, null);
+    } catch (SluiceException e) {
+      int status = HttpReplies.sendError(response, e);
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      return;
+    }
+    StringBuilder text = new StringBuilder();
+    if (stream) {
+      response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+    }
+    CompletableFuture<GenerateResult> generation = engine.generate(request, piece -> {
+      if (stream) {
+        writeEvent(response, GenerateBody.event(model, piece, null));
+      } else {
+        synchronized (text) {
+          text.append(piece);
+        }
+      }
+    });
+    response.closeHandler(closed -> generation.cancel(false));
+    generation.whenComplete((result, error) -> {
+      int status = 200;
+      if (error != null && stream) {
+        status = ErrorStatus.httpStatus(error);
+        writeEvent(response, HttpReplies.json(json -> {
+          json.writeStartObject();
+          json.writeStringField("error", ErrorStatus.message(error));
+          json.writeEndObject();
+        }));
+        endIfOpen(response);
+      } else if (error != null) {
+        status = HttpReplies.sendError(response, error);
+      } else if (stream) {
+        writeEvent(response, GenerateBody.event(model, "", GenerateBody.finishReason(result, request)));
+        endIfOpen(response);
+      } else {
+        String output;
+        synchronized (text) {
+          output = text.toString();
+        }
+        HttpReplies.send(response, 200, "application/json",
+            GenerateBody.event(model, output, GenerateBody.finishReason(result, request)));
+      }
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+    });
+  }
+
+  private static void writeEvent(HttpServerResponse response, byte[] json) {
+    if (!response.closed() && !response.ended()) {
+      response.write(Buffer.buffer("data: ").appendBytes(json).appendString("\n\n"));
+    }
+  }
+
+  private static void endIfOpen(HttpServerResponse response) {
+    if (!response.closed() && !response.ended()) {
+      response.end();
+    }
   }
 
   private static Integer headerLength(String value) {

@@ -1,0 +1,72 @@
+package io.sluice.protocol.kserve.v2;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateResult;
+import io.sluice.api.InvalidInputException;
+import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.json.JsonFactories;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Bodies of the V2 generate extension ({@code shared/reference/oip-generate_rest.yaml}). */
+final class GenerateBody {
+  private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
+  /** The extension's default {@code max_tokens}. */
+  private static final int DEFAULT_MAX_TOKENS = 20;
+
+  private GenerateBody() {}
+
+  static GenerateRequest read(String model, Buffer body, String revision) {
+    JsonNode root;
+    try {
+      root = body == null || body.length() == 0 ? null : MAPPER.readTree(body.getBytes());
+    } catch (IOException e) {
+      throw new InvalidInputException("malformed JSON: " + e.getMessage().split("\n")[0]);
+    }
+    if (root == null || !root.isObject() || !root.path("text_input").isTextual()) {
+      throw new InvalidInputException("the body must be {\"text_input\": \"...\", \"parameters\": {...}}");
+    }
+    JsonNode parameters = root.path("parameters");
+    int maxTokens = parameters.path("max_tokens").asInt(DEFAULT_MAX_TOKENS);
+    if (maxTokens < 1) {
+      throw new InvalidInputException("max_tokens must be a positive integer");
+    }
+    List<String> stop = new ArrayList<>();
+    parameters.path("stop").forEach(s -> stop.add(s.asText()));
+    if (parameters.path("stop").isTextual()) {
+      stop.add(parameters.path("stop").asText());
+    }
+    return new GenerateRequest(model, revision, root.path("text_input").asText(), null, maxTokens,
+        parameters.has("temperature") ? (float) parameters.get("temperature").asDouble() : null,
+        parameters.has("top_p") ? (float) parameters.get("top_p").asDouble() : null,
+        stop,
+        parameters.has("seed") ? parameters.get("seed").asLong() : null);
+  }
+
+  /** The extension's finish reasons: {@code length}, {@code stop_sequence}, {@code eos_token}. */
+  static String finishReason(GenerateResult result, GenerateRequest request) {
+    if (result.finishReason().equals("length")) {
+      return "length";
+    }
+    return request.stop().isEmpty() ? "eos_token" : "stop_sequence";
+  }
+
+  /** One response object, or one stream event; {@code finishReason} adds {@code details}. */
+  static byte[] event(String model, String text, String finishReason) {
+    return HttpReplies.json(json -> {
+      json.writeStartObject();
+      json.writeStringField("text_output", text);
+      json.writeStringField("model_name", model);
+      if (finishReason != null) {
+        json.writeObjectFieldStart("details");
+        json.writeStringField("finish_reason", finishReason);
+        json.writeEndObject();
+      }
+      json.writeEndObject();
+    });
+  }
+}

@@ -1,0 +1,171 @@
+package io.sluice.server;
+
+import static io.sluice.server.TensorTestSupport.MAPPER;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.engine.replica.Replica;
+import io.sluice.engine.replica.ReplicaState;
+import io.sluice.runtime.llama.GgufWriter;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A random-weight llama-architecture GGUF (written by the testkit) served by llama.cpp in a worker
+ * process: the openai SDK's chat and completions, streaming, stop and max_tokens, concurrency; V2
+ * generate; and a kill -9 of the worker in the middle of a stream.
+ */
+@Tag("slow")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LlmTest {
+  private static final Path CLIENT = Path.of("src/test/node");
+  private TestServer server;
+
+  @BeforeAll
+  void start(@TempDir Path dir) throws Exception {
+    Path gguf = dir.resolve("tiny-llama.gguf");
+    GgufWriter.writeLlama(gguf, 64, 2);
+    String model = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
+    server = TestServer.start(dir, """
+        server: {autoscalerInterval: 100ms}
+        applications:
+          - name: llm
+            routePrefix: /llm
+            deployments:
+              - {name: tiny-llama, runtime: llama-cpp, hosting: worker, storageUri: '%s',
+                 settings: {parallel: '4', ctxSize: '16384', threads: '2'}, maxOngoingRequests: 8}
+          - name: other
+            deployments:
+              - {name: bystander, runtime: test-echo, storageUri: '%s'}
+        """.formatted(gguf.toUri(), model));
+  }
+
+  @AfterAll
+  void stop() {
+    server.close();
+  }
+
+  @Test
+  void theOpenAiSdkChatsStreamsStopsAndRunsStreamsConcurrently() throws Exception {
+    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
+    Process node = new ProcessBuilder("node", "openai-chat.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
+        .directory(CLIENT.toFile()).redirectErrorStream(true).start();
+    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(output).isZero();
+    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+
+    assertThat(r.get("whole").get("object").asText()).isEqualTo("chat.completion");
+    assertThat(r.get("whole").get("finish").asText()).isEqualTo("length");
+    assertThat(r.get("whole").get("role").asText()).isEqualTo("assistant");
+    assertThat(r.get("whole").get("content").asText()).isNotBlank();
+    assertThat(r.get("whole").get("usage").get("completion_tokens").asInt()).isEqualTo(8);
+    assertThat(r.get("whole").get("usage").get("prompt_tokens").asInt()).isPositive();
+    assertThat(r.get("whole").get("usage").get("total_tokens").asInt())
+        .isEqualTo(8 + r.get("whole").get("usage").get("prompt_tokens").asInt());
+
+    JsonNode stream = r.get("stream");
+    assertThat(stream.get("objects").toString()).isEqualTo("[\"chat.completion.chunk\"]");
+    assertThat(stream.get("firstRole").asText()).isEqualTo("assistant");
+    assertThat(stream.get("contentChunks").asInt()).isEqualTo(12);
+    assertThat(stream.get("finish").toString()).isEqualTo("[\"length\"]");
+    assertThat(stream.get("last").get("choices").asInt()).isZero();
+    assertThat(stream.get("last").get("usage").get("completion_tokens").asInt()).isEqualTo(12);
+    assertThat(stream.get("sameId").asBoolean()).isTrue();
+    assertThat(stream.get("text").asText()).startsWith(r.get("whole").get("content").asText());
+
+    JsonNode stop = r.get("stop");
+    assertThat(stop.get("finish").asText()).isEqualTo("stop");
+    assertThat(stop.get("content").asText()).doesNotContain(stop.get("stopAt").asText().trim());
+
+    for (JsonNode one : r.get("concurrent")) {
+      assertThat(one.get("n").asInt()).isEqualTo(20);
+      assertThat(one.get("finish").asText()).isEqualTo("length");
+    }
+    assertThat(r.get("completion").get("object").asText()).isEqualTo("text_completion");
+    assertThat(r.get("completion").get("usage").get("completion_tokens").asInt()).isEqualTo(5);
+    assertThat(r.get("unknownModel").get("status").asInt()).isEqualTo(404);
+    assertThat(r.get("noMessages").get("status").asInt()).isEqualTo(400);
+    assertThat(r.get("badMaxTokens").get("status").asInt()).isEqualTo(400);
+  }
+
+  @Test
+  void v2GenerateAndGenerateStream() throws Exception {
+    HttpResponse<String> whole = server.post("/v2/models/tiny-llama/generate",
+        "{\"text_input\":\"The river\",\"parameters\":{\"max_tokens\":6,\"temperature\":0}}");
+    assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
+    JsonNode body = MAPPER.readTree(whole.body());
+    assertThat(body.get("model_name").asText()).isEqualTo("tiny-llama");
+    assertThat(body.get("text_output").asText()).isNotBlank();
+    assertThat(body.get("details").get("finish_reason").asText()).isEqualTo("length");
+
+    HttpResponse<String> stream = server.post("/v2/models/tiny-llama/generate_stream",
+        "{\"text_input\":\"The river\",\"parameters\":{\"max_tokens\":6,\"temperature\":0}}");
+    assertThat(stream.headers().firstValue("content-type").orElseThrow()).startsWith("text/event-stream");
+    List<JsonNode> events = new ArrayList<>();
+    for (String line : stream.body().split("\n")) {
+      if (line.startsWith("data: ")) {
+        events.add(MAPPER.readTree(line.substring(6)));
+      }
+    }
+    assertThat(events).hasSize(7);
+    StringBuilder text = new StringBuilder();
+    events.forEach(e -> text.append(e.get("text_output").asText()));
+    assertThat(text.toString()).isEqualTo(body.get("text_output").asText());
+    assertThat(events.get(6).get("details").get("finish_reason").asText()).isEqualTo("length");
+  }
+
+  @Test
+  void killingTheWorkerMidStreamEndsThatStreamCleanlyAndTheNextRequestSucceeds() throws Exception {
+    Replica replica = server.server().engine().registry().find("tiny-llama").orElseThrow().replicas().get(0);
+    long pid = replica.workerPid().orElseThrow();
+    HttpResponse<InputStream> response = server.http().send(HttpRequest.newBuilder(server.uri("/v1/chat/completions"))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tiny-llama\",\"stream\":true,\"max_tokens\":3500,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}]}")).build(), HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(response.statusCode()).isEqualTo(200);
+    List<String> events = new ArrayList<>();
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      String line;
+      boolean killed = false;
+      while ((line = reader.readLine()) != null) {
+        if (line.startsWith("data: ")) {
+          events.add(line.substring(6));
+          if (!killed && events.size() == 3) {
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // kill -9
+            killed = true;
+          }
+        }
+      }
+    }
+    String last = events.get(events.size() - 1);
+    assertThat(last).as("the stream ends with an error event, not [DONE]").startsWith("{\"error\"");
+    assertThat(MAPPER.readTree(last).get("error").get("message").asText()).contains("exited");
+    assertThat(server.post("/v2/models/bystander/infer",
+        "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}").statusCode()).isEqualTo(200);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!(replica.state() == ReplicaState.READY && replica.workerPid().orElse(pid) != pid)) {
+      assertThat(System.nanoTime()).as("the worker comes back").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    HttpResponse<String> after = server.post("/v1/chat/completions",
+        "{\"model\":\"tiny-llama\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"again\"}]}");
+    assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+  }
+}
