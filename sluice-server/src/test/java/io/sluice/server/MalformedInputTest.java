@@ -209,6 +209,40 @@ class MalformedInputTest {
     assertError(server.post("/v1/models/spare:predict", "{\"instances\":[[1,[2]]]}"), 400, "ragged");
   }
 
+  private void assertOpenAiError(HttpResponse<String> response, int status, String messagePart) throws Exception {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    JsonNode error = MAPPER.readTree(response.body()).get("error");
+    assertThat(error.get("message").asText()).contains(messagePart);
+    assertThat(error.has("type")).isTrue();
+    assertThat(error.has("param")).isTrue();
+    assertThat(error.has("code")).isTrue();
+  }
+
+  @Test
+  void openAiRoutesAnswerInOpenAiErrorShape() throws Exception {
+    assertOpenAiError(server.post("/v1/audio/transcriptions", "{\"model\":\"echo\"}"), 400, "multipart/form-data");
+    assertOpenAiError(server.post("/v1/embeddings", "{\"model\":\"echo\",\"input\":\"x\"}"), 400, "does not produce embeddings");
+    assertOpenAiError(server.post("/v1/embeddings", "{\"model\":\"nope\",\"input\":\"x\"}"), 404, "'nope'");
+    assertOpenAiError(server.post("/v1/embeddings", "{\"input\":\"x\"}"), 400, "model");
+    assertOpenAiError(server.post("/v1/embeddings", "not json"), 400, "malformed JSON");
+    assertOpenAiError(server.post("/v1/chat/completions",
+        "{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), 400, "does not generate text");
+    assertOpenAiError(server.post("/v1/audio/speech", "{\"model\":\"echo\",\"input\":\"hi\",\"response_format\":\"mp3\"}"),
+        400, "supported: [wav, pcm]");
+  }
+
+  @Test
+  void anOversizedUploadIs413() throws Exception {
+    String boundary = "b0undary";
+    String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\necho\r\n--" + boundary
+        + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+        + "x".repeat(100 * 1024) + "\r\n--" + boundary + "--\r\n";
+    HttpResponse<String> response = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/v1/audio/transcriptions"))
+        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
+    assertThat(response.statusCode()).isEqualTo(413);
+  }
+
   @Test
   void grpcErrorsCarryTheirStatusCodes() {
     assertGrpcError(ModelInferRequest.newBuilder().setModelName("nope").build(), Status.Code.NOT_FOUND, "'nope'");
