@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# LLM decode benchmark on a random-weight llama-architecture GGUF (written by GgufWriter): Sluice's
+# streaming chat endpoint (llama.cpp in a worker process) vs a bare in-process llama.cpp loop.
+#   bench/llm.sh [EMBEDDING] [LAYERS] [TOKENS]     (defaults 768 12 200: an F32 model of ~0.5 GB)
+set -euo pipefail
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+EMBD=${1:-768}; LAYERS=${2:-12}; TOKENS=${3:-200}
+. "$ROOT/bin/java-home.sh"
+"$ROOT/bin/sluice" --version >/dev/null
+WORK=$(mktemp -d); pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
+"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llama.GgufWriter "$WORK/model.gguf" "$EMBD" "$LAYERS"
+PORT=18096
+cat > "$WORK/sluice.yaml" <<YAML
+server: {host: 127.0.0.1, port: $PORT}
+applications:
+  - name: llm
+    deployments:
+      - {name: llm, runtime: llama-cpp, hosting: worker, storageUri: "file://$WORK/model.gguf",
+         settings: {parallel: "4", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 8}
+YAML
+SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
+  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+{
+  echo "LLM decode, $(nproc) cores, random llama n_embd=$EMBD layers=$LAYERS (F32, $(du -h "$WORK/model.gguf" | cut -f1)), $TOKENS tokens/stream, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "| path | 1 stream | TTFT | 4 streams (aggregate) | mean TTFT |"
+  echo "|---|---|---|---|---|"
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""   # warm the page cache, then measure each path alone
+  SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
+    "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$CP" "$BENCH/LlmBench.java" "$WORK/model.gguf" \
+    "http://127.0.0.1:$PORT" "$TOKENS" 2>/dev/null
+} | tee "$BENCH/results/llm-$(date -u +%Y%m%dT%H%M).md"
