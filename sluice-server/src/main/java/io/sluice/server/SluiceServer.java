@@ -2,7 +2,6 @@ package io.sluice.server;
 
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
-import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.placement.AcceleratorDiscovery;
 import io.sluice.engine.placement.Placer;

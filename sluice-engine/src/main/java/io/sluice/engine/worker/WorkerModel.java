@@ -10,7 +10,6 @@ import io.sluice.api.Tensor;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.replica.SupervisedModel;
 import io.sluice.spi.GenerativeModel;
-import io.sluice.spi.LoadedModel;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BooleanSupplier;

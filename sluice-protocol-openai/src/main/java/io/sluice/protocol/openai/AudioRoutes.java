@@ -64,12 +64,9 @@ public final class AudioRoutes {
     long started = System.nanoTime();
     JsonNode body;
     try {
-      body = MAPPER.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
-      if (body == null || !body.isObject()) {
-        throw new IOException("the request body must be a JSON object");
-      }
-    } catch (IOException e) {
-      OpenAiErrors.send(ctx.response(), 400, "malformed JSON: " + e.getMessage().split("\n")[0], null, null);
+      body = OpenAiBodies.object(ctx.body().buffer());
+    } catch (InvalidInputException e) {
+      OpenAiErrors.send(ctx.response(), 400, e.getMessage(), null, null);
       return;
     }
     String model = body.path("model").asText(null);

@@ -13,7 +13,6 @@ import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -55,7 +54,7 @@ public final class ChatRoutes {
     JsonNode body;
     GenerateRequest request;
     try {
-      body = json(ctx.body().buffer());
+      body = OpenAiBodies.object(ctx.body().buffer());
       String model = body.path("model").asText(null);
       if (model == null) {
         throw new InvalidInputException("you must provide a model parameter");
@@ -159,20 +158,6 @@ public final class ChatRoutes {
     return text.toString();
   }
 
-  private static JsonNode json(Buffer body) {
-    if (body == null || body.length() == 0) {
-      throw new InvalidInputException("the request body is empty; expected JSON");
-    }
-    try {
-      JsonNode node = MAPPER.readTree(body.getBytes());
-      if (node == null || !node.isObject()) {
-        throw new InvalidInputException("the request body must be a JSON object");
-      }
-      return node;
-    } catch (IOException e) {
-      throw new InvalidInputException("malformed JSON: " + e.getMessage().split("\n")[0]);
-    }
-  }
 
   /** One answer being written: whole, or as a stream of events. */
   private static final class Completion {

@@ -16,7 +16,6 @@ import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.sluice.protocol.kserve.json.JsonFactories;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -57,7 +56,7 @@ public final class OpenAiRoutes {
     long started = System.nanoTime();
     JsonNode body;
     try {
-      body = json(ctx.body().buffer());
+      body = OpenAiBodies.object(ctx.body().buffer());
     } catch (InvalidInputException e) {
       OpenAiErrors.send(ctx.response(), 400, e.getMessage(), null, null);
       return;
@@ -212,18 +211,4 @@ public final class OpenAiRoutes {
     return value.asInt();
   }
 
-  private static JsonNode json(Buffer body) {
-    if (body == null || body.length() == 0) {
-      throw new InvalidInputException("the request body is empty; expected JSON");
-    }
-    try {
-      JsonNode node = MAPPER.readTree(body.getBytes());
-      if (node == null || !node.isObject()) {
-        throw new InvalidInputException("the request body must be a JSON object");
-      }
-      return node;
-    } catch (IOException e) {
-      throw new InvalidInputException("malformed JSON: " + e.getMessage().split("\n")[0]);
-    }
-  }
 }

@@ -12,7 +12,6 @@ import io.sluice.engine.model.Deployment;
 import io.sluice.engine.placement.Accelerator;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
-import io.sluice.engine.replica.ReplicaHosting;
 import io.sluice.engine.revision.Revision;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.server.config.ConfigApplier;

@@ -1,7 +1,6 @@
 package io.sluice.protocol.kserve.v1;
 
 import io.sluice.protocol.kserve.json.JsonFactories;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
