@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * LLM decode: tokens/s and time to first token, 1 and 4 concurrent streams, through Sluice's
  * /v1/chat/completions (worker process, SSE) vs a bare in-process de.kherud/llama.cpp loop on the same file.
- * java -cp 'sluice-server/target/lib/*' bench/LlmBench.java MODEL.gguf BASE_URL TOKENS
+ * java -cp 'sluice-server/target/lib/*' bench/LlmBench.java MODEL.gguf BASE_URL TOKENS [LLAMA_SERVER_URL]
  */
 public class LlmBench {
   record Run(double seconds, double firstTokenMs, int tokens) {}
@@ -26,6 +26,9 @@ public class LlmBench {
     String base = args[1];
     int tokens = Integer.parseInt(args[2]);
     print("Sluice /v1/chat/completions (SSE, worker)", served(base, tokens, 1), served(base, tokens, 4));
+    if (args.length > 3) {
+      print("llama-server /v1/chat/completions (SSE)", served(args[3], tokens, 1), served(args[3], tokens, 4));
+    }
     LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> {});
     try (LlamaModel model = new LlamaModel(new ModelParameters().setModel(gguf).setParallel(4).setCtxSize(16384).setThreads(2))) {
       print("bare in-process llama.cpp loop (de.kherud)", bare(model, tokens, 1), bare(model, tokens, 4));

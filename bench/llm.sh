@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # LLM decode benchmark on a random-weight llama-architecture GGUF (written by GgufWriter): Sluice's
-# streaming chat endpoint (llama.cpp in a worker process) vs a bare in-process llama.cpp loop.
+# streaming chat endpoint (llama.cpp in a worker process) vs a bare in-process llama.cpp loop, and vs
+# llama.cpp's own llama-server when $LLAMA_SERVER (or ~/.cache/sluice/peers/llama.cpp/build/bin/llama-server)
+# exists: bench/build-llama-server.sh builds it from the source inside the npm package node-llama-cpp@3.21.1.
 #   bench/llm.sh [EMBEDDING] [LAYERS] [TOKENS]     (defaults 768 12 200: an F32 model of ~0.5 GB)
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +36,14 @@ for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/de
   SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
     "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+  PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/llama.cpp/build/bin/llama-server}
+  peer_url=()
+  if [ -x "$PEER" ]; then
+    "$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port 18097 -np 4 -c 16384 -t 2 > "$WORK/peer.log" 2>&1 & peer=$!
+    for _ in $(seq 1 300); do curl -sf http://127.0.0.1:18097/health >/dev/null && break; sleep 0.2; done
+    peer_url=("http://127.0.0.1:18097")
+  fi
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$CP" "$BENCH/LlmBench.java" "$WORK/model.gguf" \
-    "http://127.0.0.1:$PORT" "$TOKENS" 2>/dev/null
+    "http://127.0.0.1:$PORT" "$TOKENS" "${peer_url[@]}" 2>/dev/null
+  [ -n "${peer:-}" ] && kill "$peer" 2>/dev/null
 } | tee "$BENCH/results/llm-$(date -u +%Y%m%dT%H%M).md"

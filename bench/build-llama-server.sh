@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds llama.cpp's llama-server (the LLM peer of bench/llm.sh) from the source that ships inside the npm
+# package node-llama-cpp@3.21.1, into ~/.cache/sluice/peers (outside the repository). ~17 minutes on 2 cores.
+set -euo pipefail
+PEERS=${SLUICE_PEERS:-$HOME/.cache/sluice/peers}
+mkdir -p "$PEERS" && cd "$PEERS"
+[ -f node-llama-cpp-3.21.1.tgz ] || npm pack node-llama-cpp@3.21.1 --silent
+[ -f package/llama/gitRelease.bundle ] || tar xzf node-llama-cpp-3.21.1.tgz package/llama/gitRelease.bundle
+[ -d llama.cpp ] || git clone -q package/llama/gitRelease.bundle llama.cpp
+cd llama.cpp
+cmake -B build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF \
+  -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON
+cmake --build build --target llama-server -j "$(nproc)"
+echo "$PEERS/llama.cpp/build/bin/llama-server"
