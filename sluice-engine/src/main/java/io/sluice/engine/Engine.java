@@ -137,7 +137,23 @@ public final class Engine implements AutoCloseable {
 
   private CompletableFuture<InferResponse> dispatch(Deployment deployment, Revision revision, InferRequest request) {
     long accepted = System.nanoTime();
-    CompletableFuture<InferResponse> result = new CompletableFuture<>();
+    return leased(deployment, revision, modelExecutor, (lease, result) -> run(deployment, revision, lease, request, accepted, result));
+  }
+
+  /** What runs once a request holds a replica: it must close the lease and complete the result. */
+  @FunctionalInterface
+  private interface LeasedWork<T> {
+    void run(Router.Lease lease, CompletableFuture<T> result);
+  }
+
+  /**
+   * The stages every request goes through before and around its model work: a lease from the revision's
+   * router (immediately, after a queue wait, or a failure), the work on {@code executor}, the revision's
+   * request timeout, and giving up the queue place when the result ends early (timeout, cancellation).
+   */
+  private <T> CompletableFuture<T> leased(Deployment deployment, Revision revision, ExecutorService executor,
+      LeasedWork<T> work) {
+    CompletableFuture<T> result = new CompletableFuture<>();
     CompletableFuture<Router.Lease> lease = revision.acquire();
     lease.whenComplete((granted, error) -> {
       if (error != null) {
@@ -149,7 +165,7 @@ public final class Engine implements AutoCloseable {
         return;
       }
       try {
-        modelExecutor.execute(() -> run(deployment, revision, granted, request, accepted, result));
+        executor.execute(() -> work.run(granted, result));
       } catch (RejectedExecutionException e) {
         granted.close();
         result.completeExceptionally(new ModelNotReadyException("server is shutting down"));
@@ -258,30 +274,8 @@ public final class Engine implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     long accepted = System.nanoTime();
-    CompletableFuture<GenerateResult> result = new CompletableFuture<>();
-    CompletableFuture<Router.Lease> lease = revision.acquire();
-    lease.whenComplete((granted, error) -> {
-      if (error != null) {
-        result.completeExceptionally(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
-      } else if (result.isDone()) {
-        granted.close();
-      } else {
-        generationExecutor.execute(() -> runGeneration(deployment, granted, request, onText, accepted, result));
-      }
-    });
-    Duration timeout = revision.spec().scaling().requestTimeout();
-    if (timeout != null && !result.isDone()) {
-      ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
-          "model '" + deployment.name() + "' did not finish within " + timeout.toMillis() + " ms")),
-          timeout.toNanos(), TimeUnit.NANOSECONDS);
-      result.whenComplete((response, error) -> timer.cancel(false));
-    }
-    result.whenComplete((response, error) -> {
-      if (error != null && !lease.isDone()) {
-        lease.cancel(false);
-      }
-    });
-    return result;
+    return leased(deployment, revision, generationExecutor,
+        (lease, result) -> runGeneration(deployment, lease, request, onText, accepted, result));
   }
 
   private static void runGeneration(Deployment deployment, Router.Lease lease, GenerateRequest request,
