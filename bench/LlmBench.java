@@ -33,6 +33,7 @@ public class LlmBench {
     try (LlamaModel model = new LlamaModel(new ModelParameters().setModel(gguf).setParallel(4).setCtxSize(16384).setThreads(2))) {
       print("bare in-process llama.cpp loop (de.kherud)", bare(model, tokens, 1), bare(model, tokens, 4));
     }
+    System.exit(0); // llama.cpp leaves a non-daemon thread behind: the JVM would never exit on its own
   }
 
   static void print(String what, List<Run> one, List<Run> four) {
