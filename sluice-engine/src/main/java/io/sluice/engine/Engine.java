@@ -196,6 +196,10 @@ public final class Engine implements AutoCloseable {
         return; // timed out or cancelled while queued
       }
       LoadedModel model = lease.replica().model();
+      if (model == null) {
+        throw new ModelNotReadyException("replica " + lease.replica().id() + " of '" + deployment.name()
+            + "' lost its model (its worker died) and is restarting");
+      }
       ModelMetadata metadata = model.metadata();
       InputValidator.validateInputs(metadata, request.inputs());
       List<String> outputNames = InputValidator.outputNames(metadata, request.requestedOutputs());
@@ -282,6 +286,10 @@ public final class Engine implements AutoCloseable {
       Consumer<String> onText, long accepted, CompletableFuture<GenerateResult> result) {
     long started = System.nanoTime();
     try (lease) {
+      if (lease.replica().model() == null) {
+        throw new ModelNotReadyException("replica " + lease.replica().id() + " of '" + deployment.name()
+            + "' lost its model (its worker died) and is restarting");
+      }
       if (!(lease.replica().model() instanceof GenerativeModel model)) {
         throw new InvalidInputException("model '" + deployment.name() + "' does not generate text");
       }

@@ -148,8 +148,13 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel {
     }
     ModelNotReadyException failure = new ModelNotReadyException(
         "the worker process of replica " + replicaId + " exited (code " + code + ") while running the request");
-    pending.values().forEach(future -> future.completeExceptionally(failure));
-    pending.clear();
+    // Remove-then-fail, never clear(): a call registering right now either is seen here or sees `exited`.
+    for (Long id : pending.keySet()) {
+      CompletableFuture<WorkerCodec.Frame> future = pending.remove(id);
+      if (future != null) {
+        future.completeExceptionally(failure);
+      }
+    }
     byte[] message = WorkerCodec.payload(out -> {
       out.writeByte(WORKER_EXITED);
       out.writeUTF(failure.getMessage());
