@@ -195,11 +195,7 @@ public final class Engine implements AutoCloseable {
       if (result.isDone()) {
         return; // timed out or cancelled while queued
       }
-      LoadedModel model = lease.replica().model();
-      if (model == null) {
-        throw new ModelNotReadyException("replica " + lease.replica().id() + " of '" + deployment.name()
-            + "' lost its model (its worker died) and is restarting");
-      }
+      LoadedModel model = loadedModel(lease, deployment);
       ModelMetadata metadata = model.metadata();
       InputValidator.validateInputs(metadata, request.inputs());
       List<String> outputNames = InputValidator.outputNames(metadata, request.requestedOutputs());
@@ -228,6 +224,16 @@ public final class Engine implements AutoCloseable {
         lease.close();
       }
     }
+  }
+
+  /** The leased replica's model; 503 while its worker died and it restarts, so the replica has none. */
+  private static LoadedModel loadedModel(Router.Lease lease, Deployment deployment) {
+    LoadedModel model = lease.replica().model();
+    if (model == null) {
+      throw new ModelNotReadyException("replica " + lease.replica().id() + " of '" + deployment.name()
+          + "' lost its model (its worker died) and is restarting");
+    }
+    return model;
   }
 
   /** Completes a request whose model call has returned; frees its replica slot. */
@@ -286,11 +292,7 @@ public final class Engine implements AutoCloseable {
       Consumer<String> onText, long accepted, CompletableFuture<GenerateResult> result) {
     long started = System.nanoTime();
     try (lease) {
-      if (lease.replica().model() == null) {
-        throw new ModelNotReadyException("replica " + lease.replica().id() + " of '" + deployment.name()
-            + "' lost its model (its worker died) and is restarting");
-      }
-      if (!(lease.replica().model() instanceof GenerativeModel model)) {
+      if (!(loadedModel(lease, deployment) instanceof GenerativeModel model)) {
         throw new InvalidInputException("model '" + deployment.name() + "' does not generate text");
       }
       GenerateResult outcome = model.generate(request, onText, result::isDone);
