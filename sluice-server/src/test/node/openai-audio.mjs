@@ -1,10 +1,9 @@
 // Speech round trip through the official openai npm package: text -> /v1/audio/speech -> /v1/audio/transcriptions.
-// Usage: node openai-audio.mjs BASE_URL TTS_MODEL ASR_MODEL
+// Usage: node openai-audio.mjs BASE_URL TTS_MODEL ASR_MODEL SENTENCE
 import OpenAI, { toFile } from 'openai';
 
-const [baseURL, tts, asr] = process.argv.slice(2);
+const [baseURL, tts, asr, sentence] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey: 'not-needed', maxRetries: 0 });
-const sentence = 'the quick brown fox jumps over the lazy dog';
 const results = {};
 
 const speech = await client.audio.speech.create({ model: tts, voice: 'alloy', input: sentence, response_format: 'wav' });

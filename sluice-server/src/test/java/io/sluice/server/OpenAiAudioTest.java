@@ -13,29 +13,40 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Text to speech to text through the official openai npm package: espeak-ng speaks, Vosk (in a worker) listens. */
+/** Text to speech to text through the official openai npm package: MaryTTS or espeak-ng speaks, Vosk (in a worker) listens. */
 @Tag("slow")
 class OpenAiAudioTest {
   private static final Path CLIENT = Path.of("src/test/node");
   private static final Path ESPEAK_DATA = Path.of("/usr/lib/x86_64-linux-gnu/espeak-ng-data");
 
   @Test
-  void speechComesBackAsTheSameWords(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
+  void maryTtsSpeechComesBackAsTheSameWords(@TempDir Path dir) throws Exception {
+    roundTrip(dir, "{name: tts, runtime: marytts, storageUri: 'mvn://de.dfki.mary:voice-cmu-slt-hsmm:5.2.1'}",
+        "please call me tomorrow morning", "tomorrow morning");
+  }
+
+  @Test
+  void espeakSpeechComesBackAsTheSameWords(@TempDir Path dir) throws Exception {
     assumeTrue(Files.isDirectory(ESPEAK_DATA), "espeak-ng missing: run bin/install-test-deps");
+    roundTrip(dir, "{name: tts, runtime: espeak, storageUri: 'file://%s'}".formatted(ESPEAK_DATA),
+        "the quick brown fox jumps over the lazy dog", "lazy dog");
+  }
+
+  private static void roundTrip(Path dir, String ttsDeployment, String sentence, String lastWords) throws Exception {
+    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
     try (TestServer server = TestServer.start(dir, """
         applications:
           - name: tts
             deployments:
-              - {name: tts, runtime: espeak, storageUri: 'file://%s'}
+              - %s
           - name: whisper
             deployments:
               - name: asr
                 runtime: vosk
                 hosting: worker
                 storageUri: "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us"
-        """.formatted(ESPEAK_DATA))) {
-      Process node = new ProcessBuilder("node", "openai-audio.mjs", server.uri("/v1").toString(), "tts", "asr")
+        """.formatted(ttsDeployment))) {
+      Process node = new ProcessBuilder("node", "openai-audio.mjs", server.uri("/v1").toString(), "tts", "asr", sentence)
           .directory(CLIENT.toFile()).redirectErrorStream(true).start();
       String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
@@ -44,11 +55,11 @@ class OpenAiAudioTest {
       assertThat(results.get("wavHeader").asText()).isEqualTo("RIFFWAVE");
       assertThat(results.get("contentType").asText()).isEqualTo("audio/wav");
       assertThat(results.get("pcmBytes").asInt()).isGreaterThan(24_000);
-      assertThat(results.get("text").asText()).isEqualTo("the quick brown fox jumps over the lazy dog");
-      assertThat(results.get("plain").asText().trim()).isEqualTo("the quick brown fox jumps over the lazy dog");
-      assertThat(results.get("verbose").get("words").asInt()).isEqualTo(9);
+      assertThat(results.get("text").asText()).isEqualTo(sentence);
+      assertThat(results.get("plain").asText().trim()).isEqualTo(sentence);
+      assertThat(results.get("verbose").get("words").asInt()).isEqualTo(sentence.split(" ").length);
       assertThat(results.get("verbose").get("duration").asDouble()).isGreaterThan(1.0);
-      assertThat(results.get("srt").asText()).startsWith("1\n00:00:00,000 --> 00:00:0").contains("lazy dog");
+      assertThat(results.get("srt").asText()).startsWith("1\n00:00:00,000 --> 00:00:0").contains(lastWords);
       assertThat(results.get("mp3").get("status").asInt()).isEqualTo(400);
       assertThat(results.get("mp3").get("message").asText()).contains("supported: [wav, pcm]");
       assertThat(results.get("emptySpeech").get("status").asInt()).isEqualTo(400);

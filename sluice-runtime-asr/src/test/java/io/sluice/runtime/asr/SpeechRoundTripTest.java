@@ -8,6 +8,7 @@ import io.sluice.api.InvalidInputException;
 import io.sluice.api.Tensor;
 import io.sluice.api.audio.Pcm16;
 import io.sluice.runtime.tts.EspeakRuntime;
+import io.sluice.runtime.tts.MaryRuntime;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelSource;
 import io.sluice.storage.ModelStore;
@@ -26,11 +27,43 @@ class SpeechRoundTripTest {
   static final String VOSK = "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us";
   static final Path ESPEAK_DATA = Path.of("/usr/lib/x86_64-linux-gnu/espeak-ng-data");
 
+  static final String MARY_VOICE = "mvn://de.dfki.mary:voice-cmu-slt-hsmm:5.2.1";
+
   @Test
-  void spokenTextIsTranscribedBackWordForWord() throws Exception {
+  void maryTtsSpeechIsTranscribedBackWordForWord() throws Exception {
+    LoadedModel mary = new MaryRuntime().load(new ModelSource("tts", "1",
+        ModelStore.standard(Progress.SILENT).fetchMaven(MARY_VOICE), Map.of()));
+    roundTrip(mary, "please call me tomorrow morning");
+
+    byte[] normal = speak(mary, "one two three four five six", 1f);
+    byte[] fast = speak(mary, "one two three four five six", 2f);
+    assertThat(Pcm16.wav(fast).seconds()).as("speed 2 speaks faster").isLessThan(Pcm16.wav(normal).seconds() * 0.7);
+    assertThatThrownBy(() -> speak(mary, "   ", 1f)).isInstanceOf(InvalidInputException.class).hasMessageContaining("no text");
+    assertThatThrownBy(() -> speak(mary, "hello", 9f)).isInstanceOf(InvalidInputException.class).hasMessageContaining("speed");
+  }
+
+  @Test
+  void maryTtsRejectsAFileThatIsNoVoice(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path notAJar = Files.writeString(dir.resolve("voice.jar"), "not a jar");
+    assertThatThrownBy(() -> new MaryRuntime().load(new ModelSource("tts", "1", notAJar, Map.of())))
+        .isInstanceOf(io.sluice.spi.ModelLoadException.class).hasMessageContaining("cannot be read as a jar");
+  }
+
+  @Test
+  void espeakSpeechIsTranscribedBackWordForWord() throws Exception {
     assumeTrue(Files.isDirectory(ESPEAK_DATA), "espeak-ng is not installed (bin/install-test-deps installs it)");
-    String sentence = "the quick brown fox jumps over the lazy dog";
-    try (LoadedModel tts = new EspeakRuntime().load(new ModelSource("tts", "1", ESPEAK_DATA, Map.of()));
+    roundTrip(new EspeakRuntime().load(new ModelSource("tts", "1", ESPEAK_DATA, Map.of())),
+        "the quick brown fox jumps over the lazy dog");
+  }
+
+  private static byte[] speak(LoadedModel tts, String text, float speed) {
+    return tts.infer(List.of(Tensor.ofBytes("text", new long[] {1}, List.of(text.getBytes(StandardCharsets.UTF_8))),
+        Tensor.of("speed", io.sluice.api.DataType.FP32, new long[] {1},
+            java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, speed))), List.of("audio")).get(0).bytesElements().get(0);
+  }
+
+  private static void roundTrip(LoadedModel ttsModel, String sentence) throws Exception {
+    try (LoadedModel tts = ttsModel;
         LoadedModel asr = new VoskRuntime().load(new ModelSource("asr", "1",
             ModelStore.standard(Progress.SILENT).fetchMaven(VOSK), Map.of()))) {
       byte[] wav = tts.infer(List.of(Tensor.ofBytes("text", new long[] {1}, List.of(sentence.getBytes(StandardCharsets.UTF_8)))),

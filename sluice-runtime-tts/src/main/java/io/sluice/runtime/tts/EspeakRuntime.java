@@ -2,7 +2,6 @@ package io.sluice.runtime.tts;
 
 import io.sluice.api.DataType;
 import io.sluice.api.InferenceFailedException;
-import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
@@ -66,21 +65,9 @@ public final class EspeakRuntime implements ModelRuntime {
 
     @Override
     public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-      String text = null;
-      float speed = 1;
-      for (Tensor input : inputs) {
-        if (input.name().equals("text")) {
-          text = new String(input.bytesElements().get(0), StandardCharsets.UTF_8);
-        } else if (input.name().equals("speed")) {
-          speed = input.data().getFloat();
-        }
-      }
-      if (text == null || text.isBlank()) {
-        throw new InvalidInputException("there is no text to speak");
-      }
-      if (!(speed >= 0.25f && speed <= 4f)) {
-        throw new InvalidInputException("speed must lie between 0.25 and 4.0, got " + speed);
-      }
+      SpeechRequest request = SpeechRequest.of(inputs);
+      String text = request.text();
+      float speed = request.speed();
       List<String> command = new ArrayList<>(List.of(binary, "-v", voice, "-s",
           Integer.toString(Math.round(wordsPerMinute * speed)), "--stdout", "--stdin"));
       Path parent = data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")
