@@ -14,6 +14,11 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
 import javax.sound.sampled.AudioFileFormat;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
 import javax.sound.sampled.AudioFormat;
 import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
@@ -32,6 +37,8 @@ import marytts.modules.synthesis.Voice;
  * voice, cmu-slt-hsmm, is a dependency of this module.
  */
 public final class MaryRuntime implements ModelRuntime {
+  private static final String SSML = "http://www.w3.org/2001/10/synthesis";
+
   @Override
   public String name() {
     return "marytts";
@@ -56,16 +63,39 @@ public final class MaryRuntime implements ModelRuntime {
         LocalMaryInterface mary = new LocalMaryInterface();
         mary.setLocale(locale);
         mary.setVoice(voice);
-        if (request.speed() != 1f) {
-          // Rate scales HMM state durations: a duration factor of 1/speed.
-          mary.setAudioEffects(String.format(Locale.ROOT, "Rate(durScale:%.3f)", 1f / request.speed()));
+        AudioInputStream audio;
+        if (request.speed() == 1f) {
+          audio = mary.generateAudio(request.text());
+        } else {
+          // MaryTTS predicts durations before synthesis, where only SSML prosody reaches them.
+          mary.setInputType("SSML");
+          audio = mary.generateAudio(ssml(request));
         }
-        AudioInputStream audio = mary.generateAudio(request.text());
         return List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav(audio))));
       } catch (SynthesisException e) {
         throw new InferenceFailedException("MaryTTS could not speak this text: " + e.getMessage(), e);
       } catch (MaryConfigurationException | IOException e) {
         throw new InferenceFailedException("MaryTTS failed: " + e.getMessage(), e);
+      }
+    }
+
+    /** {@code <speak><prosody rate="+N%">text</prosody></speak>}. */
+    private Document ssml(SpeechRequest request) {
+      try {
+        DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
+        factory.setNamespaceAware(true);
+        Document document = factory.newDocumentBuilder().newDocument();
+        Element speak = document.createElementNS(SSML, "speak");
+        speak.setAttribute("version", "1.0");
+        speak.setAttributeNS(XMLConstants.XML_NS_URI, "xml:lang", locale.toLanguageTag());
+        Element prosody = document.createElementNS(SSML, "prosody");
+        prosody.setAttribute("rate", String.format(Locale.ROOT, "%+d%%", Math.round((request.speed() - 1) * 100)));
+        prosody.setTextContent(request.text());
+        speak.appendChild(prosody);
+        document.appendChild(speak);
+        return document;
+      } catch (ParserConfigurationException e) {
+        throw new IllegalStateException("no XML DOM in this JDK", e);
       }
     }
 
