@@ -8,7 +8,10 @@ mkdir -p "$PEERS" && cd "$PEERS"
 [ -f package/llama/gitRelease.bundle ] || tar xzf node-llama-cpp-3.21.1.tgz package/llama/gitRelease.bundle
 [ -d llama.cpp ] || git clone -q package/llama/gitRelease.bundle llama.cpp
 cd llama.cpp
+# Native code, but no AMX: where the kernel does not grant AMX tile state (sandboxes, some VMs) the Q8_0
+# AMX kernel dies with SIGILL on `tilezero`.
+no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 cmake -B build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF -DGGML_NATIVE=ON -DLLAMA_BUILD_TESTS=OFF \
-  -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON
+  -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DCMAKE_C_FLAGS="$no_amx" -DCMAKE_CXX_FLAGS="$no_amx"
 cmake --build build --target llama-server -j "$(nproc)"
 echo "$PEERS/llama.cpp/build/bin/llama-server"

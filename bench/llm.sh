@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# LLM decode benchmark on a random-weight llama-architecture GGUF (written by GgufWriter): Sluice's
+# LLM decode benchmark on a random-weight GGUF of a real shape (written by RandomModelWriter): Sluice's
 # streaming chat endpoint (llama.cpp in a worker process) vs a bare in-process llama.cpp loop, and vs
 # llama.cpp's own llama-server when $LLAMA_SERVER (or ~/.cache/sluice/peers/llama.cpp/build/bin/llama-server)
 # exists: bench/build-llama-server.sh builds it from the source inside the npm package node-llama-cpp@3.21.1.
-#   bench/llm.sh [EMBEDDING] [LAYERS] [TOKENS]     (defaults 768 12 200: an F32 model of ~0.5 GB)
+#   bench/llm.sh [TOKENS] [SHAPE]   (defaults 200 and "qwen2.5-0.5b q8_0": Qwen2.5-0.5B's shape, Q8_0, 529 MB;
+#                                    SHAPE "768 12" is a tiny-style F32 llama of that width and depth)
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-EMBD=${1:-768}; LAYERS=${2:-12}; TOKENS=${3:-200}
+TOKENS=${1:-200}; SHAPE=${2:-qwen2.5-0.5b q8_0}
 . "$ROOT/bin/java-home.sh"
 "$ROOT/bin/sluice" --version >/dev/null
 WORK=$(mktemp -d); pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
-"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llama.GgufWriter "$WORK/model.gguf" "$EMBD" "$LAYERS"
+"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llama.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
 PORT=18096
 cat > "$WORK/sluice.yaml" <<YAML
 server: {host: 127.0.0.1, port: $PORT}
@@ -28,7 +29,7 @@ SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
   "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
 {
-  echo "LLM decode, $(nproc) cores, random llama n_embd=$EMBD layers=$LAYERS (F32, $(du -h "$WORK/model.gguf" | cut -f1)), $TOKENS tokens/stream, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "LLM decode, $(nproc) cores, random-weight model ($SHAPE, $(du -h "$WORK/model.gguf" | cut -f1)), $TOKENS tokens/stream, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "| path | 1 stream | TTFT | 4 streams (aggregate) | mean TTFT |"
   echo "|---|---|---|---|---|"

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.ReplicaState;
-import io.sluice.runtime.llama.GgufWriter;
+import io.sluice.runtime.llama.gguf.RandomModelWriter;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -40,7 +40,7 @@ class LlmTest {
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     Path gguf = dir.resolve("tiny-llama.gguf");
-    GgufWriter.writeLlama(gguf, 64, 2);
+    RandomModelWriter.writeTinyLlama(gguf, 64, 2);
     String model = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
     server = TestServer.start(dir, """
         server: {autoscalerInterval: 100ms}
@@ -103,6 +103,27 @@ class LlmTest {
     assertThat(r.get("unknownModel").get("status").asInt()).isEqualTo(404);
     assertThat(r.get("noMessages").get("status").asInt()).isEqualTo(400);
     assertThat(r.get("badMaxTokens").get("status").asInt()).isEqualTo(400);
+  }
+
+  @Test
+  void chatPromptsAreRenderedFromTheGgufsOwnTemplate() throws Exception {
+    String messages = "[{\"role\":\"system\",\"content\":\"You are a river gate.\"},"
+        + "{\"role\":\"user\",\"content\":\"How fast is the water?\"}]";
+    int chat = promptTokens(server.post("/v1/chat/completions",
+        "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"messages\":" + messages + "}"));
+    // RandomModelWriter's template, which llama.cpp does not know by name (it used to fall back to ChatML).
+    String rendered = "<|system|>\nYou are a river gate.\n<|user|>\nHow fast is the water?\n<|assistant|>\n";
+    String chatMl = "<|im_start|>system\nYou are a river gate.<|im_end|>\n<|im_start|>user\nHow fast is the water?<|im_end|>\n"
+        + "<|im_start|>assistant\n";
+    assertThat(chat).isEqualTo(promptTokens(server.post("/v1/completions",
+        "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"prompt\":" + MAPPER.writeValueAsString(rendered) + "}")));
+    assertThat(chat).isNotEqualTo(promptTokens(server.post("/v1/completions",
+        "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"prompt\":" + MAPPER.writeValueAsString(chatMl) + "}")));
+  }
+
+  private static int promptTokens(HttpResponse<String> response) throws Exception {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return MAPPER.readTree(response.body()).get("usage").get("prompt_tokens").asInt();
   }
 
   @Test

@@ -15,7 +15,8 @@ import java.nio.file.Files;
  *
  * <p>Settings: {@code parallel} (sequences decoded together, continuous batching; default 4),
  * {@code ctxSize} (total context shared by the sequences; default 4096), {@code threads} (default: CPU
- * count), {@code gpuLayers} (default 0).
+ * count), {@code gpuLayers} (default 0), {@code jinja} (default true: chat prompts are rendered from the GGUF's
+ * {@code tokenizer.chat_template} by llama.cpp's Jinja engine).
  */
 public final class LlamaCppRuntime implements ModelRuntime {
   @Override
@@ -35,6 +36,15 @@ public final class LlamaCppRuntime implements ModelRuntime {
         .setCtxSize(source.intSetting("ctxSize", 4096, 64))
         .setThreads(source.intSetting("threads", Runtime.getRuntime().availableProcessors(), 1))
         .setGpuLayers(source.intSetting("gpuLayers", 0, 0));
+    String jinja = source.settings().getOrDefault("jinja", "true");
+    if (!jinja.equals("true") && !jinja.equals("false")) {
+      throw new ModelLoadException("jinja must be true or false, got '" + jinja + "'");
+    }
+    if (jinja.equals("true")) {
+      // Render the GGUF's own chat template (as vLLM renders the model's Jinja template); without it llama.cpp
+      // knows only a list of common templates and falls back to ChatML for the rest.
+      parameters.enableJinja();
+    }
     try {
       LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> {}); // llama.cpp is chatty on stderr
       return new LlamaCppModel(source, new LlamaModel(parameters));
