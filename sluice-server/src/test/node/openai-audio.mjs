@@ -15,6 +15,18 @@ const pcm = Buffer.from(await (await client.audio.speech.create({
   model: tts, voice: 'alloy', input: sentence, response_format: 'pcm', speed: 1.5 })).arrayBuffer());
 results.pcmBytes = pcm.length;
 
+// Two sentences as server-sent events: one speech.audio.delta per sentence, then speech.audio.done.
+const sse = await client.audio.speech.create({
+  model: tts, voice: 'alloy', input: `${sentence}. ${sentence[0].toUpperCase()}${sentence.slice(1)}.`, response_format: 'pcm',
+  stream_format: 'sse' });
+const events = (await sse.text()).split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)));
+results.sse = {
+  contentType: sse.headers.get('content-type'),
+  types: events.map((e) => e.type),
+  pcmBytes: events.filter((e) => e.audio).reduce((n, e) => n + Buffer.from(e.audio, 'base64').length, 0),
+  usage: events.at(-1).usage,
+};
+
 // toFile sends application/octet-stream for unknown types: the server detects audio by content.
 const heard = await client.audio.transcriptions.create({ model: asr, file: await toFile(wav, 'speech.wav') });
 results.text = heard.text;

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.WeakHashMap;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.LoadedModel;
+import io.sluice.spi.StreamingModel;
 import java.util.function.Consumer;
 import io.sluice.spi.ModelLoadException;
 import java.time.Duration;
@@ -306,6 +307,52 @@ public final class Engine implements AutoCloseable {
     } catch (RuntimeException | Error e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
       log.warn("model {} failed while generating", deployment.name(), e);
+      result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
+    }
+  }
+
+  /**
+   * Runs an inference whose outputs may arrive in pieces ({@link StreamingModel}, such as speech spoken
+   * sentence by sentence), handing each chunk to {@code onChunk} as it exists (on a streaming thread). A
+   * model that cannot stream answers in one chunk. Cancelling the future stops the model between chunks.
+   */
+  public CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk) {
+    Deployment deployment;
+    Revision revision;
+    try {
+      deployment = registry.resolve(request.modelName(), request.modelVersion());
+      revision = deployment.select(request.revision(), request.modelVersion());
+    } catch (SluiceException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    long accepted = System.nanoTime();
+    return leased(deployment, revision, generationExecutor,
+        (lease, result) -> runStream(deployment, lease, request, onChunk, accepted, result));
+  }
+
+  private static void runStream(Deployment deployment, Router.Lease lease, InferRequest request,
+      Consumer<List<Tensor>> onChunk, long accepted, CompletableFuture<Void> result) {
+    long started = System.nanoTime();
+    try (lease) {
+      LoadedModel model = loadedModel(lease, deployment);
+      InputValidator.validateInputs(model.metadata(), request.inputs());
+      List<String> outputNames = InputValidator.outputNames(model.metadata(), request.requestedOutputs());
+      if (model instanceof StreamingModel streaming) {
+        streaming.inferStream(request.inputs(), outputNames, onChunk, result::isDone);
+      } else {
+        onChunk.accept(model.infer(request.inputs(), outputNames));
+      }
+      long done = System.nanoTime();
+      deployment.statistics().recordExecution(1);
+      deployment.statistics().recordSuccess(started - accepted, 0, done - started, 0, done - accepted);
+      result.complete(null);
+    } catch (SluiceException e) {
+      deployment.statistics().recordFailure(System.nanoTime() - accepted);
+      result.completeExceptionally(e);
+    } catch (RuntimeException | Error e) {
+      deployment.statistics().recordFailure(System.nanoTime() - accepted);
+      log.warn("model {} failed while streaming request {}", deployment.name(), request.id(), e);
       result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
           + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
     }

@@ -55,6 +55,12 @@ class OpenAiAudioTest {
       assertThat(results.get("wavHeader").asText()).isEqualTo("RIFFWAVE");
       assertThat(results.get("contentType").asText()).isEqualTo("audio/wav");
       assertThat(results.get("pcmBytes").asInt()).isGreaterThan(24_000);
+      JsonNode sse = results.get("sse");
+      assertThat(sse.get("contentType").asText()).isEqualTo("text/event-stream");
+      assertThat(sse.get("types").toString())
+          .isEqualTo("[\"speech.audio.delta\",\"speech.audio.delta\",\"speech.audio.done\"]");
+      assertThat(sse.get("pcmBytes").asInt()).isGreaterThan(2 * 24_000);
+      assertThat(sse.get("usage").get("input_tokens").asInt()).isEqualTo(2 * sentence.split(" ").length);
       assertThat(results.get("text").asText()).isEqualTo(sentence);
       assertThat(results.get("plain").asText().trim()).isEqualTo(sentence);
       assertThat(results.get("verbose").get("words").asInt()).isEqualTo(sentence.split(" ").length);

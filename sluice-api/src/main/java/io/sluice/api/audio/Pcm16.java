@@ -118,6 +118,19 @@ public record Pcm16(short[] samples, int sampleRate) {
     return out.array();
   }
 
+  /**
+   * The 44-byte header of a mono 16-bit WAV stream whose length is not known yet: RIFF and data sizes are
+   * {@code 0xFFFFFFFF}, as OpenAI's streamed speech and browsers' players use them.
+   */
+  public static byte[] streamingWavHeader(int sampleRate) {
+    ByteBuffer out = ByteBuffer.allocate(44).order(ByteOrder.LITTLE_ENDIAN);
+    out.putInt(0x46464952).putInt(-1).putInt(0x45564157);
+    out.putInt(0x20746d66).putInt(16).putShort((short) 1).putShort((short) 1)
+        .putInt(sampleRate).putInt(sampleRate * 2).putShort((short) 2).putShort((short) 16);
+    out.putInt(0x61746164).putInt(-1);
+    return out.array();
+  }
+
   /** A mono 16-bit PCM WAV file. */
   public byte[] wavBytes() {
     byte[] pcm = rawBytes();

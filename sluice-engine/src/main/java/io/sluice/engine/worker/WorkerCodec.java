@@ -33,6 +33,9 @@ public final class WorkerCodec {
   public static final byte TEXT = 9;
   public static final byte DONE = 10;
   public static final byte CANCEL = 11;
+  /** A streamed inference (inputs, output names): CHUNK frames (tensors) follow, then DONE or ERROR. */
+  public static final byte STREAM = 12;
+  public static final byte CHUNK = 13;
 
   /** Error kinds, so the server can rethrow the same cause the worker saw. */
   public static final byte INVALID_INPUT = 1;

@@ -4,6 +4,7 @@ import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.InvalidInputException;
 import io.sluice.spi.GenerativeModel;
+import io.sluice.spi.StreamingModel;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -66,10 +67,16 @@ public final class WorkerMain {
         case WorkerCodec.LOAD -> load(frame);
         case WorkerCodec.INFER -> pool.execute(() -> infer(frame));
         case WorkerCodec.PING -> send(WorkerCodec.PONG, frame.id(), new byte[0]);
-        case WorkerCodec.GENERATE -> {
+        case WorkerCodec.GENERATE, WorkerCodec.STREAM -> {
           AtomicBoolean cancelled = new AtomicBoolean();
           cancels.put(frame.id(), cancelled);
-          pool.execute(() -> generate(frame, cancelled));
+          pool.execute(() -> {
+            if (frame.type() == WorkerCodec.GENERATE) {
+              generate(frame, cancelled);
+            } else {
+              stream(frame, cancelled);
+            }
+          });
         }
         case WorkerCodec.CANCEL -> {
           AtomicBoolean cancelled = cancels.get(frame.id());
@@ -125,6 +132,29 @@ public final class WorkerMain {
         out.writeInt(result.promptTokens());
         out.writeInt(result.completionTokens());
       }));
+    } catch (InvalidInputException e) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
+    } catch (Exception | Error e) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+    } finally {
+      cancels.remove(frame.id());
+    }
+  }
+
+  /** A streamed inference: each chunk as a CHUNK frame, then DONE; a model that cannot stream sends one chunk. */
+  private void stream(WorkerCodec.Frame frame, AtomicBoolean cancelled) {
+    try {
+      DataInputStream payload = WorkerCodec.reader(frame.payload());
+      List<Tensor> inputs = WorkerCodec.readTensors(payload);
+      List<String> outputNames = WorkerCodec.readStrings(payload);
+      java.util.function.Consumer<List<Tensor>> onChunk =
+          chunk -> send(WorkerCodec.CHUNK, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeTensors(out, chunk)));
+      if (model instanceof StreamingModel streaming) {
+        streaming.inferStream(inputs, outputNames, onChunk, cancelled::get);
+      } else {
+        onChunk.accept(model.infer(inputs, outputNames));
+      }
+      send(WorkerCodec.DONE, frame.id(), new byte[0]);
     } catch (InvalidInputException e) {
       send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
     } catch (Exception | Error e) {

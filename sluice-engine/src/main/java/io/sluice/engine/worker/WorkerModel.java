@@ -10,6 +10,7 @@ import io.sluice.api.Tensor;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.replica.SupervisedModel;
 import io.sluice.spi.GenerativeModel;
+import io.sluice.spi.StreamingModel;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BooleanSupplier;
@@ -38,7 +39,7 @@ import java.util.function.IntConsumer;
  * of the child (a native abort, kill -9) fails only the requests it was running, with
  * {@link ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
  */
-public final class WorkerModel implements SupervisedModel, GenerativeModel {
+public final class WorkerModel implements SupervisedModel, GenerativeModel, StreamingModel {
   private final String replicaId;
   private final Process process;
   private final DataOutputStream out;
@@ -221,6 +222,38 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel {
 
   @Override
   public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+    WorkerCodec.Frame done = exchangeStream(WorkerCodec.GENERATE,
+        WorkerCodec.payload(out -> WorkerCodec.writeGenerate(out, request)), WorkerCodec.TEXT,
+        text -> onText.accept(new String(text, java.nio.charset.StandardCharsets.UTF_8)), cancelled, "generating");
+    try {
+      DataInputStream in = WorkerCodec.reader(done.payload());
+      return new GenerateResult(in.readUTF(), in.readInt(), in.readInt());
+    } catch (IOException e) {
+      throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
+      BooleanSupplier cancelled) {
+    exchangeStream(WorkerCodec.STREAM, WorkerCodec.payload(out -> {
+      WorkerCodec.writeTensors(out, inputs);
+      WorkerCodec.writeStrings(out, outputNames);
+    }), WorkerCodec.CHUNK, chunk -> {
+      try {
+        onChunk.accept(WorkerCodec.readTensors(WorkerCodec.reader(chunk)));
+      } catch (IOException e) {
+        throw new InferenceFailedException("unreadable chunk from the worker: " + e.getMessage());
+      }
+    }, cancelled, "streaming");
+  }
+
+  /**
+   * Sends a streaming request and relays its {@code pieceType} frames to {@code onPiece} until DONE (returned)
+   * or ERROR (thrown); forwards a cancellation to the worker once {@code cancelled} says so.
+   */
+  private WorkerCodec.Frame exchangeStream(byte requestType, byte[] payload, byte pieceType, Consumer<byte[]> onPiece,
+      BooleanSupplier cancelled, String doing) {
     long id = ids.incrementAndGet();
     BlockingQueue<WorkerCodec.Frame> stream = new LinkedBlockingQueue<>();
     streams.put(id, stream);
@@ -228,9 +261,8 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel {
       if (exited.get()) {
         throw new ModelNotReadyException("the worker process of replica " + replicaId + " is gone");
       }
-      byte[] payload = WorkerCodec.payload(out -> WorkerCodec.writeGenerate(out, request));
       synchronized (out) {
-        WorkerCodec.write(out, WorkerCodec.GENERATE, id, payload);
+        WorkerCodec.write(out, requestType, id, payload);
       }
       boolean cancelSent = false;
       while (true) {
@@ -244,30 +276,28 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel {
         if (frame == null) {
           continue;
         }
-        switch (frame.type()) {
-          case WorkerCodec.TEXT -> onText.accept(new String(frame.payload(), java.nio.charset.StandardCharsets.UTF_8));
-          case WorkerCodec.DONE -> {
-            DataInputStream in = WorkerCodec.reader(frame.payload());
-            return new GenerateResult(in.readUTF(), in.readInt(), in.readInt());
-          }
-          case WorkerCodec.ERROR -> {
-            DataInputStream in = WorkerCodec.reader(frame.payload());
-            byte kind = in.readByte();
-            String message = in.readUTF();
-            throw switch (kind) {
-              case WorkerCodec.INVALID_INPUT -> new InvalidInputException(message);
-              case WORKER_EXITED -> new ModelNotReadyException(message);
-              default -> new InferenceFailedException(message);
-            };
-          }
-          default -> throw new InferenceFailedException("unexpected worker frame " + frame.type());
+        if (frame.type() == pieceType) {
+          onPiece.accept(frame.payload());
+        } else if (frame.type() == WorkerCodec.DONE) {
+          return frame;
+        } else if (frame.type() == WorkerCodec.ERROR) {
+          DataInputStream in = WorkerCodec.reader(frame.payload());
+          byte kind = in.readByte();
+          String message = in.readUTF();
+          throw switch (kind) {
+            case WorkerCodec.INVALID_INPUT -> new InvalidInputException(message);
+            case WORKER_EXITED -> new ModelNotReadyException(message);
+            default -> new InferenceFailedException(message);
+          };
+        } else {
+          throw new InferenceFailedException("unexpected worker frame " + frame.type());
         }
       }
     } catch (IOException e) {
       throw new ModelNotReadyException("the worker process of replica " + replicaId + " is gone");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InferenceFailedException("interrupted while generating");
+      throw new InferenceFailedException("interrupted while " + doing);
     } finally {
       streams.remove(id);
     }

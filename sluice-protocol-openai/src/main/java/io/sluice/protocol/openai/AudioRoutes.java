@@ -33,13 +33,14 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code /v1/audio/speech} and {@code /v1/audio/transcriptions}, on any model with the speech or
- * transcription tensor contract (see {@code EspeakRuntime} and {@code VoskRuntime}): text in, WAV out;
- * audio in, {@code text}/{@code words}/{@code duration} out.
+ * transcription tensor contract (see {@code MaryRuntime} and {@code VoskRuntime}): text in, WAV out,
+ * streamed sentence by sentence ({@link SpeechStream}); audio in, {@code text}/{@code words}/{@code duration} out.
  */
 public final class AudioRoutes {
   private static final String PROTOCOL = "openai";
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final List<String> SPEECH_FORMATS = List.of("wav", "pcm");
+  private static final List<String> STREAM_FORMATS = List.of("audio", "sse");
   private static final List<String> TRANSCRIPTION_FORMATS = List.of("json", "text", "verbose_json", "srt", "vtt");
   /** OpenAI's {@code pcm} is 24 kHz, 16-bit, mono. */
   private static final int PCM_RATE = 24_000;
@@ -71,6 +72,7 @@ public final class AudioRoutes {
     }
     String model = body.path("model").asText(null);
     String format = body.path("response_format").asText("wav").toLowerCase(Locale.ROOT);
+    String streamFormat = body.path("stream_format").asText("audio").toLowerCase(Locale.ROOT);
     if (model == null) {
       OpenAiErrors.send(ctx.response(), 400, "you must provide a model parameter", "model", null);
       return;
@@ -80,11 +82,16 @@ public final class AudioRoutes {
           + SPEECH_FORMATS, "response_format", "unsupported_response_format");
       return;
     }
+    if (!STREAM_FORMATS.contains(streamFormat)) {
+      OpenAiErrors.send(ctx.response(), 400, "stream_format '" + streamFormat + "' is not supported; supported: "
+          + STREAM_FORMATS, "stream_format", null);
+      return;
+    }
     InferRequest request;
+    String input = body.path("input").asText("");
     try {
       scope.check(model);
       require(model, engine.metadata(model, null), List.of("text"), List.of("audio"));
-      String input = body.path("input").asText("");
       if (input.isBlank()) {
         throw new InvalidInputException("input must be non-empty text");
       }
@@ -103,21 +110,15 @@ public final class AudioRoutes {
       finish(model, started, OpenAiErrors.send(ctx.response(), e));
       return;
     }
-    engine.infer(request).whenComplete((response, error) -> {
-      if (error != null) {
-        finish(model, started, OpenAiErrors.send(ctx.response(), error));
-        return;
-      }
-      byte[] wav = response.outputs().get(0).bytesElements().get(0);
-      try {
-        if (format.equals("pcm")) {
-          HttpReplies.send(ctx.response(), 200, "audio/pcm", Pcm16.wav(wav).resample(PCM_RATE).rawBytes());
-        } else {
-          HttpReplies.send(ctx.response(), 200, "audio/wav", wav);
-        }
+    SpeechStream stream = new SpeechStream(ctx.response(), format, streamFormat.equals("sse"), PCM_RATE);
+    CompletableFuture<Void> speaking = engine.inferStream(request, stream::chunk);
+    ctx.response().closeHandler(closed -> speaking.cancel(false)); // the client went away: stop speaking
+    speaking.whenComplete((done, error) -> {
+      if (error == null) {
+        stream.end(input.strip().split("\\s+").length);
         finish(model, started, 200);
-      } catch (RuntimeException e) {
-        finish(model, started, OpenAiErrors.send(ctx.response(), e));
+      } else {
+        finish(model, started, stream.fail(error));
       }
     });
   }

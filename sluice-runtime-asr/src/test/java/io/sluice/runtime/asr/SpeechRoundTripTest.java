@@ -43,6 +43,32 @@ class SpeechRoundTripTest {
   }
 
   @Test
+  void maryTtsStreamsOneWavPerSentenceAndTheyJoinIntoTheWholeText() throws Exception {
+    io.sluice.spi.StreamingModel mary = (io.sluice.spi.StreamingModel) new MaryRuntime().load(new ModelSource("tts", "1",
+        ModelStore.standard(Progress.SILENT).fetchMaven(MARY_VOICE), Map.of()));
+    List<Pcm16> chunks = new java.util.ArrayList<>();
+    mary.inferStream(List.of(Tensor.ofBytes("text", new long[] {1},
+            List.of("Please call me tomorrow morning. The weather is nice today.".getBytes(StandardCharsets.UTF_8)))),
+        List.of("audio"), chunk -> chunks.add(Pcm16.wav(chunk.get(0).bytesElements().get(0))), () -> false);
+    assertThat(chunks).hasSize(2);
+    short[] joined = new short[chunks.get(0).samples().length + chunks.get(1).samples().length];
+    System.arraycopy(chunks.get(0).samples(), 0, joined, 0, chunks.get(0).samples().length);
+    System.arraycopy(chunks.get(1).samples(), 0, joined, chunks.get(0).samples().length, chunks.get(1).samples().length);
+    try (LoadedModel asr = new VoskRuntime().load(new ModelSource("asr", "1",
+        ModelStore.standard(Progress.SILENT).fetchMaven(VOSK), Map.of()))) {
+      byte[] wav = new Pcm16(joined, chunks.get(0).sampleRate()).wavBytes();
+      assertThat(new String(asr.infer(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))), List.of("text"))
+          .get(0).bytesElements().get(0), StandardCharsets.UTF_8))
+          .isEqualTo("please call me tomorrow morning the weather is nice today");
+    }
+
+    List<Pcm16> cancelled = new java.util.ArrayList<>();
+    mary.inferStream(List.of(Tensor.ofBytes("text", new long[] {1}, List.of("One. Two. Three.".getBytes(StandardCharsets.UTF_8)))),
+        List.of("audio"), chunk -> cancelled.add(Pcm16.wav(chunk.get(0).bytesElements().get(0))), () -> !cancelled.isEmpty());
+    assertThat(cancelled).as("no sentence after the cancellation").hasSize(1);
+  }
+
+  @Test
   void maryTtsRejectsAFileThatIsNoVoice(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
     Path notAJar = Files.writeString(dir.resolve("voice.jar"), "not a jar");
     assertThatThrownBy(() -> new MaryRuntime().load(new ModelSource("tts", "1", notAJar, Map.of())))

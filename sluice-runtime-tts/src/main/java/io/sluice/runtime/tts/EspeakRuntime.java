@@ -6,6 +6,7 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
 import io.sluice.spi.LoadedModel;
+import io.sluice.spi.StreamingModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
@@ -16,13 +17,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Speech synthesis with espeak-ng (Debian package {@code espeak-ng}), one process per request. The
  * tensor contract, which {@code /v1/audio/speech} relies on: inputs {@code text} BYTES {@code [1]} and
  * optional {@code speed} FP32 {@code [1]} (0.25-4, default 1); output {@code audio} BYTES {@code [1]}, a
- * mono 16-bit WAV file. {@code storageUri} is espeak-ng's data directory (its voices); settings
+ * mono 16-bit WAV file; streamed, one WAV per sentence. {@code storageUri} is espeak-ng's data directory (its voices); settings
  * {@code voice} (default {@code en-us}) and {@code wordsPerMinute} (default 175, scaled by speed).
  */
 public final class EspeakRuntime implements ModelRuntime {
@@ -55,7 +59,7 @@ public final class EspeakRuntime implements ModelRuntime {
   }
 
   private record Espeak(ModelMetadata metadata, String binary, Path data, String voice, int wordsPerMinute)
-      implements LoadedModel {
+      implements StreamingModel {
     Espeak(ModelSource source, String binary, Path data, String voice, int wordsPerMinute) {
       this(new ModelMetadata(source.name(), List.of(source.version()), "espeak-ng",
           List.of(new TensorMetadata("text", DataType.BYTES, new long[] {1}),
@@ -66,8 +70,26 @@ public final class EspeakRuntime implements ModelRuntime {
     @Override
     public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
       SpeechRequest request = SpeechRequest.of(inputs);
-      String text = request.text();
-      float speed = request.speed();
+      return List.of(audio(speak(request.text(), request.speed())));
+    }
+
+    @Override
+    public void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
+        BooleanSupplier cancelled) {
+      SpeechRequest request = SpeechRequest.of(inputs);
+      for (String sentence : Sentences.split(request.text(), Locale.forLanguageTag(voice))) {
+        if (cancelled.getAsBoolean()) {
+          return;
+        }
+        onChunk.accept(List.of(audio(speak(sentence, request.speed()))));
+      }
+    }
+
+    private static Tensor audio(byte[] wav) {
+      return Tensor.ofBytes("audio", new long[] {1}, List.of(wav));
+    }
+
+    private byte[] speak(String text, float speed) {
       List<String> command = new ArrayList<>(List.of(binary, "-v", voice, "-s",
           Integer.toString(Math.round(wordsPerMinute * speed)), "--stdout", "--stdin"));
       Path parent = data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")
@@ -85,7 +107,7 @@ public final class EspeakRuntime implements ModelRuntime {
           process.destroyForcibly();
           throw new InferenceFailedException("espeak-ng failed (exit " + (process.isAlive() ? "timeout" : process.exitValue()) + ")");
         }
-        return List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav)));
+        return wav;
       } catch (IOException e) {
         throw new InferenceFailedException("cannot run espeak-ng: " + e.getMessage(), e);
       } catch (InterruptedException e) {

@@ -6,6 +6,7 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
 import io.sluice.spi.LoadedModel;
+import io.sluice.spi.StreamingModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
@@ -13,6 +14,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import javax.sound.sampled.AudioFileFormat;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -31,7 +34,8 @@ import marytts.modules.synthesis.Voice;
  * Speech synthesis with MaryTTS (pure Java). {@code storageUri} is a MaryTTS voice jar, such as
  * {@code mvn://de.dfki.mary:voice-cmu-slt-hsmm:5.2.1}; the voice named inside it is the one spoken. The
  * tensor contract is {@link EspeakRuntime}'s: {@code text} BYTES {@code [1]} and optional {@code speed} FP32
- * {@code [1]} (0.25-4) in, {@code audio} BYTES {@code [1]} (a mono 16-bit WAV) out.
+ * {@code [1]} (0.25-4) in, {@code audio} BYTES {@code [1]} (a mono 16-bit WAV) out. Streamed, it speaks sentence
+ * by sentence, one WAV per sentence.
  *
  * <p>MaryTTS starts once per process ({@link MaryProcess}) with every voice on the class path; the default
  * voice, cmu-slt-hsmm, is a dependency of this module.
@@ -53,25 +57,45 @@ public final class MaryRuntime implements ModelRuntime {
         List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1}))), voice, Voice.getVoice(voice).getLocale());
   }
 
-  private record Mary(ModelMetadata metadata, String voice, Locale locale) implements LoadedModel {
+  private record Mary(ModelMetadata metadata, String voice, Locale locale) implements StreamingModel {
     @Override
     public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
       SpeechRequest request = SpeechRequest.of(inputs);
+      return List.of(audio(speak(request.text(), request.speed())));
+    }
+
+    @Override
+    public void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
+        BooleanSupplier cancelled) {
+      SpeechRequest request = SpeechRequest.of(inputs);
+      for (String sentence : Sentences.split(request.text(), locale)) {
+        if (cancelled.getAsBoolean()) {
+          return;
+        }
+        onChunk.accept(List.of(audio(speak(sentence, request.speed()))));
+      }
+    }
+
+    private static Tensor audio(byte[] wav) {
+      return Tensor.ofBytes("audio", new long[] {1}, List.of(wav));
+    }
+
+    private byte[] speak(String text, float speed) {
       try {
-        // One interface per call: it holds per-request settings (voice, effects); MaryTTS's modules are shared
+        // One interface per call: it holds per-request settings (voice, input type); MaryTTS's modules are shared
         // and serve concurrent requests, as its own HTTP server does.
         LocalMaryInterface mary = new LocalMaryInterface();
         mary.setLocale(locale);
         mary.setVoice(voice);
         AudioInputStream audio;
-        if (request.speed() == 1f) {
-          audio = mary.generateAudio(request.text());
+        if (speed == 1f) {
+          audio = mary.generateAudio(text);
         } else {
           // MaryTTS predicts durations before synthesis, where only SSML prosody reaches them.
           mary.setInputType("SSML");
-          audio = mary.generateAudio(ssml(request));
+          audio = mary.generateAudio(ssml(text, speed));
         }
-        return List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav(audio))));
+        return wav(audio);
       } catch (SynthesisException e) {
         throw new InferenceFailedException("MaryTTS could not speak this text: " + e.getMessage(), e);
       } catch (MaryConfigurationException | IOException e) {
@@ -80,7 +104,7 @@ public final class MaryRuntime implements ModelRuntime {
     }
 
     /** {@code <speak><prosody rate="+N%">text</prosody></speak>}. */
-    private Document ssml(SpeechRequest request) {
+    private Document ssml(String text, float speed) {
       try {
         DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
         factory.setNamespaceAware(true);
@@ -89,8 +113,8 @@ public final class MaryRuntime implements ModelRuntime {
         speak.setAttribute("version", "1.0");
         speak.setAttributeNS(XMLConstants.XML_NS_URI, "xml:lang", locale.toLanguageTag());
         Element prosody = document.createElementNS(SSML, "prosody");
-        prosody.setAttribute("rate", String.format(Locale.ROOT, "%+d%%", Math.round((request.speed() - 1) * 100)));
-        prosody.setTextContent(request.text());
+        prosody.setAttribute("rate", String.format(Locale.ROOT, "%+d%%", Math.round((speed - 1) * 100)));
+        prosody.setTextContent(text);
         speak.appendChild(prosody);
         document.appendChild(speak);
         return document;
