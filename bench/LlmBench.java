@@ -2,6 +2,7 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
+import de.kherud.llama.Pair;
 import de.kherud.llama.args.LogFormat;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -21,6 +22,12 @@ import java.util.concurrent.CompletableFuture;
 public class LlmBench {
   record Run(double seconds, double firstTokenMs, int tokens) {}
 
+  /**
+   * One thread per stream. CompletableFuture's default pool has a single thread on 2 cores, and a stream
+   * blocked in native code holds it: the "concurrent" streams then ran one after another.
+   */
+  static final java.util.concurrent.ExecutorService STREAMS = java.util.concurrent.Executors.newCachedThreadPool();
+
   public static void main(String[] args) throws Exception {
     String gguf = args[0];
     String base = args[1];
@@ -30,7 +37,7 @@ public class LlmBench {
       print("llama-server /v1/chat/completions (SSE)", served(args[3], tokens, 1), served(args[3], tokens, 4));
     }
     LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> {});
-    try (LlamaModel model = new LlamaModel(new ModelParameters().setModel(gguf).setParallel(4).setCtxSize(16384).setThreads(2))) {
+    try (LlamaModel model = new LlamaModel(new ModelParameters().setModel(gguf).setParallel(4).setCtxSize(16384).setThreads(2).enableJinja())) {
       print("bare in-process llama.cpp loop (de.kherud)", bare(model, tokens, 1), bare(model, tokens, 4));
     }
     System.exit(0); // llama.cpp leaves a non-daemon thread behind: the JVM would never exit on its own
@@ -52,8 +59,9 @@ public class LlmBench {
         long start = System.nanoTime();
         double first = -1;
         int n = 0;
-        for (LlamaOutput output : model.generate(new InferenceParameters("<|im_start|>user\nhello " + seed + "<|im_end|>\n<|im_start|>assistant\n")
-            .setNPredict(tokens).setSeed(seed))) {
+        // The prompt the servers build for the same chat: the GGUF's template, rendered by llama.cpp's Jinja engine.
+        String prompt = model.applyTemplate(new InferenceParameters("").setMessages(null, List.of(new Pair<>("user", "hello " + seed))));
+        for (LlamaOutput output : model.generate(new InferenceParameters(prompt).setNPredict(tokens).setSeed(seed))) {
           if (!output.text.isEmpty()) {
             if (first < 0) {
               first = (System.nanoTime() - start) / 1e6;
@@ -62,7 +70,7 @@ public class LlmBench {
           }
         }
         return new Run((System.nanoTime() - start) / 1e9, first, n);
-      }));
+      }, STREAMS));
     }
     return runs.stream().map(CompletableFuture::join).toList();
   }
@@ -97,7 +105,7 @@ public class LlmBench {
         } catch (Exception e) {
           throw new RuntimeException(e);
         }
-      }));
+      }, STREAMS));
     }
     return runs.stream().map(CompletableFuture::join).toList();
   }

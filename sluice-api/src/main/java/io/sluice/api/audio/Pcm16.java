@@ -10,6 +10,8 @@ import java.nio.ByteOrder;
  * writes WAV; resamples linearly.
  */
 public record Pcm16(short[] samples, int sampleRate) {
+  /** Zero crossings of the resampling kernel on each side, at the output's cutoff. */
+  private static final int RESAMPLE_ZERO_CROSSINGS = 12;
   /** Formats this reader accepts, for error messages. */
   public static final String SUPPORTED = "WAV (PCM 8/16/24/32-bit or 32-bit float, any rate and channels) or raw 16-bit mono PCM";
 
@@ -93,20 +95,36 @@ public record Pcm16(short[] samples, int sampleRate) {
     return new Pcm16(samples, rate);
   }
 
-  /** Linear resampling to {@code rate}. */
+  /**
+   * Resampling to {@code rate} with a Hann-windowed sinc kernel whose cutoff is the lower of the two Nyquist
+   * frequencies, so downsampling does not fold high frequencies back into the speech band.
+   */
   public Pcm16 resample(int rate) {
     if (rate == sampleRate || samples.length == 0) {
       return this;
     }
-    int length = (int) Math.max(1, Math.round((long) samples.length * (double) rate / sampleRate));
+    double ratio = (double) rate / sampleRate;
+    double cutoff = Math.min(1.0, ratio); // of the input's Nyquist frequency
+    double support = RESAMPLE_ZERO_CROSSINGS / cutoff; // input samples on each side of the kernel's centre
+    int length = (int) Math.max(1, Math.round(samples.length * ratio));
     short[] out = new short[length];
-    double step = (double) sampleRate / rate;
     for (int i = 0; i < length; i++) {
-      double position = i * step;
-      int left = (int) position;
-      int right = Math.min(left + 1, samples.length - 1);
-      double fraction = position - left;
-      out[i] = (short) Math.round(samples[Math.min(left, samples.length - 1)] * (1 - fraction) + samples[right] * fraction);
+      double position = i / ratio;
+      int first = Math.max(0, (int) Math.ceil(position - support));
+      int last = Math.min(samples.length - 1, (int) Math.floor(position + support));
+      double sum = 0;
+      double weights = 0;
+      for (int j = first; j <= last; j++) {
+        double distance = position - j;
+        double x = distance * cutoff;
+        double sinc = x == 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+        double window = 0.5 + 0.5 * Math.cos(Math.PI * distance / support);
+        double weight = sinc * window;
+        sum += samples[j] * weight;
+        weights += weight;
+      }
+      double value = weights == 0 ? 0 : sum / weights;
+      out[i] = (short) Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, Math.round(value)));
     }
     return new Pcm16(out, rate);
   }

@@ -2,23 +2,17 @@ package io.sluice.runtime.asr;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.sluice.api.DataType;
 import io.sluice.api.InferenceFailedException;
-import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
-import io.sluice.api.TensorMetadata;
 import io.sluice.api.audio.Pcm16;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
 import org.vosk.LibVosk;
 import org.vosk.LogLevel;
@@ -26,15 +20,11 @@ import org.vosk.Model;
 import org.vosk.Recognizer;
 
 /**
- * Speech recognition with Vosk (Kaldi). Native code: run it with {@code hosting: worker}. The tensor
- * contract, which {@code /v1/audio/transcriptions} relies on: input {@code audio} BYTES {@code [1]} (a WAV
- * file, any rate and channels, or raw 16 kHz 16-bit mono PCM); outputs {@code text} BYTES {@code [1]},
- * {@code words} BYTES {@code [1]} (JSON {@code [{"word","start","end"}]}, seconds) and {@code duration}
- * FP32 {@code [1]} (seconds of audio). {@code storageUri} is the model directory, e.g.
+ * Speech recognition with Vosk (Kaldi), the {@link SpeechRecognition} tensor contract. Native code: run it
+ * with {@code hosting: worker}. {@code storageUri} is the model directory, e.g.
  * {@code mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us}.
  */
 public final class VoskRuntime implements ModelRuntime {
-  static final int SAMPLE_RATE = 16_000;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   @Override
@@ -58,24 +48,13 @@ public final class VoskRuntime implements ModelRuntime {
 
   private record VoskModel(ModelMetadata metadata, Model model) implements LoadedModel {
     VoskModel(ModelSource source, Model model) {
-      this(new ModelMetadata(source.name(), List.of(source.version()), "vosk",
-          List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1})),
-          List.of(new TensorMetadata("text", DataType.BYTES, new long[] {1}),
-              new TensorMetadata("words", DataType.BYTES, new long[] {1}),
-              new TensorMetadata("duration", DataType.FP32, new long[] {1}))), model);
+      this(SpeechRecognition.metadata(source, "vosk"), model);
     }
 
     @Override
     public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-      byte[] audio = inputs.get(0).bytesElements().get(0);
-      if (audio.length == 0) {
-        throw new InvalidInputException("the audio is empty");
-      }
-      // Mono at its own rate: Kaldi's resampler (inside the recognizer) filters properly; a linear one aliases.
-      Pcm16 pcm = Pcm16.isWav(audio) ? Pcm16.wav(audio) : Pcm16.raw(audio, SAMPLE_RATE);
-      if (pcm.samples().length == 0) {
-        throw new InvalidInputException("the audio holds no samples");
-      }
+      // Mono at its own rate: Kaldi's resampler (inside the recognizer) does the rest.
+      Pcm16 pcm = SpeechRecognition.audio(inputs);
       JsonNode result;
       try (Recognizer recognizer = new Recognizer(model, pcm.sampleRate())) {
         recognizer.setWords(true);
@@ -85,18 +64,11 @@ public final class VoskRuntime implements ModelRuntime {
       } catch (IOException | RuntimeException e) {
         throw new InferenceFailedException("Vosk failed: " + e.getMessage(), e);
       }
-      ArrayNode words = MAPPER.createArrayNode();
+      List<SpeechRecognition.Word> words = new ArrayList<>();
       for (JsonNode word : result.path("result")) {
-        words.addObject().put("word", word.path("word").asText())
-            .put("start", word.path("start").asDouble()).put("end", word.path("end").asDouble());
+        words.add(new SpeechRecognition.Word(word.path("word").asText(), word.path("start").asDouble(), word.path("end").asDouble()));
       }
-      String text = result.path("text").asText("");
-      ByteBuffer duration = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat((float) pcm.seconds()).flip();
-      java.util.Map<String, Tensor> outputs = java.util.Map.of(
-          "text", Tensor.ofBytes("text", new long[] {1}, List.of(text.getBytes(StandardCharsets.UTF_8))),
-          "words", Tensor.ofBytes("words", new long[] {1}, List.of(words.toString().getBytes(StandardCharsets.UTF_8))),
-          "duration", Tensor.of("duration", DataType.FP32, new long[] {1}, duration));
-      return outputNames.stream().map(outputs::get).toList();
+      return SpeechRecognition.outputs(result.path("text").asText(""), words, pcm.seconds(), outputNames);
     }
 
     @Override
