@@ -41,8 +41,11 @@ public class ModelsBench {
     double served = servedEmbeddings(base, seconds);
     System.out.printf("| embeddings, bare ONNX Runtime loop (batches of 16, 1 thread) | %.0f inputs/s | 1.00 |%n", bare);
     System.out.printf("| embeddings, Sluice /v1/embeddings (%d clients x 1 text, batching 16) | %.0f inputs/s | %.2f |%n", CLIENTS, served, served / bare);
-    double[] asr = asr(base, wav);
+    double[] asr = asr(base, wav, "whisper");
     System.out.printf("| ASR, Vosk via /v1/audio/transcriptions (%.1f s of audio) | %.0f ms | RTF %.3f |%n", asr[0], asr[1], asr[1] / 1000 / asr[0]);
+    double[] whisper = asr(base, wav, "whisper-cpp");
+    System.out.printf("| ASR, whisper.cpp tiny-shaped, random weights, via /v1/audio/transcriptions (%.1f s) | %.0f ms | RTF %.3f |%n",
+        whisper[0], whisper[1], whisper[1] / 1000 / whisper[0]);
   }
 
   static double bareEmbeddings(double seconds) throws Exception {
@@ -118,11 +121,11 @@ public class ModelsBench {
     return done.get() / seconds;
   }
 
-  static double[] asr(String base, Path wav) throws Exception {
+  static double[] asr(String base, Path wav, String model) throws Exception {
     byte[] audio = Files.readAllBytes(wav);
     double duration = (audio.length - 44) / 2.0 / 22050;
     String boundary = "sluiceboundary";
-    byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper\r\n--" + boundary
+    byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n" + model + "\r\n--" + boundary
         + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes();
     byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes();
     byte[] body = new byte[head.length + audio.length + tail.length];

