@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * LLM decode: tokens/s and time to first token, 1 and 4 concurrent streams, through Sluice's
  * /v1/chat/completions (worker process, SSE) vs a bare in-process de.kherud/llama.cpp loop on the same file.
  * java -cp 'sluice-server/target/lib/*' bench/LlmBench.java MODEL.gguf BASE_URL TOKENS [LLAMA_SERVER_URL]
+ * (with a llama-server URL, Sluice's deployment llm-upstream is measured too: Sluice proxying a llama-server)
  */
 public class LlmBench {
   record Run(double seconds, double firstTokenMs, int tokens) {}
@@ -32,9 +33,11 @@ public class LlmBench {
     String gguf = args[0];
     String base = args[1];
     int tokens = Integer.parseInt(args[2]);
-    print("Sluice /v1/chat/completions (SSE, worker)", served(base, tokens, 1), served(base, tokens, 4));
+    print("Sluice /v1/chat/completions (SSE, worker)", served(base, "llm", tokens, 1), served(base, "llm", tokens, 4));
     if (args.length > 3) {
-      print("llama-server /v1/chat/completions (SSE)", served(args[3], tokens, 1), served(args[3], tokens, 4));
+      print("llama-server /v1/chat/completions (SSE)", served(args[3], "llm", tokens, 1), served(args[3], "llm", tokens, 4));
+      print("Sluice in front of llama-server (openai-upstream)", served(base, "llm-upstream", tokens, 1),
+          served(base, "llm-upstream", tokens, 4));
     }
     LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> {});
     try (LlamaModel model = new LlamaModel(new ModelParameters().setModel(gguf).setParallel(4).setCtxSize(16384).setThreads(2).enableJinja())) {
@@ -75,7 +78,7 @@ public class LlmBench {
     return runs.stream().map(CompletableFuture::join).toList();
   }
 
-  static List<Run> served(String base, int tokens, int streams) throws Exception {
+  static List<Run> served(String base, String model, int tokens, int streams) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     List<CompletableFuture<Run>> runs = new ArrayList<>();
     for (int s = 0; s < streams; s++) {
@@ -85,7 +88,7 @@ public class LlmBench {
           long start = System.nanoTime();
           HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
               .header("content-type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llm\",\"stream\":true,\"max_tokens\":" + tokens
+              .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"stream\":true,\"max_tokens\":" + tokens
                   + ",\"seed\":" + seed + ",\"messages\":[{\"role\":\"user\",\"content\":\"hello " + seed + "\"}]}"))
               .build(), HttpResponse.BodyHandlers.ofInputStream());
           double first = -1;

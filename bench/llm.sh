@@ -17,6 +17,7 @@ trap cleanup EXIT
 CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
 "$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llama.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
 PORT=18096
+PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/llama.cpp/build/bin/llama-server}
 cat > "$WORK/sluice.yaml" <<YAML
 server: {host: 127.0.0.1, port: $PORT}
 applications:
@@ -25,6 +26,12 @@ applications:
       - {name: llm, runtime: llama-cpp, hosting: worker, storageUri: "file://$WORK/model.gguf",
          settings: {parallel: "4", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 8}
 YAML
+if [ -x "$PEER" ]; then   # the same peer, started and proxied by Sluice's openai-upstream runtime
+  cat >> "$WORK/sluice.yaml" <<YAML
+      - {name: llm-upstream, runtime: openai-upstream, storageUri: "file://$WORK/model.gguf", maxOngoingRequests: 8,
+         settings: {command: "$PEER -m {model} --port {port} -np 4 -c 16384 -t 2"}}
+YAML
+fi
 SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
   "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
@@ -37,7 +44,6 @@ for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/de
   SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
     "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
-  PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/llama.cpp/build/bin/llama-server}
   peer_url=()
   if [ -x "$PEER" ]; then
     "$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port 18097 -np 4 -c 16384 -t 2 > "$WORK/peer.log" 2>&1 & peer=$!

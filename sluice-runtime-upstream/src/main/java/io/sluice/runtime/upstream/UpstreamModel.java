@@ -1,0 +1,196 @@
+package io.sluice.runtime.upstream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.DataType;
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateResult;
+import io.sluice.api.InferenceFailedException;
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.ModelNotReadyException;
+import io.sluice.api.ServerOverloadedException;
+import io.sluice.api.Tensor;
+import io.sluice.api.TensorMetadata;
+import io.sluice.spi.GenerativeModel;
+import io.sluice.spi.ModelSource;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * One upstream model. Every generation is a streaming request upstream ({@code /v1/chat/completions} for
+ * messages, {@code /v1/completions} for a prompt) whose deltas are handed on as they arrive; cancelling
+ * closes the connection, which is how OpenAI-compatible servers learn to stop. V2 {@code infer} takes
+ * {@code text_input} like the llama.cpp runtime.
+ */
+final class UpstreamModel implements GenerativeModel {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private final ModelMetadata metadata;
+  private final HttpClient http;
+  private final URI base;
+  private final String upstreamModel;
+  private final UpstreamProcess process;
+
+  UpstreamModel(ModelSource source, HttpClient http, URI base, String upstreamModel, UpstreamProcess process) {
+    this.metadata = new ModelMetadata(source.name(), List.of(source.version()), "openai_upstream",
+        List.of(new TensorMetadata("text_input", DataType.BYTES, new long[] {1}),
+            new TensorMetadata("max_tokens", DataType.INT32, new long[] {1}, true)),
+        List.of(new TensorMetadata("text_output", DataType.BYTES, new long[] {1})));
+    this.http = http;
+    this.base = base;
+    this.upstreamModel = upstreamModel;
+    this.process = process;
+  }
+
+  @Override
+  public ModelMetadata metadata() {
+    return metadata;
+  }
+
+  @Override
+  public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+    if (request.maxTokens() < 1) {
+      throw new InvalidInputException("max_tokens must be at least 1");
+    }
+    boolean chat = request.messages() != null;
+    HttpResponse<InputStream> response = send(chat ? "/v1/chat/completions" : "/v1/completions", body(request, chat));
+    String finish = null;
+    int promptTokens = 0;
+    int completionTokens = -1;
+    int pieces = 0;
+    try (InputStream stream = response.body();
+        BufferedReader lines = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        if (cancelled.getAsBoolean()) {
+          return new GenerateResult("stop", promptTokens, pieces); // closing the stream tells the upstream to stop
+        }
+        if (!line.startsWith("data:")) {
+          continue;
+        }
+        String data = line.substring(5).strip();
+        if (data.equals("[DONE]")) {
+          break;
+        }
+        JsonNode event = MAPPER.readTree(data);
+        if (event.has("error")) {
+          throw new InferenceFailedException("the upstream failed: " + event.path("error").path("message").asText(event.toString()));
+        }
+        JsonNode choice = event.path("choices").path(0);
+        String text = chat ? choice.path("delta").path("content").asText("") : choice.path("text").asText("");
+        if (!text.isEmpty()) {
+          pieces++;
+          onText.accept(text);
+        }
+        if (choice.hasNonNull("finish_reason")) {
+          finish = choice.get("finish_reason").asText();
+        }
+        if (event.hasNonNull("usage")) {
+          promptTokens = event.get("usage").path("prompt_tokens").asInt(promptTokens);
+          completionTokens = event.get("usage").path("completion_tokens").asInt(completionTokens);
+        }
+      }
+    } catch (IOException e) {
+      throw new InferenceFailedException("the upstream's stream broke: " + e.getMessage(), e);
+    }
+    return new GenerateResult(finish == null ? "stop" : finish, promptTokens, completionTokens < 0 ? pieces : completionTokens);
+  }
+
+  private ObjectNode body(GenerateRequest request, boolean chat) {
+    ObjectNode body = MAPPER.createObjectNode().put("model", upstreamModel);
+    if (chat) {
+      ArrayNode messages = body.putArray("messages");
+      request.messages().forEach(m -> messages.addObject().put("role", m.role()).put("content", m.content()));
+    } else {
+      body.put("prompt", request.prompt());
+    }
+    body.put("max_tokens", request.maxTokens());
+    if (request.temperature() != null) {
+      body.put("temperature", request.temperature());
+    }
+    if (request.topP() != null) {
+      body.put("top_p", request.topP());
+    }
+    if (request.seed() != null) {
+      body.put("seed", request.seed());
+    }
+    if (!request.stop().isEmpty()) {
+      ArrayNode stop = body.putArray("stop");
+      request.stop().forEach(stop::add);
+    }
+    body.put("stream", true);
+    body.putObject("stream_options").put("include_usage", true);
+    return body;
+  }
+
+  /** Sends the request; an answer other than 200 becomes the matching Sluice error. */
+  private HttpResponse<InputStream> send(String path, ObjectNode body) {
+    if (process != null && process.exitReason() != null) {
+      throw new ModelNotReadyException(process.exitReason());
+    }
+    HttpResponse<InputStream> response;
+    try {
+      response = http.send(HttpRequest.newBuilder(base.resolve(path)).header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw new ModelNotReadyException("the upstream at " + base + " does not answer: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InferenceFailedException("interrupted while calling the upstream");
+    }
+    if (response.statusCode() == 200) {
+      return response;
+    }
+    String message;
+    try (InputStream error = response.body()) {
+      String text = new String(error.readAllBytes(), StandardCharsets.UTF_8);
+      JsonNode parsed = MAPPER.readTree(text.isBlank() ? "{}" : text);
+      message = parsed.path("error").path("message").asText(text.isBlank() ? "status " + response.statusCode() : text);
+    } catch (IOException e) {
+      message = "status " + response.statusCode();
+    }
+    int status = response.statusCode();
+    if (status == 429) {
+      throw new ServerOverloadedException("the upstream is at capacity: " + message, java.time.Duration.ofSeconds(1));
+    }
+    if (status >= 400 && status < 500) {
+      throw new InvalidInputException("the upstream refused the request: " + message);
+    }
+    throw new InferenceFailedException("the upstream failed (" + status + "): " + message);
+  }
+
+  @Override
+  public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
+    String prompt = null;
+    int maxTokens = 16;
+    for (Tensor input : inputs) {
+      if (input.name().equals("text_input")) {
+        prompt = new String(input.bytesElements().get(0), StandardCharsets.UTF_8);
+      } else if (input.name().equals("max_tokens")) {
+        maxTokens = input.data().getInt();
+      }
+    }
+    StringBuilder text = new StringBuilder();
+    generate(new GenerateRequest(metadata.name(), null, prompt, null, maxTokens, null, null, null, null), text::append, () -> false);
+    return List.of(Tensor.ofBytes("text_output", new long[] {1}, List.of(text.toString().getBytes(StandardCharsets.UTF_8))));
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.close();
+    }
+  }
+}
