@@ -131,6 +131,26 @@ class OpenAiUpstreamTest {
   }
 
   @Test
+  void aStartedUpstreamThatDiesAnswers503AndIsStartedAgain() throws Exception {
+    ProcessHandle launched = ProcessHandle.current().descendants()
+        .filter(p -> commandLine(p).contains("launched.yaml")).findFirst().orElseThrow();
+    launched.destroyForcibly();
+    launched.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    HttpResponse<String> down = front.post("/v1/chat/completions", CHAT.formatted("launched", ""));
+    assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
+    assertThat(down.body()).contains("upstream");
+    assertThat(upstream.post("/v1/chat/completions", CHAT.formatted("tiny", "")).statusCode()).as("others never notice").isEqualTo(200);
+
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    HttpResponse<String> again = down;
+    while (again.statusCode() != 200 && System.nanoTime() < deadline) {
+      Thread.sleep(250);
+      again = front.post("/v1/chat/completions", CHAT.formatted("launched", ""));
+    }
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+  }
+
+  @Test
   void settingsAndUnreachableUpstreamsAreLoadErrors(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("m"), "x");
     OpenAiUpstreamRuntime runtime = new OpenAiUpstreamRuntime();
@@ -140,6 +160,15 @@ class OpenAiUpstreamTest {
         .isInstanceOf(ModelLoadException.class).hasMessageContaining("does not answer");
     assertThatThrownBy(() -> runtime.load(new ModelSource("m", "1", file, Map.of("command", "false", "startTimeout", "10"))))
         .isInstanceOf(ModelLoadException.class).hasMessageContaining("exited with code 1");
+  }
+
+  /** The process's command line from /proc: ProcessHandle.Info leaves it out for long ones. */
+  private static String commandLine(ProcessHandle process) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(process.pid()), "cmdline")).replace('\0', ' ');
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   private static HttpResponse<String> ok(HttpResponse<String> response) {

@@ -137,8 +137,9 @@ final class UpstreamModel implements GenerativeModel {
 
   /** Sends the request; an answer other than 200 becomes the matching Sluice error. */
   private HttpResponse<InputStream> send(String path, ObjectNode body) {
-    if (process != null && process.exitReason() != null) {
-      throw new ModelNotReadyException(process.exitReason());
+    String down = process == null ? null : process.downReason();
+    if (down != null) {
+      throw new ModelNotReadyException(down);
     }
     HttpResponse<InputStream> response;
     try {
