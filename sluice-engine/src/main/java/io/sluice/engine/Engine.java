@@ -276,27 +276,73 @@ public final class Engine implements AutoCloseable {
    * Generations run on their own threads: a long stream never holds up other models' inferences.
    */
   public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<String> onText) {
+    long accepted = System.nanoTime();
+    return onGenerationThread(request.model(), null, request.revision(),
+        (deployment, lease, result) -> runGeneration(deployment, lease, request, onText, accepted, result));
+  }
+
+  /** Work that holds a thread for a whole stream, on the revision the request selects. */
+  @FunctionalInterface
+  private interface StreamWork<T> {
+    void run(Deployment deployment, Router.Lease lease, CompletableFuture<T> result);
+  }
+
+  private <T> CompletableFuture<T> onGenerationThread(String model, String version, String revision, StreamWork<T> work) {
     Deployment deployment;
-    Revision revision;
+    Revision selected;
     try {
-      deployment = registry.resolve(request.model(), null);
-      revision = deployment.select(request.revision(), null);
+      deployment = registry.resolve(model, version);
+      selected = deployment.select(revision, version);
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
-    long accepted = System.nanoTime();
-    return leased(deployment, revision, generationExecutor,
-        (lease, result) -> runGeneration(deployment, lease, request, onText, accepted, result));
+    return leased(deployment, selected, generationExecutor, (lease, result) -> work.run(deployment, lease, result));
   }
 
   private static void runGeneration(Deployment deployment, Router.Lease lease, GenerateRequest request,
       Consumer<String> onText, long accepted, CompletableFuture<GenerateResult> result) {
-    long started = System.nanoTime();
-    try (lease) {
-      if (!(loadedModel(lease, deployment) instanceof GenerativeModel model)) {
+    runLeased(deployment, lease, "generating", accepted, result, model -> {
+      if (!(model instanceof GenerativeModel generative)) {
         throw new InvalidInputException("model '" + deployment.name() + "' does not generate text");
       }
-      GenerateResult outcome = model.generate(request, onText, result::isDone);
+      return generative.generate(request, onText, result::isDone);
+    });
+  }
+
+  /**
+   * Runs an inference whose outputs may arrive in pieces ({@link StreamingModel}, such as speech spoken
+   * sentence by sentence), handing each chunk to {@code onChunk} as it exists (on a streaming thread). A
+   * model that cannot stream answers in one chunk. Cancelling the future stops the model between chunks.
+   */
+  public CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk) {
+    long accepted = System.nanoTime();
+    return onGenerationThread(request.modelName(), request.modelVersion(), request.revision(),
+        (deployment, lease, result) -> runStream(deployment, lease, request, onChunk, accepted, result));
+  }
+
+  private static void runStream(Deployment deployment, Router.Lease lease, InferRequest request,
+      Consumer<List<Tensor>> onChunk, long accepted, CompletableFuture<Void> result) {
+    runLeased(deployment, lease, "streaming request " + request.id(), accepted, result, model -> {
+      InputValidator.validateInputs(model.metadata(), request.inputs());
+      List<String> outputNames = InputValidator.outputNames(model.metadata(), request.requestedOutputs());
+      if (model instanceof StreamingModel streaming) {
+        streaming.inferStream(request.inputs(), outputNames, onChunk, result::isDone);
+      } else {
+        onChunk.accept(model.infer(request.inputs(), outputNames));
+      }
+      return null;
+    });
+  }
+
+  /**
+   * A long-running call on the leased replica's model (a generation, a stream), with its statistics and
+   * one error per cause; it stops early once {@code result} is done (timed out or cancelled).
+   */
+  private static <T> void runLeased(Deployment deployment, Router.Lease lease, String doing, long accepted,
+      CompletableFuture<T> result, java.util.function.Function<LoadedModel, T> work) {
+    long started = System.nanoTime();
+    try (lease) {
+      T outcome = work.apply(loadedModel(lease, deployment));
       long done = System.nanoTime();
       deployment.statistics().recordExecution(1);
       deployment.statistics().recordSuccess(started - accepted, 0, done - started, 0, done - accepted);
@@ -306,53 +352,7 @@ public final class Engine implements AutoCloseable {
       result.completeExceptionally(e);
     } catch (RuntimeException | Error e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
-      log.warn("model {} failed while generating", deployment.name(), e);
-      result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
-    }
-  }
-
-  /**
-   * Runs an inference whose outputs may arrive in pieces ({@link StreamingModel}, such as speech spoken
-   * sentence by sentence), handing each chunk to {@code onChunk} as it exists (on a streaming thread). A
-   * model that cannot stream answers in one chunk. Cancelling the future stops the model between chunks.
-   */
-  public CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk) {
-    Deployment deployment;
-    Revision revision;
-    try {
-      deployment = registry.resolve(request.modelName(), request.modelVersion());
-      revision = deployment.select(request.revision(), request.modelVersion());
-    } catch (SluiceException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    long accepted = System.nanoTime();
-    return leased(deployment, revision, generationExecutor,
-        (lease, result) -> runStream(deployment, lease, request, onChunk, accepted, result));
-  }
-
-  private static void runStream(Deployment deployment, Router.Lease lease, InferRequest request,
-      Consumer<List<Tensor>> onChunk, long accepted, CompletableFuture<Void> result) {
-    long started = System.nanoTime();
-    try (lease) {
-      LoadedModel model = loadedModel(lease, deployment);
-      InputValidator.validateInputs(model.metadata(), request.inputs());
-      List<String> outputNames = InputValidator.outputNames(model.metadata(), request.requestedOutputs());
-      if (model instanceof StreamingModel streaming) {
-        streaming.inferStream(request.inputs(), outputNames, onChunk, result::isDone);
-      } else {
-        onChunk.accept(model.infer(request.inputs(), outputNames));
-      }
-      long done = System.nanoTime();
-      deployment.statistics().recordExecution(1);
-      deployment.statistics().recordSuccess(started - accepted, 0, done - started, 0, done - accepted);
-      result.complete(null);
-    } catch (SluiceException e) {
-      deployment.statistics().recordFailure(System.nanoTime() - accepted);
-      result.completeExceptionally(e);
-    } catch (RuntimeException | Error e) {
-      deployment.statistics().recordFailure(System.nanoTime() - accepted);
-      log.warn("model {} failed while streaming request {}", deployment.name(), request.id(), e);
+      log.warn("model {} failed while {}", deployment.name(), doing, e);
       result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
           + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
     }

@@ -111,10 +111,8 @@ public final class WorkerMain {
       List<String> outputNames = WorkerCodec.readStrings(payload);
       List<Tensor> outputs = model.infer(inputs, outputNames);
       send(WorkerCodec.RESULT, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeTensors(out, outputs)));
-    } catch (InvalidInputException e) {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
     } catch (Exception | Error e) {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+      replyError(frame, e);
     }
   }
 
@@ -132,10 +130,8 @@ public final class WorkerMain {
         out.writeInt(result.promptTokens());
         out.writeInt(result.completionTokens());
       }));
-    } catch (InvalidInputException e) {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
     } catch (Exception | Error e) {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+      replyError(frame, e);
     } finally {
       cancels.remove(frame.id());
     }
@@ -155,12 +151,19 @@ public final class WorkerMain {
         onChunk.accept(model.infer(inputs, outputNames));
       }
       send(WorkerCodec.DONE, frame.id(), new byte[0]);
-    } catch (InvalidInputException e) {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, e.getMessage()));
     } catch (Exception | Error e) {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+      replyError(frame, e);
     } finally {
       cancels.remove(frame.id());
+    }
+  }
+
+  /** An ERROR frame that tells the server whether the input or the model was at fault. */
+  private void replyError(WorkerCodec.Frame frame, Throwable failure) {
+    if (failure instanceof InvalidInputException) {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, failure.getMessage()));
+    } else {
+      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, failure.getMessage() == null ? failure.toString() : failure.getMessage()));
     }
   }
 

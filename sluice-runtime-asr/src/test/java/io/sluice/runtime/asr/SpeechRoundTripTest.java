@@ -115,7 +115,7 @@ class SpeechRoundTripTest {
   }
 
   /** The same samples as a two-channel WAV. */
-  private static byte[] stereo(Pcm16 mono) {
+  static byte[] stereo(Pcm16 mono) {
     java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(44 + mono.samples().length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     int data = mono.samples().length * 4;
     out.putInt(0x46464952).putInt(36 + data).putInt(0x45564157).putInt(0x20746d66).putInt(16).putShort((short) 1)

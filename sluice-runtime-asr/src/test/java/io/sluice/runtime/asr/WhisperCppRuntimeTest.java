@@ -36,7 +36,7 @@ class WhisperCppRuntimeTest {
     try (LoadedModel whisper = new WhisperCppRuntime().load(new ModelSource("whisper", "1", model, Map.of("threads", "2")))) {
       assertThat(whisper.metadata().platform()).isEqualTo("whisper_cpp");
       // 2.5 s of a 44.1 kHz stereo file: mixed down and resampled to whisper's 16 kHz.
-      byte[] wav = stereo(tone(44_100, 2.5));
+      byte[] wav = SpeechRoundTripTest.stereo(tone(44_100, 2.5));
       List<Tensor> outputs = whisper.infer(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))),
           List.of("duration", "words", "text"));
       assertThat(outputs).extracting(Tensor::name).containsExactly("duration", "words", "text");
@@ -77,17 +77,5 @@ class WhisperCppRuntimeTest {
       samples[i] = (short) (6_000 * Math.sin(2 * Math.PI * 220 * i / rate) * Math.sin(Math.PI * i / rate * 3));
     }
     return new Pcm16(samples, rate);
-  }
-
-  private static byte[] stereo(Pcm16 mono) {
-    java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(44 + mono.samples().length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    int data = mono.samples().length * 4;
-    out.putInt(0x46464952).putInt(36 + data).putInt(0x45564157).putInt(0x20746d66).putInt(16).putShort((short) 1)
-        .putShort((short) 2).putInt(mono.sampleRate()).putInt(mono.sampleRate() * 4).putShort((short) 4).putShort((short) 16)
-        .putInt(0x61746164).putInt(data);
-    for (short sample : mono.samples()) {
-      out.putShort(sample).putShort(sample);
-    }
-    return out.array();
   }
 }

@@ -5,17 +5,14 @@ import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.Pair;
-import io.sluice.api.DataType;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
-import io.sluice.api.TensorMetadata;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.ModelSource;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -32,10 +29,7 @@ final class LlamaCppModel implements GenerativeModel {
 
   LlamaCppModel(ModelSource source, LlamaModel model) {
     this.model = model;
-    this.metadata = new ModelMetadata(source.name(), List.of(source.version()), "llama_cpp_gguf",
-        List.of(new TensorMetadata("text_input", DataType.BYTES, new long[] {1}),
-            new TensorMetadata("max_tokens", DataType.INT32, new long[] {1}, true)),
-        List.of(new TensorMetadata("text_output", DataType.BYTES, new long[] {1})));
+    this.metadata = GenerativeModel.textMetadata(source, "llama_cpp_gguf");
   }
 
   @Override
@@ -105,19 +99,7 @@ final class LlamaCppModel implements GenerativeModel {
 
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-    String prompt = null;
-    int maxTokens = 16;
-    for (Tensor input : inputs) {
-      if (input.name().equals("text_input")) {
-        prompt = new String(input.bytesElements().get(0), StandardCharsets.UTF_8);
-      } else if (input.name().equals("max_tokens")) {
-        maxTokens = input.data().getInt();
-      }
-    }
-    StringBuilder text = new StringBuilder();
-    generate(new GenerateRequest(metadata.name(), null, prompt, null, maxTokens, null, null, null, null),
-        text::append, () -> false);
-    return List.of(Tensor.ofBytes("text_output", new long[] {1}, List.of(text.toString().getBytes(StandardCharsets.UTF_8))));
+    return inferByGenerating(inputs);
   }
 
   @Override

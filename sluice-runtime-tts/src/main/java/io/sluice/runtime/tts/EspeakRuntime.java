@@ -1,12 +1,8 @@
 package io.sluice.runtime.tts;
 
-import io.sluice.api.DataType;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.ModelMetadata;
-import io.sluice.api.Tensor;
-import io.sluice.api.TensorMetadata;
 import io.sluice.spi.LoadedModel;
-import io.sluice.spi.StreamingModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
@@ -18,8 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,37 +53,18 @@ public final class EspeakRuntime implements ModelRuntime {
   }
 
   private record Espeak(ModelMetadata metadata, String binary, Path data, String voice, int wordsPerMinute)
-      implements StreamingModel {
+      implements SentenceSpeaker {
     Espeak(ModelSource source, String binary, Path data, String voice, int wordsPerMinute) {
-      this(new ModelMetadata(source.name(), List.of(source.version()), "espeak-ng",
-          List.of(new TensorMetadata("text", DataType.BYTES, new long[] {1}),
-              new TensorMetadata("speed", DataType.FP32, new long[] {1}, true)),
-          List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1}))), binary, data, voice, wordsPerMinute);
+      this(SentenceSpeaker.metadata(source, "espeak-ng"), binary, data, voice, wordsPerMinute);
     }
 
     @Override
-    public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-      SpeechRequest request = SpeechRequest.of(inputs);
-      return List.of(audio(speak(request.text(), request.speed())));
+    public Locale locale() {
+      return Locale.forLanguageTag(voice);
     }
 
     @Override
-    public void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
-        BooleanSupplier cancelled) {
-      SpeechRequest request = SpeechRequest.of(inputs);
-      for (String sentence : Sentences.split(request.text(), Locale.forLanguageTag(voice))) {
-        if (cancelled.getAsBoolean()) {
-          return;
-        }
-        onChunk.accept(List.of(audio(speak(sentence, request.speed()))));
-      }
-    }
-
-    private static Tensor audio(byte[] wav) {
-      return Tensor.ofBytes("audio", new long[] {1}, List.of(wav));
-    }
-
-    private byte[] speak(String text, float speed) {
+    public byte[] speak(String text, float speed) {
       List<String> command = new ArrayList<>(List.of(binary, "-v", voice, "-s",
           Integer.toString(Math.round(wordsPerMinute * speed)), "--stdout", "--stdin"));
       Path parent = data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")

@@ -1,34 +1,27 @@
 package io.sluice.runtime.tts;
 
-import io.sluice.api.DataType;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.ModelMetadata;
-import io.sluice.api.Tensor;
-import io.sluice.api.TensorMetadata;
 import io.sluice.spi.LoadedModel;
-import io.sluice.spi.StreamingModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.util.List;
 import java.util.Locale;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import javax.sound.sampled.AudioFileFormat;
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.parsers.ParserConfigurationException;
-import org.w3c.dom.Document;
-import org.w3c.dom.Element;
 import javax.sound.sampled.AudioFormat;
 import javax.sound.sampled.AudioInputStream;
 import javax.sound.sampled.AudioSystem;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
 import marytts.LocalMaryInterface;
 import marytts.exceptions.MaryConfigurationException;
 import marytts.exceptions.SynthesisException;
 import marytts.modules.synthesis.Voice;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
 
 /**
  * Speech synthesis with MaryTTS (pure Java). {@code storageUri} is a MaryTTS voice jar, such as
@@ -51,36 +44,12 @@ public final class MaryRuntime implements ModelRuntime {
   @Override
   public LoadedModel load(ModelSource source) throws ModelLoadException {
     String voice = MaryProcess.startWith(source.location());
-    return new Mary(new ModelMetadata(source.name(), List.of(source.version()), "marytts",
-        List.of(new TensorMetadata("text", DataType.BYTES, new long[] {1}),
-            new TensorMetadata("speed", DataType.FP32, new long[] {1}, true)),
-        List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1}))), voice, Voice.getVoice(voice).getLocale());
+    return new Mary(SentenceSpeaker.metadata(source, "marytts"), voice, Voice.getVoice(voice).getLocale());
   }
 
-  private record Mary(ModelMetadata metadata, String voice, Locale locale) implements StreamingModel {
+  private record Mary(ModelMetadata metadata, String voice, Locale locale) implements SentenceSpeaker {
     @Override
-    public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-      SpeechRequest request = SpeechRequest.of(inputs);
-      return List.of(audio(speak(request.text(), request.speed())));
-    }
-
-    @Override
-    public void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
-        BooleanSupplier cancelled) {
-      SpeechRequest request = SpeechRequest.of(inputs);
-      for (String sentence : Sentences.split(request.text(), locale)) {
-        if (cancelled.getAsBoolean()) {
-          return;
-        }
-        onChunk.accept(List.of(audio(speak(sentence, request.speed()))));
-      }
-    }
-
-    private static Tensor audio(byte[] wav) {
-      return Tensor.ofBytes("audio", new long[] {1}, List.of(wav));
-    }
-
-    private byte[] speak(String text, float speed) {
+    public byte[] speak(String text, float speed) {
       try {
         // One interface per call: it holds per-request settings (voice, input type); MaryTTS's modules are shared
         // and serve concurrent requests, as its own HTTP server does.

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sluice.api.DataType;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.InferenceFailedException;
@@ -13,7 +12,6 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.ServerOverloadedException;
 import io.sluice.api.Tensor;
-import io.sluice.api.TensorMetadata;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.ModelSource;
 import java.io.BufferedReader;
@@ -45,10 +43,7 @@ final class UpstreamModel implements GenerativeModel {
   private final UpstreamProcess process;
 
   UpstreamModel(ModelSource source, HttpClient http, URI base, String upstreamModel, UpstreamProcess process) {
-    this.metadata = new ModelMetadata(source.name(), List.of(source.version()), "openai_upstream",
-        List.of(new TensorMetadata("text_input", DataType.BYTES, new long[] {1}),
-            new TensorMetadata("max_tokens", DataType.INT32, new long[] {1}, true)),
-        List.of(new TensorMetadata("text_output", DataType.BYTES, new long[] {1})));
+    this.metadata = GenerativeModel.textMetadata(source, "openai_upstream");
     this.http = http;
     this.base = base;
     this.upstreamModel = upstreamModel;
@@ -174,18 +169,7 @@ final class UpstreamModel implements GenerativeModel {
 
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-    String prompt = null;
-    int maxTokens = 16;
-    for (Tensor input : inputs) {
-      if (input.name().equals("text_input")) {
-        prompt = new String(input.bytesElements().get(0), StandardCharsets.UTF_8);
-      } else if (input.name().equals("max_tokens")) {
-        maxTokens = input.data().getInt();
-      }
-    }
-    StringBuilder text = new StringBuilder();
-    generate(new GenerateRequest(metadata.name(), null, prompt, null, maxTokens, null, null, null, null), text::append, () -> false);
-    return List.of(Tensor.ofBytes("text_output", new long[] {1}, List.of(text.toString().getBytes(StandardCharsets.UTF_8))));
+    return inferByGenerating(inputs);
   }
 
   @Override
