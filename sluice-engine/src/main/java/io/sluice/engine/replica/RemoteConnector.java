@@ -2,6 +2,7 @@ package io.sluice.engine.replica;
 
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.spi.ModelLoadException;
+import io.sluice.spi.SupervisedModel;
 
 /**
  * Connects remote replicas to their upstream server ({@code hosting: remote}). The engine knows no

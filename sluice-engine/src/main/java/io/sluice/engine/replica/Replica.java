@@ -3,11 +3,12 @@ package io.sluice.engine.replica;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.placement.Placement;
 import io.sluice.engine.worker.WorkerModel;
-import java.time.Duration;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
+import io.sluice.spi.SupervisedModel;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -204,7 +205,7 @@ public final class Replica {
       log.warn("replica {}: worker did not answer a health check within {} ms; killing it", id, timeout.toMillis());
       worker.kill();
     } else {
-      crashed("upstream did not answer a health check within " + timeout.toMillis() + " ms");
+      crashed("its model failed a health check (gone, or no answer within " + timeout.toMillis() + " ms)");
     }
   }
 

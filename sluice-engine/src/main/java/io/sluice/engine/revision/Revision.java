@@ -343,9 +343,12 @@ public final class Revision {
     placer.release(replica.id());
   }
 
-  /** Restarts crashed worker replicas once their backoff has passed, and health-checks live ones now and then. */
-  private void superviseWorkers() {
-    if (spec.hosting() == ReplicaHosting.IN_PROCESS || !serving || unloading) {
+  /**
+   * Restarts crashed replicas once their backoff has passed, and health-checks live ones now and then: those
+   * whose model lives outside this JVM (worker processes, remote and upstream servers, whatever the hosting).
+   */
+  private void superviseReplicas() {
+    if (!serving || unloading) {
       return;
     }
     long now = nanoClock.getAsLong();
@@ -355,7 +358,10 @@ public final class Revision {
     }
     for (Replica replica : replicas) {
       if (replica.restartDue(now)) {
-        executor.execute(replica::restart);
+        executor.execute(() -> {
+          replica.restart();
+          router.readyAgain();
+        });
       } else if (checkHealth) {
         executor.execute(() -> replica.checkHealth(HEALTH_CHECK_TIMEOUT));
       }
@@ -436,7 +442,7 @@ public final class Revision {
   public void tick() {
     router.expireWaiters();
     retryPending();
-    superviseWorkers();
+    superviseReplicas();
     if (policy == null || !serving || unloading) {
       return;
     }

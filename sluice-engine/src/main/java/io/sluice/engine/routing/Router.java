@@ -189,6 +189,18 @@ public final class Router {
     completions.forEach(Runnable::run);
   }
 
+  /** A routed replica is ready again (restarted after a crash): hand it the requests that queued meanwhile. */
+  public void readyAgain() {
+    List<Runnable> completions;
+    lock.lock();
+    try {
+      completions = dispatch();
+    } finally {
+      lock.unlock();
+    }
+    completions.forEach(Runnable::run);
+  }
+
   /** Stops routing to a replica (before draining it); requests it is running finish normally. */
   public void remove(Replica replica) {
     lock.lock();

@@ -14,6 +14,7 @@ import io.sluice.api.ServerOverloadedException;
 import io.sluice.api.Tensor;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.ModelSource;
+import io.sluice.spi.SupervisedModel;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +24,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -33,7 +35,7 @@ import java.util.function.Consumer;
  * closes the connection, which is how OpenAI-compatible servers learn to stop. V2 {@code infer} takes
  * {@code text_input} like the llama.cpp runtime.
  */
-final class UpstreamModel implements GenerativeModel {
+final class UpstreamModel implements GenerativeModel, SupervisedModel {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final ModelMetadata metadata;
@@ -132,9 +134,9 @@ final class UpstreamModel implements GenerativeModel {
 
   /** Sends the request; an answer other than 200 becomes the matching Sluice error. */
   private HttpResponse<InputStream> send(String path, ObjectNode body) {
-    String down = process == null ? null : process.downReason();
-    if (down != null) {
-      throw new ModelNotReadyException(down);
+    String exited = process == null ? null : process.exitReason();
+    if (exited != null) {
+      throw new ModelNotReadyException(exited);
     }
     HttpResponse<InputStream> response;
     try {
@@ -170,6 +172,12 @@ final class UpstreamModel implements GenerativeModel {
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
     return inferByGenerating(inputs);
+  }
+
+  /** Alive (a started process still runs) and answering {@code GET /health} or {@code GET /v1/models}. */
+  @Override
+  public boolean ping(Duration timeout) {
+    return (process == null || process.exitReason() == null) && UpstreamProcess.answers(http, base, timeout);
   }
 
   @Override

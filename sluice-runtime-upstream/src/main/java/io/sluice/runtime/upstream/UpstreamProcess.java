@@ -12,37 +12,22 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * An upstream server this runtime started and keeps running: the deployment's {@code command} with
- * {@code {model}} and {@code {port}} filled in, its output appended to a log file, ready once
- * {@code GET /health} (llama-server, vLLM) or {@code GET /v1/models} answers 200. When it dies it is started
- * again on the same port after a backoff (1 s, doubling to 30 s); meanwhile {@link #downReason()} says why
- * requests cannot be served. Closing it stops the whole process tree for good.
+ * An upstream server this runtime started: the deployment's {@code command} with {@code {model}} and
+ * {@code {port}} filled in, its output in a log file, ready once {@code GET /health} (llama-server, vLLM)
+ * or {@code GET /v1/models} answers 200. When it dies, the engine's health check notices
+ * ({@link UpstreamModel#ping}) and the replica is loaded again, which starts a new one. Closing it stops
+ * the whole process tree.
  */
 final class UpstreamProcess implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(UpstreamProcess.class);
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-
   private final List<String> arguments;
   private final Path logFile;
   private final Duration startTimeout;
   private final HttpClient http;
-  private final ScheduledExecutorService restarts = Executors.newSingleThreadScheduledExecutor(runnable -> {
-    Thread thread = new Thread(runnable, "sluice-upstream-restart");
-    thread.setDaemon(true);
-    return thread;
-  });
   final URI base;
-  private volatile Process process;
-  private volatile String downReason;
-  private volatile boolean closed;
-  private int failedRestarts;
+  private Process process;
 
   private UpstreamProcess(List<String> arguments, Path logFile, URI base, Duration startTimeout, HttpClient http) {
     this.arguments = arguments;
@@ -66,7 +51,12 @@ final class UpstreamProcess implements AutoCloseable {
     }
     UpstreamProcess upstream = new UpstreamProcess(arguments, logFile, URI.create("http://127.0.0.1:" + port), startTimeout, http);
     try {
-      upstream.launchAndAwaitReady();
+      upstream.process = new ProcessBuilder(arguments).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot start the upstream '" + arguments.get(0) + "': " + e.getMessage(), e);
+    }
+    try {
+      upstream.awaitReady();
     } catch (ModelLoadException e) {
       upstream.close();
       throw e;
@@ -74,80 +64,19 @@ final class UpstreamProcess implements AutoCloseable {
     return upstream;
   }
 
-  /** Why requests cannot reach it now (it died and is being started again), or null while it serves. */
-  String downReason() {
-    return downReason;
-  }
-
-  private void launchAndAwaitReady() throws ModelLoadException {
-    try {
-      process = new ProcessBuilder(arguments).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-          .start();
-    } catch (IOException e) {
-      throw new ModelLoadException("cannot start the upstream '" + arguments.get(0) + "': " + e.getMessage(), e);
-    }
-    awaitReady();
-    Process started = process;
-    started.onExit().thenRun(() -> exited(started));
-  }
-
-  private void exited(Process dead) {
-    if (closed || dead != process) {
-      return;
-    }
-    downReason = "the upstream process exited with code " + dead.exitValue() + " and is being restarted: " + logTail();
-    log.warn(downReason);
-    scheduleRestart();
-  }
-
-  private synchronized void scheduleRestart() {
-    if (closed) {
-      return;
-    }
-    long delay = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(failedRestarts, 5));
-    restarts.schedule(this::restart, delay, TimeUnit.MILLISECONDS);
-  }
-
-  private void restart() {
-    if (closed) {
-      return;
-    }
-    try {
-      launchAndAwaitReady();
-      synchronized (this) {
-        failedRestarts = 0;
-      }
-      downReason = null;
-      log.info("the upstream {} is serving again", base);
-    } catch (ModelLoadException e) {
-      stopProcess();
-      synchronized (this) {
-        failedRestarts++;
-      }
-      downReason = "the upstream could not be restarted (" + e.getMessage() + "); trying again";
-      scheduleRestart();
-    }
+  /** Why requests cannot reach it (its process exited), or null while it runs. */
+  String exitReason() {
+    return process.isAlive() ? null : "the upstream process exited with code " + process.exitValue() + ": " + logTail();
   }
 
   private void awaitReady() throws ModelLoadException {
     long deadline = System.nanoTime() + startTimeout.toNanos();
-    while (System.nanoTime() < deadline && !closed) {
+    while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
         throw new ModelLoadException("the upstream exited with code " + process.exitValue() + " while starting: " + logTail());
       }
-      for (String path : List.of("/health", "/v1/models")) {
-        try {
-          HttpResponse<Void> response = http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(2)).GET().build(),
-              HttpResponse.BodyHandlers.discarding());
-          if (response.statusCode() == 200) {
-            return;
-          }
-        } catch (IOException e) {
-          // not listening yet
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new ModelLoadException("interrupted while the upstream started");
-        }
+      if (answers(http, base, Duration.ofSeconds(2))) {
+        return;
       }
       try {
         Thread.sleep(200);
@@ -157,6 +86,25 @@ final class UpstreamProcess implements AutoCloseable {
       }
     }
     throw new ModelLoadException("the upstream did not become ready within " + startTimeout.toSeconds() + " s: " + logTail());
+  }
+
+  /** Whether the server at {@code base} answers 200 to {@code GET /health} (llama-server, vLLM) or {@code GET /v1/models}. */
+  static boolean answers(HttpClient http, URI base, Duration timeout) {
+    for (String path : List.of("/health", "/v1/models")) {
+      try {
+        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build(),
+            HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() == 200) {
+          return true;
+        }
+      } catch (IOException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
   }
 
   private String logTail() {
@@ -176,28 +124,18 @@ final class UpstreamProcess implements AutoCloseable {
     }
   }
 
-  private void stopProcess() {
-    Process current = process;
-    if (current == null) {
-      return;
-    }
-    current.descendants().forEach(ProcessHandle::destroy);
-    current.destroy();
+  @Override
+  public void close() {
+    process.descendants().forEach(ProcessHandle::destroy);
+    process.destroy();
     try {
-      if (!current.waitFor(10, TimeUnit.SECONDS)) {
-        current.descendants().forEach(ProcessHandle::destroyForcibly);
-        current.destroyForcibly();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      current.destroyForcibly();
+      process.destroyForcibly();
     }
-  }
-
-  @Override
-  public void close() {
-    closed = true;
-    restarts.shutdownNow();
-    stopProcess();
   }
 }

@@ -2,7 +2,7 @@ package io.sluice.protocol.kserve.client;
 
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.replica.RemoteConnector;
-import io.sluice.engine.replica.SupervisedModel;
+import io.sluice.spi.SupervisedModel;
 import io.sluice.spi.ModelLoadException;
 import java.net.http.HttpClient;
 import java.time.Duration;

@@ -11,7 +11,7 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.engine.replica.SupervisedModel;
+import io.sluice.spi.SupervisedModel;
 import io.sluice.protocol.kserve.json.JsonFactories;
 import io.sluice.spi.ModelLoadException;
 import java.io.ByteArrayOutputStream;
