@@ -2,11 +2,19 @@ package io.sluice.engine.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.ServerOverloadedException;
+import io.sluice.api.Tensor;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ScalingSpec;
 import io.sluice.engine.replica.Replica;
+import io.sluice.engine.replica.ReplicaState;
+import io.sluice.spi.LoadedModel;
+import io.sluice.spi.ModelLoadException;
+import io.sluice.spi.ModelRuntime;
+import io.sluice.spi.ModelSource;
+import io.sluice.spi.SupervisedModel;
 import io.sluice.testkit.EchoRuntime;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -123,6 +131,57 @@ class RouterTest {
     busy.close();
     assertThat(next).isCompleted();
     assertThat(only.ongoing()).isEqualTo(1);
+  }
+
+  @Test
+  void requestsQueuedWhileAReplicaRestartsReachItOnceItIsReadyAgain() throws Exception {
+    Router router = router(1, 10);
+    AtomicInteger healthy = new AtomicInteger(1);
+    ModelRuntime supervised = new ModelRuntime() {
+      @Override
+      public String name() {
+        return "supervised-echo";
+      }
+
+      @Override
+      public LoadedModel load(ModelSource source) throws ModelLoadException {
+        LoadedModel echo = new EchoRuntime().load(source);
+        return new SupervisedModel() {
+          @Override
+          public boolean ping(Duration timeout) {
+            return healthy.get() == 1;
+          }
+
+          @Override
+          public ModelMetadata metadata() {
+            return echo.metadata();
+          }
+
+          @Override
+          public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
+            return echo.infer(inputs, outputNames);
+          }
+
+          @Override
+          public void close() {
+            echo.close();
+          }
+        };
+      }
+    };
+    Replica replica = new Replica("a", new DeploymentSpec("a", "m", "supervised-echo", Path.of("."), "1", Map.of()), supervised);
+    replica.start();
+    router.add(replica);
+    healthy.set(0);
+    replica.checkHealth(Duration.ofSeconds(1));
+    assertThat(replica.state()).isEqualTo(ReplicaState.FAILED);
+    CompletableFuture<Router.Lease> queued = router.acquire();
+    assertThat(queued).isNotDone();
+    healthy.set(1);
+    replica.restart();
+    router.readyAgain();
+    assertThat(queued).isCompleted();
+    assertThat(replica.ongoing()).isEqualTo(1);
   }
 
   @Test
