@@ -56,7 +56,7 @@ class OpenAiUpstreamTest {
             deployments:
               - {name: via-url, runtime: openai-upstream, storageUri: '%s', settings: {url: '%s'}}
               - {name: launched, runtime: openai-upstream, storageUri: '%s', settings: {command: '%s', startTimeout: '60'}}
-        """.formatted(gguf.toUri(), upstream.uri("/"), gguf.toUri(), command));
+        """.formatted(gguf.toUri(), upstream.uri("/llm/v1"), gguf.toUri(), command));
   }
 
   @AfterAll

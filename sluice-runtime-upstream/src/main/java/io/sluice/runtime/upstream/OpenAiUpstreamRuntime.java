@@ -19,7 +19,7 @@ import java.time.Duration;
  * revisions, metrics and protocols in front; the upstream decodes. Settings, exactly one of:
  *
  * <ul>
- *   <li>{@code url}: the base URL of a running server ({@code http://gpu-box:8000});
+ *   <li>{@code url}: the base URL of a running server ({@code http://gpu-box:8000}, with or without {@code /v1});
  *   <li>{@code command}: a command line Sluice starts and stops with the replica, where {@code {model}}
  *       becomes the local path of {@code storageUri} and {@code {port}} a free loopback port, e.g.
  *       {@code llama-server -m {model} --port {port} -np 4}.
@@ -52,7 +52,10 @@ public final class OpenAiUpstreamRuntime implements ModelRuntime {
       base = process.base;
     } else {
       try {
-        base = URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+        // Paths are appended to the base, so a server behind a prefix (http://gateway/llm) works; a trailing
+        // /v1, as OpenAI clients are configured, is not part of it.
+        String trimmed = url.replaceAll("/+$", "").replaceAll("/v1$", "");
+        base = URI.create(trimmed);
       } catch (IllegalArgumentException e) {
         throw new ModelLoadException("url '" + url + "' is not a URL");
       }
@@ -74,7 +77,7 @@ public final class OpenAiUpstreamRuntime implements ModelRuntime {
   /** The first model the upstream lists. */
   private static String firstModel(HttpClient http, URI base) throws ModelLoadException {
     try {
-      HttpResponse<String> response = http.send(HttpRequest.newBuilder(base.resolve("/v1/models")).timeout(Duration.ofSeconds(10))
+      HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/models")).timeout(Duration.ofSeconds(10))
           .GET().build(), HttpResponse.BodyHandlers.ofString());
       JsonNode data = MAPPER.readTree(response.body()).path("data");
       if (response.statusCode() != 200 || data.isEmpty()) {

@@ -140,7 +140,7 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     }
     HttpResponse<InputStream> response;
     try {
-      response = http.send(HttpRequest.newBuilder(base.resolve(path)).header("content-type", "application/json")
+      response = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("content-type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw new ModelNotReadyException("the upstream at " + base + " does not answer: " + e.getMessage());

@@ -92,7 +92,7 @@ final class UpstreamProcess implements AutoCloseable {
   static boolean answers(HttpClient http, URI base, Duration timeout) {
     for (String path : List.of("/health", "/v1/models")) {
       try {
-        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build(),
+        HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).GET().build(),
             HttpResponse.BodyHandlers.discarding());
         if (response.statusCode() == 200) {
           return true;
