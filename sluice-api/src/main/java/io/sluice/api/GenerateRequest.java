@@ -10,7 +10,7 @@ import java.util.Objects;
  * @param revision a revision number to pin to, or null
  * @param prompt the raw prompt, or null when {@code messages} is given
  * @param messages chat messages, or null for a raw prompt
- * @param maxTokens the most tokens to generate
+ * @param maxTokens the most tokens to generate, at least 1 ({@link InvalidInputException} otherwise)
  * @param temperature sampling temperature, or null for the model's default
  * @param topP nucleus sampling, or null
  * @param stop strings that end the generation (not included in the text)
@@ -30,6 +30,9 @@ public record GenerateRequest(
     Objects.requireNonNull(model, "model");
     if ((prompt == null) == (messages == null)) {
       throw new IllegalArgumentException("give either a prompt or messages");
+    }
+    if (maxTokens < 1) {
+      throw new InvalidInputException("max_tokens must be a positive integer, got " + maxTokens);
     }
     messages = messages == null ? null : List.copyOf(messages);
     stop = stop == null ? List.of() : List.copyOf(stop);

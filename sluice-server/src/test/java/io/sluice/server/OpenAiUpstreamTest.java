@@ -55,6 +55,7 @@ class OpenAiUpstreamTest {
             routePrefix: /llm
             deployments:
               - {name: via-url, runtime: openai-upstream, storageUri: '%s', settings: {url: '%s'}}
+              - {name: misnamed, runtime: openai-upstream, storageUri: '%1$s', settings: {url: '%2$s', model: nope}}
               - {name: launched, runtime: openai-upstream, storageUri: '%s', settings: {command: '%s', startTimeout: '60'}}
         """.formatted(gguf.toUri(), upstream.uri("/llm/v1"), gguf.toUri(), command));
   }
@@ -125,9 +126,13 @@ class OpenAiUpstreamTest {
   }
 
   @Test
-  void upstreamRefusalsKeepTheirMeaning() throws Exception {
-    HttpResponse<String> tooMany = front.post("/v1/chat/completions", CHAT.formatted("via-url", "").replace("\"max_tokens\":8", "\"max_tokens\":0"));
-    assertThat(tooMany.statusCode()).isEqualTo(400);
+  void badRequestsStopAtTheFrontAndUpstreamFaultsAreServerErrors() throws Exception {
+    HttpResponse<String> noTokens = front.post("/v1/chat/completions", CHAT.formatted("via-url", "").replace("\"max_tokens\":8", "\"max_tokens\":0"));
+    assertThat(noTokens.statusCode()).isEqualTo(400);
+    HttpResponse<String> misnamed = front.post("/v1/chat/completions", CHAT.formatted("misnamed", ""));
+    assertThat(misnamed.statusCode()).as("the upstream has no model 'nope': Sluice's configuration, not the client, is wrong")
+        .isEqualTo(500);
+    assertThat(MAPPER.readTree(misnamed.body()).at("/error/message").asText()).contains("upstream failed (404)").contains("nope");
   }
 
   @Test

@@ -39,9 +39,6 @@ final class LlamaCppModel implements GenerativeModel {
 
   @Override
   public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
-    if (request.maxTokens() < 1) {
-      throw new InvalidInputException("max_tokens must be at least 1");
-    }
     String prompt = request.prompt() != null ? request.prompt() : chatPrompt(request.messages());
     InferenceParameters parameters = new InferenceParameters(prompt).setNPredict(request.maxTokens());
     if (request.temperature() != null) {

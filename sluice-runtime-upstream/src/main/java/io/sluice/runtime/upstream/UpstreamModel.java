@@ -59,9 +59,6 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
 
   @Override
   public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
-    if (request.maxTokens() < 1) {
-      throw new InvalidInputException("max_tokens must be at least 1");
-    }
     boolean chat = request.messages() != null;
     HttpResponse<InputStream> response = send(chat ? "/v1/chat/completions" : "/v1/completions", body(request, chat));
     String finish = null;
@@ -163,9 +160,10 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     if (status == 429) {
       throw new ServerOverloadedException("the upstream is at capacity: " + message, java.time.Duration.ofSeconds(1));
     }
-    if (status >= 400 && status < 500) {
+    if (status == 400 || status == 413 || status == 422) {
       throw new InvalidInputException("the upstream refused the request: " + message);
     }
+    // 401, 403, 404 and 5xx: the upstream or its configuration is at fault, not the client's request.
     throw new InferenceFailedException("the upstream failed (" + status + "): " + message);
   }
 
