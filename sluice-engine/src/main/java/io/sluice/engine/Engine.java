@@ -39,7 +39,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,7 +118,9 @@ public final class Engine implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     mirror(deployment, request);
-    return dispatch(deployment, revision, request);
+    Supplier<Revision> reselect = request.revision() == null
+        ? () -> deployment.select(null, request.modelVersion()) : null;
+    return dispatch(deployment, revision, reselect, request);
   }
 
   /** Sends a copy of the request to the deployment's shadow, if it has one and the draw says so. */
@@ -130,48 +134,37 @@ public final class Engine implements AutoCloseable {
       Revision revision = shadow.deployment() == null ? deployment.latest() : target.select(null, null);
       InferRequest copy = new InferRequest(target.name(), null, request.id(), request.parameters(), request.inputs(),
           request.requestedOutputs());
-      dispatch(target, revision, copy).whenComplete((ignored, error) -> {}); // answers discarded, metrics kept
+      dispatch(target, revision, null, copy).whenComplete((ignored, error) -> {}); // answers discarded, metrics kept
     } catch (SluiceException e) {
       log.debug("shadow of {} skipped: {}", deployment.name(), e.getMessage());
     }
   }
 
-  private CompletableFuture<InferResponse> dispatch(Deployment deployment, Revision revision, InferRequest request) {
+  private CompletableFuture<InferResponse> dispatch(Deployment deployment, Revision revision, Supplier<Revision> reselect,
+      InferRequest request) {
     long accepted = System.nanoTime();
-    return leased(deployment, revision, modelExecutor, (lease, result) -> run(deployment, revision, lease, request, accepted, result));
+    return leased(deployment, revision, reselect, modelExecutor,
+        (leasedRevision, lease, result) -> run(deployment, leasedRevision, lease, request, accepted, result));
   }
 
-  /** What runs once a request holds a replica: it must close the lease and complete the result. */
+  /** What runs once a request holds a replica of {@code revision}: it must close the lease and complete the result. */
   @FunctionalInterface
   private interface LeasedWork<T> {
-    void run(Router.Lease lease, CompletableFuture<T> result);
+    void run(Revision revision, Router.Lease lease, CompletableFuture<T> result);
   }
 
   /**
    * The stages every request goes through before and around its model work: a lease from the revision's
    * router (immediately, after a queue wait, or a failure), the work on {@code executor}, the revision's
    * request timeout, and giving up the queue place when the result ends early (timeout, cancellation).
+   * A revision retired between selection and lease (a promote, a blue-green switch) refuses the lease; the
+   * request then goes once to what {@code reselect} picks now (null: no second try, as for pinned requests).
    */
-  private <T> CompletableFuture<T> leased(Deployment deployment, Revision revision, ExecutorService executor,
-      LeasedWork<T> work) {
+  private <T> CompletableFuture<T> leased(Deployment deployment, Revision revision, Supplier<Revision> reselect,
+      ExecutorService executor, LeasedWork<T> work) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    CompletableFuture<Router.Lease> lease = revision.acquire();
-    lease.whenComplete((granted, error) -> {
-      if (error != null) {
-        result.completeExceptionally(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
-        return;
-      }
-      if (result.isDone()) {
-        granted.close();
-        return;
-      }
-      try {
-        executor.execute(() -> work.run(granted, result));
-      } catch (RejectedExecutionException e) {
-        granted.close();
-        result.completeExceptionally(new ModelNotReadyException("server is shutting down"));
-      }
-    });
+    AtomicReference<CompletableFuture<Router.Lease>> pending = new AtomicReference<>();
+    acquire(revision, reselect, executor, work, result, pending);
     Duration timeout = revision.spec().scaling().requestTimeout();
     if (timeout != null && !result.isDone()) {
       ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
@@ -180,11 +173,52 @@ public final class Engine implements AutoCloseable {
       result.whenComplete((response, error) -> timer.cancel(false));
     }
     result.whenComplete((response, error) -> {
+      CompletableFuture<Router.Lease> lease = pending.get();
       if (error != null && !lease.isDone()) {
         lease.cancel(false);
       }
     });
     return result;
+  }
+
+  private <T> void acquire(Revision revision, Supplier<Revision> reselect, ExecutorService executor, LeasedWork<T> work,
+      CompletableFuture<T> result, AtomicReference<CompletableFuture<Router.Lease>> pending) {
+    CompletableFuture<Router.Lease> lease = revision.acquire();
+    pending.set(lease);
+    if (result.isDone()) {
+      lease.cancel(false); // ended (timed out, cancelled) while moving to another revision
+    }
+    lease.whenComplete((granted, error) -> {
+      if (error != null) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Revision current = cause instanceof ModelNotReadyException && reselect != null ? currentRevision(reselect) : null;
+        if (current != null && current != revision && !result.isDone()) {
+          acquire(current, null, executor, work, result, pending);
+        } else {
+          result.completeExceptionally(cause);
+        }
+        return;
+      }
+      if (result.isDone()) {
+        granted.close();
+        return;
+      }
+      try {
+        executor.execute(() -> work.run(revision, granted, result));
+      } catch (RejectedExecutionException e) {
+        granted.close();
+        result.completeExceptionally(new ModelNotReadyException("server is shutting down"));
+      }
+    });
+  }
+
+  /** The revision a new request would get now, or null when there is none. */
+  private static Revision currentRevision(Supplier<Revision> reselect) {
+    try {
+      return reselect.get();
+    } catch (SluiceException e) {
+      return null;
+    }
   }
 
   private void run(
@@ -296,7 +330,9 @@ public final class Engine implements AutoCloseable {
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return leased(deployment, selected, generationExecutor, (lease, result) -> work.run(deployment, lease, result));
+    Supplier<Revision> reselect = revision == null ? () -> deployment.select(null, version) : null;
+    return leased(deployment, selected, reselect, generationExecutor,
+        (leasedRevision, lease, result) -> work.run(deployment, lease, result));
   }
 
   private static void runGeneration(Deployment deployment, Router.Lease lease, GenerateRequest request,

@@ -89,6 +89,8 @@ class RolloutTest {
   private final class Load implements AutoCloseable {
     final Map<String, AtomicInteger> byVersion = new ConcurrentHashMap<>();
     final AtomicInteger failures = new AtomicInteger();
+    /** What the failed requests answered, for the assertion message. */
+    final List<String> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
     final AtomicBoolean running = new AtomicBoolean(true);
     final List<CompletableFuture<Void>> clients = new ArrayList<>();
 
@@ -101,6 +103,7 @@ class RolloutTest {
               byVersion.computeIfAbsent(versionOf(response), v -> new AtomicInteger()).incrementAndGet();
             } else {
               failures.incrementAndGet();
+              failed.add(response.statusCode() + " " + response.body());
             }
           }
         }));
@@ -166,7 +169,7 @@ class RolloutTest {
       Thread.sleep(300);
       assertThat(load.byVersion.get("2").get()).as("no traffic to revision 2 after rollback").isEqualTo(afterRollback);
       load.close();
-      assertThat(load.failures.get()).isZero();
+      assertThat(load.failures.get()).as("%s", load.failed).isZero();
     }
     assertThat(replicaIds(m)).as("promote and rollback restart no replica").isEqualTo(before);
 
@@ -206,7 +209,7 @@ class RolloutTest {
       Thread.sleep(300);
       onM.close();
       onSteady.close();
-      assertThat(onM.failures.get() + onSteady.failures.get()).isZero();
+      assertThat(onM.failures.get() + onSteady.failures.get()).as("%s %s", onM.failed, onSteady.failed).isZero();
       assertThat(onM.byVersion.get("2").get()).isPositive();
     }
     assertThat(replicaIds(deployment("steady"))).isEqualTo(steadyReplicas);
