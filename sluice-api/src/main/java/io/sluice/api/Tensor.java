@@ -38,7 +38,7 @@ public final class Tensor {
   public static Tensor of(String name, DataType datatype, long[] shape, ByteBuffer data) {
     long count = elementCount(name, shape);
     if (datatype.isFixedSize()) {
-      long expected = count * datatype.elementSize();
+      long expected = byteSize(name, shape, count, datatype);
       if (data.remaining() != expected) {
         throw new InvalidInputException(
             "tensor '" + name + "' of shape " + Arrays.toString(shape) + " and datatype " + datatype
@@ -121,9 +121,23 @@ public final class Tensor {
         throw new InvalidInputException(
             "tensor '" + name + "' has a negative dimension in shape " + Arrays.toString(shape));
       }
-      count = Math.multiplyExact(count, dim);
+      try {
+        count = Math.multiplyExact(count, dim);
+      } catch (ArithmeticException e) {
+        throw new InvalidInputException(
+            "tensor '" + name + "' has shape " + Arrays.toString(shape) + ", whose element count overflows 64 bits");
+      }
     }
     return count;
+  }
+
+  private static long byteSize(String name, long[] shape, long count, DataType datatype) {
+    try {
+      return Math.multiplyExact(count, datatype.elementSize());
+    } catch (ArithmeticException e) {
+      throw new InvalidInputException(
+          "tensor '" + name + "' of shape " + Arrays.toString(shape) + " and datatype " + datatype + " is larger than 2^63 bytes");
+    }
   }
 
   private static long countBytesElements(String name, ByteBuffer data) {

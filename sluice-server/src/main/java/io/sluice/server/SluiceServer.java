@@ -28,6 +28,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.Http2Settings;
+import io.vertx.core.net.PemTrustOptions;
+import io.sluice.server.config.FrontDoorSettings;
+import io.sluice.server.http.CertificateReloader;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -63,7 +68,8 @@ public final class SluiceServer implements AutoCloseable {
   private final ConfigApplier applier;
   private volatile FrontDoor frontDoor;
   private ConfigWatcher watcher;
-  private final List<HttpServer> servers = new ArrayList<>();
+  private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
+  private final AtomicInteger openConnections = new AtomicInteger();
   private int port = -1;
   private int grpcPort = -1;
 
@@ -71,7 +77,8 @@ public final class SluiceServer implements AutoCloseable {
     this.settings = settings;
     this.runtimes = runtimes;
     this.configFile = configFile;
-    this.admin = AdminAccess.of(settings.adminToken(), settings.adminLoopbackOnly());
+    this.admin = AdminAccess.of(settings.adminToken(), settings.adminLoopbackOnly(),
+        settings.frontDoor().tls() != null && settings.frontDoor().tls().clientCa() != null);
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
     this.placer = new Placer(settings.accelerators() != null ? settings.accelerators() : AcceleratorDiscovery.discover());
     this.context = new RevisionContext(
@@ -144,20 +151,41 @@ public final class SluiceServer implements AutoCloseable {
     Path directory = configFile == null ? Path.of("").toAbsolutePath() : configFile.toAbsolutePath().getParent();
     frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin, placer, applier,
         new ConfigLoader(runtimes), directory);
+    FrontDoorSettings.Limits limits = settings.frontDoor().limits();
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())
         .setTcpNoDelay(true)
         .setHttp2ClearTextEnabled(true)
         .setHandle100ContinueAutomatically(true)
-        .setIdleTimeout(0)
+        .setIdleTimeout(0) // ConnectionGuard closes idle connections, but never one with a request in flight
+        .setMaxHeaderSize(limits.maxHeaderSize())
+        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(limits.maxConcurrentStreams()))
+        .setSslHandshakeTimeout(limits.headerTimeout().toMillis())
+        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
         // Clients such as `curl -d` label JSON bodies as forms; Vert.x then decodes them as form fields, which
         // must not fail for bodies larger than the default 8 KiB attribute limit.
         .setMaxFormAttributeSize((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()))
         .setMaxFormBufferedBytes((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()));
+    FrontDoorSettings.Tls tls = settings.frontDoor().tls();
+    if (tls != null) {
+      // HTTP/1.1 and HTTP/2 (gRPC included) over TLS on the same port, chosen by ALPN.
+      options.setSsl(true).setUseAlpn(true).setHttp2ClearTextEnabled(false)
+          .setKeyCertOptions(CertificateReloader.keyCertificate(tls));
+      if (tls.clientCa() != null) {
+        options.setClientAuth(ClientAuth.REQUEST).setTrustOptions(new PemTrustOptions().addCertPath(tls.clientCa().toString()));
+      }
+      CertificateReloader reloader = new CertificateReloader(tls, options.getSslOptions(), () -> List.copyOf(servers));
+      vertx.setPeriodic(2000, id -> reloader.check());
+    }
     port = deploy(new HttpServerOptions(options).setPort(concretePort(settings.port())), frontDoor, settings.eventLoops());
     if (settings.grpcPort() != null) {
       grpcPort = deploy(new HttpServerOptions(options).setPort(concretePort(settings.grpcPort())), frontDoor.grpcOnly(), 1);
     }
+  }
+
+  /** The scheme clients use: https when TLS is configured. */
+  public String scheme() {
+    return settings.frontDoor().tls() == null ? "http" : "https";
   }
 
   /**
@@ -177,7 +205,8 @@ public final class SluiceServer implements AutoCloseable {
 
   private int deploy(HttpServerOptions options, Handler<HttpServerRequest> handler, int instances) {
     List<HttpServer> started = new CopyOnWriteArrayList<>();
-    await(vertx.deployVerticle(() -> new FrontDoorVerticle(options, handler, started::add),
+    await(vertx.deployVerticle(
+        () -> new FrontDoorVerticle(options, handler, settings.frontDoor().limits(), openConnections, started::add),
         new DeploymentOptions().setInstances(instances)));
     servers.addAll(started);
     int actual = started.get(0).actualPort();

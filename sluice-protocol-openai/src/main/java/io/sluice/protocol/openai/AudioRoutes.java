@@ -15,6 +15,7 @@ import io.sluice.api.TensorMetadata;
 import io.sluice.api.audio.Pcm16;
 import io.sluice.engine.Engine;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.LastResort;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.vertx.core.buffer.Buffer;
@@ -113,14 +114,14 @@ public final class AudioRoutes {
     SpeechStream stream = new SpeechStream(ctx.response(), format, streamFormat.equals("sse"), PCM_RATE);
     CompletableFuture<Void> speaking = engine.inferStream(request, stream::chunk);
     ctx.response().closeHandler(closed -> speaking.cancel(false)); // the client went away: stop speaking
-    speaking.whenComplete((done, error) -> {
+    speaking.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (done, error) -> {
       if (error == null) {
         stream.end(input.strip().split("\\s+").length);
         finish(model, started, 200);
       } else {
         finish(model, started, stream.fail(error));
       }
-    });
+    }));
   }
 
   private void transcription(RoutingContext ctx) {
@@ -150,7 +151,7 @@ public final class AudioRoutes {
     }
     ctx.vertx().fileSystem().readFile(file.uploadedFileName()).toCompletionStage().toCompletableFuture()
         .thenCompose(bytes -> transcribe(model, bytes))
-        .whenComplete((response, error) -> {
+        .whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (response, error) -> {
           if (error != null) {
             finish(model, started, OpenAiErrors.send(ctx.response(), error));
             return;
@@ -173,7 +174,7 @@ public final class AudioRoutes {
           } catch (IOException | RuntimeException e) {
             finish(model, started, OpenAiErrors.send(ctx.response(), e));
           }
-        });
+        }));
   }
 
   private CompletableFuture<InferResponse> transcribe(String model, Buffer bytes) {

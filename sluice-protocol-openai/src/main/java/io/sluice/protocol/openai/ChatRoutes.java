@@ -10,6 +10,7 @@ import io.sluice.api.SluiceException;
 import io.sluice.engine.Engine;
 import io.sluice.protocol.kserve.http.ErrorStatus;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.LastResort;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
@@ -81,7 +82,7 @@ public final class ChatRoutes {
     CompletableFuture<GenerateResult> generation =
         engine.generate(request, stream ? completion::streamText : completion::collect);
     ctx.response().closeHandler(closed -> generation.cancel(false)); // the client went away: stop generating
-    generation.whenComplete((result, error) -> {
+    generation.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (result, error) -> {
       int status;
       if (error != null) {
         status = stream ? completion.streamError(error) : OpenAiErrors.send(ctx.response(), error);
@@ -94,7 +95,7 @@ public final class ChatRoutes {
         }
       }
       observer.observe(request.model(), PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    });
+    }));
   }
 
   private static GenerateRequest request(String model, JsonNode body, boolean chat, String revision) {

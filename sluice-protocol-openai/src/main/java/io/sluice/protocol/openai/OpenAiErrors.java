@@ -6,11 +6,25 @@ import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ServerOverloadedException;
 import io.sluice.protocol.kserve.http.ErrorStatus;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.LastResort;
 import io.vertx.core.http.HttpServerResponse;
 
 /** Errors in OpenAI's shape, {@code {"error": {"message", "type", "param", "code"}}}, which the SDKs surface. */
-final class OpenAiErrors {
+public final class OpenAiErrors {
   private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** OpenAI's error shape for {@link LastResort}, as a reply and as a stream's error event. */
+  public static final LastResort.ErrorBody BODY = new LastResort.ErrorBody() {
+    @Override
+    public void send(HttpServerResponse response, int status, String message) {
+      OpenAiErrors.send(response, status, message, null, status >= 500 ? "internal_error" : null);
+    }
+
+    @Override
+    public byte[] event(int status, String message) {
+      return bytes(body(status, message, null, status >= 500 ? "internal_error" : null));
+    }
+  };
 
   private OpenAiErrors() {}
 
@@ -35,7 +49,11 @@ final class OpenAiErrors {
     return status;
   }
 
-  static void send(HttpServerResponse response, int status, String message, String param, String code) {
+  public static void send(HttpServerResponse response, int status, String message, String param, String code) {
+    HttpReplies.send(response, status, "application/json", bytes(body(status, message, param, code)));
+  }
+
+  private static ObjectNode body(int status, String message, String param, String code) {
     ObjectNode error = MAPPER.createObjectNode();
     ObjectNode body = error.putObject("error");
     body.put("message", message);
@@ -50,8 +68,12 @@ final class OpenAiErrors {
     } else {
       body.put("code", code);
     }
+    return error;
+  }
+
+  private static byte[] bytes(ObjectNode json) {
     try {
-      HttpReplies.send(response, status, "application/json", MAPPER.writeValueAsBytes(error));
+      return MAPPER.writeValueAsBytes(json);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

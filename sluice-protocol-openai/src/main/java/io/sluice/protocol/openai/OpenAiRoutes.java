@@ -13,6 +13,7 @@ import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
 import io.sluice.engine.Engine;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.LastResort;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.sluice.protocol.kserve.json.JsonFactories;
@@ -86,7 +87,7 @@ public final class OpenAiRoutes {
     }
     InferRequest request = new InferRequest(model, null, null, Map.of(),
         List.of(Tensor.ofBytes("text", new long[] {texts.size()}, texts)), List.of("embedding", "token_count"));
-    engine.infer(request).whenComplete((response, error) -> {
+    engine.infer(request).whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (response, error) -> {
       int status = 200;
       if (error != null) {
         status = OpenAiErrors.send(ctx.response(), error);
@@ -99,7 +100,7 @@ public final class OpenAiRoutes {
         }
       }
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    });
+    }));
   }
 
   private static ObjectNode embeddingList(String model, List<Tensor> outputs, String format, int dimensions) {

@@ -15,21 +15,31 @@ public final class AdminAccess {
   private final String token;
   private final boolean loopbackOnly;
   private final boolean generated;
+  private final boolean clientCertificateRequired;
 
-  private AdminAccess(String token, boolean loopbackOnly, boolean generated) {
+  private AdminAccess(String token, boolean loopbackOnly, boolean generated, boolean clientCertificateRequired) {
     this.token = token;
     this.loopbackOnly = loopbackOnly;
     this.generated = generated;
+    this.clientCertificateRequired = clientCertificateRequired;
   }
 
   /** Uses {@code configuredToken}, or generates a random one when it is null. */
   public static AdminAccess of(String configuredToken, boolean loopbackOnly) {
+    return of(configuredToken, loopbackOnly, false);
+  }
+
+  /**
+   * Like {@link #of(String, boolean)}; with {@code clientCertificateRequired}, admin calls must also come
+   * over TLS with a client certificate the server verified.
+   */
+  public static AdminAccess of(String configuredToken, boolean loopbackOnly, boolean clientCertificateRequired) {
     if (configuredToken != null) {
-      return new AdminAccess(configuredToken, loopbackOnly, false);
+      return new AdminAccess(configuredToken, loopbackOnly, false, clientCertificateRequired);
     }
     byte[] random = new byte[24];
     new SecureRandom().nextBytes(random);
-    return new AdminAccess(HexFormat.of().formatHex(random), loopbackOnly, true);
+    return new AdminAccess(HexFormat.of().formatHex(random), loopbackOnly, true, clientCertificateRequired);
   }
 
   public String token() {
@@ -42,8 +52,16 @@ public final class AdminAccess {
 
   /** Why a request may not use the admin API, or null when it may. */
   public String refusal(String authorizationHeader, String remoteAddress) {
+    return refusal(authorizationHeader, remoteAddress, false);
+  }
+
+  /** Like {@link #refusal(String, String)}, knowing whether the client presented a verified certificate. */
+  public String refusal(String authorizationHeader, String remoteAddress, boolean verifiedClientCertificate) {
     if (loopbackOnly && !isLoopback(remoteAddress)) {
       return "the admin API only answers loopback clients (server.adminLoopbackOnly)";
+    }
+    if (clientCertificateRequired && !verifiedClientCertificate) {
+      return "the admin API only answers clients with a certificate signed by server.tls.clientCa";
     }
     if (authorizationHeader == null || !authorizationHeader.startsWith("Bearer ")) {
       return "missing 'Authorization: Bearer <admin token>'";

@@ -60,8 +60,18 @@ public final class AdminRoutes {
     router.post("/api/v1/deployments/:deployment/rollback").handler(this::rollback);
   }
 
+  /** Whether the connection presented a client certificate (verified against {@code server.tls.clientCa}). */
+  private static boolean hasClientCertificate(RoutingContext ctx) {
+    try {
+      return ctx.request().isSSL() && !ctx.request().connection().peerCertificates().isEmpty();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return false;
+    }
+  }
+
   private void authorize(RoutingContext ctx) {
-    String refusal = access.refusal(ctx.request().getHeader("Authorization"), ctx.request().remoteAddress().hostAddress());
+    String refusal = access.refusal(ctx.request().getHeader("Authorization"), ctx.request().remoteAddress().hostAddress(),
+        hasClientCertificate(ctx));
     if (refusal == null) {
       ctx.next();
     } else {

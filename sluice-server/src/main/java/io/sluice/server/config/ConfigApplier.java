@@ -124,6 +124,7 @@ public final class ConfigApplier {
     compare(ignored, "server.autoscalerInterval", before.autoscalerInterval(), next.autoscalerInterval());
     compare(ignored, "server.adminToken", before.adminToken(), next.adminToken());
     compare(ignored, "server.adminLoopbackOnly", before.adminLoopbackOnly(), next.adminLoopbackOnly());
+    compare(ignored, "server.limits/auth/tls/rateLimit", before.frontDoor(), next.frontDoor());
     compare(ignored, "accelerators", before.accelerators(), next.accelerators());
     return ignored;
   }
@@ -138,7 +139,7 @@ public final class ConfigApplier {
   private static ServerSettings withServerOf(ServerSettings running, ServerSettings next) {
     return new ServerSettings(running.host(), running.port(), running.grpcPort(), running.maxRequestBody(),
         running.eventLoops(), running.modelThreads(), running.autoscalerInterval(), running.adminToken(),
-        running.adminLoopbackOnly(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
+        running.adminLoopbackOnly(), running.frontDoor(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
         next.deploymentPaths());
   }
 }

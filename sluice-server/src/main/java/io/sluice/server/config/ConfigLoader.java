@@ -125,7 +125,9 @@ public final class ConfigLoader {
       if (!prefixes.add(prefix)) {
         throw new ConfigException(at + ".routePrefix", "another application already uses " + prefix);
       }
-      applications.add(new ServerSettings.ApplicationSettings(name, prefix));
+      applications.add(new ServerSettings.ApplicationSettings(name, prefix,
+          FrontDoorSettingsLoader.apiKeys(at + ".apiKeys", application.apiKeys()),
+          FrontDoorSettingsLoader.rateLimit(at + ".rateLimit", application.rateLimit())));
       if (application.deployments().isEmpty()) {
         throw new ConfigException(at + ".deployments", "an application needs at least one deployment");
       }
@@ -167,7 +169,8 @@ public final class ConfigLoader {
     }
     boolean adminLoopbackOnly = server.adminLoopbackOnly() == null || server.adminLoopbackOnly();
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
-        server.adminToken(), adminLoopbackOnly, accelerators(config.accelerators()), applications, deployments,
+        server.adminToken(), adminLoopbackOnly, FrontDoorSettingsLoader.load(server, baseDirectory),
+        accelerators(config.accelerators()), applications, deployments,
         checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths);
   }
 
@@ -351,7 +354,7 @@ public final class ConfigLoader {
     return Duration.ofNanos(Math.round(millis * 1_000_000));
   }
 
-  private static Duration positiveDuration(String at, String text) throws ConfigException {
+  static Duration positiveDuration(String at, String text) throws ConfigException {
     Duration duration = duration(at, text);
     if (duration.isZero()) {
       throw new ConfigException(at, "must be longer than zero");
@@ -430,7 +433,7 @@ public final class ConfigLoader {
     return port;
   }
 
-  private static int positive(String at, int value) throws ConfigException {
+  static int positive(String at, int value) throws ConfigException {
     if (value < 1) {
       throw new ConfigException(at, "must be at least 1, got " + value);
     }
@@ -442,7 +445,6 @@ public final class ConfigLoader {
     if (!matcher.matches()) {
       throw new ConfigException(at, "'" + text + "' is not a size such as 64Mi or 1048576");
     }
-    long value = Long.parseLong(matcher.group(1));
     String unit = matcher.group(2) == null ? "" : matcher.group(2).toUpperCase(Locale.ROOT);
     int shift = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
       case 'K' -> 10;
@@ -451,6 +453,14 @@ public final class ConfigLoader {
       case 'T' -> 40;
       default -> 0;
     };
-    return value << shift;
+    try {
+      long value = Long.parseLong(matcher.group(1));
+      if (value > (Long.MAX_VALUE >> shift)) {
+        throw new NumberFormatException();
+      }
+      return value << shift;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(at, "'" + text + "' is larger than 2^63 bytes");
+    }
   }
 }

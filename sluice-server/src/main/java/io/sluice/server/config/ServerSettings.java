@@ -20,6 +20,7 @@ public record ServerSettings(
     Duration autoscalerInterval,
     String adminToken,
     boolean adminLoopbackOnly,
+    FrontDoorSettings frontDoor,
     List<Accelerator> accelerators,
     List<ApplicationSettings> applications,
     List<DeploymentSpec> deployments,
@@ -34,12 +35,24 @@ public record ServerSettings(
     deploymentPaths = List.copyOf(deploymentPaths);
   }
 
-  /** An application's name and normalised route prefix ({@code /mnist}). */
-  public record ApplicationSettings(String name, String routePrefix) {}
+  /**
+   * An application's name, normalised route prefix ({@code /mnist}), the API keys accepted under it besides
+   * the server's, and its rate limit.
+   */
+  public record ApplicationSettings(
+      String name, String routePrefix, List<String> apiKeys, FrontDoorSettings.RateLimit rateLimit) {
+    public ApplicationSettings {
+      apiKeys = List.copyOf(apiKeys);
+    }
+
+    public ApplicationSettings(String name, String routePrefix) {
+      this(name, routePrefix, List.of(), FrontDoorSettings.RateLimit.UNLIMITED);
+    }
+  }
 
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
-        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, accelerators,
-        applications, deployments, traffic, deploymentPaths);
+        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, frontDoor,
+        accelerators, applications, deployments, traffic, deploymentPaths);
   }
 }

@@ -47,6 +47,10 @@ public record SluiceConfig(
    * @param autoscalerInterval how often autoscalers evaluate, e.g. {@code 1s} (default)
    * @param adminToken bearer token of the admin API (default: generated at start and logged)
    * @param adminLoopbackOnly whether the admin API answers loopback clients only (default true)
+   * @param limits timeouts and connection limits of the HTTP port
+   * @param auth API keys required by inference routes
+   * @param tls HTTPS (and gRPC over TLS) on the same port
+   * @param rateLimit requests per second and concurrent generations, per API key
    */
   public record Server(
       @JsonProperty("host") String host,
@@ -57,15 +61,75 @@ public record SluiceConfig(
       @JsonProperty("modelThreads") Integer modelThreads,
       @JsonProperty("autoscalerInterval") String autoscalerInterval,
       @JsonProperty("adminToken") String adminToken,
-      @JsonProperty("adminLoopbackOnly") Boolean adminLoopbackOnly) {
-    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null);
+      @JsonProperty("adminLoopbackOnly") Boolean adminLoopbackOnly,
+      @JsonProperty("limits") Limits limits,
+      @JsonProperty("auth") Auth auth,
+      @JsonProperty("tls") Tls tls,
+      @JsonProperty("rateLimit") RateLimit rateLimit) {
+    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
-  /** A route prefix and the deployments behind it. */
+  /**
+   * Timeouts and limits of the HTTP port (durations like {@code 60s}); defaults follow nginx.
+   *
+   * @param headerTimeout time a new connection has to send a whole request header (default 60s)
+   * @param bodyTimeout longest wait between two reads of a request body; 408 after it (default 60s)
+   * @param idleTimeout how long a connection with no request in flight stays open (default 75s)
+   * @param maxConnections open connections at most; more are closed at once (default 10000)
+   * @param maxConcurrentStreams HTTP/2 (and gRPC) streams at once per connection (default 100)
+   * @param maxHeaderSize largest request header block, e.g. {@code 8Ki} (default); larger ones get 431
+   */
+  public record Limits(
+      @JsonProperty("headerTimeout") String headerTimeout,
+      @JsonProperty("bodyTimeout") String bodyTimeout,
+      @JsonProperty("idleTimeout") String idleTimeout,
+      @JsonProperty("maxConnections") Integer maxConnections,
+      @JsonProperty("maxConcurrentStreams") Integer maxConcurrentStreams,
+      @JsonProperty("maxHeaderSize") String maxHeaderSize) {}
+
+  /**
+   * API keys for inference routes, from the config, a file (one key per line, re-read when it changes,
+   * so a mounted Kubernetes Secret can rotate them) and the {@code SLUICE_API_KEYS} environment variable
+   * (comma-separated). No key from any of them: inference is open.
+   *
+   * @param protectHealth whether health probes need a key too (default false)
+   * @param protectMetrics whether {@code /metrics} needs a key too (default false)
+   */
+  public record Auth(
+      @JsonProperty("apiKeys") List<String> apiKeys,
+      @JsonProperty("apiKeysFile") String apiKeysFile,
+      @JsonProperty("protectHealth") Boolean protectHealth,
+      @JsonProperty("protectMetrics") Boolean protectMetrics) {}
+
+  /**
+   * TLS on the HTTP port: PEM certificate chain and private key, re-read when either file changes.
+   *
+   * @param clientCa PEM CA certificates; when given, the admin API requires a client certificate signed by one
+   */
+  public record Tls(
+      @JsonProperty("certificate") String certificate,
+      @JsonProperty("key") String key,
+      @JsonProperty("clientCa") String clientCa) {}
+
+  /**
+   * A token bucket ({@code requestsPerSecond}, holding up to {@code burst} requests) and a cap on
+   * concurrent text generations.
+   */
+  public record RateLimit(
+      @JsonProperty("requestsPerSecond") Double requestsPerSecond,
+      @JsonProperty("burst") Integer burst,
+      @JsonProperty("maxConcurrentGenerations") Integer maxConcurrentGenerations) {}
+
+  /**
+   * A route prefix and the deployments behind it. {@code apiKeys} are accepted under this prefix only (in
+   * addition to the server's); {@code rateLimit} bounds the application's requests from all clients together.
+   */
   public record Application(
       @JsonProperty("name") String name,
       @JsonProperty("routePrefix") String routePrefix,
-      @JsonProperty("deployments") List<Deployment> deployments) {
+      @JsonProperty("deployments") List<Deployment> deployments,
+      @JsonProperty("apiKeys") List<String> apiKeys,
+      @JsonProperty("rateLimit") RateLimit rateLimit) {
     public Application {
       deployments = deployments == null ? List.of() : List.copyOf(deployments);
     }

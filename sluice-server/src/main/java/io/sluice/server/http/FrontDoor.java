@@ -5,6 +5,10 @@ import io.sluice.engine.placement.Placer;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.grpc.V2GrpcService;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.LastResort;
+import io.sluice.server.access.ApiKeys;
+import io.sluice.server.access.RateLimits;
+import io.sluice.server.config.FrontDoorSettings;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.v1.V1RestRoutes;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
@@ -30,8 +34,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The one request handler of the HTTP port: gRPC calls ({@code content-type: application/grpc*}) go to
@@ -39,7 +41,6 @@ import org.slf4j.LoggerFactory;
  * application's route prefix.
  */
 public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplier.ApplicationListener {
-  private static final Logger log = LoggerFactory.getLogger(FrontDoor.class);
 
   private final Vertx vertx;
   private final Engine engine;
@@ -47,9 +48,14 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   private final RequestMetrics metrics;
   private final Router router;
   private final GrpcServer grpc;
-  private final Map<String, Route> applicationRoutes = new ConcurrentHashMap<>();
+  private final Map<String, MountedApplication> applications = new ConcurrentHashMap<>();
   private final V2RestRoutes inferFastPath;
   private final long maxBody;
+  private final ApiKeys serverKeys;
+  private final RateLimits rateLimits;
+  private final AccessGate gate;
+
+  private record MountedApplication(ServerSettings.ApplicationSettings settings, Route route, AccessGate.Application access) {}
 
   public FrontDoor(
       Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin,
@@ -60,6 +66,13 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     this.metrics = metrics;
     this.grpc = grpcServer(vertx, engine, settings, info, metrics);
     this.router = Router.router(vertx);
+    FrontDoorSettings.Auth auth = settings.frontDoor().auth();
+    this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
+    this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
+    this.gate = new AccessGate(auth, serverKeys, rateLimits, this::applicationOf,
+        () -> applications.values().stream().anyMatch(mounted -> mounted.access().keys().required()));
+    vertx.setPeriodic(60_000, id -> rateLimits.forgetIdle());
+    router.route().handler(gate::limitGenerations);
     // File uploads (audio for /v1/audio/transcriptions) go to a temporary directory and are deleted when
     // the request ends.
     router.route().handler(BodyHandler.create(true)
@@ -85,7 +98,8 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     router.errorHandler(413, ctx -> HttpReplies.sendError(ctx.response(), 413,
         "request body is larger than the limit of " + settings.maxRequestBody() + " bytes"));
     router.errorHandler(400, this::badRequest);
-    router.errorHandler(500, this::internalError);
+    router.errorHandler(500, ctx -> LastResort.answer(ctx.response(), ErrorShapes.forPath(ctx.request().path()),
+        ctx.failure() != null ? ctx.failure() : new IllegalStateException("a route failed with status 500")));
   }
 
   /** Serves every protocol again under the application's route prefix, scoped to its models. */
@@ -93,18 +107,29 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   public void added(ServerSettings.ApplicationSettings application) {
     Router scoped = Router.router(vertx);
     mountProtocols(scoped, engine, ModelScope.application(engine.registry(), application.name()), info, metrics);
-    Route previous = applicationRoutes.put(application.routePrefix(), router.route(application.routePrefix() + "/*").subRouter(scoped));
+    AccessGate.Application access = new AccessGate.Application(application.name(),
+        new ApiKeys(application.apiKeys(), null, System::nanoTime), application.rateLimit());
+    MountedApplication previous = applications.put(application.routePrefix(), new MountedApplication(
+        application, router.route(application.routePrefix() + "/*").subRouter(scoped), access));
     if (previous != null) {
-      previous.remove();
+      previous.route().remove();
     }
   }
 
   @Override
   public void removed(ServerSettings.ApplicationSettings application) {
-    Route route = applicationRoutes.remove(application.routePrefix());
-    if (route != null) {
-      route.remove();
+    // A changed application is added again before the old one is removed: only remove what is still its own.
+    MountedApplication mounted = applications.get(application.routePrefix());
+    if (mounted != null && mounted.settings().equals(application)
+        && applications.remove(application.routePrefix(), mounted)) {
+      mounted.route().remove();
     }
+  }
+
+  private AccessGate.Application applicationOf(String path) {
+    int end = path.indexOf('/', 1);
+    MountedApplication mounted = applications.get(end < 0 ? path : path.substring(0, end));
+    return mounted == null ? null : mounted.access();
   }
 
   private static String uploadsDirectory() {
@@ -118,11 +143,23 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
 
   @Override
   public void handle(HttpServerRequest request) {
-    String contentType = request.getHeader("content-type");
-    if (contentType != null && contentType.startsWith("application/grpc")) {
-      grpc.handle(request);
-    } else if (!inferFast(request)) {
-      router.handle(request);
+    try {
+      String id = request.getHeader(LastResort.REQUEST_ID);
+      if (id != null && id.length() <= 128) {
+        request.response().putHeader(LastResort.REQUEST_ID, id);
+      }
+      String contentType = request.getHeader("content-type");
+      boolean grpcCall = contentType != null && contentType.startsWith("application/grpc");
+      if (!gate.admit(request, grpcCall)) {
+        return;
+      }
+      if (grpcCall) {
+        grpc.handle(request);
+      } else if (!inferFast(request)) {
+        router.handle(request);
+      }
+    } catch (RuntimeException | Error e) {
+      LastResort.answer(request.response(), ErrorShapes.forPath(request.path()), e);
     }
   }
 
@@ -151,7 +188,8 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     } catch (NumberFormatException e) {
       return false;
     }
-    request.body().onSuccess(body -> inferFastPath.infer(request, body, model, null))
+    request.body().onSuccess(body -> LastResort.guard(request.response(), LastResort.V2,
+            () -> inferFastPath.infer(request, body, model, null)))
         .onFailure(error -> HttpReplies.sendError(request.response(), 400, "unreadable body: " + error.getMessage()));
     return true;
   }
@@ -179,10 +217,4 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     HttpReplies.sendError(ctx.response(), 400, message);
   }
 
-  private void internalError(RoutingContext ctx) {
-    if (ctx.failure() != null) {
-      log.error("unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
-    }
-    HttpReplies.sendError(ctx.response(), 500, "internal server error");
-  }
 }

@@ -1,30 +1,44 @@
 package io.sluice.server.http;
 
+import io.sluice.server.config.FrontDoorSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
  * One event loop's HTTP server. Deployed with several instances, Vert.x binds the port once and spreads
  * connections over the instances' event loops (port 0 included: the instances share one random port).
+ * Each instance guards its own connections ({@link ConnectionGuard}); the connection count is shared.
  */
 public final class FrontDoorVerticle extends VerticleBase {
   private final HttpServerOptions options;
   private final Handler<HttpServerRequest> handler;
+  private final FrontDoorSettings.Limits limits;
+  private final AtomicInteger openConnections;
   private final Consumer<HttpServer> onListening;
 
-  public FrontDoorVerticle(HttpServerOptions options, Handler<HttpServerRequest> handler, Consumer<HttpServer> onListening) {
+  public FrontDoorVerticle(HttpServerOptions options, Handler<HttpServerRequest> handler,
+      FrontDoorSettings.Limits limits, AtomicInteger openConnections, Consumer<HttpServer> onListening) {
     this.options = options;
     this.handler = handler;
+    this.limits = limits;
+    this.openConnections = openConnections;
     this.onListening = onListening;
   }
 
   @Override
   public Future<?> start() {
-    return vertx.createHttpServer(options).requestHandler(handler).listen().onSuccess(onListening::accept);
+    ConnectionGuard guard = new ConnectionGuard(limits, openConnections, System::nanoTime);
+    guard.start(vertx);
+    return vertx.createHttpServer(options)
+        .connectionHandler(guard::connected)
+        .requestHandler(guard.tracking(handler))
+        .listen()
+        .onSuccess(onListening::accept);
   }
 }

@@ -81,7 +81,10 @@ public final class GrpcTensorCodec {
 
   private static Tensor fromContents(String name, DataType type, long[] shape, InferTensorContents contents) {
     long expected = Tensor.elementCount(name, shape);
-    ByteSink sink = new ByteSink((int) Math.min(Integer.MAX_VALUE - 8, Math.max(16, expected * Math.max(1, type.elementSize()))));
+    // The shape is the client's word, not yet checked against the contents: size the buffer for a small
+    // tensor and let it grow with what really arrives.
+    long promised = expected > (1 << 20) ? 1 << 20 : expected * Math.max(1, type.elementSize());
+    ByteSink sink = new ByteSink((int) Math.max(16, Math.min(1 << 20, promised)));
     int count;
     switch (type) {
       case BOOL -> {

@@ -11,6 +11,7 @@ import io.sluice.api.SluiceException;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.LastResort;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
@@ -120,7 +121,8 @@ public final class V1RestRoutes {
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
-    batch.run(engine, ctx.request().getHeader(V2RestRoutes.REVISION_HEADER)).whenComplete((predictions, error) -> {
+    batch.run(engine, ctx.request().getHeader(V2RestRoutes.REVISION_HEADER))
+        .whenComplete(LastResort.guarded(ctx.response(), LastResort.V2, (predictions, error) -> {
       int status;
       if (error != null) {
         status = HttpReplies.sendError(ctx.response(), error);
@@ -129,7 +131,7 @@ public final class V1RestRoutes {
         HttpReplies.sendJson(ctx.response(), 200, predictions::write);
       }
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    });
+    }));
   }
 
   /** The {@code instances} (or {@code inputs}) array of a predict body. */

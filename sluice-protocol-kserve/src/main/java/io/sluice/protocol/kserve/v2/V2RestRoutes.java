@@ -22,6 +22,7 @@ import io.sluice.engine.stats.ModelStatistics;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.http.ErrorStatus;
 import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.kserve.http.LastResort;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
 import io.vertx.core.buffer.Buffer;
@@ -211,7 +212,7 @@ public final class V2RestRoutes {
     CompletableFuture<InferResponse> inference =
         engine.infer(decoded.request().withRevision(request.getHeader(REVISION_HEADER)));
     response.closeHandler(closed -> inference.cancel(false)); // the client went away
-    inference.whenComplete((result, error) -> {
+    inference.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
       int status;
       if (error != null) {
         status = HttpReplies.sendError(response, error);
@@ -226,7 +227,7 @@ public final class V2RestRoutes {
         }
       }
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    });
+    }));
   }
 
   /** The generate extension: {@code text_input} and {@code parameters} in, {@code text_output} out (or SSE). */
@@ -258,7 +259,7 @@ public final class V2RestRoutes {
       }
     });
     response.closeHandler(closed -> generation.cancel(false));
-    generation.whenComplete((result, error) -> {
+    generation.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
       int status = 200;
       if (error != null && stream) {
         status = ErrorStatus.httpStatus(error);
@@ -282,7 +283,7 @@ public final class V2RestRoutes {
             GenerateBody.event(model, output, GenerateBody.finishReason(result, request)));
       }
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    });
+    }));
   }
 
   private static void writeEvent(HttpServerResponse response, byte[] json) {
@@ -354,7 +355,7 @@ public final class V2RestRoutes {
       HttpReplies.sendError(ctx.response(), e);
       return;
     }
-    (load ? engine.load(model) : engine.unload(model)).whenComplete((ignored, error) -> {
+    (load ? engine.load(model) : engine.unload(model)).whenComplete(LastResort.guarded(ctx.response(), LastResort.V2, (ignored, error) -> {
       if (error != null) {
         // Triton answers a failed load or unload with 400; an unknown model stays a 404.
         int status = ErrorStatus.httpStatus(error) == 404 ? 404 : 400;
@@ -367,7 +368,7 @@ public final class V2RestRoutes {
           json.writeEndObject();
         });
       }
-    });
+    }));
   }
 
   private void statistics(RoutingContext ctx) {

@@ -1,0 +1,148 @@
+package io.sluice.server.http;
+
+import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.protocol.openai.OpenAiErrors;
+import io.sluice.server.access.ApiKeys;
+import io.sluice.server.access.RateLimits;
+import io.sluice.server.config.FrontDoorSettings;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * Who may call the inference routes and how often: API keys (the server's, valid everywhere; an
+ * application's, valid under its route prefix), request rates per key and per application, and concurrent
+ * generations per key. Refusals are answered in the protocol of the route: 401/429 with V2's or OpenAI's
+ * error body, or gRPC's {@code UNAUTHENTICATED}/{@code RESOURCE_EXHAUSTED}. Health probes, {@code /metrics}
+ * (unless configured otherwise) and the admin API (which has its own token) stay open.
+ */
+final class AccessGate {
+  /** What the gate knows of the application a path belongs to. */
+  record Application(String name, ApiKeys keys, FrontDoorSettings.RateLimit rateLimit) {}
+
+  private static final String GRPC_SERVICE = "/inference.GRPCInferenceService/";
+
+  private final FrontDoorSettings.Auth auth;
+  private final ApiKeys serverKeys;
+  private final RateLimits rateLimits;
+  private final Function<String, Application> applicationOfPath;
+  private final BooleanSupplier anyApplicationKeys;
+
+  AccessGate(FrontDoorSettings.Auth auth, ApiKeys serverKeys, RateLimits rateLimits,
+      Function<String, Application> applicationOfPath, BooleanSupplier anyApplicationKeys) {
+    this.auth = auth;
+    this.serverKeys = serverKeys;
+    this.rateLimits = rateLimits;
+    this.applicationOfPath = applicationOfPath;
+    this.anyApplicationKeys = anyApplicationKeys;
+  }
+
+  /** Lets the request through, or answers it with the refusal and returns false. */
+  boolean admit(HttpServerRequest request, boolean grpc) {
+    String path = request.path();
+    if (exempt(path, grpc)) {
+      return true;
+    }
+    Application application = grpc ? null : applicationOfPath.apply(path);
+    String key = presentedKey(request);
+    boolean keysRequired = serverKeys.required() || (application == null ? anyApplicationKeys.getAsBoolean()
+        : application.keys().required());
+    if (keysRequired && !(serverKeys.accepts(key) || (application != null && application.keys().accepts(key)))) {
+      refuse(request, grpc, 401, key == null
+          ? "an API key is required: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'"
+          : "the API key is not valid", 0);
+      return false;
+    }
+    if (key != null && rateLimits.limitsKeys()) {
+      long wait = rateLimits.takeForKey(ApiKeys.fingerprint(key));
+      if (wait > 0) {
+        refuse(request, grpc, 429, "rate limit of this API key exceeded (server.rateLimit)", wait);
+        return false;
+      }
+    }
+    if (application != null) {
+      long wait = rateLimits.takeForApplication(application.name(), application.rateLimit());
+      if (wait > 0) {
+        refuse(request, grpc, 429, "rate limit of application '" + application.name() + "' exceeded", wait);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Router step for text generation: holds one of the key's concurrent generations until the answer ends,
+   * or answers 429 when all are taken.
+   */
+  void limitGenerations(RoutingContext ctx) {
+    String key = presentedKey(ctx.request());
+    if (key == null || !isGeneration(ctx.request().path())) {
+      ctx.next();
+      return;
+    }
+    String fingerprint = ApiKeys.fingerprint(key);
+    if (!rateLimits.generationStarted(fingerprint)) {
+      refuse(ctx.request(), false, 429, "this API key already runs its most concurrent generations "
+          + "(server.rateLimit.maxConcurrentGenerations)", 1_000_000_000L);
+      return;
+    }
+    ctx.addEndHandler(ended -> rateLimits.generationEnded(fingerprint));
+    ctx.next();
+  }
+
+  private static boolean isGeneration(String path) {
+    return path.endsWith("/chat/completions") || path.endsWith("/v1/completions") || path.endsWith("/generate")
+        || path.endsWith("/generate_stream");
+  }
+
+  private boolean exempt(String path, boolean grpc) {
+    if (grpc) {
+      return !auth.protectHealth() && (path.equals(GRPC_SERVICE + "ServerLive") || path.equals(GRPC_SERVICE + "ServerReady"));
+    }
+    if (path.startsWith("/api/")) {
+      return true; // the admin API checks its own token
+    }
+    if (path.equals("/metrics")) {
+      return !auth.protectMetrics();
+    }
+    return !auth.protectHealth() && (path.endsWith("/v2/health/live") || path.endsWith("/v2/health/ready"));
+  }
+
+  /** {@code Authorization: Bearer <key>} (OpenAI, Cohere, Triton clients) or {@code x-api-key: <key>}. */
+  static String presentedKey(HttpServerRequest request) {
+    String authorization = request.getHeader("authorization");
+    if (authorization != null && authorization.length() > 7
+        && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return authorization.substring(7).strip();
+    }
+    return request.getHeader("x-api-key");
+  }
+
+  private static void refuse(HttpServerRequest request, boolean grpc, int status, String message, long retryNanos) {
+    HttpServerResponse response = request.response();
+    if (retryNanos > 0) {
+      response.putHeader("Retry-After", Long.toString(Math.max(1, (retryNanos + 999_999_999L) / 1_000_000_000L)));
+    }
+    if (grpc) {
+      // A trailers-only gRPC answer: the status travels in the headers of an otherwise empty response.
+      response.putHeader("content-type", "application/grpc")
+          .putHeader("grpc-status", status == 401 ? "16" : "8")
+          .putHeader("grpc-message", URLEncoder.encode(message, StandardCharsets.UTF_8).replace("+", "%20"))
+          .end();
+      return;
+    }
+    if (status == 401) {
+      response.putHeader("WWW-Authenticate", "Bearer");
+    }
+    if (ErrorShapes.isOpenAi(request.path().toLowerCase(Locale.ROOT))) {
+      OpenAiErrors.send(response, status, message, null, status == 401 ? "invalid_api_key" : "rate_limit_exceeded");
+    } else {
+      HttpReplies.sendError(response, status, message);
+    }
+  }
+}
