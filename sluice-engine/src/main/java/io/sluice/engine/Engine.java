@@ -285,7 +285,16 @@ public final class Engine implements AutoCloseable {
         result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
             + (error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage()), error));
       } else {
-        InferResponse response = new InferResponse(deployment.name(), revision.spec().version(), request.id(), outputs);
+        InferResponse response;
+        try {
+          response = new InferResponse(deployment.name(), revision.spec().version(), request.id(), outputs);
+        } catch (RuntimeException e) { // a runtime broke its contract (a null output): fail, never leave the caller waiting
+          deployment.statistics().recordFailure(inferEnd - accepted);
+          log.warn("model {} returned an unusable answer to request {}", deployment.name(), request.id(), e);
+          result.completeExceptionally(new InferenceFailedException(
+              "model '" + deployment.name() + "' returned an unusable answer", e));
+          return;
+        }
         long done = System.nanoTime();
         deployment.statistics().recordSuccess(
             started - accepted, inferStart - started, inferEnd - inferStart, done - inferEnd, done - accepted);

@@ -157,7 +157,10 @@ public final class SluiceServer implements AutoCloseable {
         .setTcpNoDelay(true)
         .setHttp2ClearTextEnabled(true)
         .setHandle100ContinueAutomatically(true)
-        .setIdleTimeout(0) // ConnectionGuard closes idle connections, but never one with a request in flight
+        // Closes connections that never complete a first request header; ConnectionGuard removes it from each
+        // connection that does, and closes idle ones itself, but never one with a request in flight.
+        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.headerTimeout().toMillis()))
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
         .setMaxHeaderSize(limits.maxHeaderSize())
         .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(limits.maxConcurrentStreams()))
         .setSslHandshakeTimeout(limits.headerTimeout().toMillis())

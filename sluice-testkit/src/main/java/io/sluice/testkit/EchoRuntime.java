@@ -29,7 +29,8 @@ import java.util.List;
  * </ul>
  *
  * A BYTES input element {@code test:fail} makes the inference throw an unexpected runtime exception, and
- * {@code test:reject} makes it reject its input, as a model that checks content would.
+ * {@code test:reject} makes it reject its input, as a model that checks content would, and
+ * {@code test:null-output} answers with a {@code null} tensor, so that the code encoding the answer fails.
  */
 public final class EchoRuntime implements ModelRuntime {
   @Override
@@ -69,6 +70,9 @@ public final class EchoRuntime implements ModelRuntime {
             }
             if (text.equals("test:reject")) {
               throw new InvalidInputException("injected rejection of the input's content");
+            }
+            if (text.equals("test:null-output")) {
+              return java.util.Collections.singletonList(null); // a broken runtime: the encoder must cope
             }
           }
         }

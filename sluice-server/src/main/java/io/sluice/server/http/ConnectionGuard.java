@@ -2,7 +2,9 @@ package io.sluice.server.http;
 
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.server.config.FrontDoorSettings;
+import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Handler;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
@@ -32,6 +34,9 @@ import org.slf4j.LoggerFactory;
 final class ConnectionGuard {
   private static final Logger log = LoggerFactory.getLogger(ConnectionGuard.class);
 
+  /** The name Vert.x gives Netty's idle-state handler in a connection's pipeline. */
+  private static final String IDLE_HANDLER = "idle";
+
   private final FrontDoorSettings.Limits limits;
   private final AtomicInteger openConnections;
   private final LongSupplier clock;
@@ -58,12 +63,29 @@ final class ConnectionGuard {
       connection.close();
       return;
     }
+    handOverIdleTimeout(connection);
     connections.put(connection, new ConnectionState(clock.getAsLong()));
     connection.closeHandler(closed -> {
       if (connections.remove(connection) != null) {
         openConnections.decrementAndGet();
       }
     });
+  }
+
+  /**
+   * Vert.x learns of a cleartext connection only once its first request header is complete (it must look
+   * for an HTTP/2 preface or an h2c upgrade first), so silent and half-sent first headers are closed by
+   * Netty's idle handler, set to the header timeout in the server options. From here on this guard times
+   * the connection instead, and the idle handler goes: it would also close connections whose request is
+   * still running.
+   */
+  private static void handOverIdleTimeout(HttpConnection connection) {
+    if (connection instanceof ConnectionBase base) {
+      ChannelPipeline pipeline = base.channel().pipeline();
+      if (pipeline.get(IDLE_HANDLER) != null) {
+        pipeline.remove(IDLE_HANDLER);
+      }
+    }
   }
 
   /** Wraps the request handler so each request is known to the sweep. */

@@ -1,0 +1,177 @@
+package io.sluice.server.hardening;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.server.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Slow and idle clients cannot hold the server: half-sent headers are closed after the header timeout, a
+ * stalled body gets 408, idle keep-alive connections are closed, the connection cap holds, and a slow
+ * request in flight is never cut by these timers.
+ */
+class SlowClientTest {
+  private static final String INFER = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+
+  private static TestServer start(Path dir, String limits) throws IOException {
+    String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
+    return TestServer.start(dir, """
+        server:
+          limits: %s
+        applications:
+          - name: app
+            deployments:
+              - {name: echo, runtime: test-echo, storageUri: '%s'}
+              - {name: slow, runtime: test-echo, storageUri: '%s', settings: {delayMs: '2500'}}
+        """.formatted(limits, placeholder, placeholder));
+  }
+
+  private static Socket connect(TestServer server) throws IOException {
+    Socket socket = new Socket("127.0.0.1", server.server().port());
+    socket.setSoTimeout(10_000);
+    return socket;
+  }
+
+  /** Reads until the server closes the connection; returns what it sent. */
+  private static String readToClose(Socket socket) throws IOException {
+    InputStream in = socket.getInputStream();
+    StringBuilder text = new StringBuilder();
+    byte[] buffer = new byte[4096];
+    try {
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        text.append(new String(buffer, 0, n, StandardCharsets.ISO_8859_1));
+      }
+    } catch (SocketException reset) {
+      // a reset is a close too
+    }
+    return text.toString();
+  }
+
+  @Test
+  void aThousandHalfSentHeadersAreClosedWhileOtherClientsAreServed(@TempDir Path dir) throws Exception {
+    try (TestServer server = start(dir, "{headerTimeout: 1s, maxConnections: 2000}")) {
+      List<Socket> attackers = new ArrayList<>();
+      try {
+        for (int i = 0; i < 1000; i++) {
+          Socket socket = connect(server);
+          socket.getOutputStream().write("POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Le"
+              .getBytes(StandardCharsets.US_ASCII));
+          attackers.add(socket);
+        }
+        long started = System.nanoTime();
+        AtomicInteger served = new AtomicInteger();
+        while (System.nanoTime() - started < 1_500_000_000L) {
+          HttpResponse<String> response = server.post("/v2/models/echo/infer", INFER);
+          assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+          served.incrementAndGet();
+        }
+        assertThat(served.get()).isGreaterThan(10);
+        for (Socket socket : attackers) {
+          socket.setSoTimeout(5_000);
+          assertThat(readToClose(socket)).doesNotContain("200 OK");
+        }
+        assertThat((System.nanoTime() - started) / 1e9).as("seconds until every half-sent header was closed")
+            .isLessThan(6.0);
+      } finally {
+        for (Socket socket : attackers) {
+          socket.close();
+        }
+      }
+      assertThat(server.post("/v2/models/echo/infer", INFER).statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aStalledBodyGets408(@TempDir Path dir) throws Exception {
+    try (TestServer server = start(dir, "{bodyTimeout: 1s}"); Socket socket = connect(server)) {
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 100000\r\n\r\n{\"inputs\":").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      long started = System.nanoTime();
+      String answer = readToClose(socket);
+      assertThat(answer).startsWith("HTTP/1.1 408").contains("bodyTimeout");
+      assertThat((System.nanoTime() - started) / 1e9).isBetween(0.9, 4.0);
+    }
+  }
+
+  @Test
+  void anIdleKeepAliveConnectionIsClosedButASlowRequestIsNot(@TempDir Path dir) throws Exception {
+    try (TestServer server = start(dir, "{idleTimeout: 1s, headerTimeout: 1s}"); Socket socket = connect(server)) {
+      String request = "POST /v2/models/slow/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + INFER.length() + "\r\n\r\n" + INFER;
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      long started = System.nanoTime();
+      String answer = readToClose(socket); // 2.5 s of model time, then 1 s idle, then closed
+      double seconds = (System.nanoTime() - started) / 1e9;
+      assertThat(answer).startsWith("HTTP/1.1 200").contains("\"outputs\"");
+      assertThat(seconds).isBetween(3.0, 7.0);
+    }
+  }
+
+  @Test
+  void silentConnectionsAreClosedAfterTheHeaderTimeout(@TempDir Path dir) throws Exception {
+    try (TestServer server = start(dir, "{headerTimeout: 1s}"); Socket silent = connect(server)) {
+      long started = System.nanoTime();
+      assertThat(readToClose(silent)).isEmpty();
+      assertThat((System.nanoTime() - started) / 1e9).isBetween(0.5, 4.0);
+    }
+  }
+
+  @Test
+  void theConnectionCapHolds(@TempDir Path dir) throws Exception {
+    try (TestServer server = start(dir, "{maxConnections: 20}")) {
+      List<Socket> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < 20; i++) {
+          Socket socket = connect(server);
+          assertThat(exchange(socket)).startsWith("HTTP/1.1 200");
+          held.add(socket);
+        }
+        try (Socket extra = connect(server)) {
+          extra.setSoTimeout(3_000);
+          try {
+            assertThat(exchange(extra)).as("the 21st connection is closed unanswered").isEmpty();
+          } catch (SocketTimeoutException e) {
+            throw new AssertionError("the connection over the limit was held open", e);
+          }
+        }
+        held.remove(0).close();
+        Thread.sleep(300); // the server sees the close
+        try (Socket again = connect(server)) {
+          assertThat(exchange(again)).startsWith("HTTP/1.1 200");
+        }
+      } finally {
+        for (Socket socket : held) {
+          socket.close();
+        }
+      }
+    }
+  }
+
+  /** One keep-alive health request; the answer's head, or "" when the server closed the connection. */
+  private static String exchange(Socket socket) throws IOException {
+    socket.getOutputStream().write("GET /v2/health/live HTTP/1.1\r\nHost: sluice\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    byte[] buffer = new byte[4096];
+    try {
+      int n = socket.getInputStream().read(buffer);
+      return n < 0 ? "" : new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
+    } catch (SocketException reset) {
+      return "";
+    }
+  }
+}
