@@ -150,7 +150,7 @@ public final class SluiceServer implements AutoCloseable {
     ServerInfo info = new ServerInfo("sluice", VERSION, ServerInfo.V2_EXTENSIONS);
     Path directory = configFile == null ? Path.of("").toAbsolutePath() : configFile.toAbsolutePath().getParent();
     frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin, placer, applier,
-        new ConfigLoader(runtimes), directory);
+        new ConfigLoader(runtimes).imposingRoots(settings.modelRoots()), directory);
     FrontDoorSettings.Limits limits = settings.frontDoor().limits();
     HttpServerOptions options = new HttpServerOptions()
         .setHost(settings.host())

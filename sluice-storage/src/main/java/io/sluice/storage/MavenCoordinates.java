@@ -16,7 +16,7 @@ public record MavenCoordinates(String group, String artifact, String version, St
       throw new IllegalArgumentException("'" + text + "' is not group:artifact:version[:classifier][:type]");
     }
     for (String part : parts) {
-      if (part.isBlank() || !part.matches("[A-Za-z0-9._-]+")) {
+      if (part.isBlank() || !part.matches("[A-Za-z0-9._-]+") || part.startsWith(".")) { // no ../ out of the repository
         throw new IllegalArgumentException("'" + text + "' is not group:artifact:version[:classifier][:type]");
       }
     }

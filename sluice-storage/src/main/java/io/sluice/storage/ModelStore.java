@@ -88,6 +88,13 @@ public final class ModelStore {
     if (!file.startsWith(unpacked) || !Files.exists(file)) {
       throw new StorageException(coordinates + " has no entry '" + entry + "'");
     }
+    try {
+      if (!file.toRealPath().startsWith(unpacked.toRealPath())) {
+        throw new StorageException(coordinates + " entry '" + entry + "' links outside the archive");
+      }
+    } catch (IOException e) {
+      throw new StorageException("cannot read " + file + ": " + e.getMessage(), e);
+    }
     return file;
   }
 

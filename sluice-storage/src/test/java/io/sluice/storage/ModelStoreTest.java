@@ -119,4 +119,21 @@ class ModelStoreTest {
     publish("g/z/1/z-1.jar", zip(Map.of("a", "b")), true);
     assertThatThrownBy(() -> store().fetchMaven("mvn://g:z:1!/nope")).hasMessageContaining("has no entry 'nope'");
   }
+
+  @Test
+  void anArchiveEntryOutsideTheArchiveIsRefused() throws Exception {
+    publish("g/slip/1/slip-1.jar", zip(Map.of("model.onnx", "ok", "../../escaped.txt", "zip slip")), true);
+    assertThatThrownBy(() -> store().fetchMaven("mvn://g:slip:1!/model.onnx")).isInstanceOf(StorageException.class)
+        .hasMessageContaining("outside the archive");
+    assertThat(dir.resolve("cache/unpacked/escaped.txt")).doesNotExist();
+    assertThat(dir.resolve("escaped.txt")).doesNotExist();
+  }
+
+  @Test
+  void entriesAndCoordinatesCannotClimbOut() throws Exception {
+    publish("g/z/1/z-1.jar", zip(Map.of("a", "b")), true);
+    assertThatThrownBy(() -> store().fetchMaven("mvn://g:z:1!/../../../../etc/passwd")).hasMessageContaining("has no entry");
+    assertThatThrownBy(() -> store().fetchMaven("mvn://g:..:..")).hasMessageContaining("group:artifact:version");
+    assertThatThrownBy(() -> store().fetchMaven("mvn://..:a:1")).hasMessageContaining("group:artifact:version");
+  }
 }

@@ -12,8 +12,10 @@ import java.nio.ByteOrder;
 public record Pcm16(short[] samples, int sampleRate) {
   /** Zero crossings of the resampling kernel on each side, at the output's cutoff. */
   private static final int RESAMPLE_ZERO_CROSSINGS = 12;
+  /** The highest sample rate read (studio audio goes to 384 kHz). */
+  private static final int MAX_RATE = 384_000;
   /** Formats this reader accepts, for error messages. */
-  public static final String SUPPORTED = "WAV (PCM 8/16/24/32-bit or 32-bit float, any rate and channels) or raw 16-bit mono PCM";
+  public static final String SUPPORTED = "WAV (PCM 8/16/24/32-bit or 32-bit float, 1-384 kHz, any channels) or raw 16-bit mono PCM";
 
   public double seconds() {
     return (double) samples.length / sampleRate;
@@ -50,6 +52,9 @@ public record Pcm16(short[] samples, int sampleRate) {
       int id = in.getInt();
       long size = Integer.toUnsignedLong(in.getInt());
       if (id == 0x20746d66) { // "fmt "
+        if (size < 16 || size > in.remaining()) {
+          throw new InvalidInputException("WAV format chunk of " + size + " bytes is malformed; it needs at least 16");
+        }
         format = in.getShort(in.position()) & 0xFFFF;
         channels = in.getShort(in.position() + 2) & 0xFFFF;
         rate = in.getInt(in.position() + 4);
@@ -72,7 +77,7 @@ public record Pcm16(short[] samples, int sampleRate) {
   private static Pcm16 decode(ByteBuffer data, int format, int channels, int rate, int bits) {
     boolean pcm = format == 1 && (bits == 8 || bits == 16 || bits == 24 || bits == 32);
     boolean floats = format == 3 && bits == 32;
-    if ((!pcm && !floats) || channels < 1 || rate < 1000) {
+    if ((!pcm && !floats) || channels < 1 || rate < 1000 || rate > MAX_RATE) {
       throw new InvalidInputException("unsupported WAV encoding (format " + format + ", " + bits + "-bit, "
           + channels + " channels, " + rate + " Hz); supported: " + SUPPORTED);
     }

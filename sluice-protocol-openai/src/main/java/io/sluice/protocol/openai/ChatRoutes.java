@@ -98,7 +98,7 @@ public final class ChatRoutes {
     }));
   }
 
-  private static GenerateRequest request(String model, JsonNode body, boolean chat, String revision) {
+  static GenerateRequest request(String model, JsonNode body, boolean chat, String revision) {
     int maxTokens = body.has("max_completion_tokens") ? body.get("max_completion_tokens").asInt(-1)
         : body.has("max_tokens") ? body.get("max_tokens").asInt(-1) : DEFAULT_MAX_TOKENS;
     if (maxTokens < 1) {

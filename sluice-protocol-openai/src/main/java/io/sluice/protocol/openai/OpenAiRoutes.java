@@ -179,7 +179,7 @@ public final class OpenAiRoutes {
     }
   }
 
-  private static List<byte[]> texts(JsonNode input) {
+  static List<byte[]> texts(JsonNode input) {
     if (input == null || input.isNull()) {
       throw new InvalidInputException("you must provide an input parameter");
     }
@@ -205,7 +205,7 @@ public final class OpenAiRoutes {
     return texts;
   }
 
-  private static int positive(JsonNode value) {
+  static int positive(JsonNode value) {
     if (!value.canConvertToInt() || value.asInt() < 1) {
       throw new InvalidInputException("dimensions must be a positive integer");
     }

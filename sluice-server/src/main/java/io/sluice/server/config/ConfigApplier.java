@@ -125,6 +125,7 @@ public final class ConfigApplier {
     compare(ignored, "server.adminToken", before.adminToken(), next.adminToken());
     compare(ignored, "server.adminLoopbackOnly", before.adminLoopbackOnly(), next.adminLoopbackOnly());
     compare(ignored, "server.limits/auth/tls/rateLimit", before.frontDoor(), next.frontDoor());
+    compare(ignored, "server.modelRoots", before.modelRoots(), next.modelRoots());
     compare(ignored, "accelerators", before.accelerators(), next.accelerators());
     return ignored;
   }
@@ -139,7 +140,7 @@ public final class ConfigApplier {
   private static ServerSettings withServerOf(ServerSettings running, ServerSettings next) {
     return new ServerSettings(running.host(), running.port(), running.grpcPort(), running.maxRequestBody(),
         running.eventLoops(), running.modelThreads(), running.autoscalerInterval(), running.adminToken(),
-        running.adminLoopbackOnly(), running.frontDoor(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
+        running.adminLoopbackOnly(), running.frontDoor(), running.modelRoots(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
         next.deploymentPaths());
   }
 }

@@ -39,6 +39,8 @@ public final class ConfigLoader {
 
   private final Runtimes runtimes;
   private final ModelStore store;
+  /** Model roots imposed on every configuration this loader reads, whatever it declares; null: its own. */
+  private final List<Path> imposedRoots;
 
   /** A loader fetching {@code mvn://} models quietly (tests, reloads). */
   public ConfigLoader(Runtimes runtimes) {
@@ -46,8 +48,36 @@ public final class ConfigLoader {
   }
 
   public ConfigLoader(Runtimes runtimes, ModelStore store) {
+    this(runtimes, store, null);
+  }
+
+  private ConfigLoader(Runtimes runtimes, ModelStore store, List<Path> imposedRoots) {
     this.runtimes = runtimes;
     this.store = store;
+    this.imposedRoots = imposedRoots;
+  }
+
+  /**
+   * A loader for configurations from clients (the admin API): model files must lie under the running
+   * server's {@code modelRoots}, whatever the submitted configuration says.
+   */
+  public ConfigLoader imposingRoots(List<Path> roots) {
+    return new ConfigLoader(runtimes, store, roots == null ? List.of() : List.copyOf(roots));
+  }
+
+  /** The model roots of a validated configuration's server section (empty: anywhere). */
+  public List<Path> modelRoots(SluiceConfig config, Path baseDirectory) throws ConfigException {
+    List<Path> roots = new ArrayList<>();
+    List<String> declared = config.server().modelRoots();
+    for (int i = 0; declared != null && i < declared.size(); i++) {
+      Path root = baseDirectory.resolve(declared.get(i)).normalize();
+      try {
+        roots.add(root.toRealPath());
+      } catch (IOException e) {
+        throw new ConfigException("server.modelRoots[" + i + "]", "no such directory: " + root);
+      }
+    }
+    return roots;
   }
 
   public ServerSettings load(Path file) throws ConfigException {
@@ -106,6 +136,7 @@ public final class ConfigLoader {
     Duration autoscalerInterval = server.autoscalerInterval() == null ? Duration.ofSeconds(1)
         : positiveDuration("server.autoscalerInterval", server.autoscalerInterval());
 
+    List<Path> roots = imposedRoots != null ? imposedRoots : modelRoots(config, baseDirectory);
     List<ServerSettings.ApplicationSettings> applications = new ArrayList<>();
     List<DeploymentSpec> deployments = new ArrayList<>();
     List<TrafficSpec> traffic = new ArrayList<>();
@@ -155,7 +186,7 @@ public final class ConfigLoader {
                 "unknown runtime '" + deployment.runtime() + "'; available runtimes: " + runtimes.names());
           }
           runtime = deployment.runtime();
-          location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory);
+          location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory, roots);
         }
         deployments.add(new DeploymentSpec(name, model, runtime, location, deployment.version(),
             deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources()),
@@ -169,7 +200,7 @@ public final class ConfigLoader {
     }
     boolean adminLoopbackOnly = server.adminLoopbackOnly() == null || server.adminLoopbackOnly();
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
-        server.adminToken(), adminLoopbackOnly, FrontDoorSettingsLoader.load(server, baseDirectory),
+        server.adminToken(), adminLoopbackOnly, FrontDoorSettingsLoader.load(server, baseDirectory), roots,
         accelerators(config.accelerators()), applications, deployments,
         checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths);
   }
@@ -376,7 +407,7 @@ public final class ConfigLoader {
     return value;
   }
 
-  private Path resolveStorage(String at, String uri, Path baseDirectory) throws ConfigException {
+  private Path resolveStorage(String at, String uri, Path baseDirectory, List<Path> roots) throws ConfigException {
     if (uri == null || uri.isBlank()) {
       throw new ConfigException(at, "missing; give a file:// or mvn:// URI, or a path relative to the configuration file");
     }
@@ -401,7 +432,26 @@ public final class ConfigLoader {
     if (!Files.exists(path)) {
       throw new ConfigException(at, "no such file: " + path);
     }
+    if (!roots.isEmpty() && !ModelStore.isMaven(uri)) {
+      checkUnderRoots(at, path, roots);
+    }
     return path;
+  }
+
+  /** Symbolic links resolved, the file must lie under one of the roots: no {@code ..} or link escapes. */
+  private static void checkUnderRoots(String at, Path path, List<Path> roots) throws ConfigException {
+    Path real;
+    try {
+      real = path.toRealPath();
+    } catch (IOException e) {
+      throw new ConfigException(at, "cannot read " + path + ": " + e.getMessage());
+    }
+    for (Path root : roots) {
+      if (real.startsWith(root)) {
+        return;
+      }
+    }
+    throw new ConfigException(at, path + " lies outside server.modelRoots " + roots);
   }
 
   private static String checkName(String at, String name) throws ConfigException {

@@ -21,6 +21,7 @@ public record ServerSettings(
     String adminToken,
     boolean adminLoopbackOnly,
     FrontDoorSettings frontDoor,
+    List<java.nio.file.Path> modelRoots,
     List<Accelerator> accelerators,
     List<ApplicationSettings> applications,
     List<DeploymentSpec> deployments,
@@ -33,6 +34,7 @@ public record ServerSettings(
     deployments = List.copyOf(deployments);
     traffic = List.copyOf(traffic);
     deploymentPaths = List.copyOf(deploymentPaths);
+    modelRoots = List.copyOf(modelRoots);
   }
 
   /**
@@ -53,6 +55,6 @@ public record ServerSettings(
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
         maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, frontDoor,
-        accelerators, applications, deployments, traffic, deploymentPaths);
+        modelRoots, accelerators, applications, deployments, traffic, deploymentPaths);
   }
 }

@@ -51,6 +51,7 @@ public record SluiceConfig(
    * @param auth API keys required by inference routes
    * @param tls HTTPS (and gRPC over TLS) on the same port
    * @param rateLimit requests per second and concurrent generations, per API key
+   * @param modelRoots directories model files may come from (symbolic links resolved); unset: anywhere
    */
   public record Server(
       @JsonProperty("host") String host,
@@ -65,8 +66,9 @@ public record SluiceConfig(
       @JsonProperty("limits") Limits limits,
       @JsonProperty("auth") Auth auth,
       @JsonProperty("tls") Tls tls,
-      @JsonProperty("rateLimit") RateLimit rateLimit) {
-    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null, null, null, null, null);
+      @JsonProperty("rateLimit") RateLimit rateLimit,
+      @JsonProperty("modelRoots") List<String> modelRoots) {
+    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /**
