@@ -92,6 +92,9 @@ public final class ConfigLoader {
   }
 
   public SluiceConfig parse(String yaml) throws ConfigException {
+    if (yaml == null || yaml.isBlank()) {
+      throw new ConfigException("", "the configuration is empty");
+    }
     ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
         .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);

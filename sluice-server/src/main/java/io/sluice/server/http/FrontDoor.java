@@ -138,7 +138,15 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
 
   /** A gRPC-only handler, for the optional separate gRPC port. */
   public Handler<HttpServerRequest> grpcOnly() {
-    return grpc;
+    return request -> {
+      try {
+        if (gate.admit(request, true)) {
+          grpc.handle(new GuardedGrpcRequest(request));
+        }
+      } catch (RuntimeException | Error e) {
+        LastResort.answer(request.response(), LastResort.V2, e);
+      }
+    };
   }
 
   @Override
@@ -154,7 +162,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
         return;
       }
       if (grpcCall) {
-        grpc.handle(request);
+        grpc.handle(new GuardedGrpcRequest(request));
       } else if (!inferFast(request)) {
         router.handle(request);
       }

@@ -40,6 +40,7 @@ import io.vertx.core.Vertx;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
@@ -162,7 +163,28 @@ public final class V2GrpcService {
       BiFunction<Req, MultiMap, CompletionStage<MessageLite>> handler) {
     ServiceMethod<Req, MessageLite> serviceMethod =
         ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
-    server.callHandler(serviceMethod, call -> call.handler(message -> {
+    server.callHandler(serviceMethod, call -> {
+      boolean[] received = {false};
+      // A message cut short by the end of the stream, or one that cannot be decoded, never reaches the
+      // handler: without these the call would wait for ever.
+      call.invalidMessageHandler(invalid -> {
+        received[0] = true;
+        refuse(call.response(), invalid instanceof MessageSizeOverflowException ? GrpcStatus.RESOURCE_EXHAUSTED
+            : GrpcStatus.INVALID_ARGUMENT, "the request message is invalid: " + invalid.getMessage());
+      });
+      call.exceptionHandler(failure -> {
+        if (!received[0]) {
+          received[0] = true;
+          refuse(call.response(), GrpcStatus.INVALID_ARGUMENT, "the request message is unreadable: " + failure.getMessage());
+        }
+      });
+      call.endHandler(ended -> {
+        if (!received[0]) {
+          refuse(call.response(), GrpcStatus.INVALID_ARGUMENT, "the call ended without a complete request message");
+        }
+      });
+      call.handler(message -> {
+      received[0] = true;
       Context context = Vertx.currentContext();
       GrpcServerResponse<Req, MessageLite> response = call.response();
       CompletionStage<MessageLite> reply;
@@ -184,7 +206,16 @@ public final class V2GrpcService {
           response.status(status).statusMessage(ErrorStatus.message(error)).end();
         }
       }));
-    }));
+      });
+    });
+  }
+
+  private static void refuse(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {
+    try {
+      response.status(status).statusMessage(message).end();
+    } catch (IllegalStateException alreadyEnded) {
+      // the call was answered or reset meanwhile
+    }
   }
 
   static GrpcStatus status(Throwable error) {

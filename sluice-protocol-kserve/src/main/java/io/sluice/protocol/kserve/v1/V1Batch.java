@@ -40,6 +40,12 @@ final class V1Batch {
   }
 
   static V1Batch of(ModelMetadata metadata, JsonNode instances) {
+    if (!instances.isArray() || instances.isEmpty()) {
+      throw new InvalidInputException("\"instances\" must be a non-empty array");
+    }
+    if (metadata.inputs().isEmpty()) {
+      throw new InvalidInputException("model '" + metadata.name() + "' takes no inputs");
+    }
     int count = instances.size();
     List<TensorMetadata> inputs = metadata.inputs();
     List<List<JsonNode>> valuesPerInput = new ArrayList<>();
