@@ -45,6 +45,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +71,7 @@ public final class SluiceServer implements AutoCloseable {
   private ConfigWatcher watcher;
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final AtomicInteger openConnections = new AtomicInteger();
+  private final LongAdder acceptedRequests = new LongAdder();
   private int port = -1;
   private int grpcPort = -1;
 
@@ -209,7 +211,7 @@ public final class SluiceServer implements AutoCloseable {
   private int deploy(HttpServerOptions options, Handler<HttpServerRequest> handler, int instances) {
     List<HttpServer> started = new CopyOnWriteArrayList<>();
     await(vertx.deployVerticle(
-        () -> new FrontDoorVerticle(options, handler, settings.frontDoor().limits(), openConnections, started::add),
+        () -> new FrontDoorVerticle(options, handler, settings.frontDoor().limits(), openConnections, acceptedRequests, started::add),
         new DeploymentOptions().setInstances(instances)));
     servers.addAll(started);
     int actual = started.get(0).actualPort();
@@ -240,6 +242,11 @@ public final class SluiceServer implements AutoCloseable {
       thread.setDaemon(true);
       return thread;
     });
+  }
+
+  /** HTTP requests whose header was received, since start: each got an answer unless its connection broke. */
+  public long acceptedRequests() {
+    return acceptedRequests.sum();
   }
 
   public int port() {

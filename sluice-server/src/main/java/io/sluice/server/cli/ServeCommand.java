@@ -55,6 +55,7 @@ public final class ServeCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Thread stopper = new Thread(() -> {
       server.close(drainSeconds);
+      System.err.println("sluice: stopped after accepting " + server.acceptedRequests() + " requests");
       stopped.countDown();
     }, "sluice-shutdown");
     AtomicBoolean stopping = new AtomicBoolean();
@@ -63,7 +64,7 @@ public final class ServeCommand implements Callable<Integer> {
     if (server.admin().generated()) {
       System.err.println("sluice: admin API token (set server.adminToken to choose one): " + server.admin().token());
     }
-    System.out.println("Sluice listening on http://" + displayHost(server.host()) + ":" + server.port());
+    System.out.println("Sluice listening on " + server.scheme() + "://" + displayHost(server.host()) + ":" + server.port());
     if (server.grpcPort() > 0) {
       System.out.println("Sluice gRPC listening on " + displayHost(server.host()) + ":" + server.grpcPort());
     }

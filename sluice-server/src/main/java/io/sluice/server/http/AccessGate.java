@@ -11,7 +11,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -31,26 +30,35 @@ final class AccessGate {
   private final ApiKeys serverKeys;
   private final RateLimits rateLimits;
   private final Function<String, Application> applicationOfPath;
-  private final BooleanSupplier anyApplicationKeys;
+  private volatile boolean anyApplicationKeys;
+  private volatile boolean anyApplicationRateLimit;
 
   AccessGate(FrontDoorSettings.Auth auth, ApiKeys serverKeys, RateLimits rateLimits,
-      Function<String, Application> applicationOfPath, BooleanSupplier anyApplicationKeys) {
+      Function<String, Application> applicationOfPath) {
     this.auth = auth;
     this.serverKeys = serverKeys;
     this.rateLimits = rateLimits;
     this.applicationOfPath = applicationOfPath;
-    this.anyApplicationKeys = anyApplicationKeys;
+  }
+
+  /** Called when applications come and go: whether any of them has keys or a rate limit. */
+  void applicationsChanged(boolean anyKeys, boolean anyRateLimit) {
+    anyApplicationKeys = anyKeys;
+    anyApplicationRateLimit = anyRateLimit;
   }
 
   /** Lets the request through, or answers it with the refusal and returns false. */
   boolean admit(HttpServerRequest request, boolean grpc) {
+    if (!serverKeys.required() && !anyApplicationKeys && !anyApplicationRateLimit && !rateLimits.limitsKeys()) {
+      return true; // nothing to check: the common case costs four reads
+    }
     String path = request.path();
     if (exempt(path, grpc)) {
       return true;
     }
     Application application = grpc ? null : applicationOfPath.apply(path);
     String key = presentedKey(request);
-    boolean keysRequired = serverKeys.required() || (application == null ? anyApplicationKeys.getAsBoolean()
+    boolean keysRequired = serverKeys.required() || (application == null ? anyApplicationKeys
         : application.keys().required());
     if (keysRequired && !(serverKeys.accepts(key) || (application != null && application.keys().accepts(key)))) {
       refuse(request, grpc, 401, key == null

@@ -17,6 +17,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,12 +40,15 @@ final class ConnectionGuard {
 
   private final FrontDoorSettings.Limits limits;
   private final AtomicInteger openConnections;
+  private final LongAdder acceptedRequests;
   private final LongSupplier clock;
   private final Map<HttpConnection, ConnectionState> connections = new IdentityHashMap<>();
 
-  ConnectionGuard(FrontDoorSettings.Limits limits, AtomicInteger openConnections, LongSupplier clock) {
+  ConnectionGuard(FrontDoorSettings.Limits limits, AtomicInteger openConnections, LongAdder acceptedRequests,
+      LongSupplier clock) {
     this.limits = limits;
     this.openConnections = openConnections;
+    this.acceptedRequests = acceptedRequests;
     this.clock = clock;
   }
 
@@ -91,6 +95,7 @@ final class ConnectionGuard {
   /** Wraps the request handler so each request is known to the sweep. */
   Handler<HttpServerRequest> tracking(Handler<HttpServerRequest> handler) {
     return request -> {
+      acceptedRequests.increment();
       ConnectionState state = connections.get(request.connection());
       if (state != null) {
         state.requests.add(new RequestState(request, clock.getAsLong()));

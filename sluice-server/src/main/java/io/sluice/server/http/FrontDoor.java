@@ -69,8 +69,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     FrontDoorSettings.Auth auth = settings.frontDoor().auth();
     this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
-    this.gate = new AccessGate(auth, serverKeys, rateLimits, this::applicationOf,
-        () -> applications.values().stream().anyMatch(mounted -> mounted.access().keys().required()));
+    this.gate = new AccessGate(auth, serverKeys, rateLimits, this::applicationOf);
     vertx.setPeriodic(60_000, id -> rateLimits.forgetIdle());
     router.route().handler(gate::limitGenerations);
     // File uploads (audio for /v1/audio/transcriptions) go to a temporary directory and are deleted when
@@ -114,6 +113,13 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     if (previous != null) {
       previous.route().remove();
     }
+    applicationsChanged();
+  }
+
+  private void applicationsChanged() {
+    gate.applicationsChanged(
+        applications.values().stream().anyMatch(mounted -> mounted.access().keys().required()),
+        applications.values().stream().anyMatch(mounted -> mounted.access().rateLimit().limitsRequests()));
   }
 
   @Override
@@ -123,6 +129,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     if (mounted != null && mounted.settings().equals(application)
         && applications.remove(application.routePrefix(), mounted)) {
       mounted.route().remove();
+      applicationsChanged();
     }
   }
 

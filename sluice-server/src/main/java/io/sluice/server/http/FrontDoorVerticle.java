@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
@@ -20,20 +21,23 @@ public final class FrontDoorVerticle extends VerticleBase {
   private final Handler<HttpServerRequest> handler;
   private final FrontDoorSettings.Limits limits;
   private final AtomicInteger openConnections;
+  private final LongAdder acceptedRequests;
   private final Consumer<HttpServer> onListening;
 
   public FrontDoorVerticle(HttpServerOptions options, Handler<HttpServerRequest> handler,
-      FrontDoorSettings.Limits limits, AtomicInteger openConnections, Consumer<HttpServer> onListening) {
+      FrontDoorSettings.Limits limits, AtomicInteger openConnections, LongAdder acceptedRequests,
+      Consumer<HttpServer> onListening) {
     this.options = options;
     this.handler = handler;
     this.limits = limits;
     this.openConnections = openConnections;
+    this.acceptedRequests = acceptedRequests;
     this.onListening = onListening;
   }
 
   @Override
   public Future<?> start() {
-    ConnectionGuard guard = new ConnectionGuard(limits, openConnections, System::nanoTime);
+    ConnectionGuard guard = new ConnectionGuard(limits, openConnections, acceptedRequests, System::nanoTime);
     guard.start(vertx);
     return vertx.createHttpServer(options)
         .connectionHandler(guard::connected)

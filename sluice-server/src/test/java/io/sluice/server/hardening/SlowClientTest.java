@@ -163,6 +163,30 @@ class SlowClientTest {
     }
   }
 
+  @Test
+  void anOversizedHeaderIs431AndHttp2AnnouncesTheStreamLimit(@TempDir Path dir) throws Exception {
+    try (TestServer server = start(dir, "{maxHeaderSize: 2Ki, maxConcurrentStreams: 7}"); Socket socket = connect(server)) {
+      socket.getOutputStream().write(("GET /v2/health/live HTTP/1.1\r\nHost: sluice\r\nX-Big: " + "a".repeat(4096)
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      assertThat(readToClose(socket)).startsWith("HTTP/1.1 431");
+      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+      try {
+        io.vertx.core.http.HttpClientConnection connection = vertx.createHttpClient(
+                new io.vertx.core.http.HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false))
+            .connect(new io.vertx.core.http.HttpConnectOptions().setHost("127.0.0.1").setPort(server.server().port()))
+            .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (connection.remoteSettings().getMaxConcurrentStreams() != 7 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(connection.remoteSettings().getMaxConcurrentStreams()).isEqualTo(7);
+      } finally {
+        vertx.close();
+      }
+    }
+  }
+
   /** One keep-alive health request; the answer's head, or "" when the server closed the connection. */
   private static String exchange(Socket socket) throws IOException {
     socket.getOutputStream().write("GET /v2/health/live HTTP/1.1\r\nHost: sluice\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
