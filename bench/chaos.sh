@@ -71,23 +71,23 @@ victim() { # pattern -> pid of the newest matching process under the server
 echo "# bench/chaos.sh $(date -u +%Y-%m-%dT%H:%MZ): $CONNECTIONS connections, $SECONDS_PER s per scenario"
 start_server
 
-load /worker/v2/models/in-worker/infer "$INFER" > "$WORK/worker.json" &
+load /worker/v2/models/in-worker/infer "$INFER" > "$WORK/worker.json" & loader=$!
 sleep $((SECONDS_PER / 3))
 worker=$(victim "io.sluice.engine.worker.WorkerMain")
 echo "kill -9 worker process $worker"
 kill -9 "$worker"
-wait %1 || true
+wait $loader || true
 echo "worker kill:    $(cat "$WORK/worker.json")"
 
-load /llm/v1/chat/completions "$CHAT" > "$WORK/upstream.json" &
+load /llm/v1/chat/completions "$CHAT" > "$WORK/upstream.json" & loader=$!
 sleep $((SECONDS_PER / 3))
 upstream=$(victim "$WORK/upstream.yaml")
 echo "kill -9 upstream process $upstream"
 kill -9 "$upstream"
-wait %1 || true
+wait $loader || true
 echo "upstream kill:  $(cat "$WORK/upstream.json")"
 
-load /local/v2/models/in-process/infer "$INFER" > "$WORK/term.json" &
+load /local/v2/models/in-process/infer "$INFER" > "$WORK/term.json" & loader=$!
 sleep $((SECONDS_PER / 3))
 echo "SIGTERM Sluice $pid"
 kill -TERM "$pid"
@@ -95,7 +95,7 @@ set +e
 wait "$pid"; code=$?
 set -e
 pid=""
-wait %1 || true
+wait $loader || true
 echo "SIGTERM:        $(cat "$WORK/term.json")"
 echo "exit code:      $code"
 grep "stopped after accepting" "$WORK/err.log" || true

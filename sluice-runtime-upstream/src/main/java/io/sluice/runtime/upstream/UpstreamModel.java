@@ -97,7 +97,8 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
         }
       }
     } catch (IOException e) {
-      throw new InferenceFailedException("the upstream's stream broke: " + e.getMessage(), e);
+      // The upstream went away mid-answer (a crash, a restart): like a dead worker's requests, a 503 to retry.
+      throw new ModelNotReadyException("the upstream's answer broke off: " + e.getMessage());
     }
     return new GenerateResult(finish == null ? "stop" : finish, promptTokens, completionTokens < 0 ? pieces : completionTokens);
   }
