@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Load for bench/soak.sh: V2 REST, gRPC and OpenAI chat clients (CONNECTIONS in all, a third each) for
  * MINUTES; every 10 s one CSV line: per protocol answers, errors and p99 (ms), then the server's RSS (MiB),
- * heap after a full GC (MiB) and open file descriptors.
+ * old generation after a full GC (MiB) and open file descriptors.
  *
  * <p>java -cp TEST_CLASSPATH bench/Soak.java PORT PID MINUTES CONNECTIONS WIDTH OUT.csv
  */
@@ -53,7 +53,7 @@ public final class Soak {
       }));
     }
     try (PrintStream csv = new PrintStream(Files.newOutputStream(out))) {
-      csv.println("seconds,rest_ok,rest_errors,rest_p99_ms,grpc_ok,grpc_errors,grpc_p99_ms,openai_ok,openai_errors,openai_p99_ms,rss_mib,heap_after_gc_mib,fds");
+      csv.println("seconds,rest_ok,rest_errors,rest_p99_ms,grpc_ok,grpc_errors,grpc_p99_ms,openai_ok,openai_errors,openai_p99_ms,rss_mib,old_gen_after_gc_mib,fds");
       long started = System.nanoTime();
       while (System.nanoTime() < end) {
         Thread.sleep(10_000);
@@ -148,19 +148,17 @@ public final class Soak {
     }
   }
 
-  /** Forces a full GC in the server (jcmd GC.run), then reads the heap in use (jcmd GC.heap_info). */
+  /**
+   * Forces a full GC in the server (jcmd GC.run), then reads what survived it: the old generation of the
+   * parallel collector (the young one fills again at once under load, between the two jcmd calls).
+   */
   private static long heapAfterGcMib(long pid) throws Exception {
     String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true).start().waitFor();
     Process info = new ProcessBuilder(jcmd, Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
     String text = new String(info.getInputStream().readAllBytes());
     info.waitFor();
-    long usedKib = 0;
-    var matcher = java.util.regex.Pattern.compile("(?:PSYoungGen|ParOldGen|garbage-first heap|def new generation|tenured generation)\\s+total \\d+K, used (\\d+)K")
-        .matcher(text);
-    while (matcher.find()) {
-      usedKib += Long.parseLong(matcher.group(1));
-    }
-    return usedKib / 1024;
+    var matcher = java.util.regex.Pattern.compile("ParOldGen\\s+total \\d+K, used (\\d+)K").matcher(text);
+    return matcher.find() ? Long.parseLong(matcher.group(1)) / 1024 : -1;
   }
 }
