@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A/B of the front door: this working tree against an earlier revision, same model, same load, rounds
 # interleaved (this machine is noisy). V2 REST infer on a small ONNX MLP and the health route, wrk at 64
-# connections. The earlier revision is built in a git worktree outside the clone (never installed).
+# connections, the order of the pair alternating. The earlier revision is built in a git worktree outside the
+# clone (never installed).
 #
 #   bench/ab.sh REVISION [SECONDS] [ROUNDS]      e.g. bench/ab.sh ecb5a9a 10 3
 set -euo pipefail
@@ -56,7 +57,10 @@ rps() { # path [lua] -> requests per second
 echo "| round | tree | V2 infer rps | health rps |"
 echo "|---|---|---|---|"
 for round in $(seq 1 "$ROUNDS"); do
-  for tree in "$BASE" "$ROOT"; do
+  # Which tree goes first alternates: on this machine the second server of a pair tends to measure lower.
+  order=("$BASE" "$ROOT")
+  [ $((round % 2)) -eq 0 ] && order=("$ROOT" "$BASE")
+  for tree in "${order[@]}"; do
     serve "$tree"
     rps /v2/models/mlp/infer "$BENCH/post.lua" >/dev/null # warm-up
     infer=$(rps /v2/models/mlp/infer "$BENCH/post.lua")

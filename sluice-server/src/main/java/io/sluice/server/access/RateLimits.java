@@ -29,6 +29,11 @@ public final class RateLimits {
     return perKey.limitsRequests() || perKey.maxConcurrentGenerations() > 0;
   }
 
+  /** Whether concurrent generations per key are limited at all. */
+  public boolean limitsGenerations() {
+    return perKey.maxConcurrentGenerations() > 0;
+  }
+
   /** Takes a request from the key's bucket: 0 when allowed, else nanoseconds until one would be. */
   public long takeForKey(String keyFingerprint) {
     if (!perKey.limitsRequests()) {

@@ -10,7 +10,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.function.Function;
 
 /**
@@ -147,7 +146,7 @@ final class AccessGate {
     if (status == 401) {
       response.putHeader("WWW-Authenticate", "Bearer");
     }
-    if (ErrorShapes.isOpenAi(request.path().toLowerCase(Locale.ROOT))) {
+    if (ErrorShapes.isOpenAi(request.path())) {
       OpenAiErrors.send(response, status, message, null, status == 401 ? "invalid_api_key" : "rate_limit_exceeded");
     } else {
       HttpReplies.sendError(response, status, message);

@@ -98,15 +98,14 @@ final class ConnectionGuard {
       acceptedRequests.increment();
       ConnectionState state = connections.get(request.connection());
       if (state != null) {
-        state.requests.add(new RequestState(request, clock.getAsLong()));
-        state.lastActivity = clock.getAsLong();
+        long now = clock.getAsLong();
+        state.requests.removeIf(RequestState::answered); // one request at a time on HTTP/1.1: the list stays short
+        state.requests.add(new RequestState(request, now));
+        state.lastActivity = now;
+        state.served = true;
       }
       handler.handle(request);
     };
-  }
-
-  int trackedConnections() {
-    return connections.size();
   }
 
   void sweep() {
@@ -117,7 +116,7 @@ final class ConnectionGuard {
       Iterator<RequestState> requests = state.requests.iterator();
       while (requests.hasNext()) {
         RequestState request = requests.next();
-        if (request.request.response().ended() || request.request.response().closed()) {
+        if (request.answered()) {
           requests.remove();
           state.lastActivity = now;
         } else if (!request.request.isEnded() && bodyStalled(request, now)) {
@@ -131,8 +130,6 @@ final class ConnectionGuard {
         if (now - state.lastActivity > allowed) {
           expired.add(entry.getKey());
         }
-      } else {
-        state.served = true;
       }
     }
     for (HttpConnection connection : expired) {
@@ -197,6 +194,10 @@ final class ConnectionGuard {
       this.request = request;
       this.lastProgress = now;
       this.bytesRead = -1;
+    }
+
+    boolean answered() {
+      return request.response().ended() || request.response().closed();
     }
   }
 }

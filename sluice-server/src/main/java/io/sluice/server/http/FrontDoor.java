@@ -71,7 +71,9 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
     this.gate = new AccessGate(auth, serverKeys, rateLimits, this::applicationOf);
     vertx.setPeriodic(60_000, id -> rateLimits.forgetIdle());
-    router.route().handler(gate::limitGenerations);
+    if (rateLimits.limitsGenerations()) {
+      router.route().handler(gate::limitGenerations);
+    }
     // File uploads (audio for /v1/audio/transcriptions) go to a temporary directory and are deleted when
     // the request ends.
     router.route().handler(BodyHandler.create(true)
