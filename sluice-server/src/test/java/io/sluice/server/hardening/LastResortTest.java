@@ -45,7 +45,15 @@ class LastResortTest {
               - {name: echo, runtime: test-echo, storageUri: '%s', settings: {inputs: 'x:FP32:-1;s:BYTES:-1'}}
               - {name: text, runtime: test-echo-text, storageUri: '%s'}
         """.formatted(placeholder, placeholder));
-    assertThat(infer("/v2/models/echo/infer", valid()).statusCode()).isEqualTo(200); // warm
+    // Warm every route the tests time, so that the 1 s bound measures the answer, not class loading.
+    assertThat(infer("/v2/models/echo/infer", valid()).statusCode()).isEqualTo(200);
+    assertThat(infer("/v1/chat/completions", "{\"model\":\"text\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"warm up\"}]}")
+        .statusCode()).isEqualTo(200);
+    assertThat(infer("/v1/chat/completions", "{\"model\":\"text\",\"messages\":[{\"role\":\"user\",\"content\":\"warm up\"}]}")
+        .statusCode()).isEqualTo(200);
+    assertThat(infer("/v2/models/text/generate_stream", "{\"text_input\":\"warm up\"}").statusCode()).isEqualTo(200);
+    assertThat(server.grpc().serverLive(io.sluice.protocol.kserve.grpc.proto.ServerLiveRequest.getDefaultInstance()).getLive())
+        .isTrue();
   }
 
   @AfterAll
