@@ -63,29 +63,23 @@ start_server() {
 load() { # path body -> JSON line
   $JAVA_HOME/bin/java "$BENCH/Chaos.java" "http://127.0.0.1:$PORT$1" "$2" "$CONNECTIONS" "$SECONDS_PER"
 }
-victim() { # pattern -> pid of the newest matching process under the server
-  pgrep -n -f "$1" || true
+kill_under_load() { # name path body pattern: load PATH, then kill -9 the newest process matching PATTERN
+  load "$2" "$3" > "$WORK/$1.json" & local loader=$!
+  sleep $((SECONDS_PER / 3))
+  local victim
+  victim=$(pgrep -n -f "$4" || true)
+  echo "kill -9 $1 process $victim"
+  kill -9 "$victim"
+  wait $loader || true
+  printf '%-15s %s\n' "$1 kill:" "$(cat "$WORK/$1.json")"
 }
 
 {
 echo "# bench/chaos.sh $(date -u +%Y-%m-%dT%H:%MZ): $CONNECTIONS connections, $SECONDS_PER s per scenario"
 start_server
 
-load /worker/v2/models/in-worker/infer "$INFER" > "$WORK/worker.json" & loader=$!
-sleep $((SECONDS_PER / 3))
-worker=$(victim "io.sluice.engine.worker.WorkerMain")
-echo "kill -9 worker process $worker"
-kill -9 "$worker"
-wait $loader || true
-echo "worker kill:    $(cat "$WORK/worker.json")"
-
-load /llm/v1/chat/completions "$CHAT" > "$WORK/upstream.json" & loader=$!
-sleep $((SECONDS_PER / 3))
-upstream=$(victim "$WORK/upstream.yaml")
-echo "kill -9 upstream process $upstream"
-kill -9 "$upstream"
-wait $loader || true
-echo "upstream kill:  $(cat "$WORK/upstream.json")"
+kill_under_load worker /worker/v2/models/in-worker/infer "$INFER" "io.sluice.engine.worker.WorkerMain"
+kill_under_load upstream /llm/v1/chat/completions "$CHAT" "$WORK/upstream.yaml"
 
 load /local/v2/models/in-process/infer "$INFER" > "$WORK/term.json" & loader=$!
 sleep $((SECONDS_PER / 3))

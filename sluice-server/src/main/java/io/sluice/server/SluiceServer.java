@@ -180,7 +180,11 @@ public final class SluiceServer implements AutoCloseable {
         options.setClientAuth(ClientAuth.REQUEST).setTrustOptions(new PemTrustOptions().addCertPath(tls.clientCa().toString()));
       }
       CertificateReloader reloader = new CertificateReloader(tls, options.getSslOptions(), () -> List.copyOf(servers));
-      vertx.setPeriodic(2000, id -> reloader.check());
+      // File checks are blocking I/O: never on an event loop.
+      vertx.setPeriodic(2000, id -> vertx.executeBlocking(() -> {
+        reloader.check();
+        return null;
+      }));
     }
     port = deploy(new HttpServerOptions(options).setPort(concretePort(settings.port())), frontDoor, settings.eventLoops());
     if (settings.grpcPort() != null) {

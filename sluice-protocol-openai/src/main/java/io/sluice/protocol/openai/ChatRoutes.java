@@ -18,6 +18,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -246,10 +247,8 @@ public final class ChatRoutes {
         return HttpReplies.CLIENT_CLOSED;
       }
       int status = ErrorStatus.httpStatus(failure);
-      ObjectNode error = MAPPER.createObjectNode();
-      error.putObject("error").put("message", ErrorStatus.message(failure))
-          .put("type", status >= 500 ? "server_error" : "invalid_request_error").putNull("param").putNull("code");
-      event(error);
+      write("data: " + new String(OpenAiErrors.event(status, ErrorStatus.message(failure), null), StandardCharsets.UTF_8)
+          + "\n\n");
       if (!response.ended()) {
         response.end();
       }

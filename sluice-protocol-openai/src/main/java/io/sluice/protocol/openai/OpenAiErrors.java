@@ -22,7 +22,7 @@ public final class OpenAiErrors {
 
     @Override
     public byte[] event(int status, String message) {
-      return bytes(body(status, message, null, status >= 500 ? "internal_error" : null));
+      return OpenAiErrors.event(status, message, status >= 500 ? "internal_error" : null);
     }
   };
 
@@ -51,6 +51,11 @@ public final class OpenAiErrors {
 
   public static void send(HttpServerResponse response, int status, String message, String param, String code) {
     HttpReplies.send(response, status, "application/json", bytes(body(status, message, param, code)));
+  }
+
+  /** The error body as one server-sent event's data, for failures after a stream began. */
+  static byte[] event(int status, String message, String code) {
+    return bytes(body(status, message, null, code));
   }
 
   private static ObjectNode body(int status, String message, String param, String code) {

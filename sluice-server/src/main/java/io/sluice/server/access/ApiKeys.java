@@ -52,25 +52,42 @@ public final class ApiKeys {
     return !fixed.isEmpty() || file != null;
   }
 
+  /** A key as a client presented it, digested once for every check and bucket of its request. */
+  public record Presented(byte[] digest) {
+    /** A stable name for the key that reveals nothing about it: for rate-limit buckets and logs. */
+    public String fingerprint() {
+      return HexFormat.of().formatHex(digest, 0, 6);
+    }
+  }
+
+  /** The presented key, or null when none was presented. */
+  public static Presented present(String key) {
+    return key == null ? null : new Presented(digest(key));
+  }
+
   public boolean accepts(String presented) {
+    return recognises(present(presented));
+  }
+
+  /** Whether the presented key (null: none) is one of these keys. */
+  public boolean recognises(Presented presented) {
     if (presented == null) {
       return false;
     }
     refresh();
-    byte[] digest = digest(presented);
     boolean match = false;
     for (byte[] key : fixed) {
-      match |= MessageDigest.isEqual(key, digest);
+      match |= MessageDigest.isEqual(key, presented.digest());
     }
     for (byte[] key : fromFile) {
-      match |= MessageDigest.isEqual(key, digest);
+      match |= MessageDigest.isEqual(key, presented.digest());
     }
     return match;
   }
 
-  /** A stable name for a key that reveals nothing about it: for rate-limit buckets and logs. */
+  /** {@link Presented#fingerprint()} of a key. */
   public static String fingerprint(String key) {
-    return HexFormat.of().formatHex(digest(key), 0, 6);
+    return present(key).fingerprint();
   }
 
   private void refresh() {

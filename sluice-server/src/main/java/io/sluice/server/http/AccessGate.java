@@ -8,8 +8,7 @@ import io.sluice.server.config.FrontDoorSettings;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
+import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Function;
 
 /**
@@ -56,17 +55,17 @@ final class AccessGate {
       return true;
     }
     Application application = grpc ? null : applicationOfPath.apply(path);
-    String key = presentedKey(request);
+    ApiKeys.Presented key = ApiKeys.present(presentedKey(request));
     boolean keysRequired = serverKeys.required() || (application == null ? anyApplicationKeys
         : application.keys().required());
-    if (keysRequired && !(serverKeys.accepts(key) || (application != null && application.keys().accepts(key)))) {
+    if (keysRequired && !(serverKeys.recognises(key) || (application != null && application.keys().recognises(key)))) {
       refuse(request, grpc, 401, key == null
           ? "an API key is required: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'"
           : "the API key is not valid", 0);
       return false;
     }
     if (key != null && rateLimits.limitsKeys()) {
-      long wait = rateLimits.takeForKey(ApiKeys.fingerprint(key));
+      long wait = rateLimits.takeForKey(key.fingerprint());
       if (wait > 0) {
         refuse(request, grpc, 429, "rate limit of this API key exceeded (server.rateLimit)", wait);
         return false;
@@ -136,11 +135,7 @@ final class AccessGate {
       response.putHeader("Retry-After", Long.toString(Math.max(1, (retryNanos + 999_999_999L) / 1_000_000_000L)));
     }
     if (grpc) {
-      // A trailers-only gRPC answer: the status travels in the headers of an otherwise empty response.
-      response.putHeader("content-type", "application/grpc")
-          .putHeader("grpc-status", status == 401 ? "16" : "8")
-          .putHeader("grpc-message", URLEncoder.encode(message, StandardCharsets.UTF_8).replace("+", "%20"))
-          .end();
+      GrpcTrailersOnly.send(response, status == 401 ? GrpcStatus.UNAUTHENTICATED : GrpcStatus.RESOURCE_EXHAUSTED, message);
       return;
     }
     if (status == 401) {

@@ -6,8 +6,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.http.HttpServerRequestInternal;
 import io.vertx.core.internal.http.HttpServerRequestWrapper;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
+import io.vertx.grpc.common.GrpcStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,11 +49,6 @@ final class GuardedGrpcRequest extends HttpServerRequestWrapper {
       response.reset();
       return;
     }
-    // Trailers-only: the status travels in the headers of an otherwise empty answer.
-    response.putHeader("content-type", "application/grpc")
-        .putHeader("grpc-status", "13")
-        .putHeader("grpc-message", URLEncoder.encode("the request message cannot be read: " + e.getMessage(),
-            StandardCharsets.UTF_8).replace("+", "%20"))
-        .end();
+    GrpcTrailersOnly.send(response, GrpcStatus.INTERNAL, "the request message cannot be read: " + e.getMessage());
   }
 }

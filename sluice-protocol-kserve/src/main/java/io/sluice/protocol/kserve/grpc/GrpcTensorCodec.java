@@ -83,7 +83,7 @@ public final class GrpcTensorCodec {
     long expected = Tensor.elementCount(name, shape);
     // The shape is the client's word, not yet checked against the contents: size the buffer for a small
     // tensor and let it grow with what really arrives.
-    long promised = expected > (1 << 20) ? 1 << 20 : expected * Math.max(1, type.elementSize());
+    long promised = Math.min(expected, 1 << 20) * Math.max(1, type.elementSize());
     ByteSink sink = new ByteSink((int) Math.max(16, Math.min(1 << 20, promised)));
     int count;
     switch (type) {

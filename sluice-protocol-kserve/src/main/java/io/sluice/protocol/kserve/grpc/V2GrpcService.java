@@ -44,6 +44,7 @@ import io.vertx.grpc.common.MessageSizeOverflowException;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -184,30 +185,36 @@ public final class V2GrpcService {
         }
       });
       call.handler(message -> {
-      received[0] = true;
-      Context context = Vertx.currentContext();
-      GrpcServerResponse<Req, MessageLite> response = call.response();
-      CompletionStage<MessageLite> reply;
-      try {
-        reply = handler.apply(message, call.headers());
-      } catch (RuntimeException e) {
-        reply = CompletableFuture.failedFuture(e);
-      }
-      CompletableFuture<MessageLite> pending = reply.toCompletableFuture();
-      call.errorHandler(error -> pending.cancel(false)); // the client cancelled or reset the stream
-      reply.whenComplete((result, error) -> context.runOnContext(ignored -> {
-        if (error == null) {
-          response.end(result);
-        } else {
-          GrpcStatus status = status(error);
-          if (status == GrpcStatus.INTERNAL && ErrorStatus.message(error).equals("internal server error")) {
-            log.error("gRPC {} failed", method, ErrorStatus.unwrap(error));
-          }
-          response.status(status).statusMessage(ErrorStatus.message(error)).end();
-        }
-      }));
+        received[0] = true;
+        answer(call, message, method, handler);
       });
     });
+  }
+
+  /** Runs the method's handler on a request message and ends the call with its reply or its error's status. */
+  private static <Req> void answer(GrpcServerRequest<Req, MessageLite> call, Req message, String method,
+      BiFunction<Req, MultiMap, CompletionStage<MessageLite>> handler) {
+    Context context = Vertx.currentContext();
+    GrpcServerResponse<Req, MessageLite> response = call.response();
+    CompletionStage<MessageLite> reply;
+    try {
+      reply = handler.apply(message, call.headers());
+    } catch (RuntimeException e) {
+      reply = CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<MessageLite> pending = reply.toCompletableFuture();
+    call.errorHandler(error -> pending.cancel(false)); // the client cancelled or reset the stream
+    reply.whenComplete((result, error) -> context.runOnContext(ignored -> {
+      if (error == null) {
+        response.end(result);
+      } else {
+        GrpcStatus status = status(error);
+        if (status == GrpcStatus.INTERNAL && ErrorStatus.message(error).equals("internal server error")) {
+          log.error("gRPC {} failed", method, ErrorStatus.unwrap(error));
+        }
+        response.status(status).statusMessage(ErrorStatus.message(error)).end();
+      }
+    }));
   }
 
   private static void refuse(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {

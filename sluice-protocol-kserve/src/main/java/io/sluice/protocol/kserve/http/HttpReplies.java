@@ -66,7 +66,12 @@ public final class HttpReplies {
   }
 
   public static void sendError(HttpServerResponse response, int status, String message) {
-    sendJson(response, status, json -> {
+    send(response, status, "application/json", errorJson(message));
+  }
+
+  /** {@code {"error": message}}: V2's error body, whole or as one server-sent event. */
+  public static byte[] errorJson(String message) {
+    return json(json -> {
       json.writeStartObject();
       json.writeStringField("error", message);
       json.writeEndObject();

@@ -39,11 +39,7 @@ public final class LastResort {
 
     @Override
     public byte[] event(int status, String message) {
-      return HttpReplies.json(json -> {
-        json.writeStartObject();
-        json.writeStringField("error", message);
-        json.writeEndObject();
-      });
+      return HttpReplies.errorJson(message);
     }
   };
 

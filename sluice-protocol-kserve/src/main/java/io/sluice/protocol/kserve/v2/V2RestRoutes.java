@@ -263,11 +263,7 @@ public final class V2RestRoutes {
       int status = 200;
       if (error != null && stream) {
         status = ErrorStatus.httpStatus(error);
-        writeEvent(response, HttpReplies.json(json -> {
-          json.writeStartObject();
-          json.writeStringField("error", ErrorStatus.message(error));
-          json.writeEndObject();
-        }));
+        writeEvent(response, HttpReplies.errorJson(ErrorStatus.message(error)));
         endIfOpen(response);
       } else if (error != null) {
         status = HttpReplies.sendError(response, error);
