@@ -60,6 +60,15 @@ class RemoteHostingTest {
         assertThat(System.nanoTime()).as("health checks mark the unreachable upstream").isLessThan(deadline);
         Thread.sleep(50);
       }
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (!front.server().engine().registry().find("proxy").orElseThrow().replicas().stream()
+          .allMatch(r -> r.crashLooping())) {
+        assertThat(System.nanoTime()).as("restarts fail while the upstream is gone").isLessThan(deadline);
+        Thread.sleep(50);
+      }
+      HttpResponse<String> down = front.post("/v2/models/proxy/infer", body);
+      assertThat(down.statusCode()).as(down.body()).isEqualTo(503);
+      assertThat(MAPPER.readTree(down.body()).get("error").asText()).contains("no working replica", "unreachable");
       assertThat(front.post("/v2/models/local/infer",
           "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}").statusCode()).isEqualTo(200);
     }

@@ -35,6 +35,7 @@ public final class Replica {
   private volatile long loadNanos;
   private volatile int crashes;
   private volatile long crashedAtNanos;
+  private volatile boolean restartFailed;
 
   public Replica(String id, DeploymentSpec spec, ModelRuntime runtime) {
     this(id, spec, runtime, RemoteConnector.NONE);
@@ -104,6 +105,14 @@ public final class Replica {
     return crashes;
   }
 
+  /**
+   * Whether the replica crashed and could not be started again since (its worker exits at once, its upstream
+   * stays unreachable): requests should not wait for it.
+   */
+  public boolean crashLooping() {
+    return state == ReplicaState.FAILED && restartFailed;
+  }
+
   /** Whether a crashed worker replica is due for a restart: 1 s after the first crash, doubling up to 30 s. */
   public boolean restartDue(long nowNanos) {
     if (state != ReplicaState.FAILED || crashes == 0) {
@@ -126,6 +135,7 @@ public final class Replica {
       } else {
         crashedAtNanos = System.nanoTime(); // a failed restart waits for the next, longer, backoff
         crashes++;
+        restartFailed = true;
       }
       log.warn("replica {} failed to start: {}", id, reason);
       if (e instanceof ModelLoadException loadFailure) {
@@ -140,6 +150,7 @@ public final class Replica {
         return;
       }
       state = ReplicaState.READY;
+      restartFailed = false;
     }
     log.info("replica {} ready ({} runtime, {} ms)", id, spec.runtime(), loadNanos / 1_000_000);
   }

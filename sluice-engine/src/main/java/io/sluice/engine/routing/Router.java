@@ -83,6 +83,10 @@ public final class Router {
       if (replica != null) {
         return CompletableFuture.completedFuture(lease(replica));
       }
+      String broken = crashLoop();
+      if (broken != null) {
+        return CompletableFuture.failedFuture(new ModelNotReadyException(broken));
+      }
       if (queue.size() >= spec.maxQueuedRequests()) {
         rejected++;
         return CompletableFuture.failedFuture(overloaded(
@@ -189,16 +193,42 @@ public final class Router {
     completions.forEach(Runnable::run);
   }
 
-  /** A routed replica is ready again (restarted after a crash): hand it the requests that queued meanwhile. */
+  /**
+   * A crashed replica was restarted: hand it the requests that queued meanwhile, or, when every replica is
+   * still down after a restart, fail them rather than let them wait out the queue.
+   */
   public void readyAgain() {
     List<Runnable> completions;
+    List<Waiter> failed = List.of();
+    String broken;
     lock.lock();
     try {
       completions = dispatch();
+      broken = crashLoop();
+      if (broken != null) {
+        failed = new ArrayList<>(queue);
+        queue.clear();
+      }
     } finally {
       lock.unlock();
     }
     completions.forEach(Runnable::run);
+    for (Waiter waiter : failed) {
+      waiter.future.completeExceptionally(new ModelNotReadyException(broken));
+    }
+  }
+
+  /** Why no request can be served soon, when every routed replica crashed and failed to restart; else null. */
+  private String crashLoop() {
+    if (routable.isEmpty()) {
+      return null;
+    }
+    for (Replica replica : routable) {
+      if (!replica.crashLooping()) {
+        return null;
+      }
+    }
+    return "model '" + deployment + "' has no working replica: " + routable.get(0).reason();
   }
 
   /** Stops routing to a replica (before draining it); requests it is running finish normally. */
