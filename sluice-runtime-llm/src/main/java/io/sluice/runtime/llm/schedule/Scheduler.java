@@ -1,0 +1,478 @@
+package io.sluice.runtime.llm.schedule;
+
+import io.sluice.api.InvalidInputException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedList;
+import java.util.List;
+import java.util.ListIterator;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+/**
+ * Continuous batching over one {@link Decoder}, on a thread of its own. Every step decodes one batch that
+ * holds the next token of every generating sequence and, in the token budget left, chunks of prompts (chunked
+ * prefill: a long prompt never stalls the streams already generating). Generations are admitted in arrival
+ * order as sequence slots free up; a finished generation's KV cells stay with its slot, and a later prompt
+ * that starts with the same tokens (a shared system prompt, a conversation going on) reuses them (prefix
+ * caching). When the shared KV cache is full, cached prefixes are dropped first, then the youngest running
+ * generation is preempted: its cells are freed and it is recomputed, prompt and generated tokens, when its
+ * turn comes again (vLLM's recompute preemption), so no request is refused for lack of cells.
+ */
+public final class Scheduler implements AutoCloseable {
+  private final Decoder decoder;
+  private final LongSupplier nanoClock;
+  private final Batch batch;
+  private final Generation[] owners;
+  private final int[][] cached;
+  private final int[] cachedLength;
+  private final ConcurrentLinkedQueue<Generation> incoming = new ConcurrentLinkedQueue<>();
+  private final LinkedList<Generation> waiting = new LinkedList<>();
+  private final List<Generation> running = new ArrayList<>();
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+  private final Thread thread;
+  private volatile boolean closing;
+  private volatile SchedulerStats stats;
+  private long submitted;
+  private long promptTokens;
+  private long cachedPromptTokens;
+  private long generatedTokens;
+  private long finished;
+  private long preemptions;
+  private long steps;
+
+  /** A submitted generation, to cancel it. */
+  public final class Ticket {
+    private final Generation generation;
+
+    private Ticket(Generation generation) {
+      this.generation = generation;
+    }
+
+    /** Ends the generation at the next step; its listener hears {@code cancelled}. */
+    public void cancel() {
+      generation.cancelled = true;
+      wake();
+    }
+  }
+
+  public Scheduler(String name, Decoder decoder) {
+    this(name, decoder, System::nanoTime);
+  }
+
+  Scheduler(String name, Decoder decoder, LongSupplier nanoClock) {
+    if (decoder.batchTokens() < decoder.sequenceSlots()) {
+      throw new IllegalArgumentException("the batch (" + decoder.batchTokens() + " tokens) must hold a token of each of "
+          + decoder.sequenceSlots() + " sequences");
+    }
+    this.decoder = decoder;
+    this.nanoClock = nanoClock;
+    this.batch = new Batch(decoder.batchTokens());
+    this.owners = new Generation[decoder.sequenceSlots()];
+    this.cached = new int[decoder.sequenceSlots()][0];
+    this.cachedLength = new int[decoder.sequenceSlots()];
+    this.stats = snapshot();
+    this.thread = Thread.ofPlatform().name("sluice-llm-" + name).daemon().start(this::run);
+  }
+
+  /**
+   * Queues a generation. Throws {@link InvalidInputException} when its prompt cannot fit in the context.
+   */
+  public Ticket submit(GenerationRequest request, GenerationListener listener) {
+    if (request.prompt().length >= decoder.contextCells()) {
+      throw new InvalidInputException("the prompt has " + request.prompt().length + " tokens; this model's context holds "
+          + decoder.contextCells() + " in all, the prompt and at least one generated token");
+    }
+    Generation generation;
+    lock.lock();
+    try {
+      if (closing) {
+        throw new IllegalStateException("the model is closing");
+      }
+      generation = new Generation(request, listener, nanoClock.getAsLong(), submitted++);
+      incoming.add(generation);
+      work.signal();
+    } finally {
+      lock.unlock();
+    }
+    return new Ticket(generation);
+  }
+
+  public SchedulerStats stats() {
+    return stats;
+  }
+
+  /** Fails whatever is queued or running and stops the scheduler's thread. */
+  @Override
+  public void close() {
+    closing = true;
+    wake();
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void wake() {
+    lock.lock();
+    try {
+      work.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void run() {
+    while (true) {
+      for (Generation generation; (generation = incoming.poll()) != null; ) {
+        waiting.add(generation);
+      }
+      if (closing) {
+        failAll(new IllegalStateException("the model was unloaded"));
+        return;
+      }
+      dropCancelledWaiting();
+      for (Generation generation : List.copyOf(running)) {
+        if (generation.cancelled) {
+          finish(generation, "cancelled");
+        }
+      }
+      admit();
+      if (running.isEmpty()) {
+        stats = snapshot();
+        awaitWork();
+        continue;
+      }
+      try {
+        step();
+      } catch (RuntimeException e) {
+        for (Generation generation : List.copyOf(running)) {
+          release(generation, false);
+          notifyError(generation, e);
+        }
+      }
+      stats = snapshot();
+    }
+  }
+
+  private void awaitWork() {
+    lock.lock();
+    try {
+      while (incoming.isEmpty() && !closing && !anyCancelledWaiting()) {
+        work.awaitUninterruptibly();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private boolean anyCancelledWaiting() {
+    for (Generation generation : waiting) {
+      if (generation.cancelled) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void dropCancelledWaiting() {
+    for (Iterator<Generation> it = waiting.iterator(); it.hasNext(); ) {
+      Generation generation = it.next();
+      if (generation.cancelled) {
+        it.remove();
+        closeSampler(generation);
+        notifyFinish(generation, "cancelled");
+      }
+    }
+  }
+
+  /**
+   * Gives free slots to waiting generations, oldest first, each to the slot caching most of its tokens, while
+   * the KV cache has room for their tokens next to the running ones' (cached prefixes of idle slots count as
+   * room: they are dropped when needed).
+   */
+  private void admit() {
+    int reserved = 0;
+    for (Generation generation : running) {
+      reserved += generation.length() + 1;
+    }
+    while (!waiting.isEmpty()) {
+      int slot = -1;
+      int best = -1;
+      Generation next = waiting.getFirst();
+      if (!running.isEmpty() && reserved + next.length() + 1 > decoder.contextCells()) {
+        return;
+      }
+      for (int candidate = 0; candidate < owners.length; candidate++) {
+        if (owners[candidate] != null) {
+          continue;
+        }
+        int common = commonPrefix(candidate, next);
+        if (common > best || (common == best && cachedLength[candidate] < cachedLength[slot])) {
+          best = common;
+          slot = candidate;
+        }
+      }
+      if (slot < 0) {
+        return;
+      }
+      waiting.removeFirst();
+      if (next.sampler == null) {
+        try {
+          next.sampler = decoder.sampler(next.request.sampling());
+        } catch (RuntimeException e) {
+          notifyError(next, e);
+          continue;
+        }
+      }
+      int reuse = Math.min(best, next.length() - 1); // the last token must run again: its logits pick the next one
+      if (reuse < cachedLength[slot]) {
+        decoder.forget(slot, reuse);
+      }
+      cachedLength[slot] = reuse;
+      owners[slot] = next;
+      next.slot = slot;
+      next.decoded = reuse;
+      if (next.preemptions == 0) {
+        next.cachedPromptTokens = Math.min(reuse, next.request.prompt().length);
+        cachedPromptTokens += next.cachedPromptTokens;
+      }
+      running.add(next);
+      reserved += next.length() + 1;
+    }
+  }
+
+  private int commonPrefix(int slot, Generation generation) {
+    int limit = Math.min(cachedLength[slot], generation.length());
+    int[] tokens = cached[slot];
+    int common = 0;
+    while (common < limit && tokens[common] == generation.token(common)) {
+      common++;
+    }
+    return common;
+  }
+
+  private void step() {
+    batch.clear();
+    int budget = batch.capacity();
+    int[] scheduled = new int[running.size()];
+    for (int i = 0; i < running.size(); i++) {
+      Generation generation = running.get(i);
+      generation.outputRow = -1;
+      if (generation.pending() == 1) {
+        generation.outputRow = batch.add(generation.token(generation.decoded), generation.decoded, generation.slot, true);
+        scheduled[i] = 1;
+        budget--;
+      }
+    }
+    long now = nanoClock.getAsLong();
+    for (int i = 0; i < running.size() && budget > 0; i++) {
+      Generation generation = running.get(i);
+      if (generation.pending() <= 1) {
+        continue;
+      }
+      int count = Math.min(generation.pending(), budget);
+      for (int k = 0; k < count; k++) {
+        int position = generation.decoded + k;
+        boolean last = position == generation.length() - 1;
+        int row = batch.add(generation.token(position), position, generation.slot, last);
+        if (last) {
+          generation.outputRow = row;
+        }
+      }
+      if (generation.firstDecodeNanos < 0) {
+        generation.firstDecodeNanos = now;
+      }
+      scheduled[i] = count;
+      budget -= count;
+    }
+    if (!decoder.decode(batch)) {
+      makeRoom();
+      return;
+    }
+    steps++;
+    List<Generation> sampling = new ArrayList<>();
+    for (int i = 0; i < scheduled.length; i++) {
+      Generation generation = running.get(i);
+      if (scheduled[i] == 0) {
+        continue;
+      }
+      int promptLeft = Math.max(0, generation.request.prompt().length - generation.decoded);
+      promptTokens += Math.min(promptLeft, scheduled[i]);
+      generation.decoded += scheduled[i];
+      cachedLength[generation.slot] = generation.decoded;
+      if (generation.outputRow >= 0) {
+        sampling.add(generation);
+      }
+    }
+    for (Generation generation : sampling) {
+      sample(generation);
+    }
+  }
+
+  private void sample(Generation generation) {
+    int row = generation.outputRow;
+    int token = generation.sampler.sample(row);
+    GenerationRequest request = generation.request;
+    if (request.topLogprobs() >= 0) {
+      generation.logprobs.add(Logprobs.of(decoder, row, token, request.topLogprobs()));
+    }
+    generation.append(token);
+    generatedTokens++;
+    if (generation.firstTokenNanos < 0) {
+      generation.firstTokenNanos = nanoClock.getAsLong();
+    }
+    if (!request.ignoreEos() && decoder.endsGeneration(token)) {
+      emit(generation, generation.text.flush());
+      finish(generation, "stop");
+      return;
+    }
+    String text = generation.text.push(decoder.piece(token));
+    if (generation.text.stopped()) {
+      emit(generation, text);
+      finish(generation, "stop");
+    } else if (generation.generated() >= request.maxTokens() || generation.length() > decoder.contextCells()) {
+      emit(generation, text + generation.text.flush());
+      finish(generation, "length");
+    } else {
+      emit(generation, text);
+    }
+  }
+
+  /** The batch found no room in the KV cache: drop cached prefixes, else preempt the youngest generation. */
+  private void makeRoom() {
+    boolean freed = false;
+    for (int slot = 0; slot < owners.length; slot++) {
+      if (owners[slot] == null && cachedLength[slot] > 0) {
+        decoder.forget(slot, 0);
+        cachedLength[slot] = 0;
+        freed = true;
+      }
+    }
+    if (freed) {
+      return;
+    }
+    if (running.size() == 1) {
+      Generation alone = running.getFirst();
+      emit(alone, alone.text.flush());
+      finish(alone, "length");
+      return;
+    }
+    Generation youngest = running.getFirst();
+    for (Generation generation : running) {
+      if (generation.order > youngest.order) {
+        youngest = generation;
+      }
+    }
+    preemptions++;
+    youngest.preemptions++;
+    release(youngest, false);
+    youngest.decoded = 0;
+    ListIterator<Generation> it = waiting.listIterator();
+    while (it.hasNext()) {
+      if (it.next().order > youngest.order) {
+        it.previous();
+        break;
+      }
+    }
+    it.add(youngest);
+  }
+
+  private void emit(Generation generation, String text) {
+    if (text.isEmpty() && generation.logprobs.isEmpty()) {
+      return;
+    }
+    List<TokenLogprob> logprobs = generation.logprobs.isEmpty() ? List.of() : List.copyOf(generation.logprobs);
+    generation.logprobs.clear();
+    try {
+      generation.listener.onText(text, logprobs);
+    } catch (RuntimeException e) {
+      generation.cancelled = true; // the listener cannot take more: stop generating for it
+    }
+  }
+
+  private void finish(Generation generation, String reason) {
+    release(generation, true);
+    finished++;
+    notifyFinish(generation, reason);
+  }
+
+  /** Frees the generation's slot; its cells stay there as a cached prefix when {@code keepCells}. */
+  private void release(Generation generation, boolean keepCells) {
+    running.remove(generation);
+    int slot = generation.slot;
+    if (slot < 0) {
+      return;
+    }
+    owners[slot] = null;
+    generation.slot = -1;
+    if (keepCells) {
+      cached[slot] = Arrays.copyOf(generation.tokens(), generation.decoded);
+      cachedLength[slot] = generation.decoded;
+    } else {
+      decoder.forget(slot, 0);
+      cachedLength[slot] = 0;
+    }
+    if (keepCells) {
+      closeSampler(generation);
+    }
+  }
+
+  private void closeSampler(Generation generation) {
+    if (generation.sampler != null) {
+      generation.sampler.close();
+      generation.sampler = null;
+    }
+  }
+
+  private void notifyFinish(Generation generation, String reason) {
+    long queued = generation.firstDecodeNanos < 0 ? 0 : generation.firstDecodeNanos - generation.submittedNanos;
+    long firstToken = generation.firstTokenNanos < 0 ? 0 : generation.firstTokenNanos - generation.submittedNanos;
+    GenerationOutcome outcome = new GenerationOutcome(reason, generation.request.prompt().length, generation.generated(),
+        generation.cachedPromptTokens, queued, firstToken, generation.preemptions);
+    stats = snapshot();
+    try {
+      generation.listener.onFinish(outcome);
+    } catch (RuntimeException ignored) {
+      // the listener's own failure must not stop the other generations
+    }
+  }
+
+  private void notifyError(Generation generation, RuntimeException error) {
+    closeSampler(generation);
+    try {
+      generation.listener.onError(error);
+    } catch (RuntimeException ignored) {
+      // as above
+    }
+  }
+
+  private void failAll(RuntimeException error) {
+    for (Generation generation : List.copyOf(running)) {
+      release(generation, false);
+      notifyError(generation, error);
+    }
+    for (Generation generation : waiting) {
+      notifyError(generation, error);
+    }
+    waiting.clear();
+    for (Generation generation; (generation = incoming.poll()) != null; ) {
+      notifyError(generation, error);
+    }
+    stats = snapshot();
+  }
+
+  private SchedulerStats snapshot() {
+    int used = 0;
+    for (int slot = 0; slot < owners.length; slot++) {
+      used += owners[slot] != null ? owners[slot].decoded : cachedLength[slot];
+    }
+    return new SchedulerStats(running.size(), waiting.size() + incoming.size(), used, decoder.contextCells(),
+        promptTokens, cachedPromptTokens, generatedTokens, finished, preemptions, steps);
+  }
+}

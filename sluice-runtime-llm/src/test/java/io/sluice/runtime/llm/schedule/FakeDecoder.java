@@ -1,0 +1,134 @@
+package io.sluice.runtime.llm.schedule;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+
+/**
+ * A language model in plain Java for the scheduler's tests. It keeps every sequence's KV cells and refuses a
+ * batch whose positions do not continue them (so a scheduling mistake fails the test), refuses batches the
+ * cache has no room for, and "predicts" the next token from the sequence's whole history by a rule the test
+ * gives: the same history always gives the same token, alone or batched, before or after a preemption.
+ */
+final class FakeDecoder implements Decoder {
+  static final int EOS = 0;
+  private final int slots;
+  private final int batchTokens;
+  private final int contextCells;
+  private final Function<List<Integer>, Integer> model;
+  private final List<List<Integer>> cells = new ArrayList<>();
+  private final Map<Integer, Integer> predictions = new HashMap<>();
+  final List<String> batches = new CopyOnWriteArrayList<>();
+  final Map<Integer, byte[]> pieces = new HashMap<>();
+  volatile CountDownLatch gate;
+  int refusals;
+
+  FakeDecoder(int slots, int batchTokens, int contextCells, Function<List<Integer>, Integer> model) {
+    this.slots = slots;
+    this.batchTokens = batchTokens;
+    this.contextCells = contextCells;
+    this.model = model;
+    for (int i = 0; i < slots; i++) {
+      cells.add(new ArrayList<>());
+    }
+  }
+
+  @Override
+  public int sequenceSlots() {
+    return slots;
+  }
+
+  @Override
+  public int batchTokens() {
+    return batchTokens;
+  }
+
+  @Override
+  public int contextCells() {
+    return contextCells;
+  }
+
+  @Override
+  public boolean decode(Batch batch) {
+    CountDownLatch wait = gate;
+    if (wait != null) {
+      try {
+        wait.await();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    if (batch.size() == 0 || batch.size() > batchTokens) {
+      throw new AssertionError("batch of " + batch.size() + " tokens");
+    }
+    int used = cells.stream().mapToInt(List::size).sum();
+    if (used + batch.size() > contextCells) {
+      refusals++;
+      return false;
+    }
+    predictions.clear();
+    for (int row = 0; row < batch.size(); row++) {
+      List<Integer> sequence = cells.get(batch.sequence(row));
+      if (batch.position(row) != sequence.size()) {
+        throw new AssertionError("sequence " + batch.sequence(row) + " has " + sequence.size() + " cells; the batch puts a token at "
+            + batch.position(row) + ": " + batch);
+      }
+      sequence.add(batch.token(row));
+      if (batch.output(row)) {
+        predictions.put(row, model.apply(List.copyOf(sequence)));
+      }
+    }
+    batches.add(batch.toString());
+    return true;
+  }
+
+  @Override
+  public void forget(int sequence, int from) {
+    List<Integer> sequenceCells = cells.get(sequence);
+    sequenceCells.subList(Math.min(from, sequenceCells.size()), sequenceCells.size()).clear();
+  }
+
+  @Override
+  public TokenSampler sampler(SamplingOptions options) {
+    return new TokenSampler() {
+      @Override
+      public int sample(int row) {
+        Integer prediction = predictions.get(row);
+        if (prediction == null) {
+          throw new AssertionError("row " + row + " has no logits");
+        }
+        return prediction;
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  @Override
+  public float[] logits(int row) {
+    float[] logits = new float[8];
+    logits[predictions.get(row) % 8] = 2;
+    return logits;
+  }
+
+  @Override
+  public boolean endsGeneration(int token) {
+    return token == EOS;
+  }
+
+  @Override
+  public byte[] piece(int token) {
+    byte[] piece = pieces.get(token);
+    return piece != null ? piece : ("<" + token + ">").getBytes(StandardCharsets.UTF_8);
+  }
+
+  int cellsOf(int sequence) {
+    return cells.get(sequence).size();
+  }
+}

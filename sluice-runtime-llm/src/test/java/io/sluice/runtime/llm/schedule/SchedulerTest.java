@@ -1,0 +1,309 @@
+package io.sluice.runtime.llm.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.api.InvalidInputException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class SchedulerTest {
+  /** Counts up from the last token, wrapping to the end-of-sequence token 0 after 49. */
+  private static final Function<List<Integer>, Integer> COUNT = history -> (history.getLast() + 1) % 50;
+  /** Depends on the whole history, so a wrongly reused or recomputed cell changes the output. */
+  private static final Function<List<Integer>, Integer> SUM =
+      history -> history.stream().mapToInt(Integer::intValue).sum() % 47 + 1;
+
+  private static GenerationRequest request(int[] prompt, int maxTokens) {
+    return new GenerationRequest(prompt, SamplingOptions.greedy(), maxTokens, List.of());
+  }
+
+  private static int[] range(int from, int to) {
+    return IntStream.range(from, to).toArray();
+  }
+
+  @Test
+  void promptsArePrefilledInChunksAlongsideStreamsThatAreGenerating() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(4, 8, 1000, COUNT);
+    decoder.gate = new CountDownLatch(1);
+    CountDownLatch gate = decoder.gate;
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder first = new Recorder();
+      Recorder second = new Recorder();
+      scheduler.submit(request(new int[] {1, 2, 3}, 20), first);
+      scheduler.submit(request(range(100, 131), 3), second);
+      decoder.gate = null;
+      gate.countDown();
+      assertThat(first.await().reason()).isEqualTo("length");
+      assertThat(second.await().reason()).isEqualTo("length");
+      assertThat(first.text()).startsWith("<4><5><6>");
+    }
+    List<String> prefilling = decoder.batches.stream().filter(batch -> batch.contains(":1") && batch.contains(" 1@")).toList();
+    assertThat(decoder.batches).allSatisfy(batch -> assertThat(batch.split(" ")).hasSizeLessThanOrEqualTo(8));
+    List<String> withSecondPrompt = decoder.batches.stream().filter(batch -> count(batch, " 1@") + (batch.startsWith("Batch[1@") ? 1 : 0) > 1).toList();
+    assertThat(withSecondPrompt).as("the 31-token prompt takes several steps").hasSizeGreaterThanOrEqualTo(4);
+    assertThat(withSecondPrompt.subList(1, withSecondPrompt.size()))
+        .as("each of them also carries the first stream's next token").allSatisfy(batch -> assertThat(batch).contains("0@"));
+    assertThat(prefilling).isNotNull();
+  }
+
+  private static int count(String text, String part) {
+    int count = 0;
+    for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+      count++;
+    }
+    return count;
+  }
+
+  @Test
+  void generationsBeyondTheSlotsWaitAndStartInArrivalOrder() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(2, 16, 1000, COUNT);
+    decoder.gate = new CountDownLatch(1);
+    CountDownLatch gate = decoder.gate;
+    AtomicLong clock = new AtomicLong();
+    List<Recorder> recorders = new ArrayList<>();
+    try (Scheduler scheduler = new Scheduler("t", decoder, clock::incrementAndGet)) {
+      for (int i = 0; i < 6; i++) {
+        Recorder recorder = new Recorder();
+        recorders.add(recorder);
+        scheduler.submit(request(new int[] {1 + i}, 5 + i), recorder);
+      }
+      decoder.gate = null;
+      gate.countDown();
+      long previousStart = -1;
+      long previousSubmitted = -1;
+      for (Recorder recorder : recorders) {
+        GenerationOutcome outcome = recorder.await();
+        assertThat(outcome.reason()).isEqualTo("length");
+        long submitted = previousSubmitted + 1; // the clock counts calls; submissions come first, in order
+        previousSubmitted = submitted;
+        long started = outcome.queuedNanos();
+        assertThat(started).isGreaterThanOrEqualTo(0);
+        previousStart = Math.max(previousStart, started);
+      }
+      assertThat(scheduler.stats().finished()).isEqualTo(6);
+      assertThat(scheduler.stats().waiting()).isZero();
+    }
+    // arrival order: a later generation never holds a sequence before an earlier one
+    List<Integer> firstStepOf = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      String token = ":" + (1 + i) + "*";
+      int step = IntStream.range(0, decoder.batches.size()).filter(s -> decoder.batches.get(s).contains(token)).findFirst().orElseThrow();
+      firstStepOf.add(step);
+    }
+    assertThat(firstStepOf).isSorted();
+    assertThat(firstStepOf.get(2)).as("the third waited for a free sequence").isGreaterThan(firstStepOf.get(1));
+  }
+
+  @Test
+  void aPromptThatStartsWithAFinishedOnesTokensReusesItsCells() throws Exception {
+    int[] system = range(1, 11);
+    int[] followUp = IntStream.concat(IntStream.of(system), IntStream.of(20, 21)).toArray();
+    String alone = generateAlone(followUp, 4);
+    FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder first = new Recorder();
+      scheduler.submit(request(system, 3), first);
+      assertThat(first.await().cachedPromptTokens()).isZero();
+      int before = decoder.batches.size();
+      Recorder second = new Recorder();
+      scheduler.submit(request(followUp, 4), second);
+      GenerationOutcome outcome = second.await();
+      assertThat(outcome.cachedPromptTokens()).isEqualTo(10);
+      assertThat(second.text()).isEqualTo(alone);
+      assertThat(decoder.batches.get(before)).as("only the two new prompt tokens ran").isEqualTo("Batch[0@10:20 0@11:21*]");
+
+      Recorder again = new Recorder();
+      scheduler.submit(request(followUp, 4), again);
+      assertThat(again.await().cachedPromptTokens()).as("all but the last prompt token").isEqualTo(11);
+      assertThat(again.text()).isEqualTo(alone);
+      assertThat(scheduler.stats().cachedPromptTokens()).isEqualTo(21);
+    }
+  }
+
+  private static String generateAlone(int[] prompt, int maxTokens) throws Exception {
+    try (Scheduler scheduler = new Scheduler("alone", new FakeDecoder(1, 64, 1000, SUM))) {
+      Recorder recorder = new Recorder();
+      scheduler.submit(request(prompt, maxTokens), recorder);
+      recorder.await();
+      return recorder.text();
+    }
+  }
+
+  @Test
+  void aFullCacheRecomputesTheYoungestGenerationInsteadOfRefusingIt() throws Exception {
+    int[] older = {3, 1, 4, 1};
+    int[] younger = {2, 7, 1, 8};
+    String olderAlone = generateAlone(older, 14);
+    String youngerAlone = generateAlone(younger, 14);
+    FakeDecoder decoder = new FakeDecoder(2, 16, 30, SUM);
+    decoder.gate = new CountDownLatch(1);
+    CountDownLatch gate = decoder.gate;
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder first = new Recorder();
+      Recorder second = new Recorder();
+      scheduler.submit(request(older, 14), first);
+      scheduler.submit(request(younger, 14), second);
+      decoder.gate = null;
+      gate.countDown();
+      GenerationOutcome firstOutcome = first.await();
+      GenerationOutcome secondOutcome = second.await();
+      assertThat(first.text()).isEqualTo(olderAlone);
+      assertThat(second.text()).isEqualTo(youngerAlone);
+      assertThat(firstOutcome.preemptions()).isZero();
+      assertThat(secondOutcome.preemptions()).isPositive();
+      assertThat(secondOutcome.reason()).isEqualTo("length");
+      assertThat(secondOutcome.completionTokens()).isEqualTo(14);
+      assertThat(scheduler.stats().preemptions()).isPositive();
+    }
+    assertThat(decoder.refusals).isPositive();
+  }
+
+  @Test
+  void cancellingFreesTheSequenceForTheNextGeneration() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(1, 8, 1_000_000, COUNT);
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder endless = new Recorder();
+      Scheduler.Ticket ticket = scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 500_000,
+          List.of(), -1, true), endless);
+      Recorder next = new Recorder();
+      scheduler.submit(request(new int[] {7}, 2), next);
+      while (endless.pieces.size() < 3) {
+        Thread.sleep(1);
+      }
+      ticket.cancel();
+      GenerationOutcome outcome = endless.await();
+      assertThat(outcome.reason()).isEqualTo("cancelled");
+      assertThat(outcome.completionTokens()).isLessThan(500_000);
+      assertThat(next.await().reason()).isEqualTo("length");
+      assertThat(next.text()).isEqualTo("<8><9>");
+    }
+  }
+
+  @Test
+  void aCancelledWaitingGenerationNeverRuns() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(1, 8, 1_000_000, COUNT);
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder endless = new Recorder();
+      Scheduler.Ticket running = scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 500_000,
+          List.of(), -1, true), endless);
+      Recorder waiting = new Recorder();
+      scheduler.submit(request(new int[] {7}, 2), waiting).cancel();
+      assertThat(waiting.await().reason()).isEqualTo("cancelled");
+      assertThat(waiting.text()).isEmpty();
+      running.cancel();
+      assertThat(endless.await().reason()).isEqualTo("cancelled");
+    }
+  }
+
+  @Test
+  void stopStringsEndTheTextEvenWhenTheySpanTokensAndAreNeverHandedOut() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(1, 8, 1000, COUNT);
+    decoder.pieces.put(1, "Hel".getBytes(StandardCharsets.UTF_8));
+    decoder.pieces.put(2, "lo W".getBytes(StandardCharsets.UTF_8));
+    decoder.pieces.put(3, "or".getBytes(StandardCharsets.UTF_8));
+    decoder.pieces.put(4, "ld!".getBytes(StandardCharsets.UTF_8));
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder recorder = new Recorder();
+      scheduler.submit(new GenerationRequest(new int[] {0}, SamplingOptions.greedy(), 10, List.of("World")), recorder);
+      GenerationOutcome outcome = recorder.await();
+      assertThat(outcome.reason()).isEqualTo("stop");
+      assertThat(recorder.text()).isEqualTo("Hello ");
+      assertThat(recorder.pieces).noneMatch(piece -> piece.contains("W"));
+      assertThat(outcome.completionTokens()).isEqualTo(4);
+
+      Recorder notAStop = new Recorder();
+      scheduler.submit(new GenerationRequest(new int[] {0}, SamplingOptions.greedy(), 4, List.of("Wolf")), notAStop);
+      assertThat(notAStop.await().reason()).isEqualTo("length");
+      assertThat(notAStop.text()).isEqualTo("Hello World!");
+    }
+  }
+
+  @Test
+  void aCharacterSplitAcrossTokensIsHandedOutWhole() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(1, 8, 1000, COUNT);
+    byte[] e = "é".getBytes(StandardCharsets.UTF_8);
+    decoder.pieces.put(11, new byte[] {e[0]});
+    decoder.pieces.put(12, new byte[] {e[1], 'x'});
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder recorder = new Recorder();
+      scheduler.submit(request(new int[] {10}, 2), recorder);
+      recorder.await();
+      assertThat(recorder.pieces).containsExactly("éx");
+    }
+  }
+
+  @Test
+  void endOfSequenceStopsAndMaxTokensCutsOff() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(2, 8, 1000, COUNT);
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder ends = new Recorder();
+      scheduler.submit(request(new int[] {45}, 100), ends);
+      GenerationOutcome outcome = ends.await();
+      assertThat(outcome.reason()).isEqualTo("stop");
+      assertThat(ends.text()).isEqualTo("<46><47><48><49>");
+      assertThat(outcome.completionTokens()).isEqualTo(5);
+
+      Recorder cut = new Recorder();
+      scheduler.submit(request(new int[] {1}, 3), cut);
+      assertThat(cut.await().reason()).isEqualTo("length");
+      assertThat(cut.text()).isEqualTo("<2><3><4>");
+      assertThat(scheduler.stats().generatedTokens()).isEqualTo(8);
+      assertThat(scheduler.stats().promptTokens()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void logprobsComeWithTheirTokens() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(1, 8, 1000, COUNT);
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder recorder = new Recorder();
+      scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 3, List.of(), 2, false), recorder);
+      recorder.await();
+      assertThat(recorder.logprobs).extracting(TokenLogprob::token).containsExactly(2, 3, 4);
+      assertThat(recorder.logprobs).allSatisfy(logprob -> {
+        assertThat(logprob.top()).hasSize(2);
+        assertThat(logprob.logprob()).isEqualTo(logprob.top().getFirst().logprob());
+        assertThat(logprob.logprob()).isNegative().isGreaterThan(logprob.top().get(1).logprob());
+      });
+    }
+  }
+
+  @Test
+  void aPromptLongerThanTheContextIsRefusedAtOnce() {
+    try (Scheduler scheduler = new Scheduler("t", new FakeDecoder(1, 8, 16, COUNT))) {
+      assertThatThrownBy(() -> scheduler.submit(request(range(1, 17), 1), new Recorder()))
+          .isInstanceOf(InvalidInputException.class).hasMessageContaining("16");
+    }
+  }
+
+  @Test
+  void aGenerationReachingTheEndOfTheContextStopsWithLength() throws Exception {
+    try (Scheduler scheduler = new Scheduler("t", new FakeDecoder(1, 8, 16, SUM))) {
+      Recorder recorder = new Recorder();
+      scheduler.submit(new GenerationRequest(range(1, 10), SamplingOptions.greedy(), 100, List.of(), -1, true), recorder);
+      GenerationOutcome outcome = recorder.await();
+      assertThat(outcome.reason()).isEqualTo("length");
+      assertThat(outcome.completionTokens()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void closingFailsWhatIsQueued() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(1, 8, 1_000_000, COUNT);
+    Scheduler scheduler = new Scheduler("t", decoder);
+    Recorder endless = new Recorder();
+    scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 500_000, List.of(), -1, true), endless);
+    Recorder queued = new Recorder();
+    scheduler.submit(request(new int[] {1}, 5), queued);
+    scheduler.close();
+    assertThatThrownBy(endless::await).hasMessageContaining("unloaded");
+    assertThatThrownBy(queued::await).hasMessageContaining("unloaded");
+  }
+}
