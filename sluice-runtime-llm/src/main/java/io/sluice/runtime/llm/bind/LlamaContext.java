@@ -1,0 +1,261 @@
+package io.sluice.runtime.llm.bind;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import io.sluice.api.InvalidInputException;
+import io.sluice.runtime.llm.schedule.Batch;
+import io.sluice.runtime.llm.schedule.Decoder;
+import io.sluice.runtime.llm.schedule.SamplingOptions;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.util.Map;
+
+/**
+ * One llama.cpp context: a KV cache shared by {@code sequences} sequences ({@code kv_unified}, so one long
+ * generation may use all of it), decoding batches of up to {@code batchTokens} tokens. Only the scheduler's
+ * thread uses it.
+ */
+public final class LlamaContext implements Decoder, AutoCloseable {
+  private final LlamaModel model;
+  private final MemorySegment context;
+  private final MemorySegment memory;
+  private final Arena arena = Arena.ofShared();
+  private final MemorySegment batch;
+  private final MemorySegment tokens;
+  private final MemorySegment positions;
+  private final MemorySegment sequenceCounts;
+  private final MemorySegment[] sequenceIds;
+  private final MemorySegment outputs;
+  private final int sequences;
+  private final int batchTokens;
+  private final int contextCells;
+  private boolean closed;
+
+  public LlamaContext(LlamaModel model, int contextCells, int sequences, int batchTokens, int threads) {
+    this.model = model;
+    this.sequences = sequences;
+    this.batchTokens = batchTokens;
+    try {
+      MemorySegment params = (MemorySegment) Native.llama_context_default_params.invokeExact((SegmentAllocator) arena);
+      params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_ctx"), contextCells);
+      params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_batch"), batchTokens);
+      params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_ubatch"), batchTokens);
+      params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_seq_max"), sequences);
+      params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_threads"), threads);
+      params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_threads_batch"), threads);
+      params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "kv_unified"), true);
+      params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "no_perf"), true);
+      context = (MemorySegment) Native.llama_init_from_model.invokeExact(model.pointer(), params);
+      if (context.equals(MemorySegment.NULL)) {
+        throw new IllegalStateException("llama.cpp could not create a context of " + contextCells + " cells for "
+            + sequences + " sequences (see its log)");
+      }
+      this.contextCells = (int) Native.llama_n_ctx.invokeExact(context);
+      memory = (MemorySegment) Native.llama_get_memory.invokeExact(context);
+      batch = (MemorySegment) Native.llama_batch_init.invokeExact((SegmentAllocator) arena, batchTokens, 0, 1);
+      tokens = field("token").reinterpret(4L * batchTokens);
+      positions = field("pos").reinterpret(4L * batchTokens);
+      sequenceCounts = field("n_seq_id").reinterpret(4L * batchTokens);
+      outputs = field("logits").reinterpret(batchTokens);
+      MemorySegment idPointers = field("seq_id").reinterpret(8L * (batchTokens + 1));
+      sequenceIds = new MemorySegment[batchTokens];
+      for (int i = 0; i < batchTokens; i++) {
+        sequenceIds[i] = idPointers.getAtIndex(ADDRESS, i).reinterpret(4);
+        sequenceCounts.setAtIndex(JAVA_INT, i, 1);
+      }
+    } catch (RuntimeException e) {
+      arena.close();
+      throw e;
+    } catch (Throwable e) {
+      arena.close();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private MemorySegment field(String name) {
+    return batch.get(ADDRESS, Layouts.offset(Layouts.BATCH, name));
+  }
+
+  @Override
+  public int sequenceSlots() {
+    return sequences;
+  }
+
+  @Override
+  public int batchTokens() {
+    return batchTokens;
+  }
+
+  @Override
+  public int contextCells() {
+    return contextCells;
+  }
+
+  @Override
+  public boolean decode(Batch step) {
+    int size = step.size();
+    for (int row = 0; row < size; row++) {
+      tokens.setAtIndex(JAVA_INT, row, step.token(row));
+      positions.setAtIndex(JAVA_INT, row, step.position(row));
+      sequenceIds[row].set(JAVA_INT, 0, step.sequence(row));
+      outputs.set(JAVA_BYTE, row, (byte) (step.output(row) ? 1 : 0));
+    }
+    batch.set(JAVA_INT, 0, size);
+    int status;
+    try {
+      status = (int) Native.llama_decode.invokeExact(context, batch);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+    if (status == 1) {
+      return false;
+    }
+    if (status != 0) {
+      throw new IllegalStateException("llama_decode failed with status " + status);
+    }
+    return true;
+  }
+
+  @Override
+  public void forget(int sequence, int from) {
+    try {
+      boolean removed = (boolean) Native.llama_memory_seq_rm.invokeExact(memory, sequence, from, -1);
+      if (!removed) {
+        throw new IllegalStateException("llama.cpp could not drop sequence " + sequence + " from position " + from);
+      }
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public TokenSampler sampler(SamplingOptions options) {
+    return new ChainSampler(options);
+  }
+
+  @Override
+  public float[] logits(int row) {
+    try {
+      MemorySegment logits = (MemorySegment) Native.llama_get_logits_ith.invokeExact(context, row);
+      return logits.reinterpret(4L * model.vocabularySize()).toArray(JAVA_FLOAT);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public boolean endsGeneration(int token) {
+    return model.endsGeneration(token);
+  }
+
+  @Override
+  public byte[] piece(int token) {
+    return model.piece(token);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      Native.llama_batch_free.invokeExact(batch);
+      Native.llama_free.invokeExact(context);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    } finally {
+      arena.close();
+    }
+  }
+
+  /** A llama.cpp sampler chain: bias, grammar, penalties, then greedy or top-k/top-p/min-p/temperature sampling. */
+  private final class ChainSampler implements TokenSampler {
+    private final MemorySegment chain;
+
+    ChainSampler(SamplingOptions options) {
+      try (Arena scratch = Arena.ofConfined()) {
+        MemorySegment params = (MemorySegment) Native.llama_sampler_chain_default_params.invokeExact((SegmentAllocator) scratch);
+        params.set(JAVA_BOOLEAN, 0, true);
+        chain = (MemorySegment) Native.llama_sampler_chain_init.invokeExact(params);
+        int vocabulary = model.vocabularySize();
+        Map<Integer, Float> bias = options.logitBias();
+        if (!bias.isEmpty()) {
+          MemorySegment entries = scratch.allocate(Layouts.LOGIT_BIAS, bias.size());
+          int i = 0;
+          for (Map.Entry<Integer, Float> entry : bias.entrySet()) {
+            if (entry.getKey() < 0 || entry.getKey() >= vocabulary) {
+              close();
+              throw new InvalidInputException("logit_bias names token " + entry.getKey() + "; the vocabulary has " + vocabulary);
+            }
+            entries.setAtIndex(JAVA_INT, 2L * i, entry.getKey());
+            entries.setAtIndex(JAVA_FLOAT, 2L * i + 1, entry.getValue());
+            i++;
+          }
+          add((MemorySegment) Native.llama_sampler_init_logit_bias.invokeExact(vocabulary, bias.size(), entries));
+        }
+        if (options.grammar() != null) {
+          MemorySegment grammar = (MemorySegment) Native.llama_sampler_init_grammar.invokeExact(model.vocab(),
+              scratch.allocateFrom(options.grammar()), scratch.allocateFrom("root"));
+          if (grammar.equals(MemorySegment.NULL)) {
+            close();
+            throw new InvalidInputException("the output grammar does not parse (see the log)");
+          }
+          add(grammar);
+        }
+        if (options.penalises()) {
+          add((MemorySegment) Native.llama_sampler_init_penalties.invokeExact(vocabulary, SamplingOptions.PENALTY_WINDOW,
+              options.repetitionPenalty(), options.frequencyPenalty(), options.presencePenalty()));
+        }
+        if (options.isGreedy()) {
+          add((MemorySegment) Native.llama_sampler_init_greedy.invokeExact());
+          return;
+        }
+        if (options.topK() > 0) {
+          add((MemorySegment) Native.llama_sampler_init_top_k.invokeExact(options.topK()));
+        }
+        if (options.topP() < 1) {
+          add((MemorySegment) Native.llama_sampler_init_top_p.invokeExact(options.topP(), 1L));
+        }
+        if (options.minP() > 0) {
+          add((MemorySegment) Native.llama_sampler_init_min_p.invokeExact(options.minP(), 1L));
+        }
+        add((MemorySegment) Native.llama_sampler_init_temp.invokeExact(options.temperature()));
+        add((MemorySegment) Native.llama_sampler_init_dist.invokeExact((int) options.seed()));
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private void add(MemorySegment sampler) throws Throwable {
+      Native.llama_sampler_chain_add.invokeExact(chain, sampler); // the chain owns it from here
+    }
+
+    @Override
+    public int sample(int row) {
+      try {
+        return (int) Native.llama_sampler_sample.invokeExact(chain, context, row);
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        Native.llama_sampler_free.invokeExact(chain);
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

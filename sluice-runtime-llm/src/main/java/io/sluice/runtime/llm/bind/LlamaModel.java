@@ -1,0 +1,176 @@
+package io.sluice.runtime.llm.bind;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** A GGUF model's weights and vocabulary, shared by its contexts. Thread-safe (llama.cpp's vocabulary is). */
+public final class LlamaModel implements AutoCloseable {
+  private final MemorySegment model;
+  private final MemorySegment vocab;
+  private final int vocabularySize;
+  private boolean closed;
+
+  private LlamaModel(MemorySegment model) throws Throwable {
+    this.model = model;
+    this.vocab = (MemorySegment) Native.llama_model_get_vocab.invokeExact(model);
+    this.vocabularySize = (int) Native.llama_vocab_n_tokens.invokeExact(vocab);
+  }
+
+  /** Loads a GGUF file; {@code gpuLayers} layers go to the GPU device when there is one (-1: all). */
+  public static LlamaModel load(LlamaLibrary library, Path file, int gpuLayers) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment params = (MemorySegment) Native.llama_model_default_params.invokeExact((SegmentAllocator) arena);
+      params.set(JAVA_INT, Layouts.offset(Layouts.MODEL_PARAMS, "n_gpu_layers"), gpuLayers);
+      MemorySegment model = (MemorySegment) Native.llama_model_load_from_file.invokeExact(
+          arena.allocateFrom(file.toString()), params);
+      if (model.equals(MemorySegment.NULL)) {
+        throw new IllegalArgumentException("llama.cpp cannot load " + file + " (see its log)");
+      }
+      return new LlamaModel(model);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  MemorySegment pointer() {
+    return model;
+  }
+
+  MemorySegment vocab() {
+    return vocab;
+  }
+
+  public int vocabularySize() {
+    return vocabularySize;
+  }
+
+  public String description() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buffer = arena.allocate(256);
+      int length = (int) Native.llama_model_desc.invokeExact(model, buffer, 256L);
+      return length < 0 ? "" : buffer.getString(0);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public int trainedContext() {
+    try {
+      return (int) Native.llama_model_n_ctx_train.invokeExact(model);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public int embeddingSize() {
+    try {
+      return (int) Native.llama_model_n_embd.invokeExact(model);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The GGUF's {@code tokenizer.chat_template}, or null. */
+  public String chatTemplate() {
+    try {
+      return LlamaLibrary.string((MemorySegment) Native.llama_model_chat_template.invokeExact(model, MemorySegment.NULL));
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The text of a token as the vocabulary stores it ("&lt;s&gt;", "&lt;|im_end|&gt;"). */
+  public String tokenText(int token) {
+    if (token < 0 || token >= vocabularySize) {
+      return "";
+    }
+    try {
+      return LlamaLibrary.string((MemorySegment) Native.llama_vocab_get_text.invokeExact(vocab, token));
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public int bos() {
+    try {
+      return (int) Native.llama_vocab_bos.invokeExact(vocab);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public int eos() {
+    try {
+      return (int) Native.llama_vocab_eos.invokeExact(vocab);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Tokenizes text. {@code addSpecial} adds BOS where the model wants one; {@code parseSpecial} turns the text of
+   * special tokens ("&lt;|im_start|&gt;") into those tokens, as a rendered chat template needs.
+   */
+  public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
+    try (Arena arena = Arena.ofConfined()) {
+      byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+      MemorySegment input = arena.allocate(bytes.length + 1L);
+      MemorySegment.copy(bytes, 0, input, JAVA_BYTE, 0, bytes.length);
+      int capacity = bytes.length + 8;
+      MemorySegment output = arena.allocate(JAVA_INT, capacity);
+      int count = (int) Native.llama_tokenize.invokeExact(vocab, input, bytes.length, output, capacity, addSpecial, parseSpecial);
+      if (count < 0) {
+        output = arena.allocate(JAVA_INT, -count);
+        count = (int) Native.llama_tokenize.invokeExact(vocab, input, bytes.length, output, -count, addSpecial, parseSpecial);
+      }
+      return output.asSlice(0, 4L * count).toArray(JAVA_INT);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The bytes a token stands for; special tokens (end of turn) give none. */
+  public byte[] piece(int token) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buffer = arena.allocate(128);
+      int length = (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, 128, 0, false);
+      if (length < 0) {
+        buffer = arena.allocate(-length);
+        length = (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, -length, 0, false);
+      }
+      return length <= 0 ? new byte[0] : buffer.asSlice(0, length).toArray(JAVA_BYTE);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public boolean endsGeneration(int token) {
+    try {
+      return (boolean) Native.llama_vocab_is_eog.invokeExact(vocab, token);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      try {
+        Native.llama_model_free.invokeExact(model);
+      } catch (Throwable e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package io.sluice.runtime.llm.bind;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.runtime.llama.gguf.RandomModelWriter;
+import io.sluice.runtime.llm.schedule.GenerationListener;
+import io.sluice.runtime.llm.schedule.GenerationOutcome;
+import io.sluice.runtime.llm.schedule.GenerationRequest;
+import io.sluice.runtime.llm.schedule.SamplingOptions;
+import io.sluice.runtime.llm.schedule.Scheduler;
+import io.sluice.runtime.llm.schedule.TokenLogprob;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The scheduler over the real llama.cpp libraries, on a random-weight llama. */
+class RealModelTest {
+  private static Path dir;
+  private static LlamaModel model;
+
+  @BeforeAll
+  static void load() throws Exception {
+    dir = Files.createTempDirectory("sluice-llm");
+    Path file = dir.resolve("tiny.gguf");
+    RandomModelWriter.writeTinyLlama(file, 256, 4);
+    LlamaLibrary library = LlamaLibrary.open(LlamaInstall.libraries("cpu"), "auto");
+    assertThat(library.devices()).anyMatch(device -> device.startsWith("CPU"));
+    model = LlamaModel.load(library, file, 0);
+  }
+
+  @AfterAll
+  static void free() throws Exception {
+    model.close();
+    try (var files = Files.list(dir)) {
+      for (Path file : files.toList()) {
+        Files.delete(file);
+      }
+    }
+    Files.delete(dir);
+  }
+
+  record Result(String text, GenerationOutcome outcome) {}
+
+  private static CompletableFuture<Result> generate(Scheduler scheduler, String prompt, int maxTokens) {
+    CompletableFuture<Result> done = new CompletableFuture<>();
+    StringBuilder text = new StringBuilder();
+    int[] tokens = model.tokenize(prompt, true, false);
+    scheduler.submit(new GenerationRequest(tokens, SamplingOptions.greedy(), maxTokens, List.of(), -1, true), new GenerationListener() {
+      @Override
+      public void onText(String piece, List<TokenLogprob> logprobs) {
+        text.append(piece);
+      }
+
+      @Override
+      public void onFinish(GenerationOutcome outcome) {
+        done.complete(new Result(text.toString(), outcome));
+      }
+
+      @Override
+      public void onError(RuntimeException error) {
+        done.completeExceptionally(error);
+      }
+    });
+    return done;
+  }
+
+  @Test
+  void greedyOutputIsTheSameAloneOrBatchedWithThreeOthers() throws Exception {
+    String prompt = "the quick brown fox jumps over the lazy dog";
+    String alone;
+    try (LlamaContext context = new LlamaContext(model, 2048, 1, 256, 2); Scheduler scheduler = new Scheduler("alone", context)) {
+      Result result = generate(scheduler, prompt, 24).get(60, TimeUnit.SECONDS);
+      assertThat(result.outcome().reason()).isEqualTo("length");
+      assertThat(result.outcome().completionTokens()).isEqualTo(24);
+      alone = result.text();
+    }
+    assertThat(alone).isNotBlank();
+    try (LlamaContext context = new LlamaContext(model, 4096, 4, 256, 2); Scheduler scheduler = new Scheduler("batched", context)) {
+      List<CompletableFuture<Result>> others = new ArrayList<>();
+      others.add(generate(scheduler, "once upon a time there was", 30));
+      others.add(generate(scheduler, "lorem ipsum dolor sit amet", 20));
+      CompletableFuture<Result> same = generate(scheduler, prompt, 24);
+      others.add(generate(scheduler, "to be or not to be that is the question", 28));
+      assertThat(same.get(60, TimeUnit.SECONDS).text()).isEqualTo(alone);
+      for (CompletableFuture<Result> other : others) {
+        assertThat(other.get(60, TimeUnit.SECONDS).text()).isNotEqualTo(alone);
+      }
+      Result again = generate(scheduler, prompt, 24).get(60, TimeUnit.SECONDS);
+      assertThat(again.text()).as("and again from the prefix cache").isEqualTo(alone);
+      assertThat(again.outcome().cachedPromptTokens()).isPositive();
+    }
+  }
+}
