@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds llama.cpp's llama-server (the LLM peer of bench/llm.sh) from the source that ships inside the npm
-# package node-llama-cpp@3.21.1, into ~/.cache/sluice/peers (outside the repository). ~17 minutes on 2 cores.
+# package node-llama-cpp@3.22.1, into ~/.cache/sluice/peers (outside the repository). ~17 minutes on 2 cores.
 set -euo pipefail
-PEERS=${SLUICE_PEERS:-$HOME/.cache/sluice/peers}
+PEERS=${SLUICE_PEERS:-$HOME/.cache/sluice/peers/3.22.1}
 mkdir -p "$PEERS" && cd "$PEERS"
-[ -f node-llama-cpp-3.21.1.tgz ] || npm pack node-llama-cpp@3.21.1 --silent
-[ -f package/llama/gitRelease.bundle ] || tar xzf node-llama-cpp-3.21.1.tgz package/llama/gitRelease.bundle
+[ -f node-llama-cpp-3.22.1.tgz ] || npm pack node-llama-cpp@3.22.1 --silent
+[ -f package/llama/gitRelease.bundle ] || tar xzf node-llama-cpp-3.22.1.tgz package/llama/gitRelease.bundle
 [ -d llama.cpp ] || git clone -q package/llama/gitRelease.bundle llama.cpp
 cd llama.cpp
 # Native code, but no AMX: where the kernel does not grant AMX tile state (sandboxes, some VMs) the Q8_0

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A random-weight llama-architecture GGUF (written by the testkit) served by llama.cpp in a worker
- * process: the openai SDK's chat and completions, streaming, stop and max_tokens, concurrency; V2
+ * A random-weight llama-architecture GGUF (written by the testkit) served by the {@code llama} runtime (llama.cpp
+ * through FFM, Sluice's scheduler) in a worker process: the openai SDK's chat and completions, streaming, stop and max_tokens, concurrency; V2
  * generate; and a kill -9 of the worker in the middle of a stream.
  */
 @Tag("slow")
@@ -48,7 +48,7 @@ class LlmTest {
           - name: llm
             routePrefix: /llm
             deployments:
-              - {name: tiny-llama, runtime: llama-cpp, hosting: worker, storageUri: '%s',
+              - {name: tiny-llama, runtime: llama, hosting: worker, storageUri: '%s',
                  settings: {parallel: '4', ctxSize: '16384', threads: '2'}, maxOngoingRequests: 8}
           - name: other
             deployments:

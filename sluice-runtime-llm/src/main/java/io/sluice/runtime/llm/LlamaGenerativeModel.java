@@ -1,0 +1,138 @@
+package io.sluice.runtime.llm;
+
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateResult;
+import io.sluice.api.InferenceFailedException;
+import io.sluice.api.ModelMetadata;
+import io.sluice.api.Tensor;
+import io.sluice.runtime.llm.bind.LlamaContext;
+import io.sluice.runtime.llm.bind.LlamaModel;
+import io.sluice.runtime.llm.chat.ChatTemplate;
+import io.sluice.runtime.llm.schedule.GenerationListener;
+import io.sluice.runtime.llm.schedule.GenerationOutcome;
+import io.sluice.runtime.llm.schedule.GenerationRequest;
+import io.sluice.runtime.llm.schedule.SamplingOptions;
+import io.sluice.runtime.llm.schedule.Scheduler;
+import io.sluice.runtime.llm.schedule.SchedulerStats;
+import io.sluice.runtime.llm.schedule.TokenLogprob;
+import io.sluice.spi.GenerativeModel;
+import io.sluice.spi.ModelSource;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * A GGUF model served by the scheduler: each {@link #generate} call becomes one of its generations, and the
+ * text the scheduler's thread produces is handed to the caller's thread.
+ */
+final class LlamaGenerativeModel implements GenerativeModel {
+  /** llama-server's sampling defaults, used where a request names none. */
+  private static final float TEMPERATURE = 0.8f;
+  private static final float TOP_P = 0.95f;
+  private static final int TOP_K = 40;
+  private static final float MIN_P = 0.05f;
+
+  private final ModelMetadata metadata;
+  private final LlamaModel model;
+  private final LlamaContext context;
+  private final Scheduler scheduler;
+  private final ChatTemplate template;
+  private final String bosText;
+
+  LlamaGenerativeModel(ModelSource source, LlamaModel model, LlamaContext context, Scheduler scheduler, ChatTemplate template) {
+    this.metadata = GenerativeModel.textMetadata(source, "llama_gguf");
+    this.model = model;
+    this.context = context;
+    this.scheduler = scheduler;
+    this.template = template;
+    this.bosText = model.tokenText(model.bos());
+  }
+
+  @Override
+  public ModelMetadata metadata() {
+    return metadata;
+  }
+
+  SchedulerStats stats() {
+    return scheduler.stats();
+  }
+
+  @Override
+  public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+    int[] prompt = model.tokenize(promptText(request), true, true);
+    GenerationRequest generation = new GenerationRequest(prompt, sampling(request), request.maxTokens(), request.stop());
+    LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    Scheduler.Ticket ticket = scheduler.submit(generation, new GenerationListener() {
+      @Override
+      public void onText(String text, List<TokenLogprob> logprobs) {
+        events.add(text);
+      }
+
+      @Override
+      public void onFinish(GenerationOutcome outcome) {
+        events.add(outcome);
+      }
+
+      @Override
+      public void onError(RuntimeException error) {
+        events.add(error);
+      }
+    });
+    boolean cancelSent = false;
+    while (true) {
+      Object event;
+      try {
+        event = events.poll(50, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        ticket.cancel();
+        Thread.currentThread().interrupt();
+        throw new InferenceFailedException("interrupted while generating");
+      }
+      if (!cancelSent && cancelled.getAsBoolean()) {
+        ticket.cancel();
+        cancelSent = true;
+      }
+      if (event instanceof String text) {
+        if (!cancelSent) {
+          onText.accept(text);
+        }
+      } else if (event instanceof GenerationOutcome outcome) {
+        String reason = outcome.reason().equals("cancelled") ? "stop" : outcome.reason();
+        return new GenerateResult(reason, outcome.promptTokens(), outcome.completionTokens());
+      } else if (event instanceof RuntimeException error) {
+        throw new InferenceFailedException("llama.cpp failed: " + error.getMessage(), error);
+      }
+    }
+  }
+
+  private String promptText(GenerateRequest request) {
+    if (request.prompt() != null) {
+      return request.prompt();
+    }
+    String rendered = template.render(request.messages());
+    // tokenize() adds BOS itself where the model wants one; a template that writes it too would double it
+    return !bosText.isEmpty() && rendered.startsWith(bosText) ? rendered.substring(bosText.length()) : rendered;
+  }
+
+  private static SamplingOptions sampling(GenerateRequest request) {
+    float temperature = request.temperature() != null ? request.temperature() : TEMPERATURE;
+    float topP = request.topP() != null ? request.topP() : TOP_P;
+    long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextInt();
+    return new SamplingOptions(temperature, topP, TOP_K, MIN_P, 1, 0, 0, seed, null, null);
+  }
+
+  @Override
+  public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
+    return inferByGenerating(inputs);
+  }
+
+  @Override
+  public void close() {
+    scheduler.close();
+    context.close();
+    model.close();
+  }
+}
