@@ -318,7 +318,7 @@ public final class Engine implements AutoCloseable {
    * future completes with how the generation ended; cancelling it stops the generation between tokens.
    * Generations run on their own threads: a long stream never holds up other models' inferences.
    */
-  public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<String> onText) {
+  public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText) {
     long accepted = System.nanoTime();
     return onGenerationThread(request.model(), null, request.revision(),
         (deployment, lease, result) -> runGeneration(deployment, lease, request, onText, accepted, result));
@@ -345,7 +345,7 @@ public final class Engine implements AutoCloseable {
   }
 
   private static void runGeneration(Deployment deployment, Router.Lease lease, GenerateRequest request,
-      Consumer<String> onText, long accepted, CompletableFuture<GenerateResult> result) {
+      Consumer<io.sluice.api.GeneratedText> onText, long accepted, CompletableFuture<GenerateResult> result) {
     runLeased(deployment, lease, "generating", accepted, result, model -> {
       if (!(model instanceof GenerativeModel generative)) {
         throw new InvalidInputException("model '" + deployment.name() + "' does not generate text");

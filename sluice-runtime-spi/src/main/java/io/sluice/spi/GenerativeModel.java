@@ -3,6 +3,7 @@ package io.sluice.spi;
 import io.sluice.api.DataType;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
+import io.sluice.api.GeneratedText;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
@@ -14,7 +15,8 @@ import java.util.function.Consumer;
 /**
  * A model that generates text token by token (an LLM).
  *
- * <p>Contract: {@link #generate} blocks until the generation ends; it hands each piece of text to
+ * <p>Contract: {@link #generate} blocks until the generation ends; it hands each piece of text (with its
+ * tokens' log-probabilities when {@link io.sluice.api.GenerateOptions#topLogprobs()} asks for them) to
  * {@code onText} as soon as it exists, on the calling thread, in order; it polls {@code cancelled}
  * between tokens and stops early (returning what it has) once it says true. Several generations may
  * run at once (the runtime decides how many decode together). It throws
@@ -25,7 +27,7 @@ public interface GenerativeModel extends LoadedModel {
   /** Tokens generated for a V2 {@code infer} that names no {@code max_tokens}. */
   int DEFAULT_INFER_TOKENS = 16;
 
-  GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled);
+  GenerateResult generate(GenerateRequest request, Consumer<GeneratedText> onText, BooleanSupplier cancelled);
 
   /**
    * The tensors a text-generation model offers V2 {@code infer}: {@code text_input} BYTES {@code [1]} and
@@ -50,7 +52,7 @@ public interface GenerativeModel extends LoadedModel {
       }
     }
     StringBuilder text = new StringBuilder();
-    generate(new GenerateRequest(metadata().name(), null, prompt, null, maxTokens, null, null, null, null), text::append, () -> false);
+    generate(new GenerateRequest(metadata().name(), null, prompt, null, maxTokens, null, null, null, null), piece -> text.append(piece.text()), () -> false);
     return List.of(Tensor.ofBytes("text_output", new long[] {1}, List.of(text.toString().getBytes(StandardCharsets.UTF_8))));
   }
 }

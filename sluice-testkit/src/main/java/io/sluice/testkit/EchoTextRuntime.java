@@ -37,7 +37,7 @@ public final class EchoTextRuntime implements ModelRuntime {
 
   private record EchoText(ModelMetadata metadata, long tokenDelayMs) implements GenerativeModel {
     @Override
-    public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+    public GenerateResult generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText, BooleanSupplier cancelled) {
       String prompt = request.prompt() != null ? request.prompt()
           : request.messages().get(request.messages().size() - 1).content();
       String[] words = prompt.strip().split("\\s+");
@@ -47,7 +47,7 @@ public final class EchoTextRuntime implements ModelRuntime {
           break;
         }
         pause();
-        onText.accept(produced == 0 ? word : " " + word);
+        onText.accept(io.sluice.api.GeneratedText.of(produced == 0 ? word : " " + word));
         produced++;
         if (word.equals("test:fail")) {
           throw new IllegalStateException("injected failure after the first token");

@@ -151,6 +151,13 @@ public final class WorkerCodec {
       for (var message : request.messages()) {
         out.writeUTF(message.role());
         writeText(out, message.content());
+        out.writeInt(message.toolCalls().size());
+        for (var call : message.toolCalls()) {
+          writeNullable(out, call.id());
+          out.writeUTF(call.name());
+          writeText(out, call.arguments());
+        }
+        writeNullable(out, message.toolCallId());
       }
     }
     out.writeInt(request.maxTokens());
@@ -159,6 +166,7 @@ public final class WorkerCodec {
     writeStrings(out, request.stop());
     out.writeBoolean(request.seed() != null);
     out.writeLong(request.seed() == null ? 0 : request.seed());
+    writeOptions(out, request.options());
   }
 
   public static io.sluice.api.GenerateRequest readGenerate(DataInputStream in) throws IOException {
@@ -171,7 +179,14 @@ public final class WorkerCodec {
       int count = in.readInt();
       messages = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        messages.add(new io.sluice.api.GenerateRequest.ChatMessage(in.readUTF(), readText(in)));
+        String role = in.readUTF();
+        String content = readText(in);
+        int calls = in.readInt();
+        List<io.sluice.api.GenerateRequest.ToolCall> toolCalls = new ArrayList<>(calls);
+        for (int c = 0; c < calls; c++) {
+          toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), in.readUTF(), readText(in)));
+        }
+        messages.add(new io.sluice.api.GenerateRequest.ChatMessage(role, content, toolCalls, readNullable(in)));
       }
     }
     int maxTokens = in.readInt();
@@ -181,7 +196,136 @@ public final class WorkerCodec {
     boolean hasSeed = in.readBoolean();
     long seed = in.readLong();
     return new io.sluice.api.GenerateRequest(model, null, prompt, messages, maxTokens,
-        Float.isNaN(temperature) ? null : temperature, Float.isNaN(topP) ? null : topP, stop, hasSeed ? seed : null);
+        Float.isNaN(temperature) ? null : temperature, Float.isNaN(topP) ? null : topP, stop, hasSeed ? seed : null,
+        readOptions(in));
+  }
+
+  private static void writeOptions(DataOutputStream out, io.sluice.api.GenerateOptions options) throws IOException {
+    out.writeInt(options.topK() == null ? Integer.MIN_VALUE : options.topK());
+    out.writeFloat(options.minP() == null ? Float.NaN : options.minP());
+    out.writeFloat(options.repetitionPenalty() == null ? Float.NaN : options.repetitionPenalty());
+    out.writeFloat(options.frequencyPenalty() == null ? Float.NaN : options.frequencyPenalty());
+    out.writeFloat(options.presencePenalty() == null ? Float.NaN : options.presencePenalty());
+    out.writeInt(options.logitBias().size());
+    for (var bias : options.logitBias().entrySet()) {
+      out.writeInt(bias.getKey());
+      out.writeFloat(bias.getValue());
+    }
+    out.writeUTF(options.responseFormat().type());
+    writeNullable(out, options.responseFormat().schema());
+    out.writeInt(options.topLogprobs() == null ? Integer.MIN_VALUE : options.topLogprobs());
+    out.writeBoolean(options.ignoreEos());
+    out.writeInt(options.tools().size());
+    for (var tool : options.tools()) {
+      out.writeUTF(tool.name());
+      writeNullable(out, tool.description());
+      writeText(out, tool.parameters());
+    }
+    out.writeUTF(options.toolChoice());
+  }
+
+  private static io.sluice.api.GenerateOptions readOptions(DataInputStream in) throws IOException {
+    int topK = in.readInt();
+    float minP = in.readFloat();
+    float repetition = in.readFloat();
+    float frequency = in.readFloat();
+    float presence = in.readFloat();
+    int biases = in.readInt();
+    java.util.Map<Integer, Float> logitBias = new java.util.HashMap<>();
+    for (int i = 0; i < biases; i++) {
+      logitBias.put(in.readInt(), in.readFloat());
+    }
+    var format = new io.sluice.api.GenerateOptions.ResponseFormat(in.readUTF(), readNullable(in));
+    int topLogprobs = in.readInt();
+    boolean ignoreEos = in.readBoolean();
+    int toolCount = in.readInt();
+    List<io.sluice.api.GenerateOptions.Tool> tools = new ArrayList<>(toolCount);
+    for (int i = 0; i < toolCount; i++) {
+      tools.add(new io.sluice.api.GenerateOptions.Tool(in.readUTF(), readNullable(in), readText(in)));
+    }
+    String toolChoice = in.readUTF();
+    return new io.sluice.api.GenerateOptions(topK == Integer.MIN_VALUE ? null : topK, nullIfNaN(minP), nullIfNaN(repetition),
+        nullIfNaN(frequency), nullIfNaN(presence), logitBias, format, topLogprobs == Integer.MIN_VALUE ? null : topLogprobs,
+        ignoreEos, tools, toolChoice);
+  }
+
+  private static Float nullIfNaN(float value) {
+    return Float.isNaN(value) ? null : value;
+  }
+
+  /** A piece of generated text with its tokens' log-probabilities. */
+  public static void writeGeneratedText(DataOutputStream out, io.sluice.api.GeneratedText piece) throws IOException {
+    writeText(out, piece.text());
+    out.writeInt(piece.logprobs().size());
+    for (var logprob : piece.logprobs()) {
+      writeBytes(out, logprob.bytes());
+      out.writeFloat(logprob.logprob());
+      out.writeInt(logprob.top().size());
+      for (var alternative : logprob.top()) {
+        writeBytes(out, alternative.bytes());
+        out.writeFloat(alternative.logprob());
+      }
+    }
+    out.writeInt(piece.toolCalls().size());
+    for (var call : piece.toolCalls()) {
+      writeNullable(out, call.id());
+      out.writeUTF(call.name());
+      writeText(out, call.arguments());
+    }
+  }
+
+  public static io.sluice.api.GeneratedText readGeneratedText(byte[] payload) {
+    try {
+      DataInputStream in = reader(payload);
+      String text = readText(in);
+      int count = in.readInt();
+      List<io.sluice.api.GeneratedText.TokenLogprob> logprobs = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        byte[] bytes = readBytes(in);
+        float logprob = in.readFloat();
+        int alternatives = in.readInt();
+        List<io.sluice.api.GeneratedText.Alternative> top = new ArrayList<>(alternatives);
+        for (int a = 0; a < alternatives; a++) {
+          byte[] alternative = readBytes(in);
+          top.add(new io.sluice.api.GeneratedText.Alternative(utf8(alternative), alternative, in.readFloat()));
+        }
+        logprobs.add(new io.sluice.api.GeneratedText.TokenLogprob(utf8(bytes), bytes, logprob, top));
+      }
+      int calls = in.readInt();
+      List<io.sluice.api.GenerateRequest.ToolCall> toolCalls = new ArrayList<>(calls);
+      for (int i = 0; i < calls; i++) {
+        toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), in.readUTF(), readText(in)));
+      }
+      return new io.sluice.api.GeneratedText(text, logprobs, toolCalls);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String utf8(byte[] bytes) {
+    return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+    out.writeInt(bytes.length);
+    out.write(bytes);
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    byte[] bytes = new byte[in.readInt()];
+    in.readFully(bytes);
+    return bytes;
+  }
+
+  private static void writeNullable(DataOutputStream out, String text) throws IOException {
+    out.writeBoolean(text != null);
+    if (text != null) {
+      writeText(out, text);
+    }
+  }
+
+  private static String readNullable(DataInputStream in) throws IOException {
+    return in.readBoolean() ? readText(in) : null;
   }
 
   public static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {

@@ -123,7 +123,7 @@ public final class WorkerMain {
       }
       GenerateRequest request = WorkerCodec.readGenerate(WorkerCodec.reader(frame.payload()));
       GenerateResult result = generative.generate(request,
-          text -> send(WorkerCodec.TEXT, frame.id(), text.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+          text -> send(WorkerCodec.TEXT, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeGeneratedText(out, text))),
           cancelled::get);
       send(WorkerCodec.DONE, frame.id(), WorkerCodec.payload(out -> {
         out.writeUTF(result.finishReason());

@@ -221,10 +221,10 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   private static final byte WORKER_EXITED = 99;
 
   @Override
-  public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+  public GenerateResult generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText, BooleanSupplier cancelled) {
     WorkerCodec.Frame done = exchangeStream(WorkerCodec.GENERATE,
         WorkerCodec.payload(out -> WorkerCodec.writeGenerate(out, request)), WorkerCodec.TEXT,
-        text -> onText.accept(new String(text, java.nio.charset.StandardCharsets.UTF_8)), cancelled, "generating");
+        text -> onText.accept(WorkerCodec.readGeneratedText(text)), cancelled, "generating");
     try {
       DataInputStream in = WorkerCodec.reader(done.payload());
       return new GenerateResult(in.readUTF(), in.readInt(), in.readInt());

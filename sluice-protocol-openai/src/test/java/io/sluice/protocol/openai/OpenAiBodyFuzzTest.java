@@ -20,7 +20,7 @@ class OpenAiBodyFuzzTest {
     }
     for (boolean chat : new boolean[] {true, false}) {
       try {
-        ChatRoutes.request("m", body, chat, null);
+        CompletionRequests.parse("m", body, chat, null);
       } catch (SluiceException expected) {
         // answered as 400 in OpenAI's error shape
       }

@@ -7,6 +7,7 @@ import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.Pair;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
+import io.sluice.api.GeneratedText;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
@@ -38,7 +39,7 @@ final class LlamaCppModel implements GenerativeModel {
   }
 
   @Override
-  public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+  public GenerateResult generate(GenerateRequest request, Consumer<GeneratedText> onText, BooleanSupplier cancelled) {
     String prompt = request.prompt() != null ? request.prompt() : chatPrompt(request.messages());
     InferenceParameters parameters = new InferenceParameters(prompt).setNPredict(request.maxTokens());
     if (request.temperature() != null) {
@@ -71,7 +72,7 @@ final class LlamaCppModel implements GenerativeModel {
       LlamaOutput output = tokens.next();
       if (!output.text.isEmpty()) {
         completionTokens++;
-        onText.accept(output.text);
+        onText.accept(GeneratedText.of(output.text));
       }
     }
     String finish = !stopped && completionTokens >= request.maxTokens() ? "length" : "stop";

@@ -1,13 +1,16 @@
 package io.sluice.runtime.llm;
 
 import io.sluice.api.GenerateRequest;
+import io.sluice.api.GenerateOptions;
 import io.sluice.api.GenerateResult;
+import io.sluice.api.GeneratedText;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.runtime.llm.bind.LlamaContext;
 import io.sluice.runtime.llm.bind.LlamaModel;
 import io.sluice.runtime.llm.chat.ChatTemplate;
+import io.sluice.runtime.llm.chat.ToolCalls;
 import io.sluice.runtime.llm.schedule.GenerationListener;
 import io.sluice.runtime.llm.schedule.GenerationOutcome;
 import io.sluice.runtime.llm.schedule.GenerationRequest;
@@ -61,14 +64,19 @@ final class LlamaGenerativeModel implements GenerativeModel {
   }
 
   @Override
-  public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+  public GenerateResult generate(GenerateRequest request, Consumer<GeneratedText> onText, BooleanSupplier cancelled) {
     int[] prompt = model.tokenize(promptText(request), true, true);
-    GenerationRequest generation = new GenerationRequest(prompt, sampling(request), request.maxTokens(), request.stop());
+    boolean toolsOffered = !request.options().tools().isEmpty() && !request.options().toolChoice().equals("none");
+    ToolCalls.Extractor calls = toolsOffered ? new ToolCalls.Extractor(onText) : null;
+    Consumer<GeneratedText> sink = calls != null ? calls : onText;
+    GenerateOptions options = request.options();
+    GenerationRequest generation = new GenerationRequest(prompt, sampling(request), request.maxTokens(), request.stop(),
+        options.topLogprobs() == null ? -1 : options.topLogprobs(), options.ignoreEos());
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     Scheduler.Ticket ticket = scheduler.submit(generation, new GenerationListener() {
       @Override
       public void onText(String text, List<TokenLogprob> logprobs) {
-        events.add(text);
+        events.add(new GeneratedText(text, logprobs.stream().map(LlamaGenerativeModel::apiLogprob).toList()));
       }
 
       @Override
@@ -95,12 +103,16 @@ final class LlamaGenerativeModel implements GenerativeModel {
         ticket.cancel();
         cancelSent = true;
       }
-      if (event instanceof String text) {
+      if (event instanceof GeneratedText text) {
         if (!cancelSent) {
-          onText.accept(text);
+          sink.accept(text);
         }
       } else if (event instanceof GenerationOutcome outcome) {
         String reason = outcome.reason().equals("cancelled") ? "stop" : outcome.reason();
+        if (calls != null) {
+          calls.finish();
+          reason = calls.calls() > 0 && reason.equals("stop") ? "tool_calls" : reason;
+        }
         return new GenerateResult(reason, outcome.promptTokens(), outcome.completionTokens());
       } else if (event instanceof RuntimeException error) {
         throw new InferenceFailedException("llama.cpp failed: " + error.getMessage(), error);
@@ -112,16 +124,34 @@ final class LlamaGenerativeModel implements GenerativeModel {
     if (request.prompt() != null) {
       return request.prompt();
     }
-    String rendered = template.render(request.messages());
+    boolean toolsOffered = !request.options().toolChoice().equals("none");
+    String rendered = template.render(request.messages(), toolsOffered ? request.options().tools() : java.util.List.of());
     // tokenize() adds BOS itself where the model wants one; a template that writes it too would double it
     return !bosText.isEmpty() && rendered.startsWith(bosText) ? rendered.substring(bosText.length()) : rendered;
   }
 
-  private static SamplingOptions sampling(GenerateRequest request) {
+  private SamplingOptions sampling(GenerateRequest request) {
+    GenerateOptions options = request.options();
     float temperature = request.temperature() != null ? request.temperature() : TEMPERATURE;
     float topP = request.topP() != null ? request.topP() : TOP_P;
     long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextInt();
-    return new SamplingOptions(temperature, topP, TOP_K, MIN_P, 1, 0, 0, seed, null, null);
+    return new SamplingOptions(temperature, topP, or(options.topK(), TOP_K), or(options.minP(), MIN_P),
+        or(options.repetitionPenalty(), 1f), or(options.frequencyPenalty(), 0f), or(options.presencePenalty(), 0f), seed,
+        options.logitBias(), OutputGrammar.of(request));
+  }
+
+  private static <T> T or(T value, T fallback) {
+    return value != null ? value : fallback;
+  }
+
+  private static GeneratedText.TokenLogprob apiLogprob(TokenLogprob logprob) {
+    return new GeneratedText.TokenLogprob(utf8(logprob.bytes()), logprob.bytes(), logprob.logprob(), logprob.top().stream()
+        .map(alternative -> new GeneratedText.Alternative(utf8(alternative.bytes()), alternative.bytes(), alternative.logprob()))
+        .toList());
+  }
+
+  private static String utf8(byte[] bytes) {
+    return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Override

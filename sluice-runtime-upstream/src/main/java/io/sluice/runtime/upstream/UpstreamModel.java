@@ -58,7 +58,7 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
   }
 
   @Override
-  public GenerateResult generate(GenerateRequest request, Consumer<String> onText, BooleanSupplier cancelled) {
+  public GenerateResult generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText, BooleanSupplier cancelled) {
     boolean chat = request.messages() != null;
     HttpResponse<InputStream> response = send(chat ? "/v1/chat/completions" : "/v1/completions", body(request, chat));
     String finish = null;
@@ -86,7 +86,7 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
         String text = chat ? choice.path("delta").path("content").asText("") : choice.path("text").asText("");
         if (!text.isEmpty()) {
           pieces++;
-          onText.accept(text);
+          onText.accept(io.sluice.api.GeneratedText.of(text));
         }
         if (choice.hasNonNull("finish_reason")) {
           finish = choice.get("finish_reason").asText();

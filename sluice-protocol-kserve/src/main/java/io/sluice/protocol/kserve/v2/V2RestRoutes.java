@@ -251,10 +251,10 @@ public final class V2RestRoutes {
     }
     CompletableFuture<GenerateResult> generation = engine.generate(request, piece -> {
       if (stream) {
-        writeEvent(response, GenerateBody.event(model, piece, null));
+        writeEvent(response, GenerateBody.event(model, piece.text(), null));
       } else {
         synchronized (text) {
-          text.append(piece);
+          text.append(piece.text());
         }
       }
     });

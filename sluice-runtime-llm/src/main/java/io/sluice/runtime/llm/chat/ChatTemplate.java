@@ -5,6 +5,9 @@ import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.api.GenerateOptions;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.InvalidInputException;
 import java.util.ArrayList;
@@ -16,15 +19,18 @@ import java.util.Map;
 /**
  * A model's chat template (the GGUF's {@code tokenizer.chat_template}, Jinja as Hugging Face writes it),
  * rendered with Jinjava the way {@code apply_chat_template} renders it: {@code messages}, {@code
- * add_generation_prompt}, {@code bos_token}, {@code eos_token}, {@code raise_exception}. A model without one
- * gets ChatML.
+ * add_generation_prompt}, {@code bos_token}, {@code eos_token}, {@code raise_exception}, {@code tools} and
+ * messages' {@code tool_calls}. A model without a template gets ChatML; tools offered to a template that never
+ * mentions them are described in a system message, with the Hermes call format ({@link ToolCalls}).
  */
 public final class ChatTemplate {
   /** ChatML, the common default (Qwen, many fine-tunes). */
   public static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
       + "'<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+  private static final ObjectMapper MAPPER = new ObjectMapper();
   private final String template;
+  private final boolean knowsTools;
   private final String bosToken;
   private final String eosToken;
   private final Jinjava jinja;
@@ -33,6 +39,7 @@ public final class ChatTemplate {
     this.template = template == null || template.isBlank() ? CHATML : template;
     this.bosToken = bosToken == null ? "" : bosToken;
     this.eosToken = eosToken == null ? "" : eosToken;
+    this.knowsTools = this.template.contains("tools");
     this.jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(false).withLstripBlocks(false).build());
     jinja.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class,
         "raiseException", String.class));
@@ -49,18 +56,51 @@ public final class ChatTemplate {
 
   /** The prompt for {@code messages}, ending where the assistant's answer begins. */
   public String render(List<GenerateRequest.ChatMessage> messages) {
+    return render(messages, List.of());
+  }
+
+  /** The prompt for {@code messages} with {@code tools} on offer. */
+  public String render(List<GenerateRequest.ChatMessage> messages, List<GenerateOptions.Tool> tools) {
     if (messages.isEmpty()) {
       throw new InvalidInputException("messages must not be empty");
     }
     List<Map<String, Object>> turns = new ArrayList<>();
+    if (!tools.isEmpty() && !knowsTools) {
+      boolean hasSystem = messages.getFirst().role().equals("system");
+      String description = ToolCalls.describe(tools);
+      turns.add(Map.of("role", "system", "content", hasSystem ? messages.getFirst().content() + "\n\n" + description : description));
+      messages = hasSystem ? messages.subList(1, messages.size()) : messages;
+    }
     for (GenerateRequest.ChatMessage message : messages) {
       Map<String, Object> turn = new LinkedHashMap<>();
       turn.put("role", message.role());
       turn.put("content", message.content());
+      if (!message.toolCalls().isEmpty()) {
+        List<Map<String, Object>> calls = new ArrayList<>();
+        for (GenerateRequest.ToolCall call : message.toolCalls()) {
+          calls.add(Map.of("id", call.id() == null ? "" : call.id(), "type", "function",
+              "function", Map.of("name", call.name(), "arguments", json(call.arguments()))));
+        }
+        turn.put("tool_calls", calls);
+      }
+      if (message.toolCallId() != null) {
+        turn.put("tool_call_id", message.toolCallId());
+      }
       turns.add(turn);
     }
     Map<String, Object> context = new HashMap<>();
     context.put("messages", turns);
+    if (!tools.isEmpty() && knowsTools) {
+      List<Map<String, Object>> offered = new ArrayList<>();
+      for (GenerateOptions.Tool tool : tools) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", tool.name());
+        function.put("description", tool.description() == null ? "" : tool.description());
+        function.put("parameters", json(tool.parameters()));
+        offered.add(Map.of("type", "function", "function", function));
+      }
+      context.put("tools", offered);
+    }
     context.put("add_generation_prompt", true);
     context.put("bos_token", bosToken);
     context.put("eos_token", eosToken);
@@ -89,5 +129,14 @@ public final class ChatTemplate {
       }
     }
     return result.getOutput();
+  }
+
+  /** JSON text as maps and lists, the way templates expect arguments and schemas (they apply {@code tojson}). */
+  private static Object json(String text) {
+    try {
+      return MAPPER.readValue(text, Object.class);
+    } catch (JsonProcessingException e) {
+      return text;
+    }
   }
 }
