@@ -59,6 +59,24 @@ final class LlamaGenerativeModel implements GenerativeModel {
     return metadata;
   }
 
+  /** The tokens of {@code text} as a prompt would have them (no BOS). */
+  int[] tokenize(String text) {
+    return model.tokenize(text, false, true);
+  }
+
+  int vocabularySize() {
+    return model.vocabularySize();
+  }
+
+  /** The text of {@code tokens}. */
+  String detokenize(int[] tokens) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    for (int token : tokens) {
+      bytes.writeBytes(model.piece(token));
+    }
+    return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   SchedulerStats stats() {
     return scheduler.stats();
   }
@@ -114,6 +132,8 @@ final class LlamaGenerativeModel implements GenerativeModel {
           reason = calls.calls() > 0 && reason.equals("stop") ? "tool_calls" : reason;
         }
         return new GenerateResult(reason, outcome.promptTokens(), outcome.completionTokens());
+      } else if (event instanceof io.sluice.api.SluiceException refused) {
+        throw refused;
       } else if (event instanceof RuntimeException error) {
         throw new InferenceFailedException("llama.cpp failed: " + error.getMessage(), error);
       }
