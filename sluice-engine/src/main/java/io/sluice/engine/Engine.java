@@ -324,6 +324,32 @@ public final class Engine implements AutoCloseable {
         (deployment, lease, result) -> runGeneration(deployment, lease, request, onText, accepted, result));
   }
 
+  /**
+   * The tokens of a generate request's prompt or messages, as the model would see them (vLLM's
+   * {@code /tokenize}); fails with invalid input when the model has no tokenizer to offer.
+   */
+  public CompletableFuture<io.sluice.api.Tokenization> tokenize(GenerateRequest request, boolean addSpecial) {
+    long accepted = System.nanoTime();
+    return onGenerationThread(request.model(), null, request.revision(),
+        (deployment, lease, result) -> runLeased(deployment, lease, "tokenizing", accepted, result,
+            model -> tokenizer(deployment, model).tokenize(request, addSpecial)));
+  }
+
+  /** The text of token ids under the model's tokenizer (vLLM's {@code /detokenize}). */
+  public CompletableFuture<String> detokenize(String model, String revision, int[] tokens) {
+    long accepted = System.nanoTime();
+    return onGenerationThread(model, null, revision,
+        (deployment, lease, result) -> runLeased(deployment, lease, "detokenizing", accepted, result,
+            loaded -> tokenizer(deployment, loaded).detokenize(tokens)));
+  }
+
+  private static io.sluice.spi.TokenizingModel tokenizer(Deployment deployment, LoadedModel model) {
+    if (!(model instanceof io.sluice.spi.TokenizingModel tokenizing)) {
+      throw new InvalidInputException("model '" + deployment.name() + "' has no tokenizer to offer");
+    }
+    return tokenizing;
+  }
+
   /** Work that holds a thread for a whole stream, on the revision the request selects. */
   @FunctionalInterface
   private interface StreamWork<T> {

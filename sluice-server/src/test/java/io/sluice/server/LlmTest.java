@@ -106,6 +106,73 @@ class LlmTest {
   }
 
   @Test
+  void theOpenAiSdkCallsToolsGetsJsonLogprobsAndSeveralChoices() throws Exception {
+    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
+    Process node = new ProcessBuilder("node", "openai-llm-features.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
+        .directory(CLIENT.toFile()).redirectErrorStream(true).start();
+    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(output).isZero();
+    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+
+    JsonNode tools = r.get("tools");
+    assertThat(tools.get("finish").asText()).isEqualTo("tool_calls");
+    assertThat(tools.get("name").asText()).isEqualTo("get_weather");
+    assertThat(tools.get("type").asText()).isEqualTo("function");
+    assertThat(tools.get("id").asText()).startsWith("call_");
+    assertThat(tools.get("content").isNull()).isTrue();
+    assertThat(tools.get("arguments").get("unit").asText()).isIn("celsius", "fahrenheit");
+    assertThat(tools.get("arguments").get("city").asText().length()).isLessThanOrEqualTo(10);
+
+    JsonNode streamed = r.get("streamedTools");
+    assertThat(streamed.get("finish").asText()).isEqualTo("tool_calls");
+    assertThat(streamed.get("calls")).hasSize(1);
+    assertThat(streamed.get("calls").get(0).get("name").asText()).isEqualTo("get_weather");
+    assertThat(streamed.get("calls").get(0).get("arguments").get("unit").asText()).isIn("celsius", "fahrenheit");
+    assertThat(r.get("followUp").get("usage").get("prompt_tokens").asInt()).isPositive();
+
+    JsonNode structured = r.get("structured");
+    assertThat(structured.get("finish").asText()).isEqualTo("stop");
+    assertThat(structured.get("value").get("name").isTextual()).isTrue();
+    assertThat(structured.get("value").get("age").isIntegralNumber()).isTrue();
+    assertThat(structured.get("value").get("tags").isArray()).isTrue();
+
+    assertThat(r.get("logprobs")).hasSize(5);
+    StringBuilder text = new StringBuilder();
+    for (JsonNode token : r.get("logprobs")) {
+      assertThat(token.get("logprob").asDouble()).isLessThanOrEqualTo(0);
+      assertThat(token.get("top").asInt()).isEqualTo(2);
+      assertThat(token.get("bytes").asInt()).isPositive();
+      text.append(token.get("token").asText());
+    }
+    assertThat(text.toString()).isEqualTo(r.get("logprobsText").asText());
+
+    assertThat(r.get("n").get("choices").toString()).isEqualTo("[0,1,2]");
+    assertThat(r.get("n").get("usage").get("completion_tokens").asInt()).isEqualTo(18);
+    assertThat(r.get("badSchema").get("status").asInt()).isEqualTo(400);
+  }
+
+  @Test
+  void tokenizeAndDetokenizeAsVllmDoes() throws Exception {
+    HttpResponse<String> tokenized = server.post("/tokenize", "{\"model\":\"tiny-llama\",\"prompt\":\"the river gate\"}");
+    assertThat(tokenized.statusCode()).as(tokenized.body()).isEqualTo(200);
+    JsonNode body = MAPPER.readTree(tokenized.body());
+    assertThat(body.get("count").asInt()).isEqualTo(body.get("tokens").size()).isPositive();
+    assertThat(body.get("max_model_len").asInt()).isEqualTo(16384);
+    HttpResponse<String> detokenized = server.post("/detokenize",
+        "{\"model\":\"tiny-llama\",\"tokens\":" + body.get("tokens") + "}");
+    assertThat(detokenized.statusCode()).as(detokenized.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(detokenized.body()).get("prompt").asText().strip()).isEqualTo("the river gate");
+
+    HttpResponse<String> chat = server.post("/llm/tokenize",
+        "{\"model\":\"tiny-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(chat.body()).get("count").asInt()).isGreaterThan(2);
+    assertThat(server.post("/detokenize", "{\"model\":\"tiny-llama\",\"tokens\":[99999999]}").statusCode()).isEqualTo(400);
+    assertThat(server.post("/tokenize", "{\"model\":\"bystander\",\"prompt\":\"x\"}").statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void chatPromptsAreRenderedFromTheGgufsOwnTemplate() throws Exception {
     String messages = "[{\"role\":\"system\",\"content\":\"You are a river gate.\"},"
         + "{\"role\":\"user\",\"content\":\"How fast is the water?\"}]";

@@ -36,6 +36,9 @@ public final class WorkerCodec {
   /** A streamed inference (inputs, output names): CHUNK frames (tensors) follow, then DONE or ERROR. */
   public static final byte STREAM = 12;
   public static final byte CHUNK = 13;
+  /** Tokenize a generate request (answered by RESULT) or detokenize ids. */
+  public static final byte TOKENIZE = 14;
+  public static final byte DETOKENIZE = 15;
 
   /** Error kinds, so the server can rethrow the same cause the worker saw. */
   public static final byte INVALID_INPUT = 1;

@@ -67,6 +67,7 @@ public final class WorkerMain {
         case WorkerCodec.LOAD -> load(frame);
         case WorkerCodec.INFER -> pool.execute(() -> infer(frame));
         case WorkerCodec.PING -> send(WorkerCodec.PONG, frame.id(), new byte[0]);
+        case WorkerCodec.TOKENIZE, WorkerCodec.DETOKENIZE -> pool.execute(() -> tokenize(frame));
         case WorkerCodec.GENERATE, WorkerCodec.STREAM -> {
           AtomicBoolean cancelled = new AtomicBoolean();
           cancels.put(frame.id(), cancelled);
@@ -101,6 +102,37 @@ public final class WorkerMain {
       send(WorkerCodec.LOADED, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeMetadata(out, model.metadata())));
     } catch (Exception | LinkageError e) {
       send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));
+    }
+  }
+
+  private void tokenize(WorkerCodec.Frame frame) {
+    try {
+      if (!(model instanceof io.sluice.spi.TokenizingModel tokenizing)) {
+        throw new InvalidInputException("this model has no tokenizer to offer");
+      }
+      DataInputStream payload = WorkerCodec.reader(frame.payload());
+      byte[] answer;
+      if (frame.type() == WorkerCodec.TOKENIZE) {
+        GenerateRequest request = WorkerCodec.readGenerate(payload);
+        io.sluice.api.Tokenization tokenization = tokenizing.tokenize(request, payload.readBoolean());
+        answer = WorkerCodec.payload(out -> {
+          out.writeInt(tokenization.tokens().length);
+          for (int token : tokenization.tokens()) {
+            out.writeInt(token);
+          }
+          out.writeInt(tokenization.maxModelLength());
+        });
+      } else {
+        int[] tokens = new int[payload.readInt()];
+        for (int i = 0; i < tokens.length; i++) {
+          tokens[i] = payload.readInt();
+        }
+        String text = tokenizing.detokenize(tokens);
+        answer = WorkerCodec.payload(out -> WorkerCodec.writeText(out, text));
+      }
+      send(WorkerCodec.RESULT, frame.id(), answer);
+    } catch (Exception | Error e) {
+      replyError(frame, e);
     }
   }
 

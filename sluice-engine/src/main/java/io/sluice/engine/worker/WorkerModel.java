@@ -39,7 +39,7 @@ import java.util.function.IntConsumer;
  * of the child (a native abort, kill -9) fails only the requests it was running, with
  * {@link ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
  */
-public final class WorkerModel implements SupervisedModel, GenerativeModel, StreamingModel {
+public final class WorkerModel implements SupervisedModel, GenerativeModel, StreamingModel, io.sluice.spi.TokenizingModel {
   private final String replicaId;
   private final Process process;
   private final DataOutputStream out;
@@ -186,13 +186,56 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   }
 
   @Override
+  public io.sluice.api.Tokenization tokenize(GenerateRequest request, boolean addSpecial) {
+    byte[] reply = exchange(WorkerCodec.TOKENIZE, WorkerCodec.payload(out -> {
+      WorkerCodec.writeGenerate(out, request);
+      out.writeBoolean(addSpecial);
+    }));
+    try {
+      DataInputStream in = WorkerCodec.reader(reply);
+      int[] tokens = new int[in.readInt()];
+      for (int i = 0; i < tokens.length; i++) {
+        tokens[i] = in.readInt();
+      }
+      return new io.sluice.api.Tokenization(tokens, in.readInt());
+    } catch (IOException e) {
+      throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public String detokenize(int[] tokens) {
+    byte[] reply = exchange(WorkerCodec.DETOKENIZE, WorkerCodec.payload(out -> {
+      out.writeInt(tokens.length);
+      for (int token : tokens) {
+        out.writeInt(token);
+      }
+    }));
+    try {
+      return WorkerCodec.readText(WorkerCodec.reader(reply));
+    } catch (IOException e) {
+      throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
+    }
+  }
+
+  @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
+    byte[] reply = exchange(WorkerCodec.INFER, WorkerCodec.payload(out -> {
+      WorkerCodec.writeTensors(out, inputs);
+      WorkerCodec.writeStrings(out, outputNames);
+    }));
+    try {
+      return WorkerCodec.readTensors(WorkerCodec.reader(reply));
+    } catch (IOException e) {
+      throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
+    }
+  }
+
+  /** One request, one RESULT answer: its payload, or the worker's error thrown as the protocol's exception. */
+  private byte[] exchange(byte type, byte[] payload) {
     WorkerCodec.Frame reply;
     try {
-      reply = call(WorkerCodec.INFER, WorkerCodec.payload(out -> {
-        WorkerCodec.writeTensors(out, inputs);
-        WorkerCodec.writeStrings(out, outputNames);
-      })).get();
+      reply = call(type, payload).get();
     } catch (IOException e) {
       throw new ModelNotReadyException("the worker process of replica " + replicaId + " is gone");
     } catch (InterruptedException e) {
@@ -204,14 +247,14 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
       }
       throw new InferenceFailedException("worker failed: " + e.getCause());
     }
+    if (reply.type() != WorkerCodec.ERROR) {
+      return reply.payload();
+    }
     try {
-      if (reply.type() == WorkerCodec.ERROR) {
-        DataInputStream in = WorkerCodec.reader(reply.payload());
-        byte kind = in.readByte();
-        String message = in.readUTF();
-        throw kind == WorkerCodec.INVALID_INPUT ? new InvalidInputException(message) : new InferenceFailedException(message);
-      }
-      return WorkerCodec.readTensors(WorkerCodec.reader(reply.payload()));
+      DataInputStream in = WorkerCodec.reader(reply.payload());
+      byte kind = in.readByte();
+      String message = in.readUTF();
+      throw kind == WorkerCodec.INVALID_INPUT ? new InvalidInputException(message) : new InferenceFailedException(message);
     } catch (IOException e) {
       throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
     }

@@ -20,6 +20,7 @@ import io.sluice.runtime.llm.schedule.SchedulerStats;
 import io.sluice.runtime.llm.schedule.TokenLogprob;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.ModelSource;
+import io.sluice.spi.TokenizingModel;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -31,7 +32,7 @@ import java.util.function.Consumer;
  * A GGUF model served by the scheduler: each {@link #generate} call becomes one of its generations, and the
  * text the scheduler's thread produces is handed to the caller's thread.
  */
-final class LlamaGenerativeModel implements GenerativeModel {
+final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel {
   /** llama-server's sampling defaults, used where a request names none. */
   private static final float TEMPERATURE = 0.8f;
   private static final float TOP_P = 0.95f;
@@ -59,6 +60,11 @@ final class LlamaGenerativeModel implements GenerativeModel {
     return metadata;
   }
 
+  @Override
+  public io.sluice.api.Tokenization tokenize(GenerateRequest request, boolean addSpecial) {
+    return new io.sluice.api.Tokenization(model.tokenize(promptText(request), addSpecial, true), context.contextCells());
+  }
+
   /** The tokens of {@code text} as a prompt would have them (no BOS). */
   int[] tokenize(String text) {
     return model.tokenize(text, false, true);
@@ -68,10 +74,14 @@ final class LlamaGenerativeModel implements GenerativeModel {
     return model.vocabularySize();
   }
 
-  /** The text of {@code tokens}. */
-  String detokenize(int[] tokens) {
+  @Override
+  public String detokenize(int[] tokens) {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     for (int token : tokens) {
+      if (token < 0 || token >= model.vocabularySize()) {
+        throw new io.sluice.api.InvalidInputException("token " + token + " is not in the vocabulary (0 to "
+            + (model.vocabularySize() - 1) + ")");
+      }
       bytes.writeBytes(model.piece(token));
     }
     return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);

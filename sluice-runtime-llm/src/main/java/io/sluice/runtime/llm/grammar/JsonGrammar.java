@@ -18,12 +18,12 @@ import java.util.Map;
  * {@code items}, {@code minItems}/{@code maxItems}, {@code minLength}/{@code maxLength}, {@code enum},
  * {@code const}, {@code anyOf}/{@code oneOf}, {@code $ref} into {@code $defs}/{@code definitions}. A
  * schema without a type allows any JSON value. Objects take no properties beyond those listed, as OpenAI's
- * strict mode does. Whitespace between tokens is bounded so a model cannot pad forever.
+ * strict mode does. Whitespace is at most one space between tokens, so a model cannot pad forever.
  */
 public final class JsonGrammar {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final String PRIMITIVES = """
-      ws ::= | " " | "\\n" [ \\t]{0,20}
+      ws ::= | " "
       char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})
       string ::= "\\"" char* "\\""
       integer ::= "-"? ("0" | [1-9] [0-9]{0,15})
