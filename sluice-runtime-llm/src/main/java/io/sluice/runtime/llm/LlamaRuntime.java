@@ -24,6 +24,10 @@ import java.nio.file.Path;
  * {@code build} ({@code cpu}, {@code cuda} or {@code vulkan}: which installed build to load; default cpu),
  * {@code library} (a folder of libraries instead), {@code cpuVariant} (auto, or a ggml CPU variant such as
  * {@code icelake}).
+ *
+ * <p>With {@code embedding: "true"} the model embeds instead ({@link LlamaEmbeddingModel}): {@code pooling}
+ * ({@code cls}, {@code mean} or {@code last}; default the GGUF's own, else mean), {@code normalize} (default
+ * true); {@code batchSize} (default 2048) is then the longest text.
  */
 public final class LlamaRuntime implements ModelRuntime {
   @Override
@@ -59,6 +63,9 @@ public final class LlamaRuntime implements ModelRuntime {
     } catch (RuntimeException e) {
       throw new ModelLoadException(e.getMessage(), e);
     }
+    if (source.settings().getOrDefault("embedding", "false").equals("true")) {
+      return embeddingModel(source, model, parallel, threads);
+    }
     LlamaContext context;
     try {
       context = new LlamaContext(model, contextCells, parallel, batchTokens, threads);
@@ -69,5 +76,32 @@ public final class LlamaRuntime implements ModelRuntime {
     ChatTemplate template = new ChatTemplate(model.chatTemplate(), model.tokenText(model.bos()), model.tokenText(model.eos()));
     Scheduler scheduler = new Scheduler(source.name(), context);
     return new LlamaGenerativeModel(source, model, context, scheduler, template);
+  }
+
+  private static LoadedModel embeddingModel(ModelSource source, LlamaModel model, int parallel, int threads)
+      throws ModelLoadException {
+    int batchTokens = source.intSetting("batchSize", 2048, 8);
+    String pooling = source.settings().getOrDefault("pooling", "model");
+    LlamaContext.Pooling wanted = switch (pooling) {
+      case "model" -> LlamaContext.Pooling.UNSPECIFIED;
+      case "cls" -> LlamaContext.Pooling.CLS;
+      case "mean" -> LlamaContext.Pooling.MEAN;
+      case "last" -> LlamaContext.Pooling.LAST;
+      default -> {
+        model.close();
+        throw new ModelLoadException("pooling must be cls, mean or last, got '" + pooling + "'");
+      }
+    };
+    try {
+      LlamaContext context = new LlamaContext(model, batchTokens, parallel, batchTokens, threads, wanted);
+      if (context.pooling() == LlamaContext.Pooling.NONE) { // a generative GGUF names no pooling of its own
+        context.close();
+        context = new LlamaContext(model, batchTokens, parallel, batchTokens, threads, LlamaContext.Pooling.MEAN);
+      }
+      return new LlamaEmbeddingModel(source, model, context, !source.settings().getOrDefault("normalize", "true").equals("false"));
+    } catch (RuntimeException e) {
+      model.close();
+      throw new ModelLoadException(e.getMessage(), e);
+    }
   }
 }

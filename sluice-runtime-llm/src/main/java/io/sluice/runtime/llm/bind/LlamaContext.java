@@ -36,7 +36,27 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   private final int contextCells;
   private boolean closed;
 
+  /** llama.cpp's pooling types ({@code enum llama_pooling_type}). */
+  public enum Pooling {
+    UNSPECIFIED(-1), NONE(0), MEAN(1), CLS(2), LAST(3);
+
+    final int code;
+
+    Pooling(int code) {
+      this.code = code;
+    }
+  }
+
+  /** A context for generation. */
   public LlamaContext(LlamaModel model, int contextCells, int sequences, int batchTokens, int threads) {
+    this(model, contextCells, sequences, batchTokens, threads, null);
+  }
+
+  /**
+   * A context that outputs one pooled embedding per sequence instead of logits ({@code pooling} not null), or
+   * one for generation.
+   */
+  public LlamaContext(LlamaModel model, int contextCells, int sequences, int batchTokens, int threads, Pooling pooling) {
     this.model = model;
     this.sequences = sequences;
     this.batchTokens = batchTokens;
@@ -50,6 +70,10 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_threads_batch"), threads);
       params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "kv_unified"), true);
       params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "no_perf"), true);
+      if (pooling != null) {
+        params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "embeddings"), true);
+        params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "pooling_type"), pooling.code);
+      }
       context = (MemorySegment) Native.llama_init_from_model.invokeExact(model.pointer(), params);
       if (context.equals(MemorySegment.NULL)) {
         throw new IllegalStateException("llama.cpp could not create a context of " + contextCells + " cells for "
@@ -145,6 +169,36 @@ public final class LlamaContext implements Decoder, AutoCloseable {
     try {
       MemorySegment logits = (MemorySegment) Native.llama_get_logits_ith.invokeExact(context, row);
       return logits.reinterpret(4L * model.vocabularySize()).toArray(JAVA_FLOAT);
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The pooling this context applies (the model's own when created with {@link Pooling#UNSPECIFIED}). */
+  public Pooling pooling() {
+    try {
+      int code = (int) Native.llama_pooling_type.invokeExact(context);
+      for (Pooling pooling : Pooling.values()) {
+        if (pooling.code == code) {
+          return pooling;
+        }
+      }
+      return Pooling.NONE;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A sequence's pooled embedding after a decode (an embeddings context). */
+  public float[] sequenceEmbedding(int sequence) {
+    try {
+      MemorySegment embedding = (MemorySegment) Native.llama_get_embeddings_seq.invokeExact(context, sequence);
+      if (embedding.equals(MemorySegment.NULL)) {
+        throw new IllegalStateException("llama.cpp has no pooled embedding for sequence " + sequence);
+      }
+      return embedding.reinterpret(4L * model.embeddingSize()).toArray(JAVA_FLOAT);
+    } catch (RuntimeException e) {
+      throw e;
     } catch (Throwable e) {
       throw new IllegalStateException(e);
     }
