@@ -1,115 +1,139 @@
-import de.kherud.llama.InferenceParameters;
-import de.kherud.llama.LlamaModel;
-import de.kherud.llama.LlamaOutput;
-import de.kherud.llama.ModelParameters;
-import de.kherud.llama.Pair;
-import de.kherud.llama.args.LogFormat;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
- * LLM decode: tokens/s and time to first token, 1 and 4 concurrent streams, through Sluice's
- * /v1/chat/completions (worker process, SSE) vs a bare in-process de.kherud/llama.cpp loop on the same file.
- * java -cp 'sluice-server/target/lib/*' bench/LlmBench.java MODEL.gguf BASE_URL TOKENS [LLAMA_SERVER_URL]
- * (with a llama-server URL, Sluice's deployment llm-upstream is measured too: Sluice proxying a llama-server)
+ * LLM serving: aggregate decode tokens/s and mean time to first token at 1, 4, 8 and 16 concurrent streams,
+ * through /v1/chat/completions (SSE) of every target, in interleaved rounds (round r starts at target r, so no
+ * target always runs first on a warm or a cold machine). Prints one markdown table: the median of the rounds
+ * with their range, and each target's ratio to the first (the peer), taken round by round.
+ *
+ * java bench/LlmBench.java TOKENS ROUNDS NAME=URL=MODEL...   (the first target is the peer)
  */
 public class LlmBench {
+  record Target(String name, String url, String model) {}
+
   record Run(double seconds, double firstTokenMs, int tokens) {}
 
-  /**
-   * One thread per stream. CompletableFuture's default pool has a single thread on 2 cores, and a stream
-   * blocked in native code holds it: the "concurrent" streams then ran one after another.
-   */
-  static final java.util.concurrent.ExecutorService STREAMS = java.util.concurrent.Executors.newCachedThreadPool();
+  record Sample(double tokensPerSecond, double meanFirstTokenMs) {}
+
+  static final int[] STREAMS = {1, 4, 8, 16};
+  static final ExecutorService THREADS = Executors.newCachedThreadPool();
+  static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   public static void main(String[] args) throws Exception {
-    String gguf = args[0];
-    String base = args[1];
-    int tokens = Integer.parseInt(args[2]);
-    print("Sluice /v1/chat/completions (SSE, worker)", served(base, "llm", tokens, 1), served(base, "llm", tokens, 4));
-    if (args.length > 3) {
-      print("llama-server /v1/chat/completions (SSE)", served(args[3], "llm", tokens, 1), served(args[3], "llm", tokens, 4));
-      print("Sluice in front of llama-server (openai-upstream)", served(base, "llm-upstream", tokens, 1),
-          served(base, "llm-upstream", tokens, 4));
+    int tokens = Integer.parseInt(args[0]);
+    int rounds = Integer.parseInt(args[1]);
+    List<Target> targets = new ArrayList<>();
+    for (String spec : Arrays.copyOfRange(args, 2, args.length)) {
+      String[] parts = spec.split("=", 3);
+      targets.add(new Target(parts[0], parts[1], parts[2]));
     }
-    LlamaModel.setLogger(LogFormat.TEXT, (level, message) -> {});
-    try (LlamaModel model = new LlamaModel(new ModelParameters().setModel(gguf).setParallel(4).setCtxSize(16384).setThreads(2).enableJinja())) {
-      print("bare in-process llama.cpp loop (de.kherud)", bare(model, tokens, 1), bare(model, tokens, 4));
+    for (Target target : targets) { // warm-up: page cache, JIT, first graph allocation
+      streams(target, 8, 2);
     }
-    System.exit(0); // llama.cpp leaves a non-daemon thread behind: the JVM would never exit on its own
+    Map<String, List<Sample>> samples = new LinkedHashMap<>();
+    for (int round = 0; round < rounds; round++) {
+      for (int streams : STREAMS) {
+        for (int i = 0; i < targets.size(); i++) {
+          Target target = targets.get((i + round) % targets.size());
+          List<Run> runs = streams(target, streams, tokens);
+          double wall = runs.stream().mapToDouble(Run::seconds).max().orElseThrow();
+          Sample sample = new Sample(runs.stream().mapToInt(Run::tokens).sum() / wall,
+              runs.stream().mapToDouble(Run::firstTokenMs).average().orElseThrow());
+          samples.computeIfAbsent(target.name() + "/" + streams, k -> new ArrayList<>()).add(sample);
+          System.err.printf("round %d, %2d streams, %-40s %7.1f tok/s, TTFT %7.0f ms%n", round, streams, target.name(),
+              sample.tokensPerSecond(), sample.meanFirstTokenMs());
+        }
+      }
+    }
+    System.out.println("| target | streams | tokens/s (aggregate) | mean TTFT | tokens/s vs " + targets.getFirst().name()
+        + " | TTFT vs " + targets.getFirst().name() + " |");
+    System.out.println("|---|---|---|---|---|---|");
+    for (int streams : STREAMS) {
+      List<Sample> peer = samples.get(targets.getFirst().name() + "/" + streams);
+      for (Target target : targets) {
+        List<Sample> own = samples.get(target.name() + "/" + streams);
+        double[] rate = own.stream().mapToDouble(Sample::tokensPerSecond).toArray();
+        double[] ttft = own.stream().mapToDouble(Sample::meanFirstTokenMs).toArray();
+        double[] rateRatio = new double[own.size()];
+        double[] ttftRatio = new double[own.size()];
+        for (int r = 0; r < own.size(); r++) {
+          rateRatio[r] = own.get(r).tokensPerSecond() / peer.get(r).tokensPerSecond();
+          ttftRatio[r] = own.get(r).meanFirstTokenMs() / peer.get(r).meanFirstTokenMs();
+        }
+        System.out.printf("| %s | %d | %s | %s | %s | %s |%n", target.name(), streams, spread(rate, "%.1f"),
+            spread(ttft, "%.0f ms"), target == targets.getFirst() ? "1" : spread(rateRatio, "%.2fx"),
+            target == targets.getFirst() ? "1" : spread(ttftRatio, "%.2fx"));
+      }
+    }
+    System.exit(0);
   }
 
-  static void print(String what, List<Run> one, List<Run> four) {
-    double single = one.get(0).tokens / one.get(0).seconds;
-    double wall = four.stream().mapToDouble(Run::seconds).max().orElseThrow();
-    double aggregate = four.stream().mapToInt(Run::tokens).sum() / wall;
-    double ttft = four.stream().mapToDouble(Run::firstTokenMs).average().orElseThrow();
-    System.out.printf("| %s | %.1f tok/s | %.1f ms | %.1f tok/s | %.1f ms |%n", what, single, one.get(0).firstTokenMs, aggregate, ttft);
+  /** The median, then the range of the rounds in brackets. */
+  static String spread(double[] values, String format) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    double median = sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+        : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    return String.format(format, median) + " (" + String.format(format, sorted[0]) + "–"
+        + String.format(format, sorted[sorted.length - 1]) + ")";
   }
 
-  static List<Run> bare(LlamaModel model, int tokens, int streams) throws Exception {
+  static List<Run> streams(Target target, int streams, int tokens) throws Exception {
     List<CompletableFuture<Run>> runs = new ArrayList<>();
     for (int s = 0; s < streams; s++) {
       int seed = s;
-      runs.add(CompletableFuture.supplyAsync(() -> {
-        long start = System.nanoTime();
-        double first = -1;
-        int n = 0;
-        // The prompt the servers build for the same chat: the GGUF's template, rendered by llama.cpp's Jinja engine.
-        String prompt = model.applyTemplate(new InferenceParameters("").setMessages(null, List.of(new Pair<>("user", "hello " + seed))));
-        for (LlamaOutput output : model.generate(new InferenceParameters(prompt).setNPredict(tokens).setSeed(seed))) {
-          if (!output.text.isEmpty()) {
+      runs.add(CompletableFuture.supplyAsync(() -> stream(target, seed, tokens), THREADS));
+    }
+    return runs.stream().map(CompletableFuture::join).toList();
+  }
+
+  static Run stream(Target target, int seed, int tokens) {
+    try {
+      String body = "{\"model\":\"" + target.model() + "\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+          + "\"max_tokens\":" + tokens + ",\"seed\":" + seed + ",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story "
+          + "about river number " + seed + " and its gate.\"}]}";
+      long start = System.nanoTime();
+      HttpResponse<java.io.InputStream> response = HTTP.send(HttpRequest.newBuilder(URI.create(target.url() + "/v1/chat/completions"))
+          .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException(target.name() + " answered " + response.statusCode() + ": "
+            + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));
+      }
+      double first = -1;
+      int chunks = 0;
+      int usage = -1;
+      try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+          if (line.startsWith("data: {") && line.contains("\"content\":\"") && !line.contains("\"content\":\"\"")) {
             if (first < 0) {
               first = (System.nanoTime() - start) / 1e6;
             }
-            n++;
+            chunks++;
+          }
+          int at = line.indexOf("\"completion_tokens\":");
+          if (at >= 0) {
+            usage = Integer.parseInt(line.substring(at + 20).split("[,}]")[0].trim());
           }
         }
-        return new Run((System.nanoTime() - start) / 1e9, first, n);
-      }, STREAMS));
+      }
+      return new Run((System.nanoTime() - start) / 1e9, first, usage > 0 ? usage : chunks);
+    } catch (Exception e) {
+      throw new RuntimeException(e);
     }
-    return runs.stream().map(CompletableFuture::join).toList();
-  }
-
-  static List<Run> served(String base, String model, int tokens, int streams) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    List<CompletableFuture<Run>> runs = new ArrayList<>();
-    for (int s = 0; s < streams; s++) {
-      int seed = s;
-      runs.add(CompletableFuture.supplyAsync(() -> {
-        try {
-          long start = System.nanoTime();
-          HttpResponse<java.io.InputStream> response = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
-              .header("content-type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"stream\":true,\"max_tokens\":" + tokens
-                  + ",\"seed\":" + seed + ",\"messages\":[{\"role\":\"user\",\"content\":\"hello " + seed + "\"}]}"))
-              .build(), HttpResponse.BodyHandlers.ofInputStream());
-          double first = -1;
-          int n = 0;
-          try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body()))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-              if (line.startsWith("data: {") && line.contains("\"content\":\"") && !line.contains("\"content\":\"\"")) {
-                if (first < 0) {
-                  first = (System.nanoTime() - start) / 1e6;
-                }
-                n++;
-              }
-            }
-          }
-          return new Run((System.nanoTime() - start) / 1e9, first, n);
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      }, STREAMS));
-    }
-    return runs.stream().map(CompletableFuture::join).toList();
   }
 }

@@ -1,56 +1,56 @@
 #!/usr/bin/env bash
-# LLM decode benchmark on a random-weight GGUF of a real shape (written by RandomModelWriter): Sluice's
-# streaming chat endpoint (llama.cpp in a worker process) vs a bare in-process llama.cpp loop, and vs
-# llama.cpp's own llama-server when $LLAMA_SERVER (or ~/.cache/sluice/peers/llama.cpp/build/bin/llama-server)
-# exists: bench/build-llama-server.sh builds it from the source inside the npm package node-llama-cpp@3.21.1.
-#   bench/llm.sh [TOKENS] [SHAPE]   (defaults 200 and "qwen2.5-0.5b q8_0": Qwen2.5-0.5B's shape, Q8_0, 529 MB;
-#                                    SHAPE "768 12" is a tiny-style F32 llama of that width and depth)
+# LLM serving benchmark on a random-weight GGUF of a real shape (written by RandomModelWriter), through each
+# target's streaming /v1/chat/completions at 1, 4, 8 and 16 concurrent streams, in interleaved rounds:
+#  - llama.cpp's own llama-server, 4 slots (its usual -np 4) and 16 slots over one unified KV cache, built by
+#    bench/build-llama-server.sh from the same source as the libraries Sluice loads (npm node-llama-cpp@3.22.1);
+#  - Sluice's `llama` runtime (llama.cpp through FFM, Sluice's scheduler, worker process), 16 sequences;
+#  - Sluice's older `llama-cpp` runtime (de.kherud:llama), 4 slots.
+# Every target gets the same GGUF, 2 threads and 16,384 KV cells.
+#   bench/llm.sh [TOKENS] [ROUNDS] [SHAPE]   (defaults 128, 3 and "qwen2.5-0.5b q8_0": Qwen2.5-0.5B's shape, Q8_0, 529 MB)
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-TOKENS=${1:-200}; SHAPE=${2:-qwen2.5-0.5b q8_0}
+TOKENS=${1:-128}; ROUNDS=${2:-3}; SHAPE=${3:-qwen2.5-0.5b q8_0}
 . "$ROOT/bin/java-home.sh"
 "$ROOT/bin/sluice" --version >/dev/null
-WORK=$(mktemp -d); pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$WORK"; }
+"$ROOT/bin/install-llama" >/dev/null
+PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/3.22.1/llama.cpp/build/bin/llama-server}
+[ -x "$PEER" ] || { echo "llm.sh: no llama-server at $PEER: run bench/build-llama-server.sh (~20 min)" >&2; exit 1; }
+WORK=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
 "$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llama.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
 PORT=18096
-PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/llama.cpp/build/bin/llama-server}
 cat > "$WORK/sluice.yaml" <<YAML
 server: {host: 127.0.0.1, port: $PORT}
 applications:
   - name: llm
     deployments:
-      - {name: llm, runtime: llama-cpp, hosting: worker, storageUri: "file://$WORK/model.gguf",
-         settings: {parallel: "4", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 8}
+      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
+         settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
+      - {name: llm-kherud, runtime: llama-cpp, hosting: worker, storageUri: "file://$WORK/model.gguf",
+         settings: {parallel: "4", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
 YAML
-if [ -x "$PEER" ]; then   # the same peer, started and proxied by Sluice's openai-upstream runtime
-  cat >> "$WORK/sluice.yaml" <<YAML
-      - {name: llm-upstream, runtime: openai-upstream, storageUri: "file://$WORK/model.gguf", maxOngoingRequests: 8,
-         settings: {command: "$PEER -m {model} --port {port} -np 4 -c 16384 -t 2"}}
-YAML
-fi
+start_peer() { # PORT ARGS...
+  local port=$1; shift
+  "$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port "$port" -c 16384 -t 2 "$@" > "$WORK/peer-$port.log" 2>&1 & pids+=($!)
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.2; done
+  echo "llm.sh: llama-server on $port did not start" >&2; cat "$WORK/peer-$port.log" >&2; exit 1
+}
 SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
-  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+start_peer 18097 -np 4
+start_peer 18098 -np 16 --kv-unified
+out="$BENCH/results/llm-$(date -u +%Y%m%dT%H%M).md"
+mkdir -p "$BENCH/results"
 {
-  echo "LLM decode, $(nproc) cores, random-weight model ($SHAPE, $(du -h "$WORK/model.gguf" | cut -f1)), $TOKENS tokens/stream, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "LLM serving, $(nproc) cores, random-weight model ($SHAPE, $(du -h "$WORK/model.gguf" | cut -f1)), $TOKENS tokens/stream, $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "| path | 1 stream | TTFT | 4 streams (aggregate) | mean TTFT |"
-  echo "|---|---|---|---|---|"
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""   # warm the page cache, then measure each path alone
-  SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
-    "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/out.log" 2>&1 & pid=$!
-  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
-  peer_url=()
-  if [ -x "$PEER" ]; then
-    "$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port 18097 -np 4 -c 16384 -t 2 > "$WORK/peer.log" 2>&1 & peer=$!
-    for _ in $(seq 1 300); do curl -sf http://127.0.0.1:18097/health >/dev/null && break; sleep 0.2; done
-    peer_url=("http://127.0.0.1:18097")
-  fi
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$CP" "$BENCH/LlmBench.java" "$WORK/model.gguf" \
-    "http://127.0.0.1:$PORT" "$TOKENS" "${peer_url[@]}" 2>/dev/null
-  [ -n "${peer:-}" ] && kill "$peer" 2>/dev/null
-} | tee "$BENCH/results/llm-$(date -u +%Y%m%dT%H%M).md"
+  "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$TOKENS" "$ROUNDS" \
+    "llama-server -np 4=http://127.0.0.1:18097=llm" \
+    "Sluice llama (FFM, 16 seqs)=http://127.0.0.1:$PORT=llm" \
+    "llama-server -np 16 --kv-unified=http://127.0.0.1:18098=llm" \
+    "Sluice llama-cpp (de.kherud, 4 slots)=http://127.0.0.1:$PORT=llm-kherud"
+} | tee "$out"

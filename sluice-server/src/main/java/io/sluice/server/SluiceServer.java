@@ -17,6 +17,7 @@ import io.sluice.server.config.ServerSettings;
 import io.sluice.server.http.FrontDoor;
 import io.sluice.server.http.FrontDoorVerticle;
 import io.sluice.server.metrics.DeploymentMetrics;
+import io.sluice.server.metrics.ReportedMetrics;
 import io.sluice.server.metrics.RequestMetrics;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.Runtimes;
@@ -91,6 +92,8 @@ public final class SluiceServer implements AutoCloseable {
     }
     this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
+    ReportedMetrics reported = new ReportedMetrics(metrics.registry());
+    metrics.beforeScrape(() -> reported.refresh(engine.registry().all()));
     this.applier = new ConfigApplier(engine, context, settings, new ConfigApplier.ApplicationListener() {
       @Override
       public void added(ServerSettings.ApplicationSettings application) {

@@ -153,6 +153,32 @@ class LlmTest {
   }
 
   @Test
+  void theSchedulersStatisticsReachMetrics() throws Exception {
+    HttpResponse<String> chat = server.post("/v1/chat/completions",
+        "{\"model\":\"tiny-llama\",\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
+    assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String metrics = "";
+    while (System.nanoTime() < deadline) { // the worker's statistics arrive a scrape or two later
+      metrics = server.get("/metrics").body();
+      if (metric(metrics, "sluice_llm_generation_tokens_total") >= 7) {
+        break;
+      }
+      Thread.sleep(300);
+    }
+    assertThat(metric(metrics, "sluice_llm_generation_tokens_total")).isGreaterThanOrEqualTo(7);
+    assertThat(metric(metrics, "sluice_llm_prompt_tokens_total")).isPositive();
+    assertThat(metrics).contains("sluice_llm_kv_cache_usage{deployment=\"tiny-llama\"}", "sluice_llm_running_requests{",
+        "sluice_llm_waiting_requests{", "sluice_llm_prefix_cache_hit_tokens_total{", "sluice_llm_preemptions_total{");
+    assertThat(metrics).doesNotContain("sluice_llm_running_requests{deployment=\"bystander\"}");
+  }
+
+  private static double metric(String exposition, String name) {
+    return exposition.lines().filter(line -> line.startsWith(name + "{deployment=\"tiny-llama\"}"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
+  }
+
+  @Test
   void tokenizeAndDetokenizeAsVllmDoes() throws Exception {
     HttpResponse<String> tokenized = server.post("/tokenize", "{\"model\":\"tiny-llama\",\"prompt\":\"the river gate\"}");
     assertThat(tokenized.statusCode()).as(tokenized.body()).isEqualTo(200);

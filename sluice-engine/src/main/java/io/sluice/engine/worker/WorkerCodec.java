@@ -39,6 +39,8 @@ public final class WorkerCodec {
   /** Tokenize a generate request (answered by RESULT) or detokenize ids. */
   public static final byte TOKENIZE = 14;
   public static final byte DETOKENIZE = 15;
+  /** The model's statistics ({@link io.sluice.spi.ReportingModel}), answered by RESULT. */
+  public static final byte STATS = 16;
 
   /** Error kinds, so the server can rethrow the same cause the worker saw. */
   public static final byte INVALID_INPUT = 1;

@@ -68,6 +68,16 @@ public final class WorkerMain {
         case WorkerCodec.INFER -> pool.execute(() -> infer(frame));
         case WorkerCodec.PING -> send(WorkerCodec.PONG, frame.id(), new byte[0]);
         case WorkerCodec.TOKENIZE, WorkerCodec.DETOKENIZE -> pool.execute(() -> tokenize(frame));
+        case WorkerCodec.STATS -> {
+          Map<String, Double> statistics = model instanceof io.sluice.spi.ReportingModel reporting ? reporting.statistics() : Map.of();
+          send(WorkerCodec.RESULT, frame.id(), WorkerCodec.payload(out -> {
+            out.writeInt(statistics.size());
+            for (Map.Entry<String, Double> entry : statistics.entrySet()) {
+              out.writeUTF(entry.getKey());
+              out.writeDouble(entry.getValue());
+            }
+          }));
+        }
         case WorkerCodec.GENERATE, WorkerCodec.STREAM -> {
           AtomicBoolean cancelled = new AtomicBoolean();
           cancels.put(frame.id(), cancelled);

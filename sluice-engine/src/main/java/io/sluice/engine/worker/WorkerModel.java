@@ -39,7 +39,8 @@ import java.util.function.IntConsumer;
  * of the child (a native abort, kill -9) fails only the requests it was running, with
  * {@link ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
  */
-public final class WorkerModel implements SupervisedModel, GenerativeModel, StreamingModel, io.sluice.spi.TokenizingModel {
+public final class WorkerModel implements SupervisedModel, GenerativeModel, StreamingModel, io.sluice.spi.TokenizingModel,
+    io.sluice.spi.ReportingModel {
   private final String replicaId;
   private final Process process;
   private final DataOutputStream out;
@@ -183,6 +184,41 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   @Override
   public ModelMetadata metadata() {
     return metadata;
+  }
+
+  private volatile Map<String, Double> statistics = Map.of();
+  private volatile long statisticsAskedNanos;
+
+  /**
+   * The worker's last reported statistics; asks for fresh ones (answered later) when these are over a second
+   * old, so a scrape never waits on the worker.
+   */
+  @Override
+  public Map<String, Double> statistics() {
+    long now = System.nanoTime();
+    if (now - statisticsAskedNanos > 1_000_000_000L && !exited.get()) {
+      statisticsAskedNanos = now;
+      try {
+        call(WorkerCodec.STATS, new byte[0]).thenAccept(reply -> {
+          if (reply.type() == WorkerCodec.RESULT) {
+            try {
+              DataInputStream in = WorkerCodec.reader(reply.payload());
+              int count = in.readInt();
+              Map<String, Double> fresh = new java.util.HashMap<>();
+              for (int i = 0; i < count; i++) {
+                fresh.put(in.readUTF(), in.readDouble());
+              }
+              statistics = Map.copyOf(fresh);
+            } catch (IOException ignored) {
+              // keep the last ones
+            }
+          }
+        });
+      } catch (IOException ignored) {
+        // the worker is gone: keep the last ones
+      }
+    }
+    return statistics;
   }
 
   @Override

@@ -20,6 +20,7 @@ import io.sluice.runtime.llm.schedule.SchedulerStats;
 import io.sluice.runtime.llm.schedule.TokenLogprob;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.ModelSource;
+import io.sluice.spi.ReportingModel;
 import io.sluice.spi.TokenizingModel;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -32,7 +33,7 @@ import java.util.function.Consumer;
  * A GGUF model served by the scheduler: each {@link #generate} call becomes one of its generations, and the
  * text the scheduler's thread produces is handed to the caller's thread.
  */
-final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel {
+final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, ReportingModel {
   /** llama-server's sampling defaults, used where a request names none. */
   private static final float TEMPERATURE = 0.8f;
   private static final float TOP_P = 0.95f;
@@ -89,6 +90,20 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel {
 
   SchedulerStats stats() {
     return scheduler.stats();
+  }
+
+  @Override
+  public java.util.Map<String, Double> statistics() {
+    SchedulerStats stats = scheduler.stats();
+    return java.util.Map.of(
+        Statistic.LLM_RUNNING.key(), (double) stats.running(),
+        Statistic.LLM_WAITING.key(), (double) stats.waiting(),
+        Statistic.LLM_KV_CACHE_USAGE.key(), stats.kvUsage(),
+        Statistic.LLM_PROMPT_TOKENS.key(), (double) stats.promptTokens(),
+        Statistic.LLM_GENERATION_TOKENS.key(), (double) stats.generatedTokens(),
+        Statistic.LLM_PREFIX_CACHE_HITS.key(), (double) stats.cachedPromptTokens(),
+        Statistic.LLM_PREEMPTIONS.key(), (double) stats.preemptions(),
+        Statistic.LLM_FINISHED.key(), (double) stats.finished());
   }
 
   @Override

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 public final class RequestMetrics implements RequestObserver {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ConcurrentHashMap<Key, Meters> meters = new ConcurrentHashMap<>();
+  private final java.util.List<Runnable> beforeScrape = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private record Key(String model, String protocol, String code) {}
 
@@ -46,7 +47,13 @@ public final class RequestMetrics implements RequestObserver {
 
   /** The Prometheus text exposition of every metric. */
   public String scrape() {
+    beforeScrape.forEach(Runnable::run);
     return registry.scrape();
+  }
+
+  /** Work to do before each scrape (registering meters that exist only once a model reports). */
+  public void beforeScrape(Runnable work) {
+    beforeScrape.add(work);
   }
 
   public PrometheusMeterRegistry registry() {
