@@ -28,6 +28,20 @@ public record Placement(List<Accelerator> devices, double share, long memoryByte
     return environment;
   }
 
+  /**
+   * What a runtime is told of its placement, next to the deployment's own settings: {@code placement.vendor}
+   * ({@code nvidia}, {@code amd}, {@code intel}), {@code placement.devices} (the vendor's indexes, comma
+   * separated) and {@code placement.memoryBytes} (the memory reserved on each). Nothing for the CPU.
+   */
+  public Map<String, String> runtimeSettings() {
+    if (devices.isEmpty()) {
+      return Map.of();
+    }
+    return Map.of("placement.vendor", devices.getFirst().vendor(),
+        "placement.devices", devices.stream().map(d -> Integer.toString(d.index())).collect(Collectors.joining(",")),
+        "placement.memoryBytes", Long.toString(memoryBytes));
+  }
+
   public String describe() {
     if (devices.isEmpty()) {
       return "cpu";

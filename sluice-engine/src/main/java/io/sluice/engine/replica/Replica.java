@@ -9,6 +9,7 @@ import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
 import io.sluice.spi.SupervisedModel;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -157,13 +158,20 @@ public final class Replica {
 
   private LoadedModel load() throws ModelLoadException {
     if (spec.hosting() == ReplicaHosting.WORKER_PROCESS) {
-      return WorkerModel.launch(id, spec, placement.visibilityEnvironment(), Duration.ofMinutes(10),
+      return WorkerModel.launch(id, spec, settings(), placement.visibilityEnvironment(), Duration.ofMinutes(10),
           code -> crashed("worker process exited with code " + code));
     }
     if (spec.hosting() == ReplicaHosting.REMOTE) {
       return remote.connect(id, spec);
     }
-    return runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), spec.settings()));
+    return runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), settings()));
+  }
+
+  /** The deployment's settings and the placement's ({@link Placement#runtimeSettings}). */
+  private Map<String, String> settings() {
+    Map<String, String> settings = new java.util.HashMap<>(placement.runtimeSettings());
+    settings.putAll(spec.settings());
+    return settings;
   }
 
   /**

@@ -65,7 +65,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
    * @param environment extra environment, e.g. the accelerator visibility variables of the placement
    * @param onExit told the exit code if the worker dies while it is not being closed
    */
-  public static WorkerModel launch(String replicaId, DeploymentSpec spec, Map<String, String> environment,
+  public static WorkerModel launch(String replicaId, DeploymentSpec spec, Map<String, String> settings, Map<String, String> environment,
       Duration loadTimeout, IntConsumer onExit) throws ModelLoadException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xss1m",
@@ -86,7 +86,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
         out.writeUTF(spec.name());
         out.writeUTF(spec.version());
         out.writeUTF(spec.location().toString());
-        WorkerCodec.writeMap(out, spec.settings());
+        WorkerCodec.writeMap(out, settings);
       })).get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
       if (reply.type() == WorkerCodec.ERROR) {
         throw new ModelLoadException(errorMessage(reply));

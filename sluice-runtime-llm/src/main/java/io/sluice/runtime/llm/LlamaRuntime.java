@@ -4,6 +4,7 @@ import io.sluice.runtime.llm.bind.LlamaContext;
 import io.sluice.runtime.llm.bind.LlamaInstall;
 import io.sluice.runtime.llm.bind.LlamaLibrary;
 import io.sluice.runtime.llm.bind.LlamaModel;
+import io.sluice.runtime.llm.bind.NativeEnvironment;
 import io.sluice.runtime.llm.chat.ChatTemplate;
 import io.sluice.runtime.llm.schedule.Scheduler;
 import io.sluice.spi.LoadedModel;
@@ -12,6 +13,9 @@ import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * GGUF language models on llama.cpp's prebuilt libraries (npm {@code @node-llama-cpp/*@3.22.1}, installed by
@@ -20,8 +24,9 @@ import java.nio.file.Path;
  *
  * <p>Settings: {@code parallel} (sequences decoding together; default 8), {@code ctxSize} (KV cells shared by
  * them; default 8192), {@code batchSize} (tokens per decoding step, prompt chunks included; default 512),
- * {@code threads} (default: CPU count), {@code gpuLayers} (layers offloaded; default 0, -1 for all),
- * {@code build} ({@code cpu}, {@code cuda} or {@code vulkan}: which installed build to load; default cpu),
+ * {@code threads} (default: CPU count), {@code gpuLayers} (layers offloaded, -1 for all; default from the
+ * placement, {@link GpuOffload}), {@code build} ({@code cpu}, {@code cuda} or {@code vulkan}: which installed
+ * build to load; default from the placement's vendor),
  * {@code library} (a folder of libraries instead), {@code cpuVariant} (auto, or a ggml CPU variant such as
  * {@code icelake}).
  *
@@ -44,23 +49,19 @@ public final class LlamaRuntime implements ModelRuntime {
     int contextCells = source.intSetting("ctxSize", 8192, 64);
     int batchTokens = Math.max(parallel, source.intSetting("batchSize", 512, 1));
     int threads = source.intSetting("threads", Runtime.getRuntime().availableProcessors(), 1);
-    int gpuLayers = source.intSetting("gpuLayers", 0, -1);
-    String build = source.settings().getOrDefault("build", "cpu");
-    if (!build.equals("cpu") && !build.equals("cuda") && !build.equals("vulkan")) {
-      throw new ModelLoadException("build must be cpu, cuda or vulkan, got '" + build + "'");
-    }
+    String build = GpuOffload.build(source.settings(), installedBuilds());
     String library = source.settings().get("library");
     Path libraries = library != null ? Path.of(library) : LlamaInstall.libraries(build);
     LlamaLibrary native_;
-    try {
-      native_ = LlamaLibrary.open(libraries, source.settings().getOrDefault("cpuVariant", "auto"));
-    } catch (IllegalStateException e) {
-      throw new ModelLoadException(e.getMessage(), e);
-    }
     LlamaModel model;
+    int gpuLayers;
     try {
+      NativeEnvironment.setIfAbsent(GpuOffload.environment(build, source.settings()));
+      native_ = LlamaLibrary.open(libraries, source.settings().getOrDefault("cpuVariant", "auto"));
+      gpuLayers = GpuOffload.gpuLayers(build, source.settings(), Files.size(source.location()),
+          build.equals("cpu") ? 0 : LlamaModel.layers(native_, source.location()));
       model = LlamaModel.load(native_, source.location(), gpuLayers);
-    } catch (RuntimeException e) {
+    } catch (IllegalStateException | IllegalArgumentException | java.io.IOException e) {
       throw new ModelLoadException(e.getMessage(), e);
     }
     if (source.settings().getOrDefault("embedding", "false").equals("true")) {
@@ -76,6 +77,16 @@ public final class LlamaRuntime implements ModelRuntime {
     ChatTemplate template = new ChatTemplate(model.chatTemplate(), model.tokenText(model.bos()), model.tokenText(model.eos()));
     Scheduler scheduler = new Scheduler(source.name(), context);
     return new LlamaGenerativeModel(source, model, context, scheduler, template);
+  }
+
+  private static Set<String> installedBuilds() {
+    Set<String> builds = new HashSet<>();
+    for (String build : List.of("cpu", "cuda", "vulkan")) {
+      if (Files.isDirectory(LlamaInstall.libraries(build))) {
+        builds.add(build);
+      }
+    }
+    return builds;
   }
 
   private static LoadedModel embeddingModel(ModelSource source, LlamaModel model, int parallel, int threads)

@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -24,9 +25,25 @@ public final class LlamaModel implements AutoCloseable {
 
   /** Loads a GGUF file; {@code gpuLayers} layers go to the GPU device when there is one (-1: all). */
   public static LlamaModel load(LlamaLibrary library, Path file, int gpuLayers) {
+    return load(file, gpuLayers, false);
+  }
+
+  /** A GGUF file's layer count, read without loading its weights. */
+  public static int layers(LlamaLibrary library, Path file) {
+    try (LlamaModel header = load(file, 0, true)) {
+      return (int) Native.llama_model_n_layer.invokeExact(header.model);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static LlamaModel load(Path file, int gpuLayers, boolean vocabularyOnly) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment params = (MemorySegment) Native.llama_model_default_params.invokeExact((SegmentAllocator) arena);
       params.set(JAVA_INT, Layouts.offset(Layouts.MODEL_PARAMS, "n_gpu_layers"), gpuLayers);
+      params.set(ValueLayout.JAVA_BOOLEAN, Layouts.offset(Layouts.MODEL_PARAMS, "vocab_only"), vocabularyOnly);
       MemorySegment model = (MemorySegment) Native.llama_model_load_from_file.invokeExact(
           arena.allocateFrom(file.toString()), params);
       if (model.equals(MemorySegment.NULL)) {

@@ -81,6 +81,7 @@ final class Native {
   static final MethodHandle llama_model_desc = handle("llama_model_desc", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
   static final MethodHandle llama_model_chat_template = handle("llama_model_chat_template", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle llama_model_n_ctx_train = handle("llama_model_n_ctx_train", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+  static final MethodHandle llama_model_n_layer = handle("llama_model_n_layer", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   static final MethodHandle llama_model_n_embd = handle("llama_model_n_embd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   static final MethodHandle llama_vocab_n_tokens = handle("llama_vocab_n_tokens", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   static final MethodHandle llama_vocab_bos = handle("llama_vocab_bos", FunctionDescriptor.of(JAVA_INT, ADDRESS));
