@@ -45,8 +45,12 @@ public final class ChatTemplate {
         "raiseException", String.class));
   }
 
+  /** Why the template being rendered on this thread refused its messages (Jinjava hides the exception's message). */
+  private static final ThreadLocal<String> REFUSAL = new ThreadLocal<>();
+
   /** Called by templates that refuse a conversation ("Conversation roles must alternate ..."). */
   public static String raiseException(String message) {
+    REFUSAL.set(message);
     throw new InvalidInputException("the model's chat template refused the messages: " + message);
   }
 
@@ -105,27 +109,23 @@ public final class ChatTemplate {
     context.put("bos_token", bosToken);
     context.put("eos_token", eosToken);
     RenderResult result;
+    REFUSAL.remove();
     try {
       result = jinja.renderForResult(template, context);
-    } catch (InvalidInputException e) {
-      throw e;
     } catch (RuntimeException e) {
-      Throwable cause = e;
-      while (cause.getCause() != null && !(cause instanceof InvalidInputException)) {
-        cause = cause.getCause();
+      result = null;
+      if (REFUSAL.get() == null) {
+        throw new IllegalStateException("the model's chat template failed: " + e.getMessage(), e);
       }
-      if (cause instanceof InvalidInputException refused) {
-        throw refused;
-      }
-      throw new IllegalStateException("the model's chat template failed: " + e.getMessage(), e);
+    }
+    String refusal = REFUSAL.get();
+    REFUSAL.remove();
+    if (refusal != null) {
+      throw new InvalidInputException("the model's chat template refused the messages: " + refusal);
     }
     for (TemplateError error : result.getErrors()) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
-        String message = String.valueOf(error.getMessage());
-        if (message.contains("refused the messages")) {
-          throw new InvalidInputException(message.substring(message.indexOf("the model's chat template")));
-        }
-        throw new IllegalStateException("the model's chat template failed: " + message);
+        throw new IllegalStateException("the model's chat template failed: " + error.getMessage());
       }
     }
     return result.getOutput();
