@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.ReplicaState;
-import io.sluice.runtime.llama.gguf.RandomModelWriter;
+import io.sluice.runtime.llm.gguf.RandomModelWriter;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.runtime.llama.gguf.RandomModelWriter;
+import io.sluice.runtime.llm.gguf.RandomModelWriter;
 import io.sluice.runtime.upstream.OpenAiUpstreamRuntime;
 import io.sluice.server.cli.SluiceCommand;
 import io.sluice.spi.ModelLoadException;
@@ -42,7 +42,7 @@ class OpenAiUpstreamTest {
         applications:
           - name: llm
             deployments:
-              - {name: tiny, runtime: llama-cpp, storageUri: '%s', settings: {parallel: '2', ctxSize: '4096', threads: '1'}}
+              - {name: tiny, runtime: llama, storageUri: '%s', settings: {parallel: '2', ctxSize: '4096', threads: '1'}}
         """.formatted(gguf.toUri());
     Path launchedConfig = Files.writeString(dir.resolve("launched.yaml"), llama);
     upstream = TestServer.start(Files.createDirectories(dir.resolve("upstream")), llama);

@@ -3,7 +3,7 @@ package io.sluice.runtime.llm;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.api.Tensor;
-import io.sluice.runtime.llama.gguf.RandomModelWriter;
+import io.sluice.runtime.llm.gguf.RandomModelWriter;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelSource;
 import java.nio.ByteOrder;

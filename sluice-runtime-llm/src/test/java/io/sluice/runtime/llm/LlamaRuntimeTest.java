@@ -10,7 +10,7 @@ import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.GeneratedText;
 import io.sluice.api.InvalidInputException;
-import io.sluice.runtime.llama.gguf.RandomModelWriter;
+import io.sluice.runtime.llm.gguf.RandomModelWriter;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.ModelSource;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.sluice.runtime.llm.bind;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.runtime.llama.gguf.RandomModelWriter;
+import io.sluice.runtime.llm.gguf.RandomModelWriter;
 import io.sluice.runtime.llm.schedule.GenerationListener;
 import io.sluice.runtime.llm.schedule.GenerationOutcome;
 import io.sluice.runtime.llm.schedule.GenerationRequest;

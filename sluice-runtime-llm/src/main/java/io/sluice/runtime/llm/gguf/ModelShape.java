@@ -1,4 +1,4 @@
-package io.sluice.runtime.llama.gguf;
+package io.sluice.runtime.llm.gguf;
 
 /**
  * The shape of a decoder-only transformer as llama.cpp reads it from GGUF metadata.

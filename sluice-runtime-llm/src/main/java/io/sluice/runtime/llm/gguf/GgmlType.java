@@ -1,4 +1,4 @@
-package io.sluice.runtime.llama.gguf;
+package io.sluice.runtime.llm.gguf;
 
 import java.nio.ByteBuffer;
 

@@ -1,4 +1,4 @@
-package io.sluice.runtime.llama.gguf;
+package io.sluice.runtime.llm.gguf;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,8 +14,8 @@ import java.util.SplittableRandom;
  * non-zero weight only to word pieces, so sampling prints readable made-up words and never ends early.
  *
  * <pre>
- * java -cp ... io.sluice.runtime.llama.gguf.RandomModelWriter OUT.gguf [EMBEDDING LAYERS]   (a tiny F32 llama)
- * java -cp ... io.sluice.runtime.llama.gguf.RandomModelWriter OUT.gguf qwen2.5-0.5b [q8_0|f32]
+ * java -cp ... io.sluice.runtime.llm.gguf.RandomModelWriter OUT.gguf [EMBEDDING LAYERS]   (a tiny F32 llama)
+ * java -cp ... io.sluice.runtime.llm.gguf.RandomModelWriter OUT.gguf qwen2.5-0.5b [q8_0|f32]
  * </pre>
  */
 public final class RandomModelWriter {
