@@ -80,28 +80,16 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   public int trainedContext() {
-    try {
-      return (int) Native.llama_model_n_ctx_train.invokeExact(model);
-    } catch (Throwable e) {
-      throw new IllegalStateException(e);
-    }
+    return call(() -> (int) Native.llama_model_n_ctx_train.invokeExact(model));
   }
 
   public int embeddingSize() {
-    try {
-      return (int) Native.llama_model_n_embd.invokeExact(model);
-    } catch (Throwable e) {
-      throw new IllegalStateException(e);
-    }
+    return call(() -> (int) Native.llama_model_n_embd.invokeExact(model));
   }
 
   /** The GGUF's {@code tokenizer.chat_template}, or null. */
   public String chatTemplate() {
-    try {
-      return LlamaLibrary.string((MemorySegment) Native.llama_model_chat_template.invokeExact(model, MemorySegment.NULL));
-    } catch (Throwable e) {
-      throw new IllegalStateException(e);
-    }
+    return call(() -> LlamaLibrary.string((MemorySegment) Native.llama_model_chat_template.invokeExact(model, MemorySegment.NULL)));
   }
 
   /** The text of a token as the vocabulary stores it ("&lt;s&gt;", "&lt;|im_end|&gt;"). */
@@ -109,27 +97,15 @@ public final class LlamaModel implements AutoCloseable {
     if (token < 0 || token >= vocabularySize) {
       return "";
     }
-    try {
-      return LlamaLibrary.string((MemorySegment) Native.llama_vocab_get_text.invokeExact(vocab, token));
-    } catch (Throwable e) {
-      throw new IllegalStateException(e);
-    }
+    return call(() -> LlamaLibrary.string((MemorySegment) Native.llama_vocab_get_text.invokeExact(vocab, token)));
   }
 
   public int bos() {
-    try {
-      return (int) Native.llama_vocab_bos.invokeExact(vocab);
-    } catch (Throwable e) {
-      throw new IllegalStateException(e);
-    }
+    return call(() -> (int) Native.llama_vocab_bos.invokeExact(vocab));
   }
 
   public int eos() {
-    try {
-      return (int) Native.llama_vocab_eos.invokeExact(vocab);
-    } catch (Throwable e) {
-      throw new IllegalStateException(e);
-    }
+    return call(() -> (int) Native.llama_vocab_eos.invokeExact(vocab));
   }
 
   /**
@@ -172,8 +148,19 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   public boolean endsGeneration(int token) {
+    return call(() -> (boolean) Native.llama_vocab_is_eog.invokeExact(vocab, token));
+  }
+
+  /** A downcall whose only failure is a bug: its {@code Throwable} becomes an unchecked exception. */
+  private interface Downcall<T> {
+    T call() throws Throwable;
+  }
+
+  private static <T> T call(Downcall<T> downcall) {
     try {
-      return (boolean) Native.llama_vocab_is_eog.invokeExact(vocab, token);
+      return downcall.call();
+    } catch (RuntimeException | Error e) {
+      throw e;
     } catch (Throwable e) {
       throw new IllegalStateException(e);
     }
