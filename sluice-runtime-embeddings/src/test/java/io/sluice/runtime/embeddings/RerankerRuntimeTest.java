@@ -48,12 +48,14 @@ class RerankerRuntimeTest {
       assertThat(scores[1]).isGreaterThan(scores[0]);
       assertThat(scores[1]).isGreaterThan(scores[2]);
 
-      Tensor vectors = embeddings.infer(List.of(bytes("text", List.of(query, documents.get(1)))), List.of("embedding")).getFirst();
+      // the reranker embeds the distinct texts in one batch, in order of appearance: the same batch here
+      Tensor vectors = embeddings.infer(List.of(bytes("text", List.of(query, documents.get(0), documents.get(1),
+          documents.get(2)))), List.of("embedding")).getFirst();
       FloatBuffer values = vectors.data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
       int width = (int) vectors.shape()[1];
       float cosine = 0;
       for (int d = 0; d < width; d++) {
-        cosine += values.get(d) * values.get(width + d);
+        cosine += values.get(d) * values.get(2 * width + d);
       }
       assertThat(scores[1]).isCloseTo(cosine, Offset.offset(1e-5f));
       float[] alone = scores(reranker, List.of(query), List.of(documents.get(1)));
