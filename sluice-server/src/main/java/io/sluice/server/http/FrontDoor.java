@@ -15,6 +15,7 @@ import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.sluice.protocol.openai.AudioRoutes;
 import io.sluice.protocol.openai.ChatRoutes;
 import io.sluice.protocol.openai.OpenAiRoutes;
+import io.sluice.protocol.openai.RerankRoutes;
 import io.sluice.protocol.openai.TokenizeRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
@@ -220,6 +221,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     new AudioRoutes(engine, scope, metrics).mount(router);
     new ChatRoutes(engine, scope, metrics).mount(router);
     new TokenizeRoutes(engine, scope, metrics).mount(router);
+    new RerankRoutes(engine, scope, metrics).mount(router);
   }
 
   private static GrpcServer grpcServer(
