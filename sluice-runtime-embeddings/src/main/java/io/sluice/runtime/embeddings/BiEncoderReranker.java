@@ -40,8 +40,8 @@ final class BiEncoderReranker implements LoadedModel {
 
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-    List<byte[]> queries = input(inputs, "query").bytesElements();
-    List<byte[]> documents = input(inputs, "document").bytesElements();
+    List<byte[]> queries = RerankerRuntime.input(inputs, "query").bytesElements();
+    List<byte[]> documents = RerankerRuntime.input(inputs, "document").bytesElements();
     if (queries.size() != documents.size()) {
       throw new InvalidInputException("query and document must pair up row by row; got " + queries.size() + " queries and "
           + documents.size() + " documents");
@@ -74,11 +74,6 @@ final class BiEncoderReranker implements LoadedModel {
       distinct.add(text);
       return distinct.size() - 1;
     });
-  }
-
-  private static Tensor input(List<Tensor> inputs, String name) {
-    return inputs.stream().filter(tensor -> tensor.name().equals(name)).findFirst()
-        .orElseThrow(() -> new InvalidInputException("a reranker needs the input '" + name + "'"));
   }
 
   @Override

