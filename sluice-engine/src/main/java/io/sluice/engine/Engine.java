@@ -429,6 +429,19 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * Explains one instance's prediction ({@link io.sluice.engine.explain.Explainer}): the model is called on
+   * perturbed copies of it, as ordinary requests.
+   */
+  public CompletableFuture<io.sluice.engine.explain.Explanation> explain(InferRequest request,
+      io.sluice.engine.explain.ExplainSpec spec) {
+    try {
+      return io.sluice.engine.explain.Explainer.explain(request, spec, this::infer);
+    } catch (SluiceException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
   /** The model's metadata; fails with not-found or not-ready. */
   public ModelMetadata metadata(String name, String version) {
     return registry.resolve(name, version).metadata(version);

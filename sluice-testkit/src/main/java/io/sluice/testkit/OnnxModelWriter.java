@@ -54,6 +54,36 @@ public final class OnnxModelWriter {
     Files.write(file, model.toByteArray());
   }
 
+  /**
+   * A linear model {@code y = x · w + b}, x FP32 {@code [batch, d]}, y FP32 {@code [batch, 1]}: its true feature
+   * attributions are known (w_i times x_i's difference from the baseline), for explainer tests.
+   */
+  public static void writeLinear(Path file, float[] w, float b) throws IOException {
+    ByteBuffer weights = ByteBuffer.allocate(w.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (float value : w) {
+      weights.putFloat(value);
+    }
+    ByteBuffer bias = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(b);
+    GraphProto graph = GraphProto.newBuilder()
+        .setName("linear")
+        .addInitializer(TensorProto.newBuilder().setName("w").setDataType(FLOAT).addDims(w.length).addDims(1)
+            .setRawData(ByteString.copyFrom(weights.flip())))
+        .addInitializer(TensorProto.newBuilder().setName("b").setDataType(FLOAT).addDims(1)
+            .setRawData(ByteString.copyFrom(bias.flip())))
+        .addNode(NodeProto.newBuilder().setOpType("MatMul").addInput("x").addInput("w").addOutput("xw"))
+        .addNode(NodeProto.newBuilder().setOpType("Add").addInput("xw").addInput("b").addOutput("y"))
+        .addInput(batchOf("x", w.length))
+        .addOutput(batchOf("y", 1))
+        .build();
+    ModelProto model = ModelProto.newBuilder()
+        .setIrVersion(8)
+        .setProducerName("sluice-testkit")
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
+        .setGraph(graph)
+        .build();
+    Files.write(file, model.toByteArray());
+  }
+
   private static TensorProto weights(String name, int width, Random random) {
     ByteBuffer data = ByteBuffer.allocate(width * width * 4).order(ByteOrder.LITTLE_ENDIAN);
     float scale = (float) (1 / Math.sqrt(width));

@@ -39,6 +39,14 @@ final class V1Batch {
     this.instanceCount = instanceCount;
   }
 
+  /** The one request of a batch of one stacked instance (shape [1, ...]), as the explainer takes it. */
+  InferRequest single() {
+    if (!stacked || instanceCount != 1) {
+      throw new InvalidInputException("the explainer needs a model whose inputs take a batch dimension");
+    }
+    return requests.getFirst();
+  }
+
   static V1Batch of(ModelMetadata metadata, JsonNode instances) {
     if (!instances.isArray() || instances.isEmpty()) {
       throw new InvalidInputException("\"instances\" must be a non-empty array");

@@ -9,6 +9,15 @@ import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.engine.Engine;
+import io.sluice.api.InferRequest;
+import io.sluice.engine.explain.ExplainSpec;
+import io.sluice.engine.explain.Explanation;
+import io.sluice.protocol.kserve.http.ExplanationJson;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import io.sluice.engine.model.Deployment;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.http.LastResort;
@@ -20,7 +29,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 
-/** KServe V1 (TensorFlow-Serving style): list, readiness, {@code :predict}. */
+/** KServe V1 (TensorFlow-Serving style): list, readiness, {@code :predict}, {@code :explain}. */
 public final class V1RestRoutes {
   private static final String PROTOCOL = "v1-rest";
   private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
@@ -104,8 +113,59 @@ public final class V1RestRoutes {
     }
   }
 
+  /**
+   * Feature attributions for each instance ({@link io.sluice.engine.explain.Explainer}); an optional
+   * {@code parameters} object chooses the explainer ({@code method}, {@code target}, {@code baseline}, ...).
+   */
   private void explain(RoutingContext ctx) {
-    HttpReplies.sendError(ctx.response(), 501, "model '" + ctx.pathParam("model") + "' has no explainer configured");
+    long started = System.nanoTime();
+    String model = ctx.pathParam("model");
+    List<CompletableFuture<Explanation>> explanations = new ArrayList<>();
+    try {
+      scope.check(model);
+      ModelMetadata metadata = engine.metadata(model, null);
+      JsonNode root = body(ctx.body().buffer());
+      ExplainSpec spec = ExplainSpec.of(parameters(root.get("parameters")), ExplainSpec.DEFAULT_MAX_MODEL_CALLS);
+      String revision = ctx.request().getHeader(V2RestRoutes.REVISION_HEADER);
+      for (JsonNode instance : instances(root)) {
+        InferRequest single = V1Batch.of(metadata, MAPPER.createArrayNode().add(instance)).single();
+        explanations.add(engine.explain(single.withRevision(revision), spec));
+      }
+    } catch (SluiceException e) {
+      int status = HttpReplies.sendError(ctx.response(), e);
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      return;
+    }
+    CompletableFuture.allOf(explanations.toArray(CompletableFuture[]::new))
+        .thenApply(done -> explanations.stream().map(CompletableFuture::join).toList())
+        .whenComplete(LastResort.guarded(ctx.response(), LastResort.V2, (results, error) -> {
+          int status;
+          if (error != null) {
+            status = HttpReplies.sendError(ctx.response(), error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error);
+          } else {
+            status = 200;
+            HttpReplies.sendJson(ctx.response(), 200, json -> ExplanationJson.write(json, null, results));
+          }
+          observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+        }));
+  }
+
+  /** A parameters object's values: strings, numbers and booleans. */
+  private static Map<String, Object> parameters(JsonNode node) {
+    Map<String, Object> parameters = new HashMap<>();
+    if (node == null || node.isNull()) {
+      return parameters;
+    }
+    if (!node.isObject()) {
+      throw new InvalidInputException("\"parameters\" must be an object");
+    }
+    node.fields().forEachRemaining(entry -> {
+      JsonNode value = entry.getValue();
+      parameters.put(entry.getKey(), value.isIntegralNumber() ? (Object) value.asLong() : value.isNumber() ? (Object) value.asDouble()
+          : value.isBoolean() ? (Object) value.asBoolean() : value.asText());
+    });
+    return parameters;
   }
 
   private void predict(RoutingContext ctx) {
@@ -136,6 +196,10 @@ public final class V1RestRoutes {
 
   /** The {@code instances} (or {@code inputs}) array of a predict body. */
   private static JsonNode instances(Buffer body) {
+    return instances(body(body));
+  }
+
+  private static JsonNode body(Buffer body) {
     if (body == null || body.length() == 0) {
       throw new InvalidInputException("the request body is empty; expected {\"instances\": [...]}");
     }
@@ -153,6 +217,10 @@ public final class V1RestRoutes {
     if (root == null || !root.isObject()) {
       throw new InvalidInputException("the request body must be a JSON object with \"instances\"");
     }
+    return root;
+  }
+
+  private static JsonNode instances(JsonNode root) {
     JsonNode instances = root.has("instances") ? root.get("instances") : root.get("inputs");
     if (instances == null || !instances.isArray()) {
       throw new InvalidInputException("the request needs an \"instances\" (or \"inputs\") array");

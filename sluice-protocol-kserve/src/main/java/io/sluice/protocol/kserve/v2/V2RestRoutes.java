@@ -14,6 +14,9 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.api.TensorMetadata;
 import io.sluice.engine.Engine;
+import io.sluice.engine.explain.ExplainSpec;
+import io.sluice.engine.explain.Explanation;
+import io.sluice.protocol.kserve.http.ExplanationJson;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelState;
 import io.sluice.engine.model.ModelStatus;
@@ -68,6 +71,7 @@ public final class V2RestRoutes {
     router.get("/v2/models/:model/versions/:version/stats").handler(this::statistics);
     router.post("/v2/models/:model/infer").handler(this::infer);
     router.post("/v2/models/:model/versions/:version/infer").handler(this::infer);
+    router.post("/v2/models/:model/explain").handler(this::explain);
     router.post("/v2/models/:model/generate").handler(ctx -> generate(ctx, false));
     router.post("/v2/models/:model/generate_stream").handler(ctx -> generate(ctx, true));
     router.post("/v2/repository/index").handler(this::repositoryIndex);
@@ -225,6 +229,40 @@ public final class V2RestRoutes {
         } else {
           HttpReplies.send(response, 200, "application/json", encoded.bytes());
         }
+      }
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+    }));
+  }
+
+  /**
+   * Feature attributions for one instance: an infer body (its inputs with a batch dimension of 1) whose
+   * {@code parameters} choose the explainer ({@code method}, {@code target}, {@code baseline}, ...;
+   * {@link ExplainSpec}).
+   */
+  private void explain(RoutingContext ctx) {
+    long started = System.nanoTime();
+    String model = ctx.pathParam("model");
+    HttpServerResponse response = ctx.response();
+    CompletableFuture<Explanation> explanation;
+    try {
+      scope.check(model);
+      Buffer body = ctx.body().buffer();
+      DecodedInferRequest decoded = V2RequestDecoder.decode(model, null, body == null ? new byte[0] : body.getBytes(), null,
+          () -> engine.metadata(model, null));
+      explanation = engine.explain(decoded.request().withRevision(ctx.request().getHeader(REVISION_HEADER)),
+          ExplainSpec.of(decoded.request().parameters(), ExplainSpec.DEFAULT_MAX_MODEL_CALLS));
+    } catch (SluiceException e) {
+      int status = HttpReplies.sendError(response, e);
+      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      return;
+    }
+    explanation.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
+      int status;
+      if (error != null) {
+        status = HttpReplies.sendError(response, error);
+      } else {
+        status = 200;
+        HttpReplies.sendJson(response, 200, json -> ExplanationJson.write(json, model, List.of(result)));
       }
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
     }));
