@@ -430,12 +430,14 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Explains one instance's prediction ({@link io.sluice.engine.explain.Explainer}): the model is called on
-   * perturbed copies of it, as ordinary requests.
+   * Explains one instance's prediction ({@link io.sluice.engine.explain.Explainer}) with the deployment's
+   * explainer settings, overridden by the request's parameters within the deployment's bound: the model is
+   * called on perturbed copies of the instance, as ordinary requests.
    */
-  public CompletableFuture<io.sluice.engine.explain.Explanation> explain(InferRequest request,
-      io.sluice.engine.explain.ExplainSpec spec) {
+  public CompletableFuture<io.sluice.engine.explain.Explanation> explain(InferRequest request, Map<String, Object> parameters) {
     try {
+      io.sluice.engine.explain.ExplainSpec spec = registry.resolve(request.modelName(), request.modelVersion())
+          .latest().spec().explainer().with(parameters);
       return io.sluice.engine.explain.Explainer.explain(request, spec, this::infer);
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);

@@ -27,6 +27,8 @@ class ExplainTest {
           - name: tabular
             deployments:
               - {name: linear, runtime: onnx, storageUri: '%s', batching: {maxBatchSize: 32, batchWaitTimeout: 1ms}}
+              - {name: bounded, runtime: onnx, storageUri: '%1$s',
+                 explainer: {method: occlusion, baseline: 1, batchSize: 2, maxModelCalls: 2}}
         """.formatted(model.toUri()))) {
       HttpResponse<String> v1 = server.post("/v1/models/linear:explain",
           "{\"instances\": [[1, 2, 3, 4], [0, 0, 0, 1]], \"parameters\": {\"method\": \"kernel_shap\", \"baseline\": 1}}");
@@ -60,6 +62,18 @@ class ExplainTest {
            "parameters": {"method": "lime"}}""").statusCode()).isEqualTo(400);
       assertThat(server.post("/v1/models/linear:explain", "{\"instances\": [[1, 2, 3, 4]], \"parameters\": {\"target\": 3}}")
           .statusCode()).isEqualTo(400);
+
+      // the deployment's explainer: occlusion against 1 by default; its bound (2 calls of 2 rows) holds 4 - 2
+      // perturbed inputs, too few for 4 features one by one, enough for windows of 2; a request cannot raise it
+      HttpResponse<String> configured = server.post("/v1/models/bounded:explain",
+          "{\"instances\": [[3, 3, 3, 3]], \"parameters\": {\"window\": 2}}");
+      assertThat(configured.statusCode()).as(configured.body()).isEqualTo(200);
+      JsonNode windows = MAPPER.readTree(configured.body()).get("explanations").get(0);
+      assertThat(windows.get("method").asText()).isEqualTo("occlusion");
+      assertThat(windows.get("attributions").get(0).asDouble()).isCloseTo((W[0] + W[1]) * 2, Offset.offset(1e-4));
+      assertThat(windows.get("model_calls").asInt()).isEqualTo(2);
+      assertThat(server.post("/v1/models/bounded:explain",
+          "{\"instances\": [[3, 3, 3, 3]], \"parameters\": {\"max_model_calls\": 100}}").statusCode()).isEqualTo(400);
     }
   }
 }

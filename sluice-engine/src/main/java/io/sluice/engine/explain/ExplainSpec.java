@@ -21,6 +21,8 @@ import java.util.Map;
 public record ExplainSpec(String method, String input, String output, int target, double baseline, int samples,
     int window, int batchSize, int maxModelCalls) {
   public static final int DEFAULT_MAX_MODEL_CALLS = 64;
+  /** What a deployment without an {@code explainer} block uses. */
+  public static final ExplainSpec DEFAULT = new ExplainSpec("kernel_shap", null, null, 0, 0, 256, 1, 64, DEFAULT_MAX_MODEL_CALLS);
 
   public ExplainSpec {
     if (!method.equals("kernel_shap") && !method.equals("occlusion")) {
@@ -31,17 +33,23 @@ public record ExplainSpec(String method, String input, String output, int target
     }
   }
 
-  /** From request parameters ({@code method}, {@code target}, {@code baseline}, ...), within the server's bound. */
-  public static ExplainSpec of(Map<String, Object> parameters, int maxModelCalls) {
+  /**
+   * These defaults overridden by request parameters ({@code method}, {@code input}, {@code output}, {@code target},
+   * {@code baseline}, {@code samples}, {@code window}, {@code batch_size}); {@code max_model_calls} may only lower
+   * this spec's bound.
+   */
+  public ExplainSpec with(Map<String, Object> parameters) {
+    Object input = parameters.get("input");
+    Object output = parameters.get("output");
     return new ExplainSpec(
-        String.valueOf(parameters.getOrDefault("method", "kernel_shap")),
-        (String) parameters.get("input"),
-        (String) parameters.get("output"),
-        integer(parameters, "target", 0),
-        number(parameters, "baseline", 0),
-        integer(parameters, "samples", 256),
-        integer(parameters, "window", 1),
-        integer(parameters, "batch_size", 64),
+        String.valueOf(parameters.getOrDefault("method", method)),
+        input != null ? String.valueOf(input) : this.input,
+        output != null ? String.valueOf(output) : this.output,
+        integer(parameters, "target", target),
+        number(parameters, "baseline", baseline),
+        integer(parameters, "samples", samples),
+        integer(parameters, "window", window),
+        integer(parameters, "batch_size", batchSize),
         Math.min(maxModelCalls, integer(parameters, "max_model_calls", maxModelCalls)));
   }
 

@@ -31,11 +31,12 @@ public record DeploymentSpec(
     ScalingSpec scaling,
     ResourceRequest resources,
     ReplicaHosting hosting,
-    URI endpoint) {
+    URI endpoint,
+    io.sluice.engine.explain.ExplainSpec explainer) {
   public DeploymentSpec(
       String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
     this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT, ResourceRequest.NONE,
-        ReplicaHosting.IN_PROCESS, null);
+        ReplicaHosting.IN_PROCESS, null, null);
   }
 
   public DeploymentSpec {
@@ -48,5 +49,6 @@ public record DeploymentSpec(
     scaling = scaling == null ? ScalingSpec.DEFAULT : scaling;
     resources = resources == null ? ResourceRequest.NONE : resources;
     hosting = hosting == null ? ReplicaHosting.IN_PROCESS : hosting;
+    explainer = explainer == null ? io.sluice.engine.explain.ExplainSpec.DEFAULT : explainer;
   }
 }

@@ -193,7 +193,7 @@ public final class ConfigLoader {
         }
         deployments.add(new DeploymentSpec(name, model, runtime, location, deployment.version(),
             deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources()),
-            hosting, endpoint));
+            hosting, endpoint, explainer(dat + ".explainer", deployment.explainer())));
         traffic.add(traffic(dat, deployment));
         deploymentPaths.add(dat);
       }
@@ -484,6 +484,24 @@ public final class ConfigLoader {
       throw new ConfigException(at, port + " is not a port number (0-65535; 0 picks a free port)");
     }
     return port;
+  }
+
+  private static io.sluice.engine.explain.ExplainSpec explainer(String at, SluiceConfig.Explainer explainer)
+      throws ConfigException {
+    if (explainer == null) {
+      return null;
+    }
+    io.sluice.engine.explain.ExplainSpec defaults = io.sluice.engine.explain.ExplainSpec.DEFAULT;
+    String method = explainer.method() == null ? defaults.method() : explainer.method();
+    if (!method.equals("kernel_shap") && !method.equals("occlusion")) {
+      throw new ConfigException(at + ".method", "must be kernel_shap or occlusion, got '" + method + "'");
+    }
+    return new io.sluice.engine.explain.ExplainSpec(method, null, null, 0,
+        explainer.baseline() == null ? defaults.baseline() : explainer.baseline(),
+        explainer.samples() == null ? defaults.samples() : positive(at + ".samples", explainer.samples()),
+        explainer.window() == null ? defaults.window() : positive(at + ".window", explainer.window()),
+        explainer.batchSize() == null ? defaults.batchSize() : positive(at + ".batchSize", explainer.batchSize()),
+        explainer.maxModelCalls() == null ? defaults.maxModelCalls() : positive(at + ".maxModelCalls", explainer.maxModelCalls()));
   }
 
   static int positive(String at, int value) throws ConfigException {

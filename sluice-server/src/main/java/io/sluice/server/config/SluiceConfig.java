@@ -154,7 +154,8 @@ public record SluiceConfig(
       @JsonProperty("batching") Batching batching,
       @JsonProperty("canaryTrafficPercent") Integer canaryTrafficPercent,
       @JsonProperty("shadow") Shadow shadow,
-      @JsonProperty("hosting") String hosting) {
+      @JsonProperty("hosting") String hosting,
+      @JsonProperty("explainer") Explainer explainer) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }
@@ -164,6 +165,18 @@ public record SluiceConfig(
   public record Shadow(
       @JsonProperty("deployment") String deployment,
       @JsonProperty("percent") Double percent) {}
+
+  /**
+   * The deployment's explainer ({@code :explain}, {@code /explain}): defaults a request's {@code parameters} may
+   * override, except {@code maxModelCalls}, which bounds them.
+   */
+  public record Explainer(
+      @JsonProperty("method") String method,
+      @JsonProperty("samples") Integer samples,
+      @JsonProperty("window") Integer window,
+      @JsonProperty("baseline") Double baseline,
+      @JsonProperty("batchSize") Integer batchSize,
+      @JsonProperty("maxModelCalls") Integer maxModelCalls) {}
 
   /** Dynamic batching: up to {@code maxBatchSize} rows per model call, waiting at most {@code batchWaitTimeout}. */
   public record Batching(

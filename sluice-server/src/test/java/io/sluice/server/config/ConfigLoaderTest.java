@@ -84,7 +84,7 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void unknownRuntimeAndBadValuesAreReportedWithTheirPaths() {
+  void unknownRuntimeAndBadValuesAreReportedWithTheirPaths() throws Exception {
     assertThatThrownBy(() -> load("""
         applications:
           - name: a
@@ -109,6 +109,13 @@ class ConfigLoaderTest {
             deployments:
               - {runtime: onnx, storageUri: x}
         """, "applications[0].deployments[0].name: missing");
+    Files.writeString(dir.resolve("m.onnx"), "x");
+    assertProblem("""
+        applications:
+          - name: a
+            deployments:
+              - {name: a, runtime: onnx, storageUri: m.onnx, explainer: {method: lime}}
+        """, "applications[0].deployments[0].explainer.method: must be kernel_shap or occlusion, got 'lime'");
   }
 
   @Test

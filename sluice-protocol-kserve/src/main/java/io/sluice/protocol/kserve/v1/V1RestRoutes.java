@@ -10,7 +10,6 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.engine.Engine;
 import io.sluice.api.InferRequest;
-import io.sluice.engine.explain.ExplainSpec;
 import io.sluice.engine.explain.Explanation;
 import io.sluice.protocol.kserve.http.ExplanationJson;
 import java.util.ArrayList;
@@ -125,11 +124,11 @@ public final class V1RestRoutes {
       scope.check(model);
       ModelMetadata metadata = engine.metadata(model, null);
       JsonNode root = body(ctx.body().buffer());
-      ExplainSpec spec = ExplainSpec.of(parameters(root.get("parameters")), ExplainSpec.DEFAULT_MAX_MODEL_CALLS);
+      Map<String, Object> parameters = parameters(root.get("parameters"));
       String revision = ctx.request().getHeader(V2RestRoutes.REVISION_HEADER);
       for (JsonNode instance : instances(root)) {
         InferRequest single = V1Batch.of(metadata, MAPPER.createArrayNode().add(instance)).single();
-        explanations.add(engine.explain(single.withRevision(revision), spec));
+        explanations.add(engine.explain(single.withRevision(revision), parameters));
       }
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(ctx.response(), e);

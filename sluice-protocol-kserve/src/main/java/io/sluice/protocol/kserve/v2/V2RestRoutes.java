@@ -14,7 +14,6 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.api.TensorMetadata;
 import io.sluice.engine.Engine;
-import io.sluice.engine.explain.ExplainSpec;
 import io.sluice.engine.explain.Explanation;
 import io.sluice.protocol.kserve.http.ExplanationJson;
 import io.sluice.engine.model.Deployment;
@@ -236,8 +235,8 @@ public final class V2RestRoutes {
 
   /**
    * Feature attributions for one instance: an infer body (its inputs with a batch dimension of 1) whose
-   * {@code parameters} choose the explainer ({@code method}, {@code target}, {@code baseline}, ...;
-   * {@link ExplainSpec}).
+   * {@code parameters} override the deployment's explainer settings ({@code method}, {@code target},
+   * {@code baseline}, ...; {@link io.sluice.engine.explain.ExplainSpec}).
    */
   private void explain(RoutingContext ctx) {
     long started = System.nanoTime();
@@ -250,7 +249,7 @@ public final class V2RestRoutes {
       DecodedInferRequest decoded = V2RequestDecoder.decode(model, null, body == null ? new byte[0] : body.getBytes(), null,
           () -> engine.metadata(model, null));
       explanation = engine.explain(decoded.request().withRevision(ctx.request().getHeader(REVISION_HEADER)),
-          ExplainSpec.of(decoded.request().parameters(), ExplainSpec.DEFAULT_MAX_MODEL_CALLS));
+          decoded.request().parameters());
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(response, e);
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
