@@ -13,7 +13,6 @@ import io.sluice.testkit.onnx.ValueInfoProto;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
@@ -79,13 +78,7 @@ public final class CrossEncoderWriter {
                 .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
                 .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1))))))
         .build();
-    ModelProto model = ModelProto.newBuilder()
-        .setIrVersion(8)
-        .setProducerName("sluice-testkit")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-        .setGraph(graph)
-        .build();
-    Files.write(file, model.toByteArray());
+    OnnxModelWriter.save(file, graph);
     return new Weights(width, tokens, types, head);
   }
 

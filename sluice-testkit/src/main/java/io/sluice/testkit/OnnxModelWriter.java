@@ -45,13 +45,7 @@ public final class OnnxModelWriter {
         .addInput(batchOf("x", width))
         .addOutput(batchOf("y", width))
         .build();
-    ModelProto model = ModelProto.newBuilder()
-        .setIrVersion(8)
-        .setProducerName("sluice-testkit")
-        .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13))
-        .setGraph(graph)
-        .build();
-    Files.write(file, model.toByteArray());
+    save(file, graph);
   }
 
   /**
@@ -75,6 +69,11 @@ public final class OnnxModelWriter {
         .addInput(batchOf("x", w.length))
         .addOutput(batchOf("y", 1))
         .build();
+    save(file, graph);
+  }
+
+  /** Writes a graph as a model of IR version 8, opset 13 (what the test models need). */
+  static void save(Path file, GraphProto graph) throws IOException {
     ModelProto model = ModelProto.newBuilder()
         .setIrVersion(8)
         .setProducerName("sluice-testkit")

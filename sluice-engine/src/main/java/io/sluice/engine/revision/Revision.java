@@ -12,7 +12,6 @@ import io.sluice.engine.model.ModelStatus;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.RemoteConnector;
-import io.sluice.engine.replica.ReplicaHosting;
 import java.time.Duration;
 import io.sluice.engine.replica.ReplicaState;
 import io.sluice.engine.routing.Router;

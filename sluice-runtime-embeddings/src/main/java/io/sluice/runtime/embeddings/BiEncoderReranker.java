@@ -4,7 +4,6 @@ import io.sluice.api.DataType;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
-import io.sluice.api.TensorMetadata;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelSource;
 import java.nio.ByteBuffer;
@@ -27,10 +26,7 @@ final class BiEncoderReranker implements LoadedModel {
 
   BiEncoderReranker(ModelSource source, EmbeddingModel embeddings) {
     this.embeddings = embeddings;
-    this.metadata = new ModelMetadata(source.name(), List.of(source.version()), "reranker_bi_encoder",
-        List.of(new TensorMetadata("query", DataType.BYTES, new long[] {-1}),
-            new TensorMetadata("document", DataType.BYTES, new long[] {-1})),
-        List.of(new TensorMetadata("score", DataType.FP32, new long[] {-1})));
+    this.metadata = RerankerRuntime.metadata(source, "reranker_bi_encoder");
   }
 
   @Override

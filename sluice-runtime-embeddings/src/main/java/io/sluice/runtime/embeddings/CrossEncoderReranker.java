@@ -12,7 +12,6 @@ import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
-import io.sluice.api.TensorMetadata;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelSource;
@@ -41,11 +40,10 @@ final class CrossEncoderReranker implements LoadedModel {
   private final String logits;
   private final ModelMetadata metadata;
 
-  CrossEncoderReranker(ModelSource source, OrtEnvironment environment, OrtSession session, HuggingFaceTokenizer tokenizer,
-      boolean sigmoid) throws OrtException, ModelLoadException {
-    this.environment = environment;
-    this.session = session;
-    this.tokenizer = tokenizer;
+  CrossEncoderReranker(ModelSource source, OnnxTextModel text, boolean sigmoid) throws OrtException, ModelLoadException {
+    this.environment = text.environment();
+    this.session = text.session();
+    this.tokenizer = text.tokenizer();
     this.sigmoid = sigmoid;
     Map<String, NodeInfo> inputs = session.getInputInfo();
     if (!inputs.containsKey("input_ids") || !inputs.containsKey("attention_mask")) {
@@ -53,10 +51,7 @@ final class CrossEncoderReranker implements LoadedModel {
     }
     this.takesTokenTypes = inputs.containsKey("token_type_ids");
     this.logits = session.getOutputNames().iterator().next();
-    this.metadata = new ModelMetadata(source.name(), List.of(source.version()), "reranker_cross_encoder",
-        List.of(new TensorMetadata("query", DataType.BYTES, new long[] {-1}),
-            new TensorMetadata("document", DataType.BYTES, new long[] {-1})),
-        List.of(new TensorMetadata("score", DataType.FP32, new long[] {-1})));
+    this.metadata = RerankerRuntime.metadata(source, "reranker_cross_encoder");
   }
 
   @Override

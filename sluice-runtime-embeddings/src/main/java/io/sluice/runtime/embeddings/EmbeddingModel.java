@@ -43,11 +43,11 @@ final class EmbeddingModel implements LoadedModel {
   private final String hiddenState;
   private final ModelMetadata metadata;
 
-  EmbeddingModel(ModelSource source, OrtEnvironment environment, OrtSession session, HuggingFaceTokenizer tokenizer,
-      String pooling, boolean normalize, int maxLength) throws OrtException, ModelLoadException {
-    this.environment = environment;
-    this.session = session;
-    this.tokenizer = tokenizer;
+  EmbeddingModel(ModelSource source, OnnxTextModel text, String pooling, boolean normalize, int maxLength)
+      throws OrtException, ModelLoadException {
+    this.environment = text.environment();
+    this.session = text.session();
+    this.tokenizer = text.tokenizer();
     this.meanPooling = pooling.equals("mean");
     this.normalize = normalize;
     this.maxLength = maxLength;

@@ -1,17 +1,15 @@
 package io.sluice.runtime.embeddings;
 
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
+import io.sluice.api.DataType;
 import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
+import io.sluice.api.TensorMetadata;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,37 +53,28 @@ public final class RerankerRuntime implements ModelRuntime {
   }
 
   private static LoadedModel crossEncoder(ModelSource source) throws ModelLoadException {
-    Path model = EmbeddingsRuntime.modelFile(source.location());
-    Path tokenizerFile = EmbeddingsRuntime.tokenizerFile(model, source.settings().get("tokenizer"));
-    int maxLength = source.intSetting("maxLength", 512, 2);
     String sigmoid = source.settings().getOrDefault("sigmoid", "false");
     if (!sigmoid.equals("true") && !sigmoid.equals("false")) {
       throw new ModelLoadException("sigmoid must be true or false, got '" + sigmoid + "'");
     }
-    HuggingFaceTokenizer tokenizer;
+    OnnxTextModel text = OnnxTextModel.open(source, source.intSetting("maxLength", 512, 2));
     try {
-      tokenizer = HuggingFaceTokenizer.newInstance(tokenizerFile, Map.of(
-          "truncation", "true", "maxLength", Integer.toString(maxLength), "padding", "false"));
-    } catch (IOException | RuntimeException e) {
-      throw new ModelLoadException("cannot read tokenizer " + tokenizerFile + ": " + e.getMessage(), e);
-    }
-    OrtEnvironment environment = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setIntraOpNumThreads(source.intSetting("intraOpThreads", 1, 0));
-      OrtSession session = environment.createSession(model.toString(), options);
-      try {
-        return new CrossEncoderReranker(source, environment, session, tokenizer, sigmoid.equals("true"));
-      } catch (ModelLoadException | RuntimeException e) {
-        session.close();
-        throw e;
-      }
+      return new CrossEncoderReranker(source, text, sigmoid.equals("true"));
     } catch (OrtException e) {
-      tokenizer.close();
-      throw new ModelLoadException("ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
+      text.close();
+      throw new ModelLoadException("ONNX Runtime cannot describe the model: " + e.getMessage(), e);
     } catch (ModelLoadException | RuntimeException e) {
-      tokenizer.close();
+      text.close();
       throw e;
     }
+  }
+
+  /** The reranker tensor contract: {@code query} and {@code document} BYTES {@code [-1]} in, {@code score} FP32 out. */
+  static ModelMetadata metadata(ModelSource source, String platform) {
+    return new ModelMetadata(source.name(), List.of(source.version()), platform,
+        List.of(new TensorMetadata("query", DataType.BYTES, new long[] {-1}),
+            new TensorMetadata("document", DataType.BYTES, new long[] {-1})),
+        List.of(new TensorMetadata("score", DataType.FP32, new long[] {-1})));
   }
 
   /** A reranker's input by name: {@code query} or {@code document}. */

@@ -1,7 +1,5 @@
 package io.sluice.runtime.llm.schedule;
 
-import java.util.Arrays;
-
 /** The tokens of one decoding step: token, position, sequence, and whether the model should output logits. */
 public final class Batch {
   private final int[] tokens;
@@ -62,9 +60,5 @@ public final class Batch {
           .append(tokens[row]).append(outputs[row] ? "*" : "");
     }
     return text.append(']').toString();
-  }
-
-  int[] tokensCopy() {
-    return Arrays.copyOf(tokens, size);
   }
 }

@@ -42,11 +42,6 @@ public record SamplingOptions(
     return temperature <= 0;
   }
 
-  public SamplingOptions withGrammar(String gbnf) {
-    return new SamplingOptions(temperature, topP, topK, minP, repetitionPenalty, frequencyPenalty, presencePenalty,
-        seed, logitBias, gbnf);
-  }
-
   public boolean penalises() {
     return repetitionPenalty != 1 || frequencyPenalty != 0 || presencePenalty != 0;
   }
