@@ -1,7 +1,6 @@
 package io.sluice.runtime.embeddings;
 
 import io.sluice.api.DataType;
-import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.spi.LoadedModel;
@@ -36,12 +35,9 @@ final class BiEncoderReranker implements LoadedModel {
 
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-    List<byte[]> queries = RerankerRuntime.input(inputs, "query").bytesElements();
-    List<byte[]> documents = RerankerRuntime.input(inputs, "document").bytesElements();
-    if (queries.size() != documents.size()) {
-      throw new InvalidInputException("query and document must pair up row by row; got " + queries.size() + " queries and "
-          + documents.size() + " documents");
-    }
+    RerankerRuntime.Pairs pairs = RerankerRuntime.pairs(inputs);
+    List<byte[]> queries = pairs.queries();
+    List<byte[]> documents = pairs.documents();
     Map<String, Integer> rows = new LinkedHashMap<>();
     List<byte[]> distinct = new ArrayList<>();
     int[] queryRow = new int[queries.size()];

@@ -9,7 +9,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.sluice.api.DataType;
 import io.sluice.api.InferenceFailedException;
-import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.spi.LoadedModel;
@@ -18,9 +17,7 @@ import io.sluice.spi.ModelSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -61,41 +58,19 @@ final class CrossEncoderReranker implements LoadedModel {
 
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-    List<byte[]> queries = RerankerRuntime.input(inputs, "query").bytesElements();
-    List<byte[]> documents = RerankerRuntime.input(inputs, "document").bytesElements();
-    if (queries.size() != documents.size() || queries.isEmpty()) {
-      throw new InvalidInputException("query and document must pair up row by row; got " + queries.size() + " queries and "
-          + documents.size() + " documents");
-    }
-    int count = queries.size();
-    Encoding[] encodings = new Encoding[count];
-    int longest = 1;
+    RerankerRuntime.Pairs pairs = RerankerRuntime.pairs(inputs);
+    int count = pairs.queries().size();
+    long[][] ids = new long[count][];
+    long[][] types = new long[count][];
     for (int i = 0; i < count; i++) {
-      encodings[i] = tokenizer.encode(new String(queries.get(i), StandardCharsets.UTF_8),
-          new String(documents.get(i), StandardCharsets.UTF_8));
-      longest = Math.max(longest, encodings[i].getIds().length);
+      Encoding encoding = tokenizer.encode(new String(pairs.queries().get(i), StandardCharsets.UTF_8),
+          new String(pairs.documents().get(i), StandardCharsets.UTF_8));
+      ids[i] = encoding.getIds();
+      types[i] = encoding.getTypeIds();
     }
-    LongBuffer ids = LongBuffer.allocate(count * longest);
-    LongBuffer mask = LongBuffer.allocate(count * longest);
-    LongBuffer types = LongBuffer.allocate(count * longest);
-    for (Encoding encoding : encodings) {
-      long[] tokenIds = encoding.getIds();
-      long[] typeIds = encoding.getTypeIds();
-      for (int t = 0; t < longest; t++) {
-        boolean real = t < tokenIds.length;
-        ids.put(real ? tokenIds[t] : 0);
-        mask.put(real ? 1 : 0);
-        types.put(real ? typeIds[t] : 0);
-      }
-    }
-    long[] shape = {count, longest};
-    Map<String, OnnxTensor> feeds = new HashMap<>();
+    Map<String, OnnxTensor> feeds = Map.of();
     try {
-      feeds.put("input_ids", OnnxTensor.createTensor(environment, ids.flip(), shape));
-      feeds.put("attention_mask", OnnxTensor.createTensor(environment, mask.flip(), shape));
-      if (takesTokenTypes) {
-        feeds.put("token_type_ids", OnnxTensor.createTensor(environment, types.flip(), shape));
-      }
+      feeds = TokenFeeds.of(environment, ids, types, takesTokenTypes);
       try (OrtSession.Result result = session.run(feeds, java.util.Set.of(logits))) {
         FloatBuffer values = ((OnnxTensor) result.get(logits).orElseThrow()).getFloatBuffer();
         if (values.remaining() != count) {

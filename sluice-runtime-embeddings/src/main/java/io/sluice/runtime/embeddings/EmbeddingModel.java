@@ -20,9 +20,7 @@ import io.sluice.spi.ModelSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -85,7 +83,6 @@ final class EmbeddingModel implements LoadedModel {
     int count = texts.size();
     long[][] ids = new long[count][];
     long[][] types = new long[count][];
-    int longest = 1;
     for (int i = 0; i < count; i++) {
       String text = new String(texts.get(i), StandardCharsets.UTF_8);
       if (text.isBlank()) {
@@ -94,27 +91,11 @@ final class EmbeddingModel implements LoadedModel {
       Encoding encoding = tokenizer.encode(text);
       ids[i] = truncate(encoding.getIds());
       types[i] = truncate(encoding.getTypeIds());
-      longest = Math.max(longest, ids[i].length);
     }
-    LongBuffer idBuffer = LongBuffer.allocate(count * longest);
-    LongBuffer maskBuffer = LongBuffer.allocate(count * longest);
-    LongBuffer typeBuffer = LongBuffer.allocate(count * longest);
-    for (int i = 0; i < count; i++) {
-      for (int t = 0; t < longest; t++) {
-        boolean real = t < ids[i].length;
-        idBuffer.put(real ? ids[i][t] : 0);
-        maskBuffer.put(real ? 1 : 0);
-        typeBuffer.put(real && t < types[i].length ? types[i][t] : 0);
-      }
-    }
-    long[] shape = {count, longest};
-    Map<String, OnnxTensor> feeds = new HashMap<>();
+    int longest = TokenFeeds.longest(ids);
+    Map<String, OnnxTensor> feeds = Map.of();
     try {
-      feeds.put("input_ids", OnnxTensor.createTensor(environment, idBuffer.flip(), shape));
-      feeds.put("attention_mask", OnnxTensor.createTensor(environment, maskBuffer.flip(), shape));
-      if (takesTokenTypes) {
-        feeds.put("token_type_ids", OnnxTensor.createTensor(environment, typeBuffer.flip(), shape));
-      }
+      feeds = TokenFeeds.of(environment, ids, types, takesTokenTypes);
       try (OrtSession.Result result = session.run(feeds, java.util.Set.of(hiddenState))) {
         FloatBuffer hidden = ((OnnxTensor) result.get(hiddenState).orElseThrow()).getFloatBuffer();
         Map<String, Tensor> outputs = Map.of(EMBEDDING, pool(hidden, ids, count, longest), TOKEN_COUNT, tokenCounts(ids));

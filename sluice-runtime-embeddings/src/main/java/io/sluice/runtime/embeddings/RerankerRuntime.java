@@ -77,8 +77,22 @@ public final class RerankerRuntime implements ModelRuntime {
         List.of(new TensorMetadata("score", DataType.FP32, new long[] {-1})));
   }
 
+  /** A call's (query, document) rows. */
+  record Pairs(List<byte[]> queries, List<byte[]> documents) {}
+
+  /** The {@code query} and {@code document} inputs, which must pair up row by row. */
+  static Pairs pairs(List<Tensor> inputs) {
+    List<byte[]> queries = input(inputs, "query").bytesElements();
+    List<byte[]> documents = input(inputs, "document").bytesElements();
+    if (queries.size() != documents.size() || queries.isEmpty()) {
+      throw new InvalidInputException("query and document must pair up row by row; got " + queries.size() + " queries and "
+          + documents.size() + " documents");
+    }
+    return new Pairs(queries, documents);
+  }
+
   /** A reranker's input by name: {@code query} or {@code document}. */
-  static Tensor input(List<Tensor> inputs, String name) {
+  private static Tensor input(List<Tensor> inputs, String name) {
     return inputs.stream().filter(tensor -> tensor.name().equals(name)).findFirst()
         .orElseThrow(() -> new InvalidInputException("a reranker needs the input '" + name + "'"));
   }
