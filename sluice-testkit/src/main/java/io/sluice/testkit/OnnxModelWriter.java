@@ -72,6 +72,33 @@ public final class OnnxModelWriter {
     save(file, graph);
   }
 
+  /**
+   * An image classifier whose answer is known: {@code logits = 10 · mean(pixels) per channel}, pixels FP32
+   * {@code [batch, 3, size, size]}, logits FP32 {@code [batch, 3]}. A red image is class 0, green 1, blue 2.
+   */
+  public static void writeColourClassifier(Path file, int size) throws IOException {
+    ByteBuffer ten = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(10f);
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder()
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(3));
+    TensorShapeProto.Builder imageShape = shape.clone()
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(size))
+        .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(size));
+    GraphProto graph = GraphProto.newBuilder()
+        .setName("colours")
+        .addInitializer(TensorProto.newBuilder().setName("ten").setDataType(FLOAT).addDims(1)
+            .setRawData(ByteString.copyFrom(ten.flip())))
+        .addNode(NodeProto.newBuilder().setOpType("GlobalAveragePool").addInput("pixels").addOutput("pooled"))
+        .addNode(NodeProto.newBuilder().setOpType("Flatten").addInput("pooled").addOutput("means"))
+        .addNode(NodeProto.newBuilder().setOpType("Mul").addInput("means").addInput("ten").addOutput("logits"))
+        .addInput(ValueInfoProto.newBuilder().setName("pixels").setType(TypeProto.newBuilder()
+            .setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(imageShape))))
+        .addOutput(ValueInfoProto.newBuilder().setName("logits").setType(TypeProto.newBuilder()
+            .setTensorType(TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(shape))))
+        .build();
+    save(file, graph);
+  }
+
   /** Writes a graph as a model of IR version 8, opset 13 (what the test models need). */
   static void save(Path file, GraphProto graph) throws IOException {
     ModelProto model = ModelProto.newBuilder()

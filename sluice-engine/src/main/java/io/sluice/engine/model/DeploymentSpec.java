@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param resources what each replica needs (accelerator share and memory)
  * @param hosting where replicas run: in this process, in supervised worker processes, or upstream
  * @param endpoint the upstream server of a remote deployment, else null
+ * @param explainer how {@code :explain} attributes the model's answers
+ * @param transformer pre- and post-processing steps around the model, run where the model runs
  */
 public record DeploymentSpec(
     String application,
@@ -32,11 +34,12 @@ public record DeploymentSpec(
     ResourceRequest resources,
     ReplicaHosting hosting,
     URI endpoint,
-    io.sluice.engine.explain.ExplainSpec explainer) {
+    io.sluice.engine.explain.ExplainSpec explainer,
+    io.sluice.engine.transform.TransformerSpec transformer) {
   public DeploymentSpec(
       String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
     this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT, ResourceRequest.NONE,
-        ReplicaHosting.IN_PROCESS, null, null);
+        ReplicaHosting.IN_PROCESS, null, null, null);
   }
 
   public DeploymentSpec {
@@ -50,5 +53,6 @@ public record DeploymentSpec(
     resources = resources == null ? ResourceRequest.NONE : resources;
     hosting = hosting == null ? ReplicaHosting.IN_PROCESS : hosting;
     explainer = explainer == null ? io.sluice.engine.explain.ExplainSpec.DEFAULT : explainer;
+    transformer = transformer == null ? io.sluice.engine.transform.TransformerSpec.NONE : transformer;
   }
 }

@@ -7,6 +7,7 @@ import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
+import io.sluice.engine.transform.TransformedModel;
 import io.sluice.spi.SupervisedModel;
 import java.time.Duration;
 import java.util.Map;
@@ -162,9 +163,10 @@ public final class Replica {
           code -> crashed("worker process exited with code " + code));
     }
     if (spec.hosting() == ReplicaHosting.REMOTE) {
-      return remote.connect(id, spec);
+      return TransformedModel.wrap(remote.connect(id, spec), spec.transformer(), spec.location());
     }
-    return runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), settings()));
+    return TransformedModel.wrap(runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), settings())),
+        spec.transformer(), spec.location());
   }
 
   /** The deployment's settings and the placement's ({@link Placement#runtimeSettings}). */

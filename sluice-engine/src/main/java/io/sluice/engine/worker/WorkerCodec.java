@@ -366,6 +366,27 @@ public final class WorkerCodec {
     return map;
   }
 
+  /** A transformer spec: its plugin folder ("" for none), then each step's name and settings. */
+  public static void writeTransformer(DataOutputStream out, io.sluice.engine.transform.TransformerSpec spec)
+      throws IOException {
+    out.writeUTF(spec.pluginDirectory() == null ? "" : spec.pluginDirectory().toString());
+    out.writeInt(spec.steps().size());
+    for (io.sluice.engine.transform.TransformerSpec.Step step : spec.steps()) {
+      out.writeUTF(step.name());
+      writeMap(out, step.settings());
+    }
+  }
+
+  public static io.sluice.engine.transform.TransformerSpec readTransformer(DataInputStream in) throws IOException {
+    String plugins = in.readUTF();
+    int count = in.readInt();
+    List<io.sluice.engine.transform.TransformerSpec.Step> steps = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      steps.add(new io.sluice.engine.transform.TransformerSpec.Step(in.readUTF(), readMap(in)));
+    }
+    return new io.sluice.engine.transform.TransformerSpec(steps, plugins.isEmpty() ? null : java.nio.file.Path.of(plugins));
+  }
+
   public static void writeMetadata(DataOutputStream out, ModelMetadata metadata) throws IOException {
     out.writeUTF(metadata.name());
     writeStrings(out, metadata.versions());

@@ -108,7 +108,8 @@ public final class WorkerMain {
           WorkerCodec.readMap(payload));
       ModelRuntime runtime = Runtimes.discover().find(runtimeName)
           .orElseThrow(() -> new IllegalStateException("the worker has no runtime named '" + runtimeName + "'"));
-      model = runtime.load(source);
+      io.sluice.engine.transform.TransformerSpec transformer = WorkerCodec.readTransformer(payload);
+      model = io.sluice.engine.transform.TransformedModel.wrap(runtime.load(source), transformer, source.location());
       send(WorkerCodec.LOADED, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeMetadata(out, model.metadata())));
     } catch (Exception | LinkageError e) {
       send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, e.getMessage() == null ? e.toString() : e.getMessage()));

@@ -69,8 +69,11 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
       Duration loadTimeout, IntConsumer onExit) throws ModelLoadException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xss1m",
-        "-Dsluice.replica=" + replicaId, "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName())
+        "-Dsluice.replica=" + replicaId, WorkerMain.class.getName())
         .redirectError(ProcessBuilder.Redirect.INHERIT);
+    // The class path goes in the environment, not on the command line: ONNX Runtime 1.29 crashes (SIGSEGV) creating
+    // its environment in a process whose command line is longer than about 4,000 characters.
+    builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
     builder.environment().putAll(environment);
     Process process;
     try {
@@ -87,6 +90,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
         out.writeUTF(spec.version());
         out.writeUTF(spec.location().toString());
         WorkerCodec.writeMap(out, settings);
+        WorkerCodec.writeTransformer(out, spec.transformer());
       })).get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
       if (reply.type() == WorkerCodec.ERROR) {
         throw new ModelLoadException(errorMessage(reply));

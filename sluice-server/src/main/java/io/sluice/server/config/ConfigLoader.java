@@ -9,6 +9,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.transform.TransformerSpec;
+import io.sluice.spi.transform.TransformerFactories;
 import io.sluice.engine.model.ScalingSpec;
 import io.sluice.engine.model.TrafficSpec;
 import io.sluice.engine.placement.Accelerator;
@@ -193,7 +195,8 @@ public final class ConfigLoader {
         }
         deployments.add(new DeploymentSpec(name, model, runtime, location, deployment.version(),
             deployment.settings(), scaling(dat, deployment), resources(dat + ".resources", deployment.resources()),
-            hosting, endpoint, explainer(dat + ".explainer", deployment.explainer())));
+            hosting, endpoint, explainer(dat + ".explainer", deployment.explainer()),
+            transformer(dat + ".transformer", deployment.transformer(), baseDirectory)));
         traffic.add(traffic(dat, deployment));
         deploymentPaths.add(dat);
       }
@@ -502,6 +505,29 @@ public final class ConfigLoader {
         explainer.window() == null ? defaults.window() : positive(at + ".window", explainer.window()),
         explainer.batchSize() == null ? defaults.batchSize() : positive(at + ".batchSize", explainer.batchSize()),
         explainer.maxModelCalls() == null ? defaults.maxModelCalls() : positive(at + ".maxModelCalls", explainer.maxModelCalls()));
+  }
+
+  private static TransformerSpec transformer(String at, SluiceConfig.Transformer transformer, Path baseDirectory)
+      throws ConfigException {
+    if (transformer == null) {
+      return null;
+    }
+    if (transformer.steps() == null || transformer.steps().isEmpty()) {
+      throw new ConfigException(at + ".steps", "a transformer needs at least one step");
+    }
+    Path plugins = baseDirectory.resolve(transformer.plugins() == null ? "plugins" : transformer.plugins()).normalize();
+    TransformerFactories factories = TransformerFactories.discover(plugins);
+    List<TransformerSpec.Step> steps = new ArrayList<>();
+    for (int i = 0; i < transformer.steps().size(); i++) {
+      SluiceConfig.TransformerStep step = transformer.steps().get(i);
+      String name = step == null ? null : step.step();
+      if (name == null || factories.find(name).isEmpty()) {
+        throw new ConfigException(at + ".steps[" + i + "].step",
+            (name == null ? "missing" : "unknown step '" + name + "'") + "; available: " + factories.names());
+      }
+      steps.add(new TransformerSpec.Step(name, step.settings()));
+    }
+    return new TransformerSpec(steps, plugins);
   }
 
   static int positive(String at, int value) throws ConfigException {

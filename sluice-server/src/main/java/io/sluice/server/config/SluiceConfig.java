@@ -155,7 +155,8 @@ public record SluiceConfig(
       @JsonProperty("canaryTrafficPercent") Integer canaryTrafficPercent,
       @JsonProperty("shadow") Shadow shadow,
       @JsonProperty("hosting") String hosting,
-      @JsonProperty("explainer") Explainer explainer) {
+      @JsonProperty("explainer") Explainer explainer,
+      @JsonProperty("transformer") Transformer transformer) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }
@@ -177,6 +178,20 @@ public record SluiceConfig(
       @JsonProperty("baseline") Double baseline,
       @JsonProperty("batchSize") Integer batchSize,
       @JsonProperty("maxModelCalls") Integer maxModelCalls) {}
+
+  /**
+   * Pre- and post-processing around the deployment's model (KServe's transformer, in the process that hosts
+   * the model): {@code steps} outermost first; custom steps' jars in {@code plugins} (default: the
+   * {@code plugins} folder next to the configuration file).
+   */
+  public record Transformer(
+      @JsonProperty("plugins") String plugins,
+      @JsonProperty("steps") List<TransformerStep> steps) {}
+
+  /** A transformer step by name ({@code image}, {@code tokenize}, {@code classify}, or a plugin's) and its settings. */
+  public record TransformerStep(
+      @JsonProperty("step") String step,
+      @JsonProperty("settings") Map<String, String> settings) {}
 
   /** Dynamic batching: up to {@code maxBatchSize} rows per model call, waiting at most {@code batchWaitTimeout}. */
   public record Batching(

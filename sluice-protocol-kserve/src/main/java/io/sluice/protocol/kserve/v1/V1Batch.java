@@ -3,6 +3,7 @@ package io.sluice.protocol.kserve.v1;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.api.DataType;
 import io.sluice.api.InferRequest;
 import io.sluice.api.InferResponse;
 import io.sluice.api.InvalidInputException;
@@ -17,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -85,7 +87,7 @@ final class V1Batch {
   }
 
   private static JsonNode valueFor(TensorMetadata input, int inputCount, JsonNode instance) {
-    if (inputCount == 1 && !instance.isObject()) {
+    if (inputCount == 1 && (!instance.isObject() || isBase64(instance))) {
       return instance;
     }
     if (!instance.isObject()) {
@@ -108,12 +110,7 @@ final class V1Batch {
         throw new InvalidInputException("instances of input '" + input.name() + "' differ in shape: "
             + Arrays.toString(instanceShape) + " and " + Arrays.toString(shape));
       }
-      try (JsonParser parser = value.traverse()) {
-        parser.nextToken();
-        TensorJson.readData(parser, input.name(), input.datatype(), sink);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+      read(value, input, sink);
     }
     long[] shape = instanceShape;
     if (stacked) {
@@ -122,6 +119,37 @@ final class V1Batch {
       System.arraycopy(instanceShape, 0, shape, 1, instanceShape.length);
     }
     return Tensor.of(input.name(), input.datatype(), shape, sink.toBuffer());
+  }
+
+  /** TF Serving's and KServe's binary convention in JSON: {@code {"b64": "..."}} for one BYTES element. */
+  private static boolean isBase64(JsonNode value) {
+    return value.isObject() && value.size() == 1 && value.path("b64").isTextual();
+  }
+
+  private static void read(JsonNode value, TensorMetadata input, ByteSink sink) {
+    if (input.datatype() == DataType.BYTES && isBase64(value)) {
+      byte[] bytes;
+      try {
+        bytes = Base64.getMimeDecoder().decode(value.get("b64").asText());
+      } catch (IllegalArgumentException e) {
+        throw new InvalidInputException("a \"b64\" value of input '" + input.name() + "' is not base64: " + e.getMessage());
+      }
+      sink.put4(bytes.length);
+      sink.put(bytes);
+      return;
+    }
+    if (input.datatype() == DataType.BYTES && value.isArray()) {
+      for (JsonNode element : value) {
+        read(element, input, sink);
+      }
+      return;
+    }
+    try (JsonParser parser = value.traverse()) {
+      parser.nextToken();
+      TensorJson.readData(parser, input.name(), input.datatype(), sink);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The shape of a nested JSON array; ragged arrays are rejected. */
