@@ -104,6 +104,21 @@ public final class Engine implements AutoCloseable {
     return registry;
   }
 
+  /** Runs inference graphs whose steps call this engine's deployments, with the engine's timers. */
+  public io.sluice.engine.graph.GraphRunner graphRunner() {
+    return new io.sluice.engine.graph.GraphRunner(new io.sluice.engine.graph.StepTarget() {
+      @Override
+      public CompletableFuture<InferResponse> infer(InferRequest request) {
+        return Engine.this.infer(request);
+      }
+
+      @Override
+      public ModelMetadata metadata(String deployment) {
+        return Engine.this.metadata(deployment, null);
+      }
+    }, scheduler);
+  }
+
   /**
    * Runs an inference. The future fails with a {@link SluiceException} subclass naming the cause;
    * cancelling it (a client that went away) withdraws a queued request and skips one not yet started.

@@ -104,6 +104,11 @@ public final class SluiceServer implements AutoCloseable {
       public void removed(ServerSettings.ApplicationSettings application) {
         frontDoor.removed(application);
       }
+
+      @Override
+      public void graphs(java.util.List<io.sluice.engine.graph.GraphSpec> graphs) {
+        frontDoor.graphs(graphs);
+      }
     }, deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
   }

@@ -108,6 +108,19 @@ public final class AdminRoutes {
         }
       }
     }
+    ArrayNode graphs = root.putArray("graphs");
+    for (io.sluice.engine.graph.GraphSpec graph : applier.current().graphs()) {
+      ObjectNode node = graphs.addObject();
+      node.put("name", graph.name());
+      node.put("routePrefix", graph.routePrefix());
+      ObjectNode nodes = node.putObject("nodes");
+      graph.nodes().forEach((name, spec) -> {
+        ObjectNode described = nodes.putObject(name);
+        described.put("routerType", spec.routerType().name());
+        ArrayNode steps = described.putArray("steps");
+        spec.steps().forEach(step -> steps.add(step.name() + " → " + step.target()));
+      });
+    }
     send(ctx, 200, root);
   }
 

@@ -34,6 +34,9 @@ public final class ConfigApplier {
     void added(ServerSettings.ApplicationSettings application);
 
     void removed(ServerSettings.ApplicationSettings application);
+
+    /** The configuration's graphs, after each apply: mount new ones, update changed ones, remove the rest. */
+    void graphs(List<io.sluice.engine.graph.GraphSpec> graphs);
   }
 
   private final Engine engine;
@@ -98,6 +101,7 @@ public final class ConfigApplier {
         applications.removed(application);
       }
     }
+    applications.graphs(next.graphs());
     List<String> ignored = ignoredServerChanges(before, next);
     current.set(withServerOf(before, next));
     log.info("configuration applied: created {}, updated {}, unchanged {}, removed {}{}", created, updated, unchanged,
@@ -141,6 +145,6 @@ public final class ConfigApplier {
     return new ServerSettings(running.host(), running.port(), running.grpcPort(), running.maxRequestBody(),
         running.eventLoops(), running.modelThreads(), running.autoscalerInterval(), running.adminToken(),
         running.adminLoopbackOnly(), running.frontDoor(), running.modelRoots(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
-        next.deploymentPaths());
+        next.deploymentPaths(), next.graphs());
   }
 }

@@ -9,6 +9,11 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.graph.Condition;
+import io.sluice.engine.graph.GraphSpec;
+import io.sluice.engine.graph.NodeSpec;
+import io.sluice.engine.graph.RouterType;
+import io.sluice.engine.graph.StepSpec;
 import io.sluice.engine.transform.TransformerSpec;
 import io.sluice.spi.transform.TransformerFactories;
 import io.sluice.engine.model.ScalingSpec;
@@ -28,7 +33,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -201,6 +208,7 @@ public final class ConfigLoader {
         deploymentPaths.add(dat);
       }
     }
+    List<GraphSpec> graphs = graphs(config.graphs(), prefixes, modelNames);
     if (server.adminToken() != null && server.adminToken().length() < 16) {
       throw new ConfigException("server.adminToken", "must be at least 16 characters");
     }
@@ -208,7 +216,7 @@ public final class ConfigLoader {
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
         server.adminToken(), adminLoopbackOnly, FrontDoorSettingsLoader.load(server, baseDirectory), roots,
         accelerators(config.accelerators()), applications, deployments,
-        checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths);
+        checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths, graphs);
   }
 
   private static ReplicaHosting hosting(String at, String hosting) throws ConfigException {
@@ -505,6 +513,90 @@ public final class ConfigLoader {
         explainer.window() == null ? defaults.window() : positive(at + ".window", explainer.window()),
         explainer.batchSize() == null ? defaults.batchSize() : positive(at + ".batchSize", explainer.batchSize()),
         explainer.maxModelCalls() == null ? defaults.maxModelCalls() : positive(at + ".maxModelCalls", explainer.maxModelCalls()));
+  }
+
+  private static List<GraphSpec> graphs(List<SluiceConfig.Graph> configured, Set<String> prefixes, Set<String> deployments)
+      throws ConfigException {
+    List<GraphSpec> graphs = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    for (int g = 0; g < configured.size(); g++) {
+      SluiceConfig.Graph graph = configured.get(g);
+      String at = "graphs[" + g + "]";
+      String name = checkName(at + ".name", graph.name());
+      if (!names.add(name)) {
+        throw new ConfigException(at + ".name", "another graph is already named '" + name + "'");
+      }
+      String prefix = normalisePrefix(at + ".routePrefix", graph.routePrefix() == null ? "/" + name : graph.routePrefix());
+      if (!prefixes.add(prefix)) {
+        throw new ConfigException(at + ".routePrefix", "an application or graph already uses " + prefix);
+      }
+      if (graph.nodes() == null || graph.nodes().isEmpty()) {
+        throw new ConfigException(at + ".nodes", "a graph needs nodes, one of them named 'root'");
+      }
+      Map<String, NodeSpec> nodes = new LinkedHashMap<>();
+      for (Map.Entry<String, SluiceConfig.GraphNode> entry : graph.nodes().entrySet()) {
+        nodes.put(entry.getKey(), node(at + ".nodes." + entry.getKey(), entry.getValue()));
+      }
+      GraphSpec spec = new GraphSpec(name, prefix, nodes);
+      List<String> problems = spec.problems(deployments);
+      if (!problems.isEmpty()) {
+        String first = problems.getFirst();
+        int colon = first.indexOf(": ");
+        throw new ConfigException(at + "." + first.substring(0, colon), first.substring(colon + 2));
+      }
+      graphs.add(spec);
+    }
+    return graphs;
+  }
+
+  private static NodeSpec node(String at, SluiceConfig.GraphNode node) throws ConfigException {
+    if (node == null || node.routerType() == null) {
+      throw new ConfigException(at + ".routerType", "missing; expected Sequence, Switch, Ensemble or Splitter");
+    }
+    RouterType type;
+    try {
+      type = RouterType.parse(node.routerType());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(at + ".routerType",
+          "'" + node.routerType() + "' is not a router type; expected Sequence, Switch, Ensemble or Splitter");
+    }
+    List<StepSpec> steps = new ArrayList<>();
+    List<SluiceConfig.GraphStep> configured = node.steps() == null ? List.of() : node.steps();
+    for (int i = 0; i < configured.size(); i++) {
+      SluiceConfig.GraphStep step = configured.get(i);
+      String stepAt = at + ".steps[" + i + "]";
+      if (step == null) {
+        throw new ConfigException(stepAt, "empty step");
+      }
+      String name = step.name();
+      if (name == null) {
+        String target = step.serviceName() != null ? step.serviceName() : step.nodeName() != null ? step.nodeName() : "step";
+        boolean taken = configured.stream().anyMatch(other -> other != step && other != null
+            && (target.equals(other.name()) || other.name() == null && target.equals(other.serviceName())));
+        name = taken ? target + "-" + i : target;
+      }
+      String data = step.data() == null ? "$response" : step.data();
+      if (!data.equals("$response") && !data.equals("$request")) {
+        throw new ConfigException(stepAt + ".data", "must be $request or $response, got '" + data + "'");
+      }
+      Condition condition = null;
+      if (step.condition() != null) {
+        try {
+          condition = Condition.parse(step.condition());
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException(stepAt + ".condition", e.getMessage());
+        }
+      }
+      String dependency = step.dependency() == null ? "Hard" : step.dependency();
+      if (!dependency.equalsIgnoreCase("Hard") && !dependency.equalsIgnoreCase("Soft")) {
+        throw new ConfigException(stepAt + ".dependency", "must be Hard or Soft, got '" + dependency + "'");
+      }
+      Duration timeout = step.timeout() == null ? null : positiveDuration(stepAt + ".timeout", step.timeout());
+      steps.add(new StepSpec(name, step.serviceName(), step.nodeName(), data.equals("$request"), condition,
+          step.weight() == null ? (type == RouterType.SPLITTER ? 0 : 1) : step.weight(),
+          dependency.equalsIgnoreCase("Soft"), timeout));
+    }
+    return new NodeSpec(type, steps);
   }
 
   private static TransformerSpec transformer(String at, SluiceConfig.Transformer transformer, Path baseDirectory)

@@ -26,7 +26,8 @@ public record ServerSettings(
     List<ApplicationSettings> applications,
     List<DeploymentSpec> deployments,
     List<TrafficSpec> traffic,
-    List<String> deploymentPaths) {
+    List<String> deploymentPaths,
+    List<io.sluice.engine.graph.GraphSpec> graphs) {
 
   public ServerSettings {
     accelerators = accelerators == null ? null : List.copyOf(accelerators);
@@ -35,6 +36,7 @@ public record ServerSettings(
     traffic = List.copyOf(traffic);
     deploymentPaths = List.copyOf(deploymentPaths);
     modelRoots = List.copyOf(modelRoots);
+    graphs = graphs == null ? List.of() : List.copyOf(graphs);
   }
 
   /**
@@ -55,6 +57,6 @@ public record ServerSettings(
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
         maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, frontDoor,
-        modelRoots, accelerators, applications, deployments, traffic, deploymentPaths);
+        modelRoots, accelerators, applications, deployments, traffic, deploymentPaths, graphs);
   }
 }

@@ -11,12 +11,44 @@ import java.util.Map;
 public record SluiceConfig(
     @JsonProperty("server") Server server,
     @JsonProperty("accelerators") List<AcceleratorConfig> accelerators,
-    @JsonProperty("applications") List<Application> applications) {
+    @JsonProperty("applications") List<Application> applications,
+    @JsonProperty("graphs") List<Graph> graphs) {
 
   public SluiceConfig {
     server = server == null ? Server.DEFAULTS : server;
     applications = applications == null ? List.of() : List.copyOf(applications);
+    graphs = graphs == null ? List.of() : List.copyOf(graphs);
   }
+
+  /**
+   * An inference graph (KServe's InferenceGraph spec): nodes by name, entered at {@code root}, served at
+   * {@code routePrefix} (default {@code /name}).
+   */
+  public record Graph(
+      @JsonProperty("name") String name,
+      @JsonProperty("routePrefix") String routePrefix,
+      @JsonProperty("nodes") Map<String, GraphNode> nodes) {}
+
+  /** A node: {@code routerType} Sequence, Switch, Ensemble or Splitter, and its steps. */
+  public record GraphNode(
+      @JsonProperty("routerType") String routerType,
+      @JsonProperty("steps") List<GraphStep> steps) {}
+
+  /**
+   * A step, with KServe's field names: it calls the deployment {@code serviceName} or enters the node
+   * {@code nodeName}; {@code data} is {@code $response} (default) or {@code $request}; {@code condition} for
+   * Switch steps; {@code weight} for Splitter steps; {@code dependency} Hard (default) or Soft; and Sluice's
+   * {@code timeout} (default 60s).
+   */
+  public record GraphStep(
+      @JsonProperty("name") String name,
+      @JsonProperty("serviceName") String serviceName,
+      @JsonProperty("nodeName") String nodeName,
+      @JsonProperty("data") String data,
+      @JsonProperty("condition") String condition,
+      @JsonProperty("weight") Double weight,
+      @JsonProperty("dependency") String dependency,
+      @JsonProperty("timeout") String timeout) {}
 
   /**
    * A declared accelerator. When {@code accelerators} is given it replaces discovery ({@code nvidia-smi},

@@ -1,6 +1,11 @@
 package io.sluice.server.http;
 
 import io.sluice.engine.Engine;
+import io.sluice.engine.graph.GraphRunner;
+import io.sluice.engine.graph.GraphSpec;
+import io.sluice.protocol.kserve.graph.GraphRoutes;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import io.sluice.engine.placement.Placer;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.grpc.V2GrpcService;
@@ -57,6 +62,11 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   private final RateLimits rateLimits;
   private final AccessGate gate;
 
+  private final Map<String, MountedGraph> graphs = new ConcurrentHashMap<>();
+  private final GraphRunner graphRunner;
+
+  private record MountedGraph(AtomicReference<GraphSpec> spec, List<Route> routes) {}
+
   private record MountedApplication(ServerSettings.ApplicationSettings settings, Route route, AccessGate.Application access) {}
 
   public FrontDoor(
@@ -94,6 +104,8 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
       added(application);
     }
+    this.graphRunner = engine.graphRunner();
+    graphs(settings.graphs());
     router.errorHandler(404, ctx -> HttpReplies.sendError(ctx.response(), 404,
         "no route for " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> HttpReplies.sendError(ctx.response(), 405,
@@ -134,6 +146,31 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
         && applications.remove(application.routePrefix(), mounted)) {
       mounted.route().remove();
       applicationsChanged();
+    }
+  }
+
+  /** Mounts each graph at its prefix; a changed graph keeps its route and answers with the new spec. */
+  @Override
+  public synchronized void graphs(List<GraphSpec> wanted) {
+    Map<String, GraphSpec> byName = new java.util.HashMap<>();
+    wanted.forEach(graph -> byName.put(graph.name(), graph));
+    graphs.entrySet().removeIf(entry -> {
+      GraphSpec next = byName.get(entry.getKey());
+      boolean gone = next == null || !next.routePrefix().equals(entry.getValue().spec().get().routePrefix());
+      if (gone) {
+        entry.getValue().routes().forEach(Route::remove);
+      }
+      return gone;
+    });
+    for (GraphSpec graph : wanted) {
+      MountedGraph mounted = graphs.get(graph.name());
+      if (mounted != null) {
+        mounted.spec().set(graph);
+        continue;
+      }
+      AtomicReference<GraphSpec> spec = new AtomicReference<>(graph);
+      graphs.put(graph.name(), new MountedGraph(spec,
+          new GraphRoutes(spec::get, graphRunner, metrics).mount(router, graph.routePrefix())));
     }
   }
 
