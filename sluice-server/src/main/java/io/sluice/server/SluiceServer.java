@@ -109,6 +109,11 @@ public final class SluiceServer implements AutoCloseable {
       public void graphs(java.util.List<io.sluice.engine.graph.GraphSpec> graphs) {
         frontDoor.graphs(graphs);
       }
+
+      @Override
+      public void pipelines(java.util.List<io.sluice.pipelines.PipelineSpec> pipelines) {
+        frontDoor.pipelines(pipelines);
+      }
     }, deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
   }

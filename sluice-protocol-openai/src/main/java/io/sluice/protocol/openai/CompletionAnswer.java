@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -28,6 +29,8 @@ final class CompletionAnswer {
   private final boolean stream;
   private final boolean logprobs;
   private final List<Choice> choices = new ArrayList<>();
+  /** Fields beyond OpenAI's on every chunk and on the whole answer, e.g. a retrieval pipeline's {@code citations}. */
+  private final Map<String, com.fasterxml.jackson.databind.JsonNode> extras = new java.util.LinkedHashMap<>();
 
   private static final class Choice {
     final StringBuilder text = new StringBuilder();
@@ -47,6 +50,12 @@ final class CompletionAnswer {
     for (int i = 0; i < n; i++) {
       choices.add(new Choice());
     }
+  }
+
+  /** Adds a top-level field to every chunk and to the whole answer; call before the answer starts. */
+  synchronized CompletionAnswer with(String field, com.fasterxml.jackson.databind.JsonNode value) {
+    extras.put(field, value);
+    return this;
   }
 
   /** Where choice {@code index}'s generated text goes. */
@@ -177,6 +186,7 @@ final class CompletionAnswer {
     node.put("object", chat ? (stream ? "chat.completion.chunk" : "chat.completion") : "text_completion");
     node.put("created", created);
     node.put("model", model);
+    extras.forEach(node::set);
     return node;
   }
 

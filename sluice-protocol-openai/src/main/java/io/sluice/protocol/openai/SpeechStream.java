@@ -29,6 +29,8 @@ final class SpeechStream {
   private final int pcmRate;
   private int streamRate;
   private boolean started;
+  /** Whether audio has been written: the WAV header goes before the first samples, after any pipeline events. */
+  private boolean audioStarted;
   /** Set once the answer is complete or failed: chunks a cancelled model still produces are dropped. */
   private boolean finished;
 
@@ -48,7 +50,7 @@ final class SpeechStream {
     byte[] bytes;
     if (format.equals("pcm")) {
       bytes = audio.resample(pcmRate).rawBytes();
-    } else if (!started) {
+    } else if (!audioStarted) {
       streamRate = audio.sampleRate();
       byte[] header = Pcm16.streamingWavHeader(streamRate);
       byte[] samples = audio.rawBytes();
@@ -58,6 +60,17 @@ final class SpeechStream {
     } else {
       bytes = audio.resample(streamRate).rawBytes();
     }
+    audioStarted = true;
+    begin();
+    if (sse) {
+      ObjectNode delta = MAPPER.createObjectNode().put("type", DELTA).put("audio", Base64.getEncoder().encodeToString(bytes));
+      write(Buffer.buffer("data: " + delta + "\n\n"));
+    } else {
+      write(Buffer.buffer(bytes));
+    }
+  }
+
+  private void begin() {
     if (!started) {
       started = true;
       response.setChunked(true);
@@ -67,12 +80,24 @@ final class SpeechStream {
         response.putHeader("content-type", format.equals("pcm") ? "audio/pcm" : "audio/wav");
       }
     }
-    if (sse) {
-      ObjectNode delta = MAPPER.createObjectNode().put("type", DELTA).put("audio", Base64.getEncoder().encodeToString(bytes));
-      write(Buffer.buffer("data: " + delta + "\n\n"));
-    } else {
-      write(Buffer.buffer(bytes));
+  }
+
+  /** With SSE, writes an event of the caller's (a pipeline's transcript or text); otherwise nothing. */
+  synchronized void event(ObjectNode event) {
+    if (finished || !sse) {
+      return;
     }
+    begin();
+    write(Buffer.buffer("data: " + event + "\n\n"));
+  }
+
+  /** Sets a response header, if the answer has not started yet; returns whether it was set. */
+  synchronized boolean header(String name, String value) {
+    if (started || finished) {
+      return false;
+    }
+    response.putHeader(name, value);
+    return true;
   }
 
   /**

@@ -37,6 +37,9 @@ public final class ConfigApplier {
 
     /** The configuration's graphs, after each apply: mount new ones, update changed ones, remove the rest. */
     void graphs(List<io.sluice.engine.graph.GraphSpec> graphs);
+
+    /** The configuration's pipelines, after each apply: unchanged ones keep their state (a built document index). */
+    void pipelines(List<io.sluice.pipelines.PipelineSpec> pipelines);
   }
 
   private final Engine engine;
@@ -102,6 +105,7 @@ public final class ConfigApplier {
       }
     }
     applications.graphs(next.graphs());
+    applications.pipelines(next.pipelines());
     List<String> ignored = ignoredServerChanges(before, next);
     current.set(withServerOf(before, next));
     log.info("configuration applied: created {}, updated {}, unchanged {}, removed {}{}", created, updated, unchanged,
@@ -145,6 +149,6 @@ public final class ConfigApplier {
     return new ServerSettings(running.host(), running.port(), running.grpcPort(), running.maxRequestBody(),
         running.eventLoops(), running.modelThreads(), running.autoscalerInterval(), running.adminToken(),
         running.adminLoopbackOnly(), running.frontDoor(), running.modelRoots(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
-        next.deploymentPaths(), next.graphs());
+        next.deploymentPaths(), next.graphs(), next.pipelines());
   }
 }

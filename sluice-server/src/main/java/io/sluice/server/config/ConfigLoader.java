@@ -15,6 +15,7 @@ import io.sluice.engine.graph.NodeSpec;
 import io.sluice.engine.graph.RouterType;
 import io.sluice.engine.graph.StepSpec;
 import io.sluice.engine.transform.TransformerSpec;
+import io.sluice.pipelines.PipelineSpec;
 import io.sluice.spi.transform.TransformerFactories;
 import io.sluice.engine.model.ScalingSpec;
 import io.sluice.engine.model.TrafficSpec;
@@ -209,6 +210,7 @@ public final class ConfigLoader {
       }
     }
     List<GraphSpec> graphs = graphs(config.graphs(), prefixes, modelNames);
+    List<PipelineSpec> pipelines = PipelineSettings.pipelines(config.pipelines(), prefixes, modelNames, baseDirectory);
     if (server.adminToken() != null && server.adminToken().length() < 16) {
       throw new ConfigException("server.adminToken", "must be at least 16 characters");
     }
@@ -216,7 +218,7 @@ public final class ConfigLoader {
     return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
         server.adminToken(), adminLoopbackOnly, FrontDoorSettingsLoader.load(server, baseDirectory), roots,
         accelerators(config.accelerators()), applications, deployments,
-        checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths, graphs);
+        checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths, graphs, pipelines);
   }
 
   private static ReplicaHosting hosting(String at, String hosting) throws ConfigException {
@@ -468,7 +470,7 @@ public final class ConfigLoader {
     throw new ConfigException(at, path + " lies outside server.modelRoots " + roots);
   }
 
-  private static String checkName(String at, String name) throws ConfigException {
+  static String checkName(String at, String name) throws ConfigException {
     if (name == null) {
       throw new ConfigException(at, "missing");
     }
@@ -478,7 +480,7 @@ public final class ConfigLoader {
     return name;
   }
 
-  private static String normalisePrefix(String at, String prefix) throws ConfigException {
+  static String normalisePrefix(String at, String prefix) throws ConfigException {
     String trimmed = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
     if (!trimmed.startsWith("/") || trimmed.length() < 2 || !trimmed.substring(1).matches("[A-Za-z0-9._~/-]+")) {
       throw new ConfigException(at, "'" + prefix + "' must be a path such as /mnist");

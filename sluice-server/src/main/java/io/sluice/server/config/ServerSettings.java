@@ -27,7 +27,8 @@ public record ServerSettings(
     List<DeploymentSpec> deployments,
     List<TrafficSpec> traffic,
     List<String> deploymentPaths,
-    List<io.sluice.engine.graph.GraphSpec> graphs) {
+    List<io.sluice.engine.graph.GraphSpec> graphs,
+    List<io.sluice.pipelines.PipelineSpec> pipelines) {
 
   public ServerSettings {
     accelerators = accelerators == null ? null : List.copyOf(accelerators);
@@ -37,6 +38,7 @@ public record ServerSettings(
     deploymentPaths = List.copyOf(deploymentPaths);
     modelRoots = List.copyOf(modelRoots);
     graphs = graphs == null ? List.of() : List.copyOf(graphs);
+    pipelines = pipelines == null ? List.of() : List.copyOf(pipelines);
   }
 
   /**
@@ -57,6 +59,6 @@ public record ServerSettings(
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
         maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, frontDoor,
-        modelRoots, accelerators, applications, deployments, traffic, deploymentPaths, graphs);
+        modelRoots, accelerators, applications, deployments, traffic, deploymentPaths, graphs, pipelines);
   }
 }

@@ -12,13 +12,43 @@ public record SluiceConfig(
     @JsonProperty("server") Server server,
     @JsonProperty("accelerators") List<AcceleratorConfig> accelerators,
     @JsonProperty("applications") List<Application> applications,
-    @JsonProperty("graphs") List<Graph> graphs) {
+    @JsonProperty("graphs") List<Graph> graphs,
+    @JsonProperty("pipelines") List<Pipeline> pipelines) {
 
   public SluiceConfig {
     server = server == null ? Server.DEFAULTS : server;
     applications = applications == null ? List.of() : List.copyOf(applications);
     graphs = graphs == null ? List.of() : List.copyOf(graphs);
+    pipelines = pipelines == null ? List.of() : List.copyOf(pipelines);
   }
+
+  /**
+   * A pipeline at its own route prefix (default {@code /name}). {@code type: voice} chains {@code asr} →
+   * {@code llm} → {@code tts}; {@code type: rag} answers chat from {@code documents} (files, directories or
+   * glob patterns, relative to this file) with {@code embeddings}, an optional {@code reranker} and {@code llm}.
+   *
+   * @param chunkSize characters per document chunk (default 800)
+   * @param retrieve chunks kept by the embedding search (default 8)
+   * @param keep chunks given to the LLM after reranking (default 3)
+   * @param firstPieceWords a voice reply's first piece is spoken after this many words (default 8)
+   */
+  public record Pipeline(
+      @JsonProperty("name") String name,
+      @JsonProperty("type") String type,
+      @JsonProperty("routePrefix") String routePrefix,
+      @JsonProperty("asr") String asr,
+      @JsonProperty("llm") String llm,
+      @JsonProperty("tts") String tts,
+      @JsonProperty("embeddings") String embeddings,
+      @JsonProperty("reranker") String reranker,
+      @JsonProperty("systemPrompt") String systemPrompt,
+      @JsonProperty("maxTokens") Integer maxTokens,
+      @JsonProperty("temperature") Double temperature,
+      @JsonProperty("documents") List<String> documents,
+      @JsonProperty("chunkSize") Integer chunkSize,
+      @JsonProperty("retrieve") Integer retrieve,
+      @JsonProperty("keep") Integer keep,
+      @JsonProperty("firstPieceWords") Integer firstPieceWords) {}
 
   /**
    * An inference graph (KServe's InferenceGraph spec): nodes by name, entered at {@code root}, served at

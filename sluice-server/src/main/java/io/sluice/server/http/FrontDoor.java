@@ -3,6 +3,13 @@ package io.sluice.server.http;
 import io.sluice.engine.Engine;
 import io.sluice.engine.graph.GraphRunner;
 import io.sluice.engine.graph.GraphSpec;
+import io.sluice.pipelines.PipelineSpec;
+import io.sluice.pipelines.rag.RagPipeline;
+import io.sluice.pipelines.rag.RagSpec;
+import io.sluice.pipelines.voice.VoicePipeline;
+import io.sluice.pipelines.voice.VoiceSpec;
+import io.sluice.protocol.openai.RetrievalChatRoutes;
+import io.sluice.protocol.openai.VoiceRoutes;
 import io.sluice.protocol.kserve.graph.GraphRoutes;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -65,6 +72,10 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   private final Map<String, MountedGraph> graphs = new ConcurrentHashMap<>();
   private final GraphRunner graphRunner;
 
+  private final Map<String, MountedPipeline> pipelines = new ConcurrentHashMap<>();
+
+  private record MountedPipeline(PipelineSpec spec, List<Route> routes) {}
+
   private record MountedGraph(AtomicReference<GraphSpec> spec, List<Route> routes) {}
 
   private record MountedApplication(ServerSettings.ApplicationSettings settings, Route route, AccessGate.Application access) {}
@@ -106,6 +117,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     }
     this.graphRunner = engine.graphRunner();
     graphs(settings.graphs());
+    pipelines(settings.pipelines());
     router.errorHandler(404, ctx -> HttpReplies.sendError(ctx.response(), 404,
         "no route for " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> HttpReplies.sendError(ctx.response(), 405,
@@ -171,6 +183,30 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       AtomicReference<GraphSpec> spec = new AtomicReference<>(graph);
       graphs.put(graph.name(), new MountedGraph(spec,
           new GraphRoutes(spec::get, graphRunner, metrics).mount(router, graph.routePrefix())));
+    }
+  }
+
+  /** Mounts each pipeline at its prefix; an unchanged one keeps its routes and state (a built document index). */
+  @Override
+  public synchronized void pipelines(List<PipelineSpec> wanted) {
+    pipelines.entrySet().removeIf(entry -> {
+      boolean gone = !wanted.contains(entry.getValue().spec());
+      if (gone) {
+        entry.getValue().routes().forEach(Route::remove);
+      }
+      return gone;
+    });
+    for (PipelineSpec pipeline : wanted) {
+      if (pipelines.containsKey(pipeline.name())) {
+        continue;
+      }
+      List<Route> routes = switch (pipeline) {
+        case VoiceSpec voice -> new VoiceRoutes(new VoicePipeline(engine, voice), metrics).mount(router, voice.routePrefix());
+        case RagSpec rag -> new RetrievalChatRoutes(new RagPipeline(engine, rag), engine, metrics)
+            .mount(router, rag.routePrefix());
+        default -> throw new IllegalArgumentException("unknown pipeline " + pipeline);
+      };
+      pipelines.put(pipeline.name(), new MountedPipeline(pipeline, routes));
     }
   }
 
