@@ -51,6 +51,19 @@ public final class RagPipeline {
   }
 
   /**
+   * Starts building the collection's index now, so that the first question does not wait for it; when the
+   * embeddings deployment is not ready yet, the first question builds it instead.
+   */
+  public void warm() {
+    collection().whenComplete((built, error) -> {
+      if (error != null) {
+        log.info("pipeline {}: the document index will be built on the first question ({})", spec.name(),
+            error.getMessage());
+      }
+    });
+  }
+
+  /**
    * The sources for a question: from the collection and from {@code extra} documents (title → text).
    * Empty when there are no documents at all.
    */

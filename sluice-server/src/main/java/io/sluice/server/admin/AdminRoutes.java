@@ -121,6 +121,19 @@ public final class AdminRoutes {
         spec.steps().forEach(step -> steps.add(step.name() + " → " + step.target()));
       });
     }
+    ArrayNode pipelines = root.putArray("pipelines");
+    for (io.sluice.pipelines.PipelineSpec pipeline : applier.current().pipelines()) {
+      ObjectNode node = pipelines.addObject();
+      node.put("name", pipeline.name());
+      node.put("routePrefix", pipeline.routePrefix());
+      switch (pipeline) {
+        case io.sluice.pipelines.voice.VoiceSpec voice ->
+            node.put("type", "voice").put("asr", voice.asr()).put("llm", voice.llm()).put("tts", voice.tts());
+        case io.sluice.pipelines.rag.RagSpec rag -> node.put("type", "rag").put("embeddings", rag.embeddings())
+            .put("reranker", rag.reranker()).put("llm", rag.llm()).put("documents", rag.documents().size());
+        default -> node.put("type", pipeline.getClass().getSimpleName());
+      }
+    }
     send(ctx, 200, root);
   }
 

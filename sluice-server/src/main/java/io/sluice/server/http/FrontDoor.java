@@ -202,8 +202,11 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       }
       List<Route> routes = switch (pipeline) {
         case VoiceSpec voice -> new VoiceRoutes(new VoicePipeline(engine, voice), metrics).mount(router, voice.routePrefix());
-        case RagSpec rag -> new RetrievalChatRoutes(new RagPipeline(engine, rag), engine, metrics)
-            .mount(router, rag.routePrefix());
+        case RagSpec rag -> {
+          RagPipeline retrieval = new RagPipeline(engine, rag);
+          retrieval.warm();
+          yield new RetrievalChatRoutes(retrieval, engine, metrics).mount(router, rag.routePrefix());
+        }
         default -> throw new IllegalArgumentException("unknown pipeline " + pipeline);
       };
       pipelines.put(pipeline.name(), new MountedPipeline(pipeline, routes));
