@@ -30,40 +30,66 @@ public final class GraphRunner {
     this.timer = timer;
   }
 
-  /** Runs the graph on a request; the answer is named after the graph. */
+  /**
+   * Runs the graph on a request; the answer is named after the graph. Cancelling the answer (a client that
+   * went away) cancels every deployment call still running, which withdraws queued requests.
+   */
   public CompletableFuture<InferResponse> run(GraphSpec graph, InferRequest request) {
-    return node(graph, graph.root(), request)
+    List<CompletableFuture<?>> calls = new ArrayList<>();
+    CompletableFuture<InferResponse> answer = node(new Run(graph, calls), graph.root(), request)
         .thenApply(result -> new InferResponse(graph.name(), null, request.id(), result.inputs()));
+    answer.whenComplete((response, error) -> {
+      if (error != null) {
+        synchronized (calls) {
+          calls.forEach(call -> call.cancel(false));
+        }
+      }
+    });
+    return answer;
   }
 
-  private CompletableFuture<InferRequest> node(GraphSpec graph, NodeSpec node, InferRequest data) {
+  /** One run of a graph: its spec, and the deployment calls it made, to cancel when the run ends early. */
+  private record Run(GraphSpec graph, List<CompletableFuture<?>> calls) {
+    NodeSpec node(String name) {
+      return graph.nodes().get(name);
+    }
+
+    <T> CompletableFuture<T> track(CompletableFuture<T> call) {
+      synchronized (calls) {
+        calls.add(call);
+      }
+      return call;
+    }
+  }
+
+  private CompletableFuture<InferRequest> node(Run run, NodeSpec node, InferRequest data) {
     return switch (node.routerType()) {
-      case SEQUENCE -> sequence(graph, node, data);
+      case SEQUENCE -> sequence(run, node, data);
       case SWITCH -> {
         for (StepSpec step : node.steps()) {
           if (step.condition().test(data)) {
-            yield step(graph, step, data);
+            yield step(run, step, data);
           }
         }
         yield CompletableFuture.completedFuture(data);
       }
-      case ENSEMBLE -> ensemble(graph, node, data);
-      case SPLITTER -> step(graph, draw(node.steps()), data);
+      case ENSEMBLE -> ensemble(run, node, data);
+      case SPLITTER -> step(run, draw(node.steps()), data);
     };
   }
 
-  private CompletableFuture<InferRequest> sequence(GraphSpec graph, NodeSpec node, InferRequest data) {
+  private CompletableFuture<InferRequest> sequence(Run run, NodeSpec node, InferRequest data) {
     CompletableFuture<InferRequest> current = CompletableFuture.completedFuture(data);
     for (int i = 0; i < node.steps().size(); i++) {
       StepSpec step = node.steps().get(i);
       boolean fromRequest = i == 0 || step.fromRequest();
-      current = current.thenCompose(previous -> step(graph, step, fromRequest ? data : previous));
+      current = current.thenCompose(previous -> step(run, step, fromRequest ? data : previous));
     }
     return current;
   }
 
-  private CompletableFuture<InferRequest> ensemble(GraphSpec graph, NodeSpec node, InferRequest data) {
-    List<CompletableFuture<InferRequest>> answers = node.steps().stream().map(step -> step(graph, step, data)).toList();
+  private CompletableFuture<InferRequest> ensemble(Run run, NodeSpec node, InferRequest data) {
+    List<CompletableFuture<InferRequest>> answers = node.steps().stream().map(step -> step(run, step, data)).toList();
     return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(done -> {
       List<Tensor> merged = new ArrayList<>();
       for (int i = 0; i < answers.size(); i++) {
@@ -87,10 +113,10 @@ public final class GraphRunner {
   }
 
   /** One step, bounded by its timeout; a soft step's failure passes its input on. */
-  private CompletableFuture<InferRequest> step(GraphSpec graph, StepSpec step, InferRequest data) {
+  private CompletableFuture<InferRequest> step(Run run, StepSpec step, InferRequest data) {
     CompletableFuture<InferRequest> call;
     try {
-      call = step.node() != null ? node(graph, graph.nodes().get(step.node()), data) : deployment(step, data);
+      call = step.node() != null ? node(run, run.node(step.node()), data) : deployment(run, step, data);
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
     }
@@ -114,10 +140,17 @@ public final class GraphRunner {
         : CompletableFuture.failedFuture(StepFailures.naming(step, error)));
   }
 
-  private CompletableFuture<InferRequest> deployment(StepSpec step, InferRequest data) {
+  private CompletableFuture<InferRequest> deployment(Run run, StepSpec step, InferRequest data) {
     InferRequest request = new InferRequest(step.deployment(), null, data.id(), data.parameters(),
         inputsFor(step.deployment(), data.inputs()), null);
-    return target.infer(request).thenApply(answer -> carrying(data, answer.outputs()));
+    CompletableFuture<InferResponse> call = run.track(target.infer(request));
+    CompletableFuture<InferRequest> answer = call.thenApply(response -> carrying(data, response.outputs()));
+    answer.whenComplete((result, error) -> {
+      if (error != null) {
+        call.cancel(false); // timed out or cancelled: withdraw the request
+      }
+    });
+    return answer;
   }
 
   private List<Tensor> inputsFor(String deployment, List<Tensor> tensors) {
