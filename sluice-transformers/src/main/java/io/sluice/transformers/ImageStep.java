@@ -88,10 +88,7 @@ public final class ImageStep implements TransformerFactory {
       this.geometry = geometry;
       this.input = input;
       this.target = target;
-      this.metadata = new ModelMetadata(wrapped.name(), wrapped.versions(), wrapped.platform(),
-          Tensors.replaceDescribed(wrapped.inputs(), List.of(target),
-              List.of(new TensorMetadata(input, DataType.BYTES, new long[] {-1}))),
-          wrapped.outputs());
+      this.metadata = Tensors.bytesInputInstead(wrapped, List.of(target), input);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.sluice.transformers;
 
+import io.sluice.api.DataType;
 import io.sluice.api.InvalidInputException;
+import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
 import io.sluice.spi.ModelLoadException;
@@ -39,6 +41,16 @@ final class Tensors {
     }
     throw new ModelLoadException("the model has no " + what + " named '" + name + "'; it has "
         + described.stream().map(TensorMetadata::name).toList());
+  }
+
+  /**
+   * The metadata of a step that takes a batch of BYTES elements as input {@code input} in place of the
+   * wrapped model's inputs named {@code replaced}; everything else as the wrapped model has it.
+   */
+  static ModelMetadata bytesInputInstead(ModelMetadata wrapped, List<String> replaced, String input) {
+    return new ModelMetadata(wrapped.name(), wrapped.versions(), wrapped.platform(),
+        replaceDescribed(wrapped.inputs(), replaced, List.of(new TensorMetadata(input, DataType.BYTES, new long[] {-1}))),
+        wrapped.outputs());
   }
 
   /** {@code described} without those named in {@code names}, with {@code added} first. */

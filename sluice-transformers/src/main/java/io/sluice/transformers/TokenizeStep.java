@@ -85,10 +85,7 @@ public final class TokenizeStep implements TransformerFactory {
       this.input = input;
       this.fed = fed;
       this.fedNames = fed.stream().map(TensorMetadata::name).toList();
-      this.metadata = new ModelMetadata(wrapped.name(), wrapped.versions(), wrapped.platform(),
-          Tensors.replaceDescribed(wrapped.inputs(), fedNames,
-              List.of(new TensorMetadata(input, DataType.BYTES, new long[] {-1}))),
-          wrapped.outputs());
+      this.metadata = Tensors.bytesInputInstead(wrapped, fedNames, input);
     }
 
     @Override
