@@ -1,0 +1,43 @@
+package io.sluice.operator.predictor;
+
+import java.util.Locale;
+
+/** KServe's names for what an InferenceService owns, and Sluice's labels on them. */
+public final class Naming {
+  public static final String ISVC_LABEL = "serving.kserve.io/inferenceservice";
+  public static final String COMPONENT_LABEL = "component";
+  public static final String REVISION_LABEL = "serving.sluice.io/revision";
+  public static final String SPEC_HASH_ANNOTATION = "serving.sluice.io/spec-hash";
+  public static final String CONTAINER = "kserve-container";
+  public static final int PORT = 8080;
+
+  private Naming() {}
+
+  /** {@code {isvc}-predictor}: the Service clients use. */
+  public static String predictor(String isvc) {
+    return isvc + "-predictor";
+  }
+
+  /** {@code {isvc}-predictor-00003}: a revision's Deployment, Service and ConfigMap (Knative's revision names). */
+  public static String revision(String isvc, int number) {
+    return predictor(isvc) + "-" + String.format(Locale.ROOT, "%05d", number);
+  }
+
+  /** The number of a revision name, or 0 when it is not one of {@code isvc}'s. */
+  public static int revisionNumber(String isvc, String name) {
+    String prefix = predictor(isvc) + "-";
+    if (name == null || !name.startsWith(prefix)) {
+      return 0;
+    }
+    try {
+      return Integer.parseInt(name.substring(prefix.length()));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** The in-cluster URL of a Service. */
+  public static String url(String service, String namespace) {
+    return "http://" + service + "." + namespace + ".svc.cluster.local";
+  }
+}

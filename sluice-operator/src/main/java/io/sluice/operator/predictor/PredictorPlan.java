@@ -1,0 +1,142 @@
+package io.sluice.operator.predictor;
+
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.crd.ModelSpec;
+import io.sluice.operator.crd.PredictorSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What an InferenceService's predictor asks for, checked: the Sluice runtime, where the model is, the replica
+ * bounds and the serving limits; or the reasons it cannot be served, each naming the field.
+ *
+ * @param specHash a digest of everything that makes a revision: a changed predictor is a new revision
+ */
+public record PredictorPlan(
+    String isvc,
+    ModelFormats.Runtime runtime,
+    String image,
+    List<String> runtimeArgs,
+    String modelPath,
+    String claim,
+    String claimPath,
+    int minReplicas,
+    int maxReplicas,
+    PredictorSpec predictor,
+    String specHash,
+    List<String> problems) {
+  public static final String MODEL_MOUNT = "/mnt/models";
+  private static final List<String> TRAFFIC_AND_SCALE =
+      List.of("canaryTrafficPercent", "minReplicas", "maxReplicas", "scaleTarget", "scaleMetric");
+
+  public boolean servable() {
+    return problems.isEmpty();
+  }
+
+  /**
+   * @param image the container image serving the predictor (a ServingRuntime's, or Sluice's own)
+   * @param runtimeArgs extra arguments the ServingRuntime gives its container
+   */
+  public static PredictorPlan of(InferenceService isvc, String image, List<String> runtimeArgs) {
+    List<String> problems = new ArrayList<>();
+    String name = isvc.getMetadata().getName();
+    if (isvc.getSpec() == null || isvc.getSpec().predictor == null) {
+      problems.add("spec.predictor is required");
+      return new PredictorPlan(name, null, image, runtimeArgs, null, null, null, 0, 0, null, "", problems);
+    }
+    isvc.getSpec().unsupportedFields().forEach(field -> problems.add("spec." + field + " is not supported by Sluice"));
+    PredictorSpec predictor = isvc.getSpec().predictor;
+    predictor.unsupportedFields().forEach(field -> problems.add("spec.predictor." + field + " is not supported by Sluice"));
+    ModelSpec model = predictor.model;
+    ModelFormats.Runtime runtime = null;
+    String modelPath = null;
+    String claim = null;
+    String claimPath = null;
+    if (model == null) {
+      problems.add("spec.predictor.model is required (the framework shortcuts such as spec.predictor.onnx are not supported)");
+    } else {
+      model.unsupportedFields().forEach(field -> problems.add("spec.predictor.model." + field + " is not supported by Sluice"));
+      String format = model.modelFormat == null ? null : model.modelFormat.name;
+      runtime = ModelFormats.runtime(format).orElse(null);
+      if (runtime == null) {
+        problems.add("spec.predictor.model.modelFormat.name '" + format + "' is not served by Sluice; it serves "
+            + ModelFormats.names());
+      }
+      String uri = model.storageUri;
+      if (uri == null || uri.isBlank()) {
+        problems.add("spec.predictor.model.storageUri is required");
+      } else if (uri.startsWith("pvc://")) {
+        String rest = uri.substring("pvc://".length());
+        int slash = rest.indexOf('/');
+        claim = slash < 0 ? rest : rest.substring(0, slash);
+        claimPath = slash < 0 ? "" : rest.substring(slash + 1);
+        modelPath = claimPath.isEmpty() ? MODEL_MOUNT : MODEL_MOUNT + "/" + claimPath;
+        if (claim.isEmpty()) {
+          problems.add("spec.predictor.model.storageUri '" + uri + "' names no claim");
+        }
+      } else if (uri.startsWith("/") || uri.startsWith("file://") || uri.startsWith("mvn://")) {
+        modelPath = uri; // baked into the image, or fetched by Sluice itself
+      } else {
+        problems.add("spec.predictor.model.storageUri '" + uri + "': Sluice pods read pvc://, file paths in the image and"
+            + " mvn:// (https://, s3:// and hf:// are not supported yet)");
+      }
+    }
+    int min = predictor.minReplicas == null ? 1 : predictor.minReplicas;
+    int max = predictor.maxReplicas == null || predictor.maxReplicas == 0 ? Math.max(1, min) : predictor.maxReplicas;
+    if (max < min) {
+      problems.add("spec.predictor.maxReplicas (" + max + ") is below minReplicas (" + min + ")");
+    }
+    return new PredictorPlan(name, runtime, image, runtimeArgs == null ? List.of() : List.copyOf(runtimeArgs), modelPath,
+        claim, claimPath, min, max, predictor, hash(predictor, image, runtimeArgs), List.copyOf(problems));
+  }
+
+  /** The Sluice configuration the predictor's pods start with: one application, one deployment named as the service. */
+  public Map<String, Object> sluiceConfig() {
+    Map<String, Object> deployment = new LinkedHashMap<>();
+    deployment.put("name", isvc);
+    deployment.put("runtime", runtime.name());
+    deployment.put("storageUri", modelPath);
+    if (runtime.worker()) {
+      deployment.put("hosting", "worker");
+    }
+    if (predictor.containerConcurrency != null && predictor.containerConcurrency > 0) {
+      deployment.put("maxOngoingRequests", predictor.containerConcurrency);
+    }
+    if (predictor.timeout != null) {
+      deployment.put("requestTimeout", predictor.timeout + "s");
+    }
+    if (predictor.batcher != null) {
+      Map<String, Object> batching = new LinkedHashMap<>();
+      batching.put("maxBatchSize", predictor.batcher.maxBatchSize == null ? 32 : predictor.batcher.maxBatchSize);
+      batching.put("batchWaitTimeout", (predictor.batcher.maxLatency == null ? 5 : predictor.batcher.maxLatency) + "ms");
+      deployment.put("batching", batching);
+    }
+    Map<String, Object> application = new LinkedHashMap<>();
+    application.put("name", isvc);
+    application.put("deployments", List.of(deployment));
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("server", Map.of("host", "0.0.0.0", "port", Naming.PORT));
+    config.put("applications", List.of(application));
+    return config;
+  }
+
+  private static String hash(PredictorSpec predictor, String image, List<String> runtimeArgs) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      com.fasterxml.jackson.databind.node.ObjectNode spec =
+          io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().valueToTree(predictor);
+      spec.remove(TRAFFIC_AND_SCALE); // they move traffic and replicas, not the pods: no new revision
+      digest.update(spec.toString().getBytes(StandardCharsets.UTF_8));
+      digest.update(("\n" + image + "\n" + runtimeArgs).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest.digest(), 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

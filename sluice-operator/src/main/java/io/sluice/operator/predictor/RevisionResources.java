@@ -1,0 +1,154 @@
+package io.sluice.operator.predictor;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.crd.ModelSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The desired objects of one predictor revision: a ConfigMap with the Sluice configuration, a Deployment of
+ * Sluice pods serving the model, and a Service in front of them; and the {@code {isvc}-predictor} Service.
+ * Pure functions of the InferenceService and its plan; the reconciler applies them.
+ */
+public final class RevisionResources {
+  private static final String CONFIG_PATH = "/etc/sluice";
+
+  private RevisionResources() {}
+
+  public static ConfigMap configMap(InferenceService isvc, PredictorPlan plan, String revision) {
+    return new ConfigMapBuilder()
+        .withNewMetadata().withName(revision).withNamespace(namespace(isvc)).withLabels(labels(isvc, revision))
+        .withOwnerReferences(owner(isvc)).endMetadata()
+        .addToData("sluice.yaml", Serialization.asYaml(plan.sluiceConfig()))
+        .build();
+  }
+
+  public static Deployment deployment(InferenceService isvc, PredictorPlan plan, String revision, int replicas) {
+    ModelSpec model = plan.predictor().model;
+    Map<String, String> podLabels = new LinkedHashMap<>();
+    if (plan.predictor().labels != null) {
+      podLabels.putAll(plan.predictor().labels);
+    }
+    podLabels.putAll(labels(isvc, revision));
+    List<VolumeMount> mounts = new ArrayList<>();
+    List<Volume> volumes = new ArrayList<>();
+    mounts.add(new VolumeMountBuilder().withName("sluice-config").withMountPath(CONFIG_PATH).withReadOnly(true).build());
+    volumes.add(new VolumeBuilder().withName("sluice-config").withNewConfigMap().withName(revision).endConfigMap().build());
+    if (plan.claim() != null) {
+      mounts.add(new VolumeMountBuilder().withName("model-store").withMountPath(PredictorPlan.MODEL_MOUNT)
+          .withReadOnly(true).build());
+      volumes.add(new VolumeBuilder().withName("model-store").withNewPersistentVolumeClaim()
+          .withClaimName(plan.claim()).withReadOnly(true).endPersistentVolumeClaim().build());
+    }
+    List<String> args = new ArrayList<>(List.of("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch"));
+    args.addAll(plan.runtimeArgs());
+    if (model.args != null) {
+      args.addAll(model.args);
+    }
+    Container container = new ContainerBuilder()
+        .withName(Naming.CONTAINER)
+        .withImage(plan.image())
+        .withImagePullPolicy("IfNotPresent")
+        .withArgs(args)
+        .addNewPort().withName("http").withContainerPort(Naming.PORT).withProtocol("TCP").endPort()
+        .withEnv(model.env == null ? List.of() : model.env)
+        .addNewEnv().withName("PROTOCOL_VERSION").withValue(model.protocolVersion == null ? "v2"
+            : Serialization.asJson(model.protocolVersion).replace("\"", "")).endEnv()
+        .withResources(model.resources)
+        .withVolumeMounts(mounts)
+        .withReadinessProbe(probe("/v2/health/ready", 1))
+        .withLivenessProbe(probe("/v2/health/live", 30))
+        .build();
+    return new DeploymentBuilder()
+        .withNewMetadata().withName(revision).withNamespace(namespace(isvc)).withLabels(labels(isvc, revision))
+        .addToAnnotations(Naming.SPEC_HASH_ANNOTATION, plan.specHash()).withOwnerReferences(owner(isvc)).endMetadata()
+        .withNewSpec()
+        .withReplicas(replicas)
+        .withNewSelector().addToMatchLabels(Naming.REVISION_LABEL, revision).endSelector()
+        .withNewTemplate()
+        .withNewMetadata().withLabels(podLabels).withAnnotations(plan.predictor().annotations).endMetadata()
+        .withNewSpec()
+        .withContainers(container)
+        .withVolumes(volumes)
+        .withNodeSelector(plan.predictor().nodeSelector)
+        .withTolerations(plan.predictor().tolerations)
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /** The revision's own Service: port 80 to its pods. */
+  public static Service revisionService(InferenceService isvc, String revision) {
+    return service(isvc, revision, labels(isvc, revision), Map.of(Naming.REVISION_LABEL, revision));
+  }
+
+  /**
+   * {@code {isvc}-predictor}: the name clients use, in front of the pods of {@code revision}, or of every revision
+   * of the service when {@code revision} is null (a canary: both revisions' pods).
+   */
+  public static Service predictorService(InferenceService isvc, String revision) {
+    String name = isvc.getMetadata().getName();
+    Map<String, String> selector = revision == null ? Map.of(Naming.ISVC_LABEL, name)
+        : Map.of(Naming.REVISION_LABEL, revision);
+    Map<String, String> labels = Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor");
+    return service(isvc, Naming.predictor(name), labels, selector);
+  }
+
+  private static Service service(InferenceService isvc, String name, Map<String, String> labels,
+      Map<String, String> selector) {
+    return new ServiceBuilder()
+        .withNewMetadata().withName(name).withNamespace(namespace(isvc)).withLabels(labels)
+        .withOwnerReferences(owner(isvc)).endMetadata()
+        .withNewSpec()
+        .withSelector(selector)
+        // protocol spelled out: the 1.20 API server's server-side apply needs it in the associative list key
+        .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString(Naming.PORT)).withProtocol("TCP").endPort()
+        .endSpec()
+        .build();
+  }
+
+  private static Probe probe(String path, int period) {
+    return new ProbeBuilder().withNewHttpGet().withPath(path).withPort(new IntOrString(Naming.PORT)).endHttpGet()
+        .withPeriodSeconds(period).withFailureThreshold(3).build();
+  }
+
+  static Map<String, String> labels(InferenceService isvc, String revision) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(Naming.ISVC_LABEL, isvc.getMetadata().getName());
+    labels.put(Naming.COMPONENT_LABEL, "predictor");
+    labels.put(Naming.REVISION_LABEL, revision);
+    return labels;
+  }
+
+  private static String namespace(HasMetadata owner) {
+    return owner.getMetadata().getNamespace();
+  }
+
+  private static OwnerReference owner(InferenceService isvc) {
+    return new OwnerReferenceBuilder().withApiVersion(isvc.getApiVersion()).withKind(isvc.getKind())
+        .withName(isvc.getMetadata().getName()).withUid(isvc.getMetadata().getUid()).withController(true)
+        .withBlockOwnerDeletion(true).build();
+  }
+}

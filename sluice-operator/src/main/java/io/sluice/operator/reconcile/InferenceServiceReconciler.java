@@ -1,0 +1,156 @@
+package io.sluice.operator.reconcile;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.sluice.operator.crd.ClusterServingRuntime;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.crd.InferenceServiceStatus;
+import io.sluice.operator.crd.ServingRuntime;
+import io.sluice.operator.crd.ServingRuntimeSpec;
+import io.sluice.operator.predictor.Naming;
+import io.sluice.operator.predictor.PredictorPlan;
+import io.sluice.operator.predictor.RevisionResources;
+import io.sluice.operator.status.StatusBuilder;
+import io.sluice.operator.status.Traffic;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reconciles an InferenceService into predictor revisions (a ConfigMap, Deployment and Service each, named
+ * {@code {isvc}-predictor-NNNNN}), the {@code {isvc}-predictor} Service, and KServe's status. A changed predictor
+ * spec (other than traffic and replica bounds) makes a new revision; the latest takes all traffic once ready, or
+ * its {@code canaryTrafficPercent} while the previous one keeps the rest; revisions no traffic reaches are
+ * deleted. Everything it creates is owned by the InferenceService, so deleting it deletes them.
+ */
+@ControllerConfiguration(name = "inferenceservice")
+public final class InferenceServiceReconciler implements Reconciler<InferenceService> {
+  private static final Logger log = LoggerFactory.getLogger(InferenceServiceReconciler.class);
+  private static final Duration WHILE_NOT_READY = Duration.ofSeconds(2);
+  private static final Duration ALWAYS = Duration.ofSeconds(30);
+
+  private final KubernetesClient client;
+  private final String defaultImage;
+  private final Clock clock;
+
+  /** @param defaultImage the Sluice image predictors run when the service names no ServingRuntime */
+  public InferenceServiceReconciler(KubernetesClient client, String defaultImage, Clock clock) {
+    this.client = client;
+    this.defaultImage = defaultImage;
+    this.clock = clock;
+  }
+
+  @Override
+  public UpdateControl<InferenceService> reconcile(InferenceService isvc, Context<InferenceService> context) {
+    String name = isvc.getMetadata().getName();
+    String namespace = isvc.getMetadata().getNamespace();
+    StatusBuilder status = new StatusBuilder(isvc.getStatus(), isvc.getMetadata().getGeneration(), clock.instant());
+    List<String> problems = new ArrayList<>();
+    ServingRuntimeSpec runtime = servingRuntime(isvc, problems);
+    String image = defaultImage;
+    List<String> runtimeArgs = List.of();
+    if (runtime != null && runtime.containers != null && !runtime.containers.isEmpty()) {
+      image = runtime.containers.getFirst().getImage();
+      runtimeArgs = runtime.containers.getFirst().getArgs() == null ? List.of() : runtime.containers.getFirst().getArgs();
+    }
+    PredictorPlan plan = PredictorPlan.of(isvc, image, runtimeArgs);
+    problems.addAll(plan.problems());
+    if (!problems.isEmpty()) {
+      log.info("{}/{} refused: {}", namespace, name, problems);
+      return update(isvc, status.refused(problems), ALWAYS);
+    }
+
+    List<Deployment> revisions = client.apps().deployments().inNamespace(namespace)
+        .withLabel(Naming.ISVC_LABEL, name).list().getItems().stream()
+        .filter(d -> Naming.revisionNumber(name, d.getMetadata().getName()) > 0)
+        .sorted(Comparator.comparingInt(d -> Naming.revisionNumber(name, d.getMetadata().getName())))
+        .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    Deployment latest = revisions.isEmpty() ? null : revisions.getLast();
+    if (latest == null || !plan.specHash().equals(latest.getMetadata().getAnnotations().get(Naming.SPEC_HASH_ANNOTATION))) {
+      int number = latest == null ? 1 : Naming.revisionNumber(name, latest.getMetadata().getName()) + 1;
+      String revision = Naming.revision(name, number);
+      log.info("{}/{}: new revision {}", namespace, name, revision);
+      apply(RevisionResources.configMap(isvc, plan, revision));
+      latest = apply(RevisionResources.deployment(isvc, plan, revision, plan.minReplicas()));
+      apply(RevisionResources.revisionService(isvc, revision));
+      revisions.add(latest);
+    } else if (!Objects.equals(latest.getSpec().getReplicas(), plan.minReplicas())) {
+      client.apps().deployments().inNamespace(namespace).withName(latest.getMetadata().getName()).edit(deployment -> {
+        deployment.getSpec().setReplicas(plan.minReplicas()); // minReplicas until load-based scaling takes over
+        return deployment;
+      });
+    }
+
+    String latestName = latest.getMetadata().getName();
+    boolean latestReady = ready(latest, plan.minReplicas());
+    InferenceServiceStatus.ComponentStatus before = isvc.getStatus() == null || isvc.getStatus().components == null
+        ? null : isvc.getStatus().components.get("predictor");
+    String rolledOut = before == null ? null : before.latestRolledoutRevision;
+    Traffic traffic = Traffic.decide(revisions.stream().map(d -> d.getMetadata().getName()).toList(), latestReady,
+        rolledOut, plan.predictor().canaryTrafficPercent);
+    String serving = traffic.rolledOut() ? latestName : traffic.latestPercent() == 0 ? traffic.previous() : null;
+    apply(RevisionResources.predictorService(isvc, serving));
+    for (String retired : traffic.retired()) {
+      log.info("{}/{}: revision {} retired", namespace, name, retired);
+      client.apps().deployments().inNamespace(namespace).withName(retired).delete();
+      client.services().inNamespace(namespace).withName(retired).delete();
+      client.configMaps().inNamespace(namespace).withName(retired).delete();
+    }
+    boolean servingReady = traffic.rolledOut() ? latestReady : revisions.stream()
+        .filter(d -> d.getMetadata().getName().equals(traffic.previous())).allMatch(d -> ready(d, plan.minReplicas()));
+    String latestReadyName = latestReady ? latestName : before == null ? null : before.latestReadyRevision;
+    InferenceServiceStatus next = status.serving(Naming.url(Naming.predictor(name), namespace), traffic, latestReadyName,
+        servingReady, "revision " + latestName + " has no ready pod yet");
+    return update(isvc, next, latestReady && servingReady ? ALWAYS : WHILE_NOT_READY);
+  }
+
+  private static boolean ready(Deployment deployment, int minReplicas) {
+    Integer ready = deployment.getStatus() == null ? null : deployment.getStatus().getReadyReplicas();
+    return minReplicas == 0 || ready != null && ready > 0;
+  }
+
+  private ServingRuntimeSpec servingRuntime(InferenceService isvc, List<String> problems) {
+    String name = isvc.getSpec() == null || isvc.getSpec().predictor == null || isvc.getSpec().predictor.model == null
+        ? null : isvc.getSpec().predictor.model.runtime;
+    if (name == null || name.equals("sluice")) {
+      return null;
+    }
+    ServingRuntime namespaced = client.resources(ServingRuntime.class).inNamespace(isvc.getMetadata().getNamespace())
+        .withName(name).get();
+    if (namespaced != null) {
+      return namespaced.getSpec();
+    }
+    ClusterServingRuntime cluster = client.resources(ClusterServingRuntime.class).withName(name).get();
+    if (cluster != null) {
+      return cluster.getSpec();
+    }
+    problems.add("spec.predictor.model.runtime '" + name + "' names no ServingRuntime or ClusterServingRuntime");
+    return null;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T extends HasMetadata> T apply(T desired) {
+    return (T) client.resource(desired).createOr(existing -> existing.update());
+  }
+
+  private UpdateControl<InferenceService> update(InferenceService isvc, InferenceServiceStatus next, Duration after) {
+    if (next.equals(isvc.getStatus())) {
+      return UpdateControl.<InferenceService>noUpdate().rescheduleAfter(after);
+    }
+    InferenceService patch = new InferenceService();
+    patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(isvc.getMetadata().getName())
+        .withNamespace(isvc.getMetadata().getNamespace()).build());
+    patch.setStatus(next);
+    return UpdateControl.patchStatus(patch).rescheduleAfter(after);
+  }
+}

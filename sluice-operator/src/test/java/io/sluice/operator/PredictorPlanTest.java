@@ -1,0 +1,79 @@
+package io.sluice.operator;
+
+import static io.sluice.operator.IsvcFixtures.isvc;
+import static io.sluice.operator.IsvcFixtures.onnx;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.predictor.PredictorPlan;
+import io.sluice.operator.predictor.RevisionResources;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PredictorPlanTest {
+  @Test
+  void aPvcModelBecomesAMountedPathInTheSluiceConfiguration() {
+    InferenceService service = onnx("mnist", "pvc://models-pvc/mnist/model.onnx", """
+        containerConcurrency: 4
+        timeout: 30
+        batcher: {maxBatchSize: 16, maxLatency: 3}""");
+    PredictorPlan plan = PredictorPlan.of(service, "k8s.local/sluice:dev", List.of());
+    assertThat(plan.problems()).isEmpty();
+    assertThat(plan.claim()).isEqualTo("models-pvc");
+    assertThat(plan.modelPath()).isEqualTo("/mnt/models/mnist/model.onnx");
+    assertThat(Serialization.asYaml(plan.sluiceConfig())).contains("runtime: \"onnx\"")
+        .contains("storageUri: \"/mnt/models/mnist/model.onnx\"").contains("maxOngoingRequests: 4")
+        .contains("requestTimeout: \"30s\"").contains("maxBatchSize: 16").contains("batchWaitTimeout: \"3ms\"")
+        .contains("port: 8080");
+
+    Deployment deployment = RevisionResources.deployment(service, plan, "mnist-predictor-00001", 1);
+    var pod = deployment.getSpec().getTemplate().getSpec();
+    assertThat(pod.getContainers().getFirst().getName()).isEqualTo("kserve-container");
+    assertThat(pod.getContainers().getFirst().getArgs()).startsWith("serve", "--config", "/etc/sluice/sluice.yaml");
+    assertThat(pod.getVolumes()).filteredOn(volume -> volume.getPersistentVolumeClaim() != null)
+        .extracting(volume -> volume.getPersistentVolumeClaim().getClaimName()).containsExactly("models-pvc");
+    assertThat(deployment.getMetadata().getLabels()).containsEntry("serving.kserve.io/inferenceservice", "mnist");
+    assertThat(deployment.getMetadata().getOwnerReferences().getFirst().getKind()).isEqualTo("InferenceService");
+  }
+
+  @Test
+  void unsupportedFieldsAreNamedNotIgnored() {
+    InferenceService service = isvc("""
+        apiVersion: serving.kserve.io/v1beta1
+        kind: InferenceService
+        metadata: {name: x, namespace: models}
+        spec:
+          transformer: {containers: [{name: t, image: t}]}
+          predictor:
+            logger: {mode: all}
+            model:
+              modelFormat: {name: sklearn}
+              storageUri: s3://bucket/model
+              storage: {key: k}
+        """);
+    assertThat(PredictorPlan.of(service, "img", List.of()).problems()).containsExactly(
+        "spec.transformer is not supported by Sluice",
+        "spec.predictor.logger is not supported by Sluice",
+        "spec.predictor.model.storage is not supported by Sluice",
+        "spec.predictor.model.modelFormat.name 'sklearn' is not served by Sluice; it serves [embeddings, espeak, gguf,"
+            + " llama, marytts, onnx, reranker, sentence-transformers, vosk, whisper]",
+        "spec.predictor.model.storageUri 's3://bucket/model': Sluice pods read pvc://, file paths in the image and mvn://"
+            + " (https://, s3:// and hf:// are not supported yet)");
+    // what was not understood is kept, so the object round-trips unchanged
+    assertThat(Serialization.asYaml(service)).contains("logger").contains("transformer");
+  }
+
+  @Test
+  void trafficAndReplicaChangesKeepTheRevisionAModelChangeMakesANewOne() {
+    String base = PredictorPlan.of(onnx("m", "pvc://c/a.onnx", ""), "img", List.of()).specHash();
+    assertThat(PredictorPlan.of(onnx("m", "pvc://c/a.onnx", "canaryTrafficPercent: 25\nmaxReplicas: 3"), "img", List.of())
+        .specHash()).isEqualTo(base);
+    assertThat(PredictorPlan.of(onnx("m", "pvc://c/b.onnx", ""), "img", List.of()).specHash()).isNotEqualTo(base);
+    assertThat(PredictorPlan.of(onnx("m", "pvc://c/a.onnx", ""), "other-image", List.of()).specHash()).isNotEqualTo(base);
+    assertThat(Map.of("min", PredictorPlan.of(onnx("m", "pvc://c/a.onnx", "maxReplicas: 0"), "img", List.of()).maxReplicas()))
+        .containsEntry("min", 1);
+  }
+}
