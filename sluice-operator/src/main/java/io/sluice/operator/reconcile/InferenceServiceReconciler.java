@@ -1,6 +1,7 @@
 package io.sluice.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -138,9 +139,18 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     return null;
   }
 
-  @SuppressWarnings("unchecked")
+  /** Creates or replaces an object, keeping what the API server assigned (a Service's cluster IPs). */
   private <T extends HasMetadata> T apply(T desired) {
-    return (T) client.resource(desired).createOr(existing -> existing.update());
+    T current = client.resource(desired).get();
+    if (current == null) {
+      return client.resource(desired).create();
+    }
+    if (desired instanceof Service service && current instanceof Service existing) {
+      service.getSpec().setClusterIP(existing.getSpec().getClusterIP());
+      service.getSpec().setClusterIPs(existing.getSpec().getClusterIPs());
+    }
+    desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+    return client.resource(desired).update();
   }
 
   private UpdateControl<InferenceService> update(InferenceService isvc, InferenceServiceStatus next, Duration after) {
