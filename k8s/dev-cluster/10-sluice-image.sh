@@ -1,7 +1,8 @@
 #!/bin/bash
 # The Sluice image, without a daemon or a registry: a base from Debian packages (mmdebstrap) with the project's
 # JDK (>= 25) linked in by jlink (Debian bookworm has no Java 25), then Jib adds the server's layers on top
-# (jib:buildTar, update check off), and containerd imports the result as k8s.local/sluice:dev.
+# (jib:buildTar, update check off), and containerd imports the results as k8s.local/sluice:dev and
+# k8s.local/sluice-operator:dev.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SLUICE_HOME=$(cd "$HERE/../.." && pwd)
@@ -32,8 +33,10 @@ if [ ! -f $BASE ] || [ "$(cat $R/images/sluice-base.stamp 2>/dev/null)" != "$STA
 fi
 cd "$SLUICE_HOME"
 [ -f sluice-server/target/sluice-server.jar ] || mvn -B -ntp -q -DskipTests install
-mvn -B -ntp -q -pl sluice-server -Djib.disableUpdateChecks=true -Dsluice.baseImage=tar://$BASE jib:buildTar
-if [ -S $R/run/containerd.sock ]; then
-  ctr --address $R/run/containerd.sock -n k8s.io images import sluice-server/target/sluice-image.tar
-fi
-ls -la sluice-server/target/sluice-image.tar
+mvn -B -ntp -q -pl sluice-server,sluice-operator -Djib.disableUpdateChecks=true -Djib.from.image=tar://$BASE jib:buildTar
+for image in sluice-server/target/sluice-image.tar sluice-operator/target/sluice-operator-image.tar; do
+  if [ -S $R/run/containerd.sock ]; then
+    ctr --address $R/run/containerd.sock -n k8s.io images import $image
+  fi
+  ls -la $image
+done

@@ -5,27 +5,43 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.sluice.operator.reconcile.InferenceServiceReconciler;
 import java.time.Clock;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
- * The operator process: reconciles InferenceServices in every namespace it may see (in-cluster credentials, or
- * {@code KUBECONFIG}). {@code SLUICE_IMAGE} names the image predictors run (default {@code k8s.local/sluice:dev}).
+ * The operator process: reconciles InferenceServices (in-cluster credentials, or {@code KUBECONFIG}).
+ * {@code SLUICE_IMAGE} names the image predictors run (default {@code k8s.local/sluice:dev});
+ * {@code SLUICE_WATCH_NAMESPACES} (comma-separated) limits the namespaces it serves (default: all).
  */
 public final class OperatorMain {
   private OperatorMain() {}
 
   public static void main(String[] args) {
     KubernetesClient client = new KubernetesClientBuilder().build();
-    Operator operator = start(client, System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"));
+    String watched = System.getenv().getOrDefault("SLUICE_WATCH_NAMESPACES", "");
+    Set<String> namespaces = Arrays.stream(watched.split(",")).map(String::strip).filter(n -> !n.isEmpty())
+        .collect(Collectors.toSet());
+    Operator operator = start(client, System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"), namespaces);
     Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "sluice-operator-stop"));
   }
 
-  /** Starts reconciling with {@code client}; the returned operator runs until stopped. */
+  /** Starts reconciling in every namespace with {@code client}; the returned operator runs until stopped. */
   public static Operator start(KubernetesClient client, String image) {
+    return start(client, image, Set.of());
+  }
+
+  /** Starts reconciling in {@code namespaces} (empty: all); the returned operator runs until stopped. */
+  public static Operator start(KubernetesClient client, String image, Set<String> namespaces) {
     // Server-side apply is off: the 1.20 API server and fabric8's mock both mishandle parts of it (shared/k8s/NOTES.md).
     Operator operator = new Operator(overrides -> overrides.withKubernetesClient(client)
         .withUseSSAToPatchPrimaryResource(false)
         .withSSABasedCreateUpdateMatchForDependentResources(false));
-    operator.register(new InferenceServiceReconciler(client, image, Clock.systemUTC()));
+    operator.register(new InferenceServiceReconciler(client, image, Clock.systemUTC()), configuration -> {
+      if (!namespaces.isEmpty()) {
+        configuration.settingNamespaces(namespaces);
+      }
+    });
     operator.start();
     return operator;
   }

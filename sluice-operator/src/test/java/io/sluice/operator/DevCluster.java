@@ -1,0 +1,175 @@
+package io.sluice.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.crd.InferenceServiceStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The real cluster of {@code bin/dev-cluster} as the end-to-end tests use it ({@code SLUICE_DEV_CLUSTER} names its
+ * kubeconfig; the tests are skipped without it): kubectl and helm runs, a namespace with a PersistentVolumeClaim
+ * holding the softmax ONNX model (twice, as {@code v1.onnx} and {@code v2.onnx}), waits, and V2 inference through
+ * a predictor Service's cluster IP.
+ */
+final class DevCluster implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  final String kubeconfig;
+  final String namespace;
+  final KubernetesClient client;
+
+  private DevCluster(String kubeconfig, String namespace) throws Exception {
+    this.kubeconfig = kubeconfig;
+    this.namespace = namespace;
+    this.client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)))).build();
+  }
+
+  /** The cluster with namespace {@code namespace} and its model claim {@code models}; skips the test without a cluster. */
+  static DevCluster open(String namespace) throws Exception {
+    String kubeconfig = System.getenv("SLUICE_DEV_CLUSTER");
+    assumeTrue(kubeconfig != null && Files.isRegularFile(Path.of(kubeconfig)), "no dev cluster: bin/dev-cluster up");
+    DevCluster cluster = new DevCluster(kubeconfig, namespace);
+    Path models = Path.of(kubeconfig).getParent().getParent().resolve("e2e-models").resolve(namespace);
+    Files.createDirectories(models.resolve("softmax"));
+    for (String version : List.of("v1.onnx", "v2.onnx")) {
+      Files.copy(Path.of("../models/softmax/model.onnx"), models.resolve("softmax").resolve(version),
+          StandardCopyOption.REPLACE_EXISTING);
+    }
+    for (Path path = models.resolve("softmax"); !path.equals(models.getParent().getParent()); path = path.getParent()) {
+      Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x")); // pods run as user 65532
+    }
+    cluster.kubectl("apply", "-f", "target/classes/META-INF/fabric8/inferenceservices.serving.kserve.io-v1.yml");
+    Path volume = Files.createTempFile("sluice-e2e", ".yaml");
+    Files.writeString(volume, """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: %2$s}
+        ---
+        apiVersion: v1
+        kind: PersistentVolume
+        metadata: {name: %2$s-models}
+        spec:
+          capacity: {storage: 1Gi}
+          accessModes: [ReadOnlyMany]
+          hostPath: {path: %1$s}
+          storageClassName: %2$s
+        ---
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata: {name: models, namespace: %2$s}
+        spec:
+          accessModes: [ReadOnlyMany]
+          resources: {requests: {storage: 1Gi}}
+          storageClassName: %2$s
+          volumeName: %2$s-models
+        """.formatted(models, namespace));
+    cluster.kubectl("apply", "-f", volume.toString());
+    Files.delete(volume);
+    return cluster;
+  }
+
+  String kubectl(String... args) throws Exception {
+    return run(System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), true, args).output();
+  }
+
+  record Run(int exit, String output) {}
+
+  Run helm(boolean mustPass, String... args) throws Exception {
+    String helm = System.getenv().getOrDefault("SLUICE_HELM", System.getProperty("user.home") + "/.cache/sluice/helm/4.1.4/helm");
+    assumeTrue(Files.isExecutable(Path.of(helm)), "helm missing: run bin/install-helm");
+    return run(helm, mustPass, args);
+  }
+
+  private Run run(String program, boolean mustPass, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(program, "--kubeconfig", kubeconfig));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    if (mustPass) {
+      assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+    }
+    return new Run(process.exitValue(), output);
+  }
+
+  InferenceService softmax(String model, String extra) {
+    return IsvcFixtures.isvc("""
+        apiVersion: serving.kserve.io/v1beta1
+        kind: InferenceService
+        metadata: {name: softmax, namespace: %s}
+        spec:
+          predictor:
+        %s
+            model:
+              modelFormat: {name: onnx}
+              storageUri: pvc://models/softmax/%s
+        """.formatted(namespace, extra.indent(4).stripTrailing(), model));
+  }
+
+  InferenceServiceStatus status(String name) {
+    InferenceService isvc = client.resources(InferenceService.class).inNamespace(namespace).withName(name).get();
+    return isvc == null ? null : isvc.getStatus();
+  }
+
+  boolean ready(String name) {
+    InferenceServiceStatus status = status(name);
+    return status != null && status.conditions.stream().anyMatch(c -> c.type.equals("Ready") && c.status.equals("True"));
+  }
+
+  static String traffic(InferenceServiceStatus status) {
+    return status == null || status.components.get("predictor") == null ? ""
+        : status.components.get("predictor").traffic.stream().map(t -> t.revisionName + "=" + t.percent)
+            .reduce((a, b) -> a + "," + b).orElse("");
+  }
+
+  static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  /** Softmax over axis 1 of zeros [3, 4, 5] through {@code service}'s cluster IP: every element is 0.25. */
+  double inferSoftmax(String service) throws Exception {
+    String ip = client.services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();
+    String zeros = String.join(",", java.util.Collections.nCopies(60, "0"));
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://" + ip + "/v2/models/softmax/infer"))
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [3, 4, 5],"
+            + " \"data\": [" + zeros + "]}]}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode output = JSON.readTree(response.body()).get("outputs").get(0);
+    assertThat(output.get("data")).hasSize(60);
+    return output.get("data").get(0).asDouble();
+  }
+
+  @Override
+  public void close() {
+    client.namespaces().withName(namespace).delete();
+    client.persistentVolumes().withName(namespace + "-models").delete();
+    client.close();
+  }
+}
