@@ -1,5 +1,6 @@
 package io.sluice.operator.crd;
 
+import io.sluice.api.kserve.ModelFormats;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.kubernetes.api.model.Container;

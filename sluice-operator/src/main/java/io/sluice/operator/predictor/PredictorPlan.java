@@ -1,5 +1,6 @@
 package io.sluice.operator.predictor;
 
+import io.sluice.api.kserve.ModelFormats;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.ModelSpec;
 import io.sluice.operator.crd.PredictorSpec;

@@ -3,11 +3,14 @@ package io.sluice.server.cli;
 import io.sluice.server.SluiceServer;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
+import io.sluice.server.config.InferenceServiceManifests;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.spi.Runtimes;
 import io.sluice.storage.ModelStore;
 import io.sluice.storage.Progress;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,13 +19,17 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 /**
- * {@code sluice serve [--config FILE] [--host H] [--port N]}. Prints {@code Sluice listening on
+ * {@code sluice serve [--config FILE | -f isvc.yaml...] [--host H] [--port N]}. Prints {@code Sluice listening on
  * http://HOST:PORT} once every model is loaded; SIGTERM or SIGINT drains in-flight requests and exits 0.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the server.")
 public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--config", description = "Configuration file (default: config/sluice.yaml under SLUICE_HOME).")
   Path config;
+
+  @Option(names = {"-f", "--filename"}, description = "KServe InferenceService manifests to serve instead of a"
+      + " configuration file (repeatable; each service at /{name}).")
+  List<Path> manifests = new ArrayList<>();
 
   @Option(names = "--host", description = "Address to bind, overriding server.host.")
   String host;
@@ -43,8 +50,16 @@ public final class ServeCommand implements Callable<Integer> {
     ServerSettings settings;
     SluiceServer server;
     try {
-      settings = new ConfigLoader(runtimes, ModelStore.standard(Progress.console())).load(file).withListen(host, port);
-      server = SluiceServer.start(settings, runtimes, file, !noWatch);
+      ConfigLoader loader = new ConfigLoader(runtimes, ModelStore.standard(Progress.console()));
+      if (manifests.isEmpty()) {
+        settings = loader.load(file).withListen(host, port);
+        server = SluiceServer.start(settings, runtimes, file, !noWatch);
+      } else {
+        file = manifests.getFirst();
+        settings = loader.validate(loader.parse(InferenceServiceManifests.toConfiguration(manifests)),
+            Path.of(".").toAbsolutePath()).withListen(host, port);
+        server = SluiceServer.start(settings, runtimes, null, false);
+      }
     } catch (ConfigException e) {
       System.err.println("sluice: " + file + ": " + e.getMessage());
       return 2;

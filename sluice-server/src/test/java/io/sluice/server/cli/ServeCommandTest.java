@@ -26,9 +26,12 @@ class ServeCommandTest {
   private static Process serve(List<String> args) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path"), SluiceCommand.class.getName(), "serve"));
+        SluiceCommand.class.getName(), "serve"));
     command.addAll(args);
-    return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+    // not -cp: ONNX Runtime crashes in a process whose command line is longer than about 4,000 characters
+    builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+    return builder.start();
   }
 
   @Test
@@ -81,5 +84,32 @@ class ServeCommandTest {
     assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).isEqualTo(2);
     assertThat(output).contains("applications[0].deployments[0].storageUri: no such file").doesNotContain("\tat ");
+  }
+
+  @Test
+  void servesKServeInferenceServiceManifests(@TempDir Path dir) throws Exception {
+    Files.copy(Path.of("../models/softmax/model.onnx"), dir.resolve("softmax.onnx"));
+    Path manifest = Files.writeString(dir.resolve("isvc.yaml"), """
+        apiVersion: serving.kserve.io/v1beta1
+        kind: InferenceService
+        metadata: {name: softmax}
+        spec:
+          predictor:
+            model: {modelFormat: {name: onnx}, storageUri: softmax.onnx}
+        """);
+    Process process = serve(List.of("-f", manifest.toString(), "--port", "0"));
+    try {
+      BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      String line = stdout.readLine();
+      Matcher matcher = LISTENING.matcher(line == null ? "" : line);
+      assertThat(matcher.matches()).as("first stdout line: " + line).isTrue();
+      HttpResponse<String> ready = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + matcher.group(1) + "/softmax/v2/models/softmax/ready")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(ready.statusCode()).isEqualTo(200);
+    } finally {
+      process.destroy();
+      process.waitFor(20, TimeUnit.SECONDS);
+    }
   }
 }

@@ -1,11 +1,15 @@
-package io.sluice.operator.predictor;
+package io.sluice.api.kserve;
 
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** KServe model format names → the Sluice runtime that serves them, and whether it runs in a worker process. */
+/**
+ * KServe's model format names ({@code spec.predictor.model.modelFormat.name}) → the Sluice runtime that serves
+ * them, and whether it runs in a worker process: one table for the Kubernetes operator and for
+ * {@code sluice serve -f isvc.yaml}.
+ */
 public final class ModelFormats {
   /** A Sluice runtime and its hosting. */
   public record Runtime(String name, boolean worker) {}
