@@ -4,6 +4,7 @@ import io.sluice.server.SluiceServer;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.InferenceServiceManifests;
+import io.sluice.server.config.ModelDirectory;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.spi.Runtimes;
 import io.sluice.storage.ModelStore;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 /**
- * {@code sluice serve [--config FILE | -f isvc.yaml...] [--host H] [--port N]}. Prints {@code Sluice listening on
+ * {@code sluice serve [--config FILE | -f isvc.yaml... | --model_dir DIR --model_name NAME] [--host H] [--port N]}. Prints {@code Sluice listening on
  * http://HOST:PORT} once every model is loaded; SIGTERM or SIGINT drains in-flight requests and exits 0.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the server.")
@@ -30,6 +31,20 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = {"-f", "--filename"}, description = "KServe InferenceService manifests to serve instead of a"
       + " configuration file (repeatable; each service at /{name}).")
   List<Path> manifests = new ArrayList<>();
+
+  @Option(names = {"--model_dir", "--model-dir"}, description = "Serve the one model in this file or directory, as a"
+      + " KServe serving runtime is asked to (with --model_name, --http_port).")
+  Path modelDir;
+
+  @Option(names = {"--model_name", "--model-name"}, description = "The model's name with --model_dir (default: model).")
+  String modelName = "model";
+
+  @Option(names = {"--model_format", "--model-format"}, description = "The model's format with --model_dir (default: read"
+      + " from the files).")
+  String modelFormat;
+
+  @Option(names = {"--http_port", "--http-port"}, description = "The port with --model_dir (default 8080).")
+  Integer httpPort;
 
   @Option(names = "--host", description = "Address to bind, overriding server.host.")
   String host;
@@ -51,7 +66,12 @@ public final class ServeCommand implements Callable<Integer> {
     SluiceServer server;
     try {
       ConfigLoader loader = new ConfigLoader(runtimes, ModelStore.standard(Progress.console()));
-      if (manifests.isEmpty()) {
+      if (modelDir != null) {
+        file = modelDir;
+        settings = loader.validate(loader.parse(ModelDirectory.toConfiguration(modelName, modelDir, modelFormat,
+            httpPort == null ? 8080 : httpPort)), Path.of(".").toAbsolutePath()).withListen(host, port);
+        server = SluiceServer.start(settings, runtimes, null, false);
+      } else if (manifests.isEmpty()) {
         settings = loader.load(file).withListen(host, port);
         server = SluiceServer.start(settings, runtimes, file, !noWatch);
       } else {

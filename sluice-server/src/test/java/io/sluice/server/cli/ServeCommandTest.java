@@ -112,4 +112,25 @@ class ServeCommandTest {
       process.waitFor(20, TimeUnit.SECONDS);
     }
   }
+
+  @Test
+  void servesAModelDirectoryAsKServeAsksItsRuntimesTo(@TempDir Path dir) throws Exception {
+    Path models = Files.createDirectories(dir.resolve("mnt/models"));
+    Files.copy(Path.of("../models/softmax/model.onnx"), models.resolve("model.onnx"));
+    Process process = serve(List.of("--model_name=softmax", "--model_dir=" + models, "--http_port=0", "--host", "127.0.0.1"));
+    try {
+      BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      String line = stdout.readLine();
+      Matcher matcher = LISTENING.matcher(line == null ? "" : line);
+      assertThat(matcher.matches()).as("first stdout line: " + line).isTrue();
+      HttpResponse<String> metadata = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + matcher.group(1) + "/v2/models/softmax")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(metadata.statusCode()).isEqualTo(200);
+      assertThat(metadata.body()).contains("\"platform\":\"onnx_onnxv1\"");
+    } finally {
+      process.destroy();
+      process.waitFor(20, TimeUnit.SECONDS);
+    }
+  }
 }
