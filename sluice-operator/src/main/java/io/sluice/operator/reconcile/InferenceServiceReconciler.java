@@ -4,10 +4,15 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.sluice.operator.crd.ClusterServingRuntime;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.InferenceServiceStatus;
@@ -37,7 +42,8 @@ import org.slf4j.LoggerFactory;
 @ControllerConfiguration(name = "inferenceservice")
 public final class InferenceServiceReconciler implements Reconciler<InferenceService> {
   private static final Logger log = LoggerFactory.getLogger(InferenceServiceReconciler.class);
-  private static final Duration WHILE_NOT_READY = Duration.ofSeconds(2);
+  /** A fallback: Deployment events reconcile at once. */
+  private static final Duration WHILE_NOT_READY = Duration.ofSeconds(10);
   private static final Duration ALWAYS = Duration.ofSeconds(30);
 
   private final KubernetesClient client;
@@ -49,6 +55,15 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     this.client = client;
     this.defaultImage = defaultImage;
     this.clock = clock;
+  }
+
+  /** Revisions' Deployments, so that a pod becoming ready (or going) reconciles its InferenceService at once. */
+  @Override
+  public List<EventSource<?, InferenceService>> prepareEventSources(EventSourceContext<InferenceService> context) {
+    return List.of(new InformerEventSource<>(InformerEventSourceConfiguration.from(Deployment.class, InferenceService.class)
+        .withLabelSelector(Naming.ISVC_LABEL)
+        .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceService.class))
+        .build(), context));
   }
 
   @Override
