@@ -55,8 +55,18 @@ final class DevCluster implements AutoCloseable {
       Files.copy(Path.of("../models/softmax/model.onnx"), models.resolve("softmax").resolve(version),
           StandardCopyOption.REPLACE_EXISTING);
     }
-    for (Path path = models.resolve("softmax"); !path.equals(models.getParent().getParent()); path = path.getParent()) {
-      Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x")); // pods run as user 65532
+    Files.createDirectories(models.resolve("linear"));
+    io.sluice.testkit.OnnxModelWriter.writeLinear(models.resolve("linear/v1.onnx"), new float[] {1}, 1); // y = x + 1
+    io.sluice.testkit.OnnxModelWriter.writeLinear(models.resolve("linear/v2.onnx"), new float[] {1}, 2); // y = x + 2
+    for (Path path : List.of(models.resolve("softmax"), models.resolve("linear"))) {
+      for (Path up = path; !up.equals(models.getParent().getParent()); up = up.getParent()) {
+        Files.setPosixFilePermissions(up, PosixFilePermissions.fromString("rwxr-xr-x")); // pods run as user 65532
+      }
+    }
+    try (var files = Files.list(models.resolve("linear"))) {
+      for (Path file : files.toList()) {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+      }
     }
     cluster.kubectl("apply", "-f", "target/classes/META-INF/fabric8/inferenceservices.serving.kserve.io-v1.yml");
     Path volume = Files.createTempFile("sluice-e2e", ".yaml");
@@ -110,6 +120,30 @@ final class DevCluster implements AutoCloseable {
       assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
     }
     return new Run(process.exitValue(), output);
+  }
+
+  InferenceService linear(String model, String extra) {
+    return IsvcFixtures.isvc("""
+        apiVersion: serving.kserve.io/v1beta1
+        kind: InferenceService
+        metadata: {name: linear, namespace: %s}
+        spec:
+          predictor:
+        %s
+            model:
+              modelFormat: {name: onnx}
+              storageUri: pvc://models/linear/%s
+        """.formatted(namespace, extra.indent(4).stripTrailing(), model));
+  }
+
+  /** y for x = 1 through {@code url}: 2 from the v1 model, 3 from v2. */
+  double inferLinear(String url) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString(
+            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return JSON.readTree(response.body()).get("outputs").get(0).get("data").get(0).asDouble();
   }
 
   InferenceService softmax(String model, String extra) {

@@ -5,11 +5,14 @@ import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.InferenceServiceManifests;
 import io.sluice.server.config.ModelDirectory;
+import io.sluice.server.kubernetes.ClusterApi;
+import io.sluice.server.kubernetes.KubernetesRouter;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.spi.Runtimes;
 import io.sluice.storage.ModelStore;
 import io.sluice.storage.Progress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -46,6 +49,9 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = {"--http_port", "--http-port"}, description = "The port with --model_dir (default 8080).")
   Integer httpPort;
 
+  @Option(names = "--kubernetes", description = "Route to the cluster's InferenceServices (in a pod: the router).")
+  boolean kubernetes;
+
   @Option(names = "--host", description = "Address to bind, overriding server.host.")
   String host;
 
@@ -64,9 +70,17 @@ public final class ServeCommand implements Callable<Integer> {
     Runtimes runtimes = Runtimes.discover();
     ServerSettings settings;
     SluiceServer server;
+    KubernetesRouter router = null;
     try {
       ConfigLoader loader = new ConfigLoader(runtimes, ModelStore.standard(Progress.console()));
-      if (modelDir != null) {
+      if (kubernetes) {
+        file = Path.of("(cluster)");
+        int listen = port == null ? 8080 : port;
+        settings = loader.validate(loader.parse("server: {host: 0.0.0.0, port: " + listen + "}\napplications: []\n"),
+            Path.of(".").toAbsolutePath()).withListen(host, port);
+        server = SluiceServer.start(settings, runtimes, null, false);
+        router = new KubernetesRouter(ClusterApi.inCluster(), loader, server.applier(), listen, Duration.ofSeconds(2));
+      } else if (modelDir != null) {
         file = modelDir;
         settings = loader.validate(loader.parse(ModelDirectory.toConfiguration(modelName, modelDir, modelFormat,
             httpPort == null ? 8080 : httpPort)), Path.of(".").toAbsolutePath()).withListen(host, port);
@@ -83,12 +97,16 @@ public final class ServeCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       System.err.println("sluice: " + file + ": " + e.getMessage());
       return 2;
-    } catch (IllegalStateException e) {
+    } catch (IllegalStateException | java.io.IOException | java.security.GeneralSecurityException e) {
       System.err.println("sluice: " + e.getMessage());
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
+    KubernetesRouter routes = router;
     Thread stopper = new Thread(() -> {
+      if (routes != null) {
+        routes.close();
+      }
       server.close(drainSeconds);
       System.err.println("sluice: stopped after accepting " + server.acceptedRequests() + " requests");
       stopped.countDown();

@@ -1,0 +1,69 @@
+package io.sluice.server.kubernetes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The router's configuration from the cluster's InferenceServices, as the operator's status routes them: each
+ * service with a ready revision is an application at {@code /{name}} whose deployment forwards (remote hosting, V2)
+ * to the revision's Service; during a canary, to the latest revision with its {@code canaryTrafficPercent}, so
+ * that the engine splits requests between the previous revision and the latest exactly as the status says. A
+ * service first seen during a canary is routed to its previous revision first, so the split has two sides.
+ */
+public final class InferenceServiceRouting {
+  private final Set<String> seen = new HashSet<>();
+
+  /** The configuration (YAML) for an InferenceService list ({@code items}). */
+  public String configuration(JsonNode list, int port) {
+    Map<String, String> applications = new LinkedHashMap<>();
+    Set<String> present = new HashSet<>();
+    for (JsonNode isvc : list.path("items")) {
+      String name = isvc.path("metadata").path("name").asText();
+      String namespace = isvc.path("metadata").path("namespace").asText();
+      JsonNode traffic = isvc.path("status").path("components").path("predictor").path("traffic");
+      String latest = null;
+      String previous = null;
+      int latestPercent = 0;
+      for (JsonNode target : traffic) {
+        if (target.path("latestRevision").asBoolean(false)) {
+          latest = target.path("revisionName").asText();
+          latestPercent = target.path("percent").asInt();
+        } else if ("prev".equals(target.path("tag").asText())) {
+          previous = target.path("revisionName").asText();
+        }
+      }
+      String key = namespace + "/" + name;
+      present.add(key);
+      String endpoint;
+      Integer canary = null;
+      if (latest != null && (previous == null || seen.contains(key))) {
+        endpoint = latest;
+        // 100, not absent: the engine promotes a running canary only when told its new share
+        canary = previous == null || latestPercent >= 100 ? 100 : latestPercent;
+      } else if (previous != null) {
+        endpoint = previous;
+      } else {
+        continue; // no revision takes traffic yet
+      }
+      seen.add(key);
+      applications.put(name, """
+            - name: %1$s
+              routePrefix: /%1$s
+              deployments:
+                - name: %1$s
+                  hosting: remote
+                  storageUri: "http://%2$s.%3$s.svc.cluster.local"
+                  maxOngoingRequests: 64
+                  canaryTrafficPercent: %4$d
+          """.formatted(name, endpoint, namespace, canary == null ? 100 : canary));
+    }
+    seen.retainAll(present);
+    StringBuilder yaml = new StringBuilder("server: {host: 0.0.0.0, port: " + port + "}\napplications:");
+    yaml.append(applications.isEmpty() ? " []\n" : "\n");
+    applications.values().forEach(yaml::append);
+    return yaml.toString();
+  }
+}

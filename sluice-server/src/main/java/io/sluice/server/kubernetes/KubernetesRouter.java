@@ -1,0 +1,71 @@
+package io.sluice.server.kubernetes;
+
+import io.sluice.server.config.ConfigApplier;
+import io.sluice.server.config.ConfigException;
+import io.sluice.server.config.ConfigLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a running server's configuration in step with the cluster's InferenceServices
+ * ({@link InferenceServiceRouting}), polling the API server: a changed routing is applied like any configuration
+ * change, so revisions, canary weights and promotions go through the engine.
+ */
+public final class KubernetesRouter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(KubernetesRouter.class);
+
+  private final ClusterApi api;
+  private final ConfigLoader loader;
+  private final ConfigApplier applier;
+  private final int port;
+  private final Duration interval;
+  private final InferenceServiceRouting routing = new InferenceServiceRouting();
+  private final Thread thread;
+  private volatile boolean closed;
+  private String applied;
+
+  public KubernetesRouter(ClusterApi api, ConfigLoader loader, ConfigApplier applier, int port, Duration interval) {
+    this.api = api;
+    this.loader = loader;
+    this.applier = applier;
+    this.port = port;
+    this.interval = interval;
+    this.thread = new Thread(this::run, "sluice-kubernetes-router");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void run() {
+    while (!closed) {
+      try {
+        String yaml = routing.configuration(api.get("/apis/serving.kserve.io/v1beta1/inferenceservices"), port);
+        if (!Objects.equals(yaml, applied)) {
+          var result = applier.apply(loader.validate(loader.parse(yaml), Path.of(".").toAbsolutePath()));
+          applied = yaml;
+          log.info("routes from the cluster applied: created {}, updated {}, removed {}", result.created(), result.updated(),
+              result.removed());
+        }
+      } catch (ConfigException e) {
+        log.warn("routes from the cluster not applied: {}", e.getMessage());
+      } catch (InterruptedException e) {
+        return;
+      } catch (Exception e) {
+        log.warn("cannot read InferenceServices: {}", e.toString());
+      }
+      try {
+        Thread.sleep(interval.toMillis());
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+  }
+}
