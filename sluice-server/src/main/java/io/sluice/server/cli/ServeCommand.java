@@ -79,7 +79,8 @@ public final class ServeCommand implements Callable<Integer> {
         settings = loader.validate(loader.parse("server: {host: 0.0.0.0, port: " + listen + "}\napplications: []\n"),
             Path.of(".").toAbsolutePath()).withListen(host, port);
         server = SluiceServer.start(settings, runtimes, null, false);
-        router = new KubernetesRouter(ClusterApi.inCluster(), loader, server.applier(), listen, Duration.ofSeconds(2));
+        router = new KubernetesRouter(ClusterApi.inCluster(), server.engine(), loader, server.applier(), listen,
+            Duration.ofSeconds(2));
       } else if (modelDir != null) {
         file = modelDir;
         settings = loader.validate(loader.parse(ModelDirectory.toConfiguration(modelName, modelDir, modelFormat,

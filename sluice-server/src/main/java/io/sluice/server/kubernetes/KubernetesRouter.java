@@ -1,5 +1,8 @@
 package io.sluice.server.kubernetes;
 
+import io.sluice.engine.Engine;
+import io.sluice.engine.model.Deployment;
+import io.sluice.engine.model.ModelState;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
@@ -18,6 +21,7 @@ public final class KubernetesRouter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesRouter.class);
 
   private final ClusterApi api;
+  private final Engine engine;
   private final ConfigLoader loader;
   private final ConfigApplier applier;
   private final int port;
@@ -27,8 +31,10 @@ public final class KubernetesRouter implements AutoCloseable {
   private volatile boolean closed;
   private String applied;
 
-  public KubernetesRouter(ClusterApi api, ConfigLoader loader, ConfigApplier applier, int port, Duration interval) {
+  public KubernetesRouter(ClusterApi api, Engine engine, ConfigLoader loader, ConfigApplier applier, int port,
+      Duration interval) {
     this.api = api;
+    this.engine = engine;
     this.loader = loader;
     this.applier = applier;
     this.port = port;
@@ -48,6 +54,7 @@ public final class KubernetesRouter implements AutoCloseable {
           log.info("routes from the cluster applied: created {}, updated {}, removed {}", result.created(), result.updated(),
               result.removed());
         }
+        retryFailed();
       } catch (ConfigException e) {
         log.warn("routes from the cluster not applied: {}", e.getMessage());
       } catch (InterruptedException e) {
@@ -59,6 +66,22 @@ public final class KubernetesRouter implements AutoCloseable {
         Thread.sleep(interval.toMillis());
       } catch (InterruptedException e) {
         return;
+      }
+    }
+  }
+
+  /**
+   * A revision's Service can refuse connections for a moment after its pod turns ready (kube-proxy has not
+   * programmed it yet): routes whose upstream could not be reached are connected again at the next poll.
+   */
+  private void retryFailed() {
+    for (Deployment deployment : engine.registry().all()) {
+      if (deployment.state() == ModelState.FAILED) {
+        engine.load(deployment.name()).whenComplete((loaded, error) -> {
+          if (error == null) {
+            log.info("route {} connected", deployment.name());
+          }
+        });
       }
     }
   }
