@@ -49,6 +49,10 @@ final class DevCluster implements AutoCloseable {
     String kubeconfig = System.getenv("SLUICE_DEV_CLUSTER");
     assumeTrue(kubeconfig != null && Files.isRegularFile(Path.of(kubeconfig)), "no dev cluster: bin/dev-cluster up");
     DevCluster cluster = new DevCluster(kubeconfig, namespace);
+    await("namespace " + namespace + " of an earlier run to go", () -> {
+      var existing = cluster.client.namespaces().withName(namespace).get();
+      return existing == null || existing.getMetadata().getDeletionTimestamp() == null;
+    }, Duration.ofMinutes(2));
     Path models = Path.of(kubeconfig).getParent().getParent().resolve("e2e-models").resolve(namespace);
     Files.createDirectories(models.resolve("softmax"));
     for (String version : List.of("v1.onnx", "v2.onnx")) {
