@@ -35,13 +35,13 @@ class ChartInstallTest {
             "--skip-crds", "--set", "operator.watchNamespaces={" + NAMESPACE + "}", "--wait", "--timeout", "3m");
         assertThat(cluster.client.apps().deployments().inNamespace("sluice-system").withName("sluice-operator").get()
             .getStatus().getReadyReplicas()).isEqualTo(1);
-        cluster.client.resource(cluster.linear("v1.onnx", "minReplicas: 1")).create();
+        cluster.client.resource(cluster.isvc("linear", "v1.onnx", "minReplicas: 1")).create();
         await("READY", () -> cluster.ready("linear"), Duration.ofMinutes(3));
         String router = "http://" + cluster.client.services().inNamespace("sluice-system").withName("sluice-router").get()
             .getSpec().getClusterIP() + "/linear/v2/models/linear/infer";
         await("the router's route", () -> answers(cluster, router) == 2, Duration.ofMinutes(1));
 
-        cluster.client.resource(cluster.linear("v2.onnx", "minReplicas: 1\ncanaryTrafficPercent: 25")).update();
+        cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 1\ncanaryTrafficPercent: 25")).update();
         await("the canary", () -> DevCluster.traffic(cluster.status("linear"))
             .equals("linear-predictor-00002=25,linear-predictor-00001=75"), Duration.ofMinutes(3));
         await("the router's canary", () -> answers(cluster, router) == 3, Duration.ofMinutes(1));
@@ -53,7 +53,7 @@ class ChartInstallTest {
         }
         assertThat(fromV2).isBetween(200, 300);
 
-        cluster.client.resource(cluster.linear("v2.onnx", "minReplicas: 1")).update();
+        cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 1")).update();
         await("the promotion", () -> DevCluster.traffic(cluster.status("linear")).equals("linear-predictor-00002=100"),
             Duration.ofMinutes(1));
         await("everything on v2", () -> {

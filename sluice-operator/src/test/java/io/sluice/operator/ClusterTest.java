@@ -50,21 +50,21 @@ class ClusterTest {
 
   @Test
   void anInferenceServiceServesRollsOutAndGoesAway() throws Exception {
-    cluster.client.resource(cluster.softmax("v1.onnx", "minReplicas: 1")).create();
+    cluster.client.resource(cluster.isvc("softmax", "v1.onnx", "minReplicas: 1")).create();
     await("READY", () -> cluster.ready("softmax"), Duration.ofMinutes(3));
     String listed = cluster.kubectl("get", "isvc", "-n", NAMESPACE);
     assertThat(listed.lines().findFirst().orElseThrow()).contains("URL").contains("READY").contains("LATEST").contains("PREV");
     assertThat(listed).contains("http://softmax-predictor." + NAMESPACE + ".svc.cluster.local").contains("True");
     assertThat(cluster.inferSoftmax("softmax-predictor")).isEqualTo(0.25);
 
-    cluster.client.resource(cluster.softmax("v2.onnx", "minReplicas: 1\ncanaryTrafficPercent: 25")).update();
+    cluster.client.resource(cluster.isvc("softmax", "v2.onnx", "minReplicas: 1\ncanaryTrafficPercent: 25")).update();
     await("the canary", () -> traffic(cluster.status("softmax")).equals(
         "softmax-predictor-00002=25,softmax-predictor-00001=75"), Duration.ofMinutes(3));
     for (int i = 0; i < 20; i++) {
       assertThat(cluster.inferSoftmax("softmax-predictor")).isEqualTo(0.25); // both revisions answer
     }
 
-    cluster.client.resource(cluster.softmax("v2.onnx", "minReplicas: 1")).update();
+    cluster.client.resource(cluster.isvc("softmax", "v2.onnx", "minReplicas: 1")).update();
     await("the promotion", () -> traffic(cluster.status("softmax")).equals("softmax-predictor-00002=100"),
         Duration.ofMinutes(1));
     await("revision 1's pods to go", () -> cluster.client.pods().inNamespace(NAMESPACE)

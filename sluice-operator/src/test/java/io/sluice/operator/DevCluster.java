@@ -126,18 +126,19 @@ final class DevCluster implements AutoCloseable {
     return new Run(process.exitValue(), output);
   }
 
-  InferenceService linear(String model, String extra) {
+  /** An InferenceService {@code name} serving {@code {name}/{model}} from the claim, with predictor fields {@code extra}. */
+  InferenceService isvc(String name, String model, String extra) {
     return IsvcFixtures.isvc("""
         apiVersion: serving.kserve.io/v1beta1
         kind: InferenceService
-        metadata: {name: linear, namespace: %s}
+        metadata: {name: %1$s, namespace: %2$s}
         spec:
           predictor:
-        %s
+        %3$s
             model:
               modelFormat: {name: onnx}
-              storageUri: pvc://models/linear/%s
-        """.formatted(namespace, extra.indent(4).stripTrailing(), model));
+              storageUri: pvc://models/%1$s/%4$s
+        """.formatted(name, namespace, extra.indent(4).stripTrailing(), model));
   }
 
   /** y for x = 1 through {@code url}: 2 from the v1 model, 3 from v2. */
@@ -148,20 +149,6 @@ final class DevCluster implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return JSON.readTree(response.body()).get("outputs").get(0).get("data").get(0).asDouble();
-  }
-
-  InferenceService softmax(String model, String extra) {
-    return IsvcFixtures.isvc("""
-        apiVersion: serving.kserve.io/v1beta1
-        kind: InferenceService
-        metadata: {name: softmax, namespace: %s}
-        spec:
-          predictor:
-        %s
-            model:
-              modelFormat: {name: onnx}
-              storageUri: pvc://models/softmax/%s
-        """.formatted(namespace, extra.indent(4).stripTrailing(), model));
   }
 
   InferenceServiceStatus status(String name) {
