@@ -36,10 +36,6 @@ public record PredictorPlan(
   private static final List<String> TRAFFIC_AND_SCALE =
       List.of("canaryTrafficPercent", "minReplicas", "maxReplicas", "scaleTarget", "scaleMetric");
 
-  public boolean servable() {
-    return problems.isEmpty();
-  }
-
   /**
    * @param image the container image serving the predictor (a ServingRuntime's, or Sluice's own)
    * @param runtimeArgs extra arguments the ServingRuntime gives its container

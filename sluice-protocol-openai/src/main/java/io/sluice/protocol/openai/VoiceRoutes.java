@@ -17,8 +17,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -61,8 +59,8 @@ public final class VoiceRoutes {
     MultiMap options = multipart ? ctx.request().formAttributes() : ctx.queryParams();
     String format = options.get("response_format") == null ? "wav" : options.get("response_format").toLowerCase(Locale.ROOT);
     String streamFormat = options.get("stream_format") == null ? "audio" : options.get("stream_format").toLowerCase(Locale.ROOT);
-    byte[] audio;
     List<GenerateRequest.ChatMessage> history;
+    CompletableFuture<byte[]> upload;
     try {
       if (!FORMATS.contains(format)) {
         throw new InvalidInputException("response_format '" + format + "' is not supported; supported: " + FORMATS);
@@ -70,20 +68,39 @@ public final class VoiceRoutes {
       if (!STREAM_FORMATS.contains(streamFormat)) {
         throw new InvalidInputException("stream_format '" + streamFormat + "' is not supported; supported: " + STREAM_FORMATS);
       }
-      audio = multipart ? upload(ctx) : ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-      if (audio.length == 0) {
-        throw new InvalidInputException("send the question as a multipart 'file' or as a WAV body");
-      }
-      if (!Pcm16.isWav(audio)) {
-        throw new InvalidInputException("the question is not audio this server reads; supported: " + Pcm16.SUPPORTED);
-      }
-      Pcm16.wav(audio);
       history = history(options.get("messages"));
+      upload = multipart ? upload(ctx)
+          : CompletableFuture.completedFuture(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
     } catch (SluiceException e) {
       finish(started, OpenAiErrors.send(ctx.response(), e));
       return;
     }
-    boolean sse = streamFormat.equals("sse");
+    upload.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (audio, error) -> {
+      try {
+        if (error != null) {
+          throw new InvalidInputException("the uploaded file cannot be read: " + error.getMessage());
+        }
+        checkWav(audio);
+      } catch (SluiceException e) {
+        finish(started, OpenAiErrors.send(ctx.response(), e));
+        return;
+      }
+      answer(ctx, started, audio, history, format, streamFormat.equals("sse"));
+    }));
+  }
+
+  private static void checkWav(byte[] audio) {
+    if (audio.length == 0) {
+      throw new InvalidInputException("send the question as a multipart 'file' or as a WAV body");
+    }
+    if (!Pcm16.isWav(audio)) {
+      throw new InvalidInputException("the question is not audio this server reads; supported: " + Pcm16.SUPPORTED);
+    }
+    Pcm16.wav(audio);
+  }
+
+  private void answer(RoutingContext ctx, long started, byte[] audio, List<GenerateRequest.ChatMessage> history,
+      String format, boolean sse) {
     SpeechStream stream = new SpeechStream(ctx.response(), format, sse, PCM_RATE);
     CompletableFuture<VoicePipeline.Turn> turn = pipeline.run(audio, history, new VoicePipeline.Listener() {
       @Override
@@ -120,16 +137,14 @@ public final class VoiceRoutes {
     }));
   }
 
-  private static byte[] upload(RoutingContext ctx) {
+  /** The uploaded {@code file}, read off the event loop. */
+  private static CompletableFuture<byte[]> upload(RoutingContext ctx) {
     FileUpload file = ctx.fileUploads().stream().filter(f -> f.name().equals("file")).findFirst().orElse(null);
     if (file == null) {
       throw new InvalidInputException("upload the question as a 'file' part");
     }
-    try {
-      return Files.readAllBytes(Path.of(file.uploadedFileName()));
-    } catch (IOException e) {
-      throw new InvalidInputException("the uploaded file cannot be read: " + e.getMessage());
-    }
+    return ctx.vertx().fileSystem().readFile(file.uploadedFileName()).map(buffer -> buffer.getBytes())
+        .toCompletionStage().toCompletableFuture();
   }
 
   private static List<GenerateRequest.ChatMessage> history(String json) {
