@@ -11,6 +11,7 @@ import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.RequestTimeoutException;
 import io.sluice.api.SluiceException;
 import io.sluice.api.Tensor;
+import io.sluice.api.UpstreamUnreachableException;
 import io.sluice.engine.batching.Batcher;
 import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.Deployment;
@@ -56,6 +57,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Engine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
+  private static final int MAX_ATTEMPTS = 3;
 
   private final ModelRegistry registry;
   private final ExecutorService modelExecutor;
@@ -157,9 +159,33 @@ public final class Engine implements AutoCloseable {
 
   private CompletableFuture<InferResponse> dispatch(Deployment deployment, Revision revision, Supplier<Revision> reselect,
       InferRequest request) {
+    CompletableFuture<InferResponse> result = new CompletableFuture<>();
+    attempt(deployment, revision, reselect, request, 1, result);
+    return result;
+  }
+
+  /**
+   * One try of an inference. A replica whose server could not be reached did not run it, so it goes to another
+   * replica (the unreachable one stops taking requests), up to {@link #MAX_ATTEMPTS} tries in all.
+   */
+  private void attempt(Deployment deployment, Revision revision, Supplier<Revision> reselect, InferRequest request,
+      int number, CompletableFuture<InferResponse> result) {
     long accepted = System.nanoTime();
-    return leased(deployment, revision, reselect, modelExecutor,
-        (leasedRevision, lease, result) -> run(deployment, leasedRevision, lease, request, accepted, result));
+    CompletableFuture<InferResponse> tried = leased(deployment, revision, reselect, modelExecutor,
+        (leasedRevision, lease, answer) -> run(deployment, leasedRevision, lease, request, accepted, answer));
+    result.whenComplete((response, error) -> tried.cancel(false));
+    tried.whenComplete((response, error) -> {
+      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (cause instanceof UpstreamUnreachableException && number < MAX_ATTEMPTS && !result.isDone()) {
+        log.info("request {} to {}: {}; trying another replica", request.id(), deployment.name(), cause.getMessage());
+        Revision again = reselect == null ? revision : currentRevision(reselect);
+        attempt(deployment, again == null ? revision : again, reselect, request, number + 1, result);
+      } else if (cause != null) {
+        result.completeExceptionally(cause);
+      } else {
+        result.complete(response);
+      }
+    });
   }
 
   /** What runs once a request holds a replica of {@code revision}: it must close the lease and complete the result. */
@@ -291,6 +317,9 @@ public final class Engine implements AutoCloseable {
       long started, long inferStart, List<Tensor> outputs, Throwable error, CompletableFuture<InferResponse> result) {
     try (lease) {
       long inferEnd = System.nanoTime();
+      if (error instanceof UpstreamUnreachableException unreachable) {
+        lease.replica().unreachable(unreachable.getMessage());
+      }
       if (error instanceof SluiceException known) {
         deployment.statistics().recordFailure(inferEnd - accepted);
         result.completeExceptionally(known);

@@ -7,6 +7,7 @@ import io.sluice.engine.placement.AcceleratorDiscovery;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.revision.RevisionContext;
 import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.protocol.kserve.client.V2RemoteConnector;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.config.ConfigApplier;
@@ -67,6 +68,7 @@ public final class SluiceServer implements AutoCloseable {
   private final Runtimes runtimes;
   private final Path configFile;
   private final RevisionContext context;
+  private final EndpointDirectory endpoints = new EndpointDirectory();
   private final ConfigApplier applier;
   private volatile FrontDoor frontDoor;
   private ConfigWatcher watcher;
@@ -85,7 +87,8 @@ public final class SluiceServer implements AutoCloseable {
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
     this.placer = new Placer(settings.accelerators() != null ? settings.accelerators() : AcceleratorDiscovery.discover());
     this.context = new RevisionContext(
-        name -> runtimes.find(name).orElse(null), modelExecutor, System::nanoTime, placer, new V2RemoteConnector());
+        name -> runtimes.find(name).orElse(null), modelExecutor, System::nanoTime, placer, new V2RemoteConnector(),
+        endpoints);
     List<Deployment> deployments = new ArrayList<>();
     for (int i = 0; i < settings.deployments().size(); i++) {
       deployments.add(new Deployment(settings.deployments().get(i), settings.traffic().get(i), context));
@@ -280,6 +283,11 @@ public final class SluiceServer implements AutoCloseable {
 
   public Engine engine() {
     return engine;
+  }
+
+  /** The groups of servers behind remote endpoints (filled by the Kubernetes router). */
+  public EndpointDirectory endpoints() {
+    return endpoints;
   }
 
   public ConfigApplier applier() {

@@ -55,4 +55,10 @@ public record DeploymentSpec(
     explainer = explainer == null ? io.sluice.engine.explain.ExplainSpec.DEFAULT : explainer;
     transformer = transformer == null ? io.sluice.engine.transform.TransformerSpec.NONE : transformer;
   }
+
+  /** The same deployment served from another upstream server (one member of a group endpoint). */
+  public DeploymentSpec withEndpoint(URI server) {
+    return new DeploymentSpec(application, name, runtime, location, version, settings, scaling, resources, hosting, server,
+        explainer, transformer);
+  }
 }

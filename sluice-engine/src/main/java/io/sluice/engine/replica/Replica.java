@@ -9,6 +9,7 @@ import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
 import io.sluice.engine.transform.TransformedModel;
 import io.sluice.spi.SupervisedModel;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +28,7 @@ public final class Replica {
   private final DeploymentSpec spec;
   private final ModelRuntime runtime;
   private final RemoteConnector remote;
+  private final URI server;
   private final AtomicInteger ongoing = new AtomicInteger();
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
@@ -45,10 +47,21 @@ public final class Replica {
 
   /** @param remote connects {@code hosting: remote} replicas to their upstream */
   public Replica(String id, DeploymentSpec spec, ModelRuntime runtime, RemoteConnector remote) {
+    this(id, spec, runtime, remote, null);
+  }
+
+  /** @param server the one server of a group endpoint this remote replica uses, or null for the spec's endpoint */
+  public Replica(String id, DeploymentSpec spec, ModelRuntime runtime, RemoteConnector remote, URI server) {
     this.id = id;
     this.spec = spec;
     this.runtime = runtime;
     this.remote = remote;
+    this.server = server;
+  }
+
+  /** The server this remote replica uses when its deployment's endpoint is a group, else null. */
+  public URI server() {
+    return server;
   }
 
   public String id() {
@@ -163,7 +176,8 @@ public final class Replica {
           code -> crashed("worker process exited with code " + code));
     }
     if (spec.hosting() == ReplicaHosting.REMOTE) {
-      return TransformedModel.wrap(remote.connect(id, spec), spec.transformer(), spec.location());
+      return TransformedModel.wrap(remote.connect(id, server == null ? spec : spec.withEndpoint(server)), spec.transformer(),
+          spec.location());
     }
     return TransformedModel.wrap(runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), settings())),
         spec.transformer(), spec.location());
@@ -197,6 +211,16 @@ public final class Replica {
       dead.close();
     }
     log.warn("replica {}: {}", id, reason);
+  }
+
+  /**
+   * A request could not reach this replica's server: stop routing here until a restart reconnects (or the
+   * revision drops the server).
+   */
+  public synchronized void unreachable(String why) {
+    if (state == ReplicaState.READY) {
+      crashed(why);
+    }
   }
 
   /** Starts a crashed worker replica again, blocking; it takes traffic again once READY. */

@@ -10,8 +10,10 @@ import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelState;
 import io.sluice.engine.model.ModelStatus;
 import io.sluice.engine.placement.Placer;
+import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.RemoteConnector;
+import java.net.URI;
 import java.time.Duration;
 import io.sluice.engine.replica.ReplicaState;
 import io.sluice.engine.routing.Router;
@@ -32,7 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One immutable version of a deployment's spec, served by 0..N replicas behind its own {@link Router}.
  * It keeps the replica count at its target (fixed, or set by the autoscaler), wakes from zero on the
- * first request, and drains replicas before stopping them.
+ * first request, and drains replicas before stopping them. A remote revision whose endpoint is a group of
+ * servers ({@link EndpointDirectory}) instead has one replica per server and follows the group; whoever runs
+ * the servers scales them (from this revision's load), and requests queue while the group is empty.
  */
 public final class Revision {
   private static final Logger log = LoggerFactory.getLogger(Revision.class);
@@ -43,6 +47,7 @@ public final class Revision {
   private final Executor executor;
   private final Placer placer;
   private final RemoteConnector remote;
+  private final EndpointDirectory endpoints;
   private final LongSupplier nanoClock;
   private final ModelStatistics statistics;
   private final Router router;
@@ -67,6 +72,7 @@ public final class Revision {
   private volatile ScalingDecision lastDecision;
   private volatile long wokeAtNanos = -1;
   private volatile long lastColdStartNanos = -1;
+  private volatile boolean awaitingServers;
 
   /**
    * @param number the revision number within its deployment (1, 2, ...)
@@ -81,6 +87,7 @@ public final class Revision {
     this.nanoClock = context.nanoClock();
     this.placer = context.placer();
     this.remote = context.remote();
+    this.endpoints = context.endpoints();
     this.statistics = statistics;
     this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
     this.policy = spec.scaling().autoscaling() == null ? null : new AutoscalingPolicy(spec.scaling().autoscaling());
@@ -237,6 +244,11 @@ public final class Revision {
       loading = true;
       try {
         router.open();
+        if (group().isPresent()) {
+          loadGroup();
+          serving = true;
+          return;
+        }
         int initial = Math.max(1, spec.scaling().initialReplicas());
         targetReplicas = initial;
         for (int i = 0; i < initial; i++) {
@@ -258,6 +270,88 @@ public final class Revision {
         serving = true;
       } finally {
         loading = false;
+      }
+    }
+  }
+
+  /** The servers behind this revision's endpoint, when it names a group of them. */
+  private java.util.Optional<List<URI>> group() {
+    return spec.hosting() == io.sluice.engine.replica.ReplicaHosting.REMOTE ? endpoints.members(spec.endpoint())
+        : java.util.Optional.empty();
+  }
+
+  /**
+   * Connects to the group's first server to learn the model's metadata (waiting up to {@code maxQueueWait} for
+   * one to exist, while asking for one through its load: see {@link #awaitingServers}), then to the others.
+   */
+  private void loadGroup() throws ModelLoadException {
+    long deadline = nanoClock.getAsLong() + spec.scaling().maxQueueWait().toNanos();
+    List<URI> servers = group().orElse(List.of());
+    awaitingServers = true;
+    try {
+      while (servers.isEmpty()) {
+        if (nanoClock.getAsLong() >= deadline) {
+          throw new ModelLoadException("no server behind " + spec.endpoint() + " became ready within "
+              + spec.scaling().maxQueueWait().toSeconds() + " s");
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new ModelLoadException("interrupted while waiting for a server behind " + spec.endpoint());
+        }
+        servers = group().orElse(List.of());
+      }
+    } finally {
+      awaitingServers = false;
+    }
+    Replica first = newReplica(servers.getFirst());
+    try {
+      first.start();
+    } catch (ModelLoadException e) {
+      forget(first);
+      failure = e.getMessage();
+      throw e;
+    }
+    metadata = first.model().metadata();
+    router.add(first);
+    targetReplicas = servers.size();
+    for (URI server : servers.subList(1, servers.size())) {
+      startAsync(newReplica(server));
+    }
+  }
+
+  /** Whether this revision is loading and waits for its group's first server: it wants one started. */
+  public boolean awaitingServers() {
+    return awaitingServers;
+  }
+
+  /** Starts a replica for each server that joined the group, drains those of servers that left it. */
+  private void followGroup(List<URI> servers) {
+    synchronized (lifecycleLock) {
+      if (!serving || unloading) {
+        return;
+      }
+      targetReplicas = servers.size();
+      java.util.Set<URI> known = new java.util.HashSet<>();
+      for (Replica replica : replicas) {
+        ReplicaState state = replica.state();
+        if (state == ReplicaState.DRAINING || state == ReplicaState.STOPPED) {
+          continue;
+        }
+        if (servers.contains(replica.server())) {
+          known.add(replica.server());
+        } else {
+          log.info("deployment {} revision {}: server {} left; draining replica {}", spec.name(), number, replica.server(),
+              replica.id());
+          router.remove(replica);
+          replica.drain().thenRun(() -> forget(replica));
+        }
+      }
+      for (URI server : servers) {
+        if (!known.contains(server)) {
+          startAsync(newReplica(server));
+        }
       }
     }
   }
@@ -292,10 +386,10 @@ public final class Revision {
     }
   }
 
-  /** Sets the replica target and starts or drains replicas to meet it. */
+  /** Sets the replica target and starts or drains replicas to meet it (a group's servers are scaled by others). */
   public void scaleTo(int target) {
     synchronized (lifecycleLock) {
-      if (!serving || unloading) {
+      if (!serving || unloading || group().isPresent()) {
         return;
       }
       targetReplicas = target;
@@ -382,7 +476,13 @@ public final class Revision {
   }
 
   private Replica newReplica() {
-    Replica replica = new Replica(spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(), spec, runtime, remote);
+    return newReplica(null);
+  }
+
+  /** @param server the group member it uses, or null for the spec's endpoint */
+  private Replica newReplica(URI server) {
+    Replica replica = new Replica(spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(), spec, runtime, remote,
+        server);
     replicas.add(replica);
     return replica;
   }
@@ -429,6 +529,10 @@ public final class Revision {
         return;
       }
       wokeAtNanos = nanoClock.getAsLong();
+      if (group().isPresent()) {
+        log.info("deployment {} revision {}: a request waits for a server behind {}", spec.name(), number, spec.endpoint());
+        return; // its queued requests are the load that makes whoever runs the servers start one
+      }
       if (policy != null) {
         policy.reset();
       }
@@ -440,6 +544,7 @@ public final class Revision {
   /** One autoscaler evaluation: sample the load, decide, apply; also expires requests queued too long. */
   public void tick() {
     router.expireWaiters();
+    group().ifPresent(this::followGroup);
     retryPending();
     superviseReplicas();
     if (policy == null || !serving || unloading) {

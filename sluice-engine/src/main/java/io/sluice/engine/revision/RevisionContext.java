@@ -2,6 +2,7 @@ package io.sluice.engine.revision;
 
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.placement.Placer;
+import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.engine.replica.RemoteConnector;
 import io.sluice.engine.replica.ReplicaHosting;
 import io.sluice.spi.ModelRuntime;
@@ -11,14 +12,20 @@ import java.util.function.LongSupplier;
 
 /**
  * What every revision of every deployment shares: the runtimes by name, the executor that starts replicas
- * in the background, the clock of queue waits and autoscaling, and the host's accelerator inventory.
+ * in the background, the clock of queue waits and autoscaling, the host's accelerator inventory, and how remote
+ * replicas reach their servers.
  */
 public record RevisionContext(
     Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
-    RemoteConnector remote) {
+    RemoteConnector remote, EndpointDirectory endpoints) {
 
   public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer) {
-    this(runtimes, executor, nanoClock, placer, RemoteConnector.NONE);
+    this(runtimes, executor, nanoClock, placer, RemoteConnector.NONE, new EndpointDirectory());
+  }
+
+  public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
+      RemoteConnector remote) {
+    this(runtimes, executor, nanoClock, placer, remote, new EndpointDirectory());
   }
 
   public ModelRuntime runtimeFor(DeploymentSpec spec) {

@@ -177,6 +177,10 @@ public final class AdminRoutes {
     var load = revision.router().load();
     node.put("ongoing", load.ongoing());
     node.put("queued", load.queued());
+    if (revision.spec().endpoint() != null) {
+      node.put("endpoint", revision.spec().endpoint().toString());
+    }
+    node.put("awaitingServers", revision.awaitingServers());
     node.put("maxOngoingRequests", revision.spec().scaling().maxOngoingRequests());
     node.put("maxQueuedRequests", revision.spec().scaling().maxQueuedRequests());
     AutoscalingSpec autoscaling = revision.spec().scaling().autoscaling();
@@ -215,7 +219,7 @@ public final class AdminRoutes {
       r.put("host", switch (revision.spec().hosting()) {
         case IN_PROCESS -> "in-process";
         case WORKER_PROCESS -> "worker";
-        case REMOTE -> revision.spec().endpoint().toString();
+        case REMOTE -> (replica.server() != null ? replica.server() : revision.spec().endpoint()).toString();
       });
       replica.workerPid().ifPresent(pid -> r.put("pid", pid));
       r.put("crashes", replica.crashes());

@@ -6,6 +6,7 @@ import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.InferenceServiceManifests;
 import io.sluice.server.config.ModelDirectory;
 import io.sluice.server.kubernetes.ClusterApi;
+import io.sluice.server.kubernetes.InferenceServiceRouting;
 import io.sluice.server.kubernetes.KubernetesRouter;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.spi.Runtimes;
@@ -64,6 +65,17 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--drain-seconds", defaultValue = "30", description = "How long shutdown waits for in-flight requests.")
   int drainSeconds;
 
+  /**
+   * The router's {@code server:} section: with {@code SLUICE_ADMIN_TOKEN} set (from the chart's Secret), its admin
+   * API answers other pods holding the token, since the operator reads the routed load from it.
+   */
+  private static String routerServerSection(int listen) {
+    String token = System.getenv("SLUICE_ADMIN_TOKEN");
+    String admin = token == null || token.isBlank() ? ""
+        : ", adminLoopbackOnly: false, adminToken: \"" + token.strip().replace("\\", "").replace("\"", "") + "\"";
+    return "server: {host: 0.0.0.0, port: " + listen + admin + "}\n";
+  }
+
   @Override
   public Integer call() {
     Path file = config != null ? config : defaultConfig();
@@ -76,11 +88,12 @@ public final class ServeCommand implements Callable<Integer> {
       if (kubernetes) {
         file = Path.of("(cluster)");
         int listen = port == null ? 8080 : port;
-        settings = loader.validate(loader.parse("server: {host: 0.0.0.0, port: " + listen + "}\napplications: []\n"),
-            Path.of(".").toAbsolutePath()).withListen(host, port);
+        String serverSection = routerServerSection(listen);
+        settings = loader.validate(loader.parse(serverSection + "applications: []\n"), Path.of(".").toAbsolutePath())
+            .withListen(host, port);
         server = SluiceServer.start(settings, runtimes, null, false);
-        router = new KubernetesRouter(ClusterApi.inCluster(), server.engine(), loader, server.applier(), listen,
-            Duration.ofSeconds(2));
+        router = new KubernetesRouter(ClusterApi.inCluster(), server.engine(), server.endpoints(), loader, server.applier(),
+            new InferenceServiceRouting(serverSection), Duration.ofSeconds(1));
       } else if (modelDir != null) {
         file = modelDir;
         settings = loader.validate(loader.parse(ModelDirectory.toConfiguration(modelName, modelDir, modelFormat,

@@ -15,9 +15,15 @@ import java.util.Set;
  */
 public final class InferenceServiceRouting {
   private final Set<String> seen = new HashSet<>();
+  private final String serverSection;
+
+  /** @param serverSection the {@code server:} section of every configuration (the one the router started with) */
+  public InferenceServiceRouting(String serverSection) {
+    this.serverSection = serverSection.endsWith("\n") ? serverSection : serverSection + "\n";
+  }
 
   /** The configuration (YAML) for an InferenceService list ({@code items}). */
-  public String configuration(JsonNode list, int port) {
+  public String configuration(JsonNode list) {
     Map<String, String> applications = new LinkedHashMap<>();
     Set<String> present = new HashSet<>();
     for (JsonNode isvc : list.path("items")) {
@@ -56,14 +62,20 @@ public final class InferenceServiceRouting {
                 - name: %1$s
                   hosting: remote
                   storageUri: "http://%2$s.%3$s.svc.cluster.local"
-                  maxOngoingRequests: 64
+                  maxOngoingRequests: %5$d
                   canaryTrafficPercent: %4$d
-          """.formatted(name, endpoint, namespace, canary == null ? 100 : canary));
+          """.formatted(name, endpoint, namespace, canary == null ? 100 : canary, perPod(isvc)));
     }
     seen.retainAll(present);
-    StringBuilder yaml = new StringBuilder("server: {host: 0.0.0.0, port: " + port + "}\napplications:");
+    StringBuilder yaml = new StringBuilder(serverSection + "applications:");
     yaml.append(applications.isEmpty() ? " []\n" : "\n");
     applications.values().forEach(yaml::append);
     return yaml.toString();
+  }
+
+  /** Requests the router sends one pod at once: the service's {@code containerConcurrency}, else 64. */
+  private static int perPod(JsonNode isvc) {
+    int concurrency = isvc.path("spec").path("predictor").path("containerConcurrency").asInt(0);
+    return concurrency > 0 ? concurrency : 64;
   }
 }

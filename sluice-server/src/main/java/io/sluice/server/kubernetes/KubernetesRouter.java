@@ -3,6 +3,7 @@ package io.sluice.server.kubernetes;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelState;
+import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
@@ -15,29 +16,31 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps a running server's configuration in step with the cluster's InferenceServices
  * ({@link InferenceServiceRouting}), polling the API server: a changed routing is applied like any configuration
- * change, so revisions, canary weights and promotions go through the engine.
+ * change, so revisions, canary weights and promotions go through the engine. Each revision's ready pods
+ * ({@link RevisionEndpoints}) go to the engine's {@link EndpointDirectory}, so every pod is a replica of its own.
  */
 public final class KubernetesRouter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesRouter.class);
 
   private final ClusterApi api;
   private final Engine engine;
+  private final EndpointDirectory endpoints;
   private final ConfigLoader loader;
   private final ConfigApplier applier;
-  private final int port;
   private final Duration interval;
-  private final InferenceServiceRouting routing = new InferenceServiceRouting();
+  private final InferenceServiceRouting routing;
   private final Thread thread;
   private volatile boolean closed;
   private String applied;
 
-  public KubernetesRouter(ClusterApi api, Engine engine, ConfigLoader loader, ConfigApplier applier, int port,
-      Duration interval) {
+  public KubernetesRouter(ClusterApi api, Engine engine, EndpointDirectory endpoints, ConfigLoader loader,
+      ConfigApplier applier, InferenceServiceRouting routing, Duration interval) {
     this.api = api;
     this.engine = engine;
+    this.endpoints = endpoints;
+    this.routing = routing;
     this.loader = loader;
     this.applier = applier;
-    this.port = port;
     this.interval = interval;
     this.thread = new Thread(this::run, "sluice-kubernetes-router");
     thread.setDaemon(true);
@@ -47,7 +50,9 @@ public final class KubernetesRouter implements AutoCloseable {
   private void run() {
     while (!closed) {
       try {
-        String yaml = routing.configuration(api.get("/apis/serving.kserve.io/v1beta1/inferenceservices"), port);
+        // pods first: a revision applied below must find its group to know it is one
+        endpoints.update(RevisionEndpoints.of(api.get("/api/v1/endpoints?labelSelector=" + RevisionEndpoints.REVISION_LABEL)));
+        String yaml = routing.configuration(api.get("/apis/serving.kserve.io/v1beta1/inferenceservices"));
         if (!Objects.equals(yaml, applied)) {
           var result = applier.apply(loader.validate(loader.parse(yaml), Path.of(".").toAbsolutePath()));
           applied = yaml;

@@ -13,9 +13,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The router's configuration from InferenceService statuses: the route, and a canary's two sides. */
+/**
+ * The router's configuration from InferenceService statuses: the route, a canary's two sides, the per-pod limit;
+ * and the revisions' ready pods from their Endpoints.
+ */
 class InferenceServiceRoutingTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SERVER = "server: {host: 0.0.0.0, port: 8080, adminLoopbackOnly: false, adminToken: \"0123456789abcdef\"}";
   private final ConfigLoader loader = new ConfigLoader(new Runtimes(List.of()), ModelStore.standard(Progress.SILENT));
 
   private static JsonNode list(String traffic) throws Exception {
@@ -32,17 +36,19 @@ class InferenceServiceRoutingTest {
 
   @Test
   void aServiceIsRoutedToTheRevisionsAsItsStatusSplitsThem() throws Exception {
-    InferenceServiceRouting routing = new InferenceServiceRouting();
+    InferenceServiceRouting routing = new InferenceServiceRouting(SERVER);
     ServerSettings first = settings(routing.configuration(list(
-        "{\"revisionName\": \"mnist-predictor-00001\", \"latestRevision\": true, \"percent\": 100}"), 8080));
+        "{\"revisionName\": \"mnist-predictor-00001\", \"latestRevision\": true, \"percent\": 100}")));
     assertThat(first.applications()).extracting(ServerSettings.ApplicationSettings::routePrefix).containsExactly("/mnist");
     assertThat(first.deployments().getFirst().endpoint().toString())
         .isEqualTo("http://mnist-predictor-00001.models.svc.cluster.local");
     assertThat(first.traffic().getFirst().canaryTrafficPercent()).isEqualTo(100);
+    assertThat(first.deployments().getFirst().scaling().maxOngoingRequests()).isEqualTo(64);
+    assertThat(first.adminToken()).isEqualTo("0123456789abcdef");
 
     ServerSettings canary = settings(routing.configuration(list("""
         {"revisionName": "mnist-predictor-00002", "latestRevision": true, "percent": 25},
-        {"revisionName": "mnist-predictor-00001", "latestRevision": false, "percent": 75, "tag": "prev"}"""), 8080));
+        {"revisionName": "mnist-predictor-00001", "latestRevision": false, "percent": 75, "tag": "prev"}""")));
     assertThat(canary.deployments().getFirst().endpoint().toString())
         .isEqualTo("http://mnist-predictor-00002.models.svc.cluster.local");
     assertThat(canary.traffic().getFirst().canaryTrafficPercent()).isEqualTo(25);
@@ -50,14 +56,30 @@ class InferenceServiceRoutingTest {
 
   @Test
   void aServiceFirstSeenDuringACanaryStartsOnItsPreviousRevision() throws Exception {
-    InferenceServiceRouting routing = new InferenceServiceRouting();
+    InferenceServiceRouting routing = new InferenceServiceRouting(SERVER);
     String traffic = """
         {"revisionName": "mnist-predictor-00002", "latestRevision": true, "percent": 25},
         {"revisionName": "mnist-predictor-00001", "latestRevision": false, "percent": 75, "tag": "prev"}""";
-    assertThat(settings(routing.configuration(list(traffic), 8080)).deployments().getFirst().endpoint().toString())
+    assertThat(settings(routing.configuration(list(traffic))).deployments().getFirst().endpoint().toString())
         .contains("mnist-predictor-00001");
-    assertThat(settings(routing.configuration(list(traffic), 8080)).deployments().getFirst().endpoint().toString())
+    assertThat(settings(routing.configuration(list(traffic))).deployments().getFirst().endpoint().toString())
         .contains("mnist-predictor-00002");
-    assertThat(settings(routing.configuration(JSON.readTree("{\"items\": []}"), 8080)).applications()).isEmpty();
+    assertThat(settings(routing.configuration(JSON.readTree("{\"items\": []}"))).applications()).isEmpty();
+  }
+  @Test
+  void eachRevisionsReadyPodsAreItsServers() throws Exception {
+    var groups = RevisionEndpoints.of(JSON.readTree("""
+        {"items": [
+          {"metadata": {"name": "mnist-predictor-00001", "namespace": "models"},
+           "subsets": [{"addresses": [{"ip": "10.88.0.7"}, {"ip": "10.88.0.9"}],
+                        "notReadyAddresses": [{"ip": "10.88.0.11"}],
+                        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}]},
+          {"metadata": {"name": "mnist-predictor-00002", "namespace": "models"}}]}
+        """));
+    assertThat(groups).containsOnlyKeys("mnist-predictor-00001.models.svc.cluster.local",
+        "mnist-predictor-00002.models.svc.cluster.local");
+    assertThat(groups.get("mnist-predictor-00001.models.svc.cluster.local")).extracting(Object::toString)
+        .containsExactly("http://10.88.0.7:8080", "http://10.88.0.9:8080");
+    assertThat(groups.get("mnist-predictor-00002.models.svc.cluster.local")).isEmpty(); // scaled to zero
   }
 }
