@@ -21,6 +21,7 @@ import io.sluice.operator.crd.ServingRuntimeSpec;
 import io.sluice.operator.predictor.Naming;
 import io.sluice.operator.predictor.PredictorPlan;
 import io.sluice.operator.predictor.RevisionResources;
+import io.sluice.operator.scale.ScalingSettings;
 import io.sluice.operator.status.StatusBuilder;
 import io.sluice.operator.status.Traffic;
 import java.time.Clock;
@@ -28,7 +29,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,6 +81,10 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     }
     PredictorPlan plan = PredictorPlan.of(isvc, image, runtimeArgs);
     problems.addAll(plan.problems());
+    String annotationProblem = ScalingSettings.problem(isvc.getMetadata().getAnnotations());
+    if (annotationProblem != null) {
+      problems.add(annotationProblem);
+    }
     if (!problems.isEmpty()) {
       log.info("{}/{} refused: {}", namespace, name, problems);
       return update(isvc, status.refused(problems), ALWAYS);
@@ -97,14 +101,17 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
       String revision = Naming.revision(name, number);
       log.info("{}/{}: new revision {}", namespace, name, revision);
       apply(RevisionResources.configMap(isvc, plan, revision));
-      latest = apply(RevisionResources.deployment(isvc, plan, revision, plan.minReplicas()));
+      // one pod to start with even when it may scale to zero (KServe's initial scale): it proves the model loads
+      latest = apply(RevisionResources.deployment(isvc, plan, revision, Math.max(1, plan.minReplicas())));
       apply(RevisionResources.revisionService(isvc, revision));
       revisions.add(latest);
-    } else if (!Objects.equals(latest.getSpec().getReplicas(), plan.minReplicas())) {
-      client.apps().deployments().inNamespace(namespace).withName(latest.getMetadata().getName()).edit(deployment -> {
-        deployment.getSpec().setReplicas(plan.minReplicas()); // minReplicas until load-based scaling takes over
-        return deployment;
-      });
+    }
+    for (Deployment deployment : revisions) { // the LoadScaler moves replicas within the bounds; keep them inside
+      int replicas = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
+      int bounded = Math.max(plan.minReplicas(), Math.min(plan.maxReplicas(), replicas));
+      if (bounded != replicas) {
+        client.apps().deployments().inNamespace(namespace).withName(deployment.getMetadata().getName()).scale(bounded);
+      }
     }
 
     String latestName = latest.getMetadata().getName();

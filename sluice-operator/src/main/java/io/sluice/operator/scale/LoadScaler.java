@@ -1,0 +1,129 @@
+package io.sluice.operator.scale;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sluice.engine.autoscale.AutoscalingPolicy;
+import io.sluice.engine.autoscale.AutoscalingSpec;
+import io.sluice.engine.autoscale.LoadWindow;
+import io.sluice.engine.autoscale.ScalingDecision;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.predictor.Naming;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scales each predictor revision's Deployment from the routers' load ({@link RouterLoad}), with the engine's
+ * autoscaling policy (Ray Serve's: average load over a look-back period against {@code scaleTarget} per pod,
+ * upscale and downscale delays) and {@link ScalingSettings}: no metrics-server or HPA involved. A revision at zero
+ * pods gets one as soon as a router holds a request for it. Without an answer from any router nothing changes.
+ */
+public final class LoadScaler {
+  private static final Logger log = LoggerFactory.getLogger(LoadScaler.class);
+
+  /** One revision's policy state, kept while its settings stay the same. */
+  private record Tracked(AutoscalingSpec spec, AutoscalingPolicy policy, LoadWindow window) {}
+
+  private final KubernetesClient client;
+  private final RevisionLoad routers;
+  private final Set<String> namespaces;
+  private final LongSupplier nanoClock;
+  private final Map<String, Tracked> revisions = new HashMap<>();
+
+  /** @param namespaces the namespaces whose InferenceServices it scales (empty: all) */
+  public LoadScaler(KubernetesClient client, RevisionLoad routers, Set<String> namespaces, LongSupplier nanoClock) {
+    this.client = client;
+    this.routers = routers;
+    this.namespaces = namespaces;
+    this.nanoClock = nanoClock;
+  }
+
+  /** One evaluation of every revision; the decisions that changed a replica count. */
+  public List<ScalingDecision> tick() throws java.io.IOException, InterruptedException {
+    Map<String, Double> load = routers.read();
+    long now = nanoClock.getAsLong();
+    List<ScalingDecision> changes = new ArrayList<>();
+    Set<String> present = new HashSet<>();
+    for (InferenceService isvc : inferenceServices()) {
+      if (isvc.getSpec() == null || isvc.getSpec().predictor == null) {
+        continue;
+      }
+      AutoscalingSpec spec = ScalingSettings.of(isvc);
+      String namespace = isvc.getMetadata().getNamespace();
+      for (Deployment deployment : client.apps().deployments().inNamespace(namespace)
+          .withLabel(Naming.ISVC_LABEL, isvc.getMetadata().getName()).list().getItems()) {
+        String key = namespace + "/" + deployment.getMetadata().getName();
+        present.add(key);
+        Tracked tracked = revisions.get(key);
+        if (tracked == null || !tracked.spec().equals(spec)) {
+          tracked = new Tracked(spec, new AutoscalingPolicy(spec), new LoadWindow(spec.lookBackPeriod().toNanos()));
+          revisions.put(key, tracked);
+        }
+        int current = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
+        tracked.window().record(now, load.getOrDefault(key, 0.0));
+        ScalingDecision decision = tracked.policy().decide(now, tracked.window().average(), current);
+        if (decision.changes()) {
+          log.info("{}: {} -> {} pods: {}", key, current, decision.decidedReplicas(), decision.reason());
+          scale(namespace, deployment.getMetadata().getName(), decision.decidedReplicas());
+          changes.add(decision);
+        }
+      }
+    }
+    revisions.keySet().retainAll(present);
+    return changes;
+  }
+
+  private List<InferenceService> inferenceServices() {
+    if (namespaces.isEmpty()) {
+      return client.resources(InferenceService.class).inAnyNamespace().list().getItems();
+    }
+    List<InferenceService> all = new ArrayList<>();
+    for (String namespace : namespaces) {
+      all.addAll(client.resources(InferenceService.class).inNamespace(namespace).list().getItems());
+    }
+    return all;
+  }
+
+  private void scale(String namespace, String deployment, int replicas) {
+    try {
+      client.apps().deployments().inNamespace(namespace).withName(deployment).scale(replicas);
+    } catch (KubernetesClientException e) {
+      log.warn("cannot scale {}/{} to {}: {}", namespace, deployment, replicas, e.getMessage());
+    }
+  }
+
+  /** Runs {@link #tick} every {@code interval} on a daemon thread until interrupted. */
+  public Thread start(java.time.Duration interval) {
+    Thread thread = new Thread(() -> {
+      String lastProblem = null;
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          tick();
+          lastProblem = null;
+        } catch (InterruptedException e) {
+          return;
+        } catch (Exception e) {
+          if (!e.toString().equals(lastProblem)) {
+            log.warn("scaling paused: cannot read the routers' load: {}", e.toString());
+            lastProblem = e.toString();
+          }
+        }
+        try {
+          Thread.sleep(interval.toMillis());
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "sluice-load-scaler");
+    thread.setDaemon(true);
+    thread.start();
+    return thread;
+  }
+}

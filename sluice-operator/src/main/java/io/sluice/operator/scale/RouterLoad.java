@@ -1,0 +1,100 @@
+package io.sluice.operator.scale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.EndpointAddress;
+import io.fabric8.kubernetes.api.model.EndpointSubset;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The load each predictor revision has, as the routers see it: every ready router pod's admin status
+ * ({@code GET /api/v1/status}, with the admin token), summed over the pods. A revision's load is its ongoing plus
+ * queued requests (one more while a router waits for its first pod), keyed {@code namespace/revision}.
+ */
+public final class RouterLoad implements RevisionLoad {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SUFFIX = ".svc.cluster.local";
+
+  private final KubernetesClient client;
+  private final String namespace;
+  private final String service;
+  private final String token;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** @param namespace and {@code service}: the routers' Service, whose ready pods are asked */
+  public RouterLoad(KubernetesClient client, String namespace, String service, String token) {
+    this.client = client;
+    this.namespace = namespace;
+    this.service = service;
+    this.token = token;
+  }
+
+  /** The load now; throws when no router answered (the scaler then leaves replicas as they are). */
+  @Override
+  public Map<String, Double> read() throws IOException, InterruptedException {
+    Endpoints endpoints = client.endpoints().inNamespace(namespace).withName(service).get();
+    Map<String, Double> total = new HashMap<>();
+    int answered = 0;
+    IOException last = null;
+    if (endpoints != null && endpoints.getSubsets() != null) {
+      for (EndpointSubset subset : endpoints.getSubsets()) {
+        int port = subset.getPorts() == null || subset.getPorts().isEmpty() ? 8080 : subset.getPorts().getFirst().getPort();
+        for (EndpointAddress address : subset.getAddresses() == null ? java.util.List.<EndpointAddress>of()
+            : subset.getAddresses()) {
+          try {
+            parse(status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status")))
+                .forEach((revision, load) -> total.merge(revision, load, Double::sum));
+            answered++;
+          } catch (IOException e) {
+            last = e;
+          }
+        }
+      }
+    }
+    if (answered == 0) {
+      throw last != null ? last : new IOException("no ready pod behind Service " + namespace + "/" + service);
+    }
+    return total;
+  }
+
+  private JsonNode status(URI uri) throws IOException, InterruptedException {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
+        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IOException(uri + ": HTTP " + response.statusCode() + " " + response.body());
+    }
+    return JSON.readTree(response.body());
+  }
+
+  /** One router's status → load per {@code namespace/revision} of the revisions it forwards to. */
+  public static Map<String, Double> parse(JsonNode status) {
+    Map<String, Double> load = new HashMap<>();
+    for (JsonNode application : status.path("applications")) {
+      for (JsonNode deployment : application.path("deployments")) {
+        for (JsonNode revision : deployment.path("revisions")) {
+          String host = URI.create(revision.path("endpoint").asText("http://unknown")).getHost();
+          if (host == null || !host.endsWith(SUFFIX)) {
+            continue;
+          }
+          String[] parts = host.substring(0, host.length() - SUFFIX.length()).split("\\.");
+          if (parts.length != 2) {
+            continue;
+          }
+          double requests = revision.path("ongoing").asDouble() + revision.path("queued").asDouble()
+              + (revision.path("awaitingServers").asBoolean() ? 1 : 0);
+          load.merge(parts[1] + "/" + parts[0], requests, Double::sum);
+        }
+      }
+    }
+    return load;
+  }
+}

@@ -1,0 +1,95 @@
+package io.sluice.operator;
+
+import static io.sluice.operator.IsvcFixtures.onnx;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.predictor.Naming;
+import io.sluice.operator.scale.LoadScaler;
+import io.sluice.operator.scale.RouterLoad;
+import io.sluice.operator.scale.ScalingSettings;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scaling across pods from the routers' load, on fabric8's mock API server with a simulated clock: up under
+ * load (after the upscale delay, at most maxReplicas), down to zero after the idle delay, and from zero at once
+ * when a router holds a request; the routers' status read as load per revision.
+ */
+@EnableKubernetesMockClient(crud = true)
+class LoadScalerTest {
+  private static final String REVISION = "linear-predictor-00001";
+  KubernetesClient client;
+  private final Map<String, Double> load = new HashMap<>();
+  private final AtomicLong now = new AtomicLong();
+  private LoadScaler scaler;
+
+  @BeforeEach
+  void setUp() {
+    client.load(getClass().getResourceAsStream("/META-INF/fabric8/inferenceservices.serving.kserve.io-v1.yml")).create();
+    InferenceService isvc = onnx("linear", "pvc://models/v1.onnx", "minReplicas: 0\nmaxReplicas: 3\nscaleTarget: 2");
+    isvc.getMetadata().setAnnotations(Map.of(ScalingSettings.ANNOTATION_PREFIX + "scale-to-zero-delay", "20s",
+        ScalingSettings.ANNOTATION_PREFIX + "upscale-delay", "3s", ScalingSettings.ANNOTATION_PREFIX + "look-back-period", "2s"));
+    client.resource(isvc).create();
+    client.resource(new DeploymentBuilder().withNewMetadata().withName(REVISION).withNamespace("models")
+        .addToLabels(Naming.ISVC_LABEL, "linear").endMetadata()
+        .withNewSpec().withReplicas(1).withNewSelector().addToMatchLabels("app", "x").endSelector()
+        .withNewTemplate().withNewMetadata().addToLabels("app", "x").endMetadata().withNewSpec()
+        .addNewContainer().withName("c").withImage("i").endContainer().endSpec().endTemplate().endSpec().build()).create();
+    scaler = new LoadScaler(client, () -> Map.copyOf(load), Set.of(), now::get);
+  }
+
+  private int replicas() {
+    return client.apps().deployments().inNamespace("models").withName(REVISION).get().getSpec().getReplicas();
+  }
+
+  /** Ticks once a second of simulated time for {@code seconds}. */
+  private void run(int seconds) throws Exception {
+    for (int i = 0; i < seconds; i++) {
+      now.addAndGet(Duration.ofSeconds(1).toNanos());
+      scaler.tick();
+    }
+  }
+
+  @Test
+  void revisionsScaleUpUnderLoadDownToZeroWhenIdleAndWakeAtOnce() throws Exception {
+    load.put("models/" + REVISION, 10.0); // 10 ongoing at a target of 2 per pod: 5 wanted, 3 at most
+    run(2);
+    assertThat(replicas()).isEqualTo(1); // the upscale delay has not passed
+    run(3);
+    assertThat(replicas()).isEqualTo(3);
+
+    load.put("models/" + REVISION, 0.0);
+    run(15);
+    assertThat(replicas()).isEqualTo(3).as("below the delay"); // downscale delay (60 s) not over
+    run(60);
+    assertThat(replicas()).isZero();
+
+    load.put("models/" + REVISION, 1.0); // a router holds a request
+    run(1);
+    assertThat(replicas()).isEqualTo(1);
+  }
+
+  @Test
+  void theRoutersStatusIsReadAsLoadPerRevision() throws Exception {
+    var status = new ObjectMapper().readTree("""
+        {"applications": [{"name": "linear", "deployments": [{"name": "linear", "revisions": [
+          {"revision": 1, "endpoint": "http://linear-predictor-00001.models.svc.cluster.local", "ongoing": 3, "queued": 2,
+           "awaitingServers": false},
+          {"revision": 2, "endpoint": "http://linear-predictor-00002.models.svc.cluster.local", "ongoing": 0, "queued": 0,
+           "awaitingServers": true}]}]},
+         {"name": "local", "deployments": [{"name": "local", "revisions": [{"revision": 1, "ongoing": 9, "queued": 0}]}]}]}
+        """);
+    assertThat(RouterLoad.parse(status)).containsOnly(Map.entry("models/linear-predictor-00001", 5.0),
+        Map.entry("models/linear-predictor-00002", 1.0));
+  }
+}
