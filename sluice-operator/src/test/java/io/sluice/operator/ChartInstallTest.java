@@ -4,14 +4,21 @@ import static io.sluice.operator.DevCluster.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The Helm chart installed on the real dev cluster: the operator runs in its own pod (its image, its service
  * account and least-privilege RBAC, in-cluster credentials), watching one namespace, and serves an
- * InferenceService there; the router forwards to it at {@code /{name}} and splits a canary's traffic as the
- * status declares, within 5 points over 1,000 requests; uninstalling removes them.
+ * InferenceService there; the router forwards to it at {@code /{name}} (REST and gRPC) and splits a canary's traffic
+ * as the status declares, within 5 points over 1,000 requests; a pod deleted under load loses no request; an idle
+ * revision scales to zero and the requests that then arrive are held while a pod starts, and answered;
+ * uninstalling removes them.
  */
 @Tag("slow")
 class ChartInstallTest {
@@ -64,10 +71,81 @@ class ChartInstallTest {
           }
           return true;
         }, Duration.ofMinutes(1));
+        String routerIp = router.substring("http://".length(), router.indexOf("/linear"));
+        assertThat(DevCluster.inferLinearGrpc(routerIp, 80, "linear")).isEqualTo(3);
+        String predictorIp = cluster.client.services().inNamespace(NAMESPACE).withName("linear-predictor").get()
+            .getSpec().getClusterIP();
+        assertThat(DevCluster.inferLinearGrpc(predictorIp, 80, "linear")).isEqualTo(3);
+
+        aPodKilledUnderLoadLosesNoRequest(cluster, router);
+        anIdleRevisionScalesToZeroAndWakesForRequests(cluster, router);
       } finally {
         cluster.helm(false, "uninstall", "sluice", "--namespace", "sluice-system", "--wait");
         cluster.client.namespaces().withName("sluice-system").delete();
       }
     }
+  }
+
+  /** Two pods under load at 8 connections through the router; one is deleted: every request is answered. */
+  private static void aPodKilledUnderLoadLosesNoRequest(DevCluster cluster, String router) throws Exception {
+    cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 2\nmaxReplicas: 2")).update();
+    await("two ready pods", () -> cluster.readyPods("linear-predictor-00002") == 2, Duration.ofMinutes(3));
+    Thread.sleep(3000); // the router learns the second pod from its Endpoints
+    AtomicInteger answered = new AtomicInteger();
+    List<String> failures = new CopyOnWriteArrayList<>();
+    AtomicBoolean running = new AtomicBoolean(true);
+    List<Thread> clients = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      clients.add(Thread.ofPlatform().start(() -> {
+        while (running.get()) {
+          try {
+            if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
+              answered.incrementAndGet();
+            } else {
+              failures.add("wrong answer");
+            }
+          } catch (Exception | AssertionError e) {
+            failures.add(e.getMessage());
+          }
+        }
+      }));
+    }
+    Thread.sleep(2000);
+    String victim = cluster.client.pods().inNamespace(NAMESPACE).withLabel("serving.sluice.io/revision", "linear-predictor-00002")
+        .list().getItems().getFirst().getMetadata().getName();
+    cluster.kubectl("delete", "pod", victim, "-n", NAMESPACE, "--wait=false");
+    Thread.sleep(8000);
+    running.set(false);
+    for (Thread client : clients) {
+      client.join(60_000);
+    }
+    assertThat(failures).as("requests that failed while a pod was deleted").isEmpty();
+    assertThat(answered.get()).isGreaterThan(100);
+  }
+
+  /** minReplicas 0: the revision goes to zero pods when idle; 20 requests sent then are held, and all answered. */
+  private static void anIdleRevisionScalesToZeroAndWakesForRequests(DevCluster cluster, String router) throws Exception {
+    var isvc = cluster.isvc("linear", "v2.onnx", "minReplicas: 0\nmaxReplicas: 2");
+    isvc.getMetadata().setAnnotations(java.util.Map.of("serving.sluice.io/scale-to-zero-delay", "10s",
+        "serving.sluice.io/downscale-delay", "10s", "serving.sluice.io/look-back-period", "2s"));
+    cluster.client.resource(isvc).update();
+    await("zero pods", () -> cluster.pods("linear-predictor-00002") == 0, Duration.ofMinutes(2));
+    assertThat(cluster.ready("linear")).as("READY while scaled to zero").isTrue();
+    List<java.util.concurrent.CompletableFuture<Double>> answers = new ArrayList<>();
+    try (var executor = java.util.concurrent.Executors.newFixedThreadPool(20)) {
+      for (int i = 0; i < 20; i++) {
+        answers.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return cluster.inferLinear(router, Duration.ofSeconds(90));
+          } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        }, executor));
+      }
+      for (var answer : answers) {
+        assertThat(answer.get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(3);
+      }
+    }
+    assertThat(cluster.readyPods("linear-predictor-00002")).isPositive();
   }
 }

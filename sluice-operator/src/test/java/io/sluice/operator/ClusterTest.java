@@ -20,8 +20,8 @@ import org.junit.jupiter.api.TestInstance;
  * The operator (in this JVM) on a real single-node cluster ({@code bin/dev-cluster up}: API server, kubelet,
  * containerd, kube-proxy) with real Sluice pods from the image {@code bin/dev-cluster image} builds: an
  * InferenceService with an ONNX model from a PersistentVolumeClaim becomes READY in {@code kubectl get isvc} and
- * answers V2 inference through {@code {isvc}-predictor}; a new model with a canary makes a second revision;
- * promoting it removes the first; deleting the InferenceService removes its pods and Services.
+ * answers V2 inference through {@code {isvc}-predictor}; a new model with a canary, asked for while the operator is
+ * down, makes a second revision once a new operator starts; promoting it removes the first; deleting the InferenceService removes its pods and Services.
  */
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -33,7 +33,11 @@ class ClusterTest {
   @BeforeAll
   void start() throws Exception {
     cluster = DevCluster.open(NAMESPACE);
-    operator = OperatorMain.start(new KubernetesClientBuilder()
+    operator = startOperator();
+  }
+
+  private Operator startOperator() throws Exception {
+    return OperatorMain.start(new KubernetesClientBuilder()
             .withConfig(Config.fromKubeconfig(Files.readString(Path.of(cluster.kubeconfig)))).build(),
         System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"));
   }
@@ -57,7 +61,10 @@ class ClusterTest {
     assertThat(listed).contains("http://softmax-predictor." + NAMESPACE + ".svc.cluster.local").contains("True");
     assertThat(cluster.inferSoftmax("softmax-predictor")).isEqualTo(0.25);
 
+    // the operator is down while the rollout is asked for; a new one picks it up and converges
+    operator.stop();
     cluster.client.resource(cluster.isvc("softmax", "v2.onnx", "minReplicas: 1\ncanaryTrafficPercent: 25")).update();
+    operator = startOperator();
     await("the canary", () -> traffic(cluster.status("softmax")).equals(
         "softmax-predictor-00002=25,softmax-predictor-00001=75"), Duration.ofMinutes(3));
     for (int i = 0; i < 20; i++) {

@@ -143,12 +143,49 @@ final class DevCluster implements AutoCloseable {
 
   /** y for x = 1 through {@code url}: 2 from the v1 model, 3 from v2. */
   double inferLinear(String url) throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+    return inferLinear(url, Duration.ofSeconds(10));
+  }
+
+  /** {@link #inferLinear(String)}, waiting up to {@code timeout} for the answer (a pod starting from zero). */
+  double inferLinear(String url, Duration timeout) throws Exception {
+    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
         .POST(HttpRequest.BodyPublishers.ofString(
             "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return JSON.readTree(response.body()).get("outputs").get(0).get("data").get(0).asDouble();
+  }
+
+  /** y for x = 1 over V2 gRPC (the same port as REST) to {@code host:port}, model {@code model}. */
+  static double inferLinearGrpc(String host, int port, String model) {
+    io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress(host, port).usePlaintext().build();
+    try {
+      var request = io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.newBuilder().setModelName(model)
+          .addInputs(io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.InferInputTensor.newBuilder()
+              .setName("x").setDatatype("FP32").addShape(1).addShape(1)
+              .setContents(io.sluice.protocol.kserve.grpc.proto.InferTensorContents.newBuilder().addFp32Contents(1)))
+          .build();
+      var response = io.sluice.protocol.kserve.grpc.proto.GRPCInferenceServiceGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS).modelInfer(request);
+      if (response.getRawOutputContentsCount() > 0) {
+        return response.getRawOutputContents(0).asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0);
+      }
+      return response.getOutputs(0).getContents().getFp32Contents(0);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** The ready pods of a revision. */
+  int readyPods(String revision) {
+    return (int) client.pods().inNamespace(namespace).withLabel("serving.sluice.io/revision", revision).list().getItems()
+        .stream().filter(pod -> pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus().getConditions().stream()
+            .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"))).count();
+  }
+
+  /** The pods of a revision, terminating ones included. */
+  int pods(String revision) {
+    return client.pods().inNamespace(namespace).withLabel("serving.sluice.io/revision", revision).list().getItems().size();
   }
 
   InferenceServiceStatus status(String name) {
