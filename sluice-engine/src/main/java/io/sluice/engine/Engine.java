@@ -11,7 +11,7 @@ import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.RequestTimeoutException;
 import io.sluice.api.SluiceException;
 import io.sluice.api.Tensor;
-import io.sluice.api.UpstreamUnreachableException;
+import io.sluice.api.ReplicaUnavailableException;
 import io.sluice.engine.batching.Batcher;
 import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.Deployment;
@@ -165,8 +165,8 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * One try of an inference. A replica whose server could not be reached did not run it, so it goes to another
-   * replica (the unreachable one stops taking requests), up to {@link #MAX_ATTEMPTS} tries in all.
+   * One try of an inference. A replica that could not run it (its server unreachable, its worker gone) sends it to
+   * another replica (the unreachable one stops taking requests), up to {@link #MAX_ATTEMPTS} tries in all.
    */
   private void attempt(Deployment deployment, Revision revision, Supplier<Revision> reselect, InferRequest request,
       int number, CompletableFuture<InferResponse> result) {
@@ -176,7 +176,7 @@ public final class Engine implements AutoCloseable {
     result.whenComplete((response, error) -> tried.cancel(false));
     tried.whenComplete((response, error) -> {
       Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-      if (cause instanceof UpstreamUnreachableException && number < MAX_ATTEMPTS && !result.isDone()) {
+      if (cause instanceof ReplicaUnavailableException && number < MAX_ATTEMPTS && !result.isDone()) {
         log.info("request {} to {}: {}; trying another replica", request.id(), deployment.name(), cause.getMessage());
         Revision again = reselect == null ? revision : currentRevision(reselect);
         attempt(deployment, again == null ? revision : again, reselect, request, number + 1, result);
@@ -306,8 +306,8 @@ public final class Engine implements AutoCloseable {
   private static LoadedModel loadedModel(Router.Lease lease, Deployment deployment) {
     LoadedModel model = lease.replica().model();
     if (model == null) {
-      throw new ModelNotReadyException("replica " + lease.replica().id() + " of '" + deployment.name()
-          + "' lost its model (its worker died) and is restarting");
+      throw new ReplicaUnavailableException("replica " + lease.replica().id() + " of '" + deployment.name()
+          + "' lost its model (its worker died, or its server went away) and is restarting", null);
     }
     return model;
   }
@@ -317,8 +317,8 @@ public final class Engine implements AutoCloseable {
       long started, long inferStart, List<Tensor> outputs, Throwable error, CompletableFuture<InferResponse> result) {
     try (lease) {
       long inferEnd = System.nanoTime();
-      if (error instanceof UpstreamUnreachableException unreachable) {
-        lease.replica().unreachable(unreachable.getMessage());
+      if (error instanceof ReplicaUnavailableException unavailable) {
+        lease.replica().unreachable(unavailable.getMessage());
       }
       if (error instanceof SluiceException known) {
         deployment.statistics().recordFailure(inferEnd - accepted);

@@ -37,6 +37,8 @@ class ChartInstallTest {
   void theChartsOperatorAndRouterServeAnInferenceService() throws Exception {
     try (DevCluster cluster = DevCluster.open(NAMESPACE)) {
       cluster.kubectl("apply", "-f", "../deploy/helm/sluice/crds/");
+      await("sluice-system of an earlier run to go", () -> cluster.client.namespaces().withName("sluice-system").get() == null,
+          Duration.ofMinutes(2));
       try {
         cluster.helm(true, "install", "sluice", "../deploy/helm/sluice", "--namespace", "sluice-system", "--create-namespace",
             "--skip-crds", "--set", "operator.watchNamespaces={" + NAMESPACE + "}", "--wait", "--timeout", "3m");
@@ -86,6 +88,10 @@ class ChartInstallTest {
     }
   }
 
+  private static String routerLog(DevCluster cluster) throws Exception {
+    return cluster.kubectl("logs", "deployment/sluice-router", "-n", "sluice-system", "--tail=60");
+  }
+
   /** Two pods under load at 8 connections through the router; one is deleted: every request is answered. */
   private static void aPodKilledUnderLoadLosesNoRequest(DevCluster cluster, String router) throws Exception {
     cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 2\nmaxReplicas: 2")).update();
@@ -119,7 +125,7 @@ class ChartInstallTest {
     for (Thread client : clients) {
       client.join(60_000);
     }
-    assertThat(failures).as("requests that failed while a pod was deleted").isEmpty();
+    assertThat(failures).as("requests that failed while a pod was deleted; the router's log:\n%s", routerLog(cluster)).isEmpty();
     assertThat(answered.get()).isGreaterThan(100);
   }
 

@@ -7,7 +7,7 @@ import io.sluice.api.InferRequest;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.api.UpstreamUnreachableException;
+import io.sluice.api.ReplicaUnavailableException;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
@@ -68,7 +68,7 @@ class GroupEndpointTest {
     @Override
     public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
       if (down.contains(server)) {
-        throw new UpstreamUnreachableException(server + " refused the connection", null);
+        throw new ReplicaUnavailableException(server + " refused the connection", null);
       }
       return List.of(Tensor.ofBytes("server", new long[] {1}, List.of(server.toString().getBytes(StandardCharsets.UTF_8))));
     }

@@ -99,7 +99,9 @@ final class ConnectionGuard {
       ConnectionState state = connections.get(request.connection());
       if (state != null) {
         long now = clock.getAsLong();
-        state.requests.removeIf(RequestState::answered); // one request at a time on HTTP/1.1: the list stays short
+        // Answered requests are pruned by the sweep, never here: Vert.x dispatches an HTTP/2 request holding its
+        // connection's lock, and a model thread ending another stream's response holds that response's lock while it
+        // waits for the connection's, so asking a response whether it ended from here can deadlock the event loop.
         state.requests.add(new RequestState(request, now));
         state.lastActivity = now;
         state.served = true;

@@ -109,6 +109,36 @@ class SlowClientTest {
     }
   }
 
+  /**
+   * Regression: the guard once asked other streams' responses whether they had ended while Vert.x held the HTTP/2
+   * connection's lock, and model threads ending responses took the locks in the other order: the event loop
+   * deadlocked under concurrent requests on one connection (seen through the Kubernetes router).
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 120, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  void concurrentRequestsOnOneHttp2ConnectionAreAllAnswered(@TempDir Path dir) throws Exception {
+    try (TestServer server = start(dir, "{idleTimeout: 30s}");
+        java.net.http.HttpClient http2 = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_2).build()) {
+      java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + server.server().port() + "/v2/models/echo/infer");
+      java.util.List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> answers =
+          new java.util.ArrayList<>();
+      for (int round = 0; round < 40; round++) {
+        for (int i = 0; i < 50; i++) {
+          answers.add(http2.sendAsync(java.net.http.HttpRequest.newBuilder(uri)
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(INFER)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var answer : answers) {
+          var response = answer.get(20, java.util.concurrent.TimeUnit.SECONDS);
+          assertThat(response.statusCode()).isEqualTo(200);
+          assertThat(response.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+        }
+        answers.clear();
+      }
+    }
+  }
+
   @Test
   void anIdleKeepAliveConnectionIsClosedButASlowRequestIsNot(@TempDir Path dir) throws Exception {
     try (TestServer server = start(dir, "{idleTimeout: 1s, headerTimeout: 1s}"); Socket socket = connect(server)) {

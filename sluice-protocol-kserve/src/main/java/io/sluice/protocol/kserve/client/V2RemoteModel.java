@@ -11,7 +11,7 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.api.UpstreamUnreachableException;
+import io.sluice.api.ReplicaUnavailableException;
 import io.sluice.spi.SupervisedModel;
 import io.sluice.protocol.kserve.json.JsonFactories;
 import io.sluice.spi.ModelLoadException;
@@ -133,7 +133,7 @@ final class V2RemoteModel implements SupervisedModel {
           .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
           .build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
-      throw new UpstreamUnreachableException("upstream " + modelUri.getAuthority() + " of '" + metadata.name()
+      throw new ReplicaUnavailableException("upstream " + modelUri.getAuthority() + " of '" + metadata.name()
           + "' is unreachable: " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
