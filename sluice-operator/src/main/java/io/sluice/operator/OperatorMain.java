@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.sluice.operator.reconcile.InferenceServiceReconciler;
 import io.sluice.operator.scale.LoadScaler;
+import io.sluice.operator.route.PredictorAliases;
+import io.sluice.operator.route.RouterService;
 import io.sluice.operator.scale.RouterLoad;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,10 +18,14 @@ import java.util.stream.Collectors;
  * The operator process: reconciles InferenceServices (in-cluster credentials, or {@code KUBECONFIG}).
  * {@code SLUICE_IMAGE} names the image predictors run (default {@code k8s.local/sluice:dev});
  * {@code SLUICE_WATCH_NAMESPACES} (comma-separated) limits the namespaces it serves (default: all);
- * {@code SLUICE_ROUTER} ({@code namespace/service}) and {@code SLUICE_ADMIN_TOKEN} let it scale revisions from the
- * routers' load ({@link LoadScaler}); without them revisions keep {@code minReplicas} (at least one).
+ * {@code SLUICE_ROUTER} ({@code namespace/service}) and {@code SLUICE_ADMIN_TOKEN} name the routers: then it scales
+ * revisions from the routers' load ({@link LoadScaler}) and {@code {isvc}-predictor} points at the routers
+ * ({@link PredictorAliases}); without them revisions keep {@code minReplicas} (at least one) and
+ * {@code {isvc}-predictor} selects the serving revision's pods.
  */
 public final class OperatorMain {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OperatorMain.class);
+
   private OperatorMain() {}
 
   public static void main(String[] args) {
@@ -27,29 +33,66 @@ public final class OperatorMain {
     String watched = System.getenv().getOrDefault("SLUICE_WATCH_NAMESPACES", "");
     Set<String> namespaces = Arrays.stream(watched.split(",")).map(String::strip).filter(n -> !n.isEmpty())
         .collect(Collectors.toSet());
-    Operator operator = start(client, System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"), namespaces);
-    Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "sluice-operator-stop"));
     String router = System.getenv().getOrDefault("SLUICE_ROUTER", "");
     String token = System.getenv().getOrDefault("SLUICE_ADMIN_TOKEN", "");
-    if (router.contains("/") && !token.isBlank()) {
-      String[] service = router.split("/", 2);
-      new LoadScaler(client, new RouterLoad(client, service[0], service[1], token.strip()), namespaces, System::nanoTime)
-          .start(Duration.ofSeconds(1));
+    RouterService routers = router.isBlank() || token.isBlank() ? null : RouterService.parse(router);
+    Operator operator = start(client, System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"), namespaces,
+        routers != null);
+    Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "sluice-operator-stop"));
+    if (routers != null) {
+      linkRouters(client, routers, token.strip(), namespaces);
     }
   }
 
-  /** Starts reconciling in every namespace with {@code client}; the returned operator runs until stopped. */
-  public static Operator start(KubernetesClient client, String image) {
-    return start(client, image, Set.of());
+  /**
+   * Once a second: points the {@code {isvc}-predictor} aliases at the router pods, and scales revisions from the
+   * load the routers see.
+   */
+  private static void linkRouters(KubernetesClient client, RouterService routers, String token, Set<String> namespaces) {
+    PredictorAliases aliases = new PredictorAliases(client, routers, namespaces);
+    LoadScaler scaler = new LoadScaler(client, new RouterLoad(client, routers, token), namespaces, System::nanoTime);
+    Thread thread = new Thread(() -> {
+      String lastProblem = null;
+      while (true) {
+        try {
+          aliases.sync();
+          scaler.tick();
+          lastProblem = null;
+        } catch (InterruptedException e) {
+          return;
+        } catch (Exception e) {
+          if (!e.toString().equals(lastProblem)) {
+            log.warn("routing and scaling paused: {}", e.toString());
+            lastProblem = e.toString();
+          }
+        }
+        try {
+          Thread.sleep(Duration.ofSeconds(1));
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "sluice-router-link");
+    thread.setDaemon(true);
+    thread.start();
   }
 
-  /** Starts reconciling in {@code namespaces} (empty: all); the returned operator runs until stopped. */
-  public static Operator start(KubernetesClient client, String image, Set<String> namespaces) {
+  /** Starts reconciling in every namespace with {@code client}, predictors reached directly; runs until stopped. */
+  public static Operator start(KubernetesClient client, String image) {
+    return start(client, image, Set.of(), false);
+  }
+
+  /**
+   * Starts reconciling in {@code namespaces} (empty: all); the returned operator runs until stopped.
+   *
+   * @param routed whether {@code {isvc}-predictor} names point at the routers
+   */
+  public static Operator start(KubernetesClient client, String image, Set<String> namespaces, boolean routed) {
     // Server-side apply is off: the 1.20 API server and fabric8's mock both mishandle parts of it (shared/k8s/NOTES.md).
     Operator operator = new Operator(overrides -> overrides.withKubernetesClient(client)
         .withUseSSAToPatchPrimaryResource(false)
         .withSSABasedCreateUpdateMatchForDependentResources(false));
-    operator.register(new InferenceServiceReconciler(client, image, Clock.systemUTC()), configuration -> {
+    operator.register(new InferenceServiceReconciler(client, image, routed, Clock.systemUTC()), configuration -> {
       if (!namespaces.isEmpty()) {
         configuration.settingNamespaces(namespaces);
       }

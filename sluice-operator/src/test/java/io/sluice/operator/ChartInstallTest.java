@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The Helm chart installed on the real dev cluster: the operator runs in its own pod (its image, its service
  * account and least-privilege RBAC, in-cluster credentials), watching one namespace, and serves an
- * InferenceService there; the router forwards to it at {@code /{name}} (REST and gRPC) and splits a canary's traffic
+ * InferenceService there; the router forwards to it at {@code /{name}} and through {@code {isvc}-predictor}, its alias
+ * (REST and gRPC), and splits a canary's traffic
  * as the status declares, within 5 points over 1,000 requests; a pod deleted under load loses no request; an idle
  * revision scales to zero and the requests that then arrive are held while a pod starts, and answered;
  * uninstalling removes them.
@@ -79,8 +80,11 @@ class ChartInstallTest {
             .getSpec().getClusterIP();
         assertThat(DevCluster.inferLinearGrpc(predictorIp, 80, "linear")).isEqualTo(3);
 
+        String alias = "http://" + predictorIp + "/v2/models/linear/infer"; // the routers' root paths serve every model
+        assertThat(cluster.inferLinear(alias)).isEqualTo(3);
+
         aPodKilledUnderLoadLosesNoRequest(cluster, router);
-        anIdleRevisionScalesToZeroAndWakesForRequests(cluster, router);
+        anIdleRevisionScalesToZeroAndWakesForRequests(cluster, router, alias);
       } finally {
         cluster.helm(false, "uninstall", "sluice", "--namespace", "sluice-system", "--wait");
         cluster.client.namespaces().withName("sluice-system").delete();
@@ -130,8 +134,12 @@ class ChartInstallTest {
     System.out.printf("pod deleted under load: %d requests answered, none failed%n", answered.get());
   }
 
-  /** minReplicas 0: the revision goes to zero pods when idle; 20 requests sent then are held, and all answered. */
-  private static void anIdleRevisionScalesToZeroAndWakesForRequests(DevCluster cluster, String router) throws Exception {
+  /**
+   * minReplicas 0: the revision goes to zero pods when idle; 20 requests sent then (half to the router's prefix, half
+   * to {@code {isvc}-predictor}, an alias of the routers) are held while a pod starts, and all answered.
+   */
+  private static void anIdleRevisionScalesToZeroAndWakesForRequests(DevCluster cluster, String router, String alias)
+      throws Exception {
     var isvc = cluster.isvc("linear", "v2.onnx", "minReplicas: 0\nmaxReplicas: 2");
     isvc.getMetadata().setAnnotations(java.util.Map.of("serving.sluice.io/scale-to-zero-delay", "10s",
         "serving.sluice.io/downscale-delay", "10s", "serving.sluice.io/look-back-period", "2s"));
@@ -142,9 +150,10 @@ class ChartInstallTest {
     long sent = System.nanoTime();
     try (var executor = java.util.concurrent.Executors.newFixedThreadPool(20)) {
       for (int i = 0; i < 20; i++) {
+        String url = i % 2 == 0 ? router : alias;
         answers.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
           try {
-            return cluster.inferLinear(router, Duration.ofSeconds(90));
+            return cluster.inferLinear(url, Duration.ofSeconds(90));
           } catch (Exception e) {
             throw new java.util.concurrent.CompletionException(e);
           }

@@ -4,6 +4,9 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EndpointSubset;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -114,6 +117,27 @@ public final class RevisionResources {
         : Map.of(Naming.REVISION_LABEL, revision);
     Map<String, String> labels = Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor");
     return service(isvc, Naming.predictor(name), labels, selector);
+  }
+
+  /**
+   * {@code {isvc}-predictor} as an alias of the routers (the seed's pattern, with a cluster IP): no selector, its
+   * Endpoints ({@link #predictorAliasEndpoints}) are the router pods, which serve every model at the root paths too.
+   */
+  public static Service predictorAlias(InferenceService isvc) {
+    String name = isvc.getMetadata().getName();
+    return service(isvc, Naming.predictor(name), Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"),
+        null);
+  }
+
+  /** The Endpoints of {@link #predictorAlias}: the routers' own (their Service's ports named {@code http}). */
+  public static Endpoints predictorAliasEndpoints(InferenceService isvc, List<EndpointSubset> routers) {
+    String name = isvc.getMetadata().getName();
+    return new EndpointsBuilder()
+        .withNewMetadata().withName(Naming.predictor(name)).withNamespace(namespace(isvc))
+        .withLabels(Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"))
+        .withOwnerReferences(owner(isvc)).endMetadata()
+        .withSubsets(routers)
+        .build();
   }
 
   private static Service service(InferenceService isvc, String name, Map<String, String> labels,

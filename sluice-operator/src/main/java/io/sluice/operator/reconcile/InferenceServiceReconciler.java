@@ -48,12 +48,18 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
 
   private final KubernetesClient client;
   private final String defaultImage;
+  private final boolean routed;
   private final Clock clock;
 
-  /** @param defaultImage the Sluice image predictors run when the service names no ServingRuntime */
-  public InferenceServiceReconciler(KubernetesClient client, String defaultImage, Clock clock) {
+  /**
+   * @param defaultImage the Sluice image predictors run when the service names no ServingRuntime
+   * @param routed whether {@code {isvc}-predictor} is an alias of the routers ({@link
+   *     io.sluice.operator.route.PredictorAliases} keeps its Endpoints) rather than a Service over the pods
+   */
+  public InferenceServiceReconciler(KubernetesClient client, String defaultImage, boolean routed, Clock clock) {
     this.client = client;
     this.defaultImage = defaultImage;
+    this.routed = routed;
     this.clock = clock;
   }
 
@@ -122,7 +128,7 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     Traffic traffic = Traffic.decide(revisions.stream().map(d -> d.getMetadata().getName()).toList(), latestReady,
         rolledOut, plan.predictor().canaryTrafficPercent);
     String serving = traffic.rolledOut() ? latestName : traffic.latestPercent() == 0 ? traffic.previous() : null;
-    apply(RevisionResources.predictorService(isvc, serving));
+    apply(routed ? RevisionResources.predictorAlias(isvc) : RevisionResources.predictorService(isvc, serving));
     for (String retired : traffic.retired()) {
       log.info("{}/{}: revision {} retired", namespace, name, retired);
       client.apps().deployments().inNamespace(namespace).withName(retired).delete();

@@ -98,32 +98,4 @@ public final class LoadScaler {
       log.warn("cannot scale {}/{} to {}: {}", namespace, deployment, replicas, e.getMessage());
     }
   }
-
-  /** Runs {@link #tick} every {@code interval} on a daemon thread until interrupted. */
-  public Thread start(java.time.Duration interval) {
-    Thread thread = new Thread(() -> {
-      String lastProblem = null;
-      while (!Thread.currentThread().isInterrupted()) {
-        try {
-          tick();
-          lastProblem = null;
-        } catch (InterruptedException e) {
-          return;
-        } catch (Exception e) {
-          if (!e.toString().equals(lastProblem)) {
-            log.warn("scaling paused: cannot read the routers' load: {}", e.toString());
-            lastProblem = e.toString();
-          }
-        }
-        try {
-          Thread.sleep(interval.toMillis());
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "sluice-load-scaler");
-    thread.setDaemon(true);
-    thread.start();
-    return thread;
-  }
 }

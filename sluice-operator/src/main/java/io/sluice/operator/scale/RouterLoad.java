@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EndpointAddress;
 import io.fabric8.kubernetes.api.model.EndpointSubset;
-import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sluice.operator.route.RouterService;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,43 +26,37 @@ public final class RouterLoad implements RevisionLoad {
   private static final String SUFFIX = ".svc.cluster.local";
 
   private final KubernetesClient client;
-  private final String namespace;
-  private final String service;
+  private final RouterService routers;
   private final String token;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  /** @param namespace and {@code service}: the routers' Service, whose ready pods are asked */
-  public RouterLoad(KubernetesClient client, String namespace, String service, String token) {
+  /** @param routers the routers' Service, whose ready pods are asked */
+  public RouterLoad(KubernetesClient client, RouterService routers, String token) {
     this.client = client;
-    this.namespace = namespace;
-    this.service = service;
+    this.routers = routers;
     this.token = token;
   }
 
   /** The load now; throws when no router answered (the scaler then leaves replicas as they are). */
   @Override
   public Map<String, Double> read() throws IOException, InterruptedException {
-    Endpoints endpoints = client.endpoints().inNamespace(namespace).withName(service).get();
     Map<String, Double> total = new HashMap<>();
     int answered = 0;
     IOException last = null;
-    if (endpoints != null && endpoints.getSubsets() != null) {
-      for (EndpointSubset subset : endpoints.getSubsets()) {
-        int port = subset.getPorts() == null || subset.getPorts().isEmpty() ? 8080 : subset.getPorts().getFirst().getPort();
-        for (EndpointAddress address : subset.getAddresses() == null ? java.util.List.<EndpointAddress>of()
-            : subset.getAddresses()) {
-          try {
-            parse(status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status")))
-                .forEach((revision, load) -> total.merge(revision, load, Double::sum));
-            answered++;
-          } catch (IOException e) {
-            last = e;
-          }
+    for (EndpointSubset subset : routers.pods(client)) {
+      int port = subset.getPorts() == null || subset.getPorts().isEmpty() ? 8080 : subset.getPorts().getFirst().getPort();
+      for (EndpointAddress address : subset.getAddresses() == null ? List.<EndpointAddress>of() : subset.getAddresses()) {
+        try {
+          parse(status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status")))
+              .forEach((revision, load) -> total.merge(revision, load, Double::sum));
+          answered++;
+        } catch (IOException e) {
+          last = e;
         }
       }
     }
     if (answered == 0) {
-      throw last != null ? last : new IOException("no ready pod behind Service " + namespace + "/" + service);
+      throw last != null ? last : new IOException("no ready pod behind Service " + routers.namespace() + "/" + routers.name());
     }
     return total;
   }

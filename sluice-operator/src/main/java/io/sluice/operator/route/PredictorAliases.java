@@ -1,0 +1,69 @@
+package io.sluice.operator.route;
+
+import io.fabric8.kubernetes.api.model.EndpointSubset;
+import io.fabric8.kubernetes.api.model.Endpoints;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.predictor.Naming;
+import io.sluice.operator.predictor.RevisionResources;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps each InferenceService's {@code {isvc}-predictor} pointing at the routers: its Endpoints follow the router
+ * pods, so the name clients know reaches the one routed endpoint (canary weights, queues, scale from zero) with a
+ * cluster IP and no DNS tricks. The reconciler makes the Service itself (selector-less) when routers are in use.
+ */
+public final class PredictorAliases {
+  private static final Logger log = LoggerFactory.getLogger(PredictorAliases.class);
+
+  private final KubernetesClient client;
+  private final RouterService routers;
+  private final Set<String> namespaces;
+
+  /** @param namespaces the namespaces whose InferenceServices it serves (empty: all) */
+  public PredictorAliases(KubernetesClient client, RouterService routers, Set<String> namespaces) {
+    this.client = client;
+    this.routers = routers;
+    this.namespaces = namespaces;
+  }
+
+  /** Points every alias at the router pods there are now. */
+  public void sync() {
+    List<EndpointSubset> pods = routers.pods(client);
+    for (InferenceService isvc : inferenceServices()) {
+      Endpoints desired = RevisionResources.predictorAliasEndpoints(isvc, pods);
+      Endpoints current = client.endpoints().inNamespace(isvc.getMetadata().getNamespace())
+          .withName(Naming.predictor(isvc.getMetadata().getName())).get();
+      if (current != null && Objects.equals(current.getSubsets(), desired.getSubsets())) {
+        continue;
+      }
+      try {
+        if (current == null) {
+          client.resource(desired).create();
+        } else {
+          desired.getMetadata().setResourceVersion(current.getMetadata().getResourceVersion());
+          client.resource(desired).update();
+        }
+      } catch (KubernetesClientException e) {
+        log.warn("cannot point {} at the routers: {}", desired.getMetadata().getName(), e.getMessage());
+      }
+    }
+  }
+
+  private List<InferenceService> inferenceServices() {
+    if (namespaces.isEmpty()) {
+      return client.resources(InferenceService.class).inAnyNamespace().list().getItems();
+    }
+    List<InferenceService> all = new ArrayList<>();
+    for (String namespace : namespaces) {
+      all.addAll(client.resources(InferenceService.class).inNamespace(namespace).list().getItems());
+    }
+    return all;
+  }
+}
