@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.predictor.AcceleratorPool;
 import io.sluice.operator.predictor.PredictorPlan;
 import io.sluice.operator.predictor.RevisionResources;
 import java.util.List;
@@ -78,5 +79,45 @@ class PredictorPlanTest {
     assertThat(PredictorPlan.of(onnx("m", "pvc://c/a.onnx", ""), "other-image", List.of()).specHash()).isNotEqualTo(base);
     assertThat(Map.of("min", PredictorPlan.of(onnx("m", "pvc://c/a.onnx", "maxReplicas: 0"), "img", List.of()).maxReplicas()))
         .containsEntry("min", 1);
+  }
+
+  private static InferenceService gpu(String name, String amount, String pool) {
+    InferenceService service = onnx(name, "pvc://models/" + name + ".onnx", "");
+    service.getSpec().predictor.model.resources = new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+        .addToLimits("nvidia.com/gpu", new io.fabric8.kubernetes.api.model.Quantity(amount)).build();
+    if (pool != null) {
+      service.getMetadata().setAnnotations(java.util.Map.of(PredictorPlan.POOL_ANNOTATION, pool));
+    }
+    return service;
+  }
+
+  @Test
+  void wholeAcceleratorsArePlacedInsideThePodAndFractionsNeedAPool() {
+    PredictorPlan whole = PredictorPlan.of(gpu("a", "2", null), "img", List.of());
+    assertThat(whole.problems()).isEmpty();
+    assertThat(Serialization.asYaml(whole.sluiceConfig())).contains("gpus: 2.0").contains("vendor: \"nvidia\"")
+        .contains("id: \"nvidia1\"");
+    assertThat(PredictorPlan.of(gpu("b", "0.5", null), "img", List.of()).problems()).singleElement().asString()
+        .contains("is a fraction of a device").contains(PredictorPlan.POOL_ANNOTATION);
+    assertThat(PredictorPlan.of(gpu("c", "1.5", null), "img", List.of()).problems()).singleElement().asString()
+        .contains("a fraction of one device (0 < n < 1) or a whole number");
+    assertThat(PredictorPlan.of(gpu("d", "1", "shared"), "img", List.of()).problems()).singleElement().asString()
+        .contains("a pool shares one device");
+  }
+
+  @Test
+  void anAcceleratorPoolAdmitsSharesWhileTheyFitAndSaysWhyNot() {
+    List<PredictorPlan> plans = List.of(PredictorPlan.of(gpu("asr", "0.5", "shared"), "img", List.of()),
+        PredictorPlan.of(gpu("tts", "0.5", "shared"), "img", List.of()),
+        PredictorPlan.of(gpu("llm", "0.8", "shared"), "img", List.of()));
+    AcceleratorPool pool = AcceleratorPool.of("shared", plans);
+    assertThat(pool.members()).extracting(PredictorPlan::isvc).containsExactly("asr", "tts");
+    assertThat(pool.refused()).containsOnlyKeys("llm");
+    assertThat(pool.refused().get("llm")).isEqualTo(
+        "accelerator pool 'shared' has one nvidia.com/gpu: 1 of it are taken by [asr, tts], and 0.8 more does not fit");
+    String config = Serialization.asYaml(pool.sluiceConfig());
+    assertThat(config).contains("name: \"asr\"").contains("name: \"tts\"").doesNotContain("llm")
+        .contains("gpus: 0.5").contains("storageUri: \"/mnt/models/asr/asr.onnx\"").contains("id: \"nvidia0\"");
+    assertThat(pool.name()).isEqualTo("sluice-pool-shared");
   }
 }

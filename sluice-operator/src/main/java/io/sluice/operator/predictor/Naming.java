@@ -7,6 +7,7 @@ public final class Naming {
   public static final String ISVC_LABEL = "serving.kserve.io/inferenceservice";
   public static final String COMPONENT_LABEL = "component";
   public static final String REVISION_LABEL = "serving.sluice.io/revision";
+  public static final String POOL_LABEL = "serving.sluice.io/accelerator-pool";
   public static final String SPEC_HASH_ANNOTATION = "serving.sluice.io/spec-hash";
   public static final String CONTAINER = "kserve-container";
   public static final int PORT = 8080;
@@ -34,6 +35,11 @@ public final class Naming {
     } catch (NumberFormatException e) {
       return 0;
     }
+  }
+
+  /** {@code sluice-pool-{pool}}: an accelerator pool's ConfigMap, Deployment and Service. */
+  public static String pool(String pool) {
+    return "sluice-pool-" + pool;
   }
 
   /** The in-cluster URL of a Service. */

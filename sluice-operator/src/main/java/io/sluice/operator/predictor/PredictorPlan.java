@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * What an InferenceService's predictor asks for, checked: the Sluice runtime, where the model is, the replica
- * bounds and the serving limits; or the reasons it cannot be served, each naming the field.
+ * bounds, the serving limits and the accelerator; or the reasons it cannot be served, each naming the field.
  *
  * @param specHash a digest of everything that makes a revision: a changed predictor is a new revision
  */
@@ -30,9 +30,13 @@ public record PredictorPlan(
     int minReplicas,
     int maxReplicas,
     PredictorSpec predictor,
+    GpuRequest gpu,
+    String pool,
     String specHash,
     List<String> problems) {
   public static final String MODEL_MOUNT = "/mnt/models";
+  /** The accelerator pool an InferenceService asking for a fraction of a device shares a pod in. */
+  public static final String POOL_ANNOTATION = "serving.sluice.io/accelerator-pool";
   private static final List<String> TRAFFIC_AND_SCALE =
       List.of("canaryTrafficPercent", "minReplicas", "maxReplicas", "scaleTarget", "scaleMetric");
 
@@ -45,7 +49,7 @@ public record PredictorPlan(
     String name = isvc.getMetadata().getName();
     if (isvc.getSpec() == null || isvc.getSpec().predictor == null) {
       problems.add("spec.predictor is required");
-      return new PredictorPlan(name, null, image, runtimeArgs, null, null, null, 0, 0, null, "", problems);
+      return new PredictorPlan(name, null, image, runtimeArgs, null, null, null, 0, 0, null, null, null, "", problems);
     }
     isvc.getSpec().unsupportedFields().forEach(field -> problems.add("spec." + field + " is not supported by Sluice"));
     PredictorSpec predictor = isvc.getSpec().predictor;
@@ -84,6 +88,21 @@ public record PredictorPlan(
             + " mvn:// (https://, s3:// and hf:// are not supported yet)");
       }
     }
+    GpuRequest gpu = model == null ? null : GpuRequest.of(model.resources, problems);
+    String pool = isvc.getMetadata().getAnnotations() == null ? null : isvc.getMetadata().getAnnotations().get(POOL_ANNOTATION);
+    if (gpu != null && gpu.fractional() && pool == null) {
+      problems.add("spec.predictor.model.resources: " + gpu.resource() + " " + gpu.amount() + " is a fraction of a device,"
+          + " which Sluice serves by sharing one pod's device between models: name an accelerator pool in"
+          + " metadata.annotations[" + POOL_ANNOTATION + "]");
+    }
+    if (pool != null && (gpu == null || !gpu.fractional())) {
+      problems.add("metadata.annotations[" + POOL_ANNOTATION + "]: a pool shares one device between models asking for"
+          + " a fraction of it; spec.predictor.model.resources.limits asks for " + (gpu == null ? "no accelerator"
+          : gpu.amount() + " " + gpu.resource()));
+    }
+    if (pool != null && predictor.canaryTrafficPercent != null) {
+      problems.add("spec.predictor.canaryTrafficPercent: a model in an accelerator pool is replaced in place, not canaried");
+    }
     int min = predictor.minReplicas == null ? 1 : predictor.minReplicas;
     int max = predictor.maxReplicas == null || predictor.maxReplicas == 0 ? Math.max(1, min) : predictor.maxReplicas;
     if (predictor.scaleMetric == PredictorSpec.ScaleMetric.rps) {
@@ -94,15 +113,47 @@ public record PredictorPlan(
       problems.add("spec.predictor.maxReplicas (" + max + ") is below minReplicas (" + min + ")");
     }
     return new PredictorPlan(name, runtime, image, runtimeArgs == null ? List.of() : List.copyOf(runtimeArgs), modelPath,
-        claim, claimPath, min, max, predictor, hash(predictor, image, runtimeArgs), List.copyOf(problems));
+        claim, claimPath, min, max, predictor, gpu, pool, hash(predictor, image, runtimeArgs), List.copyOf(problems));
   }
 
-  /** The Sluice configuration the predictor's pods start with: one application, one deployment named as the service. */
+  /**
+   * The Sluice configuration the predictor's pods start with: one application, one deployment named as the service,
+   * and the devices the pod was given, when it asks for whole accelerators.
+   */
   public Map<String, Object> sluiceConfig() {
+    Map<String, Object> config = server();
+    config.put("applications", List.of(application(modelPath)));
+    if (gpu != null) {
+      config.put("accelerators", accelerators(gpu.vendor(), gpu.devices()));
+    }
+    return config;
+  }
+
+  /** The {@code server} section every predictor pod has. */
+  static Map<String, Object> server() {
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("server", Map.of("host", "0.0.0.0", "port", Naming.PORT));
+    return config;
+  }
+
+  /**
+   * The devices a pod was given, declared (the device plugin exposes them to the container from index 0), so that
+   * Sluice's placement divides them and sets the vendor's visibility variable for each model.
+   */
+  static List<Map<String, Object>> accelerators(String vendor, int count) {
+    List<Map<String, Object>> devices = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      devices.add(Map.of("id", vendor + i, "vendor", vendor, "index", i));
+    }
+    return devices;
+  }
+
+  /** This service's application: one deployment named as the service, its model at {@code path}. */
+  Map<String, Object> application(String path) {
     Map<String, Object> deployment = new LinkedHashMap<>();
     deployment.put("name", isvc);
     deployment.put("runtime", runtime.name());
-    deployment.put("storageUri", modelPath);
+    deployment.put("storageUri", path);
     if (runtime.worker()) {
       deployment.put("hosting", "worker");
     }
@@ -118,13 +169,13 @@ public record PredictorPlan(
       batching.put("batchWaitTimeout", (predictor.batcher.maxLatency == null ? 5 : predictor.batcher.maxLatency) + "ms");
       deployment.put("batching", batching);
     }
+    if (gpu != null) {
+      deployment.put("resources", Map.of("gpus", gpu.amount()));
+    }
     Map<String, Object> application = new LinkedHashMap<>();
     application.put("name", isvc);
     application.put("deployments", List.of(deployment));
-    Map<String, Object> config = new LinkedHashMap<>();
-    config.put("server", Map.of("host", "0.0.0.0", "port", Naming.PORT));
-    config.put("applications", List.of(application));
-    return config;
+    return application;
   }
 
   private static String hash(PredictorSpec predictor, String image, List<String> runtimeArgs) {

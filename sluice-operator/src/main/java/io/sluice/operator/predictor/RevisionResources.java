@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -100,6 +101,90 @@ public final class RevisionResources {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /** An accelerator pool's configuration: every member's model. */
+  public static ConfigMap poolConfigMap(AcceleratorPool pool, String namespace, List<InferenceService> owners) {
+    return new ConfigMapBuilder()
+        .withNewMetadata().withName(pool.name()).withNamespace(namespace).withLabels(poolLabels(pool))
+        .withOwnerReferences(poolOwners(owners)).endMetadata()
+        .addToData("sluice.yaml", Serialization.asYaml(pool.sluiceConfig()))
+        .build();
+  }
+
+  /**
+   * An accelerator pool's one pod, holding one whole device for its members to share; it restarts (the config
+   * digest in its template changes) when members come or go.
+   */
+  public static Deployment poolDeployment(AcceleratorPool pool, String namespace, List<InferenceService> owners) {
+    List<VolumeMount> mounts = new ArrayList<>();
+    List<Volume> volumes = new ArrayList<>();
+    mounts.add(new VolumeMountBuilder().withName("sluice-config").withMountPath(CONFIG_PATH).withReadOnly(true).build());
+    volumes.add(new VolumeBuilder().withName("sluice-config").withNewConfigMap().withName(pool.name()).endConfigMap().build());
+    for (PredictorPlan member : pool.members()) {
+      if (member.claim() != null) {
+        String volume = "model-" + member.isvc();
+        mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(PredictorPlan.MODEL_MOUNT + "/" + member.isvc())
+            .withReadOnly(true).build());
+        volumes.add(new VolumeBuilder().withName(volume).withNewPersistentVolumeClaim().withClaimName(member.claim())
+            .withReadOnly(true).endPersistentVolumeClaim().build());
+      }
+    }
+    Quantity one = new Quantity("1");
+    Container container = new ContainerBuilder()
+        .withName(Naming.CONTAINER)
+        .withImage(pool.image())
+        .withImagePullPolicy("IfNotPresent")
+        .withArgs("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch")
+        .addNewPort().withName("http").withContainerPort(Naming.PORT).withProtocol("TCP").endPort()
+        .withNewResources().addToLimits(pool.device().resource(), one).addToRequests(pool.device().resource(), one)
+        .endResources()
+        .withVolumeMounts(mounts)
+        .withReadinessProbe(probe("/v2/health/ready", 1))
+        .withLivenessProbe(probe("/v2/health/live", 30))
+        .build();
+    String digest = Integer.toHexString(Serialization.asYaml(pool.sluiceConfig()).hashCode());
+    return new DeploymentBuilder()
+        .withNewMetadata().withName(pool.name()).withNamespace(namespace).withLabels(poolLabels(pool))
+        .withOwnerReferences(poolOwners(owners)).endMetadata()
+        .withNewSpec()
+        .withReplicas(1)
+        .withNewSelector().addToMatchLabels(Naming.REVISION_LABEL, pool.name()).endSelector()
+        .withNewStrategy().withType("Recreate").endStrategy() // the device is held by one pod at a time
+        .withNewTemplate()
+        .withNewMetadata().withLabels(poolLabels(pool)).addToAnnotations("serving.sluice.io/config-digest", digest)
+        .endMetadata()
+        .withNewSpec().withContainers(container).withVolumes(volumes).endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /** An accelerator pool's Service: port 80 to its pod; the router treats it as the members' revision. */
+  public static Service poolService(AcceleratorPool pool, String namespace, List<InferenceService> owners) {
+    return new ServiceBuilder()
+        .withNewMetadata().withName(pool.name()).withNamespace(namespace).withLabels(poolLabels(pool))
+        .withOwnerReferences(poolOwners(owners)).endMetadata()
+        .withNewSpec()
+        .withSelector(Map.of(Naming.REVISION_LABEL, pool.name()))
+        .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString(Naming.PORT)).withProtocol("TCP").endPort()
+        .endSpec()
+        .build();
+  }
+
+  private static Map<String, String> poolLabels(AcceleratorPool pool) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(Naming.POOL_LABEL, pool.pool());
+    labels.put(Naming.COMPONENT_LABEL, "predictor");
+    labels.put(Naming.REVISION_LABEL, pool.name());
+    return labels;
+  }
+
+  /** Every member owns the pool's objects: they go when the last member does. */
+  private static List<OwnerReference> poolOwners(List<InferenceService> owners) {
+    return owners.stream().map(isvc -> new OwnerReferenceBuilder().withApiVersion(isvc.getApiVersion())
+        .withKind(isvc.getKind()).withName(isvc.getMetadata().getName()).withUid(isvc.getMetadata().getUid()).build())
+        .toList();
   }
 
   /** The revision's own Service: port 80 to its pods. */

@@ -18,6 +18,7 @@ import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.InferenceServiceStatus;
 import io.sluice.operator.crd.ServingRuntime;
 import io.sluice.operator.crd.ServingRuntimeSpec;
+import io.sluice.operator.predictor.AcceleratorPool;
 import io.sluice.operator.predictor.Naming;
 import io.sluice.operator.predictor.PredictorPlan;
 import io.sluice.operator.predictor.RevisionResources;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +47,8 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   /** A fallback: Deployment events reconcile at once. */
   private static final Duration WHILE_NOT_READY = Duration.ofSeconds(10);
   private static final Duration ALWAYS = Duration.ofSeconds(30);
+  /** An accelerator pool's Deployment has no event source of its own: its readiness is polled. */
+  private static final Duration POOL_NOT_READY = Duration.ofSeconds(3);
 
   private final KubernetesClient client;
   private final String defaultImage;
@@ -78,22 +82,14 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     String namespace = isvc.getMetadata().getNamespace();
     StatusBuilder status = new StatusBuilder(isvc.getStatus(), isvc.getMetadata().getGeneration(), clock.instant());
     List<String> problems = new ArrayList<>();
-    ServingRuntimeSpec runtime = servingRuntime(isvc, problems);
-    String image = defaultImage;
-    List<String> runtimeArgs = List.of();
-    if (runtime != null && runtime.containers != null && !runtime.containers.isEmpty()) {
-      image = runtime.containers.getFirst().getImage();
-      runtimeArgs = runtime.containers.getFirst().getArgs() == null ? List.of() : runtime.containers.getFirst().getArgs();
-    }
-    PredictorPlan plan = PredictorPlan.of(isvc, image, runtimeArgs);
-    problems.addAll(plan.problems());
-    String annotationProblem = ScalingSettings.problem(isvc.getMetadata().getAnnotations());
-    if (annotationProblem != null) {
-      problems.add(annotationProblem);
-    }
+    PredictorPlan plan = plan(isvc, problems);
     if (!problems.isEmpty()) {
       log.info("{}/{} refused: {}", namespace, name, problems);
       return update(isvc, status.refused(problems), ALWAYS);
+    }
+
+    if (plan.pool() != null) {
+      return reconcilePooled(isvc, plan, status);
     }
 
     List<Deployment> revisions = client.apps().deployments().inNamespace(namespace)
@@ -141,6 +137,76 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     InferenceServiceStatus next = status.serving(Naming.url(Naming.predictor(name), namespace), traffic, latestReadyName,
         servingReady, "revision " + latestName + " has no ready pod yet");
     return update(isvc, next, latestReady && servingReady ? ALWAYS : WHILE_NOT_READY);
+  }
+
+  /**
+   * A service asking for a fraction of an accelerator: it is served by its pool's one pod (rebuilt from every service
+   * of the pool in its namespace, oldest first), or refused with the reason when its share does not fit.
+   */
+  private UpdateControl<InferenceService> reconcilePooled(InferenceService isvc, PredictorPlan plan, StatusBuilder status) {
+    String name = isvc.getMetadata().getName();
+    String namespace = isvc.getMetadata().getNamespace();
+    List<InferenceService> candidates = client.resources(InferenceService.class).inNamespace(namespace).list().getItems()
+        .stream()
+        .filter(other -> other.getMetadata().getDeletionTimestamp() == null && other.getMetadata().getAnnotations() != null
+            && plan.pool().equals(other.getMetadata().getAnnotations().get(PredictorPlan.POOL_ANNOTATION)))
+        .sorted(Comparator.comparing((InferenceService other) -> other.getMetadata().getCreationTimestamp(),
+            Comparator.nullsLast(Comparator.naturalOrder())).thenComparing(other -> other.getMetadata().getName()))
+        .toList();
+    List<PredictorPlan> plans = new ArrayList<>();
+    for (InferenceService other : candidates) {
+      PredictorPlan candidate = other.getMetadata().getName().equals(name) ? plan : planOf(other);
+      if (candidate != null) {
+        plans.add(candidate);
+      }
+    }
+    AcceleratorPool pool = AcceleratorPool.of(plan.pool(), plans);
+    List<String> memberNames = pool.members().stream().map(PredictorPlan::isvc).toList();
+    List<InferenceService> owners = candidates.stream().filter(c -> memberNames.contains(c.getMetadata().getName())).toList();
+    if (!owners.isEmpty()) {
+      apply(RevisionResources.poolConfigMap(pool, namespace, owners));
+      apply(RevisionResources.poolDeployment(pool, namespace, owners));
+      apply(RevisionResources.poolService(pool, namespace, owners));
+    }
+    String refusal = pool.refused().get(name);
+    if (refusal != null) {
+      log.info("{}/{} refused: {}", namespace, name, refusal);
+      return update(isvc, status.refused(List.of(refusal)), ALWAYS);
+    }
+    apply(routed ? RevisionResources.predictorAlias(isvc) : RevisionResources.predictorService(isvc, pool.name()));
+    Deployment pod = client.apps().deployments().inNamespace(namespace).withName(pool.name()).get();
+    boolean ready = pod != null && ready(pod, 1)
+        && Objects.equals(pod.getStatus().getObservedGeneration(), pod.getMetadata().getGeneration())
+        && Objects.equals(pod.getStatus().getUpdatedReplicas(), pod.getStatus().getReadyReplicas());
+    InferenceServiceStatus next = status.serving(Naming.url(Naming.predictor(name), namespace),
+        new Traffic(pool.name(), null, 100, List.of()), ready ? pool.name() : null, ready,
+        "accelerator pool " + pool.name() + " has no ready pod with this model yet");
+    return update(isvc, next, ready ? ALWAYS : POOL_NOT_READY);
+  }
+
+  /** Another service's plan, or null when it cannot be served (its own reconcile reports why). */
+  private PredictorPlan planOf(InferenceService isvc) {
+    List<String> problems = new ArrayList<>();
+    PredictorPlan plan = plan(isvc, problems);
+    return problems.isEmpty() ? plan : null;
+  }
+
+  /** The service's plan on its ServingRuntime's image (or Sluice's); adds every reason it cannot be served. */
+  private PredictorPlan plan(InferenceService isvc, List<String> problems) {
+    ServingRuntimeSpec runtime = servingRuntime(isvc, problems);
+    String image = defaultImage;
+    List<String> args = List.of();
+    if (runtime != null && runtime.containers != null && !runtime.containers.isEmpty()) {
+      image = runtime.containers.getFirst().getImage();
+      args = runtime.containers.getFirst().getArgs() == null ? List.of() : runtime.containers.getFirst().getArgs();
+    }
+    PredictorPlan plan = PredictorPlan.of(isvc, image, args);
+    problems.addAll(plan.problems());
+    String annotationProblem = ScalingSettings.problem(isvc.getMetadata().getAnnotations());
+    if (annotationProblem != null) {
+      problems.add(annotationProblem);
+    }
+    return plan;
   }
 
   private static boolean ready(Deployment deployment, int minReplicas) {
