@@ -214,6 +214,25 @@ final class DevCluster implements AutoCloseable {
     }
   }
 
+  /** Like {@link #await(String, BooleanSupplier, Duration)}, saying what the namespace holds when it times out. */
+  void awaitHere(String what, BooleanSupplier condition, Duration within) throws Exception {
+    try {
+      await(what, condition, within);
+    } catch (AssertionError e) {
+      StringBuilder state = new StringBuilder(e.getMessage()).append('\n');
+      state.append(run(System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), false, "get", "isvc,deploy,pods,svc,ep",
+          "-n", namespace, "-o", "wide").output());
+      state.append(run(System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), false, "get", "events", "-n", namespace)
+          .output());
+      for (var pod : client.pods().inNamespace(namespace).list().getItems()) {
+        state.append("--- ").append(pod.getMetadata().getName()).append('\n').append(run(
+            System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), false, "logs", pod.getMetadata().getName(), "-n",
+            namespace, "--tail=30").output());
+      }
+      throw new AssertionError(state.toString(), e);
+    }
+  }
+
   /** Softmax over axis 1 of zeros [3, 4, 5] through {@code service}'s cluster IP: every element is 0.25. */
   double inferSoftmax(String service) throws Exception {
     String ip = client.services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();

@@ -85,9 +85,11 @@ class PredictorPlanTest {
     InferenceService service = onnx(name, "pvc://models/" + name + ".onnx", "");
     service.getSpec().predictor.model.resources = new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
         .addToLimits("nvidia.com/gpu", new io.fabric8.kubernetes.api.model.Quantity(amount)).build();
+    java.util.Map<String, String> annotations = new java.util.HashMap<>(java.util.Map.of(PredictorPlan.MEMORY_ANNOTATION, "16Gi"));
     if (pool != null) {
-      service.getMetadata().setAnnotations(java.util.Map.of(PredictorPlan.POOL_ANNOTATION, pool));
+      annotations.put(PredictorPlan.POOL_ANNOTATION, pool);
     }
+    service.getMetadata().setAnnotations(annotations);
     return service;
   }
 
@@ -96,7 +98,7 @@ class PredictorPlanTest {
     PredictorPlan whole = PredictorPlan.of(gpu("a", "2", null), "img", List.of());
     assertThat(whole.problems()).isEmpty();
     assertThat(Serialization.asYaml(whole.sluiceConfig())).contains("gpus: 2.0").contains("vendor: \"nvidia\"")
-        .contains("id: \"nvidia1\"");
+        .contains("id: \"nvidia1\"").contains("memory: \"16Gi\"");
     assertThat(PredictorPlan.of(gpu("b", "0.5", null), "img", List.of()).problems()).singleElement().asString()
         .contains("is a fraction of a device").contains(PredictorPlan.POOL_ANNOTATION);
     assertThat(PredictorPlan.of(gpu("c", "1.5", null), "img", List.of()).problems()).singleElement().asString()
@@ -117,7 +119,7 @@ class PredictorPlanTest {
         "accelerator pool 'shared' has one nvidia.com/gpu: 1 of it are taken by [asr, tts], and 0.8 more does not fit");
     String config = Serialization.asYaml(pool.sluiceConfig());
     assertThat(config).contains("name: \"asr\"").contains("name: \"tts\"").doesNotContain("llm")
-        .contains("gpus: 0.5").contains("storageUri: \"/mnt/models/asr/asr.onnx\"").contains("id: \"nvidia0\"");
+        .contains("gpus: 0.5").contains("storageUri: \"/mnt/models/models/asr.onnx\"").contains("id: \"nvidia0\"");
     assertThat(pool.name()).isEqualTo("sluice-pool-shared");
   }
 }

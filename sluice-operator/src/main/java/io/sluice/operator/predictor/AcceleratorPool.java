@@ -52,20 +52,30 @@ public record AcceleratorPool(String pool, String name, GpuRequest device, Strin
     return String.format(Locale.ROOT, "%.3f", amount).replaceAll("0+$", "").replaceAll("\\.$", "");
   }
 
-  /** Where a member's model is in the pod: its claim mounted at {@code /mnt/models/{service}}. */
+  /**
+   * Where a member's model is in the pod: each claim mounted once, at {@code /mnt/models/{claim}} (the kubelet
+   * never finishes mounting one claim twice in a pod).
+   */
   public static String modelPath(PredictorPlan plan) {
     if (plan.claim() == null) {
       return plan.modelPath();
     }
-    String mount = PredictorPlan.MODEL_MOUNT + "/" + plan.isvc();
+    String mount = PredictorPlan.MODEL_MOUNT + "/" + plan.claim();
     return plan.claimPath().isEmpty() ? mount : mount + "/" + plan.claimPath();
   }
 
-  /** The pod's Sluice configuration: an application per member, each placed on its share of the one device. */
+  /**
+   * The pod's Sluice configuration: an application per member, each placed on its share of the one device (found by
+   * the vendor's tool in the pod, or declared from the first member's accelerator-memory annotation).
+   */
   public Map<String, Object> sluiceConfig() {
     Map<String, Object> config = PredictorPlan.server();
     config.put("applications", members.stream().map(plan -> plan.application(modelPath(plan))).toList());
-    config.put("accelerators", PredictorPlan.accelerators(device.vendor(), 1));
+    String memory = members.stream().map(PredictorPlan::acceleratorMemory).filter(java.util.Objects::nonNull).findFirst()
+        .orElse(null);
+    if (memory != null) {
+      config.put("accelerators", PredictorPlan.accelerators(device.vendor(), 1, memory));
+    }
     return config;
   }
 }

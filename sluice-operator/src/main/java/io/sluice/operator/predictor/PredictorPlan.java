@@ -32,11 +32,17 @@ public record PredictorPlan(
     PredictorSpec predictor,
     GpuRequest gpu,
     String pool,
+    String acceleratorMemory,
     String specHash,
     List<String> problems) {
   public static final String MODEL_MOUNT = "/mnt/models";
   /** The accelerator pool an InferenceService asking for a fraction of a device shares a pod in. */
   public static final String POOL_ANNOTATION = "serving.sluice.io/accelerator-pool";
+  /**
+   * Each device's memory (e.g. {@code 80Gi}), for nodes whose pods cannot discover their devices with the vendor's
+   * tool ({@code nvidia-smi}, {@code rocm-smi}); the devices are then declared to Sluice instead of discovered.
+   */
+  public static final String MEMORY_ANNOTATION = "serving.sluice.io/accelerator-memory";
   private static final List<String> TRAFFIC_AND_SCALE =
       List.of("canaryTrafficPercent", "minReplicas", "maxReplicas", "scaleTarget", "scaleMetric");
 
@@ -49,7 +55,7 @@ public record PredictorPlan(
     String name = isvc.getMetadata().getName();
     if (isvc.getSpec() == null || isvc.getSpec().predictor == null) {
       problems.add("spec.predictor is required");
-      return new PredictorPlan(name, null, image, runtimeArgs, null, null, null, 0, 0, null, null, null, "", problems);
+      return new PredictorPlan(name, null, image, runtimeArgs, null, null, null, 0, 0, null, null, null, null, "", problems);
     }
     isvc.getSpec().unsupportedFields().forEach(field -> problems.add("spec." + field + " is not supported by Sluice"));
     PredictorSpec predictor = isvc.getSpec().predictor;
@@ -89,7 +95,13 @@ public record PredictorPlan(
       }
     }
     GpuRequest gpu = model == null ? null : GpuRequest.of(model.resources, problems);
-    String pool = isvc.getMetadata().getAnnotations() == null ? null : isvc.getMetadata().getAnnotations().get(POOL_ANNOTATION);
+    Map<String, String> annotations = isvc.getMetadata().getAnnotations() == null ? Map.of()
+        : isvc.getMetadata().getAnnotations();
+    String pool = annotations.get(POOL_ANNOTATION);
+    String memory = annotations.get(MEMORY_ANNOTATION);
+    if (memory != null && !memory.strip().matches("[0-9]+(\\.[0-9]+)?([KMGT]i?)?")) {
+      problems.add("metadata.annotations[" + MEMORY_ANNOTATION + "] '" + memory + "' is not a size such as 80Gi");
+    }
     if (gpu != null && gpu.fractional() && pool == null) {
       problems.add("spec.predictor.model.resources: " + gpu.resource() + " " + gpu.amount() + " is a fraction of a device,"
           + " which Sluice serves by sharing one pod's device between models: name an accelerator pool in"
@@ -113,7 +125,8 @@ public record PredictorPlan(
       problems.add("spec.predictor.maxReplicas (" + max + ") is below minReplicas (" + min + ")");
     }
     return new PredictorPlan(name, runtime, image, runtimeArgs == null ? List.of() : List.copyOf(runtimeArgs), modelPath,
-        claim, claimPath, min, max, predictor, gpu, pool, hash(predictor, image, runtimeArgs), List.copyOf(problems));
+        claim, claimPath, min, max, predictor, gpu, pool, memory == null ? null : memory.strip(),
+        hash(predictor, image, runtimeArgs), List.copyOf(problems));
   }
 
   /**
@@ -123,8 +136,8 @@ public record PredictorPlan(
   public Map<String, Object> sluiceConfig() {
     Map<String, Object> config = server();
     config.put("applications", List.of(application(modelPath)));
-    if (gpu != null) {
-      config.put("accelerators", accelerators(gpu.vendor(), gpu.devices()));
+    if (gpu != null && acceleratorMemory != null) {
+      config.put("accelerators", accelerators(gpu.vendor(), gpu.devices(), acceleratorMemory));
     }
     return config;
   }
@@ -137,13 +150,13 @@ public record PredictorPlan(
   }
 
   /**
-   * The devices a pod was given, declared (the device plugin exposes them to the container from index 0), so that
-   * Sluice's placement divides them and sets the vendor's visibility variable for each model.
+   * The devices a pod was given, declared (the device plugin exposes them to the container from index 0) with
+   * {@code memory} each, when the pod cannot discover them itself.
    */
-  static List<Map<String, Object>> accelerators(String vendor, int count) {
+  static List<Map<String, Object>> accelerators(String vendor, int count, String memory) {
     List<Map<String, Object>> devices = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      devices.add(Map.of("id", vendor + i, "vendor", vendor, "index", i));
+      devices.add(Map.of("id", vendor + i, "vendor", vendor, "index", i, "memory", memory));
     }
     return devices;
   }

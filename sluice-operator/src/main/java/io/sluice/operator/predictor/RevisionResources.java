@@ -121,14 +121,15 @@ public final class RevisionResources {
     List<Volume> volumes = new ArrayList<>();
     mounts.add(new VolumeMountBuilder().withName("sluice-config").withMountPath(CONFIG_PATH).withReadOnly(true).build());
     volumes.add(new VolumeBuilder().withName("sluice-config").withNewConfigMap().withName(pool.name()).endConfigMap().build());
-    for (PredictorPlan member : pool.members()) {
-      if (member.claim() != null) {
-        String volume = "model-" + member.isvc();
-        mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(PredictorPlan.MODEL_MOUNT + "/" + member.isvc())
-            .withReadOnly(true).build());
-        volumes.add(new VolumeBuilder().withName(volume).withNewPersistentVolumeClaim().withClaimName(member.claim())
-            .withReadOnly(true).endPersistentVolumeClaim().build());
-      }
+    java.util.Set<String> claims = new java.util.TreeSet<>();
+    pool.members().stream().map(PredictorPlan::claim).filter(java.util.Objects::nonNull).forEach(claims::add);
+    int n = 0;
+    for (String claim : claims) {
+      String volume = "models-" + n++;
+      mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(PredictorPlan.MODEL_MOUNT + "/" + claim)
+          .withReadOnly(true).build());
+      volumes.add(new VolumeBuilder().withName(volume).withNewPersistentVolumeClaim().withClaimName(claim)
+          .withReadOnly(true).endPersistentVolumeClaim().build());
     }
     Quantity one = new Quantity("1");
     Container container = new ContainerBuilder()
