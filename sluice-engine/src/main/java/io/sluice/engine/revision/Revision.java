@@ -13,6 +13,7 @@ import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.RemoteConnector;
+import io.sluice.engine.replica.ReplicaHosting;
 import java.net.URI;
 import java.time.Duration;
 import io.sluice.engine.replica.ReplicaState;
@@ -22,7 +23,10 @@ import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -275,9 +279,8 @@ public final class Revision {
   }
 
   /** The servers behind this revision's endpoint, when it names a group of them. */
-  private java.util.Optional<List<URI>> group() {
-    return spec.hosting() == io.sluice.engine.replica.ReplicaHosting.REMOTE ? endpoints.members(spec.endpoint())
-        : java.util.Optional.empty();
+  private Optional<List<URI>> group() {
+    return spec.hosting() == ReplicaHosting.REMOTE ? endpoints.members(spec.endpoint()) : Optional.empty();
   }
 
   /**
@@ -328,12 +331,15 @@ public final class Revision {
 
   /** Starts a replica for each server that joined the group, drains those of servers that left it. */
   private void followGroup(List<URI> servers) {
+    if (!serving || unloading) {
+      return; // not while loading: load() holds the lock while it waits for the group's first server
+    }
     synchronized (lifecycleLock) {
       if (!serving || unloading) {
         return;
       }
       targetReplicas = servers.size();
-      java.util.Set<URI> known = new java.util.HashSet<>();
+      Set<URI> known = new HashSet<>();
       for (Replica replica : replicas) {
         ReplicaState state = replica.state();
         if (state == ReplicaState.DRAINING || state == ReplicaState.STOPPED) {

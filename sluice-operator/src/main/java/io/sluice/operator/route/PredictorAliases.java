@@ -5,9 +5,9 @@ import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.crd.InferenceServices;
 import io.sluice.operator.predictor.Naming;
 import io.sluice.operator.predictor.RevisionResources;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -36,7 +36,7 @@ public final class PredictorAliases {
   /** Points every alias at the router pods there are now. */
   public void sync() {
     List<EndpointSubset> pods = routers.pods(client);
-    for (InferenceService isvc : inferenceServices()) {
+    for (InferenceService isvc : InferenceServices.in(client, namespaces)) {
       Endpoints desired = RevisionResources.predictorAliasEndpoints(isvc, pods);
       Endpoints current = client.endpoints().inNamespace(isvc.getMetadata().getNamespace())
           .withName(Naming.predictor(isvc.getMetadata().getName())).get();
@@ -54,16 +54,5 @@ public final class PredictorAliases {
         log.warn("cannot point {} at the routers: {}", desired.getMetadata().getName(), e.getMessage());
       }
     }
-  }
-
-  private List<InferenceService> inferenceServices() {
-    if (namespaces.isEmpty()) {
-      return client.resources(InferenceService.class).inAnyNamespace().list().getItems();
-    }
-    List<InferenceService> all = new ArrayList<>();
-    for (String namespace : namespaces) {
-      all.addAll(client.resources(InferenceService.class).inNamespace(namespace).list().getItems());
-    }
-    return all;
   }
 }

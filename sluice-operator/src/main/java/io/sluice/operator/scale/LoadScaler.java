@@ -8,6 +8,7 @@ import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.autoscale.LoadWindow;
 import io.sluice.engine.autoscale.ScalingDecision;
 import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.crd.InferenceServices;
 import io.sluice.operator.predictor.Naming;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,7 +52,7 @@ public final class LoadScaler {
     long now = nanoClock.getAsLong();
     List<ScalingDecision> changes = new ArrayList<>();
     Set<String> present = new HashSet<>();
-    for (InferenceService isvc : inferenceServices()) {
+    for (InferenceService isvc : InferenceServices.in(client, namespaces)) {
       if (isvc.getSpec() == null || isvc.getSpec().predictor == null) {
         continue;
       }
@@ -78,17 +79,6 @@ public final class LoadScaler {
     }
     revisions.keySet().retainAll(present);
     return changes;
-  }
-
-  private List<InferenceService> inferenceServices() {
-    if (namespaces.isEmpty()) {
-      return client.resources(InferenceService.class).inAnyNamespace().list().getItems();
-    }
-    List<InferenceService> all = new ArrayList<>();
-    for (String namespace : namespaces) {
-      all.addAll(client.resources(InferenceService.class).inNamespace(namespace).list().getItems());
-    }
-    return all;
   }
 
   private void scale(String namespace, String deployment, int replicas) {
