@@ -62,6 +62,10 @@ class ChartInstallTest {
           }
         }
         assertThat(fromV2).isBetween(200, 300);
+        for (int i = 0; i < 20; i++) { // a request can pin a revision by its name
+          assertThat(cluster.inferLinearPinned(router, "linear-predictor-00001")).isEqualTo(2);
+          assertThat(cluster.inferLinearPinned(router, "linear-predictor-00002")).isEqualTo(3);
+        }
 
         cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 1")).update();
         await("the promotion", () -> DevCluster.traffic(cluster.status("linear")).equals("linear-predictor-00002=100"),

@@ -148,7 +148,17 @@ final class DevCluster implements AutoCloseable {
 
   /** {@link #inferLinear(String)}, waiting up to {@code timeout} for the answer (a pod starting from zero). */
   double inferLinear(String url, Duration timeout) throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout)
+    return inferLinear(HttpRequest.newBuilder(URI.create(url)).timeout(timeout));
+  }
+
+  /** {@link #inferLinear(String)} pinned to a revision with the {@code x-sluice-revision} header. */
+  double inferLinearPinned(String url, String revision) throws Exception {
+    return inferLinear(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+        .header("x-sluice-revision", revision));
+  }
+
+  private double inferLinear(HttpRequest.Builder request) throws Exception {
+    HttpResponse<String> response = http.send(request
         .POST(HttpRequest.BodyPublishers.ofString(
             "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}")).build(),
         HttpResponse.BodyHandlers.ofString());

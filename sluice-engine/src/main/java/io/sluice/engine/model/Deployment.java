@@ -158,13 +158,13 @@ public final class Deployment {
   }
 
   /**
-   * The revision for one request: the pinned revision number if given, else the one serving the named
-   * version, else one drawn by the traffic weights.
+   * The revision for one request: the pinned revision (its number, or its version label) if given, else the one
+   * serving the named version, else one drawn by the traffic weights.
    */
   public Revision select(String pinnedRevision, String version) {
     if (pinnedRevision != null && !pinnedRevision.isEmpty()) {
       for (Revision revision : revisions()) {
-        if (Integer.toString(revision.number()).equals(pinnedRevision)) {
+        if (Integer.toString(revision.number()).equals(pinnedRevision) || revision.version().equals(pinnedRevision)) {
           return revision;
         }
       }

@@ -45,6 +45,7 @@ class InferenceServiceRoutingTest {
     assertThat(first.traffic().getFirst().canaryTrafficPercent()).isEqualTo(100);
     assertThat(first.deployments().getFirst().scaling().maxOngoingRequests()).isEqualTo(64);
     assertThat(first.adminToken()).isEqualTo("0123456789abcdef");
+    assertThat(first.deployments().getFirst().version()).isEqualTo("mnist-predictor-00001"); // pinnable by name
 
     ServerSettings canary = settings(routing.configuration(list("""
         {"revisionName": "mnist-predictor-00002", "latestRevision": true, "percent": 25},
@@ -81,5 +82,24 @@ class InferenceServiceRoutingTest {
     assertThat(groups.get("mnist-predictor-00001.models.svc.cluster.local")).extracting(Object::toString)
         .containsExactly("http://10.88.0.7:8080", "http://10.88.0.9:8080");
     assertThat(groups.get("mnist-predictor-00002.models.svc.cluster.local")).isEmpty(); // scaled to zero
+  }
+
+  @Test
+  void annotationsMirrorTrafficToTheLatestRevisionOrAnotherService() throws Exception {
+    InferenceServiceRouting routing = new InferenceServiceRouting(SERVER);
+    ServerSettings settings = settings(routing.configuration(JSON.readTree("""
+        {"items": [{"metadata": {"name": "mnist", "namespace": "models",
+                     "annotations": {"serving.sluice.io/shadow-percent": "20", "serving.sluice.io/shadow-target": "mnist-next"}},
+                    "status": {"components": {"predictor": {"traffic": [
+                      {"revisionName": "mnist-predictor-00001", "latestRevision": true, "percent": 100}]}}}},
+                   {"metadata": {"name": "mnist-next", "namespace": "models",
+                     "annotations": {"serving.sluice.io/shadow-percent": "5"}},
+                    "status": {"components": {"predictor": {"traffic": [
+                      {"revisionName": "mnist-next-predictor-00001", "latestRevision": true, "percent": 100}]}}}}]}
+        """)));
+    assertThat(settings.traffic().get(0).shadow().deployment()).isEqualTo("mnist-next");
+    assertThat(settings.traffic().get(0).shadow().percent()).isEqualTo(20);
+    assertThat(settings.traffic().get(1).shadow().deployment()).isNull();
+    assertThat(settings.traffic().get(1).shadow().percent()).isEqualTo(5);
   }
 }
