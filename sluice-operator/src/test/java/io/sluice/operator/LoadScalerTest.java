@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.predictor.Naming;
 import io.sluice.operator.scale.LoadScaler;
+import io.sluice.operator.scale.RevisionLoad;
 import io.sluice.operator.scale.RouterLoad;
 import io.sluice.operator.scale.ScalingSettings;
 import java.time.Duration;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
 class LoadScalerTest {
   private static final String REVISION = "linear-predictor-00001";
   KubernetesClient client;
-  private final Map<String, Double> load = new HashMap<>();
+  private final Map<String, RevisionLoad.Sample> load = new HashMap<>();
   private final AtomicLong now = new AtomicLong();
   private LoadScaler scaler;
 
@@ -62,21 +63,36 @@ class LoadScalerTest {
 
   @Test
   void revisionsScaleUpUnderLoadDownToZeroWhenIdleAndWakeAtOnce() throws Exception {
-    load.put("models/" + REVISION, 10.0); // 10 ongoing at a target of 2 per pod: 5 wanted, 3 at most
+    load.put("models/" + REVISION, new RevisionLoad.Sample(10, 0)); // 10 ongoing at a target of 2 per pod: 5 wanted, 3 at most
     run(2);
     assertThat(replicas()).isEqualTo(1); // the upscale delay has not passed
     run(3);
     assertThat(replicas()).isEqualTo(3);
 
-    load.put("models/" + REVISION, 0.0);
+    load.put("models/" + REVISION, new RevisionLoad.Sample(0, 0));
     run(15);
     assertThat(replicas()).isEqualTo(3).as("below the delay"); // downscale delay (60 s) not over
     run(60);
     assertThat(replicas()).isZero();
 
-    load.put("models/" + REVISION, 1.0); // a router holds a request
+    load.put("models/" + REVISION, new RevisionLoad.Sample(1, 0)); // a router holds a request
     run(1);
     assertThat(replicas()).isEqualTo(1);
+  }
+
+  @Test
+  void withScaleMetricRpsTheRequestRateIsTheLoad() throws Exception {
+    InferenceService isvc = client.resources(InferenceService.class).inNamespace("models").withName("linear").get();
+    isvc.getSpec().predictor.scaleMetric = io.sluice.operator.crd.PredictorSpec.ScaleMetric.rps;
+    isvc.getSpec().predictor.scaleTarget = 10;
+    client.resource(isvc).update();
+    long dispatched = 0;
+    for (int second = 0; second < 8; second++) { // 25 requests a second, 1 ongoing at a time: 3 pods at 10 rps each
+      dispatched += 25;
+      load.put("models/" + REVISION, new RevisionLoad.Sample(1, dispatched));
+      run(1);
+    }
+    assertThat(replicas()).isEqualTo(3);
   }
 
   @Test
@@ -84,12 +100,13 @@ class LoadScalerTest {
     var status = new ObjectMapper().readTree("""
         {"applications": [{"name": "linear", "deployments": [{"name": "linear", "revisions": [
           {"revision": 1, "endpoint": "http://linear-predictor-00001.models.svc.cluster.local", "ongoing": 3, "queued": 2,
-           "awaitingServers": false},
+           "dispatched": 40, "awaitingServers": false},
           {"revision": 2, "endpoint": "http://linear-predictor-00002.models.svc.cluster.local", "ongoing": 0, "queued": 0,
            "awaitingServers": true}]}]},
          {"name": "local", "deployments": [{"name": "local", "revisions": [{"revision": 1, "ongoing": 9, "queued": 0}]}]}]}
         """);
-    assertThat(RouterLoad.parse(status)).containsOnly(Map.entry("models/linear-predictor-00001", 5.0),
-        Map.entry("models/linear-predictor-00002", 1.0));
+    assertThat(RouterLoad.parse(status)).containsOnly(
+        Map.entry("models/linear-predictor-00001", new RevisionLoad.Sample(5, 40)),
+        Map.entry("models/linear-predictor-00002", new RevisionLoad.Sample(1, 0)));
   }
 }

@@ -50,7 +50,6 @@ class PredictorPlanTest {
           transformer: {containers: [{name: t, image: t}]}
           predictor:
             logger: {mode: all}
-            scaleMetric: rps
             model:
               modelFormat: {name: sklearn}
               storageUri: s3://bucket/model
@@ -63,9 +62,7 @@ class PredictorPlanTest {
         "spec.predictor.model.modelFormat.name 'sklearn' is not served by Sluice; it serves [embeddings, espeak, gguf,"
             + " llama, marytts, onnx, reranker, sentence-transformers, vosk, whisper]",
         "spec.predictor.model.storageUri 's3://bucket/model': Sluice pods read pvc://, file paths in the image and mvn://"
-            + " (https://, s3:// and hf:// are not supported yet)",
-        "spec.predictor.scaleMetric 'rps' is not supported by Sluice yet; it scales on concurrency (ongoing requests per pod"
-            + " against scaleTarget)");
+            + " (https://, s3:// and hf:// are not supported yet)");
     // what was not understood is kept, so the object round-trips unchanged
     assertThat(Serialization.asYaml(service)).contains("logger").contains("transformer");
   }

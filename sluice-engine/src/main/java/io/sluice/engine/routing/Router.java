@@ -34,6 +34,7 @@ public final class Router {
   private final List<Replica> routable = new ArrayList<>();
   private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
   private long rejected;
+  private long dispatched;
   private boolean closed;
 
   public Router(String deployment, ScalingSpec spec, LongSupplier nanoClock, Runnable onDemand) {
@@ -105,6 +106,7 @@ public final class Router {
   }
 
   private Lease lease(Replica replica) {
+    dispatched++;
     replica.begin();
     return new Lease(replica);
   }
@@ -311,12 +313,15 @@ public final class Router {
           queued++;
         }
       }
-      return new Load(ongoing, queued, routable.size(), rejected);
+      return new Load(ongoing, queued, routable.size(), rejected, dispatched);
     } finally {
       lock.unlock();
     }
   }
 
-  /** Ongoing requests on routable replicas, queued requests, routable replicas, requests rejected so far. */
-  public record Load(int ongoing, int queued, int routableReplicas, long rejected) {}
+  /**
+   * Ongoing requests on routable replicas, queued requests, routable replicas, requests rejected so far, and
+   * requests handed to a replica so far (its rate is the revision's requests per second).
+   */
+  public record Load(int ongoing, int queued, int routableReplicas, long rejected, long dispatched) {}
 }

@@ -117,10 +117,6 @@ public record PredictorPlan(
     }
     int min = predictor.minReplicas == null ? 1 : predictor.minReplicas;
     int max = predictor.maxReplicas == null || predictor.maxReplicas == 0 ? Math.max(1, min) : predictor.maxReplicas;
-    if (predictor.scaleMetric == PredictorSpec.ScaleMetric.rps) {
-      problems.add("spec.predictor.scaleMetric 'rps' is not supported by Sluice yet; it scales on concurrency"
-          + " (ongoing requests per pod against scaleTarget)");
-    }
     if (max < min) {
       problems.add("spec.predictor.maxReplicas (" + max + ") is below minReplicas (" + min + ")");
     }

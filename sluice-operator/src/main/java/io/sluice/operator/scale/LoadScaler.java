@@ -9,6 +9,7 @@ import io.sluice.engine.autoscale.LoadWindow;
 import io.sluice.engine.autoscale.ScalingDecision;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.InferenceServices;
+import io.sluice.operator.crd.PredictorSpec;
 import io.sluice.operator.predictor.Naming;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,14 +24,46 @@ import org.slf4j.LoggerFactory;
 /**
  * Scales each predictor revision's Deployment from the routers' load ({@link RouterLoad}), with the engine's
  * autoscaling policy (Ray Serve's: average load over a look-back period against {@code scaleTarget} per pod,
- * upscale and downscale delays) and {@link ScalingSettings}: no metrics-server or HPA involved. A revision at zero
+ * upscale and downscale delays; the load is ongoing requests, or requests per second with {@code scaleMetric: rps}) and {@link ScalingSettings}: no metrics-server or HPA involved. A revision at zero
  * pods gets one as soon as a router holds a request for it. Without an answer from any router nothing changes.
  */
 public final class LoadScaler {
   private static final Logger log = LoggerFactory.getLogger(LoadScaler.class);
 
   /** One revision's policy state, kept while its settings stay the same. */
-  private record Tracked(AutoscalingSpec spec, AutoscalingPolicy policy, LoadWindow window) {}
+  private static final class Tracked {
+    final AutoscalingSpec spec;
+    final boolean perSecond;
+    final AutoscalingPolicy policy;
+    final LoadWindow window;
+    long lastDispatched = -1;
+    long lastAtNanos;
+
+    Tracked(AutoscalingSpec spec, boolean perSecond) {
+      this.spec = spec;
+      this.perSecond = perSecond;
+      this.policy = new AutoscalingPolicy(spec);
+      this.window = new LoadWindow(spec.lookBackPeriod().toNanos());
+    }
+
+    /**
+     * The load the policy weighs: ongoing and waiting requests, or for {@code scaleMetric: rps} the requests per
+     * second since the last sample (any waiting request while at zero pods, so that a request wakes it).
+     */
+    double load(RevisionLoad.Sample sample, long now, int replicas) {
+      long before = lastDispatched;
+      long then = lastAtNanos;
+      lastDispatched = sample.dispatched();
+      lastAtNanos = now;
+      if (!perSecond || (replicas == 0 && sample.concurrency() > 0)) {
+        return sample.concurrency();
+      }
+      if (before < 0 || now <= then) {
+        return 0;
+      }
+      return Math.max(0, sample.dispatched() - before) * 1e9 / (now - then); // a router that restarted counts anew
+    }
+  }
 
   private final KubernetesClient client;
   private final RevisionLoad routers;
@@ -48,7 +81,7 @@ public final class LoadScaler {
 
   /** One evaluation of every revision; the decisions that changed a replica count. */
   public List<ScalingDecision> tick() throws java.io.IOException, InterruptedException {
-    Map<String, Double> load = routers.read();
+    Map<String, RevisionLoad.Sample> load = routers.read();
     long now = nanoClock.getAsLong();
     List<ScalingDecision> changes = new ArrayList<>();
     Set<String> present = new HashSet<>();
@@ -57,19 +90,20 @@ public final class LoadScaler {
         continue;
       }
       AutoscalingSpec spec = ScalingSettings.of(isvc);
+      boolean perSecond = isvc.getSpec().predictor.scaleMetric == PredictorSpec.ScaleMetric.rps;
       String namespace = isvc.getMetadata().getNamespace();
       for (Deployment deployment : client.apps().deployments().inNamespace(namespace)
           .withLabel(Naming.ISVC_LABEL, isvc.getMetadata().getName()).list().getItems()) {
         String key = namespace + "/" + deployment.getMetadata().getName();
         present.add(key);
         Tracked tracked = revisions.get(key);
-        if (tracked == null || !tracked.spec().equals(spec)) {
-          tracked = new Tracked(spec, new AutoscalingPolicy(spec), new LoadWindow(spec.lookBackPeriod().toNanos()));
+        if (tracked == null || !tracked.spec.equals(spec) || tracked.perSecond != perSecond) {
+          tracked = new Tracked(spec, perSecond);
           revisions.put(key, tracked);
         }
         int current = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
-        tracked.window().record(now, load.getOrDefault(key, 0.0));
-        ScalingDecision decision = tracked.policy().decide(now, tracked.window().average(), current);
+        tracked.window.record(now, tracked.load(load.getOrDefault(key, new RevisionLoad.Sample(0, 0)), now, current));
+        ScalingDecision decision = tracked.policy.decide(now, tracked.window.average(), current);
         if (decision.changes()) {
           log.info("{}: {} -> {} pods: {}", key, current, decision.decidedReplicas(), decision.reason());
           scale(namespace, deployment.getMetadata().getName(), decision.decidedReplicas());

@@ -18,8 +18,8 @@ import java.util.Map;
 
 /**
  * The load each predictor revision has, as the routers see it: every ready router pod's admin status
- * ({@code GET /api/v1/status}, with the admin token), summed over the pods. A revision's load is its ongoing plus
- * queued requests (one more while a router waits for its first pod), keyed {@code namespace/revision}.
+ * ({@code GET /api/v1/status}, with the admin token), summed over the pods: its ongoing plus queued requests (one
+ * more while a router waits for its first pod) and the requests dispatched so far, keyed {@code namespace/revision}.
  */
 public final class RouterLoad implements RevisionLoad {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,8 +39,8 @@ public final class RouterLoad implements RevisionLoad {
 
   /** The load now; throws when no router answered (the scaler then leaves replicas as they are). */
   @Override
-  public Map<String, Double> read() throws IOException, InterruptedException {
-    Map<String, Double> total = new HashMap<>();
+  public Map<String, Sample> read() throws IOException, InterruptedException {
+    Map<String, Sample> total = new HashMap<>();
     int answered = 0;
     IOException last = null;
     for (EndpointSubset subset : routers.pods(client)) {
@@ -48,7 +48,7 @@ public final class RouterLoad implements RevisionLoad {
       for (EndpointAddress address : subset.getAddresses() == null ? List.<EndpointAddress>of() : subset.getAddresses()) {
         try {
           parse(status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status")))
-              .forEach((revision, load) -> total.merge(revision, load, Double::sum));
+              .forEach((revision, load) -> total.merge(revision, load, Sample::plus));
           answered++;
         } catch (IOException e) {
           last = e;
@@ -71,8 +71,8 @@ public final class RouterLoad implements RevisionLoad {
   }
 
   /** One router's status → load per {@code namespace/revision} of the revisions it forwards to. */
-  public static Map<String, Double> parse(JsonNode status) {
-    Map<String, Double> load = new HashMap<>();
+  public static Map<String, Sample> parse(JsonNode status) {
+    Map<String, Sample> load = new HashMap<>();
     for (JsonNode application : status.path("applications")) {
       for (JsonNode deployment : application.path("deployments")) {
         for (JsonNode revision : deployment.path("revisions")) {
@@ -86,7 +86,7 @@ public final class RouterLoad implements RevisionLoad {
           }
           double requests = revision.path("ongoing").asDouble() + revision.path("queued").asDouble()
               + (revision.path("awaitingServers").asBoolean() ? 1 : 0);
-          load.merge(parts[1] + "/" + parts[0], requests, Double::sum);
+          load.merge(parts[1] + "/" + parts[0], new Sample(requests, revision.path("dispatched").asLong()), Sample::plus);
         }
       }
     }

@@ -9,12 +9,15 @@ import java.util.Map;
 
 /**
  * How an InferenceService's revisions scale across pods: KServe's {@code minReplicas}, {@code maxReplicas} and
- * {@code scaleTarget} (ongoing requests per pod; default {@code containerConcurrency}, else 2), with Ray Serve's
+ * {@code scaleTarget} (ongoing requests per pod, default {@code containerConcurrency}, else 2; or with
+ * {@code scaleMetric: rps} requests per second per pod, default 10), with Ray Serve's
  * policy timing, set by annotations ({@code serving.sluice.io/upscale-delay}, {@code downscale-delay},
  * {@code scale-to-zero-delay}, {@code look-back-period}: durations such as {@code 30s} or {@code 2m}).
  */
 public final class ScalingSettings {
   public static final String ANNOTATION_PREFIX = "serving.sluice.io/";
+  /** Requests per second per pod with {@code scaleMetric: rps} and no {@code scaleTarget}. */
+  static final double DEFAULT_TARGET_RPS = 10;
   static final Duration UPSCALE_DELAY = Duration.ofSeconds(5);
   static final Duration DOWNSCALE_DELAY = Duration.ofSeconds(60);
   static final Duration SCALE_TO_ZERO_DELAY = Duration.ofSeconds(60);
@@ -28,7 +31,9 @@ public final class ScalingSettings {
     int min = predictor.minReplicas == null ? 1 : predictor.minReplicas;
     int max = predictor.maxReplicas == null || predictor.maxReplicas == 0 ? Math.max(1, min) : predictor.maxReplicas;
     max = Math.max(max, Math.max(1, min));
+    boolean perSecond = predictor.scaleMetric == PredictorSpec.ScaleMetric.rps;
     double target = predictor.scaleTarget != null ? predictor.scaleTarget
+        : perSecond ? DEFAULT_TARGET_RPS
         : predictor.containerConcurrency != null && predictor.containerConcurrency > 0 ? predictor.containerConcurrency
         : AutoscalingSpec.DEFAULT_TARGET_ONGOING_REQUESTS;
     Map<String, String> annotations = isvc.getMetadata().getAnnotations() == null ? Map.of()

@@ -177,6 +177,7 @@ public final class AdminRoutes {
     var load = revision.router().load();
     node.put("ongoing", load.ongoing());
     node.put("queued", load.queued());
+    node.put("dispatched", load.dispatched());
     if (revision.spec().endpoint() != null) {
       node.put("endpoint", revision.spec().endpoint().toString());
     }
