@@ -70,7 +70,7 @@ class RouterTest {
     CompletableFuture<Router.Lease> fourth = router.acquire();
     assertThat(only.ongoing()).isEqualTo(2);
     assertThat(third).isNotDone();
-    assertThat(router.load()).isEqualTo(new Router.Load(2, 2, 1, 0));
+    assertThat(router.load()).isEqualTo(new Router.Load(2, 2, 1, 0, 2));
     first.close();
     assertThat(third).isCompleted();
     assertThat(fourth).isNotDone();
