@@ -22,6 +22,7 @@ import io.sluice.engine.model.TrafficSpec;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.revision.Revision;
 import io.sluice.engine.routing.Router;
+import io.sluice.engine.stats.GenerationListener;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
@@ -71,6 +72,7 @@ public final class Engine implements AutoCloseable {
   /** Batchers by replica; weak keys let stopped replicas' batchers go with them. */
   private final Map<Replica, Batcher> batchers = Collections.synchronizedMap(new WeakHashMap<>());
   private volatile boolean closing;
+  private volatile GenerationListener generations = GenerationListener.NONE;
 
   /** An engine whose autoscalers and queue-expiry run once a second. */
   public Engine(ModelRegistry registry, ExecutorService modelExecutor) {
@@ -365,7 +367,8 @@ public final class Engine implements AutoCloseable {
   public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText) {
     long accepted = System.nanoTime();
     return onGenerationThread(request.model(), null, request.revision(),
-        (deployment, lease, result) -> runGeneration(deployment, lease, request, onText, accepted, result));
+        (deployment, revision, lease, result) -> runGeneration(deployment, revision, lease, request, onText, accepted,
+            result));
   }
 
   /**
@@ -375,7 +378,7 @@ public final class Engine implements AutoCloseable {
   public CompletableFuture<io.sluice.api.Tokenization> tokenize(GenerateRequest request, boolean addSpecial) {
     long accepted = System.nanoTime();
     return onGenerationThread(request.model(), null, request.revision(),
-        (deployment, lease, result) -> runLeased(deployment, lease, "tokenizing", accepted, result,
+        (deployment, leased, lease, result) -> runLeased(deployment, lease, "tokenizing", accepted, result,
             model -> tokenizer(deployment, model).tokenize(request, addSpecial)));
   }
 
@@ -383,7 +386,7 @@ public final class Engine implements AutoCloseable {
   public CompletableFuture<String> detokenize(String model, String revision, int[] tokens) {
     long accepted = System.nanoTime();
     return onGenerationThread(model, null, revision,
-        (deployment, lease, result) -> runLeased(deployment, lease, "detokenizing", accepted, result,
+        (deployment, leased, lease, result) -> runLeased(deployment, lease, "detokenizing", accepted, result,
             loaded -> tokenizer(deployment, loaded).detokenize(tokens)));
   }
 
@@ -397,7 +400,7 @@ public final class Engine implements AutoCloseable {
   /** Work that holds a thread for a whole stream, on the revision the request selects. */
   @FunctionalInterface
   private interface StreamWork<T> {
-    void run(Deployment deployment, Router.Lease lease, CompletableFuture<T> result);
+    void run(Deployment deployment, Revision revision, Router.Lease lease, CompletableFuture<T> result);
   }
 
   private <T> CompletableFuture<T> onGenerationThread(String model, String version, String revision, StreamWork<T> work) {
@@ -411,16 +414,37 @@ public final class Engine implements AutoCloseable {
     }
     Supplier<Revision> reselect = revision == null ? () -> deployment.select(null, version) : null;
     return leased(deployment, selected, reselect, generationExecutor,
-        (leasedRevision, lease, result) -> work.run(deployment, lease, result));
+        (leasedRevision, lease, result) -> work.run(deployment, leasedRevision, lease, result));
   }
 
-  private static void runGeneration(Deployment deployment, Router.Lease lease, GenerateRequest request,
+  /** Hears every generation's timing and token counts (LLM metrics); replaces the previous listener. */
+  public void listenToGenerations(GenerationListener listener) {
+    this.generations = listener == null ? GenerationListener.NONE : listener;
+  }
+
+  private void runGeneration(Deployment deployment, Revision revision, Router.Lease lease, GenerateRequest request,
       Consumer<io.sluice.api.GeneratedText> onText, long accepted, CompletableFuture<GenerateResult> result) {
+    GenerationListener listener = generations;
+    String number = Integer.toString(revision.number());
+    long started = System.nanoTime();
+    long[] last = {-1};
+    Consumer<io.sluice.api.GeneratedText> timed = piece -> {
+      long now = System.nanoTime();
+      if (last[0] < 0) {
+        listener.firstPiece(deployment.name(), number, now - accepted);
+      } else {
+        listener.nextPiece(deployment.name(), number, now - last[0]);
+      }
+      last[0] = now;
+      onText.accept(piece);
+    };
     runLeased(deployment, lease, "generating", accepted, result, model -> {
       if (!(model instanceof GenerativeModel generative)) {
         throw new InvalidInputException("model '" + deployment.name() + "' does not generate text");
       }
-      return generative.generate(request, onText, result::isDone);
+      GenerateResult outcome = generative.generate(request, timed, result::isDone);
+      listener.finished(deployment.name(), number, outcome, started - accepted, System.nanoTime() - accepted);
+      return outcome;
     });
   }
 
@@ -432,7 +456,7 @@ public final class Engine implements AutoCloseable {
   public CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk) {
     long accepted = System.nanoTime();
     return onGenerationThread(request.modelName(), request.modelVersion(), request.revision(),
-        (deployment, lease, result) -> runStream(deployment, lease, request, onChunk, accepted, result));
+        (deployment, leased, lease, result) -> runStream(deployment, lease, request, onChunk, accepted, result));
   }
 
   private static void runStream(Deployment deployment, Router.Lease lease, InferRequest request,

@@ -18,6 +18,7 @@ import io.sluice.server.config.ServerSettings;
 import io.sluice.server.http.FrontDoor;
 import io.sluice.server.http.FrontDoorVerticle;
 import io.sluice.server.metrics.DeploymentMetrics;
+import io.sluice.server.metrics.LlmMetrics;
 import io.sluice.server.metrics.ReportedMetrics;
 import io.sluice.server.metrics.RequestMetrics;
 import io.sluice.spi.ModelLoadException;
@@ -97,6 +98,7 @@ public final class SluiceServer implements AutoCloseable {
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     ReportedMetrics reported = new ReportedMetrics(metrics.registry());
     metrics.beforeScrape(() -> reported.refresh(engine.registry().all()));
+    engine.listenToGenerations(new LlmMetrics(metrics.registry()));
     this.applier = new ConfigApplier(engine, context, settings, new ConfigApplier.ApplicationListener() {
       @Override
       public void added(ServerSettings.ApplicationSettings application) {

@@ -282,4 +282,41 @@ class LlmTest {
         "{\"model\":\"tiny-llama\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"again\"}]}");
     assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
   }
+
+  /**
+   * The vLLM-style LLM metrics after a generation, and the Grafana dashboard in {@code deploy/grafana}: every series
+   * its queries (and its variable) use is one that {@code /metrics} really exposes.
+   */
+  @Test
+  void llmMetricsAreExposedAndEverySeriesTheGrafanaDashboardQueriesExists() throws Exception {
+    var chat = server.http().send(java.net.http.HttpRequest.newBuilder(server.uri("/llm/v1/chat/completions"))
+        .header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
+            {"model": "tiny-llama", "max_tokens": 6, "messages": [{"role": "user", "content": "hello"}]}""")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+    String metrics = server.http().send(java.net.http.HttpRequest.newBuilder(server.uri("/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    // other tests of this class generate too, so the counts are at least this request's
+    assertThat(metrics)
+        .containsPattern("sluice_llm_time_to_first_token_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
+        .containsPattern("sluice_llm_inter_token_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
+        .containsPattern("sluice_llm_e2e_request_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
+        .containsPattern("sluice_llm_request_queue_time_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
+        .containsPattern("sluice_llm_generation_tokens_total\\{deployment=\"tiny-llama\"} [1-9]");
+    java.util.Set<String> exposed = new java.util.HashSet<>();
+    for (String line : metrics.lines().toList()) {
+      if (!line.startsWith("#") && !line.isBlank()) {
+        exposed.add(line.split("[{ ]", 2)[0]);
+      }
+    }
+    String dashboard = Files.readString(Path.of("../deploy/grafana/sluice-llm.json"));
+    java.util.Set<String> queried = new java.util.TreeSet<>();
+    java.util.regex.Matcher series = java.util.regex.Pattern.compile("\\bsluice_[a-z0-9_]+").matcher(dashboard);
+    while (series.find()) {
+      queried.add(series.group());
+    }
+    assertThat(queried).hasSizeGreaterThanOrEqualTo(12);
+    assertThat(exposed).containsAll(queried);
+  }
 }
