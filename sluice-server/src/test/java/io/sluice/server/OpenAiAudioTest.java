@@ -73,6 +73,13 @@ class OpenAiAudioTest {
       assertThat(results.get("notAudio").get("message").asText()).contains("supported: WAV");
       assertThat(results.get("emptyFile").get("status").asInt()).isEqualTo(400);
       assertThat(results.get("wrongModel").get("status").asInt()).isEqualTo(400);
+      String metrics = server.http().send(java.net.http.HttpRequest.newBuilder(server.uri("/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics) // audio spoken and transcribed, and how fast against real time
+          .containsPattern("sluice_audio_seconds_total\\{direction=\"out\",model=\"tts\"} [1-9]")
+          .containsPattern("sluice_audio_seconds_total\\{direction=\"in\",model=\"asr\"} [1-9]")
+          .containsPattern("sluice_audio_real_time_factor_count\\{direction=\"in\",model=\"asr\"} [1-9]")
+          .containsPattern("sluice_audio_real_time_factor_bucket\\{direction=\"out\",model=\"tts\",le=\"\\+Inf\"} [1-9]");
     }
   }
 }

@@ -117,6 +117,7 @@ public final class AudioRoutes {
     speaking.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (done, error) -> {
       if (error == null) {
         stream.end(input.strip().split("\\s+").length);
+        observer.audio(model, "out", stream.audioSeconds(), System.nanoTime() - started);
         finish(model, started, 200);
       } else {
         finish(model, started, stream.fail(error));
@@ -158,6 +159,7 @@ public final class AudioRoutes {
           }
           String text = utf8(response, "text");
           double duration = response.outputs().get(2).data().getFloat();
+          observer.audio(model, "in", duration, System.nanoTime() - started);
           try {
             switch (format) {
               case "text" -> HttpReplies.send(ctx.response(), 200, "text/plain; charset=utf-8", utf8Bytes(text + "\n"));

@@ -29,6 +29,13 @@ final class SpeechStream {
   private final int pcmRate;
   private int streamRate;
   private boolean started;
+  private double audioSeconds;
+
+  /** Seconds of audio the model has spoken so far. */
+  double audioSeconds() {
+    return audioSeconds;
+  }
+
   /** Whether audio has been written: the WAV header goes before the first samples, after any pipeline events. */
   private boolean audioStarted;
   /** Set once the answer is complete or failed: chunks a cancelled model still produces are dropped. */
@@ -47,6 +54,7 @@ final class SpeechStream {
       return;
     }
     Pcm16 audio = Pcm16.wav(outputs.get(0).bytesElements().get(0));
+    audioSeconds += audio.seconds();
     byte[] bytes;
     if (format.equals("pcm")) {
       bytes = audio.resample(pcmRate).rawBytes();

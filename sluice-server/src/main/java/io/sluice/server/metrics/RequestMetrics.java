@@ -1,6 +1,7 @@
 package io.sluice.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -43,6 +44,21 @@ public final class RequestMetrics implements RequestObserver {
         .maximumExpectedValue(Duration.ofSeconds(60))
         .register(registry);
     return new Meters(count, duration);
+  }
+
+  @Override
+  public void audio(String model, String direction, double audioSeconds, long nanos) {
+    if (!(audioSeconds > 0)) {
+      return;
+    }
+    Counter.builder("sluice.audio.seconds")
+        .description("Seconds of audio transcribed (direction in) or spoken (direction out)")
+        .tags("model", model, "direction", direction).register(registry).increment(audioSeconds);
+    DistributionSummary.builder("sluice.audio.real.time.factor")
+        .description("Processing time over audio time per request (below 1: faster than real time)")
+        .tags("model", model, "direction", direction)
+        .serviceLevelObjectives(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0)
+        .register(registry).record(nanos / 1e9 / audioSeconds);
   }
 
   /** The Prometheus text exposition of every metric. */
