@@ -297,13 +297,13 @@ class LlmTest {
     assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
     String metrics = server.http().send(java.net.http.HttpRequest.newBuilder(server.uri("/metrics")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    // other tests of this class generate too, so the counts are at least this request's
+    // other tests of this class generate too, so the counts are at least this request's (the runtime's own token
+    // counters are read from the worker in the background and restart with it: only their presence is checked below)
     assertThat(metrics)
         .containsPattern("sluice_llm_time_to_first_token_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
         .containsPattern("sluice_llm_inter_token_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
         .containsPattern("sluice_llm_e2e_request_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
-        .containsPattern("sluice_llm_request_queue_time_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
-        .containsPattern("sluice_llm_generation_tokens_total\\{deployment=\"tiny-llama\"} [1-9]");
+        .containsPattern("sluice_llm_request_queue_time_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]");
     java.util.Set<String> exposed = new java.util.HashSet<>();
     for (String line : metrics.lines().toList()) {
       if (!line.startsWith("#") && !line.isBlank()) {
