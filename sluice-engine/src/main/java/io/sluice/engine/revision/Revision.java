@@ -510,14 +510,14 @@ public final class Revision {
         metadata = replica.model().metadata();
       }
       failure = "";
-      router.add(replica);
       long woke = wokeAtNanos;
-      if (woke >= 0) {
+      if (woke >= 0) { // recorded before the replica takes the queued requests, whose answers may come at once
         lastColdStartNanos = nanoClock.getAsLong() - woke;
         wokeAtNanos = -1;
         log.info("deployment {} revision {} woke from zero in {} ms (model load {} ms)", spec.name(), number,
             lastColdStartNanos / 1_000_000, replica.loadNanos() / 1_000_000);
       }
+      router.add(replica);
     });
   }
 
