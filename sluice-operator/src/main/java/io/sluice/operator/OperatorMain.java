@@ -5,12 +5,15 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
 import io.sluice.operator.reconcile.InferenceServiceReconciler;
 import io.sluice.operator.scale.LoadScaler;
+import io.sluice.operator.crd.InferenceService;
+import io.sluice.operator.crd.InferenceServices;
 import io.sluice.operator.route.PredictorAliases;
 import io.sluice.operator.route.RouterService;
 import io.sluice.operator.scale.RouterLoad;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -49,14 +52,15 @@ public final class OperatorMain {
    * load the routers see.
    */
   private static void linkRouters(KubernetesClient client, RouterService routers, String token, Set<String> namespaces) {
-    PredictorAliases aliases = new PredictorAliases(client, routers, namespaces);
+    PredictorAliases aliases = new PredictorAliases(client, routers);
     LoadScaler scaler = new LoadScaler(client, new RouterLoad(client, routers, token), namespaces, System::nanoTime);
     Thread thread = new Thread(() -> {
       String lastProblem = null;
       while (true) {
         try {
-          aliases.sync();
-          scaler.tick();
+          List<InferenceService> services = InferenceServices.in(client, namespaces);
+          aliases.sync(services);
+          scaler.tick(services);
           lastProblem = null;
         } catch (InterruptedException e) {
           return;

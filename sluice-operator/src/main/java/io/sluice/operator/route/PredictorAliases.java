@@ -5,12 +5,10 @@ import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sluice.operator.crd.InferenceService;
-import io.sluice.operator.crd.InferenceServices;
 import io.sluice.operator.predictor.Naming;
 import io.sluice.operator.predictor.RevisionResources;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,19 +22,16 @@ public final class PredictorAliases {
 
   private final KubernetesClient client;
   private final RouterService routers;
-  private final Set<String> namespaces;
 
-  /** @param namespaces the namespaces whose InferenceServices it serves (empty: all) */
-  public PredictorAliases(KubernetesClient client, RouterService routers, Set<String> namespaces) {
+  public PredictorAliases(KubernetesClient client, RouterService routers) {
     this.client = client;
     this.routers = routers;
-    this.namespaces = namespaces;
   }
 
-  /** Points every alias at the router pods there are now. */
-  public void sync() {
+  /** Points the aliases of {@code services} at the router pods there are now. */
+  public void sync(List<InferenceService> services) {
     List<EndpointSubset> pods = routers.pods(client);
-    for (InferenceService isvc : InferenceServices.in(client, namespaces)) {
+    for (InferenceService isvc : services) {
       Endpoints desired = RevisionResources.predictorAliasEndpoints(isvc, pods);
       Endpoints current = client.endpoints().inNamespace(isvc.getMetadata().getNamespace())
           .withName(Naming.predictor(isvc.getMetadata().getName())).get();

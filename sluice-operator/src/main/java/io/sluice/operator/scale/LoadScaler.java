@@ -81,11 +81,16 @@ public final class LoadScaler {
 
   /** One evaluation of every revision; the decisions that changed a replica count. */
   public List<ScalingDecision> tick() throws java.io.IOException, InterruptedException {
+    return tick(InferenceServices.in(client, namespaces));
+  }
+
+  /** One evaluation of the revisions of {@code services} (listed once for everything the caller does per tick). */
+  public List<ScalingDecision> tick(List<InferenceService> services) throws java.io.IOException, InterruptedException {
     Map<String, RevisionLoad.Sample> load = routers.read();
     long now = nanoClock.getAsLong();
     List<ScalingDecision> changes = new ArrayList<>();
     Set<String> present = new HashSet<>();
-    for (InferenceService isvc : InferenceServices.in(client, namespaces)) {
+    for (InferenceService isvc : services) {
       if (isvc.getSpec() == null || isvc.getSpec().predictor == null) {
         continue;
       }
