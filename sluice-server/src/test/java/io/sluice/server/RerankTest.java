@@ -40,7 +40,7 @@ class RerankTest {
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     Path crossEncoder = Files.createDirectories(dir.resolve("cross-encoder"));
-    Path bge = ModelStore.standard(Progress.SILENT).fetchMaven(BGE);
+    Path bge = ModelStore.standard(Progress.SILENT).fetch(BGE);
     try (var files = Files.list(bge.getParent())) {
       Files.copy(files.filter(p -> p.toString().endsWith("tokenizer.json")).findFirst().orElseThrow(),
           crossEncoder.resolve("tokenizer.json"));

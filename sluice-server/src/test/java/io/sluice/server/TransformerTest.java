@@ -92,7 +92,7 @@ class TransformerTest {
   @Tag("slow")
   @Test
   void textsAreTokenizedForARawTransformerExport(@TempDir Path dir) throws Exception {
-    Path onnx = ModelStore.standard(Progress.SILENT).fetchMaven(BGE);
+    Path onnx = ModelStore.standard(Progress.SILENT).fetch(BGE);
     try (TestServer server = TestServer.start(dir, """
         applications:
           - name: text

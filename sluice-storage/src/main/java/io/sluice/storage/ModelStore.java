@@ -1,96 +1,141 @@
 package io.sluice.storage;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
+import java.util.Map;
 
 /**
- * Turns model storage URIs into local files. {@code mvn://group:artifact:version[:classifier][:type]}
- * names a file in a Maven repository: it is taken from the local Maven repository when there, else
- * downloaded from the remote repository (checksum verified against its {@code .sha1}) into the cache.
- * {@code mvn://...!/path/in/archive} unpacks the archive once into the cache and names a file in it,
- * so the model's sibling files (a tokenizer next to an ONNX graph) come along.
+ * Turns model storage URIs into local files, fetching and caching as needed:
+ * <ul>
+ *   <li>{@code mvn://group:artifact:version[:classifier][:type]}: a file in a Maven repository;
+ *   <li>{@code https://...} and {@code http://...}: resumable, cached by URL and ETag, verified when the URI
+ *       ends in {@code #sha256=HEX};
+ *   <li>{@code hf://org/repo[@revision][/path]}: a Hugging Face repository or one file of it, in the hub's
+ *       own cache layout;
+ *   <li>{@code s3://bucket/key-or-prefix}: one object, or every object under a prefix.
+ * </ul>
+ * An archive ({@code .zip}, {@code .tar.gz}, {@code .tgz}, {@code .tar}) fetched over https, hf or s3 is
+ * unpacked and its directory returned, as KServe's storage initializer does; {@code URI!/path} unpacks
+ * any archive (a Maven jar too) and names a file in it, so the model's sibling files come along.
  */
 public final class ModelStore {
   private final Path cache;
-  private final List<Path> localRepositories;
-  private final URI remoteRepository;
   private final Progress progress;
-  private final HttpClient http = HttpClient.newBuilder()
-      .followRedirects(HttpClient.Redirect.NORMAL)
-      .connectTimeout(Duration.ofSeconds(20))
-      .build();
+  private final MavenRepository maven;
+  private final HttpStorage https;
+  private final HuggingFaceHub hub;
+  private final S3Storage s3;
 
   /**
    * @param cache where downloads and unpacked archives go
    * @param localRepositories Maven repositories on disk to look in first (e.g. {@code ~/.m2/repository})
-   * @param remoteRepository where to download from (e.g. {@code https://repo.maven.apache.org/maven2/})
+   * @param remoteRepository where Maven artifacts are downloaded from
    */
   public ModelStore(Path cache, List<Path> localRepositories, URI remoteRepository, Progress progress) {
+    this(cache, localRepositories, remoteRepository, progress, Map.of(), defaultHttpClient(null));
+  }
+
+  /**
+   * @param environment the variables that configure the hub ({@code HF_*}) and S3 ({@code AWS_*},
+   *     {@code S3_*}); see {@link S3Settings} and {@link HuggingFaceHub}
+   * @param http the client for https, hf and Maven (its SSL context decides which servers are trusted)
+   */
+  public ModelStore(Path cache, List<Path> localRepositories, URI remoteRepository, Progress progress,
+      Map<String, String> environment, HttpClient http) {
     this.cache = cache;
-    this.localRepositories = List.copyOf(localRepositories);
-    this.remoteRepository = URI.create(remoteRepository.toString().replaceAll("/*$", "/"));
     this.progress = progress;
+    Downloader downloader = new Downloader(http, progress);
+    this.maven = new MavenRepository(cache, localRepositories, remoteRepository, http, downloader);
+    this.https = new HttpStorage(cache, http, downloader);
+    this.hub = HuggingFaceHub.fromEnvironment(environment, http, downloader);
+    this.s3 = new S3Storage(S3Settings.from(environment), cache, progress);
   }
 
   /**
    * The usual store: cache {@code $SLUICE_MODELS} (default {@code ~/.cache/sluice/models}), local
-   * repository {@code ~/.m2/repository}, remote {@code $SLUICE_MAVEN_REPOSITORY} or Maven Central.
+   * repository {@code ~/.m2/repository}, remote {@code $SLUICE_MAVEN_REPOSITORY} or Maven Central, and
+   * the process's environment for the hub and S3.
    */
   public static ModelStore standard(Progress progress) {
     Path home = Path.of(System.getProperty("user.home"));
     String cache = System.getenv("SLUICE_MODELS");
     String remote = System.getenv().getOrDefault("SLUICE_MAVEN_REPOSITORY", "https://repo.maven.apache.org/maven2/");
     return new ModelStore(cache != null ? Path.of(cache) : home.resolve(".cache/sluice/models"),
-        List.of(home.resolve(".m2/repository")), URI.create(remote), progress);
+        List.of(home.resolve(".m2/repository")), URI.create(remote), progress, System.getenv(), defaultHttpClient(null));
   }
 
-  public static boolean isMaven(String uri) {
-    return uri.startsWith("mvn://");
+  /** A client that follows redirects, with the given trust (null: the JDK's default trust store). */
+  public static HttpClient defaultHttpClient(javax.net.ssl.SSLContext ssl) {
+    HttpClient.Builder builder = HttpClient.newBuilder()
+        .followRedirects(HttpClient.Redirect.NORMAL)
+        .connectTimeout(Duration.ofSeconds(20));
+    if (ssl != null) {
+      builder.sslContext(ssl);
+    }
+    return builder.build();
   }
 
-  /** The local path of an {@code mvn://} URI, fetching and unpacking as needed. */
-  public Path fetchMaven(String uri) throws StorageException {
-    String spec = uri.substring("mvn://".length());
+  /** True for the URIs this store fetches (as opposed to local paths). */
+  public static boolean isRemote(String uri) {
+    return uri.startsWith("mvn://") || uri.startsWith("https://") || uri.startsWith("http://")
+        || uri.startsWith("hf://") || uri.startsWith("s3://");
+  }
+
+  /** The local path of a storage URI, fetching and unpacking as needed. */
+  public Path fetch(String uri) throws StorageException {
+    String source = uri;
     String entry = null;
-    int bang = spec.indexOf("!/");
+    int bang = uri.indexOf("!/");
     if (bang >= 0) {
-      entry = spec.substring(bang + 2);
-      spec = spec.substring(0, bang);
+      source = uri.substring(0, bang);
+      entry = uri.substring(bang + 2);
     }
-    MavenCoordinates coordinates;
+    Path fetched;
+    if (source.startsWith("mvn://")) {
+      fetched = maven.fetch(source.substring("mvn://".length()));
+    } else if (source.startsWith("https://") || source.startsWith("http://")) {
+      fetched = https.fetch(parse(source));
+    } else if (source.startsWith("hf://")) {
+      fetched = hub.fetch(source);
+    } else if (source.startsWith("s3://")) {
+      fetched = s3.fetch(source);
+    } else {
+      throw new StorageException("unsupported storage URI '" + uri + "'; supported: mvn://, https://, http://, hf://, s3://");
+    }
+    if (entry != null) {
+      return entry(uri, unpacked(fetched), entry);
+    }
+    return !source.startsWith("mvn://") && Files.isRegularFile(fetched) && Archives.isArchive(fetched)
+        ? unpacked(fetched) : fetched;
+  }
+
+  private Path unpacked(Path archive) throws StorageException {
+    if (!Files.isRegularFile(archive)) {
+      throw new StorageException(archive + " is not an archive");
+    }
     try {
-      coordinates = MavenCoordinates.parse(spec);
-    } catch (IllegalArgumentException e) {
-      throw new StorageException(e.getMessage());
+      Path real = archive.toRealPath();
+      String key = HttpStorage.key(real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis());
+      return Archives.unpack(real, cache.resolve("unpacked").resolve(key), progress);
+    } catch (IOException e) {
+      throw new StorageException("cannot read " + archive + ": " + e.getMessage(), e);
     }
-    Path artifact = artifact(coordinates);
-    if (entry == null) {
-      return artifact;
-    }
-    Path unpacked = unpack(coordinates, artifact);
+  }
+
+  private static Path entry(String uri, Path unpacked, String entry) throws StorageException {
     Path file = unpacked.resolve(entry).normalize();
     if (!file.startsWith(unpacked) || !Files.exists(file)) {
-      throw new StorageException(coordinates + " has no entry '" + entry + "'");
+      throw new StorageException(uri + ": the archive has no entry '" + entry + "'");
     }
     try {
       if (!file.toRealPath().startsWith(unpacked.toRealPath())) {
-        throw new StorageException(coordinates + " entry '" + entry + "' links outside the archive");
+        throw new StorageException(uri + ": the entry '" + entry + "' links outside the archive");
       }
     } catch (IOException e) {
       throw new StorageException("cannot read " + file + ": " + e.getMessage(), e);
@@ -98,109 +143,11 @@ public final class ModelStore {
     return file;
   }
 
-  private Path artifact(MavenCoordinates coordinates) throws StorageException {
-    for (Path repository : localRepositories) {
-      Path local = repository.resolve(coordinates.repositoryPath());
-      if (Files.isRegularFile(local)) {
-        return local;
-      }
-    }
-    Path cached = cache.resolve("mvn").resolve(coordinates.repositoryPath());
-    if (Files.isRegularFile(cached)) {
-      return cached;
-    }
-    download(coordinates, cached);
-    return cached;
-  }
-
-  private void download(MavenCoordinates coordinates, Path target) throws StorageException {
-    URI source = remoteRepository.resolve(coordinates.repositoryPath());
-    String label = "fetching " + coordinates;
+  private static URI parse(String uri) throws StorageException {
     try {
-      Files.createDirectories(target.getParent());
-      String expectedSha1 = fetchChecksum(URI.create(source + ".sha1"));
-      Path partial = target.resolveSibling(target.getFileName() + ".part");
-      HttpResponse<InputStream> response = http.send(HttpRequest.newBuilder(source).GET().build(),
-          HttpResponse.BodyHandlers.ofInputStream());
-      if (response.statusCode() != 200) {
-        response.body().close();
-        throw new StorageException("cannot fetch " + coordinates + ": " + source + " answered " + response.statusCode());
-      }
-      long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-      try (InputStream in = response.body(); OutputStream out = Files.newOutputStream(partial)) {
-        byte[] buffer = new byte[1 << 16];
-        long done = 0;
-        int read;
-        while ((read = in.read(buffer)) >= 0) {
-          out.write(buffer, 0, read);
-          sha1.update(buffer, 0, read);
-          done += read;
-          progress.update(label, done, total);
-        }
-      }
-      String actual = HexFormat.of().formatHex(sha1.digest());
-      if (expectedSha1 != null && !expectedSha1.equalsIgnoreCase(actual)) {
-        Files.deleteIfExists(partial);
-        throw new StorageException("checksum mismatch for " + coordinates + ": expected sha1 " + expectedSha1
-            + ", got " + actual);
-      }
-      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      progress.finished(label);
-    } catch (IOException e) {
-      throw new StorageException("cannot fetch " + coordinates + " from " + source + ": " + e.getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StorageException("interrupted while fetching " + coordinates);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** The published SHA-1 (first word of the .sha1 file), or null when the repository has none. */
-  private String fetchChecksum(URI uri) throws IOException, InterruptedException {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).GET().build(),
-        HttpResponse.BodyHandlers.ofString(StandardCharsets.US_ASCII));
-    if (response.statusCode() != 200) {
-      return null;
-    }
-    String text = response.body().trim();
-    return text.isEmpty() ? null : text.split("\\s+")[0];
-  }
-
-  private Path unpack(MavenCoordinates coordinates, Path archive) throws StorageException {
-    Path directory = cache.resolve("unpacked").resolve(coordinates.repositoryPath());
-    Path done = directory.resolve(".sluice-unpacked");
-    if (Files.exists(done)) {
-      return directory;
-    }
-    String label = "unpacking " + coordinates;
-    try {
-      Files.createDirectories(directory);
-      long total = Files.size(archive);
-      long seen = 0;
-      try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(archive))) {
-        ZipEntry entry;
-        while ((entry = zip.getNextEntry()) != null) {
-          Path out = directory.resolve(entry.getName()).normalize();
-          if (!out.startsWith(directory)) {
-            throw new StorageException(coordinates + " holds an entry outside the archive: " + entry.getName());
-          }
-          if (entry.isDirectory()) {
-            Files.createDirectories(out);
-          } else {
-            Files.createDirectories(out.getParent());
-            Files.copy(zip, out, StandardCopyOption.REPLACE_EXISTING);
-            seen += Math.max(0, entry.getCompressedSize());
-            progress.update(label, Math.min(seen, total), total);
-          }
-        }
-      }
-      Files.writeString(done, coordinates.toString());
-      progress.finished(label);
-      return directory;
-    } catch (IOException e) {
-      throw new StorageException("cannot unpack " + archive + ": " + e.getMessage(), e);
+      return new URI(uri);
+    } catch (URISyntaxException e) {
+      throw new StorageException("'" + uri + "' is not a valid URL: " + e.getMessage());
     }
   }
 }

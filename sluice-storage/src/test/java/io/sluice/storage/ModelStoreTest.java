@@ -82,27 +82,27 @@ class ModelStoreTest {
   @Test
   void downloadsOnceVerifiesAndUnpacksSoSiblingFilesComeAlong() throws Exception {
     publish("org/example/voice/1.0/voice-1.0.jar", zip(Map.of("model.onnx", "graph", "tokenizer.json", "{}")), true);
-    Path model = store().fetchMaven("mvn://org.example:voice:1.0!/model.onnx");
+    Path model = store().fetch("mvn://org.example:voice:1.0!/model.onnx");
     assertThat(Files.readString(model)).isEqualTo("graph");
     assertThat(Files.readString(model.resolveSibling("tokenizer.json"))).isEqualTo("{}");
-    assertThat(store().fetchMaven("mvn://org.example:voice:1.0!/model.onnx")).isEqualTo(model);
+    assertThat(store().fetch("mvn://org.example:voice:1.0!/model.onnx")).isEqualTo(model);
     assertThat(downloads.get()).as("the second resolution comes from the cache").isEqualTo(1);
   }
 
   @Test
   void classifierAndTypeNameTheFile() throws Exception {
     publish("com/alphacephei/vosk-model-en/0.3.45/vosk-model-en-0.3.45.aar", zip(Map.of("assets/model/conf", "x")), true);
-    Path file = store().fetchMaven("mvn://com.alphacephei:vosk-model-en:0.3.45::aar".replace("::", ":"));
+    Path file = store().fetch("mvn://com.alphacephei:vosk-model-en:0.3.45::aar".replace("::", ":"));
     assertThat(file.getFileName().toString()).isEqualTo("vosk-model-en-0.3.45.aar");
     publish("g/a/1/a-1-natives.zip", zip(Map.of("lib.so", "x")), false);
-    assertThat(store().fetchMaven("mvn://g:a:1:natives:zip").getFileName().toString()).isEqualTo("a-1-natives.zip");
+    assertThat(store().fetch("mvn://g:a:1:natives:zip").getFileName().toString()).isEqualTo("a-1-natives.zip");
   }
 
   @Test
   void aChecksumMismatchIsRefusedAndLeavesNothingBehind() throws Exception {
     files.put("g/bad/1/bad-1.jar", new byte[] {1, 2, 3});
     files.put("g/bad/1/bad-1.jar.sha1", "0000000000000000000000000000000000000000".getBytes(StandardCharsets.US_ASCII));
-    assertThatThrownBy(() -> store().fetchMaven("mvn://g:bad:1")).isInstanceOf(StorageException.class)
+    assertThatThrownBy(() -> store().fetch("mvn://g:bad:1")).isInstanceOf(StorageException.class)
         .hasMessageContaining("checksum mismatch");
     assertThat(dir.resolve("cache/mvn/g/bad/1/bad-1.jar")).doesNotExist();
   }
@@ -112,18 +112,18 @@ class ModelStoreTest {
     Path local = dir.resolve("m2");
     Files.createDirectories(local.resolve("g/here/2"));
     Files.writeString(local.resolve("g/here/2/here-2.jar"), "local");
-    assertThat(Files.readString(store(local).fetchMaven("mvn://g:here:2"))).isEqualTo("local");
+    assertThat(Files.readString(store(local).fetch("mvn://g:here:2"))).isEqualTo("local");
     assertThat(downloads.get()).isZero();
-    assertThatThrownBy(() -> store().fetchMaven("mvn://g:missing:1")).hasMessageContaining("answered 404");
-    assertThatThrownBy(() -> store().fetchMaven("mvn://not-coordinates")).hasMessageContaining("group:artifact:version");
+    assertThatThrownBy(() -> store().fetch("mvn://g:missing:1")).hasMessageContaining("answered 404");
+    assertThatThrownBy(() -> store().fetch("mvn://not-coordinates")).hasMessageContaining("group:artifact:version");
     publish("g/z/1/z-1.jar", zip(Map.of("a", "b")), true);
-    assertThatThrownBy(() -> store().fetchMaven("mvn://g:z:1!/nope")).hasMessageContaining("has no entry 'nope'");
+    assertThatThrownBy(() -> store().fetch("mvn://g:z:1!/nope")).hasMessageContaining("has no entry 'nope'");
   }
 
   @Test
   void anArchiveEntryOutsideTheArchiveIsRefused() throws Exception {
     publish("g/slip/1/slip-1.jar", zip(Map.of("model.onnx", "ok", "../../escaped.txt", "zip slip")), true);
-    assertThatThrownBy(() -> store().fetchMaven("mvn://g:slip:1!/model.onnx")).isInstanceOf(StorageException.class)
+    assertThatThrownBy(() -> store().fetch("mvn://g:slip:1!/model.onnx")).isInstanceOf(StorageException.class)
         .hasMessageContaining("outside the archive");
     assertThat(dir.resolve("cache/unpacked/escaped.txt")).doesNotExist();
     assertThat(dir.resolve("escaped.txt")).doesNotExist();
@@ -132,8 +132,8 @@ class ModelStoreTest {
   @Test
   void entriesAndCoordinatesCannotClimbOut() throws Exception {
     publish("g/z/1/z-1.jar", zip(Map.of("a", "b")), true);
-    assertThatThrownBy(() -> store().fetchMaven("mvn://g:z:1!/../../../../etc/passwd")).hasMessageContaining("has no entry");
-    assertThatThrownBy(() -> store().fetchMaven("mvn://g:..:..")).hasMessageContaining("group:artifact:version");
-    assertThatThrownBy(() -> store().fetchMaven("mvn://..:a:1")).hasMessageContaining("group:artifact:version");
+    assertThatThrownBy(() -> store().fetch("mvn://g:z:1!/../../../../etc/passwd")).hasMessageContaining("has no entry");
+    assertThatThrownBy(() -> store().fetch("mvn://g:..:..")).hasMessageContaining("group:artifact:version");
+    assertThatThrownBy(() -> store().fetch("mvn://..:a:1")).hasMessageContaining("group:artifact:version");
   }
 }

@@ -425,12 +425,12 @@ public final class ConfigLoader {
 
   private Path resolveStorage(String at, String uri, Path baseDirectory, List<Path> roots) throws ConfigException {
     if (uri == null || uri.isBlank()) {
-      throw new ConfigException(at, "missing; give a file:// or mvn:// URI, or a path relative to the configuration file");
+      throw new ConfigException(at, "missing; give an mvn://, https://, hf://, s3:// or file:// URI, or a path relative to the configuration file");
     }
     Path path;
-    if (ModelStore.isMaven(uri)) {
+    if (ModelStore.isRemote(uri)) {
       try {
-        path = store.fetchMaven(uri);
+        path = store.fetch(uri);
       } catch (StorageException e) {
         throw new ConfigException(at, e.getMessage());
       }
@@ -441,14 +441,15 @@ public final class ConfigLoader {
         throw new ConfigException(at, "not a valid file URI: " + uri);
       }
     } else if (uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-      throw new ConfigException(at, "unsupported storage scheme in '" + uri + "'; supported: file://, mvn:// and plain paths");
+      throw new ConfigException(at, "unsupported storage scheme in '" + uri
+          + "'; supported: mvn://, https://, http://, hf://, s3://, file:// and plain paths");
     } else {
       path = baseDirectory.resolve(uri).normalize();
     }
     if (!Files.exists(path)) {
       throw new ConfigException(at, "no such file: " + path);
     }
-    if (!roots.isEmpty() && !ModelStore.isMaven(uri)) {
+    if (!roots.isEmpty() && !ModelStore.isRemote(uri)) {
       checkUnderRoots(at, path, roots);
     }
     return path;

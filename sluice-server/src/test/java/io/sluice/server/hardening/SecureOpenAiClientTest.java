@@ -1,5 +1,6 @@
 package io.sluice.server.hardening;
 
+import io.sluice.storage.testing.TestCertificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,4 +1,4 @@
-package io.sluice.server.hardening;
+package io.sluice.storage.testing;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -31,45 +31,45 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /** A test certificate authority that signs server and client certificates and writes them as PEM. */
-final class TestCertificates {
+public final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
   private final KeyPair caKeys;
   private final X509Certificate ca;
 
-  TestCertificates() throws Exception {
+  public TestCertificates() throws Exception {
     caKeys = keys();
     ca = sign(new X500Name("CN=Sluice Test CA"), caKeys, new X500Name("CN=Sluice Test CA"), caKeys, true, false);
   }
 
   /** An issued certificate and its key. */
-  record Issued(X509Certificate certificate, KeyPair keys) {}
+  public record Issued(X509Certificate certificate, KeyPair keys) {}
 
-  Issued server(String commonName) throws Exception {
+  public Issued server(String commonName) throws Exception {
     KeyPair keys = keys();
     return new Issued(sign(new X500Name("CN=Sluice Test CA"), caKeys, new X500Name("CN=" + commonName), keys, false, true), keys);
   }
 
-  Issued client(String commonName) throws Exception {
+  public Issued client(String commonName) throws Exception {
     KeyPair keys = keys();
     return new Issued(sign(new X500Name("CN=Sluice Test CA"), caKeys, new X500Name("CN=" + commonName), keys, false, false), keys);
   }
 
-  X509Certificate ca() {
+  public X509Certificate ca() {
     return ca;
   }
 
-  void writeCa(Path file) throws IOException {
+  public void writeCa(Path file) throws IOException {
     Files.writeString(file, pem(ca));
   }
 
-  static void write(Issued issued, Path certificate, Path key) throws IOException {
+  public static void write(Issued issued, Path certificate, Path key) throws IOException {
     Files.writeString(certificate, pem(issued.certificate()));
     Files.writeString(key, pem(issued.keys().getPrivate()));
   }
 
   /** A client context trusting this CA, presenting {@code client} when it is not null. */
-  SSLContext context(Issued client) throws GeneralSecurityException, IOException {
+  public SSLContext context(Issued client) throws GeneralSecurityException, IOException {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("ca", ca);
@@ -86,6 +86,19 @@ final class TestCertificates {
     }
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(keyManagers == null ? null : keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
+    return context;
+  }
+
+  /** A server context presenting {@code server}, for test servers that speak TLS. */
+  public SSLContext serverContext(Issued server) throws GeneralSecurityException, IOException {
+    KeyStore identity = KeyStore.getInstance("PKCS12");
+    identity.load(null, null);
+    identity.setKeyEntry("server", server.keys().getPrivate(), new char[0],
+        new java.security.cert.Certificate[] {server.certificate(), ca});
+    KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    keyManagers.init(identity, new char[0]);
+    SSLContext context = SSLContext.getInstance("TLS");
+    context.init(keyManagers.getKeyManagers(), null, null);
     return context;
   }
 
