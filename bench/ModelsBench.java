@@ -55,7 +55,7 @@ public class ModelsBench {
   }
 
   static double bareEmbeddings(double seconds) throws Exception {
-    Path onnx = ModelStore.standard(Progress.SILENT).fetchMaven(BGE);
+    Path onnx = ModelStore.standard(Progress.SILENT).fetch(BGE);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(onnx.resolveSibling("bge-small-en-v1.5-q-tokenizer.json"));
         OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {

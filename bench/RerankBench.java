@@ -83,7 +83,7 @@ public class RerankBench {
   }
 
   static double bare(double seconds) throws Exception {
-    Path onnx = ModelStore.standard(Progress.SILENT).fetchMaven(BGE);
+    Path onnx = ModelStore.standard(Progress.SILENT).fetch(BGE);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     List<String> texts = new ArrayList<>(DOCUMENTS);
     try (HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.newInstance(onnx.resolveSibling("bge-small-en-v1.5-q-tokenizer.json"));

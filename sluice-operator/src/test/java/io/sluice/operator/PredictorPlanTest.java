@@ -41,6 +41,26 @@ class PredictorPlanTest {
   }
 
   @Test
+  void remoteStorageIsFetchedByThePodIntoItsCacheWithCredentialsFromTheModelsEnv() {
+    for (String uri : List.of("s3://models/mnist/v1", "hf://acme/bge-small", "https://example.test/m.onnx#sha256=" + "a".repeat(64))) {
+      InferenceService service = onnx("m", uri, "");
+      service.getSpec().predictor.model.env = List.of(new io.fabric8.kubernetes.api.model.EnvVarBuilder()
+          .withName("AWS_SECRET_ACCESS_KEY").withNewValueFrom().withNewSecretKeyRef("secret", "storage", false)
+          .endValueFrom().build());
+      PredictorPlan plan = PredictorPlan.of(service, "img", List.of());
+      assertThat(plan.problems()).isEmpty();
+      assertThat(Serialization.asYaml(plan.sluiceConfig())).contains("storageUri: \"" + uri + "\"");
+      var pod = RevisionResources.deployment(service, plan, "m-predictor-00001", 1).getSpec().getTemplate().getSpec();
+      var container = pod.getContainers().getFirst();
+      assertThat(container.getEnv()).extracting(io.fabric8.kubernetes.api.model.EnvVar::getName)
+          .contains("AWS_SECRET_ACCESS_KEY", "SLUICE_MODELS", "HF_HUB_CACHE");
+      assertThat(container.getVolumeMounts()).extracting(m -> m.getMountPath()).contains(PredictorPlan.MODEL_CACHE);
+      assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("model-cache"))
+          .allMatch(v -> v.getEmptyDir() != null).hasSize(1);
+    }
+  }
+
+  @Test
   void unsupportedFieldsAreNamedNotIgnored() {
     InferenceService service = isvc("""
         apiVersion: serving.kserve.io/v1beta1
@@ -52,7 +72,7 @@ class PredictorPlanTest {
             logger: {mode: all}
             model:
               modelFormat: {name: sklearn}
-              storageUri: s3://bucket/model
+              storageUri: gs://bucket/model
               storage: {key: k}
         """);
     assertThat(PredictorPlan.of(service, "img", List.of()).problems()).containsExactly(
@@ -61,8 +81,8 @@ class PredictorPlanTest {
         "spec.predictor.model.storage is not supported by Sluice",
         "spec.predictor.model.modelFormat.name 'sklearn' is not served by Sluice; it serves [embeddings, espeak, gguf,"
             + " llama, marytts, onnx, reranker, sentence-transformers, vosk, whisper]",
-        "spec.predictor.model.storageUri 's3://bucket/model': Sluice pods read pvc://, file paths in the image and mvn://"
-            + " (https://, s3:// and hf:// are not supported yet)");
+        "spec.predictor.model.storageUri 'gs://bucket/model': Sluice pods read pvc://, file paths in the image, https://, http://, hf://,"
+            + " s3:// and mvn://");
     // what was not understood is kept, so the object round-trips unchanged
     assertThat(Serialization.asYaml(service)).contains("logger").contains("transformer");
   }

@@ -49,6 +49,20 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /** Starts a server whose configuration is resolved by {@code loader} (e.g. one with its own model store). */
+  public static TestServer start(Path dir, String yaml, Runtimes runtimes, ConfigLoader loader) {
+    try {
+      Path file = dir.resolve("sluice.yaml");
+      Files.writeString(file, yaml);
+      ServerSettings settings = loader.load(file).withListen("127.0.0.1", 0);
+      return new TestServer(SluiceServer.start(settings, runtimes, file, false));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (ConfigException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
   /** A configuration with one echo-runtime application and model named {@code name}; {@code extra} is appended. */
   public static String echoConfig(Path dir, String name, String inputs, String extraSettings) throws IOException {
     Path placeholder = Files.writeString(dir.resolve(name + ".model"), "echo");

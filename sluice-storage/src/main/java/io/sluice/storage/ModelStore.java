@@ -63,11 +63,18 @@ public final class ModelStore {
    * the process's environment for the hub and S3.
    */
   public static ModelStore standard(Progress progress) {
+    return standard(progress, null);
+  }
+
+  /** {@link #standard(Progress)} with another cache directory (null: the usual one). */
+  public static ModelStore standard(Progress progress, Path cache) {
     Path home = Path.of(System.getProperty("user.home"));
-    String cache = System.getenv("SLUICE_MODELS");
+    String configured = System.getenv("SLUICE_MODELS");
+    Path directory = cache != null ? cache
+        : configured != null ? Path.of(configured) : home.resolve(".cache/sluice/models");
     String remote = System.getenv().getOrDefault("SLUICE_MAVEN_REPOSITORY", "https://repo.maven.apache.org/maven2/");
-    return new ModelStore(cache != null ? Path.of(cache) : home.resolve(".cache/sluice/models"),
-        List.of(home.resolve(".m2/repository")), URI.create(remote), progress, System.getenv(), defaultHttpClient(null));
+    return new ModelStore(directory, List.of(home.resolve(".m2/repository")), URI.create(remote), progress,
+        System.getenv(), defaultHttpClient(null));
   }
 
   /** A client that follows redirects, with the given trust (null: the JDK's default trust store). */

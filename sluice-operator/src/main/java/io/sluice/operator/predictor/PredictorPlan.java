@@ -36,6 +36,8 @@ public record PredictorPlan(
     String specHash,
     List<String> problems) {
   public static final String MODEL_MOUNT = "/mnt/models";
+  /** Where a pod's Sluice caches what it fetches (an emptyDir, so downloads stay off the image's layer). */
+  public static final String MODEL_CACHE = "/var/cache/sluice";
   /** The accelerator pool an InferenceService asking for a fraction of a device shares a pod in. */
   public static final String POOL_ANNOTATION = "serving.sluice.io/accelerator-pool";
   /**
@@ -87,11 +89,11 @@ public record PredictorPlan(
         if (claim.isEmpty()) {
           problems.add("spec.predictor.model.storageUri '" + uri + "' names no claim");
         }
-      } else if (uri.startsWith("/") || uri.startsWith("file://") || uri.startsWith("mvn://")) {
-        modelPath = uri; // baked into the image, or fetched by Sluice itself
+      } else if (uri.startsWith("/") || uri.startsWith("file://") || uri.matches("(https?|hf|s3|mvn)://.+")) {
+        modelPath = uri; // baked into the image, or fetched by the pod's Sluice at start (credentials from model.env)
       } else {
-        problems.add("spec.predictor.model.storageUri '" + uri + "': Sluice pods read pvc://, file paths in the image and"
-            + " mvn:// (https://, s3:// and hf:// are not supported yet)");
+        problems.add("spec.predictor.model.storageUri '" + uri + "': Sluice pods read pvc://, file paths in the image,"
+            + " https://, http://, hf://, s3:// and mvn://");
       }
     }
     GpuRequest gpu = model == null ? null : GpuRequest.of(model.resources, problems);

@@ -65,6 +65,8 @@ public final class RevisionResources {
       volumes.add(new VolumeBuilder().withName("model-store").withNewPersistentVolumeClaim()
           .withClaimName(plan.claim()).withReadOnly(true).endPersistentVolumeClaim().build());
     }
+    mounts.add(new VolumeMountBuilder().withName("model-cache").withMountPath(PredictorPlan.MODEL_CACHE).build());
+    volumes.add(new VolumeBuilder().withName("model-cache").withNewEmptyDir().endEmptyDir().build());
     List<String> args = new ArrayList<>(List.of("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch"));
     args.addAll(plan.runtimeArgs());
     if (model.args != null) {
@@ -77,6 +79,8 @@ public final class RevisionResources {
         .withArgs(args)
         .addNewPort().withName("http").withContainerPort(Naming.PORT).withProtocol("TCP").endPort()
         .withEnv(model.env == null ? List.of() : model.env)
+        .addNewEnv().withName("SLUICE_MODELS").withValue(PredictorPlan.MODEL_CACHE).endEnv()
+        .addNewEnv().withName("HF_HUB_CACHE").withValue(PredictorPlan.MODEL_CACHE + "/huggingface").endEnv()
         .addNewEnv().withName("PROTOCOL_VERSION").withValue(model.protocolVersion == null ? "v2"
             : Serialization.asJson(model.protocolVersion).replace("\"", "")).endEnv()
         .withResources(model.resources)

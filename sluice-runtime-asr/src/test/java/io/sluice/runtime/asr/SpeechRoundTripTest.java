@@ -32,7 +32,7 @@ class SpeechRoundTripTest {
   @Test
   void maryTtsSpeechIsTranscribedBackWordForWord() throws Exception {
     LoadedModel mary = new MaryRuntime().load(new ModelSource("tts", "1",
-        ModelStore.standard(Progress.SILENT).fetchMaven(MARY_VOICE), Map.of()));
+        ModelStore.standard(Progress.SILENT).fetch(MARY_VOICE), Map.of()));
     roundTrip(mary, "please call me tomorrow morning");
 
     byte[] normal = speak(mary, "one two three four five six", 1f);
@@ -45,7 +45,7 @@ class SpeechRoundTripTest {
   @Test
   void maryTtsStreamsOneWavPerSentenceAndTheyJoinIntoTheWholeText() throws Exception {
     io.sluice.spi.StreamingModel mary = (io.sluice.spi.StreamingModel) new MaryRuntime().load(new ModelSource("tts", "1",
-        ModelStore.standard(Progress.SILENT).fetchMaven(MARY_VOICE), Map.of()));
+        ModelStore.standard(Progress.SILENT).fetch(MARY_VOICE), Map.of()));
     List<Pcm16> chunks = new java.util.ArrayList<>();
     mary.inferStream(List.of(Tensor.ofBytes("text", new long[] {1},
             List.of("Please call me tomorrow morning. The weather is nice today.".getBytes(StandardCharsets.UTF_8)))),
@@ -55,7 +55,7 @@ class SpeechRoundTripTest {
     System.arraycopy(chunks.get(0).samples(), 0, joined, 0, chunks.get(0).samples().length);
     System.arraycopy(chunks.get(1).samples(), 0, joined, chunks.get(0).samples().length, chunks.get(1).samples().length);
     try (LoadedModel asr = new VoskRuntime().load(new ModelSource("asr", "1",
-        ModelStore.standard(Progress.SILENT).fetchMaven(VOSK), Map.of()))) {
+        ModelStore.standard(Progress.SILENT).fetch(VOSK), Map.of()))) {
       byte[] wav = new Pcm16(joined, chunks.get(0).sampleRate()).wavBytes();
       assertThat(new String(asr.infer(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))), List.of("text"))
           .get(0).bytesElements().get(0), StandardCharsets.UTF_8))
@@ -91,7 +91,7 @@ class SpeechRoundTripTest {
   private static void roundTrip(LoadedModel ttsModel, String sentence) throws Exception {
     try (LoadedModel tts = ttsModel;
         LoadedModel asr = new VoskRuntime().load(new ModelSource("asr", "1",
-            ModelStore.standard(Progress.SILENT).fetchMaven(VOSK), Map.of()))) {
+            ModelStore.standard(Progress.SILENT).fetch(VOSK), Map.of()))) {
       byte[] wav = tts.infer(List.of(Tensor.ofBytes("text", new long[] {1}, List.of(sentence.getBytes(StandardCharsets.UTF_8)))),
           List.of("audio")).get(0).bytesElements().get(0);
       assertThat(Pcm16.isWav(wav)).isTrue();

@@ -36,7 +36,7 @@ class EmbeddingsRuntimeTest {
 
   @BeforeAll
   void load() throws Exception {
-    onnx = ModelStore.standard(Progress.SILENT).fetchMaven(BGE);
+    onnx = ModelStore.standard(Progress.SILENT).fetch(BGE);
     model = new EmbeddingsRuntime().load(new ModelSource("bge", "1", onnx, Map.of()));
   }
 

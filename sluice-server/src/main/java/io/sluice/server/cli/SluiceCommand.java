@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Sluice model server.",
     subcommands = {ServeCommand.class, StatusCommand.class, ApplyCommand.class, ScaleCommand.class,
-        TrafficCommand.Promote.class, TrafficCommand.Rollback.class})
+        TrafficCommand.Promote.class, TrafficCommand.Rollback.class, PullCommand.class})
 public final class SluiceCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

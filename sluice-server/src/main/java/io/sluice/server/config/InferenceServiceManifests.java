@@ -1,5 +1,6 @@
 package io.sluice.server.config;
 
+import io.sluice.storage.ModelStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -132,14 +133,14 @@ public final class InferenceServiceManifests {
     }
     if (uri.startsWith("pvc://")) {
       throw new ConfigException(at + ": spec.predictor.model.storageUri", "pvc:// exists only on a cluster; on one machine"
-          + " give the model's path (relative to the manifest) or a file:// or mvn:// URI");
+          + " give the model's path (relative to the manifest) or a file://, https://, hf://, s3:// or mvn:// URI");
     }
-    if (uri.startsWith("file://") || uri.startsWith("mvn://")) {
+    if (uri.startsWith("file://") || ModelStore.isRemote(uri)) {
       return uri;
     }
     if (uri.contains("://")) {
-      throw new ConfigException(at + ": spec.predictor.model.storageUri", "'" + uri + "' is not a storage Sluice reads yet"
-          + " (paths, file://, mvn://)");
+      throw new ConfigException(at + ": spec.predictor.model.storageUri", "'" + uri + "' is not a storage Sluice reads"
+          + " (paths, file://, https://, http://, hf://, s3://, mvn://)");
     }
     Path directory = manifest.toAbsolutePath().getParent();
     return directory.resolve(uri).normalize().toUri().toString();
