@@ -1,5 +1,6 @@
 package io.sluice.engine;
 
+import io.sluice.engine.events.EventJournal;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.InferRequest;
@@ -71,6 +72,7 @@ public final class Engine implements AutoCloseable {
   });
   /** Batchers by replica; weak keys let stopped replicas' batchers go with them. */
   private final Map<Replica, Batcher> batchers = Collections.synchronizedMap(new WeakHashMap<>());
+  private final EventJournal events;
   private volatile boolean closing;
   private volatile GenerationListener generations = GenerationListener.NONE;
 
@@ -84,7 +86,13 @@ public final class Engine implements AutoCloseable {
    * @param tick how often each deployment's autoscaler evaluates and expired queue waits are failed
    */
   public Engine(ModelRegistry registry, ExecutorService modelExecutor, Duration tick) {
+    this(registry, modelExecutor, tick, new EventJournal());
+  }
+
+  /** @param events the journal the deployments' revisions record to (their {@code RevisionContext}'s) */
+  public Engine(ModelRegistry registry, ExecutorService modelExecutor, Duration tick, EventJournal events) {
     this.registry = registry;
+    this.events = events;
     this.modelExecutor = modelExecutor;
     this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "sluice-autoscaler");
@@ -106,6 +114,11 @@ public final class Engine implements AutoCloseable {
 
   public ModelRegistry registry() {
     return registry;
+  }
+
+  /** What the engine did lately: replicas, scaling, traffic, configuration. */
+  public EventJournal events() {
+    return events;
   }
 
   /** Runs inference graphs whose steps call this engine's deployments, with the engine's timers. */

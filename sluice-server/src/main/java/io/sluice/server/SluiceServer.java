@@ -94,7 +94,7 @@ public final class SluiceServer implements AutoCloseable {
     for (int i = 0; i < settings.deployments().size(); i++) {
       deployments.add(new Deployment(settings.deployments().get(i), settings.traffic().get(i), context));
     }
-    this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval());
+    this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval(), context.events());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     ReportedMetrics reported = new ReportedMetrics(metrics.registry());
     metrics.beforeScrape(() -> reported.refresh(engine.registry().all()));

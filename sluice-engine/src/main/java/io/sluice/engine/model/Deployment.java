@@ -4,6 +4,7 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ModelNotReadyException;
 import io.sluice.engine.replica.Replica;
+import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.revision.Revision;
 import io.sluice.engine.revision.RevisionContext;
 import io.sluice.engine.stats.ModelStatistics;
@@ -184,6 +185,8 @@ public final class Deployment {
   /** Loads the latest revision (start-up and the repository API); see {@link Revision#load}. */
   public void load() throws ModelLoadException {
     latest.load();
+    context.events().record(EngineEvent.Kind.MODEL_LOADED, name, "revision " + latest.number() + " loaded ("
+        + latest.spec().runtime() + ")");
   }
 
   /** Stops every revision; see {@link Revision#stop}. */
@@ -198,6 +201,7 @@ public final class Deployment {
       before.stop();
     }
     latest.stop();
+    context.events().record(EngineEvent.Kind.MODEL_UNLOADED, name, "unloaded");
   }
 
   /**
@@ -230,6 +234,8 @@ public final class Deployment {
       latestPercent = trafficSpec.canaryTrafficPercent() == null ? 100 : trafficSpec.canaryTrafficPercent();
     }
     log.info("deployment {}: revision {} created ({}% of traffic once ready)", name, created.number(), latestPercent);
+    context.events().record(EngineEvent.Kind.REVISION_CREATED, name, "revision " + created.number() + " created ("
+        + latestPercent + "% of traffic once ready)");
     if (retired != null) {
       Revision drained = retired;
       context.executor().execute(drained::stop);
@@ -268,6 +274,7 @@ public final class Deployment {
       }
       latestPercent = 100;
     }
+    context.events().record(EngineEvent.Kind.PROMOTED, name, "revision " + latest.number() + " takes all traffic");
   }
 
   /** Sends all traffic back to the previous revision; the latest stays up with no traffic. */
@@ -281,6 +288,7 @@ public final class Deployment {
       }
       latestPercent = 0;
     }
+    context.events().record(EngineEvent.Kind.ROLLED_BACK, name, "all traffic back to revision " + previous.number());
   }
 
   /** Autoscaling and queue expiry for every live revision. */

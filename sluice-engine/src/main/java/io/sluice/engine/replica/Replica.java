@@ -1,5 +1,7 @@
 package io.sluice.engine.replica;
 
+import io.sluice.engine.events.EngineEvent;
+import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.placement.Placement;
 import io.sluice.engine.worker.WorkerModel;
@@ -37,9 +39,11 @@ public final class Replica {
   private volatile String reason = "";
   private volatile LoadedModel model;
   private volatile long loadNanos;
+  private volatile long readySinceMillis = -1;
   private volatile int crashes;
   private volatile long crashedAtNanos;
   private volatile boolean restartFailed;
+  private volatile EventJournal journal = new EventJournal();
 
   public Replica(String id, DeploymentSpec spec, ModelRuntime runtime) {
     this(id, spec, runtime, RemoteConnector.NONE);
@@ -57,6 +61,12 @@ public final class Replica {
     this.runtime = runtime;
     this.remote = remote;
     this.server = server;
+  }
+
+  /** Where this replica reports starting, failing, crashing and stopping. */
+  public Replica reportingTo(EventJournal journal) {
+    this.journal = journal;
+    return this;
   }
 
   /** The server this remote replica uses when its deployment's endpoint is a group, else null. */
@@ -103,6 +113,11 @@ public final class Replica {
   /** How long loading the model took. */
   public long loadNanos() {
     return loadNanos;
+  }
+
+  /** When the replica last became ready (wall clock), or -1 while it never has. */
+  public long readySinceMillis() {
+    return readySinceMillis;
   }
 
   /** The loaded model; only while the replica is ready or draining. */
@@ -153,6 +168,7 @@ public final class Replica {
         restartFailed = true;
       }
       log.warn("replica {} failed to start: {}", id, reason);
+      journal.record(EngineEvent.Kind.REPLICA_FAILED, spec.name(), "replica " + id + " failed to start: " + reason);
       if (e instanceof ModelLoadException loadFailure) {
         throw loadFailure;
       }
@@ -165,9 +181,13 @@ public final class Replica {
         return;
       }
       state = ReplicaState.READY;
+      readySinceMillis = System.currentTimeMillis();
       restartFailed = false;
     }
     log.info("replica {} ready ({} runtime, {} ms)", id, spec.runtime(), loadNanos / 1_000_000);
+    journal.record(crashes > 0 ? EngineEvent.Kind.REPLICA_RESTARTED : EngineEvent.Kind.REPLICA_STARTED, spec.name(),
+        "replica " + id + (crashes > 0 ? " restarted" : " ready") + " (" + spec.runtime() + ", loaded in "
+            + loadNanos / 1_000_000 + " ms, " + placement.describe() + ")");
   }
 
   private LoadedModel load() throws ModelLoadException {
@@ -211,6 +231,7 @@ public final class Replica {
       dead.close();
     }
     log.warn("replica {}: {}", id, reason);
+    journal.record(EngineEvent.Kind.REPLICA_CRASHED, spec.name(), "replica " + id + ": " + reason);
   }
 
   /**
@@ -303,6 +324,7 @@ public final class Replica {
     }
     state = ReplicaState.STOPPED;
     log.info("replica {} stopped", id);
+    journal.record(EngineEvent.Kind.REPLICA_STOPPED, spec.name(), "replica " + id + " stopped");
     stopped.complete(null);
   }
 

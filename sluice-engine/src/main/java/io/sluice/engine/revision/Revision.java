@@ -6,6 +6,8 @@ import io.sluice.api.ServerOverloadedException;
 import io.sluice.engine.autoscale.AutoscalingPolicy;
 import io.sluice.engine.autoscale.LoadWindow;
 import io.sluice.engine.autoscale.ScalingDecision;
+import io.sluice.engine.events.EngineEvent;
+import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelState;
 import io.sluice.engine.model.ModelStatus;
@@ -52,6 +54,7 @@ public final class Revision {
   private final Placer placer;
   private final RemoteConnector remote;
   private final EndpointDirectory endpoints;
+  private final EventJournal journal;
   private final LongSupplier nanoClock;
   private final ModelStatistics statistics;
   private final Router router;
@@ -92,6 +95,7 @@ public final class Revision {
     this.placer = context.placer();
     this.remote = context.remote();
     this.endpoints = context.endpoints();
+    this.journal = context.events();
     this.statistics = statistics;
     this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
     this.policy = spec.scaling().autoscaling() == null ? null : new AutoscalingPolicy(spec.scaling().autoscaling());
@@ -488,7 +492,7 @@ public final class Revision {
   /** @param server the group member it uses, or null for the spec's endpoint */
   private Replica newReplica(URI server) {
     Replica replica = new Replica(spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(), spec, runtime, remote,
-        server);
+        server).reportingTo(journal);
     replicas.add(replica);
     return replica;
   }
@@ -566,6 +570,9 @@ public final class Revision {
       if (decision.changes()) {
         log.info("deployment {} revision {} autoscaling {} -> {} replicas: {} (ongoing {}, queued {})", spec.name(), number,
             decision.currentReplicas(), decision.decidedReplicas(), decision.reason(), load.ongoing(), load.queued());
+        journal.record(EngineEvent.Kind.SCALED, spec.name(), "revision " + number + " autoscaled "
+            + decision.currentReplicas() + " -> " + decision.decidedReplicas() + " replicas: " + decision.reason()
+            + " (ongoing " + load.ongoing() + ", queued " + load.queued() + ")");
         scaleTo(decision.decidedReplicas());
       }
     }

@@ -1,5 +1,6 @@
 package io.sluice.engine.revision;
 
+import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.EndpointDirectory;
@@ -13,11 +14,11 @@ import java.util.function.LongSupplier;
 /**
  * What every revision of every deployment shares: the runtimes by name, the executor that starts replicas
  * in the background, the clock of queue waits and autoscaling, the host's accelerator inventory, and how remote
- * replicas reach their servers.
+ * replicas reach their servers, and the journal their lifecycle events go to.
  */
 public record RevisionContext(
     Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
-    RemoteConnector remote, EndpointDirectory endpoints) {
+    RemoteConnector remote, EndpointDirectory endpoints, EventJournal events) {
 
   public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer) {
     this(runtimes, executor, nanoClock, placer, RemoteConnector.NONE, new EndpointDirectory());
@@ -26,6 +27,11 @@ public record RevisionContext(
   public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
       RemoteConnector remote) {
     this(runtimes, executor, nanoClock, placer, remote, new EndpointDirectory());
+  }
+
+  public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
+      RemoteConnector remote, EndpointDirectory endpoints) {
+    this(runtimes, executor, nanoClock, placer, remote, endpoints, new EventJournal());
   }
 
   public ModelRuntime runtimeFor(DeploymentSpec spec) {

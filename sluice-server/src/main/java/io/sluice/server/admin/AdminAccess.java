@@ -55,6 +55,17 @@ public final class AdminAccess {
     return refusal(authorizationHeader, remoteAddress, false);
   }
 
+  /**
+   * Why a client at {@code remoteAddress} may not even see the read-only views (the dashboard), or null:
+   * they are held to the same network rule as the admin API, not to its token.
+   */
+  public String viewRefusal(String remoteAddress) {
+    if (loopbackOnly && !isLoopback(remoteAddress)) {
+      return "the dashboard only answers loopback clients (server.adminLoopbackOnly)";
+    }
+    return null;
+  }
+
   /** Like {@link #refusal(String, String)}, knowing whether the client presented a verified certificate. */
   public String refusal(String authorizationHeader, String remoteAddress, boolean verifiedClientCertificate) {
     if (loopbackOnly && !isLoopback(remoteAddress)) {

@@ -1,5 +1,6 @@
 package io.sluice.server.config;
 
+import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
@@ -110,6 +111,8 @@ public final class ConfigApplier {
     current.set(withServerOf(before, next));
     log.info("configuration applied: created {}, updated {}, unchanged {}, removed {}{}", created, updated, unchanged,
         removed, ignored.isEmpty() ? "" : "; ignored (restart to change) " + ignored);
+    engine.events().record(EngineEvent.Kind.CONFIG_APPLIED, null, "configuration applied: created " + created
+        + ", updated " + updated + ", unchanged " + unchanged + ", removed " + removed);
     return new Result(created, updated, unchanged, removed, ignored);
   }
 
@@ -148,7 +151,7 @@ public final class ConfigApplier {
   private static ServerSettings withServerOf(ServerSettings running, ServerSettings next) {
     return new ServerSettings(running.host(), running.port(), running.grpcPort(), running.maxRequestBody(),
         running.eventLoops(), running.modelThreads(), running.autoscalerInterval(), running.adminToken(),
-        running.adminLoopbackOnly(), running.frontDoor(), running.modelRoots(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
+        running.adminLoopbackOnly(), running.frontDoor(), running.observability(), running.modelRoots(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
         next.deploymentPaths(), next.graphs(), next.pipelines());
   }
 }

@@ -21,6 +21,7 @@ public record ServerSettings(
     String adminToken,
     boolean adminLoopbackOnly,
     FrontDoorSettings frontDoor,
+    ObservabilitySettings observability,
     List<java.nio.file.Path> modelRoots,
     List<Accelerator> accelerators,
     List<ApplicationSettings> applications,
@@ -59,6 +60,6 @@ public record ServerSettings(
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
         maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, frontDoor,
-        modelRoots, accelerators, applications, deployments, traffic, deploymentPaths, graphs, pipelines);
+        observability, modelRoots, accelerators, applications, deployments, traffic, deploymentPaths, graphs, pipelines);
   }
 }

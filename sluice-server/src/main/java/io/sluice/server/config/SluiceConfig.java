@@ -114,6 +114,9 @@ public record SluiceConfig(
    * @param tls HTTPS (and gRPC over TLS) on the same port
    * @param rateLimit requests per second and concurrent generations, per API key
    * @param modelRoots directories model files may come from (symbolic links resolved); unset: anywhere
+   * @param dashboard whether the web dashboard is served at {@code /dashboard} (default true)
+   * @param accessLog whether each request is logged as one JSON line (default false)
+   * @param tracing OpenTelemetry tracing over OTLP/HTTP (default off)
    */
   public record Server(
       @JsonProperty("host") String host,
@@ -129,9 +132,23 @@ public record SluiceConfig(
       @JsonProperty("auth") Auth auth,
       @JsonProperty("tls") Tls tls,
       @JsonProperty("rateLimit") RateLimit rateLimit,
-      @JsonProperty("modelRoots") List<String> modelRoots) {
-    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+      @JsonProperty("modelRoots") List<String> modelRoots,
+      @JsonProperty("dashboard") Boolean dashboard,
+      @JsonProperty("accessLog") Boolean accessLog,
+      @JsonProperty("tracing") Tracing tracing) {
+    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null);
   }
+
+  /**
+   * @param endpoint the OTLP/HTTP collector (default {@code http://127.0.0.1:4318})
+   * @param sampleRatio share of new traces recorded, 0 to 1 (default 1)
+   * @param serviceName {@code service.name} of the spans (default {@code sluice})
+   */
+  public record Tracing(
+      @JsonProperty("endpoint") String endpoint,
+      @JsonProperty("sampleRatio") Double sampleRatio,
+      @JsonProperty("serviceName") String serviceName) {}
 
   /**
    * Timeouts and limits of the HTTP port (durations like {@code 60s}); defaults follow nginx.

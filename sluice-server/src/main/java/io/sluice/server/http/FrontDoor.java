@@ -1,5 +1,8 @@
 package io.sluice.server.http;
 
+import io.sluice.server.admin.StatusReport;
+import io.sluice.server.dashboard.DashboardRoutes;
+import io.sluice.server.dashboard.MetricSampler;
 import io.sluice.engine.Engine;
 import io.sluice.engine.graph.GraphRunner;
 import io.sluice.engine.graph.GraphSpec;
@@ -109,6 +112,14 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
     });
     new AdminRoutes(engine, applier, loader, configDirectory, admin, placer).mount(router);
+    if (settings.observability().dashboard()) {
+      MetricSampler sampler = new MetricSampler(engine, placer, metrics);
+      vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
+        sampler.sample();
+        return null;
+      }, false));
+      new DashboardRoutes(vertx, new StatusReport(engine, applier, placer), sampler, engine.events(), admin).mount(router);
+    }
     this.inferFastPath = new V2RestRoutes(engine, ModelScope.global(engine.registry()), info, metrics);
     this.maxBody = settings.maxRequestBody();
     mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);

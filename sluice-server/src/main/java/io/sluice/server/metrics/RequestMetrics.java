@@ -63,8 +63,13 @@ public final class RequestMetrics implements RequestObserver {
 
   /** The Prometheus text exposition of every metric. */
   public String scrape() {
-    beforeScrape.forEach(Runnable::run);
+    refresh();
     return registry.scrape();
+  }
+
+  /** Brings the values read from elsewhere (runtime-reported statistics) up to date, as a scrape does. */
+  public void refresh() {
+    beforeScrape.forEach(Runnable::run);
   }
 
   /** Work to do before each scrape (registering meters that exist only once a model reports). */
