@@ -101,7 +101,7 @@ function DeploymentPlots({ name, samples }) {
   const latest = samples.length ? samples[samples.length - 1].deployments[name] : null;
   if (latest && latest.llm) {
     plots.push(
-      ['tokens', 'tokens/s', [['tokens/s', BLUE, (s) => (d(s).llm || {}).tokensPerSecond]]],
+      ['tokens', 'tokens/s (last 5 s)', [['tokens/s', BLUE, (s) => (d(s).llm || {}).tokensPerSecond]]],
       ['ttft', 'time to first token (ms)', [['p50', BLUE, (s) => (d(s).llm || {}).ttftP50Ms], ['p99', ORANGE, (s) => (d(s).llm || {}).ttftP99Ms]]],
       ['generations', 'generations', [['running', GREEN, (s) => (d(s).llm || {}).running], ['waiting', ORANGE, (s) => (d(s).llm || {}).waiting]]],
     );

@@ -30,6 +30,7 @@ import java.util.function.Consumer;
  */
 public final class MetricSampler {
   static final int HISTORY = 300;
+  private static final int TOKEN_RATE_SAMPLES = 6;
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private final Engine engine;
@@ -50,7 +51,8 @@ public final class MetricSampler {
   private static final class Window {
     double requests = -1;
     double errors;
-    double tokens = -1;
+    /** (nanos, generated tokens) of the last samples: runtimes report tokens in bursts, so the rate spans 5 s. */
+    final ArrayDeque<double[]> tokens = new ArrayDeque<>();
     final WindowedHistogram latency = new WindowedHistogram();
     final WindowedHistogram timeToFirstToken = new WindowedHistogram();
   }
@@ -132,9 +134,14 @@ public final class MetricSampler {
     FunctionCounter tokens = registry.find("sluice.llm.generation.tokens").tag("deployment", name).functionCounter();
     if (tokens != null) {
       ObjectNode llm = node.putObject("llm");
-      double count = tokens.count();
-      llm.put("tokensPerSecond", window.tokens < 0 ? 0 : Math.max(0, count - window.tokens) / seconds);
-      window.tokens = count;
+      window.tokens.addLast(new double[] {System.nanoTime(), tokens.count()});
+      if (window.tokens.size() > TOKEN_RATE_SAMPLES) {
+        window.tokens.removeFirst();
+      }
+      double[] oldest = window.tokens.getFirst();
+      double[] newest = window.tokens.getLast();
+      double span = (newest[0] - oldest[0]) / 1e9;
+      llm.put("tokensPerSecond", span <= 0 ? 0 : Math.max(0, newest[1] - oldest[1]) / span);
       double[] ttft = window.timeToFirstToken.quantiles(
           registry.find("sluice.llm.time.to.first.token").tag("deployment", name).timers(), 0.5, 0.99);
       putMillis(llm, "ttftP50Ms", ttft[0]);
