@@ -346,7 +346,7 @@ public final class Engine implements AutoCloseable {
       } else {
         InferResponse response;
         try {
-          response = new InferResponse(deployment.name(), revision.spec().version(), request.id(), outputs);
+          response = new InferResponse(deployment.name(), revision.spec().version(), request.id(), outputs, revision.number());
         } catch (RuntimeException e) { // a runtime broke its contract (a null output): fail, never leave the caller waiting
           deployment.statistics().recordFailure(inferEnd - accepted);
           log.warn("model {} returned an unusable answer to request {}", deployment.name(), request.id(), e);

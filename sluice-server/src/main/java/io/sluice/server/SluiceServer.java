@@ -267,6 +267,11 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   /** HTTP requests whose header was received, since start: each got an answer unless its connection broke. */
+  /** The settings the server started with. */
+  public ServerSettings settings() {
+    return settings;
+  }
+
   public long acceptedRequests() {
     return acceptedRequests.sum();
   }

@@ -131,9 +131,11 @@ public final class ServeCommand implements Callable<Integer> {
     if (server.admin().generated()) {
       System.err.println("sluice: admin API token (set server.adminToken to choose one): " + server.admin().token());
     }
-    System.out.println("Sluice listening on " + server.scheme() + "://" + displayHost(server.host()) + ":" + server.port());
+    // With the access log on, standard output carries only JSON lines; the rest of the logs go to standard error.
+    java.io.PrintStream announce = server.settings().observability().accessLog() ? System.err : System.out;
+    announce.println("Sluice listening on " + server.scheme() + "://" + displayHost(server.host()) + ":" + server.port());
     if (server.grpcPort() > 0) {
-      System.out.println("Sluice gRPC listening on " + displayHost(server.host()) + ":" + server.grpcPort());
+      announce.println("Sluice gRPC listening on " + displayHost(server.host()) + ":" + server.grpcPort());
     }
     System.out.flush();
     try {

@@ -5,7 +5,7 @@ package io.sluice.server.config;
  * and OpenTelemetry traces, validated.
  *
  * @param dashboard whether {@code /dashboard} is served (default true)
- * @param accessLog whether each request is logged as one JSON line (logger {@code sluice.access}; default false)
+ * @param accessLog whether each request is logged as one JSON line on standard output (default false)
  * @param tracing where and how traces go, or null when tracing is off (the default)
  */
 public record ObservabilitySettings(boolean dashboard, boolean accessLog, Tracing tracing) {

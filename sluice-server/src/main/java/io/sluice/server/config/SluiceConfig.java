@@ -115,7 +115,7 @@ public record SluiceConfig(
    * @param rateLimit requests per second and concurrent generations, per API key
    * @param modelRoots directories model files may come from (symbolic links resolved); unset: anywhere
    * @param dashboard whether the web dashboard is served at {@code /dashboard} (default true)
-   * @param accessLog whether each request is logged as one JSON line (default false)
+   * @param accessLog whether each request is logged as one JSON line on standard output (default false)
    * @param tracing OpenTelemetry tracing over OTLP/HTTP (default off)
    */
   public record Server(

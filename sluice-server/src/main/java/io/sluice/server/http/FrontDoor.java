@@ -58,6 +58,7 @@ import io.vertx.grpc.server.GrpcServerOptions;
  * application's route prefix.
  */
 public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplier.ApplicationListener {
+  private final AccessLog accessLog;
 
   private final Vertx vertx;
   private final Engine engine;
@@ -96,6 +97,11 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
     this.gate = new AccessGate(auth, serverKeys, rateLimits, this::applicationOf);
+    this.accessLog = settings.observability().accessLog() ? new AccessLog(path -> {
+      int end = path.indexOf('/', 1);
+      MountedApplication mounted = applications.get(end < 0 ? path : path.substring(0, end));
+      return mounted == null ? null : mounted.settings().name();
+    }) : null;
     vertx.setPeriodic(60_000, id -> rateLimits.forgetIdle());
     if (rateLimits.limitsGenerations()) {
       router.route().handler(gate::limitGenerations);
@@ -238,6 +244,9 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   public Handler<HttpServerRequest> grpcOnly() {
     return request -> {
       try {
+        if (accessLog != null) {
+          accessLog.track(request, true);
+        }
         if (gate.admit(request, true)) {
           grpc.handle(new GuardedGrpcRequest(request));
         }
@@ -256,6 +265,9 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       }
       String contentType = request.getHeader("content-type");
       boolean grpcCall = contentType != null && contentType.startsWith("application/grpc");
+      if (accessLog != null) {
+        accessLog.track(request, grpcCall);
+      }
       if (!gate.admit(request, grpcCall)) {
         return;
       }

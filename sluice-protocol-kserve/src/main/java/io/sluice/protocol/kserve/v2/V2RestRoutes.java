@@ -222,6 +222,9 @@ public final class V2RestRoutes {
       } else {
         EncodedBody encoded = V2ResponseEncoder.encode(result, decoded.outputEncoding());
         status = 200;
+        if (result.revision() != null) {
+          response.putHeader(REVISION_HEADER, result.revision().toString()); // which revision answered
+        }
         if (encoded.binary()) {
           response.putHeader("Inference-Header-Content-Length", Integer.toString(encoded.jsonLength()));
           HttpReplies.send(response, 200, "application/octet-stream", encoded.bytes());
