@@ -1,5 +1,10 @@
 package io.sluice.engine;
 
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
+import io.sluice.engine.tracing.RequestSpans;
 import io.sluice.engine.events.EventJournal;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
@@ -75,6 +80,7 @@ public final class Engine implements AutoCloseable {
   private final EventJournal events;
   private volatile boolean closing;
   private volatile GenerationListener generations = GenerationListener.NONE;
+  private volatile Tracer tracer = OpenTelemetry.noop().getTracer(RequestSpans.INSTRUMENTATION);
 
   /** An engine whose autoscalers and queue-expiry run once a second. */
   public Engine(ModelRegistry registry, ExecutorService modelExecutor) {
@@ -175,7 +181,7 @@ public final class Engine implements AutoCloseable {
   private CompletableFuture<InferResponse> dispatch(Deployment deployment, Revision revision, Supplier<Revision> reselect,
       InferRequest request) {
     CompletableFuture<InferResponse> result = new CompletableFuture<>();
-    attempt(deployment, revision, reselect, request, 1, result);
+    attempt(deployment, revision, reselect, request, 1, result, Context.current());
     return result;
   }
 
@@ -184,17 +190,20 @@ public final class Engine implements AutoCloseable {
    * another replica (the unreachable one stops taking requests), up to {@link #MAX_ATTEMPTS} tries in all.
    */
   private void attempt(Deployment deployment, Revision revision, Supplier<Revision> reselect, InferRequest request,
-      int number, CompletableFuture<InferResponse> result) {
+      int number, CompletableFuture<InferResponse> result, Context trace) {
     long accepted = System.nanoTime();
-    CompletableFuture<InferResponse> tried = leased(deployment, revision, reselect, modelExecutor,
-        (leasedRevision, lease, answer) -> run(deployment, leasedRevision, lease, request, accepted, answer));
+    CompletableFuture<InferResponse> tried;
+    try (Scope scope = trace.makeCurrent()) { // a retry runs on another thread: its spans stay in the request's trace
+      tried = leased("inference", deployment, revision, reselect, modelExecutor,
+          (leasedRevision, lease, answer) -> run(deployment, leasedRevision, lease, request, accepted, answer));
+    }
     result.whenComplete((response, error) -> tried.cancel(false));
     tried.whenComplete((response, error) -> {
       Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
       if (cause instanceof ReplicaUnavailableException && number < MAX_ATTEMPTS && !result.isDone()) {
         log.info("request {} to {}: {}; trying another replica", request.id(), deployment.name(), cause.getMessage());
         Revision again = reselect == null ? revision : currentRevision(reselect);
-        attempt(deployment, again == null ? revision : again, reselect, request, number + 1, result);
+        attempt(deployment, again == null ? revision : again, reselect, request, number + 1, result, trace);
       } else if (cause != null) {
         result.completeExceptionally(cause);
       } else {
@@ -216,11 +225,18 @@ public final class Engine implements AutoCloseable {
    * A revision retired between selection and lease (a promote, a blue-green switch) refuses the lease; the
    * request then goes once to what {@code reselect} picks now (null: no second try, as for pinned requests).
    */
-  private <T> CompletableFuture<T> leased(Deployment deployment, Revision revision, Supplier<Revision> reselect,
-      ExecutorService executor, LeasedWork<T> work) {
+  private <T> CompletableFuture<T> leased(String operation, Deployment deployment, Revision revision,
+      Supplier<Revision> reselect, ExecutorService executor, LeasedWork<T> work) {
     CompletableFuture<T> result = new CompletableFuture<>();
     AtomicReference<CompletableFuture<Router.Lease>> pending = new AtomicReference<>();
-    acquire(revision, reselect, executor, work, result, pending);
+    RequestSpans spans = RequestSpans.queued(tracer, operation, deployment.name());
+    result.whenComplete((answer, error) -> spans.ended(error));
+    LeasedWork<T> traced = (leasedRevision, lease, answer) -> {
+      try (Scope scope = spans.working(leasedRevision.number(), lease.replica().id())) {
+        work.run(leasedRevision, lease, answer);
+      }
+    };
+    acquire(revision, reselect, executor, traced, result, pending);
     Duration timeout = revision.spec().scaling().requestTimeout();
     if (timeout != null && !result.isDone()) {
       ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
@@ -379,7 +395,7 @@ public final class Engine implements AutoCloseable {
    */
   public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText) {
     long accepted = System.nanoTime();
-    return onGenerationThread(request.model(), null, request.revision(),
+    return onGenerationThread("generation", request.model(), null, request.revision(),
         (deployment, revision, lease, result) -> runGeneration(deployment, revision, lease, request, onText, accepted,
             result));
   }
@@ -390,7 +406,7 @@ public final class Engine implements AutoCloseable {
    */
   public CompletableFuture<io.sluice.api.Tokenization> tokenize(GenerateRequest request, boolean addSpecial) {
     long accepted = System.nanoTime();
-    return onGenerationThread(request.model(), null, request.revision(),
+    return onGenerationThread("tokenize", request.model(), null, request.revision(),
         (deployment, leased, lease, result) -> runLeased(deployment, lease, "tokenizing", accepted, result,
             model -> tokenizer(deployment, model).tokenize(request, addSpecial)));
   }
@@ -398,7 +414,7 @@ public final class Engine implements AutoCloseable {
   /** The text of token ids under the model's tokenizer (vLLM's {@code /detokenize}). */
   public CompletableFuture<String> detokenize(String model, String revision, int[] tokens) {
     long accepted = System.nanoTime();
-    return onGenerationThread(model, null, revision,
+    return onGenerationThread("detokenize", model, null, revision,
         (deployment, leased, lease, result) -> runLeased(deployment, lease, "detokenizing", accepted, result,
             loaded -> tokenizer(deployment, loaded).detokenize(tokens)));
   }
@@ -416,7 +432,8 @@ public final class Engine implements AutoCloseable {
     void run(Deployment deployment, Revision revision, Router.Lease lease, CompletableFuture<T> result);
   }
 
-  private <T> CompletableFuture<T> onGenerationThread(String model, String version, String revision, StreamWork<T> work) {
+  private <T> CompletableFuture<T> onGenerationThread(String operation, String model, String version, String revision,
+      StreamWork<T> work) {
     Deployment deployment;
     Revision selected;
     try {
@@ -426,8 +443,21 @@ public final class Engine implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     Supplier<Revision> reselect = revision == null ? () -> deployment.select(null, version) : null;
-    return leased(deployment, selected, reselect, generationExecutor,
+    return leased(operation, deployment, selected, reselect, generationExecutor,
         (leasedRevision, lease, result) -> work.run(deployment, leasedRevision, lease, result));
+  }
+
+  /**
+   * Records spans with {@code telemetry}: each request's wait for a replica ({@code queue}) and its model work
+   * ({@code inference}, {@code generation}, ...), children of the span current when it was submitted.
+   */
+  public void traceWith(OpenTelemetry telemetry) {
+    this.tracer = telemetry.getTracer(RequestSpans.INSTRUMENTATION);
+  }
+
+  /** The tracer protocol adapters record their own stages with (decode, encode); no-op unless tracing is on. */
+  public Tracer tracer() {
+    return tracer;
   }
 
   /** Hears every generation's timing and token counts (LLM metrics); replaces the previous listener. */
@@ -468,7 +498,7 @@ public final class Engine implements AutoCloseable {
    */
   public CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk) {
     long accepted = System.nanoTime();
-    return onGenerationThread(request.modelName(), request.modelVersion(), request.revision(),
+    return onGenerationThread("inference stream", request.modelName(), request.modelVersion(), request.revision(),
         (deployment, leased, lease, result) -> runStream(deployment, lease, request, onChunk, accepted, result));
   }
 

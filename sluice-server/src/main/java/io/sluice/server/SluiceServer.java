@@ -1,5 +1,10 @@
 package io.sluice.server;
 
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.sluice.engine.tracing.TracingSdk;
+import io.sluice.server.config.ObservabilitySettings;
+import io.vertx.core.VertxBuilder;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelRegistry;
@@ -61,6 +66,8 @@ public final class SluiceServer implements AutoCloseable {
   public static final String VERSION = "0.1.0";
 
   private final ServerSettings settings;
+  /** The tracing SDK when tracing is on, else null. */
+  private final OpenTelemetrySdk telemetry;
   private final Vertx vertx;
   private final Engine engine;
   private final RequestMetrics metrics = new RequestMetrics();
@@ -79,7 +86,7 @@ public final class SluiceServer implements AutoCloseable {
   private int port = -1;
   private int grpcPort = -1;
 
-  private SluiceServer(ServerSettings settings, Runtimes runtimes, Path configFile) {
+  private SluiceServer(ServerSettings settings, Runtimes runtimes, Path configFile, OpenTelemetrySdk tracing) {
     this.settings = settings;
     this.runtimes = runtimes;
     this.configFile = configFile;
@@ -120,7 +127,15 @@ public final class SluiceServer implements AutoCloseable {
         frontDoor.pipelines(pipelines);
       }
     }, deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
-    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
+    ObservabilitySettings.Tracing traced = settings.observability().tracing();
+    this.telemetry = tracing != null ? tracing : traced == null ? null
+        : new TracingSdk(traced.endpoint(), traced.sampleRatio(), traced.serviceName()).start();
+    VertxBuilder vertxBuilder = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
+    if (telemetry != null) {
+      engine.traceWith(telemetry);
+      vertxBuilder.withTracer(new OpenTelemetryTracingFactory(telemetry));
+    }
+    this.vertx = vertxBuilder.build();
   }
 
   /**
@@ -138,7 +153,16 @@ public final class SluiceServer implements AutoCloseable {
    */
   public static SluiceServer start(ServerSettings settings, Runtimes runtimes, Path configFile, boolean watchConfig)
       throws ConfigException {
-    SluiceServer server = new SluiceServer(settings, runtimes, configFile);
+    return start(settings, runtimes, configFile, watchConfig, null);
+  }
+
+  /**
+   * Like {@link #start(ServerSettings, Runtimes, Path, boolean)}, recording spans with {@code tracing} whatever
+   * {@code server.tracing} says (tests give an SDK with an in-memory exporter); null: as configured.
+   */
+  public static SluiceServer start(ServerSettings settings, Runtimes runtimes, Path configFile, boolean watchConfig,
+      OpenTelemetrySdk tracing) throws ConfigException {
+    SluiceServer server = new SluiceServer(settings, runtimes, configFile, tracing);
     try {
       server.loadModels();
       server.listen();
@@ -339,6 +363,9 @@ public final class SluiceServer implements AutoCloseable {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("Vert.x did not close cleanly: {}", e.toString());
+    }
+    if (telemetry != null) {
+      TracingSdk.stop(telemetry); // exports the last spans
     }
   }
 

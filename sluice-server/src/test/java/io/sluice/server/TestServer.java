@@ -63,6 +63,21 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /** Starts a server that records its spans with {@code tracing} (an SDK with an in-memory exporter, say). */
+  public static TestServer startTraced(Path dir, String yaml, io.opentelemetry.sdk.OpenTelemetrySdk tracing) {
+    try {
+      Path file = dir.resolve("sluice.yaml");
+      Files.writeString(file, yaml);
+      Runtimes runtimes = Runtimes.discover();
+      ServerSettings settings = new ConfigLoader(runtimes).load(file).withListen("127.0.0.1", 0);
+      return new TestServer(SluiceServer.start(settings, runtimes, file, false, tracing));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (ConfigException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
   /** A configuration with one echo-runtime application and model named {@code name}; {@code extra} is appended. */
   public static String echoConfig(Path dir, String name, String inputs, String extraSettings) throws IOException {
     Path placeholder = Files.writeString(dir.resolve(name + ".model"), "echo");

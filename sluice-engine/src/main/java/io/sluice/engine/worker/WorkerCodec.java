@@ -51,6 +51,20 @@ public final class WorkerCodec {
   /** One decoded frame. */
   public record Frame(byte type, long id, byte[] payload) {}
 
+  /** The current span's W3C {@code traceparent} (empty when none), at the end of a request's payload. */
+  public static void writeTraceContext(DataOutputStream out) throws IOException {
+    out.writeUTF(io.sluice.spi.TraceContext.headers().getOrDefault("traceparent", ""));
+  }
+
+  /** The trace context a request's payload ends with, as W3C headers (empty when the parent sent none). */
+  public static java.util.Map<String, String> readTraceContext(DataInputStream in) throws IOException {
+    if (in.available() <= 0) {
+      return java.util.Map.of();
+    }
+    String traceparent = in.readUTF();
+    return traceparent.isEmpty() ? java.util.Map.of() : java.util.Map.of("traceparent", traceparent);
+  }
+
   public static void write(DataOutputStream out, byte type, long id, byte[] payload) throws IOException {
     out.writeInt(9 + payload.length);
     out.writeByte(type);

@@ -41,6 +41,8 @@ public final class WorkerMain {
     return thread;
   });
   private volatile LoadedModel model;
+  /** Spans of this worker's model calls, children of the parent's; no-op unless the parent traces. */
+  private final WorkerSpans spans = WorkerSpans.fromEnvironment(System.getenv());
   private final Map<Long, AtomicBoolean> cancels = new ConcurrentHashMap<>();
 
   private WorkerMain(DataOutputStream out) {
@@ -51,7 +53,12 @@ public final class WorkerMain {
     DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out)));
     System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true)); // stdout carries frames only
     DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(FileDescriptor.in)));
-    new WorkerMain(out).serve(in);
+    WorkerMain worker = new WorkerMain(out);
+    try {
+      worker.serve(in);
+    } finally {
+      worker.spans.close();
+    }
     System.exit(0);
   }
 
@@ -152,7 +159,10 @@ public final class WorkerMain {
       DataInputStream payload = WorkerCodec.reader(frame.payload());
       List<Tensor> inputs = WorkerCodec.readTensors(payload);
       List<String> outputNames = WorkerCodec.readStrings(payload);
-      List<Tensor> outputs = model.infer(inputs, outputNames);
+      List<Tensor> outputs;
+      try (WorkerSpans.Open span = spans.open("worker inference", WorkerCodec.readTraceContext(payload))) {
+        outputs = model.infer(inputs, outputNames);
+      }
       send(WorkerCodec.RESULT, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeTensors(out, outputs)));
     } catch (Exception | Error e) {
       replyError(frame, e);
@@ -164,10 +174,14 @@ public final class WorkerMain {
       if (!(model instanceof GenerativeModel generative)) {
         throw new InvalidInputException("this model does not generate text");
       }
-      GenerateRequest request = WorkerCodec.readGenerate(WorkerCodec.reader(frame.payload()));
-      GenerateResult result = generative.generate(request,
-          text -> send(WorkerCodec.TEXT, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeGeneratedText(out, text))),
-          cancelled::get);
+      DataInputStream payload = WorkerCodec.reader(frame.payload());
+      GenerateRequest request = WorkerCodec.readGenerate(payload);
+      GenerateResult result;
+      try (WorkerSpans.Open span = spans.open("worker generation", WorkerCodec.readTraceContext(payload))) {
+        result = generative.generate(request,
+            text -> send(WorkerCodec.TEXT, frame.id(), WorkerCodec.payload(out -> WorkerCodec.writeGeneratedText(out, text))),
+            cancelled::get);
+      }
       send(WorkerCodec.DONE, frame.id(), WorkerCodec.payload(out -> {
         out.writeUTF(result.finishReason());
         out.writeInt(result.promptTokens());

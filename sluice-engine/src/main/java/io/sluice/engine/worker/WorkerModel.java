@@ -75,6 +75,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     // its environment in a process whose command line is longer than about 4,000 characters.
     builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
     builder.environment().putAll(environment);
+    builder.environment().putAll(io.sluice.engine.tracing.TracingSdk.environmentForWorkers());
     Process process;
     try {
       process = builder.start();
@@ -263,6 +264,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     byte[] reply = exchange(WorkerCodec.INFER, WorkerCodec.payload(out -> {
       WorkerCodec.writeTensors(out, inputs);
       WorkerCodec.writeStrings(out, outputNames);
+      WorkerCodec.writeTraceContext(out);
     }));
     try {
       return WorkerCodec.readTensors(WorkerCodec.reader(reply));
@@ -306,7 +308,10 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   @Override
   public GenerateResult generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText, BooleanSupplier cancelled) {
     WorkerCodec.Frame done = exchangeStream(WorkerCodec.GENERATE,
-        WorkerCodec.payload(out -> WorkerCodec.writeGenerate(out, request)), WorkerCodec.TEXT,
+        WorkerCodec.payload(out -> {
+          WorkerCodec.writeGenerate(out, request);
+          WorkerCodec.writeTraceContext(out);
+        }), WorkerCodec.TEXT,
         text -> onText.accept(WorkerCodec.readGeneratedText(text)), cancelled, "generating");
     try {
       DataInputStream in = WorkerCodec.reader(done.payload());

@@ -1,5 +1,6 @@
 package io.sluice.runtime.upstream;
 
+import io.sluice.spi.TraceContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -138,7 +139,8 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     }
     HttpResponse<InputStream> response;
     try {
-      response = http.send(HttpRequest.newBuilder(URI.create(base + path)).header("content-type", "application/json")
+      response = http.send(TraceContext.propagate(HttpRequest.newBuilder(URI.create(base + path)))
+          .header("content-type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw new ModelNotReadyException("the upstream at " + base + " does not answer: " + e.getMessage());

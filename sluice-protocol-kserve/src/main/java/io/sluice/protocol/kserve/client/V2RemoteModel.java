@@ -1,5 +1,6 @@
 package io.sluice.protocol.kserve.client;
 
+import io.sluice.spi.TraceContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -127,7 +128,7 @@ final class V2RemoteModel implements SupervisedModel {
     }
     HttpResponse<byte[]> response;
     try {
-      response = http.send(HttpRequest.newBuilder(URI.create(modelUri + "/infer"))
+      response = http.send(TraceContext.propagate(HttpRequest.newBuilder(URI.create(modelUri + "/infer")))
           .header("Inference-Header-Content-Length", Integer.toString(json.length))
           .header("Content-Type", "application/octet-stream")
           .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))

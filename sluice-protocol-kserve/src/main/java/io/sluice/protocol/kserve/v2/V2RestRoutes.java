@@ -1,5 +1,8 @@
 package io.sluice.protocol.kserve.v2;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
 import io.sluice.protocol.kserve.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -201,16 +204,21 @@ public final class V2RestRoutes {
   public void infer(HttpServerRequest request, Buffer body, String model, String version) {
     long started = System.nanoTime();
     HttpServerResponse response = request.response();
+    Context trace = Context.current(); // the request's server span, when tracing is on
     DecodedInferRequest decoded;
+    Span decoding = engine.tracer().spanBuilder("decode").startSpan();
     try {
       scope.check(model);
       Integer headerLength = headerLength(request.getHeader("Inference-Header-Content-Length"));
       byte[] bytes = body == null ? new byte[0] : body.getBytes();
       decoded = V2RequestDecoder.decode(model, version, bytes, headerLength, () -> engine.metadata(model, version));
     } catch (SluiceException e) {
+      decoding.setStatus(StatusCode.ERROR, e.getMessage());
       int status = HttpReplies.sendError(response, e);
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
+    } finally {
+      decoding.end();
     }
     CompletableFuture<InferResponse> inference =
         engine.infer(decoded.request().withRevision(request.getHeader(REVISION_HEADER)));
@@ -220,7 +228,13 @@ public final class V2RestRoutes {
       if (error != null) {
         status = HttpReplies.sendError(response, error);
       } else {
-        EncodedBody encoded = V2ResponseEncoder.encode(result, decoded.outputEncoding());
+        Span encoding = engine.tracer().spanBuilder("encode").setParent(trace).startSpan();
+        EncodedBody encoded;
+        try {
+          encoded = V2ResponseEncoder.encode(result, decoded.outputEncoding());
+        } finally {
+          encoding.end();
+        }
         status = 200;
         if (result.revision() != null) {
           response.putHeader(REVISION_HEADER, result.revision().toString()); // which revision answered
