@@ -130,12 +130,12 @@ class OperatorMockTest {
 
   @Test
   void anUnsupportedSpecIsRefusedWithAConditionNamingTheField() throws Exception {
-    client.resource(onnx("bad", "s3://bucket/model.onnx", "logger: {mode: all}")).inNamespace("models").create();
+    client.resource(onnx("bad", "gs://bucket/model.onnx", "logger: {mode: all}")).inNamespace("models").create();
     InferenceServiceStatus refused = await("bad", status -> "False".equals(ready(status)));
     InferenceServiceStatus.Condition condition = refused.conditions.stream().filter(c -> c.type.equals("PredictorReady"))
         .findFirst().orElseThrow();
     assertThat(condition.reason).isEqualTo("Unsupported");
-    assertThat(condition.message).contains("spec.predictor.logger is not supported by Sluice").contains("s3://");
+    assertThat(condition.message).contains("spec.predictor.logger is not supported by Sluice").contains("gs://");
     assertThat(client.apps().deployments().inNamespace("models").list().getItems()).isEmpty();
   }
 }

@@ -56,5 +56,10 @@ public final class LlmMetrics implements GenerationListener {
         REQUEST_BUCKETS, deployment, revision).record(endToEnd, TimeUnit.NANOSECONDS);
     timer("sluice.llm.request.queue.time", "Time a generation waited for a replica (vllm:request_queue_time_seconds)",
         REQUEST_BUCKETS, deployment, revision).record(queued, TimeUnit.NANOSECONDS);
+    io.micrometer.core.instrument.Counter.builder("sluice.llm.request.success")
+        .description("Generations finished, by why they stopped: stop or length (vllm:request_success_total)")
+        .tags("deployment", deployment, "revision", revision, "finished_reason",
+            result == null || result.finishReason() == null ? "unknown" : result.finishReason())
+        .register(registry).increment();
   }
 }
