@@ -49,7 +49,8 @@ declare -A EXTRA=(
   [accesslog]="accessLog: true"
 )
 PORT=18500
-start() { # name → port
+declare -A PORTS
+start() { # name: starts it, its port in PORTS[name] (no subshell, so its pid is kept for cleanup)
   local name=$1 port=$((PORT++))
   cat > "$WORK/$name.yaml" <<YAML
 server:
@@ -62,11 +63,10 @@ applications:
 YAML
   "$ROOT/bin/sluice" serve --config "$WORK/$name.yaml" > /dev/null 2> "$WORK/$name.log" & pids+=($!)
   wait_port "$port"
-  echo "$port"
+  PORTS[$name]=$port
 }
 
-declare -A PORTS
-for name in plain dashboard tracing accesslog; do PORTS[$name]=$(start "$name"); done
+for name in plain dashboard tracing accesslog; do start "$name"; done
 curl -sN "http://127.0.0.1:${PORTS[dashboard]}/dashboard/stream" > /dev/null & pids+=($!)
 for name in plain dashboard tracing accesslog; do # warm up
   BODY_FILE="$WORK/infer.json" wrk -t2 -c16 -d3s -s "$BENCH/post.lua" "http://127.0.0.1:${PORTS[$name]}/v2/models/softmax/infer" > /dev/null

@@ -28,8 +28,8 @@ public final class ReportedMetrics {
   /** Registers the meters of deployments whose models have started reporting. */
   public void refresh(Collection<Deployment> deployments) {
     for (Deployment deployment : deployments) {
-      if (!bound.contains(deployment) && deployment.replicas().stream().anyMatch(r -> r.model() instanceof ReportingModel)) {
-        bound.add(deployment);
+      if (!bound.contains(deployment) && deployment.replicas().stream().anyMatch(r -> r.model() instanceof ReportingModel)
+          && bound.add(deployment)) { // scrapes and the dashboard's sampler both refresh: bind once
         bind(deployment);
       }
     }
