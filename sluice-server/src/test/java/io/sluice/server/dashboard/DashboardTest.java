@@ -104,6 +104,40 @@ class DashboardTest {
   }
 
   @Test
+  void unloadAndLoadThroughTheAdminApiNeedTheTokenAndShowInTheEventLog(@TempDir Path dir) throws Exception {
+    try (TestServer server = TestServer.start(dir, config(dir, "").formatted(""))) {
+      assertThat(admin(server, "/api/v1/deployments/echo/unload", null).statusCode()).isEqualTo(401);
+      HttpResponse<String> unloaded = admin(server, "/api/v1/deployments/echo/unload", TOKEN);
+      assertThat(unloaded.statusCode()).as(unloaded.body()).isEqualTo(200);
+      assertThat(MAPPER.readTree(unloaded.body()).get("state").asText()).isNotEqualTo("READY");
+      String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+      assertThat(server.post("/v2/models/echo/infer", body).statusCode()).isEqualTo(503);
+      HttpResponse<String> loaded = admin(server, "/api/v1/deployments/echo/load", TOKEN);
+      assertThat(loaded.statusCode()).as(loaded.body()).isEqualTo(200);
+      assertThat(MAPPER.readTree(loaded.body()).get("state").asText()).isEqualTo("READY");
+      assertThat(server.post("/v2/models/echo/infer", body).statusCode()).isEqualTo(200);
+      assertThat(admin(server, "/api/v1/deployments/nope/load", TOKEN).statusCode()).isEqualTo(404);
+
+      HttpResponse<InputStream> stream = server.http().send(HttpRequest.newBuilder(server.uri("/dashboard/stream"))
+          .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofInputStream());
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+        lines.readLine(); // event: history
+        String events = MAPPER.readTree(lines.readLine().substring("data: ".length())).get("events").toString();
+        assertThat(events).contains("MODEL_UNLOADED").contains("REPLICA_STOPPED");
+        assertThat(events.lastIndexOf("MODEL_LOADED")).isGreaterThan(events.indexOf("MODEL_UNLOADED"));
+      }
+    }
+  }
+
+  private static HttpResponse<String> admin(TestServer server, String path, String token) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path)).POST(HttpRequest.BodyPublishers.noBody());
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    return server.send(request.build());
+  }
+
+  @Test
   void theDashboardCanBeTurnedOff(@TempDir Path dir) throws Exception {
     try (TestServer server = TestServer.start(dir, config(dir, ", dashboard: false").formatted(""))) {
       assertThat(server.get("/dashboard/").statusCode()).isEqualTo(404);
