@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What observing costs: Sluice V2 REST infer on the tiny ONNX model at 16 connections (wrk), the same server
-# started four ways, side by side, in alternating rounds: plain (dashboard served, nobody watching), with the
-# dashboard open (its SSE stream read), with tracing at ratio 1.0 exporting to a local OTLP sink, and with JSON
-# access logs (to /dev/null). Prints throughput and p99 with their ratio to plain (median and range of the rounds).
+# started five ways, one at a time (each alone on the machine, warmed 15 s), in rotating rounds: plain (dashboard served, nobody watching), with the
+# dashboard open (its SSE stream read), with tracing at ratio 1.0 and at 0.01 exporting to a local OTLP sink, and
+# with JSON access logs (to /dev/null). Prints throughput and p99 with their ratio to plain (median and range of the rounds).
 #
 #   bench/observability.sh [SECONDS_PER_POINT] [ROUNDS]     (defaults 10 and 3)
 set -euo pipefail
@@ -46,44 +46,47 @@ declare -A EXTRA=(
   [plain]=""
   [dashboard]=""
   [tracing]="tracing: {endpoint: 'http://127.0.0.1:$SINK_PORT', sampleRatio: 1.0}"
+  [tracing1pct]="tracing: {endpoint: 'http://127.0.0.1:$SINK_PORT', sampleRatio: 0.01}"
   [accesslog]="accessLog: true"
 )
 PORT=18500
-declare -A PORTS
-start() { # name: starts it, its port in PORTS[name] (no subshell, so its pid is kept for cleanup)
-  local name=$1 port=$((PORT++))
+start() { # name: starts it alone on the machine; its port in PORT_NOW, its pid in PID_NOW
+  local name=$1
+  PORT_NOW=$((PORT++))
   cat > "$WORK/$name.yaml" <<YAML
 server:
-  port: $port
+  port: $PORT_NOW
   ${EXTRA[$name]}
 applications:
   - name: softmax
     deployments:
       - {name: softmax, runtime: onnx, storageUri: '$MODEL'}
 YAML
-  "$ROOT/bin/sluice" serve --config "$WORK/$name.yaml" > /dev/null 2> "$WORK/$name.log" & pids+=($!)
-  wait_port "$port"
-  PORTS[$name]=$port
+  "$ROOT/bin/sluice" serve --config "$WORK/$name.yaml" > /dev/null 2> "$WORK/$name.log" & PID_NOW=$!; pids+=($PID_NOW)
+  wait_port "$PORT_NOW"
 }
 
-for name in plain dashboard tracing accesslog; do start "$name"; done
-curl -sN "http://127.0.0.1:${PORTS[dashboard]}/dashboard/stream" > /dev/null & pids+=($!)
-for name in plain dashboard tracing accesslog; do # warm up
-  BODY_FILE="$WORK/infer.json" wrk -t2 -c16 -d3s -s "$BENCH/post.lua" "http://127.0.0.1:${PORTS[$name]}/v2/models/softmax/infer" > /dev/null
-done
-
+NAMES=(plain dashboard tracing tracing1pct accesslog)
 stamp=$(date -u +%Y%m%dT%H%M)
 raw="$RESULTS/observability-$stamp.tsv"
 : > "$raw"
-order=(plain dashboard tracing accesslog)
+order=("${NAMES[@]}")
 for round in $(seq 1 "$ROUNDS"); do
   for name in "${order[@]}"; do
-    out=$(BODY_FILE="$WORK/infer.json" wrk -t2 -c16 -d"${DURATION}s" --latency -s "$BENCH/post.lua" \
-      "http://127.0.0.1:${PORTS[$name]}/v2/models/softmax/infer")
+    start "$name"
+    url="http://127.0.0.1:$PORT_NOW/v2/models/softmax/infer"
+    viewer=""
+    if [ "$name" = dashboard ]; then
+      curl -sN "http://127.0.0.1:$PORT_NOW/dashboard/stream" > /dev/null & viewer=$!
+    fi
+    BODY_FILE="$WORK/infer.json" wrk -t2 -c16 -d15s -s "$BENCH/post.lua" "$url" > /dev/null # warm up (the JIT needs ~15 s)
+    out=$(BODY_FILE="$WORK/infer.json" wrk -t2 -c16 -d"${DURATION}s" --latency -s "$BENCH/post.lua" "$url")
     rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
     p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
     errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
     printf "%s\t%s\t%s\t%s\t%s\n" "$round" "$name" "$rps" "$p99" "$errors" >> "$raw"
+    [ -n "$viewer" ] && kill "$viewer" 2>/dev/null
+    kill -9 "$PID_NOW" 2>/dev/null; wait "$PID_NOW" 2>/dev/null || true
   done
   order=("${order[@]:1}" "${order[0]}") # rotate, so no configuration always runs first
 done
@@ -96,7 +99,7 @@ for r, name, rps, p99, errors in rows:
     by.setdefault(name, {})[r] = (float(rps), float(p99), errors.strip())
 print("| configuration | req/s (median) | vs plain (median, range) | p99 ms (median) | p99 vs plain (median, range) | errors |")
 print("|---|---|---|---|---|---|")
-for name in ["plain", "dashboard", "tracing", "accesslog"]:
+for name in ["plain", "dashboard", "tracing", "tracing1pct", "accesslog"]:
     rounds = sorted(by[name])
     rps = [by[name][r][0] for r in rounds]; p99 = [by[name][r][1] for r in rounds]
     ratio = [by[name][r][0] / by["plain"][r][0] for r in rounds]

@@ -358,6 +358,9 @@ public final class SluiceServer implements AutoCloseable {
     } catch (Exception e) {
       log.warn("HTTP servers did not drain cleanly: {}", e.toString());
     }
+    if (frontDoor != null) {
+      frontDoor.flushLogs();
+    }
     engine.close();
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

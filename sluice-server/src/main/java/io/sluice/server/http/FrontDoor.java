@@ -1,8 +1,5 @@
 package io.sluice.server.http;
 
-import io.sluice.server.admin.StatusReport;
-import io.sluice.server.dashboard.DashboardRoutes;
-import io.sluice.server.dashboard.MetricSampler;
 import io.sluice.engine.Engine;
 import io.sluice.engine.graph.GraphRunner;
 import io.sluice.engine.graph.GraphSpec;
@@ -34,6 +31,9 @@ import io.sluice.protocol.openai.RerankRoutes;
 import io.sluice.protocol.openai.TokenizeRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
+import io.sluice.server.admin.StatusReport;
+import io.sluice.server.dashboard.DashboardRoutes;
+import io.sluice.server.dashboard.MetricSampler;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.ServerSettings;
@@ -58,9 +58,10 @@ import io.vertx.grpc.server.GrpcServerOptions;
  * application's route prefix.
  */
 public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplier.ApplicationListener {
-  private final AccessLog accessLog;
 
   private final Vertx vertx;
+  /** One JSON line per request, when {@code server.accessLog} is on; else null. */
+  private final AccessLog accessLog;
   private final Engine engine;
   private final ServerInfo info;
   private final RequestMetrics metrics;
@@ -98,10 +99,12 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
     this.gate = new AccessGate(auth, serverKeys, rateLimits, this::applicationOf);
     this.accessLog = settings.observability().accessLog() ? new AccessLog(path -> {
-      int end = path.indexOf('/', 1);
-      MountedApplication mounted = applications.get(end < 0 ? path : path.substring(0, end));
+      MountedApplication mounted = mountedAt(path);
       return mounted == null ? null : mounted.settings().name();
     }) : null;
+    if (accessLog != null) {
+      vertx.setPeriodic(AccessLog.FLUSH_MILLIS, id -> accessLog.flush());
+    }
     vertx.setPeriodic(60_000, id -> rateLimits.forgetIdle());
     if (rateLimits.limitsGenerations()) {
       router.route().handler(gate::limitGenerations);
@@ -231,13 +234,25 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   }
 
   private AccessGate.Application applicationOf(String path) {
-    int end = path.indexOf('/', 1);
-    MountedApplication mounted = applications.get(end < 0 ? path : path.substring(0, end));
+    MountedApplication mounted = mountedAt(path);
     return mounted == null ? null : mounted.access();
+  }
+
+  /** The application whose route prefix the path starts with, or null. */
+  private MountedApplication mountedAt(String path) {
+    int end = path.indexOf('/', 1);
+    return applications.get(end < 0 ? path : path.substring(0, end));
   }
 
   private static String uploadsDirectory() {
     return Path.of(System.getProperty("java.io.tmpdir"), "sluice-uploads-" + ProcessHandle.current().pid()).toString();
+  }
+
+  /** Writes out buffered access-log lines; the server calls it as it stops. */
+  public void flushLogs() {
+    if (accessLog != null) {
+      accessLog.flush();
+    }
   }
 
   /** A gRPC-only handler, for the optional separate gRPC port. */
