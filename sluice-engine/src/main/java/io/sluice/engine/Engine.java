@@ -81,6 +81,7 @@ public final class Engine implements AutoCloseable {
   private volatile boolean closing;
   private volatile GenerationListener generations = GenerationListener.NONE;
   private volatile Tracer tracer = OpenTelemetry.noop().getTracer(RequestSpans.INSTRUMENTATION);
+  private volatile boolean tracing;
 
   /** An engine whose autoscalers and queue-expiry run once a second. */
   public Engine(ModelRegistry registry, ExecutorService modelExecutor) {
@@ -229,14 +230,17 @@ public final class Engine implements AutoCloseable {
       Supplier<Revision> reselect, ExecutorService executor, LeasedWork<T> work) {
     CompletableFuture<T> result = new CompletableFuture<>();
     AtomicReference<CompletableFuture<Router.Lease>> pending = new AtomicReference<>();
-    RequestSpans spans = RequestSpans.queued(tracer, operation, deployment.name());
-    result.whenComplete((answer, error) -> spans.ended(error));
-    LeasedWork<T> traced = (leasedRevision, lease, answer) -> {
-      try (Scope scope = spans.working(leasedRevision.number(), lease.replica().id())) {
-        work.run(leasedRevision, lease, answer);
-      }
-    };
-    acquire(revision, reselect, executor, traced, result, pending);
+    LeasedWork<T> leasedWork = work;
+    if (tracing) { // untraced, requests skip the spans' bookkeeping altogether
+      RequestSpans spans = RequestSpans.queued(tracer, operation, deployment.name());
+      result.whenComplete((answer, error) -> spans.ended(error));
+      leasedWork = (leasedRevision, lease, answer) -> {
+        try (Scope scope = spans.working(leasedRevision.number(), lease.replica().id())) {
+          work.run(leasedRevision, lease, answer);
+        }
+      };
+    }
+    acquire(revision, reselect, executor, leasedWork, result, pending);
     Duration timeout = revision.spec().scaling().requestTimeout();
     if (timeout != null && !result.isDone()) {
       ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
@@ -453,6 +457,7 @@ public final class Engine implements AutoCloseable {
    */
   public void traceWith(OpenTelemetry telemetry) {
     this.tracer = telemetry.getTracer(RequestSpans.INSTRUMENTATION);
+    this.tracing = true;
   }
 
   /** The tracer protocol adapters record their own stages with (decode, encode); no-op unless tracing is on. */

@@ -22,7 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The web dashboard at {@code /dashboard}: the page and the front-end libraries it is built from (uPlot and
@@ -41,6 +42,7 @@ public final class DashboardRoutes {
   private final EventJournal journal;
   private final AdminAccess access;
   private final Map<String, StaticFile> files = new LinkedHashMap<>();
+  private final Set<Viewer> viewers = ConcurrentHashMap.newKeySet();
 
   private record StaticFile(Buffer content, String contentType) {}
 
@@ -57,6 +59,8 @@ public final class DashboardRoutes {
     page("vendor/uPlot.min.css", webjar("uplot", "dist/uPlot.min.css"), "text/css; charset=utf-8");
     page("vendor/preact.module.js", webjar("preact", "dist/preact.module.js"), "text/javascript; charset=utf-8");
     page("vendor/hooks.module.js", webjar("preact", "hooks/dist/hooks.module.js"), "text/javascript; charset=utf-8");
+    sampler.listen(this::broadcastSample);
+    journal.listen(this::broadcastEvent);
   }
 
   public void mount(Router router) {
@@ -99,37 +103,56 @@ public final class DashboardRoutes {
     HttpServerResponse response = ctx.response();
     response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache")
         .putHeader("x-accel-buffering", "no");
-    Context context = vertx.getOrCreateContext();
-    AtomicBoolean open = new AtomicBoolean(true);
     ObjectNode history = MAPPER.createObjectNode();
     ArrayNode samples = history.putArray("samples");
     sampler.history().forEach(samples::add);
     ArrayNode events = history.putArray("events");
     List<EngineEvent> recent = journal.since(0);
     recent.subList(Math.max(0, recent.size() - RECENT_EVENTS), recent.size()).forEach(e -> events.add(event(e)));
-    send(response, "history", history);
-    send(response, "status", status.report());
-    Runnable stopSamples = sampler.listen(sample -> context.runOnContext(v -> {
-      if (open.get() && !response.writeQueueFull()) {
-        ObjectNode message = MAPPER.createObjectNode();
-        message.set("sample", sample);
-        message.set("status", status.report());
-        send(response, "sample", message);
-      }
-    }));
-    Runnable stopEvents = journal.listen(e -> context.runOnContext(v -> {
-      if (open.get()) {
-        send(response, "event", event(e));
-      }
-    }));
-    Runnable close = () -> {
-      if (open.compareAndSet(true, false)) {
-        stopSamples.run();
-        stopEvents.run();
-      }
-    };
-    response.closeHandler(v -> close.run());
-    response.exceptionHandler(e -> close.run());
+    response.write(frame("history", history));
+    response.write(frame("status", status.report()));
+    Viewer viewer = new Viewer(vertx.getOrCreateContext(), response);
+    viewers.add(viewer);
+    response.closeHandler(v -> viewers.remove(viewer));
+    response.exceptionHandler(e -> viewers.remove(viewer));
+  }
+
+  /** One open stream and the event-loop context its writes belong on. */
+  private record Viewer(Context context, HttpServerResponse response) {}
+
+  /**
+   * Builds a sample's frame once, on the sampling thread (the status report and the JSON stay off the event
+   * loops), and hands it to every viewer; one too slow to take it skips it.
+   */
+  private void broadcastSample(ObjectNode sample) {
+    if (viewers.isEmpty()) {
+      return;
+    }
+    ObjectNode message = MAPPER.createObjectNode();
+    message.set("sample", sample);
+    message.set("status", status.report());
+    String frame = frame("sample", message);
+    for (Viewer viewer : viewers) {
+      viewer.context().runOnContext(v -> {
+        if (viewers.contains(viewer) && !viewer.response().writeQueueFull()) {
+          viewer.response().write(frame);
+        }
+      });
+    }
+  }
+
+  private void broadcastEvent(EngineEvent event) {
+    if (viewers.isEmpty()) {
+      return;
+    }
+    String frame = frame("event", event(event));
+    for (Viewer viewer : viewers) {
+      viewer.context().runOnContext(v -> {
+        if (viewers.contains(viewer)) {
+          viewer.response().write(frame);
+        }
+      });
+    }
   }
 
   private static ObjectNode event(EngineEvent event) {
@@ -144,9 +167,9 @@ public final class DashboardRoutes {
     return node;
   }
 
-  private static void send(HttpServerResponse response, String event, ObjectNode data) {
+  private static String frame(String event, ObjectNode data) {
     try {
-      response.write("event: " + event + "\ndata: " + MAPPER.writeValueAsString(data) + "\n\n");
+      return "event: " + event + "\ndata: " + MAPPER.writeValueAsString(data) + "\n\n";
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
