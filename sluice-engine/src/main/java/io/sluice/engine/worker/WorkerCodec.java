@@ -17,8 +17,9 @@ import java.util.Map;
 /**
  * The wire format between the server and a worker process: length-prefixed frames on the worker's
  * stdin and stdout. A frame is {@code int length, byte type, long id, payload}; the id pairs a reply
- * with its request, so many requests can be in flight at once. Strings are modified UTF-8
- * ({@code writeUTF}); tensors are name, datatype ordinal, rank, dims, byte count and the raw bytes.
+ * with its request, so many requests can be in flight at once. Strings are UTF-8 after their byte
+ * count (an int: prompts, stop strings and error messages can exceed {@code writeUTF}'s 64 KiB);
+ * tensors are name, datatype ordinal, rank, dims, byte count and the raw bytes.
  */
 public final class WorkerCodec {
   public static final byte LOAD = 1;
@@ -53,7 +54,7 @@ public final class WorkerCodec {
 
   /** The current span's W3C {@code traceparent} (empty when none), at the end of a request's payload. */
   public static void writeTraceContext(DataOutputStream out) throws IOException {
-    out.writeUTF(io.sluice.spi.TraceContext.headers().getOrDefault("traceparent", ""));
+    writeText(out, io.sluice.spi.TraceContext.headers().getOrDefault("traceparent", ""));
   }
 
   /** The trace context a request's payload ends with, as W3C headers (empty when the parent sent none). */
@@ -61,7 +62,7 @@ public final class WorkerCodec {
     if (in.available() <= 0) {
       return java.util.Map.of();
     }
-    String traceparent = in.readUTF();
+    String traceparent = readText(in);
     return traceparent.isEmpty() ? java.util.Map.of() : java.util.Map.of("traceparent", traceparent);
   }
 
@@ -107,7 +108,7 @@ public final class WorkerCodec {
   public static void writeTensors(DataOutputStream out, List<Tensor> tensors) throws IOException {
     out.writeInt(tensors.size());
     for (Tensor tensor : tensors) {
-      out.writeUTF(tensor.name());
+      writeText(out, tensor.name());
       out.writeByte(tensor.datatype().ordinal());
       writeShape(out, tensor.shape());
       ByteBuffer data = tensor.data();
@@ -122,7 +123,7 @@ public final class WorkerCodec {
     int count = in.readInt();
     List<Tensor> tensors = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      String name = in.readUTF();
+      String name = readText(in);
       DataType type = DataType.values()[in.readByte()];
       long[] shape = readShape(in);
       byte[] bytes = new byte[in.readInt()];
@@ -147,7 +148,7 @@ public final class WorkerCodec {
     return shape;
   }
 
-  /** UTF-8 text of any length (prompts can exceed {@code writeUTF}'s 64 KiB). */
+  /** UTF-8 text of any length. */
   public static void writeText(DataOutputStream out, String text) throws IOException {
     byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     out.writeInt(bytes.length);
@@ -161,19 +162,19 @@ public final class WorkerCodec {
   }
 
   public static void writeGenerate(DataOutputStream out, io.sluice.api.GenerateRequest request) throws IOException {
-    out.writeUTF(request.model());
+    writeText(out, request.model());
     out.writeBoolean(request.prompt() != null);
     if (request.prompt() != null) {
       writeText(out, request.prompt());
     } else {
       out.writeInt(request.messages().size());
       for (var message : request.messages()) {
-        out.writeUTF(message.role());
+        writeText(out, message.role());
         writeText(out, message.content());
         out.writeInt(message.toolCalls().size());
         for (var call : message.toolCalls()) {
           writeNullable(out, call.id());
-          out.writeUTF(call.name());
+          writeText(out, call.name());
           writeText(out, call.arguments());
         }
         writeNullable(out, message.toolCallId());
@@ -189,7 +190,7 @@ public final class WorkerCodec {
   }
 
   public static io.sluice.api.GenerateRequest readGenerate(DataInputStream in) throws IOException {
-    String model = in.readUTF();
+    String model = readText(in);
     String prompt = null;
     List<io.sluice.api.GenerateRequest.ChatMessage> messages = null;
     if (in.readBoolean()) {
@@ -198,12 +199,12 @@ public final class WorkerCodec {
       int count = in.readInt();
       messages = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        String role = in.readUTF();
+        String role = readText(in);
         String content = readText(in);
         int calls = in.readInt();
         List<io.sluice.api.GenerateRequest.ToolCall> toolCalls = new ArrayList<>(calls);
         for (int c = 0; c < calls; c++) {
-          toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), in.readUTF(), readText(in)));
+          toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), readText(in), readText(in)));
         }
         messages.add(new io.sluice.api.GenerateRequest.ChatMessage(role, content, toolCalls, readNullable(in)));
       }
@@ -230,17 +231,17 @@ public final class WorkerCodec {
       out.writeInt(bias.getKey());
       out.writeFloat(bias.getValue());
     }
-    out.writeUTF(options.responseFormat().type());
+    writeText(out, options.responseFormat().type());
     writeNullable(out, options.responseFormat().schema());
     out.writeInt(options.topLogprobs() == null ? Integer.MIN_VALUE : options.topLogprobs());
     out.writeBoolean(options.ignoreEos());
     out.writeInt(options.tools().size());
     for (var tool : options.tools()) {
-      out.writeUTF(tool.name());
+      writeText(out, tool.name());
       writeNullable(out, tool.description());
       writeText(out, tool.parameters());
     }
-    out.writeUTF(options.toolChoice());
+    writeText(out, options.toolChoice());
   }
 
   private static io.sluice.api.GenerateOptions readOptions(DataInputStream in) throws IOException {
@@ -254,15 +255,15 @@ public final class WorkerCodec {
     for (int i = 0; i < biases; i++) {
       logitBias.put(in.readInt(), in.readFloat());
     }
-    var format = new io.sluice.api.GenerateOptions.ResponseFormat(in.readUTF(), readNullable(in));
+    var format = new io.sluice.api.GenerateOptions.ResponseFormat(readText(in), readNullable(in));
     int topLogprobs = in.readInt();
     boolean ignoreEos = in.readBoolean();
     int toolCount = in.readInt();
     List<io.sluice.api.GenerateOptions.Tool> tools = new ArrayList<>(toolCount);
     for (int i = 0; i < toolCount; i++) {
-      tools.add(new io.sluice.api.GenerateOptions.Tool(in.readUTF(), readNullable(in), readText(in)));
+      tools.add(new io.sluice.api.GenerateOptions.Tool(readText(in), readNullable(in), readText(in)));
     }
-    String toolChoice = in.readUTF();
+    String toolChoice = readText(in);
     return new io.sluice.api.GenerateOptions(topK == Integer.MIN_VALUE ? null : topK, nullIfNaN(minP), nullIfNaN(repetition),
         nullIfNaN(frequency), nullIfNaN(presence), logitBias, format, topLogprobs == Integer.MIN_VALUE ? null : topLogprobs,
         ignoreEos, tools, toolChoice);
@@ -288,7 +289,7 @@ public final class WorkerCodec {
     out.writeInt(piece.toolCalls().size());
     for (var call : piece.toolCalls()) {
       writeNullable(out, call.id());
-      out.writeUTF(call.name());
+      writeText(out, call.name());
       writeText(out, call.arguments());
     }
   }
@@ -313,7 +314,7 @@ public final class WorkerCodec {
       int calls = in.readInt();
       List<io.sluice.api.GenerateRequest.ToolCall> toolCalls = new ArrayList<>(calls);
       for (int i = 0; i < calls; i++) {
-        toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), in.readUTF(), readText(in)));
+        toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), readText(in), readText(in)));
       }
       return new io.sluice.api.GeneratedText(text, logprobs, toolCalls);
     } catch (IOException e) {
@@ -350,7 +351,7 @@ public final class WorkerCodec {
   public static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {
     out.writeInt(strings.size());
     for (String string : strings) {
-      out.writeUTF(string);
+      writeText(out, string);
     }
   }
 
@@ -358,7 +359,7 @@ public final class WorkerCodec {
     int count = in.readInt();
     List<String> strings = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      strings.add(in.readUTF());
+      strings.add(readText(in));
     }
     return strings;
   }
@@ -366,8 +367,8 @@ public final class WorkerCodec {
   public static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {
     out.writeInt(map.size());
     for (Map.Entry<String, String> entry : map.entrySet()) {
-      out.writeUTF(entry.getKey());
-      out.writeUTF(entry.getValue());
+      writeText(out, entry.getKey());
+      writeText(out, entry.getValue());
     }
   }
 
@@ -375,7 +376,7 @@ public final class WorkerCodec {
     int count = in.readInt();
     Map<String, String> map = new LinkedHashMap<>();
     for (int i = 0; i < count; i++) {
-      map.put(in.readUTF(), in.readUTF());
+      map.put(readText(in), readText(in));
     }
     return map;
   }
@@ -383,40 +384,40 @@ public final class WorkerCodec {
   /** A transformer spec: its plugin folder ("" for none), then each step's name and settings. */
   public static void writeTransformer(DataOutputStream out, io.sluice.engine.transform.TransformerSpec spec)
       throws IOException {
-    out.writeUTF(spec.pluginDirectory() == null ? "" : spec.pluginDirectory().toString());
+    writeText(out, spec.pluginDirectory() == null ? "" : spec.pluginDirectory().toString());
     out.writeInt(spec.steps().size());
     for (io.sluice.engine.transform.TransformerSpec.Step step : spec.steps()) {
-      out.writeUTF(step.name());
+      writeText(out, step.name());
       writeMap(out, step.settings());
     }
   }
 
   public static io.sluice.engine.transform.TransformerSpec readTransformer(DataInputStream in) throws IOException {
-    String plugins = in.readUTF();
+    String plugins = readText(in);
     int count = in.readInt();
     List<io.sluice.engine.transform.TransformerSpec.Step> steps = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      steps.add(new io.sluice.engine.transform.TransformerSpec.Step(in.readUTF(), readMap(in)));
+      steps.add(new io.sluice.engine.transform.TransformerSpec.Step(readText(in), readMap(in)));
     }
     return new io.sluice.engine.transform.TransformerSpec(steps, plugins.isEmpty() ? null : java.nio.file.Path.of(plugins));
   }
 
   public static void writeMetadata(DataOutputStream out, ModelMetadata metadata) throws IOException {
-    out.writeUTF(metadata.name());
+    writeText(out, metadata.name());
     writeStrings(out, metadata.versions());
-    out.writeUTF(metadata.platform());
+    writeText(out, metadata.platform());
     writeTensorMetadata(out, metadata.inputs());
     writeTensorMetadata(out, metadata.outputs());
   }
 
   public static ModelMetadata readMetadata(DataInputStream in) throws IOException {
-    return new ModelMetadata(in.readUTF(), readStrings(in), in.readUTF(), readTensorMetadata(in), readTensorMetadata(in));
+    return new ModelMetadata(readText(in), readStrings(in), readText(in), readTensorMetadata(in), readTensorMetadata(in));
   }
 
   private static void writeTensorMetadata(DataOutputStream out, List<TensorMetadata> tensors) throws IOException {
     out.writeInt(tensors.size());
     for (TensorMetadata tensor : tensors) {
-      out.writeUTF(tensor.name());
+      writeText(out, tensor.name());
       out.writeByte(tensor.datatype().ordinal());
       writeShape(out, tensor.shape());
       out.writeBoolean(tensor.optional());
@@ -427,7 +428,7 @@ public final class WorkerCodec {
     int count = in.readInt();
     List<TensorMetadata> tensors = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
-      String name = in.readUTF();
+      String name = readText(in);
       DataType type = DataType.values()[in.readByte()];
       tensors.add(new TensorMetadata(name, type, readShape(in), in.readBoolean()));
     }

@@ -80,7 +80,7 @@ public final class WorkerMain {
           send(WorkerCodec.RESULT, frame.id(), WorkerCodec.payload(out -> {
             out.writeInt(statistics.size());
             for (Map.Entry<String, Double> entry : statistics.entrySet()) {
-              out.writeUTF(entry.getKey());
+              WorkerCodec.writeText(out, entry.getKey());
               out.writeDouble(entry.getValue());
             }
           }));
@@ -110,8 +110,8 @@ public final class WorkerMain {
   private void load(WorkerCodec.Frame frame) {
     try {
       DataInputStream payload = WorkerCodec.reader(frame.payload());
-      String runtimeName = payload.readUTF();
-      ModelSource source = new ModelSource(payload.readUTF(), payload.readUTF(), Path.of(payload.readUTF()),
+      String runtimeName = WorkerCodec.readText(payload);
+      ModelSource source = new ModelSource(WorkerCodec.readText(payload), WorkerCodec.readText(payload), Path.of(WorkerCodec.readText(payload)),
           WorkerCodec.readMap(payload));
       ModelRuntime runtime = Runtimes.discover().find(runtimeName)
           .orElseThrow(() -> new IllegalStateException("the worker has no runtime named '" + runtimeName + "'"));
@@ -183,7 +183,7 @@ public final class WorkerMain {
             cancelled::get);
       }
       send(WorkerCodec.DONE, frame.id(), WorkerCodec.payload(out -> {
-        out.writeUTF(result.finishReason());
+        WorkerCodec.writeText(out, result.finishReason());
         out.writeInt(result.promptTokens());
         out.writeInt(result.completionTokens());
       }));
@@ -227,7 +227,7 @@ public final class WorkerMain {
   private static byte[] error(byte kind, String message) {
     return WorkerCodec.payload(out -> {
       out.writeByte(kind);
-      out.writeUTF(message);
+      WorkerCodec.writeText(out, message);
     });
   }
 

@@ -86,10 +86,10 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     model.startReader();
     try {
       WorkerCodec.Frame reply = model.call(WorkerCodec.LOAD, WorkerCodec.payload(out -> {
-        out.writeUTF(spec.runtime());
-        out.writeUTF(spec.name());
-        out.writeUTF(spec.version());
-        out.writeUTF(spec.location().toString());
+        WorkerCodec.writeText(out, spec.runtime());
+        WorkerCodec.writeText(out, spec.name());
+        WorkerCodec.writeText(out, spec.version());
+        WorkerCodec.writeText(out, spec.location().toString());
         WorkerCodec.writeMap(out, settings);
         WorkerCodec.writeTransformer(out, spec.transformer());
       })).get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -164,7 +164,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     }
     byte[] message = WorkerCodec.payload(out -> {
       out.writeByte(WORKER_EXITED);
-      out.writeUTF(failure.getMessage());
+      WorkerCodec.writeText(out, failure.getMessage());
     });
     streams.values().forEach(stream -> stream.add(new WorkerCodec.Frame(WorkerCodec.ERROR, 0, message)));
     if (!closing) {
@@ -211,7 +211,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
               int count = in.readInt();
               Map<String, Double> fresh = new java.util.HashMap<>();
               for (int i = 0; i < count; i++) {
-                fresh.put(in.readUTF(), in.readDouble());
+                fresh.put(WorkerCodec.readText(in), in.readDouble());
               }
               statistics = Map.copyOf(fresh);
             } catch (IOException ignored) {
@@ -295,7 +295,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     try {
       DataInputStream in = WorkerCodec.reader(reply.payload());
       byte kind = in.readByte();
-      String message = in.readUTF();
+      String message = WorkerCodec.readText(in);
       throw kind == WorkerCodec.INVALID_INPUT ? new InvalidInputException(message) : new InferenceFailedException(message);
     } catch (IOException e) {
       throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
@@ -315,7 +315,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
         text -> onText.accept(WorkerCodec.readGeneratedText(text)), cancelled, "generating");
     try {
       DataInputStream in = WorkerCodec.reader(done.payload());
-      return new GenerateResult(in.readUTF(), in.readInt(), in.readInt());
+      return new GenerateResult(WorkerCodec.readText(in), in.readInt(), in.readInt());
     } catch (IOException e) {
       throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
     }
@@ -371,7 +371,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
         } else if (frame.type() == WorkerCodec.ERROR) {
           DataInputStream in = WorkerCodec.reader(frame.payload());
           byte kind = in.readByte();
-          String message = in.readUTF();
+          String message = WorkerCodec.readText(in);
           throw switch (kind) {
             case WorkerCodec.INVALID_INPUT -> new InvalidInputException(message);
             case WORKER_EXITED -> new ModelNotReadyException(message);
@@ -413,7 +413,7 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     try {
       DataInputStream in = WorkerCodec.reader(reply.payload());
       in.readByte();
-      return in.readUTF();
+      return WorkerCodec.readText(in);
     } catch (IOException e) {
       return "unreadable error from the worker";
     }

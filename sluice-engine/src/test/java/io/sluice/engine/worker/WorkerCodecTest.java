@@ -47,4 +47,19 @@ class WorkerCodecTest {
     assertThat(metadata.inputs().get(0).shape()).containsExactly(-1, 2);
     assertThat(in.available()).isZero();
   }
+
+  @Test
+  void stringsLongerThanWriteUtfAllowsRoundTrip() throws Exception {
+    String stop = "a".repeat(100_000);
+    String message = "é".repeat(40_000);
+    var request = new io.sluice.api.GenerateRequest("m", null, null,
+        List.of(new io.sluice.api.GenerateRequest.ChatMessage("user", message)), 3, null, null, List.of(stop), null);
+    byte[] payload = WorkerCodec.payload(out -> WorkerCodec.writeGenerate(out, request));
+    var decoded = WorkerCodec.readGenerate(WorkerCodec.reader(payload));
+    assertThat(decoded.stop()).containsExactly(stop);
+    assertThat(decoded.messages().get(0).content()).isEqualTo(message);
+
+    byte[] map = WorkerCodec.payload(out -> WorkerCodec.writeMap(out, Map.of(stop, message)));
+    assertThat(WorkerCodec.readMap(WorkerCodec.reader(map))).containsEntry(stop, message);
+  }
 }

@@ -57,7 +57,8 @@ public final class ChatRoutes {
       }
       scope.check(model);
       engine.metadata(model, null); // unknown or unloaded models fail here, before any stream starts
-      n = body.path("n").asInt(1);
+      Integer choices = OpenAiBodies.integer(body, "n");
+      n = choices == null ? 1 : choices;
       if (n < 1 || n > MAX_CHOICES) {
         throw new InvalidInputException("n must lie between 1 and " + MAX_CHOICES);
       }

@@ -21,14 +21,17 @@ final class CompletionRequests {
   private CompletionRequests() {}
 
   static GenerateRequest parse(String model, JsonNode body, boolean chat, String revision) {
-    int maxTokens = body.has("max_completion_tokens") ? body.get("max_completion_tokens").asInt(-1)
-        : body.has("max_tokens") && !body.get("max_tokens").isNull() ? body.get("max_tokens").asInt(-1) : DEFAULT_MAX_TOKENS;
+    Integer requested = OpenAiBodies.integer(body, "max_completion_tokens");
+    if (requested == null) {
+      requested = OpenAiBodies.integer(body, "max_tokens");
+    }
+    int maxTokens = requested == null ? DEFAULT_MAX_TOKENS : requested;
     if (maxTokens < 1) {
       throw new InvalidInputException("max_tokens must be a positive integer");
     }
     Float temperature = number(body, "temperature", 0, 2);
     Float topP = number(body, "top_p", 0, 1);
-    Long seed = body.has("seed") && body.get("seed").canConvertToLong() ? body.get("seed").asLong() : null;
+    Long seed = seed(body.get("seed"));
     List<String> stop = new ArrayList<>();
     JsonNode stopNode = body.get("stop");
     if (stopNode != null && stopNode.isTextual()) {
@@ -77,7 +80,7 @@ final class CompletionRequests {
   }
 
   private static GenerateOptions options(JsonNode body, boolean chat) {
-    Integer topK = body.has("top_k") ? body.get("top_k").asInt() : null;
+    Integer topK = OpenAiBodies.integer(body, "top_k");
     if (topK != null && topK < -1) {
       throw new InvalidInputException("top_k must be -1 (off) or a positive integer");
     }
@@ -102,11 +105,12 @@ final class CompletionRequests {
     }
     Integer topLogprobs = null;
     if (chat && body.path("logprobs").asBoolean(false)) {
-      topLogprobs = body.path("top_logprobs").asInt(0);
+      topLogprobs = OpenAiBodies.integer(body, "top_logprobs");
+      topLogprobs = topLogprobs == null ? 0 : topLogprobs;
     } else if (chat && body.has("top_logprobs") && !body.get("top_logprobs").isNull()) {
       throw new InvalidInputException("top_logprobs needs logprobs: true");
     } else if (!chat && body.has("logprobs") && !body.get("logprobs").isNull()) {
-      topLogprobs = body.get("logprobs").asInt(0);
+      topLogprobs = OpenAiBodies.integer(body, "logprobs");
     }
     if (topLogprobs != null && (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS)) {
       throw new InvalidInputException("top_logprobs must lie between 0 and " + MAX_TOP_LOGPROBS);
@@ -159,6 +163,16 @@ final class CompletionRequests {
       }
       default -> throw new InvalidInputException("response_format.type must be text, json_object or json_schema");
     };
+  }
+
+  private static Long seed(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+      throw new InvalidInputException("seed must be an integer");
+    }
+    return node.longValue();
   }
 
   private static Float number(JsonNode body, String field, float min, float max) {

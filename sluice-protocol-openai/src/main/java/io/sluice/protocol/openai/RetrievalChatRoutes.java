@@ -51,7 +51,8 @@ public final class RetrievalChatRoutes {
     String question;
     try {
       body = OpenAiBodies.object(ctx.body().buffer());
-      if (body.path("n").asInt(1) != 1) {
+      Integer choices = OpenAiBodies.integer(body, "n");
+      if (choices != null && choices != 1) {
         throw new InvalidInputException("n must be 1 for answers from documents");
       }
       request = CompletionRequests.parse(pipeline.spec().llm(), body, true, null);

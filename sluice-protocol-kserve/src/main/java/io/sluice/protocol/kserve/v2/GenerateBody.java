@@ -31,7 +31,11 @@ final class GenerateBody {
       throw new InvalidInputException("the body must be {\"text_input\": \"...\", \"parameters\": {...}}");
     }
     JsonNode parameters = root.path("parameters");
-    int maxTokens = parameters.path("max_tokens").asInt(DEFAULT_MAX_TOKENS);
+    JsonNode maxTokensNode = parameters.get("max_tokens");
+    if (maxTokensNode != null && !(maxTokensNode.isIntegralNumber() && maxTokensNode.canConvertToInt())) {
+      throw new InvalidInputException("max_tokens must be a positive integer");
+    }
+    int maxTokens = maxTokensNode == null ? DEFAULT_MAX_TOKENS : maxTokensNode.intValue();
     if (maxTokens < 1) {
       throw new InvalidInputException("max_tokens must be a positive integer");
     }
@@ -41,10 +45,29 @@ final class GenerateBody {
       stop.add(parameters.path("stop").asText());
     }
     return new GenerateRequest(model, revision, root.path("text_input").asText(), null, maxTokens,
-        parameters.has("temperature") ? (float) parameters.get("temperature").asDouble() : null,
-        parameters.has("top_p") ? (float) parameters.get("top_p").asDouble() : null,
-        stop,
-        parameters.has("seed") ? parameters.get("seed").asLong() : null);
+        number(parameters, "temperature", 0, 2), number(parameters, "top_p", 0, 1), stop, seed(parameters.get("seed")));
+  }
+
+  private static Float number(JsonNode parameters, String field, float min, float max) {
+    JsonNode node = parameters.get(field);
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    double value = node.asDouble();
+    if (!node.isNumber() || value < min || value > max) {
+      throw new InvalidInputException(field + " must be a number between " + (int) min + " and " + (int) max);
+    }
+    return (float) value;
+  }
+
+  private static Long seed(JsonNode node) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+      throw new InvalidInputException("seed must be an integer");
+    }
+    return node.longValue();
   }
 
   /** The extension's finish reasons: {@code length}, {@code stop_sequence}, {@code eos_token}. */
