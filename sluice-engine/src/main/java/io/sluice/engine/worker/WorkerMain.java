@@ -217,11 +217,8 @@ public final class WorkerMain {
 
   /** An ERROR frame that tells the server whether the input or the model was at fault. */
   private void replyError(WorkerCodec.Frame frame, Throwable failure) {
-    if (failure instanceof InvalidInputException) {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.INVALID_INPUT, failure.getMessage()));
-    } else {
-      send(WorkerCodec.ERROR, frame.id(), error(WorkerCodec.FAILED, failure.getMessage() == null ? failure.toString() : failure.getMessage()));
-    }
+    byte kind = failure instanceof InvalidInputException ? WorkerCodec.INVALID_INPUT : WorkerCodec.FAILED;
+    send(WorkerCodec.ERROR, frame.id(), error(kind, failure.getMessage() == null ? failure.toString() : failure.getMessage()));
   }
 
   private static byte[] error(byte kind, String message) {
