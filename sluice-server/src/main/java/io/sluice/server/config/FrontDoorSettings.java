@@ -13,9 +13,11 @@ public record FrontDoorSettings(Limits limits, Auth auth, Tls tls, RateLimit key
   /** Timeouts and limits of the HTTP port; see {@link SluiceConfig.Limits} for their meaning. */
   public record Limits(
       Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, int maxConnections,
-      int maxConcurrentStreams, int maxHeaderSize) {
+      int maxConcurrentStreams, int maxHeaderSize, Duration minPingInterval, Duration keepAliveTime,
+      Duration keepAliveTimeout) {
     public static final Limits DEFAULTS = new Limits(
-        Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(75), 10_000, 100, 8192);
+        Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(75), 10_000, 100, 8192,
+        Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(20));
   }
 
   /**

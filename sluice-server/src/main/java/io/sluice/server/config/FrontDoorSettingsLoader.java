@@ -33,7 +33,11 @@ final class FrontDoorSettingsLoader {
             : ConfigLoader.positive(at + ".maxConnections", limits.maxConnections()),
         limits.maxConcurrentStreams() == null ? defaults.maxConcurrentStreams()
             : ConfigLoader.positive(at + ".maxConcurrentStreams", limits.maxConcurrentStreams()),
-        limits.maxHeaderSize() == null ? defaults.maxHeaderSize() : headerSize(at + ".maxHeaderSize", limits.maxHeaderSize()));
+        limits.maxHeaderSize() == null ? defaults.maxHeaderSize() : headerSize(at + ".maxHeaderSize", limits.maxHeaderSize()),
+        limits.minPingInterval() == null ? defaults.minPingInterval()
+            : ConfigLoader.duration(at + ".minPingInterval", limits.minPingInterval()),
+        duration(at + ".keepAliveTime", limits.keepAliveTime(), defaults.keepAliveTime()),
+        duration(at + ".keepAliveTimeout", limits.keepAliveTimeout(), defaults.keepAliveTimeout()));
   }
 
   private static Duration duration(String at, String text, Duration fallback) throws ConfigException {

@@ -159,6 +159,10 @@ public record SluiceConfig(
    * @param maxConnections open connections at most; more are closed at once (default 10000)
    * @param maxConcurrentStreams HTTP/2 (and gRPC) streams at once per connection (default 100)
    * @param maxHeaderSize largest request header block, e.g. {@code 8Ki} (default); larger ones get 431
+   * @param minPingInterval HTTP/2 PINGs closer than this with no data in between are strikes; the third closes the
+   *     connection with GOAWAY {@code too_many_pings} (default 10s; {@code 0s} allows any)
+   * @param keepAliveTime an HTTP/2 connection with requests in flight is pinged this often (default 60s)
+   * @param keepAliveTimeout and closed when a ping goes unanswered this long (default 20s)
    */
   public record Limits(
       @JsonProperty("headerTimeout") String headerTimeout,
@@ -166,7 +170,10 @@ public record SluiceConfig(
       @JsonProperty("idleTimeout") String idleTimeout,
       @JsonProperty("maxConnections") Integer maxConnections,
       @JsonProperty("maxConcurrentStreams") Integer maxConcurrentStreams,
-      @JsonProperty("maxHeaderSize") String maxHeaderSize) {}
+      @JsonProperty("maxHeaderSize") String maxHeaderSize,
+      @JsonProperty("minPingInterval") String minPingInterval,
+      @JsonProperty("keepAliveTime") String keepAliveTime,
+      @JsonProperty("keepAliveTimeout") String keepAliveTimeout) {}
 
   /**
    * API keys for inference routes, from the config, a file (one key per line, re-read when it changes,

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.impl.Http2ServerConnection;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -27,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * header timeout, keep a request body coming (408 when no byte arrives within the body timeout), and is
  * closed after the idle timeout with no request in flight; past {@code maxConnections} (counted over all
  * event loops) new connections are closed at once. A request in flight, a long stream included, is never
- * cut by these timers: its own deadline is the engine's {@code requestTimeout}.
+ * cut by these timers: its own deadline is the engine's {@code requestTimeout}. On HTTP/2, a client's PINGs
+ * follow {@link PingPolicy}, and a connection with requests in flight is pinged every {@code keepAliveTime}
+ * and closed when the answer takes longer than {@code keepAliveTimeout} (a peer that vanished).
  *
  * <p>Every connection and request is touched on its event loop only, so the state needs no locks; a
  * periodic sweep (a quarter of the shortest timeout, at most one second) enforces the deadlines.
@@ -54,8 +57,9 @@ final class ConnectionGuard {
 
   /** Starts the sweep on the calling event loop; returns its timer id. */
   long start(Vertx vertx) {
-    long shortest = Math.min(limits.headerTimeout().toMillis(),
-        Math.min(limits.bodyTimeout().toMillis(), limits.idleTimeout().toMillis()));
+    long shortest = java.util.stream.LongStream.of(limits.headerTimeout().toMillis(), limits.bodyTimeout().toMillis(),
+        limits.idleTimeout().toMillis(), limits.keepAliveTime().toMillis(), limits.keepAliveTimeout().toMillis())
+        .min().orElseThrow();
     return vertx.setPeriodic(Math.max(10, Math.min(1000, shortest / 4)), id -> sweep());
   }
 
@@ -68,7 +72,12 @@ final class ConnectionGuard {
       return;
     }
     handOverIdleTimeout(connection);
-    connections.put(connection, new ConnectionState(clock.getAsLong()));
+    ConnectionState state = new ConnectionState(clock.getAsLong());
+    connections.put(connection, state);
+    if (connection instanceof Http2ServerConnection) {
+      state.pings = new PingPolicy(limits.minPingInterval().toNanos());
+      connection.pingHandler(ping -> pinged(connection, state));
+    }
     connection.closeHandler(closed -> {
       if (connections.remove(connection) != null) {
         openConnections.decrementAndGet();
@@ -103,6 +112,7 @@ final class ConnectionGuard {
         // connection's lock, and a model thread ending another stream's response holds that response's lock while it
         // waits for the connection's, so asking a response whether it ended from here can deadlock the event loop.
         state.requests.add(new RequestState(request, now));
+        state.requestsSeen++;
         state.lastActivity = now;
         state.served = true;
       }
@@ -120,6 +130,7 @@ final class ConnectionGuard {
         RequestState request = requests.next();
         if (request.answered()) {
           requests.remove();
+          state.prunedBytes += request.bytesMoved();
           state.lastActivity = now;
         } else if (!request.request.isEnded() && bodyStalled(request, now)) {
           requests.remove();
@@ -133,10 +144,51 @@ final class ConnectionGuard {
           expired.add(entry.getKey());
         }
       }
+      if (state.pings != null && keepAliveExpired(entry.getKey(), state, now)) {
+        expired.add(entry.getKey());
+      }
     }
     for (HttpConnection connection : expired) {
       connection.close();
     }
+  }
+
+  private void pinged(HttpConnection connection, ConnectionState state) {
+    if (!state.sentAway && !state.pings.accept(clock.getAsLong(), state.progress())) {
+      state.sentAway = true; // PINGs already on the way are answered by Netty and ignored here
+      log.warn("closing the HTTP/2 connection from {}: PINGs closer than {} ms with nothing else moving "
+          + "(server.limits.minPingInterval)", connection.remoteAddress(), limits.minPingInterval().toMillis());
+      connection.goAway(PingPolicy.ENHANCE_YOUR_CALM, -1, Buffer.buffer(PingPolicy.TOO_MANY_PINGS));
+      connection.close();
+    }
+  }
+
+  /**
+   * Pings an HTTP/2 connection whose requests have been in flight for {@code keepAliveTime} since the last answered
+   * ping; true when the previous ping went unanswered for {@code keepAliveTimeout}.
+   */
+  private boolean keepAliveExpired(HttpConnection connection, ConnectionState state, long now) {
+    if (state.requests.isEmpty()) {
+      state.keepAliveSince = now;
+      state.keepAliveSentAt = NOT_SENT;
+      return false;
+    }
+    if (state.keepAliveSentAt != NOT_SENT) {
+      if (now - state.keepAliveSentAt <= limits.keepAliveTimeout().toNanos()) {
+        return false;
+      }
+      log.debug("closing the HTTP/2 connection from {}: no answer to a keep-alive PING in {} ms "
+          + "(server.limits.keepAliveTimeout)", connection.remoteAddress(), limits.keepAliveTimeout().toMillis());
+      return true;
+    }
+    if (now - state.keepAliveSince >= limits.keepAliveTime().toNanos()) {
+      state.keepAliveSentAt = now;
+      connection.ping(Buffer.buffer().appendLong(now)).onSuccess(ack -> {
+        state.keepAliveSentAt = NOT_SENT;
+        state.keepAliveSince = clock.getAsLong();
+      });
+    }
+    return false;
   }
 
   private boolean bodyStalled(RequestState request, long now) {
@@ -177,13 +229,32 @@ final class ConnectionGuard {
         });
   }
 
+  private static final long NOT_SENT = Long.MIN_VALUE;
+
   private static final class ConnectionState {
     final List<RequestState> requests = new ArrayList<>(1);
     long lastActivity;
     boolean served;
+    /** HTTP/2 only (null on HTTP/1.1). */
+    PingPolicy pings;
+    boolean sentAway;
+    long requestsSeen;
+    long prunedBytes;
+    long keepAliveSince;
+    long keepAliveSentAt = NOT_SENT;
 
     ConnectionState(long now) {
       this.lastActivity = now;
+      this.keepAliveSince = now;
+    }
+
+    /** Grows whenever the connection carries a new request or request or response bytes. */
+    long progress() {
+      long bytes = prunedBytes;
+      for (RequestState request : requests) {
+        bytes += request.bytesMoved();
+      }
+      return requestsSeen + bytes;
     }
   }
 
@@ -200,6 +271,10 @@ final class ConnectionGuard {
 
     boolean answered() {
       return request.response().ended() || request.response().closed();
+    }
+
+    long bytesMoved() {
+      return request.bytesRead() + request.response().bytesWritten();
     }
   }
 }
