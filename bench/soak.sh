@@ -61,6 +61,10 @@ awk -F, 'NR > 1 { n++; t[n] = $1 / 60; rss[n] = $11; heap[n] = $12; fds[n] = $13
     printf "RSS %d -> %d MiB (slope %.2f MiB/min); old generation after full GC %d -> %d MiB (%.2f MiB/min); fds %d -> %d (%.2f /min)\n",
       rss[1], rss[n - 1], slope(rss), heap[1], heap[n - 1], slope(heap), fds[1], fds[n - 1], slope(fds)
   }' "$CSV" | tee "$ROOT/bench/results/soak-summary.txt"
+# Connections the server closed on its own (PING abuse, keep-alive timeouts) or anything else it warned of.
+warnings=$(grep -cE " (WARN|ERROR) " "$WORK/err.log" || true)
+echo "server warnings and errors logged: $warnings" | tee -a "$ROOT/bench/results/soak-summary.txt"
+grep -E " (WARN|ERROR) " "$WORK/err.log" | head -5 >&2 || true
 
 gnuplot <<GNUPLOT
 set terminal pngcairo size 1100,700 font ",10"
