@@ -225,7 +225,7 @@ class EndpointsTest {
       Thread.sleep(5);
     }
     long servedBefore = server.server().engine().registry().find("slow").orElseThrow().statistics().success().count();
-    HttpResponse<String> unload = server.post("/v2/repository/models/slow/unload", "");
+    HttpResponse<String> unload = server.adminPost("/v2/repository/models/slow/unload", "");
     assertThat(server.server().engine().registry().find("slow").orElseThrow().statistics().success().count())
         .as("unload answered only after the in-flight request had run to completion").isEqualTo(servedBefore + 1);
     assertThat(inFlight.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
@@ -250,13 +250,13 @@ class EndpointsTest {
       assertThat(m.getState()).isEqualTo("UNAVAILABLE");
     });
 
-    server.grpc().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("slow").build());
+    server.grpcAsAdmin().repositoryModelLoad(RepositoryModelLoadRequest.newBuilder().setModelName("slow").build());
     assertThat(server.post("/v2/models/slow/infer", body).statusCode()).isEqualTo(200);
-    server.grpc().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("slow").build());
+    server.grpcAsAdmin().repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("slow").build());
     assertThat(server.get("/v2/models/slow/ready").statusCode()).isEqualTo(503);
-    assertThat(json(server.post("/v2/repository/models/slow/load", "")).toString()).isEqualTo("{\"name\":\"slow\",\"load\":true}");
+    assertThat(json(server.adminPost("/v2/repository/models/slow/load", "")).toString()).isEqualTo("{\"name\":\"slow\",\"load\":true}");
     assertThat(server.get("/v2/models/slow/ready").statusCode()).isEqualTo(200);
-    assertThat(server.post("/v2/repository/models/nope/load", "").statusCode()).isEqualTo(404);
+    assertThat(server.adminPost("/v2/repository/models/nope/load", "").statusCode()).isEqualTo(404);
   }
 
   @Test

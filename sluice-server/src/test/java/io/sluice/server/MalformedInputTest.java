@@ -104,12 +104,12 @@ class MalformedInputTest {
 
   @Test
   void unloadedModelIs503UntilLoadedAgain() throws Exception {
-    assertThat(server.post("/v2/repository/models/spare/unload", "").statusCode()).isEqualTo(200);
+    assertThat(server.adminPost("/v2/repository/models/spare/unload", "").statusCode()).isEqualTo(200);
     String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
     assertError(server.post("/v2/models/spare/infer", body), 503, "not loaded");
     assertError(server.get("/v2/models/spare/ready"), 503, "not ready");
     assertThat(server.get("/v2/health/ready").statusCode()).as("an unloaded model is not expected to be ready").isEqualTo(200);
-    assertThat(server.post("/v2/repository/models/spare/load", "").statusCode()).isEqualTo(200);
+    assertThat(server.adminPost("/v2/repository/models/spare/load", "").statusCode()).isEqualTo(200);
     assertThat(server.post("/v2/models/spare/infer", body).statusCode()).isEqualTo(200);
   }
 
@@ -256,9 +256,9 @@ class MalformedInputTest {
         .addRawInputContents(ByteString.copyFrom(new byte[3]))
         .build();
     assertGrpcError(badRaw, Status.Code.INVALID_ARGUMENT, "needs 8 bytes");
-    assertThat(server.post("/v2/repository/models/spare/unload", "").statusCode()).isEqualTo(200);
+    assertThat(server.adminPost("/v2/repository/models/spare/unload", "").statusCode()).isEqualTo(200);
     assertGrpcError(ModelInferRequest.newBuilder().setModelName("spare").build(), Status.Code.UNAVAILABLE, "not loaded");
-    assertThat(server.post("/v2/repository/models/spare/load", "").statusCode()).isEqualTo(200);
+    assertThat(server.adminPost("/v2/repository/models/spare/load", "").statusCode()).isEqualTo(200);
   }
 
   private void assertGrpcError(ModelInferRequest request, Status.Code code, String messagePart) {

@@ -111,6 +111,12 @@ public final class TestServer implements AutoCloseable {
     return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(json)).build());
   }
 
+  /** A POST carrying the admin token, as the admin API and (by default) repository load and unload need. */
+  public HttpResponse<String> adminPost(String path, String json) {
+    return send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + server.admin().token())
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+  }
+
   public HttpResponse<byte[]> postBytes(String path, byte[] body, String... headers) {
     HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (headers.length > 0) {
@@ -167,6 +173,14 @@ public final class TestServer implements AutoCloseable {
           .maxInboundMessageSize(64 << 20).build();
     }
     return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  /** {@link #grpc()} sending the admin token as {@code authorization} metadata. */
+  public GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpcAsAdmin() {
+    io.grpc.Metadata token = new io.grpc.Metadata();
+    token.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+        "Bearer " + server.admin().token());
+    return grpc().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(token));
   }
 
   @Override

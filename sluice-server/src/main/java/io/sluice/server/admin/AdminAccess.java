@@ -24,6 +24,26 @@ public final class AdminAccess {
     this.clientCertificateRequired = clientCertificateRequired;
   }
 
+  /** Whether the request came over TLS with a client certificate the server verified. */
+  public static boolean presentsClientCertificate(io.vertx.core.http.HttpServerRequest request) {
+    try {
+      return request.isSSL() && !request.connection().peerCertificates().isEmpty();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return false;
+    }
+  }
+
+  /** Why {@code request} may not use the admin API, or null when it may. */
+  public String refusal(io.vertx.core.http.HttpServerRequest request) {
+    return refusal(request.getHeader("Authorization"), request.remoteAddress().hostAddress(),
+        presentsClientCertificate(request));
+  }
+
+  /** Whether a refusal is about where the client is or what it presented (403), not a missing or wrong token (401). */
+  public static boolean isForbidden(String refusal) {
+    return refusal.startsWith("the admin API only");
+  }
+
   /** Uses {@code configuredToken}, or generates a random one when it is null. */
   public static AdminAccess of(String configuredToken, boolean loopbackOnly) {
     return of(configuredToken, loopbackOnly, false);

@@ -56,21 +56,12 @@ public final class AdminRoutes {
   }
 
   /** Whether the connection presented a client certificate (verified against {@code server.tls.clientCa}). */
-  private static boolean hasClientCertificate(RoutingContext ctx) {
-    try {
-      return ctx.request().isSSL() && !ctx.request().connection().peerCertificates().isEmpty();
-    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-      return false;
-    }
-  }
-
   private void authorize(RoutingContext ctx) {
-    String refusal = access.refusal(ctx.request().getHeader("Authorization"), ctx.request().remoteAddress().hostAddress(),
-        hasClientCertificate(ctx));
+    String refusal = access.refusal(ctx.request());
     if (refusal == null) {
       ctx.next();
     } else {
-      int status = refusal.startsWith("the admin API only") ? 403 : 401;
+      int status = AdminAccess.isForbidden(refusal) ? 403 : 401;
       if (status == 401) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
       }

@@ -22,10 +22,12 @@ public record FrontDoorSettings(Limits limits, Auth auth, Tls tls, RateLimit key
 
   /**
    * API keys accepted on every route ({@code apiKeys}, plus those in {@code apiKeysFile} when not null);
-   * none at all leaves inference open.
+   * none at all leaves inference open. With {@code repositoryControlIsAdmin}, the V2 repository's load and unload
+   * need the admin API's credentials instead of an inference client's.
    */
-  public record Auth(List<String> apiKeys, Path apiKeysFile, boolean protectHealth, boolean protectMetrics) {
-    public static final Auth OPEN = new Auth(List.of(), null, false, false);
+  public record Auth(List<String> apiKeys, Path apiKeysFile, boolean protectHealth, boolean protectMetrics,
+      boolean repositoryControlIsAdmin) {
+    public static final Auth OPEN = new Auth(List.of(), null, false, false, true);
 
     public Auth {
       apiKeys = List.copyOf(apiKeys);

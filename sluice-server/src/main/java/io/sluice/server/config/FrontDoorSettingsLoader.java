@@ -63,7 +63,7 @@ final class FrontDoorSettingsLoader {
       }
     }
     if (auth == null) {
-      return new FrontDoorSettings.Auth(keys, null, false, false);
+      return new FrontDoorSettings.Auth(keys, null, false, false, true);
     }
     Path file = null;
     if (auth.apiKeysFile() != null) {
@@ -73,7 +73,17 @@ final class FrontDoorSettingsLoader {
       }
     }
     return new FrontDoorSettings.Auth(keys, file, Boolean.TRUE.equals(auth.protectHealth()),
-        Boolean.TRUE.equals(auth.protectMetrics()));
+        Boolean.TRUE.equals(auth.protectMetrics()), repositoryControlIsAdmin(auth.repositoryControl()));
+  }
+
+  private static boolean repositoryControlIsAdmin(String value) throws ConfigException {
+    if (value == null || value.equals("admin")) {
+      return true;
+    }
+    if (value.equals("inference")) {
+      return false;
+    }
+    throw new ConfigException("server.auth.repositoryControl", "must be admin or inference, got '" + value + "'");
   }
 
   /** Checks configured keys: long enough to resist guessing, and free of whitespace. */

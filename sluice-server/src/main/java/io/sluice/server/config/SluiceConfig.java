@@ -182,12 +182,15 @@ public record SluiceConfig(
    *
    * @param protectHealth whether health probes need a key too (default false)
    * @param protectMetrics whether {@code /metrics} needs a key too (default false)
+   * @param repositoryControl who may load and unload models through the V2 repository extension: {@code admin}
+   *     (default: the admin token, under the admin API's rules) or {@code inference} (any client allowed to infer)
    */
   public record Auth(
       @JsonProperty("apiKeys") List<String> apiKeys,
       @JsonProperty("apiKeysFile") String apiKeysFile,
       @JsonProperty("protectHealth") Boolean protectHealth,
-      @JsonProperty("protectMetrics") Boolean protectMetrics) {}
+      @JsonProperty("protectMetrics") Boolean protectMetrics,
+      @JsonProperty("repositoryControl") String repositoryControl) {}
 
   /**
    * TLS on the HTTP port: PEM certificate chain and private key, re-read when either file changes.

@@ -3,6 +3,7 @@ package io.sluice.server.http;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.openai.OpenAiErrors;
 import io.sluice.server.access.ApiKeys;
+import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.access.RateLimits;
 import io.sluice.server.config.FrontDoorSettings;
 import io.vertx.core.http.HttpServerRequest;
@@ -16,7 +17,9 @@ import java.util.function.Function;
  * application's, valid under its route prefix), request rates per key and per application, and concurrent
  * generations per key. Refusals are answered in the protocol of the route: 401/429 with V2's or OpenAI's
  * error body, or gRPC's {@code UNAUTHENTICATED}/{@code RESOURCE_EXHAUSTED}. Health probes, {@code /metrics}
- * (unless configured otherwise) and the admin API (which has its own token) stay open.
+ * (unless configured otherwise) and the admin API (which has its own token) stay open. Loading and unloading
+ * through the V2 repository extension changes what every client is served, so by default it takes the admin
+ * API's credentials, as Triton allows it only in its explicit model-control mode.
  */
 final class AccessGate {
   /** What the gate knows of the application a path belongs to. */
@@ -25,15 +28,17 @@ final class AccessGate {
   private static final String GRPC_SERVICE = "/inference.GRPCInferenceService/";
 
   private final FrontDoorSettings.Auth auth;
+  private final AdminAccess admin;
   private final ApiKeys serverKeys;
   private final RateLimits rateLimits;
   private final Function<String, Application> applicationOfPath;
   private volatile boolean anyApplicationKeys;
   private volatile boolean anyApplicationRateLimit;
 
-  AccessGate(FrontDoorSettings.Auth auth, ApiKeys serverKeys, RateLimits rateLimits,
+  AccessGate(FrontDoorSettings.Auth auth, AdminAccess admin, ApiKeys serverKeys, RateLimits rateLimits,
       Function<String, Application> applicationOfPath) {
     this.auth = auth;
+    this.admin = admin;
     this.serverKeys = serverKeys;
     this.rateLimits = rateLimits;
     this.applicationOfPath = applicationOfPath;
@@ -47,6 +52,9 @@ final class AccessGate {
 
   /** Lets the request through, or answers it with the refusal and returns false. */
   boolean admit(HttpServerRequest request, boolean grpc) {
+    if (auth.repositoryControlIsAdmin() && isRepositoryControl(request.path(), grpc)) {
+      return admitAdministrator(request, grpc);
+    }
     if (!serverKeys.required() && !anyApplicationKeys && !anyApplicationRateLimit && !rateLimits.limitsKeys()) {
       return true; // nothing to check: the common case costs four reads
     }
@@ -79,6 +87,25 @@ final class AccessGate {
       }
     }
     return true;
+  }
+
+  /** The admin token is not an API key: a repository change is judged by the admin API's rules alone. */
+  private boolean admitAdministrator(HttpServerRequest request, boolean grpc) {
+    String refusal = admin.refusal(request);
+    if (refusal == null) {
+      return true;
+    }
+    refuse(request, grpc, AdminAccess.isForbidden(refusal) ? 403 : 401, "loading and unloading models is administrative "
+        + "(server.auth.repositoryControl): " + refusal.replace("the admin API only", "it only"), 0);
+    return false;
+  }
+
+  /** V2 repository load and unload, under any route prefix, over REST or gRPC. */
+  private static boolean isRepositoryControl(String path, boolean grpc) {
+    if (grpc) {
+      return path.equals(GRPC_SERVICE + "RepositoryModelLoad") || path.equals(GRPC_SERVICE + "RepositoryModelUnload");
+    }
+    return (path.endsWith("/load") || path.endsWith("/unload")) && path.contains("/v2/repository/models/");
   }
 
   /**
@@ -135,7 +162,11 @@ final class AccessGate {
       response.putHeader("Retry-After", Long.toString(Math.max(1, (retryNanos + 999_999_999L) / 1_000_000_000L)));
     }
     if (grpc) {
-      GrpcTrailersOnly.send(response, status == 401 ? GrpcStatus.UNAUTHENTICATED : GrpcStatus.RESOURCE_EXHAUSTED, message);
+      GrpcTrailersOnly.send(response, switch (status) {
+        case 401 -> GrpcStatus.UNAUTHENTICATED;
+        case 403 -> GrpcStatus.PERMISSION_DENIED;
+        default -> GrpcStatus.RESOURCE_EXHAUSTED;
+      }, message);
       return;
     }
     if (status == 401) {

@@ -97,7 +97,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     FrontDoorSettings.Auth auth = settings.frontDoor().auth();
     this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
-    this.gate = new AccessGate(auth, serverKeys, rateLimits, this::applicationOf);
+    this.gate = new AccessGate(auth, admin, serverKeys, rateLimits, this::applicationOf);
     this.accessLog = settings.observability().accessLog() ? new AccessLog(path -> {
       MountedApplication mounted = mountedAt(path);
       return mounted == null ? null : mounted.settings().name();

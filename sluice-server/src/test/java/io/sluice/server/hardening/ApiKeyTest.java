@@ -131,6 +131,32 @@ class ApiKeyTest {
   }
 
   @Test
+  void repositoryLoadAndUnloadTakeTheAdminTokenNotAnApiKey() throws Exception {
+    HttpResponse<String> withKey = post("/v2/repository/models/echo/unload", "", "Authorization", "Bearer " + SERVER_KEY);
+    assertThat(withKey.statusCode()).isEqualTo(401);
+    assertThat(MAPPER.readTree(withKey.body()).get("error").asText()).contains("administrative")
+        .contains("server.auth.repositoryControl");
+    assertThat(post("/open/v2/repository/models/echo/unload", "", "x-api-key", SERVER_KEY).statusCode())
+        .as("under an application's prefix too").isEqualTo(401);
+    assertThat(post("/v2/repository/index", "{}", "x-api-key", SERVER_KEY).statusCode())
+        .as("the index only reads").isEqualTo(200);
+    Metadata key = new Metadata();
+    key.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + SERVER_KEY);
+    assertThatThrownBy(() -> server.grpc().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key))
+        .repositoryModelUnload(io.sluice.protocol.kserve.grpc.proto.RepositoryModelUnloadRequest.newBuilder()
+            .setModelName("echo").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).as("still loaded").isEqualTo(200);
+
+    assertThat(server.adminPost("/v2/repository/models/echo/unload", "").statusCode()).isEqualTo(200);
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).isEqualTo(503);
+    server.grpcAsAdmin().repositoryModelLoad(io.sluice.protocol.kserve.grpc.proto.RepositoryModelLoadRequest.newBuilder()
+        .setModelName("echo").build());
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void keysFromAFileRotateWhenTheFileChanges() throws Exception {
     assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", FILE_KEY).statusCode()).isEqualTo(200);
     Files.writeString(keyFile, ROTATED_KEY + "\n");
