@@ -206,7 +206,8 @@ public final class SluiceServer implements AutoCloseable {
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.headerTimeout().toMillis()))
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
         .setMaxHeaderSize(limits.maxHeaderSize())
-        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(limits.maxConcurrentStreams()))
+        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(limits.maxConcurrentStreams())
+            .setMaxHeaderListSize(limits.maxHeaderSize()))
         .setSslHandshakeTimeout(limits.headerTimeout().toMillis())
         .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
         // Clients such as `curl -d` label JSON bodies as forms; Vert.x then decodes them as form fields, which

@@ -45,6 +45,8 @@ final class RawHttp2 implements Closeable {
     }
   }
 
+  private final io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder decoder =
+      new io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder(false);
   private final Socket socket;
   private final DataInputStream in;
   private final OutputStream out;
@@ -75,15 +77,17 @@ final class RawHttp2 implements Closeable {
     frame(PING, ACK, 0, ping.payload());
   }
 
-  /** A POST with a JSON body on {@code stream} (odd, increasing). */
-  void post(int stream, String path, String json) throws IOException {
+  /** A POST with a JSON body on {@code stream} (odd, increasing), with more header fields as name, value pairs. */
+  void post(int stream, String path, String json, String... extraFields) throws IOException {
     ByteArrayOutputStream block = new ByteArrayOutputStream();
     String[] fields = {":method", "POST", ":scheme", "http", ":path", path, ":authority", "sluice",
         "content-type", "application/json"};
-    for (int i = 0; i < fields.length; i += 2) {
-      block.write(0); // HPACK: a literal header field without indexing, with a new name
-      literal(block, fields[i]);
-      literal(block, fields[i + 1]);
+    for (String[] list : new String[][] {fields, extraFields}) {
+      for (int i = 0; i < list.length; i += 2) {
+        block.write(0); // HPACK: a literal header field without indexing, with a new name
+        literal(block, list[i]);
+        literal(block, list[i + 1]);
+      }
     }
     frame(HEADERS, END_HEADERS, stream, block.toByteArray());
     frame(DATA, END_STREAM, stream, json.getBytes(StandardCharsets.UTF_8));
@@ -96,6 +100,15 @@ final class RawHttp2 implements Closeable {
     }
     block.write(bytes.length);
     block.writeBytes(bytes);
+  }
+
+  /** A HEADERS frame's fields (HPACK keeps state: decode the connection's HEADERS frames in the order they came). */
+  io.netty.handler.codec.http2.Http2Headers headers(Frame frame) throws IOException {
+    try {
+      return decoder.decodeHeaders(frame.stream(), io.netty.buffer.Unpooled.wrappedBuffer(frame.payload()));
+    } catch (io.netty.handler.codec.http2.Http2Exception e) {
+      throw new IOException(e);
+    }
   }
 
   /** The next frame other than SETTINGS (which is acknowledged), or null once the server closed the connection. */
