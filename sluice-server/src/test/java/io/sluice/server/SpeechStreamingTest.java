@@ -121,6 +121,10 @@ class SpeechStreamingTest {
     HttpResponse<String> empty = server.post("/v1/audio/speech",
         "{\"model\":\"local\",\"input\":\" \",\"voice\":\"alloy\",\"stream_format\":\"" + streamFormat + "\"}");
     assertThat(empty.statusCode()).isEqualTo(400);
+    HttpResponse<String> tooLong = server.post("/v1/audio/speech", MAPPER.createObjectNode().put("model", "local")
+        .put("input", "word ".repeat(820)).put("stream_format", streamFormat).toString());
+    assertThat(tooLong.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(tooLong.body()).get("error").get("message").asText()).contains("at most 4096 characters");
   }
 
   private record Timed(HttpResponse<InputStream> response, byte[] body, long millisFromFirstBytesToEnd) {}

@@ -42,6 +42,8 @@ public final class AudioRoutes {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final List<String> SPEECH_FORMATS = List.of("wav", "pcm");
   private static final List<String> STREAM_FORMATS = List.of("audio", "sse");
+  /** OpenAI's limit on {@code /v1/audio/speech} input, which keeps one request from holding a voice for minutes. */
+  static final int MAX_SPEECH_INPUT = 4096;
   private static final List<String> TRANSCRIPTION_FORMATS = List.of("json", "text", "verbose_json", "srt", "vtt");
   /** OpenAI's {@code pcm} is 24 kHz, 16-bit, mono. */
   private static final int PCM_RATE = 24_000;
@@ -95,6 +97,10 @@ public final class AudioRoutes {
       require(model, engine.metadata(model, null), List.of("text"), List.of("audio"));
       if (input.isBlank()) {
         throw new InvalidInputException("input must be non-empty text");
+      }
+      if (input.length() > MAX_SPEECH_INPUT) {
+        throw new InvalidInputException("input may hold at most " + MAX_SPEECH_INPUT + " characters (OpenAI's limit), got "
+            + input.length() + "; split longer text, or use the model's V2 route");
       }
       List<Tensor> inputs = new ArrayList<>();
       inputs.add(Tensor.ofBytes("text", new long[] {1}, List.of(input.getBytes(StandardCharsets.UTF_8))));
