@@ -182,6 +182,12 @@ class PipelinesTest {
     assertThat(MAPPER.readTree(brought.body()).get("citations").get(0).get("document").asText()).isEqualTo("volcanoes");
 
     assertThat(server.post("/chat/v1/chat/completions", "{\"messages\": []}").statusCode()).isEqualTo(400);
+    HttpResponse<String> tooMuch = server.post("/chat/v1/chat/completions", MAPPER.createObjectNode()
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("messages", MAPPER.readTree("[{\"role\": \"user\", \"content\": \"q?\"}]"))
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("documents", MAPPER.createArrayNode().add("x".repeat(70_000)))
+        .toString());
+    assertThat(tooMuch.statusCode()).isEqualTo(400);
+    assertThat(MAPPER.readTree(tooMuch.body()).get("error").get("message").asText()).contains("at most 65536 characters");
   }
 
   /** A multipart/form-data body, as the OpenAI clients send uploads. */

@@ -111,6 +111,13 @@ public final class RetrievalChatRoutes {
     throw new InvalidInputException("the conversation needs a user message with the question");
   }
 
+  /**
+   * A request's own documents are chunked and embedded while the client waits, on the embedding model every client
+   * shares: bounded so one request cannot occupy it for minutes (the collection, embedded once, has no bound).
+   */
+  static final int MAX_REQUEST_DOCUMENTS = 64;
+  static final int MAX_REQUEST_DOCUMENT_CHARACTERS = 65_536;
+
   private static Map<String, String> documents(JsonNode node) {
     Map<String, String> documents = new LinkedHashMap<>();
     if (node.isMissingNode() || node.isNull()) {
@@ -118,6 +125,17 @@ public final class RetrievalChatRoutes {
     }
     if (!node.isArray()) {
       throw new InvalidInputException("documents must be an array of strings or {title, text} objects");
+    }
+    if (node.size() > MAX_REQUEST_DOCUMENTS) {
+      throw new InvalidInputException("documents may hold at most " + MAX_REQUEST_DOCUMENTS + " items, got " + node.size());
+    }
+    long characters = 0;
+    for (JsonNode document : node) {
+      characters += document.isTextual() ? document.asText().length() : document.path("text").asText("").length();
+    }
+    if (characters > MAX_REQUEST_DOCUMENT_CHARACTERS) {
+      throw new InvalidInputException("documents may hold at most " + MAX_REQUEST_DOCUMENT_CHARACTERS
+          + " characters in all, got " + characters + "; put larger collections in the pipeline's configured documents");
     }
     for (JsonNode document : node) {
       String title = document.path("title").asText("request document " + (documents.size() + 1));
