@@ -263,7 +263,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
           accessLog.track(request, true);
         }
         if (gate.admit(request, true)) {
-          grpc.handle(new GuardedGrpcRequest(request));
+          grpc.handle(new GuardedGrpcRequest(request, maxBody));
         }
       } catch (RuntimeException | Error e) {
         LastResort.answer(request.response(), LastResort.V2, e);
@@ -287,7 +287,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
         return;
       }
       if (grpcCall) {
-        grpc.handle(new GuardedGrpcRequest(request));
+        grpc.handle(new GuardedGrpcRequest(request, maxBody));
       } else if (!inferFast(request)) {
         router.handle(request);
       }

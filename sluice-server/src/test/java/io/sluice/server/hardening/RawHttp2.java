@@ -79,10 +79,18 @@ final class RawHttp2 implements Closeable {
 
   /** A POST with a JSON body on {@code stream} (odd, increasing), with more header fields as name, value pairs. */
   void post(int stream, String path, String json, String... extraFields) throws IOException {
+    String[] fields = new String[2 + extraFields.length];
+    fields[0] = "content-type";
+    fields[1] = "application/json";
+    System.arraycopy(extraFields, 0, fields, 2, extraFields.length);
+    post(stream, path, json.getBytes(StandardCharsets.UTF_8), fields);
+  }
+
+  /** A POST of {@code body} on {@code stream}, with the header fields given as name, value pairs. */
+  void post(int stream, String path, byte[] body, String... fields) throws IOException {
     ByteArrayOutputStream block = new ByteArrayOutputStream();
-    String[] fields = {":method", "POST", ":scheme", "http", ":path", path, ":authority", "sluice",
-        "content-type", "application/json"};
-    for (String[] list : new String[][] {fields, extraFields}) {
+    String[] pseudo = {":method", "POST", ":scheme", "http", ":path", path, ":authority", "sluice"};
+    for (String[] list : new String[][] {pseudo, fields}) {
       for (int i = 0; i < list.length; i += 2) {
         block.write(0); // HPACK: a literal header field without indexing, with a new name
         literal(block, list[i]);
@@ -90,7 +98,13 @@ final class RawHttp2 implements Closeable {
       }
     }
     frame(HEADERS, END_HEADERS, stream, block.toByteArray());
-    frame(DATA, END_STREAM, stream, json.getBytes(StandardCharsets.UTF_8));
+    for (int at = 0; at < body.length || at == 0; at += 16_384) {
+      int end = Math.min(body.length, at + 16_384);
+      frame(DATA, end == body.length ? END_STREAM : 0, stream, java.util.Arrays.copyOfRange(body, at, end));
+      if (body.length == 0) {
+        break;
+      }
+    }
   }
 
   private static void literal(ByteArrayOutputStream block, String text) {
@@ -104,8 +118,18 @@ final class RawHttp2 implements Closeable {
 
   /** A HEADERS frame's fields (HPACK keeps state: decode the connection's HEADERS frames in the order they came). */
   io.netty.handler.codec.http2.Http2Headers headers(Frame frame) throws IOException {
+    byte[] payload = frame.payload();
+    int from = 0;
+    int to = payload.length;
+    if ((frame.flags() & 0x8) != 0) { // PADDED: a pad length first, the padding last
+      to -= payload[0] & 0xFF;
+      from = 1;
+    }
+    if ((frame.flags() & 0x20) != 0) { // PRIORITY: stream dependency and weight before the block
+      from += 5;
+    }
     try {
-      return decoder.decodeHeaders(frame.stream(), io.netty.buffer.Unpooled.wrappedBuffer(frame.payload()));
+      return decoder.decodeHeaders(frame.stream(), io.netty.buffer.Unpooled.wrappedBuffer(payload, from, to - from));
     } catch (io.netty.handler.codec.http2.Http2Exception e) {
       throw new IOException(e);
     }
