@@ -65,6 +65,8 @@ import org.slf4j.LoggerFactory;
 public final class Engine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
   private static final int MAX_ATTEMPTS = 3;
+  /** How long closing waits, per revision, for requests still running after the server's drain. */
+  private static final Duration CLOSE_PATIENCE = Duration.ofSeconds(10);
 
   private final ModelRegistry registry;
   private final ExecutorService modelExecutor;
@@ -630,15 +632,23 @@ public final class Engine implements AutoCloseable {
   /** Stops taking requests, drains every model, closes them, then stops the executor. */
   @Override
   public void close() {
+    close(CLOSE_PATIENCE);
+  }
+
+  /**
+   * Stops every deployment, waiting at most {@code patience} per revision for the requests still in flight (the HTTP
+   * drain has waited before this): a model call that never returns cannot keep the server from stopping.
+   */
+  public void close(Duration patience) {
     closing = true;
     scheduler.shutdownNow();
     generationExecutor.shutdown();
     for (Deployment deployment : registry.all()) {
-      deployment.unload();
+      deployment.unload(patience);
     }
     modelExecutor.shutdown();
     try {
-      if (!modelExecutor.awaitTermination(10, TimeUnit.SECONDS)) {
+      if (!modelExecutor.awaitTermination(patience.toMillis(), TimeUnit.MILLISECONDS)) {
         modelExecutor.shutdownNow();
       }
     } catch (InterruptedException e) {

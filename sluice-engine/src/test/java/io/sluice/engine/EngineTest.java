@@ -133,4 +133,20 @@ class EngineTest {
     assertThat(failure(engine.infer(new InferRequest("echo", null, null, Map.of(),
         List.of(floats("a", 1), floats("b", 2)), List.of("c"))))).isInstanceOf(InvalidInputException.class);
   }
+
+  @Test
+  void closingDoesNotWaitForeverOnACallThatNeverReturns() throws Exception {
+    engine(Map.of("delayMs", "600000"));
+    CompletableFuture<InferResponse> stuck = engine.infer(request("echo", floats("INPUT0", 1)));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (engine.registry().find("echo").orElseThrow().inFlight() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    long started = System.nanoTime();
+    engine.close(java.time.Duration.ofMillis(300));
+    engine = null;
+    assertThat((System.nanoTime() - started) / 1e9).as("seconds to close").isLessThan(5);
+    // The model threads are interrupted once the patience is spent: the echo's sleep ends, and its caller gets an error.
+    assertThat(failure(stuck)).isNotNull();
+  }
 }

@@ -191,6 +191,11 @@ public final class Deployment {
 
   /** Stops every revision; see {@link Revision#stop}. */
   public void unload() {
+    unload(null);
+  }
+
+  /** Like {@link #unload()}, waiting at most {@code patience} for requests in flight (null: without bound). */
+  public void unload(java.time.Duration patience) {
     Revision before;
     synchronized (lock) {
       before = previous;
@@ -198,9 +203,9 @@ public final class Deployment {
       latestPercent = 100;
     }
     if (before != null) {
-      before.stop();
+      before.stop(patience);
     }
-    latest.stop();
+    latest.stop(patience);
     context.events().record(EngineEvent.Kind.MODEL_UNLOADED, name, "unloaded");
   }
 

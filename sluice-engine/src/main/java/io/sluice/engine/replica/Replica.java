@@ -309,6 +309,17 @@ public final class Replica {
     return stopped;
   }
 
+  /**
+   * Stops now, even with requests in flight: a worker process ends (its requests fail), an in-process call runs on
+   * unobserved. For shutdown, once the drain has waited long enough.
+   */
+  public synchronized void stopNow() {
+    if (state != ReplicaState.STOPPED) {
+      log.warn("replica {} stopped with {} requests still running", id, ongoing.get());
+      close();
+    }
+  }
+
   private synchronized void close() {
     if (state == ReplicaState.STOPPED) {
       return;

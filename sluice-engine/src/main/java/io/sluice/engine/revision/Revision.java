@@ -30,6 +30,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -368,15 +371,27 @@ public final class Revision {
 
   /** Stops taking requests, fails queued ones, drains every replica and stops it. Blocks until done. */
   public void stop() {
+    stop(null);
+  }
+
+  /**
+   * Like {@link #stop()}, but waits at most {@code patience} (null: without bound) for the requests in flight; replicas
+   * still running one then are stopped under it. For shutdown, whose own drain has already waited.
+   */
+  public void stop(Duration patience) {
     synchronized (lifecycleLock) {
       wanted = false;
       serving = false;
-      stopAll("is not loaded");
+      stopAll("is not loaded", patience);
       failure = "";
     }
   }
 
   private void stopAll(String why) {
+    stopAll(why, null);
+  }
+
+  private void stopAll(String why, Duration patience) {
     unloading = true;
     try {
       targetReplicas = 0;
@@ -386,7 +401,21 @@ public final class Revision {
         router.remove(replica);
         stops.add(replica.drain());
       }
-      CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
+      CompletableFuture<Void> drained = CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
+      if (patience == null) {
+        drained.join();
+      } else {
+        try {
+          drained.get(patience.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          replicas.forEach(Replica::stopNow);
+        } catch (ExecutionException e) {
+          throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          replicas.forEach(Replica::stopNow);
+        }
+      }
       for (Replica replica : replicas) {
         placer.release(replica.id());
       }

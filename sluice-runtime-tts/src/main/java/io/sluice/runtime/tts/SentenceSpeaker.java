@@ -4,8 +4,10 @@ import io.sluice.api.DataType;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
+import io.sluice.api.audio.Pcm16;
 import io.sluice.spi.ModelSource;
 import io.sluice.spi.StreamingModel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
@@ -30,10 +32,28 @@ interface SentenceSpeaker extends StreamingModel {
         List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1})));
   }
 
+  /** The whole text as one WAV, spoken piece by piece ({@link Sentences}) and joined. */
   @Override
   default List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
     SpeechRequest request = SpeechRequest.of(inputs);
-    return List.of(audio(speak(request.text(), request.speed())));
+    List<String> pieces = Sentences.split(request.text(), locale());
+    if (pieces.size() <= 1) {
+      return List.of(audio(speak(request.text(), request.speed())));
+    }
+    List<Pcm16> spoken = new ArrayList<>();
+    int samples = 0;
+    for (String piece : pieces) {
+      Pcm16 pcm = Pcm16.wav(speak(piece, request.speed()));
+      spoken.add(pcm);
+      samples += pcm.samples().length;
+    }
+    short[] joined = new short[samples];
+    int at = 0;
+    for (Pcm16 pcm : spoken) {
+      System.arraycopy(pcm.samples(), 0, joined, at, pcm.samples().length);
+      at += pcm.samples().length;
+    }
+    return List.of(audio(new Pcm16(joined, spoken.getFirst().sampleRate()).wavBytes()));
   }
 
   @Override
