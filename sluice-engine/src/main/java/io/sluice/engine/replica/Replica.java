@@ -310,14 +310,25 @@ public final class Replica {
   }
 
   /**
-   * Stops now, even with requests in flight: a worker process ends (its requests fail), an in-process call runs on
-   * unobserved. For shutdown, once the drain has waited long enough.
+   * Stops now, even with requests in flight: a worker process or a remote connection is closed (their requests fail).
+   * An in-process model still running a call is left open, never closed under it (native runtimes would crash the
+   * process), and the replica counts as stopped. For shutdown, once the drain has waited long enough.
    */
   public synchronized void stopNow() {
-    if (state != ReplicaState.STOPPED) {
-      log.warn("replica {} stopped with {} requests still running", id, ongoing.get());
-      close();
+    if (state == ReplicaState.STOPPED) {
+      return;
     }
+    int running = ongoing.get();
+    if (running == 0 || spec.hosting() != ReplicaHosting.IN_PROCESS) {
+      if (running > 0) {
+        log.warn("replica {} stopped with {} requests still running", id, running);
+      }
+      close();
+      return;
+    }
+    log.warn("replica {} left with {} requests still running in-process; not closing the model under them", id, running);
+    state = ReplicaState.STOPPED;
+    stopped.complete(null);
   }
 
   private synchronized void close() {
