@@ -9,6 +9,7 @@ import io.sluice.engine.Engine;
 import io.sluice.protocol.kserve.http.LastResort;
 import io.sluice.protocol.kserve.http.ModelScope;
 import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.protocol.kserve.json.JsonIntegers;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -57,7 +58,7 @@ public final class ChatRoutes {
       }
       scope.check(model);
       engine.metadata(model, null); // unknown or unloaded models fail here, before any stream starts
-      Integer choices = OpenAiBodies.integer(body, "n");
+      Integer choices = JsonIntegers.intField(body, "n");
       n = choices == null ? 1 : choices;
       if (n < 1 || n > MAX_CHOICES) {
         throw new InvalidInputException("n must lie between 1 and " + MAX_CHOICES);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.GenerateOptions;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.InvalidInputException;
+import io.sluice.protocol.kserve.json.JsonIntegers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,9 +22,9 @@ final class CompletionRequests {
   private CompletionRequests() {}
 
   static GenerateRequest parse(String model, JsonNode body, boolean chat, String revision) {
-    Integer requested = OpenAiBodies.integer(body, "max_completion_tokens");
+    Integer requested = JsonIntegers.intField(body, "max_completion_tokens");
     if (requested == null) {
-      requested = OpenAiBodies.integer(body, "max_tokens");
+      requested = JsonIntegers.intField(body, "max_tokens");
     }
     int maxTokens = requested == null ? DEFAULT_MAX_TOKENS : requested;
     if (maxTokens < 1) {
@@ -31,7 +32,7 @@ final class CompletionRequests {
     }
     Float temperature = number(body, "temperature", 0, 2);
     Float topP = number(body, "top_p", 0, 1);
-    Long seed = seed(body.get("seed"));
+    Long seed = JsonIntegers.longField(body, "seed");
     List<String> stop = new ArrayList<>();
     JsonNode stopNode = body.get("stop");
     if (stopNode != null && stopNode.isTextual()) {
@@ -80,7 +81,7 @@ final class CompletionRequests {
   }
 
   private static GenerateOptions options(JsonNode body, boolean chat) {
-    Integer topK = OpenAiBodies.integer(body, "top_k");
+    Integer topK = JsonIntegers.intField(body, "top_k");
     if (topK != null && topK < -1) {
       throw new InvalidInputException("top_k must be -1 (off) or a positive integer");
     }
@@ -105,12 +106,12 @@ final class CompletionRequests {
     }
     Integer topLogprobs = null;
     if (chat && body.path("logprobs").asBoolean(false)) {
-      topLogprobs = OpenAiBodies.integer(body, "top_logprobs");
+      topLogprobs = JsonIntegers.intField(body, "top_logprobs");
       topLogprobs = topLogprobs == null ? 0 : topLogprobs;
     } else if (chat && body.has("top_logprobs") && !body.get("top_logprobs").isNull()) {
       throw new InvalidInputException("top_logprobs needs logprobs: true");
     } else if (!chat && body.has("logprobs") && !body.get("logprobs").isNull()) {
-      topLogprobs = OpenAiBodies.integer(body, "logprobs");
+      topLogprobs = JsonIntegers.intField(body, "logprobs");
     }
     if (topLogprobs != null && (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS)) {
       throw new InvalidInputException("top_logprobs must lie between 0 and " + MAX_TOP_LOGPROBS);
@@ -163,16 +164,6 @@ final class CompletionRequests {
       }
       default -> throw new InvalidInputException("response_format.type must be text, json_object or json_schema");
     };
-  }
-
-  private static Long seed(JsonNode node) {
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-      throw new InvalidInputException("seed must be an integer");
-    }
-    return node.longValue();
   }
 
   private static Float number(JsonNode body, String field, float min, float max) {

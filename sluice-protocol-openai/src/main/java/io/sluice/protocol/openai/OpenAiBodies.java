@@ -27,25 +27,4 @@ final class OpenAiBodies {
       throw new InvalidInputException("malformed JSON: " + e.getMessage().split("\n")[0]);
     }
   }
-
-  /**
-   * An integer field, or null when absent or null. A fraction, a string or a number past the int range is refused:
-   * Jackson's {@code asInt} would truncate {@code 99999999999999999999} to an arbitrary positive int.
-   */
-  static Integer integer(JsonNode body, String field) {
-    JsonNode node = body.get(field);
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-      throw new InvalidInputException(field + " must be an integer between " + Integer.MIN_VALUE + " and "
-          + Integer.MAX_VALUE + ", got " + abbreviated(node));
-    }
-    return node.intValue();
-  }
-
-  private static String abbreviated(JsonNode node) {
-    String text = node.toString();
-    return text.length() <= 40 ? text : text.substring(0, 40) + "...";
-  }
 }

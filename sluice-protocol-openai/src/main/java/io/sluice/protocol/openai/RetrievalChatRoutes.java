@@ -9,6 +9,7 @@ import io.sluice.pipelines.rag.RagPipeline;
 import io.sluice.pipelines.rag.Source;
 import io.sluice.protocol.kserve.http.LastResort;
 import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.protocol.kserve.json.JsonIntegers;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -51,7 +52,7 @@ public final class RetrievalChatRoutes {
     String question;
     try {
       body = OpenAiBodies.object(ctx.body().buffer());
-      Integer choices = OpenAiBodies.integer(body, "n");
+      Integer choices = JsonIntegers.intField(body, "n");
       if (choices != null && choices != 1) {
         throw new InvalidInputException("n must be 1 for answers from documents");
       }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.server.TestServer;
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,20 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the server pings a connection with a request in flight, closing it when the peer stops answering.
  */
 class Http2PingTest {
-  private static final String INFER = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
-
-  private static TestServer start(Path dir, String limits) throws IOException {
-    String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    return TestServer.start(dir, """
-        server:
-          limits: %s
-        applications:
-          - name: app
-            deployments:
-              - {name: echo, runtime: test-echo, storageUri: '%s'}
-              - {name: slow, runtime: test-echo, storageUri: '%s', settings: {delayMs: '2500'}}
-        """.formatted(limits, placeholder, placeholder));
-  }
+  private static final String INFER = SlowClientTest.INFER;
 
   /** Every frame until the server closes the connection. */
   private static List<RawHttp2.Frame> readToClose(RawHttp2 client) throws IOException {
@@ -44,7 +30,8 @@ class Http2PingTest {
 
   @Test
   void aPingFloodIsSentAwayWithTooManyPingsWhileOthersAreServed(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{minPingInterval: 10s}"); RawHttp2 flooder = new RawHttp2(server.server().port())) {
+    try (TestServer server = SlowClientTest.start(dir, "{minPingInterval: 10s}");
+        RawHttp2 flooder = new RawHttp2(server.server().port())) {
       long started = System.nanoTime();
       for (int i = 0; i < 10; i++) {
         flooder.ping(i);
@@ -64,7 +51,8 @@ class Http2PingTest {
 
   @Test
   void pingsBetweenRequestsOrSpacedByTheIntervalAreFine(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{minPingInterval: 300ms}"); RawHttp2 client = new RawHttp2(server.server().port())) {
+    try (TestServer server = SlowClientTest.start(dir, "{minPingInterval: 300ms}");
+        RawHttp2 client = new RawHttp2(server.server().port())) {
       int stream = 1;
       for (int i = 0; i < 20; i++, stream += 2) {
         client.post(stream, "/v2/models/echo/infer", INFER);
@@ -84,7 +72,7 @@ class Http2PingTest {
 
   @Test
   void aConnectionWhoseRequestIsInFlightIsPingedAndClosedWhenThePeerStopsAnswering(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
+    try (TestServer server = SlowClientTest.start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
         RawHttp2 silent = new RawHttp2(server.server().port())) {
       long started = System.nanoTime();
       silent.post(1, "/v2/models/slow/infer", INFER);
@@ -98,7 +86,7 @@ class Http2PingTest {
 
   @Test
   void aPeerThatAnswersTheServersPingsKeepsItsSlowRequest(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
+    try (TestServer server = SlowClientTest.start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
         RawHttp2 client = new RawHttp2(server.server().port())) {
       client.post(1, "/v2/models/slow/infer", INFER);
       int pings = 0;

@@ -25,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
  * request in flight is never cut by these timers.
  */
 class SlowClientTest {
-  private static final String INFER = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  static final String INFER = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
 
-  private static TestServer start(Path dir, String limits) throws IOException {
+  /** A server with the given {@code server.limits}, an echo model and one that takes 2.5 s. */
+  static TestServer start(Path dir, String limits) throws IOException {
     String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
     return TestServer.start(dir, """
         server:

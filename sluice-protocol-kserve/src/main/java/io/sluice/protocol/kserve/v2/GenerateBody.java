@@ -7,6 +7,7 @@ import io.sluice.api.GenerateResult;
 import io.sluice.api.InvalidInputException;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.protocol.kserve.json.JsonIntegers;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -31,11 +32,8 @@ final class GenerateBody {
       throw new InvalidInputException("the body must be {\"text_input\": \"...\", \"parameters\": {...}}");
     }
     JsonNode parameters = root.path("parameters");
-    JsonNode maxTokensNode = parameters.get("max_tokens");
-    if (maxTokensNode != null && !(maxTokensNode.isIntegralNumber() && maxTokensNode.canConvertToInt())) {
-      throw new InvalidInputException("max_tokens must be a positive integer");
-    }
-    int maxTokens = maxTokensNode == null ? DEFAULT_MAX_TOKENS : maxTokensNode.intValue();
+    Integer requested = JsonIntegers.intField(parameters, "max_tokens");
+    int maxTokens = requested == null ? DEFAULT_MAX_TOKENS : requested;
     if (maxTokens < 1) {
       throw new InvalidInputException("max_tokens must be a positive integer");
     }
@@ -45,7 +43,7 @@ final class GenerateBody {
       stop.add(parameters.path("stop").asText());
     }
     return new GenerateRequest(model, revision, root.path("text_input").asText(), null, maxTokens,
-        number(parameters, "temperature", 0, 2), number(parameters, "top_p", 0, 1), stop, seed(parameters.get("seed")));
+        number(parameters, "temperature", 0, 2), number(parameters, "top_p", 0, 1), stop, JsonIntegers.longField(parameters, "seed"));
   }
 
   private static Float number(JsonNode parameters, String field, float min, float max) {
@@ -58,16 +56,6 @@ final class GenerateBody {
       throw new InvalidInputException(field + " must be a number between " + (int) min + " and " + (int) max);
     }
     return (float) value;
-  }
-
-  private static Long seed(JsonNode node) {
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-      throw new InvalidInputException("seed must be an integer");
-    }
-    return node.longValue();
   }
 
   /** The extension's finish reasons: {@code length}, {@code stop_sequence}, {@code eos_token}. */
