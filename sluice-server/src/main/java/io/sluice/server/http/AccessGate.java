@@ -3,11 +3,12 @@ package io.sluice.server.http;
 import io.sluice.protocol.kserve.http.HttpReplies;
 import io.sluice.protocol.openai.OpenAiErrors;
 import io.sluice.server.access.ApiKeys;
-import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.access.RateLimits;
+import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.config.FrontDoorSettings;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.net.RFC3986;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.grpc.common.GrpcStatus;
 import java.util.function.Function;
@@ -100,10 +101,18 @@ final class AccessGate {
     return false;
   }
 
-  /** V2 repository load and unload, under any route prefix, over REST or gRPC. */
-  private static boolean isRepositoryControl(String path, boolean grpc) {
+  /**
+   * V2 repository load and unload, under any route prefix, over REST or gRPC. REST paths are judged as the router
+   * matches them: normalized as it normalizes them (percent-encoded letters decoded, dot segments removed), and
+   * with or without a trailing slash.
+   */
+  static boolean isRepositoryControl(String rawPath, boolean grpc) {
     if (grpc) {
-      return path.equals(GRPC_SERVICE + "RepositoryModelLoad") || path.equals(GRPC_SERVICE + "RepositoryModelUnload");
+      return rawPath.equals(GRPC_SERVICE + "RepositoryModelLoad") || rawPath.equals(GRPC_SERVICE + "RepositoryModelUnload");
+    }
+    String path = RFC3986.normalizePath(rawPath);
+    while (path.length() > 1 && path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
     }
     return (path.endsWith("/load") || path.endsWith("/unload")) && path.contains("/v2/repository/models/");
   }

@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -147,6 +148,11 @@ class ApiKeyTest {
             .setModelName("echo").build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+    for (String disguised : List.of("/v2/repository/models/echo/unload/", "/v2/repository/./models/echo/unload",
+        "/v2/x/../repository/models/echo/unload", "/v2/repository/models/echo/%75nload", "/open/v2/repository/models/echo/unload//")) {
+      HttpResponse<String> attempt = post(disguised, "", "x-api-key", SERVER_KEY);
+      assertThat(attempt.statusCode()).as(disguised).isIn(401, 404);
+    }
     assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).as("still loaded").isEqualTo(200);
 
     assertThat(server.adminPost("/v2/repository/models/echo/unload", "").statusCode()).isEqualTo(200);
