@@ -110,7 +110,8 @@ final class AccessGate {
     if (grpc) {
       return rawPath.equals(GRPC_SERVICE + "RepositoryModelLoad") || rawPath.equals(GRPC_SERVICE + "RepositoryModelUnload");
     }
-    String path = RFC3986.normalizePath(rawPath);
+    // Only '%' escapes and '.' segments change under normalization; most paths have neither and skip it.
+    String path = rawPath.indexOf('%') < 0 && rawPath.indexOf('.') < 0 ? rawPath : RFC3986.normalizePath(rawPath);
     while (path.length() > 1 && path.endsWith("/")) {
       path = path.substring(0, path.length() - 1);
     }

@@ -130,7 +130,9 @@ final class ConnectionGuard {
         RequestState request = requests.next();
         if (request.answered()) {
           requests.remove();
-          state.prunedBytes += request.bytesMoved();
+          if (state.pings != null) {
+            state.prunedBytes += request.bytesMoved();
+          }
           state.lastActivity = now;
         } else if (!request.request.isEnded() && bodyStalled(request, now)) {
           requests.remove();
