@@ -22,8 +22,11 @@ import io.sluice.engine.batching.Batcher;
 import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelRegistry;
-import io.sluice.engine.model.ModelState;
-import io.sluice.engine.model.ModelStatus;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatisticsSnapshot;
+import java.util.Optional;
+import io.sluice.engine.client.ModelStatus;
 import io.sluice.engine.model.TrafficSpec;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.revision.Revision;
@@ -62,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * the executor, keep the requested outputs. Failures complete the future with a {@link SluiceException}
  * naming the cause; anything else a runtime throws becomes an {@link InferenceFailedException}.
  */
-public final class Engine implements AutoCloseable {
+public final class Engine implements EngineClient, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
   private static final int MAX_ATTEMPTS = 3;
   /** How long closing waits, per revision, for requests still running after the server's drain. */
@@ -149,6 +152,7 @@ public final class Engine implements AutoCloseable {
    * Runs an inference. The future fails with a {@link SluiceException} subclass naming the cause;
    * cancelling it (a client that went away) withdraws a queued request and skips one not yet started.
    */
+  @Override
   public CompletableFuture<InferResponse> infer(InferRequest request) {
     Deployment deployment;
     Revision revision;
@@ -399,6 +403,7 @@ public final class Engine implements AutoCloseable {
    * future completes with how the generation ended; cancelling it stops the generation between tokens.
    * Generations run on their own threads: a long stream never holds up other models' inferences.
    */
+  @Override
   public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText) {
     long accepted = System.nanoTime();
     return onGenerationThread("generation", request.model(), null, request.revision(),
@@ -410,6 +415,7 @@ public final class Engine implements AutoCloseable {
    * The tokens of a generate request's prompt or messages, as the model would see them (vLLM's
    * {@code /tokenize}); fails with invalid input when the model has no tokenizer to offer.
    */
+  @Override
   public CompletableFuture<io.sluice.api.Tokenization> tokenize(GenerateRequest request, boolean addSpecial) {
     long accepted = System.nanoTime();
     return onGenerationThread("tokenize", request.model(), null, request.revision(),
@@ -418,6 +424,7 @@ public final class Engine implements AutoCloseable {
   }
 
   /** The text of token ids under the model's tokenizer (vLLM's {@code /detokenize}). */
+  @Override
   public CompletableFuture<String> detokenize(String model, String revision, int[] tokens) {
     long accepted = System.nanoTime();
     return onGenerationThread("detokenize", model, null, revision,
@@ -463,6 +470,7 @@ public final class Engine implements AutoCloseable {
   }
 
   /** The tracer protocol adapters record their own stages with (decode, encode); no-op unless tracing is on. */
+  @Override
   public Tracer tracer() {
     return tracer;
   }
@@ -503,6 +511,7 @@ public final class Engine implements AutoCloseable {
    * sentence by sentence), handing each chunk to {@code onChunk} as it exists (on a streaming thread). A
    * model that cannot stream answers in one chunk. Cancelling the future stops the model between chunks.
    */
+  @Override
   public CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk) {
     long accepted = System.nanoTime();
     return onGenerationThread("inference stream", request.modelName(), request.modelVersion(), request.revision(),
@@ -552,7 +561,8 @@ public final class Engine implements AutoCloseable {
    * explainer settings, overridden by the request's parameters within the deployment's bound: the model is
    * called on perturbed copies of the instance, as ordinary requests.
    */
-  public CompletableFuture<io.sluice.engine.explain.Explanation> explain(InferRequest request, Map<String, Object> parameters) {
+  @Override
+  public CompletableFuture<io.sluice.engine.client.Explanation> explain(InferRequest request, Map<String, Object> parameters) {
     try {
       io.sluice.engine.explain.ExplainSpec spec = registry.resolve(request.modelName(), request.modelVersion())
           .latest().spec().explainer().with(parameters);
@@ -563,21 +573,25 @@ public final class Engine implements AutoCloseable {
   }
 
   /** The model's metadata; fails with not-found or not-ready. */
+  @Override
   public ModelMetadata metadata(String name, String version) {
     return registry.resolve(name, version).metadata(version);
   }
 
   /** Whether the model is ready; throws {@link io.sluice.api.ModelNotFoundException} when unknown. */
+  @Override
   public boolean isModelReady(String name, String version) {
     return registry.resolve(name, version).state() == ModelState.READY;
   }
 
   /** Live: the engine is up and not shutting down. */
+  @Override
   public boolean isLive() {
     return !closing;
   }
 
   /** Ready: live, and every model that should be loaded is ready. */
+  @Override
   public boolean isReady() {
     if (closing) {
       return false;
@@ -590,11 +604,24 @@ public final class Engine implements AutoCloseable {
     return true;
   }
 
+  @Override
   public List<ModelStatus> index() {
     return registry.index();
   }
 
+  @Override
+  public Optional<String> applicationOf(String model) {
+    return registry.find(model).map(deployment -> deployment.spec().application());
+  }
+
+  @Override
+  public ModelStatisticsSnapshot statistics(String model, String version) {
+    Deployment deployment = registry.resolve(model, version);
+    return deployment.statistics().snapshot(deployment.name(), deployment.version());
+  }
+
   /** Loads a known model on the executor; the future fails with the load error's message. */
+  @Override
   public CompletableFuture<Void> load(String name) {
     Deployment deployment;
     try {
@@ -612,6 +639,7 @@ public final class Engine implements AutoCloseable {
   }
 
   /** Unloads a known model once its in-flight requests have finished. */
+  @Override
   public CompletableFuture<Void> unload(String name) {
     Deployment deployment;
     try {

@@ -14,7 +14,7 @@ import io.sluice.api.Tensor;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.ModelRegistry;
-import io.sluice.engine.model.ModelState;
+import io.sluice.engine.client.ModelState;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.revision.RevisionContext;
 import io.sluice.spi.ModelLoadException;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.engine.model.Deployment;
-import io.sluice.engine.model.ModelState;
+import io.sluice.engine.client.ModelState;
 import io.sluice.engine.replica.Replica;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -1,5 +1,7 @@
 package io.sluice.engine.explain;
 
+import io.sluice.engine.client.Explanation;
+
 import io.sluice.api.DataType;
 import io.sluice.api.InferRequest;
 import io.sluice.api.InferResponse;

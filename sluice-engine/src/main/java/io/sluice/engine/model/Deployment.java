@@ -1,5 +1,8 @@
 package io.sluice.engine.model;
 
+import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatus;
+
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ModelNotReadyException;

@@ -1,5 +1,7 @@
 package io.sluice.engine.model;
 
+import io.sluice.engine.client.ModelStatus;
+
 import io.sluice.api.ModelNotFoundException;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,5 +1,7 @@
 package io.sluice.engine.stats;
 
+import io.sluice.engine.client.ModelStatisticsSnapshot;
+
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -90,5 +92,16 @@ public final class ModelStatistics {
 
   public DurationStat computeOutput() {
     return computeOutput;
+  }
+
+  /** These statistics as they stand, under the deployment's name and version. */
+  public ModelStatisticsSnapshot snapshot(String name, String version) {
+    return new ModelStatisticsSnapshot(name, version, lastInferenceMillis(), inferenceCount(), executionCount(),
+        timing(success), timing(fail), timing(queue), timing(computeInput), timing(computeInfer),
+        timing(computeOutput));
+  }
+
+  private static ModelStatisticsSnapshot.Timing timing(DurationStat stat) {
+    return new ModelStatisticsSnapshot.Timing(stat.count(), stat.nanos());
   }
 }

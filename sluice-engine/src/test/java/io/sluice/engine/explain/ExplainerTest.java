@@ -1,5 +1,6 @@
 package io.sluice.engine.explain;
 
+import io.sluice.engine.client.Explanation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

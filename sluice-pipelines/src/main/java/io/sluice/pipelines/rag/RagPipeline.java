@@ -5,7 +5,7 @@ import io.sluice.api.InferRequest;
 import io.sluice.api.InferResponse;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.Tensor;
-import io.sluice.engine.Engine;
+import io.sluice.engine.client.EngineClient;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +30,7 @@ public final class RagPipeline {
   private static final Logger log = LoggerFactory.getLogger(RagPipeline.class);
   private static final int EMBEDDING_BATCH = 32;
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final RagSpec spec;
   private final Chunker chunker;
   private final AtomicReference<CompletableFuture<Index>> index = new AtomicReference<>();
@@ -40,7 +40,7 @@ public final class RagPipeline {
     static final Index EMPTY = new Index(List.of(), new float[0][]);
   }
 
-  public RagPipeline(Engine engine, RagSpec spec) {
+  public RagPipeline(EngineClient engine, RagSpec spec) {
     this.engine = engine;
     this.spec = spec;
     this.chunker = new Chunker(spec.chunkSize());

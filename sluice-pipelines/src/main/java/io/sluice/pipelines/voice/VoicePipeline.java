@@ -6,7 +6,7 @@ import io.sluice.api.GenerateResult;
 import io.sluice.api.InferRequest;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.Tensor;
-import io.sluice.engine.Engine;
+import io.sluice.engine.client.EngineClient;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +22,7 @@ import java.util.concurrent.CompletionException;
  * through the engine, so each deployment's replicas, queues and scaling apply.
  */
 public final class VoicePipeline {
-  private final Engine engine;
+  private final EngineClient engine;
   private final VoiceSpec spec;
 
   /** What a turn produces, as it is produced; calls come from engine threads, one at a time per kind. */
@@ -47,7 +47,7 @@ public final class VoicePipeline {
   public record Turn(String transcript, String reply, GenerateResult generation, long transcribedNanos,
       long firstTextNanos, long firstAudioNanos, long lastTextNanos) {}
 
-  public VoicePipeline(Engine engine, VoiceSpec spec) {
+  public VoicePipeline(EngineClient engine, VoiceSpec spec) {
     this.engine = engine;
     this.spec = spec;
   }

@@ -13,11 +13,11 @@ import io.sluice.api.SluiceException;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
 import io.sluice.api.audio.Pcm16;
-import io.sluice.engine.Engine;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
@@ -48,11 +48,11 @@ public final class AudioRoutes {
   /** OpenAI's {@code pcm} is 24 kHz, 16-bit, mono. */
   private static final int PCM_RATE = 24_000;
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ModelScope scope;
   private final RequestObserver observer;
 
-  public AudioRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
+  public AudioRoutes(EngineClient engine, ModelScope scope, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.observer = observer;

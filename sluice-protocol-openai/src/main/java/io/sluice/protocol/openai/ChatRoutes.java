@@ -1,16 +1,16 @@
 package io.sluice.protocol.openai;
 
+import io.sluice.http.SluiceHeaders;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.SluiceException;
-import io.sluice.engine.Engine;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.http.RequestObserver;
-import io.sluice.protocol.kserve.json.JsonIntegers;
-import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
+import io.sluice.http.json.JsonIntegers;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
@@ -29,11 +29,11 @@ public final class ChatRoutes {
   private static final String PROTOCOL = "openai";
   private static final int MAX_CHOICES = 16;
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ModelScope scope;
   private final RequestObserver observer;
 
-  public ChatRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
+  public ChatRoutes(EngineClient engine, ModelScope scope, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.observer = observer;
@@ -63,7 +63,7 @@ public final class ChatRoutes {
       if (n < 1 || n > MAX_CHOICES) {
         throw new InvalidInputException("n must lie between 1 and " + MAX_CHOICES);
       }
-      request = CompletionRequests.parse(model, body, chat, ctx.request().getHeader(V2RestRoutes.REVISION_HEADER));
+      request = CompletionRequests.parse(model, body, chat, ctx.request().getHeader(SluiceHeaders.REVISION));
     } catch (SluiceException e) {
       int status = OpenAiErrors.send(ctx.response(), e);
       observer.observe("", PROTOCOL, Integer.toString(status), System.nanoTime() - started);

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.GenerateOptions;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.InvalidInputException;
-import io.sluice.protocol.kserve.json.JsonIntegers;
+import io.sluice.http.json.JsonIntegers;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.sluice.protocol.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.api.InvalidInputException;
-import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.http.json.JsonFactories;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ServerOverloadedException;
-import io.sluice.protocol.kserve.http.ErrorStatus;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
+import io.sluice.http.ErrorStatus;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
 import io.vertx.core.http.HttpServerResponse;
 
 /** Errors in OpenAI's shape, {@code {"error": {"message", "type", "param", "code"}}}, which the SDKs surface. */

@@ -11,12 +11,12 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.engine.Engine;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.http.RequestObserver;
-import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
+import io.sluice.http.json.JsonFactories;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -32,17 +32,17 @@ import java.util.Map;
  * The OpenAI-compatible API. {@code model} in the body names the deployment. Embeddings work with any
  * model that has the embedding tensor contract: input {@code text} BYTES, outputs {@code embedding} FP32
  * {@code [n, d]} and {@code token_count} INT64 {@code [n]}. ({@code GET /v1/models} is shared with
- * KServe V1 and answered by its routes in a shape both protocols' clients read.)
+ * KServe V1: {@link OpenAiProtocol#modelListFields}.)
  */
 public final class OpenAiRoutes {
   private static final String PROTOCOL = "openai";
   private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ModelScope scope;
   private final RequestObserver observer;
 
-  public OpenAiRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
+  public OpenAiRoutes(EngineClient engine, ModelScope scope, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.observer = observer;

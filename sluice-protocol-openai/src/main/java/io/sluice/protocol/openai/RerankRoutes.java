@@ -10,11 +10,11 @@ import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.engine.Engine;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -38,11 +38,11 @@ public final class RerankRoutes {
   private static final String PROTOCOL = "rerank";
   private static final int MAX_DOCUMENTS = 1000;
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ModelScope scope;
   private final RequestObserver observer;
 
-  public RerankRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
+  public RerankRoutes(EngineClient engine, ModelScope scope, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.observer = observer;

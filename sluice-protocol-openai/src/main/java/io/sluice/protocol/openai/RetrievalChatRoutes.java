@@ -7,9 +7,9 @@ import io.sluice.api.InvalidInputException;
 import io.sluice.api.SluiceException;
 import io.sluice.pipelines.rag.RagPipeline;
 import io.sluice.pipelines.rag.Source;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.RequestObserver;
-import io.sluice.protocol.kserve.json.JsonIntegers;
+import io.sluice.http.LastResort;
+import io.sluice.http.RequestObserver;
+import io.sluice.http.json.JsonIntegers;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -30,10 +30,10 @@ public final class RetrievalChatRoutes {
   private static final String PROTOCOL = "openai";
 
   private final RagPipeline pipeline;
-  private final io.sluice.engine.Engine engine;
+  private final io.sluice.engine.client.EngineClient engine;
   private final RequestObserver observer;
 
-  public RetrievalChatRoutes(RagPipeline pipeline, io.sluice.engine.Engine engine, RequestObserver observer) {
+  public RetrievalChatRoutes(RagPipeline pipeline, io.sluice.engine.client.EngineClient engine, RequestObserver observer) {
     this.pipeline = pipeline;
     this.engine = engine;
     this.observer = observer;

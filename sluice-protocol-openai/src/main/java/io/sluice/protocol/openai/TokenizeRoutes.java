@@ -1,16 +1,16 @@
 package io.sluice.protocol.openai;
 
+import io.sluice.http.SluiceHeaders;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.SluiceException;
-import io.sluice.engine.Engine;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.http.RequestObserver;
-import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -24,11 +24,11 @@ import java.util.concurrent.CompletableFuture;
 public final class TokenizeRoutes {
   private static final String PROTOCOL = "openai";
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ModelScope scope;
   private final RequestObserver observer;
 
-  public TokenizeRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
+  public TokenizeRoutes(EngineClient engine, ModelScope scope, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.observer = observer;
@@ -105,7 +105,7 @@ public final class TokenizeRoutes {
   }
 
   private static String revision(RoutingContext ctx) {
-    return ctx.request().getHeader(V2RestRoutes.REVISION_HEADER);
+    return ctx.request().getHeader(SluiceHeaders.REVISION);
   }
 
   private void reply(RoutingContext ctx, String model, CompletableFuture<ObjectNode> answer, long started) {

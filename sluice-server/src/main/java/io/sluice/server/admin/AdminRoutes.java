@@ -7,7 +7,7 @@ import io.sluice.api.SluiceException;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.placement.Placer;
-import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.http.HttpReplies;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;

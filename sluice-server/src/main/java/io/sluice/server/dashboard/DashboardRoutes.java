@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.events.EventJournal;
-import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.http.HttpReplies;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.StatusReport;
 import io.vertx.core.Context;

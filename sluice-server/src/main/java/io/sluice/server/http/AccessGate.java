@@ -1,6 +1,6 @@
 package io.sluice.server.http;
 
-import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.http.HttpReplies;
 import io.sluice.protocol.openai.OpenAiErrors;
 import io.sluice.server.access.ApiKeys;
 import io.sluice.server.access.RateLimits;

@@ -1,9 +1,9 @@
 package io.sluice.server.http;
 
+import io.sluice.http.SluiceHeaders;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.http.LastResort;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.BufferedOutputStream;
@@ -81,7 +81,7 @@ final class AccessLog {
       if (model.find()) {
         json.writeStringField("model", model.group(1));
       }
-      String revision = response.headers().get(V2RestRoutes.REVISION_HEADER);
+      String revision = response.headers().get(SluiceHeaders.REVISION);
       if (revision != null) {
         json.writeStringField("revision", revision);
       }

@@ -1,6 +1,6 @@
 package io.sluice.server.http;
 
-import io.sluice.protocol.kserve.http.HttpReplies;
+import io.sluice.http.HttpReplies;
 import io.sluice.server.config.FrontDoorSettings;
 import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Handler;

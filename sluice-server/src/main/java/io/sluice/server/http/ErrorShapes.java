@@ -1,6 +1,6 @@
 package io.sluice.server.http;
 
-import io.sluice.protocol.kserve.http.LastResort;
+import io.sluice.http.LastResort;
 import io.sluice.protocol.openai.OpenAiErrors;
 
 /** Which protocol's error shape a path answers in: OpenAI's on the OpenAI routes, KServe V2's elsewhere. */

@@ -4,31 +4,20 @@ import io.sluice.engine.Engine;
 import io.sluice.engine.graph.GraphRunner;
 import io.sluice.engine.graph.GraphSpec;
 import io.sluice.pipelines.PipelineSpec;
-import io.sluice.pipelines.rag.RagPipeline;
-import io.sluice.pipelines.rag.RagSpec;
-import io.sluice.pipelines.voice.VoicePipeline;
-import io.sluice.pipelines.voice.VoiceSpec;
-import io.sluice.protocol.openai.RetrievalChatRoutes;
-import io.sluice.protocol.openai.VoiceRoutes;
-import io.sluice.protocol.kserve.graph.GraphRoutes;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import io.sluice.engine.placement.Placer;
+import io.sluice.protocol.kserve.KServeProtocol;
 import io.sluice.protocol.kserve.ServerInfo;
-import io.sluice.protocol.kserve.grpc.V2GrpcService;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
+import io.sluice.protocol.openai.OpenAiProtocol;
+import io.sluice.http.ModelListing;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
 import io.sluice.server.access.ApiKeys;
 import io.sluice.server.access.RateLimits;
 import io.sluice.server.config.FrontDoorSettings;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.v1.V1RestRoutes;
+import io.sluice.http.ModelScope;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
-import io.sluice.protocol.openai.AudioRoutes;
-import io.sluice.protocol.openai.ChatRoutes;
-import io.sluice.protocol.openai.OpenAiRoutes;
-import io.sluice.protocol.openai.RerankRoutes;
-import io.sluice.protocol.openai.TokenizeRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
 import io.sluice.server.admin.StatusReport;
@@ -63,8 +52,8 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   /** One JSON line per request, when {@code server.accessLog} is on; else null. */
   private final AccessLog accessLog;
   private final Engine engine;
-  private final ServerInfo info;
-  private final RequestMetrics metrics;
+  private final KServeProtocol kserve;
+  private final OpenAiProtocol openAi;
   private final Router router;
   private final GrpcServer grpc;
   private final Map<String, MountedApplication> applications = new ConcurrentHashMap<>();
@@ -90,9 +79,9 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       Placer placer, ConfigApplier applier, ConfigLoader loader, Path configDirectory) {
     this.vertx = vertx;
     this.engine = engine;
-    this.info = info;
-    this.metrics = metrics;
-    this.grpc = grpcServer(vertx, engine, settings, info, metrics);
+    this.kserve = new KServeProtocol(engine, info, metrics);
+    this.openAi = new OpenAiProtocol(engine, metrics);
+    this.grpc = grpcServer(vertx, settings, kserve);
     this.router = Router.router(vertx);
     FrontDoorSettings.Auth auth = settings.frontDoor().auth();
     this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
@@ -129,9 +118,9 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       }, false));
       new DashboardRoutes(vertx, new StatusReport(engine, applier, placer), sampler, engine.events(), admin).mount(router);
     }
-    this.inferFastPath = new V2RestRoutes(engine, ModelScope.global(engine.registry()), info, metrics);
+    this.inferFastPath = kserve.v2(ModelScope.global(engine));
     this.maxBody = settings.maxRequestBody();
-    mountProtocols(router, engine, ModelScope.global(engine.registry()), info, metrics);
+    mountProtocols(router, ModelScope.global(engine));
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
       added(application);
     }
@@ -153,7 +142,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   @Override
   public void added(ServerSettings.ApplicationSettings application) {
     Router scoped = Router.router(vertx);
-    mountProtocols(scoped, engine, ModelScope.application(engine.registry(), application.name()), info, metrics);
+    mountProtocols(scoped, ModelScope.application(engine, application.name()));
     AccessGate.Application access = new AccessGate.Application(application.name(),
         new ApiKeys(application.apiKeys(), null, System::nanoTime), application.rateLimit());
     MountedApplication previous = applications.put(application.routePrefix(), new MountedApplication(
@@ -201,8 +190,8 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
         continue;
       }
       AtomicReference<GraphSpec> spec = new AtomicReference<>(graph);
-      graphs.put(graph.name(), new MountedGraph(spec,
-          new GraphRoutes(spec::get, graphRunner, metrics).mount(router, graph.routePrefix())));
+      graphs.put(graph.name(), new MountedGraph(spec, kserve.mountGraph(router, graph.routePrefix(), graph.name(),
+          request -> graphRunner.run(spec.get(), request))));
     }
   }
 
@@ -220,15 +209,7 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
       if (pipelines.containsKey(pipeline.name())) {
         continue;
       }
-      List<Route> routes = switch (pipeline) {
-        case VoiceSpec voice -> new VoiceRoutes(new VoicePipeline(engine, voice), metrics).mount(router, voice.routePrefix());
-        case RagSpec rag -> {
-          RagPipeline retrieval = new RagPipeline(engine, rag);
-          retrieval.warm();
-          yield new RetrievalChatRoutes(retrieval, engine, metrics).mount(router, rag.routePrefix());
-        }
-        default -> throw new IllegalArgumentException("unknown pipeline " + pipeline);
-      };
+      List<Route> routes = openAi.mountPipeline(router, pipeline);
       pipelines.put(pipeline.name(), new MountedPipeline(pipeline, routes));
     }
   }
@@ -327,23 +308,16 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     return true;
   }
 
-  private static void mountProtocols(
-      Router router, Engine engine, ModelScope scope, ServerInfo info, RequestMetrics metrics) {
-    new V2RestRoutes(engine, scope, info, metrics).mount(router);
-    new V1RestRoutes(engine, scope, metrics).mount(router);
-    new OpenAiRoutes(engine, scope, metrics).mount(router);
-    new AudioRoutes(engine, scope, metrics).mount(router);
-    new ChatRoutes(engine, scope, metrics).mount(router);
-    new TokenizeRoutes(engine, scope, metrics).mount(router);
-    new RerankRoutes(engine, scope, metrics).mount(router);
+  /** Every protocol's REST routes for the models in {@code scope}. */
+  private void mountProtocols(Router router, ModelScope scope) {
+    new ModelListing(engine, scope, List.of(kserve.modelListFields(), openAi.modelListFields())).mount(router);
+    kserve.mount(router, scope);
+    openAi.mount(router, scope);
   }
 
-  private static GrpcServer grpcServer(
-      Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics) {
-    GrpcServerOptions options = new GrpcServerOptions()
-        .setMaxMessageSize(settings.maxRequestBody());
-    GrpcServer server = GrpcServer.server(vertx, options);
-    new V2GrpcService(engine, info, metrics).mount(server);
+  private static GrpcServer grpcServer(Vertx vertx, ServerSettings settings, KServeProtocol kserve) {
+    GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(settings.maxRequestBody()));
+    kserve.mount(server);
     return server;
   }
 

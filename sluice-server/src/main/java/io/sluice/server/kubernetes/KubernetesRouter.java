@@ -2,7 +2,7 @@ package io.sluice.server.kubernetes;
 
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
-import io.sluice.engine.model.ModelState;
+import io.sluice.engine.client.ModelState;
 import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;

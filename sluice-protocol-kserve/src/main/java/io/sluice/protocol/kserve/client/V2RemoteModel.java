@@ -14,7 +14,7 @@ import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
 import io.sluice.api.ReplicaUnavailableException;
 import io.sluice.spi.SupervisedModel;
-import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.http.json.JsonFactories;
 import io.sluice.spi.ModelLoadException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

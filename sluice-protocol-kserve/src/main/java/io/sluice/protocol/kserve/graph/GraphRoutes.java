@@ -4,11 +4,10 @@ import io.sluice.api.InferResponse;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.SluiceException;
-import io.sluice.engine.graph.GraphRunner;
-import io.sluice.engine.graph.GraphSpec;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.api.InferRequest;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.DecodedInferRequest;
 import io.sluice.protocol.kserve.v2.EncodedBody;
 import io.sluice.protocol.kserve.v2.V2RequestDecoder;
@@ -20,7 +19,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * One inference graph at its route prefix, as KServe serves an InferenceGraph: {@code POST} a V2 inference
@@ -31,46 +30,49 @@ import java.util.function.Supplier;
 public final class GraphRoutes {
   private static final String PROTOCOL = "graph";
 
-  private final Supplier<GraphSpec> graph;
-  private final GraphRunner runner;
+  private final String name;
+  private final Function<InferRequest, CompletableFuture<InferResponse>> graph;
   private final RequestObserver observer;
 
-  /** @param graph the graph as currently configured (a reapplied configuration may change it) */
-  public GraphRoutes(Supplier<GraphSpec> graph, GraphRunner runner, RequestObserver observer) {
+  /**
+   * @param name the graph's name, which is also the model name its requests carry
+   * @param graph runs the graph as currently configured (a reapplied configuration may change it)
+   */
+  public GraphRoutes(String name, Function<InferRequest, CompletableFuture<InferResponse>> graph,
+      RequestObserver observer) {
+    this.name = name;
     this.graph = graph;
-    this.runner = runner;
     this.observer = observer;
   }
 
   /** Mounts the graph's routes under {@code prefix}; the routes are returned so that they can be removed. */
   public List<Route> mount(Router router, String prefix) {
     return List.of(
-        router.post(prefix).handler(ctx -> infer(ctx, graph.get().name())),
-        router.post(prefix + "/").handler(ctx -> infer(ctx, graph.get().name())),
+        router.post(prefix).handler(ctx -> infer(ctx, name)),
+        router.post(prefix + "/").handler(ctx -> infer(ctx, name)),
         router.post(prefix + "/v2/models/:model/infer").handler(ctx -> infer(ctx, ctx.pathParam("model"))));
   }
 
   private void infer(RoutingContext ctx, String model) {
     long started = System.nanoTime();
-    GraphSpec spec = graph.get();
     HttpServerResponse response = ctx.response();
     DecodedInferRequest decoded;
     try {
-      if (!spec.name().equals(model)) {
-        throw new ModelNotFoundException("this route serves graph '" + spec.name() + "', not '" + model + "'");
+      if (!name.equals(model)) {
+        throw new ModelNotFoundException("this route serves graph '" + name + "', not '" + model + "'");
       }
       Buffer body = ctx.body().buffer();
       String headerLength = ctx.request().getHeader("Inference-Header-Content-Length");
-      decoded = V2RequestDecoder.decode(spec.name(), null, body == null ? new byte[0] : body.getBytes(),
+      decoded = V2RequestDecoder.decode(name, null, body == null ? new byte[0] : body.getBytes(),
           headerLength == null ? null : parseLength(headerLength), () -> {
             throw new InvalidInputException("a graph takes a V2 inference request with named inputs, not a raw body");
           });
     } catch (SluiceException e) {
-      observer.observe(spec.name(), PROTOCOL, Integer.toString(HttpReplies.sendError(response, e)),
+      observer.observe(name, PROTOCOL, Integer.toString(HttpReplies.sendError(response, e)),
           System.nanoTime() - started);
       return;
     }
-    CompletableFuture<InferResponse> run = runner.run(spec, decoded.request());
+    CompletableFuture<InferResponse> run = graph.apply(decoded.request());
     response.closeHandler(closed -> run.cancel(false));
     run.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
       int status = 200;
@@ -85,7 +87,7 @@ public final class GraphRoutes {
           HttpReplies.send(response, 200, "application/json", encoded.bytes());
         }
       }
-      observer.observe(spec.name(), PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      observer.observe(name, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
     }));
   }
 

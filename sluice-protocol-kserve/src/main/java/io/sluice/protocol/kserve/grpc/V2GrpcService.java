@@ -1,5 +1,6 @@
 package io.sluice.protocol.kserve.grpc;
 
+import io.sluice.http.SluiceHeaders;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.MessageOrBuilder;
 import io.sluice.api.InvalidInputException;
@@ -9,9 +10,9 @@ import io.sluice.api.ModelNotReadyException;
 import io.sluice.api.RequestTimeoutException;
 import io.sluice.api.ServerOverloadedException;
 import io.sluice.api.TensorMetadata;
-import io.sluice.engine.Engine;
-import io.sluice.engine.model.ModelState;
-import io.sluice.engine.model.ModelStatus;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatus;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
 import io.sluice.protocol.kserve.grpc.proto.ModelMetadataRequest;
@@ -30,8 +31,8 @@ import io.sluice.protocol.kserve.grpc.proto.ServerMetadataRequest;
 import io.sluice.protocol.kserve.grpc.proto.ServerMetadataResponse;
 import io.sluice.protocol.kserve.grpc.proto.ServerReadyRequest;
 import io.sluice.protocol.kserve.grpc.proto.ServerReadyResponse;
-import io.sluice.protocol.kserve.http.ErrorStatus;
-import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.http.ErrorStatus;
+import io.sluice.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.RepositoryStates;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.vertx.core.Context;
@@ -59,11 +60,11 @@ public final class V2GrpcService {
   private static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
   private static final String PROTOCOL = "v2-grpc";
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ServerInfo serverInfo;
   private final RequestObserver observer;
 
-  public V2GrpcService(Engine engine, ServerInfo serverInfo, RequestObserver observer) {
+  public V2GrpcService(EngineClient engine, ServerInfo serverInfo, RequestObserver observer) {
     this.engine = engine;
     this.serverInfo = serverInfo;
     this.observer = observer;
@@ -100,7 +101,7 @@ public final class V2GrpcService {
     String model = request.getModelName();
     CompletableFuture<MessageLite> reply;
     try {
-      reply = engine.infer(GrpcTensorCodec.decode(request).withRevision(headers.get(V2RestRoutes.REVISION_HEADER)))
+      reply = engine.infer(GrpcTensorCodec.decode(request).withRevision(headers.get(SluiceHeaders.REVISION)))
           .thenApply(GrpcTensorCodec::encode);
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);

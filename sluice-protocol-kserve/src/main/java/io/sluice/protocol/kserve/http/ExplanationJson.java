@@ -1,7 +1,7 @@
 package io.sluice.protocol.kserve.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.sluice.engine.explain.Explanation;
+import io.sluice.engine.client.Explanation;
 import java.io.IOException;
 import java.util.List;
 

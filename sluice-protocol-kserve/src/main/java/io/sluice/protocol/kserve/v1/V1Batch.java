@@ -10,7 +10,7 @@ import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.engine.Engine;
+import io.sluice.engine.client.EngineClient;
 import io.sluice.protocol.kserve.json.ByteSink;
 import io.sluice.protocol.kserve.json.TensorJson;
 import java.io.IOException;
@@ -183,7 +183,7 @@ final class V1Batch {
     }
   }
 
-  CompletableFuture<V1Batch.Predictions> run(Engine engine, String pinnedRevision) {
+  CompletableFuture<V1Batch.Predictions> run(EngineClient engine, String pinnedRevision) {
     List<CompletableFuture<InferResponse>> calls =
         requests.stream().map(request -> engine.infer(request.withRevision(pinnedRevision))).toList();
     return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))

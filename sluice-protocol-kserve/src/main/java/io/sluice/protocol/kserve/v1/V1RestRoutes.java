@@ -1,6 +1,7 @@
 package io.sluice.protocol.kserve.v1;
 
-import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.http.SluiceHeaders;
+import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,21 +9,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
-import io.sluice.engine.Engine;
+import io.sluice.engine.client.EngineClient;
 import io.sluice.api.InferRequest;
-import io.sluice.engine.explain.Explanation;
+import io.sluice.engine.client.Explanation;
 import io.sluice.protocol.kserve.http.ExplanationJson;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import io.sluice.engine.model.Deployment;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.http.RequestObserver;
-import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.engine.client.ModelStatus;
+import io.sluice.http.ModelListing;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -33,24 +35,39 @@ public final class V1RestRoutes {
   private static final String PROTOCOL = "v1-rest";
   private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ModelScope scope;
   private final RequestObserver observer;
-  private final long startedSeconds = System.currentTimeMillis() / 1000;
 
-  public V1RestRoutes(Engine engine, ModelScope scope, RequestObserver observer) {
+  public V1RestRoutes(EngineClient engine, ModelScope scope, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.observer = observer;
   }
 
-  /** The whole route table. */
+  /** KServe V1's fields of {@code GET /v1/models} ({@code models}) and of one model ({@code name}, {@code ready}). */
+  public static final ModelListing.Fields MODEL_FIELDS = new ModelListing.Fields() {
+    @Override
+    public void list(JsonGenerator json, List<ModelStatus> models) throws IOException {
+      json.writeArrayFieldStart("models");
+      for (ModelStatus model : models) {
+        json.writeString(model.name());
+      }
+      json.writeEndArray();
+    }
+
+    @Override
+    public void model(JsonGenerator json, String model) throws IOException {
+      json.writeStringField("name", model);
+      json.writeBooleanField("ready", true);
+    }
+  };
+
+  /** The route table but the shared model list ({@link ModelListing}). */
   public void mount(Router router) {
     router.get("/").handler(this::root);
-    router.get("/v1/models").handler(this::listModels);
     router.postWithRegex("/v1/models/(?<model>[^/:]+):predict").handler(this::predict);
     router.postWithRegex("/v1/models/(?<model>[^/:]+):explain").handler(this::explain);
-    router.get("/v1/models/:model").handler(this::modelReady);
   }
 
   private void root(RoutingContext ctx) {
@@ -59,57 +76,6 @@ public final class V1RestRoutes {
       json.writeStringField("status", "alive");
       json.writeEndObject();
     });
-  }
-
-  /**
-   * {@code GET /v1/models} is both KServe V1's list ({@code models}) and OpenAI's ({@code object},
-   * {@code data}); one answer carries both, and each protocol's clients read their own fields.
-   */
-  private void listModels(RoutingContext ctx) {
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartObject();
-      json.writeArrayFieldStart("models");
-      for (Deployment deployment : scope.deployments()) {
-        json.writeString(deployment.name());
-      }
-      json.writeEndArray();
-      json.writeStringField("object", "list");
-      json.writeArrayFieldStart("data");
-      for (Deployment deployment : scope.deployments()) {
-        writeOpenAiModel(json, deployment.name());
-        json.writeEndObject();
-      }
-      json.writeEndArray();
-      json.writeEndObject();
-    });
-  }
-
-  /** Opens an OpenAI model object and writes its fields; the caller closes it. */
-  private void writeOpenAiModel(com.fasterxml.jackson.core.JsonGenerator json, String name) throws java.io.IOException {
-    json.writeStartObject();
-    json.writeStringField("id", name);
-    json.writeStringField("object", "model");
-    json.writeNumberField("created", startedSeconds);
-    json.writeStringField("owned_by", "sluice");
-  }
-
-  private void modelReady(RoutingContext ctx) {
-    String model = ctx.pathParam("model");
-    try {
-      scope.check(model);
-      if (engine.isModelReady(model, null)) {
-        HttpReplies.sendJson(ctx.response(), 200, json -> {
-          writeOpenAiModel(json, model); // OpenAI's retrieve-model fields, then KServe V1's
-          json.writeStringField("name", model);
-          json.writeBooleanField("ready", true);
-          json.writeEndObject();
-        });
-      } else {
-        HttpReplies.sendError(ctx.response(), 503, "model '" + model + "' is not ready");
-      }
-    } catch (SluiceException e) {
-      HttpReplies.sendError(ctx.response(), e);
-    }
   }
 
   /**
@@ -125,7 +91,7 @@ public final class V1RestRoutes {
       ModelMetadata metadata = engine.metadata(model, null);
       JsonNode root = body(ctx.body().buffer());
       Map<String, Object> parameters = parameters(root.get("parameters"));
-      String revision = ctx.request().getHeader(V2RestRoutes.REVISION_HEADER);
+      String revision = ctx.request().getHeader(SluiceHeaders.REVISION);
       for (JsonNode instance : instances(root)) {
         InferRequest single = V1Batch.of(metadata, MAPPER.createArrayNode().add(instance)).single();
         explanations.add(engine.explain(single.withRevision(revision), parameters));
@@ -180,7 +146,7 @@ public final class V1RestRoutes {
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
-    batch.run(engine, ctx.request().getHeader(V2RestRoutes.REVISION_HEADER))
+    batch.run(engine, ctx.request().getHeader(SluiceHeaders.REVISION))
         .whenComplete(LastResort.guarded(ctx.response(), LastResort.V2, (predictions, error) -> {
       int status;
       if (error != null) {

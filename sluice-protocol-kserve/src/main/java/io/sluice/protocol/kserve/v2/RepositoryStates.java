@@ -1,6 +1,6 @@
 package io.sluice.protocol.kserve.v2;
 
-import io.sluice.engine.model.ModelState;
+import io.sluice.engine.client.ModelState;
 
 /** Model states as Triton's repository index names them. */
 public final class RepositoryStates {

@@ -1,6 +1,6 @@
 package io.sluice.protocol.kserve.v2;
 
-import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;

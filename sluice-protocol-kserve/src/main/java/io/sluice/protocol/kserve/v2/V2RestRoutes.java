@@ -1,9 +1,10 @@
 package io.sluice.protocol.kserve.v2;
 
+import io.sluice.http.SluiceHeaders;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
-import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
@@ -16,20 +17,18 @@ import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.api.TensorMetadata;
-import io.sluice.engine.Engine;
-import io.sluice.engine.explain.Explanation;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.engine.client.Explanation;
 import io.sluice.protocol.kserve.http.ExplanationJson;
-import io.sluice.engine.model.Deployment;
-import io.sluice.engine.model.ModelState;
-import io.sluice.engine.model.ModelStatus;
-import io.sluice.engine.stats.DurationStat;
-import io.sluice.engine.stats.ModelStatistics;
+import io.sluice.engine.client.ModelStatisticsSnapshot;
+import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatus;
 import io.sluice.protocol.kserve.ServerInfo;
-import io.sluice.protocol.kserve.http.ErrorStatus;
-import io.sluice.protocol.kserve.http.HttpReplies;
-import io.sluice.protocol.kserve.http.LastResort;
-import io.sluice.protocol.kserve.http.ModelScope;
-import io.sluice.protocol.kserve.http.RequestObserver;
+import io.sluice.http.ErrorStatus;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -42,16 +41,14 @@ import java.util.concurrent.CompletableFuture;
 /** The V2 / Open Inference Protocol REST surface: health, metadata, infer, repository and statistics. */
 public final class V2RestRoutes {
   static final String PROTOCOL = "v2-rest";
-  /** Pins a request to a revision of its deployment, by number. */
-  public static final String REVISION_HEADER = "x-sluice-revision";
   private static final JsonFactory JSON = JsonFactories.JSON;
 
-  private final Engine engine;
+  private final EngineClient engine;
   private final ModelScope scope;
   private final ServerInfo serverInfo;
   private final RequestObserver observer;
 
-  public V2RestRoutes(Engine engine, ModelScope scope, ServerInfo serverInfo, RequestObserver observer) {
+  public V2RestRoutes(EngineClient engine, ModelScope scope, ServerInfo serverInfo, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.serverInfo = serverInfo;
@@ -125,8 +122,8 @@ public final class V2RestRoutes {
     HttpReplies.sendJson(ctx.response(), 200, json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("models");
-      for (Deployment deployment : scope.deployments()) {
-        json.writeString(deployment.name());
+      for (ModelStatus model : scope.models()) {
+        json.writeString(model.name());
       }
       json.writeEndArray();
       json.writeEndObject();
@@ -221,7 +218,7 @@ public final class V2RestRoutes {
       decoding.end();
     }
     CompletableFuture<InferResponse> inference =
-        engine.infer(decoded.request().withRevision(request.getHeader(REVISION_HEADER)));
+        engine.infer(decoded.request().withRevision(request.getHeader(SluiceHeaders.REVISION)));
     response.closeHandler(closed -> inference.cancel(false)); // the client went away
     inference.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
       int status;
@@ -237,7 +234,7 @@ public final class V2RestRoutes {
         }
         status = 200;
         if (result.revision() != null) {
-          response.putHeader(REVISION_HEADER, result.revision().toString()); // which revision answered
+          response.putHeader(SluiceHeaders.REVISION, result.revision().toString()); // which revision answered
         }
         if (encoded.binary()) {
           response.putHeader("Inference-Header-Content-Length", Integer.toString(encoded.jsonLength()));
@@ -265,7 +262,7 @@ public final class V2RestRoutes {
       Buffer body = ctx.body().buffer();
       DecodedInferRequest decoded = V2RequestDecoder.decode(model, null, body == null ? new byte[0] : body.getBytes(), null,
           () -> engine.metadata(model, null));
-      explanation = engine.explain(decoded.request().withRevision(ctx.request().getHeader(REVISION_HEADER)),
+      explanation = engine.explain(decoded.request().withRevision(ctx.request().getHeader(SluiceHeaders.REVISION)),
           decoded.request().parameters());
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(response, e);
@@ -292,7 +289,7 @@ public final class V2RestRoutes {
     GenerateRequest request;
     try {
       scope.check(model);
-      request = GenerateBody.read(model, ctx.body().buffer(), ctx.request().getHeader(REVISION_HEADER));
+      request = GenerateBody.read(model, ctx.body().buffer(), ctx.request().getHeader(SluiceHeaders.REVISION));
       engine.metadata(model, null);
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(response, e);
@@ -424,13 +421,13 @@ public final class V2RestRoutes {
   private void statistics(RoutingContext ctx) {
     String model = ctx.pathParam("model");
     String version = ctx.pathParam("version");
-    List<Deployment> selected;
+    List<ModelStatisticsSnapshot> selected;
     try {
       if (model == null) {
-        selected = scope.deployments();
+        selected = scope.models().stream().map(status -> engine.statistics(status.name(), null)).toList();
       } else {
         scope.check(model);
-        selected = List.of(engine.registry().resolve(model, version));
+        selected = List.of(engine.statistics(model, version));
       }
     } catch (SluiceException e) {
       HttpReplies.sendError(ctx.response(), e);
@@ -439,19 +436,18 @@ public final class V2RestRoutes {
     HttpReplies.sendJson(ctx.response(), 200, json -> {
       json.writeStartObject();
       json.writeArrayFieldStart("model_stats");
-      for (Deployment deployment : selected) {
-        writeStatistics(json, deployment);
+      for (ModelStatisticsSnapshot stats : selected) {
+        writeStatistics(json, stats);
       }
       json.writeEndArray();
       json.writeEndObject();
     });
   }
 
-  private static void writeStatistics(JsonGenerator json, Deployment deployment) throws IOException {
-    ModelStatistics stats = deployment.statistics();
+  private static void writeStatistics(JsonGenerator json, ModelStatisticsSnapshot stats) throws IOException {
     json.writeStartObject();
-    json.writeStringField("name", deployment.name());
-    json.writeStringField("version", deployment.version());
+    json.writeStringField("name", stats.name());
+    json.writeStringField("version", stats.version());
     json.writeNumberField("last_inference", stats.lastInferenceMillis());
     json.writeNumberField("inference_count", stats.inferenceCount());
     json.writeNumberField("execution_count", stats.executionCount());
@@ -462,15 +458,16 @@ public final class V2RestRoutes {
     writeDuration(json, "compute_input", stats.computeInput());
     writeDuration(json, "compute_infer", stats.computeInfer());
     writeDuration(json, "compute_output", stats.computeOutput());
-    writeDuration(json, "cache_hit", new DurationStat());
-    writeDuration(json, "cache_miss", new DurationStat());
+    writeDuration(json, "cache_hit", ModelStatisticsSnapshot.Timing.NONE);
+    writeDuration(json, "cache_miss", ModelStatisticsSnapshot.Timing.NONE);
     json.writeEndObject();
     json.writeArrayFieldStart("batch_stats");
     json.writeEndArray();
     json.writeEndObject();
   }
 
-  private static void writeDuration(JsonGenerator json, String field, DurationStat stat) throws IOException {
+  private static void writeDuration(JsonGenerator json, String field, ModelStatisticsSnapshot.Timing stat)
+      throws IOException {
     json.writeObjectFieldStart(field);
     json.writeNumberField("count", stat.count());
     json.writeNumberField("ns", stat.nanos());

@@ -1,4 +1,4 @@
-package io.sluice.engine.explain;
+package io.sluice.engine.client;
 
 /**
  * Feature attributions for one instance: one per input element (in the input's row-major order), how much
@@ -6,7 +6,7 @@ package io.sluice.engine.explain;
  *
  * @param prediction the explained output element for the instance
  * @param baselinePrediction the same for an all-baseline input
- * @param modelCalls model calls made (bounded by {@link ExplainSpec#maxModelCalls})
+ * @param modelCalls model calls made (bounded by {@code maxModelCalls})
  */
 public record Explanation(String method, String input, String output, int target, long[] shape, double[] attributions,
     double prediction, double baselinePrediction, int modelCalls) {}

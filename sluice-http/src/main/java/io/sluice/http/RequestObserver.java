@@ -1,4 +1,4 @@
-package io.sluice.protocol.kserve.http;
+package io.sluice.http;
 
 /** Told about every finished protocol request; the server records metrics with it. */
 @FunctionalInterface

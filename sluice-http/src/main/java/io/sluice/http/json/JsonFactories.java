@@ -1,4 +1,4 @@
-package io.sluice.protocol.kserve.json;
+package io.sluice.http.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadFeature;

@@ -1,4 +1,4 @@
-package io.sluice.engine.model;
+package io.sluice.engine.client;
 
 /** Where a deployment's model is in its life. Only {@link #READY} takes requests. */
 public enum ModelState {

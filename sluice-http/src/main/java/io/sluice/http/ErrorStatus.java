@@ -1,4 +1,4 @@
-package io.sluice.protocol.kserve.http;
+package io.sluice.http;
 
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelNotFoundException;

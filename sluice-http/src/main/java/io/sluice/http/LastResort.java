@@ -1,4 +1,4 @@
-package io.sluice.protocol.kserve.http;
+package io.sluice.http;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;

@@ -1,6 +1,6 @@
-package io.sluice.protocol.kserve.http;
+package io.sluice.http;
 
-import io.sluice.protocol.kserve.json.JsonFactories;
+import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;

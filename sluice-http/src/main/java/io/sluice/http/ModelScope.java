@@ -1,0 +1,50 @@
+package io.sluice.http;
+
+import io.sluice.api.ModelNotFoundException;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.engine.client.ModelStatus;
+import java.util.List;
+
+/**
+ * The models a route table may address: all of them at the server root, or one application's under
+ * its route prefix ({@code /mnist/v2/models/mnist/infer}).
+ */
+public final class ModelScope {
+  private final EngineClient engine;
+  private final String application;
+
+  private ModelScope(EngineClient engine, String application) {
+    this.engine = engine;
+    this.application = application;
+  }
+
+  public static ModelScope global(EngineClient engine) {
+    return new ModelScope(engine, null);
+  }
+
+  public static ModelScope application(EngineClient engine, String application) {
+    return new ModelScope(engine, application);
+  }
+
+  /** Throws not-found for a model that exists but belongs to another application. */
+  public void check(String model) {
+    if (application == null) {
+      return;
+    }
+    engine.applicationOf(model).ifPresent(owner -> {
+      if (!owner.equals(application)) {
+        throw new ModelNotFoundException(
+            "model '" + model + "' is not part of application '" + application + "'");
+      }
+    });
+  }
+
+  public boolean includes(ModelStatus status) {
+    return application == null || status.application().equals(application);
+  }
+
+  /** The models in scope, in configuration order. */
+  public List<ModelStatus> models() {
+    return engine.index().stream().filter(this::includes).toList();
+  }
+}
