@@ -1,7 +1,7 @@
 package io.sluice.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +24,7 @@ class ChartTest {
   private static Run helm(String... args) throws Exception {
     Path helm = Path.of(System.getenv().getOrDefault("SLUICE_HELM",
         System.getProperty("user.home") + "/.cache/sluice/helm/4.1.4/helm"));
-    assumeTrue(Files.isExecutable(helm), "helm missing: run bin/install-helm");
+    require(Files.isExecutable(helm), "helm missing: run bin/install-helm");
     List<String> command = new ArrayList<>(List.of(helm.toString()));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -1,7 +1,7 @@
 package io.sluice.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -47,7 +47,7 @@ final class DevCluster implements AutoCloseable {
   /** The cluster with namespace {@code namespace} and its model claim {@code models}; skips the test without a cluster. */
   static DevCluster open(String namespace) throws Exception {
     String kubeconfig = System.getenv("SLUICE_DEV_CLUSTER");
-    assumeTrue(kubeconfig != null && Files.isRegularFile(Path.of(kubeconfig)), "no dev cluster: bin/dev-cluster up");
+    require(kubeconfig != null && Files.isRegularFile(Path.of(kubeconfig)), "no dev cluster: bin/dev-cluster up");
     DevCluster cluster = new DevCluster(kubeconfig, namespace);
     await("namespace " + namespace + " of an earlier run to go", () -> {
       var existing = cluster.client.namespaces().withName(namespace).get();
@@ -110,7 +110,7 @@ final class DevCluster implements AutoCloseable {
 
   Run helm(boolean mustPass, String... args) throws Exception {
     String helm = System.getenv().getOrDefault("SLUICE_HELM", System.getProperty("user.home") + "/.cache/sluice/helm/4.1.4/helm");
-    assumeTrue(Files.isExecutable(Path.of(helm)), "helm missing: run bin/install-helm");
+    require(Files.isExecutable(Path.of(helm)), "helm missing: run bin/install-helm");
     return run(helm, mustPass, args);
   }
 

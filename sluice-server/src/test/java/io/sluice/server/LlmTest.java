@@ -2,7 +2,7 @@ package io.sluice.server;
 
 import static io.sluice.server.TensorTestSupport.MAPPER;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.engine.replica.Replica;
@@ -63,7 +63,7 @@ class LlmTest {
 
   @Test
   void theOpenAiSdkChatsStreamsStopsAndRunsStreamsConcurrently() throws Exception {
-    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
+    require(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
     Process node = new ProcessBuilder("node", "openai-chat.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
         .directory(CLIENT.toFile()).redirectErrorStream(true).start();
     String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -107,7 +107,7 @@ class LlmTest {
 
   @Test
   void theOpenAiSdkCallsToolsGetsJsonLogprobsAndSeveralChoices() throws Exception {
-    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
+    require(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
     Process node = new ProcessBuilder("node", "openai-llm-features.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
         .directory(CLIENT.toFile()).redirectErrorStream(true).start();
     String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

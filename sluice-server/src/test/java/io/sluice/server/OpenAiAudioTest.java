@@ -2,7 +2,7 @@ package io.sluice.server;
 
 import static io.sluice.server.TensorTestSupport.MAPPER;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
@@ -27,13 +27,13 @@ class OpenAiAudioTest {
 
   @Test
   void espeakSpeechComesBackAsTheSameWords(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isDirectory(ESPEAK_DATA), "espeak-ng missing: run bin/install-test-deps");
+    require(Files.isDirectory(ESPEAK_DATA), "espeak-ng missing: run bin/install-test-deps");
     roundTrip(dir, "{name: tts, runtime: espeak, storageUri: 'file://%s'}".formatted(ESPEAK_DATA),
         "the quick brown fox jumps over the lazy dog", "lazy dog");
   }
 
   private static void roundTrip(Path dir, String ttsDeployment, String sentence, String lastWords) throws Exception {
-    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
+    require(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
     try (TestServer server = TestServer.start(dir, """
         applications:
           - name: tts

@@ -2,7 +2,7 @@ package io.sluice.server;
 
 import static io.sluice.server.TensorTestSupport.MAPPER;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +20,7 @@ class OpenAiClientTest {
 
   @Test
   void theOpenAiSdkListsModelsAndEmbedsText(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")),
+    require(Files.isDirectory(CLIENT.resolve("node_modules/openai")),
         "npm packages missing: bin/install-test-deps runs npm ci in " + CLIENT);
     try (TestServer server = TestServer.start(dir, """
         applications:

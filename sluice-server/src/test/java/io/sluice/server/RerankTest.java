@@ -2,7 +2,7 @@ package io.sluice.server;
 
 import static io.sluice.server.TensorTestSupport.MAPPER;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
@@ -77,7 +77,7 @@ class RerankTest {
 
   @Test
   void theCohereSdkRanksTheKittenFirstWithV1AndV2() throws Exception {
-    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/cohere-ai")), "npm packages missing: run bin/install-test-deps");
+    require(Files.isDirectory(CLIENT.resolve("node_modules/cohere-ai")), "npm packages missing: run bin/install-test-deps");
     Process node = new ProcessBuilder("node", "cohere-rerank.mjs", server.uri("/reranker").toString(), "bge-reranker")
         .directory(CLIENT.toFile()).redirectErrorStream(true).start();
     String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -6,6 +6,11 @@ import io.sluice.api.DataType;
 import io.sluice.api.Tensor;
 import io.sluice.testkit.onnx.TensorProto;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -20,6 +25,10 @@ import java.util.Optional;
  */
 public final class OnnxTestData {
   public static final Path ROOT = Path.of("/usr/share/libonnx-testdata/data");
+  /** The corpus Sluice is held to: ONNX's operator tests and the converted PyTorch models. */
+  public static final List<String> GROUPS = List.of("node", "simple", "pytorch-operator", "pytorch-converted");
+  /** Cases ONNX Runtime does not reproduce, {@code group/name} to the reason; see {@code onnx-exclusions.tsv}. */
+  private static final String EXCLUSIONS = "onnx-exclusions.tsv";
 
   private OnnxTestData() {}
 
@@ -39,6 +48,33 @@ public final class OnnxTestData {
       }
     }
     return cases;
+  }
+
+  /**
+   * The cases excluded from the corpus, each {@code group/name} with why: ONNX Runtime itself does not
+   * reproduce the golden outputs (an operator or type it lacks, a different rounding). Every other case must
+   * be reproduced by the runtime and by the server.
+   */
+  public static Map<String, String> exclusions() {
+    Map<String, String> excluded = new TreeMap<>();
+    try (InputStream in = OnnxTestData.class.getResourceAsStream(EXCLUSIONS)) {
+      if (in == null) {
+        throw new IllegalStateException(EXCLUSIONS + " is missing from the test kit");
+      }
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        if (line.isBlank() || line.startsWith("#")) {
+          continue;
+        }
+        String[] fields = line.split("\t", 2);
+        if (fields.length != 2 || fields[1].isBlank()) {
+          throw new IllegalStateException(EXCLUSIONS + ": every entry needs a reason: " + line);
+        }
+        excluded.put(fields[0], fields[1]);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return excluded;
   }
 
   /** The case in a directory, or empty when it is not one or holds tensors Sluice cannot express. */

@@ -2,7 +2,7 @@ package io.sluice.runtime.asr;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.Tensor;
@@ -77,7 +77,7 @@ class SpeechRoundTripTest {
 
   @Test
   void espeakSpeechIsTranscribedBackWordForWord() throws Exception {
-    assumeTrue(Files.isDirectory(ESPEAK_DATA), "espeak-ng is not installed (bin/install-test-deps installs it)");
+    require(Files.isDirectory(ESPEAK_DATA), "espeak-ng is not installed (bin/install-test-deps installs it)");
     roundTrip(new EspeakRuntime().load(new ModelSource("tts", "1", ESPEAK_DATA, Map.of())),
         "the quick brown fox jumps over the lazy dog");
   }

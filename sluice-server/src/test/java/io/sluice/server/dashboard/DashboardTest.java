@@ -1,7 +1,7 @@
 package io.sluice.server.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -148,9 +148,9 @@ class DashboardTest {
   @Test
   @Tag("slow")
   void inChromiumThePlotsMoveUnderLoadAndPromoteMovesTheTraffic(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isDirectory(NODE.resolve("node_modules/playwright-core")),
+    require(Files.isDirectory(NODE.resolve("node_modules/playwright-core")),
         "npm packages missing: bin/install-test-deps runs npm ci in " + NODE);
-    assumeTrue(Files.isExecutable(CHROMIUM), "Chromium missing: bin/install-test-deps installs Debian's chromium");
+    require(Files.isExecutable(CHROMIUM), "Chromium missing: bin/install-test-deps installs Debian's chromium");
     try (TestServer server = TestServer.start(dir, config(dir, "").formatted(""))) {
       String canary = config(dir, "").formatted(", version: '2', canaryTrafficPercent: 30");
       HttpResponse<String> applied = server.send(HttpRequest.newBuilder(server.uri("/api/v1/config"))

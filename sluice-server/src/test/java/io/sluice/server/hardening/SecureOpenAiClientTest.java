@@ -2,7 +2,7 @@ package io.sluice.server.hardening;
 
 import io.sluice.storage.testing.TestCertificates;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,7 +21,7 @@ class SecureOpenAiClientTest {
 
   @Test
   void theOpenAiSdkTalksHttpsWithAKey(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isDirectory(CLIENT.resolve("node_modules/openai")),
+    require(Files.isDirectory(CLIENT.resolve("node_modules/openai")),
         "npm packages missing: bin/install-test-deps runs npm ci in " + CLIENT);
     TestCertificates authority = new TestCertificates();
     TestCertificates.write(authority.server("sluice"), dir.resolve("server.pem"), dir.resolve("server.key"));

@@ -13,6 +13,7 @@ import io.vertx.core.http.RequestOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -77,10 +78,16 @@ class WireFuzzTest {
       List<String> wellBehavedFailures = new ArrayList<>();
       Thread wellBehaved = new Thread(() -> {
         while (fuzzing.get()) {
-          HttpResponse<String> response = server.post("/v2/models/echo/infer", INFER);
-          if (response.statusCode() != 200) {
+          String failure;
+          try {
+            HttpResponse<String> response = server.post("/v2/models/echo/infer", INFER);
+            failure = response.statusCode() == 200 ? null : response.statusCode() + " " + response.body();
+          } catch (RuntimeException e) { // a server that died or stopped listening
+            failure = e.toString();
+          }
+          if (failure != null) {
             synchronized (wellBehavedFailures) {
-              wellBehavedFailures.add(response.statusCode() + " " + response.body());
+              wellBehavedFailures.add(failure);
             }
           }
           served.incrementAndGet();
@@ -109,13 +116,20 @@ class WireFuzzTest {
       assertThat(grpcProblems).isEmpty();
       assertThat(wellBehavedFailures).isEmpty();
       assertThat(served.get()).isGreaterThan(10);
+      assertThat(server.get("/v2/health/live").statusCode()).as("the server lives after the fuzzing").isEqualTo(200);
     }
   }
 
   /** One connection of mutated bytes; null when it was answered or closed in time, else what happened. */
   private static String rawCase(int port, Random random, long seed) {
     byte[] bytes = random.nextInt(5) == 0 ? http2Frames(random) : mutate(TEMPLATES.get(random.nextInt(TEMPLATES.size())), random);
-    try (Socket socket = new Socket("127.0.0.1", port)) {
+    Socket socket = new Socket();
+    try {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), (int) BOUND_MS);
+    } catch (IOException e) {
+      return "seed " + seed + ": could not connect (" + e + "): the server is not listening";
+    }
+    try (socket) {
       socket.setSoTimeout((int) BOUND_MS);
       try {
         socket.getOutputStream().write(bytes);
@@ -133,7 +147,7 @@ class WireFuzzTest {
         return null;
       }
     } catch (IOException e) {
-      return null; // refused or reset: the server chose to close
+      return null; // reset after connecting: the server chose to close
     }
   }
 

@@ -3,7 +3,7 @@ package io.sluice.runtime.llm.bind;
 import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.sluice.testkit.Requirements.require;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -35,7 +35,7 @@ class LayoutsTest {
   void everyFieldSitsWhereTheHeaderPutsIt(@TempDir Path dir) throws Exception {
     Path header = LlamaInstall.home().resolve("include/llama.h");
     assertThat(header).as("bin/install-llama installs the header").exists();
-    assumeTrue(new ProcessBuilder("cc", "--version").start().waitFor() == 0, "no C compiler");
+    require(new ProcessBuilder("cc", "--version").start().waitFor() == 0, "no C compiler");
     Map<String, Long> expected = new LinkedHashMap<>();
     StringBuilder program = new StringBuilder("#include <stdio.h>\n#include <stddef.h>\n#include \"llama.h\"\nint main(void) {\n");
     for (StructLayout layout : Layouts.ALL) {
