@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.client.ModelState;
+import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.replica.Replica;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -93,9 +94,13 @@ class RolloutTest {
     final List<String> failed = new java.util.concurrent.CopyOnWriteArrayList<>();
     final AtomicBoolean running = new AtomicBoolean(true);
     final List<CompletableFuture<Void>> clients = new ArrayList<>();
+    /** Requests each client has finished. */
+    final java.util.concurrent.atomic.AtomicIntegerArray finished;
 
     Load(String modelName, int clients) {
+      finished = new java.util.concurrent.atomic.AtomicIntegerArray(clients);
       for (int i = 0; i < clients; i++) {
+        int client = i;
         this.clients.add(CompletableFuture.runAsync(() -> {
           while (running.get()) {
             HttpResponse<String> response = server.post("/v2/models/" + modelName + "/infer", BODY);
@@ -105,9 +110,29 @@ class RolloutTest {
               failures.incrementAndGet();
               failed.add(response.statusCode() + " " + response.body());
             }
+            finished.incrementAndGet(client);
           }
         }));
       }
+    }
+
+    /**
+     * Waits until every client has finished {@code rounds} more requests: with 2 or more, each has sent one
+     * that started after this call, however slowly the machine runs. No sleeping and hoping.
+     */
+    void awaitRounds(int rounds) throws InterruptedException {
+      int[] from = new int[finished.length()];
+      for (int i = 0; i < from.length; i++) {
+        from[i] = finished.get(i);
+      }
+      await(() -> {
+        for (int i = 0; i < from.length; i++) {
+          if (finished.get(i) < from[i] + rounds) {
+            return false;
+          }
+        }
+        return true;
+      });
     }
 
     int total() {
@@ -157,16 +182,17 @@ class RolloutTest {
 
     Set<String> before = replicaIds(m);
     try (Load load = new Load("m", 4)) {
-      Thread.sleep(200);
+      load.awaitRounds(2);
       assertThat(admin("POST", "/api/v1/deployments/m/promote", null).statusCode()).isEqualTo(200);
-      Thread.sleep(300);
+      load.awaitRounds(2);
       int afterPromote = load.byVersion.getOrDefault("1", new AtomicInteger()).get();
-      Thread.sleep(300);
-      assertThat(load.byVersion.get("1").get()).as("no traffic to revision 1 after promote").isEqualTo(afterPromote);
+      load.awaitRounds(5);
+      assertThat(load.byVersion.getOrDefault("1", new AtomicInteger()).get())
+          .as("no traffic to revision 1 after promote").isEqualTo(afterPromote);
       assertThat(admin("POST", "/api/v1/deployments/m/rollback", null).statusCode()).isEqualTo(200);
-      Thread.sleep(300);
+      load.awaitRounds(2);
       int afterRollback = load.byVersion.get("2").get();
-      Thread.sleep(300);
+      load.awaitRounds(5);
       assertThat(load.byVersion.get("2").get()).as("no traffic to revision 2 after rollback").isEqualTo(afterRollback);
       load.close();
       assertThat(load.failures.get()).as("%s", load.failed).isZero();
@@ -196,7 +222,8 @@ class RolloutTest {
     start(config("1", "", steady).replace("'" + model + "'", "MODEL"), false);
     Set<String> steadyReplicas = replicaIds(deployment("steady"));
     try (Load onM = new Load("m", 3); Load onSteady = new Load("steady", 1)) {
-      Thread.sleep(200);
+      onM.awaitRounds(2);
+      onSteady.awaitRounds(2);
       String next = config("2", "", steady.replace("MODEL", model)
           + "  - name: fresh\n    deployments:\n      - {name: fresh, runtime: test-echo, storageUri: '" + model + "'}\n");
       HttpResponse<String> applied = admin("PUT", "/api/v1/config", next);
@@ -206,7 +233,7 @@ class RolloutTest {
       assertThat(result.get("unchanged").toString()).isEqualTo("[\"steady\"]");
       assertThat(result.get("created").toString()).isEqualTo("[\"fresh\"]");
       await(() -> deployment("m").previous() == null && deployment("m").latest().spec().version().equals("2"));
-      Thread.sleep(300);
+      onM.awaitRounds(2);
       onM.close();
       onSteady.close();
       assertThat(onM.failures.get() + onSteady.failures.get()).as("%s %s", onM.failed, onSteady.failed).isZero();
@@ -241,7 +268,8 @@ class RolloutTest {
         && deployment("m").previous() == null);
     assertThat(versionOf(server.post("/v2/models/m/infer", BODY))).isEqualTo("2");
     Files.writeString(dir.resolve("sluice.yaml"), "applications: [{name: broken, deployments: [{name: m, runtime: test-echo}]}]");
-    Thread.sleep(600);
+    await(() -> server.server().engine().events().since(0).stream()
+        .anyMatch(event -> event.kind() == EngineEvent.Kind.CONFIG_REFUSED));
     assertThat(versionOf(server.post("/v2/models/m/infer", BODY))).as("an invalid file changes nothing").isEqualTo("2");
   }
 }

@@ -23,6 +23,8 @@ public record EngineEvent(long sequence, long epochMillis, Kind kind, String dep
     ROLLED_BACK,
     MODEL_LOADED,
     MODEL_UNLOADED,
-    CONFIG_APPLIED
+    CONFIG_APPLIED,
+    /** A configuration file that changed but could not be applied; the one before stays. */
+    CONFIG_REFUSED
   }
 }

@@ -6,6 +6,7 @@ import io.sluice.api.DataType;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.spi.LoadedModel;
+import io.sluice.testkit.ManualScheduler;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -15,14 +16,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class BatcherTest {
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  /** The batch windows run on a hand-driven clock: no test depends on how fast the machine is. */
+  private final ManualScheduler timer = new ManualScheduler();
   private final List<long[]> calls = new CopyOnWriteArrayList<>();
   private final AtomicInteger rowsRun = new AtomicInteger();
 
@@ -96,6 +97,7 @@ class BatcherTest {
     CompletableFuture<List<Tensor>> a = batcher.submit(List.of(rows("x", 2, 1, 2)), List.of("x"));
     CompletableFuture<List<Tensor>> b = batcher.submit(List.of(rows("x", 3, 1, 2, 3)), List.of("x"));
     CompletableFuture<List<Tensor>> c = batcher.submit(List.of(rows("x", 2, 3, 4, 5, 6)), List.of("x"));
+    timer.advance(30, TimeUnit.MILLISECONDS);
     assertThat(floats(a.get(5, TimeUnit.SECONDS).get(0))).containsExactly(1, 2);
     assertThat(floats(b.get(5, TimeUnit.SECONDS).get(0))).containsExactly(1, 2, 3);
     assertThat(floats(c.get(5, TimeUnit.SECONDS).get(0))).containsExactly(3, 4, 5, 6);
@@ -110,6 +112,10 @@ class BatcherTest {
       results.add(batcher.submit(List.of(Tensor.ofBytes("s", new long[] {1, 1},
           List.of(word.getBytes(StandardCharsets.UTF_8)))), List.of("s")));
     }
+    timer.advance(19_999, TimeUnit.MICROSECONDS);
+    assertThat(calls).as("nothing runs before the batch's wait is over").isEmpty();
+    assertThat(results).noneMatch(CompletableFuture::isDone);
+    timer.advance(1, TimeUnit.MICROSECONDS);
     assertThat(new String(results.get(1).get(5, TimeUnit.SECONDS).get(0).bytesElements().get(0), StandardCharsets.UTF_8))
         .isEqualTo("bb");
     assertThat(new String(results.get(2).get(5, TimeUnit.SECONDS).get(0).bytesElements().get(0), StandardCharsets.UTF_8))

@@ -116,6 +116,11 @@ public final class ConfigApplier {
     return new Result(created, updated, unchanged, removed, ignored);
   }
 
+  /** Tells the event journal that a configuration was not applied, and why; the current one stays. */
+  public void refused(String why) {
+    engine.events().record(EngineEvent.Kind.CONFIG_REFUSED, null, "configuration not applied: " + why);
+  }
+
   private static void load(Deployment deployment) {
     try {
       deployment.load();

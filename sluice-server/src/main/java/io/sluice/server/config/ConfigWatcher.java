@@ -74,8 +74,10 @@ public final class ConfigWatcher implements AutoCloseable {
       applier.apply(next);
     } catch (ConfigException e) {
       log.warn("configuration {} not applied: {}", file, e.getMessage());
+      applier.refused(e.getMessage());
     } catch (RuntimeException e) {
       log.warn("configuration {} not applied: {}", file, e.toString());
+      applier.refused(e.toString());
     }
   }
 

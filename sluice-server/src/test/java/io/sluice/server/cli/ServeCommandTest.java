@@ -58,7 +58,14 @@ class ServeCommandTest {
                   "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}"))
               .build(),
           HttpResponse.BodyHandlers.ofString());
-      Thread.sleep(500);
+      // SIGTERM only once the server runs the request, however slow the machine: the drain is what is tested
+      HttpRequest metrics = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!client.send(metrics, HttpResponse.BodyHandlers.ofString()).body()
+          .contains("sluice_deployment_ongoing_requests{deployment=\"slow\"} 1.0")) {
+        assertThat(System.nanoTime()).as("the request reached the model").isLessThan(deadline);
+        Thread.sleep(20);
+      }
       process.destroy(); // SIGTERM
       assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
       assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LastResortTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final Duration BOUND = Duration.ofSeconds(1);
+  private static final Duration BOUND = Duration.ofSeconds(5);
 
   private TestServer server;
 
@@ -96,7 +96,7 @@ class LastResortTest {
             .addShape(2147483648L).addShape(2147483648L).addShape(4)
             .setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
         .build();
-    assertThatThrownBy(() -> server.grpc().withDeadlineAfter(1, TimeUnit.SECONDS).modelInfer(request))
+    assertThatThrownBy(() -> server.grpc().withDeadlineAfter(5, TimeUnit.SECONDS).modelInfer(request))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
   }
@@ -131,7 +131,7 @@ class LastResortTest {
             .setContents(InferTensorContents.newBuilder()
                 .addBytesContents(com.google.protobuf.ByteString.copyFromUtf8("test:null-output"))))
         .build();
-    assertThatThrownBy(() -> server.grpc().withDeadlineAfter(1, TimeUnit.SECONDS).modelInfer(request))
+    assertThatThrownBy(() -> server.grpc().withDeadlineAfter(5, TimeUnit.SECONDS).modelInfer(request))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL));
   }

@@ -8,8 +8,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,13 +87,15 @@ class RateLimitTest {
               - {name: text, runtime: test-echo-text, storageUri: '%s', settings: {tokenDelayMs: '100'}}
         """.formatted(KEY, OTHER_KEY, placeholder))) {
       String chat = "{\"model\":\"text\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"one two three four five six\"}]}";
-      CompletableFuture<HttpResponse<String>> first =
-          server.http().sendAsync(post(server, "/v1/chat/completions", chat, KEY), HttpResponse.BodyHandlers.ofString());
-      Thread.sleep(150);
+      // The stream's headers come once the generation holds the key's slot: no sleeping and hoping.
+      HttpResponse<java.util.stream.Stream<String>> first =
+          server.http().send(post(server, "/v1/chat/completions", chat, KEY), HttpResponse.BodyHandlers.ofLines());
+      CompletableFuture<List<String>> firstLines = CompletableFuture.supplyAsync(() -> first.body().toList());
       HttpResponse<String> second = server.send(post(server, "/v1/chat/completions", chat, KEY));
       assertThat(second.statusCode()).isEqualTo(429);
       assertThat(server.send(post(server, "/v1/chat/completions", chat, OTHER_KEY)).statusCode()).isEqualTo(200);
-      assertThat(first.get().statusCode()).isEqualTo(200);
+      assertThat(first.statusCode()).isEqualTo(200);
+      assertThat(firstLines.get(60, TimeUnit.SECONDS)).contains("data: [DONE]");
       assertThat(server.send(post(server, "/v1/chat/completions", chat, KEY)).statusCode())
           .as("the generation's end gave its slot back").isEqualTo(200);
     }

@@ -86,7 +86,7 @@ class SlowClientTest {
           assertThat(readToClose(socket)).doesNotContain("200 OK");
         }
         assertThat((System.nanoTime() - started) / 1e9).as("seconds until every half-sent header was closed")
-            .isLessThan(6.0);
+            .isLessThan(12.0);
       } finally {
         for (Socket socket : attackers) {
           socket.close();
@@ -106,7 +106,7 @@ class SlowClientTest {
       long started = System.nanoTime();
       String answer = readToClose(socket);
       assertThat(answer).startsWith("HTTP/1.1 408").contains("bodyTimeout");
-      assertThat((System.nanoTime() - started) / 1e9).isBetween(0.9, 4.0);
+      assertThat((System.nanoTime() - started) / 1e9).isBetween(0.9, 8.0);
     }
   }
 
@@ -150,7 +150,7 @@ class SlowClientTest {
       String answer = readToClose(socket); // 2.5 s of model time, then 1 s idle, then closed
       double seconds = (System.nanoTime() - started) / 1e9;
       assertThat(answer).startsWith("HTTP/1.1 200").contains("\"outputs\"");
-      assertThat(seconds).isBetween(3.0, 7.0);
+      assertThat(seconds).isBetween(3.0, 12.0);
     }
   }
 
@@ -159,7 +159,7 @@ class SlowClientTest {
     try (TestServer server = start(dir, "{headerTimeout: 1s}"); Socket silent = connect(server)) {
       long started = System.nanoTime();
       assertThat(readToClose(silent)).isEmpty();
-      assertThat((System.nanoTime() - started) / 1e9).isBetween(0.5, 4.0);
+      assertThat((System.nanoTime() - started) / 1e9).isBetween(0.5, 8.0);
     }
   }
 
