@@ -23,6 +23,12 @@ import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.client.EngineClient;
+import io.sluice.engine.request.Admission;
+import io.sluice.engine.request.InferenceCall;
+import io.sluice.engine.request.InputValidator;
+import io.sluice.engine.request.Retries;
+import io.sluice.engine.request.Shadow;
+import io.sluice.engine.request.Target;
 import io.sluice.engine.client.ModelState;
 import io.sluice.engine.client.ModelStatisticsSnapshot;
 import java.util.Optional;
@@ -60,14 +66,17 @@ import org.slf4j.LoggerFactory;
  * The engine's front: protocol adapters hand it protocol-neutral requests and get futures back. It never
  * runs model work on the caller's thread; every inference, load and unload runs on {@code modelExecutor}.
  *
- * <p>An inference goes through these stages in order: resolve the deployment (404 when unknown), lease
- * its ready model (503 when not ready), validate inputs and outputs against its metadata (400), run it on
- * the executor, keep the requested outputs. Failures complete the future with a {@link SluiceException}
- * naming the cause; anything else a runtime throws becomes an {@link InferenceFailedException}.
+ * <p>An inference goes through the stages of {@code engine.request}, in order: {@link Target} resolves the
+ * deployment and draws its revision (404), {@link Shadow} mirrors a share to a shadow, {@link Retries} sends
+ * it (again to another replica when one could not run it), {@link Admission} leases a replica or queues for
+ * one (503 when full) under the request timeout (504), and {@link InferenceCall} validates it against the
+ * model's metadata (400), batches and runs it on the executor and records its statistics. Generations and
+ * streams share the first and the admission, then run on a generation thread. Failures complete the future
+ * with a {@link SluiceException} naming the cause; anything else a runtime throws becomes an
+ * {@link InferenceFailedException}.
  */
 public final class Engine implements EngineClient, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
-  private static final int MAX_ATTEMPTS = 3;
   /** How long closing waits, per revision, for requests still running after the server's drain. */
   private static final Duration CLOSE_PATIENCE = Duration.ofSeconds(10);
 
@@ -80,13 +89,13 @@ public final class Engine implements EngineClient, AutoCloseable {
     thread.setDaemon(true);
     return thread;
   });
-  /** Batchers by replica; weak keys let stopped replicas' batchers go with them. */
-  private final Map<Replica, Batcher> batchers = Collections.synchronizedMap(new WeakHashMap<>());
   private final EventJournal events;
   private volatile boolean closing;
   private volatile GenerationListener generations = GenerationListener.NONE;
-  private volatile Tracer tracer = OpenTelemetry.noop().getTracer(RequestSpans.INSTRUMENTATION);
-  private volatile boolean tracing;
+  /** The request path's stages: where a request goes, its lease and timeout, its model call, its retries, its shadow. */
+  private final Admission admission;
+  private final Retries retries;
+  private final Shadow shadow;
 
   /** An engine whose autoscalers and queue-expiry run once a second. */
   public Engine(ModelRegistry registry, ExecutorService modelExecutor) {
@@ -112,6 +121,9 @@ public final class Engine implements EngineClient, AutoCloseable {
       return thread;
     });
     scheduler.scheduleAtFixedRate(this::tick, tick.toNanos(), tick.toNanos(), TimeUnit.NANOSECONDS);
+    this.admission = new Admission(scheduler);
+    this.retries = new Retries(admission, new InferenceCall(scheduler, modelExecutor), modelExecutor);
+    this.shadow = new Shadow(registry, retries);
   }
 
   private void tick() {
@@ -154,248 +166,14 @@ public final class Engine implements EngineClient, AutoCloseable {
    */
   @Override
   public CompletableFuture<InferResponse> infer(InferRequest request) {
-    Deployment deployment;
-    Revision revision;
+    Target target;
     try {
-      deployment = registry.resolve(request.modelName(), request.modelVersion());
-      revision = deployment.select(request.revision(), request.modelVersion());
+      target = Target.resolve(registry, request.modelName(), request.modelVersion(), request.revision());
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
-    mirror(deployment, request);
-    Supplier<Revision> reselect = request.revision() == null
-        ? () -> deployment.select(null, request.modelVersion()) : null;
-    return dispatch(deployment, revision, reselect, request);
-  }
-
-  /** Sends a copy of the request to the deployment's shadow, if it has one and the draw says so. */
-  private void mirror(Deployment deployment, InferRequest request) {
-    TrafficSpec.ShadowSpec shadow = deployment.traffic().shadow();
-    if (shadow == null || ThreadLocalRandom.current().nextDouble(100) >= shadow.percent()) {
-      return;
-    }
-    try {
-      Deployment target = shadow.deployment() == null ? deployment : registry.resolve(shadow.deployment(), null);
-      Revision revision = shadow.deployment() == null ? deployment.latest() : target.select(null, null);
-      InferRequest copy = new InferRequest(target.name(), null, request.id(), request.parameters(), request.inputs(),
-          request.requestedOutputs());
-      dispatch(target, revision, null, copy).whenComplete((ignored, error) -> {}); // answers discarded, metrics kept
-    } catch (SluiceException e) {
-      log.debug("shadow of {} skipped: {}", deployment.name(), e.getMessage());
-    }
-  }
-
-  private CompletableFuture<InferResponse> dispatch(Deployment deployment, Revision revision, Supplier<Revision> reselect,
-      InferRequest request) {
-    CompletableFuture<InferResponse> result = new CompletableFuture<>();
-    attempt(deployment, revision, reselect, request, 1, result, Context.current());
-    return result;
-  }
-
-  /**
-   * One try of an inference. A replica that could not run it (its server unreachable, its worker gone) sends it to
-   * another replica (the unreachable one stops taking requests), up to {@link #MAX_ATTEMPTS} tries in all.
-   */
-  private void attempt(Deployment deployment, Revision revision, Supplier<Revision> reselect, InferRequest request,
-      int number, CompletableFuture<InferResponse> result, Context trace) {
-    long accepted = System.nanoTime();
-    CompletableFuture<InferResponse> tried;
-    try (Scope scope = trace.makeCurrent()) { // a retry runs on another thread: its spans stay in the request's trace
-      tried = leased("inference", deployment, revision, reselect, modelExecutor,
-          (leasedRevision, lease, answer) -> run(deployment, leasedRevision, lease, request, accepted, answer));
-    }
-    result.whenComplete((response, error) -> tried.cancel(false));
-    tried.whenComplete((response, error) -> {
-      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-      if (cause instanceof ReplicaUnavailableException && number < MAX_ATTEMPTS && !result.isDone()) {
-        log.info("request {} to {}: {}; trying another replica", request.id(), deployment.name(), cause.getMessage());
-        Revision again = reselect == null ? revision : currentRevision(reselect);
-        attempt(deployment, again == null ? revision : again, reselect, request, number + 1, result, trace);
-      } else if (cause != null) {
-        result.completeExceptionally(cause);
-      } else {
-        result.complete(response);
-      }
-    });
-  }
-
-  /** What runs once a request holds a replica of {@code revision}: it must close the lease and complete the result. */
-  @FunctionalInterface
-  private interface LeasedWork<T> {
-    void run(Revision revision, Router.Lease lease, CompletableFuture<T> result);
-  }
-
-  /**
-   * The stages every request goes through before and around its model work: a lease from the revision's
-   * router (immediately, after a queue wait, or a failure), the work on {@code executor}, the revision's
-   * request timeout, and giving up the queue place when the result ends early (timeout, cancellation).
-   * A revision retired between selection and lease (a promote, a blue-green switch) refuses the lease; the
-   * request then goes once to what {@code reselect} picks now (null: no second try, as for pinned requests).
-   */
-  private <T> CompletableFuture<T> leased(String operation, Deployment deployment, Revision revision,
-      Supplier<Revision> reselect, ExecutorService executor, LeasedWork<T> work) {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    AtomicReference<CompletableFuture<Router.Lease>> pending = new AtomicReference<>();
-    LeasedWork<T> leasedWork = work;
-    if (tracing) { // untraced, requests skip the spans' bookkeeping altogether
-      RequestSpans spans = RequestSpans.queued(tracer, operation, deployment.name());
-      result.whenComplete((answer, error) -> spans.ended(error));
-      leasedWork = (leasedRevision, lease, answer) -> {
-        try (Scope scope = spans.working(leasedRevision.number(), lease.replica().id())) {
-          work.run(leasedRevision, lease, answer);
-        }
-      };
-    }
-    acquire(revision, reselect, executor, leasedWork, result, pending);
-    Duration timeout = revision.spec().scaling().requestTimeout();
-    if (timeout != null && !result.isDone()) {
-      ScheduledFuture<?> timer = scheduler.schedule(() -> result.completeExceptionally(new RequestTimeoutException(
-          "model '" + deployment.name() + "' did not answer within " + timeout.toMillis() + " ms")),
-          timeout.toNanos(), TimeUnit.NANOSECONDS);
-      result.whenComplete((response, error) -> timer.cancel(false));
-    }
-    result.whenComplete((response, error) -> {
-      CompletableFuture<Router.Lease> lease = pending.get();
-      if (error != null && !lease.isDone()) {
-        lease.cancel(false);
-      }
-    });
-    return result;
-  }
-
-  private <T> void acquire(Revision revision, Supplier<Revision> reselect, ExecutorService executor, LeasedWork<T> work,
-      CompletableFuture<T> result, AtomicReference<CompletableFuture<Router.Lease>> pending) {
-    CompletableFuture<Router.Lease> lease = revision.acquire();
-    pending.set(lease);
-    if (result.isDone()) {
-      lease.cancel(false); // ended (timed out, cancelled) while moving to another revision
-    }
-    lease.whenComplete((granted, error) -> {
-      if (error != null) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        Revision current = cause instanceof ModelNotReadyException && reselect != null ? currentRevision(reselect) : null;
-        if (current != null && current != revision && !result.isDone()) {
-          acquire(current, null, executor, work, result, pending);
-        } else {
-          result.completeExceptionally(cause);
-        }
-        return;
-      }
-      if (result.isDone()) {
-        granted.close();
-        return;
-      }
-      try {
-        executor.execute(() -> work.run(revision, granted, result));
-      } catch (RejectedExecutionException e) {
-        granted.close();
-        result.completeExceptionally(new ModelNotReadyException("server is shutting down"));
-      }
-    });
-  }
-
-  /** The revision a new request would get now, or null when there is none. */
-  private static Revision currentRevision(Supplier<Revision> reselect) {
-    try {
-      return reselect.get();
-    } catch (SluiceException e) {
-      return null;
-    }
-  }
-
-  private void run(
-      Deployment deployment, Revision revision, Router.Lease lease, InferRequest request, long accepted,
-      CompletableFuture<InferResponse> result) {
-    long started = System.nanoTime();
-    boolean handedOff = false;
-    try {
-      if (result.isDone()) {
-        return; // timed out or cancelled while queued
-      }
-      LoadedModel model = loadedModel(lease, deployment);
-      ModelMetadata metadata = model.metadata();
-      InputValidator.validateInputs(metadata, request.inputs());
-      List<String> outputNames = InputValidator.outputNames(metadata, request.requestedOutputs());
-      long inferStart = System.nanoTime();
-      Batcher batcher = batcher(deployment, revision, lease.replica());
-      handedOff = true;
-      if (batcher != null) {
-        batcher.submit(request.inputs(), outputNames).whenComplete((outputs, error) ->
-            finish(deployment, revision, lease, request, accepted, started, inferStart, outputs, error, result));
-        return;
-      }
-      List<Tensor> outputs = null;
-      Throwable error = null;
-      try {
-        outputs = model.infer(request.inputs(), outputNames);
-        deployment.statistics().recordExecution(1);
-      } catch (RuntimeException | Error e) {
-        error = e;
-      }
-      finish(deployment, revision, lease, request, accepted, started, inferStart, outputs, error, result);
-    } catch (SluiceException e) {
-      deployment.statistics().recordFailure(System.nanoTime() - accepted);
-      result.completeExceptionally(e);
-    } finally {
-      if (!handedOff) {
-        lease.close();
-      }
-    }
-  }
-
-  /** The leased replica's model; 503 while its worker died and it restarts, so the replica has none. */
-  private static LoadedModel loadedModel(Router.Lease lease, Deployment deployment) {
-    LoadedModel model = lease.replica().model();
-    if (model == null) {
-      throw new ReplicaUnavailableException("replica " + lease.replica().id() + " of '" + deployment.name()
-          + "' lost its model (its worker died, or its server went away) and is restarting", null);
-    }
-    return model;
-  }
-
-  /** Completes a request whose model call has returned; frees its replica slot. */
-  private static void finish(Deployment deployment, Revision revision, Router.Lease lease, InferRequest request, long accepted,
-      long started, long inferStart, List<Tensor> outputs, Throwable error, CompletableFuture<InferResponse> result) {
-    try (lease) {
-      long inferEnd = System.nanoTime();
-      if (error instanceof ReplicaUnavailableException unavailable) {
-        lease.replica().unreachable(unavailable.getMessage());
-      }
-      if (error instanceof SluiceException known) {
-        deployment.statistics().recordFailure(inferEnd - accepted);
-        result.completeExceptionally(known);
-      } else if (error != null) {
-        deployment.statistics().recordFailure(inferEnd - accepted);
-        log.warn("model {} failed on request {}", deployment.name(), request.id(), error);
-        result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
-            + (error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage()), error));
-      } else {
-        InferResponse response;
-        try {
-          response = new InferResponse(deployment.name(), revision.spec().version(), request.id(), outputs, revision.number());
-        } catch (RuntimeException e) { // a runtime broke its contract (a null output): fail, never leave the caller waiting
-          deployment.statistics().recordFailure(inferEnd - accepted);
-          log.warn("model {} returned an unusable answer to request {}", deployment.name(), request.id(), e);
-          result.completeExceptionally(new InferenceFailedException(
-              "model '" + deployment.name() + "' returned an unusable answer", e));
-          return;
-        }
-        long done = System.nanoTime();
-        deployment.statistics().recordSuccess(
-            started - accepted, inferStart - started, inferEnd - inferStart, done - inferEnd, done - accepted);
-        result.complete(response);
-      }
-    }
-  }
-
-  /** The replica's batcher when its deployment batches, created on first use; null otherwise. */
-  private Batcher batcher(Deployment deployment, Revision revision, Replica replica) {
-    BatchingSpec spec = revision.spec().scaling().batching();
-    if (spec == null) {
-      return null;
-    }
-    return batchers.computeIfAbsent(replica, r -> new Batcher(r::model, spec, scheduler, modelExecutor,
-        rows -> deployment.statistics().recordExecution(rows)));
+    shadow.mirror(target.deployment(), request);
+    return retries.dispatch(target, request);
   }
 
   /**
@@ -447,17 +225,14 @@ public final class Engine implements EngineClient, AutoCloseable {
 
   private <T> CompletableFuture<T> onGenerationThread(String operation, String model, String version, String revision,
       StreamWork<T> work) {
-    Deployment deployment;
-    Revision selected;
+    Target target;
     try {
-      deployment = registry.resolve(model, version);
-      selected = deployment.select(revision, version);
+      target = Target.resolve(registry, model, version, revision);
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
-    Supplier<Revision> reselect = revision == null ? () -> deployment.select(null, version) : null;
-    return leased(operation, deployment, selected, reselect, generationExecutor,
-        (leasedRevision, lease, result) -> work.run(deployment, leasedRevision, lease, result));
+    return admission.admit(operation, target, generationExecutor,
+        (leasedRevision, lease, result) -> work.run(target.deployment(), leasedRevision, lease, result));
   }
 
   /**
@@ -465,14 +240,13 @@ public final class Engine implements EngineClient, AutoCloseable {
    * ({@code inference}, {@code generation}, ...), children of the span current when it was submitted.
    */
   public void traceWith(OpenTelemetry telemetry) {
-    this.tracer = telemetry.getTracer(RequestSpans.INSTRUMENTATION);
-    this.tracing = true;
+    admission.traceWith(telemetry);
   }
 
   /** The tracer protocol adapters record their own stages with (decode, encode); no-op unless tracing is on. */
   @Override
   public Tracer tracer() {
-    return tracer;
+    return admission.tracer();
   }
 
   /** Hears every generation's timing and token counts (LLM metrics); replaces the previous listener. */
@@ -540,7 +314,7 @@ public final class Engine implements EngineClient, AutoCloseable {
       CompletableFuture<T> result, java.util.function.Function<LoadedModel, T> work) {
     long started = System.nanoTime();
     try (lease) {
-      T outcome = work.apply(loadedModel(lease, deployment));
+      T outcome = work.apply(InferenceCall.loadedModel(lease, deployment));
       long done = System.nanoTime();
       deployment.statistics().recordExecution(1);
       deployment.statistics().recordSuccess(started - accepted, 0, done - started, 0, done - accepted);

@@ -65,35 +65,25 @@ public final class AudioRoutes {
   }
 
   private void speech(RoutingContext ctx) {
-    long started = System.nanoTime();
-    JsonNode body;
-    try {
-      body = OpenAiBodies.object(ctx.body().buffer());
-    } catch (InvalidInputException e) {
-      OpenAiErrors.send(ctx.response(), 400, e.getMessage(), null, null);
-      return;
-    }
-    String model = body.path("model").asText(null);
-    String format = body.path("response_format").asText("wav").toLowerCase(Locale.ROOT);
-    String streamFormat = body.path("stream_format").asText("audio").toLowerCase(Locale.ROOT);
-    if (model == null) {
-      OpenAiErrors.send(ctx.response(), 400, "you must provide a model parameter", "model", null);
-      return;
-    }
-    if (!SPEECH_FORMATS.contains(format)) {
-      OpenAiErrors.send(ctx.response(), 400, "response_format '" + format + "' is not supported; supported: "
-          + SPEECH_FORMATS, "response_format", "unsupported_response_format");
-      return;
-    }
-    if (!STREAM_FORMATS.contains(streamFormat)) {
-      OpenAiErrors.send(ctx.response(), 400, "stream_format '" + streamFormat + "' is not supported; supported: "
-          + STREAM_FORMATS, "stream_format", null);
-      return;
-    }
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     InferRequest request;
-    String input = body.path("input").asText("");
+    String input;
+    String format;
+    String streamFormat;
     try {
-      scope.check(model);
+      JsonNode body = call.body();
+      String model = call.model(body, scope);
+      format = body.path("response_format").asText("wav").toLowerCase(Locale.ROOT);
+      streamFormat = body.path("stream_format").asText("audio").toLowerCase(Locale.ROOT);
+      if (!SPEECH_FORMATS.contains(format)) {
+        throw new InvalidParameterException("response_format", "unsupported_response_format",
+            "response_format '" + format + "' is not supported; supported: " + SPEECH_FORMATS);
+      }
+      if (!STREAM_FORMATS.contains(streamFormat)) {
+        throw new InvalidParameterException("stream_format", null,
+            "stream_format '" + streamFormat + "' is not supported; supported: " + STREAM_FORMATS);
+      }
+      input = body.path("input").asText("");
       require(model, engine.metadata(model, null), List.of("text"), List.of("audio"));
       if (input.isBlank()) {
         throw new InvalidInputException("input must be non-empty text");
@@ -114,7 +104,7 @@ public final class AudioRoutes {
       }
       request = new InferRequest(model, null, null, Map.of(), inputs, List.of("audio"));
     } catch (SluiceException e) {
-      finish(model, started, OpenAiErrors.send(ctx.response(), e));
+      call.fail(e);
       return;
     }
     SpeechStream stream = new SpeechStream(ctx.response(), format, streamFormat.equals("sse"), PCM_RATE);
@@ -123,49 +113,50 @@ public final class AudioRoutes {
     speaking.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (done, error) -> {
       if (error == null) {
         stream.end(input.strip().split("\\s+").length);
-        observer.audio(model, "out", stream.audioSeconds(), System.nanoTime() - started);
-        finish(model, started, 200);
+        call.audio("out", stream.audioSeconds());
+        call.observe(200);
       } else {
-        finish(model, started, stream.fail(error));
+        call.observe(stream.fail(error));
       }
     }));
   }
 
   private void transcription(RoutingContext ctx) {
-    long started = System.nanoTime();
-    String contentType = ctx.request().getHeader("content-type");
-    if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
-      OpenAiErrors.send(ctx.response(), 400, "transcriptions take multipart/form-data with a 'file' part and a 'model' field",
-          null, null);
-      return;
-    }
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     String model = ctx.request().getFormAttribute("model");
     String format = ctx.request().getFormAttribute("response_format") == null ? "json"
         : ctx.request().getFormAttribute("response_format").toLowerCase(Locale.ROOT);
     FileUpload file = ctx.fileUploads().stream().filter(f -> f.name().equals("file")).findFirst().orElse(null);
-    if (model == null) {
-      OpenAiErrors.send(ctx.response(), 400, "you must provide a model parameter", "model", null);
-      return;
-    }
-    if (file == null) {
-      OpenAiErrors.send(ctx.response(), 400, "you must upload the audio as a 'file' part", "file", null);
-      return;
-    }
-    if (!TRANSCRIPTION_FORMATS.contains(format)) {
-      OpenAiErrors.send(ctx.response(), 400, "response_format '" + format + "' is not supported; supported: "
-          + TRANSCRIPTION_FORMATS, "response_format", null);
+    try {
+      String contentType = ctx.request().getHeader("content-type");
+      if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+        throw new InvalidInputException("transcriptions take multipart/form-data with a 'file' part and a 'model' field");
+      }
+      if (model == null) {
+        throw new InvalidParameterException("model", null, "you must provide a model parameter");
+      }
+      call.named(model);
+      if (file == null) {
+        throw new InvalidParameterException("file", null, "you must upload the audio as a 'file' part");
+      }
+      if (!TRANSCRIPTION_FORMATS.contains(format)) {
+        throw new InvalidParameterException("response_format", null,
+            "response_format '" + format + "' is not supported; supported: " + TRANSCRIPTION_FORMATS);
+      }
+    } catch (SluiceException e) {
+      call.fail(e);
       return;
     }
     ctx.vertx().fileSystem().readFile(file.uploadedFileName()).toCompletionStage().toCompletableFuture()
         .thenCompose(bytes -> transcribe(model, bytes))
         .whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (response, error) -> {
           if (error != null) {
-            finish(model, started, OpenAiErrors.send(ctx.response(), error));
+            call.fail(error);
             return;
           }
           String text = utf8(response, "text");
           double duration = response.outputs().get(2).data().getFloat();
-          observer.audio(model, "in", duration, System.nanoTime() - started);
+          call.audio("in", duration);
           try {
             switch (format) {
               case "text" -> HttpReplies.send(ctx.response(), 200, "text/plain; charset=utf-8", utf8Bytes(text + "\n"));
@@ -178,9 +169,9 @@ public final class AudioRoutes {
               default -> HttpReplies.send(ctx.response(), 200, "application/json",
                   MAPPER.writeValueAsBytes(MAPPER.createObjectNode().put("text", text)));
             }
-            finish(model, started, 200);
+            call.observe(200);
           } catch (IOException | RuntimeException e) {
-            finish(model, started, OpenAiErrors.send(ctx.response(), e));
+            call.fail(e);
           }
         }));
   }
@@ -251,9 +242,5 @@ public final class AudioRoutes {
         throw new InvalidInputException("model '" + model + "' does not serve this route (it has no '" + name + "' output)");
       }
     }
-  }
-
-  private void finish(String model, long started, int status) {
-    observer.observe(model == null ? "" : model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
   }
 }

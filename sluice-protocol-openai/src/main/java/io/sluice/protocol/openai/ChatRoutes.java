@@ -46,17 +46,13 @@ public final class ChatRoutes {
   }
 
   private void complete(RoutingContext ctx, boolean chat) {
-    long started = System.nanoTime();
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     JsonNode body;
     GenerateRequest request;
     int n;
     try {
-      body = OpenAiBodies.object(ctx.body().buffer());
-      String model = body.path("model").asText(null);
-      if (model == null) {
-        throw new InvalidInputException("you must provide a model parameter");
-      }
-      scope.check(model);
+      body = call.body();
+      String model = call.model(body, scope);
       engine.metadata(model, null); // unknown or unloaded models fail here, before any stream starts
       Integer choices = JsonIntegers.intField(body, "n");
       n = choices == null ? 1 : choices;
@@ -65,8 +61,7 @@ public final class ChatRoutes {
       }
       request = CompletionRequests.parse(model, body, chat, ctx.request().getHeader(SluiceHeaders.REVISION));
     } catch (SluiceException e) {
-      int status = OpenAiErrors.send(ctx.response(), e);
-      observer.observe("", PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      call.fail(e);
       return;
     }
     String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
@@ -92,16 +87,18 @@ public final class ChatRoutes {
     CompletableFuture<List<GenerateResult>> all = CompletableFuture.allOf(generations.toArray(CompletableFuture[]::new))
         .thenApply(done -> generations.stream().map(CompletableFuture::join).toList());
     all.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (results, error) -> {
-      int status;
       if (error != null) {
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
         generations.forEach(g -> g.cancel(false));
-        status = stream ? answer.streamError(cause) : OpenAiErrors.send(ctx.response(), cause);
+        if (stream) {
+          call.observe(answer.streamError(cause));
+        } else {
+          call.fail(cause);
+        }
       } else {
-        status = 200;
         answer.complete(results, includeUsage);
+        call.observe(200);
       }
-      observer.observe(request.model(), PROTOCOL, Integer.toString(status), System.nanoTime() - started);
     }));
   }
 

@@ -34,6 +34,10 @@ public final class OpenAiErrors {
       return HttpReplies.CLIENT_CLOSED;
     }
     Throwable cause = ErrorStatus.unwrap(failure);
+    if (cause instanceof InvalidParameterException invalid) {
+      send(response, 400, invalid.getMessage(), invalid.param(), invalid.code());
+      return 400;
+    }
     int status = ErrorStatus.httpStatus(cause);
     String code = switch (status) {
       case 400 -> null;

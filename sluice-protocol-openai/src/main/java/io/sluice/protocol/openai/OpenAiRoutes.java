@@ -54,52 +54,40 @@ public final class OpenAiRoutes {
   }
 
   private void embeddings(RoutingContext ctx) {
-    long started = System.nanoTime();
-    JsonNode body;
-    try {
-      body = OpenAiBodies.object(ctx.body().buffer());
-    } catch (InvalidInputException e) {
-      OpenAiErrors.send(ctx.response(), 400, e.getMessage(), null, null);
-      return;
-    }
-    String model = body.path("model").asText(null);
-    if (model == null) {
-      OpenAiErrors.send(ctx.response(), 400, "you must provide a model parameter", "model", null);
-      return;
-    }
-    String format = body.path("encoding_format").asText("float");
-    if (!format.equals("float") && !format.equals("base64")) {
-      OpenAiErrors.send(ctx.response(), 400, "encoding_format must be float or base64, got '" + format + "'",
-          "encoding_format", null);
-      return;
-    }
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
+    String model;
+    String format;
     List<byte[]> texts;
     int dimensions;
     try {
-      scope.check(model);
+      JsonNode body = call.body();
+      model = call.model(body, scope);
+      format = body.path("encoding_format").asText("float");
+      if (!format.equals("float") && !format.equals("base64")) {
+        throw new InvalidParameterException("encoding_format", null,
+            "encoding_format must be float or base64, got '" + format + "'");
+      }
       texts = texts(body.get("input"));
       requireEmbeddingContract(model, engine.metadata(model, null));
       dimensions = body.has("dimensions") ? positive(body.get("dimensions")) : -1;
     } catch (SluiceException e) {
-      int status = OpenAiErrors.send(ctx.response(), e);
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      call.fail(e);
       return;
     }
     InferRequest request = new InferRequest(model, null, null, Map.of(),
         List.of(Tensor.ofBytes("text", new long[] {texts.size()}, texts)), List.of("embedding", "token_count"));
     engine.infer(request).whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (response, error) -> {
-      int status = 200;
       if (error != null) {
-        status = OpenAiErrors.send(ctx.response(), error);
-      } else {
-        try {
-          HttpReplies.send(ctx.response(), 200, "application/json",
-              MAPPER.writeValueAsBytes(embeddingList(model, response.outputs(), format, dimensions)));
-        } catch (IOException | RuntimeException e) {
-          status = OpenAiErrors.send(ctx.response(), e);
-        }
+        call.fail(error);
+        return;
       }
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      try {
+        HttpReplies.send(ctx.response(), 200, "application/json",
+            MAPPER.writeValueAsBytes(embeddingList(model, response.outputs(), format, dimensions)));
+        call.observe(200);
+      } catch (IOException | RuntimeException e) {
+        call.fail(e);
+      }
     }));
   }
 

@@ -60,13 +60,14 @@ public final class RerankRoutes {
   private record Pairs(String model, List<byte[]> queries, List<byte[]> documents) {}
 
   private void rerank(RoutingContext ctx) {
-    long started = System.nanoTime();
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     Pairs pairs;
     int topN;
     boolean returnDocuments;
     try {
-      JsonNode body = OpenAiBodies.object(ctx.body().buffer());
-      String model = model(body);
+      JsonNode body = call.body();
+      String model = call.model(body, scope);
+      requireRerankerContract(model, engine.metadata(model, null));
       String query = body.path("query").isTextual() ? body.get("query").asText() : null;
       if (query == null || query.isBlank()) {
         throw new InvalidInputException("query must be a non-empty string");
@@ -83,11 +84,11 @@ public final class RerankRoutes {
       byte[] queryBytes = query.getBytes(StandardCharsets.UTF_8);
       pairs = new Pairs(model, java.util.Collections.nCopies(documents.size(), queryBytes), documents);
     } catch (SluiceException e) {
-      observe("", OpenAiErrors.send(ctx.response(), e), started);
+      call.fail(e);
       return;
     }
     int keep = topN;
-    answer(ctx, pairs, started, scores -> {
+    answer(call, pairs, scores -> {
       List<Integer> order = new ArrayList<>();
       for (int i = 0; i < scores.length; i++) {
         order.add(i);
@@ -110,11 +111,12 @@ public final class RerankRoutes {
   }
 
   private void score(RoutingContext ctx) {
-    long started = System.nanoTime();
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     Pairs pairs;
     try {
-      JsonNode body = OpenAiBodies.object(ctx.body().buffer());
-      String model = model(body);
+      JsonNode body = call.body();
+      String model = call.model(body, scope);
+      requireRerankerContract(model, engine.metadata(model, null));
       List<byte[]> first = texts(body.get("text_1"), "text_1");
       List<byte[]> second = texts(body.get("text_2"), "text_2");
       if (first.size() == 1 && second.size() > 1) {
@@ -125,10 +127,10 @@ public final class RerankRoutes {
       }
       pairs = new Pairs(model, first, second);
     } catch (SluiceException e) {
-      observe("", OpenAiErrors.send(ctx.response(), e), started);
+      call.fail(e);
       return;
     }
-    answer(ctx, pairs, started, scores -> {
+    answer(call, pairs, scores -> {
       ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
       node.put("id", "score-" + UUID.randomUUID().toString().replace("-", ""));
       node.put("object", "list");
@@ -142,37 +144,25 @@ public final class RerankRoutes {
     });
   }
 
-  private void answer(RoutingContext ctx, Pairs pairs, long started, Function<float[], ObjectNode> render) {
+  private void answer(OpenAiCall call, Pairs pairs, Function<float[], ObjectNode> render) {
     InferRequest request = new InferRequest(pairs.model(), null, null, Map.of(), List.of(
         Tensor.ofBytes("query", new long[] {pairs.queries().size()}, pairs.queries()),
         Tensor.ofBytes("document", new long[] {pairs.documents().size()}, pairs.documents())), List.of("score"));
-    engine.infer(request).whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (response, error) -> {
-      int status;
+    engine.infer(request).whenComplete(LastResort.guarded(call.response(), OpenAiErrors.BODY, (response, error) -> {
       if (error != null) {
-        status = OpenAiErrors.send(ctx.response(), error);
-      } else {
-        FloatBuffer values = response.outputs().getFirst().data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        float[] scores = new float[values.remaining()];
-        values.get(scores);
-        try {
-          HttpReplies.send(ctx.response(), 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(render.apply(scores)));
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
-        status = 200;
+        call.fail(error);
+        return;
       }
-      observe(pairs.model(), status, started);
+      FloatBuffer values = response.outputs().getFirst().data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+      float[] scores = new float[values.remaining()];
+      values.get(scores);
+      try {
+        HttpReplies.send(call.response(), 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(render.apply(scores)));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+      call.observe(200);
     }));
-  }
-
-  private String model(JsonNode body) {
-    String model = body.path("model").asText(null);
-    if (model == null) {
-      throw new InvalidInputException("you must provide a model parameter");
-    }
-    scope.check(model);
-    requireRerankerContract(model, engine.metadata(model, null));
-    return model;
   }
 
   private static void requireRerankerContract(String model, ModelMetadata metadata) {
@@ -222,9 +212,5 @@ public final class RerankRoutes {
       return texts;
     }
     throw new InvalidInputException(field + " must be a non-empty string or an array of 1 to " + MAX_DOCUMENTS + " strings");
-  }
-
-  private void observe(String model, int status, long started) {
-    observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
   }
 }

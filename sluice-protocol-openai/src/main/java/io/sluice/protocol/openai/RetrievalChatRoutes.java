@@ -45,13 +45,14 @@ public final class RetrievalChatRoutes {
   }
 
   private void complete(RoutingContext ctx) {
-    long started = System.nanoTime();
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
+    call.named(pipeline.spec().name());
     JsonNode body;
     GenerateRequest request;
     Map<String, String> documents;
     String question;
     try {
-      body = OpenAiBodies.object(ctx.body().buffer());
+      body = call.body();
       Integer choices = JsonIntegers.intField(body, "n");
       if (choices != null && choices != 1) {
         throw new InvalidInputException("n must be 1 for answers from documents");
@@ -60,7 +61,7 @@ public final class RetrievalChatRoutes {
       question = lastUserMessage(request);
       documents = documents(body.path("documents"));
     } catch (SluiceException e) {
-      finish(started, OpenAiErrors.send(ctx.response(), e));
+      call.fail(e);
       return;
     }
     String model = body.path("model").asText(pipeline.spec().name());
@@ -74,7 +75,7 @@ public final class RetrievalChatRoutes {
     });
     retrieval.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (sources, error) -> {
       if (error != null) {
-        finish(started, OpenAiErrors.send(ctx.response(), unwrap(error)));
+        call.fail(unwrap(error));
         return;
       }
       String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
@@ -92,12 +93,16 @@ public final class RetrievalChatRoutes {
       });
       generation.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (result, failure) -> {
         if (failure != null) {
-          finish(started, stream ? answer.streamError(unwrap(failure)) : OpenAiErrors.send(ctx.response(), unwrap(failure)));
+          if (stream) {
+            call.observe(answer.streamError(unwrap(failure)));
+          } else {
+            call.fail(unwrap(failure));
+          }
           return;
         }
         answer.finished(0, result);
         answer.complete(List.of(result), includeUsage);
-        finish(started, 200);
+        call.observe(200);
       }));
     }));
   }
@@ -160,9 +165,5 @@ public final class RetrievalChatRoutes {
 
   private static Throwable unwrap(Throwable error) {
     return error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-  }
-
-  private void finish(long started, int status) {
-    observer.observe(pipeline.spec().name(), PROTOCOL, Integer.toString(status), System.nanoTime() - started);
   }
 }

@@ -40,12 +40,12 @@ public final class TokenizeRoutes {
   }
 
   private void tokenize(RoutingContext ctx) {
-    long started = System.nanoTime();
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     String model;
     CompletableFuture<ObjectNode> answer;
     try {
-      JsonNode body = OpenAiBodies.object(ctx.body().buffer());
-      model = model(body);
+      JsonNode body = call.body();
+      model = call.model(body, scope);
       boolean chat = body.has("messages");
       ObjectNode request = body.deepCopy();
       request.put("max_tokens", 1);
@@ -62,19 +62,19 @@ public final class TokenizeRoutes {
         return node;
       });
     } catch (SluiceException e) {
-      observe("", OpenAiErrors.send(ctx.response(), e), started);
+      call.fail(e);
       return;
     }
-    reply(ctx, model, answer, started);
+    reply(call, answer);
   }
 
   private void detokenize(RoutingContext ctx) {
-    long started = System.nanoTime();
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     String model;
     CompletableFuture<ObjectNode> answer;
     try {
-      JsonNode body = OpenAiBodies.object(ctx.body().buffer());
-      model = model(body);
+      JsonNode body = call.body();
+      model = call.model(body, scope);
       JsonNode ids = body.get("tokens");
       if (ids == null || !ids.isArray()) {
         throw new InvalidInputException("tokens must be an array of token ids");
@@ -89,43 +89,28 @@ public final class TokenizeRoutes {
       answer = engine.detokenize(model, revision(ctx), tokens)
           .thenApply(text -> OpenAiBodies.MAPPER.createObjectNode().put("prompt", text));
     } catch (SluiceException e) {
-      observe("", OpenAiErrors.send(ctx.response(), e), started);
+      call.fail(e);
       return;
     }
-    reply(ctx, model, answer, started);
-  }
-
-  private String model(JsonNode body) {
-    String model = body.path("model").asText(null);
-    if (model == null) {
-      throw new InvalidInputException("you must provide a model parameter");
-    }
-    scope.check(model);
-    return model;
+    reply(call, answer);
   }
 
   private static String revision(RoutingContext ctx) {
     return ctx.request().getHeader(SluiceHeaders.REVISION);
   }
 
-  private void reply(RoutingContext ctx, String model, CompletableFuture<ObjectNode> answer, long started) {
-    answer.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (node, error) -> {
-      int status;
+  private static void reply(OpenAiCall call, CompletableFuture<ObjectNode> answer) {
+    answer.whenComplete(LastResort.guarded(call.response(), OpenAiErrors.BODY, (node, error) -> {
       if (error != null) {
-        status = OpenAiErrors.send(ctx.response(), error);
-      } else {
-        status = 200;
-        try {
-          HttpReplies.send(ctx.response(), 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(node));
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
+        call.fail(error);
+        return;
       }
-      observe(model, status, started);
+      try {
+        HttpReplies.send(call.response(), 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(node));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+      call.observe(200);
     }));
-  }
-
-  private void observe(String model, int status, long started) {
-    observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
   }
 }

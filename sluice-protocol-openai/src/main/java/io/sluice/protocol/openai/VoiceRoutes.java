@@ -53,7 +53,8 @@ public final class VoiceRoutes {
   }
 
   private void voice(RoutingContext ctx) {
-    long started = System.nanoTime();
+    OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
+    call.named(pipeline.spec().name());
     String contentType = ctx.request().getHeader("content-type");
     boolean multipart = contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
     MultiMap options = multipart ? ctx.request().formAttributes() : ctx.queryParams();
@@ -72,7 +73,7 @@ public final class VoiceRoutes {
       upload = multipart ? upload(ctx)
           : CompletableFuture.completedFuture(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
     } catch (SluiceException e) {
-      finish(started, OpenAiErrors.send(ctx.response(), e));
+      call.fail(e);
       return;
     }
     upload.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (audio, error) -> {
@@ -82,10 +83,10 @@ public final class VoiceRoutes {
         }
         checkWav(audio);
       } catch (SluiceException e) {
-        finish(started, OpenAiErrors.send(ctx.response(), e));
+        call.fail(e);
         return;
       }
-      answer(ctx, started, audio, history, format, streamFormat.equals("sse"));
+      answer(ctx, call, audio, history, format, streamFormat.equals("sse"));
     }));
   }
 
@@ -99,7 +100,7 @@ public final class VoiceRoutes {
     Pcm16.wav(audio);
   }
 
-  private void answer(RoutingContext ctx, long started, byte[] audio, List<GenerateRequest.ChatMessage> history,
+  private void answer(RoutingContext ctx, OpenAiCall call, byte[] audio, List<GenerateRequest.ChatMessage> history,
       String format, boolean sse) {
     SpeechStream stream = new SpeechStream(ctx.response(), format, sse, PCM_RATE);
     CompletableFuture<VoicePipeline.Turn> turn = pipeline.run(audio, history, new VoicePipeline.Listener() {
@@ -122,7 +123,7 @@ public final class VoiceRoutes {
     ctx.response().closeHandler(closed -> turn.cancel(false));
     turn.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (done, error) -> {
       if (error != null) {
-        finish(started, stream.fail(error));
+        call.observe(stream.fail(error));
         return;
       }
       ObjectNode replied = OpenAiBodies.MAPPER.createObjectNode().put("type", "reply.done").put("text", done.reply());
@@ -133,7 +134,7 @@ public final class VoiceRoutes {
       timings.put("last_text_ms", done.lastTextNanos() / 1e6);
       stream.event(replied);
       stream.end(done.generation().completionTokens());
-      finish(started, 200);
+      call.observe(200);
     }));
   }
 
@@ -169,9 +170,5 @@ public final class VoiceRoutes {
       history.add(new GenerateRequest.ChatMessage(role, message.path("content").asText("")));
     }
     return history;
-  }
-
-  private void finish(long started, int status) {
-    observer.observe(pipeline.spec().name(), PROTOCOL, Integer.toString(status), System.nanoTime() - started);
   }
 }

@@ -3,6 +3,17 @@ package io.sluice.server.tracing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import com.google.protobuf.ByteString;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import io.opentelemetry.proto.trace.v1.ScopeSpans;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
@@ -98,15 +109,26 @@ class TracingTest {
 
   @Test
   void spansReachAnOtlpCollectorFromTheServerAndItsWorkers(@TempDir Path dir) throws Exception {
-    List<byte[]> received = new CopyOnWriteArrayList<>();
+    // The collector's side of OTLP/HTTP: each body parsed as the collector parses it, with the OTLP protobufs.
+    List<ExportTraceServiceRequest> received = new CopyOnWriteArrayList<>();
+    List<String> refused = new CopyOnWriteArrayList<>();
     HttpServer collector = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     collector.createContext("/v1/traces", exchange -> {
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      exchange.getRequestBody().transferTo(body);
-      if ("application/x-protobuf".equals(exchange.getRequestHeaders().getFirst("Content-Type"))) {
-        received.add(body.toByteArray());
+      byte[] body = exchange.getRequestBody().readAllBytes();
+      String type = exchange.getRequestHeaders().getFirst("Content-Type");
+      try {
+        if (!"application/x-protobuf".equals(type)) {
+          throw new IllegalArgumentException("content type " + type);
+        }
+        received.add(ExportTraceServiceRequest.parseFrom(body));
+        byte[] ok = ExportTraceServiceResponse.getDefaultInstance().toByteArray();
+        exchange.getResponseHeaders().add("Content-Type", "application/x-protobuf");
+        exchange.sendResponseHeaders(200, ok.length == 0 ? -1 : ok.length);
+        exchange.getResponseBody().write(ok);
+      } catch (IOException | RuntimeException e) {
+        refused.add(e.toString());
+        exchange.sendResponseHeaders(400, -1);
       }
-      exchange.sendResponseHeaders(200, -1);
       exchange.close();
     });
     collector.start();
@@ -122,21 +144,52 @@ class TracingTest {
           """.formatted(collector.getAddress().getPort(), model))) {
         assertThat(infer(server, "/v2/models/worked/infer").statusCode()).isEqualTo(200);
       }
-      byte[] traceId = HexFormat.of().parseHex(TRACE_ID);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      String all = "";
+      ByteString traceId = ByteString.copyFrom(HexFormat.of().parseHex(TRACE_ID));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      Map<String, List<ExportedSpan>> byName = Map.of();
       while (System.nanoTime() < deadline) {
-        all = received.stream().map(b -> new String(b, StandardCharsets.ISO_8859_1)).reduce("", String::concat);
-        if (all.contains("worker inference") && all.contains("sluice-otlp-test-worker") && all.contains("encode")) {
+        byName = exported(received, traceId);
+        if (byName.containsKey("worker inference") && byName.containsKey("encode")) {
           break;
         }
         Thread.sleep(100);
       }
-      assertThat(all).contains("sluice-otlp-test").contains("decode").contains("queue").contains("inference")
-          .contains("encode").contains("worker inference").contains("sluice-otlp-test-worker")
-          .contains(new String(traceId, StandardCharsets.ISO_8859_1));
+      assertThat(refused).as("bodies a collector would refuse").isEmpty();
+      assertThat(byName).containsKeys("decode", "queue", "inference", "encode", "worker inference");
+      for (String stage : List.of("decode", "queue", "inference", "encode")) {
+        assertThat(byName.get(stage)).extracting(ExportedSpan::service).containsOnly("sluice-otlp-test");
+      }
+      ExportedSpan worker = byName.get("worker inference").getFirst();
+      assertThat(worker.service()).isEqualTo("sluice-otlp-test-worker");
+      Set<ByteString> serverSpans = byName.values().stream().flatMap(List::stream)
+          .filter(span -> span.service().equals("sluice-otlp-test")).map(span -> span.span().getSpanId())
+          .collect(Collectors.toSet());
+      assertThat(serverSpans).as("the worker's span is a child of one of the server's, in the caller's trace")
+          .contains(worker.span().getParentSpanId());
     } finally {
       collector.stop(0);
     }
+  }
+
+  private record ExportedSpan(String service, Span span) {}
+
+  /** The spans of one trace in what the collector received, by name, with their resource's service name. */
+  private static Map<String, List<ExportedSpan>> exported(List<ExportTraceServiceRequest> requests, ByteString traceId) {
+    Map<String, List<ExportedSpan>> byName = new java.util.HashMap<>();
+    for (ExportTraceServiceRequest request : requests) {
+      for (ResourceSpans resource : request.getResourceSpansList()) {
+        String service = resource.getResource().getAttributesList().stream()
+            .filter(attribute -> attribute.getKey().equals("service.name"))
+            .map(attribute -> attribute.getValue().getStringValue()).findFirst().orElse("");
+        for (ScopeSpans scope : resource.getScopeSpansList()) {
+          for (Span span : scope.getSpansList()) {
+            if (span.getTraceId().equals(traceId)) {
+              byName.computeIfAbsent(span.getName(), name -> new ArrayList<>()).add(new ExportedSpan(service, span));
+            }
+          }
+        }
+      }
+    }
+    return byName;
   }
 }

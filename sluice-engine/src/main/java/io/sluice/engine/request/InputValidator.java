@@ -1,4 +1,4 @@
-package io.sluice.engine;
+package io.sluice.engine.request;
 
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Set;
 
 /** Checks a request's inputs and requested outputs against the model's metadata before it reaches a runtime. */
-final class InputValidator {
+public final class InputValidator {
   private InputValidator() {}
 
-  static void validateInputs(ModelMetadata metadata, List<Tensor> inputs) {
+  public static void validateInputs(ModelMetadata metadata, List<Tensor> inputs) {
     Set<String> seen = new HashSet<>();
     for (Tensor input : inputs) {
       if (!seen.add(input.name())) {
@@ -43,7 +43,7 @@ final class InputValidator {
   }
 
   /** The output names to produce: all of the model's outputs when none were requested. */
-  static List<String> outputNames(ModelMetadata metadata, List<String> requested) {
+  public static List<String> outputNames(ModelMetadata metadata, List<String> requested) {
     if (requested == null || requested.isEmpty()) {
       return names(metadata.outputs());
     }
