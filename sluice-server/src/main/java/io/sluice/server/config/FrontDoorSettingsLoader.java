@@ -30,22 +30,22 @@ final class FrontDoorSettingsLoader {
         duration(at + ".bodyTimeout", limits.bodyTimeout(), defaults.bodyTimeout()),
         duration(at + ".idleTimeout", limits.idleTimeout(), defaults.idleTimeout()),
         limits.maxConnections() == null ? defaults.maxConnections()
-            : ConfigLoader.positive(at + ".maxConnections", limits.maxConnections()),
+            : ConfigValues.positive(at + ".maxConnections", limits.maxConnections()),
         limits.maxConcurrentStreams() == null ? defaults.maxConcurrentStreams()
-            : ConfigLoader.positive(at + ".maxConcurrentStreams", limits.maxConcurrentStreams()),
+            : ConfigValues.positive(at + ".maxConcurrentStreams", limits.maxConcurrentStreams()),
         limits.maxHeaderSize() == null ? defaults.maxHeaderSize() : headerSize(at + ".maxHeaderSize", limits.maxHeaderSize()),
         limits.minPingInterval() == null ? defaults.minPingInterval()
-            : ConfigLoader.duration(at + ".minPingInterval", limits.minPingInterval()),
+            : ConfigValues.duration(at + ".minPingInterval", limits.minPingInterval()),
         duration(at + ".keepAliveTime", limits.keepAliveTime(), defaults.keepAliveTime()),
         duration(at + ".keepAliveTimeout", limits.keepAliveTimeout(), defaults.keepAliveTimeout()));
   }
 
   private static Duration duration(String at, String text, Duration fallback) throws ConfigException {
-    return text == null ? fallback : ConfigLoader.positiveDuration(at, text);
+    return text == null ? fallback : ConfigValues.positiveDuration(at, text);
   }
 
   private static int headerSize(String at, String text) throws ConfigException {
-    long size = ConfigLoader.parseSize(at, text);
+    long size = ConfigValues.parseSize(at, text);
     if (size < 1024 || size > (1 << 20)) {
       throw new ConfigException(at, "must lie between 1Ki and 1Mi, got " + text);
     }
@@ -138,9 +138,9 @@ final class FrontDoorSettingsLoader {
         throw new ConfigException(at + ".requestsPerSecond", "must be a positive number, got " + rate);
       }
     }
-    int burst = limit.burst() == null ? (int) Math.max(1, Math.ceil(rate)) : ConfigLoader.positive(at + ".burst", limit.burst());
+    int burst = limit.burst() == null ? (int) Math.max(1, Math.ceil(rate)) : ConfigValues.positive(at + ".burst", limit.burst());
     int generations = limit.maxConcurrentGenerations() == null ? 0
-        : ConfigLoader.positive(at + ".maxConcurrentGenerations", limit.maxConcurrentGenerations());
+        : ConfigValues.positive(at + ".maxConcurrentGenerations", limit.maxConcurrentGenerations());
     return new FrontDoorSettings.RateLimit(rate, burst, generations);
   }
 }

@@ -28,7 +28,7 @@ public final class ModelDirectory {
             ? "'" + format + "' is not served by Sluice; it serves " + ModelFormats.names()
             : "cannot tell the model's format from the files in " + location + "; name it with --model_format"));
     Path model = runtime.name().equals("vosk") || Files.isRegularFile(location) ? location : modelFile(location, runtime);
-    String checked = ConfigLoader.checkName("--model_name", name);
+    String checked = ConfigValues.checkName("--model_name", name);
     return """
         server: {host: 0.0.0.0, port: %d}
         applications:

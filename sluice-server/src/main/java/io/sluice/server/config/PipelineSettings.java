@@ -29,11 +29,11 @@ final class PipelineSettings {
     for (int p = 0; p < configured.size(); p++) {
       SluiceConfig.Pipeline pipeline = configured.get(p);
       String at = "pipelines[" + p + "]";
-      String name = ConfigLoader.checkName(at + ".name", pipeline.name());
+      String name = ConfigValues.checkName(at + ".name", pipeline.name());
       if (!names.add(name)) {
         throw new ConfigException(at + ".name", "another pipeline is already named '" + name + "'");
       }
-      String prefix = ConfigLoader.normalisePrefix(at + ".routePrefix",
+      String prefix = ConfigValues.normalisePrefix(at + ".routePrefix",
           pipeline.routePrefix() == null ? "/" + name : pipeline.routePrefix());
       if (!prefixes.add(prefix)) {
         throw new ConfigException(at + ".routePrefix", "an application, graph or pipeline already uses " + prefix);
@@ -82,7 +82,7 @@ final class PipelineSettings {
   }
 
   private static int positive(String at, Integer value, int fallback) throws ConfigException {
-    return value == null ? fallback : ConfigLoader.positive(at, value);
+    return value == null ? fallback : ConfigValues.positive(at, value);
   }
 
   /** Files, directories (their text and Markdown files) and glob patterns such as {@code ../docs/*.md}. */

@@ -147,9 +147,9 @@ class ConfigLoaderTest {
 
   @Test
   void sizesUnderstandBinaryUnits() throws Exception {
-    assertThat(ConfigLoader.parseSize("x", "1024")).isEqualTo(1024);
-    assertThat(ConfigLoader.parseSize("x", "64Mi")).isEqualTo(64L << 20);
-    assertThat(ConfigLoader.parseSize("x", "1GiB")).isEqualTo(1L << 30);
-    assertThat(ConfigLoader.parseSize("x", "8k")).isEqualTo(8L << 10);
+    assertThat(ConfigValues.parseSize("x", "1024")).isEqualTo(1024);
+    assertThat(ConfigValues.parseSize("x", "64Mi")).isEqualTo(64L << 20);
+    assertThat(ConfigValues.parseSize("x", "1GiB")).isEqualTo(1L << 30);
+    assertThat(ConfigValues.parseSize("x", "8k")).isEqualTo(8L << 10);
   }
 }
