@@ -109,22 +109,22 @@ public final class SluiceServer implements AutoCloseable {
     this.applier = new ConfigApplier(engine, context, settings, new ConfigApplier.ApplicationListener() {
       @Override
       public void added(ServerSettings.ApplicationSettings application) {
-        frontDoor.added(application);
+        frontDoor.mounts().added(application);
       }
 
       @Override
       public void removed(ServerSettings.ApplicationSettings application) {
-        frontDoor.removed(application);
+        frontDoor.mounts().removed(application);
       }
 
       @Override
       public void graphs(java.util.List<io.sluice.engine.graph.GraphSpec> graphs) {
-        frontDoor.graphs(graphs);
+        frontDoor.mounts().graphs(graphs);
       }
 
       @Override
       public void pipelines(java.util.List<io.sluice.pipelines.PipelineSpec> pipelines) {
-        frontDoor.pipelines(pipelines);
+        frontDoor.mounts().pipelines(pipelines);
       }
     }, deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     ObservabilitySettings.Tracing traced = settings.observability().tracing();

@@ -46,7 +46,7 @@ import io.vertx.grpc.server.GrpcServerOptions;
  * the gRPC server, everything else through the REST route table, at the root and again under each
  * application's route prefix.
  */
-public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplier.ApplicationListener {
+public final class FrontDoor implements Handler<HttpServerRequest> {
 
   private final Vertx vertx;
   /** One JSON line per request, when {@code server.accessLog} is on; else null. */
@@ -56,23 +56,13 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
   private final OpenAiProtocol openAi;
   private final Router router;
   private final GrpcServer grpc;
-  private final Map<String, MountedApplication> applications = new ConcurrentHashMap<>();
   private final V2RestRoutes inferFastPath;
   private final long maxBody;
   private final ApiKeys serverKeys;
   private final RateLimits rateLimits;
   private final AccessGate gate;
 
-  private final Map<String, MountedGraph> graphs = new ConcurrentHashMap<>();
-  private final GraphRunner graphRunner;
-
-  private final Map<String, MountedPipeline> pipelines = new ConcurrentHashMap<>();
-
-  private record MountedPipeline(PipelineSpec spec, List<Route> routes) {}
-
-  private record MountedGraph(AtomicReference<GraphSpec> spec, List<Route> routes) {}
-
-  private record MountedApplication(ServerSettings.ApplicationSettings settings, Route route, AccessGate.Application access) {}
+  private final Mounts mounts;
 
   public FrontDoor(
       Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin,
@@ -83,12 +73,17 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     this.openAi = new OpenAiProtocol(engine, metrics);
     this.grpc = grpcServer(vertx, settings, kserve);
     this.router = Router.router(vertx);
+    this.mounts = new Mounts(vertx, engine, router, kserve, openAi);
     FrontDoorSettings.Auth auth = settings.frontDoor().auth();
     this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
-    this.gate = new AccessGate(auth, admin, serverKeys, rateLimits, this::applicationOf);
+    this.gate = new AccessGate(auth, admin, serverKeys, rateLimits, path -> {
+      Mounts.MountedApplication mounted = mounts.mountedAt(path);
+      return mounted == null ? null : mounted.access();
+    });
+    mounts.onAccessChanged(gate::applicationsChanged);
     this.accessLog = settings.observability().accessLog() ? new AccessLog(path -> {
-      MountedApplication mounted = mountedAt(path);
+      Mounts.MountedApplication mounted = mounts.mountedAt(path);
       return mounted == null ? null : mounted.settings().name();
     }) : null;
     if (accessLog != null) {
@@ -120,13 +115,12 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
     }
     this.inferFastPath = kserve.v2(ModelScope.global(engine));
     this.maxBody = settings.maxRequestBody();
-    mountProtocols(router, ModelScope.global(engine));
+    mounts.mountRoot();
     for (ServerSettings.ApplicationSettings application : settings.applications()) {
-      added(application);
+      mounts.added(application);
     }
-    this.graphRunner = engine.graphRunner();
-    graphs(settings.graphs());
-    pipelines(settings.pipelines());
+    mounts.graphs(settings.graphs());
+    mounts.pipelines(settings.pipelines());
     router.errorHandler(404, ctx -> HttpReplies.sendError(ctx.response(), 404,
         "no route for " + ctx.request().method() + " " + ctx.request().path()));
     router.errorHandler(405, ctx -> HttpReplies.sendError(ctx.response(), 405,
@@ -138,95 +132,14 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
         ctx.failure() != null ? ctx.failure() : new IllegalStateException("a route failed with status 500")));
   }
 
-  /** Serves every protocol again under the application's route prefix, scoped to its models. */
-  @Override
-  public void added(ServerSettings.ApplicationSettings application) {
-    Router scoped = Router.router(vertx);
-    mountProtocols(scoped, ModelScope.application(engine, application.name()));
-    AccessGate.Application access = new AccessGate.Application(application.name(),
-        new ApiKeys(application.apiKeys(), null, System::nanoTime), application.rateLimit());
-    MountedApplication previous = applications.put(application.routePrefix(), new MountedApplication(
-        application, router.route(application.routePrefix() + "/*").subRouter(scoped), access));
-    if (previous != null) {
-      previous.route().remove();
-    }
-    applicationsChanged();
-  }
-
-  private void applicationsChanged() {
-    gate.applicationsChanged(
-        applications.values().stream().anyMatch(mounted -> mounted.access().keys().required()),
-        applications.values().stream().anyMatch(mounted -> mounted.access().rateLimit().limitsRequests()));
-  }
-
-  @Override
-  public void removed(ServerSettings.ApplicationSettings application) {
-    // A changed application is added again before the old one is removed: only remove what is still its own.
-    MountedApplication mounted = applications.get(application.routePrefix());
-    if (mounted != null && mounted.settings().equals(application)
-        && applications.remove(application.routePrefix(), mounted)) {
-      mounted.route().remove();
-      applicationsChanged();
-    }
-  }
-
-  /** Mounts each graph at its prefix; a changed graph keeps its route and answers with the new spec. */
-  @Override
-  public synchronized void graphs(List<GraphSpec> wanted) {
-    Map<String, GraphSpec> byName = new java.util.HashMap<>();
-    wanted.forEach(graph -> byName.put(graph.name(), graph));
-    graphs.entrySet().removeIf(entry -> {
-      GraphSpec next = byName.get(entry.getKey());
-      boolean gone = next == null || !next.routePrefix().equals(entry.getValue().spec().get().routePrefix());
-      if (gone) {
-        entry.getValue().routes().forEach(Route::remove);
-      }
-      return gone;
-    });
-    for (GraphSpec graph : wanted) {
-      MountedGraph mounted = graphs.get(graph.name());
-      if (mounted != null) {
-        mounted.spec().set(graph);
-        continue;
-      }
-      AtomicReference<GraphSpec> spec = new AtomicReference<>(graph);
-      graphs.put(graph.name(), new MountedGraph(spec, kserve.mountGraph(router, graph.routePrefix(), graph.name(),
-          request -> graphRunner.run(spec.get(), request))));
-    }
-  }
-
-  /** Mounts each pipeline at its prefix; an unchanged one keeps its routes and state (a built document index). */
-  @Override
-  public synchronized void pipelines(List<PipelineSpec> wanted) {
-    pipelines.entrySet().removeIf(entry -> {
-      boolean gone = !wanted.contains(entry.getValue().spec());
-      if (gone) {
-        entry.getValue().routes().forEach(Route::remove);
-      }
-      return gone;
-    });
-    for (PipelineSpec pipeline : wanted) {
-      if (pipelines.containsKey(pipeline.name())) {
-        continue;
-      }
-      List<Route> routes = openAi.mountPipeline(router, pipeline);
-      pipelines.put(pipeline.name(), new MountedPipeline(pipeline, routes));
-    }
-  }
-
-  private AccessGate.Application applicationOf(String path) {
-    MountedApplication mounted = mountedAt(path);
-    return mounted == null ? null : mounted.access();
-  }
-
-  /** The application whose route prefix the path starts with, or null. */
-  private MountedApplication mountedAt(String path) {
-    int end = path.indexOf('/', 1);
-    return applications.get(end < 0 ? path : path.substring(0, end));
-  }
 
   private static String uploadsDirectory() {
     return Path.of(System.getProperty("java.io.tmpdir"), "sluice-uploads-" + ProcessHandle.current().pid()).toString();
+  }
+
+  /** What is mounted where; it follows configuration changes. */
+  public Mounts mounts() {
+    return mounts;
   }
 
   /** Writes out buffered access-log lines; the server calls it as it stops. */
@@ -306,13 +219,6 @@ public final class FrontDoor implements Handler<HttpServerRequest>, ConfigApplie
             () -> inferFastPath.infer(request, body, model, null)))
         .onFailure(error -> HttpReplies.sendError(request.response(), 400, "unreadable body: " + error.getMessage()));
     return true;
-  }
-
-  /** Every protocol's REST routes for the models in {@code scope}. */
-  private void mountProtocols(Router router, ModelScope scope) {
-    new ModelListing(engine, scope, List.of(kserve.modelListFields(), openAi.modelListFields())).mount(router);
-    kserve.mount(router, scope);
-    openAi.mount(router, scope);
   }
 
   private static GrpcServer grpcServer(Vertx vertx, ServerSettings settings, KServeProtocol kserve) {
