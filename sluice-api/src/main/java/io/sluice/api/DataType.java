@@ -2,7 +2,10 @@ package io.sluice.api;
 
 import java.util.Optional;
 
-/** The fourteen tensor element types of the Open Inference Protocol, with their wire names and sizes. */
+/**
+ * The fourteen tensor element types of the Open Inference Protocol, with their wire names and
+ * sizes.
+ */
 public enum DataType {
   BOOL(1),
   UINT8(1),

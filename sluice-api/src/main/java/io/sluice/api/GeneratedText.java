@@ -3,11 +3,12 @@ package io.sluice.api;
 import java.util.List;
 
 /**
- * A piece of generated text, with the log-probabilities of the tokens it came from when the request asked for
- * them ({@link GenerateOptions#topLogprobs()}), and the function calls the model completed in it when the
- * request offered tools (their text is not in {@code text}).
+ * A piece of generated text, with the log-probabilities of the tokens it came from when the request
+ * asked for them ({@link GenerateOptions#topLogprobs()}), and the function calls the model
+ * completed in it when the request offered tools (their text is not in {@code text}).
  */
-public record GeneratedText(String text, List<TokenLogprob> logprobs, List<GenerateRequest.ToolCall> toolCalls) {
+public record GeneratedText(
+    String text, List<TokenLogprob> logprobs, List<GenerateRequest.ToolCall> toolCalls) {
   public GeneratedText {
     logprobs = logprobs == null ? List.of() : List.copyOf(logprobs);
     toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);

@@ -24,14 +24,20 @@ public record InferRequest(
     List<Tensor> inputs,
     List<String> requestedOutputs,
     String revision) {
-  public InferRequest(String modelName, String modelVersion, String id, Map<String, Object> parameters,
-      List<Tensor> inputs, List<String> requestedOutputs) {
+  public InferRequest(
+      String modelName,
+      String modelVersion,
+      String id,
+      Map<String, Object> parameters,
+      List<Tensor> inputs,
+      List<String> requestedOutputs) {
     this(modelName, modelVersion, id, parameters, inputs, requestedOutputs, null);
   }
 
   /** The same request pinned to a revision. */
   public InferRequest withRevision(String pinned) {
-    return new InferRequest(modelName, modelVersion, id, parameters, inputs, requestedOutputs, pinned);
+    return new InferRequest(
+        modelName, modelVersion, id, parameters, inputs, requestedOutputs, pinned);
   }
 
   public InferRequest {

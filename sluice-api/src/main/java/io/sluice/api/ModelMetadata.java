@@ -4,7 +4,11 @@ import java.util.List;
 
 /** What a loaded model says about itself: the V2 model metadata, protocol-neutral. */
 public record ModelMetadata(
-    String name, List<String> versions, String platform, List<TensorMetadata> inputs, List<TensorMetadata> outputs) {
+    String name,
+    List<String> versions,
+    String platform,
+    List<TensorMetadata> inputs,
+    List<TensorMetadata> outputs) {
   public ModelMetadata {
     versions = List.copyOf(versions);
     inputs = List.copyOf(inputs);

@@ -3,8 +3,9 @@ package io.sluice.api;
 import java.time.Duration;
 
 /**
- * The deployment cannot take the request now: its replicas are at their ongoing-request limit and its
- * queue is full, or the request waited in the queue too long. Clients may retry after {@link #retryAfter()}.
+ * The deployment cannot take the request now: its replicas are at their ongoing-request limit and
+ * its queue is full, or the request waited in the queue too long. Clients may retry after {@link
+ * #retryAfter()}.
  */
 public class ServerOverloadedException extends SluiceException {
   private final Duration retryAfter;

@@ -10,12 +10,12 @@ import java.util.Objects;
 /**
  * A named tensor: datatype, shape and its elements as little-endian, row-major bytes.
  *
- * <p>One representation serves every protocol: it is exactly the binary tensor data extension's layout
- * (and gRPC's {@code raw_*_contents}), so binary requests are passed through without conversion. BYTES
- * elements are each a 4-byte little-endian length followed by that many bytes.
+ * <p>One representation serves every protocol: it is exactly the binary tensor data extension's
+ * layout (and gRPC's {@code raw_*_contents}), so binary requests are passed through without
+ * conversion. BYTES elements are each a 4-byte little-endian length followed by that many bytes.
  *
- * <p>The data buffer is read-only from the moment the tensor exists; whoever built it hands ownership
- * to the tensor. Use {@link #data()} to get an independent view positioned at the start.
+ * <p>The data buffer is read-only from the moment the tensor exists; whoever built it hands
+ * ownership to the tensor. Use {@link #data()} to get an independent view positioned at the start.
  */
 public final class Tensor {
   private final String name;
@@ -27,7 +27,11 @@ public final class Tensor {
     this.name = Objects.requireNonNull(name, "name");
     this.datatype = Objects.requireNonNull(datatype, "datatype");
     this.shape = shape.clone();
-    this.data = data.slice().order(ByteOrder.LITTLE_ENDIAN).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    this.data =
+        data.slice()
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .asReadOnlyBuffer()
+            .order(ByteOrder.LITTLE_ENDIAN);
   }
 
   /**
@@ -41,15 +45,29 @@ public final class Tensor {
       long expected = byteSize(name, shape, count, datatype);
       if (data.remaining() != expected) {
         throw new InvalidInputException(
-            "tensor '" + name + "' of shape " + Arrays.toString(shape) + " and datatype " + datatype
-                + " needs " + expected + " bytes of data, got " + data.remaining());
+            "tensor '"
+                + name
+                + "' of shape "
+                + Arrays.toString(shape)
+                + " and datatype "
+                + datatype
+                + " needs "
+                + expected
+                + " bytes of data, got "
+                + data.remaining());
       }
     } else {
       long found = countBytesElements(name, data);
       if (found != count) {
         throw new InvalidInputException(
-            "tensor '" + name + "' of shape " + Arrays.toString(shape) + " needs " + count
-                + " BYTES elements, got " + found);
+            "tensor '"
+                + name
+                + "' of shape "
+                + Arrays.toString(shape)
+                + " needs "
+                + count
+                + " BYTES elements, got "
+                + found);
       }
     }
     return new Tensor(name, datatype, shape, data);
@@ -125,7 +143,11 @@ public final class Tensor {
         count = Math.multiplyExact(count, dim);
       } catch (ArithmeticException e) {
         throw new InvalidInputException(
-            "tensor '" + name + "' has shape " + Arrays.toString(shape) + ", whose element count overflows 64 bits");
+            "tensor '"
+                + name
+                + "' has shape "
+                + Arrays.toString(shape)
+                + ", whose element count overflows 64 bits");
       }
     }
     return count;
@@ -136,7 +158,13 @@ public final class Tensor {
       return Math.multiplyExact(count, datatype.elementSize());
     } catch (ArithmeticException e) {
       throw new InvalidInputException(
-          "tensor '" + name + "' of shape " + Arrays.toString(shape) + " and datatype " + datatype + " is larger than 2^63 bytes");
+          "tensor '"
+              + name
+              + "' of shape "
+              + Arrays.toString(shape)
+              + " and datatype "
+              + datatype
+              + " is larger than 2^63 bytes");
     }
   }
 
@@ -151,8 +179,13 @@ public final class Tensor {
       int length = view.getInt();
       if (length < 0 || length > view.remaining()) {
         throw new InvalidInputException(
-            "BYTES tensor '" + name + "' has an element of length " + Integer.toUnsignedString(length)
-                + " but only " + view.remaining() + " bytes remain");
+            "BYTES tensor '"
+                + name
+                + "' has an element of length "
+                + Integer.toUnsignedString(length)
+                + " but only "
+                + view.remaining()
+                + " bytes remain");
       }
       view.position(view.position() + length);
       count++;
@@ -162,6 +195,14 @@ public final class Tensor {
 
   @Override
   public String toString() {
-    return "Tensor[" + name + ", " + datatype + ", " + Arrays.toString(shape) + ", " + data.remaining() + " bytes]";
+    return "Tensor["
+        + name
+        + ", "
+        + datatype
+        + ", "
+        + Arrays.toString(shape)
+        + ", "
+        + data.remaining()
+        + " bytes]";
   }
 }

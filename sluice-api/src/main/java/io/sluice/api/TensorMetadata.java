@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Name, datatype and shape of a model input or output; -1 marks a dimension of any size. An optional input
- * may be left out of a request (the runtime then uses its default).
+ * Name, datatype and shape of a model input or output; -1 marks a dimension of any size. An
+ * optional input may be left out of a request (the runtime then uses its default).
  */
 public record TensorMetadata(String name, DataType datatype, long[] shape, boolean optional) {
   public TensorMetadata {
@@ -23,7 +23,9 @@ public record TensorMetadata(String name, DataType datatype, long[] shape, boole
     return shape.clone();
   }
 
-  /** Whether a concrete shape fits this one: same rank, equal dims except where this one says -1. */
+  /**
+   * Whether a concrete shape fits this one: same rank, equal dims except where this one says -1.
+   */
   public boolean accepts(long[] concrete) {
     if (concrete.length != shape.length) {
       return false;

@@ -2,10 +2,6 @@ package io.sluice.engine;
 
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Context;
-import io.opentelemetry.context.Scope;
-import io.sluice.engine.tracing.RequestSpans;
-import io.sluice.engine.events.EventJournal;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.InferRequest;
@@ -13,28 +9,21 @@ import io.sluice.api.InferResponse;
 import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
-import io.sluice.api.ModelNotReadyException;
-import io.sluice.api.RequestTimeoutException;
 import io.sluice.api.SluiceException;
 import io.sluice.api.Tensor;
-import io.sluice.api.ReplicaUnavailableException;
-import io.sluice.engine.batching.Batcher;
-import io.sluice.engine.batching.BatchingSpec;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatisticsSnapshot;
+import io.sluice.engine.client.ModelStatus;
+import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelRegistry;
-import io.sluice.engine.client.EngineClient;
 import io.sluice.engine.request.Admission;
 import io.sluice.engine.request.InferenceCall;
 import io.sluice.engine.request.InputValidator;
 import io.sluice.engine.request.Retries;
 import io.sluice.engine.request.Shadow;
 import io.sluice.engine.request.Target;
-import io.sluice.engine.client.ModelState;
-import io.sluice.engine.client.ModelStatisticsSnapshot;
-import java.util.Optional;
-import io.sluice.engine.client.ModelStatus;
-import io.sluice.engine.model.TrafficSpec;
-import io.sluice.engine.replica.Replica;
 import io.sluice.engine.revision.Revision;
 import io.sluice.engine.routing.Router;
 import io.sluice.engine.stats.GenerationListener;
@@ -43,57 +32,65 @@ import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.StreamingModel;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine's front: protocol adapters hand it protocol-neutral requests and get futures back. It never
- * runs model work on the caller's thread; every inference, load and unload runs on {@code modelExecutor}.
+ * The engine's front: protocol adapters hand it protocol-neutral requests and get futures back. It
+ * never runs model work on the caller's thread; every inference, load and unload runs on {@code
+ * modelExecutor}.
  *
- * <p>An inference goes through the stages of {@code engine.request}, in order: {@link Target} resolves the
- * deployment and draws its revision (404), {@link Shadow} mirrors a share to a shadow, {@link Retries} sends
- * it (again to another replica when one could not run it), {@link Admission} leases a replica or queues for
- * one (503 when full) under the request timeout (504), and {@link InferenceCall} validates it against the
- * model's metadata (400), batches and runs it on the executor and records its statistics. Generations and
- * streams share the first and the admission, then run on a generation thread. Failures complete the future
- * with a {@link SluiceException} naming the cause; anything else a runtime throws becomes an
- * {@link InferenceFailedException}.
+ * <p>An inference goes through the stages of {@code engine.request}, in order: {@link Target}
+ * resolves the deployment and draws its revision (404), {@link Shadow} mirrors a share to a shadow,
+ * {@link Retries} sends it (again to another replica when one could not run it), {@link Admission}
+ * leases a replica or queues for one (503 when full) under the request timeout (504), and {@link
+ * InferenceCall} validates it against the model's metadata (400), batches and runs it on the
+ * executor and records its statistics. Generations and streams share the first and the admission,
+ * then run on a generation thread. Failures complete the future with a {@link SluiceException}
+ * naming the cause; anything else a runtime throws becomes an {@link InferenceFailedException}.
  */
 public final class Engine implements EngineClient, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
   /** How long closing waits, per revision, for requests still running after the server's drain. */
   private static final Duration CLOSE_PATIENCE = Duration.ofSeconds(10);
 
   private final ModelRegistry registry;
   private final ExecutorService modelExecutor;
   private final ScheduledExecutorService scheduler;
-  /** Text generations, which hold a thread for a whole stream; bounded by each router's ongoing limit. */
-  private final ExecutorService generationExecutor = Executors.newCachedThreadPool(runnable -> {
-    Thread thread = new Thread(runnable, "sluice-generate");
-    thread.setDaemon(true);
-    return thread;
-  });
+
+  /**
+   * Text generations, which hold a thread for a whole stream; bounded by each router's ongoing
+   * limit.
+   */
+  private final ExecutorService generationExecutor =
+      Executors.newCachedThreadPool(
+          runnable -> {
+            Thread thread = new Thread(runnable, "sluice-generate");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   private final EventJournal events;
   private volatile boolean closing;
   private volatile GenerationListener generations = GenerationListener.NONE;
-  /** The request path's stages: where a request goes, its lease and timeout, its model call, its retries, its shadow. */
+
+  /**
+   * The request path's stages: where a request goes, its lease and timeout, its model call, its
+   * retries, its shadow.
+   */
   private final Admission admission;
+
   private final Retries retries;
   private final Shadow shadow;
 
@@ -110,19 +107,26 @@ public final class Engine implements EngineClient, AutoCloseable {
     this(registry, modelExecutor, tick, new EventJournal());
   }
 
-  /** @param events the journal the deployments' revisions record to (their {@code RevisionContext}'s) */
-  public Engine(ModelRegistry registry, ExecutorService modelExecutor, Duration tick, EventJournal events) {
+  /**
+   * @param events the journal the deployments' revisions record to (their {@code
+   *     RevisionContext}'s)
+   */
+  public Engine(
+      ModelRegistry registry, ExecutorService modelExecutor, Duration tick, EventJournal events) {
     this.registry = registry;
     this.events = events;
     this.modelExecutor = modelExecutor;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
-      Thread thread = new Thread(runnable, "sluice-autoscaler");
-      thread.setDaemon(true);
-      return thread;
-    });
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable -> {
+              Thread thread = new Thread(runnable, "sluice-autoscaler");
+              thread.setDaemon(true);
+              return thread;
+            });
     scheduler.scheduleAtFixedRate(this::tick, tick.toNanos(), tick.toNanos(), TimeUnit.NANOSECONDS);
     this.admission = new Admission(scheduler);
-    this.retries = new Retries(admission, new InferenceCall(scheduler, modelExecutor), modelExecutor);
+    this.retries =
+        new Retries(admission, new InferenceCall(scheduler, modelExecutor), modelExecutor);
     this.shadow = new Shadow(registry, retries);
   }
 
@@ -147,28 +151,32 @@ public final class Engine implements EngineClient, AutoCloseable {
 
   /** Runs inference graphs whose steps call this engine's deployments, with the engine's timers. */
   public io.sluice.engine.graph.GraphRunner graphRunner() {
-    return new io.sluice.engine.graph.GraphRunner(new io.sluice.engine.graph.StepTarget() {
-      @Override
-      public CompletableFuture<InferResponse> infer(InferRequest request) {
-        return Engine.this.infer(request);
-      }
+    return new io.sluice.engine.graph.GraphRunner(
+        new io.sluice.engine.graph.StepTarget() {
+          @Override
+          public CompletableFuture<InferResponse> infer(InferRequest request) {
+            return Engine.this.infer(request);
+          }
 
-      @Override
-      public ModelMetadata metadata(String deployment) {
-        return Engine.this.metadata(deployment, null);
-      }
-    }, scheduler);
+          @Override
+          public ModelMetadata metadata(String deployment) {
+            return Engine.this.metadata(deployment, null);
+          }
+        },
+        scheduler);
   }
 
   /**
    * Runs an inference. The future fails with a {@link SluiceException} subclass naming the cause;
-   * cancelling it (a client that went away) withdraws a queued request and skips one not yet started.
+   * cancelling it (a client that went away) withdraws a queued request and skips one not yet
+   * started.
    */
   @Override
   public CompletableFuture<InferResponse> infer(InferRequest request) {
     Target target;
     try {
-      target = Target.resolve(registry, request.modelName(), request.modelVersion(), request.revision());
+      target =
+          Target.resolve(registry, request.modelName(), request.modelVersion(), request.revision());
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -177,16 +185,22 @@ public final class Engine implements EngineClient, AutoCloseable {
   }
 
   /**
-   * Generates text, handing each piece to {@code onText} as it is produced (on a generation thread). The
-   * future completes with how the generation ended; cancelling it stops the generation between tokens.
-   * Generations run on their own threads: a long stream never holds up other models' inferences.
+   * Generates text, handing each piece to {@code onText} as it is produced (on a generation
+   * thread). The future completes with how the generation ended; cancelling it stops the generation
+   * between tokens. Generations run on their own threads: a long stream never holds up other
+   * models' inferences.
    */
   @Override
-  public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText) {
+  public CompletableFuture<GenerateResult> generate(
+      GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText) {
     long accepted = System.nanoTime();
-    return onGenerationThread("generation", request.model(), null, request.revision(),
-        (deployment, revision, lease, result) -> runGeneration(deployment, revision, lease, request, onText, accepted,
-            result));
+    return onGenerationThread(
+        "generation",
+        request.model(),
+        null,
+        request.revision(),
+        (deployment, revision, lease, result) ->
+            runGeneration(deployment, revision, lease, request, onText, accepted, result));
   }
 
   /**
@@ -194,25 +208,47 @@ public final class Engine implements EngineClient, AutoCloseable {
    * {@code /tokenize}); fails with invalid input when the model has no tokenizer to offer.
    */
   @Override
-  public CompletableFuture<io.sluice.api.Tokenization> tokenize(GenerateRequest request, boolean addSpecial) {
+  public CompletableFuture<io.sluice.api.Tokenization> tokenize(
+      GenerateRequest request, boolean addSpecial) {
     long accepted = System.nanoTime();
-    return onGenerationThread("tokenize", request.model(), null, request.revision(),
-        (deployment, leased, lease, result) -> runLeased(deployment, lease, "tokenizing", accepted, result,
-            model -> tokenizer(deployment, model).tokenize(request, addSpecial)));
+    return onGenerationThread(
+        "tokenize",
+        request.model(),
+        null,
+        request.revision(),
+        (deployment, leased, lease, result) ->
+            runLeased(
+                deployment,
+                lease,
+                "tokenizing",
+                accepted,
+                result,
+                model -> tokenizer(deployment, model).tokenize(request, addSpecial)));
   }
 
   /** The text of token ids under the model's tokenizer (vLLM's {@code /detokenize}). */
   @Override
   public CompletableFuture<String> detokenize(String model, String revision, int[] tokens) {
     long accepted = System.nanoTime();
-    return onGenerationThread("detokenize", model, null, revision,
-        (deployment, leased, lease, result) -> runLeased(deployment, lease, "detokenizing", accepted, result,
-            loaded -> tokenizer(deployment, loaded).detokenize(tokens)));
+    return onGenerationThread(
+        "detokenize",
+        model,
+        null,
+        revision,
+        (deployment, leased, lease, result) ->
+            runLeased(
+                deployment,
+                lease,
+                "detokenizing",
+                accepted,
+                result,
+                loaded -> tokenizer(deployment, loaded).detokenize(tokens)));
   }
 
   private static io.sluice.spi.TokenizingModel tokenizer(Deployment deployment, LoadedModel model) {
     if (!(model instanceof io.sluice.spi.TokenizingModel tokenizing)) {
-      throw new InvalidInputException("model '" + deployment.name() + "' has no tokenizer to offer");
+      throw new InvalidInputException(
+          "model '" + deployment.name() + "' has no tokenizer to offer");
     }
     return tokenizing;
   }
@@ -220,104 +256,155 @@ public final class Engine implements EngineClient, AutoCloseable {
   /** Work that holds a thread for a whole stream, on the revision the request selects. */
   @FunctionalInterface
   private interface StreamWork<T> {
-    void run(Deployment deployment, Revision revision, Router.Lease lease, CompletableFuture<T> result);
+    void run(
+        Deployment deployment, Revision revision, Router.Lease lease, CompletableFuture<T> result);
   }
 
-  private <T> CompletableFuture<T> onGenerationThread(String operation, String model, String version, String revision,
-      StreamWork<T> work) {
+  private <T> CompletableFuture<T> onGenerationThread(
+      String operation, String model, String version, String revision, StreamWork<T> work) {
     Target target;
     try {
       target = Target.resolve(registry, model, version, revision);
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return admission.admit(operation, target, generationExecutor,
-        (leasedRevision, lease, result) -> work.run(target.deployment(), leasedRevision, lease, result));
+    return admission.admit(
+        operation,
+        target,
+        generationExecutor,
+        (leasedRevision, lease, result) ->
+            work.run(target.deployment(), leasedRevision, lease, result));
   }
 
   /**
-   * Records spans with {@code telemetry}: each request's wait for a replica ({@code queue}) and its model work
-   * ({@code inference}, {@code generation}, ...), children of the span current when it was submitted.
+   * Records spans with {@code telemetry}: each request's wait for a replica ({@code queue}) and its
+   * model work ({@code inference}, {@code generation}, ...), children of the span current when it
+   * was submitted.
    */
   public void traceWith(OpenTelemetry telemetry) {
     admission.traceWith(telemetry);
   }
 
-  /** The tracer protocol adapters record their own stages with (decode, encode); no-op unless tracing is on. */
+  /**
+   * The tracer protocol adapters record their own stages with (decode, encode); no-op unless
+   * tracing is on.
+   */
   @Override
   public Tracer tracer() {
     return admission.tracer();
   }
 
-  /** Hears every generation's timing and token counts (LLM metrics); replaces the previous listener. */
+  /**
+   * Hears every generation's timing and token counts (LLM metrics); replaces the previous listener.
+   */
   public void listenToGenerations(GenerationListener listener) {
     this.generations = listener == null ? GenerationListener.NONE : listener;
   }
 
-  private void runGeneration(Deployment deployment, Revision revision, Router.Lease lease, GenerateRequest request,
-      Consumer<io.sluice.api.GeneratedText> onText, long accepted, CompletableFuture<GenerateResult> result) {
+  private void runGeneration(
+      Deployment deployment,
+      Revision revision,
+      Router.Lease lease,
+      GenerateRequest request,
+      Consumer<io.sluice.api.GeneratedText> onText,
+      long accepted,
+      CompletableFuture<GenerateResult> result) {
     GenerationListener listener = generations;
     String number = Integer.toString(revision.number());
     long started = System.nanoTime();
     long[] last = {-1};
-    Consumer<io.sluice.api.GeneratedText> timed = piece -> {
-      long now = System.nanoTime();
-      if (last[0] < 0) {
-        listener.firstPiece(deployment.name(), number, now - accepted);
-      } else {
-        listener.nextPiece(deployment.name(), number, now - last[0]);
-      }
-      last[0] = now;
-      onText.accept(piece);
-    };
-    runLeased(deployment, lease, "generating", accepted, result, model -> {
-      if (!(model instanceof GenerativeModel generative)) {
-        throw new InvalidInputException("model '" + deployment.name() + "' does not generate text");
-      }
-      GenerateResult outcome = generative.generate(request, timed, result::isDone);
-      listener.finished(deployment.name(), number, outcome, started - accepted, System.nanoTime() - accepted);
-      return outcome;
-    });
+    Consumer<io.sluice.api.GeneratedText> timed =
+        piece -> {
+          long now = System.nanoTime();
+          if (last[0] < 0) {
+            listener.firstPiece(deployment.name(), number, now - accepted);
+          } else {
+            listener.nextPiece(deployment.name(), number, now - last[0]);
+          }
+          last[0] = now;
+          onText.accept(piece);
+        };
+    runLeased(
+        deployment,
+        lease,
+        "generating",
+        accepted,
+        result,
+        model -> {
+          if (!(model instanceof GenerativeModel generative)) {
+            throw new InvalidInputException(
+                "model '" + deployment.name() + "' does not generate text");
+          }
+          GenerateResult outcome = generative.generate(request, timed, result::isDone);
+          listener.finished(
+              deployment.name(), number, outcome, started - accepted, System.nanoTime() - accepted);
+          return outcome;
+        });
   }
 
   /**
-   * Runs an inference whose outputs may arrive in pieces ({@link StreamingModel}, such as speech spoken
-   * sentence by sentence), handing each chunk to {@code onChunk} as it exists (on a streaming thread). A
-   * model that cannot stream answers in one chunk. Cancelling the future stops the model between chunks.
+   * Runs an inference whose outputs may arrive in pieces ({@link StreamingModel}, such as speech
+   * spoken sentence by sentence), handing each chunk to {@code onChunk} as it exists (on a
+   * streaming thread). A model that cannot stream answers in one chunk. Cancelling the future stops
+   * the model between chunks.
    */
   @Override
   public CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk) {
     long accepted = System.nanoTime();
-    return onGenerationThread("inference stream", request.modelName(), request.modelVersion(), request.revision(),
-        (deployment, leased, lease, result) -> runStream(deployment, lease, request, onChunk, accepted, result));
+    return onGenerationThread(
+        "inference stream",
+        request.modelName(),
+        request.modelVersion(),
+        request.revision(),
+        (deployment, leased, lease, result) ->
+            runStream(deployment, lease, request, onChunk, accepted, result));
   }
 
-  private static void runStream(Deployment deployment, Router.Lease lease, InferRequest request,
-      Consumer<List<Tensor>> onChunk, long accepted, CompletableFuture<Void> result) {
-    runLeased(deployment, lease, "streaming request " + request.id(), accepted, result, model -> {
-      InputValidator.validateInputs(model.metadata(), request.inputs());
-      List<String> outputNames = InputValidator.outputNames(model.metadata(), request.requestedOutputs());
-      if (model instanceof StreamingModel streaming) {
-        streaming.inferStream(request.inputs(), outputNames, onChunk, result::isDone);
-      } else {
-        onChunk.accept(model.infer(request.inputs(), outputNames));
-      }
-      return null;
-    });
+  private static void runStream(
+      Deployment deployment,
+      Router.Lease lease,
+      InferRequest request,
+      Consumer<List<Tensor>> onChunk,
+      long accepted,
+      CompletableFuture<Void> result) {
+    runLeased(
+        deployment,
+        lease,
+        "streaming request " + request.id(),
+        accepted,
+        result,
+        model -> {
+          InputValidator.validateInputs(model.metadata(), request.inputs());
+          List<String> outputNames =
+              InputValidator.outputNames(model.metadata(), request.requestedOutputs());
+          if (model instanceof StreamingModel streaming) {
+            streaming.inferStream(request.inputs(), outputNames, onChunk, result::isDone);
+          } else {
+            onChunk.accept(model.infer(request.inputs(), outputNames));
+          }
+          return null;
+        });
   }
 
   /**
-   * A long-running call on the leased replica's model (a generation, a stream), with its statistics and
-   * one error per cause; it stops early once {@code result} is done (timed out or cancelled).
+   * A long-running call on the leased replica's model (a generation, a stream), with its statistics
+   * and one error per cause; it stops early once {@code result} is done (timed out or cancelled).
    */
-  private static <T> void runLeased(Deployment deployment, Router.Lease lease, String doing, long accepted,
-      CompletableFuture<T> result, java.util.function.Function<LoadedModel, T> work) {
+  private static <T> void runLeased(
+      Deployment deployment,
+      Router.Lease lease,
+      String doing,
+      long accepted,
+      CompletableFuture<T> result,
+      java.util.function.Function<LoadedModel, T> work) {
     long started = System.nanoTime();
     try (lease) {
       T outcome = work.apply(InferenceCall.loadedModel(lease, deployment));
       long done = System.nanoTime();
       deployment.statistics().recordExecution(1);
-      deployment.statistics().recordSuccess(started - accepted, 0, done - started, 0, done - accepted);
+      deployment
+          .statistics()
+          .recordSuccess(started - accepted, 0, done - started, 0, done - accepted);
       result.complete(outcome);
     } catch (SluiceException e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
@@ -325,21 +412,32 @@ public final class Engine implements EngineClient, AutoCloseable {
     } catch (RuntimeException | Error e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
       log.warn("model {} failed while {}", deployment.name(), doing, e);
-      result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e));
+      result.completeExceptionally(
+          new InferenceFailedException(
+              "model '"
+                  + deployment.name()
+                  + "' failed: "
+                  + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+              e));
     }
   }
 
   /**
-   * Explains one instance's prediction ({@link io.sluice.engine.explain.Explainer}) with the deployment's
-   * explainer settings, overridden by the request's parameters within the deployment's bound: the model is
-   * called on perturbed copies of the instance, as ordinary requests.
+   * Explains one instance's prediction ({@link io.sluice.engine.explain.Explainer}) with the
+   * deployment's explainer settings, overridden by the request's parameters within the deployment's
+   * bound: the model is called on perturbed copies of the instance, as ordinary requests.
    */
   @Override
-  public CompletableFuture<io.sluice.engine.client.Explanation> explain(InferRequest request, Map<String, Object> parameters) {
+  public CompletableFuture<io.sluice.engine.client.Explanation> explain(
+      InferRequest request, Map<String, Object> parameters) {
     try {
-      io.sluice.engine.explain.ExplainSpec spec = registry.resolve(request.modelName(), request.modelVersion())
-          .latest().spec().explainer().with(parameters);
+      io.sluice.engine.explain.ExplainSpec spec =
+          registry
+              .resolve(request.modelName(), request.modelVersion())
+              .latest()
+              .spec()
+              .explainer()
+              .with(parameters);
       return io.sluice.engine.explain.Explainer.explain(request, spec, this::infer);
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
@@ -352,7 +450,9 @@ public final class Engine implements EngineClient, AutoCloseable {
     return registry.resolve(name, version).metadata(version);
   }
 
-  /** Whether the model is ready; throws {@link io.sluice.api.ModelNotFoundException} when unknown. */
+  /**
+   * Whether the model is ready; throws {@link io.sluice.api.ModelNotFoundException} when unknown.
+   */
   @Override
   public boolean isModelReady(String name, String version) {
     return registry.resolve(name, version).state() == ModelState.READY;
@@ -403,13 +503,17 @@ public final class Engine implements EngineClient, AutoCloseable {
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return CompletableFuture.runAsync(() -> {
-      try {
-        deployment.load();
-      } catch (ModelLoadException e) {
-        throw new CompletionException(new InferenceFailedException("failed to load model '" + name + "': " + e.getMessage(), e));
-      }
-    }, modelExecutor);
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            deployment.load();
+          } catch (ModelLoadException e) {
+            throw new CompletionException(
+                new InferenceFailedException(
+                    "failed to load model '" + name + "': " + e.getMessage(), e));
+          }
+        },
+        modelExecutor);
   }
 
   /** Unloads a known model once its in-flight requests have finished. */
@@ -424,7 +528,9 @@ public final class Engine implements EngineClient, AutoCloseable {
     return CompletableFuture.runAsync(deployment::unload, modelExecutor);
   }
 
-  /** Loads every deployment in order, blocking; the first failure is thrown with the model's name. */
+  /**
+   * Loads every deployment in order, blocking; the first failure is thrown with the model's name.
+   */
   public void loadAll() throws ModelLoadException {
     for (Deployment deployment : registry.all()) {
       deployment.load();
@@ -438,8 +544,9 @@ public final class Engine implements EngineClient, AutoCloseable {
   }
 
   /**
-   * Stops every deployment, waiting at most {@code patience} per revision for the requests still in flight (the HTTP
-   * drain has waited before this): a model call that never returns cannot keep the server from stopping.
+   * Stops every deployment, waiting at most {@code patience} per revision for the requests still in
+   * flight (the HTTP drain has waited before this): a model call that never returns cannot keep the
+   * server from stopping.
    */
   public void close(Duration patience) {
     closing = true;

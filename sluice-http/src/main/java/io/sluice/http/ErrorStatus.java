@@ -39,7 +39,9 @@ public final class ErrorStatus {
     return 500;
   }
 
-  /** The client-facing message: the cause's own words for known causes, a generic line otherwise. */
+  /**
+   * The client-facing message: the cause's own words for known causes, a generic line otherwise.
+   */
   public static String message(Throwable error) {
     Throwable cause = unwrap(error);
     if (cause instanceof SluiceException) {

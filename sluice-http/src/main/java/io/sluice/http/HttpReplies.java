@@ -1,10 +1,10 @@
 package io.sluice.http;
 
-import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.sluice.api.ServerOverloadedException;
+import io.sluice.http.json.JsonFactories;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
@@ -39,7 +39,8 @@ public final class HttpReplies {
     send(response, status, "application/json", json(writer));
   }
 
-  public static void send(HttpServerResponse response, int status, String contentType, byte[] body) {
+  public static void send(
+      HttpServerResponse response, int status, String contentType, byte[] body) {
     if (response.closed() || response.ended()) {
       return;
     }
@@ -55,8 +56,10 @@ public final class HttpReplies {
       return CLIENT_CLOSED;
     }
     int status = ErrorStatus.httpStatus(error);
-    if (ErrorStatus.unwrap(error) instanceof ServerOverloadedException overloaded && !response.headWritten()) {
-      response.putHeader("Retry-After", Long.toString(Math.max(1, overloaded.retryAfter().toSeconds())));
+    if (ErrorStatus.unwrap(error) instanceof ServerOverloadedException overloaded
+        && !response.headWritten()) {
+      response.putHeader(
+          "Retry-After", Long.toString(Math.max(1, overloaded.retryAfter().toSeconds())));
     }
     if (status == 500 && ErrorStatus.message(error).equals("internal server error")) {
       log.error("request failed", ErrorStatus.unwrap(error));
@@ -71,10 +74,11 @@ public final class HttpReplies {
 
   /** {@code {"error": message}}: V2's error body, whole or as one server-sent event. */
   public static byte[] errorJson(String message) {
-    return json(json -> {
-      json.writeStartObject();
-      json.writeStringField("error", message);
-      json.writeEndObject();
-    });
+    return json(
+        json -> {
+          json.writeStartObject();
+          json.writeStringField("error", message);
+          json.writeEndObject();
+        });
   }
 }

@@ -8,17 +8,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The answer of last resort: whatever the code answering a request throws, the client gets its protocol's
- * error, the failure is logged once with a request id, and the connection is never left waiting.
+ * The answer of last resort: whatever the code answering a request throws, the client gets its
+ * protocol's error, the failure is logged once with a request id, and the connection is never left
+ * waiting.
  *
- * <p>Before the head is written the answer is an ordinary error reply (400 when the input is at fault,
- * 500 otherwise, with {@code x-request-id}); in a server-sent-event stream it is one error event and the end
- * of the stream; in any other body already under way the stream is reset, so the client sees a broken
- * answer instead of waiting for the rest.
+ * <p>Before the head is written the answer is an ordinary error reply (400 when the input is at
+ * fault, 500 otherwise, with {@code x-request-id}); in a server-sent-event stream it is one error
+ * event and the end of the stream; in any other body already under way the stream is reset, so the
+ * client sees a broken answer instead of waiting for the rest.
  */
 public final class LastResort {
   private static final Logger log = LoggerFactory.getLogger(LastResort.class);
-  /** The header carrying a request's id: the client's own when it sent one, else one made up here. */
+
+  /**
+   * The header carrying a request's id: the client's own when it sent one, else one made up here.
+   */
   public static final String REQUEST_ID = "x-request-id";
 
   private LastResort() {}
@@ -31,17 +35,18 @@ public final class LastResort {
   }
 
   /** KServe V2's {@code {"error": "..."}}. */
-  public static final ErrorBody V2 = new ErrorBody() {
-    @Override
-    public void send(HttpServerResponse response, int status, String message) {
-      HttpReplies.sendError(response, status, message);
-    }
+  public static final ErrorBody V2 =
+      new ErrorBody() {
+        @Override
+        public void send(HttpServerResponse response, int status, String message) {
+          HttpReplies.sendError(response, status, message);
+        }
 
-    @Override
-    public byte[] event(int status, String message) {
-      return HttpReplies.errorJson(message);
-    }
-  };
+        @Override
+        public byte[] event(int status, String message) {
+          return HttpReplies.errorJson(message);
+        }
+      };
 
   /** Runs {@code answer}, answering with the failure instead if it throws. */
   public static void guard(HttpServerResponse response, ErrorBody body, Runnable answer) {
@@ -52,7 +57,9 @@ public final class LastResort {
     }
   }
 
-  /** {@code action}, guarded: for {@code future.whenComplete(...)} callbacks that write the answer. */
+  /**
+   * {@code action}, guarded: for {@code future.whenComplete(...)} callbacks that write the answer.
+   */
   public static <T> BiConsumer<T, Throwable> guarded(
       HttpServerResponse response, ErrorBody body, BiConsumer<T, Throwable> action) {
     return (result, error) -> guard(response, body, () -> action.accept(result, error));
@@ -75,12 +82,14 @@ public final class LastResort {
         response.putHeader(REQUEST_ID, id);
         body.send(response, status, message);
       } else if (isEventStream(response)) {
-        response.end(Buffer.buffer("data: ").appendBytes(body.event(status, message)).appendString("\n\n"));
+        response.end(
+            Buffer.buffer("data: ").appendBytes(body.event(status, message)).appendString("\n\n"));
       } else {
         response.reset();
       }
     } catch (RuntimeException e) {
-      log.warn("request {}: could not answer its failure ({}); closing the stream", id, e.toString());
+      log.warn(
+          "request {}: could not answer its failure ({}); closing the stream", id, e.toString());
       response.reset();
     }
   }

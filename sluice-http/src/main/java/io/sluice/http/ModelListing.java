@@ -10,9 +10,9 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * {@code GET /v1/models} and {@code GET /v1/models/{model}} belong to two protocols at once, KServe V1 and
- * OpenAI. One answer carries the fields of every protocol mounted, and each protocol's clients read their
- * own: the protocols contribute fields and never write each other's.
+ * {@code GET /v1/models} and {@code GET /v1/models/{model}} belong to two protocols at once, KServe
+ * V1 and OpenAI. One answer carries the fields of every protocol mounted, and each protocol's
+ * clients read their own: the protocols contribute fields and never write each other's.
  */
 public final class ModelListing {
 
@@ -42,13 +42,16 @@ public final class ModelListing {
 
   private void list(RoutingContext ctx) {
     List<ModelStatus> models = scope.models();
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartObject();
-      for (Fields protocol : protocols) {
-        protocol.list(json, models);
-      }
-      json.writeEndObject();
-    });
+    HttpReplies.sendJson(
+        ctx.response(),
+        200,
+        json -> {
+          json.writeStartObject();
+          for (Fields protocol : protocols) {
+            protocol.list(json, models);
+          }
+          json.writeEndObject();
+        });
   }
 
   /** A model that is not ready is a 503, as KServe V1 answers it. */
@@ -64,12 +67,15 @@ public final class ModelListing {
       HttpReplies.sendError(ctx.response(), e);
       return;
     }
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartObject();
-      for (Fields protocol : protocols) {
-        protocol.model(json, model);
-      }
-      json.writeEndObject();
-    });
+    HttpReplies.sendJson(
+        ctx.response(),
+        200,
+        json -> {
+          json.writeStartObject();
+          for (Fields protocol : protocols) {
+            protocol.model(json, model);
+          }
+          json.writeEndObject();
+        });
   }
 }

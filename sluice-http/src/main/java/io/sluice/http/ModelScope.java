@@ -31,12 +31,15 @@ public final class ModelScope {
     if (application == null) {
       return;
     }
-    engine.applicationOf(model).ifPresent(owner -> {
-      if (!owner.equals(application)) {
-        throw new ModelNotFoundException(
-            "model '" + model + "' is not part of application '" + application + "'");
-      }
-    });
+    engine
+        .applicationOf(model)
+        .ifPresent(
+            owner -> {
+              if (!owner.equals(application)) {
+                throw new ModelNotFoundException(
+                    "model '" + model + "' is not part of application '" + application + "'");
+              }
+            });
   }
 
   public boolean includes(ModelStatus status) {

@@ -12,8 +12,9 @@ public interface RequestObserver {
   void observe(String model, String protocol, String code, long nanos);
 
   /**
-   * A speech request that succeeded: {@code audioSeconds} of audio transcribed ({@code direction} {@code in}) or
-   * spoken ({@code out}) in {@code nanos}, so that processing time / audio time is its real-time factor.
+   * A speech request that succeeded: {@code audioSeconds} of audio transcribed ({@code direction}
+   * {@code in}) or spoken ({@code out}) in {@code nanos}, so that processing time / audio time is
+   * its real-time factor.
    */
   default void audio(String model, String direction, double audioSeconds, long nanos) {}
 

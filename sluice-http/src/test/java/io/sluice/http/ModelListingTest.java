@@ -35,15 +35,20 @@ class ModelListingTest {
     };
   }
 
-  private final FakeEngine engine = new FakeEngine()
-      .model("vision", "resnet", ModelState.READY, null)
-      .model("vision", "warming", ModelState.LOADING, null)
-      .model("speech", "whisper", ModelState.READY, null);
+  private final FakeEngine engine =
+      new FakeEngine()
+          .model("vision", "resnet", ModelState.READY, null)
+          .model("vision", "warming", ModelState.LOADING, null)
+          .model("speech", "whisper", ModelState.READY, null);
 
   @Test
   void everyProtocolWritesItsOwnFieldsIntoOneAnswer() throws Exception {
-    try (RouteHarness http = new RouteHarness(router -> new ModelListing(engine, ModelScope.global(engine),
-        List.of(protocol("a"), protocol("b"))).mount(router))) {
+    try (RouteHarness http =
+        new RouteHarness(
+            router ->
+                new ModelListing(
+                        engine, ModelScope.global(engine), List.of(protocol("a"), protocol("b")))
+                    .mount(router))) {
       JsonNode list = MAPPER.readTree(http.get("/v1/models").body());
       assertThat(list.get("a").toString()).isEqualTo("[\"resnet\",\"warming\",\"whisper\"]");
       assertThat(list.get("b").toString()).isEqualTo("[\"resnet\",\"warming\",\"whisper\"]");
@@ -57,11 +62,17 @@ class ModelListingTest {
 
   @Test
   void anApplicationsScopeListsOnlyItsModelsAndHidesTheOthers() throws Exception {
-    try (RouteHarness http = new RouteHarness(router -> new ModelListing(engine,
-        ModelScope.application(engine, "speech"), List.of(protocol("a"))).mount(router))) {
-      assertThat(MAPPER.readTree(http.get("/v1/models").body()).get("a").toString()).isEqualTo("[\"whisper\"]");
+    try (RouteHarness http =
+        new RouteHarness(
+            router ->
+                new ModelListing(
+                        engine, ModelScope.application(engine, "speech"), List.of(protocol("a")))
+                    .mount(router))) {
+      assertThat(MAPPER.readTree(http.get("/v1/models").body()).get("a").toString())
+          .isEqualTo("[\"whisper\"]");
       assertThat(http.get("/v1/models/resnet").statusCode()).isEqualTo(404);
-      assertThat(http.get("/v1/models/resnet").body()).contains("is not part of application 'speech'");
+      assertThat(http.get("/v1/models/resnet").body())
+          .contains("is not part of application 'speech'");
     }
   }
 }

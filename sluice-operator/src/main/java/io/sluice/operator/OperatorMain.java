@@ -3,12 +3,12 @@ package io.sluice.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.Operator;
-import io.sluice.operator.reconcile.InferenceServiceReconciler;
-import io.sluice.operator.scale.LoadScaler;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.InferenceServices;
+import io.sluice.operator.reconcile.InferenceServiceReconciler;
 import io.sluice.operator.route.PredictorAliases;
 import io.sluice.operator.route.RouterService;
+import io.sluice.operator.scale.LoadScaler;
 import io.sluice.operator.scale.RouterLoad;
 import java.time.Clock;
 import java.time.Duration;
@@ -18,13 +18,14 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * The operator process: reconciles InferenceServices (in-cluster credentials, or {@code KUBECONFIG}).
- * {@code SLUICE_IMAGE} names the image predictors run (default {@code k8s.local/sluice:dev});
- * {@code SLUICE_WATCH_NAMESPACES} (comma-separated) limits the namespaces it serves (default: all);
- * {@code SLUICE_ROUTER} ({@code namespace/service}) and {@code SLUICE_ADMIN_TOKEN} name the routers: then it scales
- * revisions from the routers' load ({@link LoadScaler}) and {@code {isvc}-predictor} points at the routers
- * ({@link PredictorAliases}); without them revisions keep {@code minReplicas} (at least one) and
- * {@code {isvc}-predictor} selects the serving revision's pods.
+ * The operator process: reconciles InferenceServices (in-cluster credentials, or {@code
+ * KUBECONFIG}). {@code SLUICE_IMAGE} names the image predictors run (default {@code
+ * k8s.local/sluice:dev}); {@code SLUICE_WATCH_NAMESPACES} (comma-separated) limits the namespaces
+ * it serves (default: all); {@code SLUICE_ROUTER} ({@code namespace/service}) and {@code
+ * SLUICE_ADMIN_TOKEN} name the routers: then it scales revisions from the routers' load ({@link
+ * LoadScaler}) and {@code {isvc}-predictor} points at the routers ({@link PredictorAliases});
+ * without them revisions keep {@code minReplicas} (at least one) and {@code {isvc}-predictor}
+ * selects the serving revision's pods.
  */
 public final class OperatorMain {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OperatorMain.class);
@@ -34,13 +35,21 @@ public final class OperatorMain {
   public static void main(String[] args) {
     KubernetesClient client = new KubernetesClientBuilder().build();
     String watched = System.getenv().getOrDefault("SLUICE_WATCH_NAMESPACES", "");
-    Set<String> namespaces = Arrays.stream(watched.split(",")).map(String::strip).filter(n -> !n.isEmpty())
-        .collect(Collectors.toSet());
+    Set<String> namespaces =
+        Arrays.stream(watched.split(","))
+            .map(String::strip)
+            .filter(n -> !n.isEmpty())
+            .collect(Collectors.toSet());
     String router = System.getenv().getOrDefault("SLUICE_ROUTER", "");
     String token = System.getenv().getOrDefault("SLUICE_ADMIN_TOKEN", "");
-    RouterService routers = router.isBlank() || token.isBlank() ? null : RouterService.parse(router);
-    Operator operator = start(client, System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"), namespaces,
-        routers != null);
+    RouterService routers =
+        router.isBlank() || token.isBlank() ? null : RouterService.parse(router);
+    Operator operator =
+        start(
+            client,
+            System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"),
+            namespaces,
+            routers != null);
     Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "sluice-operator-stop"));
     if (routers != null) {
       linkRouters(client, routers, token.strip(), namespaces);
@@ -48,59 +57,77 @@ public final class OperatorMain {
   }
 
   /**
-   * Once a second: points the {@code {isvc}-predictor} aliases at the router pods, and scales revisions from the
-   * load the routers see.
+   * Once a second: points the {@code {isvc}-predictor} aliases at the router pods, and scales
+   * revisions from the load the routers see.
    */
-  private static void linkRouters(KubernetesClient client, RouterService routers, String token, Set<String> namespaces) {
+  private static void linkRouters(
+      KubernetesClient client, RouterService routers, String token, Set<String> namespaces) {
     PredictorAliases aliases = new PredictorAliases(client, routers);
-    LoadScaler scaler = new LoadScaler(client, new RouterLoad(client, routers, token), namespaces, System::nanoTime);
-    Thread thread = new Thread(() -> {
-      String lastProblem = null;
-      while (true) {
-        try {
-          List<InferenceService> services = InferenceServices.in(client, namespaces);
-          aliases.sync(services);
-          scaler.tick(services);
-          lastProblem = null;
-        } catch (InterruptedException e) {
-          return;
-        } catch (Exception e) {
-          if (!e.toString().equals(lastProblem)) {
-            log.warn("routing and scaling paused: {}", e.toString());
-            lastProblem = e.toString();
-          }
-        }
-        try {
-          Thread.sleep(Duration.ofSeconds(1));
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "sluice-router-link");
+    LoadScaler scaler =
+        new LoadScaler(
+            client, new RouterLoad(client, routers, token), namespaces, System::nanoTime);
+    Thread thread =
+        new Thread(
+            () -> {
+              String lastProblem = null;
+              while (true) {
+                try {
+                  List<InferenceService> services = InferenceServices.in(client, namespaces);
+                  aliases.sync(services);
+                  scaler.tick(services);
+                  lastProblem = null;
+                } catch (InterruptedException e) {
+                  return;
+                } catch (Exception e) {
+                  if (!e.toString().equals(lastProblem)) {
+                    log.warn("routing and scaling paused: {}", e.toString());
+                    lastProblem = e.toString();
+                  }
+                }
+                try {
+                  Thread.sleep(Duration.ofSeconds(1));
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "sluice-router-link");
     thread.setDaemon(true);
     thread.start();
   }
 
-  /** Starts reconciling in every namespace with {@code client}, predictors reached directly; runs until stopped. */
+  /**
+   * Starts reconciling in every namespace with {@code client}, predictors reached directly; runs
+   * until stopped.
+   */
   public static Operator start(KubernetesClient client, String image) {
     return start(client, image, Set.of(), false);
   }
 
   /**
-   * Starts reconciling in {@code namespaces} (empty: all); the returned operator runs until stopped.
+   * Starts reconciling in {@code namespaces} (empty: all); the returned operator runs until
+   * stopped.
    *
    * @param routed whether {@code {isvc}-predictor} names point at the routers
    */
-  public static Operator start(KubernetesClient client, String image, Set<String> namespaces, boolean routed) {
-    // Server-side apply is off: the 1.20 API server and fabric8's mock both mishandle parts of it (shared/k8s/NOTES.md).
-    Operator operator = new Operator(overrides -> overrides.withKubernetesClient(client)
-        .withUseSSAToPatchPrimaryResource(false)
-        .withSSABasedCreateUpdateMatchForDependentResources(false));
-    operator.register(new InferenceServiceReconciler(client, image, routed, Clock.systemUTC()), configuration -> {
-      if (!namespaces.isEmpty()) {
-        configuration.settingNamespaces(namespaces);
-      }
-    });
+  public static Operator start(
+      KubernetesClient client, String image, Set<String> namespaces, boolean routed) {
+    // Server-side apply is off: the 1.20 API server and fabric8's mock both mishandle parts of it
+    // (shared/k8s/NOTES.md).
+    Operator operator =
+        new Operator(
+            overrides ->
+                overrides
+                    .withKubernetesClient(client)
+                    .withUseSSAToPatchPrimaryResource(false)
+                    .withSSABasedCreateUpdateMatchForDependentResources(false));
+    operator.register(
+        new InferenceServiceReconciler(client, image, routed, Clock.systemUTC()),
+        configuration -> {
+          if (!namespaces.isEmpty()) {
+            configuration.settingNamespaces(namespaces);
+          }
+        });
     operator.start();
     return operator;
   }

@@ -15,10 +15,11 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fractional accelerators on the real dev cluster: the node advertises one {@code nvidia.com/gpu} (an extended
- * resource set on its status, as for hardware the scheduler cannot see: this machine has no GPU, so the models run
- * on the CPU), two InferenceServices asking for 0.5 each share one pool pod that holds the device and answer
- * inference, and a third asking for 0.8 is refused with a condition saying why.
+ * Fractional accelerators on the real dev cluster: the node advertises one {@code nvidia.com/gpu}
+ * (an extended resource set on its status, as for hardware the scheduler cannot see: this machine
+ * has no GPU, so the models run on the CPU), two InferenceServices asking for 0.5 each share one
+ * pool pod that holds the device and answer inference, and a third asking for 0.8 is refused with a
+ * condition saying why.
  */
 @Tag("slow")
 class AcceleratorPoolClusterTest {
@@ -26,7 +27,8 @@ class AcceleratorPoolClusterTest {
   private static final String GPU = "nvidia.com/gpu";
 
   private static InferenceService pooled(DevCluster cluster, String name, String share) {
-    return IsvcFixtures.isvc("""
+    return IsvcFixtures.isvc(
+        """
         apiVersion: serving.kserve.io/v1beta1
         kind: InferenceService
         metadata:
@@ -39,20 +41,26 @@ class AcceleratorPoolClusterTest {
               modelFormat: {name: onnx}
               storageUri: pvc://models/linear/v1.onnx
               resources: {limits: {nvidia.com/gpu: "%3$s"}}
-        """.formatted(name, cluster.namespace, share));
+        """
+            .formatted(name, cluster.namespace, share));
   }
 
   private static void advertise(DevCluster cluster, String node, String amount) {
-    cluster.client.nodes().withName(node).editStatus(n -> {
-      if (amount == null) {
-        n.getStatus().getCapacity().remove(GPU);
-        n.getStatus().getAllocatable().remove(GPU);
-      } else {
-        n.getStatus().getCapacity().put(GPU, new Quantity(amount));
-        n.getStatus().getAllocatable().put(GPU, new Quantity(amount));
-      }
-      return n;
-    });
+    cluster
+        .client
+        .nodes()
+        .withName(node)
+        .editStatus(
+            n -> {
+              if (amount == null) {
+                n.getStatus().getCapacity().remove(GPU);
+                n.getStatus().getAllocatable().remove(GPU);
+              } else {
+                n.getStatus().getCapacity().put(GPU, new Quantity(amount));
+                n.getStatus().getAllocatable().put(GPU, new Quantity(amount));
+              }
+              return n;
+            });
   }
 
   @Test
@@ -60,30 +68,70 @@ class AcceleratorPoolClusterTest {
     try (DevCluster cluster = DevCluster.open(NAMESPACE)) {
       String node = cluster.client.nodes().list().getItems().getFirst().getMetadata().getName();
       advertise(cluster, node, "1");
-      Operator operator = OperatorMain.start(new KubernetesClientBuilder()
-              .withConfig(Config.fromKubeconfig(Files.readString(Path.of(cluster.kubeconfig)))).build(),
-          System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"));
+      Operator operator =
+          OperatorMain.start(
+              new KubernetesClientBuilder()
+                  .withConfig(Config.fromKubeconfig(Files.readString(Path.of(cluster.kubeconfig))))
+                  .build(),
+              System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"));
       try {
         cluster.client.resource(pooled(cluster, "asr", "0.5")).create();
         cluster.client.resource(pooled(cluster, "tts", "500m")).create();
-        cluster.awaitHere("both READY", () -> cluster.ready("asr") && cluster.ready("tts"), Duration.ofMinutes(2));
-        var pods = cluster.client.pods().inNamespace(NAMESPACE).withLabel("serving.sluice.io/accelerator-pool", "shared")
-            .list().getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+        cluster.awaitHere(
+            "both READY",
+            () -> cluster.ready("asr") && cluster.ready("tts"),
+            Duration.ofMinutes(2));
+        var pods =
+            cluster
+                .client
+                .pods()
+                .inNamespace(NAMESPACE)
+                .withLabel("serving.sluice.io/accelerator-pool", "shared")
+                .list()
+                .getItems()
+                .stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .toList();
         assertThat(pods).hasSize(1);
-        assertThat(pods.getFirst().getSpec().getContainers().getFirst().getResources().getLimits().get(GPU))
+        assertThat(
+                pods.getFirst()
+                    .getSpec()
+                    .getContainers()
+                    .getFirst()
+                    .getResources()
+                    .getLimits()
+                    .get(GPU))
             .isEqualTo(new Quantity("1"));
         for (String model : new String[] {"asr", "tts"}) {
-          String ip = cluster.client.services().inNamespace(NAMESPACE).withName(model + "-predictor").get().getSpec()
-              .getClusterIP();
-          assertThat(cluster.inferLinear("http://" + ip + "/v2/models/" + model + "/infer")).isEqualTo(2);
+          String ip =
+              cluster
+                  .client
+                  .services()
+                  .inNamespace(NAMESPACE)
+                  .withName(model + "-predictor")
+                  .get()
+                  .getSpec()
+                  .getClusterIP();
+          assertThat(cluster.inferLinear("http://" + ip + "/v2/models/" + model + "/infer"))
+              .isEqualTo(2);
         }
 
         cluster.client.resource(pooled(cluster, "llm", "0.8")).create();
-        await("llm refused", () -> {
-          var status = cluster.status("llm");
-          return status != null && status.conditions != null && status.conditions.stream().anyMatch(c ->
-              c.type.equals("Ready") && c.status.equals("False") && c.message != null && c.message.contains("does not fit"));
-        }, Duration.ofMinutes(1));
+        await(
+            "llm refused",
+            () -> {
+              var status = cluster.status("llm");
+              return status != null
+                  && status.conditions != null
+                  && status.conditions.stream()
+                      .anyMatch(
+                          c ->
+                              c.type.equals("Ready")
+                                  && c.status.equals("False")
+                                  && c.message != null
+                                  && c.message.contains("does not fit"));
+            },
+            Duration.ofMinutes(1));
         assertThat(cluster.ready("asr")).isTrue();
       } finally {
         operator.stop();

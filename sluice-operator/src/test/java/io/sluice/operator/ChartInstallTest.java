@@ -13,13 +13,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Helm chart installed on the real dev cluster: the operator runs in its own pod (its image, its service
- * account and least-privilege RBAC, in-cluster credentials), watching one namespace, and serves an
- * InferenceService there; the router forwards to it at {@code /{name}} and through {@code {isvc}-predictor}, its alias
- * (REST and gRPC), and splits a canary's traffic
- * as the status declares, within 5 points over 1,000 requests; a pod deleted under load loses no request; an idle
- * revision scales to zero and the requests that then arrive are held while a pod starts, and answered;
- * uninstalling removes them.
+ * The Helm chart installed on the real dev cluster: the operator runs in its own pod (its image,
+ * its service account and least-privilege RBAC, in-cluster credentials), watching one namespace,
+ * and serves an InferenceService there; the router forwards to it at {@code /{name}} and through
+ * {@code {isvc}-predictor}, its alias (REST and gRPC), and splits a canary's traffic as the status
+ * declares, within 5 points over 1,000 requests; a pod deleted under load loses no request; an idle
+ * revision scales to zero and the requests that then arrive are held while a pod starts, and
+ * answered; uninstalling removes them.
  */
 @Tag("slow")
 class ChartInstallTest {
@@ -38,22 +38,61 @@ class ChartInstallTest {
   void theChartsOperatorAndRouterServeAnInferenceService() throws Exception {
     try (DevCluster cluster = DevCluster.open(NAMESPACE)) {
       cluster.kubectl("apply", "-f", "../deploy/helm/sluice/crds/");
-      await("sluice-system of an earlier run to go", () -> cluster.client.namespaces().withName("sluice-system").get() == null,
+      await(
+          "sluice-system of an earlier run to go",
+          () -> cluster.client.namespaces().withName("sluice-system").get() == null,
           Duration.ofMinutes(2));
       try {
-        cluster.helm(true, "install", "sluice", "../deploy/helm/sluice", "--namespace", "sluice-system", "--create-namespace",
-            "--skip-crds", "--set", "operator.watchNamespaces={" + NAMESPACE + "}", "--wait", "--timeout", "3m");
-        assertThat(cluster.client.apps().deployments().inNamespace("sluice-system").withName("sluice-operator").get()
-            .getStatus().getReadyReplicas()).isEqualTo(1);
+        cluster.helm(
+            true,
+            "install",
+            "sluice",
+            "../deploy/helm/sluice",
+            "--namespace",
+            "sluice-system",
+            "--create-namespace",
+            "--skip-crds",
+            "--set",
+            "operator.watchNamespaces={" + NAMESPACE + "}",
+            "--wait",
+            "--timeout",
+            "3m");
+        assertThat(
+                cluster
+                    .client
+                    .apps()
+                    .deployments()
+                    .inNamespace("sluice-system")
+                    .withName("sluice-operator")
+                    .get()
+                    .getStatus()
+                    .getReadyReplicas())
+            .isEqualTo(1);
         cluster.client.resource(cluster.isvc("linear", "v1.onnx", "minReplicas: 1")).create();
         await("READY", () -> cluster.ready("linear"), Duration.ofMinutes(3));
-        String router = "http://" + cluster.client.services().inNamespace("sluice-system").withName("sluice-router").get()
-            .getSpec().getClusterIP() + "/linear/v2/models/linear/infer";
+        String router =
+            "http://"
+                + cluster
+                    .client
+                    .services()
+                    .inNamespace("sluice-system")
+                    .withName("sluice-router")
+                    .get()
+                    .getSpec()
+                    .getClusterIP()
+                + "/linear/v2/models/linear/infer";
         await("the router's route", () -> answers(cluster, router) == 2, Duration.ofMinutes(1));
 
-        cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 1\ncanaryTrafficPercent: 25")).update();
-        await("the canary", () -> DevCluster.traffic(cluster.status("linear"))
-            .equals("linear-predictor-00002=25,linear-predictor-00001=75"), Duration.ofMinutes(3));
+        cluster
+            .client
+            .resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 1\ncanaryTrafficPercent: 25"))
+            .update();
+        await(
+            "the canary",
+            () ->
+                DevCluster.traffic(cluster.status("linear"))
+                    .equals("linear-predictor-00002=25,linear-predictor-00001=75"),
+            Duration.ofMinutes(3));
         await("the router's canary", () -> answers(cluster, router) == 3, Duration.ofMinutes(1));
         int fromV2 = 0;
         for (int i = 0; i < 1000; i++) {
@@ -68,23 +107,38 @@ class ChartInstallTest {
         }
 
         cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 1")).update();
-        await("the promotion", () -> DevCluster.traffic(cluster.status("linear")).equals("linear-predictor-00002=100"),
+        await(
+            "the promotion",
+            () -> DevCluster.traffic(cluster.status("linear")).equals("linear-predictor-00002=100"),
             Duration.ofMinutes(1));
-        await("everything on v2", () -> {
-          for (int i = 0; i < 20; i++) {
-            if (answers(cluster, router) != 3) {
-              return false;
-            }
-          }
-          return true;
-        }, Duration.ofMinutes(1));
+        await(
+            "everything on v2",
+            () -> {
+              for (int i = 0; i < 20; i++) {
+                if (answers(cluster, router) != 3) {
+                  return false;
+                }
+              }
+              return true;
+            },
+            Duration.ofMinutes(1));
         String routerIp = router.substring("http://".length(), router.indexOf("/linear"));
         assertThat(DevCluster.inferLinearGrpc(routerIp, 80, "linear")).isEqualTo(3);
-        String predictorIp = cluster.client.services().inNamespace(NAMESPACE).withName("linear-predictor").get()
-            .getSpec().getClusterIP();
+        String predictorIp =
+            cluster
+                .client
+                .services()
+                .inNamespace(NAMESPACE)
+                .withName("linear-predictor")
+                .get()
+                .getSpec()
+                .getClusterIP();
         assertThat(DevCluster.inferLinearGrpc(predictorIp, 80, "linear")).isEqualTo(3);
 
-        String alias = "http://" + predictorIp + "/v2/models/linear/infer"; // the routers' root paths serve every model
+        String alias =
+            "http://"
+                + predictorIp
+                + "/v2/models/linear/infer"; // the routers' root paths serve every model
         assertThat(cluster.inferLinear(alias)).isEqualTo(3);
 
         aPodKilledUnderLoadLosesNoRequest(cluster, router);
@@ -100,53 +154,88 @@ class ChartInstallTest {
     return cluster.kubectl("logs", "deployment/sluice-router", "-n", "sluice-system", "--tail=60");
   }
 
-  /** Two pods under load at 8 connections through the router; one is deleted: every request is answered. */
-  private static void aPodKilledUnderLoadLosesNoRequest(DevCluster cluster, String router) throws Exception {
-    cluster.client.resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 2\nmaxReplicas: 2")).update();
-    await("two ready pods", () -> cluster.readyPods("linear-predictor-00002") == 2, Duration.ofMinutes(3));
+  /**
+   * Two pods under load at 8 connections through the router; one is deleted: every request is
+   * answered.
+   */
+  private static void aPodKilledUnderLoadLosesNoRequest(DevCluster cluster, String router)
+      throws Exception {
+    cluster
+        .client
+        .resource(cluster.isvc("linear", "v2.onnx", "minReplicas: 2\nmaxReplicas: 2"))
+        .update();
+    await(
+        "two ready pods",
+        () -> cluster.readyPods("linear-predictor-00002") == 2,
+        Duration.ofMinutes(3));
     Thread.sleep(3000); // the router learns the second pod from its Endpoints
     AtomicInteger answered = new AtomicInteger();
     List<String> failures = new CopyOnWriteArrayList<>();
     AtomicBoolean running = new AtomicBoolean(true);
     List<Thread> clients = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      clients.add(Thread.ofPlatform().start(() -> {
-        while (running.get()) {
-          try {
-            if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
-              answered.incrementAndGet();
-            } else {
-              failures.add("wrong answer");
-            }
-          } catch (Exception | AssertionError e) {
-            failures.add(e.getMessage());
-          }
-        }
-      }));
+      clients.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (running.get()) {
+                      try {
+                        if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
+                          answered.incrementAndGet();
+                        } else {
+                          failures.add("wrong answer");
+                        }
+                      } catch (Exception | AssertionError e) {
+                        failures.add(e.getMessage());
+                      }
+                    }
+                  }));
     }
     Thread.sleep(2000);
-    String victim = cluster.client.pods().inNamespace(NAMESPACE).withLabel("serving.sluice.io/revision", "linear-predictor-00002")
-        .list().getItems().getFirst().getMetadata().getName();
+    String victim =
+        cluster
+            .client
+            .pods()
+            .inNamespace(NAMESPACE)
+            .withLabel("serving.sluice.io/revision", "linear-predictor-00002")
+            .list()
+            .getItems()
+            .getFirst()
+            .getMetadata()
+            .getName();
     cluster.kubectl("delete", "pod", victim, "-n", NAMESPACE, "--wait=false");
     Thread.sleep(8000);
     running.set(false);
     for (Thread client : clients) {
       client.join(60_000);
     }
-    assertThat(failures).as("requests that failed while a pod was deleted; the router's log:\n%s", routerLog(cluster)).isEmpty();
+    assertThat(failures)
+        .as(
+            "requests that failed while a pod was deleted; the router's log:\n%s",
+            routerLog(cluster))
+        .isEmpty();
     assertThat(answered.get()).isGreaterThan(100);
-    System.out.printf("pod deleted under load: %d requests answered, none failed%n", answered.get());
+    System.out.printf(
+        "pod deleted under load: %d requests answered, none failed%n", answered.get());
   }
 
   /**
-   * minReplicas 0: the revision goes to zero pods when idle; 20 requests sent then (half to the router's prefix, half
-   * to {@code {isvc}-predictor}, an alias of the routers) are held while a pod starts, and all answered.
+   * minReplicas 0: the revision goes to zero pods when idle; 20 requests sent then (half to the
+   * router's prefix, half to {@code {isvc}-predictor}, an alias of the routers) are held while a
+   * pod starts, and all answered.
    */
-  private static void anIdleRevisionScalesToZeroAndWakesForRequests(DevCluster cluster, String router, String alias)
-      throws Exception {
+  private static void anIdleRevisionScalesToZeroAndWakesForRequests(
+      DevCluster cluster, String router, String alias) throws Exception {
     var isvc = cluster.isvc("linear", "v2.onnx", "minReplicas: 0\nmaxReplicas: 2");
-    isvc.getMetadata().setAnnotations(java.util.Map.of("serving.sluice.io/scale-to-zero-delay", "10s",
-        "serving.sluice.io/downscale-delay", "10s", "serving.sluice.io/look-back-period", "2s"));
+    isvc.getMetadata()
+        .setAnnotations(
+            java.util.Map.of(
+                "serving.sluice.io/scale-to-zero-delay",
+                "10s",
+                "serving.sluice.io/downscale-delay",
+                "10s",
+                "serving.sluice.io/look-back-period",
+                "2s"));
     cluster.client.resource(isvc).update();
     await("zero pods", () -> cluster.pods("linear-predictor-00002") == 0, Duration.ofMinutes(2));
     assertThat(cluster.ready("linear")).as("READY while scaled to zero").isTrue();
@@ -155,19 +244,24 @@ class ChartInstallTest {
     try (var executor = java.util.concurrent.Executors.newFixedThreadPool(20)) {
       for (int i = 0; i < 20; i++) {
         String url = i % 2 == 0 ? router : alias;
-        answers.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-          try {
-            return cluster.inferLinear(url, Duration.ofSeconds(90));
-          } catch (Exception e) {
-            throw new java.util.concurrent.CompletionException(e);
-          }
-        }, executor));
+        answers.add(
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return cluster.inferLinear(url, Duration.ofSeconds(90));
+                  } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                  }
+                },
+                executor));
       }
       for (var answer : answers) {
         assertThat(answer.get(120, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(3);
       }
     }
-    System.out.printf("scale from zero: 20 requests answered %d ms after they were sent%n", (System.nanoTime() - sent) / 1_000_000);
+    System.out.printf(
+        "scale from zero: 20 requests answered %d ms after they were sent%n",
+        (System.nanoTime() - sent) / 1_000_000);
     assertThat(cluster.readyPods("linear-predictor-00002")).isPositive();
   }
 }

@@ -1,7 +1,7 @@
 package io.sluice.operator;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static io.sluice.testkit.Requirements.require;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,14 +26,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * The real cluster of {@code bin/dev-cluster} as the end-to-end tests use it ({@code SLUICE_DEV_CLUSTER} names its
- * kubeconfig; the tests are skipped without it): kubectl and helm runs, a namespace with a PersistentVolumeClaim
- * holding the softmax ONNX model (twice, as {@code v1.onnx} and {@code v2.onnx}), waits, and V2 inference through
- * a predictor Service's cluster IP.
+ * The real cluster of {@code bin/dev-cluster} as the end-to-end tests use it ({@code
+ * SLUICE_DEV_CLUSTER} names its kubeconfig; the tests are skipped without it): kubectl and helm
+ * runs, a namespace with a PersistentVolumeClaim holding the softmax ONNX model (twice, as {@code
+ * v1.onnx} and {@code v2.onnx}), waits, and V2 inference through a predictor Service's cluster IP.
  */
 final class DevCluster implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   final String kubeconfig;
   final String namespace;
   final KubernetesClient client;
@@ -41,30 +42,47 @@ final class DevCluster implements AutoCloseable {
   private DevCluster(String kubeconfig, String namespace) throws Exception {
     this.kubeconfig = kubeconfig;
     this.namespace = namespace;
-    this.client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig)))).build();
+    this.client =
+        new KubernetesClientBuilder()
+            .withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig))))
+            .build();
   }
 
-  /** The cluster with namespace {@code namespace} and its model claim {@code models}; skips the test without a cluster. */
+  /**
+   * The cluster with namespace {@code namespace} and its model claim {@code models}; skips the test
+   * without a cluster.
+   */
   static DevCluster open(String namespace) throws Exception {
     String kubeconfig = System.getenv("SLUICE_DEV_CLUSTER");
-    require(kubeconfig != null && Files.isRegularFile(Path.of(kubeconfig)), "no dev cluster: bin/dev-cluster up");
+    require(
+        kubeconfig != null && Files.isRegularFile(Path.of(kubeconfig)),
+        "no dev cluster: bin/dev-cluster up");
     DevCluster cluster = new DevCluster(kubeconfig, namespace);
-    await("namespace " + namespace + " of an earlier run to go", () -> {
-      var existing = cluster.client.namespaces().withName(namespace).get();
-      return existing == null || existing.getMetadata().getDeletionTimestamp() == null;
-    }, Duration.ofMinutes(2));
-    Path models = Path.of(kubeconfig).getParent().getParent().resolve("e2e-models").resolve(namespace);
+    await(
+        "namespace " + namespace + " of an earlier run to go",
+        () -> {
+          var existing = cluster.client.namespaces().withName(namespace).get();
+          return existing == null || existing.getMetadata().getDeletionTimestamp() == null;
+        },
+        Duration.ofMinutes(2));
+    Path models =
+        Path.of(kubeconfig).getParent().getParent().resolve("e2e-models").resolve(namespace);
     Files.createDirectories(models.resolve("softmax"));
     for (String version : List.of("v1.onnx", "v2.onnx")) {
-      Files.copy(Path.of("../models/softmax/model.onnx"), models.resolve("softmax").resolve(version),
+      Files.copy(
+          Path.of("../models/softmax/model.onnx"),
+          models.resolve("softmax").resolve(version),
           StandardCopyOption.REPLACE_EXISTING);
     }
     Files.createDirectories(models.resolve("linear"));
-    io.sluice.testkit.OnnxModelWriter.writeLinear(models.resolve("linear/v1.onnx"), new float[] {1}, 1); // y = x + 1
-    io.sluice.testkit.OnnxModelWriter.writeLinear(models.resolve("linear/v2.onnx"), new float[] {1}, 2); // y = x + 2
+    io.sluice.testkit.OnnxModelWriter.writeLinear(
+        models.resolve("linear/v1.onnx"), new float[] {1}, 1); // y = x + 1
+    io.sluice.testkit.OnnxModelWriter.writeLinear(
+        models.resolve("linear/v2.onnx"), new float[] {1}, 2); // y = x + 2
     for (Path path : List.of(models.resolve("softmax"), models.resolve("linear"))) {
       for (Path up = path; !up.equals(models.getParent().getParent()); up = up.getParent()) {
-        Files.setPosixFilePermissions(up, PosixFilePermissions.fromString("rwxr-xr-x")); // pods run as user 65532
+        Files.setPosixFilePermissions(
+            up, PosixFilePermissions.fromString("rwxr-xr-x")); // pods run as user 65532
       }
     }
     try (var files = Files.list(models.resolve("linear"))) {
@@ -72,9 +90,14 @@ final class DevCluster implements AutoCloseable {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
       }
     }
-    cluster.kubectl("apply", "-f", "target/classes/META-INF/fabric8/inferenceservices.serving.kserve.io-v1.yml");
+    cluster.kubectl(
+        "apply",
+        "-f",
+        "target/classes/META-INF/fabric8/inferenceservices.serving.kserve.io-v1.yml");
     Path volume = Files.createTempFile("sluice-e2e", ".yaml");
-    Files.writeString(volume, """
+    Files.writeString(
+        volume,
+        """
         apiVersion: v1
         kind: Namespace
         metadata: {name: %2$s}
@@ -96,7 +119,8 @@ final class DevCluster implements AutoCloseable {
           resources: {requests: {storage: 1Gi}}
           storageClassName: %2$s
           volumeName: %2$s-models
-        """.formatted(models, namespace));
+        """
+            .formatted(models, namespace));
     cluster.kubectl("apply", "-f", volume.toString());
     Files.delete(volume);
     return cluster;
@@ -109,7 +133,10 @@ final class DevCluster implements AutoCloseable {
   record Run(int exit, String output) {}
 
   Run helm(boolean mustPass, String... args) throws Exception {
-    String helm = System.getenv().getOrDefault("SLUICE_HELM", System.getProperty("user.home") + "/.cache/sluice/helm/4.1.4/helm");
+    String helm =
+        System.getenv()
+            .getOrDefault(
+                "SLUICE_HELM", System.getProperty("user.home") + "/.cache/sluice/helm/4.1.4/helm");
     require(Files.isExecutable(Path.of(helm)), "helm missing: run bin/install-helm");
     return run(helm, mustPass, args);
   }
@@ -126,9 +153,13 @@ final class DevCluster implements AutoCloseable {
     return new Run(process.exitValue(), output);
   }
 
-  /** An InferenceService {@code name} serving {@code {name}/{model}} from the claim, with predictor fields {@code extra}. */
+  /**
+   * An InferenceService {@code name} serving {@code {name}/{model}} from the claim, with predictor
+   * fields {@code extra}.
+   */
   InferenceService isvc(String name, String model, String extra) {
-    return IsvcFixtures.isvc("""
+    return IsvcFixtures.isvc(
+        """
         apiVersion: serving.kserve.io/v1beta1
         kind: InferenceService
         metadata: {name: %1$s, namespace: %2$s}
@@ -138,7 +169,8 @@ final class DevCluster implements AutoCloseable {
             model:
               modelFormat: {name: onnx}
               storageUri: pvc://models/%1$s/%4$s
-        """.formatted(name, namespace, extra.indent(4).stripTrailing(), model));
+        """
+            .formatted(name, namespace, extra.indent(4).stripTrailing(), model));
   }
 
   /** y for x = 1 through {@code url}: 2 from the v1 model, 3 from v2. */
@@ -146,39 +178,66 @@ final class DevCluster implements AutoCloseable {
     return inferLinear(url, Duration.ofSeconds(10));
   }
 
-  /** {@link #inferLinear(String)}, waiting up to {@code timeout} for the answer (a pod starting from zero). */
+  /**
+   * {@link #inferLinear(String)}, waiting up to {@code timeout} for the answer (a pod starting from
+   * zero).
+   */
   double inferLinear(String url, Duration timeout) throws Exception {
     return inferLinear(HttpRequest.newBuilder(URI.create(url)).timeout(timeout));
   }
 
-  /** {@link #inferLinear(String)} pinned to a revision with the {@code x-sluice-revision} header. */
+  /**
+   * {@link #inferLinear(String)} pinned to a revision with the {@code x-sluice-revision} header.
+   */
   double inferLinearPinned(String url, String revision) throws Exception {
-    return inferLinear(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-        .header("x-sluice-revision", revision));
+    return inferLinear(
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(10))
+            .header("x-sluice-revision", revision));
   }
 
   private double inferLinear(HttpRequest.Builder request) throws Exception {
-    HttpResponse<String> response = http.send(request
-        .POST(HttpRequest.BodyPublishers.ofString(
-            "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            request
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return JSON.readTree(response.body()).get("outputs").get(0).get("data").get(0).asDouble();
   }
 
   /** y for x = 1 over V2 gRPC (the same port as REST) to {@code host:port}, model {@code model}. */
   static double inferLinearGrpc(String host, int port, String model) {
-    io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress(host, port).usePlaintext().build();
+    io.grpc.ManagedChannel channel =
+        io.grpc.ManagedChannelBuilder.forAddress(host, port).usePlaintext().build();
     try {
-      var request = io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.newBuilder().setModelName(model)
-          .addInputs(io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.InferInputTensor.newBuilder()
-              .setName("x").setDatatype("FP32").addShape(1).addShape(1)
-              .setContents(io.sluice.protocol.kserve.grpc.proto.InferTensorContents.newBuilder().addFp32Contents(1)))
-          .build();
-      var response = io.sluice.protocol.kserve.grpc.proto.GRPCInferenceServiceGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(10, TimeUnit.SECONDS).modelInfer(request);
+      var request =
+          io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.newBuilder()
+              .setModelName(model)
+              .addInputs(
+                  io.sluice.protocol.kserve.grpc.proto.ModelInferRequest.InferInputTensor
+                      .newBuilder()
+                      .setName("x")
+                      .setDatatype("FP32")
+                      .addShape(1)
+                      .addShape(1)
+                      .setContents(
+                          io.sluice.protocol.kserve.grpc.proto.InferTensorContents.newBuilder()
+                              .addFp32Contents(1)))
+              .build();
+      var response =
+          io.sluice.protocol.kserve.grpc.proto.GRPCInferenceServiceGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(10, TimeUnit.SECONDS)
+              .modelInfer(request);
       if (response.getRawOutputContentsCount() > 0) {
-        return response.getRawOutputContents(0).asReadOnlyByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0);
+        return response
+            .getRawOutputContents(0)
+            .asReadOnlyByteBuffer()
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .getFloat(0);
       }
       return response.getOutputs(0).getContents().getFp32Contents(0);
     } finally {
@@ -188,33 +247,58 @@ final class DevCluster implements AutoCloseable {
 
   /** The ready pods of a revision. */
   int readyPods(String revision) {
-    return (int) client.pods().inNamespace(namespace).withLabel("serving.sluice.io/revision", revision).list().getItems()
-        .stream().filter(pod -> pod.getMetadata().getDeletionTimestamp() == null && pod.getStatus().getConditions().stream()
-            .anyMatch(c -> c.getType().equals("Ready") && c.getStatus().equals("True"))).count();
+    return (int)
+        client
+            .pods()
+            .inNamespace(namespace)
+            .withLabel("serving.sluice.io/revision", revision)
+            .list()
+            .getItems()
+            .stream()
+            .filter(
+                pod ->
+                    pod.getMetadata().getDeletionTimestamp() == null
+                        && pod.getStatus().getConditions().stream()
+                            .anyMatch(
+                                c -> c.getType().equals("Ready") && c.getStatus().equals("True")))
+            .count();
   }
 
   /** The pods of a revision, terminating ones included. */
   int pods(String revision) {
-    return client.pods().inNamespace(namespace).withLabel("serving.sluice.io/revision", revision).list().getItems().size();
+    return client
+        .pods()
+        .inNamespace(namespace)
+        .withLabel("serving.sluice.io/revision", revision)
+        .list()
+        .getItems()
+        .size();
   }
 
   InferenceServiceStatus status(String name) {
-    InferenceService isvc = client.resources(InferenceService.class).inNamespace(namespace).withName(name).get();
+    InferenceService isvc =
+        client.resources(InferenceService.class).inNamespace(namespace).withName(name).get();
     return isvc == null ? null : isvc.getStatus();
   }
 
   boolean ready(String name) {
     InferenceServiceStatus status = status(name);
-    return status != null && status.conditions.stream().anyMatch(c -> c.type.equals("Ready") && c.status.equals("True"));
+    return status != null
+        && status.conditions.stream()
+            .anyMatch(c -> c.type.equals("Ready") && c.status.equals("True"));
   }
 
   static String traffic(InferenceServiceStatus status) {
-    return status == null || status.components.get("predictor") == null ? ""
-        : status.components.get("predictor").traffic.stream().map(t -> t.revisionName + "=" + t.percent)
-            .reduce((a, b) -> a + "," + b).orElse("");
+    return status == null || status.components.get("predictor") == null
+        ? ""
+        : status.components.get("predictor").traffic.stream()
+            .map(t -> t.revisionName + "=" + t.percent)
+            .reduce((a, b) -> a + "," + b)
+            .orElse("");
   }
 
-  static void await(String what, BooleanSupplier condition, Duration within) throws InterruptedException {
+  static void await(String what, BooleanSupplier condition, Duration within)
+      throws InterruptedException {
     long deadline = System.nanoTime() + within.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -224,33 +308,75 @@ final class DevCluster implements AutoCloseable {
     }
   }
 
-  /** Like {@link #await(String, BooleanSupplier, Duration)}, saying what the namespace holds when it times out. */
+  /**
+   * Like {@link #await(String, BooleanSupplier, Duration)}, saying what the namespace holds when it
+   * times out.
+   */
   void awaitHere(String what, BooleanSupplier condition, Duration within) throws Exception {
     try {
       await(what, condition, within);
     } catch (AssertionError e) {
       StringBuilder state = new StringBuilder(e.getMessage()).append('\n');
-      state.append(run(System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), false, "get", "isvc,deploy,pods,svc,ep",
-          "-n", namespace, "-o", "wide").output());
-      state.append(run(System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), false, "get", "events", "-n", namespace)
-          .output());
+      state.append(
+          run(
+                  System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"),
+                  false,
+                  "get",
+                  "isvc,deploy,pods,svc,ep",
+                  "-n",
+                  namespace,
+                  "-o",
+                  "wide")
+              .output());
+      state.append(
+          run(
+                  System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"),
+                  false,
+                  "get",
+                  "events",
+                  "-n",
+                  namespace)
+              .output());
       for (var pod : client.pods().inNamespace(namespace).list().getItems()) {
-        state.append("--- ").append(pod.getMetadata().getName()).append('\n').append(run(
-            System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), false, "logs", pod.getMetadata().getName(), "-n",
-            namespace, "--tail=30").output());
+        state
+            .append("--- ")
+            .append(pod.getMetadata().getName())
+            .append('\n')
+            .append(
+                run(
+                        System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"),
+                        false,
+                        "logs",
+                        pod.getMetadata().getName(),
+                        "-n",
+                        namespace,
+                        "--tail=30")
+                    .output());
       }
       throw new AssertionError(state.toString(), e);
     }
   }
 
-  /** Softmax over axis 1 of zeros [3, 4, 5] through {@code service}'s cluster IP: every element is 0.25. */
+  /**
+   * Softmax over axis 1 of zeros [3, 4, 5] through {@code service}'s cluster IP: every element is
+   * 0.25.
+   */
   double inferSoftmax(String service) throws Exception {
-    String ip = client.services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();
+    String ip =
+        client.services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();
     String zeros = String.join(",", java.util.Collections.nCopies(60, "0"));
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://" + ip + "/v2/models/softmax/infer"))
-        .timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString("{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [3, 4, 5],"
-            + " \"data\": [" + zeros + "]}]}")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://" + ip + "/v2/models/softmax/infer"))
+                .timeout(Duration.ofSeconds(10))
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [3, 4, 5],"
+                            + " \"data\": ["
+                            + zeros
+                            + "]}]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     JsonNode output = JSON.readTree(response.body()).get("outputs").get(0);
     assertThat(output.get("data")).hasSize(60);

@@ -11,10 +11,13 @@ final class IsvcFixtures {
     return Serialization.unmarshal(yaml, InferenceService.class);
   }
 
-  /** @param extra more predictor fields (minReplicas is 1 unless they set it) */
+  /**
+   * @param extra more predictor fields (minReplicas is 1 unless they set it)
+   */
   static InferenceService onnx(String name, String storageUri, String extra) {
     String predictor = extra.contains("minReplicas") ? extra : "minReplicas: 1\n" + extra;
-    return isvc("""
+    return isvc(
+        """
         apiVersion: serving.kserve.io/v1beta1
         kind: InferenceService
         metadata: {name: %s, namespace: models}
@@ -25,6 +28,7 @@ final class IsvcFixtures {
               modelFormat: {name: onnx}
               storageUri: %s
               protocolVersion: v2
-        """.formatted(name, predictor.indent(4).stripTrailing(), storageUri));
+        """
+            .formatted(name, predictor.indent(4).stripTrailing(), storageUri));
   }
 }

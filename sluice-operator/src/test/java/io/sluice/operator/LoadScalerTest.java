@@ -22,9 +22,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Scaling across pods from the routers' load, on fabric8's mock API server with a simulated clock: up under
- * load (after the upscale delay, at most maxReplicas), down to zero after the idle delay, and from zero at once
- * when a router holds a request; the routers' status read as load per revision.
+ * Scaling across pods from the routers' load, on fabric8's mock API server with a simulated clock:
+ * up under load (after the upscale delay, at most maxReplicas), down to zero after the idle delay,
+ * and from zero at once when a router holds a request; the routers' status read as load per
+ * revision.
  */
 @EnableKubernetesMockClient(crud = true)
 class LoadScalerTest {
@@ -36,21 +37,63 @@ class LoadScalerTest {
 
   @BeforeEach
   void setUp() {
-    client.load(getClass().getResourceAsStream("/META-INF/fabric8/inferenceservices.serving.kserve.io-v1.yml")).create();
-    InferenceService isvc = onnx("linear", "pvc://models/v1.onnx", "minReplicas: 0\nmaxReplicas: 3\nscaleTarget: 2");
-    isvc.getMetadata().setAnnotations(Map.of(ScalingSettings.ANNOTATION_PREFIX + "scale-to-zero-delay", "20s",
-        ScalingSettings.ANNOTATION_PREFIX + "upscale-delay", "3s", ScalingSettings.ANNOTATION_PREFIX + "look-back-period", "2s"));
+    client
+        .load(
+            getClass()
+                .getResourceAsStream(
+                    "/META-INF/fabric8/inferenceservices.serving.kserve.io-v1.yml"))
+        .create();
+    InferenceService isvc =
+        onnx("linear", "pvc://models/v1.onnx", "minReplicas: 0\nmaxReplicas: 3\nscaleTarget: 2");
+    isvc.getMetadata()
+        .setAnnotations(
+            Map.of(
+                ScalingSettings.ANNOTATION_PREFIX + "scale-to-zero-delay",
+                "20s",
+                ScalingSettings.ANNOTATION_PREFIX + "upscale-delay",
+                "3s",
+                ScalingSettings.ANNOTATION_PREFIX + "look-back-period",
+                "2s"));
     client.resource(isvc).create();
-    client.resource(new DeploymentBuilder().withNewMetadata().withName(REVISION).withNamespace("models")
-        .addToLabels(Naming.ISVC_LABEL, "linear").endMetadata()
-        .withNewSpec().withReplicas(1).withNewSelector().addToMatchLabels("app", "x").endSelector()
-        .withNewTemplate().withNewMetadata().addToLabels("app", "x").endMetadata().withNewSpec()
-        .addNewContainer().withName("c").withImage("i").endContainer().endSpec().endTemplate().endSpec().build()).create();
+    client
+        .resource(
+            new DeploymentBuilder()
+                .withNewMetadata()
+                .withName(REVISION)
+                .withNamespace("models")
+                .addToLabels(Naming.ISVC_LABEL, "linear")
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(1)
+                .withNewSelector()
+                .addToMatchLabels("app", "x")
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app", "x")
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("c")
+                .withImage("i")
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
     scaler = new LoadScaler(client, () -> Map.copyOf(load), Set.of(), now::get);
   }
 
   private int replicas() {
-    return client.apps().deployments().inNamespace("models").withName(REVISION).get().getSpec().getReplicas();
+    return client
+        .apps()
+        .deployments()
+        .inNamespace("models")
+        .withName(REVISION)
+        .get()
+        .getSpec()
+        .getReplicas();
   }
 
   /** Ticks once a second of simulated time for {@code seconds}. */
@@ -63,7 +106,9 @@ class LoadScalerTest {
 
   @Test
   void revisionsScaleUpUnderLoadDownToZeroWhenIdleAndWakeAtOnce() throws Exception {
-    load.put("models/" + REVISION, new RevisionLoad.Sample(10, 0)); // 10 ongoing at a target of 2 per pod: 5 wanted, 3 at most
+    load.put(
+        "models/" + REVISION,
+        new RevisionLoad.Sample(10, 0)); // 10 ongoing at a target of 2 per pod: 5 wanted, 3 at most
     run(2);
     assertThat(replicas()).isEqualTo(1); // the upscale delay has not passed
     run(3);
@@ -82,12 +127,15 @@ class LoadScalerTest {
 
   @Test
   void withScaleMetricRpsTheRequestRateIsTheLoad() throws Exception {
-    InferenceService isvc = client.resources(InferenceService.class).inNamespace("models").withName("linear").get();
+    InferenceService isvc =
+        client.resources(InferenceService.class).inNamespace("models").withName("linear").get();
     isvc.getSpec().predictor.scaleMetric = io.sluice.operator.crd.PredictorSpec.ScaleMetric.rps;
     isvc.getSpec().predictor.scaleTarget = 10;
     client.resource(isvc).update();
     long dispatched = 0;
-    for (int second = 0; second < 8; second++) { // 25 requests a second, 1 ongoing at a time: 3 pods at 10 rps each
+    for (int second = 0;
+        second < 8;
+        second++) { // 25 requests a second, 1 ongoing at a time: 3 pods at 10 rps each
       dispatched += 25;
       load.put("models/" + REVISION, new RevisionLoad.Sample(1, dispatched));
       run(1);
@@ -97,7 +145,10 @@ class LoadScalerTest {
 
   @Test
   void theRoutersStatusIsReadAsLoadPerRevision() throws Exception {
-    var status = new ObjectMapper().readTree("""
+    var status =
+        new ObjectMapper()
+            .readTree(
+                """
         {"applications": [{"name": "linear", "deployments": [{"name": "linear", "revisions": [
           {"revision": 1, "endpoint": "http://linear-predictor-00001.models.svc.cluster.local", "ongoing": 3, "queued": 2,
            "dispatched": 40, "awaitingServers": false},
@@ -105,8 +156,9 @@ class LoadScalerTest {
            "awaitingServers": true}]}]},
          {"name": "local", "deployments": [{"name": "local", "revisions": [{"revision": 1, "ongoing": 9, "queued": 0}]}]}]}
         """);
-    assertThat(RouterLoad.parse(status)).containsOnly(
-        Map.entry("models/linear-predictor-00001", new RevisionLoad.Sample(5, 40)),
-        Map.entry("models/linear-predictor-00002", new RevisionLoad.Sample(1, 0)));
+    assertThat(RouterLoad.parse(status))
+        .containsOnly(
+            Map.entry("models/linear-predictor-00001", new RevisionLoad.Sample(5, 40)),
+            Map.entry("models/linear-predictor-00002", new RevisionLoad.Sample(1, 0)));
   }
 }

@@ -29,25 +29,39 @@ class TrafficTest {
     assertThat(promoted.rolledOut()).isTrue();
     assertThat(promoted.retired()).containsExactly("m-predictor-00001");
 
-    assertThat(Traffic.decide(List.of("m-predictor-00001"), false, null, null).latestPercent()).isEqualTo(100);
+    assertThat(Traffic.decide(List.of("m-predictor-00001"), false, null, null).latestPercent())
+        .isEqualTo(100);
   }
 
   @Test
   void statusShowsTheSplitAndKeepsTransitionTimesWhileConditionsHold() {
     Instant start = Instant.parse("2026-12-01T10:00:00Z");
-    InferenceServiceStatus first = new StatusBuilder(null, 1L, start)
-        .serving("http://m-predictor.ns.svc.cluster.local", Traffic.decide(TWO.subList(0, 1), true, null, null),
-            "m-predictor-00001", true, null);
-    assertThat(first.components.get("predictor").latestRolledoutRevision).isEqualTo("m-predictor-00001");
-    InferenceServiceStatus canary = new StatusBuilder(first, 2L, start.plusSeconds(60))
-        .serving("http://m-predictor.ns.svc.cluster.local", Traffic.decide(TWO, true, "m-predictor-00001", 25),
-            "m-predictor-00002", true, null);
+    InferenceServiceStatus first =
+        new StatusBuilder(null, 1L, start)
+            .serving(
+                "http://m-predictor.ns.svc.cluster.local",
+                Traffic.decide(TWO.subList(0, 1), true, null, null),
+                "m-predictor-00001",
+                true,
+                null);
+    assertThat(first.components.get("predictor").latestRolledoutRevision)
+        .isEqualTo("m-predictor-00001");
+    InferenceServiceStatus canary =
+        new StatusBuilder(first, 2L, start.plusSeconds(60))
+            .serving(
+                "http://m-predictor.ns.svc.cluster.local",
+                Traffic.decide(TWO, true, "m-predictor-00001", 25),
+                "m-predictor-00002",
+                true,
+                null);
     var predictor = canary.components.get("predictor");
-    assertThat(predictor.traffic).extracting(t -> t.revisionName + ":" + t.percent + ":" + t.tag + ":" + t.latestRevision)
+    assertThat(predictor.traffic)
+        .extracting(t -> t.revisionName + ":" + t.percent + ":" + t.tag + ":" + t.latestRevision)
         .containsExactly("m-predictor-00002:25:null:true", "m-predictor-00001:75:prev:false");
     assertThat(predictor.latestRolledoutRevision).isEqualTo("m-predictor-00001");
     assertThat(predictor.previousRolledoutRevision).isEqualTo("m-predictor-00001");
-    assertThat(canary.conditions).extracting(c -> c.type + "=" + c.status)
+    assertThat(canary.conditions)
+        .extracting(c -> c.type + "=" + c.status)
         .containsExactly("IngressReady=True", "PredictorReady=True", "Ready=True");
     assertThat(canary.conditions.getLast().lastTransitionTime).isEqualTo("2026-12-01T10:00:00Z");
     assertThat(canary.observedGeneration).isEqualTo(2L);

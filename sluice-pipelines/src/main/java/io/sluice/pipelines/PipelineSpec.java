@@ -1,8 +1,8 @@
 package io.sluice.pipelines;
 
 /**
- * A pipeline of deployments served at its own route prefix: {@link io.sluice.pipelines.voice.VoiceSpec} or
- * {@link io.sluice.pipelines.rag.RagSpec}.
+ * A pipeline of deployments served at its own route prefix: {@link
+ * io.sluice.pipelines.voice.VoiceSpec} or {@link io.sluice.pipelines.rag.RagSpec}.
  */
 public interface PipelineSpec {
   String name();

@@ -11,13 +11,15 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link #metadata()} is fixed once the model is loaded and must return almost immediately.
- *   <li>{@link #infer} may be called from several threads at once and blocks until the outputs exist.
- *       The engine has already checked input names, datatypes and shapes against {@link #metadata()}.
- *       It throws {@link io.sluice.api.InvalidInputException} for inputs the model itself rejects
- *       and {@link io.sluice.api.InferenceFailedException} for failures while running.
- *   <li>Ownership: the input tensors stay owned by the caller; the returned tensors are owned by the caller
- *       and must not share native memory that {@link #close()} frees.
- *   <li>{@link #close()} is called once, after every {@link #infer} call has returned, and frees everything.
+ *   <li>{@link #infer} may be called from several threads at once and blocks until the outputs
+ *       exist. The engine has already checked input names, datatypes and shapes against {@link
+ *       #metadata()}. It throws {@link io.sluice.api.InvalidInputException} for inputs the model
+ *       itself rejects and {@link io.sluice.api.InferenceFailedException} for failures while
+ *       running.
+ *   <li>Ownership: the input tensors stay owned by the caller; the returned tensors are owned by
+ *       the caller and must not share native memory that {@link #close()} frees.
+ *   <li>{@link #close()} is called once, after every {@link #infer} call has returned, and frees
+ *       everything.
  * </ul>
  */
 public interface LoadedModel extends AutoCloseable {

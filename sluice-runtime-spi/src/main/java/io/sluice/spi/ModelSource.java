@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param location a local file or directory, already fetched from its storage URI
  * @param settings runtime-specific settings from the deployment's configuration
  */
-public record ModelSource(String name, String version, Path location, Map<String, String> settings) {
+public record ModelSource(
+    String name, String version, Path location, Map<String, String> settings) {
   public ModelSource {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(version, "version");
@@ -38,6 +39,7 @@ public record ModelSource(String name, String version, Path location, Map<String
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new ModelLoadException(key + " must be an integer of at least " + min + ", got '" + value + "'");
+    throw new ModelLoadException(
+        key + " must be an integer of at least " + min + ", got '" + value + "'");
   }
 }

@@ -3,9 +3,9 @@ package io.sluice.spi;
 import java.util.Map;
 
 /**
- * A model that counts what it does beyond answering requests, for {@code /metrics}: an LLM's tokens, its
- * running and waiting generations, its KV cache. {@link #statistics} returns at once (it is read at scrape
- * time); names are those of {@link Statistic}.
+ * A model that counts what it does beyond answering requests, for {@code /metrics}: an LLM's
+ * tokens, its running and waiting generations, its KV cache. {@link #statistics} returns at once
+ * (it is read at scrape time); names are those of {@link Statistic}.
  */
 public interface ReportingModel extends LoadedModel {
   Map<String, Double> statistics();
@@ -14,11 +14,17 @@ public interface ReportingModel extends LoadedModel {
   enum Statistic {
     LLM_RUNNING("llm.running.requests", false, "Generations holding a sequence of the model"),
     LLM_WAITING("llm.waiting.requests", false, "Generations queued for a sequence"),
-    LLM_KV_CACHE_USAGE("llm.kv.cache.usage", false, "Share of the KV cache's cells in use (0 to 1)"),
-    LLM_PROMPT_TOKENS("llm.prompt.tokens", true, "Prompt tokens run through the model (prefix-cache hits excluded)"),
+    LLM_KV_CACHE_USAGE(
+        "llm.kv.cache.usage", false, "Share of the KV cache's cells in use (0 to 1)"),
+    LLM_PROMPT_TOKENS(
+        "llm.prompt.tokens",
+        true,
+        "Prompt tokens run through the model (prefix-cache hits excluded)"),
     LLM_GENERATION_TOKENS("llm.generation.tokens", true, "Tokens generated"),
-    LLM_PREFIX_CACHE_HITS("llm.prefix.cache.hit.tokens", true, "Prompt tokens whose KV cells were reused"),
-    LLM_PREEMPTIONS("llm.preemptions", true, "Generations whose cells were taken for others and recomputed"),
+    LLM_PREFIX_CACHE_HITS(
+        "llm.prefix.cache.hit.tokens", true, "Prompt tokens whose KV cells were reused"),
+    LLM_PREEMPTIONS(
+        "llm.preemptions", true, "Generations whose cells were taken for others and recomputed"),
     LLM_FINISHED("llm.finished.requests", true, "Generations finished");
 
     private final String key;

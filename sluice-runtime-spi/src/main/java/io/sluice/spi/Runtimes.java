@@ -5,7 +5,10 @@ import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
 
-/** The runtimes available to a server, by name. Built once at start-up and passed to whoever needs it. */
+/**
+ * The runtimes available to a server, by name. Built once at start-up and passed to whoever needs
+ * it.
+ */
 public final class Runtimes {
   private final Map<String, ModelRuntime> byName;
 

@@ -1,25 +1,25 @@
 package io.sluice.server;
 
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.sluice.engine.tracing.TracingSdk;
-import io.sluice.server.config.ObservabilitySettings;
-import io.vertx.core.VertxBuilder;
-import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.placement.AcceleratorDiscovery;
 import io.sluice.engine.placement.Placer;
-import io.sluice.engine.revision.RevisionContext;
-import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.engine.replica.EndpointDirectory;
+import io.sluice.engine.revision.RevisionContext;
+import io.sluice.engine.tracing.TracingSdk;
+import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.client.V2RemoteConnector;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
 import io.sluice.server.config.ConfigWatcher;
+import io.sluice.server.config.FrontDoorSettings;
+import io.sluice.server.config.ObservabilitySettings;
 import io.sluice.server.config.ServerSettings;
+import io.sluice.server.http.CertificateReloader;
 import io.sluice.server.http.FrontDoor;
 import io.sluice.server.http.FrontDoorVerticle;
 import io.sluice.server.metrics.DeploymentMetrics;
@@ -31,16 +31,16 @@ import io.sluice.spi.Runtimes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.Http2Settings;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.PemTrustOptions;
-import io.sluice.server.config.FrontDoorSettings;
-import io.sluice.server.http.CertificateReloader;
+import io.vertx.tracing.opentelemetry.OpenTelemetryTracingFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -58,16 +58,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Sluice: engine, models and the front door. {@link #start} loads every model and opens the
- * port(s); {@link #close} stops accepting connections, lets in-flight requests finish, then unloads.
+ * A running Sluice: engine, models and the front door. {@link #start} loads every model and opens
+ * the port(s); {@link #close} stops accepting connections, lets in-flight requests finish, then
+ * unloads.
  */
 public final class SluiceServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
   public static final String VERSION = "0.1.0";
 
   private final ServerSettings settings;
+
   /** The tracing SDK when tracing is on, else null. */
   private final OpenTelemetrySdk telemetry;
+
   private final Vertx vertx;
   private final Engine engine;
   private final RequestMetrics metrics = new RequestMetrics();
@@ -86,51 +89,82 @@ public final class SluiceServer implements AutoCloseable {
   private int port = -1;
   private int grpcPort = -1;
 
-  private SluiceServer(ServerSettings settings, Runtimes runtimes, Path configFile, OpenTelemetrySdk tracing) {
+  private SluiceServer(
+      ServerSettings settings, Runtimes runtimes, Path configFile, OpenTelemetrySdk tracing) {
     this.settings = settings;
     this.runtimes = runtimes;
     this.configFile = configFile;
-    this.admin = AdminAccess.of(settings.adminToken(), settings.adminLoopbackOnly(),
-        settings.frontDoor().tls() != null && settings.frontDoor().tls().clientCa() != null);
+    this.admin =
+        AdminAccess.of(
+            settings.adminToken(),
+            settings.adminLoopbackOnly(),
+            settings.frontDoor().tls() != null && settings.frontDoor().tls().clientCa() != null);
     ExecutorService modelExecutor = modelExecutor(settings.modelThreads());
-    this.placer = new Placer(settings.accelerators() != null ? settings.accelerators() : AcceleratorDiscovery.discover());
-    this.context = new RevisionContext(
-        name -> runtimes.find(name).orElse(null), modelExecutor, System::nanoTime, placer, new V2RemoteConnector(),
-        endpoints);
+    this.placer =
+        new Placer(
+            settings.accelerators() != null
+                ? settings.accelerators()
+                : AcceleratorDiscovery.discover());
+    this.context =
+        new RevisionContext(
+            name -> runtimes.find(name).orElse(null),
+            modelExecutor,
+            System::nanoTime,
+            placer,
+            new V2RemoteConnector(),
+            endpoints);
     List<Deployment> deployments = new ArrayList<>();
     for (int i = 0; i < settings.deployments().size(); i++) {
-      deployments.add(new Deployment(settings.deployments().get(i), settings.traffic().get(i), context));
+      deployments.add(
+          new Deployment(settings.deployments().get(i), settings.traffic().get(i), context));
     }
-    this.engine = new Engine(new ModelRegistry(deployments), modelExecutor, settings.autoscalerInterval(), context.events());
+    this.engine =
+        new Engine(
+            new ModelRegistry(deployments),
+            modelExecutor,
+            settings.autoscalerInterval(),
+            context.events());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     ReportedMetrics reported = new ReportedMetrics(metrics.registry());
     metrics.beforeScrape(() -> reported.refresh(engine.registry().all()));
     engine.listenToGenerations(new LlmMetrics(metrics.registry()));
-    this.applier = new ConfigApplier(engine, context, settings, new ConfigApplier.ApplicationListener() {
-      @Override
-      public void added(ServerSettings.ApplicationSettings application) {
-        frontDoor.mounts().added(application);
-      }
+    this.applier =
+        new ConfigApplier(
+            engine,
+            context,
+            settings,
+            new ConfigApplier.ApplicationListener() {
+              @Override
+              public void added(ServerSettings.ApplicationSettings application) {
+                frontDoor.mounts().added(application);
+              }
 
-      @Override
-      public void removed(ServerSettings.ApplicationSettings application) {
-        frontDoor.mounts().removed(application);
-      }
+              @Override
+              public void removed(ServerSettings.ApplicationSettings application) {
+                frontDoor.mounts().removed(application);
+              }
 
-      @Override
-      public void graphs(java.util.List<io.sluice.engine.graph.GraphSpec> graphs) {
-        frontDoor.mounts().graphs(graphs);
-      }
+              @Override
+              public void graphs(java.util.List<io.sluice.engine.graph.GraphSpec> graphs) {
+                frontDoor.mounts().graphs(graphs);
+              }
 
-      @Override
-      public void pipelines(java.util.List<io.sluice.pipelines.PipelineSpec> pipelines) {
-        frontDoor.mounts().pipelines(pipelines);
-      }
-    }, deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
+              @Override
+              public void pipelines(java.util.List<io.sluice.pipelines.PipelineSpec> pipelines) {
+                frontDoor.mounts().pipelines(pipelines);
+              }
+            },
+            deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     ObservabilitySettings.Tracing traced = settings.observability().tracing();
-    this.telemetry = tracing != null ? tracing : traced == null ? null
-        : new TracingSdk(traced.endpoint(), traced.sampleRatio(), traced.serviceName()).start();
-    VertxBuilder vertxBuilder = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
+    this.telemetry =
+        tracing != null
+            ? tracing
+            : traced == null
+                ? null
+                : new TracingSdk(traced.endpoint(), traced.sampleRatio(), traced.serviceName())
+                    .start();
+    VertxBuilder vertxBuilder =
+        Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(settings.eventLoops()));
     if (telemetry != null) {
       engine.traceWith(telemetry);
       vertxBuilder.withTracer(new OpenTelemetryTracingFactory(telemetry));
@@ -139,29 +173,37 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   /**
-   * Loads every configured model, then listens. A model that cannot load fails start-up with its YAML
-   * path; nothing is left running.
+   * Loads every configured model, then listens. A model that cannot load fails start-up with its
+   * YAML path; nothing is left running.
    */
-  public static SluiceServer start(ServerSettings settings, Runtimes runtimes) throws ConfigException {
+  public static SluiceServer start(ServerSettings settings, Runtimes runtimes)
+      throws ConfigException {
     return start(settings, runtimes, null, false);
   }
 
   /**
-   * @param configFile the configuration file: relative paths in configurations applied later resolve
-   *     against its directory; null for the working directory
+   * @param configFile the configuration file: relative paths in configurations applied later
+   *     resolve against its directory; null for the working directory
    * @param watchConfig reload {@code configFile} whenever it changes
    */
-  public static SluiceServer start(ServerSettings settings, Runtimes runtimes, Path configFile, boolean watchConfig)
+  public static SluiceServer start(
+      ServerSettings settings, Runtimes runtimes, Path configFile, boolean watchConfig)
       throws ConfigException {
     return start(settings, runtimes, configFile, watchConfig, null);
   }
 
   /**
-   * Like {@link #start(ServerSettings, Runtimes, Path, boolean)}, recording spans with {@code tracing} whatever
-   * {@code server.tracing} says (tests give an SDK with an in-memory exporter); null: as configured.
+   * Like {@link #start(ServerSettings, Runtimes, Path, boolean)}, recording spans with {@code
+   * tracing} whatever {@code server.tracing} says (tests give an SDK with an in-memory exporter);
+   * null: as configured.
    */
-  public static SluiceServer start(ServerSettings settings, Runtimes runtimes, Path configFile, boolean watchConfig,
-      OpenTelemetrySdk tracing) throws ConfigException {
+  public static SluiceServer start(
+      ServerSettings settings,
+      Runtimes runtimes,
+      Path configFile,
+      boolean watchConfig,
+      OpenTelemetrySdk tracing)
+      throws ConfigException {
     SluiceServer server = new SluiceServer(settings, runtimes, configFile, tracing);
     try {
       server.loadModels();
@@ -185,53 +227,89 @@ public final class SluiceServer implements AutoCloseable {
       try {
         all.get(i).load();
       } catch (ModelLoadException e) {
-        throw new ConfigException(settings.deploymentPaths().get(i) + ".storageUri", e.getMessage());
+        throw new ConfigException(
+            settings.deploymentPaths().get(i) + ".storageUri", e.getMessage());
       }
     }
   }
 
   private void listen() {
     ServerInfo info = new ServerInfo("sluice", VERSION, ServerInfo.V2_EXTENSIONS);
-    Path directory = configFile == null ? Path.of("").toAbsolutePath() : configFile.toAbsolutePath().getParent();
-    frontDoor = new FrontDoor(vertx, engine, settings, info, metrics, admin, placer, applier,
-        new ConfigLoader(runtimes).imposingRoots(settings.modelRoots()), directory);
+    Path directory =
+        configFile == null ? Path.of("").toAbsolutePath() : configFile.toAbsolutePath().getParent();
+    frontDoor =
+        new FrontDoor(
+            vertx,
+            engine,
+            settings,
+            info,
+            metrics,
+            admin,
+            placer,
+            applier,
+            new ConfigLoader(runtimes).imposingRoots(settings.modelRoots()),
+            directory);
     FrontDoorSettings.Limits limits = settings.frontDoor().limits();
-    HttpServerOptions options = new HttpServerOptions()
-        .setHost(settings.host())
-        .setTcpNoDelay(true)
-        .setHttp2ClearTextEnabled(true)
-        .setHandle100ContinueAutomatically(true)
-        // Closes connections that never complete a first request header; ConnectionGuard removes it from each
-        // connection that does, and closes idle ones itself, but never one with a request in flight.
-        .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.headerTimeout().toMillis()))
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-        .setMaxHeaderSize(limits.maxHeaderSize())
-        .setInitialSettings(new Http2Settings().setMaxConcurrentStreams(limits.maxConcurrentStreams())
-            .setMaxHeaderListSize(limits.maxHeaderSize()))
-        .setSslHandshakeTimeout(limits.headerTimeout().toMillis())
-        .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
-        // Clients such as `curl -d` label JSON bodies as forms; Vert.x then decodes them as form fields, which
-        // must not fail for bodies larger than the default 8 KiB attribute limit.
-        .setMaxFormAttributeSize((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()))
-        .setMaxFormBufferedBytes((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()));
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(settings.host())
+            .setTcpNoDelay(true)
+            .setHttp2ClearTextEnabled(true)
+            .setHandle100ContinueAutomatically(true)
+            // Closes connections that never complete a first request header; ConnectionGuard
+            // removes it from each
+            // connection that does, and closes idle ones itself, but never one with a request in
+            // flight.
+            .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.headerTimeout().toMillis()))
+            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+            .setMaxHeaderSize(limits.maxHeaderSize())
+            .setInitialSettings(
+                new Http2Settings()
+                    .setMaxConcurrentStreams(limits.maxConcurrentStreams())
+                    .setMaxHeaderListSize(limits.maxHeaderSize()))
+            .setSslHandshakeTimeout(limits.headerTimeout().toMillis())
+            .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+            // Clients such as `curl -d` label JSON bodies as forms; Vert.x then decodes them as
+            // form fields, which
+            // must not fail for bodies larger than the default 8 KiB attribute limit.
+            .setMaxFormAttributeSize((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()))
+            .setMaxFormBufferedBytes((int) Math.min(Integer.MAX_VALUE, settings.maxRequestBody()));
     FrontDoorSettings.Tls tls = settings.frontDoor().tls();
     if (tls != null) {
       // HTTP/1.1 and HTTP/2 (gRPC included) over TLS on the same port, chosen by ALPN.
-      options.setSsl(true).setUseAlpn(true).setHttp2ClearTextEnabled(false)
+      options
+          .setSsl(true)
+          .setUseAlpn(true)
+          .setHttp2ClearTextEnabled(false)
           .setKeyCertOptions(CertificateReloader.keyCertificate(tls));
       if (tls.clientCa() != null) {
-        options.setClientAuth(ClientAuth.REQUEST).setTrustOptions(new PemTrustOptions().addCertPath(tls.clientCa().toString()));
+        options
+            .setClientAuth(ClientAuth.REQUEST)
+            .setTrustOptions(new PemTrustOptions().addCertPath(tls.clientCa().toString()));
       }
-      CertificateReloader reloader = new CertificateReloader(tls, options.getSslOptions(), () -> List.copyOf(servers));
+      CertificateReloader reloader =
+          new CertificateReloader(tls, options.getSslOptions(), () -> List.copyOf(servers));
       // File checks are blocking I/O: never on an event loop.
-      vertx.setPeriodic(2000, id -> vertx.executeBlocking(() -> {
-        reloader.check();
-        return null;
-      }));
+      vertx.setPeriodic(
+          2000,
+          id ->
+              vertx.executeBlocking(
+                  () -> {
+                    reloader.check();
+                    return null;
+                  }));
     }
-    port = deploy(new HttpServerOptions(options).setPort(concretePort(settings.port())), frontDoor, settings.eventLoops());
+    port =
+        deploy(
+            new HttpServerOptions(options).setPort(concretePort(settings.port())),
+            frontDoor,
+            settings.eventLoops());
     if (settings.grpcPort() != null) {
-      grpcPort = deploy(new HttpServerOptions(options).setPort(concretePort(settings.grpcPort())), frontDoor.grpcOnly(), 1);
+      grpcPort =
+          deploy(
+              new HttpServerOptions(options).setPort(concretePort(settings.grpcPort())),
+              frontDoor.grpcOnly(),
+              1);
     }
   }
 
@@ -241,8 +319,9 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   /**
-   * Vert.x 5 shares a listening socket only among servers that ask for the same concrete port, so port 0
-   * is turned into a free port first (the kernel picks it; the window before Vert.x binds it is tiny).
+   * Vert.x 5 shares a listening socket only among servers that ask for the same concrete port, so
+   * port 0 is turned into a free port first (the kernel picks it; the window before Vert.x binds it
+   * is tiny).
    */
   private int concretePort(int requested) {
     if (requested != 0) {
@@ -251,20 +330,30 @@ public final class SluiceServer implements AutoCloseable {
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(settings.host()))) {
       return probe.getLocalPort();
     } catch (IOException e) {
-      throw new IllegalStateException("cannot find a free port on " + settings.host() + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot find a free port on " + settings.host() + ": " + e.getMessage(), e);
     }
   }
 
   private int deploy(HttpServerOptions options, Handler<HttpServerRequest> handler, int instances) {
     List<HttpServer> started = new CopyOnWriteArrayList<>();
-    await(vertx.deployVerticle(
-        () -> new FrontDoorVerticle(options, handler, settings.frontDoor().limits(), openConnections, acceptedRequests, started::add),
-        new DeploymentOptions().setInstances(instances)));
+    await(
+        vertx.deployVerticle(
+            () ->
+                new FrontDoorVerticle(
+                    options,
+                    handler,
+                    settings.frontDoor().limits(),
+                    openConnections,
+                    acceptedRequests,
+                    started::add),
+            new DeploymentOptions().setInstances(instances)));
     servers.addAll(started);
     int actual = started.get(0).actualPort();
     for (HttpServer server : started) {
       if (server.actualPort() != actual) {
-        throw new IllegalStateException("event-loop servers bound different ports: " + actual + ", " + server.actualPort());
+        throw new IllegalStateException(
+            "event-loop servers bound different ports: " + actual + ", " + server.actualPort());
       }
     }
     return actual;
@@ -278,20 +367,30 @@ public final class SluiceServer implements AutoCloseable {
       throw new IllegalStateException("interrupted while starting", e);
     } catch (Exception e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new IllegalStateException("cannot listen on " + settings.host() + ": " + cause.getMessage(), cause);
+      throw new IllegalStateException(
+          "cannot listen on " + settings.host() + ": " + cause.getMessage(), cause);
     }
   }
 
   private static ExecutorService modelExecutor(int threads) {
     AtomicInteger counter = new AtomicInteger();
-    return new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), runnable -> {
-      Thread thread = new Thread(runnable, "sluice-model-" + counter.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    });
+    return new ThreadPoolExecutor(
+        threads,
+        threads,
+        60,
+        TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(),
+        runnable -> {
+          Thread thread = new Thread(runnable, "sluice-model-" + counter.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
-  /** HTTP requests whose header was received, since start: each got an answer unless its connection broke. */
+  /**
+   * HTTP requests whose header was received, since start: each got an answer unless its connection
+   * broke.
+   */
   /** The settings the server started with. */
   public ServerSettings settings() {
     return settings;
@@ -339,8 +438,8 @@ public final class SluiceServer implements AutoCloseable {
   }
 
   /**
-   * Graceful stop: servers stop accepting and wait (up to {@code drainSeconds}) for in-flight requests,
-   * then the engine drains and unloads every model.
+   * Graceful stop: servers stop accepting and wait (up to {@code drainSeconds}) for in-flight
+   * requests, then the engine drains and unloads every model.
    */
   public void close(int drainSeconds) {
     if (watcher != null) {
@@ -355,7 +454,10 @@ public final class SluiceServer implements AutoCloseable {
       shutdowns.add(server.shutdown(drainSeconds, TimeUnit.SECONDS));
     }
     try {
-      Future.join(shutdowns).toCompletionStage().toCompletableFuture().get(drainSeconds + 5L, TimeUnit.SECONDS);
+      Future.join(shutdowns)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(drainSeconds + 5L, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("HTTP servers did not drain cleanly: {}", e.toString());
     }

@@ -31,13 +31,17 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdminApiTest {
   private static final String TOKEN = "test-admin-token-0123456789";
-  private static final String BODY = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  private static final String BODY =
+      "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
   private TestServer server;
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     String model = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    server = TestServer.start(dir, """
+    server =
+        TestServer.start(
+            dir,
+            """
         server: {adminToken: %2$s}
         applications:
           - name: shop
@@ -48,7 +52,8 @@ class AdminApiTest {
                 runtime: test-echo
                 storageUri: '%1$s'
                 autoscaling: {minReplicas: 1, maxReplicas: 3}
-        """.formatted(model, TOKEN));
+        """
+                .formatted(model, TOKEN));
   }
 
   @AfterAll
@@ -57,8 +62,13 @@ class AdminApiTest {
   }
 
   private HttpResponse<String> admin(String method, String path, String body, String token) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(server.uri(path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }
@@ -71,8 +81,11 @@ class AdminApiTest {
     assertThat(missing.statusCode()).isEqualTo(401);
     assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
     assertThat(MAPPER.readTree(missing.body()).get("error").asText()).contains("Bearer");
-    assertThat(admin("GET", "/api/v1/status", null, "wrong-token-wrong-token").statusCode()).isEqualTo(401);
-    assertThat(admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":2}", null).statusCode()).isEqualTo(401);
+    assertThat(admin("GET", "/api/v1/status", null, "wrong-token-wrong-token").statusCode())
+        .isEqualTo(401);
+    assertThat(
+            admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":2}", null).statusCode())
+        .isEqualTo(401);
   }
 
   @Test
@@ -107,18 +120,21 @@ class AdminApiTest {
     AtomicInteger served = new AtomicInteger();
     List<CompletableFuture<Void>> clients = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      clients.add(CompletableFuture.runAsync(() -> {
-        while (running.get()) {
-          if (server.post("/v2/models/fixed/infer", BODY).statusCode() == 200) {
-            served.incrementAndGet();
-          } else {
-            failures.incrementAndGet();
-          }
-        }
-      }));
+      clients.add(
+          CompletableFuture.runAsync(
+              () -> {
+                while (running.get()) {
+                  if (server.post("/v2/models/fixed/infer", BODY).statusCode() == 200) {
+                    served.incrementAndGet();
+                  } else {
+                    failures.incrementAndGet();
+                  }
+                }
+              }));
     }
     try {
-      HttpResponse<String> up = admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":3}", TOKEN);
+      HttpResponse<String> up =
+          admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":3}", TOKEN);
       assertThat(up.statusCode()).as(up.body()).isEqualTo(200);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (fixed.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count() < 3) {
@@ -128,7 +144,10 @@ class AdminApiTest {
       Thread.sleep(300);
       Set<String> used = fixed.replicas().stream().map(Replica::id).collect(Collectors.toSet());
       assertThat(used).contains(original.id());
-      assertThat(admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":1}", TOKEN).statusCode()).isEqualTo(200);
+      assertThat(
+              admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":1}", TOKEN)
+                  .statusCode())
+          .isEqualTo(200);
       Thread.sleep(500);
     } finally {
       running.set(false);
@@ -141,20 +160,40 @@ class AdminApiTest {
 
   @Test
   void scaleRefusesAutoscaledDeploymentsAndBadBodies() throws Exception {
-    assertThat(admin("POST", "/api/v1/deployments/auto/scale", "{\"replicas\":2}", TOKEN).statusCode()).isEqualTo(409);
-    assertThat(admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":\"many\"}", TOKEN).statusCode()).isEqualTo(400);
-    assertThat(admin("POST", "/api/v1/deployments/nope/scale", "{\"replicas\":2}", TOKEN).statusCode()).isEqualTo(404);
+    assertThat(
+            admin("POST", "/api/v1/deployments/auto/scale", "{\"replicas\":2}", TOKEN).statusCode())
+        .isEqualTo(409);
+    assertThat(
+            admin("POST", "/api/v1/deployments/fixed/scale", "{\"replicas\":\"many\"}", TOKEN)
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(
+            admin("POST", "/api/v1/deployments/nope/scale", "{\"replicas\":2}", TOKEN).statusCode())
+        .isEqualTo(404);
   }
 
   @Test
   void theStatusCommandPrintsEachDeployment() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), SluiceCommand.class.getName(),
-        "status", "--url", server.uri("").toString(), "--token", TOKEN).redirectErrorStream(true).start();
+    Process process =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                SluiceCommand.class.getName(),
+                "status",
+                "--url",
+                server.uri("").toString(),
+                "--token",
+                TOKEN)
+            .redirectErrorStream(true)
+            .start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).as(output).isZero();
-    assertThat(output).contains("server ready: true").containsPattern("shop\\s+fixed\\s+1\\s+READY\\s+100")
+    assertThat(output)
+        .contains("server ready: true")
+        .containsPattern("shop\\s+fixed\\s+1\\s+READY\\s+100")
         .containsPattern("shop\\s+auto\\s+1\\s+READY");
   }
 }

@@ -24,7 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every V2 datatype, with its extreme values, goes through every encoding and comes back bit for bit. */
+/**
+ * Every V2 datatype, with its extreme values, goes through every encoding and comes back bit for
+ * bit.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DatatypeRoundTripTest {
   private TestServer server;
@@ -32,17 +35,28 @@ class DatatypeRoundTripTest {
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
-    String all = tensors.stream().map(t -> t.name() + ":" + t.datatype() + ":-1").collect(Collectors.joining(";"));
-    String typed = tensors.stream().filter(t -> t.datatype() != DataType.FP16 && t.datatype() != DataType.BF16)
-        .map(t -> t.name() + ":" + t.datatype() + ":-1").collect(Collectors.joining(";"));
-    String placeholder = java.nio.file.Files.writeString(dir.resolve("echo.model"), "echo").toUri().toString();
-    server = TestServer.start(dir, """
+    String all =
+        tensors.stream()
+            .map(t -> t.name() + ":" + t.datatype() + ":-1")
+            .collect(Collectors.joining(";"));
+    String typed =
+        tensors.stream()
+            .filter(t -> t.datatype() != DataType.FP16 && t.datatype() != DataType.BF16)
+            .map(t -> t.name() + ":" + t.datatype() + ":-1")
+            .collect(Collectors.joining(";"));
+    String placeholder =
+        java.nio.file.Files.writeString(dir.resolve("echo.model"), "echo").toUri().toString();
+    server =
+        TestServer.start(
+            dir,
+            """
         applications:
           - name: echo
             deployments:
               - {name: echo, runtime: test-echo, storageUri: '%s', settings: {inputs: '%s'}}
               - {name: echo-typed, runtime: test-echo, storageUri: '%s', settings: {inputs: '%s'}}
-        """.formatted(placeholder, all, placeholder, typed));
+        """
+                .formatted(placeholder, all, placeholder, typed));
   }
 
   @AfterAll
@@ -53,23 +67,69 @@ class DatatypeRoundTripTest {
   private static List<Tensor> samples() {
     List<Tensor> samples = new ArrayList<>();
     samples.add(tensor("bool", DataType.BOOL, 3, b -> b.put((byte) 1).put((byte) 0).put((byte) 1)));
-    samples.add(tensor("uint8", DataType.UINT8, 3, b -> b.put((byte) 0).put((byte) 127).put((byte) 255)));
-    samples.add(tensor("uint16", DataType.UINT16, 2, b -> b.putShort((short) 0).putShort((short) 0xFFFF)));
+    samples.add(
+        tensor("uint8", DataType.UINT8, 3, b -> b.put((byte) 0).put((byte) 127).put((byte) 255)));
+    samples.add(
+        tensor("uint16", DataType.UINT16, 2, b -> b.putShort((short) 0).putShort((short) 0xFFFF)));
     samples.add(tensor("uint32", DataType.UINT32, 2, b -> b.putInt(1).putInt(0xFFFFFFFF)));
     samples.add(tensor("uint64", DataType.UINT64, 2, b -> b.putLong(7).putLong(-1L)));
     samples.add(tensor("int8", DataType.INT8, 2, b -> b.put(Byte.MIN_VALUE).put(Byte.MAX_VALUE)));
-    samples.add(tensor("int16", DataType.INT16, 2, b -> b.putShort(Short.MIN_VALUE).putShort(Short.MAX_VALUE)));
-    samples.add(tensor("int32", DataType.INT32, 2, b -> b.putInt(Integer.MIN_VALUE).putInt(Integer.MAX_VALUE)));
-    samples.add(tensor("int64", DataType.INT64, 2, b -> b.putLong(Long.MIN_VALUE).putLong(Long.MAX_VALUE)));
-    samples.add(tensor("fp16", DataType.FP16, 3,
-        b -> b.putShort(Float.floatToFloat16(1.5f)).putShort(Float.floatToFloat16(-65504f)).putShort(Float.floatToFloat16(0.000061035156f))));
-    samples.add(tensor("fp32", DataType.FP32, 5,
-        b -> b.putFloat(1e-8f).putFloat(-3.4028235e38f).putFloat(Float.NaN).putFloat(Float.POSITIVE_INFINITY).putFloat(Float.NEGATIVE_INFINITY)));
-    samples.add(tensor("fp64", DataType.FP64, 3, b -> b.putDouble(Math.PI).putDouble(Double.MIN_VALUE).putDouble(-1e300)));
-    samples.add(tensor("bf16", DataType.BF16, 2,
-        b -> b.putShort((short) (Float.floatToRawIntBits(1.0f) >>> 16)).putShort((short) (Float.floatToRawIntBits(-2.5f) >>> 16))));
-    samples.add(Tensor.ofBytes("bytes", new long[] {3}, List.of(
-        "hello".getBytes(StandardCharsets.UTF_8), "".getBytes(StandardCharsets.UTF_8), "naïve ☃".getBytes(StandardCharsets.UTF_8))));
+    samples.add(
+        tensor(
+            "int16",
+            DataType.INT16,
+            2,
+            b -> b.putShort(Short.MIN_VALUE).putShort(Short.MAX_VALUE)));
+    samples.add(
+        tensor(
+            "int32",
+            DataType.INT32,
+            2,
+            b -> b.putInt(Integer.MIN_VALUE).putInt(Integer.MAX_VALUE)));
+    samples.add(
+        tensor("int64", DataType.INT64, 2, b -> b.putLong(Long.MIN_VALUE).putLong(Long.MAX_VALUE)));
+    samples.add(
+        tensor(
+            "fp16",
+            DataType.FP16,
+            3,
+            b ->
+                b.putShort(Float.floatToFloat16(1.5f))
+                    .putShort(Float.floatToFloat16(-65504f))
+                    .putShort(Float.floatToFloat16(0.000061035156f))));
+    samples.add(
+        tensor(
+            "fp32",
+            DataType.FP32,
+            5,
+            b ->
+                b.putFloat(1e-8f)
+                    .putFloat(-3.4028235e38f)
+                    .putFloat(Float.NaN)
+                    .putFloat(Float.POSITIVE_INFINITY)
+                    .putFloat(Float.NEGATIVE_INFINITY)));
+    samples.add(
+        tensor(
+            "fp64",
+            DataType.FP64,
+            3,
+            b -> b.putDouble(Math.PI).putDouble(Double.MIN_VALUE).putDouble(-1e300)));
+    samples.add(
+        tensor(
+            "bf16",
+            DataType.BF16,
+            2,
+            b ->
+                b.putShort((short) (Float.floatToRawIntBits(1.0f) >>> 16))
+                    .putShort((short) (Float.floatToRawIntBits(-2.5f) >>> 16))));
+    samples.add(
+        Tensor.ofBytes(
+            "bytes",
+            new long[] {3},
+            List.of(
+                "hello".getBytes(StandardCharsets.UTF_8),
+                "".getBytes(StandardCharsets.UTF_8),
+                "naïve ☃".getBytes(StandardCharsets.UTF_8))));
     return samples;
   }
 
@@ -78,7 +138,8 @@ class DatatypeRoundTripTest {
   }
 
   private static Tensor tensor(String name, DataType type, int count, Filler filler) {
-    ByteBuffer buffer = ByteBuffer.allocate(count * type.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer buffer =
+        ByteBuffer.allocate(count * type.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
     filler.fill(buffer);
     return Tensor.of(name, type, new long[] {count}, buffer.flip());
   }
@@ -90,8 +151,10 @@ class DatatypeRoundTripTest {
 
   @Test
   void everyDatatypeRoundTripsThroughJson() throws Exception {
-    String body = "{\"id\":\"rt\",\"inputs\":[" + tensors.stream().map(TensorTestSupport::jsonInput)
-        .collect(Collectors.joining(",")) + "]}";
+    String body =
+        "{\"id\":\"rt\",\"inputs\":["
+            + tensors.stream().map(TensorTestSupport::jsonInput).collect(Collectors.joining(","))
+            + "]}";
     HttpResponse<String> response = server.post("/v2/models/echo/infer", body);
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     JsonNode json = MAPPER.readTree(response.body());
@@ -110,8 +173,13 @@ class DatatypeRoundTripTest {
   void perOutputBinaryFlagMixesJsonAndBinaryOutputs() throws Exception {
     StringBuilder outputs = new StringBuilder();
     for (int i = 0; i < tensors.size(); i++) {
-      outputs.append(i == 0 ? "" : ",").append("{\"name\":\"").append(tensors.get(i).name())
-          .append("\",\"parameters\":{\"binary_data\":").append(i % 2 == 0).append("}}");
+      outputs
+          .append(i == 0 ? "" : ",")
+          .append("{\"name\":\"")
+          .append(tensors.get(i).name())
+          .append("\",\"parameters\":{\"binary_data\":")
+          .append(i % 2 == 0)
+          .append("}}");
     }
     assertSameBits(binaryRoundTrip(true, "{}", outputs.toString()));
   }
@@ -122,25 +190,37 @@ class DatatypeRoundTripTest {
     ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("echo-typed");
     List<Tensor> typedOnly = new ArrayList<>();
     for (Tensor tensor : tensors) {
-      TensorTestSupport.grpcTypedInput(tensor).ifPresent(input -> {
-        request.addInputs(input);
-        typedOnly.add(tensor);
-      });
+      TensorTestSupport.grpcTypedInput(tensor)
+          .ifPresent(
+              input -> {
+                request.addInputs(input);
+                typedOnly.add(tensor);
+              });
     }
-    request.addAllOutputs(typedOnly.stream()
-        .map(t -> ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(t.name()).build()).toList());
+    request.addAllOutputs(
+        typedOnly.stream()
+            .map(
+                t ->
+                    ModelInferRequest.InferRequestedOutputTensor.newBuilder()
+                        .setName(t.name())
+                        .build())
+            .toList());
     assertThat(typedOnly).hasSize(12);
-    assertThat(grpcOutputs(server.grpc().modelInfer(request.build()))).satisfies(outputs -> {
-      for (int i = 0; i < typedOnly.size(); i++) {
-        assertThat(TensorTestSupport.mismatch(typedOnly.get(i), outputs.get(i))).isNull();
-        assertThat(TensorTestSupport.bytes(outputs.get(i))).isEqualTo(TensorTestSupport.bytes(typedOnly.get(i)));
-      }
-    });
+    assertThat(grpcOutputs(server.grpc().modelInfer(request.build())))
+        .satisfies(
+            outputs -> {
+              for (int i = 0; i < typedOnly.size(); i++) {
+                assertThat(TensorTestSupport.mismatch(typedOnly.get(i), outputs.get(i))).isNull();
+                assertThat(TensorTestSupport.bytes(outputs.get(i)))
+                    .isEqualTo(TensorTestSupport.bytes(typedOnly.get(i)));
+              }
+            });
   }
 
   @Test
   void everyDatatypeRoundTripsThroughGrpcRawContents() {
-    ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName("echo").setId("raw");
+    ModelInferRequest.Builder request =
+        ModelInferRequest.newBuilder().setModelName("echo").setId("raw");
     for (Tensor tensor : tensors) {
       request.addInputs(TensorTestSupport.grpcInputHeader(tensor));
       request.addRawInputContents(ByteString.copyFrom(TensorTestSupport.bytes(tensor)));
@@ -154,14 +234,23 @@ class DatatypeRoundTripTest {
     return binaryRoundTrip(binaryInputs, parameters, null);
   }
 
-  private List<Tensor> binaryRoundTrip(boolean binaryInputs, String parameters, String outputs) throws Exception {
+  private List<Tensor> binaryRoundTrip(boolean binaryInputs, String parameters, String outputs)
+      throws Exception {
     StringBuilder header = new StringBuilder("{\"inputs\":[");
     ByteBuffer binary = ByteBuffer.allocate(tensors.stream().mapToInt(Tensor::byteSize).sum());
     for (int i = 0; i < tensors.size(); i++) {
       Tensor tensor = tensors.get(i);
-      header.append(i == 0 ? "" : ",").append("{\"name\":\"").append(tensor.name()).append("\",\"shape\":")
-          .append(Arrays.toString(tensor.shape())).append(",\"datatype\":\"").append(tensor.datatype())
-          .append("\",\"parameters\":{\"binary_data_size\":").append(tensor.byteSize()).append("}}");
+      header
+          .append(i == 0 ? "" : ",")
+          .append("{\"name\":\"")
+          .append(tensor.name())
+          .append("\",\"shape\":")
+          .append(Arrays.toString(tensor.shape()))
+          .append(",\"datatype\":\"")
+          .append(tensor.datatype())
+          .append("\",\"parameters\":{\"binary_data_size\":")
+          .append(tensor.byteSize())
+          .append("}}");
       binary.put(tensor.data());
     }
     header.append("],\"parameters\":").append(parameters);
@@ -170,12 +259,22 @@ class DatatypeRoundTripTest {
     }
     header.append("}");
     byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-    byte[] body = ByteBuffer.allocate(json.length + binary.capacity()).put(json).put(binary.array()).array();
-    HttpResponse<byte[]> response = server.postBytes("/v2/models/echo/infer", body,
-        "Inference-Header-Content-Length", Integer.toString(json.length));
-    assertThat(response.statusCode()).as(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(200);
-    int jsonLength = Integer.parseInt(response.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
-    JsonNode reply = MAPPER.readTree(new String(response.body(), 0, jsonLength, StandardCharsets.UTF_8));
+    byte[] body =
+        ByteBuffer.allocate(json.length + binary.capacity()).put(json).put(binary.array()).array();
+    HttpResponse<byte[]> response =
+        server.postBytes(
+            "/v2/models/echo/infer",
+            body,
+            "Inference-Header-Content-Length",
+            Integer.toString(json.length));
+    assertThat(response.statusCode())
+        .as(new String(response.body(), StandardCharsets.UTF_8))
+        .isEqualTo(200);
+    int jsonLength =
+        Integer.parseInt(
+            response.headers().firstValue("Inference-Header-Content-Length").orElseThrow());
+    JsonNode reply =
+        MAPPER.readTree(new String(response.body(), 0, jsonLength, StandardCharsets.UTF_8));
     int offset = jsonLength;
     List<Tensor> result = new ArrayList<>();
     for (JsonNode output : reply.get("outputs")) {
@@ -185,8 +284,12 @@ class DatatypeRoundTripTest {
         continue;
       }
       int size = output.get("parameters").get("binary_data_size").asInt();
-      result.add(Tensor.of(output.get("name").asText(), DataType.valueOf(output.get("datatype").asText()),
-          TensorTestSupport.shape(output.get("shape")), ByteBuffer.wrap(response.body(), offset, size).slice()));
+      result.add(
+          Tensor.of(
+              output.get("name").asText(),
+              DataType.valueOf(output.get("datatype").asText()),
+              TensorTestSupport.shape(output.get("shape")),
+              ByteBuffer.wrap(response.body(), offset, size).slice()));
       offset += size;
     }
     assertThat(offset).isEqualTo(response.body().length);
@@ -199,9 +302,12 @@ class DatatypeRoundTripTest {
     for (int i = 0; i < response.getOutputsCount(); i++) {
       ModelInferResponse.InferOutputTensor output = response.getOutputs(i);
       assertThat(output.hasContents()).isFalse();
-      outputs.add(Tensor.of(output.getName(), DataType.valueOf(output.getDatatype()),
-          output.getShapeList().stream().mapToLong(Long::longValue).toArray(),
-          response.getRawOutputContents(i).asReadOnlyByteBuffer()));
+      outputs.add(
+          Tensor.of(
+              output.getName(),
+              DataType.valueOf(output.getDatatype()),
+              output.getShapeList().stream().mapToLong(Long::longValue).toArray(),
+              response.getRawOutputContents(i).asReadOnlyByteBuffer()));
     }
     return outputs;
   }
@@ -214,7 +320,9 @@ class DatatypeRoundTripTest {
       assertThat(actual.name()).isEqualTo(expected.name());
       assertThat(actual.datatype()).isEqualTo(expected.datatype());
       assertThat(actual.shape()).isEqualTo(expected.shape());
-      assertThat(TensorTestSupport.bytes(actual)).as(expected.name()).isEqualTo(TensorTestSupport.bytes(expected));
+      assertThat(TensorTestSupport.bytes(actual))
+          .as(expected.name())
+          .isEqualTo(TensorTestSupport.bytes(expected));
     }
   }
 }

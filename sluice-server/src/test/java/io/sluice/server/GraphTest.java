@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Inference graphs served at their route prefix, their steps calling ONNX deployments through the engine:
- * {@code plus1} computes x + 1 and {@code double} 2x, each on x of shape [batch, 1].
+ * Inference graphs served at their route prefix, their steps calling ONNX deployments through the
+ * engine: {@code plus1} computes x + 1 and {@code double} 2x, each on x of shape [batch, 1].
  */
 class GraphTest {
   private static final String TOKEN = "graph-test-admin-token";
@@ -29,11 +29,14 @@ class GraphTest {
               - {name: slow, runtime: test-echo, storageUri: '.', settings: {inputs: 'x:FP32:-1,1', delayMs: '3000'}}
         graphs:
         %s
-        """.formatted(TOKEN, graphs.indent(2));
+        """
+        .formatted(TOKEN, graphs.indent(2));
   }
 
   private static String infer(double x) {
-    return "{\"id\": \"q\", \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [" + x + "]}]}";
+    return "{\"id\": \"q\", \"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": ["
+        + x
+        + "]}]}";
   }
 
   private static double output(HttpResponse<String> response, String name) throws Exception {
@@ -47,10 +50,12 @@ class GraphTest {
   }
 
   @Test
-  void graphsRunTheirNodesThroughTheEngineAndNameTheStepThatFailed(@TempDir Path dir) throws Exception {
+  void graphsRunTheirNodesThroughTheEngineAndNameTheStepThatFailed(@TempDir Path dir)
+      throws Exception {
     OnnxModelWriter.writeLinear(dir.resolve("plus1.onnx"), new float[] {1}, 1);
     OnnxModelWriter.writeLinear(dir.resolve("double.onnx"), new float[] {2}, 0);
-    String graphs = """
+    String graphs =
+        """
         - name: chain
           nodes:
             root:
@@ -80,16 +85,20 @@ class GraphTest {
       // (1 + 1) * 2 = 4, then small: 4 + 1 = 5; (5 + 1) * 2 = 12, then big: 24
       assertThat(output(server.post("/chain", infer(1)), "y")).isEqualTo(5);
       assertThat(output(server.post("/chain/v2/models/chain/infer", infer(5)), "y")).isEqualTo(24);
-      assertThat(MAPPER.readTree(server.post("/chain", infer(1)).body()).get("model_name").asText()).isEqualTo("chain");
+      assertThat(MAPPER.readTree(server.post("/chain", infer(1)).body()).get("model_name").asText())
+          .isEqualTo("chain");
 
       HttpResponse<String> merged = server.post("/ensemble", infer(3));
       assertThat(output(merged, "plus1.y")).isEqualTo(4);
       assertThat(output(merged, "double.y")).isEqualTo(6);
 
-      HttpResponse<String> badShape = server.post("/chain",
-          "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 2], \"data\": [1, 2]}]}");
+      HttpResponse<String> badShape =
+          server.post(
+              "/chain",
+              "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 2], \"data\": [1, 2]}]}");
       assertThat(badShape.statusCode()).isEqualTo(400);
-      assertThat(MAPPER.readTree(badShape.body()).get("error").asText()).startsWith("step 'first' (deployment 'plus1') failed:");
+      assertThat(MAPPER.readTree(badShape.body()).get("error").asText())
+          .startsWith("step 'first' (deployment 'plus1') failed:");
 
       long started = System.nanoTime();
       HttpResponse<String> timedOut = server.post("/hang", infer(1));
@@ -98,18 +107,32 @@ class GraphTest {
           .isEqualTo("step 'wait' (deployment 'slow') failed: did not answer within 300 ms");
       assertThat((System.nanoTime() - started) / 1e9).isLessThan(2.5);
 
-      JsonNode status = MAPPER.readTree(server.send(HttpRequest.newBuilder(server.uri("/api/v1/status"))
-          .header("Authorization", "Bearer " + TOKEN).build()).body());
-      assertThat(status.get("graphs").findValuesAsText("name")).containsExactly("chain", "both", "hang");
+      JsonNode status =
+          MAPPER.readTree(
+              server
+                  .send(
+                      HttpRequest.newBuilder(server.uri("/api/v1/status"))
+                          .header("Authorization", "Bearer " + TOKEN)
+                          .build())
+                  .body());
+      assertThat(status.get("graphs").findValuesAsText("name"))
+          .containsExactly("chain", "both", "hang");
 
       // a reapplied configuration changes a graph in place and removes another
-      HttpResponse<String> applied = server.send(HttpRequest.newBuilder(server.uri("/api/v1/config"))
-          .header("Authorization", "Bearer " + TOKEN)
-          .PUT(HttpRequest.BodyPublishers.ofString(config(dir, """
+      HttpResponse<String> applied =
+          server.send(
+              HttpRequest.newBuilder(server.uri("/api/v1/config"))
+                  .header("Authorization", "Bearer " + TOKEN)
+                  .PUT(
+                      HttpRequest.BodyPublishers.ofString(
+                          config(
+                              dir,
+                              """
               - name: chain
                 nodes:
                   root: {routerType: Sequence, steps: [{serviceName: double}, {serviceName: double}]}
-              """))).build());
+              """)))
+                  .build());
       assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
       assertThat(output(server.post("/chain", infer(1)), "y")).isEqualTo(4);
       assertThat(server.post("/ensemble", infer(1)).statusCode()).isEqualTo(404);

@@ -1,8 +1,8 @@
 package io.sluice.server;
 
 import static io.sluice.server.TensorTestSupport.MAPPER;
-import static org.assertj.core.api.Assertions.assertThat;
 import static io.sluice.testkit.Requirements.require;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.engine.replica.Replica;
@@ -27,9 +27,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A random-weight llama-architecture GGUF (written by the testkit) served by the {@code llama} runtime (llama.cpp
- * through FFM, Sluice's scheduler) in a worker process: the openai SDK's chat and completions, streaming, stop and max_tokens, concurrency; V2
- * generate; and a kill -9 of the worker in the middle of a stream.
+ * A random-weight llama-architecture GGUF (written by the testkit) served by the {@code llama}
+ * runtime (llama.cpp through FFM, Sluice's scheduler) in a worker process: the openai SDK's chat
+ * and completions, streaming, stop and max_tokens, concurrency; V2 generate; and a kill -9 of the
+ * worker in the middle of a stream.
  */
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -42,7 +43,10 @@ class LlmTest {
     Path gguf = dir.resolve("tiny-llama.gguf");
     RandomModelWriter.writeTinyLlama(gguf, 64, 2);
     String model = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    server = TestServer.start(dir, """
+    server =
+        TestServer.start(
+            dir,
+            """
         server: {autoscalerInterval: 100ms}
         applications:
           - name: llm
@@ -53,7 +57,8 @@ class LlmTest {
           - name: other
             deployments:
               - {name: bystander, runtime: test-echo, storageUri: '%s'}
-        """.formatted(gguf.toUri(), model));
+        """
+                .formatted(gguf.toUri(), model));
   }
 
   @AfterAll
@@ -63,9 +68,15 @@ class LlmTest {
 
   @Test
   void theOpenAiSdkChatsStreamsStopsAndRunsStreamsConcurrently() throws Exception {
-    require(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
-    Process node = new ProcessBuilder("node", "openai-chat.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
-        .directory(CLIENT.toFile()).redirectErrorStream(true).start();
+    require(
+        Files.isDirectory(CLIENT.resolve("node_modules/openai")),
+        "npm packages missing: run bin/install-test-deps");
+    Process node =
+        new ProcessBuilder(
+                "node", "openai-chat.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
+            .directory(CLIENT.toFile())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
     assertThat(node.exitValue()).as(output).isZero();
@@ -107,9 +118,15 @@ class LlmTest {
 
   @Test
   void theOpenAiSdkCallsToolsGetsJsonLogprobsAndSeveralChoices() throws Exception {
-    require(Files.isDirectory(CLIENT.resolve("node_modules/openai")), "npm packages missing: run bin/install-test-deps");
-    Process node = new ProcessBuilder("node", "openai-llm-features.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
-        .directory(CLIENT.toFile()).redirectErrorStream(true).start();
+    require(
+        Files.isDirectory(CLIENT.resolve("node_modules/openai")),
+        "npm packages missing: run bin/install-test-deps");
+    Process node =
+        new ProcessBuilder(
+                "node", "openai-llm-features.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
+            .directory(CLIENT.toFile())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
     assertThat(node.exitValue()).as(output).isZero();
@@ -128,7 +145,8 @@ class LlmTest {
     assertThat(streamed.get("finish").asText()).isEqualTo("tool_calls");
     assertThat(streamed.get("calls")).hasSize(1);
     assertThat(streamed.get("calls").get(0).get("name").asText()).isEqualTo("get_weather");
-    assertThat(streamed.get("calls").get(0).get("arguments").get("unit").asText()).isIn("celsius", "fahrenheit");
+    assertThat(streamed.get("calls").get(0).get("arguments").get("unit").asText())
+        .isIn("celsius", "fahrenheit");
     assertThat(r.get("followUp").get("usage").get("prompt_tokens").asInt()).isPositive();
 
     JsonNode structured = r.get("structured");
@@ -154,64 +172,105 @@ class LlmTest {
 
   @Test
   void theSchedulersStatisticsReachMetrics() throws Exception {
-    HttpResponse<String> chat = server.post("/v1/chat/completions",
-        "{\"model\":\"tiny-llama\",\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
+    HttpResponse<String> chat =
+        server.post(
+            "/v1/chat/completions",
+            "{\"model\":\"tiny-llama\",\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"count\"}]}");
     assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     String metrics = "";
     while (System.nanoTime() < deadline) { // the worker's statistics arrive a scrape or two later
       metrics = server.get("/metrics").body();
-      if (metric(metrics, "sluice_llm_generation_tokens_total") >= 7 && metric(metrics, "sluice_llm_prompt_tokens_total") > 0) {
+      if (metric(metrics, "sluice_llm_generation_tokens_total") >= 7
+          && metric(metrics, "sluice_llm_prompt_tokens_total") > 0) {
         break;
       }
       Thread.sleep(300);
     }
     assertThat(metric(metrics, "sluice_llm_generation_tokens_total")).isGreaterThanOrEqualTo(7);
     assertThat(metric(metrics, "sluice_llm_prompt_tokens_total")).as(metrics).isPositive();
-    assertThat(metrics).contains("sluice_llm_kv_cache_usage{deployment=\"tiny-llama\"}", "sluice_llm_running_requests{",
-        "sluice_llm_waiting_requests{", "sluice_llm_prefix_cache_hit_tokens_total{", "sluice_llm_preemptions_total{");
+    assertThat(metrics)
+        .contains(
+            "sluice_llm_kv_cache_usage{deployment=\"tiny-llama\"}",
+            "sluice_llm_running_requests{",
+            "sluice_llm_waiting_requests{",
+            "sluice_llm_prefix_cache_hit_tokens_total{",
+            "sluice_llm_preemptions_total{");
     assertThat(metrics).doesNotContain("sluice_llm_running_requests{deployment=\"bystander\"}");
   }
 
   private static double metric(String exposition, String name) {
-    return exposition.lines().filter(line -> line.startsWith(name + "{deployment=\"tiny-llama\"}"))
-        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).findFirst().orElse(-1);
+    return exposition
+        .lines()
+        .filter(line -> line.startsWith(name + "{deployment=\"tiny-llama\"}"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElse(-1);
   }
 
   @Test
   void tokenizeAndDetokenizeAsVllmDoes() throws Exception {
-    HttpResponse<String> tokenized = server.post("/tokenize", "{\"model\":\"tiny-llama\",\"prompt\":\"the river gate\"}");
+    HttpResponse<String> tokenized =
+        server.post("/tokenize", "{\"model\":\"tiny-llama\",\"prompt\":\"the river gate\"}");
     assertThat(tokenized.statusCode()).as(tokenized.body()).isEqualTo(200);
     JsonNode body = MAPPER.readTree(tokenized.body());
     assertThat(body.get("count").asInt()).isEqualTo(body.get("tokens").size()).isPositive();
     assertThat(body.get("max_model_len").asInt()).isEqualTo(16384);
-    HttpResponse<String> detokenized = server.post("/detokenize",
-        "{\"model\":\"tiny-llama\",\"tokens\":" + body.get("tokens") + "}");
+    HttpResponse<String> detokenized =
+        server.post(
+            "/detokenize", "{\"model\":\"tiny-llama\",\"tokens\":" + body.get("tokens") + "}");
     assertThat(detokenized.statusCode()).as(detokenized.body()).isEqualTo(200);
-    assertThat(MAPPER.readTree(detokenized.body()).get("prompt").asText().strip()).isEqualTo("the river gate");
+    assertThat(MAPPER.readTree(detokenized.body()).get("prompt").asText().strip())
+        .isEqualTo("the river gate");
 
-    HttpResponse<String> chat = server.post("/llm/tokenize",
-        "{\"model\":\"tiny-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    HttpResponse<String> chat =
+        server.post(
+            "/llm/tokenize",
+            "{\"model\":\"tiny-llama\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
     assertThat(MAPPER.readTree(chat.body()).get("count").asInt()).isGreaterThan(2);
-    assertThat(server.post("/detokenize", "{\"model\":\"tiny-llama\",\"tokens\":[99999999]}").statusCode()).isEqualTo(400);
-    assertThat(server.post("/tokenize", "{\"model\":\"bystander\",\"prompt\":\"x\"}").statusCode()).isEqualTo(400);
+    assertThat(
+            server
+                .post("/detokenize", "{\"model\":\"tiny-llama\",\"tokens\":[99999999]}")
+                .statusCode())
+        .isEqualTo(400);
+    assertThat(server.post("/tokenize", "{\"model\":\"bystander\",\"prompt\":\"x\"}").statusCode())
+        .isEqualTo(400);
   }
 
   @Test
   void chatPromptsAreRenderedFromTheGgufsOwnTemplate() throws Exception {
-    String messages = "[{\"role\":\"system\",\"content\":\"You are a river gate.\"},"
-        + "{\"role\":\"user\",\"content\":\"How fast is the water?\"}]";
-    int chat = promptTokens(server.post("/v1/chat/completions",
-        "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"messages\":" + messages + "}"));
-    // RandomModelWriter's template, which llama.cpp does not know by name (it used to fall back to ChatML).
-    String rendered = "<|system|>\nYou are a river gate.\n<|user|>\nHow fast is the water?\n<|assistant|>\n";
-    String chatMl = "<|im_start|>system\nYou are a river gate.<|im_end|>\n<|im_start|>user\nHow fast is the water?<|im_end|>\n"
-        + "<|im_start|>assistant\n";
-    assertThat(chat).isEqualTo(promptTokens(server.post("/v1/completions",
-        "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"prompt\":" + MAPPER.writeValueAsString(rendered) + "}")));
-    assertThat(chat).isNotEqualTo(promptTokens(server.post("/v1/completions",
-        "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"prompt\":" + MAPPER.writeValueAsString(chatMl) + "}")));
+    String messages =
+        "[{\"role\":\"system\",\"content\":\"You are a river gate.\"},"
+            + "{\"role\":\"user\",\"content\":\"How fast is the water?\"}]";
+    int chat =
+        promptTokens(
+            server.post(
+                "/v1/chat/completions",
+                "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"messages\":" + messages + "}"));
+    // RandomModelWriter's template, which llama.cpp does not know by name (it used to fall back to
+    // ChatML).
+    String rendered =
+        "<|system|>\nYou are a river gate.\n<|user|>\nHow fast is the water?\n<|assistant|>\n";
+    String chatMl =
+        "<|im_start|>system\nYou are a river gate.<|im_end|>\n<|im_start|>user\nHow fast is the water?<|im_end|>\n"
+            + "<|im_start|>assistant\n";
+    assertThat(chat)
+        .isEqualTo(
+            promptTokens(
+                server.post(
+                    "/v1/completions",
+                    "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"prompt\":"
+                        + MAPPER.writeValueAsString(rendered)
+                        + "}")));
+    assertThat(chat)
+        .isNotEqualTo(
+            promptTokens(
+                server.post(
+                    "/v1/completions",
+                    "{\"model\":\"tiny-llama\",\"max_tokens\":1,\"prompt\":"
+                        + MAPPER.writeValueAsString(chatMl)
+                        + "}")));
   }
 
   private static int promptTokens(HttpResponse<String> response) throws Exception {
@@ -221,17 +280,22 @@ class LlmTest {
 
   @Test
   void v2GenerateAndGenerateStream() throws Exception {
-    HttpResponse<String> whole = server.post("/v2/models/tiny-llama/generate",
-        "{\"text_input\":\"The river\",\"parameters\":{\"max_tokens\":6,\"temperature\":0}}");
+    HttpResponse<String> whole =
+        server.post(
+            "/v2/models/tiny-llama/generate",
+            "{\"text_input\":\"The river\",\"parameters\":{\"max_tokens\":6,\"temperature\":0}}");
     assertThat(whole.statusCode()).as(whole.body()).isEqualTo(200);
     JsonNode body = MAPPER.readTree(whole.body());
     assertThat(body.get("model_name").asText()).isEqualTo("tiny-llama");
     assertThat(body.get("text_output").asText()).isNotBlank();
     assertThat(body.get("details").get("finish_reason").asText()).isEqualTo("length");
 
-    HttpResponse<String> stream = server.post("/v2/models/tiny-llama/generate_stream",
-        "{\"text_input\":\"The river\",\"parameters\":{\"max_tokens\":6,\"temperature\":0}}");
-    assertThat(stream.headers().firstValue("content-type").orElseThrow()).startsWith("text/event-stream");
+    HttpResponse<String> stream =
+        server.post(
+            "/v2/models/tiny-llama/generate_stream",
+            "{\"text_input\":\"The river\",\"parameters\":{\"max_tokens\":6,\"temperature\":0}}");
+    assertThat(stream.headers().firstValue("content-type").orElseThrow())
+        .startsWith("text/event-stream");
     List<JsonNode> events = new ArrayList<>();
     for (String line : stream.body().split("\n")) {
       if (line.startsWith("data: ")) {
@@ -247,15 +311,25 @@ class LlmTest {
 
   @Test
   void killingTheWorkerMidStreamEndsThatStreamCleanlyAndTheNextRequestSucceeds() throws Exception {
-    Replica replica = server.server().engine().registry().find("tiny-llama").orElseThrow().replicas().get(0);
+    Replica replica =
+        server.server().engine().registry().find("tiny-llama").orElseThrow().replicas().get(0);
     long pid = replica.workerPid().orElseThrow();
-    HttpResponse<InputStream> response = server.http().send(HttpRequest.newBuilder(server.uri("/v1/chat/completions"))
-        .header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"tiny-llama\",\"stream\":true,\"max_tokens\":3500,"
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}]}")).build(), HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> response =
+        server
+            .http()
+            .send(
+                HttpRequest.newBuilder(server.uri("/v1/chat/completions"))
+                    .header("content-type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"tiny-llama\",\"stream\":true,\"max_tokens\":3500,"
+                                + "\"messages\":[{\"role\":\"user\",\"content\":\"go on\"}]}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
     assertThat(response.statusCode()).isEqualTo(200);
     List<String> events = new ArrayList<>();
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+    try (BufferedReader reader =
+        new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
       String line;
       boolean killed = false;
       while ((line = reader.readLine()) != null) {
@@ -271,39 +345,65 @@ class LlmTest {
     String last = events.get(events.size() - 1);
     assertThat(last).as("the stream ends with an error event, not [DONE]").startsWith("{\"error\"");
     assertThat(MAPPER.readTree(last).get("error").get("message").asText()).contains("exited");
-    assertThat(server.post("/v2/models/bystander/infer",
-        "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}").statusCode()).isEqualTo(200);
+    assertThat(
+            server
+                .post(
+                    "/v2/models/bystander/infer",
+                    "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}")
+                .statusCode())
+        .isEqualTo(200);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (!(replica.state() == ReplicaState.READY && replica.workerPid().orElse(pid) != pid)) {
       assertThat(System.nanoTime()).as("the worker comes back").isLessThan(deadline);
       Thread.sleep(50);
     }
-    HttpResponse<String> after = server.post("/v1/chat/completions",
-        "{\"model\":\"tiny-llama\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"again\"}]}");
+    HttpResponse<String> after =
+        server.post(
+            "/v1/chat/completions",
+            "{\"model\":\"tiny-llama\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"again\"}]}");
     assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
   }
 
   /**
-   * The vLLM-style LLM metrics after a generation, and the Grafana dashboard in {@code deploy/grafana}: every series
-   * its queries (and its variable) use is one that {@code /metrics} really exposes.
+   * The vLLM-style LLM metrics after a generation, and the Grafana dashboard in {@code
+   * deploy/grafana}: every series its queries (and its variable) use is one that {@code /metrics}
+   * really exposes.
    */
   @Test
   void llmMetricsAreExposedAndEverySeriesTheGrafanaDashboardQueriesExists() throws Exception {
-    var chat = server.http().send(java.net.http.HttpRequest.newBuilder(server.uri("/llm/v1/chat/completions"))
-        .header("Content-Type", "application/json")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
-            {"model": "tiny-llama", "max_tokens": 6, "messages": [{"role": "user", "content": "hello"}]}""")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    var chat =
+        server
+            .http()
+            .send(
+                java.net.http.HttpRequest.newBuilder(server.uri("/llm/v1/chat/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(
+                        java.net.http.HttpRequest.BodyPublishers.ofString(
+                            """
+            {"model": "tiny-llama", "max_tokens": 6, "messages": [{"role": "user", "content": "hello"}]}"""))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
-    String metrics = server.http().send(java.net.http.HttpRequest.newBuilder(server.uri("/metrics")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    // other tests of this class generate too, so the counts are at least this request's (the runtime's own token
-    // counters are read from the worker in the background and restart with it: only their presence is checked below)
+    String metrics =
+        server
+            .http()
+            .send(
+                java.net.http.HttpRequest.newBuilder(server.uri("/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    // other tests of this class generate too, so the counts are at least this request's (the
+    // runtime's own token
+    // counters are read from the worker in the background and restart with it: only their presence
+    // is checked below)
     assertThat(metrics)
-        .containsPattern("sluice_llm_time_to_first_token_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
-        .containsPattern("sluice_llm_inter_token_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
-        .containsPattern("sluice_llm_e2e_request_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
-        .containsPattern("sluice_llm_request_queue_time_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]");
+        .containsPattern(
+            "sluice_llm_time_to_first_token_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
+        .containsPattern(
+            "sluice_llm_inter_token_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
+        .containsPattern(
+            "sluice_llm_e2e_request_latency_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]")
+        .containsPattern(
+            "sluice_llm_request_queue_time_seconds_count\\{deployment=\"tiny-llama\",revision=\"1\"} [1-9]");
     java.util.Set<String> exposed = new java.util.HashSet<>();
     for (String line : metrics.lines().toList()) {
       if (!line.startsWith("#") && !line.isBlank()) {
@@ -312,7 +412,8 @@ class LlmTest {
     }
     String dashboard = Files.readString(Path.of("../deploy/grafana/sluice-llm.json"));
     java.util.Set<String> queried = new java.util.TreeSet<>();
-    java.util.regex.Matcher series = java.util.regex.Pattern.compile("\\bsluice_[a-z0-9_]+").matcher(dashboard);
+    java.util.regex.Matcher series =
+        java.util.regex.Pattern.compile("\\bsluice_[a-z0-9_]+").matcher(dashboard);
     while (series.find()) {
       queried.add(series.group());
     }

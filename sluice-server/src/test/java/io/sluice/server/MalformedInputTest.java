@@ -24,12 +24,13 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every kind of bad request gets the protocol's error shape and status with a message saying what is
- * wrong, and a valid request right after it still succeeds.
+ * Every kind of bad request gets the protocol's error shape and status with a message saying what
+ * is wrong, and a valid request right after it still succeeds.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MalformedInputTest {
-  private static final String VALID = """
+  private static final String VALID =
+      """
       {"inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","data":[1,2,3,4]},
                  {"name":"s","shape":[1],"datatype":"BYTES","data":["ok"]}]}""";
 
@@ -38,7 +39,10 @@ class MalformedInputTest {
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    server = TestServer.start(dir, """
+    server =
+        TestServer.start(
+            dir,
+            """
         server: {maxRequestBody: 64Ki}
         applications:
           - name: app
@@ -48,7 +52,8 @@ class MalformedInputTest {
           - name: other
             deployments:
               - {name: elsewhere, runtime: test-echo, storageUri: '%s'}
-        """.formatted(placeholder, placeholder, placeholder));
+        """
+                .formatted(placeholder, placeholder, placeholder));
   }
 
   @AfterAll
@@ -60,16 +65,21 @@ class MalformedInputTest {
   void validRequestStillSucceeds() throws Exception {
     HttpResponse<String> response = server.post("/v2/models/echo/infer", VALID);
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-    assertThat(MAPPER.readTree(response.body()).get("outputs").get(0).get("data").get(3).asDouble()).isEqualTo(4.0);
+    assertThat(MAPPER.readTree(response.body()).get("outputs").get(0).get("data").get(3).asDouble())
+        .isEqualTo(4.0);
   }
 
-  private void assertError(HttpResponse<String> response, int status, String messagePart) throws Exception {
+  private void assertError(HttpResponse<String> response, int status, String messagePart)
+      throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
     assertThat(response.headers().firstValue("content-type")).hasValue("application/json");
     JsonNode body = MAPPER.readTree(response.body());
     assertThat(body.size()).as("exactly one field: " + body).isEqualTo(1);
     assertThat(body.get("error").isTextual()).isTrue();
-    assertThat(body.get("error").asText()).contains(messagePart).doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(body.get("error").asText())
+        .contains(messagePart)
+        .doesNotContain("Exception")
+        .doesNotContain("\tat ");
   }
 
   private HttpResponse<String> infer(String body) {
@@ -99,29 +109,39 @@ class MalformedInputTest {
 
   @Test
   void modelOfAnotherApplicationIsNotFoundUnderThisPrefix() throws Exception {
-    assertError(server.post("/app/v2/models/elsewhere/infer", VALID), 404, "not part of application 'app'");
+    assertError(
+        server.post("/app/v2/models/elsewhere/infer", VALID), 404, "not part of application 'app'");
   }
 
   @Test
   void unloadedModelIs503UntilLoadedAgain() throws Exception {
-    assertThat(server.adminPost("/v2/repository/models/spare/unload", "").statusCode()).isEqualTo(200);
-    String body = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+    assertThat(server.adminPost("/v2/repository/models/spare/unload", "").statusCode())
+        .isEqualTo(200);
+    String body =
+        "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
     assertError(server.post("/v2/models/spare/infer", body), 503, "not loaded");
     assertError(server.get("/v2/models/spare/ready"), 503, "not ready");
-    assertThat(server.get("/v2/health/ready").statusCode()).as("an unloaded model is not expected to be ready").isEqualTo(200);
-    assertThat(server.adminPost("/v2/repository/models/spare/load", "").statusCode()).isEqualTo(200);
+    assertThat(server.get("/v2/health/ready").statusCode())
+        .as("an unloaded model is not expected to be ready")
+        .isEqualTo(200);
+    assertThat(server.adminPost("/v2/repository/models/spare/load", "").statusCode())
+        .isEqualTo(200);
     assertThat(server.post("/v2/models/spare/infer", body).statusCode()).isEqualTo(200);
   }
 
   @Test
   void wrongInputNameIs400() throws Exception {
-    assertError(infer(VALID.replace("\"name\":\"x\"", "\"name\":\"y\"")), 400, "no input named 'y'");
+    assertError(
+        infer(VALID.replace("\"name\":\"x\"", "\"name\":\"y\"")), 400, "no input named 'y'");
   }
 
   @Test
   void missingInputIs400() throws Exception {
-    assertError(infer("{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}"),
-        400, "input 's' is missing");
+    assertError(
+        infer(
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}]}"),
+        400,
+        "input 's' is missing");
   }
 
   @Test
@@ -133,9 +153,15 @@ class MalformedInputTest {
   @Test
   void shapeThatDoesNotMatchTheElementCountIs400() throws Exception {
     assertError(infer(VALID.replace("[1,2,3,4]", "[1,2,3]")), 400, "needs 4 elements");
-    assertError(infer(VALID.replace("\"shape\":[2,2]", "\"shape\":[2,3]").replace("[1,2,3,4]", "[1,2,3,4,5,6]")),
-        400, "expects [-1, 2]");
-    assertError(infer(VALID.replace("\"shape\":[2,2]", "\"shape\":[2,-2]")), 400, "non-negative integers");
+    assertError(
+        infer(
+            VALID
+                .replace("\"shape\":[2,2]", "\"shape\":[2,3]")
+                .replace("[1,2,3,4]", "[1,2,3,4,5,6]")),
+        400,
+        "expects [-1, 2]");
+    assertError(
+        infer(VALID.replace("\"shape\":[2,2]", "\"shape\":[2,-2]")), 400, "non-negative integers");
   }
 
   @Test
@@ -146,40 +172,82 @@ class MalformedInputTest {
 
   @Test
   void binarySizesThatDoNotAddUpAre400() throws Exception {
-    String header = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}},"
-        + "{\"name\":\"s\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"ok\"]}]}";
+    String header =
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":8}},"
+            + "{\"name\":\"s\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"ok\"]}]}";
     byte[] json = header.getBytes(StandardCharsets.UTF_8);
     byte[] tooShort = ByteBuffer.allocate(json.length + 4).put(json).putInt(1).array();
-    assertError(asString(server.postBytes("/v2/models/echo/infer", tooShort,
-        "Inference-Header-Content-Length", Integer.toString(json.length))), 400, "only 4 bytes of binary data remain");
+    assertError(
+        asString(
+            server.postBytes(
+                "/v2/models/echo/infer",
+                tooShort,
+                "Inference-Header-Content-Length",
+                Integer.toString(json.length))),
+        400,
+        "only 4 bytes of binary data remain");
     byte[] tooLong = ByteBuffer.allocate(json.length + 12).put(json).array();
-    assertError(asString(server.postBytes("/v2/models/echo/infer", tooLong,
-        "Inference-Header-Content-Length", Integer.toString(json.length))), 400, "4 bytes that no input");
+    assertError(
+        asString(
+            server.postBytes(
+                "/v2/models/echo/infer",
+                tooLong,
+                "Inference-Header-Content-Length",
+                Integer.toString(json.length))),
+        400,
+        "4 bytes that no input");
   }
 
   @Test
   void headerLengthPastTheBodyIs400() throws Exception {
     byte[] body = VALID.getBytes(StandardCharsets.UTF_8);
-    assertError(asString(server.postBytes("/v2/models/echo/infer", body,
-        "Inference-Header-Content-Length", Integer.toString(body.length + 10))), 400, "Inference-Header-Content-Length");
-    assertError(asString(server.postBytes("/v2/models/echo/infer", body,
-        "Inference-Header-Content-Length", "abc")), 400, "non-negative integer");
+    assertError(
+        asString(
+            server.postBytes(
+                "/v2/models/echo/infer",
+                body,
+                "Inference-Header-Content-Length",
+                Integer.toString(body.length + 10))),
+        400,
+        "Inference-Header-Content-Length");
+    assertError(
+        asString(
+            server.postBytes(
+                "/v2/models/echo/infer", body, "Inference-Header-Content-Length", "abc")),
+        400,
+        "non-negative integer");
   }
 
   @Test
   void badBytesElementLengthIs400() throws Exception {
-    String header = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]},"
-        + "{\"name\":\"s\",\"shape\":[1],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":6}}]}";
+    String header =
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]},"
+            + "{\"name\":\"s\",\"shape\":[1],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":6}}]}";
     byte[] json = header.getBytes(StandardCharsets.UTF_8);
-    byte[] body = ByteBuffer.allocate(json.length + 6).order(ByteOrder.LITTLE_ENDIAN).put(json).putInt(100).putShort((short) 0).array();
-    assertError(asString(server.postBytes("/v2/models/echo/infer", body,
-        "Inference-Header-Content-Length", Integer.toString(json.length))), 400, "element of length 100");
+    byte[] body =
+        ByteBuffer.allocate(json.length + 6)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .put(json)
+            .putInt(100)
+            .putShort((short) 0)
+            .array();
+    assertError(
+        asString(
+            server.postBytes(
+                "/v2/models/echo/infer",
+                body,
+                "Inference-Header-Content-Length",
+                Integer.toString(json.length))),
+        400,
+        "element of length 100");
   }
 
   @Test
   void oversizedBodyIs413() throws Exception {
-    String big = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}],\"pad\":\""
-        + "x".repeat(70 * 1024) + "\"}";
+    String big =
+        "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[1,2]}],\"pad\":\""
+            + "x".repeat(70 * 1024)
+            + "\"}";
     assertError(infer(big), 413, "larger than the limit");
   }
 
@@ -191,7 +259,10 @@ class MalformedInputTest {
 
   @Test
   void unknownOutputIs400() throws Exception {
-    assertError(infer(VALID.replace("]}", "],\"outputs\":[{\"name\":\"nope\"}]}")), 400, "no output named 'nope'");
+    assertError(
+        infer(VALID.replace("]}", "],\"outputs\":[{\"name\":\"nope\"}]}")),
+        400,
+        "no output named 'nope'");
   }
 
   @Test
@@ -202,14 +273,24 @@ class MalformedInputTest {
   @Test
   void v1PredictRejectsBadBodies() throws Exception {
     assertError(server.post("/v1/models/spare:predict", "{\"nope\":1}"), 400, "instances");
-    assertError(server.post("/v1/models/echo:predict",
-        "{\"instances\":[{\"x\":[1,2],\"s\":\"a\"},{\"x\":[3],\"s\":\"b\"}]}"), 400, "differ in shape");
-    assertError(server.post("/v1/models/echo:predict", "{\"instances\":[[1,2]]}"), 400, "must be an object");
-    assertError(server.post("/v1/models/spare:predict", "{\"instances\":[[[1,2]]]}"), 400, "expects [-1]");
-    assertError(server.post("/v1/models/spare:predict", "{\"instances\":[[1,[2]]]}"), 400, "ragged");
+    assertError(
+        server.post(
+            "/v1/models/echo:predict",
+            "{\"instances\":[{\"x\":[1,2],\"s\":\"a\"},{\"x\":[3],\"s\":\"b\"}]}"),
+        400,
+        "differ in shape");
+    assertError(
+        server.post("/v1/models/echo:predict", "{\"instances\":[[1,2]]}"),
+        400,
+        "must be an object");
+    assertError(
+        server.post("/v1/models/spare:predict", "{\"instances\":[[[1,2]]]}"), 400, "expects [-1]");
+    assertError(
+        server.post("/v1/models/spare:predict", "{\"instances\":[[1,[2]]]}"), 400, "ragged");
   }
 
-  private void assertOpenAiError(HttpResponse<String> response, int status, String messagePart) throws Exception {
+  private void assertOpenAiError(HttpResponse<String> response, int status, String messagePart)
+      throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
     JsonNode error = MAPPER.readTree(response.body()).get("error");
     assertThat(error.get("message").asText()).contains(messagePart);
@@ -220,53 +301,102 @@ class MalformedInputTest {
 
   @Test
   void openAiRoutesAnswerInOpenAiErrorShape() throws Exception {
-    assertOpenAiError(server.post("/v1/audio/transcriptions", "{\"model\":\"echo\"}"), 400, "multipart/form-data");
-    assertOpenAiError(server.post("/v1/embeddings", "{\"model\":\"echo\",\"input\":\"x\"}"), 400, "does not produce embeddings");
-    assertOpenAiError(server.post("/v1/embeddings", "{\"model\":\"nope\",\"input\":\"x\"}"), 404, "'nope'");
+    assertOpenAiError(
+        server.post("/v1/audio/transcriptions", "{\"model\":\"echo\"}"),
+        400,
+        "multipart/form-data");
+    assertOpenAiError(
+        server.post("/v1/embeddings", "{\"model\":\"echo\",\"input\":\"x\"}"),
+        400,
+        "does not produce embeddings");
+    assertOpenAiError(
+        server.post("/v1/embeddings", "{\"model\":\"nope\",\"input\":\"x\"}"), 404, "'nope'");
     assertOpenAiError(server.post("/v1/embeddings", "{\"input\":\"x\"}"), 400, "model");
     assertOpenAiError(server.post("/v1/embeddings", "not json"), 400, "malformed JSON");
-    assertOpenAiError(server.post("/v1/chat/completions",
-        "{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"), 400, "does not generate text");
-    assertOpenAiError(server.post("/v1/audio/speech", "{\"model\":\"echo\",\"input\":\"hi\",\"response_format\":\"mp3\"}"),
-        400, "supported: [wav, pcm]");
+    assertOpenAiError(
+        server.post(
+            "/v1/chat/completions",
+            "{\"model\":\"echo\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
+        400,
+        "does not generate text");
+    assertOpenAiError(
+        server.post(
+            "/v1/audio/speech",
+            "{\"model\":\"echo\",\"input\":\"hi\",\"response_format\":\"mp3\"}"),
+        400,
+        "supported: [wav, pcm]");
   }
 
   @Test
   void anOversizedUploadIs413() throws Exception {
     String boundary = "b0undary";
-    String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\necho\r\n--" + boundary
-        + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
-        + "x".repeat(100 * 1024) + "\r\n--" + boundary + "--\r\n";
-    HttpResponse<String> response = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/v1/audio/transcriptions"))
-        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build());
+    String body =
+        "--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\necho\r\n--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+            + "x".repeat(100 * 1024)
+            + "\r\n--"
+            + boundary
+            + "--\r\n";
+    HttpResponse<String> response =
+        server.send(
+            java.net.http.HttpRequest.newBuilder(server.uri("/v1/audio/transcriptions"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                .build());
     assertThat(response.statusCode()).isEqualTo(413);
   }
 
   @Test
   void grpcErrorsCarryTheirStatusCodes() {
-    assertGrpcError(ModelInferRequest.newBuilder().setModelName("nope").build(), Status.Code.NOT_FOUND, "'nope'");
-    ModelInferRequest wrongCount = ModelInferRequest.newBuilder().setModelName("echo")
-        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x").setDatatype("FP32").addShape(1).addShape(2)
-            .setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
-        .build();
+    assertGrpcError(
+        ModelInferRequest.newBuilder().setModelName("nope").build(),
+        Status.Code.NOT_FOUND,
+        "'nope'");
+    ModelInferRequest wrongCount =
+        ModelInferRequest.newBuilder()
+            .setModelName("echo")
+            .addInputs(
+                ModelInferRequest.InferInputTensor.newBuilder()
+                    .setName("x")
+                    .setDatatype("FP32")
+                    .addShape(1)
+                    .addShape(2)
+                    .setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
+            .build();
     assertGrpcError(wrongCount, Status.Code.INVALID_ARGUMENT, "needs 2 elements");
-    ModelInferRequest badRaw = ModelInferRequest.newBuilder().setModelName("echo")
-        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("x").setDatatype("FP32").addShape(1).addShape(2))
-        .addRawInputContents(ByteString.copyFrom(new byte[3]))
-        .build();
+    ModelInferRequest badRaw =
+        ModelInferRequest.newBuilder()
+            .setModelName("echo")
+            .addInputs(
+                ModelInferRequest.InferInputTensor.newBuilder()
+                    .setName("x")
+                    .setDatatype("FP32")
+                    .addShape(1)
+                    .addShape(2))
+            .addRawInputContents(ByteString.copyFrom(new byte[3]))
+            .build();
     assertGrpcError(badRaw, Status.Code.INVALID_ARGUMENT, "needs 8 bytes");
-    assertThat(server.adminPost("/v2/repository/models/spare/unload", "").statusCode()).isEqualTo(200);
-    assertGrpcError(ModelInferRequest.newBuilder().setModelName("spare").build(), Status.Code.UNAVAILABLE, "not loaded");
-    assertThat(server.adminPost("/v2/repository/models/spare/load", "").statusCode()).isEqualTo(200);
+    assertThat(server.adminPost("/v2/repository/models/spare/unload", "").statusCode())
+        .isEqualTo(200);
+    assertGrpcError(
+        ModelInferRequest.newBuilder().setModelName("spare").build(),
+        Status.Code.UNAVAILABLE,
+        "not loaded");
+    assertThat(server.adminPost("/v2/repository/models/spare/load", "").statusCode())
+        .isEqualTo(200);
   }
 
   private void assertGrpcError(ModelInferRequest request, Status.Code code, String messagePart) {
     assertThatThrownBy(() -> server.grpc().modelInfer(request))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(code);
-          assertThat(e.getStatus().getDescription()).contains(messagePart);
-        });
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(code);
+              assertThat(e.getStatus().getDescription()).contains(messagePart);
+            });
   }
 
   private static HttpResponse<String> asString(HttpResponse<byte[]> response) {

@@ -1,8 +1,8 @@
 package io.sluice.server;
 
 import static io.sluice.server.TensorTestSupport.MAPPER;
-import static org.assertj.core.api.Assertions.assertThat;
 import static io.sluice.testkit.Requirements.require;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.ByteString;
@@ -29,15 +29,19 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * V2 conformance against the golden tensors of ONNX's backend test data (Debian libonnx-testdata): every
- * case but the listed exclusions ({@link OnnxTestData#exclusions}, each with its reason) is served by one
- * Sluice server and must reproduce its golden outputs through REST JSON, REST binary and gRPC. The oracle is
- * the test data, never the runtime under test: a case that stops loading or answers differently fails.
+ * V2 conformance against the golden tensors of ONNX's backend test data (Debian libonnx-testdata):
+ * every case but the listed exclusions ({@link OnnxTestData#exclusions}, each with its reason) is
+ * served by one Sluice server and must reproduce its golden outputs through REST JSON, REST binary
+ * and gRPC. The oracle is the test data, never the runtime under test: a case that stops loading or
+ * answers differently fails.
  */
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OnnxConformanceTest {
-  /** What libonnx-testdata 1.14-1.20 less the exclusions serves (948 on Debian's 1.20); a large drop means lost cases. */
+  /**
+   * What libonnx-testdata 1.14-1.20 less the exclusions serves (948 on Debian's 1.20); a large drop
+   * means lost cases.
+   */
   private static final int AT_LEAST = 900;
 
   private final List<OnnxTestData.Case> corpus = new ArrayList<>();
@@ -46,7 +50,9 @@ class OnnxConformanceTest {
 
   @BeforeAll
   void startServerWithEveryReproducibleModel(@TempDir Path dir) throws Exception {
-    require(Files.isDirectory(OnnxTestData.ROOT), "libonnx-testdata is not installed (.ci/run installs it)");
+    require(
+        Files.isDirectory(OnnxTestData.ROOT),
+        "libonnx-testdata is not installed (.ci/run installs it)");
     Map<String, String> exclusions = OnnxTestData.exclusions();
     for (String group : OnnxTestData.GROUPS) {
       for (OnnxTestData.Case testCase : OnnxTestData.cases(group)) {
@@ -58,10 +64,15 @@ class OnnxConformanceTest {
         }
       }
     }
-    StringBuilder yaml = new StringBuilder("applications:\n  - name: onnx\n    routePrefix: /onnx\n    deployments:\n");
+    StringBuilder yaml =
+        new StringBuilder(
+            "applications:\n  - name: onnx\n    routePrefix: /onnx\n    deployments:\n");
     for (OnnxTestData.Case testCase : corpus) {
-      yaml.append("      - {name: ").append(testCase.name()).append(", runtime: onnx, storageUri: '")
-          .append(testCase.model().toUri()).append("'}\n");
+      yaml.append("      - {name: ")
+          .append(testCase.name())
+          .append(", runtime: onnx, storageUri: '")
+          .append(testCase.model().toUri())
+          .append("'}\n");
     }
     server = TestServer.start(dir, yaml.toString());
   }
@@ -77,14 +88,16 @@ class OnnxConformanceTest {
     JsonNode metadata = json(server.get("/v2/models/" + testCase.name()).body());
     List<Tensor> renamed = new ArrayList<>();
     for (int i = 0; i < testCase.inputs().size(); i++) {
-      renamed.add(testCase.inputs().get(i).withName(metadata.get("inputs").get(i).get("name").asText()));
+      renamed.add(
+          testCase.inputs().get(i).withName(metadata.get("inputs").get(i).get("name").asText()));
     }
     return renamed;
   }
 
   @Test
   void theWholeCorpusButItsExclusionsIsServed() {
-    System.out.printf("ONNX conformance corpus: %d models served, %d excluded%n", corpus.size(), excluded.size());
+    System.out.printf(
+        "ONNX conformance corpus: %d models served, %d excluded%n", corpus.size(), excluded.size());
     assertThat(excluded).hasSameSizeAs(OnnxTestData.exclusions());
     assertThat(corpus).hasSizeGreaterThanOrEqualTo(AT_LEAST);
   }
@@ -93,13 +106,15 @@ class OnnxConformanceTest {
   void everyModelReproducesItsGoldenOutputsOverRestJson() {
     Map<String, String> failures = new TreeMap<>();
     for (OnnxTestData.Case testCase : corpus) {
-      StringBuilder body = new StringBuilder("{\"id\":\"").append(testCase.name()).append("\",\"inputs\":[");
+      StringBuilder body =
+          new StringBuilder("{\"id\":\"").append(testCase.name()).append("\",\"inputs\":[");
       List<Tensor> inputs = graphInputs(testCase);
       for (int i = 0; i < inputs.size(); i++) {
         body.append(i == 0 ? "" : ",").append(TensorTestSupport.jsonInput(inputs.get(i)));
       }
       body.append("]}");
-      HttpResponse<String> response = server.post("/onnx/v2/models/" + testCase.name() + "/infer", body.toString());
+      HttpResponse<String> response =
+          server.post("/onnx/v2/models/" + testCase.name() + "/infer", body.toString());
       if (response.statusCode() != 200) {
         failures.put(testCase.name(), response.statusCode() + " " + response.body());
         continue;
@@ -125,23 +140,42 @@ class OnnxConformanceTest {
       ByteBuffer binary = ByteBuffer.allocate(inputs.stream().mapToInt(Tensor::byteSize).sum());
       for (int i = 0; i < inputs.size(); i++) {
         Tensor input = inputs.get(i);
-        header.append(i == 0 ? "" : ",").append("{\"name\":").append(TensorTestSupport.quote(input.name()))
-            .append(",\"shape\":").append(java.util.Arrays.toString(input.shape()))
-            .append(",\"datatype\":\"").append(input.datatype())
-            .append("\",\"parameters\":{\"binary_data_size\":").append(input.byteSize()).append("}}");
+        header
+            .append(i == 0 ? "" : ",")
+            .append("{\"name\":")
+            .append(TensorTestSupport.quote(input.name()))
+            .append(",\"shape\":")
+            .append(java.util.Arrays.toString(input.shape()))
+            .append(",\"datatype\":\"")
+            .append(input.datatype())
+            .append("\",\"parameters\":{\"binary_data_size\":")
+            .append(input.byteSize())
+            .append("}}");
         binary.put(input.data());
       }
       header.append("],\"parameters\":{\"binary_data_output\":true}}");
       byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-      byte[] body = ByteBuffer.allocate(json.length + binary.capacity()).put(json).put(binary.array()).array();
-      HttpResponse<byte[]> response = server.postBytes("/v2/models/" + testCase.name() + "/infer", body,
-          "Inference-Header-Content-Length", Integer.toString(json.length),
-          "Content-Type", "application/octet-stream");
+      byte[] body =
+          ByteBuffer.allocate(json.length + binary.capacity())
+              .put(json)
+              .put(binary.array())
+              .array();
+      HttpResponse<byte[]> response =
+          server.postBytes(
+              "/v2/models/" + testCase.name() + "/infer",
+              body,
+              "Inference-Header-Content-Length",
+              Integer.toString(json.length),
+              "Content-Type",
+              "application/octet-stream");
       if (response.statusCode() != 200) {
-        failures.put(testCase.name(), response.statusCode() + " " + new String(response.body(), StandardCharsets.UTF_8));
+        failures.put(
+            testCase.name(),
+            response.statusCode() + " " + new String(response.body(), StandardCharsets.UTF_8));
         continue;
       }
-      Optional<String> headerLength = response.headers().firstValue("Inference-Header-Content-Length");
+      Optional<String> headerLength =
+          response.headers().firstValue("Inference-Header-Content-Length");
       if (headerLength.isEmpty()) {
         failures.put(testCase.name(), "no Inference-Header-Content-Length in the binary response");
         continue;
@@ -152,10 +186,14 @@ class OnnxConformanceTest {
       List<Tensor> outputs = new ArrayList<>();
       for (JsonNode output : reply.get("outputs")) {
         int size = output.get("parameters").get("binary_data_size").asInt();
-        outputs.add(Tensor.of(output.get("name").asText(),
-            io.sluice.api.DataType.valueOf(output.get("datatype").asText()),
-            TensorTestSupport.shape(output.get("shape")),
-            ByteBuffer.wrap(response.body(), offset, size).slice().order(ByteOrder.LITTLE_ENDIAN)));
+        outputs.add(
+            Tensor.of(
+                output.get("name").asText(),
+                io.sluice.api.DataType.valueOf(output.get("datatype").asText()),
+                TensorTestSupport.shape(output.get("shape")),
+                ByteBuffer.wrap(response.body(), offset, size)
+                    .slice()
+                    .order(ByteOrder.LITTLE_ENDIAN)));
         offset += size;
       }
       if (offset != response.body().length) {
@@ -172,9 +210,10 @@ class OnnxConformanceTest {
     Map<String, String> failures = new TreeMap<>();
     for (OnnxTestData.Case testCase : corpus) {
       List<Tensor> inputs = graphInputs(testCase);
-      ModelInferRequest.Builder request = ModelInferRequest.newBuilder().setModelName(testCase.name()).setId("g");
-      List<ModelInferRequest.InferInputTensor> typed = inputs.stream()
-          .map(TensorTestSupport::grpcTypedInput).flatMap(Optional::stream).toList();
+      ModelInferRequest.Builder request =
+          ModelInferRequest.newBuilder().setModelName(testCase.name()).setId("g");
+      List<ModelInferRequest.InferInputTensor> typed =
+          inputs.stream().map(TensorTestSupport::grpcTypedInput).flatMap(Optional::stream).toList();
       if (typed.size() == inputs.size()) {
         request.addAllInputs(typed);
       } else {
@@ -188,9 +227,12 @@ class OnnxConformanceTest {
         List<Tensor> outputs = new ArrayList<>();
         for (int i = 0; i < response.getOutputsCount(); i++) {
           ModelInferResponse.InferOutputTensor output = response.getOutputs(i);
-          outputs.add(Tensor.of(output.getName(), io.sluice.api.DataType.valueOf(output.getDatatype()),
-              output.getShapeList().stream().mapToLong(Long::longValue).toArray(),
-              response.getRawOutputContents(i).asReadOnlyByteBuffer()));
+          outputs.add(
+              Tensor.of(
+                  output.getName(),
+                  io.sluice.api.DataType.valueOf(output.getDatatype()),
+                  output.getShapeList().stream().mapToLong(Long::longValue).toArray(),
+                  response.getRawOutputContents(i).asReadOnlyByteBuffer()));
         }
         compare(testCase, outputs, failures);
       } catch (RuntimeException e) {
@@ -200,9 +242,11 @@ class OnnxConformanceTest {
     assertThat(failures).isEmpty();
   }
 
-  private static void compare(OnnxTestData.Case testCase, List<Tensor> outputs, Map<String, String> failures) {
+  private static void compare(
+      OnnxTestData.Case testCase, List<Tensor> outputs, Map<String, String> failures) {
     if (outputs.size() != testCase.outputs().size()) {
-      failures.put(testCase.name(), outputs.size() + " outputs, expected " + testCase.outputs().size());
+      failures.put(
+          testCase.name(), outputs.size() + " outputs, expected " + testCase.outputs().size());
       return;
     }
     for (int i = 0; i < outputs.size(); i++) {

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The seed's pipelines with real models: {@code /voice} (Vosk in a worker → an LLM → MaryTTS) and {@code /chat}
- * (BGE embeddings → BGE reranker → an LLM, over a document collection).
+ * The seed's pipelines with real models: {@code /voice} (Vosk in a worker → an LLM → MaryTTS) and
+ * {@code /chat} (BGE embeddings → BGE reranker → an LLM, over a document collection).
  */
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -40,11 +40,19 @@ class PipelinesTest {
     Path gguf = dir.resolve("tiny-llama.gguf");
     RandomModelWriter.writeTinyLlama(gguf, 64, 2);
     Path docs = Files.createDirectories(dir.resolve("docs"));
-    Files.writeString(docs.resolve("cats.md"), "# Cats\n\nKittens sleep up to twenty hours a day while they grow."
-        + "\n\nAdult cats groom themselves for hours.");
-    Files.writeString(docs.resolve("taxes.md"), "# Taxes\n\nIncome tax returns are due in April. Keep your receipts.");
-    Files.writeString(docs.resolve("rivers.md"), "# Rivers\n\nThe Nile flows north through eleven countries.");
-    server = TestServer.start(dir, """
+    Files.writeString(
+        docs.resolve("cats.md"),
+        "# Cats\n\nKittens sleep up to twenty hours a day while they grow."
+            + "\n\nAdult cats groom themselves for hours.");
+    Files.writeString(
+        docs.resolve("taxes.md"),
+        "# Taxes\n\nIncome tax returns are due in April. Keep your receipts.");
+    Files.writeString(
+        docs.resolve("rivers.md"), "# Rivers\n\nThe Nile flows north through eleven countries.");
+    server =
+        TestServer.start(
+            dir,
+            """
         applications:
           - name: models
             deployments:
@@ -59,7 +67,8 @@ class PipelinesTest {
           - {name: voice-llama, type: voice, asr: asr, llm: llm, tts: tts, maxTokens: 48, temperature: 0}
           - {name: chat, type: rag, embeddings: bge, reranker: reranker, llm: llm, documents: ['docs/*.md'], keep: 2,
              maxTokens: 16}
-        """.formatted(gguf.toUri(), BGE));
+        """
+                .formatted(gguf.toUri(), BGE));
   }
 
   @AfterAll
@@ -68,8 +77,12 @@ class PipelinesTest {
   }
 
   private byte[] speak(String text) throws Exception {
-    HttpResponse<byte[]> speech = server.postBytes("/v1/audio/speech",
-        ("{\"model\": \"tts\", \"input\": \"" + text + "\"}").getBytes(StandardCharsets.UTF_8), "content-type", "application/json");
+    HttpResponse<byte[]> speech =
+        server.postBytes(
+            "/v1/audio/speech",
+            ("{\"model\": \"tts\", \"input\": \"" + text + "\"}").getBytes(StandardCharsets.UTF_8),
+            "content-type",
+            "application/json");
     assertThat(speech.statusCode()).isEqualTo(200);
     return speech.body();
   }
@@ -94,19 +107,26 @@ class PipelinesTest {
   @Test
   void voiceSpeaksTheReplyWhileTheLlmIsStillWritingIt() throws Exception {
     byte[] question = speak(QUESTION);
-    HttpResponse<String> answer = server.send(new Multipart().file("file", question).field("stream_format", "sse")
-        .post(server.uri("/voice/v1/audio/voice")));
+    HttpResponse<String> answer =
+        server.send(
+            new Multipart()
+                .file("file", question)
+                .field("stream_format", "sse")
+                .post(server.uri("/voice/v1/audio/voice")));
     assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
     List<JsonNode> events = events(answer.body());
     List<String> types = events.stream().map(event -> event.get("type").asText()).toList();
     assertThat(types.getFirst()).isEqualTo("transcript.done");
     assertThat(events.getFirst().get("text").asText()).isEqualTo(QUESTION);
-    assertThat(types.subList(types.size() - 2, types.size())).containsExactly("reply.done", "speech.audio.done");
-    // the echo model writes a word every 400 ms; the first two words are spoken before the last one is written
+    assertThat(types.subList(types.size() - 2, types.size()))
+        .containsExactly("reply.done", "speech.audio.done");
+    // the echo model writes a word every 400 ms; the first two words are spoken before the last one
+    // is written
     assertThat(types.indexOf("speech.audio.delta")).isLessThan(types.lastIndexOf("reply.delta"));
     JsonNode done = events.get(types.indexOf("reply.done"));
     assertThat(done.get("text").asText()).isEqualTo(QUESTION);
-    assertThat(done.get("timings").get("first_audio_ms").asDouble()).isLessThan(done.get("timings").get("last_text_ms").asDouble());
+    assertThat(done.get("timings").get("first_audio_ms").asDouble())
+        .isLessThan(done.get("timings").get("last_text_ms").asDouble());
 
     ByteArrayOutputStream audio = new ByteArrayOutputStream();
     for (JsonNode event : events) {
@@ -116,23 +136,34 @@ class PipelinesTest {
     }
     assertThat(transcribe(audio.toByteArray())).isEqualTo(QUESTION);
 
-    HttpResponse<byte[]> raw = server.postBytes("/voice/v1/audio/voice", question, "content-type", "audio/wav");
+    HttpResponse<byte[]> raw =
+        server.postBytes("/voice/v1/audio/voice", question, "content-type", "audio/wav");
     assertThat(raw.statusCode()).isEqualTo(200);
     assertThat(raw.headers().firstValue("content-type")).hasValue("audio/wav");
-    assertThat(URLDecoder.decode(raw.headers().firstValue("x-sluice-transcript").orElseThrow(), StandardCharsets.UTF_8))
+    assertThat(
+            URLDecoder.decode(
+                raw.headers().firstValue("x-sluice-transcript").orElseThrow(),
+                StandardCharsets.UTF_8))
         .isEqualTo(QUESTION);
     assertThat(new String(raw.body(), 0, 4, StandardCharsets.US_ASCII)).isEqualTo("RIFF");
 
-    HttpResponse<byte[]> notAudio = server.postBytes("/voice/v1/audio/voice", "hello".getBytes(), "content-type", "audio/wav");
+    HttpResponse<byte[]> notAudio =
+        server.postBytes("/voice/v1/audio/voice", "hello".getBytes(), "content-type", "audio/wav");
     assertThat(notAudio.statusCode()).isEqualTo(400);
     assertThat(new String(notAudio.body(), StandardCharsets.UTF_8)).contains("supported: WAV");
   }
 
   @Test
   void voiceRunsOnTheLlamaEngine() throws Exception {
-    HttpResponse<String> answer = server.send(new Multipart().file("file", speak(QUESTION)).field("stream_format", "sse")
-        .field("messages", "[{\"role\": \"user\", \"content\": \"hello\"}, {\"role\": \"assistant\", \"content\": \"hi\"}]")
-        .post(server.uri("/voice-llama/v1/audio/voice")));
+    HttpResponse<String> answer =
+        server.send(
+            new Multipart()
+                .file("file", speak(QUESTION))
+                .field("stream_format", "sse")
+                .field(
+                    "messages",
+                    "[{\"role\": \"user\", \"content\": \"hello\"}, {\"role\": \"assistant\", \"content\": \"hi\"}]")
+                .post(server.uri("/voice-llama/v1/audio/voice")));
     assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
     List<JsonNode> events = events(answer.body());
     List<String> types = events.stream().map(event -> event.get("type").asText()).toList();
@@ -150,8 +181,10 @@ class PipelinesTest {
 
   @Test
   void chatAnswersFromTheDocumentsAndCitesTheOneThatHoldsTheAnswer() throws Exception {
-    HttpResponse<String> answer = server.post("/chat/v1/chat/completions",
-        "{\"messages\": [{\"role\": \"user\", \"content\": \"How many hours a day do kittens sleep?\"}]}");
+    HttpResponse<String> answer =
+        server.post(
+            "/chat/v1/chat/completions",
+            "{\"messages\": [{\"role\": \"user\", \"content\": \"How many hours a day do kittens sleep?\"}]}");
     assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
     JsonNode body = MAPPER.readTree(answer.body());
     assertThat(body.get("object").asText()).isEqualTo("chat.completion");
@@ -161,9 +194,13 @@ class PipelinesTest {
     assertThat(citations.get(0).get("index").asInt()).isEqualTo(1);
     assertThat(citations.get(0).get("document").asText()).isEqualTo("cats.md");
     assertThat(citations.get(0).get("text").asText()).contains("Kittens sleep");
-    assertThat(body.get("usage").get("prompt_tokens").asInt()).isGreaterThan(20); // the sources are in the prompt
+    assertThat(body.get("usage").get("prompt_tokens").asInt())
+        .isGreaterThan(20); // the sources are in the prompt
 
-    HttpResponse<String> streamed = server.post("/chat/v1/chat/completions", """
+    HttpResponse<String> streamed =
+        server.post(
+            "/chat/v1/chat/completions",
+            """
         {"stream": true, "messages": [{"role": "user", "content": "Which river flows north?"}],
          "documents": [{"title": "volcanoes", "text": "Etna erupts often."}]}""");
     assertThat(streamed.statusCode()).isEqualTo(200);
@@ -174,20 +211,33 @@ class PipelinesTest {
       }
     }
     assertThat(streamed.body().strip()).endsWith("data: [DONE]");
-    assertThat(chunks.getFirst().get("citations").get(0).get("document").asText()).isEqualTo("rivers.md");
+    assertThat(chunks.getFirst().get("citations").get(0).get("document").asText())
+        .isEqualTo("rivers.md");
 
-    HttpResponse<String> brought = server.post("/chat/v1/chat/completions", """
+    HttpResponse<String> brought =
+        server.post(
+            "/chat/v1/chat/completions",
+            """
         {"messages": [{"role": "user", "content": "How often does Etna erupt?"}],
          "documents": [{"title": "volcanoes", "text": "Etna erupts often."}]}""");
-    assertThat(MAPPER.readTree(brought.body()).get("citations").get(0).get("document").asText()).isEqualTo("volcanoes");
+    assertThat(MAPPER.readTree(brought.body()).get("citations").get(0).get("document").asText())
+        .isEqualTo("volcanoes");
 
-    assertThat(server.post("/chat/v1/chat/completions", "{\"messages\": []}").statusCode()).isEqualTo(400);
-    HttpResponse<String> tooMuch = server.post("/chat/v1/chat/completions", MAPPER.createObjectNode()
-        .<com.fasterxml.jackson.databind.node.ObjectNode>set("messages", MAPPER.readTree("[{\"role\": \"user\", \"content\": \"q?\"}]"))
-        .<com.fasterxml.jackson.databind.node.ObjectNode>set("documents", MAPPER.createArrayNode().add("x".repeat(70_000)))
-        .toString());
+    assertThat(server.post("/chat/v1/chat/completions", "{\"messages\": []}").statusCode())
+        .isEqualTo(400);
+    HttpResponse<String> tooMuch =
+        server.post(
+            "/chat/v1/chat/completions",
+            MAPPER
+                .createObjectNode()
+                .<com.fasterxml.jackson.databind.node.ObjectNode>set(
+                    "messages", MAPPER.readTree("[{\"role\": \"user\", \"content\": \"q?\"}]"))
+                .<com.fasterxml.jackson.databind.node.ObjectNode>set(
+                    "documents", MAPPER.createArrayNode().add("x".repeat(70_000)))
+                .toString());
     assertThat(tooMuch.statusCode()).isEqualTo(400);
-    assertThat(MAPPER.readTree(tooMuch.body()).get("error").get("message").asText()).contains("at most 65536 characters");
+    assertThat(MAPPER.readTree(tooMuch.body()).get("error").get("message").asText())
+        .contains("at most 65536 characters");
   }
 
   /** A multipart/form-data body, as the OpenAI clients send uploads. */
@@ -196,13 +246,25 @@ class PipelinesTest {
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
     Multipart field(String name, String value) {
-      write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n");
+      write(
+          "--"
+              + boundary
+              + "\r\nContent-Disposition: form-data; name=\""
+              + name
+              + "\"\r\n\r\n"
+              + value
+              + "\r\n");
       return this;
     }
 
     Multipart file(String name, byte[] bytes) {
-      write("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"audio.wav\"\r\n"
-          + "Content-Type: audio/wav\r\n\r\n");
+      write(
+          "--"
+              + boundary
+              + "\r\nContent-Disposition: form-data; name=\""
+              + name
+              + "\"; filename=\"audio.wav\"\r\n"
+              + "Content-Type: audio/wav\r\n\r\n");
       body.writeBytes(bytes);
       write("\r\n");
       return this;
@@ -212,8 +274,10 @@ class PipelinesTest {
       ByteArrayOutputStream complete = new ByteArrayOutputStream();
       complete.writeBytes(body.toByteArray());
       complete.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-      return HttpRequest.newBuilder(uri).header("content-type", "multipart/form-data; boundary=" + boundary)
-          .POST(HttpRequest.BodyPublishers.ofByteArray(complete.toByteArray())).build();
+      return HttpRequest.newBuilder(uri)
+          .header("content-type", "multipart/form-data; boundary=" + boundary)
+          .POST(HttpRequest.BodyPublishers.ofByteArray(complete.toByteArray()))
+          .build();
     }
 
     private void write(String text) {

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.sluice.engine.revision.Revision;
 import io.sluice.engine.replica.ReplicaState;
+import io.sluice.engine.revision.Revision;
 import io.sluice.protocol.kserve.grpc.proto.InferTensorContents;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
 import java.net.http.HttpRequest;
@@ -29,13 +29,17 @@ import org.junit.jupiter.api.io.TempDir;
 /** Replicas, backpressure, timeouts, autoscaling and scale-to-zero against the running server. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ScalingTest {
-  private static final String BODY = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  private static final String BODY =
+      "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
   private TestServer server;
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     String model = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    server = TestServer.start(dir, """
+    server =
+        TestServer.start(
+            dir,
+            """
         server: {autoscalerInterval: 100ms}
         applications:
           - name: scaling
@@ -70,7 +74,8 @@ class ScalingTest {
                 maxOngoingRequests: 2
                 autoscaling: {minReplicas: 0, maxReplicas: 2, initialReplicas: 1, targetOngoingRequests: 2,
                               upscaleDelay: 10s, downscaleDelay: 300ms, scaleToZeroDelay: 300ms, lookBackPeriod: 200ms}
-        """.formatted(model));
+        """
+                .formatted(model));
   }
 
   @AfterAll
@@ -79,8 +84,13 @@ class ScalingTest {
   }
 
   private CompletableFuture<HttpResponse<String>> inferAsync(String model) {
-    return server.http().sendAsync(HttpRequest.newBuilder(server.uri("/v2/models/" + model + "/infer"))
-        .POST(HttpRequest.BodyPublishers.ofString(BODY)).build(), HttpResponse.BodyHandlers.ofString());
+    return server
+        .http()
+        .sendAsync(
+            HttpRequest.newBuilder(server.uri("/v2/models/" + model + "/infer"))
+                .POST(HttpRequest.BodyPublishers.ofString(BODY))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   /** The deployment's (only) revision. */
@@ -92,7 +102,8 @@ class ScalingTest {
     return deployment.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count();
   }
 
-  private static long await(BooleanSupplier condition, long timeoutMillis) throws InterruptedException {
+  private static long await(BooleanSupplier condition, long timeoutMillis)
+      throws InterruptedException {
     long start = System.nanoTime();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(timeoutMillis)) {
@@ -129,18 +140,30 @@ class ScalingTest {
 
   @Test
   void grpcOverloadIsUnavailable() throws Exception {
-    server.grpc().serverLive(io.sluice.protocol.kserve.grpc.proto.ServerLiveRequest.getDefaultInstance()); // connect first
+    server
+        .grpc()
+        .serverLive(
+            io.sluice.protocol.kserve.grpc.proto.ServerLiveRequest
+                .getDefaultInstance()); // connect first
     List<CompletableFuture<HttpResponse<String>>> busy = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       busy.add(inferAsync("narrow"));
     }
     await(() -> deployment("narrow").router().load().queued() == 2, 20000);
-    ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("narrow")
-        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("INPUT0").setDatatype("FP32").addShape(1)
-            .setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
-        .build();
-    assertThatThrownBy(() -> server.grpc().modelInfer(request)).isInstanceOfSatisfying(StatusRuntimeException.class,
-        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    ModelInferRequest request =
+        ModelInferRequest.newBuilder()
+            .setModelName("narrow")
+            .addInputs(
+                ModelInferRequest.InferInputTensor.newBuilder()
+                    .setName("INPUT0")
+                    .setDatatype("FP32")
+                    .addShape(1)
+                    .setContents(InferTensorContents.newBuilder().addFp32Contents(1)))
+            .build();
+    assertThatThrownBy(() -> server.grpc().modelInfer(request))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     for (CompletableFuture<HttpResponse<String>> call : busy) {
       assertThat(call.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
@@ -150,7 +173,8 @@ class ScalingTest {
   void aRequestOverItsTimeoutGets504() throws Exception {
     HttpResponse<String> response = server.post("/v2/models/slow/infer", BODY);
     assertThat(response.statusCode()).isEqualTo(504);
-    assertThat(MAPPER.readTree(response.body()).get("error").asText()).contains("did not answer within 200 ms");
+    assertThat(MAPPER.readTree(response.body()).get("error").asText())
+        .contains("did not answer within 200 ms");
   }
 
   @Test
@@ -160,15 +184,20 @@ class ScalingTest {
     AtomicBoolean loading = new AtomicBoolean(true);
     List<CompletableFuture<Void>> clients = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      clients.add(CompletableFuture.runAsync(() -> {
-        while (loading.get()) {
-          assertThat(server.post("/v2/models/elastic/infer", BODY).statusCode()).isEqualTo(200);
-        }
-      }));
+      clients.add(
+          CompletableFuture.runAsync(
+              () -> {
+                while (loading.get()) {
+                  assertThat(server.post("/v2/models/elastic/infer", BODY).statusCode())
+                      .isEqualTo(200);
+                }
+              }));
     }
     try {
-      await(() -> elastic.router().load().queued() > 0, 20000); // the step has reached the deployment
-      // How soon is AutoscalingPolicyTest's (a hand-driven clock); here, that the engine's ticks apply it.
+      await(
+          () -> elastic.router().load().queued() > 0, 20000); // the step has reached the deployment
+      // How soon is AutoscalingPolicyTest's (a hand-driven clock); here, that the engine's ticks
+      // apply it.
       await(() -> elastic.targetReplicas() > 1, 30000);
       assertThat(elastic.lastDecision().reason()).startsWith("upscale after");
       await(() -> readyReplicas(elastic) == 4, 20000);
@@ -184,9 +213,20 @@ class ScalingTest {
   void concurrentRequestsAreBatchedAndEachGetsItsOwnRows() throws Exception {
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
-      String body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[" + i + "," + -i + "]}]}";
-      calls.add(server.http().sendAsync(HttpRequest.newBuilder(server.uri("/v2/models/batched/infer"))
-          .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+      String body =
+          "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":["
+              + i
+              + ","
+              + -i
+              + "]}]}";
+      calls.add(
+          server
+              .http()
+              .sendAsync(
+                  HttpRequest.newBuilder(server.uri("/v2/models/batched/infer"))
+                      .POST(HttpRequest.BodyPublishers.ofString(body))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString()));
     }
     for (int i = 0; i < 16; i++) {
       HttpResponse<String> response = calls.get(i).get(10, TimeUnit.SECONDS);
@@ -194,17 +234,23 @@ class ScalingTest {
       assertThat(MAPPER.readTree(response.body()).get("outputs").get(0).get("data").toString())
           .isEqualTo("[" + (float) i + "," + (float) -i + "]");
     }
-    var stats = MAPPER.readTree(server.get("/v2/models/batched/stats").body()).get("model_stats").get(0);
+    var stats =
+        MAPPER.readTree(server.get("/v2/models/batched/stats").body()).get("model_stats").get(0);
     assertThat(stats.get("inference_count").asLong()).isEqualTo(16);
-    assertThat(stats.get("execution_count").asLong()).as("16 requests ran in fewer model calls").isLessThanOrEqualTo(8);
-    assertThat(server.get("/metrics").body()).containsPattern("sluice_deployment_batched_rows_total\\{deployment=\"batched\"} 16");
+    assertThat(stats.get("execution_count").asLong())
+        .as("16 requests ran in fewer model calls")
+        .isLessThanOrEqualTo(8);
+    assertThat(server.get("/metrics").body())
+        .containsPattern("sluice_deployment_batched_rows_total\\{deployment=\"batched\"} 16");
   }
 
   @Test
   void anIdleDeploymentScalesToZeroAndFiftyRequestsArrivingThenAreAllServed() throws Exception {
     Revision sleepy = deployment("sleepy");
     await(() -> sleepy.targetReplicas() == 0 && sleepy.replicas().isEmpty(), 10000);
-    assertThat(server.get("/v2/models/sleepy/ready").statusCode()).as("scaled to zero is still ready to serve").isEqualTo(200);
+    assertThat(server.get("/v2/models/sleepy/ready").statusCode())
+        .as("scaled to zero is still ready to serve")
+        .isEqualTo(200);
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       calls.add(inferAsync("sleepy"));
@@ -217,7 +263,8 @@ class ScalingTest {
     assertThat(sleepy.targetReplicas()).isPositive();
     assertThat(server.get("/metrics").body())
         .containsPattern("sluice_deployment_cold_start_seconds\\{deployment=\"sleepy\"} [0-9.]+")
-        .containsPattern("sluice_deployment_replicas\\{deployment=\"sleepy\",state=\"desired\"} [1-9]")
+        .containsPattern(
+            "sluice_deployment_replicas\\{deployment=\"sleepy\",state=\"desired\"} [1-9]")
         .contains("sluice_deployment_rejected_requests_total{deployment=\"narrow\"}")
         .contains("sluice_deployment_queued_requests{deployment=\"sleepy\"}")
         .contains("sluice_autoscaler_average_load{deployment=\"elastic\"}");

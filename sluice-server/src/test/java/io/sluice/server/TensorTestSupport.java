@@ -29,8 +29,13 @@ public final class TensorTestSupport {
   /** A V2 REST JSON input object with flat {@code data}. */
   public static String jsonInput(Tensor tensor) {
     StringBuilder json = new StringBuilder();
-    json.append("{\"name\":").append(quote(tensor.name())).append(",\"shape\":").append(Arrays.toString(tensor.shape()))
-        .append(",\"datatype\":\"").append(tensor.datatype()).append("\",\"parameters\":{},\"data\":[");
+    json.append("{\"name\":")
+        .append(quote(tensor.name()))
+        .append(",\"shape\":")
+        .append(Arrays.toString(tensor.shape()))
+        .append(",\"datatype\":\"")
+        .append(tensor.datatype())
+        .append("\",\"parameters\":{},\"data\":[");
     ByteBuffer data = tensor.data();
     for (long i = 0; i < tensor.elementCount(); i++) {
       if (i > 0) {
@@ -108,7 +113,8 @@ public final class TensorTestSupport {
         case FP32 -> buffer.putFloat((float) number(value));
         case FP64 -> buffer.putDouble(number(value));
         case FP16 -> buffer.putShort(Float.floatToFloat16((float) number(value)));
-        case BF16 -> buffer.putShort((short) (Float.floatToRawIntBits((float) number(value)) >>> 16));
+        case BF16 ->
+            buffer.putShort((short) (Float.floatToRawIntBits((float) number(value)) >>> 16));
         case BYTES -> {
           byte[] bytes = value.asText().getBytes(StandardCharsets.UTF_8);
           buffer.putInt(bytes.length).put(bytes);
@@ -176,15 +182,20 @@ public final class TensorTestSupport {
   }
 
   public static ModelInferRequest.InferInputTensor.Builder grpcInputHeader(Tensor tensor) {
-    ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder()
-        .setName(tensor.name()).setDatatype(tensor.datatype().name());
+    ModelInferRequest.InferInputTensor.Builder input =
+        ModelInferRequest.InferInputTensor.newBuilder()
+            .setName(tensor.name())
+            .setDatatype(tensor.datatype().name());
     for (long dim : tensor.shape()) {
       input.addShape(dim);
     }
     return input;
   }
 
-  /** Null when {@code actual} equals {@code expected} within the corpus tolerance, else the first difference. */
+  /**
+   * Null when {@code actual} equals {@code expected} within the corpus tolerance, else the first
+   * difference.
+   */
   public static String mismatch(Tensor expected, Tensor actual) {
     return io.sluice.testkit.TensorDiff.mismatch(expected, actual);
   }

@@ -18,23 +18,35 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** A real Sluice server on an ephemeral loopback port, from a YAML string, with clients pointed at it. */
+/**
+ * A real Sluice server on an ephemeral loopback port, from a YAML string, with clients pointed at
+ * it.
+ */
 public final class TestServer implements AutoCloseable {
   private final SluiceServer server;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private ManagedChannel channel;
 
   private TestServer(SluiceServer server) {
     this.server = server;
   }
 
-  /** Starts a server from a configuration written into {@code dir}; {@code server.port} is forced to 0. */
+  /**
+   * Starts a server from a configuration written into {@code dir}; {@code server.port} is forced to
+   * 0.
+   */
   public static TestServer start(Path dir, String yaml) {
     return start(dir, yaml, false);
   }
 
-  /** Like {@link #start(Path, String)}; with {@code watch}, edits to {@code dir/sluice.yaml} reload the server. */
+  /**
+   * Like {@link #start(Path, String)}; with {@code watch}, edits to {@code dir/sluice.yaml} reload
+   * the server.
+   */
   public static TestServer start(Path dir, String yaml, boolean watch) {
     try {
       Path file = dir.resolve("sluice.yaml");
@@ -49,7 +61,10 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
-  /** Starts a server whose configuration is resolved by {@code loader} (e.g. one with its own model store). */
+  /**
+   * Starts a server whose configuration is resolved by {@code loader} (e.g. one with its own model
+   * store).
+   */
   public static TestServer start(Path dir, String yaml, Runtimes runtimes, ConfigLoader loader) {
     try {
       Path file = dir.resolve("sluice.yaml");
@@ -63,8 +78,12 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
-  /** Starts a server that records its spans with {@code tracing} (an SDK with an in-memory exporter, say). */
-  public static TestServer startTraced(Path dir, String yaml, io.opentelemetry.sdk.OpenTelemetrySdk tracing) {
+  /**
+   * Starts a server that records its spans with {@code tracing} (an SDK with an in-memory exporter,
+   * say).
+   */
+  public static TestServer startTraced(
+      Path dir, String yaml, io.opentelemetry.sdk.OpenTelemetrySdk tracing) {
     try {
       Path file = dir.resolve("sluice.yaml");
       Files.writeString(file, yaml);
@@ -78,8 +97,12 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
-  /** A configuration with one echo-runtime application and model named {@code name}; {@code extra} is appended. */
-  public static String echoConfig(Path dir, String name, String inputs, String extraSettings) throws IOException {
+  /**
+   * A configuration with one echo-runtime application and model named {@code name}; {@code extra}
+   * is appended.
+   */
+  public static String echoConfig(Path dir, String name, String inputs, String extraSettings)
+      throws IOException {
     Path placeholder = Files.writeString(dir.resolve(name + ".model"), "echo");
     return """
         applications:
@@ -92,7 +115,8 @@ public final class TestServer implements AutoCloseable {
                 settings:
                   inputs: "%s"
         %s
-        """.formatted(name, name, name, placeholder.toUri(), inputs, extraSettings);
+        """
+        .formatted(name, name, name, placeholder.toUri(), inputs, extraSettings);
   }
 
   public SluiceServer server() {
@@ -108,17 +132,25 @@ public final class TestServer implements AutoCloseable {
   }
 
   public HttpResponse<String> post(String path, String json) {
-    return send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    return send(
+        HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(json)).build());
   }
 
-  /** A POST carrying the admin token, as the admin API and (by default) repository load and unload need. */
+  /**
+   * A POST carrying the admin token, as the admin API and (by default) repository load and unload
+   * need.
+   */
   public HttpResponse<String> adminPost(String path, String json) {
-    return send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + server.admin().token())
-        .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Authorization", "Bearer " + server.admin().token())
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build());
   }
 
   public HttpResponse<byte[]> postBytes(String path, byte[] body, String... headers) {
-    HttpRequest.Builder builder = HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (headers.length > 0) {
       builder.headers(headers);
     }
@@ -140,8 +172,10 @@ public final class TestServer implements AutoCloseable {
         if (!reusedConnectionBroke(e)) {
           throw e;
         }
-        // The JDK client sometimes breaks a pooled keep-alive connection ("Data received while in pool") and
-        // fails the request sent on it before any answer: about 1 in 10^6 requests here, against nginx too
+        // The JDK client sometimes breaks a pooled keep-alive connection ("Data received while in
+        // pool") and
+        // fails the request sent on it before any answer: about 1 in 10^6 requests here, against
+        // nginx too
         // (docs/testing.md). The request is sent once more, on a fresh connection.
         return http.send(request, HttpResponse.BodyHandlers.ofString());
       }
@@ -155,7 +189,8 @@ public final class TestServer implements AutoCloseable {
 
   private static boolean reusedConnectionBroke(IOException e) {
     for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      if (cause.getMessage() != null && cause.getMessage().contains("Data received while in pool")) {
+      if (cause.getMessage() != null
+          && cause.getMessage().contains("Data received while in pool")) {
         return true;
       }
     }
@@ -169,16 +204,21 @@ public final class TestServer implements AutoCloseable {
   /** A blocking gRPC stub over plaintext HTTP/2 to the same port as REST. */
   public synchronized GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpc() {
     if (channel == null) {
-      channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
-          .maxInboundMessageSize(64 << 20).build();
+      channel =
+          ManagedChannelBuilder.forAddress("127.0.0.1", server.port())
+              .usePlaintext()
+              .maxInboundMessageSize(64 << 20)
+              .build();
     }
-    return GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    return GRPCInferenceServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   /** {@link #grpc()} sending the admin token as {@code authorization} metadata. */
   public GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub grpcAsAdmin() {
     io.grpc.Metadata token = new io.grpc.Metadata();
-    token.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+    token.put(
+        io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
         "Bearer " + server.admin().token());
     return grpc().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(token));
   }

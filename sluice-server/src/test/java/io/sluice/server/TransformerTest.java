@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Transformers end to end, as in KServe's image-classification examples: V1 {@code :predict} with raw images
- * (base64 in JSON) or strings reaches an ONNX model through the deployment's steps, in the server and in a
- * worker process.
+ * Transformers end to end, as in KServe's image-classification examples: V1 {@code :predict} with
+ * raw images (base64 in JSON) or strings reaches an ONNX model through the deployment's steps, in
+ * the server and in a worker process.
  */
 class TransformerTest {
   private static final String BGE =
@@ -35,7 +35,10 @@ class TransformerTest {
   void imagesAreClassifiedThroughTheImageAndClassifySteps(@TempDir Path dir) throws Exception {
     OnnxModelWriter.writeColourClassifier(dir.resolve("colours.onnx"), 8);
     Files.writeString(dir.resolve("labels.txt"), "red\ngreen\nblue\n");
-    try (TestServer server = TestServer.start(dir, """
+    try (TestServer server =
+        TestServer.start(
+            dir,
+            """
         applications:
           - name: vision
             deployments:
@@ -57,9 +60,13 @@ class TransformerTest {
       String red = png(new Color(230, 20, 20), 32, 24, "png");
       String green = png(new Color(10, 200, 30), 5, 5, "jpeg");
       String blue = png(new Color(0, 0, 255), 8, 8, "png");
-      HttpResponse<String> answer = server.post("/v1/models/colours:predict", """
+      HttpResponse<String> answer =
+          server.post(
+              "/v1/models/colours:predict",
+              """
           {"instances": [{"image_bytes": {"b64": "%s"}, "key": "1"}, {"image_bytes": {"b64": "%s"}, "key": "2"},
-                         {"image_bytes": {"b64": "%s"}, "key": "3"}]}""".formatted(red, green, blue));
+                         {"image_bytes": {"b64": "%s"}, "key": "3"}]}"""
+                  .formatted(red, green, blue));
       assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
       JsonNode predictions = MAPPER.readTree(answer.body()).get("predictions");
       assertThat(predictions).hasSize(3);
@@ -74,16 +81,39 @@ class TransformerTest {
       JsonNode metadata = MAPPER.readTree(server.get("/v2/models/colours").body());
       assertThat(metadata.get("inputs").get(0).get("name").asText()).isEqualTo("image_bytes");
       assertThat(metadata.get("inputs").get(0).get("datatype").asText()).isEqualTo("BYTES");
-      assertThat(metadata.get("outputs").findValuesAsText("name")).containsExactly("label", "score");
+      assertThat(metadata.get("outputs").findValuesAsText("name"))
+          .containsExactly("label", "score");
 
-      HttpResponse<String> inWorker = server.post("/v1/models/colours-worker:predict",
-          "{\"instances\": [{\"b64\": \"%s\"}, {\"b64\": \"%s\"}]}".formatted(blue, red));
+      HttpResponse<String> inWorker =
+          server.post(
+              "/v1/models/colours-worker:predict",
+              "{\"instances\": [{\"b64\": \"%s\"}, {\"b64\": \"%s\"}]}".formatted(blue, red));
       assertThat(inWorker.statusCode()).as(inWorker.body()).isEqualTo(200);
-      assertThat(MAPPER.readTree(inWorker.body()).get("predictions").get(0).get("label").get(0).asText()).isEqualTo("blue");
-      assertThat(MAPPER.readTree(inWorker.body()).get("predictions").get(1).get("label").get(0).asText()).isEqualTo("red");
+      assertThat(
+              MAPPER
+                  .readTree(inWorker.body())
+                  .get("predictions")
+                  .get(0)
+                  .get("label")
+                  .get(0)
+                  .asText())
+          .isEqualTo("blue");
+      assertThat(
+              MAPPER
+                  .readTree(inWorker.body())
+                  .get("predictions")
+                  .get(1)
+                  .get("label")
+                  .get(0)
+                  .asText())
+          .isEqualTo("red");
 
-      HttpResponse<String> corrupt = server.post("/v1/models/colours:predict",
-          "{\"instances\": [{\"image_bytes\": {\"b64\": \"" + Base64.getEncoder().encodeToString("not an image".getBytes()) + "\"}}]}");
+      HttpResponse<String> corrupt =
+          server.post(
+              "/v1/models/colours:predict",
+              "{\"instances\": [{\"image_bytes\": {\"b64\": \""
+                  + Base64.getEncoder().encodeToString("not an image".getBytes())
+                  + "\"}}]}");
       assertThat(corrupt.statusCode()).as(corrupt.body()).isEqualTo(400);
       assertThat(corrupt.body()).contains("not an image");
     }
@@ -93,7 +123,10 @@ class TransformerTest {
   @Test
   void textsAreTokenizedForARawTransformerExport(@TempDir Path dir) throws Exception {
     Path onnx = ModelStore.standard(Progress.SILENT).fetch(BGE);
-    try (TestServer server = TestServer.start(dir, """
+    try (TestServer server =
+        TestServer.start(
+            dir,
+            """
         applications:
           - name: text
             deployments:
@@ -102,8 +135,10 @@ class TransformerTest {
                 storageUri: '%s'
                 transformer: {steps: [{step: tokenize, settings: {tokenizer: bge-small-en-v1.5-q-tokenizer.json}}]}
               - {name: bge, runtime: embeddings, storageUri: '%1$s', settings: {pooling: cls, normalize: "true"}}
-        """.formatted(onnx.toUri()))) {
-      HttpResponse<String> raw = server.post("/v1/models/bge-raw:predict", "{\"instances\": [\"a kitten sleeps\"]}");
+        """
+                .formatted(onnx.toUri()))) {
+      HttpResponse<String> raw =
+          server.post("/v1/models/bge-raw:predict", "{\"instances\": [\"a kitten sleeps\"]}");
       assertThat(raw.statusCode()).as(raw.body()).isEqualTo(200);
       JsonNode hidden = MAPPER.readTree(raw.body()).get("predictions").get(0);
       JsonNode cls = hidden.isObject() ? hidden.get("last_hidden_state").get(0) : hidden.get(0);
@@ -111,11 +146,14 @@ class TransformerTest {
       for (JsonNode value : cls) {
         norm += value.asDouble() * value.asDouble();
       }
-      HttpResponse<String> pooled = server.post("/v1/models/bge:predict", "{\"instances\": [\"a kitten sleeps\"]}");
-      JsonNode embedding = MAPPER.readTree(pooled.body()).get("predictions").get(0).get("embedding");
+      HttpResponse<String> pooled =
+          server.post("/v1/models/bge:predict", "{\"instances\": [\"a kitten sleeps\"]}");
+      JsonNode embedding =
+          MAPPER.readTree(pooled.body()).get("predictions").get(0).get("embedding");
       assertThat(cls).hasSize(embedding.size());
       for (int i = 0; i < embedding.size(); i++) {
-        assertThat(cls.get(i).asDouble() / Math.sqrt(norm)).isCloseTo(embedding.get(i).asDouble(), Offset.offset(1e-4));
+        assertThat(cls.get(i).asDouble() / Math.sqrt(norm))
+            .isCloseTo(embedding.get(i).asDouble(), Offset.offset(1e-4));
       }
     }
   }

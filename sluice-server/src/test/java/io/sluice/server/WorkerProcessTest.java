@@ -22,16 +22,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Worker-process replicas: a kill -9 fails only that worker's requests, the sibling keeps serving, it restarts. */
+/**
+ * Worker-process replicas: a kill -9 fails only that worker's requests, the sibling keeps serving,
+ * it restarts.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WorkerProcessTest {
-  private static final String BODY = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  private static final String BODY =
+      "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
   private TestServer server;
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     String model = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    server = TestServer.start(dir, """
+    server =
+        TestServer.start(
+            dir,
+            """
         server: {autoscalerInterval: 100ms}
         applications:
           - name: native
@@ -40,7 +47,8 @@ class WorkerProcessTest {
           - name: bystander
             deployments:
               - {name: bystander, runtime: test-echo, storageUri: '%1$s'}
-        """.formatted(model));
+        """
+                .formatted(model));
   }
 
   @AfterAll
@@ -54,11 +62,21 @@ class WorkerProcessTest {
 
   @Test
   void replicasRunInTheirOwnProcesses() {
-    List<Long> pids = deployment("native").replicas().stream().map(r -> r.workerPid().orElseThrow()).toList();
-    assertThat(pids).hasSize(2).doesNotHaveDuplicates().doesNotContain(ProcessHandle.current().pid());
+    List<Long> pids =
+        deployment("native").replicas().stream().map(r -> r.workerPid().orElseThrow()).toList();
+    assertThat(pids)
+        .hasSize(2)
+        .doesNotHaveDuplicates()
+        .doesNotContain(ProcessHandle.current().pid());
     assertThat(server.post("/v2/models/native/infer", BODY).statusCode()).isEqualTo(200);
-    assertThat(server.post("/v2/models/native/infer", BODY.replace("[1]}", "[1,2]}").replace("\"shape\":[1]", "\"shape\":[3]"))
-        .statusCode()).as("the worker's own input checks come back as 400").isEqualTo(400);
+    assertThat(
+            server
+                .post(
+                    "/v2/models/native/infer",
+                    BODY.replace("[1]}", "[1,2]}").replace("\"shape\":[1]", "\"shape\":[3]"))
+                .statusCode())
+        .as("the worker's own input checks come back as 400")
+        .isEqualTo(400);
   }
 
   @Test
@@ -70,25 +88,32 @@ class WorkerProcessTest {
     AtomicBoolean running = new AtomicBoolean(true);
     List<CompletableFuture<Void>> clients = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      clients.add(CompletableFuture.runAsync(() -> {
-        while (running.get()) {
-          HttpResponse<String> response = server.post("/v2/models/native/infer", BODY);
-          statuses.computeIfAbsent(response.statusCode(), s -> new AtomicInteger()).incrementAndGet();
-        }
-      }));
+      clients.add(
+          CompletableFuture.runAsync(
+              () -> {
+                while (running.get()) {
+                  HttpResponse<String> response = server.post("/v2/models/native/infer", BODY);
+                  statuses
+                      .computeIfAbsent(response.statusCode(), s -> new AtomicInteger())
+                      .incrementAndGet();
+                }
+              }));
     }
-    clients.add(CompletableFuture.runAsync(() -> {
-      while (running.get()) {
-        if (server.post("/v2/models/bystander/infer", BODY).statusCode() != 200) {
-          bystanderFailures.incrementAndGet();
-        }
-      }
-    }));
+    clients.add(
+        CompletableFuture.runAsync(
+            () -> {
+              while (running.get()) {
+                if (server.post("/v2/models/bystander/infer", BODY).statusCode() != 200) {
+                  bystanderFailures.incrementAndGet();
+                }
+              }
+            }));
     try {
       Thread.sleep(300);
       ProcessHandle.of(oldPid).orElseThrow().destroyForcibly(); // kill -9
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!(victim.state() == ReplicaState.READY && victim.workerPid().orElse(oldPid) != oldPid)) {
+      while (!(victim.state() == ReplicaState.READY
+          && victim.workerPid().orElse(oldPid) != oldPid)) {
         assertThat(System.nanoTime()).as("the killed worker restarts").isLessThan(deadline);
         Thread.sleep(20);
       }
@@ -102,7 +127,8 @@ class WorkerProcessTest {
     assertThat(victim.crashes()).isEqualTo(1);
     assertThat(statuses.keySet()).as("failures are clean 503s: " + statuses).isSubsetOf(200, 503);
     assertThat(statuses.getOrDefault(503, new AtomicInteger()).get())
-        .as("only the requests the dead worker was running fail").isLessThanOrEqualTo(5);
+        .as("only the requests the dead worker was running fail")
+        .isLessThanOrEqualTo(5);
     assertThat(bystanderFailures.get()).isZero();
     for (int i = 0; i < 20; i++) {
       assertThat(server.post("/v2/models/native/infer", BODY).statusCode()).isEqualTo(200);

@@ -16,8 +16,8 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveInputStream;
 
 /**
  * Unpacks model archives ({@code .zip}, {@code .jar}, {@code .aar}, {@code .tar}, {@code .tar.gz},
- * {@code .tgz}) once into a directory. Entries that would land outside it (zip-slip) and links that point
- * outside it are refused, so an archive can never write or expose a file elsewhere.
+ * {@code .tgz}) once into a directory. Entries that would land outside it (zip-slip) and links that
+ * point outside it are refused, so an archive can never write or expose a file elsewhere.
  */
 final class Archives {
   static final String DONE_MARKER = ".sluice-unpacked";
@@ -26,7 +26,10 @@ final class Archives {
 
   static boolean isArchive(Path file) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    return name.endsWith(".zip") || name.endsWith(".tar.gz") || name.endsWith(".tgz") || name.endsWith(".tar");
+    return name.endsWith(".zip")
+        || name.endsWith(".tar.gz")
+        || name.endsWith(".tgz")
+        || name.endsWith(".tar");
   }
 
   /** Unpacks {@code archive} into {@code directory} unless an earlier call finished doing so. */
@@ -40,14 +43,16 @@ final class Archives {
       Files.createDirectories(directory);
       Path root = directory.toRealPath();
       long total = Files.size(archive);
-      try (CountingInputStream raw = new CountingInputStream(new BufferedInputStream(Files.newInputStream(archive)));
-           ArchiveInputStream<? extends ArchiveEntry> entries = open(archive, raw)) {
+      try (CountingInputStream raw =
+              new CountingInputStream(new BufferedInputStream(Files.newInputStream(archive)));
+          ArchiveInputStream<? extends ArchiveEntry> entries = open(archive, raw)) {
         ArchiveEntry entry;
         while ((entry = entries.getNextEntry()) != null) {
           Path out = inside(root, entry.getName(), archive);
           if (entry.isDirectory()) {
             Files.createDirectories(out);
-          } else if (entry instanceof TarArchiveEntry tar && (tar.isSymbolicLink() || tar.isLink())) {
+          } else if (entry instanceof TarArchiveEntry tar
+              && (tar.isSymbolicLink() || tar.isLink())) {
             link(root, out, tar, archive);
           } else if (entry instanceof TarArchiveEntry tar && !tar.isFile()) {
             continue; // devices and fifos have no place in a model
@@ -66,7 +71,8 @@ final class Archives {
     }
   }
 
-  private static ArchiveInputStream<? extends ArchiveEntry> open(Path archive, InputStream in) throws IOException {
+  private static ArchiveInputStream<? extends ArchiveEntry> open(Path archive, InputStream in)
+      throws IOException {
     String name = archive.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".tar.gz") || name.endsWith(".tgz")) {
       return new TarArchiveInputStream(new GZIPInputStream(in, 1 << 16));
@@ -80,18 +86,25 @@ final class Archives {
   private static Path inside(Path root, String name, Path archive) throws StorageException {
     Path out = root.resolve(name).normalize();
     if (!out.startsWith(root)) {
-      throw new StorageException(archive.getFileName() + " holds an entry outside the archive: " + name);
+      throw new StorageException(
+          archive.getFileName() + " holds an entry outside the archive: " + name);
     }
     return out;
   }
 
-  private static void link(Path root, Path out, TarArchiveEntry entry, Path archive) throws IOException, StorageException {
-    Path target = entry.isSymbolicLink()
-        ? out.getParent().resolve(entry.getLinkName()).normalize()
-        : root.resolve(entry.getLinkName()).normalize();
+  private static void link(Path root, Path out, TarArchiveEntry entry, Path archive)
+      throws IOException, StorageException {
+    Path target =
+        entry.isSymbolicLink()
+            ? out.getParent().resolve(entry.getLinkName()).normalize()
+            : root.resolve(entry.getLinkName()).normalize();
     if (!target.startsWith(root)) {
-      throw new StorageException(archive.getFileName() + " holds a link out of the archive: " + entry.getName()
-          + " -> " + entry.getLinkName());
+      throw new StorageException(
+          archive.getFileName()
+              + " holds a link out of the archive: "
+              + entry.getName()
+              + " -> "
+              + entry.getLinkName());
     }
     Files.createDirectories(out.getParent());
     Files.deleteIfExists(out);

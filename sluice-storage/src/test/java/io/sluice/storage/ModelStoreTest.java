@@ -33,19 +33,22 @@ class ModelStoreTest {
   @BeforeEach
   void serve() throws Exception {
     repository = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    repository.createContext("/maven2/", exchange -> {
-      byte[] body = files.get(exchange.getRequestURI().getPath().substring("/maven2/".length()));
-      if (body == null) {
-        exchange.sendResponseHeaders(404, -1);
-      } else {
-        if (!exchange.getRequestURI().getPath().endsWith(".sha1")) {
-          downloads.incrementAndGet();
-        }
-        exchange.sendResponseHeaders(200, body.length);
-        exchange.getResponseBody().write(body);
-      }
-      exchange.close();
-    });
+    repository.createContext(
+        "/maven2/",
+        exchange -> {
+          byte[] body =
+              files.get(exchange.getRequestURI().getPath().substring("/maven2/".length()));
+          if (body == null) {
+            exchange.sendResponseHeaders(404, -1);
+          } else {
+            if (!exchange.getRequestURI().getPath().endsWith(".sha1")) {
+              downloads.incrementAndGet();
+            }
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+          }
+          exchange.close();
+        });
     repository.start();
   }
 
@@ -55,8 +58,11 @@ class ModelStoreTest {
   }
 
   private ModelStore store(Path... local) {
-    return new ModelStore(dir.resolve("cache"), List.of(local),
-        URI.create("http://127.0.0.1:" + repository.getAddress().getPort() + "/maven2"), Progress.SILENT);
+    return new ModelStore(
+        dir.resolve("cache"),
+        List.of(local),
+        URI.create("http://127.0.0.1:" + repository.getAddress().getPort() + "/maven2"),
+        Progress.SILENT);
   }
 
   private static byte[] zip(Map<String, String> entries) throws Exception {
@@ -74,14 +80,20 @@ class ModelStoreTest {
   private void publish(String path, byte[] content, boolean withChecksum) throws Exception {
     files.put(path, content);
     if (withChecksum) {
-      files.put(path + ".sha1", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(content))
-          .getBytes(StandardCharsets.US_ASCII));
+      files.put(
+          path + ".sha1",
+          HexFormat.of()
+              .formatHex(MessageDigest.getInstance("SHA-1").digest(content))
+              .getBytes(StandardCharsets.US_ASCII));
     }
   }
 
   @Test
   void downloadsOnceVerifiesAndUnpacksSoSiblingFilesComeAlong() throws Exception {
-    publish("org/example/voice/1.0/voice-1.0.jar", zip(Map.of("model.onnx", "graph", "tokenizer.json", "{}")), true);
+    publish(
+        "org/example/voice/1.0/voice-1.0.jar",
+        zip(Map.of("model.onnx", "graph", "tokenizer.json", "{}")),
+        true);
     Path model = store().fetch("mvn://org.example:voice:1.0!/model.onnx");
     assertThat(Files.readString(model)).isEqualTo("graph");
     assertThat(Files.readString(model.resolveSibling("tokenizer.json"))).isEqualTo("{}");
@@ -91,18 +103,25 @@ class ModelStoreTest {
 
   @Test
   void classifierAndTypeNameTheFile() throws Exception {
-    publish("com/alphacephei/vosk-model-en/0.3.45/vosk-model-en-0.3.45.aar", zip(Map.of("assets/model/conf", "x")), true);
+    publish(
+        "com/alphacephei/vosk-model-en/0.3.45/vosk-model-en-0.3.45.aar",
+        zip(Map.of("assets/model/conf", "x")),
+        true);
     Path file = store().fetch("mvn://com.alphacephei:vosk-model-en:0.3.45::aar".replace("::", ":"));
     assertThat(file.getFileName().toString()).isEqualTo("vosk-model-en-0.3.45.aar");
     publish("g/a/1/a-1-natives.zip", zip(Map.of("lib.so", "x")), false);
-    assertThat(store().fetch("mvn://g:a:1:natives:zip").getFileName().toString()).isEqualTo("a-1-natives.zip");
+    assertThat(store().fetch("mvn://g:a:1:natives:zip").getFileName().toString())
+        .isEqualTo("a-1-natives.zip");
   }
 
   @Test
   void aChecksumMismatchIsRefusedAndLeavesNothingBehind() throws Exception {
     files.put("g/bad/1/bad-1.jar", new byte[] {1, 2, 3});
-    files.put("g/bad/1/bad-1.jar.sha1", "0000000000000000000000000000000000000000".getBytes(StandardCharsets.US_ASCII));
-    assertThatThrownBy(() -> store().fetch("mvn://g:bad:1")).isInstanceOf(StorageException.class)
+    files.put(
+        "g/bad/1/bad-1.jar.sha1",
+        "0000000000000000000000000000000000000000".getBytes(StandardCharsets.US_ASCII));
+    assertThatThrownBy(() -> store().fetch("mvn://g:bad:1"))
+        .isInstanceOf(StorageException.class)
         .hasMessageContaining("checksum mismatch");
     assertThat(dir.resolve("cache/mvn/g/bad/1/bad-1.jar")).doesNotExist();
   }
@@ -114,16 +133,23 @@ class ModelStoreTest {
     Files.writeString(local.resolve("g/here/2/here-2.jar"), "local");
     assertThat(Files.readString(store(local).fetch("mvn://g:here:2"))).isEqualTo("local");
     assertThat(downloads.get()).isZero();
-    assertThatThrownBy(() -> store().fetch("mvn://g:missing:1")).hasMessageContaining("answered 404");
-    assertThatThrownBy(() -> store().fetch("mvn://not-coordinates")).hasMessageContaining("group:artifact:version");
+    assertThatThrownBy(() -> store().fetch("mvn://g:missing:1"))
+        .hasMessageContaining("answered 404");
+    assertThatThrownBy(() -> store().fetch("mvn://not-coordinates"))
+        .hasMessageContaining("group:artifact:version");
     publish("g/z/1/z-1.jar", zip(Map.of("a", "b")), true);
-    assertThatThrownBy(() -> store().fetch("mvn://g:z:1!/nope")).hasMessageContaining("has no entry 'nope'");
+    assertThatThrownBy(() -> store().fetch("mvn://g:z:1!/nope"))
+        .hasMessageContaining("has no entry 'nope'");
   }
 
   @Test
   void anArchiveEntryOutsideTheArchiveIsRefused() throws Exception {
-    publish("g/slip/1/slip-1.jar", zip(Map.of("model.onnx", "ok", "../../escaped.txt", "zip slip")), true);
-    assertThatThrownBy(() -> store().fetch("mvn://g:slip:1!/model.onnx")).isInstanceOf(StorageException.class)
+    publish(
+        "g/slip/1/slip-1.jar",
+        zip(Map.of("model.onnx", "ok", "../../escaped.txt", "zip slip")),
+        true);
+    assertThatThrownBy(() -> store().fetch("mvn://g:slip:1!/model.onnx"))
+        .isInstanceOf(StorageException.class)
         .hasMessageContaining("outside the archive");
     assertThat(dir.resolve("cache/unpacked/escaped.txt")).doesNotExist();
     assertThat(dir.resolve("escaped.txt")).doesNotExist();
@@ -132,8 +158,11 @@ class ModelStoreTest {
   @Test
   void entriesAndCoordinatesCannotClimbOut() throws Exception {
     publish("g/z/1/z-1.jar", zip(Map.of("a", "b")), true);
-    assertThatThrownBy(() -> store().fetch("mvn://g:z:1!/../../../../etc/passwd")).hasMessageContaining("has no entry");
-    assertThatThrownBy(() -> store().fetch("mvn://g:..:..")).hasMessageContaining("group:artifact:version");
-    assertThatThrownBy(() -> store().fetch("mvn://..:a:1")).hasMessageContaining("group:artifact:version");
+    assertThatThrownBy(() -> store().fetch("mvn://g:z:1!/../../../../etc/passwd"))
+        .hasMessageContaining("has no entry");
+    assertThatThrownBy(() -> store().fetch("mvn://g:..:.."))
+        .hasMessageContaining("group:artifact:version");
+    assertThatThrownBy(() -> store().fetch("mvn://..:a:1"))
+        .hasMessageContaining("group:artifact:version");
   }
 }

@@ -37,8 +37,13 @@ class RemoteStorageTest {
   }
 
   private ModelStore store(Map<String, String> environment) throws Exception {
-    return new ModelStore(dir.resolve("cache"), List.of(), URI.create("http://127.0.0.1:9/"), Progress.SILENT,
-        environment, ModelStore.defaultHttpClient(certificates.context(null)));
+    return new ModelStore(
+        dir.resolve("cache"),
+        List.of(),
+        URI.create("http://127.0.0.1:9/"),
+        Progress.SILENT,
+        environment,
+        ModelStore.defaultHttpClient(certificates.context(null)));
   }
 
   private static byte[] random(int size) {
@@ -66,11 +71,14 @@ class RemoteStorageTest {
       assertThat(Files.readAllBytes(file)).isEqualTo(model);
 
       assertThat(store.fetch(server.uri("/models/model.onnx").toString())).isEqualTo(file);
-      assertThat(server.seen()).extracting(LocalFileServer.Seen::method).containsExactly("GET", "HEAD");
+      assertThat(server.seen())
+          .extracting(LocalFileServer.Seen::method)
+          .containsExactly("GET", "HEAD");
 
       byte[] retrained = random(200_000);
       server.put("/models/model.onnx", retrained);
-      assertThat(Files.readAllBytes(store.fetch(server.uri("/models/model.onnx").toString()))).isEqualTo(retrained);
+      assertThat(Files.readAllBytes(store.fetch(server.uri("/models/model.onnx").toString())))
+          .isEqualTo(retrained);
     }
   }
 
@@ -98,7 +106,10 @@ class RemoteStorageTest {
       assertThat(ranges).hasSize(2);
       assertThat(ranges.get(0)).isNull();
       long resumedAt = Long.parseLong(ranges.get(1).replaceAll("bytes=(\\d+)-", "$1"));
-      assertThat(resumedAt).as("resumed after the bytes that arrived").isPositive().isLessThanOrEqualTo(400_000);
+      assertThat(resumedAt)
+          .as("resumed after the bytes that arrived")
+          .isPositive()
+          .isLessThanOrEqualTo(400_000);
       assertThat(file.resolveSibling("big.gguf.part")).doesNotExist();
     }
   }
@@ -124,17 +135,26 @@ class RemoteStorageTest {
   void anUntrustedServerIsRefused() throws Exception {
     try (LocalFileServer server = https()) {
       server.put("/m.onnx", random(100));
-      ModelStore trustingNothingExtra = new ModelStore(dir.resolve("cache"), List.of(), URI.create("http://127.0.0.1:9/"),
-          Progress.SILENT, Map.of(), ModelStore.defaultHttpClient(null));
+      ModelStore trustingNothingExtra =
+          new ModelStore(
+              dir.resolve("cache"),
+              List.of(),
+              URI.create("http://127.0.0.1:9/"),
+              Progress.SILENT,
+              Map.of(),
+              ModelStore.defaultHttpClient(null));
       assertThatThrownBy(() -> trustingNothingExtra.fetch(server.uri("/m.onnx").toString()))
-          .isInstanceOf(StorageException.class).hasMessageContaining("cannot fetch");
+          .isInstanceOf(StorageException.class)
+          .hasMessageContaining("cannot fetch");
     }
   }
 
   @Test
   void archivesUnpackAndCannotEscape() throws Exception {
     try (LocalFileServer server = https()) {
-      server.put("/bundle.tar.gz", tarGz(Map.of("model/model.onnx", "graph", "model/tokenizer.json", "{}"), Map.of()));
+      server.put(
+          "/bundle.tar.gz",
+          tarGz(Map.of("model/model.onnx", "graph", "model/tokenizer.json", "{}"), Map.of()));
       Path unpacked = store(Map.of()).fetch(server.uri("/bundle.tar.gz").toString());
       assertThat(unpacked.resolve("model/model.onnx")).hasContent("graph");
       Path entry = store(Map.of()).fetch(server.uri("/bundle.tar.gz") + "!/model/tokenizer.json");
@@ -143,15 +163,21 @@ class RemoteStorageTest {
       server.put("/slip.tar.gz", tarGz(Map.of("../../outside.txt", "slip"), Map.of()));
       assertThatThrownBy(() -> store(Map.of()).fetch(server.uri("/slip.tar.gz").toString()))
           .hasMessageContaining("outside the archive");
-      server.put("/link.tar.gz", tarGz(Map.of("model.onnx", "x"), Map.of("passwd", "../../../../../etc/passwd")));
+      server.put(
+          "/link.tar.gz",
+          tarGz(Map.of("model.onnx", "x"), Map.of("passwd", "../../../../../etc/passwd")));
       assertThatThrownBy(() -> store(Map.of()).fetch(server.uri("/link.tar.gz").toString()))
           .hasMessageContaining("link out of the archive");
-      server.put("/inner.tar.gz", tarGz(Map.of("weights/model.onnx", "inner"), Map.of("current", "weights")));
-      assertThat(store(Map.of()).fetch(server.uri("/inner.tar.gz") + "!/current/model.onnx")).hasContent("inner");
+      server.put(
+          "/inner.tar.gz",
+          tarGz(Map.of("weights/model.onnx", "inner"), Map.of("current", "weights")));
+      assertThat(store(Map.of()).fetch(server.uri("/inner.tar.gz") + "!/current/model.onnx"))
+          .hasContent("inner");
     }
   }
 
-  private static byte[] tarGz(Map<String, String> files, Map<String, String> symlinks) throws Exception {
+  private static byte[] tarGz(Map<String, String> files, Map<String, String> symlinks)
+      throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(bytes))) {
       for (var file : files.entrySet()) {
@@ -163,7 +189,8 @@ class RemoteStorageTest {
         tar.closeArchiveEntry();
       }
       for (var link : symlinks.entrySet()) {
-        TarArchiveEntry entry = new TarArchiveEntry(link.getKey(), TarArchiveEntry.LF_SYMLINK, true);
+        TarArchiveEntry entry =
+            new TarArchiveEntry(link.getKey(), TarArchiveEntry.LF_SYMLINK, true);
         entry.setLinkName(link.getValue());
         tar.putArchiveEntry(entry);
         tar.closeArchiveEntry();
@@ -180,7 +207,8 @@ class RemoteStorageTest {
       hub.put("config.json", "{\"model_type\":\"bert\"}".getBytes(StandardCharsets.UTF_8));
       hub.put("onnx/model.onnx", weights);
       Path hubCache = dir.resolve("hf");
-      Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HUB_CACHE", hubCache.toString());
+      Map<String, String> env =
+          Map.of("HF_ENDPOINT", hub.endpoint().toString(), "HF_HUB_CACHE", hubCache.toString());
 
       Path snapshot = store(env).fetch("hf://acme/tiny-model");
       Path repository = hubCache.resolve("models--acme--tiny-model");
@@ -207,16 +235,19 @@ class RemoteStorageTest {
       hub.requireToken("hf_secret");
       env.put("HF_ENDPOINT", hub.endpoint().toString());
       assertThatThrownBy(() -> store(env).fetch("hf://acme/gated/model.onnx"))
-          .hasMessageContaining("answered 401").hasMessageContaining("HF_TOKEN");
+          .hasMessageContaining("answered 401")
+          .hasMessageContaining("HF_TOKEN");
       env.put("HF_TOKEN", "hf_secret");
       assertThat(store(env).fetch("hf://acme/gated/model.onnx")).exists();
     }
     assertThat(store(env).fetch("hf://acme/gated/model.onnx")).exists();
     assertThat(store(env).fetch("hf://acme/gated")).isDirectory();
-    assertThatThrownBy(() -> store(env).fetch("hf://acme/other")).hasMessageContaining("is not in the cache");
+    assertThatThrownBy(() -> store(env).fetch("hf://acme/other"))
+        .hasMessageContaining("is not in the cache");
     env.put("HF_HUB_OFFLINE", "1");
     assertThat(store(env).fetch("hf://acme/gated@" + commit + "/model.onnx")).exists();
-    assertThatThrownBy(() -> store(env).fetch("hf://acme/gated/../../etc")).hasMessageContaining("is not hf://");
+    assertThatThrownBy(() -> store(env).fetch("hf://acme/gated/../../etc"))
+        .hasMessageContaining("is not hf://");
   }
 
   @Test
@@ -239,19 +270,25 @@ class RemoteStorageTest {
       Thread.sleep(20);
       store.fetch("s3://models/mnist/v1/");
       assertThat(Files.getLastModifiedTime(prefix.resolve("model.onnx")).toMillis())
-          .as("an unchanged object is not downloaded again").isEqualTo(modified);
+          .as("an unchanged object is not downloaded again")
+          .isEqualTo(modified);
 
-      assertThatThrownBy(() -> store.fetch("s3://models/nothing-here")).hasMessageContaining("no objects under");
+      assertThatThrownBy(() -> store.fetch("s3://models/nothing-here"))
+          .hasMessageContaining("no objects under");
       Map<String, String> wrongKey = new HashMap<>(s3.environment());
       wrongKey.put("AWS_SECRET_ACCESS_KEY", "wrong");
       assertThatThrownBy(() -> store(wrongKey).fetch("s3://models/mnist/v1/model.onnx"))
-          .isInstanceOf(StorageException.class).hasMessageContaining("cannot fetch s3://models");
+          .isInstanceOf(StorageException.class)
+          .hasMessageContaining("cannot fetch s3://models");
     }
   }
 
   @Test
   void unknownSchemesAreNamed() {
-    assertThatThrownBy(() -> new ModelStore(dir, List.of(), URI.create("http://127.0.0.1:9/"), Progress.SILENT)
-        .fetch("gs://bucket/model")).hasMessageContaining("supported: mvn://, https://");
+    assertThatThrownBy(
+            () ->
+                new ModelStore(dir, List.of(), URI.create("http://127.0.0.1:9/"), Progress.SILENT)
+                    .fetch("gs://bucket/model"))
+        .hasMessageContaining("supported: mvn://, https://");
   }
 }

@@ -3,9 +3,7 @@ package io.sluice.testkit;
 import com.google.protobuf.ByteString;
 import io.sluice.testkit.onnx.AttributeProto;
 import io.sluice.testkit.onnx.GraphProto;
-import io.sluice.testkit.onnx.ModelProto;
 import io.sluice.testkit.onnx.NodeProto;
-import io.sluice.testkit.onnx.OperatorSetIdProto;
 import io.sluice.testkit.onnx.TensorProto;
 import io.sluice.testkit.onnx.TensorShapeProto;
 import io.sluice.testkit.onnx.TypeProto;
@@ -17,11 +15,12 @@ import java.nio.file.Path;
 import java.util.Random;
 
 /**
- * Writes a cross-encoder as ONNX, in the layout of Hugging Face's sequence-classification exports (inputs
- * {@code input_ids}, {@code attention_mask}, {@code token_type_ids} INT64 {@code [batch, tokens]}; output
- * {@code logits} FP32 {@code [batch, 1]}), with seeded random weights: token and token-type embeddings, tanh,
- * the mean over the real tokens, then a linear head. Real plumbing (pair tokenization, padding, batching), a
- * score anyone can compute by hand ({@link Weights#logit}); no cross-encoder weights can be downloaded here.
+ * Writes a cross-encoder as ONNX, in the layout of Hugging Face's sequence-classification exports
+ * (inputs {@code input_ids}, {@code attention_mask}, {@code token_type_ids} INT64 {@code [batch,
+ * tokens]}; output {@code logits} FP32 {@code [batch, 1]}), with seeded random weights: token and
+ * token-type embeddings, tanh, the mean over the real tokens, then a linear head. Real plumbing
+ * (pair tokenization, padding, batching), a score anyone can compute by hand ({@link
+ * Weights#logit}); no cross-encoder weights can be downloaded here.
  */
 public final class CrossEncoderWriter {
   private static final int FLOAT = 1;
@@ -35,7 +34,8 @@ public final class CrossEncoderWriter {
       double[] mean = new double[width];
       for (int t = 0; t < ids.length; t++) {
         for (int d = 0; d < width; d++) {
-          mean[d] += Math.tanh(tokens[(int) ids[t] * width + d] + types[(int) typeIds[t] * width + d]);
+          mean[d] +=
+              Math.tanh(tokens[(int) ids[t] * width + d] + types[(int) typeIds[t] * width + d]);
         }
       }
       double logit = 0;
@@ -51,33 +51,54 @@ public final class CrossEncoderWriter {
     float[] tokens = gaussian(random, vocabulary * width, 1);
     float[] types = gaussian(random, 2 * width, 1);
     float[] head = gaussian(random, width, 1);
-    GraphProto graph = GraphProto.newBuilder()
-        .setName("cross-encoder")
-        .addInitializer(floats("token_embedding", tokens, vocabulary, width))
-        .addInitializer(floats("type_embedding", types, 2, width))
-        .addInitializer(floats("head", head, width, 1))
-        .addInitializer(longs("axis_2", 2))
-        .addInitializer(longs("axis_1", 1))
-        .addNode(node("Gather", "e", "token_embedding", "input_ids"))
-        .addNode(node("Gather", "t", "type_embedding", "token_type_ids"))
-        .addNode(node("Add", "et", "e", "t"))
-        .addNode(node("Tanh", "h", "et"))
-        .addNode(NodeProto.newBuilder().setOpType("Cast").addInput("attention_mask").addOutput("mask")
-            .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT).setI(FLOAT)))
-        .addNode(node("Unsqueeze", "mask3", "mask", "axis_2"))
-        .addNode(node("Mul", "masked", "h", "mask3"))
-        .addNode(reduceSum("sum", "masked"))
-        .addNode(reduceSum("count", "mask3"))
-        .addNode(node("Div", "mean", "sum", "count"))
-        .addNode(node("MatMul", "logits", "mean", "head"))
-        .addInput(tokensOf("input_ids"))
-        .addInput(tokensOf("attention_mask"))
-        .addInput(tokensOf("token_type_ids"))
-        .addOutput(ValueInfoProto.newBuilder().setName("logits").setType(TypeProto.newBuilder().setTensorType(
-            TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(TensorShapeProto.newBuilder()
-                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
-                .addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(1))))))
-        .build();
+    GraphProto graph =
+        GraphProto.newBuilder()
+            .setName("cross-encoder")
+            .addInitializer(floats("token_embedding", tokens, vocabulary, width))
+            .addInitializer(floats("type_embedding", types, 2, width))
+            .addInitializer(floats("head", head, width, 1))
+            .addInitializer(longs("axis_2", 2))
+            .addInitializer(longs("axis_1", 1))
+            .addNode(node("Gather", "e", "token_embedding", "input_ids"))
+            .addNode(node("Gather", "t", "type_embedding", "token_type_ids"))
+            .addNode(node("Add", "et", "e", "t"))
+            .addNode(node("Tanh", "h", "et"))
+            .addNode(
+                NodeProto.newBuilder()
+                    .setOpType("Cast")
+                    .addInput("attention_mask")
+                    .addOutput("mask")
+                    .addAttribute(
+                        AttributeProto.newBuilder()
+                            .setName("to")
+                            .setType(AttributeProto.AttributeType.INT)
+                            .setI(FLOAT)))
+            .addNode(node("Unsqueeze", "mask3", "mask", "axis_2"))
+            .addNode(node("Mul", "masked", "h", "mask3"))
+            .addNode(reduceSum("sum", "masked"))
+            .addNode(reduceSum("count", "mask3"))
+            .addNode(node("Div", "mean", "sum", "count"))
+            .addNode(node("MatMul", "logits", "mean", "head"))
+            .addInput(tokensOf("input_ids"))
+            .addInput(tokensOf("attention_mask"))
+            .addInput(tokensOf("token_type_ids"))
+            .addOutput(
+                ValueInfoProto.newBuilder()
+                    .setName("logits")
+                    .setType(
+                        TypeProto.newBuilder()
+                            .setTensorType(
+                                TypeProto.Tensor.newBuilder()
+                                    .setElemType(FLOAT)
+                                    .setShape(
+                                        TensorShapeProto.newBuilder()
+                                            .addDim(
+                                                TensorShapeProto.Dimension.newBuilder()
+                                                    .setDimParam("batch"))
+                                            .addDim(
+                                                TensorShapeProto.Dimension.newBuilder()
+                                                    .setDimValue(1))))))
+            .build();
     OnnxModelWriter.save(file, graph);
     return new Weights(width, tokens, types, head);
   }
@@ -91,8 +112,16 @@ public final class CrossEncoderWriter {
   }
 
   private static NodeProto reduceSum(String output, String input) {
-    return NodeProto.newBuilder().setOpType("ReduceSum").addInput(input).addInput("axis_1").addOutput(output)
-        .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(0))
+    return NodeProto.newBuilder()
+        .setOpType("ReduceSum")
+        .addInput(input)
+        .addInput("axis_1")
+        .addOutput(output)
+        .addAttribute(
+            AttributeProto.newBuilder()
+                .setName("keepdims")
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(0))
         .build();
   }
 
@@ -109,23 +138,36 @@ public final class CrossEncoderWriter {
     for (float value : values) {
       data.putFloat(value);
     }
-    return TensorProto.newBuilder().setName(name).setDataType(FLOAT).addDims(rows).addDims(columns)
-        .setRawData(ByteString.copyFrom(data.flip())).build();
+    return TensorProto.newBuilder()
+        .setName(name)
+        .setDataType(FLOAT)
+        .addDims(rows)
+        .addDims(columns)
+        .setRawData(ByteString.copyFrom(data.flip()))
+        .build();
   }
 
   private static TensorProto longs(String name, long value) {
     ByteBuffer data = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(value);
-    return TensorProto.newBuilder().setName(name).setDataType(INT64).addDims(1)
-        .setRawData(ByteString.copyFrom(data.flip())).build();
+    return TensorProto.newBuilder()
+        .setName(name)
+        .setDataType(INT64)
+        .addDims(1)
+        .setRawData(ByteString.copyFrom(data.flip()))
+        .build();
   }
 
   private static ValueInfoProto tokensOf(String name) {
-    TensorShapeProto shape = TensorShapeProto.newBuilder()
-        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
-        .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("tokens"))
-        .build();
-    return ValueInfoProto.newBuilder().setName(name)
-        .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(INT64).setShape(shape)))
+    TensorShapeProto shape =
+        TensorShapeProto.newBuilder()
+            .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+            .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("tokens"))
+            .build();
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(
+            TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(INT64).setShape(shape)))
         .build();
   }
 }

@@ -16,21 +16,22 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A runtime for testing the server, never registered in a default configuration: its model returns each
- * input unchanged as an output of the same name, and faults are injected by magic values.
+ * A runtime for testing the server, never registered in a default configuration: its model returns
+ * each input unchanged as an output of the same name, and faults are injected by magic values.
  *
  * <p>Settings:
  *
  * <ul>
- *   <li>{@code inputs}: the tensors, {@code name:DATATYPE:dim,dim;...} with -1 for any size (default
- *       {@code INPUT0:FP32:-1}).
+ *   <li>{@code inputs}: the tensors, {@code name:DATATYPE:dim,dim;...} with -1 for any size
+ *       (default {@code INPUT0:FP32:-1}).
  *   <li>{@code delayMs}: sleep this long in every inference (for drain and concurrency tests).
  *   <li>{@code failLoad}: when {@code true}, loading fails with that message.
  * </ul>
  *
- * A BYTES input element {@code test:fail} makes the inference throw an unexpected runtime exception, and
- * {@code test:reject} makes it reject its input, as a model that checks content would, and
- * {@code test:null-output} answers with a {@code null} tensor, so that the code encoding the answer fails.
+ * A BYTES input element {@code test:fail} makes the inference throw an unexpected runtime
+ * exception, and {@code test:reject} makes it reject its input, as a model that checks content
+ * would, and {@code test:null-output} answers with a {@code null} tensor, so that the code encoding
+ * the answer fails.
  */
 public final class EchoRuntime implements ModelRuntime {
   @Override
@@ -49,12 +50,19 @@ public final class EchoRuntime implements ModelRuntime {
       if (parts.length != 3) {
         throw new ModelLoadException("inputs entry '" + spec + "' is not name:DATATYPE:dims");
       }
-      DataType type = DataType.fromWireName(parts[1]).orElseThrow(() -> new ModelLoadException("bad datatype " + parts[1]));
-      long[] shape = parts[2].isBlank() ? new long[0] : Arrays.stream(parts[2].split(",")).mapToLong(Long::parseLong).toArray();
+      DataType type =
+          DataType.fromWireName(parts[1])
+              .orElseThrow(() -> new ModelLoadException("bad datatype " + parts[1]));
+      long[] shape =
+          parts[2].isBlank()
+              ? new long[0]
+              : Arrays.stream(parts[2].split(",")).mapToLong(Long::parseLong).toArray();
       tensors.add(new TensorMetadata(parts[0], type, shape));
     }
     long delay = Long.parseLong(source.settings().getOrDefault("delayMs", "0"));
-    ModelMetadata metadata = new ModelMetadata(source.name(), List.of(source.version()), "sluice_test_echo", tensors, tensors);
+    ModelMetadata metadata =
+        new ModelMetadata(
+            source.name(), List.of(source.version()), "sluice_test_echo", tensors, tensors);
     return new EchoModel(metadata, delay);
   }
 
@@ -72,7 +80,8 @@ public final class EchoRuntime implements ModelRuntime {
               throw new InvalidInputException("injected rejection of the input's content");
             }
             if (text.equals("test:null-output")) {
-              return java.util.Collections.singletonList(null); // a broken runtime: the encoder must cope
+              return java.util.Collections.singletonList(
+                  null); // a broken runtime: the encoder must cope
             }
           }
         }
@@ -87,8 +96,12 @@ public final class EchoRuntime implements ModelRuntime {
       }
       List<Tensor> outputs = new ArrayList<>();
       for (String name : outputNames) {
-        outputs.add(inputs.stream().filter(t -> t.name().equals(name)).findFirst()
-            .orElseThrow(() -> new InferenceFailedException("no input to echo as '" + name + "'")));
+        outputs.add(
+            inputs.stream()
+                .filter(t -> t.name().equals(name))
+                .findFirst()
+                .orElseThrow(
+                    () -> new InferenceFailedException("no input to echo as '" + name + "'")));
       }
       return outputs;
     }

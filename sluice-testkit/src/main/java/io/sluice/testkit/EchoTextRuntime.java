@@ -14,13 +14,13 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * A text-generation runtime for testing the server without an LLM: it "generates" the prompt (or the
- * last chat message) back, one word per token, up to {@code max_tokens}.
+ * A text-generation runtime for testing the server without an LLM: it "generates" the prompt (or
+ * the last chat message) back, one word per token, up to {@code max_tokens}.
  *
  * <p>Settings: {@code tokenDelayMs}, a pause before each token (for streams that last).
  *
- * <p>Magic prompts: {@code test:fail} throws an unexpected exception after the first token;
- * {@code test:null-result} ends with a {@code null} result, as a broken runtime might, so that the code
+ * <p>Magic prompts: {@code test:fail} throws an unexpected exception after the first token; {@code
+ * test:null-result} ends with a {@code null} result, as a broken runtime might, so that the code
  * answering the request fails.
  */
 public final class EchoTextRuntime implements ModelRuntime {
@@ -37,9 +37,14 @@ public final class EchoTextRuntime implements ModelRuntime {
 
   private record EchoText(ModelMetadata metadata, long tokenDelayMs) implements GenerativeModel {
     @Override
-    public GenerateResult generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText, BooleanSupplier cancelled) {
-      String prompt = request.prompt() != null ? request.prompt()
-          : request.messages().get(request.messages().size() - 1).content();
+    public GenerateResult generate(
+        GenerateRequest request,
+        Consumer<io.sluice.api.GeneratedText> onText,
+        BooleanSupplier cancelled) {
+      String prompt =
+          request.prompt() != null
+              ? request.prompt()
+              : request.messages().get(request.messages().size() - 1).content();
       String[] words = prompt.strip().split("\\s+");
       int produced = 0;
       for (String word : words) {
@@ -56,7 +61,8 @@ public final class EchoTextRuntime implements ModelRuntime {
       if (prompt.strip().equals("test:null-result")) {
         return null;
       }
-      return new GenerateResult(produced < words.length ? "length" : "stop", words.length, produced);
+      return new GenerateResult(
+          produced < words.length ? "length" : "stop", words.length, produced);
     }
 
     private void pause() {

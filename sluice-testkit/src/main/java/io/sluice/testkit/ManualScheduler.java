@@ -14,11 +14,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A scheduler whose clock the test moves: nothing runs until {@link #advance} passes a task's time, so a
- * timing test never depends on how fast a loaded machine happens to be. Delayed tasks only; periodic ones
- * are refused.
+ * A scheduler whose clock the test moves: nothing runs until {@link #advance} passes a task's time,
+ * so a timing test never depends on how fast a loaded machine happens to be. Delayed tasks only;
+ * periodic ones are refused.
  */
-public final class ManualScheduler extends AbstractExecutorService implements ScheduledExecutorService {
+public final class ManualScheduler extends AbstractExecutorService
+    implements ScheduledExecutorService {
   private final List<Task<?>> pending = new ArrayList<>();
   private long nowNanos;
   private boolean shutdown;
@@ -28,7 +29,10 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     return nowNanos;
   }
 
-  /** Moves the clock forward and runs, in time order, every task due by then (on the calling thread). */
+  /**
+   * Moves the clock forward and runs, in time order, every task due by then (on the calling
+   * thread).
+   */
   public void advance(long amount, TimeUnit unit) {
     long target;
     synchronized (this) {
@@ -37,8 +41,11 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     while (true) {
       Task<?> next;
       synchronized (this) {
-        next = pending.stream().filter(task -> task.at <= target).min(Comparator.comparingLong(task -> task.at))
-            .orElse(null);
+        next =
+            pending.stream()
+                .filter(task -> task.at <= target)
+                .min(Comparator.comparingLong(task -> task.at))
+                .orElse(null);
         if (next == null) {
           nowNanos = target;
           return;
@@ -58,26 +65,32 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
 
   @Override
   public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-    return schedule(() -> {
-      command.run();
-      return null;
-    }, delay, unit);
+    return schedule(
+        () -> {
+          command.run();
+          return null;
+        },
+        delay,
+        unit);
   }
 
   @Override
-  public synchronized <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
+  public synchronized <V> ScheduledFuture<V> schedule(
+      Callable<V> callable, long delay, TimeUnit unit) {
     Task<V> task = new Task<>(callable, nowNanos + Math.max(0, unit.toNanos(delay)));
     pending.add(task);
     return task;
   }
 
   @Override
-  public ScheduledFuture<?> scheduleAtFixedRate(Runnable command, long initialDelay, long period, TimeUnit unit) {
+  public ScheduledFuture<?> scheduleAtFixedRate(
+      Runnable command, long initialDelay, long period, TimeUnit unit) {
     throw new UnsupportedOperationException("periodic tasks are not driven by hand");
   }
 
   @Override
-  public ScheduledFuture<?> scheduleWithFixedDelay(Runnable command, long initialDelay, long delay, TimeUnit unit) {
+  public ScheduledFuture<?> scheduleWithFixedDelay(
+      Runnable command, long initialDelay, long delay, TimeUnit unit) {
     throw new UnsupportedOperationException("periodic tasks are not driven by hand");
   }
 
@@ -168,7 +181,8 @@ public final class ManualScheduler extends AbstractExecutorService implements Sc
     }
 
     @Override
-    public V get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+    public V get(long timeout, TimeUnit unit)
+        throws InterruptedException, ExecutionException, TimeoutException {
       return result.get(timeout, unit);
     }
   }

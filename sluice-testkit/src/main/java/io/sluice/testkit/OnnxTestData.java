@@ -8,26 +8,32 @@ import io.sluice.testkit.onnx.TensorProto;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.TreeMap;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
- * Reads ONNX backend test cases ({@code model.onnx} + {@code test_data_set_0/{input,output}_N.pb}), as
- * Debian's {@code libonnx-testdata} installs them, into Sluice tensors.
+ * Reads ONNX backend test cases ({@code model.onnx} + {@code test_data_set_0/{input,output}_N.pb}),
+ * as Debian's {@code libonnx-testdata} installs them, into Sluice tensors.
  */
 public final class OnnxTestData {
   public static final Path ROOT = Path.of("/usr/share/libonnx-testdata/data");
+
   /** The corpus Sluice is held to: ONNX's operator tests and the converted PyTorch models. */
-  public static final List<String> GROUPS = List.of("node", "simple", "pytorch-operator", "pytorch-converted");
-  /** Cases ONNX Runtime does not reproduce, {@code group/name} to the reason; see {@code onnx-exclusions.tsv}. */
+  public static final List<String> GROUPS =
+      List.of("node", "simple", "pytorch-operator", "pytorch-converted");
+
+  /**
+   * Cases ONNX Runtime does not reproduce, {@code group/name} to the reason; see {@code
+   * onnx-exclusions.tsv}.
+   */
   private static final String EXCLUSIONS = "onnx-exclusions.tsv";
 
   private OnnxTestData() {}
@@ -51,9 +57,9 @@ public final class OnnxTestData {
   }
 
   /**
-   * The cases excluded from the corpus, each {@code group/name} with why: ONNX Runtime itself does not
-   * reproduce the golden outputs (an operator or type it lacks, a different rounding). Every other case must
-   * be reproduced by the runtime and by the server.
+   * The cases excluded from the corpus, each {@code group/name} with why: ONNX Runtime itself does
+   * not reproduce the golden outputs (an operator or type it lacks, a different rounding). Every
+   * other case must be reproduced by the runtime and by the server.
    */
   public static Map<String, String> exclusions() {
     Map<String, String> excluded = new TreeMap<>();
@@ -77,7 +83,9 @@ public final class OnnxTestData {
     return excluded;
   }
 
-  /** The case in a directory, or empty when it is not one or holds tensors Sluice cannot express. */
+  /**
+   * The case in a directory, or empty when it is not one or holds tensors Sluice cannot express.
+   */
   public static Optional<Case> read(Path caseDir) throws IOException {
     Path model = caseDir.resolve("model.onnx");
     Path data = caseDir.resolve("test_data_set_0");
@@ -105,7 +113,9 @@ public final class OnnxTestData {
       }
       try {
         tensors.add(toTensor(parse(file), prefix + i));
-      } catch (IndexOutOfBoundsException | IllegalArgumentException | ArithmeticException
+      } catch (IndexOutOfBoundsException
+          | IllegalArgumentException
+          | ArithmeticException
           | io.sluice.api.InvalidInputException e) {
         throw new UnsupportedTensorException(file + " does not hold the elements its dims promise");
       }
@@ -141,9 +151,14 @@ public final class OnnxTestData {
       return Tensor.ofBytes(name, shape, elements);
     }
     if (!proto.getRawData().isEmpty() || count == 0) {
-      return Tensor.of(name, type, shape, proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+      return Tensor.of(
+          name,
+          type,
+          shape,
+          proto.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
     }
-    ByteBuffer data = ByteBuffer.allocate((int) count * type.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer data =
+        ByteBuffer.allocate((int) count * type.elementSize()).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) {
       switch (type) {
         case FP32 -> data.putFloat(proto.getFloatData(i));
@@ -180,7 +195,9 @@ public final class OnnxTestData {
     };
   }
 
-  /** A golden tensor of a kind the V2 protocol cannot carry (complex numbers, float8, sequences...). */
+  /**
+   * A golden tensor of a kind the V2 protocol cannot carry (complex numbers, float8, sequences...).
+   */
   public static final class UnsupportedTensorException extends RuntimeException {
     UnsupportedTensorException(String message) {
       super(message);

@@ -4,9 +4,9 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * What a test needs from the machine (a package, a client, a cluster). Missing on a developer's machine,
- * the test is skipped with the reason; missing where {@code CI=true}, it fails: CI installs everything, and
- * a green run must mean that every test ran.
+ * What a test needs from the machine (a package, a client, a cluster). Missing on a developer's
+ * machine, the test is skipped with the reason; missing where {@code CI=true}, it fails: CI
+ * installs everything, and a green run must mean that every test ran.
  */
 public final class Requirements {
   private Requirements() {}

@@ -5,17 +5,26 @@ import io.sluice.api.Tensor;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
-/** Compares a tensor with an expected one, as ONNX's backend tests do (relative 1e-3, absolute 1e-7). */
+/**
+ * Compares a tensor with an expected one, as ONNX's backend tests do (relative 1e-3, absolute
+ * 1e-7).
+ */
 public final class TensorDiff {
   private TensorDiff() {}
 
-  /** Null when {@code actual} equals {@code expected} within the tolerance, else the first difference. */
+  /**
+   * Null when {@code actual} equals {@code expected} within the tolerance, else the first
+   * difference.
+   */
   public static String mismatch(Tensor expected, Tensor actual) {
     if (expected.datatype() != actual.datatype()) {
       return "datatype " + actual.datatype() + " != expected " + expected.datatype();
     }
     if (!Arrays.equals(expected.shape(), actual.shape())) {
-      return "shape " + Arrays.toString(actual.shape()) + " != expected " + Arrays.toString(expected.shape());
+      return "shape "
+          + Arrays.toString(actual.shape())
+          + " != expected "
+          + Arrays.toString(expected.shape());
     }
     ByteBuffer e = expected.data();
     ByteBuffer a = actual.data();
@@ -47,7 +56,10 @@ public final class TensorDiff {
           return expected.data().equals(actual.data()) ? null : "element bytes differ";
         }
       }
-      boolean same = (Double.isNaN(x) && Double.isNaN(y)) || x == y || Math.abs(x - y) <= 1e-7 + 1e-3 * Math.abs(x);
+      boolean same =
+          (Double.isNaN(x) && Double.isNaN(y))
+              || x == y
+              || Math.abs(x - y) <= 1e-7 + 1e-3 * Math.abs(x);
       if (!same) {
         return "element " + i + " is " + y + ", expected " + x;
       }

@@ -18,10 +18,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * A speech-synthesis stand-in for testing streaming, never registered in a default configuration: it
- * "speaks" each sentence (text up to and including a '.') as a 16 kHz tone of 10 ms per character, one WAV
- * chunk per sentence, sleeping {@code delayMs} before each. The sentence {@code fail.} fails the request
- * when its turn comes, after the chunks before it were delivered. Same tensors as the real speech runtimes.
+ * A speech-synthesis stand-in for testing streaming, never registered in a default configuration:
+ * it "speaks" each sentence (text up to and including a '.') as a 16 kHz tone of 10 ms per
+ * character, one WAV chunk per sentence, sleeping {@code delayMs} before each. The sentence {@code
+ * fail.} fails the request when its turn comes, after the chunks before it were delivered. Same
+ * tensors as the real speech runtimes.
  */
 public final class ToneSpeechRuntime implements ModelRuntime {
   static final int RATE = 16_000;
@@ -34,10 +35,15 @@ public final class ToneSpeechRuntime implements ModelRuntime {
 
   @Override
   public LoadedModel load(ModelSource source) {
-    ModelMetadata metadata = new ModelMetadata(source.name(), List.of(source.version()), "sluice_test_speech",
-        List.of(new TensorMetadata("text", DataType.BYTES, new long[] {1}),
-            new TensorMetadata("speed", DataType.FP32, new long[] {1}, true)),
-        List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1})));
+    ModelMetadata metadata =
+        new ModelMetadata(
+            source.name(),
+            List.of(source.version()),
+            "sluice_test_speech",
+            List.of(
+                new TensorMetadata("text", DataType.BYTES, new long[] {1}),
+                new TensorMetadata("speed", DataType.FP32, new long[] {1}, true)),
+            List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1})));
     return new ToneSpeech(metadata, Long.parseLong(source.settings().getOrDefault("delayMs", "0")));
   }
 
@@ -45,7 +51,11 @@ public final class ToneSpeechRuntime implements ModelRuntime {
     @Override
     public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
       List<Pcm16> pieces = new ArrayList<>();
-      inferStream(inputs, outputNames, chunk -> pieces.add(Pcm16.wav(chunk.get(0).bytesElements().get(0))), () -> false);
+      inferStream(
+          inputs,
+          outputNames,
+          chunk -> pieces.add(Pcm16.wav(chunk.get(0).bytesElements().get(0))),
+          () -> false);
       int total = pieces.stream().mapToInt(p -> p.samples().length).sum();
       short[] samples = new short[total];
       int at = 0;
@@ -53,14 +63,22 @@ public final class ToneSpeechRuntime implements ModelRuntime {
         System.arraycopy(piece.samples(), 0, samples, at, piece.samples().length);
         at += piece.samples().length;
       }
-      return List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(new Pcm16(samples, RATE).wavBytes())));
+      return List.of(
+          Tensor.ofBytes("audio", new long[] {1}, List.of(new Pcm16(samples, RATE).wavBytes())));
     }
 
     @Override
-    public void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
+    public void inferStream(
+        List<Tensor> inputs,
+        List<String> outputNames,
+        Consumer<List<Tensor>> onChunk,
         BooleanSupplier cancelled) {
-      String text = inputs.stream().filter(t -> t.name().equals("text")).findFirst()
-          .map(t -> new String(t.bytesElements().get(0), StandardCharsets.UTF_8)).orElse("");
+      String text =
+          inputs.stream()
+              .filter(t -> t.name().equals("text"))
+              .findFirst()
+              .map(t -> new String(t.bytesElements().get(0), StandardCharsets.UTF_8))
+              .orElse("");
       if (text.isBlank()) {
         throw new InvalidInputException("there is no text to speak");
       }
@@ -75,7 +93,10 @@ public final class ToneSpeechRuntime implements ModelRuntime {
         if (sentence.strip().equals("fail.")) {
           throw new InferenceFailedException("injected failure in the middle of speaking");
         }
-        onChunk.accept(List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(tone(sentence.strip().length()).wavBytes()))));
+        onChunk.accept(
+            List.of(
+                Tensor.ofBytes(
+                    "audio", new long[] {1}, List.of(tone(sentence.strip().length()).wavBytes()))));
       }
     }
 

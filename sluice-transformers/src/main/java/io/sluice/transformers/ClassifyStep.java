@@ -20,13 +20,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Scores of shape {@code [N, classes]} → the top {@code k} classes of each row: {@code label} (BYTES
- * {@code [N, k]}) and {@code score} (FP32 {@code [N, k]}), best first, after a softmax unless the model
- * already gives probabilities.
+ * Scores of shape {@code [N, classes]} → the top {@code k} classes of each row: {@code label}
+ * (BYTES {@code [N, k]}) and {@code score} (FP32 {@code [N, k]}), best first, after a softmax
+ * unless the model already gives probabilities.
  *
- * <p>Settings: {@code output} (the scores; default the model's first output), {@code labels} (a text file,
- * one label per line, relative to the model; default: class indexes), {@code topK} (default 1),
- * {@code softmax} ({@code true} by default).
+ * <p>Settings: {@code output} (the scores; default the model's first output), {@code labels} (a
+ * text file, one label per line, relative to the model; default: class indexes), {@code topK}
+ * (default 1), {@code softmax} ({@code true} by default).
  */
 public final class ClassifyStep implements TransformerFactory {
   static final String LABEL = "label";
@@ -42,16 +42,30 @@ public final class ClassifyStep implements TransformerFactory {
     if (wrapped.outputs().isEmpty()) {
       throw new ModelLoadException("the classify step needs a model output");
     }
-    TensorMetadata scores = Tensors.described(wrapped.outputs(),
-        source.setting("output", wrapped.outputs().getFirst().name()), "output");
+    TensorMetadata scores =
+        Tensors.described(
+            wrapped.outputs(),
+            source.setting("output", wrapped.outputs().getFirst().name()),
+            "output");
     long[] shape = scores.shape();
-    if (shape.length != 2 || (scores.datatype() != DataType.FP32 && scores.datatype() != DataType.FP64)) {
-      throw new ModelLoadException("the classify step reads FP32 or FP64 scores of shape [N, classes]; output '"
-          + scores.name() + "' is " + scores.datatype() + " " + Arrays.toString(shape));
+    if (shape.length != 2
+        || (scores.datatype() != DataType.FP32 && scores.datatype() != DataType.FP64)) {
+      throw new ModelLoadException(
+          "the classify step reads FP32 or FP64 scores of shape [N, classes]; output '"
+              + scores.name()
+              + "' is "
+              + scores.datatype()
+              + " "
+              + Arrays.toString(shape));
     }
     List<String> labels = labels(source.file("labels"));
     if (shape[1] > 0 && !labels.isEmpty() && labels.size() != shape[1]) {
-      throw new ModelLoadException("the labels file has " + labels.size() + " labels; the model has " + shape[1] + " classes");
+      throw new ModelLoadException(
+          "the labels file has "
+              + labels.size()
+              + " labels; the model has "
+              + shape[1]
+              + " classes");
     }
     int topK = source.intSetting("topK", 1, 1);
     boolean softmax = Boolean.parseBoolean(source.setting("softmax", "true"));
@@ -63,10 +77,13 @@ public final class ClassifyStep implements TransformerFactory {
       return List.of();
     }
     try {
-      return Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip)
-          .filter(line -> !line.isEmpty()).toList();
+      return Files.readAllLines(file, StandardCharsets.UTF_8).stream()
+          .map(String::strip)
+          .filter(line -> !line.isEmpty())
+          .toList();
     } catch (IOException e) {
-      throw new ModelLoadException("cannot read the labels file " + file + ": " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "cannot read the labels file " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -82,10 +99,18 @@ public final class ClassifyStep implements TransformerFactory {
       this.labels = labels;
       this.topK = topK;
       this.softmax = softmax;
-      this.metadata = new ModelMetadata(wrapped.name(), wrapped.versions(), wrapped.platform(), wrapped.inputs(),
-          Tensors.replaceDescribed(wrapped.outputs(), List.of(scores), List.of(
-              new TensorMetadata(LABEL, DataType.BYTES, new long[] {-1, -1}),
-              new TensorMetadata(SCORE, DataType.FP32, new long[] {-1, -1}))));
+      this.metadata =
+          new ModelMetadata(
+              wrapped.name(),
+              wrapped.versions(),
+              wrapped.platform(),
+              wrapped.inputs(),
+              Tensors.replaceDescribed(
+                  wrapped.outputs(),
+                  List.of(scores),
+                  List.of(
+                      new TensorMetadata(LABEL, DataType.BYTES, new long[] {-1, -1}),
+                      new TensorMetadata(SCORE, DataType.FP32, new long[] {-1, -1}))));
     }
 
     @Override
@@ -100,8 +125,12 @@ public final class ClassifyStep implements TransformerFactory {
 
     @Override
     public List<Tensor> postprocess(List<Tensor> inputs, List<Tensor> outputs) {
-      Tensor tensor = outputs.stream().filter(output -> output.name().equals(scores)).findFirst()
-          .orElseThrow(() -> new InferenceFailedException("the model gave no output '" + scores + "'"));
+      Tensor tensor =
+          outputs.stream()
+              .filter(output -> output.name().equals(scores))
+              .findFirst()
+              .orElseThrow(
+                  () -> new InferenceFailedException("the model gave no output '" + scores + "'"));
       long[] shape = tensor.shape();
       int rows = (int) shape[0];
       int classes = (int) shape[1];
@@ -124,13 +153,18 @@ public final class ClassifyStep implements TransformerFactory {
         Arrays.sort(order, (a, b) -> Double.compare(row[b], row[a]));
         for (int i = 0; i < k; i++) {
           int c = order[i];
-          names.add((c < labels.size() ? labels.get(c) : Integer.toString(c)).getBytes(StandardCharsets.UTF_8));
+          names.add(
+              (c < labels.size() ? labels.get(c) : Integer.toString(c))
+                  .getBytes(StandardCharsets.UTF_8));
           best.putFloat((float) row[c]);
         }
       }
-      return Tensors.replace(outputs, List.of(scores), List.of(
-          Tensor.ofBytes(LABEL, new long[] {rows, k}, names),
-          Tensor.of(SCORE, DataType.FP32, new long[] {rows, k}, best.flip())));
+      return Tensors.replace(
+          outputs,
+          List.of(scores),
+          List.of(
+              Tensor.ofBytes(LABEL, new long[] {rows, k}, names),
+              Tensor.of(SCORE, DataType.FP32, new long[] {rows, k}, best.flip())));
     }
 
     private static void softmax(double[] row) {

@@ -20,14 +20,14 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * Encoded images (JPEG, PNG, GIF, BMP) in a BYTES input → an {@code FP32} tensor in NCHW or NHWC, resized
- * to the model's input size (bilinear, aspect ratio not kept) and normalised as {@code (pixel / scale - mean) / std}
- * per channel, RGB order (or grey for one channel).
+ * Encoded images (JPEG, PNG, GIF, BMP) in a BYTES input → an {@code FP32} tensor in NCHW or NHWC,
+ * resized to the model's input size (bilinear, aspect ratio not kept) and normalised as {@code
+ * (pixel / scale - mean) / std} per channel, RGB order (or grey for one channel).
  *
- * <p>Settings: {@code input} (default {@code image}), {@code tensor} (the model input it fills; default its
- * first), {@code width}/{@code height} (default: the model input's), {@code layout} ({@code NCHW} or
- * {@code NHWC}; default: read from the model input's shape), {@code scale} (default 255), {@code mean}
- * and {@code std} (one number or one per channel; default 0 and 1).
+ * <p>Settings: {@code input} (default {@code image}), {@code tensor} (the model input it fills;
+ * default its first), {@code width}/{@code height} (default: the model input's), {@code layout}
+ * ({@code NCHW} or {@code NHWC}; default: read from the model input's shape), {@code scale}
+ * (default 255), {@code mean} and {@code std} (one number or one per channel; default 0 and 1).
  */
 public final class ImageStep implements TransformerFactory {
   @Override
@@ -38,33 +38,50 @@ public final class ImageStep implements TransformerFactory {
   @Override
   public Transformer create(StepSource source, ModelMetadata wrapped) throws ModelLoadException {
     String input = source.setting("input", "image");
-    TensorMetadata target = wrapped.inputs().isEmpty() ? null : Tensors.described(wrapped.inputs(),
-        source.setting("tensor", wrapped.inputs().getFirst().name()), "input");
+    TensorMetadata target =
+        wrapped.inputs().isEmpty()
+            ? null
+            : Tensors.described(
+                wrapped.inputs(),
+                source.setting("tensor", wrapped.inputs().getFirst().name()),
+                "input");
     if (target == null || target.shape().length != 4 || target.datatype() != DataType.FP32) {
-      throw new ModelLoadException("the image step fills an FP32 input of rank 4 (NCHW or NHWC); the model's is "
-          + (target == null ? "missing" : target.datatype() + " " + java.util.Arrays.toString(target.shape())));
+      throw new ModelLoadException(
+          "the image step fills an FP32 input of rank 4 (NCHW or NHWC); the model's is "
+              + (target == null
+                  ? "missing"
+                  : target.datatype() + " " + java.util.Arrays.toString(target.shape())));
     }
     long[] shape = target.shape();
-    String layout = source.setting("layout", shape[3] == 3 || shape[3] == 1 && shape[1] != 1 && shape[1] != 3 ? "NHWC" : "NCHW")
-        .toUpperCase(java.util.Locale.ROOT);
+    String layout =
+        source
+            .setting(
+                "layout",
+                shape[3] == 3 || shape[3] == 1 && shape[1] != 1 && shape[1] != 3 ? "NHWC" : "NCHW")
+            .toUpperCase(java.util.Locale.ROOT);
     if (!layout.equals("NCHW") && !layout.equals("NHWC")) {
       throw new ModelLoadException("layout must be NCHW or NHWC, got '" + layout + "'");
     }
     boolean channelsFirst = layout.equals("NCHW");
     long channels = channelsFirst ? shape[1] : shape[3];
     if (channels != 1 && channels != 3) {
-      throw new ModelLoadException("the image step makes 1 or 3 channels; the model input has " + channels);
+      throw new ModelLoadException(
+          "the image step makes 1 or 3 channels; the model input has " + channels);
     }
     int height = source.intSetting("height", (int) (channelsFirst ? shape[2] : shape[1]), 1);
     int width = source.intSetting("width", (int) (channelsFirst ? shape[3] : shape[2]), 1);
     float scale = source.floats("scale", new float[] {255f})[0];
     float[] mean = perChannel(source.floats("mean", new float[] {0f}), (int) channels, "mean");
     float[] std = perChannel(source.floats("std", new float[] {1f}), (int) channels, "std");
-    return new Images(new Geometry(width, height, (int) channels, channelsFirst, scale, mean, std), input,
-        target.name(), wrapped);
+    return new Images(
+        new Geometry(width, height, (int) channels, channelsFirst, scale, mean, std),
+        input,
+        target.name(),
+        wrapped);
   }
 
-  private static float[] perChannel(float[] values, int channels, String key) throws ModelLoadException {
+  private static float[] perChannel(float[] values, int channels, String key)
+      throws ModelLoadException {
     if (values.length == channels) {
       return values;
     }
@@ -73,10 +90,18 @@ public final class ImageStep implements TransformerFactory {
       java.util.Arrays.fill(repeated, values[0]);
       return repeated;
     }
-    throw new ModelLoadException(key + " needs 1 or " + channels + " numbers, got " + values.length);
+    throw new ModelLoadException(
+        key + " needs 1 or " + channels + " numbers, got " + values.length);
   }
 
-  record Geometry(int width, int height, int channels, boolean channelsFirst, float scale, float[] mean, float[] std) {}
+  record Geometry(
+      int width,
+      int height,
+      int channels,
+      boolean channelsFirst,
+      float scale,
+      float[] mean,
+      float[] std) {}
 
   private static final class Images implements Transformer {
     private final Geometry geometry;
@@ -101,15 +126,20 @@ public final class ImageStep implements TransformerFactory {
       List<byte[]> images = Tensors.named(inputs, input).bytesElements();
       int plane = geometry.width() * geometry.height();
       int perImage = plane * geometry.channels();
-      ByteBuffer data = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(images.size(), perImage), 4))
-          .order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer data =
+          ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(images.size(), perImage), 4))
+              .order(ByteOrder.LITTLE_ENDIAN);
       for (int i = 0; i < images.size(); i++) {
         write(decode(images.get(i), i), data, i * perImage);
       }
-      long[] shape = geometry.channelsFirst()
-          ? new long[] {images.size(), geometry.channels(), geometry.height(), geometry.width()}
-          : new long[] {images.size(), geometry.height(), geometry.width(), geometry.channels()};
-      return Tensors.replace(inputs, List.of(input), List.of(Tensor.of(target, DataType.FP32, shape, data.rewind())));
+      long[] shape =
+          geometry.channelsFirst()
+              ? new long[] {images.size(), geometry.channels(), geometry.height(), geometry.width()}
+              : new long[] {
+                images.size(), geometry.height(), geometry.width(), geometry.channels()
+              };
+      return Tensors.replace(
+          inputs, List.of(input), List.of(Tensor.of(target, DataType.FP32, shape, data.rewind())));
     }
 
     private BufferedImage decode(byte[] bytes, int index) {
@@ -117,16 +147,24 @@ public final class ImageStep implements TransformerFactory {
       try {
         image = ImageIO.read(new ByteArrayInputStream(bytes));
       } catch (IOException | RuntimeException e) {
-        throw new InvalidInputException("image " + index + " of '" + input + "' cannot be decoded: " + e.getMessage());
+        throw new InvalidInputException(
+            "image " + index + " of '" + input + "' cannot be decoded: " + e.getMessage());
       }
       if (image == null) {
-        throw new InvalidInputException("image " + index + " of '" + input + "' is not an image this server reads"
-            + " (JPEG, PNG, GIF, BMP)");
+        throw new InvalidInputException(
+            "image "
+                + index
+                + " of '"
+                + input
+                + "' is not an image this server reads"
+                + " (JPEG, PNG, GIF, BMP)");
       }
-      BufferedImage resized = new BufferedImage(geometry.width(), geometry.height(), BufferedImage.TYPE_INT_RGB);
+      BufferedImage resized =
+          new BufferedImage(geometry.width(), geometry.height(), BufferedImage.TYPE_INT_RGB);
       Graphics2D graphics = resized.createGraphics();
       try {
-        graphics.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        graphics.setRenderingHint(
+            RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
         graphics.drawImage(image, 0, 0, geometry.width(), geometry.height(), null);
       } finally {
         graphics.dispose();
@@ -143,7 +181,10 @@ public final class ImageStep implements TransformerFactory {
         for (int c = 0; c < geometry.channels(); c++) {
           float value = geometry.channels() == 1 ? grey(rgb) : (rgb >> (16 - 8 * c)) & 0xFF;
           float normalised = (value / geometry.scale() - geometry.mean()[c]) / geometry.std()[c];
-          int index = geometry.channelsFirst() ? offset + c * plane + p : offset + p * geometry.channels() + c;
+          int index =
+              geometry.channelsFirst()
+                  ? offset + c * plane + p
+                  : offset + p * geometry.channels() + c;
           data.putFloat(index * 4, normalised);
         }
       }

@@ -33,29 +33,42 @@ final class Tensors {
     return result;
   }
 
-  static TensorMetadata described(List<TensorMetadata> described, String name, String what) throws ModelLoadException {
+  static TensorMetadata described(List<TensorMetadata> described, String name, String what)
+      throws ModelLoadException {
     for (TensorMetadata metadata : described) {
       if (metadata.name().equals(name)) {
         return metadata;
       }
     }
-    throw new ModelLoadException("the model has no " + what + " named '" + name + "'; it has "
-        + described.stream().map(TensorMetadata::name).toList());
+    throw new ModelLoadException(
+        "the model has no "
+            + what
+            + " named '"
+            + name
+            + "'; it has "
+            + described.stream().map(TensorMetadata::name).toList());
   }
 
   /**
-   * The metadata of a step that takes a batch of BYTES elements as input {@code input} in place of the
-   * wrapped model's inputs named {@code replaced}; everything else as the wrapped model has it.
+   * The metadata of a step that takes a batch of BYTES elements as input {@code input} in place of
+   * the wrapped model's inputs named {@code replaced}; everything else as the wrapped model has it.
    */
-  static ModelMetadata bytesInputInstead(ModelMetadata wrapped, List<String> replaced, String input) {
-    return new ModelMetadata(wrapped.name(), wrapped.versions(), wrapped.platform(),
-        replaceDescribed(wrapped.inputs(), replaced, List.of(new TensorMetadata(input, DataType.BYTES, new long[] {-1}))),
+  static ModelMetadata bytesInputInstead(
+      ModelMetadata wrapped, List<String> replaced, String input) {
+    return new ModelMetadata(
+        wrapped.name(),
+        wrapped.versions(),
+        wrapped.platform(),
+        replaceDescribed(
+            wrapped.inputs(),
+            replaced,
+            List.of(new TensorMetadata(input, DataType.BYTES, new long[] {-1}))),
         wrapped.outputs());
   }
 
   /** {@code described} without those named in {@code names}, with {@code added} first. */
-  static List<TensorMetadata> replaceDescribed(List<TensorMetadata> described, List<String> names,
-      List<TensorMetadata> added) {
+  static List<TensorMetadata> replaceDescribed(
+      List<TensorMetadata> described, List<String> names, List<TensorMetadata> added) {
     List<TensorMetadata> result = new ArrayList<>(added);
     for (TensorMetadata metadata : described) {
       if (!names.contains(metadata.name())) {

@@ -21,15 +21,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Texts in a BYTES input → the token inputs of a Hugging Face export ({@code input_ids},
- * {@code attention_mask}, and {@code token_type_ids} when the model has it), with a {@code tokenizer.json},
- * every row padded with zeros to the longest and truncated to {@code maxLength}.
+ * Texts in a BYTES input → the token inputs of a Hugging Face export ({@code input_ids}, {@code
+ * attention_mask}, and {@code token_type_ids} when the model has it), with a {@code
+ * tokenizer.json}, every row padded with zeros to the longest and truncated to {@code maxLength}.
  *
- * <p>Settings: {@code input} (default {@code text}), {@code tokenizer} (default {@code tokenizer.json} next
- * to the model), {@code maxLength} (default 512). The model's token inputs may be INT64 or INT32.
+ * <p>Settings: {@code input} (default {@code text}), {@code tokenizer} (default {@code
+ * tokenizer.json} next to the model), {@code maxLength} (default 512). The model's token inputs may
+ * be INT64 or INT32.
  */
 public final class TokenizeStep implements TransformerFactory {
-  private static final List<String> TOKEN_INPUTS = List.of("input_ids", "attention_mask", "token_type_ids");
+  private static final List<String> TOKEN_INPUTS =
+      List.of("input_ids", "attention_mask", "token_type_ids");
 
   @Override
   public String name() {
@@ -38,26 +40,46 @@ public final class TokenizeStep implements TransformerFactory {
 
   @Override
   public Transformer create(StepSource source, ModelMetadata wrapped) throws ModelLoadException {
-    Path file = source.file("tokenizer") == null ? tokenizerNextTo(source.modelLocation()) : source.file("tokenizer");
+    Path file =
+        source.file("tokenizer") == null
+            ? tokenizerNextTo(source.modelLocation())
+            : source.file("tokenizer");
     int maxLength = source.intSetting("maxLength", 512, 1);
     List<TensorMetadata> fed = new ArrayList<>();
     for (String name : TOKEN_INPUTS) {
-      wrapped.inputs().stream().filter(input -> input.name().equals(name)).findFirst().ifPresent(fed::add);
+      wrapped.inputs().stream()
+          .filter(input -> input.name().equals(name))
+          .findFirst()
+          .ifPresent(fed::add);
     }
     if (fed.stream().noneMatch(input -> input.name().equals("input_ids"))) {
-      throw new ModelLoadException("the tokenize step feeds 'input_ids'; the model's inputs are "
-          + wrapped.inputs().stream().map(TensorMetadata::name).toList());
+      throw new ModelLoadException(
+          "the tokenize step feeds 'input_ids'; the model's inputs are "
+              + wrapped.inputs().stream().map(TensorMetadata::name).toList());
     }
     for (TensorMetadata input : fed) {
       if (input.datatype() != DataType.INT64 && input.datatype() != DataType.INT32) {
-        throw new ModelLoadException("model input '" + input.name() + "' is " + input.datatype() + "; the tokenize step"
-            + " makes INT64 or INT32");
+        throw new ModelLoadException(
+            "model input '"
+                + input.name()
+                + "' is "
+                + input.datatype()
+                + "; the tokenize step"
+                + " makes INT64 or INT32");
       }
     }
     HuggingFaceTokenizer tokenizer;
     try {
-      tokenizer = HuggingFaceTokenizer.newInstance(file, Map.of(
-          "truncation", "true", "maxLength", Integer.toString(maxLength), "padding", "false"));
+      tokenizer =
+          HuggingFaceTokenizer.newInstance(
+              file,
+              Map.of(
+                  "truncation",
+                  "true",
+                  "maxLength",
+                  Integer.toString(maxLength),
+                  "padding",
+                  "false"));
     } catch (IOException | RuntimeException e) {
       throw new ModelLoadException("cannot read tokenizer " + file + ": " + e.getMessage(), e);
     }
@@ -68,7 +90,8 @@ public final class TokenizeStep implements TransformerFactory {
     Path directory = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
     Path file = directory.resolve("tokenizer.json");
     if (!Files.isRegularFile(file)) {
-      throw new ModelLoadException("the tokenize step needs a tokenizer.json next to the model or a 'tokenizer' setting");
+      throw new ModelLoadException(
+          "the tokenize step needs a tokenizer.json next to the model or a 'tokenizer' setting");
     }
     return file;
   }
@@ -80,7 +103,11 @@ public final class TokenizeStep implements TransformerFactory {
     private final List<String> fedNames;
     private final ModelMetadata metadata;
 
-    Tokens(HuggingFaceTokenizer tokenizer, String input, List<TensorMetadata> fed, ModelMetadata wrapped) {
+    Tokens(
+        HuggingFaceTokenizer tokenizer,
+        String input,
+        List<TensorMetadata> fed,
+        ModelMetadata wrapped) {
       this.tokenizer = tokenizer;
       this.input = input;
       this.fed = fed;
@@ -108,13 +135,16 @@ public final class TokenizeStep implements TransformerFactory {
       List<Tensor> made = new ArrayList<>();
       for (TensorMetadata target : fed) {
         boolean wide = target.datatype() == DataType.INT64;
-        ByteBuffer data = ByteBuffer.allocate(encodings.length * longest * (wide ? 8 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+            ByteBuffer.allocate(encodings.length * longest * (wide ? 8 : 4))
+                .order(ByteOrder.LITTLE_ENDIAN);
         for (Encoding encoding : encodings) {
-          long[] row = switch (target.name()) {
-            case "input_ids" -> encoding.getIds();
-            case "attention_mask" -> encoding.getAttentionMask();
-            default -> encoding.getTypeIds();
-          };
+          long[] row =
+              switch (target.name()) {
+                case "input_ids" -> encoding.getIds();
+                case "attention_mask" -> encoding.getAttentionMask();
+                default -> encoding.getTypeIds();
+              };
           for (int t = 0; t < longest; t++) {
             long value = t < row.length ? row[t] : 0;
             if (wide) {
@@ -124,7 +154,12 @@ public final class TokenizeStep implements TransformerFactory {
             }
           }
         }
-        made.add(Tensor.of(target.name(), target.datatype(), new long[] {encodings.length, longest}, data.flip()));
+        made.add(
+            Tensor.of(
+                target.name(),
+                target.datatype(),
+                new long[] {encodings.length, longest},
+                data.flip()));
       }
       return Tensors.replace(inputs, List.of(input), made);
     }

@@ -8,7 +8,9 @@ class Pcm16Test {
   @Test
   void downsamplingKeepsTheSpeechBandAndRemovesWhatWouldFoldIntoIt() {
     Pcm16 voice = tone(3_000, 48_000).resample(16_000);
-    Pcm16 hiss = tone(12_000, 48_000).resample(16_000); // above 16 kHz audio's 8 kHz Nyquist: would alias to 4 kHz
+    Pcm16 hiss =
+        tone(12_000, 48_000)
+            .resample(16_000); // above 16 kHz audio's 8 kHz Nyquist: would alias to 4 kHz
     assertThat(voice.samples()).hasSize(16_000);
     assertThat(rms(voice)).as("a 3 kHz tone passes").isGreaterThan(0.9 * rms(tone(3_000, 16_000)));
     assertThat(rms(hiss)).as("a 12 kHz tone is filtered out").isLessThan(0.02 * rms(voice));
@@ -18,7 +20,8 @@ class Pcm16Test {
   void upsamplingKeepsATone() {
     Pcm16 up = tone(1_000, 16_000).resample(24_000);
     assertThat(up.samples()).hasSize(24_000);
-    assertThat(rms(up)).isCloseTo(rms(tone(1_000, 24_000)), org.assertj.core.data.Percentage.withPercentage(3));
+    assertThat(rms(up))
+        .isCloseTo(rms(tone(1_000, 24_000)), org.assertj.core.data.Percentage.withPercentage(3));
   }
 
   @Test

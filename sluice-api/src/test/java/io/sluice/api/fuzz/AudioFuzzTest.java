@@ -4,7 +4,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.audio.Pcm16;
 
-/** The WAV reader on arbitrary bytes: a parsed file or {@link InvalidInputException}, nothing else. */
+/**
+ * The WAV reader on arbitrary bytes: a parsed file or {@link InvalidInputException}, nothing else.
+ */
 class AudioFuzzTest {
   @FuzzTest(maxDuration = "30s")
   void wavReaderThrowsOnlyInvalidInput(byte[] bytes) {

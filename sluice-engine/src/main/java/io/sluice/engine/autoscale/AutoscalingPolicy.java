@@ -5,12 +5,12 @@ package io.sluice.engine.autoscale;
  *
  * <ul>
  *   <li>At zero replicas any load asks for one replica at once (scale from zero waits for nothing).
- *   <li>Otherwise error = load / replicas / targetOngoingRequests; the proposal is
- *       ceil(replicas x (1 + (error - 1) x smoothing)), with the upscale or downscale smoothing factor,
- *       clamped to [minReplicas, maxReplicas].
+ *   <li>Otherwise error = load / replicas / targetOngoingRequests; the proposal is ceil(replicas x
+ *       (1 + (error - 1) x smoothing)), with the upscale or downscale smoothing factor, clamped to
+ *       [minReplicas, maxReplicas].
  *   <li>A proposal above the current target is applied once proposals have stayed above it for
- *       {@code upscaleDelay}; below it, for {@code downscaleDelay}, or {@code scaleToZeroDelay} when going
- *       from one replica to zero. A proposal equal to the target resets the wait.
+ *       {@code upscaleDelay}; below it, for {@code downscaleDelay}, or {@code scaleToZeroDelay}
+ *       when going from one replica to zero. A proposal equal to the target resets the wait.
  * </ul>
  */
 public final class AutoscalingPolicy {
@@ -27,30 +27,53 @@ public final class AutoscalingPolicy {
     int direction = Integer.compare(proposed, currentReplicas);
     if (direction == 0) {
       pendingDirection = 0;
-      return new ScalingDecision(nowNanos, averageLoad, currentReplicas, proposed, currentReplicas, "load matches the target");
+      return new ScalingDecision(
+          nowNanos,
+          averageLoad,
+          currentReplicas,
+          proposed,
+          currentReplicas,
+          "load matches the target");
     }
     if (currentReplicas == 0) {
       pendingDirection = 0;
-      return new ScalingDecision(nowNanos, averageLoad, 0, proposed, proposed, "requests arrived while scaled to zero");
+      return new ScalingDecision(
+          nowNanos, averageLoad, 0, proposed, proposed, "requests arrived while scaled to zero");
     }
     if (direction != pendingDirection) {
       pendingDirection = direction;
       pendingSinceNanos = nowNanos;
     }
-    long delay = (direction > 0 ? spec.upscaleDelay()
-        : proposed == 0 ? spec.scaleToZeroDelay() : spec.downscaleDelay()).toNanos();
+    long delay =
+        (direction > 0
+                ? spec.upscaleDelay()
+                : proposed == 0 ? spec.scaleToZeroDelay() : spec.downscaleDelay())
+            .toNanos();
     long waited = nowNanos - pendingSinceNanos;
     String verb = direction > 0 ? "upscale" : proposed == 0 ? "scale to zero" : "downscale";
     if (waited >= delay) {
       pendingDirection = 0;
-      return new ScalingDecision(nowNanos, averageLoad, currentReplicas, proposed, proposed,
+      return new ScalingDecision(
+          nowNanos,
+          averageLoad,
+          currentReplicas,
+          proposed,
+          proposed,
           verb + " after " + waited / 1_000_000 + " ms of load " + format(averageLoad));
     }
-    return new ScalingDecision(nowNanos, averageLoad, currentReplicas, proposed, currentReplicas,
+    return new ScalingDecision(
+        nowNanos,
+        averageLoad,
+        currentReplicas,
+        proposed,
+        currentReplicas,
         verb + " pending: " + waited / 1_000_000 + " of " + delay / 1_000_000 + " ms");
   }
 
-  /** Forgets a pending change, e.g. after the target was set by other means (scale from zero on demand). */
+  /**
+   * Forgets a pending change, e.g. after the target was set by other means (scale from zero on
+   * demand).
+   */
   public void reset() {
     pendingDirection = 0;
   }
@@ -61,7 +84,8 @@ public final class AutoscalingPolicy {
       proposed = averageLoad > 0 ? 1 : 0;
     } else {
       double error = averageLoad / currentReplicas / spec.targetOngoingRequests();
-      double smoothing = error >= 1 ? spec.upscaleSmoothingFactor() : spec.downscaleSmoothingFactor();
+      double smoothing =
+          error >= 1 ? spec.upscaleSmoothingFactor() : spec.downscaleSmoothingFactor();
       double smoothed = 1 + (error - 1) * smoothing;
       proposed = (int) Math.ceil(currentReplicas * smoothed - 1e-9);
     }

@@ -3,10 +3,11 @@ package io.sluice.engine.autoscale;
 import java.time.Duration;
 
 /**
- * A deployment's autoscaling settings, with Ray Serve's names, meanings and defaults: desired replicas =
- * ceil(average ongoing+queued requests over {@code lookBackPeriod} / {@code targetOngoingRequests}),
- * smoothed, clamped to [min, max], applied once the same direction has held for {@code upscaleDelay} or
- * {@code downscaleDelay} ({@code scaleToZeroDelay} for the last replica).
+ * A deployment's autoscaling settings, with Ray Serve's names, meanings and defaults: desired
+ * replicas = ceil(average ongoing+queued requests over {@code lookBackPeriod} / {@code
+ * targetOngoingRequests}), smoothed, clamped to [min, max], applied once the same direction has
+ * held for {@code upscaleDelay} or {@code downscaleDelay} ({@code scaleToZeroDelay} for the last
+ * replica).
  */
 public record AutoscalingSpec(
     int minReplicas,
@@ -30,13 +31,18 @@ public record AutoscalingSpec(
 
   public AutoscalingSpec {
     if (minReplicas < 0 || maxReplicas < Math.max(1, minReplicas)) {
-      throw new IllegalArgumentException("need 0 <= minReplicas <= maxReplicas and maxReplicas >= 1");
+      throw new IllegalArgumentException(
+          "need 0 <= minReplicas <= maxReplicas and maxReplicas >= 1");
     }
     if (initialReplicas < minReplicas || initialReplicas > maxReplicas) {
-      throw new IllegalArgumentException("initialReplicas must lie between minReplicas and maxReplicas");
+      throw new IllegalArgumentException(
+          "initialReplicas must lie between minReplicas and maxReplicas");
     }
-    if (targetOngoingRequests <= 0 || upscaleSmoothingFactor <= 0 || downscaleSmoothingFactor <= 0) {
-      throw new IllegalArgumentException("targetOngoingRequests and smoothing factors must be positive");
+    if (targetOngoingRequests <= 0
+        || upscaleSmoothingFactor <= 0
+        || downscaleSmoothingFactor <= 0) {
+      throw new IllegalArgumentException(
+          "targetOngoingRequests and smoothing factors must be positive");
     }
   }
 }

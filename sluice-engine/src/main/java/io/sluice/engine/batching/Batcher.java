@@ -19,12 +19,12 @@ import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
- * Collects the requests of one replica into batches. Requests are compatible when they ask for the same
- * outputs and their inputs have the same names, datatypes and shapes apart from the leading dimension;
- * other requests wait in their own batch. A batch runs when it holds {@code maxBatchSize} rows or when
- * its first request has waited {@code batchWaitTimeout}. Inputs are concatenated along dimension 0 (the
- * tensor bytes are row-major, so rows simply follow each other; BYTES elements too), and each output is
- * split back by the rows each request brought.
+ * Collects the requests of one replica into batches. Requests are compatible when they ask for the
+ * same outputs and their inputs have the same names, datatypes and shapes apart from the leading
+ * dimension; other requests wait in their own batch. A batch runs when it holds {@code
+ * maxBatchSize} rows or when its first request has waited {@code batchWaitTimeout}. Inputs are
+ * concatenated along dimension 0 (the tensor bytes are row-major, so rows simply follow each other;
+ * BYTES elements too), and each output is split back by the rows each request brought.
  */
 public final class Batcher {
   private final Supplier<LoadedModel> model;
@@ -38,7 +38,11 @@ public final class Batcher {
    * @param model the replica's current model (a restarted worker replica has a new one)
    * @param batchSizes told the row count of every model call it makes
    */
-  public Batcher(Supplier<LoadedModel> model, BatchingSpec spec, ScheduledExecutorService timer, Executor executor,
+  public Batcher(
+      Supplier<LoadedModel> model,
+      BatchingSpec spec,
+      ScheduledExecutorService timer,
+      Executor executor,
       IntConsumer batchSizes) {
     this.model = model;
     this.spec = spec;
@@ -63,8 +67,8 @@ public final class Batcher {
   }
 
   /**
-   * Runs the inputs as part of a batch. Inputs that cannot be batched (a scalar, inputs disagreeing on
-   * their leading dimension, more rows than a batch holds) run alone, right away.
+   * Runs the inputs as part of a batch. Inputs that cannot be batched (a scalar, inputs disagreeing
+   * on their leading dimension, more rows than a batch holds) run alone, right away.
    */
   public CompletableFuture<List<Tensor>> submit(List<Tensor> inputs, List<String> outputNames) {
     int rows = rows(inputs);
@@ -98,7 +102,8 @@ public final class Batcher {
     }
     if (started != null) {
       Batch waiting = started;
-      timer.schedule(() -> flushIfOpen(waiting), spec.batchWaitTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      timer.schedule(
+          () -> flushIfOpen(waiting), spec.batchWaitTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
     return result;
   }
@@ -184,8 +189,14 @@ public final class Batcher {
     for (Tensor output : outputs) {
       long[] shape = output.shape();
       if (shape.length == 0 || shape[0] != batch.rows) {
-        throw new InferenceFailedException("output '" + output.name() + "' has shape " + Arrays.toString(shape)
-            + ", which does not keep the batch of " + batch.rows + " rows in its first dimension");
+        throw new InferenceFailedException(
+            "output '"
+                + output.name()
+                + "' has shape "
+                + Arrays.toString(shape)
+                + ", which does not keep the batch of "
+                + batch.rows
+                + " rows in its first dimension");
       }
       long elementsPerRow = output.elementCount() / batch.rows;
       ByteBuffer data = output.data();
@@ -204,7 +215,9 @@ public final class Batcher {
     }
   }
 
-  /** Bytes taken by the next {@code elements} elements of {@code data}, which is left where it was. */
+  /**
+   * Bytes taken by the next {@code elements} elements of {@code data}, which is left where it was.
+   */
   private static int sliceLength(DataType type, ByteBuffer data, long elements) {
     if (type.isFixedSize()) {
       return Math.toIntExact(elements * type.elementSize());
@@ -216,7 +229,9 @@ public final class Batcher {
     return position - data.position();
   }
 
-  /** The batch size the inputs bring (their shared leading dimension), or -1 when they cannot batch. */
+  /**
+   * The batch size the inputs bring (their shared leading dimension), or -1 when they cannot batch.
+   */
   private static int rows(List<Tensor> inputs) {
     long rows = -1;
     for (Tensor input : inputs) {
@@ -231,11 +246,17 @@ public final class Batcher {
 
   private static String key(List<Tensor> inputs, List<String> outputNames) {
     StringBuilder key = new StringBuilder(String.join(",", outputNames)).append('|');
-    inputs.stream().sorted(java.util.Comparator.comparing(Tensor::name)).forEach(input -> {
-      long[] shape = input.shape();
-      key.append(input.name()).append(':').append(input.datatype())
-          .append(Arrays.toString(Arrays.copyOfRange(shape, 1, shape.length))).append(';');
-    });
+    inputs.stream()
+        .sorted(java.util.Comparator.comparing(Tensor::name))
+        .forEach(
+            input -> {
+              long[] shape = input.shape();
+              key.append(input.name())
+                  .append(':')
+                  .append(input.datatype())
+                  .append(Arrays.toString(Arrays.copyOfRange(shape, 1, shape.length)))
+                  .append(';');
+            });
     return key.toString();
   }
 }

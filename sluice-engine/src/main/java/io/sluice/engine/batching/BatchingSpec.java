@@ -3,9 +3,9 @@ package io.sluice.engine.batching;
 import java.time.Duration;
 
 /**
- * Dynamic batching: requests that reach one replica within {@code batchWaitTimeout} of each other, and
- * whose inputs agree in everything but the leading (batch) dimension, run as one model call of up to
- * {@code maxBatchSize} rows.
+ * Dynamic batching: requests that reach one replica within {@code batchWaitTimeout} of each other,
+ * and whose inputs agree in everything but the leading (batch) dimension, run as one model call of
+ * up to {@code maxBatchSize} rows.
  */
 public record BatchingSpec(int maxBatchSize, Duration batchWaitTimeout) {
   public BatchingSpec {

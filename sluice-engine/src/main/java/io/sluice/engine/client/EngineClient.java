@@ -16,25 +16,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * What a protocol adapter or a pipeline may ask of the engine: run a model, read what is served, load and
- * unload. Everything else (registry, deployments, replicas, scaling) is the engine's own business; the
- * server's admin API and the operator see more, protocols never do.
+ * What a protocol adapter or a pipeline may ask of the engine: run a model, read what is served,
+ * load and unload. Everything else (registry, deployments, replicas, scaling) is the engine's own
+ * business; the server's admin API and the operator see more, protocols never do.
  *
- * <p>Futures fail with a {@link io.sluice.api.SluiceException} subclass naming the cause; cancelling one
- * (a client that went away) withdraws a queued request and stops a running stream between pieces.
+ * <p>Futures fail with a {@link io.sluice.api.SluiceException} subclass naming the cause;
+ * cancelling one (a client that went away) withdraws a queued request and stops a running stream
+ * between pieces.
  */
 public interface EngineClient {
 
   CompletableFuture<InferResponse> infer(InferRequest request);
 
   /**
-   * An inference whose outputs may arrive in pieces (speech spoken sentence by sentence), each handed to
-   * {@code onChunk} as it exists; a model that cannot stream answers in one chunk.
+   * An inference whose outputs may arrive in pieces (speech spoken sentence by sentence), each
+   * handed to {@code onChunk} as it exists; a model that cannot stream answers in one chunk.
    */
   CompletableFuture<Void> inferStream(InferRequest request, Consumer<List<Tensor>> onChunk);
 
   /** Text generation, each piece handed to {@code onText} as it is produced. */
-  CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<GeneratedText> onText);
+  CompletableFuture<GenerateResult> generate(
+      GenerateRequest request, Consumer<GeneratedText> onText);
 
   /** The tokens of a generate request's prompt or messages, as the model would see them. */
   CompletableFuture<Tokenization> tokenize(GenerateRequest request, boolean addSpecial);
@@ -63,7 +65,9 @@ public interface EngineClient {
   /** The application a model belongs to, or empty when there is no such model. */
   Optional<String> applicationOf(String model);
 
-  /** Cumulative statistics of a model since the server started; throws not-found when it is unknown. */
+  /**
+   * Cumulative statistics of a model since the server started; throws not-found when it is unknown.
+   */
   ModelStatisticsSnapshot statistics(String model, String version);
 
   /** Loads a known model; the future fails with the load error's message. */

@@ -1,8 +1,9 @@
 package io.sluice.engine.client;
 
 /**
- * One model's cumulative statistics in the shape of Triton's statistics extension: {@code inferenceCount}
- * counts requests, {@code executionCount} model calls (fewer when dynamic batching joins requests).
+ * One model's cumulative statistics in the shape of Triton's statistics extension: {@code
+ * inferenceCount} counts requests, {@code executionCount} model calls (fewer when dynamic batching
+ * joins requests).
  */
 public record ModelStatisticsSnapshot(
     String name,

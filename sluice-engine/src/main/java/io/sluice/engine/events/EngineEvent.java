@@ -1,14 +1,15 @@
 package io.sluice.engine.events;
 
 /**
- * Something the engine did that an operator wants to see in a log: a replica came or went, the autoscaler
- * decided, traffic moved, a configuration was applied.
+ * Something the engine did that an operator wants to see in a log: a replica came or went, the
+ * autoscaler decided, traffic moved, a configuration was applied.
  *
  * @param sequence increasing from 1, so a reader can ask for what came after the last one it saw
  * @param epochMillis when it happened (wall clock)
  * @param deployment the deployment concerned, or null for server-wide events
  */
-public record EngineEvent(long sequence, long epochMillis, Kind kind, String deployment, String message) {
+public record EngineEvent(
+    long sequence, long epochMillis, Kind kind, String deployment, String message) {
 
   /** What happened. */
   public enum Kind {

@@ -8,8 +8,8 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
- * The last {@value #CAPACITY} engine events, in order, with listeners told of each new one (on the thread
- * that recorded it, so they must be quick and must not block).
+ * The last {@value #CAPACITY} engine events, in order, with listeners told of each new one (on the
+ * thread that recorded it, so they must be quick and must not block).
  */
 public final class EventJournal {
   public static final int CAPACITY = 1000;

@@ -1,12 +1,11 @@
 package io.sluice.engine.explain;
 
-import io.sluice.engine.client.Explanation;
-
 import io.sluice.api.DataType;
 import io.sluice.api.InferRequest;
 import io.sluice.api.InferResponse;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.Tensor;
+import io.sluice.engine.client.Explanation;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -17,29 +16,34 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
- * Model-agnostic explanations of one prediction, computed by calling the model on perturbed copies of the
- * instance: a feature is "removed" by setting it to the baseline. The perturbed inputs go in batches of
- * {@code batchSize} rows per model call, and one explanation makes at most {@code maxModelCalls} calls, so the
- * model must take a batch dimension (its first). Calls go through the engine like any request, so replicas,
- * queues and batching apply.
+ * Model-agnostic explanations of one prediction, computed by calling the model on perturbed copies
+ * of the instance: a feature is "removed" by setting it to the baseline. The perturbed inputs go in
+ * batches of {@code batchSize} rows per model call, and one explanation makes at most {@code
+ * maxModelCalls} calls, so the model must take a batch dimension (its first). Calls go through the
+ * engine like any request, so replicas, queues and batching apply.
  *
- * <p>KernelSHAP (Lundberg and Lee, 2017): attributions are the weighted least-squares fit of the model's
- * output over coalitions of features, under the constraint that they add up to prediction minus baseline
- * prediction; with every coalition evaluated (when 2^d - 2 fits the budget) they are the exact Shapley values
- * of the baseline game, else an estimate from coalitions sampled by the Shapley kernel. Occlusion: each group
- * of {@code window} elements is set to the baseline, and each element of it gets the drop in the output.
+ * <p>KernelSHAP (Lundberg and Lee, 2017): attributions are the weighted least-squares fit of the
+ * model's output over coalitions of features, under the constraint that they add up to prediction
+ * minus baseline prediction; with every coalition evaluated (when 2^d - 2 fits the budget) they are
+ * the exact Shapley values of the baseline game, else an estimate from coalitions sampled by the
+ * Shapley kernel. Occlusion: each group of {@code window} elements is set to the baseline, and each
+ * element of it gets the drop in the output.
  */
 public final class Explainer {
   private Explainer() {}
 
-  public static CompletableFuture<Explanation> explain(InferRequest request, ExplainSpec spec,
+  public static CompletableFuture<Explanation> explain(
+      InferRequest request,
+      ExplainSpec spec,
       Function<InferRequest, CompletableFuture<InferResponse>> model) {
     Tensor input = pick(request.inputs(), spec.input());
     if (input.shape().length < 2 || input.shape()[0] != 1) {
-      throw new InvalidInputException("explain one instance at a time: input '" + input.name() + "' must have shape [1, ...]");
+      throw new InvalidInputException(
+          "explain one instance at a time: input '" + input.name() + "' must have shape [1, ...]");
     }
     if (input.datatype() != DataType.FP32) {
-      throw new InvalidInputException("the explainer perturbs FP32 inputs; '" + input.name() + "' is " + input.datatype());
+      throw new InvalidInputException(
+          "the explainer perturbs FP32 inputs; '" + input.name() + "' is " + input.datatype());
     }
     float[] instance = new float[(int) (input.data().remaining() / 4)];
     input.data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(instance);
@@ -49,11 +53,25 @@ public final class Explainer {
     Arrays.fill(baseline, (float) spec.baseline());
     rows.add(baseline);
     int budget = spec.maxModelCalls() * spec.batchSize() - rows.size();
-    Plan plan = spec.method().equals("occlusion") ? Plan.occlusion(instance, spec, budget) : Plan.kernelShap(instance, spec, budget);
+    Plan plan =
+        spec.method().equals("occlusion")
+            ? Plan.occlusion(instance, spec, budget)
+            : Plan.kernelShap(instance, spec, budget);
     rows.addAll(plan.rows());
     int calls = (rows.size() + spec.batchSize() - 1) / spec.batchSize();
-    return evaluate(request, input, rows, spec, model).thenApply(values -> new Explanation(spec.method(), input.name(),
-        spec.output(), spec.target(), input.shape(), plan.attributions(values), values[0], values[1], calls));
+    return evaluate(request, input, rows, spec, model)
+        .thenApply(
+            values ->
+                new Explanation(
+                    spec.method(),
+                    input.name(),
+                    spec.output(),
+                    spec.target(),
+                    input.shape(),
+                    plan.attributions(values),
+                    values[0],
+                    values[1],
+                    calls));
   }
 
   private static Tensor pick(List<Tensor> tensors, String name) {
@@ -63,31 +81,48 @@ public final class Explainer {
     if (name == null) {
       return tensors.getFirst();
     }
-    return tensors.stream().filter(t -> t.name().equals(name)).findFirst()
-        .orElseThrow(() -> new InvalidInputException("the request has no input '" + name + "' to explain"));
+    return tensors.stream()
+        .filter(t -> t.name().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () -> new InvalidInputException("the request has no input '" + name + "' to explain"));
   }
 
-  /** The explained output element for every row, one model call per batch, the calls one after another. */
-  private static CompletableFuture<double[]> evaluate(InferRequest request, Tensor input, List<float[]> rows, ExplainSpec spec,
+  /**
+   * The explained output element for every row, one model call per batch, the calls one after
+   * another.
+   */
+  private static CompletableFuture<double[]> evaluate(
+      InferRequest request,
+      Tensor input,
+      List<float[]> rows,
+      ExplainSpec spec,
       Function<InferRequest, CompletableFuture<InferResponse>> model) {
     double[] values = new double[rows.size()];
     CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
     for (int from = 0; from < rows.size(); from += spec.batchSize()) {
       int start = from;
       int end = Math.min(rows.size(), from + spec.batchSize());
-      chain = chain.thenCompose(done -> model.apply(batchRequest(request, input, rows.subList(start, end), spec.output()))
-          .thenAccept(response -> read(response, spec, start, end - start, values)));
+      chain =
+          chain.thenCompose(
+              done ->
+                  model
+                      .apply(batchRequest(request, input, rows.subList(start, end), spec.output()))
+                      .thenAccept(response -> read(response, spec, start, end - start, values)));
     }
     return chain.thenApply(done -> values);
   }
 
-  private static InferRequest batchRequest(InferRequest request, Tensor input, List<float[]> rows, String output) {
+  private static InferRequest batchRequest(
+      InferRequest request, Tensor input, List<float[]> rows, String output) {
     long[] shape = input.shape().clone();
     shape[0] = rows.size();
     List<Tensor> inputs = new ArrayList<>();
     for (Tensor tensor : request.inputs()) {
       if (tensor == input) {
-        ByteBuffer data = ByteBuffer.allocate(rows.size() * rows.getFirst().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+            ByteBuffer.allocate(rows.size() * rows.getFirst().length * 4)
+                .order(ByteOrder.LITTLE_ENDIAN);
         for (float[] row : rows) {
           for (float value : row) {
             data.putFloat(value);
@@ -98,19 +133,29 @@ public final class Explainer {
         inputs.add(repeat(tensor, rows.size()));
       }
     }
-    return new InferRequest(request.modelName(), request.modelVersion(), request.id(), request.parameters(), inputs,
-        output == null ? null : List.of(output), request.revision());
+    return new InferRequest(
+        request.modelName(),
+        request.modelVersion(),
+        request.id(),
+        request.parameters(),
+        inputs,
+        output == null ? null : List.of(output),
+        request.revision());
   }
 
   /** Another input of the instance, the same for every perturbed row. */
   private static Tensor repeat(Tensor tensor, int times) {
     if (tensor.shape().length == 0 || tensor.shape()[0] != 1) {
-      throw new InvalidInputException("every input must hold one instance (shape [1, ...]); '" + tensor.name() + "' does not");
+      throw new InvalidInputException(
+          "every input must hold one instance (shape [1, ...]); '" + tensor.name() + "' does not");
     }
     long[] shape = tensor.shape().clone();
     shape[0] = times;
     if (tensor.datatype() == DataType.BYTES) {
-      return Tensor.ofBytes(tensor.name(), shape, java.util.Collections.nCopies(times, tensor.bytesElements().getFirst()));
+      return Tensor.ofBytes(
+          tensor.name(),
+          shape,
+          java.util.Collections.nCopies(times, tensor.bytesElements().getFirst()));
     }
     ByteBuffer one = tensor.data();
     ByteBuffer data = ByteBuffer.allocate(one.remaining() * times).order(ByteOrder.LITTLE_ENDIAN);
@@ -120,18 +165,34 @@ public final class Explainer {
     return Tensor.of(tensor.name(), tensor.datatype(), shape, data.flip());
   }
 
-  private static void read(InferResponse response, ExplainSpec spec, int start, int count, double[] values) {
-    Tensor output = spec.output() == null ? response.outputs().getFirst()
-        : response.outputs().stream().filter(t -> t.name().equals(spec.output())).findFirst().orElseThrow();
+  private static void read(
+      InferResponse response, ExplainSpec spec, int start, int count, double[] values) {
+    Tensor output =
+        spec.output() == null
+            ? response.outputs().getFirst()
+            : response.outputs().stream()
+                .filter(t -> t.name().equals(spec.output()))
+                .findFirst()
+                .orElseThrow();
     if (output.datatype() != DataType.FP32 && output.datatype() != DataType.FP64) {
-      throw new InvalidInputException("the explainer reads FP32 or FP64 outputs; '" + output.name() + "' is " + output.datatype());
+      throw new InvalidInputException(
+          "the explainer reads FP32 or FP64 outputs; '"
+              + output.name()
+              + "' is "
+              + output.datatype());
     }
     int width = output.datatype() == DataType.FP32 ? 4 : 8;
     ByteBuffer data = output.data().order(ByteOrder.LITTLE_ENDIAN);
     int perRow = data.remaining() / width / count;
     if (spec.target() >= perRow) {
-      throw new InvalidInputException("target " + spec.target() + " is outside output '" + output.name() + "' (" + perRow
-          + " elements per instance)");
+      throw new InvalidInputException(
+          "target "
+              + spec.target()
+              + " is outside output '"
+              + output.name()
+              + "' ("
+              + perRow
+              + " elements per instance)");
     }
     for (int row = 0; row < count; row++) {
       int at = data.position() + (row * perRow + spec.target()) * width;
@@ -148,22 +209,36 @@ public final class Explainer {
     static Plan occlusion(float[] instance, ExplainSpec spec, int budget) {
       int groups = (instance.length + spec.window() - 1) / spec.window();
       if (groups > budget) {
-        throw new InvalidInputException("occlusion of " + instance.length + " elements in windows of " + spec.window() + " needs "
-            + groups + " perturbed inputs; the bound allows " + budget + " (raise window, batch_size or maxModelCalls)");
+        throw new InvalidInputException(
+            "occlusion of "
+                + instance.length
+                + " elements in windows of "
+                + spec.window()
+                + " needs "
+                + groups
+                + " perturbed inputs; the bound allows "
+                + budget
+                + " (raise window, batch_size or maxModelCalls)");
       }
       List<float[]> rows = new ArrayList<>();
       for (int g = 0; g < groups; g++) {
         float[] row = instance.clone();
-        Arrays.fill(row, g * spec.window(), Math.min(instance.length, (g + 1) * spec.window()), (float) spec.baseline());
+        Arrays.fill(
+            row,
+            g * spec.window(),
+            Math.min(instance.length, (g + 1) * spec.window()),
+            (float) spec.baseline());
         rows.add(row);
       }
-      return new Plan(rows, values -> {
-        double[] attributions = new double[instance.length];
-        for (int i = 0; i < instance.length; i++) {
-          attributions[i] = values[0] - values[2 + i / spec.window()];
-        }
-        return attributions;
-      });
+      return new Plan(
+          rows,
+          values -> {
+            double[] attributions = new double[instance.length];
+            for (int i = 0; i < instance.length; i++) {
+              attributions[i] = values[0] - values[2 + i / spec.window()];
+            }
+            return attributions;
+          });
     }
 
     static Plan kernelShap(float[] instance, ExplainSpec spec, int budget) {
@@ -187,7 +262,8 @@ public final class Explainer {
         }
       } else {
         if (limit < 2) {
-          throw new InvalidInputException("KernelSHAP needs at least 2 coalitions; the bound allows " + limit);
+          throw new InvalidInputException(
+              "KernelSHAP needs at least 2 coalitions; the bound allows " + limit);
         }
         double[] sizeWeight = new double[d];
         double total = 0;
@@ -225,8 +301,12 @@ public final class Explainer {
       return new Plan(rows, values -> solve(coalitions, weights, values, d));
     }
 
-    /** The constrained weighted least squares: sum(phi) = f(x) - f(baseline), the last feature eliminated. */
-    private static double[] solve(List<boolean[]> coalitions, List<Double> weights, double[] values, int d) {
+    /**
+     * The constrained weighted least squares: sum(phi) = f(x) - f(baseline), the last feature
+     * eliminated.
+     */
+    private static double[] solve(
+        List<boolean[]> coalitions, List<Double> weights, double[] values, int d) {
       double delta = values[0] - values[1];
       int m = d - 1;
       double[][] a = new double[m][m + 1];

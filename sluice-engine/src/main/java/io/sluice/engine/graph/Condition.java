@@ -11,15 +11,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Switch step's condition: one comparison between a value of the data the node received and a literal,
- * e.g. {@code score[0] > 0.5}, {@code label == "cat"}, {@code parameters.tier == "gold"}. The left side is a
- * tensor element ({@code name} is element 0, {@code name[i]} element i of the flattened data) or a request
- * parameter; operators are {@code == != < <= > >=}; literals are numbers, quoted strings, {@code true} and
- * {@code false}. A value that is missing, or of another kind than the literal, makes the condition false.
+ * A Switch step's condition: one comparison between a value of the data the node received and a
+ * literal, e.g. {@code score[0] > 0.5}, {@code label == "cat"}, {@code parameters.tier == "gold"}.
+ * The left side is a tensor element ({@code name} is element 0, {@code name[i]} element i of the
+ * flattened data) or a request parameter; operators are {@code == != < <= > >=}; literals are
+ * numbers, quoted strings, {@code true} and {@code false}. A value that is missing, or of another
+ * kind than the literal, makes the condition false.
  */
 public final class Condition {
-  private static final Pattern SYNTAX = Pattern.compile(
-      "\\s*(parameters\\.[\\w.-]+|[\\w.:/-]+)(?:\\[(\\d+)])?\\s*(==|!=|<=|>=|<|>)\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|'[^']*'|true|false|[-+]?[\\d.]+(?:[eE][-+]?\\d+)?)\\s*");
+  private static final Pattern SYNTAX =
+      Pattern.compile(
+          "\\s*(parameters\\.[\\w.-]+|[\\w.:/-]+)(?:\\[(\\d+)])?\\s*(==|!=|<=|>=|<|>)\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|'[^']*'|true|false|[-+]?[\\d.]+(?:[eE][-+]?\\d+)?)\\s*");
 
   private final String text;
   private final String operand;
@@ -35,11 +37,14 @@ public final class Condition {
     this.literal = literal;
   }
 
-  /** @throws IllegalArgumentException naming what is wrong with the text */
+  /**
+   * @throws IllegalArgumentException naming what is wrong with the text
+   */
   public static Condition parse(String text) {
     Matcher matcher = SYNTAX.matcher(Objects.requireNonNull(text, "text"));
     if (!matcher.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not a condition such as score[0] > 0.5 or label == \"cat\"");
+      throw new IllegalArgumentException(
+          "'" + text + "' is not a condition such as score[0] > 0.5 or label == \"cat\"");
     }
     String raw = matcher.group(4);
     Object literal;
@@ -51,10 +56,13 @@ public final class Condition {
       try {
         literal = Double.parseDouble(raw);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("'" + raw + "' is not a number in condition '" + text + "'");
+        throw new IllegalArgumentException(
+            "'" + raw + "' is not a number in condition '" + text + "'");
       }
     }
-    if (!(literal instanceof Double) && !matcher.group(3).equals("==") && !matcher.group(3).equals("!=")) {
+    if (!(literal instanceof Double)
+        && !matcher.group(3).equals("==")
+        && !matcher.group(3).equals("!=")) {
       throw new IllegalArgumentException("only numbers can be ordered in condition '" + text + "'");
     }
     int index = matcher.group(2) == null ? 0 : Integer.parseInt(matcher.group(2));
@@ -63,9 +71,10 @@ public final class Condition {
 
   /** Whether the condition holds on the data a node received. */
   public boolean test(InferRequest data) {
-    Object value = operand.startsWith("parameters.")
-        ? data.parameters().get(operand.substring("parameters.".length()))
-        : element(data.inputs(), operand, index);
+    Object value =
+        operand.startsWith("parameters.")
+            ? data.parameters().get(operand.substring("parameters.".length()))
+            : element(data.inputs(), operand, index);
     if (value == null) {
       return false;
     }

@@ -8,8 +8,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * An inference graph, as KServe's InferenceGraph declares one: named nodes, each a router over steps, entered
- * at the node named {@code root}.
+ * An inference graph, as KServe's InferenceGraph declares one: named nodes, each a router over
+ * steps, entered at the node named {@code root}.
  *
  * @param name the graph's name (its V2 model name)
  * @param routePrefix where it is served, e.g. {@code /pipeline}
@@ -29,9 +29,9 @@ public record GraphSpec(String name, String routePrefix, Map<String, NodeSpec> n
   }
 
   /**
-   * What is wrong with the graph, as messages naming the node and step; empty when it can run: a root
-   * exists, steps name a known deployment or node (one of the two), no node reaches itself, Switch steps
-   * have conditions, Splitter weights are positive.
+   * What is wrong with the graph, as messages naming the node and step; empty when it can run: a
+   * root exists, steps name a known deployment or node (one of the two), no node reaches itself,
+   * Switch steps have conditions, Splitter weights are positive.
    */
   public List<String> problems(Set<String> deployments) {
     List<String> problems = new ArrayList<>();
@@ -52,7 +52,8 @@ public record GraphSpec(String name, String routePrefix, Map<String, NodeSpec> n
           problems.add(stepAt + ".name: another step of this node is named '" + step.name() + "'");
         }
         if ((step.deployment() == null) == (step.node() == null)) {
-          problems.add(stepAt + ": a step names exactly one of serviceName (a deployment) and nodeName");
+          problems.add(
+              stepAt + ": a step names exactly one of serviceName (a deployment) and nodeName");
         } else if (step.deployment() != null && !deployments.contains(step.deployment())) {
           problems.add(stepAt + ".serviceName: no deployment is named '" + step.deployment() + "'");
         } else if (step.node() != null && !nodes.containsKey(step.node())) {
@@ -80,7 +81,8 @@ public record GraphSpec(String name, String routePrefix, Map<String, NodeSpec> n
       return false;
     }
     for (StepSpec step : node.steps()) {
-      if (step.node() != null && (step.node().equals(target) || reaches(step.node(), target, seen))) {
+      if (step.node() != null
+          && (step.node().equals(target) || reaches(step.node(), target, seen))) {
         return true;
       }
     }

@@ -13,13 +13,19 @@ import java.util.Objects;
  *     (KServe's {@code data: $request}); only Sequence steps after the first tell the difference
  * @param condition when a Switch takes this step; null elsewhere
  * @param weight a Splitter's relative weight
- * @param soft whether the graph goes on when this step fails (KServe's {@code dependency: Soft}): a failed
- *     soft step passes its input on as its answer
+ * @param soft whether the graph goes on when this step fails (KServe's {@code dependency: Soft}): a
+ *     failed soft step passes its input on as its answer
  * @param timeout how long the step may take before it fails with a timeout
  */
 public record StepSpec(
-    String name, String deployment, String node, boolean fromRequest, Condition condition, double weight,
-    boolean soft, Duration timeout) {
+    String name,
+    String deployment,
+    String node,
+    boolean fromRequest,
+    Condition condition,
+    double weight,
+    boolean soft,
+    Duration timeout) {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
   public StepSpec {

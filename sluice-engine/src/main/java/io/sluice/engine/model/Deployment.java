@@ -1,13 +1,12 @@
 package io.sluice.engine.model;
 
-import io.sluice.engine.client.ModelState;
-import io.sluice.engine.client.ModelStatus;
-
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotFoundException;
 import io.sluice.api.ModelNotReadyException;
-import io.sluice.engine.replica.Replica;
+import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatus;
 import io.sluice.engine.events.EngineEvent;
+import io.sluice.engine.replica.Replica;
 import io.sluice.engine.revision.Revision;
 import io.sluice.engine.revision.RevisionContext;
 import io.sluice.engine.stats.ModelStatistics;
@@ -20,10 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One model name and its revisions. A changed spec makes a new revision; traffic goes to the latest
- * revision and to the previous (last fully ready) one by weight: {@code canaryTrafficPercent} to the
- * latest, the rest to the previous. Without a canary percentage the latest takes everything once it is
- * ready and the previous drains (blue-green). {@link #promote} and {@link #rollback} only move weights;
- * they never restart replicas. A request may pin a revision by number.
+ * revision and to the previous (last fully ready) one by weight: {@code canaryTrafficPercent} to
+ * the latest, the rest to the previous. Without a canary percentage the latest takes everything
+ * once it is ready and the previous drains (blue-green). {@link #promote} and {@link #rollback}
+ * only move weights; they never restart replicas. A request may pin a revision by number.
  */
 public final class Deployment {
   private static final Logger log = LoggerFactory.getLogger(Deployment.class);
@@ -145,8 +144,10 @@ public final class Deployment {
     Revision revision = version == null || version.isEmpty() ? serving() : byVersion(version);
     ModelMetadata metadata = revision.metadata();
     List<String> versions = versions();
-    return versions.equals(metadata.versions()) ? metadata
-        : new ModelMetadata(metadata.name(), versions, metadata.platform(), metadata.inputs(), metadata.outputs());
+    return versions.equals(metadata.versions())
+        ? metadata
+        : new ModelMetadata(
+            metadata.name(), versions, metadata.platform(), metadata.inputs(), metadata.outputs());
   }
 
   private Revision byVersion(String version) {
@@ -162,17 +163,19 @@ public final class Deployment {
   }
 
   /**
-   * The revision for one request: the pinned revision (its number, or its version label) if given, else the one
-   * serving the named version, else one drawn by the traffic weights.
+   * The revision for one request: the pinned revision (its number, or its version label) if given,
+   * else the one serving the named version, else one drawn by the traffic weights.
    */
   public Revision select(String pinnedRevision, String version) {
     if (pinnedRevision != null && !pinnedRevision.isEmpty()) {
       for (Revision revision : revisions()) {
-        if (Integer.toString(revision.number()).equals(pinnedRevision) || revision.version().equals(pinnedRevision)) {
+        if (Integer.toString(revision.number()).equals(pinnedRevision)
+            || revision.version().equals(pinnedRevision)) {
           return revision;
         }
       }
-      throw new ModelNotFoundException("model '" + name + "' has no live revision '" + pinnedRevision + "'");
+      throw new ModelNotFoundException(
+          "model '" + name + "' has no live revision '" + pinnedRevision + "'");
     }
     if (version != null && !version.isEmpty()) {
       return byVersion(version);
@@ -188,8 +191,12 @@ public final class Deployment {
   /** Loads the latest revision (start-up and the repository API); see {@link Revision#load}. */
   public void load() throws ModelLoadException {
     latest.load();
-    context.events().record(EngineEvent.Kind.MODEL_LOADED, name, "revision " + latest.number() + " loaded ("
-        + latest.spec().runtime() + ")");
+    context
+        .events()
+        .record(
+            EngineEvent.Kind.MODEL_LOADED,
+            name,
+            "revision " + latest.number() + " loaded (" + latest.spec().runtime() + ")");
   }
 
   /** Stops every revision; see {@link Revision#stop}. */
@@ -197,7 +204,10 @@ public final class Deployment {
     unload(null);
   }
 
-  /** Like {@link #unload()}, waiting at most {@code patience} for requests in flight (null: without bound). */
+  /**
+   * Like {@link #unload()}, waiting at most {@code patience} for requests in flight (null: without
+   * bound).
+   */
   public void unload(java.time.Duration patience) {
     Revision before;
     synchronized (lock) {
@@ -213,9 +223,9 @@ public final class Deployment {
   }
 
   /**
-   * Applies a new spec and traffic settings. A changed spec starts a new revision in the background;
-   * traffic moves to it once it is ready (all of it, or {@code canaryTrafficPercent}). Unchanged specs
-   * keep their replicas; only the traffic settings change.
+   * Applies a new spec and traffic settings. A changed spec starts a new revision in the
+   * background; traffic moves to it once it is ready (all of it, or {@code canaryTrafficPercent}).
+   * Unchanged specs keep their replicas; only the traffic settings change.
    *
    * @return whether a new revision was created
    */
@@ -239,11 +249,22 @@ public final class Deployment {
         retired = latest; // an unfinished canary is replaced; the stable previous keeps serving
       }
       latest = created;
-      latestPercent = trafficSpec.canaryTrafficPercent() == null ? 100 : trafficSpec.canaryTrafficPercent();
+      latestPercent =
+          trafficSpec.canaryTrafficPercent() == null ? 100 : trafficSpec.canaryTrafficPercent();
     }
-    log.info("deployment {}: revision {} created ({}% of traffic once ready)", name, created.number(), latestPercent);
-    context.events().record(EngineEvent.Kind.REVISION_CREATED, name, "revision " + created.number() + " created ("
-        + latestPercent + "% of traffic once ready)");
+    log.info(
+        "deployment {}: revision {} created ({}% of traffic once ready)",
+        name, created.number(), latestPercent);
+    context
+        .events()
+        .record(
+            EngineEvent.Kind.REVISION_CREATED,
+            name,
+            "revision "
+                + created.number()
+                + " created ("
+                + latestPercent
+                + "% of traffic once ready)");
     if (retired != null) {
       Revision drained = retired;
       context.executor().execute(drained::stop);
@@ -256,8 +277,12 @@ public final class Deployment {
     try {
       revision.load();
     } catch (ModelLoadException e) {
-      log.warn("deployment {}: revision {} failed to load ({}); traffic stays on revision {}", name,
-          revision.number(), e.getMessage(), previous == null ? "none" : previous.number());
+      log.warn(
+          "deployment {}: revision {} failed to load ({}); traffic stays on revision {}",
+          name,
+          revision.number(),
+          e.getMessage(),
+          previous == null ? "none" : previous.number());
       return;
     }
     Revision before;
@@ -269,7 +294,11 @@ public final class Deployment {
       previous = null; // blue-green: the new revision takes everything
     }
     if (before != null) {
-      log.info("deployment {}: revision {} ready; draining revision {}", name, revision.number(), before.number());
+      log.info(
+          "deployment {}: revision {} ready; draining revision {}",
+          name,
+          revision.number(),
+          before.number());
       before.stop();
     }
   }
@@ -278,25 +307,36 @@ public final class Deployment {
   public void promote() {
     synchronized (lock) {
       if (latest.state() != ModelState.READY) {
-        throw new ModelNotReadyException("revision " + latest.number() + " of '" + name + "' is not ready to promote");
+        throw new ModelNotReadyException(
+            "revision " + latest.number() + " of '" + name + "' is not ready to promote");
       }
       latestPercent = 100;
     }
-    context.events().record(EngineEvent.Kind.PROMOTED, name, "revision " + latest.number() + " takes all traffic");
+    context
+        .events()
+        .record(
+            EngineEvent.Kind.PROMOTED, name, "revision " + latest.number() + " takes all traffic");
   }
 
   /** Sends all traffic back to the previous revision; the latest stays up with no traffic. */
   public void rollback() {
     synchronized (lock) {
       if (previous == null) {
-        throw new ModelNotFoundException("deployment '" + name + "' has no previous revision to roll back to");
+        throw new ModelNotFoundException(
+            "deployment '" + name + "' has no previous revision to roll back to");
       }
       if (previous.state() != ModelState.READY) {
-        throw new ModelNotReadyException("revision " + previous.number() + " of '" + name + "' is not ready");
+        throw new ModelNotReadyException(
+            "revision " + previous.number() + " of '" + name + "' is not ready");
       }
       latestPercent = 0;
     }
-    context.events().record(EngineEvent.Kind.ROLLED_BACK, name, "all traffic back to revision " + previous.number());
+    context
+        .events()
+        .record(
+            EngineEvent.Kind.ROLLED_BACK,
+            name,
+            "all traffic back to revision " + previous.number());
   }
 
   /** Autoscaling and queue expiry for every live revision. */

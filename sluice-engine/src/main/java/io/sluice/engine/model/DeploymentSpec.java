@@ -37,9 +37,25 @@ public record DeploymentSpec(
     io.sluice.engine.explain.ExplainSpec explainer,
     io.sluice.engine.transform.TransformerSpec transformer) {
   public DeploymentSpec(
-      String application, String name, String runtime, Path location, String version, Map<String, String> settings) {
-    this(application, name, runtime, location, version, settings, ScalingSpec.DEFAULT, ResourceRequest.NONE,
-        ReplicaHosting.IN_PROCESS, null, null, null);
+      String application,
+      String name,
+      String runtime,
+      Path location,
+      String version,
+      Map<String, String> settings) {
+    this(
+        application,
+        name,
+        runtime,
+        location,
+        version,
+        settings,
+        ScalingSpec.DEFAULT,
+        ResourceRequest.NONE,
+        ReplicaHosting.IN_PROCESS,
+        null,
+        null,
+        null);
   }
 
   public DeploymentSpec {
@@ -53,12 +69,24 @@ public record DeploymentSpec(
     resources = resources == null ? ResourceRequest.NONE : resources;
     hosting = hosting == null ? ReplicaHosting.IN_PROCESS : hosting;
     explainer = explainer == null ? io.sluice.engine.explain.ExplainSpec.DEFAULT : explainer;
-    transformer = transformer == null ? io.sluice.engine.transform.TransformerSpec.NONE : transformer;
+    transformer =
+        transformer == null ? io.sluice.engine.transform.TransformerSpec.NONE : transformer;
   }
 
   /** The same deployment served from another upstream server (one member of a group endpoint). */
   public DeploymentSpec withEndpoint(URI server) {
-    return new DeploymentSpec(application, name, runtime, location, version, settings, scaling, resources, hosting, server,
-        explainer, transformer);
+    return new DeploymentSpec(
+        application,
+        name,
+        runtime,
+        location,
+        version,
+        settings,
+        scaling,
+        resources,
+        hosting,
+        server,
+        explainer,
+        transformer);
   }
 }

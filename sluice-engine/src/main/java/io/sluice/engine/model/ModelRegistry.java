@@ -1,8 +1,7 @@
 package io.sluice.engine.model;
 
-import io.sluice.engine.client.ModelStatus;
-
 import io.sluice.api.ModelNotFoundException;
+import io.sluice.engine.client.ModelStatus;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -12,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * The deployments a server knows, by model name, in configuration order. Applying a new configuration
- * adds and removes deployments while requests flow; lookups never block.
+ * The deployments a server knows, by model name, in configuration order. Applying a new
+ * configuration adds and removes deployments while requests flow; lookups never block.
  */
 public final class ModelRegistry {
   private final Map<String, Deployment> byName = new ConcurrentHashMap<>();
@@ -55,7 +54,13 @@ public final class ModelRegistry {
     }
     if (version != null && !version.isEmpty() && !deployment.hasVersion(version)) {
       throw new ModelNotFoundException(
-          "model '" + name + "' has no version '" + version + "' (serving versions " + deployment.versions() + ")");
+          "model '"
+              + name
+              + "' has no version '"
+              + version
+              + "' (serving versions "
+              + deployment.versions()
+              + ")");
     }
     return deployment;
   }

@@ -5,8 +5,8 @@ import io.sluice.engine.batching.BatchingSpec;
 import java.time.Duration;
 
 /**
- * How a deployment's replicas take traffic: a fixed replica count or autoscaling, the per-replica limit of
- * ongoing requests, the bounded queue in front of them, and timeouts.
+ * How a deployment's replicas take traffic: a fixed replica count or autoscaling, the per-replica
+ * limit of ongoing requests, the bounded queue in front of them, and timeouts.
  *
  * @param numReplicas replicas to run when {@code autoscaling} is null
  * @param maxOngoingRequests requests one replica runs at once (Ray Serve's max_ongoing_requests)
@@ -31,14 +31,22 @@ public record ScalingSpec(
 
   /** One replica, Ray Serve's ongoing limit, a bounded queue, no timeout. */
   public static final ScalingSpec DEFAULT =
-      new ScalingSpec(1, DEFAULT_MAX_ONGOING_REQUESTS, DEFAULT_MAX_QUEUED_REQUESTS, DEFAULT_MAX_QUEUE_WAIT, null, null, null);
+      new ScalingSpec(
+          1,
+          DEFAULT_MAX_ONGOING_REQUESTS,
+          DEFAULT_MAX_QUEUED_REQUESTS,
+          DEFAULT_MAX_QUEUE_WAIT,
+          null,
+          null,
+          null);
 
   public ScalingSpec {
     if (numReplicas < 1 && autoscaling == null) {
       throw new IllegalArgumentException("numReplicas must be at least 1 without autoscaling");
     }
     if (maxOngoingRequests < 1 || maxQueuedRequests < 0) {
-      throw new IllegalArgumentException("maxOngoingRequests must be >= 1 and maxQueuedRequests >= 0");
+      throw new IllegalArgumentException(
+          "maxOngoingRequests must be >= 1 and maxQueuedRequests >= 0");
     }
   }
 

@@ -3,8 +3,9 @@ package io.sluice.engine.model;
 /**
  * How a deployment splits traffic between its revisions.
  *
- * @param canaryTrafficPercent the share (0-100) the latest revision gets while the previous one keeps the
- *     rest; null means blue-green: the latest takes all traffic once it is ready, and the previous drains
+ * @param canaryTrafficPercent the share (0-100) the latest revision gets while the previous one
+ *     keeps the rest; null means blue-green: the latest takes all traffic once it is ready, and the
+ *     previous drains
  * @param shadow requests to mirror, or null
  */
 public record TrafficSpec(Integer canaryTrafficPercent, ShadowSpec shadow) {
@@ -17,8 +18,9 @@ public record TrafficSpec(Integer canaryTrafficPercent, ShadowSpec shadow) {
   }
 
   /**
-   * Mirrors {@code percent}% of requests, asynchronously, to another deployment or to this deployment's
-   * latest revision (a dark launch); the mirror's answers are discarded, its metrics kept.
+   * Mirrors {@code percent}% of requests, asynchronously, to another deployment or to this
+   * deployment's latest revision (a dark launch); the mirror's answers are discarded, its metrics
+   * kept.
    *
    * @param deployment the deployment to mirror to, or null to mirror to this one's latest revision
    */

@@ -11,8 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds this host's accelerators with the vendors' own tools: {@code nvidia-smi}, {@code rocm-smi}, and
- * Intel GPUs in sysfs. A missing tool means no devices of that vendor; nothing here fails start-up.
+ * Finds this host's accelerators with the vendors' own tools: {@code nvidia-smi}, {@code rocm-smi},
+ * and Intel GPUs in sysfs. A missing tool means no devices of that vendor; nothing here fails
+ * start-up.
  */
 public final class AcceleratorDiscovery {
   private static final Logger log = LoggerFactory.getLogger(AcceleratorDiscovery.class);
@@ -23,7 +24,8 @@ public final class AcceleratorDiscovery {
     List<Accelerator> found = new ArrayList<>();
     run("nvidia-smi", "--query-gpu=index,name,memory.total", "--format=csv,noheader,nounits")
         .ifPresent(out -> found.addAll(parseNvidiaSmi(out)));
-    run("rocm-smi", "--showmeminfo", "vram", "--csv").ifPresent(out -> found.addAll(parseRocmSmi(out)));
+    run("rocm-smi", "--showmeminfo", "vram", "--csv")
+        .ifPresent(out -> found.addAll(parseRocmSmi(out)));
     found.addAll(intelFromSysfs(Path.of("/sys/class/drm")));
     if (!found.isEmpty()) {
       log.info("accelerators found: {}", found);
@@ -31,7 +33,10 @@ public final class AcceleratorDiscovery {
     return found;
   }
 
-  /** {@code nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader,nounits} (memory in MiB). */
+  /**
+   * {@code nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader,nounits} (memory in
+   * MiB).
+   */
   static List<Accelerator> parseNvidiaSmi(String output) {
     List<Accelerator> devices = new ArrayList<>();
     for (String line : output.split("\\R")) {
@@ -42,7 +47,8 @@ public final class AcceleratorDiscovery {
       try {
         int index = Integer.parseInt(fields[0].trim());
         long mib = Long.parseLong(fields[fields.length - 1].trim());
-        String name = String.join(",", java.util.Arrays.copyOfRange(fields, 1, fields.length - 1)).trim();
+        String name =
+            String.join(",", java.util.Arrays.copyOfRange(fields, 1, fields.length - 1)).trim();
         devices.add(new Accelerator("gpu" + index, "nvidia", index, name, mib << 20));
       } catch (NumberFormatException e) {
         log.debug("skipping nvidia-smi line '{}'", line);
@@ -51,7 +57,10 @@ public final class AcceleratorDiscovery {
     return devices;
   }
 
-  /** {@code rocm-smi --showmeminfo vram --csv}: a header naming "VRAM Total Memory (B)", one line per card. */
+  /**
+   * {@code rocm-smi --showmeminfo vram --csv}: a header naming "VRAM Total Memory (B)", one line
+   * per card.
+   */
   static List<Accelerator> parseRocmSmi(String output) {
     List<Accelerator> devices = new ArrayList<>();
     String[] lines = output.strip().split("\\R");
@@ -75,7 +84,9 @@ public final class AcceleratorDiscovery {
       }
       try {
         int index = Integer.parseInt(fields[0].trim().replaceAll("\\D", ""));
-        devices.add(new Accelerator("amd" + index, "amd", index, "", Long.parseLong(fields[totalColumn].trim())));
+        devices.add(
+            new Accelerator(
+                "amd" + index, "amd", index, "", Long.parseLong(fields[totalColumn].trim())));
       } catch (NumberFormatException e) {
         log.debug("skipping rocm-smi line '{}'", lines[row]);
       }
@@ -83,7 +94,10 @@ public final class AcceleratorDiscovery {
     return devices;
   }
 
-  /** Intel GPUs: {@code /sys/class/drm/cardN/device/vendor} is 0x8086; memory from {@code lmem_total_bytes} when the driver gives it. */
+  /**
+   * Intel GPUs: {@code /sys/class/drm/cardN/device/vendor} is 0x8086; memory from {@code
+   * lmem_total_bytes} when the driver gives it.
+   */
   static List<Accelerator> intelFromSysfs(Path drm) {
     List<Accelerator> devices = new ArrayList<>();
     if (!Files.isDirectory(drm)) {
@@ -91,7 +105,8 @@ public final class AcceleratorDiscovery {
     }
     try (var cards = Files.list(drm)) {
       int index = 0;
-      for (Path card : cards.filter(p -> p.getFileName().toString().matches("card\\d+")).sorted().toList()) {
+      for (Path card :
+          cards.filter(p -> p.getFileName().toString().matches("card\\d+")).sorted().toList()) {
         Path vendor = card.resolve("device/vendor");
         if (!Files.isRegularFile(vendor) || !Files.readString(vendor).trim().equals("0x8086")) {
           continue;

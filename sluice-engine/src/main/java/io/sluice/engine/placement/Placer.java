@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The accelerator inventory of this host and who holds what. Fractional requests are packed best-fit:
- * onto the matching device with enough free share and memory that leaves the least share free, so
- * small replicas fill partly used devices before opening new ones. Whole-device requests take devices
- * nobody holds any of. Nothing is ever oversubscribed: a request that does not fit is refused with the
- * reason.
+ * The accelerator inventory of this host and who holds what. Fractional requests are packed
+ * best-fit: onto the matching device with enough free share and memory that leaves the least share
+ * free, so small replicas fill partly used devices before opening new ones. Whole-device requests
+ * take devices nobody holds any of. Nothing is ever oversubscribed: a request that does not fit is
+ * refused with the reason.
  */
 public final class Placer {
   private static final double EPSILON = 1e-9;
@@ -37,7 +37,10 @@ public final class Placer {
     }
   }
 
-  /** Reserves resources for {@code holder} (a replica id); idempotent for a holder that already has some. */
+  /**
+   * Reserves resources for {@code holder} (a replica id); idempotent for a holder that already has
+   * some.
+   */
   public synchronized Result reserve(String holder, ResourceRequest request) {
     Placement existing = holders.get(holder);
     if (existing != null) {
@@ -47,13 +50,16 @@ public final class Placer {
       holders.put(holder, Placement.CPU_ONLY);
       return new Result(Placement.CPU_ONLY, null);
     }
-    List<Accelerator> candidates = inventory.stream().filter(a -> a.matches(request.acceleratorType())).toList();
+    List<Accelerator> candidates =
+        inventory.stream().filter(a -> a.matches(request.acceleratorType())).toList();
     if (candidates.isEmpty()) {
-      return refuse(request.acceleratorType() == null || request.acceleratorType().isBlank()
-          ? "no accelerators on this host (declare them under accelerators:, or install the vendor's tools)"
-          : "no accelerator matches acceleratorType '" + request.acceleratorType() + "'");
+      return refuse(
+          request.acceleratorType() == null || request.acceleratorType().isBlank()
+              ? "no accelerators on this host (declare them under accelerators:, or install the vendor's tools)"
+              : "no accelerator matches acceleratorType '" + request.acceleratorType() + "'");
     }
-    Placement placement = request.gpus() <= 1 ? fraction(candidates, request) : whole(candidates, request);
+    Placement placement =
+        request.gpus() <= 1 ? fraction(candidates, request) : whole(candidates, request);
     if (placement == null) {
       return refuse(whyNot(candidates, request));
     }
@@ -70,19 +76,25 @@ public final class Placer {
     double bestLeft = Double.MAX_VALUE;
     for (Accelerator device : candidates) {
       double left = 1 - shareUsed.getOrDefault(device.id(), 0.0) - request.gpus();
-      long memoryLeft = device.memoryBytes() - memoryUsed.getOrDefault(device.id(), 0L) - request.gpuMemoryBytes();
+      long memoryLeft =
+          device.memoryBytes()
+              - memoryUsed.getOrDefault(device.id(), 0L)
+              - request.gpuMemoryBytes();
       if (left >= -EPSILON && memoryLeft >= 0 && left < bestLeft) {
         best = device;
         bestLeft = left;
       }
     }
-    return best == null ? null : new Placement(List.of(best), request.gpus(), request.gpuMemoryBytes());
+    return best == null
+        ? null
+        : new Placement(List.of(best), request.gpus(), request.gpuMemoryBytes());
   }
 
   private Placement whole(List<Accelerator> candidates, ResourceRequest request) {
     List<Accelerator> free = new ArrayList<>();
     for (Accelerator device : candidates) {
-      if (shareUsed.getOrDefault(device.id(), 0.0) < EPSILON && device.memoryBytes() >= request.gpuMemoryBytes()) {
+      if (shareUsed.getOrDefault(device.id(), 0.0) < EPSILON
+          && device.memoryBytes() >= request.gpuMemoryBytes()) {
         free.add(device);
       }
     }
@@ -95,11 +107,21 @@ public final class Placer {
   }
 
   private String whyNot(List<Accelerator> candidates, ResourceRequest request) {
-    StringBuilder why = new StringBuilder("no accelerator has room for gpus=" + request.gpus()
-        + (request.gpuMemoryBytes() > 0 ? " and gpuMemory=" + request.gpuMemoryBytes() + " bytes" : "") + ":");
+    StringBuilder why =
+        new StringBuilder(
+            "no accelerator has room for gpus="
+                + request.gpus()
+                + (request.gpuMemoryBytes() > 0
+                    ? " and gpuMemory=" + request.gpuMemoryBytes() + " bytes"
+                    : "")
+                + ":");
     for (Accelerator device : candidates) {
-      why.append(' ').append(device.id()).append(" has ")
-          .append(String.format(java.util.Locale.ROOT, "%.2f", 1 - shareUsed.getOrDefault(device.id(), 0.0)))
+      why.append(' ')
+          .append(device.id())
+          .append(" has ")
+          .append(
+              String.format(
+                  java.util.Locale.ROOT, "%.2f", 1 - shareUsed.getOrDefault(device.id(), 0.0)))
           .append(" share and ")
           .append(device.memoryBytes() - memoryUsed.getOrDefault(device.id(), 0L))
           .append(" bytes free;");

@@ -13,7 +13,8 @@ public interface RemoteConnector {
   /** Reaches the upstream model named by the spec, learns its metadata, or says why it cannot. */
   SupervisedModel connect(String replicaId, DeploymentSpec spec) throws ModelLoadException;
 
-  RemoteConnector NONE = (replicaId, spec) -> {
-    throw new ModelLoadException("remote hosting is not available in this server");
-  };
+  RemoteConnector NONE =
+      (replicaId, spec) -> {
+        throw new ModelLoadException("remote hosting is not available in this server");
+      };
 }

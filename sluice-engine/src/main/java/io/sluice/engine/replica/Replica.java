@@ -4,12 +4,12 @@ import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.placement.Placement;
+import io.sluice.engine.transform.TransformedModel;
 import io.sluice.engine.worker.WorkerModel;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
-import io.sluice.engine.transform.TransformedModel;
 import io.sluice.spi.SupervisedModel;
 import java.net.URI;
 import java.time.Duration;
@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded instance of a deployment's model, hosted in this process. It counts its ongoing requests
- * (the router's load signal) and, once draining, stops when the last of them finishes.
+ * One loaded instance of a deployment's model, hosted in this process. It counts its ongoing
+ * requests (the router's load signal) and, once draining, stops when the last of them finishes.
  */
 public final class Replica {
   private static final Logger log = LoggerFactory.getLogger(Replica.class);
@@ -49,13 +49,19 @@ public final class Replica {
     this(id, spec, runtime, RemoteConnector.NONE);
   }
 
-  /** @param remote connects {@code hosting: remote} replicas to their upstream */
+  /**
+   * @param remote connects {@code hosting: remote} replicas to their upstream
+   */
   public Replica(String id, DeploymentSpec spec, ModelRuntime runtime, RemoteConnector remote) {
     this(id, spec, runtime, remote, null);
   }
 
-  /** @param server the one server of a group endpoint this remote replica uses, or null for the spec's endpoint */
-  public Replica(String id, DeploymentSpec spec, ModelRuntime runtime, RemoteConnector remote, URI server) {
+  /**
+   * @param server the one server of a group endpoint this remote replica uses, or null for the
+   *     spec's endpoint
+   */
+  public Replica(
+      String id, DeploymentSpec spec, ModelRuntime runtime, RemoteConnector remote, URI server) {
     this.id = id;
     this.spec = spec;
     this.runtime = runtime;
@@ -127,7 +133,9 @@ public final class Replica {
 
   /** The worker process id, when the replica runs in one. */
   public java.util.OptionalLong workerPid() {
-    return model instanceof WorkerModel worker ? java.util.OptionalLong.of(worker.pid()) : java.util.OptionalLong.empty();
+    return model instanceof WorkerModel worker
+        ? java.util.OptionalLong.of(worker.pid())
+        : java.util.OptionalLong.empty();
   }
 
   /** How many times the worker process died; restarts back off on it. */
@@ -136,14 +144,17 @@ public final class Replica {
   }
 
   /**
-   * Whether the replica crashed and could not be started again since (its worker exits at once, its upstream
-   * stays unreachable): requests should not wait for it.
+   * Whether the replica crashed and could not be started again since (its worker exits at once, its
+   * upstream stays unreachable): requests should not wait for it.
    */
   public boolean crashLooping() {
     return state == ReplicaState.FAILED && restartFailed;
   }
 
-  /** Whether a crashed worker replica is due for a restart: 1 s after the first crash, doubling up to 30 s. */
+  /**
+   * Whether a crashed worker replica is due for a restart: 1 s after the first crash, doubling up
+   * to 30 s.
+   */
   public boolean restartDue(long nowNanos) {
     if (state != ReplicaState.FAILED || crashes == 0) {
       return false;
@@ -152,7 +163,10 @@ public final class Replica {
     return nowNanos - crashedAtNanos >= backoffNanos;
   }
 
-  /** Loads the model, blocking. On failure the replica is FAILED with the reason and the error is thrown. */
+  /**
+   * Loads the model, blocking. On failure the replica is FAILED with the reason and the error is
+   * thrown.
+   */
   public void start() throws ModelLoadException {
     long started = System.nanoTime();
     try {
@@ -168,7 +182,10 @@ public final class Replica {
         restartFailed = true;
       }
       log.warn("replica {} failed to start: {}", id, reason);
-      journal.record(EngineEvent.Kind.REPLICA_FAILED, spec.name(), "replica " + id + " failed to start: " + reason);
+      journal.record(
+          EngineEvent.Kind.REPLICA_FAILED,
+          spec.name(),
+          "replica " + id + " failed to start: " + reason);
       if (e instanceof ModelLoadException loadFailure) {
         throw loadFailure;
       }
@@ -185,22 +202,41 @@ public final class Replica {
       restartFailed = false;
     }
     log.info("replica {} ready ({} runtime, {} ms)", id, spec.runtime(), loadNanos / 1_000_000);
-    journal.record(crashes > 0 ? EngineEvent.Kind.REPLICA_RESTARTED : EngineEvent.Kind.REPLICA_STARTED, spec.name(),
-        "replica " + id + (crashes > 0 ? " restarted" : " ready") + " (" + spec.runtime() + ", loaded in "
-            + loadNanos / 1_000_000 + " ms, " + placement.describe() + ")");
+    journal.record(
+        crashes > 0 ? EngineEvent.Kind.REPLICA_RESTARTED : EngineEvent.Kind.REPLICA_STARTED,
+        spec.name(),
+        "replica "
+            + id
+            + (crashes > 0 ? " restarted" : " ready")
+            + " ("
+            + spec.runtime()
+            + ", loaded in "
+            + loadNanos / 1_000_000
+            + " ms, "
+            + placement.describe()
+            + ")");
   }
 
   private LoadedModel load() throws ModelLoadException {
     if (spec.hosting() == ReplicaHosting.WORKER_PROCESS) {
-      return WorkerModel.launch(id, spec, settings(), placement.visibilityEnvironment(), Duration.ofMinutes(10),
+      return WorkerModel.launch(
+          id,
+          spec,
+          settings(),
+          placement.visibilityEnvironment(),
+          Duration.ofMinutes(10),
           code -> crashed("worker process exited with code " + code));
     }
     if (spec.hosting() == ReplicaHosting.REMOTE) {
-      return TransformedModel.wrap(remote.connect(id, server == null ? spec : spec.withEndpoint(server)), spec.transformer(),
+      return TransformedModel.wrap(
+          remote.connect(id, server == null ? spec : spec.withEndpoint(server)),
+          spec.transformer(),
           spec.location());
     }
-    return TransformedModel.wrap(runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), settings())),
-        spec.transformer(), spec.location());
+    return TransformedModel.wrap(
+        runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), settings())),
+        spec.transformer(),
+        spec.location());
   }
 
   /** The deployment's settings and the placement's ({@link Placement#runtimeSettings}). */
@@ -211,8 +247,8 @@ public final class Replica {
   }
 
   /**
-   * The model's host died or stopped answering (worker exit, unreachable upstream): stop routing here
-   * (FAILED) until the revision restarts it.
+   * The model's host died or stopped answering (worker exit, unreachable upstream): stop routing
+   * here (FAILED) until the revision restarts it.
    */
   private synchronized void crashed(String why) {
     if (state == ReplicaState.STOPPED || state == ReplicaState.DRAINING) {
@@ -235,8 +271,8 @@ public final class Replica {
   }
 
   /**
-   * A request could not reach this replica's server: stop routing here until a restart reconnects (or the
-   * revision drops the server).
+   * A request could not reach this replica's server: stop routing here until a restart reconnects
+   * (or the revision drops the server).
    */
   public synchronized void unreachable(String why) {
     if (state == ReplicaState.READY) {
@@ -260,18 +296,26 @@ public final class Replica {
   }
 
   /**
-   * Pings a worker or remote replica. A worker that does not answer in time is killed (its exit counts as a
-   * crash); an upstream that does not answer counts as a crash at once.
+   * Pings a worker or remote replica. A worker that does not answer in time is killed (its exit
+   * counts as a crash); an upstream that does not answer counts as a crash at once.
    */
   public void checkHealth(Duration timeout) {
-    if (state != ReplicaState.READY || !(model instanceof SupervisedModel supervised) || supervised.ping(timeout)) {
+    if (state != ReplicaState.READY
+        || !(model instanceof SupervisedModel supervised)
+        || supervised.ping(timeout)) {
       return;
     }
     if (supervised instanceof WorkerModel worker) {
-      log.warn("replica {}: worker did not answer a health check within {} ms; killing it", id, timeout.toMillis());
+      log.warn(
+          "replica {}: worker did not answer a health check within {} ms; killing it",
+          id,
+          timeout.toMillis());
       worker.kill();
     } else {
-      crashed("its model failed a health check (gone, or no answer within " + timeout.toMillis() + " ms)");
+      crashed(
+          "its model failed a health check (gone, or no answer within "
+              + timeout.toMillis()
+              + " ms)");
     }
   }
 
@@ -281,8 +325,9 @@ public final class Replica {
   }
 
   /**
-   * Counts a request out, and stops a draining replica when it was the last. The router calls it under
-   * its lock, so closing (which can wait seconds for a worker process to exit) happens elsewhere.
+   * Counts a request out, and stops a draining replica when it was the last. The router calls it
+   * under its lock, so closing (which can wait seconds for a worker process to exit) happens
+   * elsewhere.
    */
   public void end() {
     if (ongoing.decrementAndGet() == 0 && state == ReplicaState.DRAINING) {
@@ -291,8 +336,8 @@ public final class Replica {
   }
 
   /**
-   * Stops taking requests; the returned future completes once the ongoing ones have finished and the
-   * model is closed.
+   * Stops taking requests; the returned future completes once the ongoing ones have finished and
+   * the model is closed.
    */
   public synchronized CompletableFuture<Void> drain() {
     if (state == ReplicaState.READY) {
@@ -310,9 +355,10 @@ public final class Replica {
   }
 
   /**
-   * Stops now, even with requests in flight: a worker process or a remote connection is closed (their requests fail).
-   * An in-process model still running a call is left open, never closed under it (native runtimes would crash the
-   * process), and the replica counts as stopped. For shutdown, once the drain has waited long enough.
+   * Stops now, even with requests in flight: a worker process or a remote connection is closed
+   * (their requests fail). An in-process model still running a call is left open, never closed
+   * under it (native runtimes would crash the process), and the replica counts as stopped. For
+   * shutdown, once the drain has waited long enough.
    */
   public synchronized void stopNow() {
     if (state == ReplicaState.STOPPED) {
@@ -326,7 +372,10 @@ public final class Replica {
       close();
       return;
     }
-    log.warn("replica {} left with {} requests still running in-process; not closing the model under them", id, running);
+    log.warn(
+        "replica {} left with {} requests still running in-process; not closing the model under them",
+        id,
+        running);
     state = ReplicaState.STOPPED;
     stopped.complete(null);
   }

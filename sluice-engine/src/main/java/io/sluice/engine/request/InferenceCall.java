@@ -25,15 +25,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An inference on the replica it holds, on a model thread: inputs validated against the model's metadata,
- * joined into a batch where the deployment batches, the model called, statistics recorded, the lease given
- * back and the result completed, with one error per cause.
+ * An inference on the replica it holds, on a model thread: inputs validated against the model's
+ * metadata, joined into a batch where the deployment batches, the model called, statistics
+ * recorded, the lease given back and the result completed, with one error per cause.
  */
 public final class InferenceCall {
   private static final Logger log = LoggerFactory.getLogger(InferenceCall.class);
 
   private final ScheduledExecutorService timers;
   private final ExecutorService modelExecutor;
+
   /** Batchers by replica; weak keys let stopped replicas' batchers go with them. */
   private final Map<Replica, Batcher> batchers = Collections.synchronizedMap(new WeakHashMap<>());
 
@@ -42,8 +43,16 @@ public final class InferenceCall {
     this.modelExecutor = modelExecutor;
   }
 
-  /** Runs {@code request} on the leased replica; {@code accepted} is when the engine took the request. */
-  public void run(Deployment deployment, Revision revision, Router.Lease lease, InferRequest request, long accepted,
+  /**
+   * Runs {@code request} on the leased replica; {@code accepted} is when the engine took the
+   * request.
+   */
+  public void run(
+      Deployment deployment,
+      Revision revision,
+      Router.Lease lease,
+      InferRequest request,
+      long accepted,
       CompletableFuture<InferResponse> result) {
     long started = System.nanoTime();
     boolean handedOff = false;
@@ -59,8 +68,21 @@ public final class InferenceCall {
       Batcher batcher = batcher(deployment, revision, lease.replica());
       handedOff = true;
       if (batcher != null) {
-        batcher.submit(request.inputs(), outputNames).whenComplete((outputs, error) ->
-            finish(deployment, revision, lease, request, accepted, started, inferStart, outputs, error, result));
+        batcher
+            .submit(request.inputs(), outputNames)
+            .whenComplete(
+                (outputs, error) ->
+                    finish(
+                        deployment,
+                        revision,
+                        lease,
+                        request,
+                        accepted,
+                        started,
+                        inferStart,
+                        outputs,
+                        error,
+                        result));
         return;
       }
       List<Tensor> outputs = null;
@@ -71,7 +93,17 @@ public final class InferenceCall {
       } catch (RuntimeException | Error e) {
         error = e;
       }
-      finish(deployment, revision, lease, request, accepted, started, inferStart, outputs, error, result);
+      finish(
+          deployment,
+          revision,
+          lease,
+          request,
+          accepted,
+          started,
+          inferStart,
+          outputs,
+          error,
+          result);
     } catch (SluiceException e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
       result.completeExceptionally(e);
@@ -82,19 +114,34 @@ public final class InferenceCall {
     }
   }
 
-  /** The leased replica's model; 503 while its worker died and it restarts, so the replica has none. */
+  /**
+   * The leased replica's model; 503 while its worker died and it restarts, so the replica has none.
+   */
   public static LoadedModel loadedModel(Router.Lease lease, Deployment deployment) {
     LoadedModel model = lease.replica().model();
     if (model == null) {
-      throw new ReplicaUnavailableException("replica " + lease.replica().id() + " of '" + deployment.name()
-          + "' lost its model (its worker died, or its server went away) and is restarting", null);
+      throw new ReplicaUnavailableException(
+          "replica "
+              + lease.replica().id()
+              + " of '"
+              + deployment.name()
+              + "' lost its model (its worker died, or its server went away) and is restarting",
+          null);
     }
     return model;
   }
 
   /** Completes a request whose model call has returned; frees its replica slot. */
-  private static void finish(Deployment deployment, Revision revision, Router.Lease lease, InferRequest request,
-      long accepted, long started, long inferStart, List<Tensor> outputs, Throwable error,
+  private static void finish(
+      Deployment deployment,
+      Revision revision,
+      Router.Lease lease,
+      InferRequest request,
+      long accepted,
+      long started,
+      long inferStart,
+      List<Tensor> outputs,
+      Throwable error,
       CompletableFuture<InferResponse> result) {
     try (lease) {
       long inferEnd = System.nanoTime();
@@ -107,23 +154,49 @@ public final class InferenceCall {
       } else if (error != null) {
         deployment.statistics().recordFailure(inferEnd - accepted);
         log.warn("model {} failed on request {}", deployment.name(), request.id(), error);
-        result.completeExceptionally(new InferenceFailedException("model '" + deployment.name() + "' failed: "
-            + (error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage()), error));
+        result.completeExceptionally(
+            new InferenceFailedException(
+                "model '"
+                    + deployment.name()
+                    + "' failed: "
+                    + (error.getMessage() == null
+                        ? error.getClass().getSimpleName()
+                        : error.getMessage()),
+                error));
       } else {
         InferResponse response;
         try {
-          response = new InferResponse(deployment.name(), revision.spec().version(), request.id(), outputs,
-              revision.number());
-        } catch (RuntimeException e) { // a runtime broke its contract (a null output): fail, never leave the caller waiting
+          response =
+              new InferResponse(
+                  deployment.name(),
+                  revision.spec().version(),
+                  request.id(),
+                  outputs,
+                  revision.number());
+        } catch (
+            RuntimeException
+                e) { // a runtime broke its contract (a null output): fail, never leave the caller
+          // waiting
           deployment.statistics().recordFailure(inferEnd - accepted);
-          log.warn("model {} returned an unusable answer to request {}", deployment.name(), request.id(), e);
-          result.completeExceptionally(new InferenceFailedException(
-              "model '" + deployment.name() + "' returned an unusable answer", e));
+          log.warn(
+              "model {} returned an unusable answer to request {}",
+              deployment.name(),
+              request.id(),
+              e);
+          result.completeExceptionally(
+              new InferenceFailedException(
+                  "model '" + deployment.name() + "' returned an unusable answer", e));
           return;
         }
         long done = System.nanoTime();
-        deployment.statistics().recordSuccess(
-            started - accepted, inferStart - started, inferEnd - inferStart, done - inferEnd, done - accepted);
+        deployment
+            .statistics()
+            .recordSuccess(
+                started - accepted,
+                inferStart - started,
+                inferEnd - inferStart,
+                done - inferEnd,
+                done - accepted);
         result.complete(response);
       }
     }
@@ -135,7 +208,14 @@ public final class InferenceCall {
     if (spec == null) {
       return null;
     }
-    return batchers.computeIfAbsent(replica, r -> new Batcher(r::model, spec, timers, modelExecutor,
-        rows -> deployment.statistics().recordExecution(rows)));
+    return batchers.computeIfAbsent(
+        replica,
+        r ->
+            new Batcher(
+                r::model,
+                spec,
+                timers,
+                modelExecutor,
+                rows -> deployment.statistics().recordExecution(rows)));
   }
 }

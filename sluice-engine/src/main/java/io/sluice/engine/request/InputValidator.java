@@ -10,7 +10,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Checks a request's inputs and requested outputs against the model's metadata before it reaches a runtime. */
+/**
+ * Checks a request's inputs and requested outputs against the model's metadata before it reaches a
+ * runtime.
+ */
 public final class InputValidator {
   private InputValidator() {}
 
@@ -22,22 +25,43 @@ public final class InputValidator {
       }
       TensorMetadata expected = find(metadata.inputs(), input.name());
       if (expected == null) {
-        throw new InvalidInputException("model '" + metadata.name() + "' has no input named '" + input.name()
-            + "'; its inputs are " + names(metadata.inputs()));
+        throw new InvalidInputException(
+            "model '"
+                + metadata.name()
+                + "' has no input named '"
+                + input.name()
+                + "'; its inputs are "
+                + names(metadata.inputs()));
       }
       if (expected.datatype() != input.datatype()) {
-        throw new InvalidInputException("input '" + input.name() + "' must be " + expected.datatype()
-            + ", got " + input.datatype());
+        throw new InvalidInputException(
+            "input '"
+                + input.name()
+                + "' must be "
+                + expected.datatype()
+                + ", got "
+                + input.datatype());
       }
       if (!expected.accepts(input.shape())) {
-        throw new InvalidInputException("input '" + input.name() + "' has shape " + Arrays.toString(input.shape())
-            + " but the model expects " + Arrays.toString(expected.shape()) + " (-1 = any size)");
+        throw new InvalidInputException(
+            "input '"
+                + input.name()
+                + "' has shape "
+                + Arrays.toString(input.shape())
+                + " but the model expects "
+                + Arrays.toString(expected.shape())
+                + " (-1 = any size)");
       }
     }
     for (TensorMetadata required : metadata.inputs()) {
       if (!required.optional() && !seen.contains(required.name())) {
-        throw new InvalidInputException("input '" + required.name() + "' is missing; model '" + metadata.name()
-            + "' needs " + names(metadata.inputs()));
+        throw new InvalidInputException(
+            "input '"
+                + required.name()
+                + "' is missing; model '"
+                + metadata.name()
+                + "' needs "
+                + names(metadata.inputs()));
       }
     }
   }
@@ -50,8 +74,13 @@ public final class InputValidator {
     Set<String> seen = new HashSet<>();
     for (String name : requested) {
       if (find(metadata.outputs(), name) == null) {
-        throw new InvalidInputException("model '" + metadata.name() + "' has no output named '" + name
-            + "'; its outputs are " + names(metadata.outputs()));
+        throw new InvalidInputException(
+            "model '"
+                + metadata.name()
+                + "' has no output named '"
+                + name
+                + "'; its outputs are "
+                + names(metadata.outputs()));
       }
       if (!seen.add(name)) {
         throw new InvalidInputException("output '" + name + "' is requested more than once");

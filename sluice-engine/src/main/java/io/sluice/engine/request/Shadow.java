@@ -10,7 +10,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Mirrors a share of a deployment's requests to its shadow; the shadow's answers are discarded, its metrics kept. */
+/**
+ * Mirrors a share of a deployment's requests to its shadow; the shadow's answers are discarded, its
+ * metrics kept.
+ */
 public final class Shadow {
   private static final Logger log = LoggerFactory.getLogger(Shadow.class);
 
@@ -29,11 +32,21 @@ public final class Shadow {
       return;
     }
     try {
-      Deployment target = shadow.deployment() == null ? deployment : registry.resolve(shadow.deployment(), null);
-      Revision revision = shadow.deployment() == null ? deployment.latest() : target.select(null, null);
-      InferRequest copy = new InferRequest(target.name(), null, request.id(), request.parameters(), request.inputs(),
-          request.requestedOutputs());
-      retries.dispatch(new Target(target, revision, null), copy).whenComplete((ignored, error) -> {});
+      Deployment target =
+          shadow.deployment() == null ? deployment : registry.resolve(shadow.deployment(), null);
+      Revision revision =
+          shadow.deployment() == null ? deployment.latest() : target.select(null, null);
+      InferRequest copy =
+          new InferRequest(
+              target.name(),
+              null,
+              request.id(),
+              request.parameters(),
+              request.inputs(),
+              request.requestedOutputs());
+      retries
+          .dispatch(new Target(target, revision, null), copy)
+          .whenComplete((ignored, error) -> {});
     } catch (SluiceException e) {
       log.debug("shadow of {} skipped: {}", deployment.name(), e.getMessage());
     }

@@ -7,18 +7,23 @@ import io.sluice.engine.revision.Revision;
 import java.util.function.Supplier;
 
 /**
- * Where a request goes: its deployment and the revision chosen for it (a pin, or the traffic split's draw).
+ * Where a request goes: its deployment and the revision chosen for it (a pin, or the traffic
+ * split's draw).
  *
- * @param reselect what a new request would get now, for a request whose revision retired before it held a
- *     replica (a promote, a blue-green switch); null for pinned requests, which never move
+ * @param reselect what a new request would get now, for a request whose revision retired before it
+ *     held a replica (a promote, a blue-green switch); null for pinned requests, which never move
  */
 public record Target(Deployment deployment, Revision revision, Supplier<Revision> reselect) {
 
-  /** Resolves the model (404) and selects a revision (404 for an unknown pin, 503 when none serves). */
-  public static Target resolve(ModelRegistry registry, String model, String version, String revisionPin) {
+  /**
+   * Resolves the model (404) and selects a revision (404 for an unknown pin, 503 when none serves).
+   */
+  public static Target resolve(
+      ModelRegistry registry, String model, String version, String revisionPin) {
     Deployment deployment = registry.resolve(model, version);
     Revision revision = deployment.select(revisionPin, version);
-    Supplier<Revision> reselect = revisionPin == null ? () -> deployment.select(null, version) : null;
+    Supplier<Revision> reselect =
+        revisionPin == null ? () -> deployment.select(null, version) : null;
     return new Target(deployment, revision, reselect);
   }
 

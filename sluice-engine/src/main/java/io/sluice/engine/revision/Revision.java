@@ -6,23 +6,23 @@ import io.sluice.api.ServerOverloadedException;
 import io.sluice.engine.autoscale.AutoscalingPolicy;
 import io.sluice.engine.autoscale.LoadWindow;
 import io.sluice.engine.autoscale.ScalingDecision;
+import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatus;
 import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.DeploymentSpec;
-import io.sluice.engine.client.ModelState;
-import io.sluice.engine.client.ModelStatus;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.EndpointDirectory;
-import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.RemoteConnector;
+import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.ReplicaHosting;
-import java.net.URI;
-import java.time.Duration;
 import io.sluice.engine.replica.ReplicaState;
 import io.sluice.engine.routing.Router;
 import io.sluice.engine.stats.ModelStatistics;
 import io.sluice.spi.ModelLoadException;
 import io.sluice.spi.ModelRuntime;
+import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -41,11 +41,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One immutable version of a deployment's spec, served by 0..N replicas behind its own {@link Router}.
- * It keeps the replica count at its target (fixed, or set by the autoscaler), wakes from zero on the
- * first request, and drains replicas before stopping them. A remote revision whose endpoint is a group of
- * servers ({@link EndpointDirectory}) instead has one replica per server and follows the group; whoever runs
- * the servers scales them (from this revision's load), and requests queue while the group is empty.
+ * One immutable version of a deployment's spec, served by 0..N replicas behind its own {@link
+ * Router}. It keeps the replica count at its target (fixed, or set by the autoscaler), wakes from
+ * zero on the first request, and drains replicas before stopping them. A remote revision whose
+ * endpoint is a group of servers ({@link EndpointDirectory}) instead has one replica per server and
+ * follows the group; whoever runs the servers scales them (from this revision's load), and requests
+ * queue while the group is empty.
  */
 public final class Revision {
   private static final Logger log = LoggerFactory.getLogger(Revision.class);
@@ -69,11 +70,14 @@ public final class Revision {
 
   /** The operator wants this model loaded (configured, or loaded through the repository API). */
   private static final Duration HEALTH_CHECK_PERIOD = Duration.ofSeconds(5);
+
   private static final Duration HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(10);
   private volatile long lastHealthCheckNanos;
   private volatile boolean wanted;
+
   /** Its replicas take requests (the initial load succeeded and no unload has begun). */
   private volatile boolean serving;
+
   private volatile boolean loading;
   private volatile boolean unloading;
   private volatile int targetReplicas;
@@ -89,7 +93,8 @@ public final class Revision {
    * @param context the runtime, executor, clock and placer this revision's replicas use
    * @param statistics the deployment's statistics, shared by its revisions
    */
-  public Revision(int number, DeploymentSpec spec, RevisionContext context, ModelStatistics statistics) {
+  public Revision(
+      int number, DeploymentSpec spec, RevisionContext context, ModelStatistics statistics) {
     this.number = number;
     this.spec = spec;
     this.runtime = context.runtimeFor(spec);
@@ -101,9 +106,14 @@ public final class Revision {
     this.journal = context.events();
     this.statistics = statistics;
     this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
-    this.policy = spec.scaling().autoscaling() == null ? null : new AutoscalingPolicy(spec.scaling().autoscaling());
-    this.window = spec.scaling().autoscaling() == null ? null
-        : new LoadWindow(spec.scaling().autoscaling().lookBackPeriod().toNanos());
+    this.policy =
+        spec.scaling().autoscaling() == null
+            ? null
+            : new AutoscalingPolicy(spec.scaling().autoscaling());
+    this.window =
+        spec.scaling().autoscaling() == null
+            ? null
+            : new LoadWindow(spec.scaling().autoscaling().lookBackPeriod().toNanos());
   }
 
   public int number() {
@@ -147,7 +157,10 @@ public final class Revision {
     return lastDecision;
   }
 
-  /** Time from the request that woke the deployment from zero to its replica being ready; -1 if never. */
+  /**
+   * Time from the request that woke the deployment from zero to its replica being ready; -1 if
+   * never.
+   */
   public long lastColdStartNanos() {
     return lastColdStartNanos;
   }
@@ -167,7 +180,8 @@ public final class Revision {
       if (replica.state() == ReplicaState.READY) {
         return ModelState.READY;
       }
-      starting |= replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
+      starting |=
+          replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
     }
     if (targetReplicas == 0 && metadata != null) {
       return ModelState.READY; // scaled to zero: the next request wakes it
@@ -180,12 +194,13 @@ public final class Revision {
 
   public ModelStatus status() {
     ModelState state = state();
-    String reason = switch (state) {
-      case FAILED -> failure;
-      case UNAVAILABLE -> "unloaded";
-      case LOADING -> pendingReason();
-      default -> "";
-    };
+    String reason =
+        switch (state) {
+          case FAILED -> failure;
+          case UNAVAILABLE -> "unloaded";
+          case LOADING -> pendingReason();
+          default -> "";
+        };
     return new ModelStatus(spec.application(), spec.name(), spec.version(), state, reason);
   }
 
@@ -229,19 +244,23 @@ public final class Revision {
   /** A lease on a replica for one request: now, after a wait in the queue, or a failure. */
   public CompletableFuture<Router.Lease> acquire() {
     if (!serving || unloading) {
-      return CompletableFuture.failedFuture(new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason()));
+      return CompletableFuture.failedFuture(
+          new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason()));
     }
-    return router.acquire().whenComplete((lease, error) -> {
-      if (error instanceof ServerOverloadedException
-          || (error != null && error.getCause() instanceof ServerOverloadedException)) {
-        statistics.recordRejection();
-      }
-    });
+    return router
+        .acquire()
+        .whenComplete(
+            (lease, error) -> {
+              if (error instanceof ServerOverloadedException
+                  || (error != null && error.getCause() instanceof ServerOverloadedException)) {
+                statistics.recordRejection();
+              }
+            });
   }
 
   /**
-   * Starts the initial replicas (at least one, which also validates the model and learns its metadata),
-   * blocking until they are ready. Loading a ready deployment does nothing.
+   * Starts the initial replicas (at least one, which also validates the model and learns its
+   * metadata), blocking until they are ready. Loading a ready deployment does nothing.
    *
    * @throws ModelLoadException when a replica cannot load the model; the deployment is then FAILED
    */
@@ -287,12 +306,15 @@ public final class Revision {
 
   /** The servers behind this revision's endpoint, when it names a group of them. */
   private Optional<List<URI>> group() {
-    return spec.hosting() == ReplicaHosting.REMOTE ? endpoints.members(spec.endpoint()) : Optional.empty();
+    return spec.hosting() == ReplicaHosting.REMOTE
+        ? endpoints.members(spec.endpoint())
+        : Optional.empty();
   }
 
   /**
-   * Connects to the group's first server to learn the model's metadata (waiting up to {@code maxQueueWait} for
-   * one to exist, while asking for one through its load: see {@link #awaitingServers}), then to the others.
+   * Connects to the group's first server to learn the model's metadata (waiting up to {@code
+   * maxQueueWait} for one to exist, while asking for one through its load: see {@link
+   * #awaitingServers}), then to the others.
    */
   private void loadGroup() throws ModelLoadException {
     long deadline = nanoClock.getAsLong() + spec.scaling().maxQueueWait().toNanos();
@@ -301,14 +323,19 @@ public final class Revision {
     try {
       while (servers.isEmpty()) {
         if (nanoClock.getAsLong() >= deadline) {
-          throw new ModelLoadException("no server behind " + spec.endpoint() + " became ready within "
-              + spec.scaling().maxQueueWait().toSeconds() + " s");
+          throw new ModelLoadException(
+              "no server behind "
+                  + spec.endpoint()
+                  + " became ready within "
+                  + spec.scaling().maxQueueWait().toSeconds()
+                  + " s");
         }
         try {
           Thread.sleep(200);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          throw new ModelLoadException("interrupted while waiting for a server behind " + spec.endpoint());
+          throw new ModelLoadException(
+              "interrupted while waiting for a server behind " + spec.endpoint());
         }
         servers = group().orElse(List.of());
       }
@@ -331,15 +358,20 @@ public final class Revision {
     }
   }
 
-  /** Whether this revision is loading and waits for its group's first server: it wants one started. */
+  /**
+   * Whether this revision is loading and waits for its group's first server: it wants one started.
+   */
   public boolean awaitingServers() {
     return awaitingServers;
   }
 
-  /** Starts a replica for each server that joined the group, drains those of servers that left it. */
+  /**
+   * Starts a replica for each server that joined the group, drains those of servers that left it.
+   */
   private void followGroup(List<URI> servers) {
     if (!serving || unloading) {
-      return; // not while loading: load() holds the lock while it waits for the group's first server
+      return; // not while loading: load() holds the lock while it waits for the group's first
+      // server
     }
     synchronized (lifecycleLock) {
       if (!serving || unloading) {
@@ -355,7 +387,11 @@ public final class Revision {
         if (servers.contains(replica.server())) {
           known.add(replica.server());
         } else {
-          log.info("deployment {} revision {}: server {} left; draining replica {}", spec.name(), number, replica.server(),
+          log.info(
+              "deployment {} revision {}: server {} left; draining replica {}",
+              spec.name(),
+              number,
+              replica.server(),
               replica.id());
           router.remove(replica);
           replica.drain().thenRun(() -> forget(replica));
@@ -369,14 +405,17 @@ public final class Revision {
     }
   }
 
-  /** Stops taking requests, fails queued ones, drains every replica and stops it. Blocks until done. */
+  /**
+   * Stops taking requests, fails queued ones, drains every replica and stops it. Blocks until done.
+   */
   public void stop() {
     stop(null);
   }
 
   /**
-   * Like {@link #stop()}, but waits at most {@code patience} (null: without bound) for the requests in flight; replicas
-   * still running one then are stopped under it. For shutdown, whose own drain has already waited.
+   * Like {@link #stop()}, but waits at most {@code patience} (null: without bound) for the requests
+   * in flight; replicas still running one then are stopped under it. For shutdown, whose own drain
+   * has already waited.
    */
   public void stop(Duration patience) {
     synchronized (lifecycleLock) {
@@ -401,7 +440,8 @@ public final class Revision {
         router.remove(replica);
         stops.add(replica.drain());
       }
-      CompletableFuture<Void> drained = CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
+      CompletableFuture<Void> drained =
+          CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
       if (patience == null) {
         drained.join();
       } else {
@@ -425,7 +465,10 @@ public final class Revision {
     }
   }
 
-  /** Sets the replica target and starts or drains replicas to meet it (a group's servers are scaled by others). */
+  /**
+   * Sets the replica target and starts or drains replicas to meet it (a group's servers are scaled
+   * by others).
+   */
   public void scaleTo(int target) {
     synchronized (lifecycleLock) {
       if (!serving || unloading || group().isPresent()) {
@@ -435,7 +478,9 @@ public final class Revision {
       List<Replica> live = new ArrayList<>();
       for (Replica replica : replicas) {
         ReplicaState state = replica.state();
-        if (state == ReplicaState.READY || state == ReplicaState.STARTING || state == ReplicaState.PENDING) {
+        if (state == ReplicaState.READY
+            || state == ReplicaState.STARTING
+            || state == ReplicaState.PENDING) {
           live.add(replica);
         }
       }
@@ -447,7 +492,9 @@ public final class Revision {
       }
       if (live.size() > target) {
         // Stop the ones doing least first: pending, then starting, then the least busy ready ones.
-        live.sort(Comparator.comparingInt((Replica r) -> r.state().ordinal()).thenComparingInt(Replica::ongoing));
+        live.sort(
+            Comparator.comparingInt((Replica r) -> r.state().ordinal())
+                .thenComparingInt(Replica::ongoing));
         for (Replica replica : live.subList(0, live.size() - target)) {
           router.remove(replica);
           replica.drain().thenRun(() -> forget(replica));
@@ -476,8 +523,9 @@ public final class Revision {
   }
 
   /**
-   * Restarts crashed replicas once their backoff has passed, and health-checks live ones now and then: those
-   * whose model lives outside this JVM (worker processes, remote and upstream servers, whatever the hosting).
+   * Restarts crashed replicas once their backoff has passed, and health-checks live ones now and
+   * then: those whose model lives outside this JVM (worker processes, remote and upstream servers,
+   * whatever the hosting).
    */
   private void superviseReplicas() {
     if (!serving || unloading) {
@@ -490,10 +538,11 @@ public final class Revision {
     }
     for (Replica replica : replicas) {
       if (replica.restartDue(now)) {
-        executor.execute(() -> {
-          replica.restart();
-          router.readyAgain();
-        });
+        executor.execute(
+            () -> {
+              replica.restart();
+              router.readyAgain();
+            });
       } else if (checkHealth) {
         executor.execute(() -> replica.checkHealth(HEALTH_CHECK_TIMEOUT));
       }
@@ -518,45 +567,60 @@ public final class Revision {
     return newReplica(null);
   }
 
-  /** @param server the group member it uses, or null for the spec's endpoint */
+  /**
+   * @param server the group member it uses, or null for the spec's endpoint
+   */
   private Replica newReplica(URI server) {
-    Replica replica = new Replica(spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(), spec, runtime, remote,
-        server).reportingTo(journal);
+    Replica replica =
+        new Replica(
+                spec.name() + "-r" + number + "-" + replicaNumbers.incrementAndGet(),
+                spec,
+                runtime,
+                remote,
+                server)
+            .reportingTo(journal);
     replicas.add(replica);
     return replica;
   }
 
   private void startAsync(Replica replica) {
-    executor.execute(() -> {
-      try {
-        replica.start();
-      } catch (ModelLoadException e) {
-        forget(replica);
-        failure = e.getMessage();
-        return;
-      }
-      if (replica.state() != ReplicaState.READY) {
-        forget(replica);
-        return;
-      }
-      if (metadata == null) {
-        metadata = replica.model().metadata();
-      }
-      failure = "";
-      long woke = wokeAtNanos;
-      if (woke >= 0) { // recorded before the replica takes the queued requests, whose answers may come at once
-        lastColdStartNanos = nanoClock.getAsLong() - woke;
-        wokeAtNanos = -1;
-        log.info("deployment {} revision {} woke from zero in {} ms (model load {} ms)", spec.name(), number,
-            lastColdStartNanos / 1_000_000, replica.loadNanos() / 1_000_000);
-      }
-      router.add(replica);
-    });
+    executor.execute(
+        () -> {
+          try {
+            replica.start();
+          } catch (ModelLoadException e) {
+            forget(replica);
+            failure = e.getMessage();
+            return;
+          }
+          if (replica.state() != ReplicaState.READY) {
+            forget(replica);
+            return;
+          }
+          if (metadata == null) {
+            metadata = replica.model().metadata();
+          }
+          failure = "";
+          long woke = wokeAtNanos;
+          if (woke
+              >= 0) { // recorded before the replica takes the queued requests, whose answers may
+            // come at once
+            lastColdStartNanos = nanoClock.getAsLong() - woke;
+            wokeAtNanos = -1;
+            log.info(
+                "deployment {} revision {} woke from zero in {} ms (model load {} ms)",
+                spec.name(),
+                number,
+                lastColdStartNanos / 1_000_000,
+                replica.loadNanos() / 1_000_000);
+          }
+          router.add(replica);
+        });
   }
 
   /**
-   * Called by the router when a request finds no replica: start one now rather than at the next tick.
-   * The router may call it on an event loop, so the work is handed to the executor.
+   * Called by the router when a request finds no replica: start one now rather than at the next
+   * tick. The router may call it on an event loop, so the work is handed to the executor.
    */
   private void wakeFromZero() {
     executor.execute(this::wake);
@@ -569,7 +633,11 @@ public final class Revision {
       }
       wokeAtNanos = nanoClock.getAsLong();
       if (group().isPresent()) {
-        log.info("deployment {} revision {}: a request waits for a server behind {}", spec.name(), number, spec.endpoint());
+        log.info(
+            "deployment {} revision {}: a request waits for a server behind {}",
+            spec.name(),
+            number,
+            spec.endpoint());
         return; // its queued requests are the load that makes whoever runs the servers start one
       }
       if (policy != null) {
@@ -580,7 +648,10 @@ public final class Revision {
     }
   }
 
-  /** One autoscaler evaluation: sample the load, decide, apply; also expires requests queued too long. */
+  /**
+   * One autoscaler evaluation: sample the load, decide, apply; also expires requests queued too
+   * long.
+   */
   public void tick() {
     router.expireWaiters();
     group().ifPresent(this::followGroup);
@@ -597,11 +668,31 @@ public final class Revision {
       decision = policy.decide(now, window.average(), targetReplicas);
       lastDecision = decision;
       if (decision.changes()) {
-        log.info("deployment {} revision {} autoscaling {} -> {} replicas: {} (ongoing {}, queued {})", spec.name(), number,
-            decision.currentReplicas(), decision.decidedReplicas(), decision.reason(), load.ongoing(), load.queued());
-        journal.record(EngineEvent.Kind.SCALED, spec.name(), "revision " + number + " autoscaled "
-            + decision.currentReplicas() + " -> " + decision.decidedReplicas() + " replicas: " + decision.reason()
-            + " (ongoing " + load.ongoing() + ", queued " + load.queued() + ")");
+        log.info(
+            "deployment {} revision {} autoscaling {} -> {} replicas: {} (ongoing {}, queued {})",
+            spec.name(),
+            number,
+            decision.currentReplicas(),
+            decision.decidedReplicas(),
+            decision.reason(),
+            load.ongoing(),
+            load.queued());
+        journal.record(
+            EngineEvent.Kind.SCALED,
+            spec.name(),
+            "revision "
+                + number
+                + " autoscaled "
+                + decision.currentReplicas()
+                + " -> "
+                + decision.decidedReplicas()
+                + " replicas: "
+                + decision.reason()
+                + " (ongoing "
+                + load.ongoing()
+                + ", queued "
+                + load.queued()
+                + ")");
         scaleTo(decision.decidedReplicas());
       }
     }

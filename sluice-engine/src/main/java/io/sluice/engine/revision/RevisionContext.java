@@ -12,25 +12,44 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
- * What every revision of every deployment shares: the runtimes by name, the executor that starts replicas
- * in the background, the clock of queue waits and autoscaling, the host's accelerator inventory, and how remote
- * replicas reach their servers, and the journal their lifecycle events go to.
+ * What every revision of every deployment shares: the runtimes by name, the executor that starts
+ * replicas in the background, the clock of queue waits and autoscaling, the host's accelerator
+ * inventory, and how remote replicas reach their servers, and the journal their lifecycle events go
+ * to.
  */
 public record RevisionContext(
-    Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
-    RemoteConnector remote, EndpointDirectory endpoints, EventJournal events) {
+    Function<String, ModelRuntime> runtimes,
+    Executor executor,
+    LongSupplier nanoClock,
+    Placer placer,
+    RemoteConnector remote,
+    EndpointDirectory endpoints,
+    EventJournal events) {
 
-  public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer) {
+  public RevisionContext(
+      Function<String, ModelRuntime> runtimes,
+      Executor executor,
+      LongSupplier nanoClock,
+      Placer placer) {
     this(runtimes, executor, nanoClock, placer, RemoteConnector.NONE, new EndpointDirectory());
   }
 
-  public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
+  public RevisionContext(
+      Function<String, ModelRuntime> runtimes,
+      Executor executor,
+      LongSupplier nanoClock,
+      Placer placer,
       RemoteConnector remote) {
     this(runtimes, executor, nanoClock, placer, remote, new EndpointDirectory());
   }
 
-  public RevisionContext(Function<String, ModelRuntime> runtimes, Executor executor, LongSupplier nanoClock, Placer placer,
-      RemoteConnector remote, EndpointDirectory endpoints) {
+  public RevisionContext(
+      Function<String, ModelRuntime> runtimes,
+      Executor executor,
+      LongSupplier nanoClock,
+      Placer placer,
+      RemoteConnector remote,
+      EndpointDirectory endpoints) {
     this(runtimes, executor, nanoClock, placer, remote, endpoints, new EventJournal());
   }
 

@@ -16,14 +16,15 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
- * Picks a replica for each request of one deployment: power of two choices on ongoing requests among
- * ready replicas below {@code maxOngoingRequests}. When none has room the request waits in a bounded
- * FIFO queue (at most {@code maxQueuedRequests}, at most {@code maxQueueWait}); beyond either bound it
- * fails with {@link ServerOverloadedException}. A request that arrives while the deployment has no
- * replica at all asks for one through {@code onDemand} (scale from zero) and waits in the queue.
+ * Picks a replica for each request of one deployment: power of two choices on ongoing requests
+ * among ready replicas below {@code maxOngoingRequests}. When none has room the request waits in a
+ * bounded FIFO queue (at most {@code maxQueuedRequests}, at most {@code maxQueueWait}); beyond
+ * either bound it fails with {@link ServerOverloadedException}. A request that arrives while the
+ * deployment has no replica at all asks for one through {@code onDemand} (scale from zero) and
+ * waits in the queue.
  *
- * <p>Every decision happens under one lock; futures are completed after releasing it, so continuations
- * never run under the lock.
+ * <p>Every decision happens under one lock; futures are completed after releasing it, so
+ * continuations never run under the lock.
  */
 public final class Router {
   private final String deployment;
@@ -71,14 +72,18 @@ public final class Router {
     final long enqueuedNanos = nanoClock.getAsLong();
   }
 
-  /** A lease on a replica now, or once one has room; fails when the queue is full or the router is closed. */
+  /**
+   * A lease on a replica now, or once one has room; fails when the queue is full or the router is
+   * closed.
+   */
   public CompletableFuture<Lease> acquire() {
     boolean wake;
     Waiter waiter;
     lock.lock();
     try {
       if (closed) {
-        return CompletableFuture.failedFuture(new ModelNotReadyException("model '" + deployment + "' is not loaded"));
+        return CompletableFuture.failedFuture(
+            new ModelNotReadyException("model '" + deployment + "' is not loaded"));
       }
       Replica replica = queue.isEmpty() ? pick() : null;
       if (replica != null) {
@@ -90,8 +95,13 @@ public final class Router {
       }
       if (queue.size() >= spec.maxQueuedRequests()) {
         rejected++;
-        return CompletableFuture.failedFuture(overloaded(
-            "model '" + deployment + "' is at capacity: " + queue.size() + " requests already queued"));
+        return CompletableFuture.failedFuture(
+            overloaded(
+                "model '"
+                    + deployment
+                    + "' is at capacity: "
+                    + queue.size()
+                    + " requests already queued"));
       }
       waiter = new Waiter();
       queue.addLast(waiter);
@@ -158,7 +168,9 @@ public final class Router {
     completions.forEach(Runnable::run);
   }
 
-  /** Hands queued requests to replicas with room; returns the completions to run outside the lock. */
+  /**
+   * Hands queued requests to replicas with room; returns the completions to run outside the lock.
+   */
   private List<Runnable> dispatch() {
     List<Runnable> completions = new ArrayList<>();
     while (!queue.isEmpty()) {
@@ -173,11 +185,12 @@ public final class Router {
       }
       queue.pollFirst();
       Lease lease = lease(replica);
-      completions.add(() -> {
-        if (!head.future.complete(lease)) {
-          lease.close();
-        }
-      });
+      completions.add(
+          () -> {
+            if (!head.future.complete(lease)) {
+              lease.close();
+            }
+          });
     }
     return completions;
   }
@@ -196,8 +209,8 @@ public final class Router {
   }
 
   /**
-   * A crashed replica was restarted: hand it the requests that queued meanwhile, or, when every replica is
-   * still down after a restart, fail them rather than let them wait out the queue.
+   * A crashed replica was restarted: hand it the requests that queued meanwhile, or, when every
+   * replica is still down after a restart, fail them rather than let them wait out the queue.
    */
   public void readyAgain() {
     List<Runnable> completions;
@@ -220,7 +233,10 @@ public final class Router {
     }
   }
 
-  /** Why no request can be served soon, when every routed replica crashed and failed to restart; else null. */
+  /**
+   * Why no request can be served soon, when every routed replica crashed and failed to restart;
+   * else null.
+   */
   private String crashLoop() {
     if (routable.isEmpty()) {
       return null;
@@ -264,8 +280,13 @@ public final class Router {
       lock.unlock();
     }
     for (Waiter waiter : expired) {
-      waiter.future.completeExceptionally(overloaded("model '" + deployment + "' had no free replica within "
-          + spec.maxQueueWait().toMillis() + " ms"));
+      waiter.future.completeExceptionally(
+          overloaded(
+              "model '"
+                  + deployment
+                  + "' had no free replica within "
+                  + spec.maxQueueWait().toMillis()
+                  + " ms"));
     }
   }
 
@@ -281,7 +302,8 @@ public final class Router {
       lock.unlock();
     }
     for (Waiter waiter : failed) {
-      waiter.future.completeExceptionally(new ModelNotReadyException("model '" + deployment + "' " + why));
+      waiter.future.completeExceptionally(
+          new ModelNotReadyException("model '" + deployment + "' " + why));
     }
   }
 
@@ -320,8 +342,9 @@ public final class Router {
   }
 
   /**
-   * Ongoing requests on routable replicas, queued requests, routable replicas, requests rejected so far, and
-   * requests handed to a replica so far (its rate is the revision's requests per second).
+   * Ongoing requests on routable replicas, queued requests, routable replicas, requests rejected so
+   * far, and requests handed to a replica so far (its rate is the revision's requests per second).
    */
-  public record Load(int ongoing, int queued, int routableReplicas, long rejected, long dispatched) {}
+  public record Load(
+      int ongoing, int queued, int routableReplicas, long rejected, long dispatched) {}
 }

@@ -1,7 +1,6 @@
 package io.sluice.engine.stats;
 
 import io.sluice.engine.client.ModelStatisticsSnapshot;
-
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -24,7 +23,8 @@ public final class ModelStatistics {
   private final DurationStat computeOutput = new DurationStat();
 
   /** Records a request that ran: its phase durations, then success with its total duration. */
-  public void recordSuccess(long queueNanos, long inputNanos, long inferNanos, long outputNanos, long totalNanos) {
+  public void recordSuccess(
+      long queueNanos, long inputNanos, long inferNanos, long outputNanos, long totalNanos) {
     queue.record(queueNanos);
     computeInput.record(inputNanos);
     computeInfer.record(inferNanos);
@@ -96,8 +96,17 @@ public final class ModelStatistics {
 
   /** These statistics as they stand, under the deployment's name and version. */
   public ModelStatisticsSnapshot snapshot(String name, String version) {
-    return new ModelStatisticsSnapshot(name, version, lastInferenceMillis(), inferenceCount(), executionCount(),
-        timing(success), timing(fail), timing(queue), timing(computeInput), timing(computeInfer),
+    return new ModelStatisticsSnapshot(
+        name,
+        version,
+        lastInferenceMillis(),
+        inferenceCount(),
+        executionCount(),
+        timing(success),
+        timing(fail),
+        timing(queue),
+        timing(computeInput),
+        timing(computeInfer),
         timing(computeOutput));
   }
 

@@ -9,10 +9,11 @@ import io.opentelemetry.context.Scope;
 import java.util.concurrent.CancellationException;
 
 /**
- * One request's spans in the engine: {@code queue} while it waits for a replica, then its model work
- * ({@code inference}, {@code generation}, ...) with the revision and replica that ran it. Both are children of
- * the span current where the request was submitted (the protocol's server span), and the work span is
- * current while the model runs, so runtimes that call other processes pass the trace on.
+ * One request's spans in the engine: {@code queue} while it waits for a replica, then its model
+ * work ({@code inference}, {@code generation}, ...) with the revision and replica that ran it. Both
+ * are children of the span current where the request was submitted (the protocol's server span),
+ * and the work span is current while the model runs, so runtimes that call other processes pass the
+ * trace on.
  */
 public final class RequestSpans {
   public static final String INSTRUMENTATION = "io.sluice.engine";
@@ -33,7 +34,12 @@ public final class RequestSpans {
     this.parent = parent;
     this.operation = operation;
     this.deployment = deployment;
-    this.queue = tracer.spanBuilder("queue").setParent(parent).setAttribute(DEPLOYMENT, deployment).startSpan();
+    this.queue =
+        tracer
+            .spanBuilder("queue")
+            .setParent(parent)
+            .setAttribute(DEPLOYMENT, deployment)
+            .startSpan();
   }
 
   /** Starts the {@code queue} span of a request submitted now, under the current span. */
@@ -41,15 +47,24 @@ public final class RequestSpans {
     return new RequestSpans(tracer, Context.current(), operation, deployment);
   }
 
-  /** The request holds a replica: the queue span ends, the work span starts and is current until the scope closes. */
+  /**
+   * The request holds a replica: the queue span ends, the work span starts and is current until the
+   * scope closes.
+   */
   public synchronized Scope working(int revision, String replica) {
     if (ended) {
       return Scope.noop();
     }
     queue.end();
     queue = null;
-    work = tracer.spanBuilder(operation).setParent(parent).setAttribute(DEPLOYMENT, deployment)
-        .setAttribute(REVISION, (long) revision).setAttribute(REPLICA, replica).startSpan();
+    work =
+        tracer
+            .spanBuilder(operation)
+            .setParent(parent)
+            .setAttribute(DEPLOYMENT, deployment)
+            .setAttribute(REVISION, (long) revision)
+            .setAttribute(REPLICA, replica)
+            .startSpan();
     return work.makeCurrent();
   }
 
@@ -61,7 +76,9 @@ public final class RequestSpans {
     ended = true;
     Span open = work != null ? work : queue;
     if (error != null && !(error instanceof CancellationException)) {
-      open.setStatus(StatusCode.ERROR, error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage());
+      open.setStatus(
+          StatusCode.ERROR,
+          error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage());
       open.recordException(error);
     }
     open.end();

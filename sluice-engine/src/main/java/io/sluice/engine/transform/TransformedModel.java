@@ -15,9 +15,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A predictor behind its transformer steps: inputs go through each step's preprocess, outermost first,
- * the predictor runs with all its outputs, and they come back through each step's postprocess. Callers
- * see the outermost step's metadata; the engine validates against it as for any model.
+ * A predictor behind its transformer steps: inputs go through each step's preprocess, outermost
+ * first, the predictor runs with all its outputs, and they come back through each step's
+ * postprocess. Callers see the outermost step's metadata; the engine validates against it as for
+ * any model.
  */
 public final class TransformedModel implements LoadedModel {
   private final LoadedModel predictor;
@@ -27,14 +28,16 @@ public final class TransformedModel implements LoadedModel {
   private TransformedModel(LoadedModel predictor, List<Transformer> steps) {
     this.predictor = predictor;
     this.steps = steps;
-    this.predictorOutputs = predictor.metadata().outputs().stream().map(TensorMetadata::name).toList();
+    this.predictorOutputs =
+        predictor.metadata().outputs().stream().map(TensorMetadata::name).toList();
   }
 
   /**
-   * {@code predictor} wrapped in the spec's steps, or {@code predictor} itself when there are none. A step
-   * that cannot be made closes the predictor and what was made before failing the load.
+   * {@code predictor} wrapped in the spec's steps, or {@code predictor} itself when there are none.
+   * A step that cannot be made closes the predictor and what was made before failing the load.
    */
-  public static LoadedModel wrap(LoadedModel predictor, TransformerSpec spec, Path modelLocation) throws ModelLoadException {
+  public static LoadedModel wrap(LoadedModel predictor, TransformerSpec spec, Path modelLocation)
+      throws ModelLoadException {
     if (spec == null || spec.isEmpty()) {
       return predictor;
     }
@@ -44,9 +47,18 @@ public final class TransformedModel implements LoadedModel {
       ModelMetadata wrapped = predictor.metadata();
       for (int i = spec.steps().size() - 1; i >= 0; i--) {
         TransformerSpec.Step step = spec.steps().get(i);
-        TransformerFactory factory = factories.find(step.name()).orElseThrow(() -> new ModelLoadException(
-            "unknown transformer step '" + step.name() + "'; available: " + factories.names()));
-        Transformer transformer = factory.create(new StepSource(modelLocation, step.settings()), wrapped);
+        TransformerFactory factory =
+            factories
+                .find(step.name())
+                .orElseThrow(
+                    () ->
+                        new ModelLoadException(
+                            "unknown transformer step '"
+                                + step.name()
+                                + "'; available: "
+                                + factories.names()));
+        Transformer transformer =
+            factory.create(new StepSource(modelLocation, step.settings()), wrapped);
         made.addFirst(transformer);
         wrapped = transformer.metadata();
       }
@@ -54,7 +66,8 @@ public final class TransformedModel implements LoadedModel {
     } catch (ModelLoadException | RuntimeException e) {
       made.forEach(Transformer::close);
       predictor.close();
-      throw e instanceof ModelLoadException load ? load
+      throw e instanceof ModelLoadException load
+          ? load
           : new ModelLoadException("transformer failed to start: " + e.getMessage(), e);
     }
   }

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A deployment's transformer: steps around its predictor, outermost first, and the folder whose jars may
- * hold custom steps.
+ * A deployment's transformer: steps around its predictor, outermost first, and the folder whose
+ * jars may hold custom steps.
  *
  * @param steps the steps; empty: no transformer
  * @param pluginDirectory where custom steps' jars are (null: the class path only)
@@ -22,7 +22,9 @@ public record TransformerSpec(List<Step> steps, Path pluginDirectory) {
     return steps.isEmpty();
   }
 
-  /** One step: the name of its {@link io.sluice.spi.transform.TransformerFactory} and its settings. */
+  /**
+   * One step: the name of its {@link io.sluice.spi.transform.TransformerFactory} and its settings.
+   */
   public record Step(String name, Map<String, String> settings) {
     public Step {
       settings = settings == null ? Map.of() : Map.copyOf(settings);

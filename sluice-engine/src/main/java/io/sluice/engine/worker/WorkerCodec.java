@@ -16,10 +16,10 @@ import java.util.Map;
 
 /**
  * The wire format between the server and a worker process: length-prefixed frames on the worker's
- * stdin and stdout. A frame is {@code int length, byte type, long id, payload}; the id pairs a reply
- * with its request, so many requests can be in flight at once. Strings are UTF-8 after their byte
- * count (an int: prompts, stop strings and error messages can exceed {@code writeUTF}'s 64 KiB);
- * tensors are name, datatype ordinal, rank, dims, byte count and the raw bytes.
+ * stdin and stdout. A frame is {@code int length, byte type, long id, payload}; the id pairs a
+ * reply with its request, so many requests can be in flight at once. Strings are UTF-8 after their
+ * byte count (an int: prompts, stop strings and error messages can exceed {@code writeUTF}'s 64
+ * KiB); tensors are name, datatype ordinal, rank, dims, byte count and the raw bytes.
  */
 public final class WorkerCodec {
   public static final byte LOAD = 1;
@@ -29,22 +29,32 @@ public final class WorkerCodec {
   public static final byte ERROR = 5;
   public static final byte PING = 6;
   public static final byte PONG = 7;
+
   /** A text generation: TEXT frames follow with the same id, then DONE or ERROR. */
   public static final byte GENERATE = 8;
+
   public static final byte TEXT = 9;
   public static final byte DONE = 10;
   public static final byte CANCEL = 11;
-  /** A streamed inference (inputs, output names): CHUNK frames (tensors) follow, then DONE or ERROR. */
+
+  /**
+   * A streamed inference (inputs, output names): CHUNK frames (tensors) follow, then DONE or ERROR.
+   */
   public static final byte STREAM = 12;
+
   public static final byte CHUNK = 13;
+
   /** Tokenize a generate request (answered by RESULT) or detokenize ids. */
   public static final byte TOKENIZE = 14;
+
   public static final byte DETOKENIZE = 15;
+
   /** The model's statistics ({@link io.sluice.spi.ReportingModel}), answered by RESULT. */
   public static final byte STATS = 16;
 
   /** Error kinds, so the server can rethrow the same cause the worker saw. */
   public static final byte INVALID_INPUT = 1;
+
   public static final byte FAILED = 2;
 
   private WorkerCodec() {}
@@ -52,21 +62,31 @@ public final class WorkerCodec {
   /** One decoded frame. */
   public record Frame(byte type, long id, byte[] payload) {}
 
-  /** The current span's W3C {@code traceparent} (empty when none), at the end of a request's payload. */
+  /**
+   * The current span's W3C {@code traceparent} (empty when none), at the end of a request's
+   * payload.
+   */
   public static void writeTraceContext(DataOutputStream out) throws IOException {
     writeText(out, io.sluice.spi.TraceContext.headers().getOrDefault("traceparent", ""));
   }
 
-  /** The trace context a request's payload ends with, as W3C headers (empty when the parent sent none). */
-  public static java.util.Map<String, String> readTraceContext(DataInputStream in) throws IOException {
+  /**
+   * The trace context a request's payload ends with, as W3C headers (empty when the parent sent
+   * none).
+   */
+  public static java.util.Map<String, String> readTraceContext(DataInputStream in)
+      throws IOException {
     if (in.available() <= 0) {
       return java.util.Map.of();
     }
     String traceparent = readText(in);
-    return traceparent.isEmpty() ? java.util.Map.of() : java.util.Map.of("traceparent", traceparent);
+    return traceparent.isEmpty()
+        ? java.util.Map.of()
+        : java.util.Map.of("traceparent", traceparent);
   }
 
-  public static void write(DataOutputStream out, byte type, long id, byte[] payload) throws IOException {
+  public static void write(DataOutputStream out, byte type, long id, byte[] payload)
+      throws IOException {
     out.writeInt(9 + payload.length);
     out.writeByte(type);
     out.writeLong(id);
@@ -128,7 +148,8 @@ public final class WorkerCodec {
       long[] shape = readShape(in);
       byte[] bytes = new byte[in.readInt()];
       in.readFully(bytes);
-      tensors.add(Tensor.of(name, type, shape, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)));
+      tensors.add(
+          Tensor.of(name, type, shape, ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN)));
     }
     return tensors;
   }
@@ -161,7 +182,8 @@ public final class WorkerCodec {
     return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  public static void writeGenerate(DataOutputStream out, io.sluice.api.GenerateRequest request) throws IOException {
+  public static void writeGenerate(DataOutputStream out, io.sluice.api.GenerateRequest request)
+      throws IOException {
     writeText(out, request.model());
     out.writeBoolean(request.prompt() != null);
     if (request.prompt() != null) {
@@ -204,9 +226,13 @@ public final class WorkerCodec {
         int calls = in.readInt();
         List<io.sluice.api.GenerateRequest.ToolCall> toolCalls = new ArrayList<>(calls);
         for (int c = 0; c < calls; c++) {
-          toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), readText(in), readText(in)));
+          toolCalls.add(
+              new io.sluice.api.GenerateRequest.ToolCall(
+                  readNullable(in), readText(in), readText(in)));
         }
-        messages.add(new io.sluice.api.GenerateRequest.ChatMessage(role, content, toolCalls, readNullable(in)));
+        messages.add(
+            new io.sluice.api.GenerateRequest.ChatMessage(
+                role, content, toolCalls, readNullable(in)));
       }
     }
     int maxTokens = in.readInt();
@@ -215,12 +241,21 @@ public final class WorkerCodec {
     List<String> stop = readStrings(in);
     boolean hasSeed = in.readBoolean();
     long seed = in.readLong();
-    return new io.sluice.api.GenerateRequest(model, null, prompt, messages, maxTokens,
-        Float.isNaN(temperature) ? null : temperature, Float.isNaN(topP) ? null : topP, stop, hasSeed ? seed : null,
+    return new io.sluice.api.GenerateRequest(
+        model,
+        null,
+        prompt,
+        messages,
+        maxTokens,
+        Float.isNaN(temperature) ? null : temperature,
+        Float.isNaN(topP) ? null : topP,
+        stop,
+        hasSeed ? seed : null,
         readOptions(in));
   }
 
-  private static void writeOptions(DataOutputStream out, io.sluice.api.GenerateOptions options) throws IOException {
+  private static void writeOptions(DataOutputStream out, io.sluice.api.GenerateOptions options)
+      throws IOException {
     out.writeInt(options.topK() == null ? Integer.MIN_VALUE : options.topK());
     out.writeFloat(options.minP() == null ? Float.NaN : options.minP());
     out.writeFloat(options.repetitionPenalty() == null ? Float.NaN : options.repetitionPenalty());
@@ -261,12 +296,22 @@ public final class WorkerCodec {
     int toolCount = in.readInt();
     List<io.sluice.api.GenerateOptions.Tool> tools = new ArrayList<>(toolCount);
     for (int i = 0; i < toolCount; i++) {
-      tools.add(new io.sluice.api.GenerateOptions.Tool(readText(in), readNullable(in), readText(in)));
+      tools.add(
+          new io.sluice.api.GenerateOptions.Tool(readText(in), readNullable(in), readText(in)));
     }
     String toolChoice = readText(in);
-    return new io.sluice.api.GenerateOptions(topK == Integer.MIN_VALUE ? null : topK, nullIfNaN(minP), nullIfNaN(repetition),
-        nullIfNaN(frequency), nullIfNaN(presence), logitBias, format, topLogprobs == Integer.MIN_VALUE ? null : topLogprobs,
-        ignoreEos, tools, toolChoice);
+    return new io.sluice.api.GenerateOptions(
+        topK == Integer.MIN_VALUE ? null : topK,
+        nullIfNaN(minP),
+        nullIfNaN(repetition),
+        nullIfNaN(frequency),
+        nullIfNaN(presence),
+        logitBias,
+        format,
+        topLogprobs == Integer.MIN_VALUE ? null : topLogprobs,
+        ignoreEos,
+        tools,
+        toolChoice);
   }
 
   private static Float nullIfNaN(float value) {
@@ -274,7 +319,8 @@ public final class WorkerCodec {
   }
 
   /** A piece of generated text with its tokens' log-probabilities. */
-  public static void writeGeneratedText(DataOutputStream out, io.sluice.api.GeneratedText piece) throws IOException {
+  public static void writeGeneratedText(DataOutputStream out, io.sluice.api.GeneratedText piece)
+      throws IOException {
     writeText(out, piece.text());
     out.writeInt(piece.logprobs().size());
     for (var logprob : piece.logprobs()) {
@@ -307,14 +353,19 @@ public final class WorkerCodec {
         List<io.sluice.api.GeneratedText.Alternative> top = new ArrayList<>(alternatives);
         for (int a = 0; a < alternatives; a++) {
           byte[] alternative = readBytes(in);
-          top.add(new io.sluice.api.GeneratedText.Alternative(utf8(alternative), alternative, in.readFloat()));
+          top.add(
+              new io.sluice.api.GeneratedText.Alternative(
+                  utf8(alternative), alternative, in.readFloat()));
         }
-        logprobs.add(new io.sluice.api.GeneratedText.TokenLogprob(utf8(bytes), bytes, logprob, top));
+        logprobs.add(
+            new io.sluice.api.GeneratedText.TokenLogprob(utf8(bytes), bytes, logprob, top));
       }
       int calls = in.readInt();
       List<io.sluice.api.GenerateRequest.ToolCall> toolCalls = new ArrayList<>(calls);
       for (int i = 0; i < calls; i++) {
-        toolCalls.add(new io.sluice.api.GenerateRequest.ToolCall(readNullable(in), readText(in), readText(in)));
+        toolCalls.add(
+            new io.sluice.api.GenerateRequest.ToolCall(
+                readNullable(in), readText(in), readText(in)));
       }
       return new io.sluice.api.GeneratedText(text, logprobs, toolCalls);
     } catch (IOException e) {
@@ -382,8 +433,8 @@ public final class WorkerCodec {
   }
 
   /** A transformer spec: its plugin folder ("" for none), then each step's name and settings. */
-  public static void writeTransformer(DataOutputStream out, io.sluice.engine.transform.TransformerSpec spec)
-      throws IOException {
+  public static void writeTransformer(
+      DataOutputStream out, io.sluice.engine.transform.TransformerSpec spec) throws IOException {
     writeText(out, spec.pluginDirectory() == null ? "" : spec.pluginDirectory().toString());
     out.writeInt(spec.steps().size());
     for (io.sluice.engine.transform.TransformerSpec.Step step : spec.steps()) {
@@ -392,17 +443,20 @@ public final class WorkerCodec {
     }
   }
 
-  public static io.sluice.engine.transform.TransformerSpec readTransformer(DataInputStream in) throws IOException {
+  public static io.sluice.engine.transform.TransformerSpec readTransformer(DataInputStream in)
+      throws IOException {
     String plugins = readText(in);
     int count = in.readInt();
     List<io.sluice.engine.transform.TransformerSpec.Step> steps = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       steps.add(new io.sluice.engine.transform.TransformerSpec.Step(readText(in), readMap(in)));
     }
-    return new io.sluice.engine.transform.TransformerSpec(steps, plugins.isEmpty() ? null : java.nio.file.Path.of(plugins));
+    return new io.sluice.engine.transform.TransformerSpec(
+        steps, plugins.isEmpty() ? null : java.nio.file.Path.of(plugins));
   }
 
-  public static void writeMetadata(DataOutputStream out, ModelMetadata metadata) throws IOException {
+  public static void writeMetadata(DataOutputStream out, ModelMetadata metadata)
+      throws IOException {
     writeText(out, metadata.name());
     writeStrings(out, metadata.versions());
     writeText(out, metadata.platform());
@@ -411,10 +465,16 @@ public final class WorkerCodec {
   }
 
   public static ModelMetadata readMetadata(DataInputStream in) throws IOException {
-    return new ModelMetadata(readText(in), readStrings(in), readText(in), readTensorMetadata(in), readTensorMetadata(in));
+    return new ModelMetadata(
+        readText(in),
+        readStrings(in),
+        readText(in),
+        readTensorMetadata(in),
+        readTensorMetadata(in));
   }
 
-  private static void writeTensorMetadata(DataOutputStream out, List<TensorMetadata> tensors) throws IOException {
+  private static void writeTensorMetadata(DataOutputStream out, List<TensorMetadata> tensors)
+      throws IOException {
     out.writeInt(tensors.size());
     for (TensorMetadata tensor : tensors) {
       writeText(out, tensor.name());

@@ -35,12 +35,16 @@ import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
 /**
- * A model loaded in a child JVM ({@link WorkerMain}) and used through {@link WorkerCodec} frames. A crash
- * of the child (a native abort, kill -9) fails only the requests it was running, with
- * {@link ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
+ * A model loaded in a child JVM ({@link WorkerMain}) and used through {@link WorkerCodec} frames. A
+ * crash of the child (a native abort, kill -9) fails only the requests it was running, with {@link
+ * ModelNotReadyException}, and is reported once through {@code onExit} so the replica can restart.
  */
-public final class WorkerModel implements SupervisedModel, GenerativeModel, StreamingModel, io.sluice.spi.TokenizingModel,
-    io.sluice.spi.ReportingModel {
+public final class WorkerModel
+    implements SupervisedModel,
+        GenerativeModel,
+        StreamingModel,
+        io.sluice.spi.TokenizingModel,
+        io.sluice.spi.ReportingModel {
   private final String replicaId;
   private final Process process;
   private final DataOutputStream out;
@@ -62,16 +66,29 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   /**
    * Starts a worker process and loads the model in it, blocking until it is ready.
    *
-   * @param environment extra environment, e.g. the accelerator visibility variables of the placement
+   * @param environment extra environment, e.g. the accelerator visibility variables of the
+   *     placement
    * @param onExit told the exit code if the worker dies while it is not being closed
    */
-  public static WorkerModel launch(String replicaId, DeploymentSpec spec, Map<String, String> settings, Map<String, String> environment,
-      Duration loadTimeout, IntConsumer onExit) throws ModelLoadException {
+  public static WorkerModel launch(
+      String replicaId,
+      DeploymentSpec spec,
+      Map<String, String> settings,
+      Map<String, String> environment,
+      Duration loadTimeout,
+      IntConsumer onExit)
+      throws ModelLoadException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xss1m",
-        "-Dsluice.replica=" + replicaId, WorkerMain.class.getName())
-        .redirectError(ProcessBuilder.Redirect.INHERIT);
-    // The class path goes in the environment, not on the command line: ONNX Runtime 1.29 crashes (SIGSEGV) creating
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xss1m",
+                "-Dsluice.replica=" + replicaId,
+                WorkerMain.class.getName())
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
+    // The class path goes in the environment, not on the command line: ONNX Runtime 1.29 crashes
+    // (SIGSEGV) creating
     // its environment in a process whose command line is longer than about 4,000 characters.
     builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
     builder.environment().putAll(environment);
@@ -85,14 +102,20 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     WorkerModel model = new WorkerModel(replicaId, process, onExit);
     model.startReader();
     try {
-      WorkerCodec.Frame reply = model.call(WorkerCodec.LOAD, WorkerCodec.payload(out -> {
-        WorkerCodec.writeText(out, spec.runtime());
-        WorkerCodec.writeText(out, spec.name());
-        WorkerCodec.writeText(out, spec.version());
-        WorkerCodec.writeText(out, spec.location().toString());
-        WorkerCodec.writeMap(out, settings);
-        WorkerCodec.writeTransformer(out, spec.transformer());
-      })).get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      WorkerCodec.Frame reply =
+          model
+              .call(
+                  WorkerCodec.LOAD,
+                  WorkerCodec.payload(
+                      out -> {
+                        WorkerCodec.writeText(out, spec.runtime());
+                        WorkerCodec.writeText(out, spec.name());
+                        WorkerCodec.writeText(out, spec.version());
+                        WorkerCodec.writeText(out, spec.location().toString());
+                        WorkerCodec.writeMap(out, settings);
+                        WorkerCodec.writeTransformer(out, spec.transformer());
+                      }))
+              .get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
       if (reply.type() == WorkerCodec.ERROR) {
         throw new ModelLoadException(errorMessage(reply));
       }
@@ -103,7 +126,8 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
       throw e;
     } catch (TimeoutException e) {
       model.close();
-      throw new ModelLoadException("the worker did not load the model within " + loadTimeout.toSeconds() + " s");
+      throw new ModelLoadException(
+          "the worker did not load the model within " + loadTimeout.toSeconds() + " s");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       model.close();
@@ -120,24 +144,28 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   }
 
   private void startReader() {
-    Thread reader = new Thread(() -> {
-      try (DataInputStream in = new DataInputStream(new BufferedInputStream(process.getInputStream()))) {
-        while (true) {
-          WorkerCodec.Frame frame = WorkerCodec.read(in);
-          CompletableFuture<WorkerCodec.Frame> waiting = pending.remove(frame.id());
-          if (waiting != null) {
-            waiting.complete(frame);
-          } else {
-            BlockingQueue<WorkerCodec.Frame> stream = streams.get(frame.id());
-            if (stream != null) {
-              stream.add(frame);
-            }
-          }
-        }
-      } catch (IOException e) {
-        exited();
-      }
-    }, "sluice-worker-reader-" + replicaId);
+    Thread reader =
+        new Thread(
+            () -> {
+              try (DataInputStream in =
+                  new DataInputStream(new BufferedInputStream(process.getInputStream()))) {
+                while (true) {
+                  WorkerCodec.Frame frame = WorkerCodec.read(in);
+                  CompletableFuture<WorkerCodec.Frame> waiting = pending.remove(frame.id());
+                  if (waiting != null) {
+                    waiting.complete(frame);
+                  } else {
+                    BlockingQueue<WorkerCodec.Frame> stream = streams.get(frame.id());
+                    if (stream != null) {
+                      stream.add(frame);
+                    }
+                  }
+                }
+              } catch (IOException e) {
+                exited();
+              }
+            },
+            "sluice-worker-reader-" + replicaId);
     reader.setDaemon(true);
     reader.start();
   }
@@ -153,20 +181,30 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
       Thread.currentThread().interrupt();
       code = -1;
     }
-    ModelNotReadyException failure = new ModelNotReadyException(
-        "the worker process of replica " + replicaId + " exited (code " + code + ") while running the request");
-    // Remove-then-fail, never clear(): a call registering right now either is seen here or sees `exited`.
+    ModelNotReadyException failure =
+        new ModelNotReadyException(
+            "the worker process of replica "
+                + replicaId
+                + " exited (code "
+                + code
+                + ") while running the request");
+    // Remove-then-fail, never clear(): a call registering right now either is seen here or sees
+    // `exited`.
     for (Long id : pending.keySet()) {
       CompletableFuture<WorkerCodec.Frame> future = pending.remove(id);
       if (future != null) {
         future.completeExceptionally(failure);
       }
     }
-    byte[] message = WorkerCodec.payload(out -> {
-      out.writeByte(WORKER_EXITED);
-      WorkerCodec.writeText(out, failure.getMessage());
-    });
-    streams.values().forEach(stream -> stream.add(new WorkerCodec.Frame(WorkerCodec.ERROR, 0, message)));
+    byte[] message =
+        WorkerCodec.payload(
+            out -> {
+              out.writeByte(WORKER_EXITED);
+              WorkerCodec.writeText(out, failure.getMessage());
+            });
+    streams
+        .values()
+        .forEach(stream -> stream.add(new WorkerCodec.Frame(WorkerCodec.ERROR, 0, message)));
     if (!closing) {
       onExit.accept(code);
     }
@@ -195,8 +233,8 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   private volatile long statisticsAskedNanos;
 
   /**
-   * The worker's last reported statistics; asks for fresh ones (answered later) when these are over a second
-   * old, so a scrape never waits on the worker.
+   * The worker's last reported statistics; asks for fresh ones (answered later) when these are over
+   * a second old, so a scrape never waits on the worker.
    */
   @Override
   public Map<String, Double> statistics() {
@@ -204,21 +242,23 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     if (now - statisticsAskedNanos > 1_000_000_000L && !exited.get()) {
       statisticsAskedNanos = now;
       try {
-        call(WorkerCodec.STATS, new byte[0]).thenAccept(reply -> {
-          if (reply.type() == WorkerCodec.RESULT) {
-            try {
-              DataInputStream in = WorkerCodec.reader(reply.payload());
-              int count = in.readInt();
-              Map<String, Double> fresh = new java.util.HashMap<>();
-              for (int i = 0; i < count; i++) {
-                fresh.put(WorkerCodec.readText(in), in.readDouble());
-              }
-              statistics = Map.copyOf(fresh);
-            } catch (IOException ignored) {
-              // keep the last ones
-            }
-          }
-        });
+        call(WorkerCodec.STATS, new byte[0])
+            .thenAccept(
+                reply -> {
+                  if (reply.type() == WorkerCodec.RESULT) {
+                    try {
+                      DataInputStream in = WorkerCodec.reader(reply.payload());
+                      int count = in.readInt();
+                      Map<String, Double> fresh = new java.util.HashMap<>();
+                      for (int i = 0; i < count; i++) {
+                        fresh.put(WorkerCodec.readText(in), in.readDouble());
+                      }
+                      statistics = Map.copyOf(fresh);
+                    } catch (IOException ignored) {
+                      // keep the last ones
+                    }
+                  }
+                });
       } catch (IOException ignored) {
         // the worker is gone: keep the last ones
       }
@@ -228,10 +268,14 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
 
   @Override
   public io.sluice.api.Tokenization tokenize(GenerateRequest request, boolean addSpecial) {
-    byte[] reply = exchange(WorkerCodec.TOKENIZE, WorkerCodec.payload(out -> {
-      WorkerCodec.writeGenerate(out, request);
-      out.writeBoolean(addSpecial);
-    }));
+    byte[] reply =
+        exchange(
+            WorkerCodec.TOKENIZE,
+            WorkerCodec.payload(
+                out -> {
+                  WorkerCodec.writeGenerate(out, request);
+                  out.writeBoolean(addSpecial);
+                }));
     try {
       DataInputStream in = WorkerCodec.reader(reply);
       int[] tokens = new int[in.readInt()];
@@ -246,12 +290,16 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
 
   @Override
   public String detokenize(int[] tokens) {
-    byte[] reply = exchange(WorkerCodec.DETOKENIZE, WorkerCodec.payload(out -> {
-      out.writeInt(tokens.length);
-      for (int token : tokens) {
-        out.writeInt(token);
-      }
-    }));
+    byte[] reply =
+        exchange(
+            WorkerCodec.DETOKENIZE,
+            WorkerCodec.payload(
+                out -> {
+                  out.writeInt(tokens.length);
+                  for (int token : tokens) {
+                    out.writeInt(token);
+                  }
+                }));
     try {
       return WorkerCodec.readText(WorkerCodec.reader(reply));
     } catch (IOException e) {
@@ -261,11 +309,15 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
 
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-    byte[] reply = exchange(WorkerCodec.INFER, WorkerCodec.payload(out -> {
-      WorkerCodec.writeTensors(out, inputs);
-      WorkerCodec.writeStrings(out, outputNames);
-      WorkerCodec.writeTraceContext(out);
-    }));
+    byte[] reply =
+        exchange(
+            WorkerCodec.INFER,
+            WorkerCodec.payload(
+                out -> {
+                  WorkerCodec.writeTensors(out, inputs);
+                  WorkerCodec.writeStrings(out, outputNames);
+                  WorkerCodec.writeTraceContext(out);
+                }));
     try {
       return WorkerCodec.readTensors(WorkerCodec.reader(reply));
     } catch (IOException e) {
@@ -273,7 +325,10 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
     }
   }
 
-  /** One request, one RESULT answer: its payload, or the worker's error thrown as the protocol's exception. */
+  /**
+   * One request, one RESULT answer: its payload, or the worker's error thrown as the protocol's
+   * exception.
+   */
   private byte[] exchange(byte type, byte[] payload) {
     WorkerCodec.Frame reply;
     try {
@@ -296,7 +351,9 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
       DataInputStream in = WorkerCodec.reader(reply.payload());
       byte kind = in.readByte();
       String message = WorkerCodec.readText(in);
-      throw kind == WorkerCodec.INVALID_INPUT ? new InvalidInputException(message) : new InferenceFailedException(message);
+      throw kind == WorkerCodec.INVALID_INPUT
+          ? new InvalidInputException(message)
+          : new InferenceFailedException(message);
     } catch (IOException e) {
       throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
     }
@@ -306,13 +363,22 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   private static final byte WORKER_EXITED = 99;
 
   @Override
-  public GenerateResult generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText, BooleanSupplier cancelled) {
-    WorkerCodec.Frame done = exchangeStream(WorkerCodec.GENERATE,
-        WorkerCodec.payload(out -> {
-          WorkerCodec.writeGenerate(out, request);
-          WorkerCodec.writeTraceContext(out);
-        }), WorkerCodec.TEXT,
-        text -> onText.accept(WorkerCodec.readGeneratedText(text)), cancelled, "generating");
+  public GenerateResult generate(
+      GenerateRequest request,
+      Consumer<io.sluice.api.GeneratedText> onText,
+      BooleanSupplier cancelled) {
+    WorkerCodec.Frame done =
+        exchangeStream(
+            WorkerCodec.GENERATE,
+            WorkerCodec.payload(
+                out -> {
+                  WorkerCodec.writeGenerate(out, request);
+                  WorkerCodec.writeTraceContext(out);
+                }),
+            WorkerCodec.TEXT,
+            text -> onText.accept(WorkerCodec.readGeneratedText(text)),
+            cancelled,
+            "generating");
     try {
       DataInputStream in = WorkerCodec.reader(done.payload());
       return new GenerateResult(WorkerCodec.readText(in), in.readInt(), in.readInt());
@@ -322,26 +388,43 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   }
 
   @Override
-  public void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
+  public void inferStream(
+      List<Tensor> inputs,
+      List<String> outputNames,
+      Consumer<List<Tensor>> onChunk,
       BooleanSupplier cancelled) {
-    exchangeStream(WorkerCodec.STREAM, WorkerCodec.payload(out -> {
-      WorkerCodec.writeTensors(out, inputs);
-      WorkerCodec.writeStrings(out, outputNames);
-    }), WorkerCodec.CHUNK, chunk -> {
-      try {
-        onChunk.accept(WorkerCodec.readTensors(WorkerCodec.reader(chunk)));
-      } catch (IOException e) {
-        throw new InferenceFailedException("unreadable chunk from the worker: " + e.getMessage());
-      }
-    }, cancelled, "streaming");
+    exchangeStream(
+        WorkerCodec.STREAM,
+        WorkerCodec.payload(
+            out -> {
+              WorkerCodec.writeTensors(out, inputs);
+              WorkerCodec.writeStrings(out, outputNames);
+            }),
+        WorkerCodec.CHUNK,
+        chunk -> {
+          try {
+            onChunk.accept(WorkerCodec.readTensors(WorkerCodec.reader(chunk)));
+          } catch (IOException e) {
+            throw new InferenceFailedException(
+                "unreadable chunk from the worker: " + e.getMessage());
+          }
+        },
+        cancelled,
+        "streaming");
   }
 
   /**
-   * Sends a streaming request and relays its {@code pieceType} frames to {@code onPiece} until DONE (returned)
-   * or ERROR (thrown); forwards a cancellation to the worker once {@code cancelled} says so.
+   * Sends a streaming request and relays its {@code pieceType} frames to {@code onPiece} until DONE
+   * (returned) or ERROR (thrown); forwards a cancellation to the worker once {@code cancelled} says
+   * so.
    */
-  private WorkerCodec.Frame exchangeStream(byte requestType, byte[] payload, byte pieceType, Consumer<byte[]> onPiece,
-      BooleanSupplier cancelled, String doing) {
+  private WorkerCodec.Frame exchangeStream(
+      byte requestType,
+      byte[] payload,
+      byte pieceType,
+      Consumer<byte[]> onPiece,
+      BooleanSupplier cancelled,
+      String doing) {
     long id = ids.incrementAndGet();
     BlockingQueue<WorkerCodec.Frame> stream = new LinkedBlockingQueue<>();
     streams.put(id, stream);
@@ -395,7 +478,10 @@ public final class WorkerModel implements SupervisedModel, GenerativeModel, Stre
   @Override
   public boolean ping(Duration timeout) {
     try {
-      return call(WorkerCodec.PING, new byte[0]).get(timeout.toMillis(), TimeUnit.MILLISECONDS).type() == WorkerCodec.PONG;
+      return call(WorkerCodec.PING, new byte[0])
+              .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              .type()
+          == WorkerCodec.PONG;
     } catch (IOException | ExecutionException | TimeoutException e) {
       return false;
     } catch (InterruptedException e) {

@@ -2,7 +2,6 @@ package io.sluice.engine.worker;
 
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.sluice.engine.tracing.RequestSpans;
@@ -10,7 +9,10 @@ import io.sluice.engine.tracing.TracingSdk;
 import io.sluice.spi.TraceContext;
 import java.util.Map;
 
-/** A worker process's spans: one per model call, under the trace context its parent sent with the request. */
+/**
+ * A worker process's spans: one per model call, under the trace context its parent sent with the
+ * request.
+ */
 final class WorkerSpans implements AutoCloseable {
   private final OpenTelemetrySdk sdk;
   private final Tracer tracer;
@@ -25,7 +27,10 @@ final class WorkerSpans implements AutoCloseable {
     return new WorkerSpans(settings == null ? null : settings.start());
   }
 
-  /** A span of one call, current until closed; nothing when the parent does not trace or sent no context. */
+  /**
+   * A span of one call, current until closed; nothing when the parent does not trace or sent no
+   * context.
+   */
   Open open(String name, Map<String, String> traceHeaders) {
     if (tracer == null || traceHeaders.isEmpty()) {
       return Open.NONE;

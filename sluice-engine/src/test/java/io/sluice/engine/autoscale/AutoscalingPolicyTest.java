@@ -9,9 +9,19 @@ import org.junit.jupiter.api.Test;
 class AutoscalingPolicyTest {
   private static final long SECOND = 1_000_000_000L;
 
-  private static AutoscalingSpec spec(int min, int max, double target, double upSmoothing, double downSmoothing) {
-    return new AutoscalingSpec(min, max, min, target, Duration.ofSeconds(30), Duration.ofSeconds(600),
-        Duration.ofSeconds(900), Duration.ofSeconds(30), upSmoothing, downSmoothing);
+  private static AutoscalingSpec spec(
+      int min, int max, double target, double upSmoothing, double downSmoothing) {
+    return new AutoscalingSpec(
+        min,
+        max,
+        min,
+        target,
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(600),
+        Duration.ofSeconds(900),
+        Duration.ofSeconds(30),
+        upSmoothing,
+        downSmoothing);
   }
 
   @Test

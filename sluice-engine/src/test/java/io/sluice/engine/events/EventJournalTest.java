@@ -25,7 +25,9 @@ class EventJournalTest {
     assertThat(kept.getFirst().message()).isEqualTo("scaled 6");
     assertThat(kept.getLast().kind()).isEqualTo(EngineEvent.Kind.PROMOTED);
     assertThat(kept.getLast().sequence()).isEqualTo(EventJournal.CAPACITY + 6);
-    assertThat(journal.since(kept.getLast().sequence() - 1)).extracting(EngineEvent::message).containsExactly("after");
+    assertThat(journal.since(kept.getLast().sequence() - 1))
+        .extracting(EngineEvent::message)
+        .containsExactly("after");
     assertThat(heard).hasSize(EventJournal.CAPACITY + 5);
     assertThat(heard.get(1).epochMillis()).isEqualTo(1_001);
   }

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.api.DataType;
 import io.sluice.api.InferRequest;
 import io.sluice.api.ModelMetadata;
+import io.sluice.api.ReplicaUnavailableException;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.api.ReplicaUnavailableException;
 import io.sluice.engine.Engine;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
@@ -35,22 +35,29 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A remote deployment whose endpoint is a group of servers ({@link EndpointDirectory}): one replica per server,
- * following the group as servers come and go; requests wait while the group is empty and are answered once a
- * server joins; a request whose server cannot be reached is tried on another.
+ * A remote deployment whose endpoint is a group of servers ({@link EndpointDirectory}): one replica
+ * per server, following the group as servers come and go; requests wait while the group is empty
+ * and are answered once a server joins; a request whose server cannot be reached is tried on
+ * another.
  */
 class GroupEndpointTest {
-  private static final URI SERVICE = URI.create("http://linear-predictor-00001.ns.svc.cluster.local");
+  private static final URI SERVICE =
+      URI.create("http://linear-predictor-00001.ns.svc.cluster.local");
   private static final URI A = URI.create("http://10.0.0.1:8080");
   private static final URI B = URI.create("http://10.0.0.2:8080");
 
   private final EndpointDirectory directory = new EndpointDirectory();
+
   /** Servers that refuse connections, as a deleted pod does. */
   private final Set<URI> down = ConcurrentHashMap.newKeySet();
+
   private Engine engine;
   private Deployment deployment;
 
-  /** A fake upstream: answers with the server it runs on, or cannot be reached when that server is down. */
+  /**
+   * A fake upstream: answers with the server it runs on, or cannot be reached when that server is
+   * down.
+   */
   private final class FakeUpstream implements SupervisedModel {
     private final URI server;
 
@@ -60,7 +67,10 @@ class GroupEndpointTest {
 
     @Override
     public ModelMetadata metadata() {
-      return new ModelMetadata("linear", List.of("1"), "fake",
+      return new ModelMetadata(
+          "linear",
+          List.of("1"),
+          "fake",
           List.of(new TensorMetadata("x", DataType.FP32, new long[] {-1})),
           List.of(new TensorMetadata("server", DataType.BYTES, new long[] {1})));
     }
@@ -70,7 +80,11 @@ class GroupEndpointTest {
       if (down.contains(server)) {
         throw new ReplicaUnavailableException(server + " refused the connection", null);
       }
-      return List.of(Tensor.ofBytes("server", new long[] {1}, List.of(server.toString().getBytes(StandardCharsets.UTF_8))));
+      return List.of(
+          Tensor.ofBytes(
+              "server",
+              new long[] {1},
+              List.of(server.toString().getBytes(StandardCharsets.UTF_8))));
     }
 
     @Override
@@ -84,18 +98,35 @@ class GroupEndpointTest {
 
   private void start(List<URI> servers) throws ModelLoadException {
     directory.update(Map.of(SERVICE.getHost(), servers));
-    RemoteConnector connector = (id, spec) -> {
-      if (down.contains(spec.endpoint())) {
-        throw new ModelLoadException(spec.endpoint() + " refused the connection");
-      }
-      return new FakeUpstream(spec.endpoint());
-    };
+    RemoteConnector connector =
+        (id, spec) -> {
+          if (down.contains(spec.endpoint())) {
+            throw new ModelLoadException(spec.endpoint() + " refused the connection");
+          }
+          return new FakeUpstream(spec.endpoint());
+        };
     var executor = Executors.newFixedThreadPool(8);
-    RevisionContext context = new RevisionContext(name -> null, executor, System::nanoTime, new Placer(List.of()),
-        connector, directory);
+    RevisionContext context =
+        new RevisionContext(
+            name -> null, executor, System::nanoTime, new Placer(List.of()), connector, directory);
     ScalingSpec scaling = new ScalingSpec(1, 4, 100, Duration.ofSeconds(20), null, null, null);
-    deployment = new Deployment(new DeploymentSpec("linear", "linear", "v2", Path.of("."), "1", Map.of(), scaling,
-        ResourceRequest.NONE, ReplicaHosting.REMOTE, SERVICE, null, null), null, context);
+    deployment =
+        new Deployment(
+            new DeploymentSpec(
+                "linear",
+                "linear",
+                "v2",
+                Path.of("."),
+                "1",
+                Map.of(),
+                scaling,
+                ResourceRequest.NONE,
+                ReplicaHosting.REMOTE,
+                SERVICE,
+                null,
+                null),
+            null,
+            context);
     engine = new Engine(new ModelRegistry(List.of(deployment)), executor, Duration.ofMillis(100));
     deployment.load();
   }
@@ -108,17 +139,26 @@ class GroupEndpointTest {
   }
 
   private CompletableFuture<String> ask() {
-    return engine.infer(new InferRequest("linear", null, "r", Map.of(),
-            List.of(Tensor.of("x", DataType.FP32, new long[] {1}, ByteBuffer.allocate(4))), null))
-        .thenApply(response -> {
-          ByteBuffer data = response.outputs().getFirst().data();
-          byte[] bytes = new byte[data.order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0)];
-          data.get(4, bytes);
-          return new String(bytes, StandardCharsets.UTF_8);
-        });
+    return engine
+        .infer(
+            new InferRequest(
+                "linear",
+                null,
+                "r",
+                Map.of(),
+                List.of(Tensor.of("x", DataType.FP32, new long[] {1}, ByteBuffer.allocate(4))),
+                null))
+        .thenApply(
+            response -> {
+              ByteBuffer data = response.outputs().getFirst().data();
+              byte[] bytes = new byte[data.order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0)];
+              data.get(4, bytes);
+              return new String(bytes, StandardCharsets.UTF_8);
+            });
   }
 
-  private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
+  private static void await(java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!condition.getAsBoolean()) {
       assertThat(System.nanoTime()).as("condition within 10 s").isLessThan(deadline);

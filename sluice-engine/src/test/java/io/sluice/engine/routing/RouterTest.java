@@ -32,12 +32,17 @@ class RouterTest {
   private final AtomicInteger wakeUps = new AtomicInteger();
 
   private Router router(int maxOngoing, int maxQueued) {
-    ScalingSpec spec = new ScalingSpec(1, maxOngoing, maxQueued, Duration.ofSeconds(5), null, null, null);
+    ScalingSpec spec =
+        new ScalingSpec(1, maxOngoing, maxQueued, Duration.ofSeconds(5), null, null, null);
     return new Router("m", spec, clock::get, wakeUps::incrementAndGet);
   }
 
   private static Replica replica(String id) throws Exception {
-    Replica replica = new Replica(id, new DeploymentSpec("a", "m", "test-echo", Path.of("."), "1", Map.of()), new EchoRuntime());
+    Replica replica =
+        new Replica(
+            id,
+            new DeploymentSpec("a", "m", "test-echo", Path.of("."), "1", Map.of()),
+            new EchoRuntime());
     replica.start();
     return replica;
   }
@@ -84,8 +89,11 @@ class RouterTest {
     router.acquire().join();
     router.acquire();
     Throwable rejected = failure(router.acquire());
-    assertThat(rejected).isInstanceOf(ServerOverloadedException.class).hasMessageContaining("at capacity");
-    assertThat(((ServerOverloadedException) rejected).retryAfter()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(rejected)
+        .isInstanceOf(ServerOverloadedException.class)
+        .hasMessageContaining("at capacity");
+    assertThat(((ServerOverloadedException) rejected).retryAfter())
+        .isEqualTo(Duration.ofSeconds(1));
     assertThat(router.load().rejected()).isEqualTo(1);
   }
 
@@ -100,7 +108,9 @@ class RouterTest {
     assertThat(waiting).isNotDone();
     clock.addAndGet(Duration.ofSeconds(1).toNanos());
     router.expireWaiters();
-    assertThat(failure(waiting)).isInstanceOf(ServerOverloadedException.class).hasMessageContaining("within 5000 ms");
+    assertThat(failure(waiting))
+        .isInstanceOf(ServerOverloadedException.class)
+        .hasMessageContaining("within 5000 ms");
   }
 
   @Test
@@ -110,7 +120,9 @@ class RouterTest {
     for (int i = 0; i < 3; i++) {
       held.add(router.acquire());
     }
-    assertThat(wakeUps.get()).as("each request that finds no replica asks; the deployment starts one").isEqualTo(3);
+    assertThat(wakeUps.get())
+        .as("each request that finds no replica asks; the deployment starts one")
+        .isEqualTo(3);
     assertThat(held).noneMatch(CompletableFuture::isDone);
     router.add(replica("a"));
     assertThat(held.get(0)).isCompleted();
@@ -137,39 +149,44 @@ class RouterTest {
   void requestsQueuedWhileAReplicaRestartsReachItOnceItIsReadyAgain() throws Exception {
     Router router = router(1, 10);
     AtomicInteger healthy = new AtomicInteger(1);
-    ModelRuntime supervised = new ModelRuntime() {
-      @Override
-      public String name() {
-        return "supervised-echo";
-      }
-
-      @Override
-      public LoadedModel load(ModelSource source) throws ModelLoadException {
-        LoadedModel echo = new EchoRuntime().load(source);
-        return new SupervisedModel() {
+    ModelRuntime supervised =
+        new ModelRuntime() {
           @Override
-          public boolean ping(Duration timeout) {
-            return healthy.get() == 1;
+          public String name() {
+            return "supervised-echo";
           }
 
           @Override
-          public ModelMetadata metadata() {
-            return echo.metadata();
-          }
+          public LoadedModel load(ModelSource source) throws ModelLoadException {
+            LoadedModel echo = new EchoRuntime().load(source);
+            return new SupervisedModel() {
+              @Override
+              public boolean ping(Duration timeout) {
+                return healthy.get() == 1;
+              }
 
-          @Override
-          public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
-            return echo.infer(inputs, outputNames);
-          }
+              @Override
+              public ModelMetadata metadata() {
+                return echo.metadata();
+              }
 
-          @Override
-          public void close() {
-            echo.close();
+              @Override
+              public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
+                return echo.infer(inputs, outputNames);
+              }
+
+              @Override
+              public void close() {
+                echo.close();
+              }
+            };
           }
         };
-      }
-    };
-    Replica replica = new Replica("a", new DeploymentSpec("a", "m", "supervised-echo", Path.of("."), "1", Map.of()), supervised);
+    Replica replica =
+        new Replica(
+            "a",
+            new DeploymentSpec("a", "m", "supervised-echo", Path.of("."), "1", Map.of()),
+            supervised);
     replica.start();
     router.add(replica);
     healthy.set(0);

@@ -24,12 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A user's transformer step, compiled here into a jar in a plugins folder, found by ServiceLoader and run
- * around a model, outermost first: preprocess in list order, postprocess in reverse.
+ * A user's transformer step, compiled here into a jar in a plugins folder, found by ServiceLoader
+ * and run around a model, outermost first: preprocess in list order, postprocess in reverse.
  */
 class TransformerPluginTest {
   /** A step that multiplies input x by {@code factor} and adds {@code offset} to output y. */
-  private static final String SOURCE = """
+  private static final String SOURCE =
+      """
       package example;
 
       import io.sluice.api.*;
@@ -67,18 +68,29 @@ class TransformerPluginTest {
     Path sources = Files.createDirectories(dir.resolve("src/example"));
     Files.writeString(sources.resolve("Affine.java"), SOURCE);
     Path classes = Files.createDirectories(dir.resolve("classes"));
-    int compiled = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
-        "-cp", System.getProperty("java.class.path"), sources.resolve("Affine.java").toString());
+    int compiled =
+        ToolProvider.getSystemJavaCompiler()
+            .run(
+                null,
+                null,
+                null,
+                "-d",
+                classes.toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                sources.resolve("Affine.java").toString());
     assertThat(compiled).isZero();
     Path plugins = Files.createDirectories(dir.resolve("plugins"));
-    try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(plugins.resolve("affine.jar")))) {
+    try (JarOutputStream jar =
+        new JarOutputStream(Files.newOutputStream(plugins.resolve("affine.jar")))) {
       try (var compiledClasses = Files.list(classes.resolve("example"))) {
         for (Path file : compiledClasses.toList()) {
           jar.putNextEntry(new JarEntry("example/" + file.getFileName()));
           jar.write(Files.readAllBytes(file));
         }
       }
-      jar.putNextEntry(new JarEntry("META-INF/services/io.sluice.spi.transform.TransformerFactory"));
+      jar.putNextEntry(
+          new JarEntry("META-INF/services/io.sluice.spi.transform.TransformerFactory"));
       jar.write("example.Affine\n".getBytes(StandardCharsets.UTF_8));
     }
     return plugins;
@@ -90,7 +102,11 @@ class TransformerPluginTest {
 
     @Override
     public ModelMetadata metadata() {
-      return new ModelMetadata("m", List.of("1"), "test", List.of(new TensorMetadata("x", DataType.FP32, new long[] {-1})),
+      return new ModelMetadata(
+          "m",
+          List.of("1"),
+          "test",
+          List.of(new TensorMetadata("x", DataType.FP32, new long[] {-1})),
           List.of(new TensorMetadata("y", DataType.FP32, new long[] {-1})));
     }
 
@@ -112,15 +128,23 @@ class TransformerPluginTest {
   }
 
   @Test
-  void aPluginStepFromTheFolderRunsAroundTheModelOutermostFirst(@TempDir Path dir) throws Exception {
+  void aPluginStepFromTheFolderRunsAroundTheModelOutermostFirst(@TempDir Path dir)
+      throws Exception {
     Path plugins = pluginJar(dir);
-    TransformerSpec spec = new TransformerSpec(List.of(
-        new TransformerSpec.Step("affine", Map.of("factor", "10", "offset", "0.5")),
-        new TransformerSpec.Step("affine", Map.of("factor", "2", "offset", "100"))), plugins);
+    TransformerSpec spec =
+        new TransformerSpec(
+            List.of(
+                new TransformerSpec.Step("affine", Map.of("factor", "10", "offset", "0.5")),
+                new TransformerSpec.Step("affine", Map.of("factor", "2", "offset", "100"))),
+            plugins);
     PlusOne model = new PlusOne();
     LoadedModel transformed = TransformedModel.wrap(model, spec, dir);
-    Tensor x = Tensor.of("x", DataType.FP32, new long[] {2},
-        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(3).flip());
+    Tensor x =
+        Tensor.of(
+            "x",
+            DataType.FP32,
+            new long[] {2},
+            ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(1).putFloat(3).flip());
     ByteBuffer y = transformed.infer(List.of(x), List.of("y")).getFirst().data();
     // preprocess: x * 10 * 2; model: + 1; postprocess inner (+100) then outer (+0.5)
     assertThat(y.getFloat()).isEqualTo(1 * 20 + 1 + 100 + 0.5f);
@@ -132,9 +156,15 @@ class TransformerPluginTest {
   @Test
   void anUnknownStepFailsTheLoadAndClosesTheModel(@TempDir Path dir) {
     PlusOne model = new PlusOne();
-    assertThatThrownBy(() -> TransformedModel.wrap(model,
-        new TransformerSpec(List.of(new TransformerSpec.Step("nope", Map.of())), dir.resolve("none")), dir))
-        .isInstanceOf(ModelLoadException.class).hasMessageStartingWith("unknown transformer step 'nope'");
+    assertThatThrownBy(
+            () ->
+                TransformedModel.wrap(
+                    model,
+                    new TransformerSpec(
+                        List.of(new TransformerSpec.Step("nope", Map.of())), dir.resolve("none")),
+                    dir))
+        .isInstanceOf(ModelLoadException.class)
+        .hasMessageStartingWith("unknown transformer step 'nope'");
     assertThat(model.closed).isTrue();
   }
 }

@@ -21,8 +21,10 @@ class WorkerCodecTest {
   void framesHaveTheDocumentedLayout() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     WorkerCodec.write(new DataOutputStream(bytes), WorkerCodec.PING, 7, new byte[] {42});
-    assertThat(bytes.toByteArray()).containsExactly(0, 0, 0, 10, WorkerCodec.PING, 0, 0, 0, 0, 0, 0, 0, 7, 42);
-    WorkerCodec.Frame frame = WorkerCodec.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    assertThat(bytes.toByteArray())
+        .containsExactly(0, 0, 0, 10, WorkerCodec.PING, 0, 0, 0, 0, 0, 0, 0, 7, 42);
+    WorkerCodec.Frame frame =
+        WorkerCodec.read(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
     assertThat(frame.type()).isEqualTo(WorkerCodec.PING);
     assertThat(frame.id()).isEqualTo(7);
     assertThat(frame.payload()).containsExactly(42);
@@ -31,13 +33,23 @@ class WorkerCodecTest {
   @Test
   void tensorsMetadataAndSettingsRoundTrip() throws Exception {
     Tensor floats = Tensor.of("x", DataType.FP32, new long[] {1, 2}, ByteBuffer.wrap(new byte[8]));
-    Tensor text = Tensor.ofBytes("s", new long[] {2}, List.of("a".getBytes(StandardCharsets.UTF_8), new byte[0]));
-    byte[] payload = WorkerCodec.payload(out -> {
-      WorkerCodec.writeTensors(out, List.of(floats, text));
-      WorkerCodec.writeMap(out, Map.of("k", "v"));
-      WorkerCodec.writeMetadata(out, new ModelMetadata("m", List.of("1"), "p",
-          List.of(new TensorMetadata("x", DataType.FP32, new long[] {-1, 2})), List.of()));
-    });
+    Tensor text =
+        Tensor.ofBytes(
+            "s", new long[] {2}, List.of("a".getBytes(StandardCharsets.UTF_8), new byte[0]));
+    byte[] payload =
+        WorkerCodec.payload(
+            out -> {
+              WorkerCodec.writeTensors(out, List.of(floats, text));
+              WorkerCodec.writeMap(out, Map.of("k", "v"));
+              WorkerCodec.writeMetadata(
+                  out,
+                  new ModelMetadata(
+                      "m",
+                      List.of("1"),
+                      "p",
+                      List.of(new TensorMetadata("x", DataType.FP32, new long[] {-1, 2})),
+                      List.of()));
+            });
     DataInputStream in = WorkerCodec.reader(payload);
     List<Tensor> tensors = WorkerCodec.readTensors(in);
     assertThat(tensors.get(0).shape()).containsExactly(1, 2);
@@ -52,8 +64,17 @@ class WorkerCodecTest {
   void stringsLongerThanWriteUtfAllowsRoundTrip() throws Exception {
     String stop = "a".repeat(100_000);
     String message = "é".repeat(40_000);
-    var request = new io.sluice.api.GenerateRequest("m", null, null,
-        List.of(new io.sluice.api.GenerateRequest.ChatMessage("user", message)), 3, null, null, List.of(stop), null);
+    var request =
+        new io.sluice.api.GenerateRequest(
+            "m",
+            null,
+            null,
+            List.of(new io.sluice.api.GenerateRequest.ChatMessage("user", message)),
+            3,
+            null,
+            null,
+            List.of(stop),
+            null);
     byte[] payload = WorkerCodec.payload(out -> WorkerCodec.writeGenerate(out, request));
     var decoded = WorkerCodec.readGenerate(WorkerCodec.reader(payload));
     assertThat(decoded.stop()).containsExactly(stop);

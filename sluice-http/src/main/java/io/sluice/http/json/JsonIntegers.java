@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.InvalidInputException;
 
 /**
- * Integer fields of client JSON, read strictly: a fraction, a string or a number past the type's range is refused.
- * Jackson's {@code asInt} would truncate {@code 99999999999999999999} to an arbitrary int and parse {@code "12"}.
+ * Integer fields of client JSON, read strictly: a fraction, a string or a number past the type's
+ * range is refused. Jackson's {@code asInt} would truncate {@code 99999999999999999999} to an
+ * arbitrary int and parse {@code "12"}.
  */
 public final class JsonIntegers {
   private JsonIntegers() {}
@@ -17,8 +18,14 @@ public final class JsonIntegers {
       return null;
     }
     if (!node.isIntegralNumber() || !node.canConvertToInt()) {
-      throw new InvalidInputException(field + " must be an integer between " + Integer.MIN_VALUE + " and "
-          + Integer.MAX_VALUE + ", got " + abbreviated(node));
+      throw new InvalidInputException(
+          field
+              + " must be an integer between "
+              + Integer.MIN_VALUE
+              + " and "
+              + Integer.MAX_VALUE
+              + ", got "
+              + abbreviated(node));
     }
     return node.intValue();
   }
@@ -30,8 +37,14 @@ public final class JsonIntegers {
       return null;
     }
     if (!node.isIntegralNumber() || !node.canConvertToLong()) {
-      throw new InvalidInputException(field + " must be an integer between " + Long.MIN_VALUE + " and "
-          + Long.MAX_VALUE + ", got " + abbreviated(node));
+      throw new InvalidInputException(
+          field
+              + " must be an integer between "
+              + Long.MIN_VALUE
+              + " and "
+              + Long.MAX_VALUE
+              + ", got "
+              + abbreviated(node));
     }
     return node.longValue();
   }

@@ -29,8 +29,8 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * An engine for protocol tests: the models and answers a test gives it, and every request it was handed, so
- * that a protocol module is tested alone, without a runtime, a registry or a server.
+ * An engine for protocol tests: the models and answers a test gives it, and every request it was
+ * handed, so that a protocol module is tested alone, without a runtime, a registry or a server.
  */
 public final class FakeEngine implements EngineClient {
   private final Map<String, ModelStatus> models = new LinkedHashMap<>();
@@ -38,13 +38,20 @@ public final class FakeEngine implements EngineClient {
   public final List<InferRequest> inferred = new CopyOnWriteArrayList<>();
   public final List<GenerateRequest> generated = new CopyOnWriteArrayList<>();
   private volatile Function<InferRequest, CompletableFuture<InferResponse>> infer =
-      request -> CompletableFuture.failedFuture(new InvalidInputException("no inference configured"));
-  private volatile BiFunction<GenerateRequest, Consumer<GeneratedText>, CompletableFuture<GenerateResult>> generate =
-      (request, onText) -> CompletableFuture.failedFuture(new InvalidInputException("no generation configured"));
+      request ->
+          CompletableFuture.failedFuture(new InvalidInputException("no inference configured"));
+  private volatile BiFunction<
+          GenerateRequest, Consumer<GeneratedText>, CompletableFuture<GenerateResult>>
+      generate =
+          (request, onText) ->
+              CompletableFuture.failedFuture(new InvalidInputException("no generation configured"));
 
   /** Adds a model of {@code application} in {@code state}. */
-  public FakeEngine model(String application, String name, ModelState state, ModelMetadata described) {
-    models.put(name, new ModelStatus(application, name, "1", state, state == ModelState.FAILED ? "broken" : ""));
+  public FakeEngine model(
+      String application, String name, ModelState state, ModelMetadata described) {
+    models.put(
+        name,
+        new ModelStatus(application, name, "1", state, state == ModelState.FAILED ? "broken" : ""));
     if (described != null) {
       metadata.put(name, described);
     }
@@ -57,7 +64,8 @@ public final class FakeEngine implements EngineClient {
   }
 
   public FakeEngine onGenerate(
-      BiFunction<GenerateRequest, Consumer<GeneratedText>, CompletableFuture<GenerateResult>> answer) {
+      BiFunction<GenerateRequest, Consumer<GeneratedText>, CompletableFuture<GenerateResult>>
+          answer) {
     this.generate = answer;
     return this;
   }
@@ -87,7 +95,8 @@ public final class FakeEngine implements EngineClient {
   }
 
   @Override
-  public CompletableFuture<GenerateResult> generate(GenerateRequest request, Consumer<GeneratedText> onText) {
+  public CompletableFuture<GenerateResult> generate(
+      GenerateRequest request, Consumer<GeneratedText> onText) {
     generated.add(request);
     try {
       known(request.model());
@@ -108,7 +117,8 @@ public final class FakeEngine implements EngineClient {
   }
 
   @Override
-  public CompletableFuture<Explanation> explain(InferRequest request, Map<String, Object> parameters) {
+  public CompletableFuture<Explanation> explain(
+      InferRequest request, Map<String, Object> parameters) {
     return CompletableFuture.failedFuture(new InvalidInputException("no explainer"));
   }
 
@@ -151,7 +161,8 @@ public final class FakeEngine implements EngineClient {
   public ModelStatisticsSnapshot statistics(String model, String version) {
     ModelStatus status = known(model);
     var none = ModelStatisticsSnapshot.Timing.NONE;
-    return new ModelStatisticsSnapshot(status.name(), status.version(), 0, 0, 0, none, none, none, none, none, none);
+    return new ModelStatisticsSnapshot(
+        status.name(), status.version(), 0, 0, 0, none, none, none, none, none, none);
   }
 
   @Override

@@ -6,7 +6,10 @@ import io.fabric8.kubernetes.model.annotation.Kind;
 import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.Version;
 
-/** KServe's ClusterServingRuntime ({@code serving.kserve.io/v1alpha1}): a ServingRuntime for every namespace. */
+/**
+ * KServe's ClusterServingRuntime ({@code serving.kserve.io/v1alpha1}): a ServingRuntime for every
+ * namespace.
+ */
 @Group("serving.kserve.io")
 @Version("v1alpha1")
 @Kind("ClusterServingRuntime")

@@ -11,9 +11,9 @@ import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
- * KServe's InferenceService ({@code serving.kserve.io/v1beta1}), the subset Sluice serves. Fields Sluice does
- * not serve are kept by the API server (the schema preserves them) and refused by the operator with a
- * condition that names them.
+ * KServe's InferenceService ({@code serving.kserve.io/v1beta1}), the subset Sluice serves. Fields
+ * Sluice does not serve are kept by the API server (the schema preserves them) and refused by the
+ * operator with a condition that names them.
  */
 @Group("serving.kserve.io")
 @Version("v1beta1")
@@ -21,19 +21,35 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural("inferenceservices")
 @Singular("inferenceservice")
 @ShortNames("isvc")
-@AdditionalPrinterColumn(name = "URL", jsonPath = ".status.url", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type=='Ready')].status",
+@AdditionalPrinterColumn(
+    name = "URL",
+    jsonPath = ".status.url",
     type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Prev", jsonPath = ".status.components.predictor.traffic[?(@.tag=='prev')].percent",
+@AdditionalPrinterColumn(
+    name = "Ready",
+    jsonPath = ".status.conditions[?(@.type=='Ready')].status",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "Prev",
+    jsonPath = ".status.components.predictor.traffic[?(@.tag=='prev')].percent",
     type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "Latest",
+@AdditionalPrinterColumn(
+    name = "Latest",
     jsonPath = ".status.components.predictor.traffic[?(@.latestRevision==true)].percent",
     type = AdditionalPrinterColumn.Type.INTEGER)
-@AdditionalPrinterColumn(name = "PrevRolledoutRevision",
+@AdditionalPrinterColumn(
+    name = "PrevRolledoutRevision",
     jsonPath = ".status.components.predictor.traffic[?(@.tag=='prev')].revisionName",
-    type = AdditionalPrinterColumn.Type.STRING, priority = 1)
-@AdditionalPrinterColumn(name = "LatestReadyRevision",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "LatestReadyRevision",
     jsonPath = ".status.components.predictor.traffic[?(@.latestRevision==true)].revisionName",
-    type = AdditionalPrinterColumn.Type.STRING, priority = 1)
-@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-public class InferenceService extends CustomResource<InferenceServiceSpec, InferenceServiceStatus> implements Namespaced {}
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+@AdditionalPrinterColumn(
+    name = "Age",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+public class InferenceService extends CustomResource<InferenceServiceSpec, InferenceServiceStatus>
+    implements Namespaced {}

@@ -38,7 +38,9 @@ public class InferenceServiceStatus {
     }
   }
 
-  /** A knative-style condition; {@code lastTransitionTime} changes only when {@code status} does. */
+  /**
+   * A knative-style condition; {@code lastTransitionTime} changes only when {@code status} does.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Condition {
     public String type;
@@ -50,9 +52,13 @@ public class InferenceServiceStatus {
 
     @Override
     public boolean equals(Object other) {
-      return other instanceof Condition c && Objects.equals(c.type, type) && Objects.equals(c.status, status)
-          && Objects.equals(c.lastTransitionTime, lastTransitionTime) && Objects.equals(c.reason, reason)
-          && Objects.equals(c.message, message) && Objects.equals(c.severity, severity);
+      return other instanceof Condition c
+          && Objects.equals(c.type, type)
+          && Objects.equals(c.status, status)
+          && Objects.equals(c.lastTransitionTime, lastTransitionTime)
+          && Objects.equals(c.reason, reason)
+          && Objects.equals(c.message, message)
+          && Objects.equals(c.severity, severity);
     }
 
     @Override
@@ -73,10 +79,12 @@ public class InferenceServiceStatus {
 
     @Override
     public boolean equals(Object other) {
-      return other instanceof ComponentStatus c && Objects.equals(c.latestReadyRevision, latestReadyRevision)
+      return other instanceof ComponentStatus c
+          && Objects.equals(c.latestReadyRevision, latestReadyRevision)
           && Objects.equals(c.latestCreatedRevision, latestCreatedRevision)
           && Objects.equals(c.previousRolledoutRevision, previousRolledoutRevision)
-          && Objects.equals(c.latestRolledoutRevision, latestRolledoutRevision) && Objects.equals(c.traffic, traffic)
+          && Objects.equals(c.latestRolledoutRevision, latestRolledoutRevision)
+          && Objects.equals(c.traffic, traffic)
           && Objects.equals(c.url, url);
     }
 
@@ -96,8 +104,11 @@ public class InferenceServiceStatus {
 
     @Override
     public boolean equals(Object other) {
-      return other instanceof TrafficTarget t && Objects.equals(t.tag, tag) && Objects.equals(t.revisionName, revisionName)
-          && Objects.equals(t.latestRevision, latestRevision) && Objects.equals(t.percent, percent);
+      return other instanceof TrafficTarget t
+          && Objects.equals(t.tag, tag)
+          && Objects.equals(t.revisionName, revisionName)
+          && Objects.equals(t.latestRevision, latestRevision)
+          && Objects.equals(t.percent, percent);
     }
 
     @Override
@@ -108,8 +119,11 @@ public class InferenceServiceStatus {
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof InferenceServiceStatus s && Objects.equals(s.observedGeneration, observedGeneration)
-        && Objects.equals(s.url, url) && Objects.equals(s.address, address) && Objects.equals(s.conditions, conditions)
+    return other instanceof InferenceServiceStatus s
+        && Objects.equals(s.observedGeneration, observedGeneration)
+        && Objects.equals(s.url, url)
+        && Objects.equals(s.address, address)
+        && Objects.equals(s.conditions, conditions)
         && Objects.equals(s.components, components);
   }
 

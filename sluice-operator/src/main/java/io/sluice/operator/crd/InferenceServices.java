@@ -9,7 +9,9 @@ import java.util.Set;
 public final class InferenceServices {
   private InferenceServices() {}
 
-  /** @param namespaces the namespaces (empty: all) */
+  /**
+   * @param namespaces the namespaces (empty: all)
+   */
   public static List<InferenceService> in(KubernetesClient client, Set<String> namespaces) {
     if (namespaces.isEmpty()) {
       return client.resources(InferenceService.class).inAnyNamespace().list().getItems();

@@ -12,12 +12,14 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @PreserveUnknownFields
 public class ModelSpec extends Unsupported {
-  @Required
-  public ModelFormat modelFormat;
+  @Required public ModelFormat modelFormat;
+
   /** A ServingRuntime or ClusterServingRuntime by name; absent: chosen by the model format. */
   public String runtime;
+
   /** {@code pvc://claim/path}, or a path inside the image. */
   public String storageUri;
+
   public ProtocolVersion protocolVersion;
   public ResourceRequirements resources;
   public List<EnvVar> env;
@@ -26,8 +28,7 @@ public class ModelSpec extends Unsupported {
   /** {@code modelFormat}: a name such as {@code onnx}, and an optional version. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class ModelFormat {
-    @Required
-    public String name;
+    @Required public String name;
     public String version;
   }
 

@@ -13,26 +13,37 @@ import java.util.Map;
 @PreserveUnknownFields
 public class PredictorSpec extends Unsupported {
   public ModelSpec model;
+
   /** Replicas at least (default 1; 0 lets the predictor scale to zero when idle). */
   @Min(0)
   public Integer minReplicas;
+
   /** Replicas at most (default: minReplicas, at least 1). */
   @Min(0)
   public Integer maxReplicas;
+
   /** The scaling target: ongoing requests (concurrency) or requests per second per replica. */
   @Min(1)
   public Integer scaleTarget;
+
   public ScaleMetric scaleMetric;
+
   /** Requests one replica runs at once (Sluice's maxOngoingRequests). */
   @Min(0)
   public Long containerConcurrency;
+
   /** Seconds a request may take. */
   @Min(1)
   public Long timeout;
-  /** The latest revision's share of traffic while the previous one keeps the rest; absent: all of it. */
+
+  /**
+   * The latest revision's share of traffic while the previous one keeps the rest; absent: all of
+   * it.
+   */
   @Min(0)
   @Max(100)
   public Integer canaryTrafficPercent;
+
   public Batcher batcher;
   public Map<String, String> labels;
   public Map<String, String> annotations;
@@ -45,13 +56,18 @@ public class PredictorSpec extends Unsupported {
     rps
   }
 
-  /** KServe's batcher: up to {@code maxBatchSize} requests merged, waiting at most {@code maxLatency} ms. */
+  /**
+   * KServe's batcher: up to {@code maxBatchSize} requests merged, waiting at most {@code
+   * maxLatency} ms.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class Batcher {
     @Min(1)
     public Integer maxBatchSize;
+
     @Min(1)
     public Integer maxLatency;
+
     @Min(1)
     public Integer timeout;
   }

@@ -12,4 +12,5 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Version("v1alpha1")
 @Kind("ServingRuntime")
 @Plural("servingruntimes")
-public class ServingRuntime extends CustomResource<ServingRuntimeSpec, Void> implements Namespaced {}
+public class ServingRuntime extends CustomResource<ServingRuntimeSpec, Void>
+    implements Namespaced {}

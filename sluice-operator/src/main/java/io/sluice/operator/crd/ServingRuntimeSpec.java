@@ -1,14 +1,14 @@
 package io.sluice.operator.crd;
 
-import io.sluice.api.kserve.ModelFormats;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.kubernetes.api.model.Container;
 import java.util.List;
 
 /**
- * The spec of a (Cluster)ServingRuntime: which model formats it serves and the container that serves them.
- * The operator runs a predictor with the runtime's image and arguments when an InferenceService names it.
+ * The spec of a (Cluster)ServingRuntime: which model formats it serves and the container that
+ * serves them. The operator runs a predictor with the runtime's image and arguments when an
+ * InferenceService names it.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @PreserveUnknownFields
@@ -19,7 +19,10 @@ public class ServingRuntimeSpec extends Unsupported {
   public Boolean disabled;
   public List<Container> containers;
 
-  /** A model format the runtime serves; {@code autoSelect} runtimes are chosen when an InferenceService names none. */
+  /**
+   * A model format the runtime serves; {@code autoSelect} runtimes are chosen when an
+   * InferenceService names none.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public static class SupportedModelFormat {
     public String name;

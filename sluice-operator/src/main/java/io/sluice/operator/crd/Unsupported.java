@@ -7,12 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A part of KServe's spec whose fields Sluice serves only in part: the others are kept as written (so that
- * nothing is silently dropped) and reported by name.
+ * A part of KServe's spec whose fields Sluice serves only in part: the others are kept as written
+ * (so that nothing is silently dropped) and reported by name.
  */
 public abstract class Unsupported {
-  @JsonIgnore
-  private final Map<String, Object> unsupported = new LinkedHashMap<>();
+  @JsonIgnore private final Map<String, Object> unsupported = new LinkedHashMap<>();
 
   @JsonAnySetter
   void keep(String field, Object value) {

@@ -7,19 +7,27 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * One pod that owns one accelerator and serves every InferenceService of its pool that asks for a fraction of it
- * (the seed's 0.5 + 0.5 on one GPU), Sluice's placement dividing the device inside the pod. Members are admitted in
- * the order given (oldest first) while their shares fit on the device; the others are refused with the reason.
+ * One pod that owns one accelerator and serves every InferenceService of its pool that asks for a
+ * fraction of it (the seed's 0.5 + 0.5 on one GPU), Sluice's placement dividing the device inside
+ * the pod. Members are admitted in the order given (oldest first) while their shares fit on the
+ * device; the others are refused with the reason.
  *
  * @param name the pool's objects' name, {@code sluice-pool-{pool}}
  * @param members the services served by the pod, in order
  * @param refused why each service left out cannot be served, by service name
  */
-public record AcceleratorPool(String pool, String name, GpuRequest device, String image, List<PredictorPlan> members,
+public record AcceleratorPool(
+    String pool,
+    String name,
+    GpuRequest device,
+    String image,
+    List<PredictorPlan> members,
     Map<String, String> refused) {
   private static final double EPSILON = 1e-9;
 
-  /** @param candidates the plans of the pool's services (problem-free), oldest first */
+  /**
+   * @param candidates the plans of the pool's services (problem-free), oldest first
+   */
   public static AcceleratorPool of(String pool, List<PredictorPlan> candidates) {
     List<PredictorPlan> members = new ArrayList<>();
     Map<String, String> refused = new LinkedHashMap<>();
@@ -33,19 +41,41 @@ public record AcceleratorPool(String pool, String name, GpuRequest device, Strin
         image = plan.image();
       }
       if (!gpu.resource().equals(device.resource())) {
-        refused.put(plan.isvc(), "accelerator pool '" + pool + "' shares a " + device.resource() + ", not a " + gpu.resource());
+        refused.put(
+            plan.isvc(),
+            "accelerator pool '"
+                + pool
+                + "' shares a "
+                + device.resource()
+                + ", not a "
+                + gpu.resource());
       } else if (!plan.image().equals(image)) {
-        refused.put(plan.isvc(), "accelerator pool '" + pool + "' runs " + image + "; this service's runtime is " + plan.image());
+        refused.put(
+            plan.isvc(),
+            "accelerator pool '"
+                + pool
+                + "' runs "
+                + image
+                + "; this service's runtime is "
+                + plan.image());
       } else if (used + gpu.amount() > 1 + EPSILON) {
-        refused.put(plan.isvc(), String.format(Locale.ROOT,
-            "accelerator pool '%s' has one %s: %s of it are taken by %s, and %s more does not fit", pool, device.resource(),
-            trim(used), members.stream().map(PredictorPlan::isvc).toList(), trim(gpu.amount())));
+        refused.put(
+            plan.isvc(),
+            String.format(
+                Locale.ROOT,
+                "accelerator pool '%s' has one %s: %s of it are taken by %s, and %s more does not fit",
+                pool,
+                device.resource(),
+                trim(used),
+                members.stream().map(PredictorPlan::isvc).toList(),
+                trim(gpu.amount())));
       } else {
         used += gpu.amount();
         members.add(plan);
       }
     }
-    return new AcceleratorPool(pool, Naming.pool(pool), device, image, List.copyOf(members), Map.copyOf(refused));
+    return new AcceleratorPool(
+        pool, Naming.pool(pool), device, image, List.copyOf(members), Map.copyOf(refused));
   }
 
   private static String trim(double amount) {
@@ -53,8 +83,8 @@ public record AcceleratorPool(String pool, String name, GpuRequest device, Strin
   }
 
   /**
-   * Where a member's model is in the pod: each claim mounted once, at {@code /mnt/models/{claim}} (the kubelet
-   * never finishes mounting one claim twice in a pod).
+   * Where a member's model is in the pod: each claim mounted once, at {@code /mnt/models/{claim}}
+   * (the kubelet never finishes mounting one claim twice in a pod).
    */
   public static String modelPath(PredictorPlan plan) {
     if (plan.claim() == null) {
@@ -65,14 +95,20 @@ public record AcceleratorPool(String pool, String name, GpuRequest device, Strin
   }
 
   /**
-   * The pod's Sluice configuration: an application per member, each placed on its share of the one device (found by
-   * the vendor's tool in the pod, or declared from the first member's accelerator-memory annotation).
+   * The pod's Sluice configuration: an application per member, each placed on its share of the one
+   * device (found by the vendor's tool in the pod, or declared from the first member's
+   * accelerator-memory annotation).
    */
   public Map<String, Object> sluiceConfig() {
     Map<String, Object> config = PredictorPlan.server();
-    config.put("applications", members.stream().map(plan -> plan.application(modelPath(plan))).toList());
-    String memory = members.stream().map(PredictorPlan::acceleratorMemory).filter(java.util.Objects::nonNull).findFirst()
-        .orElse(null);
+    config.put(
+        "applications", members.stream().map(plan -> plan.application(modelPath(plan))).toList());
+    String memory =
+        members.stream()
+            .map(PredictorPlan::acceleratorMemory)
+            .filter(java.util.Objects::nonNull)
+            .findFirst()
+            .orElse(null);
     if (memory != null) {
       config.put("accelerators", PredictorPlan.accelerators(device.vendor(), 1, memory));
     }

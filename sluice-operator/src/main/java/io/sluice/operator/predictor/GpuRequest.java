@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The accelerator a predictor asks for in {@code resources.limits}: the device plugin's resource name, the vendor
- * Sluice's placement knows it by, and the amount: a whole number of devices, or a fraction of one (served from an
- * accelerator pool, since Kubernetes hands out whole devices only).
+ * The accelerator a predictor asks for in {@code resources.limits}: the device plugin's resource
+ * name, the vendor Sluice's placement knows it by, and the amount: a whole number of devices, or a
+ * fraction of one (served from an accelerator pool, since Kubernetes hands out whole devices only).
  */
 public record GpuRequest(String resource, String vendor, double amount) {
   /** Device plugin resource names → Sluice's accelerator vendors. */
@@ -34,7 +34,8 @@ public record GpuRequest(String resource, String vendor, double amount) {
       return null;
     }
     GpuRequest found = null;
-    for (Map<String, Quantity> amounts : new Map[] {resources.getLimits(), resources.getRequests()}) {
+    for (Map<String, Quantity> amounts :
+        new Map[] {resources.getLimits(), resources.getRequests()}) {
       if (amounts == null) {
         continue;
       }
@@ -45,13 +46,26 @@ public record GpuRequest(String resource, String vendor, double amount) {
         }
         double amount = entry.getValue().getNumericalAmount().doubleValue();
         if (amount <= 0 || (amount > 1 && amount != Math.rint(amount))) {
-          problems.add("spec.predictor.model.resources: " + entry.getKey() + " " + entry.getValue()
-              + " must be a fraction of one device (0 < n < 1) or a whole number of devices");
+          problems.add(
+              "spec.predictor.model.resources: "
+                  + entry.getKey()
+                  + " "
+                  + entry.getValue()
+                  + " must be a fraction of one device (0 < n < 1) or a whole number of devices");
           return null;
         }
-        if (found != null && (!found.resource().equals(entry.getKey()) || found.amount() != amount)) {
-          problems.add("spec.predictor.model.resources: ask for one kind and amount of accelerator (limits and requests"
-              + " equal), not " + found.resource() + " " + found.amount() + " and " + entry.getKey() + " " + amount);
+        if (found != null
+            && (!found.resource().equals(entry.getKey()) || found.amount() != amount)) {
+          problems.add(
+              "spec.predictor.model.resources: ask for one kind and amount of accelerator (limits and requests"
+                  + " equal), not "
+                  + found.resource()
+                  + " "
+                  + found.amount()
+                  + " and "
+                  + entry.getKey()
+                  + " "
+                  + amount);
           return null;
         }
         found = new GpuRequest(entry.getKey(), vendor, amount);

@@ -19,7 +19,10 @@ public final class Naming {
     return isvc + "-predictor";
   }
 
-  /** {@code {isvc}-predictor-00003}: a revision's Deployment, Service and ConfigMap (Knative's revision names). */
+  /**
+   * {@code {isvc}-predictor-00003}: a revision's Deployment, Service and ConfigMap (Knative's
+   * revision names).
+   */
   public static String revision(String isvc, int number) {
     return predictor(isvc) + "-" + String.format(Locale.ROOT, "%05d", number);
   }

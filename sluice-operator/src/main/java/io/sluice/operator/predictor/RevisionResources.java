@@ -12,8 +12,8 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -31,9 +31,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The desired objects of one predictor revision: a ConfigMap with the Sluice configuration, a Deployment of
- * Sluice pods serving the model, and a Service in front of them; and the {@code {isvc}-predictor} Service.
- * Pure functions of the InferenceService and its plan; the reconciler applies them.
+ * The desired objects of one predictor revision: a ConfigMap with the Sluice configuration, a
+ * Deployment of Sluice pods serving the model, and a Service in front of them; and the {@code
+ * {isvc}-predictor} Service. Pure functions of the InferenceService and its plan; the reconciler
+ * applies them.
  */
 public final class RevisionResources {
   private static final String CONFIG_PATH = "/etc/sluice";
@@ -42,13 +43,18 @@ public final class RevisionResources {
 
   public static ConfigMap configMap(InferenceService isvc, PredictorPlan plan, String revision) {
     return new ConfigMapBuilder()
-        .withNewMetadata().withName(revision).withNamespace(namespace(isvc)).withLabels(labels(isvc, revision))
-        .withOwnerReferences(owner(isvc)).endMetadata()
+        .withNewMetadata()
+        .withName(revision)
+        .withNamespace(namespace(isvc))
+        .withLabels(labels(isvc, revision))
+        .withOwnerReferences(owner(isvc))
+        .endMetadata()
         .addToData("sluice.yaml", Serialization.asYaml(plan.sluiceConfig()))
         .build();
   }
 
-  public static Deployment deployment(InferenceService isvc, PredictorPlan plan, String revision, int replicas) {
+  public static Deployment deployment(
+      InferenceService isvc, PredictorPlan plan, String revision, int replicas) {
     ModelSpec model = plan.predictor().model;
     Map<String, String> podLabels = new LinkedHashMap<>();
     if (plan.predictor().labels != null) {
@@ -57,45 +63,98 @@ public final class RevisionResources {
     podLabels.putAll(labels(isvc, revision));
     List<VolumeMount> mounts = new ArrayList<>();
     List<Volume> volumes = new ArrayList<>();
-    mounts.add(new VolumeMountBuilder().withName("sluice-config").withMountPath(CONFIG_PATH).withReadOnly(true).build());
-    volumes.add(new VolumeBuilder().withName("sluice-config").withNewConfigMap().withName(revision).endConfigMap().build());
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("sluice-config")
+            .withMountPath(CONFIG_PATH)
+            .withReadOnly(true)
+            .build());
+    volumes.add(
+        new VolumeBuilder()
+            .withName("sluice-config")
+            .withNewConfigMap()
+            .withName(revision)
+            .endConfigMap()
+            .build());
     if (plan.claim() != null) {
-      mounts.add(new VolumeMountBuilder().withName("model-store").withMountPath(PredictorPlan.MODEL_MOUNT)
-          .withReadOnly(true).build());
-      volumes.add(new VolumeBuilder().withName("model-store").withNewPersistentVolumeClaim()
-          .withClaimName(plan.claim()).withReadOnly(true).endPersistentVolumeClaim().build());
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName("model-store")
+              .withMountPath(PredictorPlan.MODEL_MOUNT)
+              .withReadOnly(true)
+              .build());
+      volumes.add(
+          new VolumeBuilder()
+              .withName("model-store")
+              .withNewPersistentVolumeClaim()
+              .withClaimName(plan.claim())
+              .withReadOnly(true)
+              .endPersistentVolumeClaim()
+              .build());
     }
-    mounts.add(new VolumeMountBuilder().withName("model-cache").withMountPath(PredictorPlan.MODEL_CACHE).build());
-    volumes.add(new VolumeBuilder().withName("model-cache").withNewEmptyDir().endEmptyDir().build());
-    List<String> args = new ArrayList<>(List.of("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch"));
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("model-cache")
+            .withMountPath(PredictorPlan.MODEL_CACHE)
+            .build());
+    volumes.add(
+        new VolumeBuilder().withName("model-cache").withNewEmptyDir().endEmptyDir().build());
+    List<String> args =
+        new ArrayList<>(List.of("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch"));
     args.addAll(plan.runtimeArgs());
     if (model.args != null) {
       args.addAll(model.args);
     }
-    Container container = new ContainerBuilder()
-        .withName(Naming.CONTAINER)
-        .withImage(plan.image())
-        .withImagePullPolicy("IfNotPresent")
-        .withArgs(args)
-        .addNewPort().withName("http").withContainerPort(Naming.PORT).withProtocol("TCP").endPort()
-        .withEnv(model.env == null ? List.of() : model.env)
-        .addNewEnv().withName("SLUICE_MODELS").withValue(PredictorPlan.MODEL_CACHE).endEnv()
-        .addNewEnv().withName("HF_HUB_CACHE").withValue(PredictorPlan.MODEL_CACHE + "/huggingface").endEnv()
-        .addNewEnv().withName("PROTOCOL_VERSION").withValue(model.protocolVersion == null ? "v2"
-            : Serialization.asJson(model.protocolVersion).replace("\"", "")).endEnv()
-        .withResources(model.resources)
-        .withVolumeMounts(mounts)
-        .withReadinessProbe(probe("/v2/health/ready", 1))
-        .withLivenessProbe(probe("/v2/health/live", 30))
-        .build();
+    Container container =
+        new ContainerBuilder()
+            .withName(Naming.CONTAINER)
+            .withImage(plan.image())
+            .withImagePullPolicy("IfNotPresent")
+            .withArgs(args)
+            .addNewPort()
+            .withName("http")
+            .withContainerPort(Naming.PORT)
+            .withProtocol("TCP")
+            .endPort()
+            .withEnv(model.env == null ? List.of() : model.env)
+            .addNewEnv()
+            .withName("SLUICE_MODELS")
+            .withValue(PredictorPlan.MODEL_CACHE)
+            .endEnv()
+            .addNewEnv()
+            .withName("HF_HUB_CACHE")
+            .withValue(PredictorPlan.MODEL_CACHE + "/huggingface")
+            .endEnv()
+            .addNewEnv()
+            .withName("PROTOCOL_VERSION")
+            .withValue(
+                model.protocolVersion == null
+                    ? "v2"
+                    : Serialization.asJson(model.protocolVersion).replace("\"", ""))
+            .endEnv()
+            .withResources(model.resources)
+            .withVolumeMounts(mounts)
+            .withReadinessProbe(probe("/v2/health/ready", 1))
+            .withLivenessProbe(probe("/v2/health/live", 30))
+            .build();
     return new DeploymentBuilder()
-        .withNewMetadata().withName(revision).withNamespace(namespace(isvc)).withLabels(labels(isvc, revision))
-        .addToAnnotations(Naming.SPEC_HASH_ANNOTATION, plan.specHash()).withOwnerReferences(owner(isvc)).endMetadata()
+        .withNewMetadata()
+        .withName(revision)
+        .withNamespace(namespace(isvc))
+        .withLabels(labels(isvc, revision))
+        .addToAnnotations(Naming.SPEC_HASH_ANNOTATION, plan.specHash())
+        .withOwnerReferences(owner(isvc))
+        .endMetadata()
         .withNewSpec()
         .withReplicas(replicas)
-        .withNewSelector().addToMatchLabels(Naming.REVISION_LABEL, revision).endSelector()
+        .withNewSelector()
+        .addToMatchLabels(Naming.REVISION_LABEL, revision)
+        .endSelector()
         .withNewTemplate()
-        .withNewMetadata().withLabels(podLabels).withAnnotations(plan.predictor().annotations).endMetadata()
+        .withNewMetadata()
+        .withLabels(podLabels)
+        .withAnnotations(plan.predictor().annotations)
+        .endMetadata()
         .withNewSpec()
         .withContainers(container)
         .withVolumes(volumes)
@@ -108,71 +167,134 @@ public final class RevisionResources {
   }
 
   /** An accelerator pool's configuration: every member's model. */
-  public static ConfigMap poolConfigMap(AcceleratorPool pool, String namespace, List<InferenceService> owners) {
+  public static ConfigMap poolConfigMap(
+      AcceleratorPool pool, String namespace, List<InferenceService> owners) {
     return new ConfigMapBuilder()
-        .withNewMetadata().withName(pool.name()).withNamespace(namespace).withLabels(poolLabels(pool))
-        .withOwnerReferences(poolOwners(owners)).endMetadata()
+        .withNewMetadata()
+        .withName(pool.name())
+        .withNamespace(namespace)
+        .withLabels(poolLabels(pool))
+        .withOwnerReferences(poolOwners(owners))
+        .endMetadata()
         .addToData("sluice.yaml", Serialization.asYaml(pool.sluiceConfig()))
         .build();
   }
 
   /**
-   * An accelerator pool's one pod, holding one whole device for its members to share; it restarts (the config
-   * digest in its template changes) when members come or go.
+   * An accelerator pool's one pod, holding one whole device for its members to share; it restarts
+   * (the config digest in its template changes) when members come or go.
    */
-  public static Deployment poolDeployment(AcceleratorPool pool, String namespace, List<InferenceService> owners) {
+  public static Deployment poolDeployment(
+      AcceleratorPool pool, String namespace, List<InferenceService> owners) {
     List<VolumeMount> mounts = new ArrayList<>();
     List<Volume> volumes = new ArrayList<>();
-    mounts.add(new VolumeMountBuilder().withName("sluice-config").withMountPath(CONFIG_PATH).withReadOnly(true).build());
-    volumes.add(new VolumeBuilder().withName("sluice-config").withNewConfigMap().withName(pool.name()).endConfigMap().build());
+    mounts.add(
+        new VolumeMountBuilder()
+            .withName("sluice-config")
+            .withMountPath(CONFIG_PATH)
+            .withReadOnly(true)
+            .build());
+    volumes.add(
+        new VolumeBuilder()
+            .withName("sluice-config")
+            .withNewConfigMap()
+            .withName(pool.name())
+            .endConfigMap()
+            .build());
     java.util.Set<String> claims = new java.util.TreeSet<>();
-    pool.members().stream().map(PredictorPlan::claim).filter(java.util.Objects::nonNull).forEach(claims::add);
+    pool.members().stream()
+        .map(PredictorPlan::claim)
+        .filter(java.util.Objects::nonNull)
+        .forEach(claims::add);
     int n = 0;
     for (String claim : claims) {
       String volume = "models-" + n++;
-      mounts.add(new VolumeMountBuilder().withName(volume).withMountPath(PredictorPlan.MODEL_MOUNT + "/" + claim)
-          .withReadOnly(true).build());
-      volumes.add(new VolumeBuilder().withName(volume).withNewPersistentVolumeClaim().withClaimName(claim)
-          .withReadOnly(true).endPersistentVolumeClaim().build());
+      mounts.add(
+          new VolumeMountBuilder()
+              .withName(volume)
+              .withMountPath(PredictorPlan.MODEL_MOUNT + "/" + claim)
+              .withReadOnly(true)
+              .build());
+      volumes.add(
+          new VolumeBuilder()
+              .withName(volume)
+              .withNewPersistentVolumeClaim()
+              .withClaimName(claim)
+              .withReadOnly(true)
+              .endPersistentVolumeClaim()
+              .build());
     }
     Quantity one = new Quantity("1");
-    Container container = new ContainerBuilder()
-        .withName(Naming.CONTAINER)
-        .withImage(pool.image())
-        .withImagePullPolicy("IfNotPresent")
-        .withArgs("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch")
-        .addNewPort().withName("http").withContainerPort(Naming.PORT).withProtocol("TCP").endPort()
-        .withNewResources().addToLimits(pool.device().resource(), one).addToRequests(pool.device().resource(), one)
-        .endResources()
-        .withVolumeMounts(mounts)
-        .withReadinessProbe(probe("/v2/health/ready", 1))
-        .withLivenessProbe(probe("/v2/health/live", 30))
-        .build();
+    Container container =
+        new ContainerBuilder()
+            .withName(Naming.CONTAINER)
+            .withImage(pool.image())
+            .withImagePullPolicy("IfNotPresent")
+            .withArgs("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch")
+            .addNewPort()
+            .withName("http")
+            .withContainerPort(Naming.PORT)
+            .withProtocol("TCP")
+            .endPort()
+            .withNewResources()
+            .addToLimits(pool.device().resource(), one)
+            .addToRequests(pool.device().resource(), one)
+            .endResources()
+            .withVolumeMounts(mounts)
+            .withReadinessProbe(probe("/v2/health/ready", 1))
+            .withLivenessProbe(probe("/v2/health/live", 30))
+            .build();
     String digest = Integer.toHexString(Serialization.asYaml(pool.sluiceConfig()).hashCode());
     return new DeploymentBuilder()
-        .withNewMetadata().withName(pool.name()).withNamespace(namespace).withLabels(poolLabels(pool))
-        .withOwnerReferences(poolOwners(owners)).endMetadata()
+        .withNewMetadata()
+        .withName(pool.name())
+        .withNamespace(namespace)
+        .withLabels(poolLabels(pool))
+        .withOwnerReferences(poolOwners(owners))
+        .endMetadata()
         .withNewSpec()
         .withReplicas(1)
-        .withNewSelector().addToMatchLabels(Naming.REVISION_LABEL, pool.name()).endSelector()
-        .withNewStrategy().withType("Recreate").endStrategy() // the device is held by one pod at a time
+        .withNewSelector()
+        .addToMatchLabels(Naming.REVISION_LABEL, pool.name())
+        .endSelector()
+        .withNewStrategy()
+        .withType("Recreate")
+        .endStrategy() // the device is held by one pod at a time
         .withNewTemplate()
-        .withNewMetadata().withLabels(poolLabels(pool)).addToAnnotations("serving.sluice.io/config-digest", digest)
+        .withNewMetadata()
+        .withLabels(poolLabels(pool))
+        .addToAnnotations("serving.sluice.io/config-digest", digest)
         .endMetadata()
-        .withNewSpec().withContainers(container).withVolumes(volumes).endSpec()
+        .withNewSpec()
+        .withContainers(container)
+        .withVolumes(volumes)
+        .endSpec()
         .endTemplate()
         .endSpec()
         .build();
   }
 
-  /** An accelerator pool's Service: port 80 to its pod; the router treats it as the members' revision. */
-  public static Service poolService(AcceleratorPool pool, String namespace, List<InferenceService> owners) {
+  /**
+   * An accelerator pool's Service: port 80 to its pod; the router treats it as the members'
+   * revision.
+   */
+  public static Service poolService(
+      AcceleratorPool pool, String namespace, List<InferenceService> owners) {
     return new ServiceBuilder()
-        .withNewMetadata().withName(pool.name()).withNamespace(namespace).withLabels(poolLabels(pool))
-        .withOwnerReferences(poolOwners(owners)).endMetadata()
+        .withNewMetadata()
+        .withName(pool.name())
+        .withNamespace(namespace)
+        .withLabels(poolLabels(pool))
+        .withOwnerReferences(poolOwners(owners))
+        .endMetadata()
         .withNewSpec()
         .withSelector(Map.of(Naming.REVISION_LABEL, pool.name()))
-        .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString(Naming.PORT)).withProtocol("TCP").endPort()
+        .addNewPort()
+        .withName("http")
+        .withPort(80)
+        .withTargetPort(new IntOrString(Naming.PORT))
+        .withProtocol("TCP")
+        .endPort()
         .endSpec()
         .build();
   }
@@ -187,8 +309,15 @@ public final class RevisionResources {
 
   /** Every member owns the pool's objects: they go when the last member does. */
   private static List<OwnerReference> poolOwners(List<InferenceService> owners) {
-    return owners.stream().map(isvc -> new OwnerReferenceBuilder().withApiVersion(isvc.getApiVersion())
-        .withKind(isvc.getKind()).withName(isvc.getMetadata().getName()).withUid(isvc.getMetadata().getUid()).build())
+    return owners.stream()
+        .map(
+            isvc ->
+                new OwnerReferenceBuilder()
+                    .withApiVersion(isvc.getApiVersion())
+                    .withKind(isvc.getKind())
+                    .withName(isvc.getMetadata().getName())
+                    .withUid(isvc.getMetadata().getUid())
+                    .build())
         .toList();
   }
 
@@ -198,54 +327,87 @@ public final class RevisionResources {
   }
 
   /**
-   * {@code {isvc}-predictor}: the name clients use, in front of the pods of {@code revision}, or of every revision
-   * of the service when {@code revision} is null (a canary: both revisions' pods).
+   * {@code {isvc}-predictor}: the name clients use, in front of the pods of {@code revision}, or of
+   * every revision of the service when {@code revision} is null (a canary: both revisions' pods).
    */
   public static Service predictorService(InferenceService isvc, String revision) {
     String name = isvc.getMetadata().getName();
-    Map<String, String> selector = revision == null ? Map.of(Naming.ISVC_LABEL, name)
-        : Map.of(Naming.REVISION_LABEL, revision);
-    Map<String, String> labels = Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor");
+    Map<String, String> selector =
+        revision == null
+            ? Map.of(Naming.ISVC_LABEL, name)
+            : Map.of(Naming.REVISION_LABEL, revision);
+    Map<String, String> labels =
+        Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor");
     return service(isvc, Naming.predictor(name), labels, selector);
   }
 
   /**
-   * {@code {isvc}-predictor} as an alias of the routers (the seed's pattern, with a cluster IP): no selector, its
-   * Endpoints ({@link #predictorAliasEndpoints}) are the router pods, which serve every model at the root paths too.
+   * {@code {isvc}-predictor} as an alias of the routers (the seed's pattern, with a cluster IP): no
+   * selector, its Endpoints ({@link #predictorAliasEndpoints}) are the router pods, which serve
+   * every model at the root paths too.
    */
   public static Service predictorAlias(InferenceService isvc) {
     String name = isvc.getMetadata().getName();
-    return service(isvc, Naming.predictor(name), Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"),
+    return service(
+        isvc,
+        Naming.predictor(name),
+        Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"),
         null);
   }
 
-  /** The Endpoints of {@link #predictorAlias}: the routers' own (their Service's ports named {@code http}). */
-  public static Endpoints predictorAliasEndpoints(InferenceService isvc, List<EndpointSubset> routers) {
+  /**
+   * The Endpoints of {@link #predictorAlias}: the routers' own (their Service's ports named {@code
+   * http}).
+   */
+  public static Endpoints predictorAliasEndpoints(
+      InferenceService isvc, List<EndpointSubset> routers) {
     String name = isvc.getMetadata().getName();
     return new EndpointsBuilder()
-        .withNewMetadata().withName(Naming.predictor(name)).withNamespace(namespace(isvc))
+        .withNewMetadata()
+        .withName(Naming.predictor(name))
+        .withNamespace(namespace(isvc))
         .withLabels(Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"))
-        .withOwnerReferences(owner(isvc)).endMetadata()
+        .withOwnerReferences(owner(isvc))
+        .endMetadata()
         .withSubsets(routers)
         .build();
   }
 
-  private static Service service(InferenceService isvc, String name, Map<String, String> labels,
+  private static Service service(
+      InferenceService isvc,
+      String name,
+      Map<String, String> labels,
       Map<String, String> selector) {
     return new ServiceBuilder()
-        .withNewMetadata().withName(name).withNamespace(namespace(isvc)).withLabels(labels)
-        .withOwnerReferences(owner(isvc)).endMetadata()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(namespace(isvc))
+        .withLabels(labels)
+        .withOwnerReferences(owner(isvc))
+        .endMetadata()
         .withNewSpec()
         .withSelector(selector)
-        // protocol spelled out: the 1.20 API server's server-side apply needs it in the associative list key
-        .addNewPort().withName("http").withPort(80).withTargetPort(new IntOrString(Naming.PORT)).withProtocol("TCP").endPort()
+        // protocol spelled out: the 1.20 API server's server-side apply needs it in the associative
+        // list key
+        .addNewPort()
+        .withName("http")
+        .withPort(80)
+        .withTargetPort(new IntOrString(Naming.PORT))
+        .withProtocol("TCP")
+        .endPort()
         .endSpec()
         .build();
   }
 
   private static Probe probe(String path, int period) {
-    return new ProbeBuilder().withNewHttpGet().withPath(path).withPort(new IntOrString(Naming.PORT)).endHttpGet()
-        .withPeriodSeconds(period).withFailureThreshold(3).build();
+    return new ProbeBuilder()
+        .withNewHttpGet()
+        .withPath(path)
+        .withPort(new IntOrString(Naming.PORT))
+        .endHttpGet()
+        .withPeriodSeconds(period)
+        .withFailureThreshold(3)
+        .build();
   }
 
   static Map<String, String> labels(InferenceService isvc, String revision) {
@@ -261,8 +423,13 @@ public final class RevisionResources {
   }
 
   private static OwnerReference owner(InferenceService isvc) {
-    return new OwnerReferenceBuilder().withApiVersion(isvc.getApiVersion()).withKind(isvc.getKind())
-        .withName(isvc.getMetadata().getName()).withUid(isvc.getMetadata().getUid()).withController(true)
-        .withBlockOwnerDeletion(true).build();
+    return new OwnerReferenceBuilder()
+        .withApiVersion(isvc.getApiVersion())
+        .withKind(isvc.getKind())
+        .withName(isvc.getMetadata().getName())
+        .withUid(isvc.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
   }
 }

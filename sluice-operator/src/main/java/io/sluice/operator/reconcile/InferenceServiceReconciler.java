@@ -6,8 +6,8 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
@@ -35,18 +35,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reconciles an InferenceService into predictor revisions (a ConfigMap, Deployment and Service each, named
- * {@code {isvc}-predictor-NNNNN}), the {@code {isvc}-predictor} Service, and KServe's status. A changed predictor
- * spec (other than traffic and replica bounds) makes a new revision; the latest takes all traffic once ready, or
- * its {@code canaryTrafficPercent} while the previous one keeps the rest; revisions no traffic reaches are
- * deleted. Everything it creates is owned by the InferenceService, so deleting it deletes them.
+ * Reconciles an InferenceService into predictor revisions (a ConfigMap, Deployment and Service
+ * each, named {@code {isvc}-predictor-NNNNN}), the {@code {isvc}-predictor} Service, and KServe's
+ * status. A changed predictor spec (other than traffic and replica bounds) makes a new revision;
+ * the latest takes all traffic once ready, or its {@code canaryTrafficPercent} while the previous
+ * one keeps the rest; revisions no traffic reaches are deleted. Everything it creates is owned by
+ * the InferenceService, so deleting it deletes them.
  */
 @ControllerConfiguration(name = "inferenceservice")
 public final class InferenceServiceReconciler implements Reconciler<InferenceService> {
   private static final Logger log = LoggerFactory.getLogger(InferenceServiceReconciler.class);
+
   /** A fallback: Deployment events reconcile at once. */
   private static final Duration WHILE_NOT_READY = Duration.ofSeconds(10);
+
   private static final Duration ALWAYS = Duration.ofSeconds(30);
+
   /** An accelerator pool's Deployment has no event source of its own: its readiness is polled. */
   private static final Duration POOL_NOT_READY = Duration.ofSeconds(3);
 
@@ -58,29 +62,40 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   /**
    * @param defaultImage the Sluice image predictors run when the service names no ServingRuntime
    * @param routed whether {@code {isvc}-predictor} is an alias of the routers ({@link
-   *     io.sluice.operator.route.PredictorAliases} keeps its Endpoints) rather than a Service over the pods
+   *     io.sluice.operator.route.PredictorAliases} keeps its Endpoints) rather than a Service over
+   *     the pods
    */
-  public InferenceServiceReconciler(KubernetesClient client, String defaultImage, boolean routed, Clock clock) {
+  public InferenceServiceReconciler(
+      KubernetesClient client, String defaultImage, boolean routed, Clock clock) {
     this.client = client;
     this.defaultImage = defaultImage;
     this.routed = routed;
     this.clock = clock;
   }
 
-  /** Revisions' Deployments, so that a pod becoming ready (or going) reconciles its InferenceService at once. */
+  /**
+   * Revisions' Deployments, so that a pod becoming ready (or going) reconciles its InferenceService
+   * at once.
+   */
   @Override
-  public List<EventSource<?, InferenceService>> prepareEventSources(EventSourceContext<InferenceService> context) {
-    return List.of(new InformerEventSource<>(InformerEventSourceConfiguration.from(Deployment.class, InferenceService.class)
-        .withLabelSelector(Naming.ISVC_LABEL)
-        .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceService.class))
-        .build(), context));
+  public List<EventSource<?, InferenceService>> prepareEventSources(
+      EventSourceContext<InferenceService> context) {
+    return List.of(
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Deployment.class, InferenceService.class)
+                .withLabelSelector(Naming.ISVC_LABEL)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceService.class))
+                .build(),
+            context));
   }
 
   @Override
-  public UpdateControl<InferenceService> reconcile(InferenceService isvc, Context<InferenceService> context) {
+  public UpdateControl<InferenceService> reconcile(
+      InferenceService isvc, Context<InferenceService> context) {
     String name = isvc.getMetadata().getName();
     String namespace = isvc.getMetadata().getNamespace();
-    StatusBuilder status = new StatusBuilder(isvc.getStatus(), isvc.getMetadata().getGeneration(), clock.instant());
+    StatusBuilder status =
+        new StatusBuilder(isvc.getStatus(), isvc.getMetadata().getGeneration(), clock.instant());
     List<String> problems = new ArrayList<>();
     PredictorPlan plan = plan(isvc, problems);
     if (!problems.isEmpty()) {
@@ -92,67 +107,122 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
       return reconcilePooled(isvc, plan, status);
     }
 
-    List<Deployment> revisions = client.apps().deployments().inNamespace(namespace)
-        .withLabel(Naming.ISVC_LABEL, name).list().getItems().stream()
-        .filter(d -> Naming.revisionNumber(name, d.getMetadata().getName()) > 0)
-        .sorted(Comparator.comparingInt(d -> Naming.revisionNumber(name, d.getMetadata().getName())))
-        .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    List<Deployment> revisions =
+        client
+            .apps()
+            .deployments()
+            .inNamespace(namespace)
+            .withLabel(Naming.ISVC_LABEL, name)
+            .list()
+            .getItems()
+            .stream()
+            .filter(d -> Naming.revisionNumber(name, d.getMetadata().getName()) > 0)
+            .sorted(
+                Comparator.comparingInt(
+                    d -> Naming.revisionNumber(name, d.getMetadata().getName())))
+            .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
     Deployment latest = revisions.isEmpty() ? null : revisions.getLast();
-    if (latest == null || !plan.specHash().equals(latest.getMetadata().getAnnotations().get(Naming.SPEC_HASH_ANNOTATION))) {
-      int number = latest == null ? 1 : Naming.revisionNumber(name, latest.getMetadata().getName()) + 1;
+    if (latest == null
+        || !plan.specHash()
+            .equals(latest.getMetadata().getAnnotations().get(Naming.SPEC_HASH_ANNOTATION))) {
+      int number =
+          latest == null ? 1 : Naming.revisionNumber(name, latest.getMetadata().getName()) + 1;
       String revision = Naming.revision(name, number);
       log.info("{}/{}: new revision {}", namespace, name, revision);
       apply(RevisionResources.configMap(isvc, plan, revision));
-      // one pod to start with even when it may scale to zero (KServe's initial scale): it proves the model loads
-      latest = apply(RevisionResources.deployment(isvc, plan, revision, Math.max(1, plan.minReplicas())));
+      // one pod to start with even when it may scale to zero (KServe's initial scale): it proves
+      // the model loads
+      latest =
+          apply(
+              RevisionResources.deployment(isvc, plan, revision, Math.max(1, plan.minReplicas())));
       apply(RevisionResources.revisionService(isvc, revision));
       revisions.add(latest);
     }
-    for (Deployment deployment : revisions) { // the LoadScaler moves replicas within the bounds; keep them inside
-      int replicas = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
+    for (Deployment deployment :
+        revisions) { // the LoadScaler moves replicas within the bounds; keep them inside
+      int replicas =
+          deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
       int bounded = Math.max(plan.minReplicas(), Math.min(plan.maxReplicas(), replicas));
       if (bounded != replicas) {
-        client.apps().deployments().inNamespace(namespace).withName(deployment.getMetadata().getName()).scale(bounded);
+        client
+            .apps()
+            .deployments()
+            .inNamespace(namespace)
+            .withName(deployment.getMetadata().getName())
+            .scale(bounded);
       }
     }
 
     String latestName = latest.getMetadata().getName();
     boolean latestReady = ready(latest, plan.minReplicas());
-    InferenceServiceStatus.ComponentStatus before = isvc.getStatus() == null || isvc.getStatus().components == null
-        ? null : isvc.getStatus().components.get("predictor");
+    InferenceServiceStatus.ComponentStatus before =
+        isvc.getStatus() == null || isvc.getStatus().components == null
+            ? null
+            : isvc.getStatus().components.get("predictor");
     String rolledOut = before == null ? null : before.latestRolledoutRevision;
-    Traffic traffic = Traffic.decide(revisions.stream().map(d -> d.getMetadata().getName()).toList(), latestReady,
-        rolledOut, plan.predictor().canaryTrafficPercent);
-    String serving = traffic.rolledOut() ? latestName : traffic.latestPercent() == 0 ? traffic.previous() : null;
-    apply(routed ? RevisionResources.predictorAlias(isvc) : RevisionResources.predictorService(isvc, serving));
+    Traffic traffic =
+        Traffic.decide(
+            revisions.stream().map(d -> d.getMetadata().getName()).toList(),
+            latestReady,
+            rolledOut,
+            plan.predictor().canaryTrafficPercent);
+    String serving =
+        traffic.rolledOut() ? latestName : traffic.latestPercent() == 0 ? traffic.previous() : null;
+    apply(
+        routed
+            ? RevisionResources.predictorAlias(isvc)
+            : RevisionResources.predictorService(isvc, serving));
     for (String retired : traffic.retired()) {
       log.info("{}/{}: revision {} retired", namespace, name, retired);
       client.apps().deployments().inNamespace(namespace).withName(retired).delete();
       client.services().inNamespace(namespace).withName(retired).delete();
       client.configMaps().inNamespace(namespace).withName(retired).delete();
     }
-    boolean servingReady = traffic.rolledOut() ? latestReady : revisions.stream()
-        .filter(d -> d.getMetadata().getName().equals(traffic.previous())).allMatch(d -> ready(d, plan.minReplicas()));
-    String latestReadyName = latestReady ? latestName : before == null ? null : before.latestReadyRevision;
-    InferenceServiceStatus next = status.serving(Naming.url(Naming.predictor(name), namespace), traffic, latestReadyName,
-        servingReady, "revision " + latestName + " has no ready pod yet");
+    boolean servingReady =
+        traffic.rolledOut()
+            ? latestReady
+            : revisions.stream()
+                .filter(d -> d.getMetadata().getName().equals(traffic.previous()))
+                .allMatch(d -> ready(d, plan.minReplicas()));
+    String latestReadyName =
+        latestReady ? latestName : before == null ? null : before.latestReadyRevision;
+    InferenceServiceStatus next =
+        status.serving(
+            Naming.url(Naming.predictor(name), namespace),
+            traffic,
+            latestReadyName,
+            servingReady,
+            "revision " + latestName + " has no ready pod yet");
     return update(isvc, next, latestReady && servingReady ? ALWAYS : WHILE_NOT_READY);
   }
 
   /**
-   * A service asking for a fraction of an accelerator: it is served by its pool's one pod (rebuilt from every service
-   * of the pool in its namespace, oldest first), or refused with the reason when its share does not fit.
+   * A service asking for a fraction of an accelerator: it is served by its pool's one pod (rebuilt
+   * from every service of the pool in its namespace, oldest first), or refused with the reason when
+   * its share does not fit.
    */
-  private UpdateControl<InferenceService> reconcilePooled(InferenceService isvc, PredictorPlan plan, StatusBuilder status) {
+  private UpdateControl<InferenceService> reconcilePooled(
+      InferenceService isvc, PredictorPlan plan, StatusBuilder status) {
     String name = isvc.getMetadata().getName();
     String namespace = isvc.getMetadata().getNamespace();
-    List<InferenceService> candidates = client.resources(InferenceService.class).inNamespace(namespace).list().getItems()
-        .stream()
-        .filter(other -> other.getMetadata().getDeletionTimestamp() == null && other.getMetadata().getAnnotations() != null
-            && plan.pool().equals(other.getMetadata().getAnnotations().get(PredictorPlan.POOL_ANNOTATION)))
-        .sorted(Comparator.comparing((InferenceService other) -> other.getMetadata().getCreationTimestamp(),
-            Comparator.nullsLast(Comparator.naturalOrder())).thenComparing(other -> other.getMetadata().getName()))
-        .toList();
+    List<InferenceService> candidates =
+        client.resources(InferenceService.class).inNamespace(namespace).list().getItems().stream()
+            .filter(
+                other ->
+                    other.getMetadata().getDeletionTimestamp() == null
+                        && other.getMetadata().getAnnotations() != null
+                        && plan.pool()
+                            .equals(
+                                other
+                                    .getMetadata()
+                                    .getAnnotations()
+                                    .get(PredictorPlan.POOL_ANNOTATION)))
+            .sorted(
+                Comparator.comparing(
+                        (InferenceService other) -> other.getMetadata().getCreationTimestamp(),
+                        Comparator.nullsLast(Comparator.naturalOrder()))
+                    .thenComparing(other -> other.getMetadata().getName()))
+            .toList();
     List<PredictorPlan> plans = new ArrayList<>();
     for (InferenceService other : candidates) {
       PredictorPlan candidate = other.getMetadata().getName().equals(name) ? plan : planOf(other);
@@ -162,7 +232,8 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     }
     AcceleratorPool pool = AcceleratorPool.of(plan.pool(), plans);
     List<String> memberNames = pool.members().stream().map(PredictorPlan::isvc).toList();
-    List<InferenceService> owners = candidates.stream().filter(c -> memberNames.contains(c.getMetadata().getName())).toList();
+    List<InferenceService> owners =
+        candidates.stream().filter(c -> memberNames.contains(c.getMetadata().getName())).toList();
     if (!owners.isEmpty()) {
       apply(RevisionResources.poolConfigMap(pool, namespace, owners));
       apply(RevisionResources.poolDeployment(pool, namespace, owners));
@@ -173,14 +244,25 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
       log.info("{}/{} refused: {}", namespace, name, refusal);
       return update(isvc, status.refused(List.of(refusal)), ALWAYS);
     }
-    apply(routed ? RevisionResources.predictorAlias(isvc) : RevisionResources.predictorService(isvc, pool.name()));
+    apply(
+        routed
+            ? RevisionResources.predictorAlias(isvc)
+            : RevisionResources.predictorService(isvc, pool.name()));
     Deployment pod = client.apps().deployments().inNamespace(namespace).withName(pool.name()).get();
-    boolean ready = pod != null && ready(pod, 1)
-        && Objects.equals(pod.getStatus().getObservedGeneration(), pod.getMetadata().getGeneration())
-        && Objects.equals(pod.getStatus().getUpdatedReplicas(), pod.getStatus().getReadyReplicas());
-    InferenceServiceStatus next = status.serving(Naming.url(Naming.predictor(name), namespace),
-        new Traffic(pool.name(), null, 100, List.of()), ready ? pool.name() : null, ready,
-        "accelerator pool " + pool.name() + " has no ready pod with this model yet");
+    boolean ready =
+        pod != null
+            && ready(pod, 1)
+            && Objects.equals(
+                pod.getStatus().getObservedGeneration(), pod.getMetadata().getGeneration())
+            && Objects.equals(
+                pod.getStatus().getUpdatedReplicas(), pod.getStatus().getReadyReplicas());
+    InferenceServiceStatus next =
+        status.serving(
+            Naming.url(Naming.predictor(name), namespace),
+            new Traffic(pool.name(), null, 100, List.of()),
+            ready ? pool.name() : null,
+            ready,
+            "accelerator pool " + pool.name() + " has no ready pod with this model yet");
     return update(isvc, next, ready ? ALWAYS : POOL_NOT_READY);
   }
 
@@ -191,14 +273,20 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     return problems.isEmpty() ? plan : null;
   }
 
-  /** The service's plan on its ServingRuntime's image (or Sluice's); adds every reason it cannot be served. */
+  /**
+   * The service's plan on its ServingRuntime's image (or Sluice's); adds every reason it cannot be
+   * served.
+   */
   private PredictorPlan plan(InferenceService isvc, List<String> problems) {
     ServingRuntimeSpec runtime = servingRuntime(isvc, problems);
     String image = defaultImage;
     List<String> args = List.of();
     if (runtime != null && runtime.containers != null && !runtime.containers.isEmpty()) {
       image = runtime.containers.getFirst().getImage();
-      args = runtime.containers.getFirst().getArgs() == null ? List.of() : runtime.containers.getFirst().getArgs();
+      args =
+          runtime.containers.getFirst().getArgs() == null
+              ? List.of()
+              : runtime.containers.getFirst().getArgs();
     }
     PredictorPlan plan = PredictorPlan.of(isvc, image, args);
     problems.addAll(plan.problems());
@@ -210,30 +298,45 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   }
 
   private static boolean ready(Deployment deployment, int minReplicas) {
-    Integer ready = deployment.getStatus() == null ? null : deployment.getStatus().getReadyReplicas();
+    Integer ready =
+        deployment.getStatus() == null ? null : deployment.getStatus().getReadyReplicas();
     return minReplicas == 0 || ready != null && ready > 0;
   }
 
   private ServingRuntimeSpec servingRuntime(InferenceService isvc, List<String> problems) {
-    String name = isvc.getSpec() == null || isvc.getSpec().predictor == null || isvc.getSpec().predictor.model == null
-        ? null : isvc.getSpec().predictor.model.runtime;
+    String name =
+        isvc.getSpec() == null
+                || isvc.getSpec().predictor == null
+                || isvc.getSpec().predictor.model == null
+            ? null
+            : isvc.getSpec().predictor.model.runtime;
     if (name == null || name.equals("sluice")) {
       return null;
     }
-    ServingRuntime namespaced = client.resources(ServingRuntime.class).inNamespace(isvc.getMetadata().getNamespace())
-        .withName(name).get();
+    ServingRuntime namespaced =
+        client
+            .resources(ServingRuntime.class)
+            .inNamespace(isvc.getMetadata().getNamespace())
+            .withName(name)
+            .get();
     if (namespaced != null) {
       return namespaced.getSpec();
     }
-    ClusterServingRuntime cluster = client.resources(ClusterServingRuntime.class).withName(name).get();
+    ClusterServingRuntime cluster =
+        client.resources(ClusterServingRuntime.class).withName(name).get();
     if (cluster != null) {
       return cluster.getSpec();
     }
-    problems.add("spec.predictor.model.runtime '" + name + "' names no ServingRuntime or ClusterServingRuntime");
+    problems.add(
+        "spec.predictor.model.runtime '"
+            + name
+            + "' names no ServingRuntime or ClusterServingRuntime");
     return null;
   }
 
-  /** Creates or replaces an object, keeping what the API server assigned (a Service's cluster IPs). */
+  /**
+   * Creates or replaces an object, keeping what the API server assigned (a Service's cluster IPs).
+   */
   private <T extends HasMetadata> T apply(T desired) {
     T current = client.resource(desired).get();
     if (current == null) {
@@ -247,13 +350,17 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     return client.resource(desired).update();
   }
 
-  private UpdateControl<InferenceService> update(InferenceService isvc, InferenceServiceStatus next, Duration after) {
+  private UpdateControl<InferenceService> update(
+      InferenceService isvc, InferenceServiceStatus next, Duration after) {
     if (next.equals(isvc.getStatus())) {
       return UpdateControl.<InferenceService>noUpdate().rescheduleAfter(after);
     }
     InferenceService patch = new InferenceService();
-    patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(isvc.getMetadata().getName())
-        .withNamespace(isvc.getMetadata().getNamespace()).build());
+    patch.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(isvc.getMetadata().getName())
+            .withNamespace(isvc.getMetadata().getNamespace())
+            .build());
     patch.setStatus(next);
     return UpdateControl.patchStatus(patch).rescheduleAfter(after);
   }

@@ -13,9 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps each InferenceService's {@code {isvc}-predictor} pointing at the routers: its Endpoints follow the router
- * pods, so the name clients know reaches the one routed endpoint (canary weights, queues, scale from zero) with a
- * cluster IP and no DNS tricks. The reconciler makes the Service itself (selector-less) when routers are in use.
+ * Keeps each InferenceService's {@code {isvc}-predictor} pointing at the routers: its Endpoints
+ * follow the router pods, so the name clients know reaches the one routed endpoint (canary weights,
+ * queues, scale from zero) with a cluster IP and no DNS tricks. The reconciler makes the Service
+ * itself (selector-less) when routers are in use.
  */
 public final class PredictorAliases {
   private static final Logger log = LoggerFactory.getLogger(PredictorAliases.class);
@@ -33,8 +34,12 @@ public final class PredictorAliases {
     List<EndpointSubset> pods = routers.pods(client);
     for (InferenceService isvc : services) {
       Endpoints desired = RevisionResources.predictorAliasEndpoints(isvc, pods);
-      Endpoints current = client.endpoints().inNamespace(isvc.getMetadata().getNamespace())
-          .withName(Naming.predictor(isvc.getMetadata().getName())).get();
+      Endpoints current =
+          client
+              .endpoints()
+              .inNamespace(isvc.getMetadata().getNamespace())
+              .withName(Naming.predictor(isvc.getMetadata().getName()))
+              .get();
       if (current != null && Objects.equals(current.getSubsets(), desired.getSubsets())) {
         continue;
       }
@@ -46,7 +51,8 @@ public final class PredictorAliases {
           client.resource(desired).update();
         }
       } catch (KubernetesClientException e) {
-        log.warn("cannot point {} at the routers: {}", desired.getMetadata().getName(), e.getMessage());
+        log.warn(
+            "cannot point {} at the routers: {}", desired.getMetadata().getName(), e.getMessage());
       }
     }
   }

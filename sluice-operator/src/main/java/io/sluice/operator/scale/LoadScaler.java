@@ -22,10 +22,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scales each predictor revision's Deployment from the routers' load ({@link RouterLoad}), with the engine's
- * autoscaling policy (Ray Serve's: average load over a look-back period against {@code scaleTarget} per pod,
- * upscale and downscale delays; the load is ongoing requests, or requests per second with {@code scaleMetric: rps}) and {@link ScalingSettings}: no metrics-server or HPA involved. A revision at zero
- * pods gets one as soon as a router holds a request for it. Without an answer from any router nothing changes.
+ * Scales each predictor revision's Deployment from the routers' load ({@link RouterLoad}), with the
+ * engine's autoscaling policy (Ray Serve's: average load over a look-back period against {@code
+ * scaleTarget} per pod, upscale and downscale delays; the load is ongoing requests, or requests per
+ * second with {@code scaleMetric: rps}) and {@link ScalingSettings}: no metrics-server or HPA
+ * involved. A revision at zero pods gets one as soon as a router holds a request for it. Without an
+ * answer from any router nothing changes.
  */
 public final class LoadScaler {
   private static final Logger log = LoggerFactory.getLogger(LoadScaler.class);
@@ -47,8 +49,9 @@ public final class LoadScaler {
     }
 
     /**
-     * The load the policy weighs: ongoing and waiting requests, or for {@code scaleMetric: rps} the requests per
-     * second since the last sample (any waiting request while at zero pods, so that a request wakes it).
+     * The load the policy weighs: ongoing and waiting requests, or for {@code scaleMetric: rps} the
+     * requests per second since the last sample (any waiting request while at zero pods, so that a
+     * request wakes it).
      */
     double load(RevisionLoad.Sample sample, long now, int replicas) {
       long before = lastDispatched;
@@ -61,7 +64,9 @@ public final class LoadScaler {
       if (before < 0 || now <= then) {
         return 0;
       }
-      return Math.max(0, sample.dispatched() - before) * 1e9 / (now - then); // a router that restarted counts anew
+      return Math.max(0, sample.dispatched() - before)
+          * 1e9
+          / (now - then); // a router that restarted counts anew
     }
   }
 
@@ -71,8 +76,14 @@ public final class LoadScaler {
   private final LongSupplier nanoClock;
   private final Map<String, Tracked> revisions = new HashMap<>();
 
-  /** @param namespaces the namespaces whose InferenceServices it scales (empty: all) */
-  public LoadScaler(KubernetesClient client, RevisionLoad routers, Set<String> namespaces, LongSupplier nanoClock) {
+  /**
+   * @param namespaces the namespaces whose InferenceServices it scales (empty: all)
+   */
+  public LoadScaler(
+      KubernetesClient client,
+      RevisionLoad routers,
+      Set<String> namespaces,
+      LongSupplier nanoClock) {
     this.client = client;
     this.routers = routers;
     this.namespaces = namespaces;
@@ -84,8 +95,12 @@ public final class LoadScaler {
     return tick(InferenceServices.in(client, namespaces));
   }
 
-  /** One evaluation of the revisions of {@code services} (listed once for everything the caller does per tick). */
-  public List<ScalingDecision> tick(List<InferenceService> services) throws java.io.IOException, InterruptedException {
+  /**
+   * One evaluation of the revisions of {@code services} (listed once for everything the caller does
+   * per tick).
+   */
+  public List<ScalingDecision> tick(List<InferenceService> services)
+      throws java.io.IOException, InterruptedException {
     Map<String, RevisionLoad.Sample> load = routers.read();
     long now = nanoClock.getAsLong();
     List<ScalingDecision> changes = new ArrayList<>();
@@ -97,8 +112,14 @@ public final class LoadScaler {
       AutoscalingSpec spec = ScalingSettings.of(isvc);
       boolean perSecond = isvc.getSpec().predictor.scaleMetric == PredictorSpec.ScaleMetric.rps;
       String namespace = isvc.getMetadata().getNamespace();
-      for (Deployment deployment : client.apps().deployments().inNamespace(namespace)
-          .withLabel(Naming.ISVC_LABEL, isvc.getMetadata().getName()).list().getItems()) {
+      for (Deployment deployment :
+          client
+              .apps()
+              .deployments()
+              .inNamespace(namespace)
+              .withLabel(Naming.ISVC_LABEL, isvc.getMetadata().getName())
+              .list()
+              .getItems()) {
         String key = namespace + "/" + deployment.getMetadata().getName();
         present.add(key);
         Tracked tracked = revisions.get(key);
@@ -106,11 +127,14 @@ public final class LoadScaler {
           tracked = new Tracked(spec, perSecond);
           revisions.put(key, tracked);
         }
-        int current = deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
-        tracked.window.record(now, tracked.load(load.getOrDefault(key, new RevisionLoad.Sample(0, 0)), now, current));
+        int current =
+            deployment.getSpec().getReplicas() == null ? 1 : deployment.getSpec().getReplicas();
+        tracked.window.record(
+            now, tracked.load(load.getOrDefault(key, new RevisionLoad.Sample(0, 0)), now, current));
         ScalingDecision decision = tracked.policy.decide(now, tracked.window.average(), current);
         if (decision.changes()) {
-          log.info("{}: {} -> {} pods: {}", key, current, decision.decidedReplicas(), decision.reason());
+          log.info(
+              "{}: {} -> {} pods: {}", key, current, decision.decidedReplicas(), decision.reason());
           scale(namespace, deployment.getMetadata().getName(), decision.decidedReplicas());
           changes.add(decision);
         }

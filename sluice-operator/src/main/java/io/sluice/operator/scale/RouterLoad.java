@@ -17,9 +17,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The load each predictor revision has, as the routers see it: every ready router pod's admin status
- * ({@code GET /api/v1/status}, with the admin token), summed over the pods: its ongoing plus queued requests (one
- * more while a router waits for its first pod) and the requests dispatched so far, keyed {@code namespace/revision}.
+ * The load each predictor revision has, as the routers see it: every ready router pod's admin
+ * status ({@code GET /api/v1/status}, with the admin token), summed over the pods: its ongoing plus
+ * queued requests (one more while a router waits for its first pod) and the requests dispatched so
+ * far, keyed {@code namespace/revision}.
  */
 public final class RouterLoad implements RevisionLoad {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,9 +29,12 @@ public final class RouterLoad implements RevisionLoad {
   private final KubernetesClient client;
   private final RouterService routers;
   private final String token;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  /** @param routers the routers' Service, whose ready pods are asked */
+  /**
+   * @param routers the routers' Service, whose ready pods are asked
+   */
   public RouterLoad(KubernetesClient client, RouterService routers, String token) {
     this.client = client;
     this.routers = routers;
@@ -44,8 +48,12 @@ public final class RouterLoad implements RevisionLoad {
     int answered = 0;
     IOException last = null;
     for (EndpointSubset subset : routers.pods(client)) {
-      int port = subset.getPorts() == null || subset.getPorts().isEmpty() ? 8080 : subset.getPorts().getFirst().getPort();
-      for (EndpointAddress address : subset.getAddresses() == null ? List.<EndpointAddress>of() : subset.getAddresses()) {
+      int port =
+          subset.getPorts() == null || subset.getPorts().isEmpty()
+              ? 8080
+              : subset.getPorts().getFirst().getPort();
+      for (EndpointAddress address :
+          subset.getAddresses() == null ? List.<EndpointAddress>of() : subset.getAddresses()) {
         try {
           parse(status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status")))
               .forEach((revision, load) -> total.merge(revision, load, Sample::plus));
@@ -56,14 +64,23 @@ public final class RouterLoad implements RevisionLoad {
       }
     }
     if (answered == 0) {
-      throw last != null ? last : new IOException("no ready pod behind Service " + routers.namespace() + "/" + routers.name());
+      throw last != null
+          ? last
+          : new IOException(
+              "no ready pod behind Service " + routers.namespace() + "/" + routers.name());
     }
     return total;
   }
 
   private JsonNode status(URI uri) throws IOException, InterruptedException {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
-        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofSeconds(5))
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       throw new IOException(uri + ": HTTP " + response.statusCode() + " " + response.body());
     }
@@ -84,9 +101,14 @@ public final class RouterLoad implements RevisionLoad {
           if (parts.length != 2) {
             continue;
           }
-          double requests = revision.path("ongoing").asDouble() + revision.path("queued").asDouble()
-              + (revision.path("awaitingServers").asBoolean() ? 1 : 0);
-          load.merge(parts[1] + "/" + parts[0], new Sample(requests, revision.path("dispatched").asLong()), Sample::plus);
+          double requests =
+              revision.path("ongoing").asDouble()
+                  + revision.path("queued").asDouble()
+                  + (revision.path("awaitingServers").asBoolean() ? 1 : 0);
+          load.merge(
+              parts[1] + "/" + parts[0],
+              new Sample(requests, revision.path("dispatched").asLong()),
+              Sample::plus);
         }
       }
     }

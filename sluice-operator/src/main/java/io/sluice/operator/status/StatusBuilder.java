@@ -9,10 +9,10 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /**
- * The status KServe's clients and the Kubeflow UI read: {@code url}, {@code address.url}, the conditions
- * {@code PredictorReady}, {@code IngressReady} and {@code Ready} (both), {@code components.predictor} with its
- * revisions and traffic, and {@code observedGeneration}. A condition keeps its {@code lastTransitionTime}
- * while its status does not change.
+ * The status KServe's clients and the Kubeflow UI read: {@code url}, {@code address.url}, the
+ * conditions {@code PredictorReady}, {@code IngressReady} and {@code Ready} (both), {@code
+ * components.predictor} with its revisions and traffic, and {@code observedGeneration}. A condition
+ * keeps its {@code lastTransitionTime} while its status does not change.
  */
 public final class StatusBuilder {
   private final InferenceServiceStatus previous;
@@ -43,33 +43,43 @@ public final class StatusBuilder {
    * @param latestReady the latest ready revision, or null
    * @param serving whether the revisions taking traffic have ready pods (or may scale from zero)
    */
-  public InferenceServiceStatus serving(String url, Traffic traffic, String latestReady, boolean serving, String reason) {
+  public InferenceServiceStatus serving(
+      String url, Traffic traffic, String latestReady, boolean serving, String reason) {
     status.url = url;
     status.address = new InferenceServiceStatus.Address(url);
     ComponentStatus predictor = new ComponentStatus();
     predictor.latestCreatedRevision = traffic.latest();
     predictor.latestReadyRevision = latestReady;
     predictor.url = url;
-    ComponentStatus before = previous == null || previous.components == null ? null : previous.components.get("predictor");
+    ComponentStatus before =
+        previous == null || previous.components == null
+            ? null
+            : previous.components.get("predictor");
     String rolledOutBefore = before == null ? null : before.latestRolledoutRevision;
     if (traffic.rolledOut() && traffic.latest().equals(latestReady)) {
       predictor.latestRolledoutRevision = traffic.latest();
-      predictor.previousRolledoutRevision = rolledOutBefore != null && !rolledOutBefore.equals(traffic.latest())
-          ? rolledOutBefore : before == null ? null : before.previousRolledoutRevision;
+      predictor.previousRolledoutRevision =
+          rolledOutBefore != null && !rolledOutBefore.equals(traffic.latest())
+              ? rolledOutBefore
+              : before == null ? null : before.previousRolledoutRevision;
     } else {
       predictor.latestRolledoutRevision = rolledOutBefore;
-      predictor.previousRolledoutRevision = traffic.previous() != null ? traffic.previous()
-          : before == null ? null : before.previousRolledoutRevision;
+      predictor.previousRolledoutRevision =
+          traffic.previous() != null
+              ? traffic.previous()
+              : before == null ? null : before.previousRolledoutRevision;
     }
     if (traffic.latestPercent() > 0) {
       predictor.traffic.add(target(null, traffic.latest(), true, traffic.latestPercent()));
     }
     if (traffic.previous() != null && traffic.latestPercent() < 100) {
-      predictor.traffic.add(target("prev", traffic.previous(), false, 100 - traffic.latestPercent()));
+      predictor.traffic.add(
+          target("prev", traffic.previous(), false, 100 - traffic.latestPercent()));
     }
     status.components.put("predictor", predictor);
     condition("IngressReady", true, null, null);
-    condition("PredictorReady", serving, serving ? null : "RevisionNotReady", serving ? null : reason);
+    condition(
+        "PredictorReady", serving, serving ? null : "RevisionNotReady", serving ? null : reason);
     condition("Ready", serving, serving ? null : "RevisionNotReady", serving ? null : reason);
     return status;
   }
@@ -91,7 +101,9 @@ public final class StatusBuilder {
     condition.message = message;
     condition.lastTransitionTime = now.toString();
     if (previous != null && previous.conditions != null) {
-      previous.conditions.stream().filter(c -> type.equals(c.type) && condition.status.equals(c.status)).findFirst()
+      previous.conditions.stream()
+          .filter(c -> type.equals(c.type) && condition.status.equals(c.status))
+          .findFirst()
           .ifPresent(same -> condition.lastTransitionTime = same.lastTransitionTime);
     }
     status.conditions.add(condition);

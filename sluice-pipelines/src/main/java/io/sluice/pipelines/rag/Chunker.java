@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Splits a document into chunks of at most {@code size} characters at the most natural boundary found:
- * paragraphs are kept whole and gathered while they fit; a longer paragraph is cut after a sentence, or
- * else at a space.
+ * Splits a document into chunks of at most {@code size} characters at the most natural boundary
+ * found: paragraphs are kept whole and gathered while they fit; a longer paragraph is cut after a
+ * sentence, or else at a space.
  */
 public final class Chunker {
   private final int size;
@@ -52,7 +52,9 @@ public final class Chunker {
   private int cutPoint(String text) {
     for (int i = size - 1; i > size / 2; i--) {
       char c = text.charAt(i);
-      if ((c == '.' || c == '!' || c == '?') && i + 1 < text.length() && Character.isWhitespace(text.charAt(i + 1))) {
+      if ((c == '.' || c == '!' || c == '?')
+          && i + 1 < text.length()
+          && Character.isWhitespace(text.charAt(i + 1))) {
         return i + 1;
       }
     }

@@ -21,10 +21,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Retrieval for chat: the configured documents are chunked and embedded once (when the first question
- * comes, in batches, through the engine) and kept in memory; each question is embedded, the closest chunks
- * (cosine similarity) are reranked, and the best become numbered sources in a system message before the
- * conversation. Documents a request brings are chunked and embedded for that request only.
+ * Retrieval for chat: the configured documents are chunked and embedded once (when the first
+ * question comes, in batches, through the engine) and kept in memory; each question is embedded,
+ * the closest chunks (cosine similarity) are reranked, and the best become numbered sources in a
+ * system message before the conversation. Documents a request brings are chunked and embedded for
+ * that request only.
  */
 public final class RagPipeline {
   private static final Logger log = LoggerFactory.getLogger(RagPipeline.class);
@@ -51,32 +52,40 @@ public final class RagPipeline {
   }
 
   /**
-   * Starts building the collection's index now, so that the first question does not wait for it; when the
-   * embeddings deployment is not ready yet, the first question builds it instead.
+   * Starts building the collection's index now, so that the first question does not wait for it;
+   * when the embeddings deployment is not ready yet, the first question builds it instead.
    */
   public void warm() {
-    collection().whenComplete((built, error) -> {
-      if (error != null) {
-        log.info("pipeline {}: the document index will be built on the first question ({})", spec.name(),
-            error.getMessage());
-      }
-    });
+    collection()
+        .whenComplete(
+            (built, error) -> {
+              if (error != null) {
+                log.info(
+                    "pipeline {}: the document index will be built on the first question ({})",
+                    spec.name(),
+                    error.getMessage());
+              }
+            });
   }
 
   /**
-   * The sources for a question: from the collection and from {@code extra} documents (title → text).
-   * Empty when there are no documents at all.
+   * The sources for a question: from the collection and from {@code extra} documents (title →
+   * text). Empty when there are no documents at all.
    */
   public CompletableFuture<List<Source>> retrieve(String question, Map<String, String> extra) {
     if (question == null || question.isBlank()) {
-      return CompletableFuture.failedFuture(new InvalidInputException("the last user message must hold the question"));
+      return CompletableFuture.failedFuture(
+          new InvalidInputException("the last user message must hold the question"));
     }
     List<Chunk> extraChunks = new ArrayList<>();
     extra.forEach((title, text) -> extraChunks.addAll(chunker.chunks(title, text)));
-    CompletableFuture<Index> requestIndex = extraChunks.isEmpty() ? CompletableFuture.completedFuture(Index.EMPTY)
-        : embed(extraChunks).thenApply(vectors -> new Index(extraChunks, vectors));
+    CompletableFuture<Index> requestIndex =
+        extraChunks.isEmpty()
+            ? CompletableFuture.completedFuture(Index.EMPTY)
+            : embed(extraChunks).thenApply(vectors -> new Index(extraChunks, vectors));
     CompletableFuture<float[][]> query = embedTexts(List.of(question));
-    return collection().thenCombine(requestIndex, RagPipeline::merge)
+    return collection()
+        .thenCombine(requestIndex, RagPipeline::merge)
         .thenCombine(query, (all, vectors) -> nearest(all, vectors[0]))
         .thenCompose(candidates -> rerank(question, candidates));
   }
@@ -85,8 +94,14 @@ public final class RagPipeline {
   public GenerateRequest withSources(GenerateRequest request, List<Source> sources) {
     StringBuilder system = new StringBuilder(spec.systemPrompt()).append("\n\nSources:\n");
     for (Source source : sources) {
-      system.append('[').append(source.number()).append("] (").append(source.chunk().document()).append(") ")
-          .append(source.chunk().text()).append("\n\n");
+      system
+          .append('[')
+          .append(source.number())
+          .append("] (")
+          .append(source.chunk().document())
+          .append(") ")
+          .append(source.chunk().text())
+          .append("\n\n");
     }
     if (sources.isEmpty()) {
       system.append("(none)\n");
@@ -94,8 +109,17 @@ public final class RagPipeline {
     List<GenerateRequest.ChatMessage> messages = new ArrayList<>();
     messages.add(new GenerateRequest.ChatMessage("system", system.toString().strip()));
     messages.addAll(request.messages());
-    return new GenerateRequest(spec.llm(), request.revision(), null, messages, request.maxTokens(), request.temperature(),
-        request.topP(), request.stop(), request.seed(), request.options());
+    return new GenerateRequest(
+        spec.llm(),
+        request.revision(),
+        null,
+        messages,
+        request.maxTokens(),
+        request.temperature(),
+        request.topP(),
+        request.stop(),
+        request.seed(),
+        request.options());
   }
 
   /** The collection's index, built on first use; a failed build is retried by the next question. */
@@ -111,49 +135,70 @@ public final class RagPipeline {
     List<Chunk> chunks = new ArrayList<>();
     try {
       for (Path document : spec.documents()) {
-        chunks.addAll(chunker.chunks(document.getFileName().toString(), Files.readString(document, StandardCharsets.UTF_8)));
+        chunks.addAll(
+            chunker.chunks(
+                document.getFileName().toString(),
+                Files.readString(document, StandardCharsets.UTF_8)));
       }
     } catch (IOException | RuntimeException e) {
       index.set(null);
-      building.completeExceptionally(new InvalidInputException("cannot read the document collection: " + e.getMessage()));
+      building.completeExceptionally(
+          new InvalidInputException("cannot read the document collection: " + e.getMessage()));
       return building;
     }
     long started = System.nanoTime();
-    embed(chunks).whenComplete((vectors, error) -> {
-      if (error != null) {
-        index.set(null);
-        building.completeExceptionally(error);
-      } else {
-        log.info("pipeline {}: {} chunks of {} documents embedded in {} ms", spec.name(), chunks.size(),
-            spec.documents().size(), (System.nanoTime() - started) / 1_000_000);
-        building.complete(new Index(List.copyOf(chunks), vectors));
-      }
-    });
+    embed(chunks)
+        .whenComplete(
+            (vectors, error) -> {
+              if (error != null) {
+                index.set(null);
+                building.completeExceptionally(error);
+              } else {
+                log.info(
+                    "pipeline {}: {} chunks of {} documents embedded in {} ms",
+                    spec.name(),
+                    chunks.size(),
+                    spec.documents().size(),
+                    (System.nanoTime() - started) / 1_000_000);
+                building.complete(new Index(List.copyOf(chunks), vectors));
+              }
+            });
     return building;
   }
 
   private CompletableFuture<float[][]> embed(List<Chunk> chunks) {
     List<CompletableFuture<float[][]>> batches = new ArrayList<>();
     for (int from = 0; from < chunks.size(); from += EMBEDDING_BATCH) {
-      batches.add(embedTexts(chunks.subList(from, Math.min(chunks.size(), from + EMBEDDING_BATCH)).stream()
-          .map(chunk -> chunk.document() + ": " + chunk.text()).toList()));
+      batches.add(
+          embedTexts(
+              chunks.subList(from, Math.min(chunks.size(), from + EMBEDDING_BATCH)).stream()
+                  .map(chunk -> chunk.document() + ": " + chunk.text())
+                  .toList()));
     }
-    return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new)).thenApply(done -> {
-      float[][] vectors = new float[chunks.size()][];
-      int row = 0;
-      for (CompletableFuture<float[][]> batch : batches) {
-        for (float[] vector : batch.join()) {
-          vectors[row++] = vector;
-        }
-      }
-      return vectors;
-    });
+    return CompletableFuture.allOf(batches.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              float[][] vectors = new float[chunks.size()][];
+              int row = 0;
+              for (CompletableFuture<float[][]> batch : batches) {
+                for (float[] vector : batch.join()) {
+                  vectors[row++] = vector;
+                }
+              }
+              return vectors;
+            });
   }
 
   private CompletableFuture<float[][]> embedTexts(List<String> texts) {
-    Tensor input = Tensor.ofBytes("text", new long[] {texts.size()},
-        texts.stream().map(text -> text.getBytes(StandardCharsets.UTF_8)).toList());
-    return engine.infer(new InferRequest(spec.embeddings(), null, null, Map.of(), List.of(input), List.of("embedding")))
+    Tensor input =
+        Tensor.ofBytes(
+            "text",
+            new long[] {texts.size()},
+            texts.stream().map(text -> text.getBytes(StandardCharsets.UTF_8)).toList());
+    return engine
+        .infer(
+            new InferRequest(
+                spec.embeddings(), null, null, Map.of(), List.of(input), List.of("embedding")))
         .thenApply(RagPipeline::normalisedRows);
   }
 
@@ -185,7 +230,8 @@ public final class RagPipeline {
     chunks.addAll(request.chunks());
     float[][] vectors = new float[chunks.size()][];
     System.arraycopy(collection.vectors(), 0, vectors, 0, collection.vectors().length);
-    System.arraycopy(request.vectors(), 0, vectors, collection.vectors().length, request.vectors().length);
+    System.arraycopy(
+        request.vectors(), 0, vectors, collection.vectors().length, request.vectors().length);
     return new Index(chunks, vectors);
   }
 
@@ -216,17 +262,27 @@ public final class RagPipeline {
       documents.add(candidate.chunk().text().getBytes(StandardCharsets.UTF_8));
     }
     long[] shape = {candidates.size()};
-    return engine.infer(new InferRequest(spec.reranker(), null, null, Map.of(),
-            List.of(Tensor.ofBytes("query", shape, queries), Tensor.ofBytes("document", shape, documents)), List.of("score")))
-        .thenApply(response -> {
-          ByteBuffer scores = response.outputs().getFirst().data();
-          List<Scored> reranked = new ArrayList<>();
-          for (Scored candidate : candidates) {
-            reranked.add(new Scored(candidate.chunk(), scores.getFloat()));
-          }
-          reranked.sort(Comparator.comparingDouble(Scored::score).reversed());
-          return numbered(reranked);
-        });
+    return engine
+        .infer(
+            new InferRequest(
+                spec.reranker(),
+                null,
+                null,
+                Map.of(),
+                List.of(
+                    Tensor.ofBytes("query", shape, queries),
+                    Tensor.ofBytes("document", shape, documents)),
+                List.of("score")))
+        .thenApply(
+            response -> {
+              ByteBuffer scores = response.outputs().getFirst().data();
+              List<Scored> reranked = new ArrayList<>();
+              for (Scored candidate : candidates) {
+                reranked.add(new Scored(candidate.chunk(), scores.getFloat()));
+              }
+              reranked.sort(Comparator.comparingDouble(Scored::score).reversed());
+              return numbered(reranked);
+            });
   }
 
   private List<Source> numbered(List<Scored> ordered) {

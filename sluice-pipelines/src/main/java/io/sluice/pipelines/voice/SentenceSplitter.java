@@ -4,11 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cuts streamed text into pieces worth speaking as soon as they are complete: at the end of a sentence
- * ({@code . ! ?} and their CJK forms, or a line break), at a clause mark ({@code , ; :}) once the piece
- * has {@link #CLAUSE_WORDS} words, or at a word boundary once it has {@link #MAX_WORDS} words, so that speech
- * starts early even when the text never ends a sentence. The first piece is cut sooner, after
- * {@code firstPieceWords} words: the time to the first audio is what a listener waits through.
+ * Cuts streamed text into pieces worth speaking as soon as they are complete: at the end of a
+ * sentence ({@code . ! ?} and their CJK forms, or a line break), at a clause mark ({@code , ; :})
+ * once the piece has {@link #CLAUSE_WORDS} words, or at a word boundary once it has {@link
+ * #MAX_WORDS} words, so that speech starts early even when the text never ends a sentence. The
+ * first piece is cut sooner, after {@code firstPieceWords} words: the time to the first audio is
+ * what a listener waits through.
  */
 public final class SentenceSplitter {
   static final int CLAUSE_WORDS = 8;
@@ -20,7 +21,8 @@ public final class SentenceSplitter {
 
   public SentenceSplitter(int firstPieceWords) {
     if (firstPieceWords < 1) {
-      throw new IllegalArgumentException("firstPieceWords must be at least 1, got " + firstPieceWords);
+      throw new IllegalArgumentException(
+          "firstPieceWords must be at least 1, got " + firstPieceWords);
     }
     this.firstPieceWords = firstPieceWords;
   }
@@ -37,11 +39,12 @@ public final class SentenceSplitter {
         cut = true;
       } else if (Character.isWhitespace(c)) {
         int limit = first ? Math.min(firstPieceWords, MAX_WORDS) : MAX_WORDS;
-        cut = switch (before) {
-          case '.', '!', '?' -> true;
-          case ',', ';', ':' -> words() >= Math.min(CLAUSE_WORDS, limit);
-          default -> words() >= limit;
-        };
+        cut =
+            switch (before) {
+              case '.', '!', '?' -> true;
+              case ',', ';', ':' -> words() >= Math.min(CLAUSE_WORDS, limit);
+              default -> words() >= limit;
+            };
       } else {
         cut = false;
       }

@@ -15,17 +15,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * One spoken turn: the audio is transcribed, the transcript goes to the LLM with the system prompt and
- * the conversation so far, and the reply is spoken piece by piece while the LLM is still writing it: each
- * piece the {@link SentenceSplitter} completes is synthesised as soon as the pieces before it have been,
- * so the first audio leaves after the first sentence rather than after the whole reply. Every stage goes
- * through the engine, so each deployment's replicas, queues and scaling apply.
+ * One spoken turn: the audio is transcribed, the transcript goes to the LLM with the system prompt
+ * and the conversation so far, and the reply is spoken piece by piece while the LLM is still
+ * writing it: each piece the {@link SentenceSplitter} completes is synthesised as soon as the
+ * pieces before it have been, so the first audio leaves after the first sentence rather than after
+ * the whole reply. Every stage goes through the engine, so each deployment's replicas, queues and
+ * scaling apply.
  */
 public final class VoicePipeline {
   private final EngineClient engine;
   private final VoiceSpec spec;
 
-  /** What a turn produces, as it is produced; calls come from engine threads, one at a time per kind. */
+  /**
+   * What a turn produces, as it is produced; calls come from engine threads, one at a time per
+   * kind.
+   */
   public interface Listener {
     void transcript(String text);
 
@@ -37,15 +41,22 @@ public final class VoicePipeline {
   }
 
   /**
-   * A finished turn, with when each stage first produced something (nanoseconds after the turn started).
+   * A finished turn, with when each stage first produced something (nanoseconds after the turn
+   * started).
    *
    * @param transcribedNanos when the transcript was ready
    * @param firstTextNanos when the reply's first text arrived
    * @param firstAudioNanos when the first speech chunk was ready
    * @param lastTextNanos when the LLM finished
    */
-  public record Turn(String transcript, String reply, GenerateResult generation, long transcribedNanos,
-      long firstTextNanos, long firstAudioNanos, long lastTextNanos) {}
+  public record Turn(
+      String transcript,
+      String reply,
+      GenerateResult generation,
+      long transcribedNanos,
+      long firstTextNanos,
+      long firstAudioNanos,
+      long lastTextNanos) {}
 
   public VoicePipeline(EngineClient engine, VoiceSpec spec) {
     this.engine = engine;
@@ -57,13 +68,14 @@ public final class VoicePipeline {
   }
 
   /**
-   * Runs one turn. Cancelling the returned future (a client that went away) stops the generation and the
-   * speech in progress.
+   * Runs one turn. Cancelling the returned future (a client that went away) stops the generation
+   * and the speech in progress.
    *
    * @param wav the question, a WAV file
    * @param history the conversation so far (user and assistant messages), oldest first
    */
-  public CompletableFuture<Turn> run(byte[] wav, List<GenerateRequest.ChatMessage> history, Listener listener) {
+  public CompletableFuture<Turn> run(
+      byte[] wav, List<GenerateRequest.ChatMessage> history, Listener listener) {
     return new TurnRun(history, listener).start(wav);
   }
 
@@ -83,29 +95,43 @@ public final class VoicePipeline {
     TurnRun(List<GenerateRequest.ChatMessage> history, Listener listener) {
       this.history = List.copyOf(history);
       this.listener = listener;
-      result.whenComplete((turn, error) -> {
-        if (error != null) {
-          cancelAll();
-        }
-      });
+      result.whenComplete(
+          (turn, error) -> {
+            if (error != null) {
+              cancelAll();
+            }
+          });
     }
 
     CompletableFuture<Turn> start(byte[] wav) {
-      CompletableFuture<String> transcription = track(engine.infer(new InferRequest(spec.asr(), null, null, Map.of(),
-              List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))), List.of("text"))))
-          .thenApply(response -> new String(response.outputs().getFirst().bytesElements().getFirst(), StandardCharsets.UTF_8)
-              .strip());
-      transcription.whenComplete((text, error) -> {
-        if (error != null) {
-          fail(error);
-        } else if (text.isEmpty()) {
-          fail(new InvalidInputException("no speech was recognised in the audio"));
-        } else {
-          transcribed = System.nanoTime() - started;
-          listener.transcript(text);
-          answer(text);
-        }
-      });
+      CompletableFuture<String> transcription =
+          track(
+                  engine.infer(
+                      new InferRequest(
+                          spec.asr(),
+                          null,
+                          null,
+                          Map.of(),
+                          List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))),
+                          List.of("text"))))
+              .thenApply(
+                  response ->
+                      new String(
+                              response.outputs().getFirst().bytesElements().getFirst(),
+                              StandardCharsets.UTF_8)
+                          .strip());
+      transcription.whenComplete(
+          (text, error) -> {
+            if (error != null) {
+              fail(error);
+            } else if (text.isEmpty()) {
+              fail(new InvalidInputException("no speech was recognised in the audio"));
+            } else {
+              transcribed = System.nanoTime() - started;
+              listener.transcript(text);
+              answer(text);
+            }
+          });
       return result;
     }
 
@@ -116,52 +142,90 @@ public final class VoicePipeline {
       messages.add(new GenerateRequest.ChatMessage("user", transcript));
       GenerateRequest request;
       try {
-        request = new GenerateRequest(spec.llm(), null, null, messages, spec.maxTokens(), spec.temperature(), null,
-            List.of(), null, GenerateOptions.NONE);
+        request =
+            new GenerateRequest(
+                spec.llm(),
+                null,
+                null,
+                messages,
+                spec.maxTokens(),
+                spec.temperature(),
+                null,
+                List.of(),
+                null,
+                GenerateOptions.NONE);
       } catch (RuntimeException e) {
         fail(e);
         return;
       }
-      track(engine.generate(request, piece -> {
-        if (piece.text().isEmpty()) {
-          return;
-        }
-        if (firstText == 0) {
-          firstText = System.nanoTime() - started;
-        }
-        reply.append(piece.text());
-        listener.reply(piece.text());
-        splitter.add(piece.text()).forEach(this::speak);
-      })).whenComplete((generation, error) -> {
-        if (error != null) {
-          fail(error);
-          return;
-        }
-        long lastText = System.nanoTime() - started;
-        splitter.finish().forEach(this::speak);
-        speakingNow().whenComplete((done, speechError) -> {
-          if (speechError != null) {
-            fail(speechError);
-          } else {
-            result.complete(new Turn(transcript, reply.toString(), generation, transcribed, firstText, firstAudio,
-                lastText));
-          }
-        });
-      });
+      track(
+              engine.generate(
+                  request,
+                  piece -> {
+                    if (piece.text().isEmpty()) {
+                      return;
+                    }
+                    if (firstText == 0) {
+                      firstText = System.nanoTime() - started;
+                    }
+                    reply.append(piece.text());
+                    listener.reply(piece.text());
+                    splitter.add(piece.text()).forEach(this::speak);
+                  }))
+          .whenComplete(
+              (generation, error) -> {
+                if (error != null) {
+                  fail(error);
+                  return;
+                }
+                long lastText = System.nanoTime() - started;
+                splitter.finish().forEach(this::speak);
+                speakingNow()
+                    .whenComplete(
+                        (done, speechError) -> {
+                          if (speechError != null) {
+                            fail(speechError);
+                          } else {
+                            result.complete(
+                                new Turn(
+                                    transcript,
+                                    reply.toString(),
+                                    generation,
+                                    transcribed,
+                                    firstText,
+                                    firstAudio,
+                                    lastText));
+                          }
+                        });
+              });
     }
 
     /** Queues a piece of the reply for speech, after the pieces before it. */
     private synchronized void speak(String piece) {
-      InferRequest request = new InferRequest(spec.tts(), null, null, Map.of(),
-          List.of(Tensor.ofBytes("text", new long[] {1}, List.of(piece.getBytes(StandardCharsets.UTF_8)))),
-          List.of("audio"));
-      speaking = speaking.thenCompose(previous -> result.isDone() ? CompletableFuture.completedFuture(null)
-          : track(engine.inferStream(request, chunk -> {
-            if (firstAudio == 0) {
-              firstAudio = System.nanoTime() - started;
-            }
-            listener.speech(chunk);
-          })));
+      InferRequest request =
+          new InferRequest(
+              spec.tts(),
+              null,
+              null,
+              Map.of(),
+              List.of(
+                  Tensor.ofBytes(
+                      "text", new long[] {1}, List.of(piece.getBytes(StandardCharsets.UTF_8)))),
+              List.of("audio"));
+      speaking =
+          speaking.thenCompose(
+              previous ->
+                  result.isDone()
+                      ? CompletableFuture.completedFuture(null)
+                      : track(
+                          engine.inferStream(
+                              request,
+                              chunk -> {
+                                if (firstAudio == 0) {
+                                  firstAudio = System.nanoTime() - started;
+                                }
+                                listener.speech(chunk);
+                              })));
     }
 
     private synchronized CompletableFuture<Void> speakingNow() {
@@ -181,7 +245,10 @@ public final class VoicePipeline {
     }
 
     private void fail(Throwable error) {
-      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      Throwable cause =
+          error instanceof CompletionException && error.getCause() != null
+              ? error.getCause()
+              : error;
       result.completeExceptionally(cause);
     }
   }

@@ -6,16 +6,27 @@ import java.util.Objects;
 /**
  * The voice pipeline: speech in → speech recognition → LLM chat → speech synthesis → speech out.
  *
- * @param asr the deployment with the transcription contract (input {@code audio}, output {@code text})
+ * @param asr the deployment with the transcription contract (input {@code audio}, output {@code
+ *     text})
  * @param llm the generative deployment that answers
  * @param tts the deployment with the speech contract (input {@code text}, output {@code audio})
  * @param systemPrompt the system message that starts every conversation
  * @param maxTokens the longest reply, in tokens
  * @param temperature the reply's sampling temperature (null: the model's default)
- * @param firstPieceWords the words after which the first piece of the reply is spoken, even mid-sentence
+ * @param firstPieceWords the words after which the first piece of the reply is spoken, even
+ *     mid-sentence
  */
-public record VoiceSpec(String name, String routePrefix, String asr, String llm, String tts, String systemPrompt,
-    int maxTokens, Float temperature, int firstPieceWords) implements PipelineSpec {
+public record VoiceSpec(
+    String name,
+    String routePrefix,
+    String asr,
+    String llm,
+    String tts,
+    String systemPrompt,
+    int maxTokens,
+    Float temperature,
+    int firstPieceWords)
+    implements PipelineSpec {
   public static final int DEFAULT_FIRST_PIECE_WORDS = 8;
 
   public static final String DEFAULT_PROMPT =

@@ -25,7 +25,8 @@ class SentenceSplitterTest {
   @Test
   void piecesCompleteAsSoonAsTheTextAllows() {
     SentenceSplitter splitter = new SentenceSplitter(30);
-    assertThat(splitter.add("It is 3.5 degrees")).isEmpty(); // a decimal point is not a sentence end
+    assertThat(splitter.add("It is 3.5 degrees"))
+        .isEmpty(); // a decimal point is not a sentence end
     assertThat(splitter.add(" today. And")).containsExactly("It is 3.5 degrees today.");
     assertThat(splitter.finish()).containsExactly("And");
   }
@@ -44,11 +45,16 @@ class SentenceSplitterTest {
     String text = "a b c d e f g h, i j";
     assertThat(split(clauses, text)).containsExactly("a b c d e f g h,", "i j");
     String long_ = "w ".repeat(30).strip();
-    assertThat(split(new SentenceSplitter(30), long_)).hasSize(2).first().asString().hasSize(2 * 24 - 1);
+    assertThat(split(new SentenceSplitter(30), long_))
+        .hasSize(2)
+        .first()
+        .asString()
+        .hasSize(2 * 24 - 1);
   }
 
   @Test
   void piecesWithoutWordsAreNotSpoken() {
-    assertThat(split(new SentenceSplitter(8), "Yes.", " ...", "\n", " - ", "\n")).containsExactly("Yes.");
+    assertThat(split(new SentenceSplitter(8), "Yes.", " ...", "\n", " - ", "\n"))
+        .containsExactly("Yes.");
   }
 }

@@ -17,7 +17,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
-/** KServe's protocols, V2 / Open Inference (REST and gRPC) and V1, mounted where the server asks. */
+/**
+ * KServe's protocols, V2 / Open Inference (REST and gRPC) and V1, mounted where the server asks.
+ */
 public final class KServeProtocol {
   private final EngineClient engine;
   private final ServerInfo info;
@@ -29,7 +31,10 @@ public final class KServeProtocol {
     this.observer = observer;
   }
 
-  /** V2 and V1 REST for the models in {@code scope}, all but the model list that V1 shares with OpenAI. */
+  /**
+   * V2 and V1 REST for the models in {@code scope}, all but the model list that V1 shares with
+   * OpenAI.
+   */
   public void mount(Router router, ModelScope scope) {
     new V2RestRoutes(engine, scope, info, observer).mount(router);
     new V1RestRoutes(engine, scope, observer).mount(router);
@@ -45,13 +50,21 @@ public final class KServeProtocol {
     new V2GrpcService(engine, info, observer).mount(server);
   }
 
-  /** The V2 REST routes of a scope, for a server that answers some requests without its route table. */
+  /**
+   * The V2 REST routes of a scope, for a server that answers some requests without its route table.
+   */
   public V2RestRoutes v2(ModelScope scope) {
     return new V2RestRoutes(engine, scope, info, observer);
   }
 
-  /** An inference graph at {@code prefix}, answering V2 requests named {@code name}; the routes, for removal. */
-  public List<Route> mountGraph(Router router, String prefix, String name,
+  /**
+   * An inference graph at {@code prefix}, answering V2 requests named {@code name}; the routes, for
+   * removal.
+   */
+  public List<Route> mountGraph(
+      Router router,
+      String prefix,
+      String name,
       Function<InferRequest, CompletableFuture<InferResponse>> graph) {
     return new GraphRoutes(name, graph, observer).mount(router, prefix);
   }

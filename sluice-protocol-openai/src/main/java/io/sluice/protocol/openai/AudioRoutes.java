@@ -34,17 +34,25 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code /v1/audio/speech} and {@code /v1/audio/transcriptions}, on any model with the speech or
- * transcription tensor contract (see {@code MaryRuntime} and {@code VoskRuntime}): text in, WAV out,
- * streamed sentence by sentence ({@link SpeechStream}); audio in, {@code text}/{@code words}/{@code duration} out.
+ * transcription tensor contract (see {@code MaryRuntime} and {@code VoskRuntime}): text in, WAV
+ * out, streamed sentence by sentence ({@link SpeechStream}); audio in, {@code text}/{@code
+ * words}/{@code duration} out.
  */
 public final class AudioRoutes {
   private static final String PROTOCOL = "openai";
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final List<String> SPEECH_FORMATS = List.of("wav", "pcm");
   private static final List<String> STREAM_FORMATS = List.of("audio", "sse");
-  /** OpenAI's limit on {@code /v1/audio/speech} input, which keeps one request from holding a voice for minutes. */
+
+  /**
+   * OpenAI's limit on {@code /v1/audio/speech} input, which keeps one request from holding a voice
+   * for minutes.
+   */
   static final int MAX_SPEECH_INPUT = 4096;
-  private static final List<String> TRANSCRIPTION_FORMATS = List.of("json", "text", "verbose_json", "srt", "vtt");
+
+  private static final List<String> TRANSCRIPTION_FORMATS =
+      List.of("json", "text", "verbose_json", "srt", "vtt");
+
   /** OpenAI's {@code pcm} is 24 kHz, 16-bit, mono. */
   private static final int PCM_RATE = 24_000;
 
@@ -76,11 +84,15 @@ public final class AudioRoutes {
       format = body.path("response_format").asText("wav").toLowerCase(Locale.ROOT);
       streamFormat = body.path("stream_format").asText("audio").toLowerCase(Locale.ROOT);
       if (!SPEECH_FORMATS.contains(format)) {
-        throw new InvalidParameterException("response_format", "unsupported_response_format",
+        throw new InvalidParameterException(
+            "response_format",
+            "unsupported_response_format",
             "response_format '" + format + "' is not supported; supported: " + SPEECH_FORMATS);
       }
       if (!STREAM_FORMATS.contains(streamFormat)) {
-        throw new InvalidParameterException("stream_format", null,
+        throw new InvalidParameterException(
+            "stream_format",
+            null,
             "stream_format '" + streamFormat + "' is not supported; supported: " + STREAM_FORMATS);
       }
       input = body.path("input").asText("");
@@ -89,113 +101,199 @@ public final class AudioRoutes {
         throw new InvalidInputException("input must be non-empty text");
       }
       if (input.length() > MAX_SPEECH_INPUT) {
-        throw new InvalidInputException("input may hold at most " + MAX_SPEECH_INPUT + " characters (OpenAI's limit), got "
-            + input.length() + "; split longer text, or use the model's V2 route");
+        throw new InvalidInputException(
+            "input may hold at most "
+                + MAX_SPEECH_INPUT
+                + " characters (OpenAI's limit), got "
+                + input.length()
+                + "; split longer text, or use the model's V2 route");
       }
       List<Tensor> inputs = new ArrayList<>();
-      inputs.add(Tensor.ofBytes("text", new long[] {1}, List.of(input.getBytes(StandardCharsets.UTF_8))));
+      inputs.add(
+          Tensor.ofBytes("text", new long[] {1}, List.of(input.getBytes(StandardCharsets.UTF_8))));
       if (body.has("speed")) {
         double speed = body.get("speed").asDouble(Double.NaN);
         if (!(speed >= 0.25 && speed <= 4.0)) {
           throw new InvalidInputException("speed must lie between 0.25 and 4.0");
         }
-        inputs.add(Tensor.of("speed", DataType.FP32, new long[] {1},
-            ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat((float) speed).flip()));
+        inputs.add(
+            Tensor.of(
+                "speed",
+                DataType.FP32,
+                new long[] {1},
+                ByteBuffer.allocate(4)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putFloat((float) speed)
+                    .flip()));
       }
       request = new InferRequest(model, null, null, Map.of(), inputs, List.of("audio"));
     } catch (SluiceException e) {
       call.fail(e);
       return;
     }
-    SpeechStream stream = new SpeechStream(ctx.response(), format, streamFormat.equals("sse"), PCM_RATE);
+    SpeechStream stream =
+        new SpeechStream(ctx.response(), format, streamFormat.equals("sse"), PCM_RATE);
     CompletableFuture<Void> speaking = engine.inferStream(request, stream::chunk);
-    ctx.response().closeHandler(closed -> speaking.cancel(false)); // the client went away: stop speaking
-    speaking.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (done, error) -> {
-      if (error == null) {
-        stream.end(input.strip().split("\\s+").length);
-        call.audio("out", stream.audioSeconds());
-        call.observe(200);
-      } else {
-        call.observe(stream.fail(error));
-      }
-    }));
+    ctx.response()
+        .closeHandler(closed -> speaking.cancel(false)); // the client went away: stop speaking
+    speaking.whenComplete(
+        LastResort.guarded(
+            ctx.response(),
+            OpenAiErrors.BODY,
+            (done, error) -> {
+              if (error == null) {
+                stream.end(input.strip().split("\\s+").length);
+                call.audio("out", stream.audioSeconds());
+                call.observe(200);
+              } else {
+                call.observe(stream.fail(error));
+              }
+            }));
   }
 
   private void transcription(RoutingContext ctx) {
     OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     String model = ctx.request().getFormAttribute("model");
-    String format = ctx.request().getFormAttribute("response_format") == null ? "json"
-        : ctx.request().getFormAttribute("response_format").toLowerCase(Locale.ROOT);
-    FileUpload file = ctx.fileUploads().stream().filter(f -> f.name().equals("file")).findFirst().orElse(null);
+    String format =
+        ctx.request().getFormAttribute("response_format") == null
+            ? "json"
+            : ctx.request().getFormAttribute("response_format").toLowerCase(Locale.ROOT);
+    FileUpload file =
+        ctx.fileUploads().stream().filter(f -> f.name().equals("file")).findFirst().orElse(null);
     try {
       String contentType = ctx.request().getHeader("content-type");
-      if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
-        throw new InvalidInputException("transcriptions take multipart/form-data with a 'file' part and a 'model' field");
+      if (contentType == null
+          || !contentType.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+        throw new InvalidInputException(
+            "transcriptions take multipart/form-data with a 'file' part and a 'model' field");
       }
       if (model == null) {
         throw new InvalidParameterException("model", null, "you must provide a model parameter");
       }
       call.named(model);
       if (file == null) {
-        throw new InvalidParameterException("file", null, "you must upload the audio as a 'file' part");
+        throw new InvalidParameterException(
+            "file", null, "you must upload the audio as a 'file' part");
       }
       if (!TRANSCRIPTION_FORMATS.contains(format)) {
-        throw new InvalidParameterException("response_format", null,
-            "response_format '" + format + "' is not supported; supported: " + TRANSCRIPTION_FORMATS);
+        throw new InvalidParameterException(
+            "response_format",
+            null,
+            "response_format '"
+                + format
+                + "' is not supported; supported: "
+                + TRANSCRIPTION_FORMATS);
       }
     } catch (SluiceException e) {
       call.fail(e);
       return;
     }
-    ctx.vertx().fileSystem().readFile(file.uploadedFileName()).toCompletionStage().toCompletableFuture()
+    ctx.vertx()
+        .fileSystem()
+        .readFile(file.uploadedFileName())
+        .toCompletionStage()
+        .toCompletableFuture()
         .thenCompose(bytes -> transcribe(model, bytes))
-        .whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (response, error) -> {
-          if (error != null) {
-            call.fail(error);
-            return;
-          }
-          String text = utf8(response, "text");
-          double duration = response.outputs().get(2).data().getFloat();
-          call.audio("in", duration);
-          try {
-            switch (format) {
-              case "text" -> HttpReplies.send(ctx.response(), 200, "text/plain; charset=utf-8", utf8Bytes(text + "\n"));
-              case "srt" -> HttpReplies.send(ctx.response(), 200, "text/plain; charset=utf-8",
-                  utf8Bytes("1\n" + timestamp(0, ",") + " --> " + timestamp(duration, ",") + "\n" + text + "\n\n"));
-              case "vtt" -> HttpReplies.send(ctx.response(), 200, "text/vtt; charset=utf-8",
-                  utf8Bytes("WEBVTT\n\n" + timestamp(0, ".") + " --> " + timestamp(duration, ".") + "\n" + text + "\n\n"));
-              case "verbose_json" -> HttpReplies.send(ctx.response(), 200, "application/json",
-                  MAPPER.writeValueAsBytes(verbose(text, duration, utf8(response, "words"))));
-              default -> HttpReplies.send(ctx.response(), 200, "application/json",
-                  MAPPER.writeValueAsBytes(MAPPER.createObjectNode().put("text", text)));
-            }
-            call.observe(200);
-          } catch (IOException | RuntimeException e) {
-            call.fail(e);
-          }
-        }));
+        .whenComplete(
+            LastResort.guarded(
+                ctx.response(),
+                OpenAiErrors.BODY,
+                (response, error) -> {
+                  if (error != null) {
+                    call.fail(error);
+                    return;
+                  }
+                  String text = utf8(response, "text");
+                  double duration = response.outputs().get(2).data().getFloat();
+                  call.audio("in", duration);
+                  try {
+                    switch (format) {
+                      case "text" ->
+                          HttpReplies.send(
+                              ctx.response(),
+                              200,
+                              "text/plain; charset=utf-8",
+                              utf8Bytes(text + "\n"));
+                      case "srt" ->
+                          HttpReplies.send(
+                              ctx.response(),
+                              200,
+                              "text/plain; charset=utf-8",
+                              utf8Bytes(
+                                  "1\n"
+                                      + timestamp(0, ",")
+                                      + " --> "
+                                      + timestamp(duration, ",")
+                                      + "\n"
+                                      + text
+                                      + "\n\n"));
+                      case "vtt" ->
+                          HttpReplies.send(
+                              ctx.response(),
+                              200,
+                              "text/vtt; charset=utf-8",
+                              utf8Bytes(
+                                  "WEBVTT\n\n"
+                                      + timestamp(0, ".")
+                                      + " --> "
+                                      + timestamp(duration, ".")
+                                      + "\n"
+                                      + text
+                                      + "\n\n"));
+                      case "verbose_json" ->
+                          HttpReplies.send(
+                              ctx.response(),
+                              200,
+                              "application/json",
+                              MAPPER.writeValueAsBytes(
+                                  verbose(text, duration, utf8(response, "words"))));
+                      default ->
+                          HttpReplies.send(
+                              ctx.response(),
+                              200,
+                              "application/json",
+                              MAPPER.writeValueAsBytes(
+                                  MAPPER.createObjectNode().put("text", text)));
+                    }
+                    call.observe(200);
+                  } catch (IOException | RuntimeException e) {
+                    call.fail(e);
+                  }
+                }));
   }
 
   private CompletableFuture<InferResponse> transcribe(String model, Buffer bytes) {
     try {
       scope.check(model);
-      require(model, engine.metadata(model, null), List.of("audio"), List.of("text", "words", "duration"));
+      require(
+          model,
+          engine.metadata(model, null),
+          List.of("audio"),
+          List.of("text", "words", "duration"));
       byte[] audio = bytes.getBytes();
       if (audio.length == 0) {
         throw new InvalidInputException("the uploaded file is empty");
       }
       if (!Pcm16.isWav(audio)) {
-        throw new InvalidInputException("the uploaded file is not audio this server reads; supported: " + Pcm16.SUPPORTED);
+        throw new InvalidInputException(
+            "the uploaded file is not audio this server reads; supported: " + Pcm16.SUPPORTED);
       }
       Pcm16.wav(audio); // a corrupt WAV is the client's error, named before the model runs
-      return engine.infer(new InferRequest(model, null, null, Map.of(),
-          List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(audio))), List.of("text", "words", "duration")));
+      return engine.infer(
+          new InferRequest(
+              model,
+              null,
+              null,
+              Map.of(),
+              List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(audio))),
+              List.of("text", "words", "duration")));
     } catch (SluiceException e) {
       return CompletableFuture.failedFuture(e);
     }
   }
 
-  private static ObjectNode verbose(String text, double duration, String wordsJson) throws IOException {
+  private static ObjectNode verbose(String text, double duration, String wordsJson)
+      throws IOException {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("task", "transcribe");
     root.put("language", "english");
@@ -206,7 +304,11 @@ public final class AudioRoutes {
       ObjectNode segment = segments.addObject();
       segment.put("id", 0).put("seek", 0).put("start", 0.0).put("end", duration).put("text", text);
       segment.putArray("tokens");
-      segment.put("temperature", 0.0).put("avg_logprob", 0.0).put("compression_ratio", 0.0).put("no_speech_prob", 0.0);
+      segment
+          .put("temperature", 0.0)
+          .put("avg_logprob", 0.0)
+          .put("compression_ratio", 0.0)
+          .put("no_speech_prob", 0.0);
     }
     root.set("words", MAPPER.readTree(wordsJson));
     return root;
@@ -214,8 +316,14 @@ public final class AudioRoutes {
 
   private static String timestamp(double seconds, String separator) {
     long millis = Math.round(seconds * 1000);
-    return String.format(Locale.ROOT, "%02d:%02d:%02d%s%03d", millis / 3_600_000, millis / 60_000 % 60,
-        millis / 1000 % 60, separator, millis % 1000);
+    return String.format(
+        Locale.ROOT,
+        "%02d:%02d:%02d%s%03d",
+        millis / 3_600_000,
+        millis / 60_000 % 60,
+        millis / 1000 % 60,
+        separator,
+        millis % 1000);
   }
 
   private static String utf8(InferResponse response, String output) {
@@ -231,15 +339,18 @@ public final class AudioRoutes {
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static void require(String model, ModelMetadata metadata, List<String> inputs, List<String> outputs) {
+  private static void require(
+      String model, ModelMetadata metadata, List<String> inputs, List<String> outputs) {
     for (String name : inputs) {
       if (metadata.inputs().stream().map(TensorMetadata::name).noneMatch(name::equals)) {
-        throw new InvalidInputException("model '" + model + "' does not serve this route (it has no '" + name + "' input)");
+        throw new InvalidInputException(
+            "model '" + model + "' does not serve this route (it has no '" + name + "' input)");
       }
     }
     for (String name : outputs) {
       if (metadata.outputs().stream().map(TensorMetadata::name).noneMatch(name::equals)) {
-        throw new InvalidInputException("model '" + model + "' does not serve this route (it has no '" + name + "' output)");
+        throw new InvalidInputException(
+            "model '" + model + "' does not serve this route (it has no '" + name + "' output)");
       }
     }
   }

@@ -1,6 +1,5 @@
 package io.sluice.protocol.openai;
 
-import io.sluice.http.SluiceHeaders;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
@@ -10,6 +9,7 @@ import io.sluice.engine.client.EngineClient;
 import io.sluice.http.LastResort;
 import io.sluice.http.ModelScope;
 import io.sluice.http.RequestObserver;
+import io.sluice.http.SluiceHeaders;
 import io.sluice.http.json.JsonIntegers;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -19,11 +19,11 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * {@code /v1/chat/completions} and {@code /v1/completions}, JSON or server-sent events
- * ({@code stream: true}; {@code chat.completion.chunk} events, usage last with
- * {@code stream_options.include_usage}, then {@code data: [DONE]}); {@code n} choices, log-probabilities, tool calls
- * and {@code response_format} ({@link CompletionRequests}, {@link CompletionAnswer}). A client that disconnects stops
- * its generations.
+ * {@code /v1/chat/completions} and {@code /v1/completions}, JSON or server-sent events ({@code
+ * stream: true}; {@code chat.completion.chunk} events, usage last with {@code
+ * stream_options.include_usage}, then {@code data: [DONE]}); {@code n} choices, log-probabilities,
+ * tool calls and {@code response_format} ({@link CompletionRequests}, {@link CompletionAnswer}). A
+ * client that disconnects stops its generations.
  */
 public final class ChatRoutes {
   private static final String PROTOCOL = "openai";
@@ -53,13 +53,16 @@ public final class ChatRoutes {
     try {
       body = call.body();
       String model = call.model(body, scope);
-      engine.metadata(model, null); // unknown or unloaded models fail here, before any stream starts
+      engine.metadata(
+          model, null); // unknown or unloaded models fail here, before any stream starts
       Integer choices = JsonIntegers.intField(body, "n");
       n = choices == null ? 1 : choices;
       if (n < 1 || n > MAX_CHOICES) {
         throw new InvalidInputException("n must lie between 1 and " + MAX_CHOICES);
       }
-      request = CompletionRequests.parse(model, body, chat, ctx.request().getHeader(SluiceHeaders.REVISION));
+      request =
+          CompletionRequests.parse(
+              model, body, chat, ctx.request().getHeader(SluiceHeaders.REVISION));
     } catch (SluiceException e) {
       call.fail(e);
       return;
@@ -68,47 +71,82 @@ public final class ChatRoutes {
     long created = System.currentTimeMillis() / 1000;
     boolean stream = body.path("stream").asBoolean(false);
     boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
-    CompletionAnswer answer = new CompletionAnswer(ctx.response(), request.model(), id, created, chat, n, stream,
-        request.options().topLogprobs() != null);
+    CompletionAnswer answer =
+        new CompletionAnswer(
+            ctx.response(),
+            request.model(),
+            id,
+            created,
+            chat,
+            n,
+            stream,
+            request.options().topLogprobs() != null);
     if (stream) {
       answer.startStream();
     }
     List<CompletableFuture<GenerateResult>> generations = new ArrayList<>(n);
     for (int index = 0; index < n; index++) {
       int choice = index;
-      CompletableFuture<GenerateResult> generation = engine.generate(choiceRequest(request, index), answer.sink(index));
-      generations.add(generation.whenComplete((result, error) -> {
-        if (error == null) {
-          answer.finished(choice, result);
-        }
-      }));
+      CompletableFuture<GenerateResult> generation =
+          engine.generate(choiceRequest(request, index), answer.sink(index));
+      generations.add(
+          generation.whenComplete(
+              (result, error) -> {
+                if (error == null) {
+                  answer.finished(choice, result);
+                }
+              }));
     }
-    ctx.response().closeHandler(closed -> generations.forEach(g -> g.cancel(false))); // the client left: stop generating
-    CompletableFuture<List<GenerateResult>> all = CompletableFuture.allOf(generations.toArray(CompletableFuture[]::new))
-        .thenApply(done -> generations.stream().map(CompletableFuture::join).toList());
-    all.whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (results, error) -> {
-      if (error != null) {
-        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
-        generations.forEach(g -> g.cancel(false));
-        if (stream) {
-          call.observe(answer.streamError(cause));
-        } else {
-          call.fail(cause);
-        }
-      } else {
-        answer.complete(results, includeUsage);
-        call.observe(200);
-      }
-    }));
+    ctx.response()
+        .closeHandler(
+            closed ->
+                generations.forEach(g -> g.cancel(false))); // the client left: stop generating
+    CompletableFuture<List<GenerateResult>> all =
+        CompletableFuture.allOf(generations.toArray(CompletableFuture[]::new))
+            .thenApply(done -> generations.stream().map(CompletableFuture::join).toList());
+    all.whenComplete(
+        LastResort.guarded(
+            ctx.response(),
+            OpenAiErrors.BODY,
+            (results, error) -> {
+              if (error != null) {
+                Throwable cause =
+                    error instanceof java.util.concurrent.CompletionException
+                            && error.getCause() != null
+                        ? error.getCause()
+                        : error;
+                generations.forEach(g -> g.cancel(false));
+                if (stream) {
+                  call.observe(answer.streamError(cause));
+                } else {
+                  call.fail(cause);
+                }
+              } else {
+                answer.complete(results, includeUsage);
+                call.observe(200);
+              }
+            }));
   }
 
-  /** The request of choice {@code index}: its own seed, so that n choices differ yet stay reproducible. */
+  /**
+   * The request of choice {@code index}: its own seed, so that n choices differ yet stay
+   * reproducible.
+   */
   private static GenerateRequest choiceRequest(GenerateRequest request, int index) {
     if (index == 0) {
       return request;
     }
     Long seed = request.seed() == null ? null : request.seed() + index;
-    return new GenerateRequest(request.model(), request.revision(), request.prompt(), request.messages(), request.maxTokens(),
-        request.temperature(), request.topP(), request.stop(), seed, request.options());
+    return new GenerateRequest(
+        request.model(),
+        request.revision(),
+        request.prompt(),
+        request.messages(),
+        request.maxTokens(),
+        request.temperature(),
+        request.topP(),
+        request.stop(),
+        seed,
+        request.options());
   }
 }

@@ -16,9 +16,9 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * One chat or text completion being answered: {@code n} choices, whole or as server-sent events, with
- * log-probabilities and tool calls in OpenAI's shapes. Choices generate on their own threads; writes are
- * serialised here so events never interleave.
+ * One chat or text completion being answered: {@code n} choices, whole or as server-sent events,
+ * with log-probabilities and tool calls in OpenAI's shapes. Choices generate on their own threads;
+ * writes are serialised here so events never interleave.
  */
 final class CompletionAnswer {
   private final HttpServerResponse response;
@@ -29,8 +29,13 @@ final class CompletionAnswer {
   private final boolean stream;
   private final boolean logprobs;
   private final List<Choice> choices = new ArrayList<>();
-  /** Fields beyond OpenAI's on every chunk and on the whole answer, e.g. a retrieval pipeline's {@code citations}. */
-  private final Map<String, com.fasterxml.jackson.databind.JsonNode> extras = new java.util.LinkedHashMap<>();
+
+  /**
+   * Fields beyond OpenAI's on every chunk and on the whole answer, e.g. a retrieval pipeline's
+   * {@code citations}.
+   */
+  private final Map<String, com.fasterxml.jackson.databind.JsonNode> extras =
+      new java.util.LinkedHashMap<>();
 
   private static final class Choice {
     final StringBuilder text = new StringBuilder();
@@ -38,7 +43,14 @@ final class CompletionAnswer {
     final List<GenerateRequest.ToolCall> toolCalls = new ArrayList<>();
   }
 
-  CompletionAnswer(HttpServerResponse response, String model, String id, long created, boolean chat, int n, boolean stream,
+  CompletionAnswer(
+      HttpServerResponse response,
+      String model,
+      String id,
+      long created,
+      boolean chat,
+      int n,
+      boolean stream,
       boolean logprobs) {
     this.response = response;
     this.model = model;
@@ -52,7 +64,9 @@ final class CompletionAnswer {
     }
   }
 
-  /** Adds a top-level field to every chunk and to the whole answer; call before the answer starts. */
+  /**
+   * Adds a top-level field to every chunk and to the whole answer; call before the answer starts.
+   */
   synchronized CompletionAnswer with(String field, com.fasterxml.jackson.databind.JsonNode value) {
     extras.put(field, value);
     return this;
@@ -64,7 +78,10 @@ final class CompletionAnswer {
   }
 
   synchronized void startStream() {
-    response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+    response
+        .setChunked(true)
+        .putHeader("content-type", "text/event-stream")
+        .putHeader("cache-control", "no-cache");
     if (chat) {
       for (int index = 0; index < choices.size(); index++) {
         ObjectNode first = chunk(index);
@@ -161,19 +178,28 @@ final class CompletionAnswer {
     }
     node.set("usage", usage(results));
     try {
-      HttpReplies.send(response, 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(node));
+      HttpReplies.send(
+          response, 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(node));
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  /** An error after the stream began: one {@code {"error": ...}} event, as the SDKs expect, then the end. */
+  /**
+   * An error after the stream began: one {@code {"error": ...}} event, as the SDKs expect, then the
+   * end.
+   */
   synchronized int streamError(Throwable failure) {
     if (response.closed()) {
       return HttpReplies.CLIENT_CLOSED;
     }
     int status = ErrorStatus.httpStatus(failure);
-    write("data: " + new String(OpenAiErrors.event(status, ErrorStatus.message(failure), null), StandardCharsets.UTF_8) + "\n\n");
+    write(
+        "data: "
+            + new String(
+                OpenAiErrors.event(status, ErrorStatus.message(failure), null),
+                StandardCharsets.UTF_8)
+            + "\n\n");
     if (!response.ended()) {
       response.end();
     }
@@ -183,7 +209,9 @@ final class CompletionAnswer {
   private ObjectNode envelope() {
     ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
     node.put("id", id);
-    node.put("object", chat ? (stream ? "chat.completion.chunk" : "chat.completion") : "text_completion");
+    node.put(
+        "object",
+        chat ? (stream ? "chat.completion.chunk" : "chat.completion") : "text_completion");
     node.put("created", created);
     node.put("model", model);
     extras.forEach(node::set);
@@ -215,17 +243,24 @@ final class CompletionAnswer {
     node.putObject("function").put("name", call.name()).put("arguments", call.arguments());
   }
 
-  /** Chat's {@code {"content": [...]}} or completions' {@code tokens/token_logprobs/top_logprobs/text_offset}. */
+  /**
+   * Chat's {@code {"content": [...]}} or completions' {@code
+   * tokens/token_logprobs/top_logprobs/text_offset}.
+   */
   private ObjectNode logprobsNode(List<GeneratedText.TokenLogprob> tokens, int offset) {
     ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
     if (chat) {
       ArrayNode content = node.putArray("content");
       for (GeneratedText.TokenLogprob token : tokens) {
-        ObjectNode entry = content.addObject().put("token", token.token()).put("logprob", token.logprob());
+        ObjectNode entry =
+            content.addObject().put("token", token.token()).put("logprob", token.logprob());
         bytes(entry.putArray("bytes"), token.bytes());
         ArrayNode top = entry.putArray("top_logprobs");
         for (GeneratedText.Alternative alternative : token.top()) {
-          ObjectNode option = top.addObject().put("token", alternative.token()).put("logprob", alternative.logprob());
+          ObjectNode option =
+              top.addObject()
+                  .put("token", alternative.token())
+                  .put("logprob", alternative.logprob());
           bytes(option.putArray("bytes"), alternative.bytes());
         }
       }

@@ -12,8 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An OpenAI chat or completions body as a {@link GenerateRequest}: the fields OpenAI's SDK sends, and the
- * sampling extras vLLM accepts ({@code top_k}, {@code min_p}, {@code repetition_penalty}, {@code ignore_eos}).
+ * An OpenAI chat or completions body as a {@link GenerateRequest}: the fields OpenAI's SDK sends,
+ * and the sampling extras vLLM accepts ({@code top_k}, {@code min_p}, {@code repetition_penalty},
+ * {@code ignore_eos}).
  */
 final class CompletionRequests {
   static final int DEFAULT_MAX_TOKENS = 256;
@@ -50,15 +51,23 @@ final class CompletionRequests {
       for (JsonNode message : messages) {
         turns.add(message(message));
       }
-      return new GenerateRequest(model, revision, null, turns, maxTokens, temperature, topP, stop, seed, options);
+      return new GenerateRequest(
+          model, revision, null, turns, maxTokens, temperature, topP, stop, seed, options);
     }
     JsonNode prompt = body.get("prompt");
-    String text = prompt == null ? null : prompt.isTextual() ? prompt.asText()
-        : prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual() ? prompt.get(0).asText() : null;
+    String text =
+        prompt == null
+            ? null
+            : prompt.isTextual()
+                ? prompt.asText()
+                : prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()
+                    ? prompt.get(0).asText()
+                    : null;
     if (text == null) {
       throw new InvalidInputException("prompt must be a string (or an array of one string)");
     }
-    return new GenerateRequest(model, revision, text, null, maxTokens, temperature, topP, stop, seed, options);
+    return new GenerateRequest(
+        model, revision, text, null, maxTokens, temperature, topP, stop, seed, options);
   }
 
   private static GenerateRequest.ChatMessage message(JsonNode message) {
@@ -73,11 +82,16 @@ final class CompletionRequests {
         throw new InvalidInputException("every tool call needs function.name");
       }
       JsonNode arguments = function.path("arguments");
-      calls.add(new GenerateRequest.ToolCall(call.path("id").asText(null), function.get("name").asText(),
-          arguments.isTextual() ? arguments.asText() : arguments.isMissingNode() ? "{}" : arguments.toString()));
+      calls.add(
+          new GenerateRequest.ToolCall(
+              call.path("id").asText(null),
+              function.get("name").asText(),
+              arguments.isTextual()
+                  ? arguments.asText()
+                  : arguments.isMissingNode() ? "{}" : arguments.toString()));
     }
-    return new GenerateRequest.ChatMessage(role, content(message.get("content")), calls,
-        message.path("tool_call_id").asText(null));
+    return new GenerateRequest.ChatMessage(
+        role, content(message.get("content")), calls, message.path("tool_call_id").asText(null));
   }
 
   private static GenerateOptions options(JsonNode body, boolean chat) {
@@ -96,7 +110,8 @@ final class CompletionRequests {
       try {
         token = Integer.parseInt(entry.getKey());
       } catch (NumberFormatException e) {
-        throw new InvalidInputException("logit_bias keys must be token ids, got '" + entry.getKey() + "'");
+        throw new InvalidInputException(
+            "logit_bias keys must be token ids, got '" + entry.getKey() + "'");
       }
       float value = (float) entry.getValue().asDouble();
       if (!entry.getValue().isNumber() || value < -100 || value > 100) {
@@ -119,19 +134,27 @@ final class CompletionRequests {
     List<GenerateOptions.Tool> tools = new ArrayList<>();
     for (JsonNode tool : body.path("tools")) {
       JsonNode function = tool.path("function");
-      if (!"function".equals(tool.path("type").asText("function")) || !function.path("name").isTextual()) {
-        throw new InvalidInputException("every tool must be {\"type\": \"function\", \"function\": {\"name\": ...}}");
+      if (!"function".equals(tool.path("type").asText("function"))
+          || !function.path("name").isTextual()) {
+        throw new InvalidInputException(
+            "every tool must be {\"type\": \"function\", \"function\": {\"name\": ...}}");
       }
       JsonNode parameters = function.path("parameters");
-      tools.add(new GenerateOptions.Tool(function.get("name").asText(), function.path("description").asText(null),
-          parameters.isObject() ? parameters.toString() : "{\"type\":\"object\",\"properties\":{}}"));
+      tools.add(
+          new GenerateOptions.Tool(
+              function.get("name").asText(),
+              function.path("description").asText(null),
+              parameters.isObject()
+                  ? parameters.toString()
+                  : "{\"type\":\"object\",\"properties\":{}}"));
     }
     String toolChoice = null;
     JsonNode choice = body.get("tool_choice");
     if (choice != null && choice.isTextual()) {
       toolChoice = choice.asText();
       if (!List.of("none", "auto", "required").contains(toolChoice)) {
-        throw new InvalidInputException("tool_choice must be none, auto, required or {\"type\": \"function\", ...}");
+        throw new InvalidInputException(
+            "tool_choice must be none, auto, required or {\"type\": \"function\", ...}");
       }
     } else if (choice != null && choice.isObject()) {
       toolChoice = choice.path("function").path("name").asText(null);
@@ -142,9 +165,18 @@ final class CompletionRequests {
     if (toolChoice != null && !toolChoice.equals("none") && tools.isEmpty()) {
       throw new InvalidInputException("tool_choice needs tools");
     }
-    return new GenerateOptions(topK, number(body, "min_p", 0, 1), number(body, "repetition_penalty", 0.01f, 10),
-        number(body, "frequency_penalty", -2, 2), number(body, "presence_penalty", -2, 2), logitBias,
-        responseFormat(body.get("response_format")), topLogprobs, body.path("ignore_eos").asBoolean(false), tools, toolChoice);
+    return new GenerateOptions(
+        topK,
+        number(body, "min_p", 0, 1),
+        number(body, "repetition_penalty", 0.01f, 10),
+        number(body, "frequency_penalty", -2, 2),
+        number(body, "presence_penalty", -2, 2),
+        logitBias,
+        responseFormat(body.get("response_format")),
+        topLogprobs,
+        body.path("ignore_eos").asBoolean(false),
+        tools,
+        toolChoice);
   }
 
   private static GenerateOptions.ResponseFormat responseFormat(JsonNode format) {
@@ -158,11 +190,14 @@ final class CompletionRequests {
       case "json_schema" -> {
         JsonNode schema = format.path("json_schema").path("schema");
         if (!schema.isObject()) {
-          throw new InvalidInputException("response_format json_schema needs json_schema.schema, a JSON Schema object");
+          throw new InvalidInputException(
+              "response_format json_schema needs json_schema.schema, a JSON Schema object");
         }
         yield new GenerateOptions.ResponseFormat(type, schema.toString());
       }
-      default -> throw new InvalidInputException("response_format.type must be text, json_object or json_schema");
+      default ->
+          throw new InvalidInputException(
+              "response_format.type must be text, json_object or json_schema");
     };
   }
 
@@ -176,7 +211,8 @@ final class CompletionRequests {
     }
     float value = (float) node.asDouble();
     if (value < min || value > max) {
-      throw new InvalidInputException(field + " must lie between " + trim(min) + " and " + trim(max));
+      throw new InvalidInputException(
+          field + " must lie between " + trim(min) + " and " + trim(max));
     }
     return value;
   }

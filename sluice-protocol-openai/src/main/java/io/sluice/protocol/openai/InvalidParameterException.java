@@ -2,7 +2,10 @@ package io.sluice.protocol.openai;
 
 import io.sluice.api.InvalidInputException;
 
-/** Invalid input that OpenAI's error names by its parameter ({@code param}) and, where it has one, a code. */
+/**
+ * Invalid input that OpenAI's error names by its parameter ({@code param}) and, where it has one, a
+ * code.
+ */
 final class InvalidParameterException extends InvalidInputException {
   private final String param;
   private final String code;

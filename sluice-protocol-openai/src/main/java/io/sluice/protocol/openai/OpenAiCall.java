@@ -7,8 +7,8 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * One OpenAI request from its first byte to its answer: the prologue every route shares (the JSON body read,
- * the model named and in the route's scope) and exactly one observation of how it ended.
+ * One OpenAI request from its first byte to its answer: the prologue every route shares (the JSON
+ * body read, the model named and in the route's scope) and exactly one observation of how it ended.
  */
 final class OpenAiCall {
   private final RoutingContext ctx;
@@ -28,7 +28,10 @@ final class OpenAiCall {
     return OpenAiBodies.object(ctx.body().buffer());
   }
 
-  /** The body's {@code model}, which must be given and in {@code scope}; observations name it from now on. */
+  /**
+   * The body's {@code model}, which must be given and in {@code scope}; observations name it from
+   * now on.
+   */
   String model(JsonNode body, ModelScope scope) {
     String named = body.path("model").asText(null);
     if (named == null) {
@@ -59,7 +62,9 @@ final class OpenAiCall {
     observer.observe(model, protocol, Integer.toString(status), System.nanoTime() - started);
   }
 
-  /** A speech request that succeeded: seconds of audio heard ({@code in}) or spoken ({@code out}). */
+  /**
+   * A speech request that succeeded: seconds of audio heard ({@code in}) or spoken ({@code out}).
+   */
   void audio(String direction, double seconds) {
     observer.audio(model, direction, seconds, System.nanoTime() - started);
   }

@@ -17,8 +17,8 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * The OpenAI-compatible API (and the routes of vLLM and Cohere that its clients use beside it), mounted where
- * the server asks; also the pipelines, whose routes speak OpenAI's shapes.
+ * The OpenAI-compatible API (and the routes of vLLM and Cohere that its clients use beside it),
+ * mounted where the server asks; also the pipelines, whose routes speak OpenAI's shapes.
  */
 public final class OpenAiProtocol {
   private final EngineClient engine;
@@ -30,7 +30,10 @@ public final class OpenAiProtocol {
     this.observer = observer;
   }
 
-  /** Every OpenAI route for the models in {@code scope}, all but the model list shared with KServe V1. */
+  /**
+   * Every OpenAI route for the models in {@code scope}, all but the model list shared with KServe
+   * V1.
+   */
   public void mount(Router router, ModelScope scope) {
     new OpenAiRoutes(engine, scope, observer).mount(router);
     new AudioRoutes(engine, scope, observer).mount(router);
@@ -39,7 +42,9 @@ public final class OpenAiProtocol {
     new RerankRoutes(engine, scope, observer).mount(router);
   }
 
-  /** OpenAI's fields of the shared {@code GET /v1/models} answers: a list object and model objects. */
+  /**
+   * OpenAI's fields of the shared {@code GET /v1/models} answers: a list object and model objects.
+   */
   public ModelListing.Fields modelListFields() {
     return new ModelListing.Fields() {
       @Override
@@ -65,13 +70,14 @@ public final class OpenAiProtocol {
   }
 
   /**
-   * A pipeline at its route prefix; the routes are returned so that they can be removed. A retrieval chat
-   * starts building its document index now, in the background.
+   * A pipeline at its route prefix; the routes are returned so that they can be removed. A
+   * retrieval chat starts building its document index now, in the background.
    */
   public List<Route> mountPipeline(Router router, PipelineSpec pipeline) {
     return switch (pipeline) {
-      case VoiceSpec voice -> new VoiceRoutes(new VoicePipeline(engine, voice), observer)
-          .mount(router, voice.routePrefix());
+      case VoiceSpec voice ->
+          new VoiceRoutes(new VoicePipeline(engine, voice), observer)
+              .mount(router, voice.routePrefix());
       case RagSpec rag -> {
         RagPipeline retrieval = new RagPipeline(engine, rag);
         retrieval.warm();

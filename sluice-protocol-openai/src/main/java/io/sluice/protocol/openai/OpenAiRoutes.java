@@ -29,10 +29,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The OpenAI-compatible API. {@code model} in the body names the deployment. Embeddings work with any
- * model that has the embedding tensor contract: input {@code text} BYTES, outputs {@code embedding} FP32
- * {@code [n, d]} and {@code token_count} INT64 {@code [n]}. ({@code GET /v1/models} is shared with
- * KServe V1: {@link OpenAiProtocol#modelListFields}.)
+ * The OpenAI-compatible API. {@code model} in the body names the deployment. Embeddings work with
+ * any model that has the embedding tensor contract: input {@code text} BYTES, outputs {@code
+ * embedding} FP32 {@code [n, d]} and {@code token_count} INT64 {@code [n]}. ({@code GET /v1/models}
+ * is shared with KServe V1: {@link OpenAiProtocol#modelListFields}.)
  */
 public final class OpenAiRoutes {
   private static final String PROTOCOL = "openai";
@@ -64,7 +64,9 @@ public final class OpenAiRoutes {
       model = call.model(body, scope);
       format = body.path("encoding_format").asText("float");
       if (!format.equals("float") && !format.equals("base64")) {
-        throw new InvalidParameterException("encoding_format", null,
+        throw new InvalidParameterException(
+            "encoding_format",
+            null,
             "encoding_format must be float or base64, got '" + format + "'");
       }
       texts = texts(body.get("input"));
@@ -74,24 +76,41 @@ public final class OpenAiRoutes {
       call.fail(e);
       return;
     }
-    InferRequest request = new InferRequest(model, null, null, Map.of(),
-        List.of(Tensor.ofBytes("text", new long[] {texts.size()}, texts)), List.of("embedding", "token_count"));
-    engine.infer(request).whenComplete(LastResort.guarded(ctx.response(), OpenAiErrors.BODY, (response, error) -> {
-      if (error != null) {
-        call.fail(error);
-        return;
-      }
-      try {
-        HttpReplies.send(ctx.response(), 200, "application/json",
-            MAPPER.writeValueAsBytes(embeddingList(model, response.outputs(), format, dimensions)));
-        call.observe(200);
-      } catch (IOException | RuntimeException e) {
-        call.fail(e);
-      }
-    }));
+    InferRequest request =
+        new InferRequest(
+            model,
+            null,
+            null,
+            Map.of(),
+            List.of(Tensor.ofBytes("text", new long[] {texts.size()}, texts)),
+            List.of("embedding", "token_count"));
+    engine
+        .infer(request)
+        .whenComplete(
+            LastResort.guarded(
+                ctx.response(),
+                OpenAiErrors.BODY,
+                (response, error) -> {
+                  if (error != null) {
+                    call.fail(error);
+                    return;
+                  }
+                  try {
+                    HttpReplies.send(
+                        ctx.response(),
+                        200,
+                        "application/json",
+                        MAPPER.writeValueAsBytes(
+                            embeddingList(model, response.outputs(), format, dimensions)));
+                    call.observe(200);
+                  } catch (IOException | RuntimeException e) {
+                    call.fail(e);
+                  }
+                }));
   }
 
-  private static ObjectNode embeddingList(String model, List<Tensor> outputs, String format, int dimensions) {
+  private static ObjectNode embeddingList(
+      String model, List<Tensor> outputs, String format, int dimensions) {
     Tensor embeddings = outputs.get(0);
     long[] shape = embeddings.shape();
     int count = (int) shape[0];
@@ -135,7 +154,10 @@ public final class OpenAiRoutes {
     return root;
   }
 
-  /** The first {@code keep} dimensions, re-normalised (Matryoshka-style shortening, as OpenAI's {@code dimensions}). */
+  /**
+   * The first {@code keep} dimensions, re-normalised (Matryoshka-style shortening, as OpenAI's
+   * {@code dimensions}).
+   */
   private static float[] truncate(float[] vector, int keep) {
     if (keep == vector.length) {
       return vector.clone();
@@ -154,8 +176,10 @@ public final class OpenAiRoutes {
   }
 
   private static void requireEmbeddingContract(String model, ModelMetadata metadata) {
-    boolean textIn = metadata.inputs().size() == 1 && metadata.inputs().get(0).name().equals("text")
-        && metadata.inputs().get(0).datatype() == DataType.BYTES;
+    boolean textIn =
+        metadata.inputs().size() == 1
+            && metadata.inputs().get(0).name().equals("text")
+            && metadata.inputs().get(0).datatype() == DataType.BYTES;
     boolean vectorsOut = false;
     boolean countsOut = false;
     for (TensorMetadata output : metadata.outputs()) {
@@ -177,7 +201,8 @@ public final class OpenAiRoutes {
     } else if (input.isArray()) {
       for (JsonNode item : input) {
         if (!item.isTextual()) {
-          throw new InvalidInputException("input must be a string or an array of strings; token arrays are not supported");
+          throw new InvalidInputException(
+              "input must be a string or an array of strings; token arrays are not supported");
         }
         texts.add(item.asText().getBytes(StandardCharsets.UTF_8));
       }
@@ -199,5 +224,4 @@ public final class OpenAiRoutes {
     }
     return value.asInt();
   }
-
 }

@@ -30,9 +30,9 @@ import java.util.function.Function;
 
 /**
  * Reranking as its clients call it: Cohere's {@code POST /v1/rerank} and {@code /v2/rerank} (also
- * {@code /rerank}, as Jina and vLLM serve it) and vLLM's {@code POST /score}. Works with any model that has the
- * reranker tensor contract: inputs {@code query} and {@code document} BYTES {@code [n]}, output {@code score}
- * FP32 {@code [n]}. Errors come in OpenAI's error shape.
+ * {@code /rerank}, as Jina and vLLM serve it) and vLLM's {@code POST /score}. Works with any model
+ * that has the reranker tensor contract: inputs {@code query} and {@code document} BYTES {@code
+ * [n]}, output {@code score} FP32 {@code [n]}. Errors come in OpenAI's error shape.
  */
 public final class RerankRoutes {
   private static final String PROTOCOL = "rerank";
@@ -82,32 +82,40 @@ public final class RerankRoutes {
       }
       returnDocuments = body.path("return_documents").asBoolean(false);
       byte[] queryBytes = query.getBytes(StandardCharsets.UTF_8);
-      pairs = new Pairs(model, java.util.Collections.nCopies(documents.size(), queryBytes), documents);
+      pairs =
+          new Pairs(model, java.util.Collections.nCopies(documents.size(), queryBytes), documents);
     } catch (SluiceException e) {
       call.fail(e);
       return;
     }
     int keep = topN;
-    answer(call, pairs, scores -> {
-      List<Integer> order = new ArrayList<>();
-      for (int i = 0; i < scores.length; i++) {
-        order.add(i);
-      }
-      order.sort(Comparator.comparingDouble((Integer i) -> -scores[i]).thenComparingInt(i -> i));
-      ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
-      node.put("id", UUID.randomUUID().toString());
-      ArrayNode results = node.putArray("results");
-      for (int i : order.subList(0, keep)) {
-        ObjectNode result = results.addObject().put("index", i).put("relevance_score", scores[i]);
-        if (returnDocuments) {
-          result.putObject("document").put("text", new String(pairs.documents().get(i), StandardCharsets.UTF_8));
-        }
-      }
-      ObjectNode meta = node.putObject("meta");
-      meta.putObject("api_version").put("version", "2");
-      meta.putObject("billed_units").put("search_units", 1);
-      return node;
-    });
+    answer(
+        call,
+        pairs,
+        scores -> {
+          List<Integer> order = new ArrayList<>();
+          for (int i = 0; i < scores.length; i++) {
+            order.add(i);
+          }
+          order.sort(
+              Comparator.comparingDouble((Integer i) -> -scores[i]).thenComparingInt(i -> i));
+          ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
+          node.put("id", UUID.randomUUID().toString());
+          ArrayNode results = node.putArray("results");
+          for (int i : order.subList(0, keep)) {
+            ObjectNode result =
+                results.addObject().put("index", i).put("relevance_score", scores[i]);
+            if (returnDocuments) {
+              result
+                  .putObject("document")
+                  .put("text", new String(pairs.documents().get(i), StandardCharsets.UTF_8));
+            }
+          }
+          ObjectNode meta = node.putObject("meta");
+          meta.putObject("api_version").put("version", "2");
+          meta.putObject("billed_units").put("search_units", 1);
+          return node;
+        });
   }
 
   private void score(RoutingContext ctx) {
@@ -123,46 +131,74 @@ public final class RerankRoutes {
         first = java.util.Collections.nCopies(second.size(), first.getFirst());
       }
       if (first.size() != second.size()) {
-        throw new InvalidInputException("text_1 must be one text, or as many texts as text_2 (" + second.size() + ")");
+        throw new InvalidInputException(
+            "text_1 must be one text, or as many texts as text_2 (" + second.size() + ")");
       }
       pairs = new Pairs(model, first, second);
     } catch (SluiceException e) {
       call.fail(e);
       return;
     }
-    answer(call, pairs, scores -> {
-      ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
-      node.put("id", "score-" + UUID.randomUUID().toString().replace("-", ""));
-      node.put("object", "list");
-      node.put("created", System.currentTimeMillis() / 1000);
-      node.put("model", pairs.model());
-      ArrayNode data = node.putArray("data");
-      for (int i = 0; i < scores.length; i++) {
-        data.addObject().put("index", i).put("object", "score").put("score", scores[i]);
-      }
-      return node;
-    });
+    answer(
+        call,
+        pairs,
+        scores -> {
+          ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
+          node.put("id", "score-" + UUID.randomUUID().toString().replace("-", ""));
+          node.put("object", "list");
+          node.put("created", System.currentTimeMillis() / 1000);
+          node.put("model", pairs.model());
+          ArrayNode data = node.putArray("data");
+          for (int i = 0; i < scores.length; i++) {
+            data.addObject().put("index", i).put("object", "score").put("score", scores[i]);
+          }
+          return node;
+        });
   }
 
   private void answer(OpenAiCall call, Pairs pairs, Function<float[], ObjectNode> render) {
-    InferRequest request = new InferRequest(pairs.model(), null, null, Map.of(), List.of(
-        Tensor.ofBytes("query", new long[] {pairs.queries().size()}, pairs.queries()),
-        Tensor.ofBytes("document", new long[] {pairs.documents().size()}, pairs.documents())), List.of("score"));
-    engine.infer(request).whenComplete(LastResort.guarded(call.response(), OpenAiErrors.BODY, (response, error) -> {
-      if (error != null) {
-        call.fail(error);
-        return;
-      }
-      FloatBuffer values = response.outputs().getFirst().data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-      float[] scores = new float[values.remaining()];
-      values.get(scores);
-      try {
-        HttpReplies.send(call.response(), 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(render.apply(scores)));
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-      call.observe(200);
-    }));
+    InferRequest request =
+        new InferRequest(
+            pairs.model(),
+            null,
+            null,
+            Map.of(),
+            List.of(
+                Tensor.ofBytes("query", new long[] {pairs.queries().size()}, pairs.queries()),
+                Tensor.ofBytes(
+                    "document", new long[] {pairs.documents().size()}, pairs.documents())),
+            List.of("score"));
+    engine
+        .infer(request)
+        .whenComplete(
+            LastResort.guarded(
+                call.response(),
+                OpenAiErrors.BODY,
+                (response, error) -> {
+                  if (error != null) {
+                    call.fail(error);
+                    return;
+                  }
+                  FloatBuffer values =
+                      response
+                          .outputs()
+                          .getFirst()
+                          .data()
+                          .order(ByteOrder.LITTLE_ENDIAN)
+                          .asFloatBuffer();
+                  float[] scores = new float[values.remaining()];
+                  values.get(scores);
+                  try {
+                    HttpReplies.send(
+                        call.response(),
+                        200,
+                        "application/json",
+                        OpenAiBodies.MAPPER.writeValueAsBytes(render.apply(scores)));
+                  } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                  }
+                  call.observe(200);
+                }));
   }
 
   private static void requireRerankerContract(String model, ModelMetadata metadata) {
@@ -172,9 +208,14 @@ public final class RerankRoutes {
       query |= input.name().equals("query") && input.datatype() == DataType.BYTES;
       document |= input.name().equals("document") && input.datatype() == DataType.BYTES;
     }
-    boolean score = metadata.outputs().stream().anyMatch(o -> o.name().equals("score") && o.datatype() == DataType.FP32);
+    boolean score =
+        metadata.outputs().stream()
+            .anyMatch(o -> o.name().equals("score") && o.datatype() == DataType.FP32);
     if (!query || !document || !score) {
-      throw new InvalidInputException("model '" + model + "' does not rerank (it needs query and document inputs and a score output)");
+      throw new InvalidInputException(
+          "model '"
+              + model
+              + "' does not rerank (it needs query and document inputs and a score output)");
     }
   }
 
@@ -184,13 +225,15 @@ public final class RerankRoutes {
       throw new InvalidInputException("documents must be a non-empty array");
     }
     if (documents.size() > MAX_DOCUMENTS) {
-      throw new InvalidInputException("documents may hold at most " + MAX_DOCUMENTS + " items, got " + documents.size());
+      throw new InvalidInputException(
+          "documents may hold at most " + MAX_DOCUMENTS + " items, got " + documents.size());
     }
     List<byte[]> texts = new ArrayList<>(documents.size());
     for (JsonNode document : documents) {
       JsonNode text = document.isObject() ? document.get("text") : document;
       if (text == null || !text.isTextual() || text.asText().isBlank()) {
-        throw new InvalidInputException("every document must be a non-empty string or an object with a non-empty text");
+        throw new InvalidInputException(
+            "every document must be a non-empty string or an object with a non-empty text");
       }
       texts.add(text.asText().getBytes(StandardCharsets.UTF_8));
     }
@@ -211,6 +254,7 @@ public final class RerankRoutes {
       }
       return texts;
     }
-    throw new InvalidInputException(field + " must be a non-empty string or an array of 1 to " + MAX_DOCUMENTS + " strings");
+    throw new InvalidInputException(
+        field + " must be a non-empty string or an array of 1 to " + MAX_DOCUMENTS + " strings");
   }
 }

@@ -12,11 +12,12 @@ import java.util.Base64;
 import java.util.List;
 
 /**
- * Speech written to the client while it is synthesised, one model chunk (a WAV per sentence) at a time:
- * as audio bytes with chunked transfer (for {@code wav}, one streaming header whose sizes are
+ * Speech written to the client while it is synthesised, one model chunk (a WAV per sentence) at a
+ * time: as audio bytes with chunked transfer (for {@code wav}, one streaming header whose sizes are
  * {@code 0xFFFFFFFF}, as OpenAI sends them, then samples), or with {@code stream_format: "sse"} as
- * {@code speech.audio.delta} events carrying the same bytes in base64, ended by {@code speech.audio.done}.
- * Nothing is written before the first chunk, so a failure before it still gets a proper error status.
+ * {@code speech.audio.delta} events carrying the same bytes in base64, ended by {@code
+ * speech.audio.done}. Nothing is written before the first chunk, so a failure before it still gets
+ * a proper error status.
  */
 final class SpeechStream {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -36,9 +37,15 @@ final class SpeechStream {
     return audioSeconds;
   }
 
-  /** Whether audio has been written: the WAV header goes before the first samples, after any pipeline events. */
+  /**
+   * Whether audio has been written: the WAV header goes before the first samples, after any
+   * pipeline events.
+   */
   private boolean audioStarted;
-  /** Set once the answer is complete or failed: chunks a cancelled model still produces are dropped. */
+
+  /**
+   * Set once the answer is complete or failed: chunks a cancelled model still produces are dropped.
+   */
   private boolean finished;
 
   SpeechStream(HttpServerResponse response, String format, boolean sse, int pcmRate) {
@@ -71,7 +78,11 @@ final class SpeechStream {
     audioStarted = true;
     begin();
     if (sse) {
-      ObjectNode delta = MAPPER.createObjectNode().put("type", DELTA).put("audio", Base64.getEncoder().encodeToString(bytes));
+      ObjectNode delta =
+          MAPPER
+              .createObjectNode()
+              .put("type", DELTA)
+              .put("audio", Base64.getEncoder().encodeToString(bytes));
       write(Buffer.buffer("data: " + delta + "\n\n"));
     } else {
       write(Buffer.buffer(bytes));
@@ -83,14 +94,18 @@ final class SpeechStream {
       started = true;
       response.setChunked(true);
       if (sse) {
-        response.putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+        response
+            .putHeader("content-type", "text/event-stream")
+            .putHeader("cache-control", "no-cache");
       } else {
         response.putHeader("content-type", format.equals("pcm") ? "audio/pcm" : "audio/wav");
       }
     }
   }
 
-  /** With SSE, writes an event of the caller's (a pipeline's transcript or text); otherwise nothing. */
+  /**
+   * With SSE, writes an event of the caller's (a pipeline's transcript or text); otherwise nothing.
+   */
   synchronized void event(ObjectNode event) {
     if (finished || !sse) {
       return;
@@ -109,14 +124,17 @@ final class SpeechStream {
   }
 
   /**
-   * Ends a stream that delivered every chunk. SSE usage counts are words, not tokens: Sluice's speech
-   * models have no tokenizer, and no audio tokens exist.
+   * Ends a stream that delivered every chunk. SSE usage counts are words, not tokens: Sluice's
+   * speech models have no tokenizer, and no audio tokens exist.
    */
   synchronized void end(int inputWords) {
     finished = true;
     if (sse) {
       ObjectNode done = MAPPER.createObjectNode().put("type", DONE);
-      done.putObject("usage").put("input_tokens", inputWords).put("output_tokens", 0).put("total_tokens", inputWords);
+      done.putObject("usage")
+          .put("input_tokens", inputWords)
+          .put("output_tokens", 0)
+          .put("total_tokens", inputWords);
       write(Buffer.buffer("data: " + done + "\n\n"));
     }
     if (!response.closed() && !response.ended()) {
@@ -125,9 +143,9 @@ final class SpeechStream {
   }
 
   /**
-   * Fails the answer: before the first chunk with the OpenAI error shape and status; after it, SSE gets an
-   * {@code error} event and an audio stream is cut off without its final chunk, which clients see as an
-   * incomplete transfer rather than a short, clean file.
+   * Fails the answer: before the first chunk with the OpenAI error shape and status; after it, SSE
+   * gets an {@code error} event and an audio stream is cut off without its final chunk, which
+   * clients see as an incomplete transfer rather than a short, clean file.
    *
    * @return the status to record
    */
@@ -142,8 +160,12 @@ final class SpeechStream {
     int status = ErrorStatus.httpStatus(failure);
     if (sse) {
       ObjectNode error = MAPPER.createObjectNode().put("type", "error");
-      error.putObject("error").put("message", ErrorStatus.message(failure))
-          .put("type", status >= 500 ? "server_error" : "invalid_request_error").putNull("param").putNull("code");
+      error
+          .putObject("error")
+          .put("message", ErrorStatus.message(failure))
+          .put("type", status >= 500 ? "server_error" : "invalid_request_error")
+          .putNull("param")
+          .putNull("code");
       write(Buffer.buffer("data: " + error + "\n\n"));
       response.end();
     } else {

@@ -1,6 +1,5 @@
 package io.sluice.protocol.openai;
 
-import io.sluice.http.SluiceHeaders;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.GenerateRequest;
@@ -11,15 +10,16 @@ import io.sluice.http.HttpReplies;
 import io.sluice.http.LastResort;
 import io.sluice.http.ModelScope;
 import io.sluice.http.RequestObserver;
+import io.sluice.http.SluiceHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * vLLM's {@code POST /tokenize} ({@code prompt}, or chat {@code messages} rendered by the model's template;
- * answers {@code {count, max_model_len, tokens}}) and {@code POST /detokenize} ({@code tokens}; answers
- * {@code {prompt}}), for models with a tokenizer to offer.
+ * vLLM's {@code POST /tokenize} ({@code prompt}, or chat {@code messages} rendered by the model's
+ * template; answers {@code {count, max_model_len, tokens}}) and {@code POST /detokenize} ({@code
+ * tokens}; answers {@code {prompt}}), for models with a tokenizer to offer.
  */
 public final class TokenizeRoutes {
   private static final String PROTOCOL = "openai";
@@ -51,16 +51,20 @@ public final class TokenizeRoutes {
       request.put("max_tokens", 1);
       GenerateRequest generate = CompletionRequests.parse(model, request, chat, revision(ctx));
       boolean addSpecial = body.path("add_special_tokens").asBoolean(!chat);
-      answer = engine.tokenize(generate, addSpecial).thenApply(tokenization -> {
-        ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
-        node.put("count", tokenization.tokens().length);
-        node.put("max_model_len", tokenization.maxModelLength());
-        var tokens = node.putArray("tokens");
-        for (int token : tokenization.tokens()) {
-          tokens.add(token);
-        }
-        return node;
-      });
+      answer =
+          engine
+              .tokenize(generate, addSpecial)
+              .thenApply(
+                  tokenization -> {
+                    ObjectNode node = OpenAiBodies.MAPPER.createObjectNode();
+                    node.put("count", tokenization.tokens().length);
+                    node.put("max_model_len", tokenization.maxModelLength());
+                    var tokens = node.putArray("tokens");
+                    for (int token : tokenization.tokens()) {
+                      tokens.add(token);
+                    }
+                    return node;
+                  });
     } catch (SluiceException e) {
       call.fail(e);
       return;
@@ -86,8 +90,10 @@ public final class TokenizeRoutes {
         }
         tokens[i] = ids.get(i).asInt();
       }
-      answer = engine.detokenize(model, revision(ctx), tokens)
-          .thenApply(text -> OpenAiBodies.MAPPER.createObjectNode().put("prompt", text));
+      answer =
+          engine
+              .detokenize(model, revision(ctx), tokens)
+              .thenApply(text -> OpenAiBodies.MAPPER.createObjectNode().put("prompt", text));
     } catch (SluiceException e) {
       call.fail(e);
       return;
@@ -100,17 +106,25 @@ public final class TokenizeRoutes {
   }
 
   private static void reply(OpenAiCall call, CompletableFuture<ObjectNode> answer) {
-    answer.whenComplete(LastResort.guarded(call.response(), OpenAiErrors.BODY, (node, error) -> {
-      if (error != null) {
-        call.fail(error);
-        return;
-      }
-      try {
-        HttpReplies.send(call.response(), 200, "application/json", OpenAiBodies.MAPPER.writeValueAsBytes(node));
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-      call.observe(200);
-    }));
+    answer.whenComplete(
+        LastResort.guarded(
+            call.response(),
+            OpenAiErrors.BODY,
+            (node, error) -> {
+              if (error != null) {
+                call.fail(error);
+                return;
+              }
+              try {
+                HttpReplies.send(
+                    call.response(),
+                    200,
+                    "application/json",
+                    OpenAiBodies.MAPPER.writeValueAsBytes(node));
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+              call.observe(200);
+            }));
   }
 }

@@ -24,15 +24,18 @@ class OpenAiProtocolTest {
   private static final String CHAT =
       "{\"model\":\"llm\",\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]%s}";
 
-  private static final ModelMetadata LLM = new ModelMetadata("llm", List.of("1"), "test", List.of(), List.of());
+  private static final ModelMetadata LLM =
+      new ModelMetadata("llm", List.of("1"), "test", List.of(), List.of());
 
-  private final FakeEngine engine = new FakeEngine()
-      .model("app", "llm", ModelState.READY, LLM)
-      .onGenerate((request, onText) -> {
-        onText.accept(GeneratedText.of("Hel"));
-        onText.accept(GeneratedText.of("lo"));
-        return CompletableFuture.completedFuture(new GenerateResult("stop", 3, 2));
-      });
+  private final FakeEngine engine =
+      new FakeEngine()
+          .model("app", "llm", ModelState.READY, LLM)
+          .onGenerate(
+              (request, onText) -> {
+                onText.accept(GeneratedText.of("Hel"));
+                onText.accept(GeneratedText.of("lo"));
+                return CompletableFuture.completedFuture(new GenerateResult("stop", 3, 2));
+              });
 
   private static RouteHarness serve(FakeEngine engine) throws Exception {
     OpenAiProtocol openAi = new OpenAiProtocol(engine, (model, protocol, code, nanos) -> {});
@@ -42,7 +45,11 @@ class OpenAiProtocolTest {
   /** The JSON of every {@code data:} event but {@code [DONE]}, which must end the stream. */
   private static List<JsonNode> events(String body) throws Exception {
     List<JsonNode> events = new ArrayList<>();
-    List<String> data = body.lines().filter(line -> line.startsWith("data: ")).map(line -> line.substring(6)).toList();
+    List<String> data =
+        body.lines()
+            .filter(line -> line.startsWith("data: "))
+            .map(line -> line.substring(6))
+            .toList();
     assertThat(data).last().isEqualTo("[DONE]");
     for (String event : data.subList(0, data.size() - 1)) {
       events.add(MAPPER.readTree(event));
@@ -57,7 +64,8 @@ class OpenAiProtocolTest {
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       var sent = engine.generated.getFirst();
       assertThat(sent.maxTokens()).isEqualTo(7);
-      assertThat(sent.messages()).extracting(message -> message.role() + ":" + message.content())
+      assertThat(sent.messages())
+          .extracting(message -> message.role() + ":" + message.content())
           .containsExactly("user:hi");
       JsonNode answer = MAPPER.readTree(response.body());
       assertThat(answer.get("object").asText()).isEqualTo("chat.completion");
@@ -72,28 +80,40 @@ class OpenAiProtocolTest {
   @Test
   void aStreamedChatSendsEachPieceAsAChunkThenDone() throws Exception {
     try (RouteHarness http = serve(engine)) {
-      HttpResponse<String> response = http.post("/v1/chat/completions", CHAT.formatted(",\"stream\":true"));
+      HttpResponse<String> response =
+          http.post("/v1/chat/completions", CHAT.formatted(",\"stream\":true"));
       assertThat(response.statusCode()).isEqualTo(200);
-      assertThat(response.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+      assertThat(response.headers().firstValue("content-type").orElse(""))
+          .startsWith("text/event-stream");
       List<JsonNode> chunks = events(response.body());
-      assertThat(chunks).allMatch(chunk -> chunk.get("object").asText().equals("chat.completion.chunk"));
+      assertThat(chunks)
+          .allMatch(chunk -> chunk.get("object").asText().equals("chat.completion.chunk"));
       StringBuilder text = new StringBuilder();
       chunks.forEach(chunk -> text.append(chunk.at("/choices/0/delta/content").asText("")));
       assertThat(text.toString()).isEqualTo("Hello");
-      assertThat(chunks.stream().map(chunk -> chunk.at("/choices/0/finish_reason").asText(""))
-          .filter(reason -> !reason.isEmpty()).toList()).containsExactly("stop");
+      assertThat(
+              chunks.stream()
+                  .map(chunk -> chunk.at("/choices/0/finish_reason").asText(""))
+                  .filter(reason -> !reason.isEmpty())
+                  .toList())
+          .containsExactly("stop");
     }
   }
 
   @Test
   void aFailureMidStreamEndsItWithAnErrorEvent() throws Exception {
-    FakeEngine failing = new FakeEngine().model("app", "llm", ModelState.READY, LLM)
-        .onGenerate((request, onText) -> {
-          onText.accept(GeneratedText.of("Hel"));
-          return CompletableFuture.failedFuture(new InferenceFailedException("the worker died"));
-        });
+    FakeEngine failing =
+        new FakeEngine()
+            .model("app", "llm", ModelState.READY, LLM)
+            .onGenerate(
+                (request, onText) -> {
+                  onText.accept(GeneratedText.of("Hel"));
+                  return CompletableFuture.failedFuture(
+                      new InferenceFailedException("the worker died"));
+                });
     try (RouteHarness http = serve(failing)) {
-      HttpResponse<String> response = http.post("/v1/chat/completions", CHAT.formatted(",\"stream\":true"));
+      HttpResponse<String> response =
+          http.post("/v1/chat/completions", CHAT.formatted(",\"stream\":true"));
       assertThat(response.statusCode()).as("the stream had begun").isEqualTo(200);
       assertThat(response.body()).contains("Hel").contains("\"error\"").contains("the worker died");
     }
@@ -102,14 +122,20 @@ class OpenAiProtocolTest {
   @Test
   void clientMistakesGetOpenAisErrorShape() throws Exception {
     try (RouteHarness http = serve(engine)) {
-      HttpResponse<String> unknown = http.post("/v1/chat/completions", CHAT.formatted("").replace("\"llm\"", "\"gpt\""));
+      HttpResponse<String> unknown =
+          http.post("/v1/chat/completions", CHAT.formatted("").replace("\"llm\"", "\"gpt\""));
       assertThat(unknown.statusCode()).isEqualTo(404);
-      assertThat(MAPPER.readTree(unknown.body()).at("/error/code").asText()).isEqualTo("model_not_found");
+      assertThat(MAPPER.readTree(unknown.body()).at("/error/code").asText())
+          .isEqualTo("model_not_found");
       HttpResponse<String> broken = http.post("/v1/chat/completions", "{\"model\":");
       assertThat(broken.statusCode()).isEqualTo(400);
-      assertThat(MAPPER.readTree(broken.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
-      HttpResponse<String> tooMany = http.post("/v1/chat/completions",
-          CHAT.formatted("").replace("\"max_tokens\":7", "\"max_tokens\":99999999999999999999"));
+      assertThat(MAPPER.readTree(broken.body()).at("/error/type").asText())
+          .isEqualTo("invalid_request_error");
+      HttpResponse<String> tooMany =
+          http.post(
+              "/v1/chat/completions",
+              CHAT.formatted("")
+                  .replace("\"max_tokens\":7", "\"max_tokens\":99999999999999999999"));
       assertThat(tooMany.statusCode()).isEqualTo(400);
       assertThat(tooMany.body()).contains("max_tokens");
       assertThat(engine.generated).as("nothing reached the engine's generation").isEmpty();

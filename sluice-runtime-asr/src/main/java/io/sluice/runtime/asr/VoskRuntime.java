@@ -20,9 +20,9 @@ import org.vosk.Model;
 import org.vosk.Recognizer;
 
 /**
- * Speech recognition with Vosk (Kaldi), the {@link SpeechRecognition} tensor contract. Native code: run it
- * with {@code hosting: worker}. {@code storageUri} is the model directory, e.g.
- * {@code mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us}.
+ * Speech recognition with Vosk (Kaldi), the {@link SpeechRecognition} tensor contract. Native code:
+ * run it with {@code hosting: worker}. {@code storageUri} is the model directory, e.g. {@code
+ * mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us}.
  */
 public final class VoskRuntime implements ModelRuntime {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -34,15 +34,18 @@ public final class VoskRuntime implements ModelRuntime {
 
   @Override
   public LoadedModel load(ModelSource source) throws ModelLoadException {
-    if (!Files.isDirectory(source.location().resolve("am")) || !Files.isDirectory(source.location().resolve("conf"))) {
-      throw new ModelLoadException(source.location() + " is not a Vosk model directory (no am/ and conf/)");
+    if (!Files.isDirectory(source.location().resolve("am"))
+        || !Files.isDirectory(source.location().resolve("conf"))) {
+      throw new ModelLoadException(
+          source.location() + " is not a Vosk model directory (no am/ and conf/)");
     }
     try {
       LibVosk.setLogLevel(LogLevel.WARNINGS);
       Model model = new Model(source.location().toString());
       return new VoskModel(source, model);
     } catch (IOException | RuntimeException | LinkageError e) {
-      throw new ModelLoadException("Vosk cannot load " + source.location() + ": " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "Vosk cannot load " + source.location() + ": " + e.getMessage(), e);
     }
   }
 
@@ -66,9 +69,14 @@ public final class VoskRuntime implements ModelRuntime {
       }
       List<SpeechRecognition.Word> words = new ArrayList<>();
       for (JsonNode word : result.path("result")) {
-        words.add(new SpeechRecognition.Word(word.path("word").asText(), word.path("start").asDouble(), word.path("end").asDouble()));
+        words.add(
+            new SpeechRecognition.Word(
+                word.path("word").asText(),
+                word.path("start").asDouble(),
+                word.path("end").asDouble()));
       }
-      return SpeechRecognition.outputs(result.path("text").asText(""), words, pcm.seconds(), outputNames);
+      return SpeechRecognition.outputs(
+          result.path("text").asText(""), words, pcm.seconds(), outputNames);
     }
 
     @Override

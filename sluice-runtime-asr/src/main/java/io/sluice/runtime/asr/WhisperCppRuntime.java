@@ -19,12 +19,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Speech recognition with whisper.cpp ({@code io.github.givimad:whisper-jni}), the {@link SpeechRecognition}
- * tensor contract. {@code storageUri} is a Whisper model in whisper.cpp's ggml format ({@code ggml-base.en.bin}
- * and the like). Native code: run it with {@code hosting: worker}. Settings: {@code language} (default
- * {@code en}; {@code auto} detects it), {@code threads} (default: CPU count), {@code beamSize} (default 0:
- * greedy decoding; 2 or more: beam search). Whisper gives timestamps per segment, so each word's start and
- * end are spread over its segment by character count: approximate, unlike Vosk's.
+ * Speech recognition with whisper.cpp ({@code io.github.givimad:whisper-jni}), the {@link
+ * SpeechRecognition} tensor contract. {@code storageUri} is a Whisper model in whisper.cpp's ggml
+ * format ({@code ggml-base.en.bin} and the like). Native code: run it with {@code hosting: worker}.
+ * Settings: {@code language} (default {@code en}; {@code auto} detects it), {@code threads}
+ * (default: CPU count), {@code beamSize} (default 0: greedy decoding; 2 or more: beam search).
+ * Whisper gives timestamps per segment, so each word's start and end are spread over its segment by
+ * character count: approximate, unlike Vosk's.
  */
 public final class WhisperCppRuntime implements ModelRuntime {
   private static boolean libraryLoaded;
@@ -48,28 +49,44 @@ public final class WhisperCppRuntime implements ModelRuntime {
     try {
       context = whisper.initNoState(source.location());
     } catch (IOException | RuntimeException e) {
-      throw new ModelLoadException("whisper.cpp cannot load " + source.location() + ": " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "whisper.cpp cannot load " + source.location() + ": " + e.getMessage(), e);
     }
     if (context == null) {
-      throw new ModelLoadException("whisper.cpp cannot load " + source.location() + " (not a whisper.cpp ggml model?)");
+      throw new ModelLoadException(
+          "whisper.cpp cannot load " + source.location() + " (not a whisper.cpp ggml model?)");
     }
-    return new WhisperModel(SpeechRecognition.metadata(source, "whisper_cpp"), whisper, context, threads, beamSize, language);
+    return new WhisperModel(
+        SpeechRecognition.metadata(source, "whisper_cpp"),
+        whisper,
+        context,
+        threads,
+        beamSize,
+        language);
   }
 
   private static synchronized void loadLibrary() throws ModelLoadException {
     if (!libraryLoaded) {
       try {
         WhisperJNI.loadLibrary();
-        WhisperJNI.setLibraryLogger(message -> {}); // whisper.cpp reports every load and run on stderr
+        WhisperJNI.setLibraryLogger(
+            message -> {}); // whisper.cpp reports every load and run on stderr
         libraryLoaded = true;
       } catch (IOException | LinkageError e) {
-        throw new ModelLoadException("the whisper.cpp native library does not load here: " + e.getMessage(), e);
+        throw new ModelLoadException(
+            "the whisper.cpp native library does not load here: " + e.getMessage(), e);
       }
     }
   }
 
-  private record WhisperModel(ModelMetadata metadata, WhisperJNI whisper, WhisperContext context, int threads,
-      int beamSize, String language) implements LoadedModel {
+  private record WhisperModel(
+      ModelMetadata metadata,
+      WhisperJNI whisper,
+      WhisperContext context,
+      int threads,
+      int beamSize,
+      String language)
+      implements LoadedModel {
     /** whisper.cpp reports segment times in hundredths of a second. */
     private static final double TIME_UNIT = 0.01;
 
@@ -80,13 +97,18 @@ public final class WhisperCppRuntime implements ModelRuntime {
       for (int i = 0; i < samples.length; i++) {
         samples[i] = pcm.samples()[i] / 32768f;
       }
-      // One state per request: the context (weights) is shared, a state holds one decoding's buffers.
+      // One state per request: the context (weights) is shared, a state holds one decoding's
+      // buffers.
       WhisperState state = whisper.initState(context);
       if (state == null) {
         throw new InferenceFailedException("whisper.cpp could not allocate a decoding state");
       }
       try {
-        WhisperFullParams params = new WhisperFullParams(beamSize > 1 ? WhisperSamplingStrategy.BEAN_SEARCH : WhisperSamplingStrategy.GREEDY);
+        WhisperFullParams params =
+            new WhisperFullParams(
+                beamSize > 1
+                    ? WhisperSamplingStrategy.BEAN_SEARCH
+                    : WhisperSamplingStrategy.GREEDY);
         params.nThreads = threads;
         params.language = language;
         params.beamSearchBeamSize = Math.max(beamSize, 2);
@@ -95,7 +117,8 @@ public final class WhisperCppRuntime implements ModelRuntime {
         params.printTimestamps = false;
         int status = whisper.fullWithState(context, state, params, samples, samples.length);
         if (status != 0) {
-          throw new InferenceFailedException("whisper.cpp failed to transcribe (status " + status + ")");
+          throw new InferenceFailedException(
+              "whisper.cpp failed to transcribe (status " + status + ")");
         }
         StringBuilder text = new StringBuilder();
         List<SpeechRecognition.Word> words = new ArrayList<>();
@@ -116,7 +139,8 @@ public final class WhisperCppRuntime implements ModelRuntime {
     }
 
     /** The segment's words, each given a share of the segment's time proportional to its length. */
-    private static void spread(String segment, double start, double end, List<SpeechRecognition.Word> words) {
+    private static void spread(
+        String segment, double start, double end, List<SpeechRecognition.Word> words) {
       String[] parts = segment.split("\\s+");
       int characters = 0;
       for (String part : parts) {

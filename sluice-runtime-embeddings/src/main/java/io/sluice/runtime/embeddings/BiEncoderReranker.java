@@ -8,16 +8,16 @@ import io.sluice.spi.ModelSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Relevance as the cosine of normalised embeddings ({@link RerankerRuntime}, {@code mode: bi-encoder}). Each
- * distinct text of a call is embedded once, all of them in one model call: a query ranked against a hundred
- * documents costs one batch of 101 texts.
+ * Relevance as the cosine of normalised embeddings ({@link RerankerRuntime}, {@code mode:
+ * bi-encoder}). Each distinct text of a call is embedded once, all of them in one model call: a
+ * query ranked against a hundred documents costs one batch of 101 texts.
  */
 final class BiEncoderReranker implements LoadedModel {
   private final EmbeddingModel embeddings;
@@ -46,8 +46,13 @@ final class BiEncoderReranker implements LoadedModel {
       queryRow[i] = row(queries.get(i), rows, distinct);
       documentRow[i] = row(documents.get(i), rows, distinct);
     }
-    Tensor vectors = embeddings.infer(List.of(Tensor.ofBytes(EmbeddingModel.INPUT, new long[] {distinct.size()}, distinct)),
-        List.of(EmbeddingModel.EMBEDDING)).getFirst();
+    Tensor vectors =
+        embeddings
+            .infer(
+                List.of(
+                    Tensor.ofBytes(EmbeddingModel.INPUT, new long[] {distinct.size()}, distinct)),
+                List.of(EmbeddingModel.EMBEDDING))
+            .getFirst();
     int width = (int) vectors.shape()[1];
     FloatBuffer values = vectors.data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     ByteBuffer scores = ByteBuffer.allocate(4 * queries.size()).order(ByteOrder.LITTLE_ENDIAN);
@@ -62,10 +67,12 @@ final class BiEncoderReranker implements LoadedModel {
   }
 
   private static int row(byte[] text, Map<String, Integer> rows, List<byte[]> distinct) {
-    return rows.computeIfAbsent(new String(text, StandardCharsets.UTF_8), key -> {
-      distinct.add(text);
-      return distinct.size() - 1;
-    });
+    return rows.computeIfAbsent(
+        new String(text, StandardCharsets.UTF_8),
+        key -> {
+          distinct.add(text);
+          return distinct.size() - 1;
+        });
   }
 
   @Override

@@ -22,11 +22,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A cross-encoder ({@link RerankerRuntime}, {@code mode: cross-encoder}) in the layout of Hugging Face's
- * sequence-classification exports: each (query, document) pair is tokenized as a pair ({@code [CLS] query
- * [SEP] document [SEP]}, token types 0 and 1), all pairs of a call padded to the longest and run as one ONNX
- * call; the first output ({@code logits}, {@code [n, 1]} or {@code [n]}) is the score, through a sigmoid with
- * {@code sigmoid: true}.
+ * A cross-encoder ({@link RerankerRuntime}, {@code mode: cross-encoder}) in the layout of Hugging
+ * Face's sequence-classification exports: each (query, document) pair is tokenized as a pair
+ * ({@code [CLS] query [SEP] document [SEP]}, token types 0 and 1), all pairs of a call padded to
+ * the longest and run as one ONNX call; the first output ({@code logits}, {@code [n, 1]} or {@code
+ * [n]}) is the score, through a sigmoid with {@code sigmoid: true}.
  */
 final class CrossEncoderReranker implements LoadedModel {
   private final OrtEnvironment environment;
@@ -37,14 +37,17 @@ final class CrossEncoderReranker implements LoadedModel {
   private final String logits;
   private final ModelMetadata metadata;
 
-  CrossEncoderReranker(ModelSource source, OnnxTextModel text, boolean sigmoid) throws OrtException, ModelLoadException {
+  CrossEncoderReranker(ModelSource source, OnnxTextModel text, boolean sigmoid)
+      throws OrtException, ModelLoadException {
     this.environment = text.environment();
     this.session = text.session();
     this.tokenizer = text.tokenizer();
     this.sigmoid = sigmoid;
     Map<String, NodeInfo> inputs = session.getInputInfo();
     if (!inputs.containsKey("input_ids") || !inputs.containsKey("attention_mask")) {
-      throw new ModelLoadException("a cross-encoder needs inputs input_ids and attention_mask; this one has " + inputs.keySet());
+      throw new ModelLoadException(
+          "a cross-encoder needs inputs input_ids and attention_mask; this one has "
+              + inputs.keySet());
     }
     this.takesTokenTypes = inputs.containsKey("token_type_ids");
     this.logits = session.getOutputNames().iterator().next();
@@ -63,8 +66,10 @@ final class CrossEncoderReranker implements LoadedModel {
     long[][] ids = new long[count][];
     long[][] types = new long[count][];
     for (int i = 0; i < count; i++) {
-      Encoding encoding = tokenizer.encode(new String(pairs.queries().get(i), StandardCharsets.UTF_8),
-          new String(pairs.documents().get(i), StandardCharsets.UTF_8));
+      Encoding encoding =
+          tokenizer.encode(
+              new String(pairs.queries().get(i), StandardCharsets.UTF_8),
+              new String(pairs.documents().get(i), StandardCharsets.UTF_8));
       ids[i] = encoding.getIds();
       types[i] = encoding.getTypeIds();
     }
@@ -74,8 +79,12 @@ final class CrossEncoderReranker implements LoadedModel {
       try (OrtSession.Result result = session.run(feeds, java.util.Set.of(logits))) {
         FloatBuffer values = ((OnnxTensor) result.get(logits).orElseThrow()).getFloatBuffer();
         if (values.remaining() != count) {
-          throw new InferenceFailedException("the cross-encoder gave " + values.remaining() + " logits for " + count
-              + " pairs; it must give one per pair");
+          throw new InferenceFailedException(
+              "the cross-encoder gave "
+                  + values.remaining()
+                  + " logits for "
+                  + count
+                  + " pairs; it must give one per pair");
         }
         ByteBuffer scores = ByteBuffer.allocate(4 * count).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++) {

@@ -24,7 +24,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
-/** One encoder session and its tokenizer. All texts of a request run as one ONNX call, padded to the longest. */
+/**
+ * One encoder session and its tokenizer. All texts of a request run as one ONNX call, padded to the
+ * longest.
+ */
 final class EmbeddingModel implements LoadedModel {
   static final String INPUT = "text";
   static final String EMBEDDING = "embedding";
@@ -41,7 +44,8 @@ final class EmbeddingModel implements LoadedModel {
   private final String hiddenState;
   private final ModelMetadata metadata;
 
-  EmbeddingModel(ModelSource source, OnnxTextModel text, String pooling, boolean normalize, int maxLength)
+  EmbeddingModel(
+      ModelSource source, OnnxTextModel text, String pooling, boolean normalize, int maxLength)
       throws OrtException, ModelLoadException {
     this.environment = text.environment();
     this.session = text.session();
@@ -51,22 +55,30 @@ final class EmbeddingModel implements LoadedModel {
     this.maxLength = maxLength;
     Map<String, NodeInfo> inputs = session.getInputInfo();
     if (!inputs.containsKey("input_ids") || !inputs.containsKey("attention_mask")) {
-      throw new ModelLoadException("an embedding model needs inputs input_ids and attention_mask; this one has "
-          + inputs.keySet());
+      throw new ModelLoadException(
+          "an embedding model needs inputs input_ids and attention_mask; this one has "
+              + inputs.keySet());
     }
     this.takesTokenTypes = inputs.containsKey("token_type_ids");
     NodeInfo output = session.getOutputInfo().values().iterator().next();
     long[] shape = ((TensorInfo) output.getInfo()).getShape();
     if (shape.length != 3 || shape[2] <= 0) {
-      throw new ModelLoadException("expected a [batch, tokens, hidden] first output, got " + output.getName()
-          + java.util.Arrays.toString(shape));
+      throw new ModelLoadException(
+          "expected a [batch, tokens, hidden] first output, got "
+              + output.getName()
+              + java.util.Arrays.toString(shape));
     }
     this.hiddenState = output.getName();
     this.dimensions = (int) shape[2];
-    this.metadata = new ModelMetadata(source.name(), List.of(source.version()), "embeddings_onnx",
-        List.of(new TensorMetadata(INPUT, DataType.BYTES, new long[] {-1})),
-        List.of(new TensorMetadata(EMBEDDING, DataType.FP32, new long[] {-1, dimensions}),
-            new TensorMetadata(TOKEN_COUNT, DataType.INT64, new long[] {-1})));
+    this.metadata =
+        new ModelMetadata(
+            source.name(),
+            List.of(source.version()),
+            "embeddings_onnx",
+            List.of(new TensorMetadata(INPUT, DataType.BYTES, new long[] {-1})),
+            List.of(
+                new TensorMetadata(EMBEDDING, DataType.FP32, new long[] {-1, dimensions}),
+                new TensorMetadata(TOKEN_COUNT, DataType.INT64, new long[] {-1})));
   }
 
   @Override
@@ -86,7 +98,8 @@ final class EmbeddingModel implements LoadedModel {
     for (int i = 0; i < count; i++) {
       String text = new String(texts.get(i), StandardCharsets.UTF_8);
       if (text.isBlank()) {
-        throw new InvalidInputException("text " + i + " is empty; every input needs some text to embed");
+        throw new InvalidInputException(
+            "text " + i + " is empty; every input needs some text to embed");
       }
       Encoding encoding = tokenizer.encode(text);
       ids[i] = truncate(encoding.getIds());
@@ -98,7 +111,8 @@ final class EmbeddingModel implements LoadedModel {
       feeds = TokenFeeds.of(environment, ids, types, takesTokenTypes);
       try (OrtSession.Result result = session.run(feeds, java.util.Set.of(hiddenState))) {
         FloatBuffer hidden = ((OnnxTensor) result.get(hiddenState).orElseThrow()).getFloatBuffer();
-        Map<String, Tensor> outputs = Map.of(EMBEDDING, pool(hidden, ids, count, longest), TOKEN_COUNT, tokenCounts(ids));
+        Map<String, Tensor> outputs =
+            Map.of(EMBEDDING, pool(hidden, ids, count, longest), TOKEN_COUNT, tokenCounts(ids));
         return outputNames.stream().map(outputs::get).toList();
       }
     } catch (OrtException e) {

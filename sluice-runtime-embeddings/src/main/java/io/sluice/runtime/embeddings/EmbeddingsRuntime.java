@@ -7,13 +7,13 @@ import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
 
 /**
- * Text embeddings (BGE, MiniLM, any BERT-style encoder exported to ONNX) with a Hugging Face tokenizer.
- * The model's tensor contract, which the OpenAI {@code /v1/embeddings} adapter relies on: input
- * {@code text} BYTES {@code [-1]} (UTF-8 strings), outputs {@code embedding} FP32 {@code [-1, D]} and
- * {@code token_count} INT64 {@code [-1]}.
+ * Text embeddings (BGE, MiniLM, any BERT-style encoder exported to ONNX) with a Hugging Face
+ * tokenizer. The model's tensor contract, which the OpenAI {@code /v1/embeddings} adapter relies
+ * on: input {@code text} BYTES {@code [-1]} (UTF-8 strings), outputs {@code embedding} FP32 {@code
+ * [-1, D]} and {@code token_count} INT64 {@code [-1]}.
  *
- * <p>Settings: {@code tokenizer} (file next to the model; default: the one {@code tokenizer.json} or
- * {@code *tokenizer.json} beside it), {@code pooling} ({@code cls}, default, or {@code mean}),
+ * <p>Settings: {@code tokenizer} (file next to the model; default: the one {@code tokenizer.json}
+ * or {@code *tokenizer.json} beside it), {@code pooling} ({@code cls}, default, or {@code mean}),
  * {@code normalize} ({@code true}, default), {@code maxLength} (512), {@code intraOpThreads} (1).
  */
 public final class EmbeddingsRuntime implements ModelRuntime {

@@ -13,25 +13,37 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A text model in Hugging Face's ONNX export layout, opened: the {@code .onnx} file (or the one in a folder),
- * the {@code *tokenizer.json} beside it (or {@code settings.tokenizer}), truncating to {@code maxLength}, and an
- * ONNX Runtime session with {@code intraOpThreads} threads. Embedding models and cross-encoders both start here.
+ * A text model in Hugging Face's ONNX export layout, opened: the {@code .onnx} file (or the one in
+ * a folder), the {@code *tokenizer.json} beside it (or {@code settings.tokenizer}), truncating to
+ * {@code maxLength}, and an ONNX Runtime session with {@code intraOpThreads} threads. Embedding
+ * models and cross-encoders both start here.
  */
-record OnnxTextModel(OrtEnvironment environment, OrtSession session, HuggingFaceTokenizer tokenizer) {
+record OnnxTextModel(
+    OrtEnvironment environment, OrtSession session, HuggingFaceTokenizer tokenizer) {
   static OnnxTextModel open(ModelSource source, int maxLength) throws ModelLoadException {
     Path model = modelFile(source.location());
     Path tokenizerFile = tokenizerFile(model, source.settings().get("tokenizer"));
     HuggingFaceTokenizer tokenizer;
     try {
-      tokenizer = HuggingFaceTokenizer.newInstance(tokenizerFile, Map.of(
-          "truncation", "true", "maxLength", Integer.toString(maxLength), "padding", "false"));
+      tokenizer =
+          HuggingFaceTokenizer.newInstance(
+              tokenizerFile,
+              Map.of(
+                  "truncation",
+                  "true",
+                  "maxLength",
+                  Integer.toString(maxLength),
+                  "padding",
+                  "false"));
     } catch (IOException | RuntimeException e) {
-      throw new ModelLoadException("cannot read tokenizer " + tokenizerFile + ": " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "cannot read tokenizer " + tokenizerFile + ": " + e.getMessage(), e);
     }
     OrtEnvironment environment = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(source.intSetting("intraOpThreads", 1, 0));
-      return new OnnxTextModel(environment, environment.createSession(model.toString(), options), tokenizer);
+      return new OnnxTextModel(
+          environment, environment.createSession(model.toString(), options), tokenizer);
     } catch (OrtException e) {
       tokenizer.close();
       throw new ModelLoadException("ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
@@ -57,11 +69,13 @@ record OnnxTextModel(OrtEnvironment environment, OrtSession session, HuggingFace
     }
     if (Files.isDirectory(location)) {
       try (var files = Files.list(location)) {
-        List<Path> graphs = files.filter(p -> p.getFileName().toString().endsWith(".onnx")).toList();
+        List<Path> graphs =
+            files.filter(p -> p.getFileName().toString().endsWith(".onnx")).toList();
         if (graphs.size() == 1) {
           return graphs.get(0);
         }
-        throw new ModelLoadException(location + " holds " + graphs.size() + " .onnx files; name one in storageUri");
+        throw new ModelLoadException(
+            location + " holds " + graphs.size() + " .onnx files; name one in storageUri");
       } catch (IOException e) {
         throw new ModelLoadException("cannot list " + location + ": " + e.getMessage(), e);
       }
@@ -79,12 +93,17 @@ record OnnxTextModel(OrtEnvironment environment, OrtSession session, HuggingFace
       return file;
     }
     try (var files = Files.list(directory)) {
-      List<Path> candidates = files.filter(p -> p.getFileName().toString().endsWith("tokenizer.json")).toList();
+      List<Path> candidates =
+          files.filter(p -> p.getFileName().toString().endsWith("tokenizer.json")).toList();
       if (candidates.size() == 1) {
         return candidates.get(0);
       }
-      throw new ModelLoadException("found " + candidates.size() + " *tokenizer.json files beside " + model
-          + "; name one with settings.tokenizer");
+      throw new ModelLoadException(
+          "found "
+              + candidates.size()
+              + " *tokenizer.json files beside "
+              + model
+              + "; name one with settings.tokenizer");
     } catch (IOException e) {
       throw new ModelLoadException("cannot list " + directory + ": " + e.getMessage(), e);
     }

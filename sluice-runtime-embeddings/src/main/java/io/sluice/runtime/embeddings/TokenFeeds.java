@@ -8,14 +8,19 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Tokenized texts as the inputs of a Hugging Face ONNX export: {@code input_ids}, {@code attention_mask} and,
- * when the model takes them, {@code token_type_ids}, every row padded with zeros to the longest.
+ * Tokenized texts as the inputs of a Hugging Face ONNX export: {@code input_ids}, {@code
+ * attention_mask} and, when the model takes them, {@code token_type_ids}, every row padded with
+ * zeros to the longest.
  */
 final class TokenFeeds {
   private TokenFeeds() {}
 
-  /** The feeds of rows {@code ids} (with their {@code types}, which may be shorter); the caller closes them. */
-  static Map<String, OnnxTensor> of(OrtEnvironment environment, long[][] ids, long[][] types, boolean withTypes)
+  /**
+   * The feeds of rows {@code ids} (with their {@code types}, which may be shorter); the caller
+   * closes them.
+   */
+  static Map<String, OnnxTensor> of(
+      OrtEnvironment environment, long[][] ids, long[][] types, boolean withTypes)
       throws OrtException {
     int count = ids.length;
     int longest = longest(ids);

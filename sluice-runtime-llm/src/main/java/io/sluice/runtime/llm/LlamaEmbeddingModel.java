@@ -17,10 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A GGUF embedding model (BGE, Qwen3-Embedding, ...): texts in, one pooled (CLS, mean or last-token) and
- * normalised vector each out, with the tensor contract {@code /v1/embeddings} reads: {@code text} BYTES
- * {@code [n]} in, {@code embedding} FP32 {@code [n, d]} and {@code token_count} INT64 {@code [n]} out. The
- * texts of a request decode together, as many sequences per batch as fit.
+ * A GGUF embedding model (BGE, Qwen3-Embedding, ...): texts in, one pooled (CLS, mean or
+ * last-token) and normalised vector each out, with the tensor contract {@code /v1/embeddings}
+ * reads: {@code text} BYTES {@code [n]} in, {@code embedding} FP32 {@code [n, d]} and {@code
+ * token_count} INT64 {@code [n]} out. The texts of a request decode together, as many sequences per
+ * batch as fit.
  */
 final class LlamaEmbeddingModel implements LoadedModel {
   private final LlamaModel model;
@@ -30,16 +31,22 @@ final class LlamaEmbeddingModel implements LoadedModel {
   private final ModelMetadata metadata;
   private final Batch batch;
 
-  LlamaEmbeddingModel(ModelSource source, LlamaModel model, LlamaContext context, boolean normalize) {
+  LlamaEmbeddingModel(
+      ModelSource source, LlamaModel model, LlamaContext context, boolean normalize) {
     this.model = model;
     this.context = context;
     this.normalize = normalize;
     this.dimensions = model.embeddingSize();
     this.batch = new Batch(context.batchTokens());
-    this.metadata = new ModelMetadata(source.name(), List.of(source.version()), "llama_gguf_embeddings",
-        List.of(new TensorMetadata("text", DataType.BYTES, new long[] {-1})),
-        List.of(new TensorMetadata("embedding", DataType.FP32, new long[] {-1, dimensions}),
-            new TensorMetadata("token_count", DataType.INT64, new long[] {-1})));
+    this.metadata =
+        new ModelMetadata(
+            source.name(),
+            List.of(source.version()),
+            "llama_gguf_embeddings",
+            List.of(new TensorMetadata("text", DataType.BYTES, new long[] {-1})),
+            List.of(
+                new TensorMetadata("embedding", DataType.FP32, new long[] {-1, dimensions}),
+                new TensorMetadata("token_count", DataType.INT64, new long[] {-1})));
   }
 
   @Override
@@ -57,8 +64,12 @@ final class LlamaEmbeddingModel implements LoadedModel {
         throw new InvalidInputException("an input text has no tokens");
       }
       if (tokens.length > context.batchTokens()) {
-        throw new InvalidInputException("an input text has " + tokens.length + " tokens; this model takes at most "
-            + context.batchTokens() + " (setting batchSize)");
+        throw new InvalidInputException(
+            "an input text has "
+                + tokens.length
+                + " tokens; this model takes at most "
+                + context.batchTokens()
+                + " (setting batchSize)");
       }
       tokenized.add(tokens);
     }
@@ -67,7 +78,8 @@ final class LlamaEmbeddingModel implements LoadedModel {
     while (next < tokenized.size()) {
       batch.clear();
       int first = next;
-      while (next < tokenized.size() && next - first < context.sequenceSlots()
+      while (next < tokenized.size()
+          && next - first < context.sequenceSlots()
           && batch.size() + tokenized.get(next).length <= batch.capacity()) {
         int[] tokens = tokenized.get(next);
         for (int position = 0; position < tokens.length; position++) {
@@ -76,14 +88,16 @@ final class LlamaEmbeddingModel implements LoadedModel {
         next++;
       }
       if (!context.decode(batch)) {
-        throw new IllegalStateException("the embedding context has no room for " + batch.size() + " tokens");
+        throw new IllegalStateException(
+            "the embedding context has no room for " + batch.size() + " tokens");
       }
       for (int i = first; i < next; i++) {
         vectors[i] = context.sequenceEmbedding(i - first);
         context.forget(i - first, 0);
       }
     }
-    ByteBuffer embedding = ByteBuffer.allocate(4 * dimensions * texts.size()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer embedding =
+        ByteBuffer.allocate(4 * dimensions * texts.size()).order(ByteOrder.LITTLE_ENDIAN);
     ByteBuffer counts = ByteBuffer.allocate(8 * texts.size()).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < vectors.length; i++) {
       float[] vector = vectors[i];
@@ -101,8 +115,11 @@ final class LlamaEmbeddingModel implements LoadedModel {
     counts.flip();
     List<Tensor> outputs = new ArrayList<>(outputNames.size());
     for (String name : outputNames) {
-      outputs.add(name.equals("embedding") ? Tensor.of("embedding", DataType.FP32, new long[] {texts.size(), dimensions}, embedding)
-          : Tensor.of("token_count", DataType.INT64, new long[] {texts.size()}, counts));
+      outputs.add(
+          name.equals("embedding")
+              ? Tensor.of(
+                  "embedding", DataType.FP32, new long[] {texts.size(), dimensions}, embedding)
+              : Tensor.of("token_count", DataType.INT64, new long[] {texts.size()}, counts));
     }
     return outputs;
   }

@@ -1,7 +1,7 @@
 package io.sluice.runtime.llm;
 
-import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateOptions;
+import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.GeneratedText;
 import io.sluice.api.InferenceFailedException;
@@ -30,12 +30,13 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * A GGUF model served by the scheduler: each {@link #generate} call becomes one of its generations, and the
- * text the scheduler's thread produces is handed to the caller's thread.
+ * A GGUF model served by the scheduler: each {@link #generate} call becomes one of its generations,
+ * and the text the scheduler's thread produces is handed to the caller's thread.
  */
 final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, ReportingModel {
   /** llama-server's sampling defaults, used where a request names none. */
   private static final float TEMPERATURE = 0.8f;
+
   private static final float TOP_P = 0.95f;
   private static final int TOP_K = 40;
   private static final float MIN_P = 0.05f;
@@ -47,7 +48,12 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   private final ChatTemplate template;
   private final String bosText;
 
-  LlamaGenerativeModel(ModelSource source, LlamaModel model, LlamaContext context, Scheduler scheduler, ChatTemplate template) {
+  LlamaGenerativeModel(
+      ModelSource source,
+      LlamaModel model,
+      LlamaContext context,
+      Scheduler scheduler,
+      ChatTemplate template) {
     this.metadata = GenerativeModel.textMetadata(source, "llama_gguf");
     this.model = model;
     this.context = context;
@@ -63,7 +69,8 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
 
   @Override
   public io.sluice.api.Tokenization tokenize(GenerateRequest request, boolean addSpecial) {
-    return new io.sluice.api.Tokenization(model.tokenize(promptText(request), addSpecial, true), context.contextCells());
+    return new io.sluice.api.Tokenization(
+        model.tokenize(promptText(request), addSpecial, true), context.contextCells());
   }
 
   /** The tokens of {@code text} as a prompt would have them (no BOS). */
@@ -80,8 +87,12 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     for (int token : tokens) {
       if (token < 0 || token >= model.vocabularySize()) {
-        throw new io.sluice.api.InvalidInputException("token " + token + " is not in the vocabulary (0 to "
-            + (model.vocabularySize() - 1) + ")");
+        throw new io.sluice.api.InvalidInputException(
+            "token "
+                + token
+                + " is not in the vocabulary (0 to "
+                + (model.vocabularySize() - 1)
+                + ")");
       }
       bytes.writeBytes(model.piece(token));
     }
@@ -107,31 +118,44 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   }
 
   @Override
-  public GenerateResult generate(GenerateRequest request, Consumer<GeneratedText> onText, BooleanSupplier cancelled) {
+  public GenerateResult generate(
+      GenerateRequest request, Consumer<GeneratedText> onText, BooleanSupplier cancelled) {
     int[] prompt = model.tokenize(promptText(request), true, true);
-    boolean toolsOffered = !request.options().tools().isEmpty() && !request.options().toolChoice().equals("none");
+    boolean toolsOffered =
+        !request.options().tools().isEmpty() && !request.options().toolChoice().equals("none");
     ToolCalls.Extractor calls = toolsOffered ? new ToolCalls.Extractor(onText) : null;
     Consumer<GeneratedText> sink = calls != null ? calls : onText;
     GenerateOptions options = request.options();
-    GenerationRequest generation = new GenerationRequest(prompt, sampling(request), request.maxTokens(), request.stop(),
-        options.topLogprobs() == null ? -1 : options.topLogprobs(), options.ignoreEos());
+    GenerationRequest generation =
+        new GenerationRequest(
+            prompt,
+            sampling(request),
+            request.maxTokens(),
+            request.stop(),
+            options.topLogprobs() == null ? -1 : options.topLogprobs(),
+            options.ignoreEos());
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-    Scheduler.Ticket ticket = scheduler.submit(generation, new GenerationListener() {
-      @Override
-      public void onText(String text, List<TokenLogprob> logprobs) {
-        events.add(new GeneratedText(text, logprobs.stream().map(LlamaGenerativeModel::apiLogprob).toList()));
-      }
+    Scheduler.Ticket ticket =
+        scheduler.submit(
+            generation,
+            new GenerationListener() {
+              @Override
+              public void onText(String text, List<TokenLogprob> logprobs) {
+                events.add(
+                    new GeneratedText(
+                        text, logprobs.stream().map(LlamaGenerativeModel::apiLogprob).toList()));
+              }
 
-      @Override
-      public void onFinish(GenerationOutcome outcome) {
-        events.add(outcome);
-      }
+              @Override
+              public void onFinish(GenerationOutcome outcome) {
+                events.add(outcome);
+              }
 
-      @Override
-      public void onError(RuntimeException error) {
-        events.add(error);
-      }
-    });
+              @Override
+              public void onError(RuntimeException error) {
+                events.add(error);
+              }
+            });
     boolean cancelSent = false;
     while (true) {
       Object event;
@@ -170,9 +194,14 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
       return request.prompt();
     }
     boolean toolsOffered = !request.options().toolChoice().equals("none");
-    String rendered = template.render(request.messages(), toolsOffered ? request.options().tools() : java.util.List.of());
-    // tokenize() adds BOS itself where the model wants one; a template that writes it too would double it
-    return !bosText.isEmpty() && rendered.startsWith(bosText) ? rendered.substring(bosText.length()) : rendered;
+    String rendered =
+        template.render(
+            request.messages(), toolsOffered ? request.options().tools() : java.util.List.of());
+    // tokenize() adds BOS itself where the model wants one; a template that writes it too would
+    // double it
+    return !bosText.isEmpty() && rendered.startsWith(bosText)
+        ? rendered.substring(bosText.length())
+        : rendered;
   }
 
   private SamplingOptions sampling(GenerateRequest request) {
@@ -180,9 +209,17 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
     float temperature = request.temperature() != null ? request.temperature() : TEMPERATURE;
     float topP = request.topP() != null ? request.topP() : TOP_P;
     long seed = request.seed() != null ? request.seed() : ThreadLocalRandom.current().nextInt();
-    return new SamplingOptions(temperature, topP, or(options.topK(), TOP_K), or(options.minP(), MIN_P),
-        or(options.repetitionPenalty(), 1f), or(options.frequencyPenalty(), 0f), or(options.presencePenalty(), 0f), seed,
-        options.logitBias(), OutputGrammar.of(request));
+    return new SamplingOptions(
+        temperature,
+        topP,
+        or(options.topK(), TOP_K),
+        or(options.minP(), MIN_P),
+        or(options.repetitionPenalty(), 1f),
+        or(options.frequencyPenalty(), 0f),
+        or(options.presencePenalty(), 0f),
+        seed,
+        options.logitBias(),
+        OutputGrammar.of(request));
   }
 
   private static <T> T or(T value, T fallback) {
@@ -190,9 +227,16 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   }
 
   private static GeneratedText.TokenLogprob apiLogprob(TokenLogprob logprob) {
-    return new GeneratedText.TokenLogprob(utf8(logprob.bytes()), logprob.bytes(), logprob.logprob(), logprob.top().stream()
-        .map(alternative -> new GeneratedText.Alternative(utf8(alternative.bytes()), alternative.bytes(), alternative.logprob()))
-        .toList());
+    return new GeneratedText.TokenLogprob(
+        utf8(logprob.bytes()),
+        logprob.bytes(),
+        logprob.logprob(),
+        logprob.top().stream()
+            .map(
+                alternative ->
+                    new GeneratedText.Alternative(
+                        utf8(alternative.bytes()), alternative.bytes(), alternative.logprob()))
+            .toList());
   }
 
   private static String utf8(byte[] bytes) {

@@ -18,21 +18,22 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * GGUF language models on llama.cpp's prebuilt libraries (npm {@code @node-llama-cpp/*@3.22.1}, installed by
- * {@code bin/install-llama}) through Java's FFM, with Sluice's own continuous-batching scheduler. A native
- * abort takes its process with it: run it with {@code hosting: worker} (the default configuration does).
+ * GGUF language models on llama.cpp's prebuilt libraries (npm {@code @node-llama-cpp/*@3.22.1},
+ * installed by {@code bin/install-llama}) through Java's FFM, with Sluice's own continuous-batching
+ * scheduler. A native abort takes its process with it: run it with {@code hosting: worker} (the
+ * default configuration does).
  *
- * <p>Settings: {@code parallel} (sequences decoding together; default 8), {@code ctxSize} (KV cells shared by
- * them; default 8192), {@code batchSize} (tokens per decoding step, prompt chunks included; default 512),
- * {@code threads} (default: CPU count), {@code gpuLayers} (layers offloaded, -1 for all; default from the
- * placement, {@link GpuOffload}), {@code build} ({@code cpu}, {@code cuda} or {@code vulkan}: which installed
- * build to load; default from the placement's vendor),
- * {@code library} (a folder of libraries instead), {@code cpuVariant} (auto, or a ggml CPU variant such as
- * {@code icelake}).
+ * <p>Settings: {@code parallel} (sequences decoding together; default 8), {@code ctxSize} (KV cells
+ * shared by them; default 8192), {@code batchSize} (tokens per decoding step, prompt chunks
+ * included; default 512), {@code threads} (default: CPU count), {@code gpuLayers} (layers
+ * offloaded, -1 for all; default from the placement, {@link GpuOffload}), {@code build} ({@code
+ * cpu}, {@code cuda} or {@code vulkan}: which installed build to load; default from the placement's
+ * vendor), {@code library} (a folder of libraries instead), {@code cpuVariant} (auto, or a ggml CPU
+ * variant such as {@code icelake}).
  *
- * <p>With {@code embedding: "true"} the model embeds instead ({@link LlamaEmbeddingModel}): {@code pooling}
- * ({@code cls}, {@code mean} or {@code last}; default the GGUF's own, else mean), {@code normalize} (default
- * true); {@code batchSize} (default 2048) is then the longest text.
+ * <p>With {@code embedding: "true"} the model embeds instead ({@link LlamaEmbeddingModel}): {@code
+ * pooling} ({@code cls}, {@code mean} or {@code last}; default the GGUF's own, else mean), {@code
+ * normalize} (default true); {@code batchSize} (default 2048) is then the longest text.
  */
 public final class LlamaRuntime implements ModelRuntime {
   @Override
@@ -58,8 +59,12 @@ public final class LlamaRuntime implements ModelRuntime {
     try {
       NativeEnvironment.setIfAbsent(GpuOffload.environment(build, source.settings()));
       native_ = LlamaLibrary.open(libraries, source.settings().getOrDefault("cpuVariant", "auto"));
-      gpuLayers = GpuOffload.gpuLayers(build, source.settings(), Files.size(source.location()),
-          build.equals("cpu") ? 0 : LlamaModel.layers(native_, source.location()));
+      gpuLayers =
+          GpuOffload.gpuLayers(
+              build,
+              source.settings(),
+              Files.size(source.location()),
+              build.equals("cpu") ? 0 : LlamaModel.layers(native_, source.location()));
       model = LlamaModel.load(native_, source.location(), gpuLayers);
     } catch (IllegalStateException | IllegalArgumentException | java.io.IOException e) {
       throw new ModelLoadException(e.getMessage(), e);
@@ -74,7 +79,9 @@ public final class LlamaRuntime implements ModelRuntime {
       model.close();
       throw new ModelLoadException(e.getMessage(), e);
     }
-    ChatTemplate template = new ChatTemplate(model.chatTemplate(), model.tokenText(model.bos()), model.tokenText(model.eos()));
+    ChatTemplate template =
+        new ChatTemplate(
+            model.chatTemplate(), model.tokenText(model.bos()), model.tokenText(model.eos()));
     Scheduler scheduler = new Scheduler(source.name(), context);
     return new LlamaGenerativeModel(source, model, context, scheduler, template);
   }
@@ -89,27 +96,37 @@ public final class LlamaRuntime implements ModelRuntime {
     return builds;
   }
 
-  private static LoadedModel embeddingModel(ModelSource source, LlamaModel model, int parallel, int threads)
-      throws ModelLoadException {
+  private static LoadedModel embeddingModel(
+      ModelSource source, LlamaModel model, int parallel, int threads) throws ModelLoadException {
     int batchTokens = source.intSetting("batchSize", 2048, 8);
     String pooling = source.settings().getOrDefault("pooling", "model");
-    LlamaContext.Pooling wanted = switch (pooling) {
-      case "model" -> LlamaContext.Pooling.UNSPECIFIED;
-      case "cls" -> LlamaContext.Pooling.CLS;
-      case "mean" -> LlamaContext.Pooling.MEAN;
-      case "last" -> LlamaContext.Pooling.LAST;
-      default -> {
-        model.close();
-        throw new ModelLoadException("pooling must be cls, mean or last, got '" + pooling + "'");
-      }
-    };
+    LlamaContext.Pooling wanted =
+        switch (pooling) {
+          case "model" -> LlamaContext.Pooling.UNSPECIFIED;
+          case "cls" -> LlamaContext.Pooling.CLS;
+          case "mean" -> LlamaContext.Pooling.MEAN;
+          case "last" -> LlamaContext.Pooling.LAST;
+          default -> {
+            model.close();
+            throw new ModelLoadException(
+                "pooling must be cls, mean or last, got '" + pooling + "'");
+          }
+        };
     try {
-      LlamaContext context = new LlamaContext(model, batchTokens, parallel, batchTokens, threads, wanted);
-      if (context.pooling() == LlamaContext.Pooling.NONE) { // a generative GGUF names no pooling of its own
+      LlamaContext context =
+          new LlamaContext(model, batchTokens, parallel, batchTokens, threads, wanted);
+      if (context.pooling()
+          == LlamaContext.Pooling.NONE) { // a generative GGUF names no pooling of its own
         context.close();
-        context = new LlamaContext(model, batchTokens, parallel, batchTokens, threads, LlamaContext.Pooling.MEAN);
+        context =
+            new LlamaContext(
+                model, batchTokens, parallel, batchTokens, threads, LlamaContext.Pooling.MEAN);
       }
-      return new LlamaEmbeddingModel(source, model, context, !source.settings().getOrDefault("normalize", "true").equals("false"));
+      return new LlamaEmbeddingModel(
+          source,
+          model,
+          context,
+          !source.settings().getOrDefault("normalize", "true").equals("false"));
     } catch (RuntimeException e) {
       model.close();
       throw new ModelLoadException(e.getMessage(), e);

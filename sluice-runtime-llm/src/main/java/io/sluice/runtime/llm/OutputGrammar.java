@@ -26,8 +26,11 @@ final class OutputGrammar {
         }
         yield JsonGrammar.of(format.schema());
       }
-      default -> throw new InvalidInputException("response_format type must be text, json_object or json_schema, got '"
-          + format.type() + "'");
+      default ->
+          throw new InvalidInputException(
+              "response_format type must be text, json_object or json_schema, got '"
+                  + format.type()
+                  + "'");
     };
   }
 }

@@ -22,10 +22,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The {@code llama} runtime end to end on a random-weight GGUF: structured output, tool calls, logprobs. */
+/**
+ * The {@code llama} runtime end to end on a random-weight GGUF: structured output, tool calls,
+ * logprobs.
+ */
 class LlamaRuntimeTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final String SCHEMA = """
+  private static final String SCHEMA =
+      """
       {"type": "object",
        "properties": {
          "city": {"type": "string", "maxLength": 12},
@@ -35,16 +39,22 @@ class LlamaRuntimeTest {
          "tags": {"type": "array", "items": {"type": "string", "maxLength": 6}, "maxItems": 3},
          "note": {"type": ["string", "null"], "maxLength": 5}},
        "required": ["city", "unit", "days", "rain", "tags"]}""";
-  @TempDir
-  static Path dir;
+  @TempDir static Path dir;
   private static GenerativeModel model;
 
   @BeforeAll
   static void load() throws Exception {
     Path file = dir.resolve("tiny.gguf");
     RandomModelWriter.writeTinyLlama(file, 256, 4);
-    model = (GenerativeModel) new LlamaRuntime().load(new ModelSource("tiny", "1", file,
-        Map.of("parallel", "4", "ctxSize", "4096", "threads", "2")));
+    model =
+        (GenerativeModel)
+            new LlamaRuntime()
+                .load(
+                    new ModelSource(
+                        "tiny",
+                        "1",
+                        file,
+                        Map.of("parallel", "4", "ctxSize", "4096", "threads", "2")));
   }
 
   @AfterAll
@@ -54,28 +64,53 @@ class LlamaRuntimeTest {
 
   private record Generated(String text, List<GeneratedText> pieces, GenerateResult result) {}
 
-  private static Generated chat(String user, int maxTokens, Float temperature, GenerateOptions options) {
+  private static Generated chat(
+      String user, int maxTokens, Float temperature, GenerateOptions options) {
     List<GeneratedText> pieces = new ArrayList<>();
     StringBuilder text = new StringBuilder();
-    GenerateResult result = model.generate(new GenerateRequest("tiny", null, null,
-        List.of(new GenerateRequest.ChatMessage("user", user)), maxTokens, temperature, null, List.of(), 7L, options),
-        piece -> {
-          pieces.add(piece);
-          text.append(piece.text());
-        }, () -> false);
+    GenerateResult result =
+        model.generate(
+            new GenerateRequest(
+                "tiny",
+                null,
+                null,
+                List.of(new GenerateRequest.ChatMessage("user", user)),
+                maxTokens,
+                temperature,
+                null,
+                List.of(),
+                7L,
+                options),
+            piece -> {
+              pieces.add(piece);
+              text.append(piece.text());
+            },
+            () -> false);
     return new Generated(text.toString(), pieces, result);
   }
 
-  private static GenerateOptions options(GenerateOptions.ResponseFormat format, Integer topLogprobs,
-      List<GenerateOptions.Tool> tools, String toolChoice) {
-    return new GenerateOptions(null, null, null, null, null, null, format, topLogprobs, false, tools, toolChoice);
+  private static GenerateOptions options(
+      GenerateOptions.ResponseFormat format,
+      Integer topLogprobs,
+      List<GenerateOptions.Tool> tools,
+      String toolChoice) {
+    return new GenerateOptions(
+        null, null, null, null, null, null, format, topLogprobs, false, tools, toolChoice);
   }
 
   @Test
   void jsonSchemaOutputParsesAndFollowsTheSchemaEvenFromRandomWeights() throws Exception {
     for (Float temperature : new Float[] {0f, 1f}) {
-      Generated out = chat("weather please", 400, temperature,
-          options(new GenerateOptions.ResponseFormat("json_schema", SCHEMA), null, List.of(), null));
+      Generated out =
+          chat(
+              "weather please",
+              400,
+              temperature,
+              options(
+                  new GenerateOptions.ResponseFormat("json_schema", SCHEMA),
+                  null,
+                  List.of(),
+                  null));
       assertThat(out.result().finishReason()).as(out.text()).isEqualTo("stop");
       JsonNode json = MAPPER.readTree(out.text());
       assertThat(json.get("city").isTextual()).isTrue();
@@ -87,51 +122,105 @@ class LlamaRuntimeTest {
       assertThat(json.get("tags").size()).isLessThanOrEqualTo(3);
       List<String> names = new ArrayList<>();
       json.fieldNames().forEachRemaining(names::add);
-      assertThat(names).containsSubsequence("city", "unit", "days", "rain", "tags").isSubsetOf(
-          "city", "unit", "days", "rain", "tags", "note");
+      assertThat(names)
+          .containsSubsequence("city", "unit", "days", "rain", "tags")
+          .isSubsetOf("city", "unit", "days", "rain", "tags", "note");
     }
   }
 
   @Test
   void aRequiredToolCallComesBackAsACallWithArgumentsThatParse() throws Exception {
-    List<GenerateOptions.Tool> tools = List.of(
-        new GenerateOptions.Tool("get_weather", "Weather in a city", SCHEMA),
-        new GenerateOptions.Tool("get_time", "Time in a zone", "{\"type\":\"object\",\"properties\":{\"zone\":{\"enum\":[\"utc\",\"cet\"]}},\"required\":[\"zone\"]}"));
-    Generated out = chat("what is the weather in Paris?", 400, 0f, options(null, null, tools, "get_weather"));
+    List<GenerateOptions.Tool> tools =
+        List.of(
+            new GenerateOptions.Tool("get_weather", "Weather in a city", SCHEMA),
+            new GenerateOptions.Tool(
+                "get_time",
+                "Time in a zone",
+                "{\"type\":\"object\",\"properties\":{\"zone\":{\"enum\":[\"utc\",\"cet\"]}},\"required\":[\"zone\"]}"));
+    Generated out =
+        chat("what is the weather in Paris?", 400, 0f, options(null, null, tools, "get_weather"));
     assertThat(out.result().finishReason()).isEqualTo("tool_calls");
-    List<GenerateRequest.ToolCall> calls = out.pieces().stream().flatMap(piece -> piece.toolCalls().stream()).toList();
+    List<GenerateRequest.ToolCall> calls =
+        out.pieces().stream().flatMap(piece -> piece.toolCalls().stream()).toList();
     assertThat(calls).hasSize(1);
     assertThat(calls.getFirst().name()).isEqualTo("get_weather");
     assertThat(calls.getFirst().id()).startsWith("call_");
-    assertThat(MAPPER.readTree(calls.getFirst().arguments()).get("unit").asText()).isIn("celsius", "fahrenheit");
+    assertThat(MAPPER.readTree(calls.getFirst().arguments()).get("unit").asText())
+        .isIn("celsius", "fahrenheit");
     assertThat(out.text()).doesNotContain("<tool_call>");
 
     Generated any = chat("what time is it?", 400, 1f, options(null, null, tools, "required"));
     assertThat(any.result().finishReason()).isEqualTo("tool_calls");
-    assertThat(any.pieces().stream().flatMap(piece -> piece.toolCalls().stream()).map(GenerateRequest.ToolCall::name))
-        .singleElement().isIn("get_weather", "get_time");
+    assertThat(
+            any.pieces().stream()
+                .flatMap(piece -> piece.toolCalls().stream())
+                .map(GenerateRequest.ToolCall::name))
+        .singleElement()
+        .isIn("get_weather", "get_time");
   }
 
   @Test
   void logprobsComeWithEveryToken() {
     Generated out = chat("hello", 6, 0f, options(null, 3, List.of(), null));
-    List<GeneratedText.TokenLogprob> logprobs = out.pieces().stream().flatMap(piece -> piece.logprobs().stream()).toList();
+    List<GeneratedText.TokenLogprob> logprobs =
+        out.pieces().stream().flatMap(piece -> piece.logprobs().stream()).toList();
     assertThat(logprobs).hasSize(6);
-    assertThat(logprobs).allSatisfy(logprob -> {
-      assertThat(logprob.top()).hasSize(3);
-      assertThat(logprob.logprob()).isLessThanOrEqualTo(0f).isEqualTo(logprob.top().getFirst().logprob());
-    });
-    assertThat(logprobs.stream().map(GeneratedText.TokenLogprob::token).reduce("", String::concat)).isEqualTo(out.text());
+    assertThat(logprobs)
+        .allSatisfy(
+            logprob -> {
+              assertThat(logprob.top()).hasSize(3);
+              assertThat(logprob.logprob())
+                  .isLessThanOrEqualTo(0f)
+                  .isEqualTo(logprob.top().getFirst().logprob());
+            });
+    assertThat(logprobs.stream().map(GeneratedText.TokenLogprob::token).reduce("", String::concat))
+        .isEqualTo(out.text());
   }
 
   @Test
   void badRequestsAreRefusedAsInvalidInput() {
-    assertThatThrownBy(() -> chat("x", 4, 0f, options(new GenerateOptions.ResponseFormat("json_schema", "{\"type\":\"tuple\"}"), null,
-        List.of(), null))).isInstanceOf(InvalidInputException.class).hasMessageContaining("tuple");
-    assertThatThrownBy(() -> chat("x", 4, 0f, new GenerateOptions(null, null, null, null, null, Map.of(1_000_000, 5f), null, null,
-        false, null, null))).isInstanceOf(InvalidInputException.class).hasMessageContaining("logit_bias");
-    assertThatThrownBy(() -> model.generate(new GenerateRequest("tiny", null, "word ".repeat(5000), null, 4, 0f, null, List.of(), 1L),
-        piece -> {}, () -> false)).isInstanceOf(InvalidInputException.class).hasMessageContaining("context");
+    assertThatThrownBy(
+            () ->
+                chat(
+                    "x",
+                    4,
+                    0f,
+                    options(
+                        new GenerateOptions.ResponseFormat("json_schema", "{\"type\":\"tuple\"}"),
+                        null,
+                        List.of(),
+                        null)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("tuple");
+    assertThatThrownBy(
+            () ->
+                chat(
+                    "x",
+                    4,
+                    0f,
+                    new GenerateOptions(
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        Map.of(1_000_000, 5f),
+                        null,
+                        null,
+                        false,
+                        null,
+                        null)))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("logit_bias");
+    assertThatThrownBy(
+            () ->
+                model.generate(
+                    new GenerateRequest(
+                        "tiny", null, "word ".repeat(5000), null, 4, 0f, null, List.of(), 1L),
+                    piece -> {},
+                    () -> false))
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("context");
   }
 
   @Test
@@ -140,8 +229,19 @@ class LlamaRuntimeTest {
     String first = free.text();
     assertThat(first).isNotEmpty();
     // the same request with that token banned must pick another
-    GenerateOptions banned = new GenerateOptions(null, null, null, null, null,
-        Map.of(tokenOf(first), -100f), null, null, false, null, null);
+    GenerateOptions banned =
+        new GenerateOptions(
+            null,
+            null,
+            null,
+            null,
+            null,
+            Map.of(tokenOf(first), -100f),
+            null,
+            null,
+            false,
+            null,
+            null);
     assertThat(chat("hello", 1, 0f, banned).text()).isNotEqualTo(first);
   }
 

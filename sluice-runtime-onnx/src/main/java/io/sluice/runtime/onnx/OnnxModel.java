@@ -27,32 +27,51 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
-/** One ONNX Runtime session. Sessions are thread-safe for {@code run}, so requests run concurrently. */
+/**
+ * One ONNX Runtime session. Sessions are thread-safe for {@code run}, so requests run concurrently.
+ */
 final class OnnxModel implements LoadedModel {
   private final OrtEnvironment environment;
   private final OrtSession session;
   private final ModelMetadata metadata;
 
-  OnnxModel(ModelSource source, OrtEnvironment environment, OrtSession session) throws OrtException, ModelLoadException {
+  OnnxModel(ModelSource source, OrtEnvironment environment, OrtSession session)
+      throws OrtException, ModelLoadException {
     this.environment = environment;
     this.session = session;
-    this.metadata = new ModelMetadata(
-        source.name(),
-        List.of(source.version()),
-        "onnx_onnxv1",
-        describe("input", session.getInputInfo()),
-        describe("output", session.getOutputInfo()));
+    this.metadata =
+        new ModelMetadata(
+            source.name(),
+            List.of(source.version()),
+            "onnx_onnxv1",
+            describe("input", session.getInputInfo()),
+            describe("output", session.getOutputInfo()));
   }
 
-  private static List<TensorMetadata> describe(String kind, Map<String, NodeInfo> nodes) throws ModelLoadException {
+  private static List<TensorMetadata> describe(String kind, Map<String, NodeInfo> nodes)
+      throws ModelLoadException {
     List<TensorMetadata> tensors = new ArrayList<>();
     for (NodeInfo node : nodes.values()) {
       if (!(node.getInfo() instanceof TensorInfo info)) {
-        throw new ModelLoadException(kind + " '" + node.getName() + "' is a " + node.getInfo()
-            + "; only tensor inputs and outputs can be served");
+        throw new ModelLoadException(
+            kind
+                + " '"
+                + node.getName()
+                + "' is a "
+                + node.getInfo()
+                + "; only tensor inputs and outputs can be served");
       }
-      DataType datatype = OnnxTypes.toDataType(info.onnxType).orElseThrow(() -> new ModelLoadException(
-          kind + " '" + node.getName() + "' has element type " + info.onnxType + ", which has no V2 datatype"));
+      DataType datatype =
+          OnnxTypes.toDataType(info.onnxType)
+              .orElseThrow(
+                  () ->
+                      new ModelLoadException(
+                          kind
+                              + " '"
+                              + node.getName()
+                              + "' has element type "
+                              + info.onnxType
+                              + ", which has no V2 datatype"));
       tensors.add(new TensorMetadata(node.getName(), datatype, info.getShape()));
     }
     return tensors;
@@ -64,11 +83,12 @@ final class OnnxModel implements LoadedModel {
   }
 
   /**
-   * Per-thread native memory for input tensors. ONNX Runtime reads a direct buffer in place, so inputs are
-   * copied here once instead of into a fresh direct allocation per request; the tensors built on it are
-   * closed before the thread's next inference reuses it.
+   * Per-thread native memory for input tensors. ONNX Runtime reads a direct buffer in place, so
+   * inputs are copied here once instead of into a fresh direct allocation per request; the tensors
+   * built on it are closed before the thread's next inference reuses it.
    */
-  private static final ThreadLocal<ByteBuffer[]> SCRATCH = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
+  private static final ThreadLocal<ByteBuffer[]> SCRATCH =
+      ThreadLocal.withInitial(() -> new ByteBuffer[1]);
 
   @Override
   public List<Tensor> infer(List<Tensor> inputs, List<String> outputNames) {
@@ -81,8 +101,13 @@ final class OnnxModel implements LoadedModel {
       try (OrtSession.Result result = session.run(feeds, new LinkedHashSet<>(outputNames))) {
         List<Tensor> outputs = new ArrayList<>(outputNames.size());
         for (String name : outputNames) {
-          OnnxValue value = result.get(name).orElseThrow(() -> new InferenceFailedException(
-              "ONNX Runtime produced no output '" + name + "'"));
+          OnnxValue value =
+              result
+                  .get(name)
+                  .orElseThrow(
+                      () ->
+                          new InferenceFailedException(
+                              "ONNX Runtime produced no output '" + name + "'"));
           outputs.add(fromOnnx(name, value));
         }
         return outputs;
@@ -109,9 +134,16 @@ final class OnnxModel implements LoadedModel {
   }
 
   private OnnxTensor toOnnx(Tensor input, ByteBuffer scratch) throws OrtException {
-    OnnxJavaType javaType = OnnxTypes.toJavaType(input.datatype()).orElseThrow(() -> new InvalidInputException(
-        "input '" + input.name() + "' is " + input.datatype()
-            + ", which ONNX Runtime's Java API cannot create tensors of"));
+    OnnxJavaType javaType =
+        OnnxTypes.toJavaType(input.datatype())
+            .orElseThrow(
+                () ->
+                    new InvalidInputException(
+                        "input '"
+                            + input.name()
+                            + "' is "
+                            + input.datatype()
+                            + ", which ONNX Runtime's Java API cannot create tensors of"));
     if (javaType == OnnxJavaType.STRING) {
       List<byte[]> elements = input.bytesElements();
       String[] strings = new String[elements.size()];
@@ -120,7 +152,8 @@ final class OnnxModel implements LoadedModel {
       }
       return OnnxTensor.createTensor(environment, strings, input.shape());
     }
-    ByteBuffer direct = scratch.slice(scratch.position(), input.byteSize()).order(ByteOrder.nativeOrder());
+    ByteBuffer direct =
+        scratch.slice(scratch.position(), input.byteSize()).order(ByteOrder.nativeOrder());
     direct.put(input.data()).flip();
     scratch.position(scratch.position() + input.byteSize());
     return OnnxTensor.createTensor(environment, direct, input.shape(), javaType);
@@ -128,12 +161,21 @@ final class OnnxModel implements LoadedModel {
 
   private static Tensor fromOnnx(String name, OnnxValue value) throws OrtException {
     if (!(value instanceof OnnxTensor tensor)) {
-      throw new InferenceFailedException("output '" + name + "' is not a tensor (" + value.getType() + ")");
+      throw new InferenceFailedException(
+          "output '" + name + "' is not a tensor (" + value.getType() + ")");
     }
     TensorInfo info = tensor.getInfo();
     long[] shape = info.getShape();
-    DataType datatype = OnnxTypes.toDataType(info.onnxType).orElseThrow(() -> new InferenceFailedException(
-        "output '" + name + "' has element type " + info.onnxType + ", which has no V2 datatype"));
+    DataType datatype =
+        OnnxTypes.toDataType(info.onnxType)
+            .orElseThrow(
+                () ->
+                    new InferenceFailedException(
+                        "output '"
+                            + name
+                            + "' has element type "
+                            + info.onnxType
+                            + ", which has no V2 datatype"));
     if (datatype == DataType.BYTES) {
       List<byte[]> elements = new ArrayList<>();
       flattenStrings(tensor.getValue(), elements);

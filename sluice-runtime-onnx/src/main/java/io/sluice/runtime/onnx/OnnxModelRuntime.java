@@ -11,9 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Runs ONNX models with ONNX Runtime (CPU). Settings: {@code intraOpThreads} (default 1: the engine runs
- * requests in parallel, so each session stays single-threaded unless told otherwise), {@code
- * interOpThreads}, {@code optimization} ({@code all}, {@code extended}, {@code basic}, {@code none}).
+ * Runs ONNX models with ONNX Runtime (CPU). Settings: {@code intraOpThreads} (default 1: the engine
+ * runs requests in parallel, so each session stays single-threaded unless told otherwise), {@code
+ * interOpThreads}, {@code optimization} ({@code all}, {@code extended}, {@code basic}, {@code
+ * none}).
  */
 public final class OnnxModelRuntime implements ModelRuntime {
   @Override
@@ -52,25 +53,27 @@ public final class OnnxModelRuntime implements ModelRuntime {
     return location;
   }
 
-  private static OrtSession.SessionOptions sessionOptions(ModelSource source) throws OrtException, ModelLoadException {
+  private static OrtSession.SessionOptions sessionOptions(ModelSource source)
+      throws OrtException, ModelLoadException {
     OrtSession.SessionOptions options = new OrtSession.SessionOptions();
     try {
       options.setIntraOpNumThreads(source.intSetting("intraOpThreads", 1, 0));
       options.setInterOpNumThreads(source.intSetting("interOpThreads", 1, 0));
       String level = source.settings().getOrDefault("optimization", "all");
-      options.setOptimizationLevel(switch (level) {
-        case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
-        case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
-        case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
-        case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
-        default -> throw new ModelLoadException(
-            "optimization must be one of all, extended, basic, none; got '" + level + "'");
-      });
+      options.setOptimizationLevel(
+          switch (level) {
+            case "all" -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+            case "extended" -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+            case "basic" -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+            case "none" -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+            default ->
+                throw new ModelLoadException(
+                    "optimization must be one of all, extended, basic, none; got '" + level + "'");
+          });
       return options;
     } catch (OrtException | ModelLoadException | RuntimeException e) {
       options.close();
       throw e;
     }
   }
-
 }

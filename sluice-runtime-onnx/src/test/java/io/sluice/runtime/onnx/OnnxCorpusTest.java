@@ -19,19 +19,25 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ONNX runtime judged by ONNX's own backend test data (Debian libonnx-testdata): every case of the corpus
- * but the listed exclusions must reproduce its golden outputs, and every exclusion must still fail (a fixed
- * one leaves the list). {@code -Dsluice.onnx.writeExclusions=FILE} writes the list this run would need, with
- * each failure's reason, for a maintainer to review after an ONNX Runtime or test-data upgrade.
+ * The ONNX runtime judged by ONNX's own backend test data (Debian libonnx-testdata): every case of
+ * the corpus but the listed exclusions must reproduce its golden outputs, and every exclusion must
+ * still fail (a fixed one leaves the list). {@code -Dsluice.onnx.writeExclusions=FILE} writes the
+ * list this run would need, with each failure's reason, for a maintainer to review after an ONNX
+ * Runtime or test-data upgrade.
  */
 @Tag("slow")
 class OnnxCorpusTest {
-  /** The served count of libonnx-testdata 1.14-1.20 with ONNX Runtime 1.29; a large drop means lost cases. */
+  /**
+   * The served count of libonnx-testdata 1.14-1.20 with ONNX Runtime 1.29; a large drop means lost
+   * cases.
+   */
   private static final int AT_LEAST = 900;
 
   @Test
   void everyCaseButTheListedExclusionsReproducesItsGoldenOutputs() throws Exception {
-    require(Files.isDirectory(OnnxTestData.ROOT), "libonnx-testdata is not installed (bin/install-test-deps)");
+    require(
+        Files.isDirectory(OnnxTestData.ROOT),
+        "libonnx-testdata is not installed (bin/install-test-deps)");
     Map<String, String> excluded = OnnxTestData.exclusions();
     OnnxModelRuntime runtime = new OnnxModelRuntime();
     Map<String, String> failures = new TreeMap<>();
@@ -54,27 +60,43 @@ class OnnxCorpusTest {
     }
     String target = System.getProperty("sluice.onnx.writeExclusions");
     if (target != null) {
-      Files.writeString(Path.of(target), failures.entrySet().stream()
-          .map(entry -> entry.getKey() + "\t" + entry.getValue()).collect(Collectors.joining("\n", "", "\n")));
+      Files.writeString(
+          Path.of(target),
+          failures.entrySet().stream()
+              .map(entry -> entry.getKey() + "\t" + entry.getValue())
+              .collect(Collectors.joining("\n", "", "\n")));
     }
-    System.out.printf("ONNX corpus: %d cases, %d reproduced, %d excluded%n", found.size(), reproduced, excluded.size());
+    System.out.printf(
+        "ONNX corpus: %d cases, %d reproduced, %d excluded%n",
+        found.size(), reproduced, excluded.size());
     Map<String, String> unexpected = new TreeMap<>(failures);
     unexpected.keySet().removeAll(excluded.keySet());
-    assertThat(unexpected).as("cases that differ from their golden outputs and are not excluded").isEmpty();
-    assertThat(fixed).as("excluded cases that now pass: remove them from onnx-exclusions.tsv").isEmpty();
+    assertThat(unexpected)
+        .as("cases that differ from their golden outputs and are not excluded")
+        .isEmpty();
+    assertThat(fixed)
+        .as("excluded cases that now pass: remove them from onnx-exclusions.tsv")
+        .isEmpty();
     List<String> stale = new ArrayList<>(excluded.keySet());
     stale.removeAll(found.keySet());
     assertThat(stale).as("exclusions naming no case of the corpus").isEmpty();
-    assertThat(reproduced).isEqualTo(found.size() - excluded.size()).isGreaterThanOrEqualTo(AT_LEAST);
+    assertThat(reproduced)
+        .isEqualTo(found.size() - excluded.size())
+        .isGreaterThanOrEqualTo(AT_LEAST);
   }
 
-  /** Null when the runtime reproduces the case's golden outputs, else the first difference or the error. */
+  /**
+   * Null when the runtime reproduces the case's golden outputs, else the first difference or the
+   * error.
+   */
   private static String mismatch(OnnxModelRuntime runtime, OnnxTestData.Case testCase) {
-    try (LoadedModel model = runtime.load(new ModelSource(testCase.name(), "1", testCase.model(), Map.of()))) {
+    try (LoadedModel model =
+        runtime.load(new ModelSource(testCase.name(), "1", testCase.model(), Map.of()))) {
       if (model.metadata().inputs().size() != testCase.inputs().size()) {
         return "golden inputs do not cover the graph's inputs";
       }
-      List<String> outputNames = model.metadata().outputs().stream().map(output -> output.name()).toList();
+      List<String> outputNames =
+          model.metadata().outputs().stream().map(output -> output.name()).toList();
       if (outputNames.size() != testCase.outputs().size()) {
         return "golden outputs do not cover the graph's outputs";
       }
@@ -92,9 +114,15 @@ class OnnxCorpusTest {
       }
       return null;
     } catch (Exception e) {
-      String message = String.valueOf(e.getMessage()).replace(testCase.model().toString(), "model.onnx")
-          .replace(testCase.model().getParent().toString(), "the case").replaceAll("\\s+", " ").strip();
-      return e.getClass().getSimpleName() + ": " + (message.length() > 240 ? message.substring(0, 240) + "..." : message);
+      String message =
+          String.valueOf(e.getMessage())
+              .replace(testCase.model().toString(), "model.onnx")
+              .replace(testCase.model().getParent().toString(), "the case")
+              .replaceAll("\\s+", " ")
+              .strip();
+      return e.getClass().getSimpleName()
+          + ": "
+          + (message.length() > 240 ? message.substring(0, 240) + "..." : message);
     }
   }
 }

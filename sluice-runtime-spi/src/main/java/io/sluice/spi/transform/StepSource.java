@@ -8,8 +8,8 @@ import java.util.Objects;
 /**
  * What a transformer step is made from.
  *
- * @param modelLocation the predictor's local file or directory; relative paths in settings resolve against
- *     its directory
+ * @param modelLocation the predictor's local file or directory; relative paths in settings resolve
+ *     against its directory
  * @param settings the step's settings from the configuration
  */
 public record StepSource(Path modelLocation, Map<String, String> settings) {
@@ -24,13 +24,19 @@ public record StepSource(Path modelLocation, Map<String, String> settings) {
     return value == null || value.isBlank() ? fallback : value.strip();
   }
 
-  /** A file named by a setting, resolved against the model's directory; null when the setting is absent. */
+  /**
+   * A file named by a setting, resolved against the model's directory; null when the setting is
+   * absent.
+   */
   public Path file(String key) {
     String value = setting(key, null);
     if (value == null) {
       return null;
     }
-    Path directory = java.nio.file.Files.isDirectory(modelLocation) ? modelLocation : modelLocation.toAbsolutePath().getParent();
+    Path directory =
+        java.nio.file.Files.isDirectory(modelLocation)
+            ? modelLocation
+            : modelLocation.toAbsolutePath().getParent();
     return directory.resolve(value).normalize();
   }
 
@@ -48,7 +54,8 @@ public record StepSource(Path modelLocation, Map<String, String> settings) {
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new ModelLoadException(key + " must be an integer of at least " + min + ", got '" + value + "'");
+    throw new ModelLoadException(
+        key + " must be an integer of at least " + min + ", got '" + value + "'");
   }
 
   /** Comma-separated numbers, or {@code fallback} when absent. */

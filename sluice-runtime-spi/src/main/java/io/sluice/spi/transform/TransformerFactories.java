@@ -17,7 +17,10 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
-/** The transformer steps available, by name: those on the class path and those in a plugin folder's jars. */
+/**
+ * The transformer steps available, by name: those on the class path and those in a plugin folder's
+ * jars.
+ */
 public final class TransformerFactories {
   private static final Map<Path, TransformerFactories> DISCOVERED = new ConcurrentHashMap<>();
   private static final Path NO_PLUGINS = Path.of("");
@@ -33,13 +36,17 @@ public final class TransformerFactories {
   }
 
   /**
-   * The steps on the class path, plus those in the jars of {@code pluginDirectory} (null or missing: none).
-   * Each folder's jars are loaded once per process; jars added later need a restart.
+   * The steps on the class path, plus those in the jars of {@code pluginDirectory} (null or
+   * missing: none). Each folder's jars are loaded once per process; jars added later need a
+   * restart.
    */
   public static TransformerFactories discover(Path pluginDirectory) {
     Path key = pluginDirectory == null ? NO_PLUGINS : pluginDirectory.toAbsolutePath().normalize();
-    return DISCOVERED.computeIfAbsent(key, directory -> new TransformerFactories(
-        ServiceLoader.load(TransformerFactory.class, classLoader(directory))));
+    return DISCOVERED.computeIfAbsent(
+        key,
+        directory ->
+            new TransformerFactories(
+                ServiceLoader.load(TransformerFactory.class, classLoader(directory))));
   }
 
   private static ClassLoader classLoader(Path directory) {
@@ -48,7 +55,8 @@ public final class TransformerFactories {
       return parent;
     }
     try (Stream<Path> files = Files.list(directory)) {
-      List<Path> jars = files.filter(file -> file.getFileName().toString().endsWith(".jar")).sorted().toList();
+      List<Path> jars =
+          files.filter(file -> file.getFileName().toString().endsWith(".jar")).sorted().toList();
       URL[] urls = new URL[jars.size()];
       for (int i = 0; i < urls.length; i++) {
         urls[i] = jars.get(i).toUri().toURL();

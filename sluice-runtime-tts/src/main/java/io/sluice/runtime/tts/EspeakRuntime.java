@@ -18,10 +18,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Speech synthesis with espeak-ng (Debian package {@code espeak-ng}), one process per request. The
- * tensor contract, which {@code /v1/audio/speech} relies on: inputs {@code text} BYTES {@code [1]} and
- * optional {@code speed} FP32 {@code [1]} (0.25-4, default 1); output {@code audio} BYTES {@code [1]}, a
- * mono 16-bit WAV file; streamed, one WAV per sentence. {@code storageUri} is espeak-ng's data directory (its voices); settings
- * {@code voice} (default {@code en-us}) and {@code wordsPerMinute} (default 175, scaled by speed).
+ * tensor contract, which {@code /v1/audio/speech} relies on: inputs {@code text} BYTES {@code [1]}
+ * and optional {@code speed} FP32 {@code [1]} (0.25-4, default 1); output {@code audio} BYTES
+ * {@code [1]}, a mono 16-bit WAV file; streamed, one WAV per sentence. {@code storageUri} is
+ * espeak-ng's data directory (its voices); settings {@code voice} (default {@code en-us}) and
+ * {@code wordsPerMinute} (default 175, scaled by speed).
  */
 public final class EspeakRuntime implements ModelRuntime {
   @Override
@@ -34,12 +35,14 @@ public final class EspeakRuntime implements ModelRuntime {
     String binary = source.settings().getOrDefault("binary", "espeak-ng");
     try {
       Process probe = new ProcessBuilder(binary, "--version").redirectErrorStream(true).start();
-      String version = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      String version =
+          new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
       if (!probe.waitFor(10, TimeUnit.SECONDS) || probe.exitValue() != 0) {
         throw new ModelLoadException(binary + " --version failed: " + version);
       }
     } catch (IOException e) {
-      throw new ModelLoadException(binary + " is not installed (Debian: apt-get install espeak-ng)");
+      throw new ModelLoadException(
+          binary + " is not installed (Debian: apt-get install espeak-ng)");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ModelLoadException("interrupted while probing " + binary);
@@ -49,10 +52,12 @@ public final class EspeakRuntime implements ModelRuntime {
       throw new ModelLoadException(data + " is not espeak-ng's data directory");
     }
     int wordsPerMinute = source.intSetting("wordsPerMinute", 175, 20);
-    return new Espeak(source, binary, data, source.settings().getOrDefault("voice", "en-us"), wordsPerMinute);
+    return new Espeak(
+        source, binary, data, source.settings().getOrDefault("voice", "en-us"), wordsPerMinute);
   }
 
-  private record Espeak(ModelMetadata metadata, String binary, Path data, String voice, int wordsPerMinute)
+  private record Espeak(
+      ModelMetadata metadata, String binary, Path data, String voice, int wordsPerMinute)
       implements SentenceSpeaker {
     Espeak(ModelSource source, String binary, Path data, String voice, int wordsPerMinute) {
       this(SentenceSpeaker.metadata(source, "espeak-ng"), binary, data, voice, wordsPerMinute);
@@ -65,22 +70,36 @@ public final class EspeakRuntime implements ModelRuntime {
 
     @Override
     public byte[] speak(String text, float speed) {
-      List<String> command = new ArrayList<>(List.of(binary, "-v", voice, "-s",
-          Integer.toString(Math.round(wordsPerMinute * speed)), "--stdout", "--stdin"));
-      Path parent = data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")
-          ? data.getParent() : null;
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  binary,
+                  "-v",
+                  voice,
+                  "-s",
+                  Integer.toString(Math.round(wordsPerMinute * speed)),
+                  "--stdout",
+                  "--stdin"));
+      Path parent =
+          data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")
+              ? data.getParent()
+              : null;
       if (parent != null) {
         command.add(1, "--path=" + parent);
       }
       try {
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process process =
+            new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try (OutputStream stdin = process.getOutputStream()) {
           stdin.write(text.getBytes(StandardCharsets.UTF_8));
         }
         byte[] wav = process.getInputStream().readAllBytes();
         if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0 || wav.length < 44) {
           process.destroyForcibly();
-          throw new InferenceFailedException("espeak-ng failed (exit " + (process.isAlive() ? "timeout" : process.exitValue()) + ")");
+          throw new InferenceFailedException(
+              "espeak-ng failed (exit "
+                  + (process.isAlive() ? "timeout" : process.exitValue())
+                  + ")");
         }
         return wav;
       } catch (IOException e) {

@@ -14,9 +14,9 @@ import marytts.exceptions.MaryConfigurationException;
 import marytts.modules.synthesis.Voice;
 
 /**
- * MaryTTS's start-up, which happens once per process: MaryTTS keeps its modules and voices in static
- * state and starts every voice it finds on the class path (it reads voice data as class-path resources, so
- * a voice cannot come from another class loader).
+ * MaryTTS's start-up, which happens once per process: MaryTTS keeps its modules and voices in
+ * static state and starts every voice it finds on the class path (it reads voice data as class-path
+ * resources, so a voice cannot come from another class loader).
  */
 final class MaryProcess {
   private static final String LOG_CONFIG = "log.config";
@@ -33,7 +33,8 @@ final class MaryProcess {
     String voice = voiceName(voiceJar);
     if (!started) {
       if (System.getProperty(LOG_CONFIG) == null) {
-        // MaryTTS reads its settings from system properties first; its default logs to files under its base folder.
+        // MaryTTS reads its settings from system properties first; its default logs to files under
+        // its base folder.
         System.setProperty(LOG_CONFIG, "jar:/io/sluice/runtime/tts/marytts-log4j.properties");
       }
       try {
@@ -44,8 +45,12 @@ final class MaryProcess {
       }
     }
     if (Voice.getVoice(voice) == null) {
-      throw new ModelLoadException("MaryTTS has no voice " + voice + ": MaryTTS loads voices from the class path, so put "
-          + voiceJar.getFileName() + " there (sluice-server/target/lib, or a Maven dependency of sluice-runtime-tts)");
+      throw new ModelLoadException(
+          "MaryTTS has no voice "
+              + voice
+              + ": MaryTTS loads voices from the class path, so put "
+              + voiceJar.getFileName()
+              + " there (sluice-server/target/lib, or a Maven dependency of sluice-runtime-tts)");
     }
     return voice;
   }
@@ -53,7 +58,8 @@ final class MaryProcess {
   /** The {@code name} in the voice jar's {@code marytts/voice/<Voice>/voice.config}. */
   static String voiceName(Path voiceJar) throws ModelLoadException {
     if (!Files.isRegularFile(voiceJar)) {
-      throw new ModelLoadException(voiceJar + " is not a MaryTTS voice jar (storageUri mvn://de.dfki.mary:voice-...)");
+      throw new ModelLoadException(
+          voiceJar + " is not a MaryTTS voice jar (storageUri mvn://de.dfki.mary:voice-...)");
     }
     try (ZipFile jar = new ZipFile(voiceJar.toFile())) {
       Enumeration<? extends ZipEntry> entries = jar.entries();
@@ -73,6 +79,7 @@ final class MaryProcess {
     } catch (IOException e) {
       throw new ModelLoadException(voiceJar + " cannot be read as a jar: " + e.getMessage(), e);
     }
-    throw new ModelLoadException(voiceJar + " holds no marytts/voice/*/voice.config: not a MaryTTS voice");
+    throw new ModelLoadException(
+        voiceJar + " holds no marytts/voice/*/voice.config: not a MaryTTS voice");
   }
 }

@@ -25,13 +25,13 @@ import org.w3c.dom.Element;
 
 /**
  * Speech synthesis with MaryTTS (pure Java). {@code storageUri} is a MaryTTS voice jar, such as
- * {@code mvn://de.dfki.mary:voice-cmu-slt-hsmm:5.2.1}; the voice named inside it is the one spoken. The
- * tensor contract is {@link EspeakRuntime}'s: {@code text} BYTES {@code [1]} and optional {@code speed} FP32
- * {@code [1]} (0.25-4) in, {@code audio} BYTES {@code [1]} (a mono 16-bit WAV) out. Streamed, it speaks sentence
- * by sentence, one WAV per sentence.
+ * {@code mvn://de.dfki.mary:voice-cmu-slt-hsmm:5.2.1}; the voice named inside it is the one spoken.
+ * The tensor contract is {@link EspeakRuntime}'s: {@code text} BYTES {@code [1]} and optional
+ * {@code speed} FP32 {@code [1]} (0.25-4) in, {@code audio} BYTES {@code [1]} (a mono 16-bit WAV)
+ * out. Streamed, it speaks sentence by sentence, one WAV per sentence.
  *
- * <p>MaryTTS starts once per process ({@link MaryProcess}) with every voice on the class path; the default
- * voice, cmu-slt-hsmm, is a dependency of this module.
+ * <p>MaryTTS starts once per process ({@link MaryProcess}) with every voice on the class path; the
+ * default voice, cmu-slt-hsmm, is a dependency of this module.
  */
 public final class MaryRuntime implements ModelRuntime {
   private static final String SSML = "http://www.w3.org/2001/10/synthesis";
@@ -44,14 +44,17 @@ public final class MaryRuntime implements ModelRuntime {
   @Override
   public LoadedModel load(ModelSource source) throws ModelLoadException {
     String voice = MaryProcess.startWith(source.location());
-    return new Mary(SentenceSpeaker.metadata(source, "marytts"), voice, Voice.getVoice(voice).getLocale());
+    return new Mary(
+        SentenceSpeaker.metadata(source, "marytts"), voice, Voice.getVoice(voice).getLocale());
   }
 
-  private record Mary(ModelMetadata metadata, String voice, Locale locale) implements SentenceSpeaker {
+  private record Mary(ModelMetadata metadata, String voice, Locale locale)
+      implements SentenceSpeaker {
     @Override
     public byte[] speak(String text, float speed) {
       try {
-        // One interface per call: it holds per-request settings (voice, input type); MaryTTS's modules are shared
+        // One interface per call: it holds per-request settings (voice, input type); MaryTTS's
+        // modules are shared
         // and serve concurrent requests, as its own HTTP server does.
         LocalMaryInterface mary = new LocalMaryInterface();
         mary.setLocale(locale);
@@ -66,7 +69,8 @@ public final class MaryRuntime implements ModelRuntime {
         }
         return wav(audio);
       } catch (SynthesisException e) {
-        throw new InferenceFailedException("MaryTTS could not speak this text: " + e.getMessage(), e);
+        throw new InferenceFailedException(
+            "MaryTTS could not speak this text: " + e.getMessage(), e);
       } catch (MaryConfigurationException | IOException e) {
         throw new InferenceFailedException("MaryTTS failed: " + e.getMessage(), e);
       }
@@ -82,7 +86,8 @@ public final class MaryRuntime implements ModelRuntime {
         speak.setAttribute("version", "1.0");
         speak.setAttributeNS(XMLConstants.XML_NS_URI, "xml:lang", locale.toLanguageTag());
         Element prosody = document.createElementNS(SSML, "prosody");
-        prosody.setAttribute("rate", String.format(Locale.ROOT, "%+d%%", Math.round((speed - 1) * 100)));
+        prosody.setAttribute(
+            "rate", String.format(Locale.ROOT, "%+d%%", Math.round((speed - 1) * 100)));
         prosody.setTextContent(text);
         speak.appendChild(prosody);
         document.appendChild(speak);
@@ -94,7 +99,9 @@ public final class MaryRuntime implements ModelRuntime {
 
     private static byte[] wav(AudioInputStream audio) throws IOException {
       AudioFormat format = audio.getFormat();
-      if (format.getSampleSizeInBits() != 16 || format.getChannels() != 1 || format.getEncoding() != AudioFormat.Encoding.PCM_SIGNED) {
+      if (format.getSampleSizeInBits() != 16
+          || format.getChannels() != 1
+          || format.getEncoding() != AudioFormat.Encoding.PCM_SIGNED) {
         throw new InferenceFailedException("MaryTTS produced " + format + ", not 16-bit mono PCM");
       }
       ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -104,7 +111,8 @@ public final class MaryRuntime implements ModelRuntime {
 
     @Override
     public void close() {
-      // MaryTTS cannot be shut down and started again in one process; its modules stay for the next load.
+      // MaryTTS cannot be shut down and started again in one process; its modules stay for the next
+      // load.
     }
   }
 }

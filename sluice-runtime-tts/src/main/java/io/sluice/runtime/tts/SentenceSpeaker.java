@@ -24,10 +24,17 @@ interface SentenceSpeaker extends StreamingModel {
   /** The language sentences are split by. */
   Locale locale();
 
-  /** Inputs {@code text} BYTES {@code [1]} and optional {@code speed} FP32 {@code [1]}; output {@code audio} BYTES {@code [1]}. */
+  /**
+   * Inputs {@code text} BYTES {@code [1]} and optional {@code speed} FP32 {@code [1]}; output
+   * {@code audio} BYTES {@code [1]}.
+   */
   static ModelMetadata metadata(ModelSource source, String platform) {
-    return new ModelMetadata(source.name(), List.of(source.version()), platform,
-        List.of(new TensorMetadata("text", DataType.BYTES, new long[] {1}),
+    return new ModelMetadata(
+        source.name(),
+        List.of(source.version()),
+        platform,
+        List.of(
+            new TensorMetadata("text", DataType.BYTES, new long[] {1}),
             new TensorMetadata("speed", DataType.FP32, new long[] {1}, true)),
         List.of(new TensorMetadata("audio", DataType.BYTES, new long[] {1})));
   }
@@ -57,7 +64,10 @@ interface SentenceSpeaker extends StreamingModel {
   }
 
   @Override
-  default void inferStream(List<Tensor> inputs, List<String> outputNames, Consumer<List<Tensor>> onChunk,
+  default void inferStream(
+      List<Tensor> inputs,
+      List<String> outputNames,
+      Consumer<List<Tensor>> onChunk,
       BooleanSupplier cancelled) {
     SpeechRequest request = SpeechRequest.of(inputs);
     for (String sentence : Sentences.split(request.text(), locale())) {

@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Splits text into the pieces a synthesiser speaks one at a time: sentences, and sentences longer than
- * {@link #MAX_PIECE} characters cut at a clause or word boundary. MaryTTS's cost grows faster than linearly with
- * the length of what it is given at once (300,000 characters without a full stop ran for over 20 minutes), and
- * shorter pieces start streaming sooner and can be cancelled between them.
+ * Splits text into the pieces a synthesiser speaks one at a time: sentences, and sentences longer
+ * than {@link #MAX_PIECE} characters cut at a clause or word boundary. MaryTTS's cost grows faster
+ * than linearly with the length of what it is given at once (300,000 characters without a full stop
+ * ran for over 20 minutes), and shorter pieces start streaming sooner and can be cancelled between
+ * them.
  */
 final class Sentences {
   static final int MAX_PIECE = 400;
@@ -21,7 +22,9 @@ final class Sentences {
     BreakIterator boundaries = BreakIterator.getSentenceInstance(locale);
     boundaries.setText(text);
     List<String> pieces = new ArrayList<>();
-    for (int start = boundaries.first(), end = boundaries.next(); end != BreakIterator.DONE; start = end, end = boundaries.next()) {
+    for (int start = boundaries.first(), end = boundaries.next();
+        end != BreakIterator.DONE;
+        start = end, end = boundaries.next()) {
       cut(text.substring(start, end).strip(), pieces);
     }
     return pieces;
@@ -42,7 +45,10 @@ final class Sentences {
     }
   }
 
-  /** The last of {@code marks} within the first {@link #MAX_PIECE} characters, at or after {@code from}; or -1. */
+  /**
+   * The last of {@code marks} within the first {@link #MAX_PIECE} characters, at or after {@code
+   * from}; or -1.
+   */
   private static int lastBoundary(String sentence, String marks, int from) {
     for (int i = MAX_PIECE - 1; i >= from; i--) {
       if (marks.indexOf(sentence.charAt(i)) >= 0) {

@@ -17,12 +17,16 @@ class SentencesTest {
   void aLongSentenceIsCutAtClausesThenWords() {
     String clause = "word ".repeat(50).strip() + ", ";
     List<String> pieces = Sentences.split(clause.repeat(6) + "end.", Locale.ENGLISH);
-    assertThat(pieces).allSatisfy(piece -> assertThat(piece.length()).isLessThanOrEqualTo(Sentences.MAX_PIECE));
+    assertThat(pieces)
+        .allSatisfy(piece -> assertThat(piece.length()).isLessThanOrEqualTo(Sentences.MAX_PIECE));
     assertThat(pieces.getFirst()).endsWith(",");
-    assertThat(String.join(" ", pieces).replaceAll("\\s+", " ")).isEqualTo((clause.repeat(6) + "end.").replaceAll("\\s+", " "));
+    assertThat(String.join(" ", pieces).replaceAll("\\s+", " "))
+        .isEqualTo((clause.repeat(6) + "end.").replaceAll("\\s+", " "));
 
     List<String> words = Sentences.split("a ".repeat(150_000), Locale.ENGLISH);
-    assertThat(words).hasSizeGreaterThan(700).allSatisfy(piece -> assertThat(piece.length()).isBetween(1, Sentences.MAX_PIECE));
+    assertThat(words)
+        .hasSizeGreaterThan(700)
+        .allSatisfy(piece -> assertThat(piece.length()).isBetween(1, Sentences.MAX_PIECE));
   }
 
   @Test

@@ -1,6 +1,5 @@
 package io.sluice.runtime.upstream;
 
-import io.sluice.spi.TraceContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,6 +15,7 @@ import io.sluice.api.Tensor;
 import io.sluice.spi.GenerativeModel;
 import io.sluice.spi.ModelSource;
 import io.sluice.spi.SupervisedModel;
+import io.sluice.spi.TraceContext;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,10 +31,10 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * One upstream model. Every generation is a streaming request upstream ({@code /v1/chat/completions} for
- * messages, {@code /v1/completions} for a prompt) whose deltas are handed on as they arrive; cancelling
- * closes the connection, which is how OpenAI-compatible servers learn to stop. V2 {@code infer} takes
- * {@code text_input} like the llama.cpp runtime.
+ * One upstream model. Every generation is a streaming request upstream ({@code
+ * /v1/chat/completions} for messages, {@code /v1/completions} for a prompt) whose deltas are handed
+ * on as they arrive; cancelling closes the connection, which is how OpenAI-compatible servers learn
+ * to stop. V2 {@code infer} takes {@code text_input} like the llama.cpp runtime.
  */
 final class UpstreamModel implements GenerativeModel, SupervisedModel {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -45,7 +45,12 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
   private final String upstreamModel;
   private final UpstreamProcess process;
 
-  UpstreamModel(ModelSource source, HttpClient http, URI base, String upstreamModel, UpstreamProcess process) {
+  UpstreamModel(
+      ModelSource source,
+      HttpClient http,
+      URI base,
+      String upstreamModel,
+      UpstreamProcess process) {
     this.metadata = GenerativeModel.textMetadata(source, "openai_upstream");
     this.http = http;
     this.base = base;
@@ -59,18 +64,24 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
   }
 
   @Override
-  public GenerateResult generate(GenerateRequest request, Consumer<io.sluice.api.GeneratedText> onText, BooleanSupplier cancelled) {
+  public GenerateResult generate(
+      GenerateRequest request,
+      Consumer<io.sluice.api.GeneratedText> onText,
+      BooleanSupplier cancelled) {
     boolean chat = request.messages() != null;
-    HttpResponse<InputStream> response = send(chat ? "/v1/chat/completions" : "/v1/completions", body(request, chat));
+    HttpResponse<InputStream> response =
+        send(chat ? "/v1/chat/completions" : "/v1/completions", body(request, chat));
     String finish = null;
     int promptTokens = 0;
     int completionTokens = -1;
     int pieces = 0;
     try (InputStream stream = response.body();
-        BufferedReader lines = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+        BufferedReader lines =
+            new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
       for (String line = lines.readLine(); line != null; line = lines.readLine()) {
         if (cancelled.getAsBoolean()) {
-          return new GenerateResult("stop", promptTokens, pieces); // closing the stream tells the upstream to stop
+          return new GenerateResult(
+              "stop", promptTokens, pieces); // closing the stream tells the upstream to stop
         }
         if (!line.startsWith("data:")) {
           continue;
@@ -81,10 +92,13 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
         }
         JsonNode event = MAPPER.readTree(data);
         if (event.has("error")) {
-          throw new InferenceFailedException("the upstream failed: " + event.path("error").path("message").asText(event.toString()));
+          throw new InferenceFailedException(
+              "the upstream failed: "
+                  + event.path("error").path("message").asText(event.toString()));
         }
         JsonNode choice = event.path("choices").path(0);
-        String text = chat ? choice.path("delta").path("content").asText("") : choice.path("text").asText("");
+        String text =
+            chat ? choice.path("delta").path("content").asText("") : choice.path("text").asText("");
         if (!text.isEmpty()) {
           pieces++;
           onText.accept(io.sluice.api.GeneratedText.of(text));
@@ -98,17 +112,23 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
         }
       }
     } catch (IOException e) {
-      // The upstream went away mid-answer (a crash, a restart): like a dead worker's requests, a 503 to retry.
+      // The upstream went away mid-answer (a crash, a restart): like a dead worker's requests, a
+      // 503 to retry.
       throw new ModelNotReadyException("the upstream's answer broke off: " + e.getMessage());
     }
-    return new GenerateResult(finish == null ? "stop" : finish, promptTokens, completionTokens < 0 ? pieces : completionTokens);
+    return new GenerateResult(
+        finish == null ? "stop" : finish,
+        promptTokens,
+        completionTokens < 0 ? pieces : completionTokens);
   }
 
   private ObjectNode body(GenerateRequest request, boolean chat) {
     ObjectNode body = MAPPER.createObjectNode().put("model", upstreamModel);
     if (chat) {
       ArrayNode messages = body.putArray("messages");
-      request.messages().forEach(m -> messages.addObject().put("role", m.role()).put("content", m.content()));
+      request
+          .messages()
+          .forEach(m -> messages.addObject().put("role", m.role()).put("content", m.content()));
     } else {
       body.put("prompt", request.prompt());
     }
@@ -139,11 +159,16 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     }
     HttpResponse<InputStream> response;
     try {
-      response = http.send(TraceContext.propagate(HttpRequest.newBuilder(URI.create(base + path)))
-          .header("content-type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofInputStream());
+      response =
+          http.send(
+              TraceContext.propagate(HttpRequest.newBuilder(URI.create(base + path)))
+                  .header("content-type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+                  .build(),
+              HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
-      throw new ModelNotReadyException("the upstream at " + base + " does not answer: " + e.getMessage());
+      throw new ModelNotReadyException(
+          "the upstream at " + base + " does not answer: " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InferenceFailedException("interrupted while calling the upstream");
@@ -155,18 +180,24 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     try (InputStream error = response.body()) {
       String text = new String(error.readAllBytes(), StandardCharsets.UTF_8);
       JsonNode parsed = MAPPER.readTree(text.isBlank() ? "{}" : text);
-      message = parsed.path("error").path("message").asText(text.isBlank() ? "status " + response.statusCode() : text);
+      message =
+          parsed
+              .path("error")
+              .path("message")
+              .asText(text.isBlank() ? "status " + response.statusCode() : text);
     } catch (IOException e) {
       message = "status " + response.statusCode();
     }
     int status = response.statusCode();
     if (status == 429) {
-      throw new ServerOverloadedException("the upstream is at capacity: " + message, java.time.Duration.ofSeconds(1));
+      throw new ServerOverloadedException(
+          "the upstream is at capacity: " + message, java.time.Duration.ofSeconds(1));
     }
     if (status == 400 || status == 413 || status == 422) {
       throw new InvalidInputException("the upstream refused the request: " + message);
     }
-    // 401, 403, 404 and 5xx: the upstream or its configuration is at fault, not the client's request.
+    // 401, 403, 404 and 5xx: the upstream or its configuration is at fault, not the client's
+    // request.
     throw new InferenceFailedException("the upstream failed (" + status + "): " + message);
   }
 
@@ -175,10 +206,14 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     return inferByGenerating(inputs);
   }
 
-  /** Alive (a started process still runs) and answering {@code GET /health} or {@code GET /v1/models}. */
+  /**
+   * Alive (a started process still runs) and answering {@code GET /health} or {@code GET
+   * /v1/models}.
+   */
   @Override
   public boolean ping(Duration timeout) {
-    return (process == null || process.exitReason() == null) && UpstreamProcess.answers(http, base, timeout);
+    return (process == null || process.exitReason() == null)
+        && UpstreamProcess.answers(http, base, timeout);
   }
 
   @Override

@@ -15,12 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The API keys one scope accepts: keys given directly, plus the lines of a key file that is re-read when it
- * changes (checked at most once a second), so a mounted Kubernetes Secret can rotate them.
+ * The API keys one scope accepts: keys given directly, plus the lines of a key file that is re-read
+ * when it changes (checked at most once a second), so a mounted Kubernetes Secret can rotate them.
  *
- * <p>Only SHA-256 digests of keys are kept. A presented key is digested and compared with every known
- * digest in constant time, without stopping at a match, so timing tells nothing about which key or how
- * much of one matched; keys are never logged.
+ * <p>Only SHA-256 digests of keys are kept. A presented key is digested and compared with every
+ * known digest in constant time, without stopping at a match, so timing tells nothing about which
+ * key or how much of one matched; keys are never logged.
  */
 public final class ApiKeys {
   private static final Logger log = LoggerFactory.getLogger(ApiKeys.class);
@@ -101,7 +101,8 @@ public final class ApiKeys {
         reload();
       }
     } catch (IOException e) {
-      log.warn("API key file {} is unreadable ({}); keeping the keys read before", file, e.toString());
+      log.warn(
+          "API key file {} is unreadable ({}); keeping the keys read before", file, e.toString());
     }
   }
 
@@ -119,7 +120,8 @@ public final class ApiKeys {
       fileStamp = stamp;
       log.info("read {} API keys from {}", keys.size(), file);
     } catch (IOException e) {
-      log.warn("API key file {} is unreadable ({}); keeping the keys read before", file, e.toString());
+      log.warn(
+          "API key file {} is unreadable ({}); keeping the keys read before", file, e.toString());
     }
   }
 

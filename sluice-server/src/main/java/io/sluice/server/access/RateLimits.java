@@ -7,8 +7,8 @@ import java.util.concurrent.Semaphore;
 import java.util.function.LongSupplier;
 
 /**
- * Request rates per API key and per application (token buckets), and concurrent text generations per
- * API key. Buckets are created on first use and forgotten once full and idle for a minute.
+ * Request rates per API key and per application (token buckets), and concurrent text generations
+ * per API key. Buckets are created on first use and forgotten once full and idle for a minute.
  */
 public final class RateLimits {
   private static final long FORGET_NANOS = 60_000_000_000L;
@@ -40,29 +40,38 @@ public final class RateLimits {
       return 0;
     }
     long now = clock.getAsLong();
-    return keyBuckets.computeIfAbsent(keyFingerprint, k -> new TokenBucket(perKey.requestsPerSecond(), perKey.burst(), now))
+    return keyBuckets
+        .computeIfAbsent(
+            keyFingerprint, k -> new TokenBucket(perKey.requestsPerSecond(), perKey.burst(), now))
         .take(now);
   }
 
-  /** Takes a request from the application's bucket: 0 when allowed, else nanoseconds until one would be. */
+  /**
+   * Takes a request from the application's bucket: 0 when allowed, else nanoseconds until one would
+   * be.
+   */
   public long takeForApplication(String application, FrontDoorSettings.RateLimit limit) {
     if (!limit.limitsRequests()) {
       return 0;
     }
     long now = clock.getAsLong();
-    return applicationBuckets.computeIfAbsent(application, a -> new TokenBucket(limit.requestsPerSecond(), limit.burst(), now))
+    return applicationBuckets
+        .computeIfAbsent(
+            application, a -> new TokenBucket(limit.requestsPerSecond(), limit.burst(), now))
         .take(now);
   }
 
   /**
-   * Starts a generation for the key; returns false when it already runs {@code maxConcurrentGenerations}.
-   * A true answer must be followed by {@link #generationEnded}.
+   * Starts a generation for the key; returns false when it already runs {@code
+   * maxConcurrentGenerations}. A true answer must be followed by {@link #generationEnded}.
    */
   public boolean generationStarted(String keyFingerprint) {
     if (perKey.maxConcurrentGenerations() <= 0) {
       return true;
     }
-    return generations.computeIfAbsent(keyFingerprint, k -> new Semaphore(perKey.maxConcurrentGenerations())).tryAcquire();
+    return generations
+        .computeIfAbsent(keyFingerprint, k -> new Semaphore(perKey.maxConcurrentGenerations()))
+        .tryAcquire();
   }
 
   public void generationEnded(String keyFingerprint) {

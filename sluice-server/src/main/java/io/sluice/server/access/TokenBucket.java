@@ -1,8 +1,6 @@
 package io.sluice.server.access;
 
-/**
- * A token bucket: {@code rate} tokens a second, holding at most {@code capacity}. Thread-safe.
- */
+/** A token bucket: {@code rate} tokens a second, holding at most {@code capacity}. Thread-safe. */
 public final class TokenBucket {
   private final double ratePerNano;
   private final double capacity;

@@ -8,8 +8,8 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 
 /**
- * Who may use the admin API: a bearer token (configured, or generated at start-up), and optionally only
- * from loopback addresses.
+ * Who may use the admin API: a bearer token (configured, or generated at start-up), and optionally
+ * only from loopback addresses.
  */
 public final class AdminAccess {
   private final String token;
@@ -17,7 +17,8 @@ public final class AdminAccess {
   private final boolean generated;
   private final boolean clientCertificateRequired;
 
-  private AdminAccess(String token, boolean loopbackOnly, boolean generated, boolean clientCertificateRequired) {
+  private AdminAccess(
+      String token, boolean loopbackOnly, boolean generated, boolean clientCertificateRequired) {
     this.token = token;
     this.loopbackOnly = loopbackOnly;
     this.generated = generated;
@@ -35,11 +36,16 @@ public final class AdminAccess {
 
   /** Why {@code request} may not use the admin API, or null when it may. */
   public String refusal(io.vertx.core.http.HttpServerRequest request) {
-    return refusal(request.getHeader("Authorization"), request.remoteAddress().hostAddress(),
+    return refusal(
+        request.getHeader("Authorization"),
+        request.remoteAddress().hostAddress(),
         presentsClientCertificate(request));
   }
 
-  /** Whether a refusal is about where the client is or what it presented (403), not a missing or wrong token (401). */
+  /**
+   * Whether a refusal is about where the client is or what it presented (403), not a missing or
+   * wrong token (401).
+   */
   public static boolean isForbidden(String refusal) {
     return refusal.startsWith("the admin API only");
   }
@@ -50,16 +56,18 @@ public final class AdminAccess {
   }
 
   /**
-   * Like {@link #of(String, boolean)}; with {@code clientCertificateRequired}, admin calls must also come
-   * over TLS with a client certificate the server verified.
+   * Like {@link #of(String, boolean)}; with {@code clientCertificateRequired}, admin calls must
+   * also come over TLS with a client certificate the server verified.
    */
-  public static AdminAccess of(String configuredToken, boolean loopbackOnly, boolean clientCertificateRequired) {
+  public static AdminAccess of(
+      String configuredToken, boolean loopbackOnly, boolean clientCertificateRequired) {
     if (configuredToken != null) {
       return new AdminAccess(configuredToken, loopbackOnly, false, clientCertificateRequired);
     }
     byte[] random = new byte[24];
     new SecureRandom().nextBytes(random);
-    return new AdminAccess(HexFormat.of().formatHex(random), loopbackOnly, true, clientCertificateRequired);
+    return new AdminAccess(
+        HexFormat.of().formatHex(random), loopbackOnly, true, clientCertificateRequired);
   }
 
   public String token() {
@@ -76,8 +84,8 @@ public final class AdminAccess {
   }
 
   /**
-   * Why a client at {@code remoteAddress} may not even see the read-only views (the dashboard), or null:
-   * they are held to the same network rule as the admin API, not to its token.
+   * Why a client at {@code remoteAddress} may not even see the read-only views (the dashboard), or
+   * null: they are held to the same network rule as the admin API, not to its token.
    */
   public String viewRefusal(String remoteAddress) {
     if (loopbackOnly && !isLoopback(remoteAddress)) {
@@ -86,8 +94,12 @@ public final class AdminAccess {
     return null;
   }
 
-  /** Like {@link #refusal(String, String)}, knowing whether the client presented a verified certificate. */
-  public String refusal(String authorizationHeader, String remoteAddress, boolean verifiedClientCertificate) {
+  /**
+   * Like {@link #refusal(String, String)}, knowing whether the client presented a verified
+   * certificate.
+   */
+  public String refusal(
+      String authorizationHeader, String remoteAddress, boolean verifiedClientCertificate) {
     if (loopbackOnly && !isLoopback(remoteAddress)) {
       return "the admin API only answers loopback clients (server.adminLoopbackOnly)";
     }
@@ -97,7 +109,8 @@ public final class AdminAccess {
     if (authorizationHeader == null || !authorizationHeader.startsWith("Bearer ")) {
       return "missing 'Authorization: Bearer <admin token>'";
     }
-    byte[] given = authorizationHeader.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
+    byte[] given =
+        authorizationHeader.substring("Bearer ".length()).trim().getBytes(StandardCharsets.UTF_8);
     if (!MessageDigest.isEqual(given, token.getBytes(StandardCharsets.UTF_8))) {
       return "wrong admin token";
     }

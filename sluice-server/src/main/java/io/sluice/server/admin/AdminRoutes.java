@@ -11,16 +11,16 @@ import io.sluice.http.HttpReplies;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 /**
- * The admin API ({@code /api/v1}): status ({@link StatusReport}), applying a configuration, scaling,
- * promote and rollback, load and unload. Every route needs the admin bearer token.
+ * The admin API ({@code /api/v1}): status ({@link StatusReport}), applying a configuration,
+ * scaling, promote and rollback, load and unload. Every route needs the admin bearer token.
  */
 public final class AdminRoutes {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -32,9 +32,16 @@ public final class AdminRoutes {
   private final AdminAccess access;
   private final StatusReport status;
 
-  /** @param configDirectory where relative storage paths in an applied configuration are resolved */
-  public AdminRoutes(Engine engine, ConfigApplier applier, ConfigLoader loader, Path configDirectory,
-      AdminAccess access, Placer placer) {
+  /**
+   * @param configDirectory where relative storage paths in an applied configuration are resolved
+   */
+  public AdminRoutes(
+      Engine engine,
+      ConfigApplier applier,
+      ConfigLoader loader,
+      Path configDirectory,
+      AdminAccess access,
+      Placer placer) {
     this.engine = engine;
     this.applier = applier;
     this.loader = loader;
@@ -51,11 +58,18 @@ public final class AdminRoutes {
     router.post("/api/v1/deployments/:deployment/scale").handler(this::scale);
     router.post("/api/v1/deployments/:deployment/promote").handler(this::promote);
     router.post("/api/v1/deployments/:deployment/rollback").handler(this::rollback);
-    router.post("/api/v1/deployments/:deployment/load").handler(ctx -> lifecycle(ctx, engine.load(ctx.pathParam("deployment"))));
-    router.post("/api/v1/deployments/:deployment/unload").handler(ctx -> lifecycle(ctx, engine.unload(ctx.pathParam("deployment"))));
+    router
+        .post("/api/v1/deployments/:deployment/load")
+        .handler(ctx -> lifecycle(ctx, engine.load(ctx.pathParam("deployment"))));
+    router
+        .post("/api/v1/deployments/:deployment/unload")
+        .handler(ctx -> lifecycle(ctx, engine.unload(ctx.pathParam("deployment"))));
   }
 
-  /** Whether the connection presented a client certificate (verified against {@code server.tls.clientCa}). */
+  /**
+   * Whether the connection presented a client certificate (verified against {@code
+   * server.tls.clientCa}).
+   */
   private void authorize(RoutingContext ctx) {
     String refusal = access.refusal(ctx.request());
     if (refusal == null) {
@@ -77,22 +91,31 @@ public final class AdminRoutes {
   private void applyConfig(RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
-      HttpReplies.sendError(ctx.response(), 400, "the body must be a whole configuration (YAML or JSON)");
+      HttpReplies.sendError(
+          ctx.response(), 400, "the body must be a whole configuration (YAML or JSON)");
       return;
     }
     // Validation may fetch models (mvn://) and applying starts revisions: off the event loop.
-    ctx.vertx().executeBlocking(() -> {
-      try {
-        return applier.apply(loader.validate(loader.parse(body.toString(StandardCharsets.UTF_8)), configDirectory));
-      } catch (ConfigException e) {
-        HttpReplies.sendError(ctx.response(), 400, e.getMessage());
-        return null;
-      }
-    }, false).onSuccess(result -> {
-      if (result != null) {
-        sendApplied(ctx, result);
-      }
-    }).onFailure(error -> HttpReplies.sendError(ctx.response(), error));
+    ctx.vertx()
+        .executeBlocking(
+            () -> {
+              try {
+                return applier.apply(
+                    loader.validate(
+                        loader.parse(body.toString(StandardCharsets.UTF_8)), configDirectory));
+              } catch (ConfigException e) {
+                HttpReplies.sendError(ctx.response(), 400, e.getMessage());
+                return null;
+              }
+            },
+            false)
+        .onSuccess(
+            result -> {
+              if (result != null) {
+                sendApplied(ctx, result);
+              }
+            })
+        .onFailure(error -> HttpReplies.sendError(ctx.response(), error));
   }
 
   private static void sendApplied(RoutingContext ctx, ConfigApplier.Result result) {
@@ -123,23 +146,36 @@ public final class AdminRoutes {
     }
   }
 
-  /** Answers a load or unload once it is done: the deployment as the status describes it, or the error. */
+  /**
+   * Answers a load or unload once it is done: the deployment as the status describes it, or the
+   * error.
+   */
   private void lifecycle(RoutingContext ctx, java.util.concurrent.CompletableFuture<Void> done) {
     String name = ctx.pathParam("deployment");
-    done.whenComplete((ignored, error) -> ctx.vertx().runOnContext(v -> {
-      Throwable cause = error instanceof java.util.concurrent.CompletionException ? error.getCause() : error;
-      if (cause == null) {
-        try {
-          send(ctx, 200, StatusReport.describe(engine.registry().resolve(name, null)));
-        } catch (SluiceException e) {
-          HttpReplies.sendError(ctx.response(), e);
-        }
-      } else if (cause instanceof SluiceException e) {
-        HttpReplies.sendError(ctx.response(), e);
-      } else {
-        HttpReplies.sendError(ctx.response(), cause);
-      }
-    }));
+    done.whenComplete(
+        (ignored, error) ->
+            ctx.vertx()
+                .runOnContext(
+                    v -> {
+                      Throwable cause =
+                          error instanceof java.util.concurrent.CompletionException
+                              ? error.getCause()
+                              : error;
+                      if (cause == null) {
+                        try {
+                          send(
+                              ctx,
+                              200,
+                              StatusReport.describe(engine.registry().resolve(name, null)));
+                        } catch (SluiceException e) {
+                          HttpReplies.sendError(ctx.response(), e);
+                        }
+                      } else if (cause instanceof SluiceException e) {
+                        HttpReplies.sendError(ctx.response(), e);
+                      } else {
+                        HttpReplies.sendError(ctx.response(), cause);
+                      }
+                    }));
   }
 
   private void scale(RoutingContext ctx) {
@@ -158,19 +194,36 @@ public final class AdminRoutes {
       return;
     }
     if (deployment.latest().spec().scaling().autoscaling() != null) {
-      HttpReplies.sendError(ctx.response(), 409, "deployment '" + name
-          + "' is autoscaled; change its autoscaling bounds instead of its replica count");
+      HttpReplies.sendError(
+          ctx.response(),
+          409,
+          "deployment '"
+              + name
+              + "' is autoscaled; change its autoscaling bounds instead of its replica count");
       return;
     }
     int target = replicas.asInt();
     if (target == 0) {
-      HttpReplies.sendError(ctx.response(), 400, "a deployment without autoscaling keeps at least one replica;"
-          + " unload it through /v2/repository/models/" + name + "/unload instead");
+      HttpReplies.sendError(
+          ctx.response(),
+          400,
+          "a deployment without autoscaling keeps at least one replica;"
+              + " unload it through /v2/repository/models/"
+              + name
+              + "/unload instead");
       return;
     }
     deployment.latest().scaleTo(target);
-    engine.events().record(io.sluice.engine.events.EngineEvent.Kind.SCALED, name, "revision "
-        + deployment.latest().number() + " scaled to " + target + " replicas through the admin API");
+    engine
+        .events()
+        .record(
+            io.sluice.engine.events.EngineEvent.Kind.SCALED,
+            name,
+            "revision "
+                + deployment.latest().number()
+                + " scaled to "
+                + target
+                + " replicas through the admin API");
     ObjectNode reply = MAPPER.createObjectNode();
     reply.put("deployment", name);
     reply.put("revision", deployment.latest().number());

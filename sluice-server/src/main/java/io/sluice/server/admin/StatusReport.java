@@ -15,9 +15,9 @@ import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ServerSettings;
 
 /**
- * What {@code GET /api/v1/status} answers and the dashboard shows: every application with its deployments,
- * revisions (traffic, autoscaler inputs and last decision) and replicas (state, hosting, placement), the
- * accelerators, graphs and pipelines.
+ * What {@code GET /api/v1/status} answers and the dashboard shows: every application with its
+ * deployments, revisions (traffic, autoscaler inputs and last decision) and replicas (state,
+ * hosting, placement), the accelerators, graphs and pipelines.
  */
 public final class StatusReport {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -63,12 +63,15 @@ public final class StatusReport {
       node.put("name", graph.name());
       node.put("routePrefix", graph.routePrefix());
       ObjectNode nodes = node.putObject("nodes");
-      graph.nodes().forEach((name, spec) -> {
-        ObjectNode described = nodes.putObject(name);
-        described.put("routerType", spec.routerType().name());
-        ArrayNode steps = described.putArray("steps");
-        spec.steps().forEach(step -> steps.add(step.name() + " → " + step.target()));
-      });
+      graph
+          .nodes()
+          .forEach(
+              (name, spec) -> {
+                ObjectNode described = nodes.putObject(name);
+                described.put("routerType", spec.routerType().name());
+                ArrayNode steps = described.putArray("steps");
+                spec.steps().forEach(step -> steps.add(step.name() + " → " + step.target()));
+              });
     }
     ArrayNode pipelines = root.putArray("pipelines");
     for (io.sluice.pipelines.PipelineSpec pipeline : applier.current().pipelines()) {
@@ -77,9 +80,16 @@ public final class StatusReport {
       node.put("routePrefix", pipeline.routePrefix());
       switch (pipeline) {
         case io.sluice.pipelines.voice.VoiceSpec voice ->
-            node.put("type", "voice").put("asr", voice.asr()).put("llm", voice.llm()).put("tts", voice.tts());
-        case io.sluice.pipelines.rag.RagSpec rag -> node.put("type", "rag").put("embeddings", rag.embeddings())
-            .put("reranker", rag.reranker()).put("llm", rag.llm()).put("documents", rag.documents().size());
+            node.put("type", "voice")
+                .put("asr", voice.asr())
+                .put("llm", voice.llm())
+                .put("tts", voice.tts());
+        case io.sluice.pipelines.rag.RagSpec rag ->
+            node.put("type", "rag")
+                .put("embeddings", rag.embeddings())
+                .put("reranker", rag.reranker())
+                .put("llm", rag.llm())
+                .put("documents", rag.documents().size());
         default -> node.put("type", pipeline.getClass().getSimpleName());
       }
     }
@@ -104,8 +114,11 @@ public final class StatusReport {
     }
     if (deployment.traffic().shadow() != null) {
       ObjectNode shadow = node.putObject("shadow");
-      shadow.put("deployment", deployment.traffic().shadow().deployment() == null ? deployment.name() + " (latest revision)"
-          : deployment.traffic().shadow().deployment());
+      shadow.put(
+          "deployment",
+          deployment.traffic().shadow().deployment() == null
+              ? deployment.name() + " (latest revision)"
+              : deployment.traffic().shadow().deployment());
       shadow.put("percent", deployment.traffic().shadow().percent());
     }
     ArrayNode revisions = node.putArray("revisions");
@@ -167,16 +180,21 @@ public final class StatusReport {
       r.put("state", replica.state().name());
       r.put("reason", replica.reason());
       r.put("ongoing", replica.ongoing());
-      r.put("host", switch (revision.spec().hosting()) {
-        case IN_PROCESS -> "in-process";
-        case WORKER_PROCESS -> "worker";
-        case REMOTE -> (replica.server() != null ? replica.server() : revision.spec().endpoint()).toString();
-      });
+      r.put(
+          "host",
+          switch (revision.spec().hosting()) {
+            case IN_PROCESS -> "in-process";
+            case WORKER_PROCESS -> "worker";
+            case REMOTE ->
+                (replica.server() != null ? replica.server() : revision.spec().endpoint())
+                    .toString();
+          });
       replica.workerPid().ifPresent(pid -> r.put("pid", pid));
       r.put("crashes", replica.crashes());
       r.put("loadMs", replica.loadNanos() / 1e6);
       r.put("placement", replica.placement().describe());
-      if (replica.readySinceMillis() >= 0 && replica.state() == io.sluice.engine.replica.ReplicaState.READY) {
+      if (replica.readySinceMillis() >= 0
+          && replica.state() == io.sluice.engine.replica.ReplicaState.READY) {
         r.put("uptimeMs", System.currentTimeMillis() - replica.readySinceMillis());
       }
     }

@@ -10,20 +10,30 @@ import picocli.CommandLine.Option;
 
 /** Options and calls shared by the commands that talk to a running server's admin API. */
 final class AdminClient {
-  @Option(names = "--url", description = "Server URL (default: $SLUICE_URL or http://127.0.0.1:8000).")
+  @Option(
+      names = "--url",
+      description = "Server URL (default: $SLUICE_URL or http://127.0.0.1:8000).")
   String url;
 
   @Option(names = "--token", description = "Admin token (default: $SLUICE_ADMIN_TOKEN).")
   String token;
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  HttpResponse<String> send(String method, String path, String body) throws IOException, InterruptedException {
-    String base = url != null ? url : System.getenv().getOrDefault("SLUICE_URL", "http://127.0.0.1:8000");
+  HttpResponse<String> send(String method, String path, String body)
+      throws IOException, InterruptedException {
+    String base =
+        url != null ? url : System.getenv().getOrDefault("SLUICE_URL", "http://127.0.0.1:8000");
     String bearer = token != null ? token : System.getenv("SLUICE_ADMIN_TOKEN");
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
-        .timeout(Duration.ofSeconds(30))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
+            .timeout(Duration.ofSeconds(30))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
     if (bearer != null) {
       request.header("Authorization", "Bearer " + bearer);
     }

@@ -9,7 +9,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice apply FILE}: apply a whole configuration to a running server. */
-@Command(name = "apply", mixinStandardHelpOptions = true, description = "Apply a configuration to a running server.")
+@Command(
+    name = "apply",
+    mixinStandardHelpOptions = true,
+    description = "Apply a configuration to a running server.")
 public final class ApplyCommand implements Callable<Integer> {
   @Mixin AdminClient client;
 

@@ -16,22 +16,34 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code sluice pull URI [DEST]}: fetch a model into the cache (what {@code serve} does for each
- * {@code storageUri}) and, given DEST, copy it there, as KServe's storage initializer fills
- * {@code /mnt/models} in an init container.
+ * {@code storageUri}) and, given DEST, copy it there, as KServe's storage initializer fills {@code
+ * /mnt/models} in an init container.
  */
-@Command(name = "pull", mixinStandardHelpOptions = true,
-    description = "Fetch a model (mvn://, https://, hf://, s3://) into the cache, and copy it to DEST if given.")
+@Command(
+    name = "pull",
+    mixinStandardHelpOptions = true,
+    description =
+        "Fetch a model (mvn://, https://, hf://, s3://) into the cache, and copy it to DEST if given.")
 public final class PullCommand implements Callable<Integer> {
-  @Parameters(index = "0", description = "Storage URI, e.g. hf://BAAI/bge-small-en-v1.5 or s3://models/mnist/v1.")
+  @Parameters(
+      index = "0",
+      description = "Storage URI, e.g. hf://BAAI/bge-small-en-v1.5 or s3://models/mnist/v1.")
   String uri;
 
-  @Parameters(index = "1", arity = "0..1", description = "Directory to copy the model into (its contents, for a directory).")
+  @Parameters(
+      index = "1",
+      arity = "0..1",
+      description = "Directory to copy the model into (its contents, for a directory).")
   Path destination;
 
-  @Option(names = "--sha256", description = "Expected SHA-256 of a single-file download (https only).")
+  @Option(
+      names = "--sha256",
+      description = "Expected SHA-256 of a single-file download (https only).")
   String sha256;
 
-  @Option(names = "--cache", description = "Cache directory (default: $SLUICE_MODELS or ~/.cache/sluice/models).")
+  @Option(
+      names = "--cache",
+      description = "Cache directory (default: $SLUICE_MODELS or ~/.cache/sluice/models).")
   Path cache;
 
   @Override
@@ -61,9 +73,10 @@ public final class PullCommand implements Callable<Integer> {
     }
     List<Path> files;
     try (Stream<Path> walk = Files.walk(fetched, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
-      files = walk.filter(Files::isRegularFile)
-          .filter(file -> !file.getFileName().toString().startsWith(".sluice-"))
-          .toList();
+      files =
+          walk.filter(Files::isRegularFile)
+              .filter(file -> !file.getFileName().toString().startsWith(".sluice-"))
+              .toList();
     }
     for (Path file : files) {
       Path target = destination.resolve(fetched.relativize(file).toString());

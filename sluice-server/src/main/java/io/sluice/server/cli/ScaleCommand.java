@@ -7,7 +7,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code sluice scale DEPLOYMENT REPLICAS}: set a fixed-size deployment's replica count. */
-@Command(name = "scale", mixinStandardHelpOptions = true, description = "Set a deployment's replica count.")
+@Command(
+    name = "scale",
+    mixinStandardHelpOptions = true,
+    description = "Set a deployment's replica count.")
 public final class ScaleCommand implements Callable<Integer> {
   @Mixin AdminClient client;
 
@@ -19,8 +22,11 @@ public final class ScaleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    HttpResponse<String> response = client.send("POST", "/api/v1/deployments/" + deployment + "/scale",
-        "{\"replicas\":" + replicas + "}");
+    HttpResponse<String> response =
+        client.send(
+            "POST",
+            "/api/v1/deployments/" + deployment + "/scale",
+            "{\"replicas\":" + replicas + "}");
     if (response.statusCode() != 200) {
       System.err.println("sluice scale: " + response.statusCode() + " " + response.body());
       return 1;

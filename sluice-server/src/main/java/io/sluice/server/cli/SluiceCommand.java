@@ -9,11 +9,17 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Sluice model server.",
-    subcommands = {ServeCommand.class, StatusCommand.class, ApplyCommand.class, ScaleCommand.class,
-        TrafficCommand.Promote.class, TrafficCommand.Rollback.class, PullCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      StatusCommand.class,
+      ApplyCommand.class,
+      ScaleCommand.class,
+      TrafficCommand.Promote.class,
+      TrafficCommand.Rollback.class,
+      PullCommand.class
+    })
 public final class SluiceCommand implements Runnable {
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {

@@ -8,8 +8,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code sluice status}: applications, deployments, replicas and autoscaler decisions of a running server. */
-@Command(name = "status", mixinStandardHelpOptions = true, description = "Show a running server's deployments.")
+/**
+ * {@code sluice status}: applications, deployments, replicas and autoscaler decisions of a running
+ * server.
+ */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = "Show a running server's deployments.")
 public final class StatusCommand implements Callable<Integer> {
   @Mixin AdminClient client;
 
@@ -29,8 +35,18 @@ public final class StatusCommand implements Callable<Integer> {
     }
     JsonNode status = new ObjectMapper().readTree(response.body());
     System.out.printf("server ready: %s%n", status.get("ready").asBoolean());
-    System.out.printf("%-14s %-20s %-9s %-11s %8s %8s %7s %7s %7s  %s%n", "APPLICATION", "DEPLOYMENT", "REVISION",
-        "STATE", "TRAFFIC%", "REPLICAS", "TARGET", "ONGOING", "QUEUED", "AUTOSCALER");
+    System.out.printf(
+        "%-14s %-20s %-9s %-11s %8s %8s %7s %7s %7s  %s%n",
+        "APPLICATION",
+        "DEPLOYMENT",
+        "REVISION",
+        "STATE",
+        "TRAFFIC%",
+        "REPLICAS",
+        "TARGET",
+        "ONGOING",
+        "QUEUED",
+        "AUTOSCALER");
     for (JsonNode app : status.get("applications")) {
       for (JsonNode deployment : app.get("deployments")) {
         for (JsonNode revision : deployment.get("revisions")) {
@@ -41,11 +57,20 @@ public final class StatusCommand implements Callable<Integer> {
             }
           }
           JsonNode decision = revision.path("autoscaling").path("lastDecision");
-          System.out.printf("%-14s %-20s %-9d %-11s %8d %8d %7d %7d %7d  %s%n",
-              app.get("name").asText(), deployment.get("name").asText(), revision.get("revision").asInt(),
-              revision.get("state").asText(), revision.get("trafficPercent").asInt(), ready,
-              revision.get("targetReplicas").asInt(), revision.get("ongoing").asInt(), revision.get("queued").asInt(),
-              decision.isMissingNode() ? (revision.get("autoscaling").isNull() ? "fixed" : "-") : decision.get("reason").asText());
+          System.out.printf(
+              "%-14s %-20s %-9d %-11s %8d %8d %7d %7d %7d  %s%n",
+              app.get("name").asText(),
+              deployment.get("name").asText(),
+              revision.get("revision").asInt(),
+              revision.get("state").asText(),
+              revision.get("trafficPercent").asInt(),
+              ready,
+              revision.get("targetReplicas").asInt(),
+              revision.get("ongoing").asInt(),
+              revision.get("queued").asInt(),
+              decision.isMissingNode()
+                  ? (revision.get("autoscaling").isNull() ? "fixed" : "-")
+                  : decision.get("reason").asText());
         }
       }
     }

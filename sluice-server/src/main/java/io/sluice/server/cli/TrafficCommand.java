@@ -16,16 +16,20 @@ abstract class TrafficCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    HttpResponse<String> response = client.send("POST", "/api/v1/deployments/" + deployment + "/" + action(), null);
+    HttpResponse<String> response =
+        client.send("POST", "/api/v1/deployments/" + deployment + "/" + action(), null);
     if (response.statusCode() != 200) {
-      System.err.println("sluice " + action() + ": " + response.statusCode() + " " + response.body());
+      System.err.println(
+          "sluice " + action() + ": " + response.statusCode() + " " + response.body());
       return 1;
     }
     System.out.println(response.body());
     return 0;
   }
 
-  @picocli.CommandLine.Command(name = "promote", mixinStandardHelpOptions = true,
+  @picocli.CommandLine.Command(
+      name = "promote",
+      mixinStandardHelpOptions = true,
       description = "Send all of a deployment's traffic to its latest revision.")
   static final class Promote extends TrafficCommand {
     @Override
@@ -34,7 +38,9 @@ abstract class TrafficCommand implements Callable<Integer> {
     }
   }
 
-  @picocli.CommandLine.Command(name = "rollback", mixinStandardHelpOptions = true,
+  @picocli.CommandLine.Command(
+      name = "rollback",
+      mixinStandardHelpOptions = true,
       description = "Send all of a deployment's traffic back to its previous revision.")
   static final class Rollback extends TrafficCommand {
     @Override

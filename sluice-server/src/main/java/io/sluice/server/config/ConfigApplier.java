@@ -1,7 +1,7 @@
 package io.sluice.server.config;
 
-import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.Engine;
+import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.revision.RevisionContext;
@@ -18,28 +18,41 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Applies a whole configuration to a running server, declaratively: deployments whose spec is unchanged
- * keep their replicas (only traffic settings move), changed ones roll to a new revision, new ones load,
- * removed ones stop taking requests and drain. Server-level settings (host, ports, threads) need a
- * restart; they are reported as ignored.
+ * Applies a whole configuration to a running server, declaratively: deployments whose spec is
+ * unchanged keep their replicas (only traffic settings move), changed ones roll to a new revision,
+ * new ones load, removed ones stop taking requests and drain. Server-level settings (host, ports,
+ * threads) need a restart; they are reported as ignored.
  */
 public final class ConfigApplier {
   private static final Logger log = LoggerFactory.getLogger(ConfigApplier.class);
 
   /** What an application of a configuration did, by deployment name. */
   public record Result(
-      List<String> created, List<String> updated, List<String> unchanged, List<String> removed, List<String> ignored) {}
+      List<String> created,
+      List<String> updated,
+      List<String> unchanged,
+      List<String> removed,
+      List<String> ignored) {}
 
-  /** Called when applications appear or disappear, so their route prefixes can be mounted or removed. */
+  /**
+   * Called when applications appear or disappear, so their route prefixes can be mounted or
+   * removed.
+   */
   public interface ApplicationListener {
     void added(ServerSettings.ApplicationSettings application);
 
     void removed(ServerSettings.ApplicationSettings application);
 
-    /** The configuration's graphs, after each apply: mount new ones, update changed ones, remove the rest. */
+    /**
+     * The configuration's graphs, after each apply: mount new ones, update changed ones, remove the
+     * rest.
+     */
     void graphs(List<io.sluice.engine.graph.GraphSpec> graphs);
 
-    /** The configuration's pipelines, after each apply: unchanged ones keep their state (a built document index). */
+    /**
+     * The configuration's pipelines, after each apply: unchanged ones keep their state (a built
+     * document index).
+     */
     void pipelines(List<io.sluice.pipelines.PipelineSpec> pipelines);
   }
 
@@ -50,8 +63,12 @@ public final class ConfigApplier {
   private final ApplicationListener applications;
   private final Consumer<Deployment> onCreated;
 
-  public ConfigApplier(Engine engine, RevisionContext context, ServerSettings initial,
-      ApplicationListener applications, Consumer<Deployment> onCreated) {
+  public ConfigApplier(
+      Engine engine,
+      RevisionContext context,
+      ServerSettings initial,
+      ApplicationListener applications,
+      Consumer<Deployment> onCreated) {
     this.engine = engine;
     this.context = context;
     this.executor = context.executor();
@@ -109,16 +126,36 @@ public final class ConfigApplier {
     applications.pipelines(next.pipelines());
     List<String> ignored = ignoredServerChanges(before, next);
     current.set(withServerOf(before, next));
-    log.info("configuration applied: created {}, updated {}, unchanged {}, removed {}{}", created, updated, unchanged,
-        removed, ignored.isEmpty() ? "" : "; ignored (restart to change) " + ignored);
-    engine.events().record(EngineEvent.Kind.CONFIG_APPLIED, null, "configuration applied: created " + created
-        + ", updated " + updated + ", unchanged " + unchanged + ", removed " + removed);
+    log.info(
+        "configuration applied: created {}, updated {}, unchanged {}, removed {}{}",
+        created,
+        updated,
+        unchanged,
+        removed,
+        ignored.isEmpty() ? "" : "; ignored (restart to change) " + ignored);
+    engine
+        .events()
+        .record(
+            EngineEvent.Kind.CONFIG_APPLIED,
+            null,
+            "configuration applied: created "
+                + created
+                + ", updated "
+                + updated
+                + ", unchanged "
+                + unchanged
+                + ", removed "
+                + removed);
     return new Result(created, updated, unchanged, removed, ignored);
   }
 
-  /** Tells the event journal that a configuration was not applied, and why; the current one stays. */
+  /**
+   * Tells the event journal that a configuration was not applied, and why; the current one stays.
+   */
   public void refused(String why) {
-    engine.events().record(EngineEvent.Kind.CONFIG_REFUSED, null, "configuration not applied: " + why);
+    engine
+        .events()
+        .record(EngineEvent.Kind.CONFIG_REFUSED, null, "configuration not applied: " + why);
   }
 
   private static void load(Deployment deployment) {
@@ -137,9 +174,14 @@ public final class ConfigApplier {
     compare(ignored, "server.maxRequestBody", before.maxRequestBody(), next.maxRequestBody());
     compare(ignored, "server.eventLoops", before.eventLoops(), next.eventLoops());
     compare(ignored, "server.modelThreads", before.modelThreads(), next.modelThreads());
-    compare(ignored, "server.autoscalerInterval", before.autoscalerInterval(), next.autoscalerInterval());
+    compare(
+        ignored,
+        "server.autoscalerInterval",
+        before.autoscalerInterval(),
+        next.autoscalerInterval());
     compare(ignored, "server.adminToken", before.adminToken(), next.adminToken());
-    compare(ignored, "server.adminLoopbackOnly", before.adminLoopbackOnly(), next.adminLoopbackOnly());
+    compare(
+        ignored, "server.adminLoopbackOnly", before.adminLoopbackOnly(), next.adminLoopbackOnly());
     compare(ignored, "server.limits/auth/tls/rateLimit", before.frontDoor(), next.frontDoor());
     compare(ignored, "server.modelRoots", before.modelRoots(), next.modelRoots());
     compare(ignored, "accelerators", before.accelerators(), next.accelerators());
@@ -152,11 +194,29 @@ public final class ConfigApplier {
     }
   }
 
-  /** The next configuration's applications and deployments with the running server's own settings. */
+  /**
+   * The next configuration's applications and deployments with the running server's own settings.
+   */
   private static ServerSettings withServerOf(ServerSettings running, ServerSettings next) {
-    return new ServerSettings(running.host(), running.port(), running.grpcPort(), running.maxRequestBody(),
-        running.eventLoops(), running.modelThreads(), running.autoscalerInterval(), running.adminToken(),
-        running.adminLoopbackOnly(), running.frontDoor(), running.observability(), running.modelRoots(), running.accelerators(), next.applications(), next.deployments(), next.traffic(),
-        next.deploymentPaths(), next.graphs(), next.pipelines());
+    return new ServerSettings(
+        running.host(),
+        running.port(),
+        running.grpcPort(),
+        running.maxRequestBody(),
+        running.eventLoops(),
+        running.modelThreads(),
+        running.autoscalerInterval(),
+        running.adminToken(),
+        running.adminLoopbackOnly(),
+        running.frontDoor(),
+        running.observability(),
+        running.modelRoots(),
+        running.accelerators(),
+        next.applications(),
+        next.deployments(),
+        next.traffic(),
+        next.deploymentPaths(),
+        next.graphs(),
+        next.pipelines());
   }
 }

@@ -1,6 +1,9 @@
 package io.sluice.server.config;
 
-/** A configuration problem, located by its YAML path: {@code applications[0].deployments[1].storageUri: no such file}. */
+/**
+ * A configuration problem, located by its YAML path: {@code
+ * applications[0].deployments[1].storageUri: no such file}.
+ */
 public final class ConfigException extends Exception {
   private final String path;
 

@@ -6,22 +6,11 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.sluice.engine.autoscale.AutoscalingSpec;
-import io.sluice.engine.batching.BatchingSpec;
-import io.sluice.engine.model.DeploymentSpec;
-import io.sluice.engine.graph.Condition;
 import io.sluice.engine.graph.GraphSpec;
-import io.sluice.engine.graph.NodeSpec;
-import io.sluice.engine.graph.RouterType;
-import io.sluice.engine.graph.StepSpec;
-import io.sluice.engine.transform.TransformerSpec;
-import io.sluice.pipelines.PipelineSpec;
-import io.sluice.spi.transform.TransformerFactories;
-import io.sluice.engine.model.ScalingSpec;
+import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.model.TrafficSpec;
-import io.sluice.engine.placement.Accelerator;
-import io.sluice.engine.placement.ResourceRequest;
 import io.sluice.engine.replica.ReplicaHosting;
+import io.sluice.pipelines.PipelineSpec;
 import io.sluice.spi.Runtimes;
 import io.sluice.storage.ModelStore;
 import io.sluice.storage.Progress;
@@ -34,20 +23,19 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Reads and validates the YAML configuration; every problem names the YAML path where it is. */
 public final class ConfigLoader {
 
   private final Runtimes runtimes;
   private final ModelStore store;
-  /** Model roots imposed on every configuration this loader reads, whatever it declares; null: its own. */
+
+  /**
+   * Model roots imposed on every configuration this loader reads, whatever it declares; null: its
+   * own.
+   */
   private final List<Path> imposedRoots;
 
   /** A loader fetching {@code mvn://} models quietly (tests, reloads). */
@@ -66,8 +54,8 @@ public final class ConfigLoader {
   }
 
   /**
-   * A loader for configurations from clients (the admin API): model files must lie under the running
-   * server's {@code modelRoots}, whatever the submitted configuration says.
+   * A loader for configurations from clients (the admin API): model files must lie under the
+   * running server's {@code modelRoots}, whatever the submitted configuration says.
    */
   public ConfigLoader imposingRoots(List<Path> roots) {
     return new ConfigLoader(runtimes, store, roots == null ? List.of() : List.copyOf(roots));
@@ -103,9 +91,10 @@ public final class ConfigLoader {
     if (yaml == null || yaml.isBlank()) {
       throw new ConfigException("", "the configuration is empty");
     }
-    ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
-        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    ObjectMapper mapper =
+        new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
     try {
       SluiceConfig config = mapper.readValue(yaml, SluiceConfig.class);
       if (config == null) {
@@ -113,12 +102,17 @@ public final class ConfigLoader {
       }
       return config;
     } catch (UnrecognizedPropertyException e) {
-      throw new ConfigException(path(e), "unknown field; expected one of " + new java.util.TreeSet<>(e.getKnownPropertyIds()));
+      throw new ConfigException(
+          path(e),
+          "unknown field; expected one of " + new java.util.TreeSet<>(e.getKnownPropertyIds()));
     } catch (JsonMappingException e) {
       throw new ConfigException(path(e), e.getOriginalMessage());
     } catch (JsonProcessingException e) {
-      throw new ConfigException("", "not valid YAML: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
+      throw new ConfigException(
+          "",
+          "not valid YAML: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"));
     }
   }
 
@@ -139,13 +133,28 @@ public final class ConfigLoader {
     SluiceConfig.Server server = config.server();
     String host = server.host() == null ? "127.0.0.1" : server.host();
     int port = server.port() == null ? 8000 : ConfigValues.checkPort("server.port", server.port());
-    Integer grpcPort = server.grpcPort() == null ? null : ConfigValues.checkPort("server.grpcPort", server.grpcPort());
-    long maxBody = server.maxRequestBody() == null ? 64L << 20 : ConfigValues.parseSize("server.maxRequestBody", server.maxRequestBody());
+    Integer grpcPort =
+        server.grpcPort() == null
+            ? null
+            : ConfigValues.checkPort("server.grpcPort", server.grpcPort());
+    long maxBody =
+        server.maxRequestBody() == null
+            ? 64L << 20
+            : ConfigValues.parseSize("server.maxRequestBody", server.maxRequestBody());
     int cpus = Runtime.getRuntime().availableProcessors();
-    int eventLoops = server.eventLoops() == null ? cpus : ConfigValues.positive("server.eventLoops", server.eventLoops());
-    int modelThreads = server.modelThreads() == null ? 2 * cpus : ConfigValues.positive("server.modelThreads", server.modelThreads());
-    Duration autoscalerInterval = server.autoscalerInterval() == null ? Duration.ofSeconds(1)
-        : ConfigValues.positiveDuration("server.autoscalerInterval", server.autoscalerInterval());
+    int eventLoops =
+        server.eventLoops() == null
+            ? cpus
+            : ConfigValues.positive("server.eventLoops", server.eventLoops());
+    int modelThreads =
+        server.modelThreads() == null
+            ? 2 * cpus
+            : ConfigValues.positive("server.modelThreads", server.modelThreads());
+    Duration autoscalerInterval =
+        server.autoscalerInterval() == null
+            ? Duration.ofSeconds(1)
+            : ConfigValues.positiveDuration(
+                "server.autoscalerInterval", server.autoscalerInterval());
 
     List<Path> roots = imposedRoots != null ? imposedRoots : modelRoots(config, baseDirectory);
     List<ServerSettings.ApplicationSettings> applications = new ArrayList<>();
@@ -160,25 +169,34 @@ public final class ConfigLoader {
       String at = "applications[" + a + "]";
       String name = ConfigValues.checkName(at + ".name", application.name());
       if (!applicationNames.add(name)) {
-        throw new ConfigException(at + ".name", "another application is already named '" + name + "'");
+        throw new ConfigException(
+            at + ".name", "another application is already named '" + name + "'");
       }
-      String prefix = ConfigValues.normalisePrefix(at + ".routePrefix",
-          application.routePrefix() == null ? "/" + name : application.routePrefix());
+      String prefix =
+          ConfigValues.normalisePrefix(
+              at + ".routePrefix",
+              application.routePrefix() == null ? "/" + name : application.routePrefix());
       if (!prefixes.add(prefix)) {
-        throw new ConfigException(at + ".routePrefix", "another application already uses " + prefix);
+        throw new ConfigException(
+            at + ".routePrefix", "another application already uses " + prefix);
       }
-      applications.add(new ServerSettings.ApplicationSettings(name, prefix,
-          FrontDoorSettingsLoader.apiKeys(at + ".apiKeys", application.apiKeys()),
-          FrontDoorSettingsLoader.rateLimit(at + ".rateLimit", application.rateLimit())));
+      applications.add(
+          new ServerSettings.ApplicationSettings(
+              name,
+              prefix,
+              FrontDoorSettingsLoader.apiKeys(at + ".apiKeys", application.apiKeys()),
+              FrontDoorSettingsLoader.rateLimit(at + ".rateLimit", application.rateLimit())));
       if (application.deployments().isEmpty()) {
-        throw new ConfigException(at + ".deployments", "an application needs at least one deployment");
+        throw new ConfigException(
+            at + ".deployments", "an application needs at least one deployment");
       }
       for (int d = 0; d < application.deployments().size(); d++) {
         SluiceConfig.Deployment deployment = application.deployments().get(d);
         String dat = at + ".deployments[" + d + "]";
         String model = ConfigValues.checkName(dat + ".name", deployment.name());
         if (!modelNames.add(model)) {
-          throw new ConfigException(dat + ".name", "another deployment is already named '" + model + "'");
+          throw new ConfigException(
+              dat + ".name", "another deployment is already named '" + model + "'");
         }
         ReplicaHosting hosting = DeploymentSettings.hosting(dat + ".hosting", deployment.hosting());
         String runtime;
@@ -190,40 +208,75 @@ public final class ConfigLoader {
           location = baseDirectory;
         } else {
           if (deployment.runtime() == null) {
-            throw new ConfigException(dat + ".runtime", "missing; available runtimes: " + runtimes.names());
+            throw new ConfigException(
+                dat + ".runtime", "missing; available runtimes: " + runtimes.names());
           }
           if (runtimes.find(deployment.runtime()).isEmpty()) {
-            throw new ConfigException(dat + ".runtime",
-                "unknown runtime '" + deployment.runtime() + "'; available runtimes: " + runtimes.names());
+            throw new ConfigException(
+                dat + ".runtime",
+                "unknown runtime '"
+                    + deployment.runtime()
+                    + "'; available runtimes: "
+                    + runtimes.names());
           }
           runtime = deployment.runtime();
-          location = resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory, roots);
+          location =
+              resolveStorage(dat + ".storageUri", deployment.storageUri(), baseDirectory, roots);
         }
-        deployments.add(new DeploymentSpec(name, model, runtime, location, deployment.version(),
-            deployment.settings(), DeploymentSettings.scaling(dat, deployment), DeploymentSettings.resources(dat + ".resources", deployment.resources()),
-            hosting, endpoint, DeploymentSettings.explainer(dat + ".explainer", deployment.explainer()),
-            DeploymentSettings.transformer(dat + ".transformer", deployment.transformer(), baseDirectory)));
+        deployments.add(
+            new DeploymentSpec(
+                name,
+                model,
+                runtime,
+                location,
+                deployment.version(),
+                deployment.settings(),
+                DeploymentSettings.scaling(dat, deployment),
+                DeploymentSettings.resources(dat + ".resources", deployment.resources()),
+                hosting,
+                endpoint,
+                DeploymentSettings.explainer(dat + ".explainer", deployment.explainer()),
+                DeploymentSettings.transformer(
+                    dat + ".transformer", deployment.transformer(), baseDirectory)));
         traffic.add(DeploymentSettings.traffic(dat, deployment));
         deploymentPaths.add(dat);
       }
     }
     List<GraphSpec> graphs = GraphSettings.graphs(config.graphs(), prefixes, modelNames);
-    List<PipelineSpec> pipelines = PipelineSettings.pipelines(config.pipelines(), prefixes, modelNames, baseDirectory);
+    List<PipelineSpec> pipelines =
+        PipelineSettings.pipelines(config.pipelines(), prefixes, modelNames, baseDirectory);
     if (server.adminToken() != null && server.adminToken().length() < 16) {
       throw new ConfigException("server.adminToken", "must be at least 16 characters");
     }
     boolean adminLoopbackOnly = server.adminLoopbackOnly() == null || server.adminLoopbackOnly();
-    return new ServerSettings(host, port, grpcPort, maxBody, eventLoops, modelThreads, autoscalerInterval,
-        server.adminToken(), adminLoopbackOnly, FrontDoorSettingsLoader.load(server, baseDirectory),
-        ObservabilityLoader.observability(server), roots,
-        AcceleratorSettings.accelerators(config.accelerators()), applications, deployments,
-        DeploymentSettings.checkShadows(traffic, modelNames, deploymentPaths), deploymentPaths, graphs, pipelines);
+    return new ServerSettings(
+        host,
+        port,
+        grpcPort,
+        maxBody,
+        eventLoops,
+        modelThreads,
+        autoscalerInterval,
+        server.adminToken(),
+        adminLoopbackOnly,
+        FrontDoorSettingsLoader.load(server, baseDirectory),
+        ObservabilityLoader.observability(server),
+        roots,
+        AcceleratorSettings.accelerators(config.accelerators()),
+        applications,
+        deployments,
+        DeploymentSettings.checkShadows(traffic, modelNames, deploymentPaths),
+        deploymentPaths,
+        graphs,
+        pipelines);
   }
 
-
-  private Path resolveStorage(String at, String uri, Path baseDirectory, List<Path> roots) throws ConfigException {
+  private Path resolveStorage(String at, String uri, Path baseDirectory, List<Path> roots)
+      throws ConfigException {
     if (uri == null || uri.isBlank()) {
-      throw new ConfigException(at, "missing; give an mvn://, https://, hf://, s3:// or file:// URI, or a path relative to the configuration file");
+      throw new ConfigException(
+          at,
+          "missing; give an mvn://, https://, hf://, s3:// or file:// URI, or a path relative to the configuration file");
     }
     Path path;
     if (ModelStore.isRemote(uri)) {
@@ -239,8 +292,11 @@ public final class ConfigLoader {
         throw new ConfigException(at, "not a valid file URI: " + uri);
       }
     } else if (uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
-      throw new ConfigException(at, "unsupported storage scheme in '" + uri
-          + "'; supported: mvn://, https://, http://, hf://, s3://, file:// and plain paths");
+      throw new ConfigException(
+          at,
+          "unsupported storage scheme in '"
+              + uri
+              + "'; supported: mvn://, https://, http://, hf://, s3://, file:// and plain paths");
     } else {
       path = baseDirectory.resolve(uri).normalize();
     }
@@ -253,8 +309,12 @@ public final class ConfigLoader {
     return path;
   }
 
-  /** Symbolic links resolved, the file must lie under one of the roots: no {@code ..} or link escapes. */
-  private static void checkUnderRoots(String at, Path path, List<Path> roots) throws ConfigException {
+  /**
+   * Symbolic links resolved, the file must lie under one of the roots: no {@code ..} or link
+   * escapes.
+   */
+  private static void checkUnderRoots(String at, Path path, List<Path> roots)
+      throws ConfigException {
     Path real;
     try {
       real = path.toRealPath();

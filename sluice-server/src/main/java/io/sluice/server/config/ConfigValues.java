@@ -1,51 +1,18 @@
 package io.sluice.server.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.sluice.engine.autoscale.AutoscalingSpec;
-import io.sluice.engine.batching.BatchingSpec;
-import io.sluice.engine.model.DeploymentSpec;
-import io.sluice.engine.graph.Condition;
-import io.sluice.engine.graph.GraphSpec;
-import io.sluice.engine.graph.NodeSpec;
-import io.sluice.engine.graph.RouterType;
-import io.sluice.engine.graph.StepSpec;
-import io.sluice.engine.transform.TransformerSpec;
-import io.sluice.pipelines.PipelineSpec;
-import io.sluice.spi.transform.TransformerFactories;
-import io.sluice.engine.model.ScalingSpec;
-import io.sluice.engine.model.TrafficSpec;
-import io.sluice.engine.placement.Accelerator;
-import io.sluice.engine.placement.ResourceRequest;
-import io.sluice.engine.replica.ReplicaHosting;
-import io.sluice.spi.Runtimes;
-import io.sluice.storage.ModelStore;
-import io.sluice.storage.Progress;
-import io.sluice.storage.StorageException;
-import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Locale;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The value types of the configuration, each parsed and checked in one place: names, prefixes, ports, counts, durations and sizes. */
+/**
+ * The value types of the configuration, each parsed and checked in one place: names, prefixes,
+ * ports, counts, durations and sizes.
+ */
 final class ConfigValues {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
-  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
+  private static final Pattern SIZE =
+      Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
 
   private ConfigValues() {}
@@ -53,16 +20,18 @@ final class ConfigValues {
   static Duration duration(String at, String text) throws ConfigException {
     Matcher matcher = DURATION.matcher(text.trim());
     if (!matcher.matches()) {
-      throw new ConfigException(at, "'" + text + "' is not a duration such as 500ms, 30s, 10m or 1h");
+      throw new ConfigException(
+          at, "'" + text + "' is not a duration such as 500ms, 30s, 10m or 1h");
     }
     double value = Double.parseDouble(matcher.group(1));
     String unit = matcher.group(2) == null ? "s" : matcher.group(2);
-    double millis = switch (unit) {
-      case "ms" -> value;
-      case "m" -> value * 60_000;
-      case "h" -> value * 3_600_000;
-      default -> value * 1000;
-    };
+    double millis =
+        switch (unit) {
+          case "ms" -> value;
+          case "m" -> value * 60_000;
+          case "h" -> value * 3_600_000;
+          default -> value * 1000;
+        };
     return Duration.ofNanos(Math.round(millis * 1_000_000));
   }
 
@@ -93,19 +62,23 @@ final class ConfigValues {
       throw new ConfigException(at, "missing");
     }
     if (!NAME.matcher(name).matches()) {
-      throw new ConfigException(at, "'" + name + "' is not a valid name (letters, digits, '.', '_', '-')");
+      throw new ConfigException(
+          at, "'" + name + "' is not a valid name (letters, digits, '.', '_', '-')");
     }
     return name;
   }
 
   static String normalisePrefix(String at, String prefix) throws ConfigException {
     String trimmed = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
-    if (!trimmed.startsWith("/") || trimmed.length() < 2 || !trimmed.substring(1).matches("[A-Za-z0-9._~/-]+")) {
+    if (!trimmed.startsWith("/")
+        || trimmed.length() < 2
+        || !trimmed.substring(1).matches("[A-Za-z0-9._~/-]+")) {
       throw new ConfigException(at, "'" + prefix + "' must be a path such as /mnist");
     }
     String first = trimmed.substring(1).split("/")[0];
     if (first.equals("v1") || first.equals("v2") || first.equals("metrics")) {
-      throw new ConfigException(at, "'" + prefix + "' would hide the server's own /" + first + " routes");
+      throw new ConfigException(
+          at, "'" + prefix + "' would hide the server's own /" + first + " routes");
     }
     return trimmed;
   }
@@ -130,13 +103,14 @@ final class ConfigValues {
       throw new ConfigException(at, "'" + text + "' is not a size such as 64Mi or 1048576");
     }
     String unit = matcher.group(2) == null ? "" : matcher.group(2).toUpperCase(Locale.ROOT);
-    int shift = switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
-      case 'K' -> 10;
-      case 'M' -> 20;
-      case 'G' -> 30;
-      case 'T' -> 40;
-      default -> 0;
-    };
+    int shift =
+        switch (unit.isEmpty() ? ' ' : unit.charAt(0)) {
+          case 'K' -> 10;
+          case 'M' -> 20;
+          case 'G' -> 30;
+          case 'T' -> 40;
+          default -> 0;
+        };
     try {
       long value = Long.parseLong(matcher.group(1));
       if (value > (Long.MAX_VALUE >> shift)) {

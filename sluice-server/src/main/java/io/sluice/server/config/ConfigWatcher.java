@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reloads the configuration file of a running server when it changes: the new file is validated and
- * applied like {@code PUT /api/v1/config}; an invalid file is logged with its problem and changes nothing.
+ * applied like {@code PUT /api/v1/config}; an invalid file is logged with its problem and changes
+ * nothing.
  */
 public final class ConfigWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigWatcher.class);
@@ -31,7 +32,10 @@ public final class ConfigWatcher implements AutoCloseable {
     this.loader = loader;
     this.applier = applier;
     this.watcher = FileSystems.getDefault().newWatchService();
-    this.file.getParent().register(watcher, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+    this.file
+        .getParent()
+        .register(
+            watcher, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
     this.thread = new Thread(this::watch, "sluice-config-watcher");
     thread.setDaemon(true);
     thread.start();
@@ -47,7 +51,8 @@ public final class ConfigWatcher implements AutoCloseable {
         }
         key.reset();
         if (ours) {
-          TimeUnit.MILLISECONDS.sleep(200); // let the editor finish writing; later events collapse into this reload
+          TimeUnit.MILLISECONDS.sleep(
+              200); // let the editor finish writing; later events collapse into this reload
           drain();
           reload();
         }

@@ -1,48 +1,24 @@
 package io.sluice.server.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.engine.autoscale.AutoscalingSpec;
 import io.sluice.engine.batching.BatchingSpec;
-import io.sluice.engine.model.DeploymentSpec;
-import io.sluice.engine.graph.Condition;
-import io.sluice.engine.graph.GraphSpec;
-import io.sluice.engine.graph.NodeSpec;
-import io.sluice.engine.graph.RouterType;
-import io.sluice.engine.graph.StepSpec;
-import io.sluice.engine.transform.TransformerSpec;
-import io.sluice.pipelines.PipelineSpec;
-import io.sluice.spi.transform.TransformerFactories;
 import io.sluice.engine.model.ScalingSpec;
 import io.sluice.engine.model.TrafficSpec;
-import io.sluice.engine.placement.Accelerator;
 import io.sluice.engine.placement.ResourceRequest;
 import io.sluice.engine.replica.ReplicaHosting;
-import io.sluice.spi.Runtimes;
-import io.sluice.storage.ModelStore;
-import io.sluice.storage.Progress;
-import io.sluice.storage.StorageException;
-import java.io.IOException;
+import io.sluice.engine.transform.TransformerSpec;
+import io.sluice.spi.transform.TransformerFactories;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-/** The sections of one deployment: hosting, traffic, resources, scaling, explainer and transformer. */
+/**
+ * The sections of one deployment: hosting, traffic, resources, scaling, explainer and transformer.
+ */
 final class DeploymentSettings {
   private DeploymentSettings() {}
 
@@ -56,12 +32,14 @@ final class DeploymentSettings {
     if (hosting.equals("remote")) {
       return ReplicaHosting.REMOTE;
     }
-    throw new ConfigException(at, "'" + hosting + "' is not a hosting; expected in-process, worker or remote");
+    throw new ConfigException(
+        at, "'" + hosting + "' is not a hosting; expected in-process, worker or remote");
   }
 
   static URI upstream(String at, String uri) throws ConfigException {
     if (uri == null || !(uri.startsWith("http://") || uri.startsWith("https://"))) {
-      throw new ConfigException(at, "a remote deployment's storageUri is its upstream server, e.g. http://host:8000");
+      throw new ConfigException(
+          at, "a remote deployment's storageUri is its upstream server, e.g. http://host:8000");
     }
     try {
       return new URI(uri);
@@ -73,47 +51,63 @@ final class DeploymentSettings {
   static TrafficSpec traffic(String at, SluiceConfig.Deployment deployment) throws ConfigException {
     Integer canary = deployment.canaryTrafficPercent();
     if (canary != null && (canary < 0 || canary > 100)) {
-      throw new ConfigException(at + ".canaryTrafficPercent", "must lie between 0 and 100, got " + canary);
+      throw new ConfigException(
+          at + ".canaryTrafficPercent", "must lie between 0 and 100, got " + canary);
     }
     TrafficSpec.ShadowSpec shadow = null;
     if (deployment.shadow() != null) {
       double percent = deployment.shadow().percent() == null ? 100 : deployment.shadow().percent();
       if (percent < 0 || percent > 100) {
-        throw new ConfigException(at + ".shadow.percent", "must lie between 0 and 100, got " + percent);
+        throw new ConfigException(
+            at + ".shadow.percent", "must lie between 0 and 100, got " + percent);
       }
       if (deployment.name() != null && deployment.name().equals(deployment.shadow().deployment())) {
-        throw new ConfigException(at + ".shadow.deployment", "a deployment cannot shadow itself; omit it to mirror to the latest revision");
+        throw new ConfigException(
+            at + ".shadow.deployment",
+            "a deployment cannot shadow itself; omit it to mirror to the latest revision");
       }
       shadow = new TrafficSpec.ShadowSpec(deployment.shadow().deployment(), percent);
     }
     return new TrafficSpec(canary, shadow);
   }
 
-  static List<TrafficSpec> checkShadows(List<TrafficSpec> traffic, Set<String> modelNames, List<String> paths)
+  static List<TrafficSpec> checkShadows(
+      List<TrafficSpec> traffic, Set<String> modelNames, List<String> paths)
       throws ConfigException {
     for (int i = 0; i < traffic.size(); i++) {
       TrafficSpec.ShadowSpec shadow = traffic.get(i).shadow();
-      if (shadow != null && shadow.deployment() != null && !modelNames.contains(shadow.deployment())) {
-        throw new ConfigException(paths.get(i) + ".shadow.deployment", "no deployment is named '" + shadow.deployment() + "'");
+      if (shadow != null
+          && shadow.deployment() != null
+          && !modelNames.contains(shadow.deployment())) {
+        throw new ConfigException(
+            paths.get(i) + ".shadow.deployment",
+            "no deployment is named '" + shadow.deployment() + "'");
       }
     }
     return traffic;
   }
 
-  static ResourceRequest resources(String at, SluiceConfig.Resources resources) throws ConfigException {
+  static ResourceRequest resources(String at, SluiceConfig.Resources resources)
+      throws ConfigException {
     if (resources == null) {
       return ResourceRequest.NONE;
     }
     double gpus = resources.gpus() == null ? 0 : resources.gpus();
     if (gpus < 0 || (gpus > 1 && gpus != Math.rint(gpus))) {
-      throw new ConfigException(at + ".gpus", "must be a fraction of one device (0 < gpus <= 1) or a whole number, got " + gpus);
+      throw new ConfigException(
+          at + ".gpus",
+          "must be a fraction of one device (0 < gpus <= 1) or a whole number, got " + gpus);
     }
     double cpus = resources.cpus() == null ? 0 : resources.cpus();
     if (cpus < 0) {
       throw new ConfigException(at + ".cpus", "must not be negative");
     }
-    long memory = resources.memory() == null ? 0 : ConfigValues.parseSize(at + ".memory", resources.memory());
-    long gpuMemory = resources.gpuMemory() == null ? 0 : ConfigValues.parseSize(at + ".gpuMemory", resources.gpuMemory());
+    long memory =
+        resources.memory() == null ? 0 : ConfigValues.parseSize(at + ".memory", resources.memory());
+    long gpuMemory =
+        resources.gpuMemory() == null
+            ? 0
+            : ConfigValues.parseSize(at + ".gpuMemory", resources.gpuMemory());
     if (gpuMemory > 0 && gpus == 0) {
       throw new ConfigException(at + ".gpuMemory", "needs gpus > 0");
     }
@@ -124,59 +118,109 @@ final class DeploymentSettings {
     AutoscalingSpec autoscaling = null;
     if (deployment.autoscaling() != null) {
       if (deployment.numReplicas() != null) {
-        throw new ConfigException(at + ".numReplicas", "give either numReplicas or autoscaling, not both");
+        throw new ConfigException(
+            at + ".numReplicas", "give either numReplicas or autoscaling, not both");
       }
       autoscaling = autoscaling(at + ".autoscaling", deployment.autoscaling());
     }
-    int numReplicas = deployment.numReplicas() == null ? 1 : ConfigValues.positive(at + ".numReplicas", deployment.numReplicas());
+    int numReplicas =
+        deployment.numReplicas() == null
+            ? 1
+            : ConfigValues.positive(at + ".numReplicas", deployment.numReplicas());
     BatchingSpec batching = null;
     if (deployment.batching() != null) {
-      int maxBatchSize = deployment.batching().maxBatchSize() == null ? 8
-          : ConfigValues.positive(at + ".batching.maxBatchSize", deployment.batching().maxBatchSize());
-      Duration wait = deployment.batching().batchWaitTimeout() == null ? Duration.ofMillis(10)
-          : ConfigValues.duration(at + ".batching.batchWaitTimeout", deployment.batching().batchWaitTimeout());
+      int maxBatchSize =
+          deployment.batching().maxBatchSize() == null
+              ? 8
+              : ConfigValues.positive(
+                  at + ".batching.maxBatchSize", deployment.batching().maxBatchSize());
+      Duration wait =
+          deployment.batching().batchWaitTimeout() == null
+              ? Duration.ofMillis(10)
+              : ConfigValues.duration(
+                  at + ".batching.batchWaitTimeout", deployment.batching().batchWaitTimeout());
       batching = new BatchingSpec(maxBatchSize, wait);
     }
-    // A replica can only batch the requests it holds: with batching, room for a full batch by default.
-    int defaultOngoing = batching == null ? ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS
-        : Math.max(ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS, batching.maxBatchSize());
-    int maxOngoing = deployment.maxOngoingRequests() == null ? defaultOngoing
-        : ConfigValues.positive(at + ".maxOngoingRequests", deployment.maxOngoingRequests());
-    int maxQueued = deployment.maxQueuedRequests() == null ? ScalingSpec.DEFAULT_MAX_QUEUED_REQUESTS
-        : ConfigValues.nonNegative(at + ".maxQueuedRequests", deployment.maxQueuedRequests());
-    Duration maxQueueWait = deployment.maxQueueWait() == null ? ScalingSpec.DEFAULT_MAX_QUEUE_WAIT
-        : ConfigValues.positiveDuration(at + ".maxQueueWait", deployment.maxQueueWait());
-    Duration requestTimeout = deployment.requestTimeout() == null ? null
-        : ConfigValues.positiveDuration(at + ".requestTimeout", deployment.requestTimeout());
-    return new ScalingSpec(numReplicas, maxOngoing, maxQueued, maxQueueWait, requestTimeout, autoscaling, batching);
+    // A replica can only batch the requests it holds: with batching, room for a full batch by
+    // default.
+    int defaultOngoing =
+        batching == null
+            ? ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS
+            : Math.max(ScalingSpec.DEFAULT_MAX_ONGOING_REQUESTS, batching.maxBatchSize());
+    int maxOngoing =
+        deployment.maxOngoingRequests() == null
+            ? defaultOngoing
+            : ConfigValues.positive(at + ".maxOngoingRequests", deployment.maxOngoingRequests());
+    int maxQueued =
+        deployment.maxQueuedRequests() == null
+            ? ScalingSpec.DEFAULT_MAX_QUEUED_REQUESTS
+            : ConfigValues.nonNegative(at + ".maxQueuedRequests", deployment.maxQueuedRequests());
+    Duration maxQueueWait =
+        deployment.maxQueueWait() == null
+            ? ScalingSpec.DEFAULT_MAX_QUEUE_WAIT
+            : ConfigValues.positiveDuration(at + ".maxQueueWait", deployment.maxQueueWait());
+    Duration requestTimeout =
+        deployment.requestTimeout() == null
+            ? null
+            : ConfigValues.positiveDuration(at + ".requestTimeout", deployment.requestTimeout());
+    return new ScalingSpec(
+        numReplicas, maxOngoing, maxQueued, maxQueueWait, requestTimeout, autoscaling, batching);
   }
 
-  static AutoscalingSpec autoscaling(String at, SluiceConfig.Autoscaling config) throws ConfigException {
-    int min = config.minReplicas() == null ? AutoscalingSpec.DEFAULT_MIN_REPLICAS
-        : ConfigValues.nonNegative(at + ".minReplicas", config.minReplicas());
-    int max = config.maxReplicas() == null ? Math.max(min, AutoscalingSpec.DEFAULT_MAX_REPLICAS)
-        : ConfigValues.positive(at + ".maxReplicas", config.maxReplicas());
+  static AutoscalingSpec autoscaling(String at, SluiceConfig.Autoscaling config)
+      throws ConfigException {
+    int min =
+        config.minReplicas() == null
+            ? AutoscalingSpec.DEFAULT_MIN_REPLICAS
+            : ConfigValues.nonNegative(at + ".minReplicas", config.minReplicas());
+    int max =
+        config.maxReplicas() == null
+            ? Math.max(min, AutoscalingSpec.DEFAULT_MAX_REPLICAS)
+            : ConfigValues.positive(at + ".maxReplicas", config.maxReplicas());
     if (max < min) {
       throw new ConfigException(at + ".maxReplicas", "must be at least minReplicas (" + min + ")");
     }
-    int initial = config.initialReplicas() == null ? min : ConfigValues.nonNegative(at + ".initialReplicas", config.initialReplicas());
+    int initial =
+        config.initialReplicas() == null
+            ? min
+            : ConfigValues.nonNegative(at + ".initialReplicas", config.initialReplicas());
     if (initial < min || initial > max) {
-      throw new ConfigException(at + ".initialReplicas", "must lie between minReplicas and maxReplicas");
+      throw new ConfigException(
+          at + ".initialReplicas", "must lie between minReplicas and maxReplicas");
     }
-    double target = config.targetOngoingRequests() == null ? AutoscalingSpec.DEFAULT_TARGET_ONGOING_REQUESTS
-        : ConfigValues.positiveNumber(at + ".targetOngoingRequests", config.targetOngoingRequests());
-    Duration up = config.upscaleDelay() == null ? AutoscalingSpec.DEFAULT_UPSCALE_DELAY
-        : ConfigValues.duration(at + ".upscaleDelay", config.upscaleDelay());
-    Duration down = config.downscaleDelay() == null ? AutoscalingSpec.DEFAULT_DOWNSCALE_DELAY
-        : ConfigValues.duration(at + ".downscaleDelay", config.downscaleDelay());
-    Duration toZero = config.scaleToZeroDelay() == null ? down : ConfigValues.duration(at + ".scaleToZeroDelay", config.scaleToZeroDelay());
-    Duration lookBack = config.lookBackPeriod() == null ? AutoscalingSpec.DEFAULT_LOOK_BACK_PERIOD
-        : ConfigValues.positiveDuration(at + ".lookBackPeriod", config.lookBackPeriod());
-    double upSmoothing = config.upscaleSmoothingFactor() == null ? AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR
-        : ConfigValues.positiveNumber(at + ".upscaleSmoothingFactor", config.upscaleSmoothingFactor());
-    double downSmoothing = config.downscaleSmoothingFactor() == null ? AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR
-        : ConfigValues.positiveNumber(at + ".downscaleSmoothingFactor", config.downscaleSmoothingFactor());
-    return new AutoscalingSpec(min, max, initial, target, up, down, toZero, lookBack, upSmoothing, downSmoothing);
+    double target =
+        config.targetOngoingRequests() == null
+            ? AutoscalingSpec.DEFAULT_TARGET_ONGOING_REQUESTS
+            : ConfigValues.positiveNumber(
+                at + ".targetOngoingRequests", config.targetOngoingRequests());
+    Duration up =
+        config.upscaleDelay() == null
+            ? AutoscalingSpec.DEFAULT_UPSCALE_DELAY
+            : ConfigValues.duration(at + ".upscaleDelay", config.upscaleDelay());
+    Duration down =
+        config.downscaleDelay() == null
+            ? AutoscalingSpec.DEFAULT_DOWNSCALE_DELAY
+            : ConfigValues.duration(at + ".downscaleDelay", config.downscaleDelay());
+    Duration toZero =
+        config.scaleToZeroDelay() == null
+            ? down
+            : ConfigValues.duration(at + ".scaleToZeroDelay", config.scaleToZeroDelay());
+    Duration lookBack =
+        config.lookBackPeriod() == null
+            ? AutoscalingSpec.DEFAULT_LOOK_BACK_PERIOD
+            : ConfigValues.positiveDuration(at + ".lookBackPeriod", config.lookBackPeriod());
+    double upSmoothing =
+        config.upscaleSmoothingFactor() == null
+            ? AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR
+            : ConfigValues.positiveNumber(
+                at + ".upscaleSmoothingFactor", config.upscaleSmoothingFactor());
+    double downSmoothing =
+        config.downscaleSmoothingFactor() == null
+            ? AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR
+            : ConfigValues.positiveNumber(
+                at + ".downscaleSmoothingFactor", config.downscaleSmoothingFactor());
+    return new AutoscalingSpec(
+        min, max, initial, target, up, down, toZero, lookBack, upSmoothing, downSmoothing);
   }
 
   static io.sluice.engine.explain.ExplainSpec explainer(String at, SluiceConfig.Explainer explainer)
@@ -187,33 +231,52 @@ final class DeploymentSettings {
     io.sluice.engine.explain.ExplainSpec defaults = io.sluice.engine.explain.ExplainSpec.DEFAULT;
     String method = explainer.method() == null ? defaults.method() : explainer.method();
     if (!method.equals("kernel_shap") && !method.equals("occlusion")) {
-      throw new ConfigException(at + ".method", "must be kernel_shap or occlusion, got '" + method + "'");
+      throw new ConfigException(
+          at + ".method", "must be kernel_shap or occlusion, got '" + method + "'");
     }
-    return new io.sluice.engine.explain.ExplainSpec(method, null, null, 0,
+    return new io.sluice.engine.explain.ExplainSpec(
+        method,
+        null,
+        null,
+        0,
         explainer.baseline() == null ? defaults.baseline() : explainer.baseline(),
-        explainer.samples() == null ? defaults.samples() : ConfigValues.positive(at + ".samples", explainer.samples()),
-        explainer.window() == null ? defaults.window() : ConfigValues.positive(at + ".window", explainer.window()),
-        explainer.batchSize() == null ? defaults.batchSize() : ConfigValues.positive(at + ".batchSize", explainer.batchSize()),
-        explainer.maxModelCalls() == null ? defaults.maxModelCalls() : ConfigValues.positive(at + ".maxModelCalls", explainer.maxModelCalls()));
+        explainer.samples() == null
+            ? defaults.samples()
+            : ConfigValues.positive(at + ".samples", explainer.samples()),
+        explainer.window() == null
+            ? defaults.window()
+            : ConfigValues.positive(at + ".window", explainer.window()),
+        explainer.batchSize() == null
+            ? defaults.batchSize()
+            : ConfigValues.positive(at + ".batchSize", explainer.batchSize()),
+        explainer.maxModelCalls() == null
+            ? defaults.maxModelCalls()
+            : ConfigValues.positive(at + ".maxModelCalls", explainer.maxModelCalls()));
   }
 
-  static TransformerSpec transformer(String at, SluiceConfig.Transformer transformer, Path baseDirectory)
-      throws ConfigException {
+  static TransformerSpec transformer(
+      String at, SluiceConfig.Transformer transformer, Path baseDirectory) throws ConfigException {
     if (transformer == null) {
       return null;
     }
     if (transformer.steps() == null || transformer.steps().isEmpty()) {
       throw new ConfigException(at + ".steps", "a transformer needs at least one step");
     }
-    Path plugins = baseDirectory.resolve(transformer.plugins() == null ? "plugins" : transformer.plugins()).normalize();
+    Path plugins =
+        baseDirectory
+            .resolve(transformer.plugins() == null ? "plugins" : transformer.plugins())
+            .normalize();
     TransformerFactories factories = TransformerFactories.discover(plugins);
     List<TransformerSpec.Step> steps = new ArrayList<>();
     for (int i = 0; i < transformer.steps().size(); i++) {
       SluiceConfig.TransformerStep step = transformer.steps().get(i);
       String name = step == null ? null : step.step();
       if (name == null || factories.find(name).isEmpty()) {
-        throw new ConfigException(at + ".steps[" + i + "].step",
-            (name == null ? "missing" : "unknown step '" + name + "'") + "; available: " + factories.names());
+        throw new ConfigException(
+            at + ".steps[" + i + "].step",
+            (name == null ? "missing" : "unknown step '" + name + "'")
+                + "; available: "
+                + factories.names());
       }
       steps.add(new TransformerSpec.Step(name, step.settings()));
     }

@@ -1,52 +1,27 @@
 package io.sluice.server.config;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.sluice.engine.autoscale.AutoscalingSpec;
-import io.sluice.engine.batching.BatchingSpec;
-import io.sluice.engine.model.DeploymentSpec;
 import io.sluice.engine.graph.Condition;
 import io.sluice.engine.graph.GraphSpec;
 import io.sluice.engine.graph.NodeSpec;
 import io.sluice.engine.graph.RouterType;
 import io.sluice.engine.graph.StepSpec;
-import io.sluice.engine.transform.TransformerSpec;
-import io.sluice.pipelines.PipelineSpec;
-import io.sluice.spi.transform.TransformerFactories;
-import io.sluice.engine.model.ScalingSpec;
-import io.sluice.engine.model.TrafficSpec;
-import io.sluice.engine.placement.Accelerator;
-import io.sluice.engine.placement.ResourceRequest;
-import io.sluice.engine.replica.ReplicaHosting;
-import io.sluice.spi.Runtimes;
-import io.sluice.storage.ModelStore;
-import io.sluice.storage.Progress;
-import io.sluice.storage.StorageException;
-import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-/** The {@code graphs} section: inference graphs whose steps name deployments of the same configuration. */
+/**
+ * The {@code graphs} section: inference graphs whose steps name deployments of the same
+ * configuration.
+ */
 final class GraphSettings {
   private GraphSettings() {}
 
-  static List<GraphSpec> graphs(List<SluiceConfig.Graph> configured, Set<String> prefixes, Set<String> deployments)
+  static List<GraphSpec> graphs(
+      List<SluiceConfig.Graph> configured, Set<String> prefixes, Set<String> deployments)
       throws ConfigException {
     List<GraphSpec> graphs = new ArrayList<>();
     Set<String> names = new HashSet<>();
@@ -57,9 +32,12 @@ final class GraphSettings {
       if (!names.add(name)) {
         throw new ConfigException(at + ".name", "another graph is already named '" + name + "'");
       }
-      String prefix = ConfigValues.normalisePrefix(at + ".routePrefix", graph.routePrefix() == null ? "/" + name : graph.routePrefix());
+      String prefix =
+          ConfigValues.normalisePrefix(
+              at + ".routePrefix", graph.routePrefix() == null ? "/" + name : graph.routePrefix());
       if (!prefixes.add(prefix)) {
-        throw new ConfigException(at + ".routePrefix", "an application or graph already uses " + prefix);
+        throw new ConfigException(
+            at + ".routePrefix", "an application or graph already uses " + prefix);
       }
       if (graph.nodes() == null || graph.nodes().isEmpty()) {
         throw new ConfigException(at + ".nodes", "a graph needs nodes, one of them named 'root'");
@@ -82,14 +60,18 @@ final class GraphSettings {
 
   static NodeSpec node(String at, SluiceConfig.GraphNode node) throws ConfigException {
     if (node == null || node.routerType() == null) {
-      throw new ConfigException(at + ".routerType", "missing; expected Sequence, Switch, Ensemble or Splitter");
+      throw new ConfigException(
+          at + ".routerType", "missing; expected Sequence, Switch, Ensemble or Splitter");
     }
     RouterType type;
     try {
       type = RouterType.parse(node.routerType());
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(at + ".routerType",
-          "'" + node.routerType() + "' is not a router type; expected Sequence, Switch, Ensemble or Splitter");
+      throw new ConfigException(
+          at + ".routerType",
+          "'"
+              + node.routerType()
+              + "' is not a router type; expected Sequence, Switch, Ensemble or Splitter");
     }
     List<StepSpec> steps = new ArrayList<>();
     List<SluiceConfig.GraphStep> configured = node.steps() == null ? List.of() : node.steps();
@@ -101,14 +83,24 @@ final class GraphSettings {
       }
       String name = step.name();
       if (name == null) {
-        String target = step.serviceName() != null ? step.serviceName() : step.nodeName() != null ? step.nodeName() : "step";
-        boolean taken = configured.stream().anyMatch(other -> other != step && other != null
-            && (target.equals(other.name()) || other.name() == null && target.equals(other.serviceName())));
+        String target =
+            step.serviceName() != null
+                ? step.serviceName()
+                : step.nodeName() != null ? step.nodeName() : "step";
+        boolean taken =
+            configured.stream()
+                .anyMatch(
+                    other ->
+                        other != step
+                            && other != null
+                            && (target.equals(other.name())
+                                || other.name() == null && target.equals(other.serviceName())));
         name = taken ? target + "-" + i : target;
       }
       String data = step.data() == null ? "$response" : step.data();
       if (!data.equals("$response") && !data.equals("$request")) {
-        throw new ConfigException(stepAt + ".data", "must be $request or $response, got '" + data + "'");
+        throw new ConfigException(
+            stepAt + ".data", "must be $request or $response, got '" + data + "'");
       }
       Condition condition = null;
       if (step.condition() != null) {
@@ -120,12 +112,23 @@ final class GraphSettings {
       }
       String dependency = step.dependency() == null ? "Hard" : step.dependency();
       if (!dependency.equalsIgnoreCase("Hard") && !dependency.equalsIgnoreCase("Soft")) {
-        throw new ConfigException(stepAt + ".dependency", "must be Hard or Soft, got '" + dependency + "'");
+        throw new ConfigException(
+            stepAt + ".dependency", "must be Hard or Soft, got '" + dependency + "'");
       }
-      Duration timeout = step.timeout() == null ? null : ConfigValues.positiveDuration(stepAt + ".timeout", step.timeout());
-      steps.add(new StepSpec(name, step.serviceName(), step.nodeName(), data.equals("$request"), condition,
-          step.weight() == null ? (type == RouterType.SPLITTER ? 0 : 1) : step.weight(),
-          dependency.equalsIgnoreCase("Soft"), timeout));
+      Duration timeout =
+          step.timeout() == null
+              ? null
+              : ConfigValues.positiveDuration(stepAt + ".timeout", step.timeout());
+      steps.add(
+          new StepSpec(
+              name,
+              step.serviceName(),
+              step.nodeName(),
+              data.equals("$request"),
+              condition,
+              step.weight() == null ? (type == RouterType.SPLITTER ? 0 : 1) : step.weight(),
+              dependency.equalsIgnoreCase("Soft"),
+              timeout));
     }
     return new NodeSpec(type, steps);
   }

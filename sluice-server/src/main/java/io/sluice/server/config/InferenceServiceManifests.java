@@ -1,6 +1,5 @@
 package io.sluice.server.config;
 
-import io.sluice.storage.ModelStore;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sluice.api.kserve.ModelFormats;
+import io.sluice.storage.ModelStore;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -17,30 +16,47 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * KServe InferenceService manifests ({@code sluice serve -f isvc.yaml}) as a Sluice configuration: each service is
- * an application at {@code /{name}} with one deployment named after it, as the operator runs it in a pod, so the
- * same manifest serves on one machine as on a cluster. Fields Sluice does not serve are refused by name; fields that
- * only shape a pod ({@code labels}, {@code annotations}, {@code nodeSelector}, {@code tolerations}, the model's
- * {@code env}, {@code args}, {@code protocolVersion} and {@code runtime}) are accepted and have no effect here.
+ * KServe InferenceService manifests ({@code sluice serve -f isvc.yaml}) as a Sluice configuration:
+ * each service is an application at {@code /{name}} with one deployment named after it, as the
+ * operator runs it in a pod, so the same manifest serves on one machine as on a cluster. Fields
+ * Sluice does not serve are refused by name; fields that only shape a pod ({@code labels}, {@code
+ * annotations}, {@code nodeSelector}, {@code tolerations}, the model's {@code env}, {@code args},
+ * {@code protocolVersion} and {@code runtime}) are accepted and have no effect here.
  */
 public final class InferenceServiceManifests {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> SPEC = Set.of("predictor");
-  private static final Set<String> PREDICTOR = Set.of("model", "minReplicas", "maxReplicas", "scaleTarget", "scaleMetric",
-      "containerConcurrency", "timeout", "canaryTrafficPercent", "batcher", "labels", "annotations", "nodeSelector",
-      "tolerations");
-  private static final Set<String> MODEL = Set.of("modelFormat", "runtime", "storageUri", "protocolVersion", "resources",
-      "env", "args");
+  private static final Set<String> PREDICTOR =
+      Set.of(
+          "model",
+          "minReplicas",
+          "maxReplicas",
+          "scaleTarget",
+          "scaleMetric",
+          "containerConcurrency",
+          "timeout",
+          "canaryTrafficPercent",
+          "batcher",
+          "labels",
+          "annotations",
+          "nodeSelector",
+          "tolerations");
+  private static final Set<String> MODEL =
+      Set.of("modelFormat", "runtime", "storageUri", "protocolVersion", "resources", "env", "args");
 
   private InferenceServiceManifests() {}
 
-  /** The configuration (YAML) serving every InferenceService in {@code manifests}; relative paths resolve against each file. */
+  /**
+   * The configuration (YAML) serving every InferenceService in {@code manifests}; relative paths
+   * resolve against each file.
+   */
   public static String toConfiguration(List<Path> manifests) throws ConfigException {
     ObjectNode config = YAML.createObjectNode();
     ArrayNode applications = config.putArray("applications");
     for (Path manifest : manifests) {
       List<JsonNode> documents = new ArrayList<>();
-      try (MappingIterator<JsonNode> read = YAML.readerFor(JsonNode.class).readValues(manifest.toFile())) {
+      try (MappingIterator<JsonNode> read =
+          YAML.readerFor(JsonNode.class).readValues(manifest.toFile())) {
         while (read.hasNextValue()) {
           JsonNode document = read.nextValue();
           if (document != null && !document.isNull() && !document.isEmpty()) {
@@ -67,8 +83,11 @@ public final class InferenceServiceManifests {
   private static ObjectNode application(Path manifest, JsonNode isvc) throws ConfigException {
     String name = isvc.path("metadata").path("name").asText("");
     String at = manifest + ": InferenceService '" + name + "'";
-    if (!"InferenceService".equals(isvc.path("kind").asText()) || !isvc.path("apiVersion").asText().startsWith("serving.kserve.io/")) {
-      throw new ConfigException(at, "not a serving.kserve.io InferenceService (kind " + isvc.path("kind").asText("?") + ")");
+    if (!"InferenceService".equals(isvc.path("kind").asText())
+        || !isvc.path("apiVersion").asText().startsWith("serving.kserve.io/")) {
+      throw new ConfigException(
+          at,
+          "not a serving.kserve.io InferenceService (kind " + isvc.path("kind").asText("?") + ")");
     }
     JsonNode spec = isvc.path("spec");
     JsonNode predictor = spec.path("predictor");
@@ -77,8 +96,16 @@ public final class InferenceServiceManifests {
     refuseUnknown(at, "spec.predictor", predictor, PREDICTOR);
     refuseUnknown(at, "spec.predictor.model", model, MODEL);
     String format = model.path("modelFormat").path("name").asText(null);
-    ModelFormats.Runtime runtime = ModelFormats.runtime(format).orElseThrow(() -> new ConfigException(
-        at + ": spec.predictor.model.modelFormat.name", "'" + format + "' is not served by Sluice; it serves " + ModelFormats.names()));
+    ModelFormats.Runtime runtime =
+        ModelFormats.runtime(format)
+            .orElseThrow(
+                () ->
+                    new ConfigException(
+                        at + ": spec.predictor.model.modelFormat.name",
+                        "'"
+                            + format
+                            + "' is not served by Sluice; it serves "
+                            + ModelFormats.names()));
     ObjectNode deployment = YAML.createObjectNode();
     deployment.put("name", name);
     deployment.put("runtime", runtime.name());
@@ -94,8 +121,10 @@ public final class InferenceServiceManifests {
       autoscaling.put("maxReplicas", max);
       if (predictor.has("scaleTarget")) {
         if (!"concurrency".equals(predictor.path("scaleMetric").asText("concurrency"))) {
-          throw new ConfigException(at + ": spec.predictor.scaleMetric", "Sluice scales on concurrency (ongoing requests), not "
-              + predictor.path("scaleMetric").asText());
+          throw new ConfigException(
+              at + ": spec.predictor.scaleMetric",
+              "Sluice scales on concurrency (ongoing requests), not "
+                  + predictor.path("scaleMetric").asText());
         }
         autoscaling.put("targetOngoingRequests", predictor.path("scaleTarget").asDouble());
       }
@@ -112,7 +141,8 @@ public final class InferenceServiceManifests {
     if (predictor.has("batcher")) {
       ObjectNode batching = deployment.putObject("batching");
       batching.put("maxBatchSize", predictor.path("batcher").path("maxBatchSize").asInt(32));
-      batching.put("batchWaitTimeout", predictor.path("batcher").path("maxLatency").asInt(5) + "ms");
+      batching.put(
+          "batchWaitTimeout", predictor.path("batcher").path("maxLatency").asInt(5) + "ms");
     }
     JsonNode gpus = model.path("resources").path("limits");
     for (String vendor : List.of("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915")) {
@@ -132,21 +162,28 @@ public final class InferenceServiceManifests {
       throw new ConfigException(at + ": spec.predictor.model.storageUri", "missing");
     }
     if (uri.startsWith("pvc://")) {
-      throw new ConfigException(at + ": spec.predictor.model.storageUri", "pvc:// exists only on a cluster; on one machine"
-          + " give the model's path (relative to the manifest) or a file://, https://, hf://, s3:// or mvn:// URI");
+      throw new ConfigException(
+          at + ": spec.predictor.model.storageUri",
+          "pvc:// exists only on a cluster; on one machine"
+              + " give the model's path (relative to the manifest) or a file://, https://, hf://, s3:// or mvn:// URI");
     }
     if (uri.startsWith("file://") || ModelStore.isRemote(uri)) {
       return uri;
     }
     if (uri.contains("://")) {
-      throw new ConfigException(at + ": spec.predictor.model.storageUri", "'" + uri + "' is not a storage Sluice reads"
-          + " (paths, file://, https://, http://, hf://, s3://, mvn://)");
+      throw new ConfigException(
+          at + ": spec.predictor.model.storageUri",
+          "'"
+              + uri
+              + "' is not a storage Sluice reads"
+              + " (paths, file://, https://, http://, hf://, s3://, mvn://)");
     }
     Path directory = manifest.toAbsolutePath().getParent();
     return directory.resolve(uri).normalize().toUri().toString();
   }
 
-  private static void refuseUnknown(String at, String path, JsonNode node, Set<String> served) throws ConfigException {
+  private static void refuseUnknown(String at, String path, JsonNode node, Set<String> served)
+      throws ConfigException {
     for (Iterator<String> fields = node.fieldNames(); fields.hasNext(); ) {
       String field = fields.next();
       if (!served.contains(field)) {

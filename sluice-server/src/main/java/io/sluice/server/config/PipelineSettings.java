@@ -22,8 +22,12 @@ final class PipelineSettings {
 
   private PipelineSettings() {}
 
-  static List<PipelineSpec> pipelines(List<SluiceConfig.Pipeline> configured, Set<String> prefixes,
-      Set<String> deployments, Path baseDirectory) throws ConfigException {
+  static List<PipelineSpec> pipelines(
+      List<SluiceConfig.Pipeline> configured,
+      Set<String> prefixes,
+      Set<String> deployments,
+      Path baseDirectory)
+      throws ConfigException {
     List<PipelineSpec> pipelines = new ArrayList<>();
     Set<String> names = new HashSet<>();
     for (int p = 0; p < configured.size(); p++) {
@@ -33,45 +37,77 @@ final class PipelineSettings {
       if (!names.add(name)) {
         throw new ConfigException(at + ".name", "another pipeline is already named '" + name + "'");
       }
-      String prefix = ConfigValues.normalisePrefix(at + ".routePrefix",
-          pipeline.routePrefix() == null ? "/" + name : pipeline.routePrefix());
+      String prefix =
+          ConfigValues.normalisePrefix(
+              at + ".routePrefix",
+              pipeline.routePrefix() == null ? "/" + name : pipeline.routePrefix());
       if (!prefixes.add(prefix)) {
-        throw new ConfigException(at + ".routePrefix", "an application, graph or pipeline already uses " + prefix);
+        throw new ConfigException(
+            at + ".routePrefix", "an application, graph or pipeline already uses " + prefix);
       }
       String type = pipeline.type() == null ? null : pipeline.type().toLowerCase(Locale.ROOT);
-      Float temperature = pipeline.temperature() == null ? null : pipeline.temperature().floatValue();
+      Float temperature =
+          pipeline.temperature() == null ? null : pipeline.temperature().floatValue();
       if (temperature != null && (temperature < 0 || temperature > 2)) {
-        throw new ConfigException(at + ".temperature", "must lie between 0 and 2, got " + temperature);
+        throw new ConfigException(
+            at + ".temperature", "must lie between 0 and 2, got " + temperature);
       }
       if ("voice".equals(type)) {
-        pipelines.add(new VoiceSpec(name, prefix, deployment(at + ".asr", pipeline.asr(), deployments),
-            deployment(at + ".llm", pipeline.llm(), deployments), deployment(at + ".tts", pipeline.tts(), deployments),
-            pipeline.systemPrompt(), positive(at + ".maxTokens", pipeline.maxTokens(), 200), temperature,
-            positive(at + ".firstPieceWords", pipeline.firstPieceWords(), VoiceSpec.DEFAULT_FIRST_PIECE_WORDS)));
+        pipelines.add(
+            new VoiceSpec(
+                name,
+                prefix,
+                deployment(at + ".asr", pipeline.asr(), deployments),
+                deployment(at + ".llm", pipeline.llm(), deployments),
+                deployment(at + ".tts", pipeline.tts(), deployments),
+                pipeline.systemPrompt(),
+                positive(at + ".maxTokens", pipeline.maxTokens(), 200),
+                temperature,
+                positive(
+                    at + ".firstPieceWords",
+                    pipeline.firstPieceWords(),
+                    VoiceSpec.DEFAULT_FIRST_PIECE_WORDS)));
       } else if ("rag".equals(type)) {
-        String reranker = pipeline.reranker() == null ? null : deployment(at + ".reranker", pipeline.reranker(), deployments);
+        String reranker =
+            pipeline.reranker() == null
+                ? null
+                : deployment(at + ".reranker", pipeline.reranker(), deployments);
         int retrieve = positive(at + ".retrieve", pipeline.retrieve(), 8);
         int keep = positive(at + ".keep", pipeline.keep(), 3);
         if (keep > retrieve) {
-          throw new ConfigException(at + ".keep", "cannot exceed retrieve (" + retrieve + "), got " + keep);
+          throw new ConfigException(
+              at + ".keep", "cannot exceed retrieve (" + retrieve + "), got " + keep);
         }
         int chunkSize = positive(at + ".chunkSize", pipeline.chunkSize(), 800);
         if (chunkSize < 64) {
-          throw new ConfigException(at + ".chunkSize", "must be at least 64 characters, got " + chunkSize);
+          throw new ConfigException(
+              at + ".chunkSize", "must be at least 64 characters, got " + chunkSize);
         }
-        pipelines.add(new RagSpec(name, prefix, deployment(at + ".embeddings", pipeline.embeddings(), deployments),
-            reranker, deployment(at + ".llm", pipeline.llm(), deployments),
-            documents(at + ".documents", pipeline.documents(), baseDirectory), chunkSize, retrieve, keep,
-            pipeline.systemPrompt(), positive(at + ".maxTokens", pipeline.maxTokens(), 256)));
+        pipelines.add(
+            new RagSpec(
+                name,
+                prefix,
+                deployment(at + ".embeddings", pipeline.embeddings(), deployments),
+                reranker,
+                deployment(at + ".llm", pipeline.llm(), deployments),
+                documents(at + ".documents", pipeline.documents(), baseDirectory),
+                chunkSize,
+                retrieve,
+                keep,
+                pipeline.systemPrompt(),
+                positive(at + ".maxTokens", pipeline.maxTokens(), 256)));
       } else {
-        throw new ConfigException(at + ".type", (type == null ? "missing" : "'" + type + "' is not a pipeline type")
-            + "; expected voice or rag");
+        throw new ConfigException(
+            at + ".type",
+            (type == null ? "missing" : "'" + type + "' is not a pipeline type")
+                + "; expected voice or rag");
       }
     }
     return pipelines;
   }
 
-  private static String deployment(String at, String name, Set<String> deployments) throws ConfigException {
+  private static String deployment(String at, String name, Set<String> deployments)
+      throws ConfigException {
     if (name == null) {
       throw new ConfigException(at, "missing: name the deployment this stage calls");
     }
@@ -85,8 +121,12 @@ final class PipelineSettings {
     return value == null ? fallback : ConfigValues.positive(at, value);
   }
 
-  /** Files, directories (their text and Markdown files) and glob patterns such as {@code ../docs/*.md}. */
-  private static List<Path> documents(String at, List<String> patterns, Path baseDirectory) throws ConfigException {
+  /**
+   * Files, directories (their text and Markdown files) and glob patterns such as {@code
+   * ../docs/*.md}.
+   */
+  private static List<Path> documents(String at, List<String> patterns, Path baseDirectory)
+      throws ConfigException {
     if (patterns == null || patterns.isEmpty()) {
       return List.of();
     }
@@ -97,25 +137,34 @@ final class PipelineSettings {
       try {
         if (pattern.contains("*") || pattern.contains("?") || pattern.contains("[")) {
           int slash = pattern.lastIndexOf('/', firstGlob(pattern));
-          Path root = baseDirectory.resolve(slash < 0 ? "." : pattern.substring(0, slash)).normalize();
-          PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern.substring(slash + 1));
+          Path root =
+              baseDirectory.resolve(slash < 0 ? "." : pattern.substring(0, slash)).normalize();
+          PathMatcher matcher =
+              FileSystems.getDefault().getPathMatcher("glob:" + pattern.substring(slash + 1));
           if (Files.isDirectory(root)) {
             try (Stream<Path> files = Files.walk(root)) {
-              files.filter(Files::isRegularFile).filter(file -> matcher.matches(root.relativize(file))).forEach(found::add);
+              files
+                  .filter(Files::isRegularFile)
+                  .filter(file -> matcher.matches(root.relativize(file)))
+                  .forEach(found::add);
             }
           }
         } else {
           Path path = baseDirectory.resolve(pattern).normalize();
           if (Files.isDirectory(path)) {
             try (Stream<Path> files = Files.walk(path)) {
-              files.filter(Files::isRegularFile).filter(PipelineSettings::isDocument).forEach(found::add);
+              files
+                  .filter(Files::isRegularFile)
+                  .filter(PipelineSettings::isDocument)
+                  .forEach(found::add);
             }
           } else if (Files.isRegularFile(path)) {
             found.add(path);
           }
         }
       } catch (IOException e) {
-        throw new ConfigException(at + "[" + i + "]", "cannot list " + pattern + ": " + e.getMessage());
+        throw new ConfigException(
+            at + "[" + i + "]", "cannot list " + pattern + ": " + e.getMessage());
       }
       if (found.size() == before) {
         throw new ConfigException(at + "[" + i + "]", "no document matches " + pattern);

@@ -7,8 +7,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The validated configuration: server settings with defaults applied, the declared accelerators (null
- * when none are declared: discover them), and every deployment resolved to a local model location. {@code deploymentPaths} gives each deployment's YAML path, for error messages.
+ * The validated configuration: server settings with defaults applied, the declared accelerators
+ * (null when none are declared: discover them), and every deployment resolved to a local model
+ * location. {@code deploymentPaths} gives each deployment's YAML path, for error messages.
  */
 public record ServerSettings(
     String host,
@@ -43,11 +44,14 @@ public record ServerSettings(
   }
 
   /**
-   * An application's name, normalised route prefix ({@code /mnist}), the API keys accepted under it besides
-   * the server's, and its rate limit.
+   * An application's name, normalised route prefix ({@code /mnist}), the API keys accepted under it
+   * besides the server's, and its rate limit.
    */
   public record ApplicationSettings(
-      String name, String routePrefix, List<String> apiKeys, FrontDoorSettings.RateLimit rateLimit) {
+      String name,
+      String routePrefix,
+      List<String> apiKeys,
+      FrontDoorSettings.RateLimit rateLimit) {
     public ApplicationSettings {
       apiKeys = List.copyOf(apiKeys);
     }
@@ -58,8 +62,25 @@ public record ServerSettings(
   }
 
   public ServerSettings withListen(String newHost, Integer newPort) {
-    return new ServerSettings(newHost == null ? host : newHost, newPort == null ? port : newPort, grpcPort,
-        maxRequestBody, eventLoops, modelThreads, autoscalerInterval, adminToken, adminLoopbackOnly, frontDoor,
-        observability, modelRoots, accelerators, applications, deployments, traffic, deploymentPaths, graphs, pipelines);
+    return new ServerSettings(
+        newHost == null ? host : newHost,
+        newPort == null ? port : newPort,
+        grpcPort,
+        maxRequestBody,
+        eventLoops,
+        modelThreads,
+        autoscalerInterval,
+        adminToken,
+        adminLoopbackOnly,
+        frontDoor,
+        observability,
+        modelRoots,
+        accelerators,
+        applications,
+        deployments,
+        traffic,
+        deploymentPaths,
+        graphs,
+        pipelines);
   }
 }

@@ -23,9 +23,10 @@ public record SluiceConfig(
   }
 
   /**
-   * A pipeline at its own route prefix (default {@code /name}). {@code type: voice} chains {@code asr} →
-   * {@code llm} → {@code tts}; {@code type: rag} answers chat from {@code documents} (files, directories or
-   * glob patterns, relative to this file) with {@code embeddings}, an optional {@code reranker} and {@code llm}.
+   * A pipeline at its own route prefix (default {@code /name}). {@code type: voice} chains {@code
+   * asr} → {@code llm} → {@code tts}; {@code type: rag} answers chat from {@code documents} (files,
+   * directories or glob patterns, relative to this file) with {@code embeddings}, an optional
+   * {@code reranker} and {@code llm}.
    *
    * @param chunkSize characters per document chunk (default 800)
    * @param retrieve chunks kept by the embedding search (default 8)
@@ -51,8 +52,8 @@ public record SluiceConfig(
       @JsonProperty("firstPieceWords") Integer firstPieceWords) {}
 
   /**
-   * An inference graph (KServe's InferenceGraph spec): nodes by name, entered at {@code root}, served at
-   * {@code routePrefix} (default {@code /name}).
+   * An inference graph (KServe's InferenceGraph spec): nodes by name, entered at {@code root},
+   * served at {@code routePrefix} (default {@code /name}).
    */
   public record Graph(
       @JsonProperty("name") String name,
@@ -65,10 +66,10 @@ public record SluiceConfig(
       @JsonProperty("steps") List<GraphStep> steps) {}
 
   /**
-   * A step, with KServe's field names: it calls the deployment {@code serviceName} or enters the node
-   * {@code nodeName}; {@code data} is {@code $response} (default) or {@code $request}; {@code condition} for
-   * Switch steps; {@code weight} for Splitter steps; {@code dependency} Hard (default) or Soft; and Sluice's
-   * {@code timeout} (default 60s).
+   * A step, with KServe's field names: it calls the deployment {@code serviceName} or enters the
+   * node {@code nodeName}; {@code data} is {@code $response} (default) or {@code $request}; {@code
+   * condition} for Switch steps; {@code weight} for Splitter steps; {@code dependency} Hard
+   * (default) or Soft; and Sluice's {@code timeout} (default 60s).
    */
   public record GraphStep(
       @JsonProperty("name") String name,
@@ -81,8 +82,8 @@ public record SluiceConfig(
       @JsonProperty("timeout") String timeout) {}
 
   /**
-   * A declared accelerator. When {@code accelerators} is given it replaces discovery ({@code nvidia-smi},
-   * {@code rocm-smi}, Intel sysfs).
+   * A declared accelerator. When {@code accelerators} is given it replaces discovery ({@code
+   * nvidia-smi}, {@code rocm-smi}, Intel sysfs).
    */
   public record AcceleratorConfig(
       @JsonProperty("id") String id,
@@ -91,7 +92,10 @@ public record SluiceConfig(
       @JsonProperty("type") String type,
       @JsonProperty("memory") String memory) {}
 
-  /** What one replica needs; {@code gpus} is a fraction of one device (0.5) or a whole number of devices. */
+  /**
+   * What one replica needs; {@code gpus} is a fraction of one device (0.5) or a whole number of
+   * devices.
+   */
   public record Resources(
       @JsonProperty("cpus") Double cpus,
       @JsonProperty("memory") String memory,
@@ -103,7 +107,8 @@ public record SluiceConfig(
    * @param host address to bind (default 127.0.0.1)
    * @param port HTTP port for REST, SSE and gRPC (default 8000; 0 picks a free port)
    * @param grpcPort optional second, gRPC-only port
-   * @param maxRequestBody largest accepted request body, e.g. {@code 64Mi} (default); larger ones get 413
+   * @param maxRequestBody largest accepted request body, e.g. {@code 64Mi} (default); larger ones
+   *     get 413
    * @param eventLoops number of event-loop threads serving connections (default: CPU count)
    * @param modelThreads number of threads running model work (default: twice the CPU count)
    * @param autoscalerInterval how often autoscalers evaluate, e.g. {@code 1s} (default)
@@ -113,9 +118,11 @@ public record SluiceConfig(
    * @param auth API keys required by inference routes
    * @param tls HTTPS (and gRPC over TLS) on the same port
    * @param rateLimit requests per second and concurrent generations, per API key
-   * @param modelRoots directories model files may come from (symbolic links resolved); unset: anywhere
+   * @param modelRoots directories model files may come from (symbolic links resolved); unset:
+   *     anywhere
    * @param dashboard whether the web dashboard is served at {@code /dashboard} (default true)
-   * @param accessLog whether each request is logged as one JSON line on standard output (default false)
+   * @param accessLog whether each request is logged as one JSON line on standard output (default
+   *     false)
    * @param tracing OpenTelemetry tracing over OTLP/HTTP (default off)
    */
   public record Server(
@@ -136,8 +143,10 @@ public record SluiceConfig(
       @JsonProperty("dashboard") Boolean dashboard,
       @JsonProperty("accessLog") Boolean accessLog,
       @JsonProperty("tracing") Tracing tracing) {
-    static final Server DEFAULTS = new Server(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null);
+    static final Server DEFAULTS =
+        new Server(
+            null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+            null, null, null);
   }
 
   /**
@@ -158,10 +167,13 @@ public record SluiceConfig(
    * @param idleTimeout how long a connection with no request in flight stays open (default 75s)
    * @param maxConnections open connections at most; more are closed at once (default 10000)
    * @param maxConcurrentStreams HTTP/2 (and gRPC) streams at once per connection (default 100)
-   * @param maxHeaderSize largest request header block, e.g. {@code 8Ki} (default); larger ones get 431
-   * @param minPingInterval HTTP/2 PINGs closer than this with no data in between are strikes; the third closes the
-   *     connection with GOAWAY {@code too_many_pings} (default 10s; {@code 0s} allows any)
-   * @param keepAliveTime an HTTP/2 connection with requests in flight is pinged this often (default 60s)
+   * @param maxHeaderSize largest request header block, e.g. {@code 8Ki} (default); larger ones get
+   *     431
+   * @param minPingInterval HTTP/2 PINGs closer than this with no data in between are strikes; the
+   *     third closes the connection with GOAWAY {@code too_many_pings} (default 10s; {@code 0s}
+   *     allows any)
+   * @param keepAliveTime an HTTP/2 connection with requests in flight is pinged this often (default
+   *     60s)
    * @param keepAliveTimeout and closed when a ping goes unanswered this long (default 20s)
    */
   public record Limits(
@@ -176,14 +188,15 @@ public record SluiceConfig(
       @JsonProperty("keepAliveTimeout") String keepAliveTimeout) {}
 
   /**
-   * API keys for inference routes, from the config, a file (one key per line, re-read when it changes,
-   * so a mounted Kubernetes Secret can rotate them) and the {@code SLUICE_API_KEYS} environment variable
-   * (comma-separated). No key from any of them: inference is open.
+   * API keys for inference routes, from the config, a file (one key per line, re-read when it
+   * changes, so a mounted Kubernetes Secret can rotate them) and the {@code SLUICE_API_KEYS}
+   * environment variable (comma-separated). No key from any of them: inference is open.
    *
    * @param protectHealth whether health probes need a key too (default false)
    * @param protectMetrics whether {@code /metrics} needs a key too (default false)
-   * @param repositoryControl who may load and unload models through the V2 repository extension: {@code admin}
-   *     (default: the admin token, under the admin API's rules) or {@code inference} (any client allowed to infer)
+   * @param repositoryControl who may load and unload models through the V2 repository extension:
+   *     {@code admin} (default: the admin token, under the admin API's rules) or {@code inference}
+   *     (any client allowed to infer)
    */
   public record Auth(
       @JsonProperty("apiKeys") List<String> apiKeys,
@@ -195,7 +208,8 @@ public record SluiceConfig(
   /**
    * TLS on the HTTP port: PEM certificate chain and private key, re-read when either file changes.
    *
-   * @param clientCa PEM CA certificates; when given, the admin API requires a client certificate signed by one
+   * @param clientCa PEM CA certificates; when given, the admin API requires a client certificate
+   *     signed by one
    */
   public record Tls(
       @JsonProperty("certificate") String certificate,
@@ -212,8 +226,9 @@ public record SluiceConfig(
       @JsonProperty("maxConcurrentGenerations") Integer maxConcurrentGenerations) {}
 
   /**
-   * A route prefix and the deployments behind it. {@code apiKeys} are accepted under this prefix only (in
-   * addition to the server's); {@code rateLimit} bounds the application's requests from all clients together.
+   * A route prefix and the deployments behind it. {@code apiKeys} are accepted under this prefix
+   * only (in addition to the server's); {@code rateLimit} bounds the application's requests from
+   * all clients together.
    */
   public record Application(
       @JsonProperty("name") String name,
@@ -251,14 +266,16 @@ public record SluiceConfig(
     }
   }
 
-  /** Mirror {@code percent}% of requests to {@code deployment}, or to this deployment's latest revision when omitted. */
+  /**
+   * Mirror {@code percent}% of requests to {@code deployment}, or to this deployment's latest
+   * revision when omitted.
+   */
   public record Shadow(
-      @JsonProperty("deployment") String deployment,
-      @JsonProperty("percent") Double percent) {}
+      @JsonProperty("deployment") String deployment, @JsonProperty("percent") Double percent) {}
 
   /**
-   * The deployment's explainer ({@code :explain}, {@code /explain}): defaults a request's {@code parameters} may
-   * override, except {@code maxModelCalls}, which bounds them.
+   * The deployment's explainer ({@code :explain}, {@code /explain}): defaults a request's {@code
+   * parameters} may override, except {@code maxModelCalls}, which bounds them.
    */
   public record Explainer(
       @JsonProperty("method") String method,
@@ -269,25 +286,33 @@ public record SluiceConfig(
       @JsonProperty("maxModelCalls") Integer maxModelCalls) {}
 
   /**
-   * Pre- and post-processing around the deployment's model (KServe's transformer, in the process that hosts
-   * the model): {@code steps} outermost first; custom steps' jars in {@code plugins} (default: the
-   * {@code plugins} folder next to the configuration file).
+   * Pre- and post-processing around the deployment's model (KServe's transformer, in the process
+   * that hosts the model): {@code steps} outermost first; custom steps' jars in {@code plugins}
+   * (default: the {@code plugins} folder next to the configuration file).
    */
   public record Transformer(
       @JsonProperty("plugins") String plugins,
       @JsonProperty("steps") List<TransformerStep> steps) {}
 
-  /** A transformer step by name ({@code image}, {@code tokenize}, {@code classify}, or a plugin's) and its settings. */
+  /**
+   * A transformer step by name ({@code image}, {@code tokenize}, {@code classify}, or a plugin's)
+   * and its settings.
+   */
   public record TransformerStep(
-      @JsonProperty("step") String step,
-      @JsonProperty("settings") Map<String, String> settings) {}
+      @JsonProperty("step") String step, @JsonProperty("settings") Map<String, String> settings) {}
 
-  /** Dynamic batching: up to {@code maxBatchSize} rows per model call, waiting at most {@code batchWaitTimeout}. */
+  /**
+   * Dynamic batching: up to {@code maxBatchSize} rows per model call, waiting at most {@code
+   * batchWaitTimeout}.
+   */
   public record Batching(
       @JsonProperty("maxBatchSize") Integer maxBatchSize,
       @JsonProperty("batchWaitTimeout") String batchWaitTimeout) {}
 
-  /** Autoscaling, with Ray Serve's names and defaults; durations like {@code 30s}, {@code 500ms}, {@code 10m}. */
+  /**
+   * Autoscaling, with Ray Serve's names and defaults; durations like {@code 30s}, {@code 500ms},
+   * {@code 10m}.
+   */
   public record Autoscaling(
       @JsonProperty("minReplicas") Integer minReplicas,
       @JsonProperty("maxReplicas") Integer maxReplicas,

@@ -26,11 +26,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The web dashboard at {@code /dashboard}: the page and the front-end libraries it is built from (uPlot and
- * Preact, npm packages taken from their WebJars and served from the jar, so nothing comes from the
- * internet), and {@code /dashboard/stream}, a server-sent-events stream of the status report, a metric
- * sample every second and each engine event. Reading needs no token (the admin API's network rule still
- * holds); the page's actions call the admin API with the token the user types in.
+ * The web dashboard at {@code /dashboard}: the page and the front-end libraries it is built from
+ * (uPlot and Preact, npm packages taken from their WebJars and served from the jar, so nothing
+ * comes from the internet), and {@code /dashboard/stream}, a server-sent-events stream of the
+ * status report, a metric sample every second and each engine event. Reading needs no token (the
+ * admin API's network rule still holds); the page's actions call the admin API with the token the
+ * user types in.
  */
 public final class DashboardRoutes {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -46,7 +47,12 @@ public final class DashboardRoutes {
 
   private record StaticFile(Buffer content, String contentType) {}
 
-  public DashboardRoutes(Vertx vertx, StatusReport status, MetricSampler sampler, EventJournal journal, AdminAccess access) {
+  public DashboardRoutes(
+      Vertx vertx,
+      StatusReport status,
+      MetricSampler sampler,
+      EventJournal journal,
+      AdminAccess access) {
     this.vertx = vertx;
     this.status = status;
     this.sampler = sampler;
@@ -55,10 +61,19 @@ public final class DashboardRoutes {
     page("", "dashboard/index.html", "text/html; charset=utf-8");
     page("app.js", "dashboard/app.js", "text/javascript; charset=utf-8");
     page("dashboard.css", "dashboard/dashboard.css", "text/css; charset=utf-8");
-    page("vendor/uPlot.iife.min.js", webjar("uplot", "dist/uPlot.iife.min.js"), "text/javascript; charset=utf-8");
+    page(
+        "vendor/uPlot.iife.min.js",
+        webjar("uplot", "dist/uPlot.iife.min.js"),
+        "text/javascript; charset=utf-8");
     page("vendor/uPlot.min.css", webjar("uplot", "dist/uPlot.min.css"), "text/css; charset=utf-8");
-    page("vendor/preact.module.js", webjar("preact", "dist/preact.module.js"), "text/javascript; charset=utf-8");
-    page("vendor/hooks.module.js", webjar("preact", "hooks/dist/hooks.module.js"), "text/javascript; charset=utf-8");
+    page(
+        "vendor/preact.module.js",
+        webjar("preact", "dist/preact.module.js"),
+        "text/javascript; charset=utf-8");
+    page(
+        "vendor/hooks.module.js",
+        webjar("preact", "hooks/dist/hooks.module.js"),
+        "text/javascript; charset=utf-8");
     sampler.listen(this::broadcastSample);
     journal.listen(this::broadcastEvent);
   }
@@ -84,31 +99,42 @@ public final class DashboardRoutes {
       ctx.response().setStatusCode(302).putHeader("location", "/dashboard/").end();
       return;
     }
-    String path = requested.startsWith("/dashboard/") ? requested.substring("/dashboard/".length()) : requested;
+    String path =
+        requested.startsWith("/dashboard/")
+            ? requested.substring("/dashboard/".length())
+            : requested;
     StaticFile file = files.get(path);
     if (file == null) {
       HttpReplies.sendError(ctx.response(), 404, "no dashboard file '" + path + "'");
       return;
     }
-    ctx.response().putHeader("content-type", file.contentType()).putHeader("cache-control", "no-cache")
-        .putHeader("x-content-type-options", "nosniff").end(file.content());
+    ctx.response()
+        .putHeader("content-type", file.contentType())
+        .putHeader("cache-control", "no-cache")
+        .putHeader("x-content-type-options", "nosniff")
+        .end(file.content());
   }
 
   /**
-   * The stream: {@code history} (the kept samples and recent events) and {@code status} at once, then a
-   * {@code sample} with the status every second and an {@code event} for each engine event. A viewer too
-   * slow to take them misses samples rather than holding them in memory.
+   * The stream: {@code history} (the kept samples and recent events) and {@code status} at once,
+   * then a {@code sample} with the status every second and an {@code event} for each engine event.
+   * A viewer too slow to take them misses samples rather than holding them in memory.
    */
   private void stream(RoutingContext ctx) {
     HttpServerResponse response = ctx.response();
-    response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache")
+    response
+        .setChunked(true)
+        .putHeader("content-type", "text/event-stream")
+        .putHeader("cache-control", "no-cache")
         .putHeader("x-accel-buffering", "no");
     ObjectNode history = MAPPER.createObjectNode();
     ArrayNode samples = history.putArray("samples");
     sampler.history().forEach(samples::add);
     ArrayNode events = history.putArray("events");
     List<EngineEvent> recent = journal.since(0);
-    recent.subList(Math.max(0, recent.size() - RECENT_EVENTS), recent.size()).forEach(e -> events.add(event(e)));
+    recent
+        .subList(Math.max(0, recent.size() - RECENT_EVENTS), recent.size())
+        .forEach(e -> events.add(event(e)));
     response.write(frame("history", history));
     response.write(frame("status", status.report()));
     Viewer viewer = new Viewer(vertx.getOrCreateContext(), response);
@@ -121,8 +147,8 @@ public final class DashboardRoutes {
   private record Viewer(Context context, HttpServerResponse response) {}
 
   /**
-   * Builds a sample's frame once, on the sampling thread (the status report and the JSON stay off the event
-   * loops), and hands it to every viewer; one too slow to take it skips it.
+   * Builds a sample's frame once, on the sampling thread (the status report and the JSON stay off
+   * the event loops), and hands it to every viewer; one too slow to take it skips it.
    */
   private void broadcastSample(ObjectNode sample) {
     if (viewers.isEmpty()) {
@@ -133,11 +159,14 @@ public final class DashboardRoutes {
     message.set("status", status.report());
     String frame = frame("sample", message);
     for (Viewer viewer : viewers) {
-      viewer.context().runOnContext(v -> {
-        if (viewers.contains(viewer) && !viewer.response().writeQueueFull()) {
-          viewer.response().write(frame);
-        }
-      });
+      viewer
+          .context()
+          .runOnContext(
+              v -> {
+                if (viewers.contains(viewer) && !viewer.response().writeQueueFull()) {
+                  viewer.response().write(frame);
+                }
+              });
     }
   }
 
@@ -147,11 +176,14 @@ public final class DashboardRoutes {
     }
     String frame = frame("event", event(event));
     for (Viewer viewer : viewers) {
-      viewer.context().runOnContext(v -> {
-        if (viewers.contains(viewer)) {
-          viewer.response().write(frame);
-        }
-      });
+      viewer
+          .context()
+          .runOnContext(
+              v -> {
+                if (viewers.contains(viewer)) {
+                  viewer.response().write(frame);
+                }
+              });
     }
   }
 
@@ -178,7 +210,8 @@ public final class DashboardRoutes {
   private void page(String path, String resource, String contentType) {
     try (InputStream in = DashboardRoutes.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
-        throw new IllegalStateException("the dashboard's " + resource + " is missing from the class path");
+        throw new IllegalStateException(
+            "the dashboard's " + resource + " is missing from the class path");
       }
       files.put(path, new StaticFile(Buffer.buffer(in.readAllBytes()), contentType));
     } catch (IOException e) {

@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.sluice.engine.Engine;
 import io.sluice.engine.autoscale.ScalingDecision;
 import io.sluice.engine.model.Deployment;
@@ -23,10 +22,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * What the dashboard plots, sampled once a second per deployment: requests and errors per second, p50/p99
- * latency over the last second, ongoing and queued requests, replicas (running, desired, the autoscaler's
- * proposal), and for LLMs tokens per second, time to first token and running/waiting generations; plus
- * the memory in use on each accelerator. The last {@value #HISTORY} samples are kept for new viewers.
+ * What the dashboard plots, sampled once a second per deployment: requests and errors per second,
+ * p50/p99 latency over the last second, ongoing and queued requests, replicas (running, desired,
+ * the autoscaler's proposal), and for LLMs tokens per second, time to first token and
+ * running/waiting generations; plus the memory in use on each accelerator. The last {@value
+ * #HISTORY} samples are kept for new viewers.
  */
 public final class MetricSampler {
   static final int HISTORY = 300;
@@ -51,8 +51,13 @@ public final class MetricSampler {
   private static final class Window {
     double requests = -1;
     double errors;
-    /** (nanos, generated tokens) of the last samples: runtimes report tokens in bursts, so the rate spans 5 s. */
+
+    /**
+     * (nanos, generated tokens) of the last samples: runtimes report tokens in bursts, so the rate
+     * spans 5 s.
+     */
     final ArrayDeque<double[]> tokens = new ArrayDeque<>();
+
     final WindowedHistogram latency = new WindowedHistogram();
     final WindowedHistogram timeToFirstToken = new WindowedHistogram();
   }
@@ -80,7 +85,8 @@ public final class MetricSampler {
       for (Accelerator device : placer.inventory()) {
         ObjectNode node = accelerators.putObject(device.id());
         node.put("memoryBytes", device.memoryBytes());
-        node.put("usedBytes", Math.round(shares.getOrDefault(device.id(), 0.0) * device.memoryBytes()));
+        node.put(
+            "usedBytes", Math.round(shares.getOrDefault(device.id(), 0.0) * device.memoryBytes()));
       }
       if (history.size() == HISTORY) {
         history.removeFirst();
@@ -109,7 +115,9 @@ public final class MetricSampler {
     node.put("errorsPerSecond", first ? 0 : Math.max(0, errors - window.errors) / seconds);
     window.requests = requests;
     window.errors = errors;
-    double[] latency = window.latency.quantiles(registry.find("sluice.request.duration").tag("model", name).timers(), 0.5, 0.99);
+    double[] latency =
+        window.latency.quantiles(
+            registry.find("sluice.request.duration").tag("model", name).timers(), 0.5, 0.99);
     putMillis(node, "p50Ms", latency[0]);
     putMillis(node, "p99Ms", latency[1]);
 
@@ -124,14 +132,17 @@ public final class MetricSampler {
     }
     node.put("ongoing", ongoing);
     node.put("queued", queued);
-    node.put("replicas", deployment.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count());
+    node.put(
+        "replicas",
+        deployment.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count());
     node.put("desiredReplicas", desired);
     ScalingDecision decision = deployment.latest().lastDecision();
     if (decision != null) {
       node.put("proposedReplicas", decision.proposedReplicas());
     }
 
-    FunctionCounter tokens = registry.find("sluice.llm.generation.tokens").tag("deployment", name).functionCounter();
+    FunctionCounter tokens =
+        registry.find("sluice.llm.generation.tokens").tag("deployment", name).functionCounter();
     if (tokens != null) {
       ObjectNode llm = node.putObject("llm");
       window.tokens.addLast(new double[] {System.nanoTime(), tokens.count()});
@@ -142,8 +153,11 @@ public final class MetricSampler {
       double[] newest = window.tokens.getLast();
       double span = (newest[0] - oldest[0]) / 1e9;
       llm.put("tokensPerSecond", span <= 0 ? 0 : Math.max(0, newest[1] - oldest[1]) / span);
-      double[] ttft = window.timeToFirstToken.quantiles(
-          registry.find("sluice.llm.time.to.first.token").tag("deployment", name).timers(), 0.5, 0.99);
+      double[] ttft =
+          window.timeToFirstToken.quantiles(
+              registry.find("sluice.llm.time.to.first.token").tag("deployment", name).timers(),
+              0.5,
+              0.99);
       putMillis(llm, "ttftP50Ms", ttft[0]);
       putMillis(llm, "ttftP99Ms", ttft[1]);
       llm.put("running", gauge(registry, "sluice.llm.running.requests", name));
@@ -174,7 +188,10 @@ public final class MetricSampler {
     return List.copyOf(history);
   }
 
-  /** Tells {@code listener} of every new sample (on the sampling thread); run the returned action to stop. */
+  /**
+   * Tells {@code listener} of every new sample (on the sampling thread); run the returned action to
+   * stop.
+   */
   public Runnable listen(Consumer<ObjectNode> listener) {
     listeners.add(listener);
     return () -> listeners.remove(listener);

@@ -8,14 +8,17 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Quantiles of the values recorded since the previous look, from timers' cumulative bucket counts (the
- * Prometheus histograms): the difference of two snapshots is the window's histogram, read as Prometheus'
- * {@code histogram_quantile} does (linear within a bucket).
+ * Quantiles of the values recorded since the previous look, from timers' cumulative bucket counts
+ * (the Prometheus histograms): the difference of two snapshots is the window's histogram, read as
+ * Prometheus' {@code histogram_quantile} does (linear within a bucket).
  */
 final class WindowedHistogram {
   private TreeMap<Double, Double> before = new TreeMap<>();
 
-  /** The window's quantiles in milliseconds (NaN when nothing was recorded), then remembers this snapshot. */
+  /**
+   * The window's quantiles in milliseconds (NaN when nothing was recorded), then remembers this
+   * snapshot.
+   */
   double[] quantiles(Collection<Timer> timers, double... qs) {
     TreeMap<Double, Double> now = new TreeMap<>();
     for (Timer timer : timers) {
@@ -25,7 +28,9 @@ final class WindowedHistogram {
     }
     TreeMap<Double, Double> window = new TreeMap<>();
     for (Map.Entry<Double, Double> bucket : now.entrySet()) {
-      window.put(bucket.getKey(), Math.max(0, bucket.getValue() - before.getOrDefault(bucket.getKey(), 0.0)));
+      window.put(
+          bucket.getKey(),
+          Math.max(0, bucket.getValue() - before.getOrDefault(bucket.getKey(), 0.0)));
     }
     before = now;
     double[] result = new double[qs.length];

@@ -1,9 +1,9 @@
 package io.sluice.server.http;
 
-import io.sluice.http.SluiceHeaders;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.sluice.http.LastResort;
+import io.sluice.http.SluiceHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.BufferedOutputStream;
@@ -19,12 +19,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Structured access logs: one JSON line per answered request on standard output (where container log
- * collectors read; every other log line goes to standard error), with the
- * request id (the client's {@code x-request-id}, else one generated and sent back), method, path, protocol,
- * application its path prefix routes to, the model the path names (V1 and V2; OpenAI's and gRPC's name it in the
- * body, which is not read again for the log), the revision that answered (V2 REST inference), status (and gRPC
- * status), duration and bytes in and out. API keys and bodies are never logged.
+ * Structured access logs: one JSON line per answered request on standard output (where container
+ * log collectors read; every other log line goes to standard error), with the request id (the
+ * client's {@code x-request-id}, else one generated and sent back), method, path, protocol,
+ * application its path prefix routes to, the model the path names (V1 and V2; OpenAI's and gRPC's
+ * name it in the body, which is not read again for the log), the revision that answered (V2 REST
+ * inference), status (and gRPC status), duration and bytes in and out. API keys and bodies are
+ * never logged.
  */
 final class AccessLog {
   private static final JsonFactory JSON = new JsonFactory();
@@ -33,13 +34,18 @@ final class AccessLog {
   static final long FLUSH_MILLIS = 200;
 
   private final Function<String, String> applicationOf;
-  /**
-   * Standard output behind a 64 KiB buffer flushed every {@value #FLUSH_MILLIS} ms and at close: at tens of
-   * thousands of requests a second, a system call per line is a measurable share of the work.
-   */
-  private final PrintStream out = new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
 
-  /** @param applicationOf the application a request path routes to, or null */
+  /**
+   * Standard output behind a 64 KiB buffer flushed every {@value #FLUSH_MILLIS} ms and at close: at
+   * tens of thousands of requests a second, a system call per line is a measurable share of the
+   * work.
+   */
+  private final PrintStream out =
+      new PrintStream(new BufferedOutputStream(System.out, 1 << 16), false, StandardCharsets.UTF_8);
+
+  /**
+   * @param applicationOf the application a request path routes to, or null
+   */
   AccessLog(Function<String, String> applicationOf) {
     this.applicationOf = applicationOf;
   }
@@ -55,16 +61,21 @@ final class AccessLog {
     HttpServerResponse response = request.response();
     String id = response.headers().get(LastResort.REQUEST_ID);
     if (id == null) {
-      // Not UUID.randomUUID(): its SecureRandom is one lock for every event loop, and an id needs no secrecy.
+      // Not UUID.randomUUID(): its SecureRandom is one lock for every event loop, and an id needs
+      // no secrecy.
       ThreadLocalRandom random = ThreadLocalRandom.current();
-      id = HexFormat.of().toHexDigits(random.nextLong()) + HexFormat.of().toHexDigits(random.nextLong());
+      id =
+          HexFormat.of().toHexDigits(random.nextLong())
+              + HexFormat.of().toHexDigits(random.nextLong());
       response.putHeader(LastResort.REQUEST_ID, id);
     }
     String requestId = id;
-    response.endHandler(ended -> write(request, response, requestId, grpc, System.nanoTime() - started));
+    response.endHandler(
+        ended -> write(request, response, requestId, grpc, System.nanoTime() - started));
   }
 
-  private void write(HttpServerRequest request, HttpServerResponse response, String id, boolean grpc, long nanos) {
+  private void write(
+      HttpServerRequest request, HttpServerResponse response, String id, boolean grpc, long nanos) {
     StringWriter line = new StringWriter(256);
     try (JsonGenerator json = JSON.createGenerator(line)) {
       json.writeStartObject();
@@ -72,7 +83,11 @@ final class AccessLog {
       json.writeStringField("requestId", id);
       json.writeStringField("method", request.method().name());
       json.writeStringField("path", request.path());
-      json.writeStringField("protocol", grpc ? "grpc" : request.version() == io.vertx.core.http.HttpVersion.HTTP_2 ? "h2" : "http/1.1");
+      json.writeStringField(
+          "protocol",
+          grpc
+              ? "grpc"
+              : request.version() == io.vertx.core.http.HttpVersion.HTTP_2 ? "h2" : "http/1.1");
       String application = applicationOf.apply(request.path());
       if (application != null) {
         json.writeStringField("application", application);
@@ -96,12 +111,13 @@ final class AccessLog {
       json.writeNumberField("durationMs", Math.round(nanos / 1e3) / 1e3);
       json.writeNumberField("bytesIn", request.bytesRead());
       json.writeNumberField("bytesOut", response.bytesWritten());
-      json.writeStringField("remote", request.remoteAddress() == null ? "" : request.remoteAddress().hostAddress());
+      json.writeStringField(
+          "remote", request.remoteAddress() == null ? "" : request.remoteAddress().hostAddress());
       json.writeEndObject();
     } catch (IOException e) {
       return;
     }
-    out.println(line); // PrintStream locks per line, so lines from several event loops never interleave
+    out.println(
+        line); // PrintStream locks per line, so lines from several event loops never interleave
   }
-
 }

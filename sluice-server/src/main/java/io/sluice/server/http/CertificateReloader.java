@@ -14,9 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Re-reads the TLS certificate and key when either file changes (as cert-manager or a rotated Kubernetes
- * Secret does) and hands them to the running servers: new connections use the new certificate, open ones
- * keep theirs. A pair that does not load is logged and the old one stays in use.
+ * Re-reads the TLS certificate and key when either file changes (as cert-manager or a rotated
+ * Kubernetes Secret does) and hands them to the running servers: new connections use the new
+ * certificate, open ones keep theirs. A pair that does not load is logged and the old one stays in
+ * use.
  */
 public final class CertificateReloader {
   private static final Logger log = LoggerFactory.getLogger(CertificateReloader.class);
@@ -27,7 +28,8 @@ public final class CertificateReloader {
   private FileTime certificateStamp;
   private FileTime keyStamp;
 
-  public CertificateReloader(FrontDoorSettings.Tls tls, ServerSSLOptions base, Supplier<List<HttpServer>> servers) {
+  public CertificateReloader(
+      FrontDoorSettings.Tls tls, ServerSSLOptions base, Supplier<List<HttpServer>> servers) {
     this.tls = tls;
     this.base = base;
     this.servers = servers;
@@ -36,7 +38,9 @@ public final class CertificateReloader {
   }
 
   public static PemKeyCertOptions keyCertificate(FrontDoorSettings.Tls tls) {
-    return new PemKeyCertOptions().setCertPath(tls.certificate().toString()).setKeyPath(tls.key().toString());
+    return new PemKeyCertOptions()
+        .setCertPath(tls.certificate().toString())
+        .setKeyPath(tls.key().toString());
   }
 
   /** Checks the files; called periodically. */
@@ -50,10 +54,15 @@ public final class CertificateReloader {
     keyStamp = key;
     ServerSSLOptions options = new ServerSSLOptions(base).setKeyCertOptions(keyCertificate(tls));
     for (HttpServer server : servers.get()) {
-      server.updateSSLOptions(options, true)
+      server
+          .updateSSLOptions(options, true)
           .onSuccess(updated -> log.info("TLS certificate reloaded from {}", tls.certificate()))
-          .onFailure(error -> log.error("TLS certificate {} could not be reloaded; keeping the previous one: {}",
-              tls.certificate(), error.toString()));
+          .onFailure(
+              error ->
+                  log.error(
+                      "TLS certificate {} could not be reloaded; keeping the previous one: {}",
+                      tls.certificate(),
+                      error.toString()));
     }
   }
 

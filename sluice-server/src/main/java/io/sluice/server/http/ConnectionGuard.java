@@ -1,17 +1,17 @@
 package io.sluice.server.http;
 
+import io.netty.channel.ChannelPipeline;
 import io.sluice.http.HttpReplies;
 import io.sluice.server.config.FrontDoorSettings;
-import io.netty.channel.ChannelPipeline;
 import io.vertx.core.Handler;
-import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.impl.Http2ServerConnection;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -25,12 +25,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Slow and idle clients on one event loop: a connection must send a whole request header within the
- * header timeout, keep a request body coming (408 when no byte arrives within the body timeout), and is
- * closed after the idle timeout with no request in flight; past {@code maxConnections} (counted over all
- * event loops) new connections are closed at once. A request in flight, a long stream included, is never
- * cut by these timers: its own deadline is the engine's {@code requestTimeout}. On HTTP/2, a client's PINGs
- * follow {@link PingPolicy}, and a connection with requests in flight is pinged every {@code keepAliveTime}
- * and closed when the answer takes longer than {@code keepAliveTimeout} (a peer that vanished).
+ * header timeout, keep a request body coming (408 when no byte arrives within the body timeout),
+ * and is closed after the idle timeout with no request in flight; past {@code maxConnections}
+ * (counted over all event loops) new connections are closed at once. A request in flight, a long
+ * stream included, is never cut by these timers: its own deadline is the engine's {@code
+ * requestTimeout}. On HTTP/2, a client's PINGs follow {@link PingPolicy}, and a connection with
+ * requests in flight is pinged every {@code keepAliveTime} and closed when the answer takes longer
+ * than {@code keepAliveTimeout} (a peer that vanished).
  *
  * <p>Every connection and request is touched on its event loop only, so the state needs no locks; a
  * periodic sweep (a quarter of the shortest timeout, at most one second) enforces the deadlines.
@@ -47,7 +48,10 @@ final class ConnectionGuard {
   private final LongSupplier clock;
   private final Map<HttpConnection, ConnectionState> connections = new IdentityHashMap<>();
 
-  ConnectionGuard(FrontDoorSettings.Limits limits, AtomicInteger openConnections, LongAdder acceptedRequests,
+  ConnectionGuard(
+      FrontDoorSettings.Limits limits,
+      AtomicInteger openConnections,
+      LongAdder acceptedRequests,
       LongSupplier clock) {
     this.limits = limits;
     this.openConnections = openConnections;
@@ -57,17 +61,25 @@ final class ConnectionGuard {
 
   /** Starts the sweep on the calling event loop; returns its timer id. */
   long start(Vertx vertx) {
-    long shortest = java.util.stream.LongStream.of(limits.headerTimeout().toMillis(), limits.bodyTimeout().toMillis(),
-        limits.idleTimeout().toMillis(), limits.keepAliveTime().toMillis(), limits.keepAliveTimeout().toMillis())
-        .min().orElseThrow();
+    long shortest =
+        java.util.stream.LongStream.of(
+                limits.headerTimeout().toMillis(),
+                limits.bodyTimeout().toMillis(),
+                limits.idleTimeout().toMillis(),
+                limits.keepAliveTime().toMillis(),
+                limits.keepAliveTimeout().toMillis())
+            .min()
+            .orElseThrow();
     return vertx.setPeriodic(Math.max(10, Math.min(1000, shortest / 4)), id -> sweep());
   }
 
   void connected(HttpConnection connection) {
     if (openConnections.incrementAndGet() > limits.maxConnections()) {
       openConnections.decrementAndGet();
-      log.warn("connection from {} refused: {} connections are open (server.limits.maxConnections)",
-          connection.remoteAddress(), limits.maxConnections());
+      log.warn(
+          "connection from {} refused: {} connections are open (server.limits.maxConnections)",
+          connection.remoteAddress(),
+          limits.maxConnections());
       connection.close();
       return;
     }
@@ -78,19 +90,20 @@ final class ConnectionGuard {
       state.pings = new PingPolicy(limits.minPingInterval().toNanos());
       connection.pingHandler(ping -> pinged(connection, state));
     }
-    connection.closeHandler(closed -> {
-      if (connections.remove(connection) != null) {
-        openConnections.decrementAndGet();
-      }
-    });
+    connection.closeHandler(
+        closed -> {
+          if (connections.remove(connection) != null) {
+            openConnections.decrementAndGet();
+          }
+        });
   }
 
   /**
-   * Vert.x learns of a cleartext connection only once its first request header is complete (it must look
-   * for an HTTP/2 preface or an h2c upgrade first), so silent and half-sent first headers are closed by
-   * Netty's idle handler, set to the header timeout in the server options. From here on this guard times
-   * the connection instead, and the idle handler goes: it would also close connections whose request is
-   * still running.
+   * Vert.x learns of a cleartext connection only once its first request header is complete (it must
+   * look for an HTTP/2 preface or an h2c upgrade first), so silent and half-sent first headers are
+   * closed by Netty's idle handler, set to the header timeout in the server options. From here on
+   * this guard times the connection instead, and the idle handler goes: it would also close
+   * connections whose request is still running.
    */
   private static void handOverIdleTimeout(HttpConnection connection) {
     if (connection instanceof ConnectionBase base) {
@@ -108,9 +121,12 @@ final class ConnectionGuard {
       ConnectionState state = connections.get(request.connection());
       if (state != null) {
         long now = clock.getAsLong();
-        // Answered requests are pruned by the sweep, never here: Vert.x dispatches an HTTP/2 request holding its
-        // connection's lock, and a model thread ending another stream's response holds that response's lock while it
-        // waits for the connection's, so asking a response whether it ended from here can deadlock the event loop.
+        // Answered requests are pruned by the sweep, never here: Vert.x dispatches an HTTP/2
+        // request holding its
+        // connection's lock, and a model thread ending another stream's response holds that
+        // response's lock while it
+        // waits for the connection's, so asking a response whether it ended from here can deadlock
+        // the event loop.
         state.requests.add(new RequestState(request, now));
         state.requestsSeen++;
         state.lastActivity = now;
@@ -158,16 +174,20 @@ final class ConnectionGuard {
   private void pinged(HttpConnection connection, ConnectionState state) {
     if (!state.sentAway && !state.pings.accept(clock.getAsLong(), state.progress())) {
       state.sentAway = true; // PINGs already on the way are answered by Netty and ignored here
-      log.warn("closing the HTTP/2 connection from {}: PINGs closer than {} ms with nothing else moving "
-          + "(server.limits.minPingInterval)", connection.remoteAddress(), limits.minPingInterval().toMillis());
+      log.warn(
+          "closing the HTTP/2 connection from {}: PINGs closer than {} ms with nothing else moving "
+              + "(server.limits.minPingInterval)",
+          connection.remoteAddress(),
+          limits.minPingInterval().toMillis());
       connection.goAway(PingPolicy.ENHANCE_YOUR_CALM, -1, Buffer.buffer(PingPolicy.TOO_MANY_PINGS));
       connection.close();
     }
   }
 
   /**
-   * Pings an HTTP/2 connection whose requests have been in flight for {@code keepAliveTime} since the last answered
-   * ping; true when the previous ping went unanswered for {@code keepAliveTimeout}.
+   * Pings an HTTP/2 connection whose requests have been in flight for {@code keepAliveTime} since
+   * the last answered ping; true when the previous ping went unanswered for {@code
+   * keepAliveTimeout}.
    */
   private boolean keepAliveExpired(HttpConnection connection, ConnectionState state, long now) {
     if (state.requests.isEmpty()) {
@@ -179,16 +199,22 @@ final class ConnectionGuard {
       if (now - state.keepAliveSentAt <= limits.keepAliveTimeout().toNanos()) {
         return false;
       }
-      log.debug("closing the HTTP/2 connection from {}: no answer to a keep-alive PING in {} ms "
-          + "(server.limits.keepAliveTimeout)", connection.remoteAddress(), limits.keepAliveTimeout().toMillis());
+      log.debug(
+          "closing the HTTP/2 connection from {}: no answer to a keep-alive PING in {} ms "
+              + "(server.limits.keepAliveTimeout)",
+          connection.remoteAddress(),
+          limits.keepAliveTimeout().toMillis());
       return true;
     }
     if (now - state.keepAliveSince >= limits.keepAliveTime().toNanos()) {
       state.keepAliveSentAt = now;
-      connection.ping(Buffer.buffer().appendLong(now)).onSuccess(ack -> {
-        state.keepAliveSentAt = NOT_SENT;
-        state.keepAliveSince = clock.getAsLong();
-      });
+      connection
+          .ping(Buffer.buffer().appendLong(now))
+          .onSuccess(
+              ack -> {
+                state.keepAliveSentAt = NOT_SENT;
+                state.keepAliveSince = clock.getAsLong();
+              });
     }
     return false;
   }
@@ -215,20 +241,29 @@ final class ConnectionGuard {
       response.putHeader("connection", "close");
     }
     // The rest of the body will never be read: an HTTP/1.1 connection cannot carry another request.
-    byte[] body = HttpReplies.json(json -> {
-      json.writeStartObject();
-      json.writeStringField("error", "the request body stopped arriving for " + limits.bodyTimeout().toMillis()
-          + " ms (server.limits.bodyTimeout)");
-      json.writeEndObject();
-    });
-    response.setStatusCode(408).putHeader("content-type", "application/json").end(Buffer.buffer(body))
-        .onComplete(sent -> {
-          if (http2) {
-            response.reset();
-          } else {
-            connection.close();
-          }
-        });
+    byte[] body =
+        HttpReplies.json(
+            json -> {
+              json.writeStartObject();
+              json.writeStringField(
+                  "error",
+                  "the request body stopped arriving for "
+                      + limits.bodyTimeout().toMillis()
+                      + " ms (server.limits.bodyTimeout)");
+              json.writeEndObject();
+            });
+    response
+        .setStatusCode(408)
+        .putHeader("content-type", "application/json")
+        .end(Buffer.buffer(body))
+        .onComplete(
+            sent -> {
+              if (http2) {
+                response.reset();
+              } else {
+                connection.close();
+              }
+            });
   }
 
   private static final long NOT_SENT = Long.MIN_VALUE;
@@ -237,8 +272,10 @@ final class ConnectionGuard {
     final List<RequestState> requests = new ArrayList<>(1);
     long lastActivity;
     boolean served;
+
     /** HTTP/2 only (null on HTTP/1.1). */
     PingPolicy pings;
+
     boolean sentAway;
     long requestsSeen;
     long prunedBytes;

@@ -3,11 +3,17 @@ package io.sluice.server.http;
 import io.sluice.http.LastResort;
 import io.sluice.protocol.openai.OpenAiErrors;
 
-/** Which protocol's error shape a path answers in: OpenAI's on the OpenAI routes, KServe V2's elsewhere. */
+/**
+ * Which protocol's error shape a path answers in: OpenAI's on the OpenAI routes, KServe V2's
+ * elsewhere.
+ */
 final class ErrorShapes {
   private ErrorShapes() {}
 
-  /** Whether the path (with or without an application's prefix) is one of the OpenAI-compatible routes. */
+  /**
+   * Whether the path (with or without an application's prefix) is one of the OpenAI-compatible
+   * routes.
+   */
   static boolean isOpenAi(String path) {
     int v1 = path.indexOf("/v1/");
     if (v1 < 0) {
@@ -17,8 +23,11 @@ final class ErrorShapes {
     if (rest.startsWith("models")) {
       return rest.indexOf(':') < 0; // KServe V1's :predict and :explain share the prefix
     }
-    return rest.startsWith("chat/") || rest.startsWith("completions") || rest.startsWith("embeddings")
-        || rest.startsWith("audio/") || rest.startsWith("rerank");
+    return rest.startsWith("chat/")
+        || rest.startsWith("completions")
+        || rest.startsWith("embeddings")
+        || rest.startsWith("audio/")
+        || rest.startsWith("rerank");
   }
 
   static LastResort.ErrorBody forPath(String path) {

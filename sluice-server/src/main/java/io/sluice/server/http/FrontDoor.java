@@ -1,35 +1,25 @@
 package io.sluice.server.http;
 
 import io.sluice.engine.Engine;
-import io.sluice.engine.graph.GraphRunner;
-import io.sluice.engine.graph.GraphSpec;
-import io.sluice.pipelines.PipelineSpec;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 import io.sluice.engine.placement.Placer;
-import io.sluice.protocol.kserve.KServeProtocol;
-import io.sluice.protocol.kserve.ServerInfo;
-import io.sluice.protocol.openai.OpenAiProtocol;
-import io.sluice.http.ModelListing;
 import io.sluice.http.HttpReplies;
 import io.sluice.http.LastResort;
+import io.sluice.http.ModelScope;
+import io.sluice.protocol.kserve.KServeProtocol;
+import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.protocol.kserve.v2.V2RestRoutes;
+import io.sluice.protocol.openai.OpenAiProtocol;
 import io.sluice.server.access.ApiKeys;
 import io.sluice.server.access.RateLimits;
-import io.sluice.server.config.FrontDoorSettings;
-import io.sluice.http.ModelScope;
-import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.sluice.server.admin.AdminAccess;
 import io.sluice.server.admin.AdminRoutes;
 import io.sluice.server.admin.StatusReport;
-import io.sluice.server.dashboard.DashboardRoutes;
-import io.sluice.server.dashboard.MetricSampler;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigLoader;
+import io.sluice.server.config.FrontDoorSettings;
 import io.sluice.server.config.ServerSettings;
-import io.vertx.ext.web.Route;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import io.sluice.server.dashboard.DashboardRoutes;
+import io.sluice.server.dashboard.MetricSampler;
 import io.sluice.server.metrics.RequestMetrics;
 import io.sluice.server.metrics.RevisionMetrics;
 import io.vertx.core.Handler;
@@ -40,17 +30,20 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.nio.file.Path;
 
 /**
- * The one request handler of the HTTP port: gRPC calls ({@code content-type: application/grpc*}) go to
- * the gRPC server, everything else through the REST route table, at the root and again under each
- * application's route prefix.
+ * The one request handler of the HTTP port: gRPC calls ({@code content-type: application/grpc*}) go
+ * to the gRPC server, everything else through the REST route table, at the root and again under
+ * each application's route prefix.
  */
 public final class FrontDoor implements Handler<HttpServerRequest> {
 
   private final Vertx vertx;
+
   /** One JSON line per request, when {@code server.accessLog} is on; else null. */
   private final AccessLog accessLog;
+
   private final Engine engine;
   private final KServeProtocol kserve;
   private final OpenAiProtocol openAi;
@@ -65,8 +58,16 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
   private final Mounts mounts;
 
   public FrontDoor(
-      Vertx vertx, Engine engine, ServerSettings settings, ServerInfo info, RequestMetrics metrics, AdminAccess admin,
-      Placer placer, ConfigApplier applier, ConfigLoader loader, Path configDirectory) {
+      Vertx vertx,
+      Engine engine,
+      ServerSettings settings,
+      ServerInfo info,
+      RequestMetrics metrics,
+      AdminAccess admin,
+      Placer placer,
+      ConfigApplier applier,
+      ConfigLoader loader,
+      Path configDirectory) {
     this.vertx = vertx;
     this.engine = engine;
     this.kserve = new KServeProtocol(engine, info, metrics);
@@ -77,15 +78,25 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
     FrontDoorSettings.Auth auth = settings.frontDoor().auth();
     this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);
-    this.gate = new AccessGate(auth, admin, serverKeys, rateLimits, path -> {
-      Mounts.MountedApplication mounted = mounts.mountedAt(path);
-      return mounted == null ? null : mounted.access();
-    });
+    this.gate =
+        new AccessGate(
+            auth,
+            admin,
+            serverKeys,
+            rateLimits,
+            path -> {
+              Mounts.MountedApplication mounted = mounts.mountedAt(path);
+              return mounted == null ? null : mounted.access();
+            });
     mounts.onAccessChanged(gate::applicationsChanged);
-    this.accessLog = settings.observability().accessLog() ? new AccessLog(path -> {
-      Mounts.MountedApplication mounted = mounts.mountedAt(path);
-      return mounted == null ? null : mounted.settings().name();
-    }) : null;
+    this.accessLog =
+        settings.observability().accessLog()
+            ? new AccessLog(
+                path -> {
+                  Mounts.MountedApplication mounted = mounts.mountedAt(path);
+                  return mounted == null ? null : mounted.settings().name();
+                })
+            : null;
     if (accessLog != null) {
       vertx.setPeriodic(AccessLog.FLUSH_MILLIS, id -> accessLog.flush());
     }
@@ -93,25 +104,41 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
     if (rateLimits.limitsGenerations()) {
       router.route().handler(gate::limitGenerations);
     }
-    // File uploads (audio for /v1/audio/transcriptions) go to a temporary directory and are deleted when
+    // File uploads (audio for /v1/audio/transcriptions) go to a temporary directory and are deleted
+    // when
     // the request ends.
-    router.route().handler(BodyHandler.create(true)
-        .setBodyLimit(settings.maxRequestBody())
-        .setUploadsDirectory(uploadsDirectory())
-        .setDeleteUploadedFilesOnEnd(true));
+    router
+        .route()
+        .handler(
+            BodyHandler.create(true)
+                .setBodyLimit(settings.maxRequestBody())
+                .setUploadsDirectory(uploadsDirectory())
+                .setDeleteUploadedFilesOnEnd(true));
     RevisionMetrics revisionMetrics = new RevisionMetrics(metrics.registry(), engine);
-    router.get("/metrics").handler(ctx -> {
-      revisionMetrics.refresh();
-      ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
-    });
+    router
+        .get("/metrics")
+        .handler(
+            ctx -> {
+              revisionMetrics.refresh();
+              ctx.response()
+                  .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                  .end(metrics.scrape());
+            });
     new AdminRoutes(engine, applier, loader, configDirectory, admin, placer).mount(router);
     if (settings.observability().dashboard()) {
       MetricSampler sampler = new MetricSampler(engine, placer, metrics);
-      vertx.setPeriodic(1000, id -> vertx.executeBlocking(() -> {
-        sampler.sample();
-        return null;
-      }, false));
-      new DashboardRoutes(vertx, new StatusReport(engine, applier, placer), sampler, engine.events(), admin).mount(router);
+      vertx.setPeriodic(
+          1000,
+          id ->
+              vertx.executeBlocking(
+                  () -> {
+                    sampler.sample();
+                    return null;
+                  },
+                  false));
+      new DashboardRoutes(
+              vertx, new StatusReport(engine, applier, placer), sampler, engine.events(), admin)
+          .mount(router);
     }
     this.inferFastPath = kserve.v2(ModelScope.global(engine));
     this.maxBody = settings.maxRequestBody();
@@ -121,20 +148,45 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
     }
     mounts.graphs(settings.graphs());
     mounts.pipelines(settings.pipelines());
-    router.errorHandler(404, ctx -> HttpReplies.sendError(ctx.response(), 404,
-        "no route for " + ctx.request().method() + " " + ctx.request().path()));
-    router.errorHandler(405, ctx -> HttpReplies.sendError(ctx.response(), 405,
-        ctx.request().method() + " is not allowed on " + ctx.request().path()));
-    router.errorHandler(413, ctx -> HttpReplies.sendError(ctx.response(), 413,
-        "request body is larger than the limit of " + settings.maxRequestBody() + " bytes"));
+    router.errorHandler(
+        404,
+        ctx ->
+            HttpReplies.sendError(
+                ctx.response(),
+                404,
+                "no route for " + ctx.request().method() + " " + ctx.request().path()));
+    router.errorHandler(
+        405,
+        ctx ->
+            HttpReplies.sendError(
+                ctx.response(),
+                405,
+                ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    router.errorHandler(
+        413,
+        ctx ->
+            HttpReplies.sendError(
+                ctx.response(),
+                413,
+                "request body is larger than the limit of "
+                    + settings.maxRequestBody()
+                    + " bytes"));
     router.errorHandler(400, this::badRequest);
-    router.errorHandler(500, ctx -> LastResort.answer(ctx.response(), ErrorShapes.forPath(ctx.request().path()),
-        ctx.failure() != null ? ctx.failure() : new IllegalStateException("a route failed with status 500")));
+    router.errorHandler(
+        500,
+        ctx ->
+            LastResort.answer(
+                ctx.response(),
+                ErrorShapes.forPath(ctx.request().path()),
+                ctx.failure() != null
+                    ? ctx.failure()
+                    : new IllegalStateException("a route failed with status 500")));
   }
 
-
   private static String uploadsDirectory() {
-    return Path.of(System.getProperty("java.io.tmpdir"), "sluice-uploads-" + ProcessHandle.current().pid()).toString();
+    return Path.of(
+            System.getProperty("java.io.tmpdir"), "sluice-uploads-" + ProcessHandle.current().pid())
+        .toString();
   }
 
   /** What is mounted where; it follows configuration changes. */
@@ -191,9 +243,9 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
   }
 
   /**
-   * {@code POST /v2/models/{m}/infer} with a Content-Length within the limit is answered without the route
-   * table (routing and body handling cost a measurable share of a small inference); everything else,
-   * including every error case of the path itself, goes through the router.
+   * {@code POST /v2/models/{m}/infer} with a Content-Length within the limit is answered without
+   * the route table (routing and body handling cost a measurable share of a small inference);
+   * everything else, including every error case of the path itself, goes through the router.
    */
   private boolean inferFast(HttpServerRequest request) {
     if (request.method() != io.vertx.core.http.HttpMethod.POST) {
@@ -215,21 +267,33 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
     } catch (NumberFormatException e) {
       return false;
     }
-    request.body().onSuccess(body -> LastResort.guard(request.response(), LastResort.V2,
-            () -> inferFastPath.infer(request, body, model, null)))
-        .onFailure(error -> HttpReplies.sendError(request.response(), 400, "unreadable body: " + error.getMessage()));
+    request
+        .body()
+        .onSuccess(
+            body ->
+                LastResort.guard(
+                    request.response(),
+                    LastResort.V2,
+                    () -> inferFastPath.infer(request, body, model, null)))
+        .onFailure(
+            error ->
+                HttpReplies.sendError(
+                    request.response(), 400, "unreadable body: " + error.getMessage()));
     return true;
   }
 
-  private static GrpcServer grpcServer(Vertx vertx, ServerSettings settings, KServeProtocol kserve) {
-    GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions().setMaxMessageSize(settings.maxRequestBody()));
+  private static GrpcServer grpcServer(
+      Vertx vertx, ServerSettings settings, KServeProtocol kserve) {
+    GrpcServer server =
+        GrpcServer.server(
+            vertx, new GrpcServerOptions().setMaxMessageSize(settings.maxRequestBody()));
     kserve.mount(server);
     return server;
   }
 
   private void badRequest(RoutingContext ctx) {
-    String message = ctx.failure() == null ? "bad request" : "bad request: " + ctx.failure().getMessage();
+    String message =
+        ctx.failure() == null ? "bad request" : "bad request: " + ctx.failure().getMessage();
     HttpReplies.sendError(ctx.response(), 400, message);
   }
-
 }

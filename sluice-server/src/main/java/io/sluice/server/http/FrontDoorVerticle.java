@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
- * One event loop's HTTP server. Deployed with several instances, Vert.x binds the port once and spreads
- * connections over the instances' event loops (port 0 included: the instances share one random port).
- * Each instance guards its own connections ({@link ConnectionGuard}); the connection count is shared.
+ * One event loop's HTTP server. Deployed with several instances, Vert.x binds the port once and
+ * spreads connections over the instances' event loops (port 0 included: the instances share one
+ * random port). Each instance guards its own connections ({@link ConnectionGuard}); the connection
+ * count is shared.
  */
 public final class FrontDoorVerticle extends VerticleBase {
   private final HttpServerOptions options;
@@ -24,8 +25,12 @@ public final class FrontDoorVerticle extends VerticleBase {
   private final LongAdder acceptedRequests;
   private final Consumer<HttpServer> onListening;
 
-  public FrontDoorVerticle(HttpServerOptions options, Handler<HttpServerRequest> handler,
-      FrontDoorSettings.Limits limits, AtomicInteger openConnections, LongAdder acceptedRequests,
+  public FrontDoorVerticle(
+      HttpServerOptions options,
+      Handler<HttpServerRequest> handler,
+      FrontDoorSettings.Limits limits,
+      AtomicInteger openConnections,
+      LongAdder acceptedRequests,
       Consumer<HttpServer> onListening) {
     this.options = options;
     this.handler = handler;
@@ -37,9 +42,11 @@ public final class FrontDoorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    ConnectionGuard guard = new ConnectionGuard(limits, openConnections, acceptedRequests, System::nanoTime);
+    ConnectionGuard guard =
+        new ConnectionGuard(limits, openConnections, acceptedRequests, System::nanoTime);
     guard.start(vertx);
-    return vertx.createHttpServer(options)
+    return vertx
+        .createHttpServer(options)
         .connectionHandler(guard::connected)
         .requestHandler(guard.tracking(handler))
         .listen()

@@ -8,10 +8,11 @@ import java.io.InputStream;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Inflates the gzip-compressed messages of a gRPC request body before vertx-grpc reads them, holding each to the
- * message size limit as it inflates. vertx-grpc 5.0.7 checks the limit against the compressed length and then
- * inflates without bound: 200 KB of gzip made it allocate about a gigabyte. Messages come out re-framed as
- * uncompressed ones; a partial message waits for the rest of it.
+ * Inflates the gzip-compressed messages of a gRPC request body before vertx-grpc reads them,
+ * holding each to the message size limit as it inflates. vertx-grpc 5.0.7 checks the limit against
+ * the compressed length and then inflates without bound: 200 KB of gzip made it allocate about a
+ * gigabyte. Messages come out re-framed as uncompressed ones; a partial message waits for the rest
+ * of it.
  */
 final class GrpcInflater {
   /** A message too large for the limit, compressed or once inflated. */
@@ -30,7 +31,10 @@ final class GrpcInflater {
     this.maxMessageSize = maxMessageSize;
   }
 
-  /** The whole messages {@code data} completes, uncompressed and framed again; empty while one is partial. */
+  /**
+   * The whole messages {@code data} completes, uncompressed and framed again; empty while one is
+   * partial.
+   */
   Buffer accept(Buffer data) {
     pending.appendBuffer(data);
     Buffer out = Buffer.buffer();
@@ -39,8 +43,12 @@ final class GrpcInflater {
       boolean compressed = pending.getByte(at) != 0;
       long length = pending.getUnsignedInt(at + 1);
       if (length > maxMessageSize) {
-        throw new MessageTooLargeException("a request message of " + length + " bytes is larger than the limit of "
-            + maxMessageSize + " (server.maxRequestBody)");
+        throw new MessageTooLargeException(
+            "a request message of "
+                + length
+                + " bytes is larger than the limit of "
+                + maxMessageSize
+                + " (server.maxRequestBody)");
       }
       if (pending.length() - at < PREFIX + length) {
         break;
@@ -67,13 +75,16 @@ final class GrpcInflater {
     try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed))) {
       for (int n; (n = in.read(chunk)) > 0; ) {
         if (inflated.size() + (long) n > maxMessageSize) {
-          throw new MessageTooLargeException("a gzip request message inflates past the limit of " + maxMessageSize
-              + " bytes (server.maxRequestBody)");
+          throw new MessageTooLargeException(
+              "a gzip request message inflates past the limit of "
+                  + maxMessageSize
+                  + " bytes (server.maxRequestBody)");
         }
         inflated.write(chunk, 0, n);
       }
     } catch (IOException e) {
-      throw new IllegalArgumentException("a gzip request message does not inflate: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "a gzip request message does not inflate: " + e.getMessage(), e);
     }
     return inflated.toByteArray();
   }

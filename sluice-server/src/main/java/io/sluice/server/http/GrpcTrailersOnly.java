@@ -6,16 +6,19 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A gRPC answer without a message: the status travels in the headers of an otherwise empty response, as
- * gRPC's trailers-only form allows. For calls refused before the gRPC server takes them.
+ * A gRPC answer without a message: the status travels in the headers of an otherwise empty
+ * response, as gRPC's trailers-only form allows. For calls refused before the gRPC server takes
+ * them.
  */
 final class GrpcTrailersOnly {
   private GrpcTrailersOnly() {}
 
   static void send(HttpServerResponse response, GrpcStatus status, String message) {
-    response.putHeader("content-type", "application/grpc")
+    response
+        .putHeader("content-type", "application/grpc")
         .putHeader("grpc-status", Integer.toString(status.code))
-        .putHeader("grpc-message", URLEncoder.encode(message, StandardCharsets.UTF_8).replace("+", "%20"))
+        .putHeader(
+            "grpc-message", URLEncoder.encode(message, StandardCharsets.UTF_8).replace("+", "%20"))
         .end();
   }
 }

@@ -11,11 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A gRPC call whose body handling cannot leave it hanging: if reading the body throws (vertx-grpc 5.0.7
- * throws {@code UnsupportedOperationException} for a message flagged compressed on a call without
- * {@code grpc-encoding}, and then never answers), the call ends with {@code INTERNAL} and the rest of its
- * body is ignored. Found by the wire fuzzer (WireFuzzTest). A gzip call's messages are inflated here, within the
- * size limit ({@link GrpcInflater}); one too large ends the call with {@code RESOURCE_EXHAUSTED}.
+ * A gRPC call whose body handling cannot leave it hanging: if reading the body throws (vertx-grpc
+ * 5.0.7 throws {@code UnsupportedOperationException} for a message flagged compressed on a call
+ * without {@code grpc-encoding}, and then never answers), the call ends with {@code INTERNAL} and
+ * the rest of its body is ignored. Found by the wire fuzzer (WireFuzzTest). A gzip call's messages
+ * are inflated here, within the size limit ({@link GrpcInflater}); one too large ends the call with
+ * {@code RESOURCE_EXHAUSTED}.
  */
 final class GuardedGrpcRequest extends HttpServerRequestWrapper {
   private static final Logger log = LoggerFactory.getLogger(GuardedGrpcRequest.class);
@@ -24,25 +25,31 @@ final class GuardedGrpcRequest extends HttpServerRequestWrapper {
 
   GuardedGrpcRequest(HttpServerRequest request, long maxMessageSize) {
     super((HttpServerRequestInternal) request);
-    this.inflater = "gzip".equalsIgnoreCase(request.getHeader("grpc-encoding")) ? new GrpcInflater(maxMessageSize) : null;
+    this.inflater =
+        "gzip".equalsIgnoreCase(request.getHeader("grpc-encoding"))
+            ? new GrpcInflater(maxMessageSize)
+            : null;
   }
 
   @Override
   public HttpServerRequest handler(Handler<Buffer> handler) {
-    return super.handler(handler == null ? null : data -> {
-      if (failed) {
-        return;
-      }
-      try {
-        Buffer messages = inflater == null ? data : inflater.accept(data);
-        if (messages.length() > 0) {
-          handler.handle(messages);
-        }
-      } catch (RuntimeException e) {
-        failed = true;
-        fail(e);
-      }
-    });
+    return super.handler(
+        handler == null
+            ? null
+            : data -> {
+              if (failed) {
+                return;
+              }
+              try {
+                Buffer messages = inflater == null ? data : inflater.accept(data);
+                if (messages.length() > 0) {
+                  handler.handle(messages);
+                }
+              } catch (RuntimeException e) {
+                failed = true;
+                fail(e);
+              }
+            });
   }
 
   private void fail(RuntimeException e) {
@@ -58,7 +65,8 @@ final class GuardedGrpcRequest extends HttpServerRequestWrapper {
     if (e instanceof GrpcInflater.MessageTooLargeException) {
       GrpcTrailersOnly.send(response, GrpcStatus.RESOURCE_EXHAUSTED, e.getMessage());
     } else {
-      GrpcTrailersOnly.send(response, GrpcStatus.INTERNAL, "the request message cannot be read: " + e.getMessage());
+      GrpcTrailersOnly.send(
+          response, GrpcStatus.INTERNAL, "the request message cannot be read: " + e.getMessage());
     }
   }
 }

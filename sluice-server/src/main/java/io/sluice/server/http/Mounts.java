@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 
 /**
- * What is mounted where on the REST router: every protocol at the root and again under each application's
- * route prefix (scoped to its models), each graph and pipeline at its own prefix. Follows configuration
- * changes; the front door only asks it which application a path belongs to.
+ * What is mounted where on the REST router: every protocol at the root and again under each
+ * application's route prefix (scoped to its models), each graph and pipeline at its own prefix.
+ * Follows configuration changes; the front door only asks it which application a path belongs to.
  */
 public final class Mounts implements ConfigApplier.ApplicationListener {
   private final Vertx vertx;
@@ -42,9 +42,11 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
   private record MountedGraph(AtomicReference<GraphSpec> spec, List<Route> routes) {}
 
   /** An application's settings, its sub-router's route, and what its access gate checks. */
-  record MountedApplication(ServerSettings.ApplicationSettings settings, Route route, AccessGate.Application access) {}
+  record MountedApplication(
+      ServerSettings.ApplicationSettings settings, Route route, AccessGate.Application access) {}
 
-  public Mounts(Vertx vertx, Engine engine, Router router, KServeProtocol kserve, OpenAiProtocol openAi) {
+  public Mounts(
+      Vertx vertx, Engine engine, Router router, KServeProtocol kserve, OpenAiProtocol openAi) {
     this.vertx = vertx;
     this.engine = engine;
     this.router = router;
@@ -53,7 +55,10 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
     this.graphRunner = engine.graphRunner();
   }
 
-  /** Tells {@code listener} whether any application now requires keys, and whether any limits its rate. */
+  /**
+   * Tells {@code listener} whether any application now requires keys, and whether any limits its
+   * rate.
+   */
   void onAccessChanged(BiConsumer<Boolean, Boolean> listener) {
     this.accessChanged = listener;
   }
@@ -68,10 +73,18 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
   public void added(ServerSettings.ApplicationSettings application) {
     Router scoped = Router.router(vertx);
     mountProtocols(scoped, ModelScope.application(engine, application.name()));
-    AccessGate.Application access = new AccessGate.Application(application.name(),
-        new ApiKeys(application.apiKeys(), null, System::nanoTime), application.rateLimit());
-    MountedApplication previous = applications.put(application.routePrefix(), new MountedApplication(
-        application, router.route(application.routePrefix() + "/*").subRouter(scoped), access));
+    AccessGate.Application access =
+        new AccessGate.Application(
+            application.name(),
+            new ApiKeys(application.apiKeys(), null, System::nanoTime),
+            application.rateLimit());
+    MountedApplication previous =
+        applications.put(
+            application.routePrefix(),
+            new MountedApplication(
+                application,
+                router.route(application.routePrefix() + "/*").subRouter(scoped),
+                access));
     if (previous != null) {
       previous.route().remove();
     }
@@ -81,33 +94,43 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
   private void applicationsChanged() {
     accessChanged.accept(
         applications.values().stream().anyMatch(mounted -> mounted.access().keys().required()),
-        applications.values().stream().anyMatch(mounted -> mounted.access().rateLimit().limitsRequests()));
+        applications.values().stream()
+            .anyMatch(mounted -> mounted.access().rateLimit().limitsRequests()));
   }
 
   @Override
   public void removed(ServerSettings.ApplicationSettings application) {
-    // A changed application is added again before the old one is removed: only remove what is still its own.
+    // A changed application is added again before the old one is removed: only remove what is still
+    // its own.
     MountedApplication mounted = applications.get(application.routePrefix());
-    if (mounted != null && mounted.settings().equals(application)
+    if (mounted != null
+        && mounted.settings().equals(application)
         && applications.remove(application.routePrefix(), mounted)) {
       mounted.route().remove();
       applicationsChanged();
     }
   }
 
-  /** Mounts each graph at its prefix; a changed graph keeps its route and answers with the new spec. */
+  /**
+   * Mounts each graph at its prefix; a changed graph keeps its route and answers with the new spec.
+   */
   @Override
   public synchronized void graphs(List<GraphSpec> wanted) {
     Map<String, GraphSpec> byName = new java.util.HashMap<>();
     wanted.forEach(graph -> byName.put(graph.name(), graph));
-    graphs.entrySet().removeIf(entry -> {
-      GraphSpec next = byName.get(entry.getKey());
-      boolean gone = next == null || !next.routePrefix().equals(entry.getValue().spec().get().routePrefix());
-      if (gone) {
-        entry.getValue().routes().forEach(Route::remove);
-      }
-      return gone;
-    });
+    graphs
+        .entrySet()
+        .removeIf(
+            entry -> {
+              GraphSpec next = byName.get(entry.getKey());
+              boolean gone =
+                  next == null
+                      || !next.routePrefix().equals(entry.getValue().spec().get().routePrefix());
+              if (gone) {
+                entry.getValue().routes().forEach(Route::remove);
+              }
+              return gone;
+            });
     for (GraphSpec graph : wanted) {
       MountedGraph mounted = graphs.get(graph.name());
       if (mounted != null) {
@@ -115,21 +138,34 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
         continue;
       }
       AtomicReference<GraphSpec> spec = new AtomicReference<>(graph);
-      graphs.put(graph.name(), new MountedGraph(spec, kserve.mountGraph(router, graph.routePrefix(), graph.name(),
-          request -> graphRunner.run(spec.get(), request))));
+      graphs.put(
+          graph.name(),
+          new MountedGraph(
+              spec,
+              kserve.mountGraph(
+                  router,
+                  graph.routePrefix(),
+                  graph.name(),
+                  request -> graphRunner.run(spec.get(), request))));
     }
   }
 
-  /** Mounts each pipeline at its prefix; an unchanged one keeps its routes and state (a built document index). */
+  /**
+   * Mounts each pipeline at its prefix; an unchanged one keeps its routes and state (a built
+   * document index).
+   */
   @Override
   public synchronized void pipelines(List<PipelineSpec> wanted) {
-    pipelines.entrySet().removeIf(entry -> {
-      boolean gone = !wanted.contains(entry.getValue().spec());
-      if (gone) {
-        entry.getValue().routes().forEach(Route::remove);
-      }
-      return gone;
-    });
+    pipelines
+        .entrySet()
+        .removeIf(
+            entry -> {
+              boolean gone = !wanted.contains(entry.getValue().spec());
+              if (gone) {
+                entry.getValue().routes().forEach(Route::remove);
+              }
+              return gone;
+            });
     for (PipelineSpec pipeline : wanted) {
       if (pipelines.containsKey(pipeline.name())) {
         continue;
@@ -147,9 +183,9 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
 
   /** Every protocol's REST routes for the models in {@code scope}. */
   private void mountProtocols(Router router, ModelScope scope) {
-    new ModelListing(engine, scope, List.of(kserve.modelListFields(), openAi.modelListFields())).mount(router);
+    new ModelListing(engine, scope, List.of(kserve.modelListFields(), openAi.modelListFields()))
+        .mount(router);
     kserve.mount(router, scope);
     openAi.mount(router, scope);
   }
-
 }

@@ -7,19 +7,24 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The router's configuration from the cluster's InferenceServices, as the operator's status routes them: each
- * service with a ready revision is an application at {@code /{name}} whose deployment forwards (remote hosting, V2)
- * to the revision's Service, with the revision's name as its version (so requests can pin it: the
- * {@code x-sluice-revision} header or {@code /versions/{revision}}); during a canary, to the latest revision with
- * its {@code canaryTrafficPercent}, so that the engine splits requests between the previous revision and the latest exactly as the status says. A
- * service first seen during a canary is routed to its previous revision first, so the split has two sides.
+ * The router's configuration from the cluster's InferenceServices, as the operator's status routes
+ * them: each service with a ready revision is an application at {@code /{name}} whose deployment
+ * forwards (remote hosting, V2) to the revision's Service, with the revision's name as its version
+ * (so requests can pin it: the {@code x-sluice-revision} header or {@code /versions/{revision}});
+ * during a canary, to the latest revision with its {@code canaryTrafficPercent}, so that the engine
+ * splits requests between the previous revision and the latest exactly as the status says. A
+ * service first seen during a canary is routed to its previous revision first, so the split has two
+ * sides.
  */
 public final class InferenceServiceRouting {
   private static final String ANNOTATIONS = "serving.sluice.io/";
   private final Set<String> seen = new HashSet<>();
   private final String serverSection;
 
-  /** @param serverSection the {@code server:} section of every configuration (the one the router started with) */
+  /**
+   * @param serverSection the {@code server:} section of every configuration (the one the router
+   *     started with)
+   */
   public InferenceServiceRouting(String serverSection) {
     this.serverSection = serverSection.endsWith("\n") ? serverSection : serverSection + "\n";
   }
@@ -57,7 +62,9 @@ public final class InferenceServiceRouting {
         continue; // no revision takes traffic yet
       }
       seen.add(key);
-      applications.put(name, """
+      applications.put(
+          name,
+          """
             - name: %1$s
               routePrefix: /%1$s
               deployments:
@@ -67,7 +74,9 @@ public final class InferenceServiceRouting {
                   storageUri: "http://%2$s.%3$s.svc.cluster.local"
                   maxOngoingRequests: %5$d
                   canaryTrafficPercent: %4$d
-          """.formatted(name, endpoint, namespace, canary == null ? 100 : canary, perPod(isvc)) + shadow(isvc));
+          """
+                  .formatted(name, endpoint, namespace, canary == null ? 100 : canary, perPod(isvc))
+              + shadow(isvc));
     }
     seen.retainAll(present);
     StringBuilder yaml = new StringBuilder(serverSection + "applications:");
@@ -77,9 +86,10 @@ public final class InferenceServiceRouting {
   }
 
   /**
-   * Shadow traffic from the annotations {@code serving.sluice.io/shadow-percent} (of requests mirrored, answers
-   * discarded) and {@code serving.sluice.io/shadow-target} (another InferenceService; absent: this one's latest
-   * revision, which during a canary sees the whole traffic's shape before it takes any share).
+   * Shadow traffic from the annotations {@code serving.sluice.io/shadow-percent} (of requests
+   * mirrored, answers discarded) and {@code serving.sluice.io/shadow-target} (another
+   * InferenceService; absent: this one's latest revision, which during a canary sees the whole
+   * traffic's shape before it takes any share).
    */
   private static String shadow(JsonNode isvc) {
     JsonNode annotations = isvc.path("metadata").path("annotations");
@@ -88,11 +98,15 @@ public final class InferenceServiceRouting {
       return "";
     }
     String target = annotations.path(ANNOTATIONS + "shadow-target").asText("");
-    return "        shadow: {percent: " + percent
-        + (target.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") ? ", deployment: " + target : "") + "}\n";
+    return "        shadow: {percent: "
+        + percent
+        + (target.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?") ? ", deployment: " + target : "")
+        + "}\n";
   }
 
-  /** Requests the router sends one pod at once: the service's {@code containerConcurrency}, else 64. */
+  /**
+   * Requests the router sends one pod at once: the service's {@code containerConcurrency}, else 64.
+   */
   private static int perPod(JsonNode isvc) {
     int concurrency = isvc.path("spec").path("predictor").path("containerConcurrency").asInt(0);
     return concurrency > 0 ? concurrency : 64;

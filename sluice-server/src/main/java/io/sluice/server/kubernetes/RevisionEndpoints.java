@@ -8,9 +8,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The ready pods behind each predictor revision's Service, from the cluster's Endpoints: Service host
- * ({@code {revision}.{namespace}.svc.cluster.local}) → the pods' {@code http://ip:port}. A revision scaled to zero
- * is listed with no pods, so the router holds its requests rather than treating its Service as one server.
+ * The ready pods behind each predictor revision's Service, from the cluster's Endpoints: Service
+ * host ({@code {revision}.{namespace}.svc.cluster.local}) → the pods' {@code http://ip:port}. A
+ * revision scaled to zero is listed with no pods, so the router holds its requests rather than
+ * treating its Service as one server.
  */
 public final class RevisionEndpoints {
   /** The label every revision Service (and so its Endpoints) carries. */
@@ -18,7 +19,9 @@ public final class RevisionEndpoints {
 
   private RevisionEndpoints() {}
 
-  /** @param list an Endpoints list ({@code items}) selected by {@link #REVISION_LABEL} */
+  /**
+   * @param list an Endpoints list ({@code items}) selected by {@link #REVISION_LABEL}
+   */
   public static Map<String, List<URI>> of(JsonNode list) {
     Map<String, List<URI>> groups = new LinkedHashMap<>();
     for (JsonNode endpoints : list.path("items")) {
@@ -29,12 +32,18 @@ public final class RevisionEndpoints {
         if (port < 0) {
           continue;
         }
-        for (JsonNode address : subset.path("addresses")) { // ready ones only: notReadyAddresses are left out
+        for (JsonNode address :
+            subset.path("addresses")) { // ready ones only: notReadyAddresses are left out
           String ip = address.path("ip").asText();
           pods.add(URI.create("http://" + (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + port));
         }
       }
-      groups.put(metadata.path("name").asText() + "." + metadata.path("namespace").asText() + ".svc.cluster.local", pods);
+      groups.put(
+          metadata.path("name").asText()
+              + "."
+              + metadata.path("namespace").asText()
+              + ".svc.cluster.local",
+          pods);
     }
     return groups;
   }

@@ -18,40 +18,84 @@ public final class DeploymentMetrics {
 
   public static void bind(MeterRegistry registry, Deployment deployment) {
     String name = deployment.name();
-    gauge(registry, "sluice.deployment.ongoing.requests", "Requests running on the deployment's replicas",
-        name, deployment, d -> sum(d, r -> r.router().load().ongoing()));
-    gauge(registry, "sluice.deployment.queued.requests", "Requests waiting for a replica",
-        name, deployment, d -> sum(d, r -> r.router().load().queued()));
-    gauge(registry, "sluice.deployment.latest.traffic.percent", "Share of traffic going to the latest revision",
-        name, deployment, Deployment::latestPercent);
-    gauge(registry, "sluice.deployment.revisions", "Live revisions (2 while a canary or a rollback is in place)",
-        name, deployment, d -> d.revisions().size());
-    FunctionCounter.builder("sluice.deployment.rejected.requests", deployment, d -> d.statistics().rejected())
+    gauge(
+        registry,
+        "sluice.deployment.ongoing.requests",
+        "Requests running on the deployment's replicas",
+        name,
+        deployment,
+        d -> sum(d, r -> r.router().load().ongoing()));
+    gauge(
+        registry,
+        "sluice.deployment.queued.requests",
+        "Requests waiting for a replica",
+        name,
+        deployment,
+        d -> sum(d, r -> r.router().load().queued()));
+    gauge(
+        registry,
+        "sluice.deployment.latest.traffic.percent",
+        "Share of traffic going to the latest revision",
+        name,
+        deployment,
+        Deployment::latestPercent);
+    gauge(
+        registry,
+        "sluice.deployment.revisions",
+        "Live revisions (2 while a canary or a rollback is in place)",
+        name,
+        deployment,
+        d -> d.revisions().size());
+    FunctionCounter.builder(
+            "sluice.deployment.rejected.requests", deployment, d -> d.statistics().rejected())
         .description("Requests refused because the queue was full or they waited too long")
         .tag("deployment", name)
         .register(registry);
-    FunctionCounter.builder("sluice.deployment.executions", deployment, d -> d.statistics().executionCount())
+    FunctionCounter.builder(
+            "sluice.deployment.executions", deployment, d -> d.statistics().executionCount())
         .description("Model calls; with dynamic batching one call runs several requests")
         .tag("deployment", name)
         .register(registry);
-    FunctionCounter.builder("sluice.deployment.batched.rows", deployment, d -> d.statistics().batchedRows())
-        .description("Rows run by model calls; rate(batched_rows) / rate(executions) is the mean batch size")
+    FunctionCounter.builder(
+            "sluice.deployment.batched.rows", deployment, d -> d.statistics().batchedRows())
+        .description(
+            "Rows run by model calls; rate(batched_rows) / rate(executions) is the mean batch size")
         .tag("deployment", name)
         .register(registry);
     Gauge.builder("sluice.deployment.replicas", deployment, d -> sum(d, Revision::targetReplicas))
         .description("Replicas by state: desired is the target, running the ready ones")
         .tags("deployment", name, "state", "desired")
         .register(registry);
-    Gauge.builder("sluice.deployment.replicas", deployment,
+    Gauge.builder(
+            "sluice.deployment.replicas",
+            deployment,
             d -> d.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count())
         .tags("deployment", name, "state", "running")
         .register(registry);
-    gauge(registry, "sluice.deployment.cold.start.seconds", "Time from the request that woke the deployment from zero to a ready replica",
-        name, deployment, d -> d.latest().lastColdStartNanos() < 0 ? Double.NaN : d.latest().lastColdStartNanos() / 1e9);
-    gauge(registry, "sluice.autoscaler.average.load", "Average ongoing + queued requests the autoscaler last saw",
-        name, deployment, d -> decision(d, ScalingDecision::averageLoad));
-    gauge(registry, "sluice.autoscaler.proposed.replicas", "Replicas the autoscaler last proposed",
-        name, deployment, d -> decision(d, ScalingDecision::proposedReplicas));
+    gauge(
+        registry,
+        "sluice.deployment.cold.start.seconds",
+        "Time from the request that woke the deployment from zero to a ready replica",
+        name,
+        deployment,
+        d ->
+            d.latest().lastColdStartNanos() < 0
+                ? Double.NaN
+                : d.latest().lastColdStartNanos() / 1e9);
+    gauge(
+        registry,
+        "sluice.autoscaler.average.load",
+        "Average ongoing + queued requests the autoscaler last saw",
+        name,
+        deployment,
+        d -> decision(d, ScalingDecision::averageLoad));
+    gauge(
+        registry,
+        "sluice.autoscaler.proposed.replicas",
+        "Replicas the autoscaler last proposed",
+        name,
+        deployment,
+        d -> decision(d, ScalingDecision::proposedReplicas));
   }
 
   private static double sum(Deployment deployment, ToDoubleFunction<Revision> value) {
@@ -67,8 +111,16 @@ public final class DeploymentMetrics {
     return decision == null ? Double.NaN : field.applyAsDouble(decision);
   }
 
-  private static void gauge(MeterRegistry registry, String metric, String description, String deploymentName,
-      Deployment deployment, ToDoubleFunction<Deployment> value) {
-    Gauge.builder(metric, deployment, value).description(description).tag("deployment", deploymentName).register(registry);
+  private static void gauge(
+      MeterRegistry registry,
+      String metric,
+      String description,
+      String deploymentName,
+      Deployment deployment,
+      ToDoubleFunction<Deployment> value) {
+    Gauge.builder(metric, deployment, value)
+        .description(description)
+        .tag("deployment", deploymentName)
+        .register(registry);
   }
 }

@@ -13,8 +13,8 @@ import java.util.List;
 
 /**
  * Per-revision gauges ({@code deployment} and {@code revision} labels): traffic share, ongoing and
- * queued requests, desired and running replicas. Revisions come and go with rollouts, so the rows are
- * rebuilt from the engine at every scrape; retired revisions disappear.
+ * queued requests, desired and running replicas. Revisions come and go with rollouts, so the rows
+ * are rebuilt from the engine at every scrape; retired revisions disappear.
  */
 public final class RevisionMetrics {
   private final Engine engine;
@@ -25,14 +25,22 @@ public final class RevisionMetrics {
 
   public RevisionMetrics(MeterRegistry registry, Engine engine) {
     this.engine = engine;
-    this.traffic = MultiGauge.builder("sluice.revision.traffic.percent")
-        .description("Share of the deployment's traffic this revision receives").register(registry);
-    this.ongoing = MultiGauge.builder("sluice.revision.ongoing.requests")
-        .description("Requests running on this revision's replicas").register(registry);
-    this.queued = MultiGauge.builder("sluice.revision.queued.requests")
-        .description("Requests waiting for one of this revision's replicas").register(registry);
-    this.replicas = MultiGauge.builder("sluice.revision.replicas")
-        .description("Replicas of this revision: desired (the target) and running (ready)").register(registry);
+    this.traffic =
+        MultiGauge.builder("sluice.revision.traffic.percent")
+            .description("Share of the deployment's traffic this revision receives")
+            .register(registry);
+    this.ongoing =
+        MultiGauge.builder("sluice.revision.ongoing.requests")
+            .description("Requests running on this revision's replicas")
+            .register(registry);
+    this.queued =
+        MultiGauge.builder("sluice.revision.queued.requests")
+            .description("Requests waiting for one of this revision's replicas")
+            .register(registry);
+    this.replicas =
+        MultiGauge.builder("sluice.revision.replicas")
+            .description("Replicas of this revision: desired (the target) and running (ready)")
+            .register(registry);
   }
 
   /** Rebuilds the rows from the engine's current revisions; call before each scrape. */
@@ -44,9 +52,13 @@ public final class RevisionMetrics {
     for (Deployment deployment : engine.registry().all()) {
       int latestPercent = deployment.latestPercent();
       for (Revision revision : deployment.revisions()) {
-        Tags tags = Tags.of("deployment", deployment.name(), "revision", Integer.toString(revision.number()));
+        Tags tags =
+            Tags.of(
+                "deployment", deployment.name(), "revision", Integer.toString(revision.number()));
         var load = revision.router().load();
-        trafficRows.add(MultiGauge.Row.of(tags, revision == deployment.latest() ? latestPercent : 100 - latestPercent));
+        trafficRows.add(
+            MultiGauge.Row.of(
+                tags, revision == deployment.latest() ? latestPercent : 100 - latestPercent));
         ongoingRows.add(MultiGauge.Row.of(tags, load.ongoing()));
         queuedRows.add(MultiGauge.Row.of(tags, load.queued()));
         replicaRows.add(MultiGauge.Row.of(tags.and("state", "desired"), revision.targetReplicas()));

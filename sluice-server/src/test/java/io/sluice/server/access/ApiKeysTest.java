@@ -15,7 +15,9 @@ class ApiKeysTest {
 
   @Test
   void acceptsConfiguredKeysOnly() {
-    ApiKeys keys = new ApiKeys(List.of("first-key-0123456789", "second-key-0123456789"), null, System::nanoTime);
+    ApiKeys keys =
+        new ApiKeys(
+            List.of("first-key-0123456789", "second-key-0123456789"), null, System::nanoTime);
     assertThat(keys.required()).isTrue();
     assertThat(keys.accepts("second-key-0123456789")).isTrue();
     assertThat(keys.accepts("second-key-012345678")).isFalse();
@@ -41,8 +43,11 @@ class ApiKeysTest {
 
   @Test
   void fingerprintsAreStableAndRevealNothing() {
-    assertThat(ApiKeys.fingerprint("a-key-0123456789abc")).isEqualTo(ApiKeys.fingerprint("a-key-0123456789abc"))
-        .hasSize(12).doesNotContain("key");
-    assertThat(ApiKeys.fingerprint("a-key-0123456789abc")).isNotEqualTo(ApiKeys.fingerprint("a-key-0123456789abd"));
+    assertThat(ApiKeys.fingerprint("a-key-0123456789abc"))
+        .isEqualTo(ApiKeys.fingerprint("a-key-0123456789abc"))
+        .hasSize(12)
+        .doesNotContain("key");
+    assertThat(ApiKeys.fingerprint("a-key-0123456789abc"))
+        .isNotEqualTo(ApiKeys.fingerprint("a-key-0123456789abd"));
   }
 }

@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** {@code sluice pull}: the storage code as a standalone step, as KServe's storage initializer runs it. */
+/**
+ * {@code sluice pull}: the storage code as a standalone step, as KServe's storage initializer runs
+ * it.
+ */
 class PullCommandTest {
   @TempDir Path dir;
 
@@ -27,17 +30,32 @@ class PullCommandTest {
       int code;
       try {
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        code = new CommandLine(new SluiceCommand()).execute("pull", "--cache", dir.resolve("cache").toString(), uri,
-            destination.toString());
+        code =
+            new CommandLine(new SluiceCommand())
+                .execute(
+                    "pull",
+                    "--cache",
+                    dir.resolve("cache").toString(),
+                    uri,
+                    destination.toString());
       } finally {
         System.setOut(original);
       }
       assertThat(code).isZero();
       assertThat(destination.resolve("model.onnx")).hasContent("weights");
-      assertThat(out.toString(StandardCharsets.UTF_8).trim()).isEqualTo(destination.resolve("model.onnx").toString());
+      assertThat(out.toString(StandardCharsets.UTF_8).trim())
+          .isEqualTo(destination.resolve("model.onnx").toString());
 
-      int refused = new CommandLine(new SluiceCommand()).execute("pull", "--cache", dir.resolve("cache2").toString(),
-          "--sha256", "0".repeat(64), uri, dir.resolve("other").toString());
+      int refused =
+          new CommandLine(new SluiceCommand())
+              .execute(
+                  "pull",
+                  "--cache",
+                  dir.resolve("cache2").toString(),
+                  "--sha256",
+                  "0".repeat(64),
+                  uri,
+                  dir.resolve("other").toString());
       assertThat(refused).isEqualTo(1);
       assertThat(dir.resolve("other")).doesNotExist();
     }

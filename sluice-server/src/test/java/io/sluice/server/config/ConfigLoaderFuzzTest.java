@@ -12,13 +12,19 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The configuration loader on arbitrary YAML: settings or a {@link ConfigException} with a path, nothing
- * else. Maven downloads go to a closed loopback port, so fuzzing never reaches the network.
+ * The configuration loader on arbitrary YAML: settings or a {@link ConfigException} with a path,
+ * nothing else. Maven downloads go to a closed loopback port, so fuzzing never reaches the network.
  */
 class ConfigLoaderFuzzTest {
   private static final Path BASE = directory();
-  private static final ConfigLoader LOADER = new ConfigLoader(Runtimes.discover(),
-      new ModelStore(BASE.resolve("cache"), List.of(), URI.create("http://127.0.0.1:9/"), Progress.SILENT));
+  private static final ConfigLoader LOADER =
+      new ConfigLoader(
+          Runtimes.discover(),
+          new ModelStore(
+              BASE.resolve("cache"),
+              List.of(),
+              URI.create("http://127.0.0.1:9/"),
+              Progress.SILENT));
 
   private static Path directory() {
     try {

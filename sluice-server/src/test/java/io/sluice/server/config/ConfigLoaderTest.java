@@ -28,7 +28,9 @@ class ConfigLoaderTest {
   void appliesDefaultsAndResolvesPathsRelativeToTheFile() throws Exception {
     Files.createDirectories(dir.resolve("models"));
     Files.writeString(dir.resolve("models/a.onnx"), "x");
-    ServerSettings settings = load("""
+    ServerSettings settings =
+        load(
+            """
         applications:
           - name: mnist
             deployments:
@@ -45,14 +47,17 @@ class ConfigLoaderTest {
   @Test
   void acceptsFileUrisAndSizes() throws Exception {
     Path model = Files.writeString(dir.resolve("b.onnx"), "x");
-    ServerSettings settings = load("""
+    ServerSettings settings =
+        load(
+            """
         server: {host: 0.0.0.0, port: 0, maxRequestBody: 2Mi, grpcPort: 9001}
         applications:
           - name: b
             routePrefix: /bee/
             deployments:
               - {name: b, runtime: onnx, storageUri: '%s', version: "7"}
-        """.formatted(model.toUri()));
+        """
+                .formatted(model.toUri()));
     assertThat(settings.maxRequestBody()).isEqualTo(2L << 20);
     assertThat(settings.grpcPort()).isEqualTo(9001);
     assertThat(settings.applications().get(0).routePrefix()).isEqualTo("/bee");
@@ -61,7 +66,10 @@ class ConfigLoaderTest {
 
   @Test
   void unknownFieldIsReportedWithItsPath() {
-    assertThatThrownBy(() -> load("""
+    assertThatThrownBy(
+            () ->
+                load(
+                    """
         applications:
           - name: a
             deployments:
@@ -69,80 +77,105 @@ class ConfigLoaderTest {
               - {name: b, runtime: onnx, storgeUri: x}
         """))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("applications[0].deployments[1].storgeUri: unknown field; expected one of [")
+        .hasMessageStartingWith(
+            "applications[0].deployments[1].storgeUri: unknown field; expected one of [")
         .hasMessageContaining("storageUri");
   }
 
   @Test
   void missingModelFileIsReportedWithItsPath() {
-    assertProblem("""
+    assertProblem(
+        """
         applications:
           - name: a
             deployments:
               - {name: a, runtime: onnx, storageUri: nowhere.onnx}
-        """, "applications[0].deployments[0].storageUri: no such file: " + dir.resolve("nowhere.onnx"));
+        """,
+        "applications[0].deployments[0].storageUri: no such file: " + dir.resolve("nowhere.onnx"));
   }
 
   @Test
   void unknownRuntimeAndBadValuesAreReportedWithTheirPaths() throws Exception {
-    assertThatThrownBy(() -> load("""
+    assertThatThrownBy(
+            () ->
+                load(
+                    """
         applications:
           - name: a
             deployments:
               - {name: a, runtime: tensorflow, storageUri: x}
-        """)).isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("applications[0].deployments[0].runtime: unknown runtime 'tensorflow'; available runtimes: [")
+        """))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(
+            "applications[0].deployments[0].runtime: unknown runtime 'tensorflow'; available runtimes: [")
         .hasMessageContaining("onnx");
-    assertProblem("server: {port: 70000}\n", "server.port: 70000 is not a port number (0-65535; 0 picks a free port)");
-    assertProblem("server: {maxRequestBody: lots}\n", "server.maxRequestBody: 'lots' is not a size such as 64Mi or 1048576");
-    assertProblem("server: {port: eighty}\n", "server.port: Cannot deserialize value of type `java.lang.Integer` from String \"eighty\": not a valid `java.lang.Integer` value");
-    assertProblem("""
+    assertProblem(
+        "server: {port: 70000}\n",
+        "server.port: 70000 is not a port number (0-65535; 0 picks a free port)");
+    assertProblem(
+        "server: {maxRequestBody: lots}\n",
+        "server.maxRequestBody: 'lots' is not a size such as 64Mi or 1048576");
+    assertProblem(
+        "server: {port: eighty}\n",
+        "server.port: Cannot deserialize value of type `java.lang.Integer` from String \"eighty\": not a valid `java.lang.Integer` value");
+    assertProblem(
+        """
         applications:
           - name: a
             routePrefix: /v2
             deployments:
               - {name: a, runtime: onnx, storageUri: x}
-        """, "applications[0].routePrefix: '/v2' would hide the server's own /v2 routes");
-    assertProblem("""
+        """,
+        "applications[0].routePrefix: '/v2' would hide the server's own /v2 routes");
+    assertProblem(
+        """
         applications:
           - name: a
             deployments:
               - {runtime: onnx, storageUri: x}
-        """, "applications[0].deployments[0].name: missing");
+        """,
+        "applications[0].deployments[0].name: missing");
     Files.writeString(dir.resolve("m.onnx"), "x");
-    assertProblem("""
+    assertProblem(
+        """
         applications:
           - name: a
             deployments:
               - {name: a, runtime: onnx, storageUri: m.onnx, explainer: {method: lime}}
-        """, "applications[0].deployments[0].explainer.method: must be kernel_shap or occlusion, got 'lime'");
+        """,
+        "applications[0].deployments[0].explainer.method: must be kernel_shap or occlusion, got 'lime'");
   }
 
   @Test
   void duplicateModelNamesAreRejected() throws Exception {
     Files.writeString(dir.resolve("x"), "x");
-    assertProblem("""
+    assertProblem(
+        """
         applications:
           - name: a
             deployments: [{name: m, runtime: onnx, storageUri: x}]
           - name: b
             deployments: [{name: m, runtime: onnx, storageUri: x}]
-        """, "applications[1].deployments[0].name: another deployment is already named 'm'");
+        """,
+        "applications[1].deployments[0].name: another deployment is already named 'm'");
   }
 
   @Test
   void unloadableModelFailsStartUpWithItsPath() throws Exception {
     Files.writeString(dir.resolve("garbage.onnx"), "this is not an ONNX graph");
-    ServerSettings settings = load("""
+    ServerSettings settings =
+        load("""
         applications:
           - name: a
             deployments:
               - {name: good, runtime: test-echo, storageUri: garbage.onnx}
               - {name: bad, runtime: onnx, storageUri: garbage.onnx}
-        """).withListen("127.0.0.1", 0);
+        """)
+            .withListen("127.0.0.1", 0);
     assertThatThrownBy(() -> SluiceServer.start(settings, Runtimes.discover()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("applications[0].deployments[1].storageUri: ONNX Runtime cannot load");
+        .hasMessageStartingWith(
+            "applications[0].deployments[1].storageUri: ONNX Runtime cannot load");
   }
 
   @Test

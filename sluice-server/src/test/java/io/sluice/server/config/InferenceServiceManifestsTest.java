@@ -12,7 +12,10 @@ import org.junit.jupiter.api.io.TempDir;
 class InferenceServiceManifestsTest {
   @Test
   void eachServiceBecomesAnApplicationAtItsName(@TempDir Path dir) throws Exception {
-    Path manifest = Files.writeString(dir.resolve("isvc.yaml"), """
+    Path manifest =
+        Files.writeString(
+            dir.resolve("isvc.yaml"),
+            """
         apiVersion: serving.kserve.io/v1beta1
         kind: InferenceService
         metadata: {name: mnist}
@@ -38,16 +41,27 @@ class InferenceServiceManifestsTest {
             model: {modelFormat: {name: gguf}, storageUri: "file:///models/qwen.gguf"}
         """);
     String yaml = InferenceServiceManifests.toConfiguration(List.of(manifest));
-    assertThat(yaml).contains("name: \"mnist\"").contains("routePrefix: \"/mnist\"").contains("runtime: \"onnx\"")
-        .contains("storageUri: \"" + dir.resolve("models/mnist.onnx").toUri() + "\"").contains("minReplicas: 0")
-        .contains("maxReplicas: 3").contains("targetOngoingRequests: 4.0").contains("maxOngoingRequests: 8")
-        .contains("requestTimeout: \"20s\"").contains("canaryTrafficPercent: 10").contains("batchWaitTimeout: \"2ms\"")
-        .contains("gpus: 1.0").contains("runtime: \"llama\"").contains("hosting: \"worker\"");
+    assertThat(yaml)
+        .contains("name: \"mnist\"")
+        .contains("routePrefix: \"/mnist\"")
+        .contains("runtime: \"onnx\"")
+        .contains("storageUri: \"" + dir.resolve("models/mnist.onnx").toUri() + "\"")
+        .contains("minReplicas: 0")
+        .contains("maxReplicas: 3")
+        .contains("targetOngoingRequests: 4.0")
+        .contains("maxOngoingRequests: 8")
+        .contains("requestTimeout: \"20s\"")
+        .contains("canaryTrafficPercent: 10")
+        .contains("batchWaitTimeout: \"2ms\"")
+        .contains("gpus: 1.0")
+        .contains("runtime: \"llama\"")
+        .contains("hosting: \"worker\"");
   }
 
   @Test
   void whatSluiceDoesNotServeIsRefusedByName(@TempDir Path dir) throws Exception {
-    String isvc = """
+    String isvc =
+        """
         apiVersion: serving.kserve.io/v1beta1
         kind: InferenceService
         metadata: {name: x}
@@ -56,14 +70,29 @@ class InferenceServiceManifestsTest {
           predictor:
             model: {modelFormat: {name: %s}, storageUri: %s}
         """;
-    assertThatThrownBy(() -> InferenceServiceManifests.toConfiguration(List.of(Files.writeString(dir.resolve("a.yaml"),
-        isvc.formatted("transformer: {containers: []}", "onnx", "m.onnx")))))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("spec.transformer: is not supported by Sluice");
-    assertThatThrownBy(() -> InferenceServiceManifests.toConfiguration(List.of(Files.writeString(dir.resolve("b.yaml"),
-        isvc.formatted("", "sklearn", "m.onnx")))))
+    assertThatThrownBy(
+            () ->
+                InferenceServiceManifests.toConfiguration(
+                    List.of(
+                        Files.writeString(
+                            dir.resolve("a.yaml"),
+                            isvc.formatted("transformer: {containers: []}", "onnx", "m.onnx")))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("spec.transformer: is not supported by Sluice");
+    assertThatThrownBy(
+            () ->
+                InferenceServiceManifests.toConfiguration(
+                    List.of(
+                        Files.writeString(
+                            dir.resolve("b.yaml"), isvc.formatted("", "sklearn", "m.onnx")))))
         .hasMessageContaining("'sklearn' is not served by Sluice");
-    assertThatThrownBy(() -> InferenceServiceManifests.toConfiguration(List.of(Files.writeString(dir.resolve("c.yaml"),
-        isvc.formatted("", "onnx", "pvc://claim/m.onnx")))))
+    assertThatThrownBy(
+            () ->
+                InferenceServiceManifests.toConfiguration(
+                    List.of(
+                        Files.writeString(
+                            dir.resolve("c.yaml"),
+                            isvc.formatted("", "onnx", "pvc://claim/m.onnx")))))
         .hasMessageContaining("pvc:// exists only on a cluster");
   }
 }

@@ -11,11 +11,16 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class WindowedHistogramTest {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   private Timer timer(String code) {
-    return Timer.builder("t").tag("code", code).publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+    return Timer.builder("t")
+        .tag("code", code)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(50_000))
+        .maximumExpectedValue(Duration.ofSeconds(60))
+        .register(registry);
   }
 
   @Test
@@ -35,7 +40,9 @@ class WindowedHistogramTest {
     failed.record(Duration.ofMillis(900));
     failed.record(Duration.ofMillis(900));
     double[] second = window.quantiles(List.of(ok, failed), 0.5, 0.99);
-    assertThat(second[0]).as("the 1000 earlier 100 ms requests are not in this window").isCloseTo(2, within(1.0));
+    assertThat(second[0])
+        .as("the 1000 earlier 100 ms requests are not in this window")
+        .isCloseTo(2, within(1.0));
     assertThat(second[1]).as("both timers' buckets are summed").isGreaterThan(500);
 
     assertThat(window.quantiles(List.of(ok, failed), 0.5)[0]).as("nothing recorded since").isNaN();

@@ -25,7 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-/** API keys on every protocol: accepted as a bearer token or {@code x-api-key}, refused in each one's error shape. */
+/**
+ * API keys on every protocol: accepted as a bearer token or {@code x-api-key}, refused in each
+ * one's error shape.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ApiKeyTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -33,7 +36,8 @@ class ApiKeyTest {
   private static final String APP_KEY = "sk-application-0123456789";
   private static final String FILE_KEY = "sk-from-a-file-0123456789";
   private static final String ROTATED_KEY = "sk-rotated-in-0123456789";
-  private static final String INFER = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  private static final String INFER =
+      "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
 
   private TestServer server;
   private Path keyFile;
@@ -42,7 +46,10 @@ class ApiKeyTest {
   void start(@TempDir Path dir) throws Exception {
     String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
     keyFile = Files.writeString(dir.resolve("keys"), "# one key per line\n" + FILE_KEY + "\n");
-    server = TestServer.start(dir, """
+    server =
+        TestServer.start(
+            dir,
+            """
         server:
           auth: {apiKeys: ['%s'], apiKeysFile: keys}
         applications:
@@ -54,7 +61,8 @@ class ApiKeyTest {
             deployments:
               - {name: guarded, runtime: test-echo, storageUri: '%s'}
               - {name: text, runtime: test-echo-text, storageUri: '%s'}
-        """.formatted(SERVER_KEY, placeholder, APP_KEY, placeholder, placeholder));
+        """
+                .formatted(SERVER_KEY, placeholder, APP_KEY, placeholder, placeholder));
   }
 
   @AfterAll
@@ -63,8 +71,10 @@ class ApiKeyTest {
   }
 
   private HttpResponse<String> post(String path, String body, String... headers) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(server.uri(path))
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (headers.length > 0) {
       request.headers(headers);
     }
@@ -76,32 +86,52 @@ class ApiKeyTest {
     HttpResponse<String> refused = post("/v2/models/echo/infer", INFER);
     assertThat(refused.statusCode()).isEqualTo(401);
     assertThat(refused.headers().firstValue("www-authenticate")).hasValue("Bearer");
-    assertThat(MAPPER.readTree(refused.body()).get("error").asText()).contains("API key is required");
-    assertThat(post("/v2/models/echo/infer", INFER, "Authorization", "Bearer wrong-key-0123456789").statusCode()).isEqualTo(401);
-    assertThat(post("/v2/models/echo/infer", INFER, "Authorization", "Bearer " + SERVER_KEY).statusCode()).isEqualTo(200);
-    assertThat(post("/open/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).isEqualTo(200);
+    assertThat(MAPPER.readTree(refused.body()).get("error").asText())
+        .contains("API key is required");
+    assertThat(
+            post("/v2/models/echo/infer", INFER, "Authorization", "Bearer wrong-key-0123456789")
+                .statusCode())
+        .isEqualTo(401);
+    assertThat(
+            post("/v2/models/echo/infer", INFER, "Authorization", "Bearer " + SERVER_KEY)
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(post("/open/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode())
+        .isEqualTo(200);
   }
 
   @Test
   void openAiRoutesRefuseInOpenAisShape() throws Exception {
-    HttpResponse<String> refused = post("/v1/chat/completions",
-        "{\"model\":\"text\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", "Authorization", "Bearer nope-0123456789abcdef");
+    HttpResponse<String> refused =
+        post(
+            "/v1/chat/completions",
+            "{\"model\":\"text\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+            "Authorization",
+            "Bearer nope-0123456789abcdef");
     assertThat(refused.statusCode()).isEqualTo(401);
     JsonNode error = MAPPER.readTree(refused.body()).get("error");
     assertThat(error.get("code").asText()).isEqualTo("invalid_api_key");
     assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
-    HttpResponse<String> answered = post("/secure/v1/chat/completions",
-        "{\"model\":\"text\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}", "Authorization", "Bearer " + APP_KEY);
+    HttpResponse<String> answered =
+        post(
+            "/secure/v1/chat/completions",
+            "{\"model\":\"text\",\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}",
+            "Authorization",
+            "Bearer " + APP_KEY);
     assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
     assertThat(answered.body()).contains("hello there");
   }
 
   @Test
   void anApplicationsKeyWorksUnderItsPrefixOnly() {
-    assertThat(post("/secure/v2/models/guarded/infer", INFER, "x-api-key", APP_KEY).statusCode()).isEqualTo(200);
-    assertThat(post("/v2/models/guarded/infer", INFER, "x-api-key", APP_KEY).statusCode()).isEqualTo(401);
-    assertThat(post("/open/v2/models/echo/infer", INFER, "x-api-key", APP_KEY).statusCode()).isEqualTo(401);
-    assertThat(post("/secure/v2/models/guarded/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).isEqualTo(200);
+    assertThat(post("/secure/v2/models/guarded/infer", INFER, "x-api-key", APP_KEY).statusCode())
+        .isEqualTo(200);
+    assertThat(post("/v2/models/guarded/infer", INFER, "x-api-key", APP_KEY).statusCode())
+        .isEqualTo(401);
+    assertThat(post("/open/v2/models/echo/infer", INFER, "x-api-key", APP_KEY).statusCode())
+        .isEqualTo(401);
+    assertThat(post("/secure/v2/models/guarded/infer", INFER, "x-api-key", SERVER_KEY).statusCode())
+        .isEqualTo(200);
   }
 
   @Test
@@ -110,11 +140,19 @@ class ApiKeyTest {
     assertThat(server.get("/secure/v2/health/ready").statusCode()).isEqualTo(200);
     assertThat(server.get("/metrics").statusCode()).isEqualTo(200);
     assertThat(server.get("/v2/models/echo").statusCode()).isEqualTo(401);
-    HttpResponse<String> admin = server.send(HttpRequest.newBuilder(server.uri("/api/v1/status"))
-        .header("Authorization", "Bearer " + SERVER_KEY).GET().build());
+    HttpResponse<String> admin =
+        server.send(
+            HttpRequest.newBuilder(server.uri("/api/v1/status"))
+                .header("Authorization", "Bearer " + SERVER_KEY)
+                .GET()
+                .build());
     assertThat(admin.statusCode()).as("an API key is not an admin token").isEqualTo(401);
-    HttpResponse<String> adminWithToken = server.send(HttpRequest.newBuilder(server.uri("/api/v1/status"))
-        .header("Authorization", "Bearer " + server.server().admin().token()).GET().build());
+    HttpResponse<String> adminWithToken =
+        server.send(
+            HttpRequest.newBuilder(server.uri("/api/v1/status"))
+                .header("Authorization", "Bearer " + server.server().admin().token())
+                .GET()
+                .build());
     assertThat(adminWithToken.statusCode()).isEqualTo(200);
   }
 
@@ -122,53 +160,94 @@ class ApiKeyTest {
   void grpcTakesTheKeyFromAuthorizationMetadata() {
     GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub anonymous = server.grpc();
     assertThat(anonymous.serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
-    assertThatThrownBy(() -> anonymous.modelMetadata(ModelMetadataRequest.newBuilder().setName("echo").build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+    assertThatThrownBy(
+            () ->
+                anonymous.modelMetadata(ModelMetadataRequest.newBuilder().setName("echo").build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
     Metadata metadata = new Metadata();
-    metadata.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + SERVER_KEY);
-    assertThat(anonymous.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
-        .modelMetadata(ModelMetadataRequest.newBuilder().setName("echo").build()).getName()).isEqualTo("echo");
+    metadata.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + SERVER_KEY);
+    assertThat(
+            anonymous
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
+                .modelMetadata(ModelMetadataRequest.newBuilder().setName("echo").build())
+                .getName())
+        .isEqualTo("echo");
   }
 
   @Test
   void repositoryLoadAndUnloadTakeTheAdminTokenNotAnApiKey() throws Exception {
-    HttpResponse<String> withKey = post("/v2/repository/models/echo/unload", "", "Authorization", "Bearer " + SERVER_KEY);
+    HttpResponse<String> withKey =
+        post("/v2/repository/models/echo/unload", "", "Authorization", "Bearer " + SERVER_KEY);
     assertThat(withKey.statusCode()).isEqualTo(401);
-    assertThat(MAPPER.readTree(withKey.body()).get("error").asText()).contains("administrative")
+    assertThat(MAPPER.readTree(withKey.body()).get("error").asText())
+        .contains("administrative")
         .contains("server.auth.repositoryControl");
-    assertThat(post("/open/v2/repository/models/echo/unload", "", "x-api-key", SERVER_KEY).statusCode())
-        .as("under an application's prefix too").isEqualTo(401);
+    assertThat(
+            post("/open/v2/repository/models/echo/unload", "", "x-api-key", SERVER_KEY)
+                .statusCode())
+        .as("under an application's prefix too")
+        .isEqualTo(401);
     assertThat(post("/v2/repository/index", "{}", "x-api-key", SERVER_KEY).statusCode())
-        .as("the index only reads").isEqualTo(200);
+        .as("the index only reads")
+        .isEqualTo(200);
     Metadata key = new Metadata();
-    key.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + SERVER_KEY);
-    assertThatThrownBy(() -> server.grpc().withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key))
-        .repositoryModelUnload(io.sluice.protocol.kserve.grpc.proto.RepositoryModelUnloadRequest.newBuilder()
-            .setModelName("echo").build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class,
+    key.put(
+        Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + SERVER_KEY);
+    assertThatThrownBy(
+            () ->
+                server
+                    .grpc()
+                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(key))
+                    .repositoryModelUnload(
+                        io.sluice.protocol.kserve.grpc.proto.RepositoryModelUnloadRequest
+                            .newBuilder()
+                            .setModelName("echo")
+                            .build()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
-    for (String disguised : List.of("/v2/repository/models/echo/unload/", "/v2/repository/./models/echo/unload",
-        "/v2/x/../repository/models/echo/unload", "/v2/repository/models/echo/%75nload", "/open/v2/repository/models/echo/unload//")) {
+    for (String disguised :
+        List.of(
+            "/v2/repository/models/echo/unload/",
+            "/v2/repository/./models/echo/unload",
+            "/v2/x/../repository/models/echo/unload",
+            "/v2/repository/models/echo/%75nload",
+            "/open/v2/repository/models/echo/unload//")) {
       HttpResponse<String> attempt = post(disguised, "", "x-api-key", SERVER_KEY);
       assertThat(attempt.statusCode()).as(disguised).isIn(401, 404);
     }
-    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).as("still loaded").isEqualTo(200);
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode())
+        .as("still loaded")
+        .isEqualTo(200);
 
-    assertThat(server.adminPost("/v2/repository/models/echo/unload", "").statusCode()).isEqualTo(200);
-    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).isEqualTo(503);
-    server.grpcAsAdmin().repositoryModelLoad(io.sluice.protocol.kserve.grpc.proto.RepositoryModelLoadRequest.newBuilder()
-        .setModelName("echo").build());
-    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode()).isEqualTo(200);
+    assertThat(server.adminPost("/v2/repository/models/echo/unload", "").statusCode())
+        .isEqualTo(200);
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode())
+        .isEqualTo(503);
+    server
+        .grpcAsAdmin()
+        .repositoryModelLoad(
+            io.sluice.protocol.kserve.grpc.proto.RepositoryModelLoadRequest.newBuilder()
+                .setModelName("echo")
+                .build());
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", SERVER_KEY).statusCode())
+        .isEqualTo(200);
   }
 
   @Test
   void keysFromAFileRotateWhenTheFileChanges() throws Exception {
-    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", FILE_KEY).statusCode()).isEqualTo(200);
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", FILE_KEY).statusCode())
+        .isEqualTo(200);
     Files.writeString(keyFile, ROTATED_KEY + "\n");
-    Files.setLastModifiedTime(keyFile, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
-    Eventually.within(Duration.ofSeconds(5), 
+    Files.setLastModifiedTime(
+        keyFile, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+    Eventually.within(
+        Duration.ofSeconds(5),
         () -> post("/v2/models/echo/infer", INFER, "x-api-key", ROTATED_KEY).statusCode() == 200);
-    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", FILE_KEY).statusCode()).isEqualTo(401);
+    assertThat(post("/v2/models/echo/infer", INFER, "x-api-key", FILE_KEY).statusCode())
+        .isEqualTo(401);
   }
 }

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * gzip-compressed gRPC requests: a real client's are answered; a decompression bomb (a small message that inflates
- * past the size limit) is refused with RESOURCE_EXHAUSTED before it is inflated; a message that is not gzip is an
- * error, not a hang.
+ * gzip-compressed gRPC requests: a real client's are answered; a decompression bomb (a small
+ * message that inflates past the size limit) is refused with RESOURCE_EXHAUSTED before it is
+ * inflated; a message that is not gzip is an error, not a hang.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GrpcCompressionTest {
@@ -31,14 +31,18 @@ class GrpcCompressionTest {
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
     String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    server = TestServer.start(dir, """
+    server =
+        TestServer.start(
+            dir,
+            """
         server:
           maxRequestBody: 1Mi
         applications:
           - name: app
             deployments:
               - {name: echo, runtime: test-echo, storageUri: '%s'}
-        """.formatted(placeholder));
+        """
+                .formatted(placeholder));
   }
 
   @AfterAll
@@ -52,9 +56,16 @@ class GrpcCompressionTest {
     for (int i = 0; i < 1000; i++) {
       values.putFloat(i);
     }
-    ModelInferRequest request = ModelInferRequest.newBuilder().setModelName("echo")
-        .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("INPUT0").setDatatype("FP32").addShape(1000))
-        .addRawInputContents(ByteString.copyFrom(values.array())).build();
+    ModelInferRequest request =
+        ModelInferRequest.newBuilder()
+            .setModelName("echo")
+            .addInputs(
+                ModelInferRequest.InferInputTensor.newBuilder()
+                    .setName("INPUT0")
+                    .setDatatype("FP32")
+                    .addShape(1000))
+            .addRawInputContents(ByteString.copyFrom(values.array()))
+            .build();
     for (int i = 0; i < 3; i++) {
       ModelInferResponse response = server.grpc().withCompression("gzip").modelInfer(request);
       assertThat(response.getRawOutputContents(0).toByteArray()).isEqualTo(values.array());
@@ -83,11 +94,28 @@ class GrpcCompressionTest {
 
   private io.netty.handler.codec.http2.Http2Headers lastHeaders;
 
-  /** One ModelInfer call on a bare HTTP/2 connection with a gzip call encoding; the first HEADERS answered. */
+  /**
+   * One ModelInfer call on a bare HTTP/2 connection with a gzip call encoding; the first HEADERS
+   * answered.
+   */
   private RawHttp2.Frame call(byte[] payload, byte compressedFlag) throws Exception {
-    byte[] message = ByteBuffer.allocate(5 + payload.length).put(compressedFlag).putInt(payload.length).put(payload).array();
+    byte[] message =
+        ByteBuffer.allocate(5 + payload.length)
+            .put(compressedFlag)
+            .putInt(payload.length)
+            .put(payload)
+            .array();
     try (RawHttp2 client = new RawHttp2(server.server().port())) {
-      client.post(1, MODEL_INFER, message, "content-type", "application/grpc", "te", "trailers", "grpc-encoding", "gzip");
+      client.post(
+          1,
+          MODEL_INFER,
+          message,
+          "content-type",
+          "application/grpc",
+          "te",
+          "trailers",
+          "grpc-encoding",
+          "gzip");
       for (RawHttp2.Frame frame; (frame = client.read()) != null; ) {
         if (frame.type() == RawHttp2.HEADERS && frame.stream() == 1) {
           lastHeaders = client.headers(frame);

@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * HTTP/2 PINGs both ways: a client pinging with nothing else moving is sent away as gRPC servers do (GOAWAY
- * ENHANCE_YOUR_CALM "too_many_pings"), keep-alives spaced by the minimum interval or between requests are fine, and
- * the server pings a connection with a request in flight, closing it when the peer stops answering.
+ * HTTP/2 PINGs both ways: a client pinging with nothing else moving is sent away as gRPC servers do
+ * (GOAWAY ENHANCE_YOUR_CALM "too_many_pings"), keep-alives spaced by the minimum interval or
+ * between requests are fine, and the server pings a connection with a request in flight, closing it
+ * when the peer stops answering.
  */
 class Http2PingTest {
   private static final String INFER = SlowClientTest.INFER;
@@ -29,7 +30,8 @@ class Http2PingTest {
   }
 
   @Test
-  void aPingFloodIsSentAwayWithTooManyPingsWhileOthersAreServed(@TempDir Path dir) throws Exception {
+  void aPingFloodIsSentAwayWithTooManyPingsWhileOthersAreServed(@TempDir Path dir)
+      throws Exception {
     try (TestServer server = SlowClientTest.start(dir, "{minPingInterval: 10s}");
         RawHttp2 flooder = new RawHttp2(server.server().port())) {
       long started = System.nanoTime();
@@ -37,12 +39,16 @@ class Http2PingTest {
         flooder.ping(i);
       }
       List<RawHttp2.Frame> frames = readToClose(flooder);
-      assertThat((System.nanoTime() - started) / 1e9).as("seconds until the connection closed").isLessThan(10);
-      RawHttp2.Frame goAway = frames.stream().filter(f -> f.type() == RawHttp2.GOAWAY).findFirst().orElseThrow();
+      assertThat((System.nanoTime() - started) / 1e9)
+          .as("seconds until the connection closed")
+          .isLessThan(10);
+      RawHttp2.Frame goAway =
+          frames.stream().filter(f -> f.type() == RawHttp2.GOAWAY).findFirst().orElseThrow();
       assertThat(goAway.errorCode()).isEqualTo(0xB);
       assertThat(goAway.debugData()).isEqualTo("too_many_pings");
       assertThat(frames.stream().filter(f -> f.type() == RawHttp2.PING && f.isAck()).count())
-          .as("pings answered: the first, two strikes, and the third that ended it").isLessThanOrEqualTo(4);
+          .as("pings answered: the first, two strikes, and the third that ended it")
+          .isLessThanOrEqualTo(4);
 
       HttpResponse<String> other = server.post("/v2/models/echo/infer", INFER);
       assertThat(other.statusCode()).isEqualTo(200);
@@ -58,12 +64,14 @@ class Http2PingTest {
         client.post(stream, "/v2/models/echo/infer", INFER);
         assertThat(answer(client, stream)).as("request %d", i).contains("\"outputs\"");
         client.ping(i); // as gRPC clients probe the bandwidth after receiving data
-        assertThat(client.read()).matches(f -> f.type() == RawHttp2.PING && f.isAck(), "the ping's ACK");
+        assertThat(client.read())
+            .matches(f -> f.type() == RawHttp2.PING && f.isAck(), "the ping's ACK");
       }
       for (int i = 0; i < 4; i++) {
         Thread.sleep(400);
         client.ping(100 + i);
-        assertThat(client.read()).matches(f -> f.type() == RawHttp2.PING && f.isAck(), "the ping's ACK");
+        assertThat(client.read())
+            .matches(f -> f.type() == RawHttp2.PING && f.isAck(), "the ping's ACK");
       }
       client.post(stream, "/v2/models/echo/infer", INFER);
       assertThat(answer(client, stream)).contains("\"outputs\"");
@@ -71,8 +79,10 @@ class Http2PingTest {
   }
 
   @Test
-  void aConnectionWhoseRequestIsInFlightIsPingedAndClosedWhenThePeerStopsAnswering(@TempDir Path dir) throws Exception {
-    try (TestServer server = SlowClientTest.start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
+  void aConnectionWhoseRequestIsInFlightIsPingedAndClosedWhenThePeerStopsAnswering(
+      @TempDir Path dir) throws Exception {
+    try (TestServer server =
+            SlowClientTest.start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
         RawHttp2 silent = new RawHttp2(server.server().port())) {
       long started = System.nanoTime();
       silent.post(1, "/v2/models/slow/infer", INFER);
@@ -86,7 +96,8 @@ class Http2PingTest {
 
   @Test
   void aPeerThatAnswersTheServersPingsKeepsItsSlowRequest(@TempDir Path dir) throws Exception {
-    try (TestServer server = SlowClientTest.start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
+    try (TestServer server =
+            SlowClientTest.start(dir, "{keepAliveTime: 300ms, keepAliveTimeout: 300ms}");
         RawHttp2 client = new RawHttp2(server.server().port())) {
       client.post(1, "/v2/models/slow/infer", INFER);
       int pings = 0;
@@ -103,7 +114,9 @@ class Http2PingTest {
         }
       }
       assertThat(body.toString()).contains("\"outputs\"");
-      assertThat(pings).as("keep-alive pings during 2.5 s at one per 300 ms").isGreaterThanOrEqualTo(3);
+      assertThat(pings)
+          .as("keep-alive pings during 2.5 s at one per 300 ms")
+          .isGreaterThanOrEqualTo(3);
     }
   }
 

@@ -12,8 +12,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * An HTTP/2 client on a bare socket (prior knowledge, cleartext), frames written by hand: the test decides
- * when PINGs are sent and whether the server's are answered. SETTINGS are acknowledged as they arrive.
+ * An HTTP/2 client on a bare socket (prior knowledge, cleartext), frames written by hand: the test
+ * decides when PINGs are sent and whether the server's are answered. SETTINGS are acknowledged as
+ * they arrive.
  */
 final class RawHttp2 implements Closeable {
   static final int DATA = 0;
@@ -62,7 +63,10 @@ final class RawHttp2 implements Closeable {
 
   synchronized void frame(int type, int flags, int stream, byte[] payload) throws IOException {
     ByteBuffer header = ByteBuffer.allocate(9);
-    header.put((byte) (payload.length >>> 16)).put((byte) (payload.length >>> 8)).put((byte) payload.length);
+    header
+        .put((byte) (payload.length >>> 16))
+        .put((byte) (payload.length >>> 8))
+        .put((byte) payload.length);
     header.put((byte) type).put((byte) flags).putInt(stream);
     out.write(header.array());
     out.write(payload);
@@ -77,7 +81,10 @@ final class RawHttp2 implements Closeable {
     frame(PING, ACK, 0, ping.payload());
   }
 
-  /** A POST with a JSON body on {@code stream} (odd, increasing), with more header fields as name, value pairs. */
+  /**
+   * A POST with a JSON body on {@code stream} (odd, increasing), with more header fields as name,
+   * value pairs.
+   */
   void post(int stream, String path, String json, String... extraFields) throws IOException {
     String[] fields = new String[2 + extraFields.length];
     fields[0] = "content-type";
@@ -86,7 +93,9 @@ final class RawHttp2 implements Closeable {
     post(stream, path, json.getBytes(StandardCharsets.UTF_8), fields);
   }
 
-  /** A POST of {@code body} on {@code stream}, with the header fields given as name, value pairs. */
+  /**
+   * A POST of {@code body} on {@code stream}, with the header fields given as name, value pairs.
+   */
   void post(int stream, String path, byte[] body, String... fields) throws IOException {
     ByteArrayOutputStream block = new ByteArrayOutputStream();
     String[] pseudo = {":method", "POST", ":scheme", "http", ":path", path, ":authority", "sluice"};
@@ -100,7 +109,11 @@ final class RawHttp2 implements Closeable {
     frame(HEADERS, END_HEADERS, stream, block.toByteArray());
     for (int at = 0; at < body.length || at == 0; at += 16_384) {
       int end = Math.min(body.length, at + 16_384);
-      frame(DATA, end == body.length ? END_STREAM : 0, stream, java.util.Arrays.copyOfRange(body, at, end));
+      frame(
+          DATA,
+          end == body.length ? END_STREAM : 0,
+          stream,
+          java.util.Arrays.copyOfRange(body, at, end));
       if (body.length == 0) {
         break;
       }
@@ -116,7 +129,10 @@ final class RawHttp2 implements Closeable {
     block.writeBytes(bytes);
   }
 
-  /** A HEADERS frame's fields (HPACK keeps state: decode the connection's HEADERS frames in the order they came). */
+  /**
+   * A HEADERS frame's fields (HPACK keeps state: decode the connection's HEADERS frames in the
+   * order they came).
+   */
   io.netty.handler.codec.http2.Http2Headers headers(Frame frame) throws IOException {
     byte[] payload = frame.payload();
     int from = 0;
@@ -129,18 +145,23 @@ final class RawHttp2 implements Closeable {
       from += 5;
     }
     try {
-      return decoder.decodeHeaders(frame.stream(), io.netty.buffer.Unpooled.wrappedBuffer(payload, from, to - from));
+      return decoder.decodeHeaders(
+          frame.stream(), io.netty.buffer.Unpooled.wrappedBuffer(payload, from, to - from));
     } catch (io.netty.handler.codec.http2.Http2Exception e) {
       throw new IOException(e);
     }
   }
 
-  /** The next frame other than SETTINGS (which is acknowledged), or null once the server closed the connection. */
+  /**
+   * The next frame other than SETTINGS (which is acknowledged), or null once the server closed the
+   * connection.
+   */
   Frame read() throws IOException {
     while (true) {
       Frame frame;
       try {
-        int length = in.readUnsignedByte() << 16 | in.readUnsignedByte() << 8 | in.readUnsignedByte();
+        int length =
+            in.readUnsignedByte() << 16 | in.readUnsignedByte() << 8 | in.readUnsignedByte();
         int type = in.readUnsignedByte();
         int flags = in.readUnsignedByte();
         int stream = in.readInt() & 0x7FFFFFFF;

@@ -20,17 +20,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Slow and idle clients cannot hold the server: half-sent headers are closed after the header timeout, a
- * stalled body gets 408, idle keep-alive connections are closed, the connection cap holds, and a slow
- * request in flight is never cut by these timers.
+ * Slow and idle clients cannot hold the server: half-sent headers are closed after the header
+ * timeout, a stalled body gets 408, idle keep-alive connections are closed, the connection cap
+ * holds, and a slow request in flight is never cut by these timers.
  */
 class SlowClientTest {
-  static final String INFER = "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
+  static final String INFER =
+      "{\"inputs\":[{\"name\":\"INPUT0\",\"shape\":[1],\"datatype\":\"FP32\",\"data\":[1]}]}";
 
   /** A server with the given {@code server.limits}, an echo model and one that takes 2.5 s. */
   static TestServer start(Path dir, String limits) throws IOException {
     String placeholder = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
-    return TestServer.start(dir, """
+    return TestServer.start(
+        dir,
+        """
         server:
           limits: %s
         applications:
@@ -38,7 +41,8 @@ class SlowClientTest {
             deployments:
               - {name: echo, runtime: test-echo, storageUri: '%s'}
               - {name: slow, runtime: test-echo, storageUri: '%s', settings: {delayMs: '2500'}}
-        """.formatted(limits, placeholder, placeholder));
+        """
+            .formatted(limits, placeholder, placeholder));
   }
 
   private static Socket connect(TestServer server) throws IOException {
@@ -63,14 +67,18 @@ class SlowClientTest {
   }
 
   @Test
-  void aThousandHalfSentHeadersAreClosedWhileOtherClientsAreServed(@TempDir Path dir) throws Exception {
+  void aThousandHalfSentHeadersAreClosedWhileOtherClientsAreServed(@TempDir Path dir)
+      throws Exception {
     try (TestServer server = start(dir, "{headerTimeout: 1s, maxConnections: 2000}")) {
       List<Socket> attackers = new ArrayList<>();
       try {
         for (int i = 0; i < 1000; i++) {
           Socket socket = connect(server);
-          socket.getOutputStream().write("POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Le"
-              .getBytes(StandardCharsets.US_ASCII));
+          socket
+              .getOutputStream()
+              .write(
+                  "POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Le"
+                      .getBytes(StandardCharsets.US_ASCII));
           attackers.add(socket);
         }
         long started = System.nanoTime();
@@ -85,7 +93,8 @@ class SlowClientTest {
           socket.setSoTimeout(5_000);
           assertThat(readToClose(socket)).doesNotContain("200 OK");
         }
-        assertThat((System.nanoTime() - started) / 1e9).as("seconds until every half-sent header was closed")
+        assertThat((System.nanoTime() - started) / 1e9)
+            .as("seconds until every half-sent header was closed")
             .isLessThan(12.0);
       } finally {
         for (Socket socket : attackers) {
@@ -98,10 +107,13 @@ class SlowClientTest {
 
   @Test
   void aStalledBodyGets408(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{bodyTimeout: 1s}"); Socket socket = connect(server)) {
+    try (TestServer server = start(dir, "{bodyTimeout: 1s}");
+        Socket socket = connect(server)) {
       OutputStream out = socket.getOutputStream();
-      out.write(("POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
-          + "Content-Length: 100000\r\n\r\n{\"inputs\":").getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: 100000\r\n\r\n{\"inputs\":")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       long started = System.nanoTime();
       String answer = readToClose(socket);
@@ -111,24 +123,34 @@ class SlowClientTest {
   }
 
   /**
-   * Regression: the guard once asked other streams' responses whether they had ended while Vert.x held the HTTP/2
-   * connection's lock, and model threads ending responses took the locks in the other order: the event loop
-   * deadlocked under concurrent requests on one connection (seen through the Kubernetes router).
+   * Regression: the guard once asked other streams' responses whether they had ended while Vert.x
+   * held the HTTP/2 connection's lock, and model threads ending responses took the locks in the
+   * other order: the event loop deadlocked under concurrent requests on one connection (seen
+   * through the Kubernetes router).
    */
   @Test
-  @org.junit.jupiter.api.Timeout(value = 120, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+  @org.junit.jupiter.api.Timeout(
+      value = 120,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
   void concurrentRequestsOnOneHttp2ConnectionAreAllAnswered(@TempDir Path dir) throws Exception {
     try (TestServer server = start(dir, "{idleTimeout: 30s}");
-        java.net.http.HttpClient http2 = java.net.http.HttpClient.newBuilder()
-            .version(java.net.http.HttpClient.Version.HTTP_2).build()) {
-      java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + server.server().port() + "/v2/models/echo/infer");
-      java.util.List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>> answers =
-          new java.util.ArrayList<>();
+        java.net.http.HttpClient http2 =
+            java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_2)
+                .build()) {
+      java.net.URI uri =
+          java.net.URI.create(
+              "http://127.0.0.1:" + server.server().port() + "/v2/models/echo/infer");
+      java.util.List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>>>
+          answers = new java.util.ArrayList<>();
       for (int round = 0; round < 40; round++) {
         for (int i = 0; i < 50; i++) {
-          answers.add(http2.sendAsync(java.net.http.HttpRequest.newBuilder(uri)
-                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(INFER)).build(),
-              java.net.http.HttpResponse.BodyHandlers.ofString()));
+          answers.add(
+              http2.sendAsync(
+                  java.net.http.HttpRequest.newBuilder(uri)
+                      .POST(java.net.http.HttpRequest.BodyPublishers.ofString(INFER))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString()));
         }
         for (var answer : answers) {
           var response = answer.get(20, java.util.concurrent.TimeUnit.SECONDS);
@@ -142,9 +164,14 @@ class SlowClientTest {
 
   @Test
   void anIdleKeepAliveConnectionIsClosedButASlowRequestIsNot(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{idleTimeout: 1s, headerTimeout: 1s}"); Socket socket = connect(server)) {
-      String request = "POST /v2/models/slow/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
-          + "Content-Length: " + INFER.length() + "\r\n\r\n" + INFER;
+    try (TestServer server = start(dir, "{idleTimeout: 1s, headerTimeout: 1s}");
+        Socket socket = connect(server)) {
+      String request =
+          "POST /v2/models/slow/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
+              + "Content-Length: "
+              + INFER.length()
+              + "\r\n\r\n"
+              + INFER;
       socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
       long started = System.nanoTime();
       String answer = readToClose(socket); // 2.5 s of model time, then 1 s idle, then closed
@@ -156,7 +183,8 @@ class SlowClientTest {
 
   @Test
   void silentConnectionsAreClosedAfterTheHeaderTimeout(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{headerTimeout: 1s}"); Socket silent = connect(server)) {
+    try (TestServer server = start(dir, "{headerTimeout: 1s}");
+        Socket silent = connect(server)) {
       long started = System.nanoTime();
       assertThat(readToClose(silent)).isEmpty();
       assertThat((System.nanoTime() - started) / 1e9).isBetween(0.5, 8.0);
@@ -196,11 +224,18 @@ class SlowClientTest {
 
   @Test
   void anOversizedHeaderIs431AndHttp2AnnouncesTheStreamLimit(@TempDir Path dir) throws Exception {
-    try (TestServer server = start(dir, "{maxHeaderSize: 2Ki, maxConcurrentStreams: 7}"); Socket socket = connect(server)) {
-      socket.getOutputStream().write(("GET /v2/health/live HTTP/1.1\r\nHost: sluice\r\nX-Big: " + "a".repeat(4096)
-          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    try (TestServer server = start(dir, "{maxHeaderSize: 2Ki, maxConcurrentStreams: 7}");
+        Socket socket = connect(server)) {
+      socket
+          .getOutputStream()
+          .write(
+              ("GET /v2/health/live HTTP/1.1\r\nHost: sluice\r\nX-Big: "
+                      + "a".repeat(4096)
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
       assertThat(readToClose(socket)).startsWith("HTTP/1.1 431");
-      // HTTP/2 counts 32 bytes per field on top of name and value (RFC 7541); Netty answers 431 up to 1.25 times the
+      // HTTP/2 counts 32 bytes per field on top of name and value (RFC 7541); Netty answers 431 up
+      // to 1.25 times the
       // limit and ends the connection beyond.
       try (RawHttp2 http2 = new RawHttp2(server.server().port())) {
         http2.post(1, "/v2/models/echo/infer", INFER, bigFields(14)); // about 2.2 KiB
@@ -216,13 +251,22 @@ class SlowClientTest {
       }
       io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
       try {
-        io.vertx.core.http.HttpClientConnection connection = vertx.createHttpClient(
-                new io.vertx.core.http.HttpClientOptions().setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
-                    .setHttp2ClearTextUpgrade(false))
-            .connect(new io.vertx.core.http.HttpConnectOptions().setHost("127.0.0.1").setPort(server.server().port()))
-            .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        io.vertx.core.http.HttpClientConnection connection =
+            vertx
+                .createHttpClient(
+                    new io.vertx.core.http.HttpClientOptions()
+                        .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2)
+                        .setHttp2ClearTextUpgrade(false))
+                .connect(
+                    new io.vertx.core.http.HttpConnectOptions()
+                        .setHost("127.0.0.1")
+                        .setPort(server.server().port()))
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, java.util.concurrent.TimeUnit.SECONDS);
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while (connection.remoteSettings().getMaxConcurrentStreams() != 7 && System.nanoTime() < deadline) {
+        while (connection.remoteSettings().getMaxConcurrentStreams() != 7
+            && System.nanoTime() < deadline) {
           Thread.sleep(20);
         }
         assertThat(connection.remoteSettings().getMaxConcurrentStreams()).isEqualTo(7);
@@ -241,9 +285,15 @@ class SlowClientTest {
     return fields;
   }
 
-  /** One keep-alive health request; the answer's head, or "" when the server closed the connection. */
+  /**
+   * One keep-alive health request; the answer's head, or "" when the server closed the connection.
+   */
   private static String exchange(Socket socket) throws IOException {
-    socket.getOutputStream().write("GET /v2/health/live HTTP/1.1\r\nHost: sluice\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    socket
+        .getOutputStream()
+        .write(
+            "GET /v2/health/live HTTP/1.1\r\nHost: sluice\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
     byte[] buffer = new byte[4096];
     try {
       int n = socket.getInputStream().read(buffer);

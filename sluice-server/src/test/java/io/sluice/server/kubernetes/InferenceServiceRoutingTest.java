@@ -14,20 +14,24 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The router's configuration from InferenceService statuses: the route, a canary's two sides, the per-pod limit;
- * and the revisions' ready pods from their Endpoints.
+ * The router's configuration from InferenceService statuses: the route, a canary's two sides, the
+ * per-pod limit; and the revisions' ready pods from their Endpoints.
  */
 class InferenceServiceRoutingTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String SERVER = "server: {host: 0.0.0.0, port: 8080, adminLoopbackOnly: false, adminToken: \"0123456789abcdef\"}";
-  private final ConfigLoader loader = new ConfigLoader(new Runtimes(List.of()), ModelStore.standard(Progress.SILENT));
+  private static final String SERVER =
+      "server: {host: 0.0.0.0, port: 8080, adminLoopbackOnly: false, adminToken: \"0123456789abcdef\"}";
+  private final ConfigLoader loader =
+      new ConfigLoader(new Runtimes(List.of()), ModelStore.standard(Progress.SILENT));
 
   private static JsonNode list(String traffic) throws Exception {
-    return JSON.readTree("""
+    return JSON.readTree(
+        """
         {"items": [{"metadata": {"name": "mnist", "namespace": "models"},
           "status": {"components": {"predictor": {"traffic": [%s]}}}},
          {"metadata": {"name": "new", "namespace": "models"}, "status": {}}]}
-        """.formatted(traffic));
+        """
+            .formatted(traffic));
   }
 
   private ServerSettings settings(String yaml) throws Exception {
@@ -37,17 +41,27 @@ class InferenceServiceRoutingTest {
   @Test
   void aServiceIsRoutedToTheRevisionsAsItsStatusSplitsThem() throws Exception {
     InferenceServiceRouting routing = new InferenceServiceRouting(SERVER);
-    ServerSettings first = settings(routing.configuration(list(
-        "{\"revisionName\": \"mnist-predictor-00001\", \"latestRevision\": true, \"percent\": 100}")));
-    assertThat(first.applications()).extracting(ServerSettings.ApplicationSettings::routePrefix).containsExactly("/mnist");
+    ServerSettings first =
+        settings(
+            routing.configuration(
+                list(
+                    "{\"revisionName\": \"mnist-predictor-00001\", \"latestRevision\": true, \"percent\": 100}")));
+    assertThat(first.applications())
+        .extracting(ServerSettings.ApplicationSettings::routePrefix)
+        .containsExactly("/mnist");
     assertThat(first.deployments().getFirst().endpoint().toString())
         .isEqualTo("http://mnist-predictor-00001.models.svc.cluster.local");
     assertThat(first.traffic().getFirst().canaryTrafficPercent()).isEqualTo(100);
     assertThat(first.deployments().getFirst().scaling().maxOngoingRequests()).isEqualTo(64);
     assertThat(first.adminToken()).isEqualTo("0123456789abcdef");
-    assertThat(first.deployments().getFirst().version()).isEqualTo("mnist-predictor-00001"); // pinnable by name
+    assertThat(first.deployments().getFirst().version())
+        .isEqualTo("mnist-predictor-00001"); // pinnable by name
 
-    ServerSettings canary = settings(routing.configuration(list("""
+    ServerSettings canary =
+        settings(
+            routing.configuration(
+                list(
+                    """
         {"revisionName": "mnist-predictor-00002", "latestRevision": true, "percent": 25},
         {"revisionName": "mnist-predictor-00001", "latestRevision": false, "percent": 75, "tag": "prev"}""")));
     assertThat(canary.deployments().getFirst().endpoint().toString())
@@ -58,18 +72,34 @@ class InferenceServiceRoutingTest {
   @Test
   void aServiceFirstSeenDuringACanaryStartsOnItsPreviousRevision() throws Exception {
     InferenceServiceRouting routing = new InferenceServiceRouting(SERVER);
-    String traffic = """
+    String traffic =
+        """
         {"revisionName": "mnist-predictor-00002", "latestRevision": true, "percent": 25},
         {"revisionName": "mnist-predictor-00001", "latestRevision": false, "percent": 75, "tag": "prev"}""";
-    assertThat(settings(routing.configuration(list(traffic))).deployments().getFirst().endpoint().toString())
+    assertThat(
+            settings(routing.configuration(list(traffic)))
+                .deployments()
+                .getFirst()
+                .endpoint()
+                .toString())
         .contains("mnist-predictor-00001");
-    assertThat(settings(routing.configuration(list(traffic))).deployments().getFirst().endpoint().toString())
+    assertThat(
+            settings(routing.configuration(list(traffic)))
+                .deployments()
+                .getFirst()
+                .endpoint()
+                .toString())
         .contains("mnist-predictor-00002");
-    assertThat(settings(routing.configuration(JSON.readTree("{\"items\": []}"))).applications()).isEmpty();
+    assertThat(settings(routing.configuration(JSON.readTree("{\"items\": []}"))).applications())
+        .isEmpty();
   }
+
   @Test
   void eachRevisionsReadyPodsAreItsServers() throws Exception {
-    var groups = RevisionEndpoints.of(JSON.readTree("""
+    var groups =
+        RevisionEndpoints.of(
+            JSON.readTree(
+                """
         {"items": [
           {"metadata": {"name": "mnist-predictor-00001", "namespace": "models"},
            "subsets": [{"addresses": [{"ip": "10.88.0.7"}, {"ip": "10.88.0.9"}],
@@ -77,17 +107,25 @@ class InferenceServiceRoutingTest {
                         "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}]},
           {"metadata": {"name": "mnist-predictor-00002", "namespace": "models"}}]}
         """));
-    assertThat(groups).containsOnlyKeys("mnist-predictor-00001.models.svc.cluster.local",
-        "mnist-predictor-00002.models.svc.cluster.local");
-    assertThat(groups.get("mnist-predictor-00001.models.svc.cluster.local")).extracting(Object::toString)
+    assertThat(groups)
+        .containsOnlyKeys(
+            "mnist-predictor-00001.models.svc.cluster.local",
+            "mnist-predictor-00002.models.svc.cluster.local");
+    assertThat(groups.get("mnist-predictor-00001.models.svc.cluster.local"))
+        .extracting(Object::toString)
         .containsExactly("http://10.88.0.7:8080", "http://10.88.0.9:8080");
-    assertThat(groups.get("mnist-predictor-00002.models.svc.cluster.local")).isEmpty(); // scaled to zero
+    assertThat(groups.get("mnist-predictor-00002.models.svc.cluster.local"))
+        .isEmpty(); // scaled to zero
   }
 
   @Test
   void annotationsMirrorTrafficToTheLatestRevisionOrAnotherService() throws Exception {
     InferenceServiceRouting routing = new InferenceServiceRouting(SERVER);
-    ServerSettings settings = settings(routing.configuration(JSON.readTree("""
+    ServerSettings settings =
+        settings(
+            routing.configuration(
+                JSON.readTree(
+                    """
         {"items": [{"metadata": {"name": "mnist", "namespace": "models",
                      "annotations": {"serving.sluice.io/shadow-percent": "20", "serving.sluice.io/shadow-target": "mnist-next"}},
                     "status": {"components": {"predictor": {"traffic": [

@@ -24,7 +24,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** One ONNX model served three times, fetched from a local HTTPS server, a local hub and a local S3. */
+/**
+ * One ONNX model served three times, fetched from a local HTTPS server, a local hub and a local S3.
+ */
 class RemoteStorageServingTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   @TempDir Path dir;
@@ -34,9 +36,10 @@ class RemoteStorageServingTest {
     byte[] model = Files.readAllBytes(Path.of("../models/softmax/model.onnx"));
     String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(model));
     TestCertificates certificates = new TestCertificates();
-    try (LocalFileServer https = new LocalFileServer(certificates.serverContext(certificates.server("localhost")));
-         LocalHub hub = new LocalHub("acme/softmax", "1111111111111111111111111111111111111111");
-         LocalS3 s3 = new LocalS3(Files.createDirectories(dir.resolve("s3")))) {
+    try (LocalFileServer https =
+            new LocalFileServer(certificates.serverContext(certificates.server("localhost")));
+        LocalHub hub = new LocalHub("acme/softmax", "1111111111111111111111111111111111111111");
+        LocalS3 s3 = new LocalS3(Files.createDirectories(dir.resolve("s3")))) {
       https.put("/models/softmax.onnx", model);
       hub.put("model.onnx", model);
       s3.put("models", "softmax/1/model.onnx", model);
@@ -44,10 +47,17 @@ class RemoteStorageServingTest {
       Map<String, String> environment = new HashMap<>(s3.environment());
       environment.put("HF_ENDPOINT", hub.endpoint().toString());
       environment.put("HF_HUB_CACHE", dir.resolve("hf").toString());
-      ModelStore store = new ModelStore(dir.resolve("cache"), List.of(), URI.create("http://127.0.0.1:9/"),
-          Progress.SILENT, environment, ModelStore.defaultHttpClient(certificates.context(null)));
+      ModelStore store =
+          new ModelStore(
+              dir.resolve("cache"),
+              List.of(),
+              URI.create("http://127.0.0.1:9/"),
+              Progress.SILENT,
+              environment,
+              ModelStore.defaultHttpClient(certificates.context(null)));
       Runtimes runtimes = Runtimes.discover();
-      String yaml = """
+      String yaml =
+          """
           applications:
             - name: models
               routePrefix: /models
@@ -55,13 +65,18 @@ class RemoteStorageServingTest {
                 - {name: from-https, runtime: onnx, storageUri: '%s#sha256=%s'}
                 - {name: from-hub, runtime: onnx, storageUri: 'hf://acme/softmax/model.onnx'}
                 - {name: from-s3, runtime: onnx, storageUri: 's3://models/softmax/1'}
-          """.formatted(https.uri("/models/softmax.onnx"), sha256);
-      try (TestServer server = TestServer.start(dir, yaml, runtimes, new ConfigLoader(runtimes, store))) {
+          """
+              .formatted(https.uri("/models/softmax.onnx"), sha256);
+      try (TestServer server =
+          TestServer.start(dir, yaml, runtimes, new ConfigLoader(runtimes, store))) {
         StringBuilder data = new StringBuilder();
         for (int i = 0; i < 60; i++) {
           data.append(i == 0 ? "" : ",").append(i % 7);
         }
-        String body = "{\"inputs\":[{\"name\":\"x\",\"shape\":[3,4,5],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
+        String body =
+            "{\"inputs\":[{\"name\":\"x\",\"shape\":[3,4,5],\"datatype\":\"FP32\",\"data\":["
+                + data
+                + "]}]}";
         JsonNode expected = null;
         for (String name : new String[] {"from-https", "from-hub", "from-s3"}) {
           var response = server.post("/v2/models/" + name + "/infer", body);

@@ -21,8 +21,8 @@ import javax.net.ssl.SSLContext;
 
 /**
  * A static file server on loopback (HTTPS when given an SSL context) that does what model hosts do:
- * strong ETags, {@code If-None-Match} (304), {@code Range} with {@code If-Range} (206), HEAD. It can cut
- * the next response short to play a broken connection, and records every request.
+ * strong ETags, {@code If-None-Match} (304), {@code Range} with {@code If-Range} (206), HEAD. It
+ * can cut the next response short to play a broken connection, and records every request.
  */
 public final class LocalFileServer implements AutoCloseable {
   private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
@@ -52,7 +52,10 @@ public final class LocalFileServer implements AutoCloseable {
     files.put(path, content);
   }
 
-  /** The next GET sends the headers of the whole answer but only {@code bytes} of its body, then closes. */
+  /**
+   * The next GET sends the headers of the whole answer but only {@code bytes} of its body, then
+   * closes.
+   */
   public void cutNextResponseAfter(int bytes) {
     cutNext.set(bytes);
   }
@@ -68,7 +71,9 @@ public final class LocalFileServer implements AutoCloseable {
 
   public static String etag(byte[] content) {
     try {
-      return "\"" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content)) + "\"";
+      return "\""
+          + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content))
+          + "\"";
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -106,7 +111,9 @@ public final class LocalFileServer implements AutoCloseable {
           exchange.sendResponseHeaders(416, -1);
           return;
         }
-        exchange.getResponseHeaders().set("Content-Range", "bytes " + start + "-" + (body.length - 1) + "/" + body.length);
+        exchange
+            .getResponseHeaders()
+            .set("Content-Range", "bytes " + start + "-" + (body.length - 1) + "/" + body.length);
         exchange.sendResponseHeaders(206, body.length - start);
       } else {
         exchange.sendResponseHeaders(200, body.length);
@@ -117,7 +124,8 @@ public final class LocalFileServer implements AutoCloseable {
       out.write(body, start, end - start);
       out.flush();
       if (cut >= 0) {
-        throw new IOException("cut short on purpose"); // the JDK server then closes the connection mid-body
+        throw new IOException(
+            "cut short on purpose"); // the JDK server then closes the connection mid-body
       }
     }
   }

@@ -13,11 +13,12 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A model hub on loopback that answers as the Hugging Face hub does: {@code /api/models/{repo}/revision/{rev}}
- * lists a commit and its files; {@code /{repo}/resolve/{rev}/{path}} answers small files directly (ETag,
- * {@code X-Repo-Commit}) and large ("LFS") files with a 302 to a separate storage path carrying
- * {@code X-Linked-Etag} (the SHA-256) and {@code X-Repo-Commit}. With a token set, it refuses requests
- * without it (401), as for a gated repository.
+ * A model hub on loopback that answers as the Hugging Face hub does: {@code
+ * /api/models/{repo}/revision/{rev}} lists a commit and its files; {@code
+ * /{repo}/resolve/{rev}/{path}} answers small files directly (ETag, {@code X-Repo-Commit}) and
+ * large ("LFS") files with a 302 to a separate storage path carrying {@code X-Linked-Etag} (the
+ * SHA-256) and {@code X-Repo-Commit}. With a token set, it refuses requests without it (401), as
+ * for a gated repository.
  */
 public final class LocalHub implements AutoCloseable {
   private static final int LFS_THRESHOLD = 1024;
@@ -57,7 +58,9 @@ public final class LocalHub implements AutoCloseable {
   private synchronized void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
-      boolean authorized = token == null || ("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"));
+      boolean authorized =
+          token == null
+              || ("Bearer " + token).equals(exchange.getRequestHeaders().getFirst("Authorization"));
       String api = "/api/models/" + repository + "/revision/";
       String resolve = "/" + repository + "/resolve/";
       if (path.startsWith("/lfs/")) {
@@ -67,10 +70,21 @@ public final class LocalHub implements AutoCloseable {
       } else if (path.startsWith(api)) {
         StringBuilder siblings = new StringBuilder();
         for (String file : files.keySet()) {
-          siblings.append(siblings.isEmpty() ? "" : ",").append("{\"rfilename\":\"").append(file).append("\"}");
+          siblings
+              .append(siblings.isEmpty() ? "" : ",")
+              .append("{\"rfilename\":\"")
+              .append(file)
+              .append("\"}");
         }
-        byte[] body = ("{\"id\":\"" + repository + "\",\"sha\":\"" + commit + "\",\"siblings\":[" + siblings + "]}")
-            .getBytes(StandardCharsets.UTF_8);
+        byte[] body =
+            ("{\"id\":\""
+                    + repository
+                    + "\",\"sha\":\""
+                    + commit
+                    + "\",\"siblings\":["
+                    + siblings
+                    + "]}")
+                .getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(200, body.length);
         exchange.getResponseBody().write(body);

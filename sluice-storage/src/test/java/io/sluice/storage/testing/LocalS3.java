@@ -24,15 +24,17 @@ public final class LocalS3 implements AutoCloseable {
   public LocalS3(Path directory) throws Exception {
     Properties properties = new Properties();
     properties.setProperty("jclouds.filesystem.basedir", directory.toString());
-    context = ContextBuilder.newBuilder("filesystem")
-        .credentials("identity", "credential")
-        .overrides(properties)
-        .build(BlobStoreContext.class);
-    proxy = S3Proxy.builder()
-        .blobStore(context.getBlobStore())
-        .endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-        .build();
+    context =
+        ContextBuilder.newBuilder("filesystem")
+            .credentials("identity", "credential")
+            .overrides(properties)
+            .build(BlobStoreContext.class);
+    proxy =
+        S3Proxy.builder()
+            .blobStore(context.getBlobStore())
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
     proxy.start();
     while (!proxy.getState().equals("STARTED")) {
       Thread.sleep(10);
@@ -42,7 +44,8 @@ public final class LocalS3 implements AutoCloseable {
   public void put(String bucket, String key, byte[] content) {
     BlobStore store = context.getBlobStore();
     store.createContainerInLocation(null, bucket);
-    store.putBlob(bucket, store.blobBuilder(key).payload(content).contentLength(content.length).build());
+    store.putBlob(
+        bucket, store.blobBuilder(key).payload(content).contentLength(content.length).build());
   }
 
   public URI endpoint() {
@@ -51,8 +54,15 @@ public final class LocalS3 implements AutoCloseable {
 
   /** The environment a client of this server needs (endpoint, path-style, keys, region). */
   public Map<String, String> environment() {
-    return Map.of("AWS_ENDPOINT_URL", endpoint().toString(), "AWS_ACCESS_KEY_ID", ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY", SECRET_KEY, "AWS_REGION", "us-east-1");
+    return Map.of(
+        "AWS_ENDPOINT_URL",
+        endpoint().toString(),
+        "AWS_ACCESS_KEY_ID",
+        ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY",
+        SECRET_KEY,
+        "AWS_REGION",
+        "us-east-1");
   }
 
   @Override

@@ -30,7 +30,9 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** A test certificate authority that signs server and client certificates and writes them as PEM. */
+/**
+ * A test certificate authority that signs server and client certificates and writes them as PEM.
+ */
 public final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
@@ -39,7 +41,14 @@ public final class TestCertificates {
 
   public TestCertificates() throws Exception {
     caKeys = keys();
-    ca = sign(new X500Name("CN=Sluice Test CA"), caKeys, new X500Name("CN=Sluice Test CA"), caKeys, true, false);
+    ca =
+        sign(
+            new X500Name("CN=Sluice Test CA"),
+            caKeys,
+            new X500Name("CN=Sluice Test CA"),
+            caKeys,
+            true,
+            false);
   }
 
   /** An issued certificate and its key. */
@@ -47,12 +56,28 @@ public final class TestCertificates {
 
   public Issued server(String commonName) throws Exception {
     KeyPair keys = keys();
-    return new Issued(sign(new X500Name("CN=Sluice Test CA"), caKeys, new X500Name("CN=" + commonName), keys, false, true), keys);
+    return new Issued(
+        sign(
+            new X500Name("CN=Sluice Test CA"),
+            caKeys,
+            new X500Name("CN=" + commonName),
+            keys,
+            false,
+            true),
+        keys);
   }
 
   public Issued client(String commonName) throws Exception {
     KeyPair keys = keys();
-    return new Issued(sign(new X500Name("CN=Sluice Test CA"), caKeys, new X500Name("CN=" + commonName), keys, false, false), keys);
+    return new Issued(
+        sign(
+            new X500Name("CN=Sluice Test CA"),
+            caKeys,
+            new X500Name("CN=" + commonName),
+            keys,
+            false,
+            false),
+        keys);
   }
 
   public X509Certificate ca() {
@@ -73,19 +98,26 @@ public final class TestCertificates {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("ca", ca);
-    TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    TrustManagerFactory trustManagers =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
     trustManagers.init(trust);
     KeyManagerFactory keyManagers = null;
     if (client != null) {
       KeyStore identity = KeyStore.getInstance("PKCS12");
       identity.load(null, null);
-      identity.setKeyEntry("client", client.keys().getPrivate(), new char[0],
+      identity.setKeyEntry(
+          "client",
+          client.keys().getPrivate(),
+          new char[0],
           new java.security.cert.Certificate[] {client.certificate(), ca});
       keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keyManagers.init(identity, new char[0]);
     }
     SSLContext context = SSLContext.getInstance("TLS");
-    context.init(keyManagers == null ? null : keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
+    context.init(
+        keyManagers == null ? null : keyManagers.getKeyManagers(),
+        trustManagers.getTrustManagers(),
+        null);
     return context;
   }
 
@@ -93,9 +125,13 @@ public final class TestCertificates {
   public SSLContext serverContext(Issued server) throws GeneralSecurityException, IOException {
     KeyStore identity = KeyStore.getInstance("PKCS12");
     identity.load(null, null);
-    identity.setKeyEntry("server", server.keys().getPrivate(), new char[0],
+    identity.setKeyEntry(
+        "server",
+        server.keys().getPrivate(),
+        new char[0],
         new java.security.cert.Certificate[] {server.certificate(), ca});
-    KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    KeyManagerFactory keyManagers =
+        KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     keyManagers.init(identity, new char[0]);
     SSLContext context = SSLContext.getInstance("TLS");
     context.init(keyManagers.getKeyManagers(), null, null);
@@ -108,26 +144,48 @@ public final class TestCertificates {
     return generator.generateKeyPair();
   }
 
-  private static X509Certificate sign(X500Name issuer, KeyPair issuerKeys, X500Name subject, KeyPair subjectKeys,
-      boolean authority, boolean loopbackNames) throws IOException, OperatorCreationException, GeneralSecurityException {
+  private static X509Certificate sign(
+      X500Name issuer,
+      KeyPair issuerKeys,
+      X500Name subject,
+      KeyPair subjectKeys,
+      boolean authority,
+      boolean loopbackNames)
+      throws IOException, OperatorCreationException, GeneralSecurityException {
     Instant now = Instant.now();
-    X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(SERIAL.incrementAndGet()),
-        Date.from(now.minus(1, ChronoUnit.HOURS)), Date.from(now.plus(1, ChronoUnit.DAYS)), subject, subjectKeys.getPublic());
+    X509v3CertificateBuilder builder =
+        new JcaX509v3CertificateBuilder(
+            issuer,
+            BigInteger.valueOf(SERIAL.incrementAndGet()),
+            Date.from(now.minus(1, ChronoUnit.HOURS)),
+            Date.from(now.plus(1, ChronoUnit.DAYS)),
+            subject,
+            subjectKeys.getPublic());
     builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(authority));
     if (loopbackNames) {
-      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.dNSName, "localhost"),
-          new GeneralName(GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress())}));
+      builder.addExtension(
+          Extension.subjectAlternativeName,
+          false,
+          new GeneralNames(
+              new GeneralName[] {
+                new GeneralName(GeneralName.dNSName, "localhost"),
+                new GeneralName(
+                    GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress())
+              }));
     }
-    return new JcaX509CertificateConverter().getCertificate(
-        builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKeys.getPrivate())));
+    return new JcaX509CertificateConverter()
+        .getCertificate(
+            builder.build(
+                new JcaContentSignerBuilder("SHA256withECDSA").build(issuerKeys.getPrivate())));
   }
 
   private static String pem(Object object) throws IOException {
     StringWriter text = new StringWriter();
     try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
-      writer.writeObject(object instanceof java.security.PrivateKey key
-          ? new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null).generate() : object);
+      writer.writeObject(
+          object instanceof java.security.PrivateKey key
+              ? new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null).generate()
+              : object);
     }
     return text.toString();
   }

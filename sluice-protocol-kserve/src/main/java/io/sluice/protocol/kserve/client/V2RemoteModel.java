@@ -1,6 +1,5 @@
 package io.sluice.protocol.kserve.client;
 
-import io.sluice.spi.TraceContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -10,12 +9,13 @@ import io.sluice.api.InferenceFailedException;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.ModelNotReadyException;
+import io.sluice.api.ReplicaUnavailableException;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
-import io.sluice.api.ReplicaUnavailableException;
-import io.sluice.spi.SupervisedModel;
 import io.sluice.http.json.JsonFactories;
 import io.sluice.spi.ModelLoadException;
+import io.sluice.spi.SupervisedModel;
+import io.sluice.spi.TraceContext;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -30,7 +30,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One upstream V2 model used as a replica: metadata at connect, binary tensor data for every call. */
+/**
+ * One upstream V2 model used as a replica: metadata at connect, binary tensor data for every call.
+ */
 final class V2RemoteModel implements SupervisedModel {
   private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
 
@@ -39,7 +41,8 @@ final class V2RemoteModel implements SupervisedModel {
   private final String upstreamName;
   private final ModelMetadata metadata;
 
-  private V2RemoteModel(HttpClient http, URI modelUri, String upstreamName, ModelMetadata metadata) {
+  private V2RemoteModel(
+      HttpClient http, URI modelUri, String upstreamName, ModelMetadata metadata) {
     this.http = http;
     this.modelUri = modelUri;
     this.upstreamName = upstreamName;
@@ -49,29 +52,40 @@ final class V2RemoteModel implements SupervisedModel {
   static V2RemoteModel connect(HttpClient http, URI endpoint, String upstreamName, String localName)
       throws ModelLoadException {
     String base = endpoint.toString().replaceAll("/+$", "");
-    URI modelUri = URI.create(base + "/v2/models/" + URLEncoder.encode(upstreamName, StandardCharsets.UTF_8));
+    URI modelUri =
+        URI.create(base + "/v2/models/" + URLEncoder.encode(upstreamName, StandardCharsets.UTF_8));
     HttpResponse<String> response;
     try {
-      response = http.send(HttpRequest.newBuilder(modelUri).timeout(Duration.ofSeconds(30)).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      response =
+          http.send(
+              HttpRequest.newBuilder(modelUri).timeout(Duration.ofSeconds(30)).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new ModelLoadException("upstream " + endpoint + " is unreachable: " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "upstream " + endpoint + " is unreachable: " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ModelLoadException("interrupted while reaching " + endpoint);
     }
     if (response.statusCode() != 200) {
-      throw new ModelLoadException("upstream " + modelUri + " answered " + response.statusCode() + ": " + response.body());
+      throw new ModelLoadException(
+          "upstream " + modelUri + " answered " + response.statusCode() + ": " + response.body());
     }
     try {
       JsonNode json = MAPPER.readTree(response.body());
       List<String> versions = new ArrayList<>();
       json.path("versions").forEach(v -> versions.add(v.asText()));
-      ModelMetadata metadata = new ModelMetadata(localName, versions, "remote:" + json.path("platform").asText(),
-          tensors(json.path("inputs")), tensors(json.path("outputs")));
+      ModelMetadata metadata =
+          new ModelMetadata(
+              localName,
+              versions,
+              "remote:" + json.path("platform").asText(),
+              tensors(json.path("inputs")),
+              tensors(json.path("outputs")));
       return new V2RemoteModel(http, modelUri, upstreamName, metadata);
     } catch (IOException | RuntimeException e) {
-      throw new ModelLoadException("upstream " + modelUri + " sent unreadable metadata: " + e.getMessage(), e);
+      throw new ModelLoadException(
+          "upstream " + modelUri + " sent unreadable metadata: " + e.getMessage(), e);
     }
   }
 
@@ -82,8 +96,11 @@ final class V2RemoteModel implements SupervisedModel {
       for (int i = 0; i < shape.length; i++) {
         shape[i] = tensor.path("shape").get(i).asLong();
       }
-      DataType type = DataType.fromWireName(tensor.path("datatype").asText())
-          .orElseThrow(() -> new IllegalArgumentException("unknown datatype " + tensor.path("datatype")));
+      DataType type =
+          DataType.fromWireName(tensor.path("datatype").asText())
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException("unknown datatype " + tensor.path("datatype")));
       tensors.add(new TensorMetadata(tensor.path("name").asText(), type, shape));
     }
     return tensors;
@@ -124,18 +141,28 @@ final class V2RemoteModel implements SupervisedModel {
         body.write(bytes);
       }
     } catch (IOException e) {
-      throw new InferenceFailedException("cannot encode the request for the upstream: " + e.getMessage());
+      throw new InferenceFailedException(
+          "cannot encode the request for the upstream: " + e.getMessage());
     }
     HttpResponse<byte[]> response;
     try {
-      response = http.send(TraceContext.propagate(HttpRequest.newBuilder(URI.create(modelUri + "/infer")))
-          .header("Inference-Header-Content-Length", Integer.toString(json.length))
-          .header("Content-Type", "application/octet-stream")
-          .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
-          .build(), HttpResponse.BodyHandlers.ofByteArray());
+      response =
+          http.send(
+              TraceContext.propagate(HttpRequest.newBuilder(URI.create(modelUri + "/infer")))
+                  .header("Inference-Header-Content-Length", Integer.toString(json.length))
+                  .header("Content-Type", "application/octet-stream")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
-      throw new ReplicaUnavailableException("upstream " + modelUri.getAuthority() + " of '" + metadata.name()
-          + "' is unreachable: " + e, e);
+      throw new ReplicaUnavailableException(
+          "upstream "
+              + modelUri.getAuthority()
+              + " of '"
+              + metadata.name()
+              + "' is unreachable: "
+              + e,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InferenceFailedException("interrupted while waiting for the upstream");
@@ -150,28 +177,42 @@ final class V2RemoteModel implements SupervisedModel {
       switch (response.statusCode()) {
         case 400 -> throw new InvalidInputException(message);
         case 503, 429 -> throw new ModelNotReadyException("upstream: " + message);
-        default -> throw new InferenceFailedException("upstream answered " + response.statusCode() + ": " + message);
+        default ->
+            throw new InferenceFailedException(
+                "upstream answered " + response.statusCode() + ": " + message);
       }
     }
-    int jsonLength = response.headers().firstValue("Inference-Header-Content-Length").map(Integer::parseInt)
-        .orElse(bytes.length);
+    int jsonLength =
+        response
+            .headers()
+            .firstValue("Inference-Header-Content-Length")
+            .map(Integer::parseInt)
+            .orElse(bytes.length);
     try {
       JsonNode header = MAPPER.readTree(bytes, 0, jsonLength);
       List<Tensor> outputs = new ArrayList<>();
       int offset = jsonLength;
       for (JsonNode output : header.path("outputs")) {
         String name = output.path("name").asText();
-        DataType type = DataType.fromWireName(output.path("datatype").asText())
-            .orElseThrow(() -> new InferenceFailedException("upstream sent an unknown datatype"));
+        DataType type =
+            DataType.fromWireName(output.path("datatype").asText())
+                .orElseThrow(
+                    () -> new InferenceFailedException("upstream sent an unknown datatype"));
         long[] shape = new long[output.path("shape").size()];
         for (int i = 0; i < shape.length; i++) {
           shape[i] = output.path("shape").get(i).asLong();
         }
         int size = output.path("parameters").path("binary_data_size").asInt(-1);
         if (size < 0 || offset + size > bytes.length) {
-          throw new InferenceFailedException("upstream output '" + name + "' came without binary data");
+          throw new InferenceFailedException(
+              "upstream output '" + name + "' came without binary data");
         }
-        outputs.add(Tensor.of(name, type, shape, ByteBuffer.wrap(bytes, offset, size).slice().order(ByteOrder.LITTLE_ENDIAN)));
+        outputs.add(
+            Tensor.of(
+                name,
+                type,
+                shape,
+                ByteBuffer.wrap(bytes, offset, size).slice().order(ByteOrder.LITTLE_ENDIAN)));
         offset += size;
       }
       return outputs;
@@ -191,8 +232,14 @@ final class V2RemoteModel implements SupervisedModel {
   @Override
   public boolean ping(Duration timeout) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(modelUri + "/ready")).timeout(timeout).GET().build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      return http.send(
+                  HttpRequest.newBuilder(URI.create(modelUri + "/ready"))
+                      .timeout(timeout)
+                      .GET()
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {

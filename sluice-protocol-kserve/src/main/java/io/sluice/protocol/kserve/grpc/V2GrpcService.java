@@ -1,6 +1,5 @@
 package io.sluice.protocol.kserve.grpc;
 
-import io.sluice.http.SluiceHeaders;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.MessageOrBuilder;
 import io.sluice.api.InvalidInputException;
@@ -13,6 +12,9 @@ import io.sluice.api.TensorMetadata;
 import io.sluice.engine.client.EngineClient;
 import io.sluice.engine.client.ModelState;
 import io.sluice.engine.client.ModelStatus;
+import io.sluice.http.ErrorStatus;
+import io.sluice.http.RequestObserver;
+import io.sluice.http.SluiceHeaders;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
 import io.sluice.protocol.kserve.grpc.proto.ModelMetadataRequest;
@@ -31,10 +33,7 @@ import io.sluice.protocol.kserve.grpc.proto.ServerMetadataRequest;
 import io.sluice.protocol.kserve.grpc.proto.ServerMetadataResponse;
 import io.sluice.protocol.kserve.grpc.proto.ServerReadyRequest;
 import io.sluice.protocol.kserve.grpc.proto.ServerReadyResponse;
-import io.sluice.http.ErrorStatus;
-import io.sluice.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.RepositoryStates;
-import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -57,7 +56,8 @@ import org.slf4j.LoggerFactory;
 /** {@code inference.GRPCInferenceService}: the six core RPCs and the model repository RPCs. */
 public final class V2GrpcService {
   private static final Logger log = LoggerFactory.getLogger(V2GrpcService.class);
-  private static final ServiceName SERVICE = ServiceName.create("inference", "GRPCInferenceService");
+  private static final ServiceName SERVICE =
+      ServiceName.create("inference", "GRPCInferenceService");
   private static final String PROTOCOL = "v2-grpc";
 
   private final EngineClient engine;
@@ -72,28 +72,62 @@ public final class V2GrpcService {
 
   /** The whole method table. */
   public void mount(GrpcServer server) {
-    unary(server, "ServerLive", ServerLiveRequest.getDefaultInstance(),
-        (ServerLiveRequest request) -> done(ServerLiveResponse.newBuilder().setLive(engine.isLive()).build()));
-    unary(server, "ServerReady", ServerReadyRequest.getDefaultInstance(),
-        (ServerReadyRequest request) -> done(ServerReadyResponse.newBuilder().setReady(engine.isReady()).build()));
-    unary(server, "ModelReady", ModelReadyRequest.getDefaultInstance(), (ModelReadyRequest request) -> done(
-        ModelReadyResponse.newBuilder().setReady(engine.isModelReady(request.getName(), request.getVersion())).build()));
-    unary(server, "ServerMetadata", ServerMetadataRequest.getDefaultInstance(), (ServerMetadataRequest request) -> done(
-        ServerMetadataResponse.newBuilder()
-            .setName(serverInfo.name())
-            .setVersion(serverInfo.version())
-            .addAllExtensions(serverInfo.extensions())
-            .build()));
-    unary(server, "ModelMetadata", ModelMetadataRequest.getDefaultInstance(),
-        (ModelMetadataRequest request) -> done(metadata(engine.metadata(request.getName(), request.getVersion()))));
+    unary(
+        server,
+        "ServerLive",
+        ServerLiveRequest.getDefaultInstance(),
+        (ServerLiveRequest request) ->
+            done(ServerLiveResponse.newBuilder().setLive(engine.isLive()).build()));
+    unary(
+        server,
+        "ServerReady",
+        ServerReadyRequest.getDefaultInstance(),
+        (ServerReadyRequest request) ->
+            done(ServerReadyResponse.newBuilder().setReady(engine.isReady()).build()));
+    unary(
+        server,
+        "ModelReady",
+        ModelReadyRequest.getDefaultInstance(),
+        (ModelReadyRequest request) ->
+            done(
+                ModelReadyResponse.newBuilder()
+                    .setReady(engine.isModelReady(request.getName(), request.getVersion()))
+                    .build()));
+    unary(
+        server,
+        "ServerMetadata",
+        ServerMetadataRequest.getDefaultInstance(),
+        (ServerMetadataRequest request) ->
+            done(
+                ServerMetadataResponse.newBuilder()
+                    .setName(serverInfo.name())
+                    .setVersion(serverInfo.version())
+                    .addAllExtensions(serverInfo.extensions())
+                    .build()));
+    unary(
+        server,
+        "ModelMetadata",
+        ModelMetadataRequest.getDefaultInstance(),
+        (ModelMetadataRequest request) ->
+            done(metadata(engine.metadata(request.getName(), request.getVersion()))));
     unaryWithMetadata(server, "ModelInfer", ModelInferRequest.getDefaultInstance(), this::infer);
     unary(server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
-    unary(server, "RepositoryModelLoad", RepositoryModelLoadRequest.getDefaultInstance(),
-        (RepositoryModelLoadRequest request) -> engine.load(request.getModelName())
-            .thenApply(ignored -> RepositoryModelLoadResponse.getDefaultInstance()));
-    unary(server, "RepositoryModelUnload", RepositoryModelUnloadRequest.getDefaultInstance(),
-        (RepositoryModelUnloadRequest request) -> engine.unload(request.getModelName())
-            .thenApply(ignored -> RepositoryModelUnloadResponse.getDefaultInstance()));
+    unary(
+        server,
+        "RepositoryModelLoad",
+        RepositoryModelLoadRequest.getDefaultInstance(),
+        (RepositoryModelLoadRequest request) ->
+            engine
+                .load(request.getModelName())
+                .thenApply(ignored -> RepositoryModelLoadResponse.getDefaultInstance()));
+    unary(
+        server,
+        "RepositoryModelUnload",
+        RepositoryModelUnloadRequest.getDefaultInstance(),
+        (RepositoryModelUnloadRequest request) ->
+            engine
+                .unload(request.getModelName())
+                .thenApply(ignored -> RepositoryModelUnloadResponse.getDefaultInstance()));
   }
 
   private CompletionStage<MessageLite> infer(ModelInferRequest request, MultiMap headers) {
@@ -101,13 +135,21 @@ public final class V2GrpcService {
     String model = request.getModelName();
     CompletableFuture<MessageLite> reply;
     try {
-      reply = engine.infer(GrpcTensorCodec.decode(request).withRevision(headers.get(SluiceHeaders.REVISION)))
-          .thenApply(GrpcTensorCodec::encode);
+      reply =
+          engine
+              .infer(
+                  GrpcTensorCodec.decode(request).withRevision(headers.get(SluiceHeaders.REVISION)))
+              .thenApply(GrpcTensorCodec::encode);
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }
-    return reply.whenComplete((response, error) ->
-        observer.observe(model, PROTOCOL, error == null ? "OK" : status(error).name(), System.nanoTime() - started));
+    return reply.whenComplete(
+        (response, error) ->
+            observer.observe(
+                model,
+                PROTOCOL,
+                error == null ? "OK" : status(error).name(),
+                System.nanoTime() - started));
   }
 
   private CompletionStage<MessageLite> index(RepositoryIndexRequest request) {
@@ -116,20 +158,22 @@ public final class V2GrpcService {
       if (request.getReady() && status.state() != ModelState.READY) {
         continue;
       }
-      response.addModels(RepositoryIndexResponse.ModelIndex.newBuilder()
-          .setName(status.name())
-          .setVersion(status.version())
-          .setState(RepositoryStates.wireName(status.state()))
-          .setReason(status.reason()));
+      response.addModels(
+          RepositoryIndexResponse.ModelIndex.newBuilder()
+              .setName(status.name())
+              .setVersion(status.version())
+              .setState(RepositoryStates.wireName(status.state()))
+              .setReason(status.reason()));
     }
     return done(response.build());
   }
 
   private static ModelMetadataResponse metadata(ModelMetadata metadata) {
-    ModelMetadataResponse.Builder builder = ModelMetadataResponse.newBuilder()
-        .setName(metadata.name())
-        .addAllVersions(metadata.versions())
-        .setPlatform(metadata.platform());
+    ModelMetadataResponse.Builder builder =
+        ModelMetadataResponse.newBuilder()
+            .setName(metadata.name())
+            .addAllVersions(metadata.versions())
+            .setPlatform(metadata.platform());
     for (TensorMetadata input : metadata.inputs()) {
       builder.addInputs(tensor(input));
     }
@@ -140,9 +184,10 @@ public final class V2GrpcService {
   }
 
   private static ModelMetadataResponse.TensorMetadata tensor(TensorMetadata tensor) {
-    ModelMetadataResponse.TensorMetadata.Builder builder = ModelMetadataResponse.TensorMetadata.newBuilder()
-        .setName(tensor.name())
-        .setDatatype(tensor.datatype().name());
+    ModelMetadataResponse.TensorMetadata.Builder builder =
+        ModelMetadataResponse.TensorMetadata.newBuilder()
+            .setName(tensor.name())
+            .setDatatype(tensor.datatype().name());
     for (long dim : tensor.shape()) {
       builder.addShape(dim);
     }
@@ -154,46 +199,76 @@ public final class V2GrpcService {
   }
 
   private <Req> void unary(
-      GrpcServer server, String method, MessageOrBuilder prototype, Function<Req, CompletionStage<MessageLite>> handler) {
-    unaryWithMetadata(server, method, prototype, (Req request, MultiMap headers) -> handler.apply(request));
+      GrpcServer server,
+      String method,
+      MessageOrBuilder prototype,
+      Function<Req, CompletionStage<MessageLite>> handler) {
+    unaryWithMetadata(
+        server, method, prototype, (Req request, MultiMap headers) -> handler.apply(request));
   }
 
   /** A unary method whose handler also sees the call's metadata (gRPC headers). */
   @SuppressWarnings("unchecked")
   private <Req> void unaryWithMetadata(
-      GrpcServer server, String method, MessageOrBuilder prototype,
+      GrpcServer server,
+      String method,
+      MessageOrBuilder prototype,
       BiFunction<Req, MultiMap, CompletionStage<MessageLite>> handler) {
     ServiceMethod<Req, MessageLite> serviceMethod =
-        ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
-    server.callHandler(serviceMethod, call -> {
-      boolean[] received = {false};
-      // A message cut short by the end of the stream, or one that cannot be decoded, never reaches the
-      // handler: without these the call would wait for ever.
-      call.invalidMessageHandler(invalid -> {
-        received[0] = true;
-        refuse(call.response(), invalid instanceof MessageSizeOverflowException ? GrpcStatus.RESOURCE_EXHAUSTED
-            : GrpcStatus.INVALID_ARGUMENT, "the request message is invalid: " + invalid.getMessage());
-      });
-      call.exceptionHandler(failure -> {
-        if (!received[0]) {
-          received[0] = true;
-          refuse(call.response(), GrpcStatus.INVALID_ARGUMENT, "the request message is unreadable: " + failure.getMessage());
-        }
-      });
-      call.endHandler(ended -> {
-        if (!received[0]) {
-          refuse(call.response(), GrpcStatus.INVALID_ARGUMENT, "the call ended without a complete request message");
-        }
-      });
-      call.handler(message -> {
-        received[0] = true;
-        answer(call, message, method, handler);
-      });
-    });
+        ServiceMethod.server(
+            SERVICE, method, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
+    server.callHandler(
+        serviceMethod,
+        call -> {
+          boolean[] received = {false};
+          // A message cut short by the end of the stream, or one that cannot be decoded, never
+          // reaches the
+          // handler: without these the call would wait for ever.
+          call.invalidMessageHandler(
+              invalid -> {
+                received[0] = true;
+                refuse(
+                    call.response(),
+                    invalid instanceof MessageSizeOverflowException
+                        ? GrpcStatus.RESOURCE_EXHAUSTED
+                        : GrpcStatus.INVALID_ARGUMENT,
+                    "the request message is invalid: " + invalid.getMessage());
+              });
+          call.exceptionHandler(
+              failure -> {
+                if (!received[0]) {
+                  received[0] = true;
+                  refuse(
+                      call.response(),
+                      GrpcStatus.INVALID_ARGUMENT,
+                      "the request message is unreadable: " + failure.getMessage());
+                }
+              });
+          call.endHandler(
+              ended -> {
+                if (!received[0]) {
+                  refuse(
+                      call.response(),
+                      GrpcStatus.INVALID_ARGUMENT,
+                      "the call ended without a complete request message");
+                }
+              });
+          call.handler(
+              message -> {
+                received[0] = true;
+                answer(call, message, method, handler);
+              });
+        });
   }
 
-  /** Runs the method's handler on a request message and ends the call with its reply or its error's status. */
-  private static <Req> void answer(GrpcServerRequest<Req, MessageLite> call, Req message, String method,
+  /**
+   * Runs the method's handler on a request message and ends the call with its reply or its error's
+   * status.
+   */
+  private static <Req> void answer(
+      GrpcServerRequest<Req, MessageLite> call,
+      Req message,
+      String method,
       BiFunction<Req, MultiMap, CompletionStage<MessageLite>> handler) {
     Context context = Vertx.currentContext();
     GrpcServerResponse<Req, MessageLite> response = call.response();
@@ -205,17 +280,21 @@ public final class V2GrpcService {
     }
     CompletableFuture<MessageLite> pending = reply.toCompletableFuture();
     call.errorHandler(error -> pending.cancel(false)); // the client cancelled or reset the stream
-    reply.whenComplete((result, error) -> context.runOnContext(ignored -> {
-      if (error == null) {
-        response.end(result);
-      } else {
-        GrpcStatus status = status(error);
-        if (status == GrpcStatus.INTERNAL && ErrorStatus.message(error).equals("internal server error")) {
-          log.error("gRPC {} failed", method, ErrorStatus.unwrap(error));
-        }
-        response.status(status).statusMessage(ErrorStatus.message(error)).end();
-      }
-    }));
+    reply.whenComplete(
+        (result, error) ->
+            context.runOnContext(
+                ignored -> {
+                  if (error == null) {
+                    response.end(result);
+                  } else {
+                    GrpcStatus status = status(error);
+                    if (status == GrpcStatus.INTERNAL
+                        && ErrorStatus.message(error).equals("internal server error")) {
+                      log.error("gRPC {} failed", method, ErrorStatus.unwrap(error));
+                    }
+                    response.status(status).statusMessage(ErrorStatus.message(error)).end();
+                  }
+                }));
   }
 
   private static void refuse(GrpcServerResponse<?, ?> response, GrpcStatus status, String message) {

@@ -6,13 +6,15 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * Explanations as JSON, for V1 {@code :explain} and V2 {@code /explain}: {@code {"explanations": [{method,
- * input, output, target, shape, attributions, prediction, baseline_prediction, model_calls}]}}, one per instance.
+ * Explanations as JSON, for V1 {@code :explain} and V2 {@code /explain}: {@code {"explanations":
+ * [{method, input, output, target, shape, attributions, prediction, baseline_prediction,
+ * model_calls}]}}, one per instance.
  */
 public final class ExplanationJson {
   private ExplanationJson() {}
 
-  public static void write(JsonGenerator json, String model, List<Explanation> explanations) throws IOException {
+  public static void write(JsonGenerator json, String model, List<Explanation> explanations)
+      throws IOException {
     json.writeStartObject();
     if (model != null) {
       json.writeStringField("model_name", model);

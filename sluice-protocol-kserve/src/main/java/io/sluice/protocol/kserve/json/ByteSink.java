@@ -53,7 +53,10 @@ public final class ByteSink {
     return size;
   }
 
-  /** The bytes written so far; the sink must not be used afterwards (ownership passes to the buffer). */
+  /**
+   * The bytes written so far; the sink must not be used afterwards (ownership passes to the
+   * buffer).
+   */
   public ByteBuffer toBuffer() {
     return ByteBuffer.wrap(bytes, 0, size).slice().order(ByteOrder.LITTLE_ENDIAN);
   }

@@ -12,26 +12,30 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Reads and writes tensor elements as JSON values, for every datatype: numbers for integers and floats
- * (plus the strings "NaN", "Infinity", "-Infinity" for floats, as Triton's clients send them), booleans
- * for BOOL, strings for BYTES. FP16 and BF16 go through float. Nested arrays are read as row-major.
+ * Reads and writes tensor elements as JSON values, for every datatype: numbers for integers and
+ * floats (plus the strings "NaN", "Infinity", "-Infinity" for floats, as Triton's clients send
+ * them), booleans for BOOL, strings for BYTES. FP16 and BF16 go through float. Nested arrays are
+ * read as row-major.
  */
 public final class TensorJson {
-  private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+  private static final BigInteger UINT64_MAX =
+      BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
   private TensorJson() {}
 
   /**
-   * Reads the value at the parser's current token (an array, possibly nested, or a single scalar) into
-   * {@code sink} and returns the number of elements read.
+   * Reads the value at the parser's current token (an array, possibly nested, or a single scalar)
+   * into {@code sink} and returns the number of elements read.
    */
-  public static long readData(JsonParser parser, String tensorName, DataType type, ByteSink sink) throws IOException {
+  public static long readData(JsonParser parser, String tensorName, DataType type, ByteSink sink)
+      throws IOException {
     JsonToken token = parser.currentToken();
     if (token == JsonToken.START_ARRAY) {
       long count = 0;
       while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
         if (token == null) {
-          throw new InvalidInputException("data of '" + tensorName + "' ends before its array closes");
+          throw new InvalidInputException(
+              "data of '" + tensorName + "' ends before its array closes");
         }
         count += readData(parser, tensorName, type, sink);
       }
@@ -41,21 +45,26 @@ public final class TensorJson {
     return 1;
   }
 
-  private static void readElement(JsonParser parser, JsonToken token, String name, DataType type, ByteSink sink)
+  private static void readElement(
+      JsonParser parser, JsonToken token, String name, DataType type, ByteSink sink)
       throws IOException {
     switch (type) {
       case BOOL -> {
         if (token == JsonToken.VALUE_TRUE || token == JsonToken.VALUE_FALSE) {
           sink.put1(token == JsonToken.VALUE_TRUE ? 1 : 0);
-        } else if (token == JsonToken.VALUE_NUMBER_INT && (parser.getLongValue() == 0 || parser.getLongValue() == 1)) {
+        } else if (token == JsonToken.VALUE_NUMBER_INT
+            && (parser.getLongValue() == 0 || parser.getLongValue() == 1)) {
           sink.put1((int) parser.getLongValue());
         } else {
           throw wrongElement(parser, token, name, type);
         }
       }
-      case INT8 -> sink.put1((int) integer(parser, token, name, type, Byte.MIN_VALUE, Byte.MAX_VALUE));
-      case INT16 -> sink.put2((int) integer(parser, token, name, type, Short.MIN_VALUE, Short.MAX_VALUE));
-      case INT32 -> sink.put4((int) integer(parser, token, name, type, Integer.MIN_VALUE, Integer.MAX_VALUE));
+      case INT8 ->
+          sink.put1((int) integer(parser, token, name, type, Byte.MIN_VALUE, Byte.MAX_VALUE));
+      case INT16 ->
+          sink.put2((int) integer(parser, token, name, type, Short.MIN_VALUE, Short.MAX_VALUE));
+      case INT32 ->
+          sink.put4((int) integer(parser, token, name, type, Integer.MIN_VALUE, Integer.MAX_VALUE));
       case INT64 -> sink.put8(integer(parser, token, name, type, Long.MIN_VALUE, Long.MAX_VALUE));
       case UINT8 -> sink.put1((int) integer(parser, token, name, type, 0, 0xFF));
       case UINT16 -> sink.put2((int) integer(parser, token, name, type, 0, 0xFFFF));
@@ -76,7 +85,8 @@ public final class TensorJson {
     }
   }
 
-  private static long integer(JsonParser parser, JsonToken token, String name, DataType type, long min, long max)
+  private static long integer(
+      JsonParser parser, JsonToken token, String name, DataType type, long min, long max)
       throws IOException {
     if (token != JsonToken.VALUE_NUMBER_INT) {
       throw wrongElement(parser, token, name, type);
@@ -91,7 +101,8 @@ public final class TensorJson {
     return value;
   }
 
-  private static long unsigned64(JsonParser parser, JsonToken token, String name) throws IOException {
+  private static long unsigned64(JsonParser parser, JsonToken token, String name)
+      throws IOException {
     if (token != JsonToken.VALUE_NUMBER_INT) {
       throw wrongElement(parser, token, name, DataType.UINT64);
     }
@@ -102,7 +113,8 @@ public final class TensorJson {
     return value.longValue();
   }
 
-  private static double floating(JsonParser parser, JsonToken token, String name, DataType type) throws IOException {
+  private static double floating(JsonParser parser, JsonToken token, String name, DataType type)
+      throws IOException {
     if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
       return parser.getDoubleValue();
     }
@@ -123,21 +135,25 @@ public final class TensorJson {
     throw wrongElement(parser, token, name, type);
   }
 
-  private static InvalidInputException wrongElement(JsonParser parser, JsonToken token, String name, DataType type)
-      throws IOException {
-    String found = switch (token) {
-      case VALUE_STRING -> "string \"" + abbreviate(parser.getText()) + "\"";
-      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number " + parser.getText();
-      case VALUE_TRUE, VALUE_FALSE -> "boolean " + parser.getText();
-      case VALUE_NULL -> "null";
-      case START_OBJECT -> "an object";
-      default -> String.valueOf(token);
-    };
-    return new InvalidInputException("data of '" + name + "' holds " + found + ", which is not a " + type + " value");
+  private static InvalidInputException wrongElement(
+      JsonParser parser, JsonToken token, String name, DataType type) throws IOException {
+    String found =
+        switch (token) {
+          case VALUE_STRING -> "string \"" + abbreviate(parser.getText()) + "\"";
+          case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number " + parser.getText();
+          case VALUE_TRUE, VALUE_FALSE -> "boolean " + parser.getText();
+          case VALUE_NULL -> "null";
+          case START_OBJECT -> "an object";
+          default -> String.valueOf(token);
+        };
+    return new InvalidInputException(
+        "data of '" + name + "' holds " + found + ", which is not a " + type + " value");
   }
 
-  private static InvalidInputException outOfRange(JsonParser parser, String name, DataType type) throws IOException {
-    return new InvalidInputException("data of '" + name + "' holds " + parser.getText() + ", out of range for " + type);
+  private static InvalidInputException outOfRange(JsonParser parser, String name, DataType type)
+      throws IOException {
+    return new InvalidInputException(
+        "data of '" + name + "' holds " + parser.getText() + ", out of range for " + type);
   }
 
   private static String abbreviate(String text) {
@@ -166,8 +182,8 @@ public final class TensorJson {
   }
 
   /** Writes {@code count} elements from {@code data} (consuming them) as JSON values. */
-  public static void writeElements(JsonGenerator generator, DataType type, ByteBuffer data, long count)
-      throws IOException {
+  public static void writeElements(
+      JsonGenerator generator, DataType type, ByteBuffer data, long count) throws IOException {
     for (long i = 0; i < count; i++) {
       switch (type) {
         case BOOL -> generator.writeBoolean(data.get() != 0);
@@ -192,8 +208,12 @@ public final class TensorJson {
     }
   }
 
-  /** Writes {@code count} elements nested by {@code dims} (row-major), consuming them from {@code data}. */
-  public static void writeNested(JsonGenerator generator, DataType type, ByteBuffer data, long[] dims, int depth)
+  /**
+   * Writes {@code count} elements nested by {@code dims} (row-major), consuming them from {@code
+   * data}.
+   */
+  public static void writeNested(
+      JsonGenerator generator, DataType type, ByteBuffer data, long[] dims, int depth)
       throws IOException {
     if (depth == dims.length) {
       writeElements(generator, type, data, 1);

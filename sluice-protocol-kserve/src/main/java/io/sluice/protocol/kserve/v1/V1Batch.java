@@ -24,11 +24,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * V1 {@code instances} turned into tensor requests. A model with one input takes each instance as that
- * input's value; a model with several takes objects keyed by input name. When the model's inputs have a
- * leading batch dimension the instances are stacked into one request; when an instance already has the
- * input's full rank, each instance runs as its own request. The answer is one prediction per instance:
- * the output's row, or an object of rows when the model has several outputs.
+ * V1 {@code instances} turned into tensor requests. A model with one input takes each instance as
+ * that input's value; a model with several takes objects keyed by input name. When the model's
+ * inputs have a leading batch dimension the instances are stacked into one request; when an
+ * instance already has the input's full rank, each instance runs as its own request. The answer is
+ * one prediction per instance: the output's row, or an object of rows when the model has several
+ * outputs.
  */
 final class V1Batch {
   private final List<InferRequest> requests;
@@ -41,10 +42,13 @@ final class V1Batch {
     this.instanceCount = instanceCount;
   }
 
-  /** The one request of a batch of one stacked instance (shape [1, ...]), as the explainer takes it. */
+  /**
+   * The one request of a batch of one stacked instance (shape [1, ...]), as the explainer takes it.
+   */
   InferRequest single() {
     if (!stacked || instanceCount != 1) {
-      throw new InvalidInputException("the explainer needs a model whose inputs take a batch dimension");
+      throw new InvalidInputException(
+          "the explainer needs a model whose inputs take a batch dimension");
     }
     return requests.getFirst();
   }
@@ -73,7 +77,10 @@ final class V1Batch {
       for (int i = 0; i < inputs.size(); i++) {
         tensors.add(tensor(inputs.get(i), valuesPerInput.get(i), true));
       }
-      return new V1Batch(List.of(new InferRequest(metadata.name(), null, null, Map.of(), tensors, null)), true, count);
+      return new V1Batch(
+          List.of(new InferRequest(metadata.name(), null, null, Map.of(), tensors, null)),
+          true,
+          count);
     }
     List<InferRequest> requests = new ArrayList<>(count);
     for (int row = 0; row < count; row++) {
@@ -91,8 +98,11 @@ final class V1Batch {
       return instance;
     }
     if (!instance.isObject()) {
-      throw new InvalidInputException("the model has " + inputCount + " inputs, so each instance must be an object"
-          + " keyed by input name");
+      throw new InvalidInputException(
+          "the model has "
+              + inputCount
+              + " inputs, so each instance must be an object"
+              + " keyed by input name");
     }
     JsonNode value = instance.get(input.name());
     if (value == null) {
@@ -107,8 +117,13 @@ final class V1Batch {
     for (JsonNode value : values) {
       long[] shape = nestedShape(value);
       if (!Arrays.equals(shape, instanceShape)) {
-        throw new InvalidInputException("instances of input '" + input.name() + "' differ in shape: "
-            + Arrays.toString(instanceShape) + " and " + Arrays.toString(shape));
+        throw new InvalidInputException(
+            "instances of input '"
+                + input.name()
+                + "' differ in shape: "
+                + Arrays.toString(instanceShape)
+                + " and "
+                + Arrays.toString(shape));
       }
       read(value, input, sink);
     }
@@ -121,7 +136,10 @@ final class V1Batch {
     return Tensor.of(input.name(), input.datatype(), shape, sink.toBuffer());
   }
 
-  /** TF Serving's and KServe's binary convention in JSON: {@code {"b64": "..."}} for one BYTES element. */
+  /**
+   * TF Serving's and KServe's binary convention in JSON: {@code {"b64": "..."}} for one BYTES
+   * element.
+   */
   private static boolean isBase64(JsonNode value) {
     return value.isObject() && value.size() == 1 && value.path("b64").isTextual();
   }
@@ -132,7 +150,8 @@ final class V1Batch {
       try {
         bytes = Base64.getMimeDecoder().decode(value.get("b64").asText());
       } catch (IllegalArgumentException e) {
-        throw new InvalidInputException("a \"b64\" value of input '" + input.name() + "' is not base64: " + e.getMessage());
+        throw new InvalidInputException(
+            "a \"b64\" value of input '" + input.name() + "' is not base64: " + e.getMessage());
       }
       sink.put4(bytes.length);
       sink.put(bytes);
@@ -176,7 +195,8 @@ final class V1Batch {
       return;
     }
     if (!value.isArray() || value.size() != shape[depth]) {
-      throw new InvalidInputException("instance data is ragged: expected " + shape[depth] + " elements at depth " + depth);
+      throw new InvalidInputException(
+          "instance data is ragged: expected " + shape[depth] + " elements at depth " + depth);
     }
     for (JsonNode child : value) {
       checkRectangular(child, shape, depth + 1);
@@ -185,9 +205,12 @@ final class V1Batch {
 
   CompletableFuture<V1Batch.Predictions> run(EngineClient engine, String pinnedRevision) {
     List<CompletableFuture<InferResponse>> calls =
-        requests.stream().map(request -> engine.infer(request.withRevision(pinnedRevision))).toList();
+        requests.stream()
+            .map(request -> engine.infer(request.withRevision(pinnedRevision)))
+            .toList();
     return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
-        .thenApply(ignored -> new Predictions(calls.stream().map(CompletableFuture::join).toList()));
+        .thenApply(
+            ignored -> new Predictions(calls.stream().map(CompletableFuture::join).toList()));
   }
 
   /** The answers, written as {@code {"predictions": [...]}}. */
@@ -217,8 +240,13 @@ final class V1Batch {
       json.writeEndObject();
     }
 
-    private void writeRow(JsonGenerator json, List<String> names, List<Tensor> outputs, List<ByteBuffer> cursors,
-        boolean dropLeadingDim) throws IOException {
+    private void writeRow(
+        JsonGenerator json,
+        List<String> names,
+        List<Tensor> outputs,
+        List<ByteBuffer> cursors,
+        boolean dropLeadingDim)
+        throws IOException {
       boolean keyed = outputs.size() > 1;
       if (keyed) {
         json.writeStartObject();
@@ -226,7 +254,8 @@ final class V1Batch {
       for (int i = 0; i < outputs.size(); i++) {
         Tensor output = outputs.get(i);
         long[] shape = output.shape();
-        long[] rowShape = dropLeadingDim && shape.length > 0 ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
+        long[] rowShape =
+            dropLeadingDim && shape.length > 0 ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
         if (keyed) {
           json.writeFieldName(names.get(i));
         }

@@ -1,34 +1,34 @@
 package io.sluice.protocol.kserve.v1;
 
-import io.sluice.http.SluiceHeaders;
-import io.sluice.http.json.JsonFactories;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sluice.api.InferRequest;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.SluiceException;
 import io.sluice.engine.client.EngineClient;
-import io.sluice.api.InferRequest;
 import io.sluice.engine.client.Explanation;
+import io.sluice.engine.client.ModelStatus;
+import io.sluice.http.HttpReplies;
+import io.sluice.http.LastResort;
+import io.sluice.http.ModelListing;
+import io.sluice.http.ModelScope;
+import io.sluice.http.RequestObserver;
+import io.sluice.http.SluiceHeaders;
+import io.sluice.http.json.JsonFactories;
 import io.sluice.protocol.kserve.http.ExplanationJson;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import io.sluice.engine.client.ModelStatus;
-import io.sluice.http.ModelListing;
-import com.fasterxml.jackson.core.JsonGenerator;
-import io.sluice.http.HttpReplies;
-import io.sluice.http.LastResort;
-import io.sluice.http.ModelScope;
-import io.sluice.http.RequestObserver;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
-import java.io.IOException;
 
 /** KServe V1 (TensorFlow-Serving style): list, readiness, {@code :predict}, {@code :explain}. */
 public final class V1RestRoutes {
@@ -45,23 +45,27 @@ public final class V1RestRoutes {
     this.observer = observer;
   }
 
-  /** KServe V1's fields of {@code GET /v1/models} ({@code models}) and of one model ({@code name}, {@code ready}). */
-  public static final ModelListing.Fields MODEL_FIELDS = new ModelListing.Fields() {
-    @Override
-    public void list(JsonGenerator json, List<ModelStatus> models) throws IOException {
-      json.writeArrayFieldStart("models");
-      for (ModelStatus model : models) {
-        json.writeString(model.name());
-      }
-      json.writeEndArray();
-    }
+  /**
+   * KServe V1's fields of {@code GET /v1/models} ({@code models}) and of one model ({@code name},
+   * {@code ready}).
+   */
+  public static final ModelListing.Fields MODEL_FIELDS =
+      new ModelListing.Fields() {
+        @Override
+        public void list(JsonGenerator json, List<ModelStatus> models) throws IOException {
+          json.writeArrayFieldStart("models");
+          for (ModelStatus model : models) {
+            json.writeString(model.name());
+          }
+          json.writeEndArray();
+        }
 
-    @Override
-    public void model(JsonGenerator json, String model) throws IOException {
-      json.writeStringField("name", model);
-      json.writeBooleanField("ready", true);
-    }
-  };
+        @Override
+        public void model(JsonGenerator json, String model) throws IOException {
+          json.writeStringField("name", model);
+          json.writeBooleanField("ready", true);
+        }
+      };
 
   /** The route table but the shared model list ({@link ModelListing}). */
   public void mount(Router router) {
@@ -71,16 +75,20 @@ public final class V1RestRoutes {
   }
 
   private void root(RoutingContext ctx) {
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartObject();
-      json.writeStringField("status", "alive");
-      json.writeEndObject();
-    });
+    HttpReplies.sendJson(
+        ctx.response(),
+        200,
+        json -> {
+          json.writeStartObject();
+          json.writeStringField("status", "alive");
+          json.writeEndObject();
+        });
   }
 
   /**
-   * Feature attributions for each instance ({@link io.sluice.engine.explain.Explainer}); an optional
-   * {@code parameters} object chooses the explainer ({@code method}, {@code target}, {@code baseline}, ...).
+   * Feature attributions for each instance ({@link io.sluice.engine.explain.Explainer}); an
+   * optional {@code parameters} object chooses the explainer ({@code method}, {@code target},
+   * {@code baseline}, ...).
    */
   private void explain(RoutingContext ctx) {
     long started = System.nanoTime();
@@ -103,17 +111,28 @@ public final class V1RestRoutes {
     }
     CompletableFuture.allOf(explanations.toArray(CompletableFuture[]::new))
         .thenApply(done -> explanations.stream().map(CompletableFuture::join).toList())
-        .whenComplete(LastResort.guarded(ctx.response(), LastResort.V2, (results, error) -> {
-          int status;
-          if (error != null) {
-            status = HttpReplies.sendError(ctx.response(), error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                ? error.getCause() : error);
-          } else {
-            status = 200;
-            HttpReplies.sendJson(ctx.response(), 200, json -> ExplanationJson.write(json, null, results));
-          }
-          observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-        }));
+        .whenComplete(
+            LastResort.guarded(
+                ctx.response(),
+                LastResort.V2,
+                (results, error) -> {
+                  int status;
+                  if (error != null) {
+                    status =
+                        HttpReplies.sendError(
+                            ctx.response(),
+                            error instanceof java.util.concurrent.CompletionException
+                                    && error.getCause() != null
+                                ? error.getCause()
+                                : error);
+                  } else {
+                    status = 200;
+                    HttpReplies.sendJson(
+                        ctx.response(), 200, json -> ExplanationJson.write(json, null, results));
+                  }
+                  observer.observe(
+                      model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+                }));
   }
 
   /** A parameters object's values: strings, numbers and booleans. */
@@ -125,11 +144,18 @@ public final class V1RestRoutes {
     if (!node.isObject()) {
       throw new InvalidInputException("\"parameters\" must be an object");
     }
-    node.fields().forEachRemaining(entry -> {
-      JsonNode value = entry.getValue();
-      parameters.put(entry.getKey(), value.isIntegralNumber() ? (Object) value.asLong() : value.isNumber() ? (Object) value.asDouble()
-          : value.isBoolean() ? (Object) value.asBoolean() : value.asText());
-    });
+    node.fields()
+        .forEachRemaining(
+            entry -> {
+              JsonNode value = entry.getValue();
+              parameters.put(
+                  entry.getKey(),
+                  value.isIntegralNumber()
+                      ? (Object) value.asLong()
+                      : value.isNumber()
+                          ? (Object) value.asDouble()
+                          : value.isBoolean() ? (Object) value.asBoolean() : value.asText());
+            });
     return parameters;
   }
 
@@ -146,17 +172,23 @@ public final class V1RestRoutes {
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
-    batch.run(engine, ctx.request().getHeader(SluiceHeaders.REVISION))
-        .whenComplete(LastResort.guarded(ctx.response(), LastResort.V2, (predictions, error) -> {
-      int status;
-      if (error != null) {
-        status = HttpReplies.sendError(ctx.response(), error);
-      } else {
-        status = 200;
-        HttpReplies.sendJson(ctx.response(), 200, predictions::write);
-      }
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    }));
+    batch
+        .run(engine, ctx.request().getHeader(SluiceHeaders.REVISION))
+        .whenComplete(
+            LastResort.guarded(
+                ctx.response(),
+                LastResort.V2,
+                (predictions, error) -> {
+                  int status;
+                  if (error != null) {
+                    status = HttpReplies.sendError(ctx.response(), error);
+                  } else {
+                    status = 200;
+                    HttpReplies.sendJson(ctx.response(), 200, predictions::write);
+                  }
+                  observer.observe(
+                      model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+                }));
   }
 
   /** The {@code instances} (or {@code inputs}) array of a predict body. */
@@ -172,7 +204,8 @@ public final class V1RestRoutes {
     try (JsonParser parser = MAPPER.createParser(body.getBytes())) {
       root = MAPPER.readTree(parser);
       if (parser.nextToken() != null) {
-        throw new InvalidInputException("malformed JSON: unexpected content after the request object");
+        throw new InvalidInputException(
+            "malformed JSON: unexpected content after the request object");
       }
     } catch (JsonParseException e) {
       throw new InvalidInputException("malformed JSON: " + e.getOriginalMessage());

@@ -16,6 +16,7 @@ import java.util.List;
 /** Bodies of the V2 generate extension ({@code shared/reference/oip-generate_rest.yaml}). */
 final class GenerateBody {
   private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
+
   /** The extension's default {@code max_tokens}. */
   private static final int DEFAULT_MAX_TOKENS = 20;
 
@@ -29,7 +30,8 @@ final class GenerateBody {
       throw new InvalidInputException("malformed JSON: " + e.getMessage().split("\n")[0]);
     }
     if (root == null || !root.isObject() || !root.path("text_input").isTextual()) {
-      throw new InvalidInputException("the body must be {\"text_input\": \"...\", \"parameters\": {...}}");
+      throw new InvalidInputException(
+          "the body must be {\"text_input\": \"...\", \"parameters\": {...}}");
     }
     JsonNode parameters = root.path("parameters");
     Integer requested = JsonIntegers.intField(parameters, "max_tokens");
@@ -42,8 +44,16 @@ final class GenerateBody {
     if (parameters.path("stop").isTextual()) {
       stop.add(parameters.path("stop").asText());
     }
-    return new GenerateRequest(model, revision, root.path("text_input").asText(), null, maxTokens,
-        number(parameters, "temperature", 0, 2), number(parameters, "top_p", 0, 1), stop, JsonIntegers.longField(parameters, "seed"));
+    return new GenerateRequest(
+        model,
+        revision,
+        root.path("text_input").asText(),
+        null,
+        maxTokens,
+        number(parameters, "temperature", 0, 2),
+        number(parameters, "top_p", 0, 1),
+        stop,
+        JsonIntegers.longField(parameters, "seed"));
   }
 
   private static Float number(JsonNode parameters, String field, float min, float max) {
@@ -53,7 +63,8 @@ final class GenerateBody {
     }
     double value = node.asDouble();
     if (!node.isNumber() || value < min || value > max) {
-      throw new InvalidInputException(field + " must be a number between " + (int) min + " and " + (int) max);
+      throw new InvalidInputException(
+          field + " must be a number between " + (int) min + " and " + (int) max);
     }
     return (float) value;
   }
@@ -68,16 +79,17 @@ final class GenerateBody {
 
   /** One response object, or one stream event; {@code finishReason} adds {@code details}. */
   static byte[] event(String model, String text, String finishReason) {
-    return HttpReplies.json(json -> {
-      json.writeStartObject();
-      json.writeStringField("text_output", text);
-      json.writeStringField("model_name", model);
-      if (finishReason != null) {
-        json.writeObjectFieldStart("details");
-        json.writeStringField("finish_reason", finishReason);
-        json.writeEndObject();
-      }
-      json.writeEndObject();
-    });
+    return HttpReplies.json(
+        json -> {
+          json.writeStartObject();
+          json.writeStringField("text_output", text);
+          json.writeStringField("model_name", model);
+          if (finishReason != null) {
+            json.writeObjectFieldStart("details");
+            json.writeStringField("finish_reason", finishReason);
+            json.writeEndObject();
+          }
+          json.writeEndObject();
+        });
   }
 }

@@ -1,6 +1,5 @@
 package io.sluice.protocol.kserve.v2;
 
-import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -12,6 +11,7 @@ import io.sluice.api.InvalidInputException;
 import io.sluice.api.ModelMetadata;
 import io.sluice.api.Tensor;
 import io.sluice.api.TensorMetadata;
+import io.sluice.http.json.JsonFactories;
 import io.sluice.protocol.kserve.json.ByteSink;
 import io.sluice.protocol.kserve.json.TensorJson;
 import java.io.IOException;
@@ -26,9 +26,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Decodes a V2 REST inference body: JSON, JSON followed by binary tensor data (the binary extension,
- * {@code Inference-Header-Content-Length: n}), or the raw single-input form ({@code ...: 0}). Streaming
- * JSON: tensor data is written straight into little-endian bytes without building a tree.
+ * Decodes a V2 REST inference body: JSON, JSON followed by binary tensor data (the binary
+ * extension, {@code Inference-Header-Content-Length: n}), or the raw single-input form ({@code ...:
+ * 0}). Streaming JSON: tensor data is written straight into little-endian bytes without building a
+ * tree.
  */
 public final class V2RequestDecoder {
   private static final JsonFactory JSON = JsonFactories.JSON;
@@ -42,20 +43,29 @@ public final class V2RequestDecoder {
    * @param metadata the model's metadata, fetched only for the raw single-input form
    */
   public static DecodedInferRequest decode(
-      String modelName, String version, byte[] body, Integer headerLength, Supplier<ModelMetadata> metadata) {
+      String modelName,
+      String version,
+      byte[] body,
+      Integer headerLength,
+      Supplier<ModelMetadata> metadata) {
     if (headerLength != null && headerLength == 0) {
       return decodeRaw(modelName, version, body, metadata.get());
     }
     int jsonLength = body.length;
     if (headerLength != null) {
       if (headerLength < 0 || headerLength > body.length) {
-        throw new InvalidInputException("Inference-Header-Content-Length is " + headerLength
-            + " but the body has only " + body.length + " bytes");
+        throw new InvalidInputException(
+            "Inference-Header-Content-Length is "
+                + headerLength
+                + " but the body has only "
+                + body.length
+                + " bytes");
       }
       jsonLength = headerLength;
     }
     if (jsonLength == 0) {
-      throw new InvalidInputException("the request body is empty; expected a JSON inference request");
+      throw new InvalidInputException(
+          "the request body is empty; expected a JSON inference request");
     }
     try (JsonParser parser = JSON.createParser(body, 0, jsonLength)) {
       return new Reader(modelName, version, parser, body, jsonLength).read();
@@ -66,25 +76,39 @@ public final class V2RequestDecoder {
     }
   }
 
-  private static DecodedInferRequest decodeRaw(String modelName, String version, byte[] body, ModelMetadata metadata) {
+  private static DecodedInferRequest decodeRaw(
+      String modelName, String version, byte[] body, ModelMetadata metadata) {
     if (metadata.inputs().size() != 1) {
-      throw new InvalidInputException("a raw binary request (Inference-Header-Content-Length: 0) needs a model with"
-          + " exactly one input; '" + modelName + "' has " + metadata.inputs().size());
+      throw new InvalidInputException(
+          "a raw binary request (Inference-Header-Content-Length: 0) needs a model with"
+              + " exactly one input; '"
+              + modelName
+              + "' has "
+              + metadata.inputs().size());
     }
     TensorMetadata input = metadata.inputs().get(0);
     long[] shape = input.shape();
     ByteBuffer data = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
     if (input.datatype() == DataType.BYTES) {
       shape = new long[] {1};
-      data = ByteBuffer.allocate(body.length + 4).order(ByteOrder.LITTLE_ENDIAN).putInt(body.length).put(body).flip();
+      data =
+          ByteBuffer.allocate(body.length + 4)
+              .order(ByteOrder.LITTLE_ENDIAN)
+              .putInt(body.length)
+              .put(body)
+              .flip();
     } else {
       int variable = -1;
       long fixed = input.datatype().elementSize();
       for (int i = 0; i < shape.length; i++) {
         if (shape[i] < 0) {
           if (variable >= 0) {
-            throw new InvalidInputException("a raw binary request needs an input with at most one variable dimension;"
-                + " '" + input.name() + "' has shape " + Arrays.toString(shape));
+            throw new InvalidInputException(
+                "a raw binary request needs an input with at most one variable dimension;"
+                    + " '"
+                    + input.name()
+                    + "' has shape "
+                    + Arrays.toString(shape));
           }
           variable = i;
         } else {
@@ -93,15 +117,21 @@ public final class V2RequestDecoder {
       }
       if (variable >= 0) {
         if (fixed == 0 || body.length % fixed != 0) {
-          throw new InvalidInputException("raw body of " + body.length + " bytes does not divide into "
-              + input.datatype() + " elements of shape " + Arrays.toString(shape));
+          throw new InvalidInputException(
+              "raw body of "
+                  + body.length
+                  + " bytes does not divide into "
+                  + input.datatype()
+                  + " elements of shape "
+                  + Arrays.toString(shape));
         }
         shape[variable] = body.length / fixed;
       }
     }
     Tensor tensor = Tensor.of(input.name(), input.datatype(), shape, data);
     return new DecodedInferRequest(
-        new InferRequest(modelName, version, null, Map.of(), List.of(tensor), null), OutputEncoding.BINARY);
+        new InferRequest(modelName, version, null, Map.of(), List.of(tensor), null),
+        OutputEncoding.BINARY);
   }
 
   /** One pass over the JSON header. */
@@ -156,14 +186,17 @@ public final class V2RequestDecoder {
         }
       }
       if (parser.nextToken() != null) {
-        throw new InvalidInputException("malformed JSON: unexpected content after the request object");
+        throw new InvalidInputException(
+            "malformed JSON: unexpected content after the request object");
       }
       if (!sawInputs) {
         throw new InvalidInputException("the request has no \"inputs\"");
       }
       if (binaryOffset != body.length) {
-        throw new InvalidInputException("the binary section has " + (body.length - binaryOffset)
-            + " bytes that no input's binary_data_size accounts for");
+        throw new InvalidInputException(
+            "the binary section has "
+                + (body.length - binaryOffset)
+                + " bytes that no input's binary_data_size accounts for");
       }
       boolean binaryDefault = Boolean.TRUE.equals(parameters.get("binary_data_output"));
       Map<String, Object> requestParameters = new LinkedHashMap<>(parameters);
@@ -217,8 +250,13 @@ public final class V2RequestDecoder {
         throw new InvalidInputException("input '" + name + "' has no \"datatype\"");
       }
       if (datatype == null) {
-        throw new InvalidInputException("input '" + name + "' has unknown datatype '" + datatypeName
-            + "'; expected one of " + Arrays.toString(DataType.values()));
+        throw new InvalidInputException(
+            "input '"
+                + name
+                + "' has unknown datatype '"
+                + datatypeName
+                + "'; expected one of "
+                + Arrays.toString(DataType.values()));
       }
       if (shape == null) {
         throw new InvalidInputException("input '" + name + "' has no \"shape\"");
@@ -233,30 +271,49 @@ public final class V2RequestDecoder {
       Object binarySize = inputParameters.get("binary_data_size");
       if (binarySize != null) {
         if (data != null) {
-          throw new InvalidInputException("input '" + name + "' has both \"data\" and binary_data_size");
+          throw new InvalidInputException(
+              "input '" + name + "' has both \"data\" and binary_data_size");
         }
         return binaryInput(name, datatype, shape, binarySize);
       }
       if (data == null) {
-        throw new InvalidInputException("input '" + name + "' has no \"data\" and no binary_data_size parameter");
+        throw new InvalidInputException(
+            "input '" + name + "' has no \"data\" and no binary_data_size parameter");
       }
       long expected = Tensor.elementCount(name, shape);
       if (count != expected) {
-        throw new InvalidInputException("input '" + name + "' has shape " + Arrays.toString(shape) + ", which needs "
-            + expected + " elements, but \"data\" holds " + count);
+        throw new InvalidInputException(
+            "input '"
+                + name
+                + "' has shape "
+                + Arrays.toString(shape)
+                + ", which needs "
+                + expected
+                + " elements, but \"data\" holds "
+                + count);
       }
       return Tensor.of(name, datatype, shape, data.toBuffer());
     }
 
     private Tensor binaryInput(String name, DataType datatype, long[] shape, Object binarySize) {
       if (!(binarySize instanceof Long size) || size < 0) {
-        throw new InvalidInputException("binary_data_size of input '" + name + "' must be a non-negative integer");
+        throw new InvalidInputException(
+            "binary_data_size of input '" + name + "' must be a non-negative integer");
       }
       if (size > body.length - binaryOffset) {
-        throw new InvalidInputException("input '" + name + "' declares binary_data_size " + size + " but only "
-            + (body.length - binaryOffset) + " bytes of binary data remain");
+        throw new InvalidInputException(
+            "input '"
+                + name
+                + "' declares binary_data_size "
+                + size
+                + " but only "
+                + (body.length - binaryOffset)
+                + " bytes of binary data remain");
       }
-      ByteBuffer slice = ByteBuffer.wrap(body, binaryOffset, size.intValue()).slice().order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer slice =
+          ByteBuffer.wrap(body, binaryOffset, size.intValue())
+              .slice()
+              .order(ByteOrder.LITTLE_ENDIAN);
       binaryOffset += size.intValue();
       return Tensor.of(name, datatype, shape, slice);
     }
@@ -284,22 +341,28 @@ public final class V2RequestDecoder {
       Object binary = outputParameters.get("binary_data");
       if (binary != null) {
         if (!(binary instanceof Boolean flag)) {
-          throw new InvalidInputException("binary_data of output '" + name + "' must be true or false");
+          throw new InvalidInputException(
+              "binary_data of output '" + name + "' must be true or false");
         }
         binaryPerOutput.put(name, flag);
       }
     }
 
     private long[] readShape(String name) throws IOException {
-      expect(parser.currentToken(), JsonToken.START_ARRAY, "\"shape\" of input '" + label(name) + "'");
+      expect(
+          parser.currentToken(), JsonToken.START_ARRAY, "\"shape\" of input '" + label(name) + "'");
       long[] dims = new long[8];
       int rank = 0;
       JsonToken token;
       while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
-        if (token != JsonToken.VALUE_NUMBER_INT || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+        if (token != JsonToken.VALUE_NUMBER_INT
+            || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
             || parser.getLongValue() < 0) {
-          throw new InvalidInputException("\"shape\" of input '" + label(name)
-              + "' must hold non-negative integers, found " + parser.getText());
+          throw new InvalidInputException(
+              "\"shape\" of input '"
+                  + label(name)
+                  + "' must hold non-negative integers, found "
+                  + parser.getText());
         }
         if (rank == dims.length) {
           dims = Arrays.copyOf(dims, rank * 2);
@@ -321,8 +384,9 @@ public final class V2RequestDecoder {
           case VALUE_NUMBER_FLOAT -> map.put(key, parser.getDoubleValue());
           case VALUE_TRUE, VALUE_FALSE -> map.put(key, value == JsonToken.VALUE_TRUE);
           case VALUE_NULL -> {}
-          default -> throw new InvalidInputException(
-              "parameter '" + key + "' in " + what + " must be a string, number or boolean");
+          default ->
+              throw new InvalidInputException(
+                  "parameter '" + key + "' in " + what + " must be a string, number or boolean");
         }
       }
       return map;
@@ -334,14 +398,18 @@ public final class V2RequestDecoder {
 
     private static void expect(JsonToken actual, JsonToken expected, String what) {
       if (actual != expected) {
-        String want = switch (expected) {
-          case START_OBJECT -> "an object";
-          case START_ARRAY -> "an array";
-          case VALUE_STRING -> "a string";
-          default -> expected.toString();
-        };
-        throw new InvalidInputException(what + " must be " + want
-            + (actual == null ? ", but the JSON ended" : ", found " + describe(actual)));
+        String want =
+            switch (expected) {
+              case START_OBJECT -> "an object";
+              case START_ARRAY -> "an array";
+              case VALUE_STRING -> "a string";
+              default -> expected.toString();
+            };
+        throw new InvalidInputException(
+            what
+                + " must be "
+                + want
+                + (actual == null ? ", but the JSON ended" : ", found " + describe(actual)));
       }
     }
 

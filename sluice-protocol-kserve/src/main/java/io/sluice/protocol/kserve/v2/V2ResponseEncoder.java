@@ -1,11 +1,11 @@
 package io.sluice.protocol.kserve.v2;
 
-import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.sluice.api.InferResponse;
 import io.sluice.api.Tensor;
+import io.sluice.http.json.JsonFactories;
 import io.sluice.protocol.kserve.json.TensorJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,8 +15,8 @@ import java.util.List;
 
 /**
  * Encodes a V2 REST inference response: outputs as flat JSON {@code data}, or as binary tensor data
- * after the JSON with a {@code binary_data_size} parameter, as each output's encoding says. Only the
- * fields Triton's strict clients accept are written.
+ * after the JSON with a {@code binary_data_size} parameter, as each output's encoding says. Only
+ * the fields Triton's strict clients accept are written.
  */
 public final class V2ResponseEncoder {
   private static final JsonFactory JSON = JsonFactories.JSON;

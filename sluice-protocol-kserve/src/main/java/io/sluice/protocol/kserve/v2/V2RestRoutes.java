@@ -1,15 +1,13 @@
 package io.sluice.protocol.kserve.v2;
 
-import io.sluice.http.SluiceHeaders;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.context.Context;
-import io.sluice.http.json.JsonFactories;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.InferResponse;
@@ -19,16 +17,18 @@ import io.sluice.api.SluiceException;
 import io.sluice.api.TensorMetadata;
 import io.sluice.engine.client.EngineClient;
 import io.sluice.engine.client.Explanation;
-import io.sluice.protocol.kserve.http.ExplanationJson;
-import io.sluice.engine.client.ModelStatisticsSnapshot;
 import io.sluice.engine.client.ModelState;
+import io.sluice.engine.client.ModelStatisticsSnapshot;
 import io.sluice.engine.client.ModelStatus;
-import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.http.ErrorStatus;
 import io.sluice.http.HttpReplies;
 import io.sluice.http.LastResort;
 import io.sluice.http.ModelScope;
 import io.sluice.http.RequestObserver;
+import io.sluice.http.SluiceHeaders;
+import io.sluice.http.json.JsonFactories;
+import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.protocol.kserve.http.ExplanationJson;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -38,7 +38,10 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** The V2 / Open Inference Protocol REST surface: health, metadata, infer, repository and statistics. */
+/**
+ * The V2 / Open Inference Protocol REST surface: health, metadata, infer, repository and
+ * statistics.
+ */
 public final class V2RestRoutes {
   static final String PROTOCOL = "v2-rest";
   private static final JsonFactory JSON = JsonFactories.JSON;
@@ -48,7 +51,8 @@ public final class V2RestRoutes {
   private final ServerInfo serverInfo;
   private final RequestObserver observer;
 
-  public V2RestRoutes(EngineClient engine, ModelScope scope, ServerInfo serverInfo, RequestObserver observer) {
+  public V2RestRoutes(
+      EngineClient engine, ModelScope scope, ServerInfo serverInfo, RequestObserver observer) {
     this.engine = engine;
     this.scope = scope;
     this.serverInfo = serverInfo;
@@ -98,36 +102,45 @@ public final class V2RestRoutes {
     StringBuilder text = new StringBuilder();
     for (ModelStatus status : engine.index()) {
       if (status.state() != ModelState.READY) {
-        text.append(text.isEmpty() ? "" : ", ").append(status.name()).append(' ').append(status.state());
+        text.append(text.isEmpty() ? "" : ", ")
+            .append(status.name())
+            .append(' ')
+            .append(status.state());
       }
     }
     return text.isEmpty() ? "shutting down" : text.toString();
   }
 
   private void serverMetadata(RoutingContext ctx) {
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartObject();
-      json.writeStringField("name", serverInfo.name());
-      json.writeStringField("version", serverInfo.version());
-      json.writeArrayFieldStart("extensions");
-      for (String extension : serverInfo.extensions()) {
-        json.writeString(extension);
-      }
-      json.writeEndArray();
-      json.writeEndObject();
-    });
+    HttpReplies.sendJson(
+        ctx.response(),
+        200,
+        json -> {
+          json.writeStartObject();
+          json.writeStringField("name", serverInfo.name());
+          json.writeStringField("version", serverInfo.version());
+          json.writeArrayFieldStart("extensions");
+          for (String extension : serverInfo.extensions()) {
+            json.writeString(extension);
+          }
+          json.writeEndArray();
+          json.writeEndObject();
+        });
   }
 
   private void listModels(RoutingContext ctx) {
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartObject();
-      json.writeArrayFieldStart("models");
-      for (ModelStatus model : scope.models()) {
-        json.writeString(model.name());
-      }
-      json.writeEndArray();
-      json.writeEndObject();
-    });
+    HttpReplies.sendJson(
+        ctx.response(),
+        200,
+        json -> {
+          json.writeStartObject();
+          json.writeArrayFieldStart("models");
+          for (ModelStatus model : scope.models()) {
+            json.writeString(model.name());
+          }
+          json.writeEndArray();
+          json.writeEndObject();
+        });
   }
 
   private void modelMetadata(RoutingContext ctx) {
@@ -155,7 +168,8 @@ public final class V2RestRoutes {
     json.writeEndObject();
   }
 
-  private static void writeTensors(JsonGenerator json, String field, List<TensorMetadata> tensors) throws IOException {
+  private static void writeTensors(JsonGenerator json, String field, List<TensorMetadata> tensors)
+      throws IOException {
     json.writeArrayFieldStart(field);
     for (TensorMetadata tensor : tensors) {
       json.writeStartObject();
@@ -176,12 +190,15 @@ public final class V2RestRoutes {
     try {
       scope.check(model);
       if (engine.isModelReady(model, ctx.pathParam("version"))) {
-        HttpReplies.sendJson(ctx.response(), 200, json -> {
-          json.writeStartObject();
-          json.writeStringField("name", model);
-          json.writeBooleanField("ready", true);
-          json.writeEndObject();
-        });
+        HttpReplies.sendJson(
+            ctx.response(),
+            200,
+            json -> {
+              json.writeStartObject();
+              json.writeStringField("name", model);
+              json.writeBooleanField("ready", true);
+              json.writeEndObject();
+            });
       } else {
         HttpReplies.sendError(ctx.response(), 503, "model '" + model + "' is not ready");
       }
@@ -195,8 +212,8 @@ public final class V2RestRoutes {
   }
 
   /**
-   * Infers with a request whose body has been read; the front door calls this directly for the plain
-   * {@code /v2/models/{m}/infer} path, skipping the route table on the hottest path.
+   * Infers with a request whose body has been read; the front door calls this directly for the
+   * plain {@code /v2/models/{m}/infer} path, skipping the route table on the hottest path.
    */
   public void infer(HttpServerRequest request, Buffer body, String model, String version) {
     long started = System.nanoTime();
@@ -208,7 +225,9 @@ public final class V2RestRoutes {
       scope.check(model);
       Integer headerLength = headerLength(request.getHeader("Inference-Header-Content-Length"));
       byte[] bytes = body == null ? new byte[0] : body.getBytes();
-      decoded = V2RequestDecoder.decode(model, version, bytes, headerLength, () -> engine.metadata(model, version));
+      decoded =
+          V2RequestDecoder.decode(
+              model, version, bytes, headerLength, () -> engine.metadata(model, version));
     } catch (SluiceException e) {
       decoding.setStatus(StatusCode.ERROR, e.getMessage());
       int status = HttpReplies.sendError(response, e);
@@ -220,37 +239,45 @@ public final class V2RestRoutes {
     CompletableFuture<InferResponse> inference =
         engine.infer(decoded.request().withRevision(request.getHeader(SluiceHeaders.REVISION)));
     response.closeHandler(closed -> inference.cancel(false)); // the client went away
-    inference.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
-      int status;
-      if (error != null) {
-        status = HttpReplies.sendError(response, error);
-      } else {
-        Span encoding = engine.tracer().spanBuilder("encode").setParent(trace).startSpan();
-        EncodedBody encoded;
-        try {
-          encoded = V2ResponseEncoder.encode(result, decoded.outputEncoding());
-        } finally {
-          encoding.end();
-        }
-        status = 200;
-        if (result.revision() != null) {
-          response.putHeader(SluiceHeaders.REVISION, result.revision().toString()); // which revision answered
-        }
-        if (encoded.binary()) {
-          response.putHeader("Inference-Header-Content-Length", Integer.toString(encoded.jsonLength()));
-          HttpReplies.send(response, 200, "application/octet-stream", encoded.bytes());
-        } else {
-          HttpReplies.send(response, 200, "application/json", encoded.bytes());
-        }
-      }
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    }));
+    inference.whenComplete(
+        LastResort.guarded(
+            response,
+            LastResort.V2,
+            (result, error) -> {
+              int status;
+              if (error != null) {
+                status = HttpReplies.sendError(response, error);
+              } else {
+                Span encoding = engine.tracer().spanBuilder("encode").setParent(trace).startSpan();
+                EncodedBody encoded;
+                try {
+                  encoded = V2ResponseEncoder.encode(result, decoded.outputEncoding());
+                } finally {
+                  encoding.end();
+                }
+                status = 200;
+                if (result.revision() != null) {
+                  response.putHeader(
+                      SluiceHeaders.REVISION,
+                      result.revision().toString()); // which revision answered
+                }
+                if (encoded.binary()) {
+                  response.putHeader(
+                      "Inference-Header-Content-Length", Integer.toString(encoded.jsonLength()));
+                  HttpReplies.send(response, 200, "application/octet-stream", encoded.bytes());
+                } else {
+                  HttpReplies.send(response, 200, "application/json", encoded.bytes());
+                }
+              }
+              observer.observe(
+                  model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+            }));
   }
 
   /**
-   * Feature attributions for one instance: an infer body (its inputs with a batch dimension of 1) whose
-   * {@code parameters} override the deployment's explainer settings ({@code method}, {@code target},
-   * {@code baseline}, ...; {@link io.sluice.engine.explain.ExplainSpec}).
+   * Feature attributions for one instance: an infer body (its inputs with a batch dimension of 1)
+   * whose {@code parameters} override the deployment's explainer settings ({@code method}, {@code
+   * target}, {@code baseline}, ...; {@link io.sluice.engine.explain.ExplainSpec}).
    */
   private void explain(RoutingContext ctx) {
     long started = System.nanoTime();
@@ -260,28 +287,44 @@ public final class V2RestRoutes {
     try {
       scope.check(model);
       Buffer body = ctx.body().buffer();
-      DecodedInferRequest decoded = V2RequestDecoder.decode(model, null, body == null ? new byte[0] : body.getBytes(), null,
-          () -> engine.metadata(model, null));
-      explanation = engine.explain(decoded.request().withRevision(ctx.request().getHeader(SluiceHeaders.REVISION)),
-          decoded.request().parameters());
+      DecodedInferRequest decoded =
+          V2RequestDecoder.decode(
+              model,
+              null,
+              body == null ? new byte[0] : body.getBytes(),
+              null,
+              () -> engine.metadata(model, null));
+      explanation =
+          engine.explain(
+              decoded.request().withRevision(ctx.request().getHeader(SluiceHeaders.REVISION)),
+              decoded.request().parameters());
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(response, e);
       observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
-    explanation.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
-      int status;
-      if (error != null) {
-        status = HttpReplies.sendError(response, error);
-      } else {
-        status = 200;
-        HttpReplies.sendJson(response, 200, json -> ExplanationJson.write(json, model, List.of(result)));
-      }
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    }));
+    explanation.whenComplete(
+        LastResort.guarded(
+            response,
+            LastResort.V2,
+            (result, error) -> {
+              int status;
+              if (error != null) {
+                status = HttpReplies.sendError(response, error);
+              } else {
+                status = 200;
+                HttpReplies.sendJson(
+                    response, 200, json -> ExplanationJson.write(json, model, List.of(result)));
+              }
+              observer.observe(
+                  model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+            }));
   }
 
-  /** The generate extension: {@code text_input} and {@code parameters} in, {@code text_output} out (or SSE). */
+  /**
+   * The generate extension: {@code text_input} and {@code parameters} in, {@code text_output} out
+   * (or SSE).
+   */
   private void generate(RoutingContext ctx, boolean stream) {
     long started = System.nanoTime();
     String model = ctx.pathParam("model");
@@ -289,7 +332,9 @@ public final class V2RestRoutes {
     GenerateRequest request;
     try {
       scope.check(model);
-      request = GenerateBody.read(model, ctx.body().buffer(), ctx.request().getHeader(SluiceHeaders.REVISION));
+      request =
+          GenerateBody.read(
+              model, ctx.body().buffer(), ctx.request().getHeader(SluiceHeaders.REVISION));
       engine.metadata(model, null);
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(response, e);
@@ -298,39 +343,55 @@ public final class V2RestRoutes {
     }
     StringBuilder text = new StringBuilder();
     if (stream) {
-      response.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+      response
+          .setChunked(true)
+          .putHeader("content-type", "text/event-stream")
+          .putHeader("cache-control", "no-cache");
     }
-    CompletableFuture<GenerateResult> generation = engine.generate(request, piece -> {
-      if (stream) {
-        writeEvent(response, GenerateBody.event(model, piece.text(), null));
-      } else {
-        synchronized (text) {
-          text.append(piece.text());
-        }
-      }
-    });
+    CompletableFuture<GenerateResult> generation =
+        engine.generate(
+            request,
+            piece -> {
+              if (stream) {
+                writeEvent(response, GenerateBody.event(model, piece.text(), null));
+              } else {
+                synchronized (text) {
+                  text.append(piece.text());
+                }
+              }
+            });
     response.closeHandler(closed -> generation.cancel(false));
-    generation.whenComplete(LastResort.guarded(response, LastResort.V2, (result, error) -> {
-      int status = 200;
-      if (error != null && stream) {
-        status = ErrorStatus.httpStatus(error);
-        writeEvent(response, HttpReplies.errorJson(ErrorStatus.message(error)));
-        endIfOpen(response);
-      } else if (error != null) {
-        status = HttpReplies.sendError(response, error);
-      } else if (stream) {
-        writeEvent(response, GenerateBody.event(model, "", GenerateBody.finishReason(result, request)));
-        endIfOpen(response);
-      } else {
-        String output;
-        synchronized (text) {
-          output = text.toString();
-        }
-        HttpReplies.send(response, 200, "application/json",
-            GenerateBody.event(model, output, GenerateBody.finishReason(result, request)));
-      }
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
-    }));
+    generation.whenComplete(
+        LastResort.guarded(
+            response,
+            LastResort.V2,
+            (result, error) -> {
+              int status = 200;
+              if (error != null && stream) {
+                status = ErrorStatus.httpStatus(error);
+                writeEvent(response, HttpReplies.errorJson(ErrorStatus.message(error)));
+                endIfOpen(response);
+              } else if (error != null) {
+                status = HttpReplies.sendError(response, error);
+              } else if (stream) {
+                writeEvent(
+                    response,
+                    GenerateBody.event(model, "", GenerateBody.finishReason(result, request)));
+                endIfOpen(response);
+              } else {
+                String output;
+                synchronized (text) {
+                  output = text.toString();
+                }
+                HttpReplies.send(
+                    response,
+                    200,
+                    "application/json",
+                    GenerateBody.event(model, output, GenerateBody.finishReason(result, request)));
+              }
+              observer.observe(
+                  model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+            }));
   }
 
   private static void writeEvent(HttpServerResponse response, byte[] json) {
@@ -356,7 +417,8 @@ public final class V2RestRoutes {
       }
       return length;
     } catch (NumberFormatException e) {
-      throw new InvalidInputException("Inference-Header-Content-Length must be a non-negative integer, got '" + value + "'");
+      throw new InvalidInputException(
+          "Inference-Header-Content-Length must be a non-negative integer, got '" + value + "'");
     }
   }
 
@@ -368,22 +430,26 @@ public final class V2RestRoutes {
       HttpReplies.sendError(ctx.response(), e);
       return;
     }
-    List<ModelStatus> statuses = engine.index().stream()
-        .filter(scope::includes)
-        .filter(status -> !readyOnly || status.state() == ModelState.READY)
-        .toList();
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartArray();
-      for (ModelStatus status : statuses) {
-        json.writeStartObject();
-        json.writeStringField("name", status.name());
-        json.writeStringField("version", status.version());
-        json.writeStringField("state", RepositoryStates.wireName(status.state()));
-        json.writeStringField("reason", status.reason());
-        json.writeEndObject();
-      }
-      json.writeEndArray();
-    });
+    List<ModelStatus> statuses =
+        engine.index().stream()
+            .filter(scope::includes)
+            .filter(status -> !readyOnly || status.state() == ModelState.READY)
+            .toList();
+    HttpReplies.sendJson(
+        ctx.response(),
+        200,
+        json -> {
+          json.writeStartArray();
+          for (ModelStatus status : statuses) {
+            json.writeStartObject();
+            json.writeStringField("name", status.name());
+            json.writeStringField("version", status.version());
+            json.writeStringField("state", RepositoryStates.wireName(status.state()));
+            json.writeStringField("reason", status.reason());
+            json.writeEndObject();
+          }
+          json.writeEndArray();
+        });
   }
 
   private void load(RoutingContext ctx) {
@@ -402,20 +468,29 @@ public final class V2RestRoutes {
       HttpReplies.sendError(ctx.response(), e);
       return;
     }
-    (load ? engine.load(model) : engine.unload(model)).whenComplete(LastResort.guarded(ctx.response(), LastResort.V2, (ignored, error) -> {
-      if (error != null) {
-        // Triton answers a failed load or unload with 400; an unknown model stays a 404.
-        int status = ErrorStatus.httpStatus(error) == 404 ? 404 : 400;
-        HttpReplies.sendError(ctx.response(), status, ErrorStatus.message(error));
-      } else {
-        HttpReplies.sendJson(ctx.response(), 200, json -> {
-          json.writeStartObject();
-          json.writeStringField("name", model);
-          json.writeBooleanField(load ? "load" : "unload", true);
-          json.writeEndObject();
-        });
-      }
-    }));
+    (load ? engine.load(model) : engine.unload(model))
+        .whenComplete(
+            LastResort.guarded(
+                ctx.response(),
+                LastResort.V2,
+                (ignored, error) -> {
+                  if (error != null) {
+                    // Triton answers a failed load or unload with 400; an unknown model stays a
+                    // 404.
+                    int status = ErrorStatus.httpStatus(error) == 404 ? 404 : 400;
+                    HttpReplies.sendError(ctx.response(), status, ErrorStatus.message(error));
+                  } else {
+                    HttpReplies.sendJson(
+                        ctx.response(),
+                        200,
+                        json -> {
+                          json.writeStartObject();
+                          json.writeStringField("name", model);
+                          json.writeBooleanField(load ? "load" : "unload", true);
+                          json.writeEndObject();
+                        });
+                  }
+                }));
   }
 
   private void statistics(RoutingContext ctx) {
@@ -424,7 +499,8 @@ public final class V2RestRoutes {
     List<ModelStatisticsSnapshot> selected;
     try {
       if (model == null) {
-        selected = scope.models().stream().map(status -> engine.statistics(status.name(), null)).toList();
+        selected =
+            scope.models().stream().map(status -> engine.statistics(status.name(), null)).toList();
       } else {
         scope.check(model);
         selected = List.of(engine.statistics(model, version));
@@ -433,18 +509,22 @@ public final class V2RestRoutes {
       HttpReplies.sendError(ctx.response(), e);
       return;
     }
-    HttpReplies.sendJson(ctx.response(), 200, json -> {
-      json.writeStartObject();
-      json.writeArrayFieldStart("model_stats");
-      for (ModelStatisticsSnapshot stats : selected) {
-        writeStatistics(json, stats);
-      }
-      json.writeEndArray();
-      json.writeEndObject();
-    });
+    HttpReplies.sendJson(
+        ctx.response(),
+        200,
+        json -> {
+          json.writeStartObject();
+          json.writeArrayFieldStart("model_stats");
+          for (ModelStatisticsSnapshot stats : selected) {
+            writeStatistics(json, stats);
+          }
+          json.writeEndArray();
+          json.writeEndObject();
+        });
   }
 
-  private static void writeStatistics(JsonGenerator json, ModelStatisticsSnapshot stats) throws IOException {
+  private static void writeStatistics(JsonGenerator json, ModelStatisticsSnapshot stats)
+      throws IOException {
     json.writeStartObject();
     json.writeStringField("name", stats.name());
     json.writeStringField("version", stats.version());
@@ -466,15 +546,16 @@ public final class V2RestRoutes {
     json.writeEndObject();
   }
 
-  private static void writeDuration(JsonGenerator json, String field, ModelStatisticsSnapshot.Timing stat)
-      throws IOException {
+  private static void writeDuration(
+      JsonGenerator json, String field, ModelStatisticsSnapshot.Timing stat) throws IOException {
     json.writeObjectFieldStart(field);
     json.writeNumberField("count", stat.count());
     json.writeNumberField("ns", stat.nanos());
     json.writeEndObject();
   }
 
-  private static void booleanObject(JsonGenerator json, String field, boolean value) throws IOException {
+  private static void booleanObject(JsonGenerator json, String field, boolean value)
+      throws IOException {
     json.writeStartObject();
     json.writeBooleanField(field, value);
     json.writeEndObject();

@@ -13,21 +13,26 @@ import io.sluice.protocol.kserve.v2.V2RequestDecoder;
 import java.util.List;
 
 /**
- * The V2 decoders on arbitrary input (JSON, JSON plus binary tensor data, the raw single-input form, and
- * gRPC messages): a request or one of the project's own errors, nothing else.
+ * The V2 decoders on arbitrary input (JSON, JSON plus binary tensor data, the raw single-input
+ * form, and gRPC messages): a request or one of the project's own errors, nothing else.
  */
 class V2DecoderFuzzTest {
-  private static final ModelMetadata METADATA = new ModelMetadata("m", List.of("1"), "fuzz",
-      List.of(new TensorMetadata("x", DataType.FP32, new long[] {-1, 2})),
-      List.of(new TensorMetadata("y", DataType.FP32, new long[] {-1})));
+  private static final ModelMetadata METADATA =
+      new ModelMetadata(
+          "m",
+          List.of("1"),
+          "fuzz",
+          List.of(new TensorMetadata("x", DataType.FP32, new long[] {-1, 2})),
+          List.of(new TensorMetadata("y", DataType.FP32, new long[] {-1})));
 
   @FuzzTest(maxDuration = "30s")
   void restDecoderThrowsOnlyItsOwnErrors(FuzzedDataProvider data) {
-    Integer headerLength = switch (data.consumeInt(0, 2)) {
-      case 0 -> null;
-      case 1 -> 0;
-      default -> data.consumeInt(-1, 4096);
-    };
+    Integer headerLength =
+        switch (data.consumeInt(0, 2)) {
+          case 0 -> null;
+          case 1 -> 0;
+          default -> data.consumeInt(-1, 4096);
+        };
     byte[] body = data.consumeRemainingAsBytes();
     try {
       V2RequestDecoder.decode("m", null, body, headerLength, () -> METADATA);

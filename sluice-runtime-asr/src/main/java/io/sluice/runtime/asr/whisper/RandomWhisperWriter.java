@@ -10,11 +10,11 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Writes whisper.cpp model files (the ggml format {@code whisper_model_load} reads) of Whisper's real
- * architecture with seeded random weights: no Whisper weights exist in the registries this project may
- * use, yet whisper.cpp loads and runs these at the speed of the real shape (what tests and benchmarks
- * need). The mel filterbank is the real one (Slaney-style, as Whisper's), the vocabulary is made up, and
- * the transcripts are nonsense.
+ * Writes whisper.cpp model files (the ggml format {@code whisper_model_load} reads) of Whisper's
+ * real architecture with seeded random weights: no Whisper weights exist in the registries this
+ * project may use, yet whisper.cpp loads and runs these at the speed of the real shape (what tests
+ * and benchmarks need). The mel filterbank is the real one (Slaney-style, as Whisper's), the
+ * vocabulary is made up, and the transcripts are nonsense.
  *
  * <p>{@code java -cp ... io.sluice.runtime.asr.whisper.RandomWhisperWriter OUT.bin [tiny|base]}
  */
@@ -25,13 +25,19 @@ public final class RandomWhisperWriter {
   private static final int SAMPLE_RATE = 16_000;
   private static final int N_FFT = 400;
   private static final int N_MELS = 80;
-  /** English-only vocabulary size: text tokens, then whisper.cpp adds the special and timestamp tokens. */
+
+  /**
+   * English-only vocabulary size: text tokens, then whisper.cpp adds the special and timestamp
+   * tokens.
+   */
   private static final int N_VOCAB = 51_864;
+
   private static final int TEXT_TOKENS = 50_257;
 
   /** Whisper's published sizes. */
   public enum Size {
-    TINY(384, 6, 4), BASE(512, 8, 6);
+    TINY(384, 6, 4),
+    BASE(512, 8, 6);
 
     final int state;
     final int heads;
@@ -52,7 +58,9 @@ public final class RandomWhisperWriter {
   }
 
   public static void main(String[] args) throws IOException {
-    write(Path.of(args[0]), args.length > 1 ? Size.valueOf(args[1].toUpperCase(java.util.Locale.ROOT)) : Size.TINY);
+    write(
+        Path.of(args[0]),
+        args.length > 1 ? Size.valueOf(args[1].toUpperCase(java.util.Locale.ROOT)) : Size.TINY);
   }
 
   public static void write(Path file, Size size) throws IOException {
@@ -67,8 +75,21 @@ public final class RandomWhisperWriter {
     int state = size.state;
     int audioContext = 1500;
     int textContext = 448;
-    for (int value : new int[] {MAGIC, N_VOCAB, audioContext, state, size.heads, size.layers, textContext, state,
-        size.heads, size.layers, N_MELS, F16}) {
+    for (int value :
+        new int[] {
+          MAGIC,
+          N_VOCAB,
+          audioContext,
+          state,
+          size.heads,
+          size.layers,
+          textContext,
+          state,
+          size.heads,
+          size.layers,
+          N_MELS,
+          F16
+        }) {
       int32(value);
     }
     melFilters();
@@ -121,8 +142,9 @@ public final class RandomWhisperWriter {
   }
 
   /**
-   * One tensor record: dimension count, name length, type, dimensions (ggml order), name, data. A scale of
-   * -1 writes ones (norm weights), 0 zeros (biases), otherwise uniform values of that standard deviation.
+   * One tensor record: dimension count, name length, type, dimensions (ggml order), name, data. A
+   * scale of -1 writes ones (norm weights), 0 zeros (biases), otherwise uniform values of that
+   * standard deviation.
    */
   private void tensor(String name, int type, float scale, int... dims) throws IOException {
     byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
@@ -148,7 +170,10 @@ public final class RandomWhisperWriter {
     }
   }
 
-  /** Whisper's filterbank: 80 triangular filters on the Slaney mel scale over 201 FFT bins, area-normalised. */
+  /**
+   * Whisper's filterbank: 80 triangular filters on the Slaney mel scale over 201 FFT bins,
+   * area-normalised.
+   */
   private void melFilters() throws IOException {
     int bins = N_FFT / 2 + 1;
     int32(N_MELS);
@@ -180,12 +205,14 @@ public final class RandomWhisperWriter {
     double linear = 1000.0;
     double step = 200.0 / 3;
     double linearMels = linear / step;
-    return mel < linearMels ? mel * step : linear * Math.exp((Math.log(6.4) / 27) * (mel - linearMels));
+    return mel < linearMels
+        ? mel * step
+        : linear * Math.exp((Math.log(6.4) / 27) * (mel - linearMels));
   }
 
   /**
-   * Text tokens as raw bytes, as GPT-2's are stored: the 256 single bytes (whisper.cpp looks up " "), made-up
-   * words, and last {@code <|endoftext|>} (GPT-2's id 50256).
+   * Text tokens as raw bytes, as GPT-2's are stored: the 256 single bytes (whisper.cpp looks up "
+   * "), made-up words, and last {@code <|endoftext|>} (GPT-2's id 50256).
    */
   private void vocabulary() throws IOException {
     int32(TEXT_TOKENS);

@@ -10,8 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * What the CPU lets this process use, where CPUID alone would mislead: a sandbox may report AMX yet withhold
- * the tile state, and ggml's {@code sapphirerapids} backend then dies with SIGILL on its first AMX instruction.
+ * What the CPU lets this process use, where CPUID alone would mislead: a sandbox may report AMX yet
+ * withhold the tile state, and ggml's {@code sapphirerapids} backend then dies with SIGILL on its
+ * first AMX instruction.
  */
 final class CpuFeatures {
   private static final long SYS_ARCH_PRCTL = 158;
@@ -33,9 +34,13 @@ final class CpuFeatures {
   static boolean amxPermitted() {
     try {
       Linker linker = Linker.nativeLinker();
-      MethodHandle syscall = linker.downcallHandle(linker.defaultLookup().find("syscall").orElseThrow(),
-          FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
-      return (long) syscall.invokeExact(SYS_ARCH_PRCTL, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+      MethodHandle syscall =
+          linker.downcallHandle(
+              linker.defaultLookup().find("syscall").orElseThrow(),
+              FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+              Linker.Option.firstVariadicArg(1));
+      return (long) syscall.invokeExact(SYS_ARCH_PRCTL, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)
+          == 0;
     } catch (Throwable e) {
       return false;
     }

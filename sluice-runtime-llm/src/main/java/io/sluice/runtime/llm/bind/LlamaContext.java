@@ -16,9 +16,9 @@ import java.lang.foreign.SegmentAllocator;
 import java.util.Map;
 
 /**
- * One llama.cpp context: a KV cache shared by {@code sequences} sequences ({@code kv_unified}, so one long
- * generation may use all of it), decoding batches of up to {@code batchTokens} tokens. Only the scheduler's
- * thread uses it.
+ * One llama.cpp context: a KV cache shared by {@code sequences} sequences ({@code kv_unified}, so
+ * one long generation may use all of it), decoding batches of up to {@code batchTokens} tokens.
+ * Only the scheduler's thread uses it.
  */
 public final class LlamaContext implements Decoder, AutoCloseable {
   private final LlamaModel model;
@@ -38,7 +38,11 @@ public final class LlamaContext implements Decoder, AutoCloseable {
 
   /** llama.cpp's pooling types ({@code enum llama_pooling_type}). */
   public enum Pooling {
-    UNSPECIFIED(-1), NONE(0), MEAN(1), CLS(2), LAST(3);
+    UNSPECIFIED(-1),
+    NONE(0),
+    MEAN(1),
+    CLS(2),
+    LAST(3);
 
     final int code;
 
@@ -48,20 +52,28 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   }
 
   /** A context for generation. */
-  public LlamaContext(LlamaModel model, int contextCells, int sequences, int batchTokens, int threads) {
+  public LlamaContext(
+      LlamaModel model, int contextCells, int sequences, int batchTokens, int threads) {
     this(model, contextCells, sequences, batchTokens, threads, null);
   }
 
   /**
-   * A context that outputs one pooled embedding per sequence instead of logits ({@code pooling} not null), or
-   * one for generation.
+   * A context that outputs one pooled embedding per sequence instead of logits ({@code pooling} not
+   * null), or one for generation.
    */
-  public LlamaContext(LlamaModel model, int contextCells, int sequences, int batchTokens, int threads, Pooling pooling) {
+  public LlamaContext(
+      LlamaModel model,
+      int contextCells,
+      int sequences,
+      int batchTokens,
+      int threads,
+      Pooling pooling) {
     this.model = model;
     this.sequences = sequences;
     this.batchTokens = batchTokens;
     try {
-      MemorySegment params = (MemorySegment) Native.llama_context_default_params.invokeExact((SegmentAllocator) arena);
+      MemorySegment params =
+          (MemorySegment) Native.llama_context_default_params.invokeExact((SegmentAllocator) arena);
       params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_ctx"), contextCells);
       params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_batch"), batchTokens);
       params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_ubatch"), batchTokens);
@@ -76,12 +88,18 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       }
       context = (MemorySegment) Native.llama_init_from_model.invokeExact(model.pointer(), params);
       if (context.equals(MemorySegment.NULL)) {
-        throw new IllegalStateException("llama.cpp could not create a context of " + contextCells + " cells for "
-            + sequences + " sequences (see its log)");
+        throw new IllegalStateException(
+            "llama.cpp could not create a context of "
+                + contextCells
+                + " cells for "
+                + sequences
+                + " sequences (see its log)");
       }
       this.contextCells = (int) Native.llama_n_ctx.invokeExact(context);
       memory = (MemorySegment) Native.llama_get_memory.invokeExact(context);
-      batch = (MemorySegment) Native.llama_batch_init.invokeExact((SegmentAllocator) arena, batchTokens, 0, 1);
+      batch =
+          (MemorySegment)
+              Native.llama_batch_init.invokeExact((SegmentAllocator) arena, batchTokens, 0, 1);
       tokens = field("token").reinterpret(4L * batchTokens);
       positions = field("pos").reinterpret(4L * batchTokens);
       sequenceCounts = field("n_seq_id").reinterpret(4L * batchTokens);
@@ -148,9 +166,11 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   @Override
   public void forget(int sequence, int from) {
     try {
-      boolean removed = (boolean) Native.llama_memory_seq_rm.invokeExact(memory, sequence, from, -1);
+      boolean removed =
+          (boolean) Native.llama_memory_seq_rm.invokeExact(memory, sequence, from, -1);
       if (!removed) {
-        throw new IllegalStateException("llama.cpp could not drop sequence " + sequence + " from position " + from);
+        throw new IllegalStateException(
+            "llama.cpp could not drop sequence " + sequence + " from position " + from);
       }
     } catch (RuntimeException e) {
       throw e;
@@ -174,7 +194,10 @@ public final class LlamaContext implements Decoder, AutoCloseable {
     }
   }
 
-  /** The pooling this context applies (the model's own when created with {@link Pooling#UNSPECIFIED}). */
+  /**
+   * The pooling this context applies (the model's own when created with {@link
+   * Pooling#UNSPECIFIED}).
+   */
   public Pooling pooling() {
     try {
       int code = (int) Native.llama_pooling_type.invokeExact(context);
@@ -192,9 +215,11 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   /** A sequence's pooled embedding after a decode (an embeddings context). */
   public float[] sequenceEmbedding(int sequence) {
     try {
-      MemorySegment embedding = (MemorySegment) Native.llama_get_embeddings_seq.invokeExact(context, sequence);
+      MemorySegment embedding =
+          (MemorySegment) Native.llama_get_embeddings_seq.invokeExact(context, sequence);
       if (embedding.equals(MemorySegment.NULL)) {
-        throw new IllegalStateException("llama.cpp has no pooled embedding for sequence " + sequence);
+        throw new IllegalStateException(
+            "llama.cpp has no pooled embedding for sequence " + sequence);
       }
       return embedding.reinterpret(4L * model.embeddingSize()).toArray(JAVA_FLOAT);
     } catch (RuntimeException e) {
@@ -230,13 +255,18 @@ public final class LlamaContext implements Decoder, AutoCloseable {
     }
   }
 
-  /** A llama.cpp sampler chain: bias, grammar, penalties, then greedy or top-k/top-p/min-p/temperature sampling. */
+  /**
+   * A llama.cpp sampler chain: bias, grammar, penalties, then greedy or
+   * top-k/top-p/min-p/temperature sampling.
+   */
   private final class ChainSampler implements TokenSampler {
     private final MemorySegment chain;
 
     ChainSampler(SamplingOptions options) {
       try (Arena scratch = Arena.ofConfined()) {
-        MemorySegment params = (MemorySegment) Native.llama_sampler_chain_default_params.invokeExact((SegmentAllocator) scratch);
+        MemorySegment params =
+            (MemorySegment)
+                Native.llama_sampler_chain_default_params.invokeExact((SegmentAllocator) scratch);
         params.set(JAVA_BOOLEAN, 0, true);
         chain = (MemorySegment) Native.llama_sampler_chain_init.invokeExact(params);
         int vocabulary = model.vocabularySize();
@@ -247,17 +277,28 @@ public final class LlamaContext implements Decoder, AutoCloseable {
           for (Map.Entry<Integer, Float> entry : bias.entrySet()) {
             if (entry.getKey() < 0 || entry.getKey() >= vocabulary) {
               close();
-              throw new InvalidInputException("logit_bias names token " + entry.getKey() + "; the vocabulary has " + vocabulary);
+              throw new InvalidInputException(
+                  "logit_bias names token "
+                      + entry.getKey()
+                      + "; the vocabulary has "
+                      + vocabulary);
             }
             entries.setAtIndex(JAVA_INT, 2L * i, entry.getKey());
             entries.setAtIndex(JAVA_FLOAT, 2L * i + 1, entry.getValue());
             i++;
           }
-          add((MemorySegment) Native.llama_sampler_init_logit_bias.invokeExact(vocabulary, bias.size(), entries));
+          add(
+              (MemorySegment)
+                  Native.llama_sampler_init_logit_bias.invokeExact(
+                      vocabulary, bias.size(), entries));
         }
         if (options.grammar() != null) {
-          MemorySegment grammar = (MemorySegment) Native.llama_sampler_init_grammar.invokeExact(model.vocab(),
-              scratch.allocateFrom(options.grammar()), scratch.allocateFrom("root"));
+          MemorySegment grammar =
+              (MemorySegment)
+                  Native.llama_sampler_init_grammar.invokeExact(
+                      model.vocab(),
+                      scratch.allocateFrom(options.grammar()),
+                      scratch.allocateFrom("root"));
           if (grammar.equals(MemorySegment.NULL)) {
             close();
             throw new InvalidInputException("the output grammar does not parse (see the log)");
@@ -265,8 +306,14 @@ public final class LlamaContext implements Decoder, AutoCloseable {
           add(grammar);
         }
         if (options.penalises()) {
-          add((MemorySegment) Native.llama_sampler_init_penalties.invokeExact(vocabulary, SamplingOptions.PENALTY_WINDOW,
-              options.repetitionPenalty(), options.frequencyPenalty(), options.presencePenalty()));
+          add(
+              (MemorySegment)
+                  Native.llama_sampler_init_penalties.invokeExact(
+                      vocabulary,
+                      SamplingOptions.PENALTY_WINDOW,
+                      options.repetitionPenalty(),
+                      options.frequencyPenalty(),
+                      options.presencePenalty()));
         }
         if (options.isGreedy()) {
           add((MemorySegment) Native.llama_sampler_init_greedy.invokeExact());

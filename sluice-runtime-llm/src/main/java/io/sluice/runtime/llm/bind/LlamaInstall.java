@@ -3,12 +3,14 @@ package io.sluice.runtime.llm.bind;
 import java.nio.file.Path;
 
 /**
- * Where {@code bin/install-llama} puts llama.cpp: {@code $SLUICE_LLAMA_HOME}, else
- * {@code ~/.cache/sluice/llama/3.22.1}, with {@code lib/cpu}, {@code lib/cuda}, {@code lib/vulkan} and
+ * Where {@code bin/install-llama} puts llama.cpp: {@code $SLUICE_LLAMA_HOME}, else {@code
+ * ~/.cache/sluice/llama/3.22.1}, with {@code lib/cpu}, {@code lib/cuda}, {@code lib/vulkan} and
  * {@code include}.
  */
 public final class LlamaInstall {
-  /** The npm version of {@code @node-llama-cpp/linux-x64} whose structs {@link Layouts} describes. */
+  /**
+   * The npm version of {@code @node-llama-cpp/linux-x64} whose structs {@link Layouts} describes.
+   */
   public static final String VERSION = "3.22.1";
 
   private LlamaInstall() {}

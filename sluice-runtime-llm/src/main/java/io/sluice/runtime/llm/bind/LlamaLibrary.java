@@ -17,17 +17,38 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * llama.cpp's shared libraries, loaded once per process from one folder of an npm {@code @node-llama-cpp}
- * package (each package ships its own {@code libggml-base.so}: never mix two). The CPU backend is the best
- * variant this CPU runs ({@code cpuVariant} "auto"), or the one named.
+ * llama.cpp's shared libraries, loaded once per process from one folder of an npm
+ * {@code @node-llama-cpp} package (each package ships its own {@code libggml-base.so}: never mix
+ * two). The CPU backend is the best variant this CPU runs ({@code cpuVariant} "auto"), or the one
+ * named.
  */
 public final class LlamaLibrary {
   private static final Logger log = LoggerFactory.getLogger(LlamaLibrary.class);
+
   /** CPU variants from most to least capable, for when the automatic choice cannot be trusted. */
-  private static final List<String> CPU_VARIANTS = List.of("sapphirerapids", "zen4", "cooperlake", "icelake", "cascadelake",
-      "skylakex", "cannonlake", "alderlake", "haswell", "sandybridge", "ivybridge", "piledriver", "sse42", "x64");
+  private static final List<String> CPU_VARIANTS =
+      List.of(
+          "sapphirerapids",
+          "zen4",
+          "cooperlake",
+          "icelake",
+          "cascadelake",
+          "skylakex",
+          "cannonlake",
+          "alderlake",
+          "haswell",
+          "sandybridge",
+          "ivybridge",
+          "piledriver",
+          "sse42",
+          "x64");
+
   private static LlamaLibrary loaded;
-  /** The folder {@link Native} loads from (setting a field of Native itself would initialise it too early). */
+
+  /**
+   * The folder {@link Native} loads from (setting a field of Native itself would initialise it too
+   * early).
+   */
   static volatile Path loading;
 
   private final Path directory;
@@ -40,17 +61,24 @@ public final class LlamaLibrary {
     this.cpuBackend = cpuBackend;
   }
 
-  /** Loads the libraries from {@code directory} unless already loaded; a second, different folder is refused. */
+  /**
+   * Loads the libraries from {@code directory} unless already loaded; a second, different folder is
+   * refused.
+   */
   public static synchronized LlamaLibrary open(Path directory, String cpuVariant) {
     Path dir = directory.toAbsolutePath().normalize();
     if (loaded != null) {
       if (!loaded.directory.equals(dir)) {
-        throw new IllegalStateException("llama.cpp is already loaded from " + loaded.directory + "; one process loads one build");
+        throw new IllegalStateException(
+            "llama.cpp is already loaded from "
+                + loaded.directory
+                + "; one process loads one build");
       }
       return loaded;
     }
     if (!Files.isDirectory(dir)) {
-      throw new IllegalStateException("no llama.cpp libraries in " + dir + " (bin/install-llama installs them)");
+      throw new IllegalStateException(
+          "no llama.cpp libraries in " + dir + " (bin/install-llama installs them)");
     }
     loading = dir;
     try {
@@ -61,8 +89,11 @@ public final class LlamaLibrary {
       long count = (long) Native.ggml_backend_dev_count.invokeExact();
       for (long i = 0; i < count; i++) {
         MemorySegment device = (MemorySegment) Native.ggml_backend_dev_get.invokeExact(i);
-        devices.add(string((MemorySegment) Native.ggml_backend_dev_name.invokeExact(device)) + " ("
-            + string((MemorySegment) Native.ggml_backend_dev_description.invokeExact(device)) + ")");
+        devices.add(
+            string((MemorySegment) Native.ggml_backend_dev_name.invokeExact(device))
+                + " ("
+                + string((MemorySegment) Native.ggml_backend_dev_description.invokeExact(device))
+                + ")");
       }
       String cpu = mappedCpuBackend();
       log.info("llama.cpp from {}: CPU backend {}, devices {}", dir, cpu, devices);
@@ -83,13 +114,19 @@ public final class LlamaLibrary {
         return;
       }
       if (amxTrap) {
-        log.warn("this CPU reports AMX but the kernel withholds its tile state: not using ggml's sapphirerapids backend");
+        log.warn(
+            "this CPU reports AMX but the kernel withholds its tile state: not using ggml's sapphirerapids backend");
       }
-      List<String> candidates = cpuVariant.equals("auto") ? CPU_VARIANTS.subList(1, CPU_VARIANTS.size()) : List.of(cpuVariant);
+      List<String> candidates =
+          cpuVariant.equals("auto")
+              ? CPU_VARIANTS.subList(1, CPU_VARIANTS.size())
+              : List.of(cpuVariant);
       for (String variant : candidates) {
         Path library = dir.resolve("libggml-cpu-" + variant + ".so");
         if (Files.isRegularFile(library)) {
-          MemorySegment registered = (MemorySegment) Native.ggml_backend_load.invokeExact(arena.allocateFrom(library.toString()));
+          MemorySegment registered =
+              (MemorySegment)
+                  Native.ggml_backend_load.invokeExact(arena.allocateFrom(library.toString()));
           if (!registered.equals(MemorySegment.NULL)) {
             loadGpuBackends(dir, arena);
             return;
@@ -102,8 +139,13 @@ public final class LlamaLibrary {
 
   private static void loadGpuBackends(Path dir, Arena arena) throws Throwable {
     try (var files = Files.list(dir)) {
-      for (Path library : files.filter(f -> f.getFileName().toString().matches("libggml-(cuda|vulkan)\\.so")).toList()) {
-        MemorySegment registered = (MemorySegment) Native.ggml_backend_load.invokeExact(arena.allocateFrom(library.toString()));
+      for (Path library :
+          files
+              .filter(f -> f.getFileName().toString().matches("libggml-(cuda|vulkan)\\.so"))
+              .toList()) {
+        MemorySegment registered =
+            (MemorySegment)
+                Native.ggml_backend_load.invokeExact(arena.allocateFrom(library.toString()));
         if (registered.equals(MemorySegment.NULL)) {
           log.warn("{} did not load (no device or driver)", library.getFileName());
         }
@@ -140,7 +182,9 @@ public final class LlamaLibrary {
   }
 
   static String string(MemorySegment pointer) {
-    return pointer.equals(MemorySegment.NULL) ? null : pointer.reinterpret(Long.MAX_VALUE).getString(0);
+    return pointer.equals(MemorySegment.NULL)
+        ? null
+        : pointer.reinterpret(Long.MAX_VALUE).getString(0);
   }
 
   private static final Logger nativeLog = LoggerFactory.getLogger("llama.cpp");
@@ -148,10 +192,17 @@ public final class LlamaLibrary {
 
   static {
     try {
-      LOG_CALLBACK = java.lang.foreign.Linker.nativeLinker().upcallStub(
-          MethodHandles.lookup().findStatic(LlamaLibrary.class, "onLog",
-              MethodType.methodType(void.class, int.class, MemorySegment.class, MemorySegment.class)),
-          FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, ADDRESS), Arena.global());
+      LOG_CALLBACK =
+          java.lang.foreign.Linker.nativeLinker()
+              .upcallStub(
+                  MethodHandles.lookup()
+                      .findStatic(
+                          LlamaLibrary.class,
+                          "onLog",
+                          MethodType.methodType(
+                              void.class, int.class, MemorySegment.class, MemorySegment.class)),
+                  FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, ADDRESS),
+                  Arena.global());
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }

@@ -10,7 +10,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
-/** A GGUF model's weights and vocabulary, shared by its contexts. Thread-safe (llama.cpp's vocabulary is). */
+/**
+ * A GGUF model's weights and vocabulary, shared by its contexts. Thread-safe (llama.cpp's
+ * vocabulary is).
+ */
 public final class LlamaModel implements AutoCloseable {
   private final MemorySegment model;
   private final MemorySegment vocab;
@@ -23,7 +26,9 @@ public final class LlamaModel implements AutoCloseable {
     this.vocabularySize = (int) Native.llama_vocab_n_tokens.invokeExact(vocab);
   }
 
-  /** Loads a GGUF file; {@code gpuLayers} layers go to the GPU device when there is one (-1: all). */
+  /**
+   * Loads a GGUF file; {@code gpuLayers} layers go to the GPU device when there is one (-1: all).
+   */
   public static LlamaModel load(LlamaLibrary library, Path file, int gpuLayers) {
     return load(file, gpuLayers, false);
   }
@@ -41,11 +46,17 @@ public final class LlamaModel implements AutoCloseable {
 
   private static LlamaModel load(Path file, int gpuLayers, boolean vocabularyOnly) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment params = (MemorySegment) Native.llama_model_default_params.invokeExact((SegmentAllocator) arena);
+      MemorySegment params =
+          (MemorySegment) Native.llama_model_default_params.invokeExact((SegmentAllocator) arena);
       params.set(JAVA_INT, Layouts.offset(Layouts.MODEL_PARAMS, "n_gpu_layers"), gpuLayers);
-      params.set(ValueLayout.JAVA_BOOLEAN, Layouts.offset(Layouts.MODEL_PARAMS, "vocab_only"), vocabularyOnly);
-      MemorySegment model = (MemorySegment) Native.llama_model_load_from_file.invokeExact(
-          arena.allocateFrom(file.toString()), params);
+      params.set(
+          ValueLayout.JAVA_BOOLEAN,
+          Layouts.offset(Layouts.MODEL_PARAMS, "vocab_only"),
+          vocabularyOnly);
+      MemorySegment model =
+          (MemorySegment)
+              Native.llama_model_load_from_file.invokeExact(
+                  arena.allocateFrom(file.toString()), params);
       if (model.equals(MemorySegment.NULL)) {
         throw new IllegalArgumentException("llama.cpp cannot load " + file + " (see its log)");
       }
@@ -89,7 +100,11 @@ public final class LlamaModel implements AutoCloseable {
 
   /** The GGUF's {@code tokenizer.chat_template}, or null. */
   public String chatTemplate() {
-    return call(() -> LlamaLibrary.string((MemorySegment) Native.llama_model_chat_template.invokeExact(model, MemorySegment.NULL)));
+    return call(
+        () ->
+            LlamaLibrary.string(
+                (MemorySegment)
+                    Native.llama_model_chat_template.invokeExact(model, MemorySegment.NULL)));
   }
 
   /** The text of a token as the vocabulary stores it ("&lt;s&gt;", "&lt;|im_end|&gt;"). */
@@ -97,7 +112,10 @@ public final class LlamaModel implements AutoCloseable {
     if (token < 0 || token >= vocabularySize) {
       return "";
     }
-    return call(() -> LlamaLibrary.string((MemorySegment) Native.llama_vocab_get_text.invokeExact(vocab, token)));
+    return call(
+        () ->
+            LlamaLibrary.string(
+                (MemorySegment) Native.llama_vocab_get_text.invokeExact(vocab, token)));
   }
 
   public int bos() {
@@ -109,8 +127,9 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * Tokenizes text. {@code addSpecial} adds BOS where the model wants one; {@code parseSpecial} turns the text of
-   * special tokens ("&lt;|im_start|&gt;") into those tokens, as a rendered chat template needs.
+   * Tokenizes text. {@code addSpecial} adds BOS where the model wants one; {@code parseSpecial}
+   * turns the text of special tokens ("&lt;|im_start|&gt;") into those tokens, as a rendered chat
+   * template needs.
    */
   public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
     try (Arena arena = Arena.ofConfined()) {
@@ -119,10 +138,16 @@ public final class LlamaModel implements AutoCloseable {
       MemorySegment.copy(bytes, 0, input, JAVA_BYTE, 0, bytes.length);
       int capacity = bytes.length + 8;
       MemorySegment output = arena.allocate(JAVA_INT, capacity);
-      int count = (int) Native.llama_tokenize.invokeExact(vocab, input, bytes.length, output, capacity, addSpecial, parseSpecial);
+      int count =
+          (int)
+              Native.llama_tokenize.invokeExact(
+                  vocab, input, bytes.length, output, capacity, addSpecial, parseSpecial);
       if (count < 0) {
         output = arena.allocate(JAVA_INT, -count);
-        count = (int) Native.llama_tokenize.invokeExact(vocab, input, bytes.length, output, -count, addSpecial, parseSpecial);
+        count =
+            (int)
+                Native.llama_tokenize.invokeExact(
+                    vocab, input, bytes.length, output, -count, addSpecial, parseSpecial);
       }
       return output.asSlice(0, 4L * count).toArray(JAVA_INT);
     } catch (RuntimeException e) {
@@ -136,10 +161,12 @@ public final class LlamaModel implements AutoCloseable {
   public byte[] piece(int token) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment buffer = arena.allocate(128);
-      int length = (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, 128, 0, false);
+      int length =
+          (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, 128, 0, false);
       if (length < 0) {
         buffer = arena.allocate(-length);
-        length = (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, -length, 0, false);
+        length =
+            (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, -length, 0, false);
       }
       return length <= 0 ? new byte[0] : buffer.asSlice(0, length).toArray(JAVA_BYTE);
     } catch (Throwable e) {
@@ -151,7 +178,9 @@ public final class LlamaModel implements AutoCloseable {
     return call(() -> (boolean) Native.llama_vocab_is_eog.invokeExact(vocab, token));
   }
 
-  /** A downcall whose only failure is a bug: its {@code Throwable} becomes an unchecked exception. */
+  /**
+   * A downcall whose only failure is a bug: its {@code Throwable} becomes an unchecked exception.
+   */
   private interface Downcall<T> {
     T call() throws Throwable;
   }

@@ -10,8 +10,9 @@ import java.lang.invoke.MethodHandle;
 import java.util.Map;
 
 /**
- * The process environment as native code reads it ({@code setenv}): ggml's backends read their settings
- * (visible devices) from it when they load, and Java's own view of the environment is read-only.
+ * The process environment as native code reads it ({@code setenv}): ggml's backends read their
+ * settings (visible devices) from it when they load, and Java's own view of the environment is
+ * read-only.
  */
 public final class NativeEnvironment {
   private NativeEnvironment() {}
@@ -22,11 +23,18 @@ public final class NativeEnvironment {
       return;
     }
     Linker linker = Linker.nativeLinker();
-    MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    MethodHandle setenv =
+        linker.downcallHandle(
+            linker.defaultLookup().find("setenv").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     try (Arena arena = Arena.ofConfined()) {
       for (Map.Entry<String, String> variable : variables.entrySet()) {
-        int status = (int) setenv.invokeExact(arena.allocateFrom(variable.getKey()), arena.allocateFrom(variable.getValue()), 0);
+        int status =
+            (int)
+                setenv.invokeExact(
+                    arena.allocateFrom(variable.getKey()),
+                    arena.allocateFrom(variable.getValue()),
+                    0);
         if (status != 0) {
           throw new IllegalStateException("setenv " + variable.getKey() + " failed");
         }

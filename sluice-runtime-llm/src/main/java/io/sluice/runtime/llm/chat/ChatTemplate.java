@@ -1,12 +1,12 @@
 package io.sluice.runtime.llm.chat;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.api.GenerateOptions;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.InvalidInputException;
@@ -17,16 +17,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model's chat template (the GGUF's {@code tokenizer.chat_template}, Jinja as Hugging Face writes it),
- * rendered with Jinjava the way {@code apply_chat_template} renders it: {@code messages}, {@code
- * add_generation_prompt}, {@code bos_token}, {@code eos_token}, {@code raise_exception}, {@code tools} and
- * messages' {@code tool_calls}. A model without a template gets ChatML; tools offered to a template that never
- * mentions them are described in a system message, with the Hermes call format ({@link ToolCalls}).
+ * A model's chat template (the GGUF's {@code tokenizer.chat_template}, Jinja as Hugging Face writes
+ * it), rendered with Jinjava the way {@code apply_chat_template} renders it: {@code messages},
+ * {@code add_generation_prompt}, {@code bos_token}, {@code eos_token}, {@code raise_exception},
+ * {@code tools} and messages' {@code tool_calls}. A model without a template gets ChatML; tools
+ * offered to a template that never mentions them are described in a system message, with the Hermes
+ * call format ({@link ToolCalls}).
  */
 public final class ChatTemplate {
   /** ChatML, the common default (Qwen, many fine-tunes). */
-  public static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-      + "'<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  public static final String CHATML =
+      "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+          + "'<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private final String template;
@@ -40,12 +42,20 @@ public final class ChatTemplate {
     this.bosToken = bosToken == null ? "" : bosToken;
     this.eosToken = eosToken == null ? "" : eosToken;
     this.knowsTools = this.template.contains("tools");
-    this.jinja = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(false).withLstripBlocks(false).build());
-    jinja.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception", ChatTemplate.class,
-        "raiseException", String.class));
+    this.jinja =
+        new Jinjava(
+            JinjavaConfig.newBuilder().withTrimBlocks(false).withLstripBlocks(false).build());
+    jinja
+        .getGlobalContext()
+        .registerFunction(
+            new ELFunctionDefinition(
+                "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
   }
 
-  /** Why the template being rendered on this thread refused its messages (Jinjava hides the exception's message). */
+  /**
+   * Why the template being rendered on this thread refused its messages (Jinjava hides the
+   * exception's message).
+   */
   private static final ThreadLocal<String> REFUSAL = new ThreadLocal<>();
 
   /** Called by templates that refuse a conversation ("Conversation roles must alternate ..."). */
@@ -64,7 +74,8 @@ public final class ChatTemplate {
   }
 
   /** The prompt for {@code messages} with {@code tools} on offer. */
-  public String render(List<GenerateRequest.ChatMessage> messages, List<GenerateOptions.Tool> tools) {
+  public String render(
+      List<GenerateRequest.ChatMessage> messages, List<GenerateOptions.Tool> tools) {
     if (messages.isEmpty()) {
       throw new InvalidInputException("messages must not be empty");
     }
@@ -72,7 +83,12 @@ public final class ChatTemplate {
     if (!tools.isEmpty() && !knowsTools) {
       boolean hasSystem = messages.getFirst().role().equals("system");
       String description = ToolCalls.describe(tools);
-      turns.add(Map.of("role", "system", "content", hasSystem ? messages.getFirst().content() + "\n\n" + description : description));
+      turns.add(
+          Map.of(
+              "role",
+              "system",
+              "content",
+              hasSystem ? messages.getFirst().content() + "\n\n" + description : description));
       messages = hasSystem ? messages.subList(1, messages.size()) : messages;
     }
     for (GenerateRequest.ChatMessage message : messages) {
@@ -82,8 +98,14 @@ public final class ChatTemplate {
       if (!message.toolCalls().isEmpty()) {
         List<Map<String, Object>> calls = new ArrayList<>();
         for (GenerateRequest.ToolCall call : message.toolCalls()) {
-          calls.add(Map.of("id", call.id() == null ? "" : call.id(), "type", "function",
-              "function", Map.of("name", call.name(), "arguments", json(call.arguments()))));
+          calls.add(
+              Map.of(
+                  "id",
+                  call.id() == null ? "" : call.id(),
+                  "type",
+                  "function",
+                  "function",
+                  Map.of("name", call.name(), "arguments", json(call.arguments()))));
         }
         turn.put("tool_calls", calls);
       }
@@ -131,7 +153,10 @@ public final class ChatTemplate {
     return result.getOutput();
   }
 
-  /** JSON text as maps and lists, the way templates expect arguments and schemas (they apply {@code tojson}). */
+  /**
+   * JSON text as maps and lists, the way templates expect arguments and schemas (they apply {@code
+   * tojson}).
+   */
   private static Object json(String text) {
     try {
       return MAPPER.readValue(text, Object.class);

@@ -14,10 +14,11 @@ import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * Function calls in the Hermes format that Qwen 2.5, Hermes and many other chat templates use (and vLLM's
- * {@code hermes} tool parser reads): {@code <tool_call>{"name": ..., "arguments": {...}}</tool_call>}. Describes
- * tools to models whose template does not, constrains the output to a call when {@code tool_choice} demands
- * one, and takes calls out of the generated text as they complete.
+ * Function calls in the Hermes format that Qwen 2.5, Hermes and many other chat templates use (and
+ * vLLM's {@code hermes} tool parser reads): {@code <tool_call>{"name": ..., "arguments":
+ * {...}}</tool_call>}. Describes tools to models whose template does not, constrains the output to
+ * a call when {@code tool_choice} demands one, and takes calls out of the generated text as they
+ * complete.
  */
 public final class ToolCalls {
   static final String OPEN = "<tool_call>";
@@ -28,8 +29,10 @@ public final class ToolCalls {
 
   /** A system prompt that offers the tools, for templates without their own. */
   static String describe(List<GenerateOptions.Tool> tools) {
-    StringBuilder text = new StringBuilder("# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-        + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>");
+    StringBuilder text =
+        new StringBuilder(
+            "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+                + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>");
     for (GenerateOptions.Tool tool : tools) {
       ObjectNode function = MAPPER.createObjectNode();
       function.put("type", "function");
@@ -39,28 +42,34 @@ public final class ToolCalls {
       try {
         body.set("parameters", MAPPER.readTree(tool.parameters()));
       } catch (Exception e) {
-        throw new InvalidInputException("the parameters of tool '" + tool.name() + "' are not JSON");
+        throw new InvalidInputException(
+            "the parameters of tool '" + tool.name() + "' are not JSON");
       }
       text.append('\n').append(function);
     }
-    return text.append("\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
-        + "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n"
-        + "</tool_call>").toString();
+    return text.append(
+            "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+                + "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n"
+                + "</tool_call>")
+        .toString();
   }
 
   /**
-   * The grammar forcing a call when {@code tool_choice} is {@code required} or names a function; null when the
-   * model may answer freely.
+   * The grammar forcing a call when {@code tool_choice} is {@code required} or names a function;
+   * null when the model may answer freely.
    */
   public static String grammar(GenerateOptions options) {
     String choice = options.toolChoice();
     if (options.tools().isEmpty() || choice.equals("auto") || choice.equals("none")) {
       return null;
     }
-    List<GenerateOptions.Tool> allowed = choice.equals("required") ? options.tools()
-        : options.tools().stream().filter(tool -> tool.name().equals(choice)).toList();
+    List<GenerateOptions.Tool> allowed =
+        choice.equals("required")
+            ? options.tools()
+            : options.tools().stream().filter(tool -> tool.name().equals(choice)).toList();
     if (allowed.isEmpty()) {
-      throw new InvalidInputException("tool_choice names '" + choice + "', which is not among the tools");
+      throw new InvalidInputException(
+          "tool_choice names '" + choice + "', which is not among the tools");
     }
     ObjectNode schema = MAPPER.createObjectNode();
     var anyOf = schema.putArray("anyOf");
@@ -72,17 +81,24 @@ public final class ToolCalls {
       try {
         properties.set("arguments", MAPPER.readTree(tool.parameters()));
       } catch (Exception e) {
-        throw new InvalidInputException("the parameters of tool '" + tool.name() + "' are not JSON");
+        throw new InvalidInputException(
+            "the parameters of tool '" + tool.name() + "' are not JSON");
       }
       call.putArray("required").add("name").add("arguments");
     }
     String calls = JsonGrammar.of(schema);
-    return "root ::= \"" + OPEN + "\\n\" call \"\\n" + CLOSE + "\"\n" + calls.replaceFirst("^root ::=", "call ::=");
+    return "root ::= \""
+        + OPEN
+        + "\\n\" call \"\\n"
+        + CLOSE
+        + "\"\n"
+        + calls.replaceFirst("^root ::=", "call ::=");
   }
 
   /**
-   * Passes text on until a call begins, holds the call's text, and hands the call over once it is complete.
-   * Text that only looks like the start of a call is let through once it turns out not to be one.
+   * Passes text on until a call begins, holds the call's text, and hands the call over once it is
+   * complete. Text that only looks like the start of a call is let through once it turns out not to
+   * be one.
    */
   public static final class Extractor implements Consumer<GeneratedText> {
     private final Consumer<GeneratedText> downstream;
@@ -157,9 +173,12 @@ public final class ToolCalls {
         if (!call.path("name").isTextual() || arguments == null) {
           return null;
         }
-        String text = arguments.isTextual() ? arguments.asText() : MAPPER.writeValueAsString(arguments);
-        return new GenerateRequest.ToolCall("call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24),
-            call.get("name").asText(), text);
+        String text =
+            arguments.isTextual() ? arguments.asText() : MAPPER.writeValueAsString(arguments);
+        return new GenerateRequest.ToolCall(
+            "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24),
+            call.get("name").asText(),
+            text);
       } catch (Exception e) {
         return null;
       }
@@ -167,7 +186,9 @@ public final class ToolCalls {
 
     private static int partialPrefix(CharSequence text, String marker) {
       for (int length = Math.min(marker.length() - 1, text.length()); length > 0; length--) {
-        if (text.subSequence(text.length() - length, text.length()).toString().equals(marker.substring(0, length))) {
+        if (text.subSequence(text.length() - length, text.length())
+            .toString()
+            .equals(marker.substring(0, length))) {
           return length;
         }
       }

@@ -25,7 +25,8 @@ public enum GgmlType {
     @Override
     long rowBytes(long elements) {
       if (elements % BLOCK != 0) {
-        throw new IllegalArgumentException("Q8_0 rows hold a multiple of 32 values, not " + elements);
+        throw new IllegalArgumentException(
+            "Q8_0 rows hold a multiple of 32 values, not " + elements);
       }
       return elements / BLOCK * (2 + BLOCK);
     }

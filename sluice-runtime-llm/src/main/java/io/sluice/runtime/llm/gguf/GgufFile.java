@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A GGUF v3 file being assembled: metadata key/values, then tensors whose rows are produced on demand
- * while the file is written, so a model larger than the heap can be written. Layout per the GGUF spec:
- * header, metadata, tensor infos, padding to {@code general.alignment}, tensor data (each tensor aligned).
+ * A GGUF v3 file being assembled: metadata key/values, then tensors whose rows are produced on
+ * demand while the file is written, so a model larger than the heap can be written. Layout per the
+ * GGUF spec: header, metadata, tensor infos, padding to {@code general.alignment}, tensor data
+ * (each tensor aligned).
  */
 public final class GgufFile {
   private static final int ALIGNMENT = 32;
@@ -54,15 +55,18 @@ public final class GgufFile {
   /** An int32 array metadata value. */
   public record Int32Array(int[] values) {}
 
-  /** Sets a metadata value: a String, {@link UInt32}, Float, Boolean, {@link Int32Array}, float[] or List of String. */
+  /**
+   * Sets a metadata value: a String, {@link UInt32}, Float, Boolean, {@link Int32Array}, float[] or
+   * List of String.
+   */
   public GgufFile put(String key, Object value) {
     metadata.put(key, value);
     return this;
   }
 
   /**
-   * Adds a tensor. {@code dims} are in ggml order: {@code dims[0]} is the row length (contiguous values),
-   * and rows are numbered across the remaining dimensions.
+   * Adds a tensor. {@code dims} are in ggml order: {@code dims[0]} is the row length (contiguous
+   * values), and rows are numbered across the remaining dimensions.
    */
   public GgufFile tensor(String name, GgmlType type, RowSource rows, long... dims) {
     tensors.add(new TensorEntry(name, dims.clone(), type, rows));
@@ -70,10 +74,18 @@ public final class GgufFile {
   }
 
   public void write(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       Buffer header = new Buffer(channel);
-      header.bytes("GGUF".getBytes(StandardCharsets.US_ASCII)).int32(3).int64(tensors.size()).int64(metadata.size());
+      header
+          .bytes("GGUF".getBytes(StandardCharsets.US_ASCII))
+          .int32(3)
+          .int64(tensors.size())
+          .int64(metadata.size());
       for (Map.Entry<String, Object> entry : metadata.entrySet()) {
         header.string(entry.getKey());
         value(header, entry.getValue(), true);
@@ -105,11 +117,27 @@ public final class GgufFile {
 
   private static void value(Buffer out, Object value, boolean withType) {
     switch (value) {
-      case String text -> { typed(out, STRING, withType); out.string(text); }
-      case UInt32 number -> { typed(out, UINT32, withType); out.int32(number.value()); }
-      case Integer number -> { typed(out, INT32, withType); out.int32(number); }
-      case Float number -> { typed(out, FLOAT32, withType); out.float32(number); }
-      case Boolean flag -> { typed(out, BOOL, withType); out.ensure(1); out.buffer.put((byte) (flag ? 1 : 0)); }
+      case String text -> {
+        typed(out, STRING, withType);
+        out.string(text);
+      }
+      case UInt32 number -> {
+        typed(out, UINT32, withType);
+        out.int32(number.value());
+      }
+      case Integer number -> {
+        typed(out, INT32, withType);
+        out.int32(number);
+      }
+      case Float number -> {
+        typed(out, FLOAT32, withType);
+        out.float32(number);
+      }
+      case Boolean flag -> {
+        typed(out, BOOL, withType);
+        out.ensure(1);
+        out.buffer.put((byte) (flag ? 1 : 0));
+      }
       case Int32Array array -> {
         typed(out, ARRAY, withType);
         out.int32(INT32).int64(array.values().length);

@@ -5,24 +5,41 @@ package io.sluice.runtime.llm.gguf;
  *
  * @param architecture llama.cpp's architecture name ({@code llama}, {@code qwen2})
  * @param vocabulary token count, or 0 for just the writer's own word pieces
- * @param tiedOutput whether the output projection reuses the token embeddings (no {@code output.weight})
+ * @param tiedOutput whether the output projection reuses the token embeddings (no {@code
+ *     output.weight})
  * @param qkvBias whether the attention projections carry biases (Qwen2 does)
  */
-public record ModelShape(String architecture, int embedding, int layers, int heads, int kvHeads, int feedForward,
-    int vocabulary, int context, float ropeBase, float rmsEpsilon, boolean tiedOutput, boolean qkvBias) {
+public record ModelShape(
+    String architecture,
+    int embedding,
+    int layers,
+    int heads,
+    int kvHeads,
+    int feedForward,
+    int vocabulary,
+    int context,
+    float ropeBase,
+    float rmsEpsilon,
+    boolean tiedOutput,
+    boolean qkvBias) {
 
   /** Qwen2.5-0.5B's published configuration. */
   public static final ModelShape QWEN2_5_0_5B =
       new ModelShape("qwen2", 896, 24, 14, 2, 4864, 151_936, 32_768, 1_000_000f, 1e-6f, true, true);
 
-  /** A small llama: 4 heads, feed-forward twice the width, only the writer's word pieces as vocabulary. */
+  /**
+   * A small llama: 4 heads, feed-forward twice the width, only the writer's word pieces as
+   * vocabulary.
+   */
   public static ModelShape tinyLlama(int embedding, int layers) {
-    return new ModelShape("llama", embedding, layers, 4, 4, embedding * 2, 0, 4096, 10_000f, 1e-5f, false, false);
+    return new ModelShape(
+        "llama", embedding, layers, 4, 4, embedding * 2, 0, 4096, 10_000f, 1e-5f, false, false);
   }
 
   public ModelShape {
     if (embedding % heads != 0 || heads % kvHeads != 0) {
-      throw new IllegalArgumentException("embedding must divide into heads, and heads into kv heads");
+      throw new IllegalArgumentException(
+          "embedding must divide into heads, and heads into kv heads");
     }
   }
 

@@ -6,16 +6,18 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * A SentencePiece-style vocabulary for random-weight models: control tokens, the 256 byte tokens, common
- * English word pieces, then made-up syllable words up to the size asked for. Only "piece" tokens should be
- * sampled, so the writer gives the others zero output weights.
+ * A SentencePiece-style vocabulary for random-weight models: control tokens, the 256 byte tokens,
+ * common English word pieces, then made-up syllable words up to the size asked for. Only "piece"
+ * tokens should be sampled, so the writer gives the others zero output weights.
  */
 final class Vocabulary {
   static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, BYTE = 6;
-  private static final String[] WORDS = ("▁the ▁a ▁of ▁and ▁to ▁in ▁is ▁it ▁that ▁for ▁on ▁with ▁as ▁was ▁at ▁by"
-      + " ▁be ▁this ▁from ▁or ▁an ▁are ▁not ▁but ▁we ▁you ▁all ▁can ▁one ▁has ▁more ▁will ▁model ▁serve ▁fast"
-      + " ▁river ▁gate ▁water ▁flow ▁cat ▁dog ▁sun ▁moon ▁star ▁tree ▁sky ▁blue ▁red ▁green ▁hello ▁world ▁yes"
-      + " ▁no ▁good ▁day ▁night . , ! ? s ed ing ly ▁").split(" ");
+  private static final String[] WORDS =
+      ("▁the ▁a ▁of ▁and ▁to ▁in ▁is ▁it ▁that ▁for ▁on ▁with ▁as ▁was ▁at ▁by"
+              + " ▁be ▁this ▁from ▁or ▁an ▁are ▁not ▁but ▁we ▁you ▁all ▁can ▁one ▁has ▁more ▁will ▁model ▁serve ▁fast"
+              + " ▁river ▁gate ▁water ▁flow ▁cat ▁dog ▁sun ▁moon ▁star ▁tree ▁sky ▁blue ▁red ▁green ▁hello ▁world ▁yes"
+              + " ▁no ▁good ▁day ▁night . , ! ? s ed ing ly ▁")
+          .split(" ");
   private static final String[] SYLLABLES = syllables();
 
   final List<String> tokens = new ArrayList<>();
@@ -77,7 +79,10 @@ final class Vocabulary {
   /** Two or more syllables, distinct for every {@code n}. */
   private static String madeUpWord(int n) {
     StringBuilder word = new StringBuilder();
-    int rest = n + SYLLABLES.length; // at least two syllables, so no made-up word repeats a one-syllable word
+    int rest =
+        n
+            + SYLLABLES
+                .length; // at least two syllables, so no made-up word repeats a one-syllable word
     while (rest > 0) {
       word.append(SYLLABLES[rest % SYLLABLES.length]);
       rest /= SYLLABLES.length;

@@ -11,18 +11,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * JSON Schema to a GBNF grammar (llama.cpp's grammar language), so that sampling can only produce JSON that
- * matches the schema: OpenAI's {@code response_format} {@code json_schema}, and function-call arguments.
- * Covers what structured-output schemas use: {@code type} (object, array, string, number, integer, boolean,
- * null, or a list of them), {@code properties} with {@code required} (others optional, in order),
- * {@code items}, {@code minItems}/{@code maxItems}, {@code minLength}/{@code maxLength}, {@code enum},
- * {@code const}, {@code anyOf}/{@code oneOf}, {@code $ref} into {@code $defs}/{@code definitions}. A
- * schema without a type allows any JSON value. Objects take no properties beyond those listed, as OpenAI's
- * strict mode does. Whitespace is at most one space between tokens, so a model cannot pad forever.
+ * JSON Schema to a GBNF grammar (llama.cpp's grammar language), so that sampling can only produce
+ * JSON that matches the schema: OpenAI's {@code response_format} {@code json_schema}, and
+ * function-call arguments. Covers what structured-output schemas use: {@code type} (object, array,
+ * string, number, integer, boolean, null, or a list of them), {@code properties} with {@code
+ * required} (others optional, in order), {@code items}, {@code minItems}/{@code maxItems}, {@code
+ * minLength}/{@code maxLength}, {@code enum}, {@code const}, {@code anyOf}/{@code oneOf}, {@code
+ * $ref} into {@code $defs}/{@code definitions}. A schema without a type allows any JSON value.
+ * Objects take no properties beyond those listed, as OpenAI's strict mode does. Whitespace is at
+ * most one space between tokens, so a model cannot pad forever.
  */
 public final class JsonGrammar {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final String PRIMITIVES = """
+  private static final String PRIMITIVES =
+      """
       ws ::= | " "
       char ::= [^"\\\\\\x7F\\x00-\\x1F] | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})
       string ::= "\\"" char* "\\""
@@ -64,7 +66,8 @@ public final class JsonGrammar {
     JsonGrammar grammar = new JsonGrammar(schema);
     String root = grammar.rule(schema, "root-value");
     StringBuilder text = new StringBuilder("root ::= ").append(root).append('\n');
-    grammar.rules.forEach((name, body) -> text.append(name).append(" ::= ").append(body).append('\n'));
+    grammar.rules.forEach(
+        (name, body) -> text.append(name).append(" ::= ").append(body).append('\n'));
     return text.append(PRIMITIVES).toString();
   }
 
@@ -103,7 +106,9 @@ public final class JsonGrammar {
       return named(hint, String.join(" | ", choices));
     }
     if (type == null) {
-      return schema.has("properties") ? typed(schema, "object", hint) : schema.has("items") ? typed(schema, "array", hint) : "value";
+      return schema.has("properties")
+          ? typed(schema, "object", hint)
+          : schema.has("items") ? typed(schema, "array", hint) : "value";
     }
     return typed(schema, type.asText(), hint);
   }
@@ -117,7 +122,8 @@ public final class JsonGrammar {
       case "number" -> "number";
       case "boolean" -> "boolean";
       case "null" -> "null";
-      default -> throw new InvalidInputException("the JSON schema names an unknown type '" + type + "'");
+      default ->
+          throw new InvalidInputException("the JSON schema names an unknown type '" + type + "'");
     };
   }
 
@@ -132,8 +138,10 @@ public final class JsonGrammar {
     List<String> optional = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = properties.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> property = it.next();
-      String pair = literal(MAPPER.getNodeFactory().textNode(property.getKey())) + " ws \":\" ws "
-          + rule(property.getValue(), hint + "-" + sanitize(property.getKey()));
+      String pair =
+          literal(MAPPER.getNodeFactory().textNode(property.getKey()))
+              + " ws \":\" ws "
+              + rule(property.getValue(), hint + "-" + sanitize(property.getKey()));
       (requiredNames.contains(property.getKey()) ? required : optional).add(pair);
     }
     StringBuilder body = new StringBuilder("\"{\" ws ");
@@ -143,7 +151,8 @@ public final class JsonGrammar {
         body.append("( \",\" ws ").append(pair).append(" ws )? ");
       }
     } else {
-      // none required: any in-order selection of the optional ones, each after a comma but the first
+      // none required: any in-order selection of the optional ones, each after a comma but the
+      // first
       List<String> starts = new ArrayList<>();
       for (int first = 0; first < optional.size(); first++) {
         StringBuilder start = new StringBuilder(optional.get(first)).append(" ws ");
@@ -165,7 +174,10 @@ public final class JsonGrammar {
     if (max == 0) {
       return named(hint, "\"[\" ws \"]\"");
     }
-    String rest = max < 0 ? "( \",\" ws " + item + " ws )*" : repeat("\",\" ws " + item + " ws", Math.max(0, min - 1), max - 1);
+    String rest =
+        max < 0
+            ? "( \",\" ws " + item + " ws )*"
+            : repeat("\",\" ws " + item + " ws", Math.max(0, min - 1), max - 1);
     String items = item + " ws " + rest;
     return named(hint, "\"[\" ws " + (min == 0 ? "( " + items + " )?" : items) + " \"]\"");
   }

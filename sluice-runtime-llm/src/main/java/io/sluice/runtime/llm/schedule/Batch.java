@@ -1,6 +1,9 @@
 package io.sluice.runtime.llm.schedule;
 
-/** The tokens of one decoding step: token, position, sequence, and whether the model should output logits. */
+/**
+ * The tokens of one decoding step: token, position, sequence, and whether the model should output
+ * logits.
+ */
 public final class Batch {
   private final int[] tokens;
   private final int[] positions;
@@ -56,8 +59,13 @@ public final class Batch {
   public String toString() {
     StringBuilder text = new StringBuilder("Batch[");
     for (int row = 0; row < size; row++) {
-      text.append(row == 0 ? "" : " ").append(sequences[row]).append('@').append(positions[row]).append(':')
-          .append(tokens[row]).append(outputs[row] ? "*" : "");
+      text.append(row == 0 ? "" : " ")
+          .append(sequences[row])
+          .append('@')
+          .append(positions[row])
+          .append(':')
+          .append(tokens[row])
+          .append(outputs[row] ? "*" : "");
     }
     return text.append(']').toString();
   }

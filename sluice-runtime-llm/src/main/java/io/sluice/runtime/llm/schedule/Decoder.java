@@ -1,11 +1,11 @@
 package io.sluice.runtime.llm.schedule;
 
 /**
- * What the scheduler needs from a language model with a KV cache: llama.cpp's context in production, a fake
- * in the scheduler's tests. Only the scheduler's thread calls it.
+ * What the scheduler needs from a language model with a KV cache: llama.cpp's context in
+ * production, a fake in the scheduler's tests. Only the scheduler's thread calls it.
  *
- * <p>Sequence ids are {@code 0 .. sequenceSlots() - 1}; the KV cache of {@code contextCells()} cells is shared
- * by all of them, so a batch can find no room while others hold cells.
+ * <p>Sequence ids are {@code 0 .. sequenceSlots() - 1}; the KV cache of {@code contextCells()}
+ * cells is shared by all of them, so a batch can find no room while others hold cells.
  */
 public interface Decoder {
   /** How many sequences may hold KV cells at once. */
@@ -18,15 +18,17 @@ public interface Decoder {
   int contextCells();
 
   /**
-   * Runs the model on a batch, filling the KV cache. Returns false, with the cache unchanged, when the cache
-   * has no room for it; throws on any other failure.
+   * Runs the model on a batch, filling the KV cache. Returns false, with the cache unchanged, when
+   * the cache has no room for it; throws on any other failure.
    */
   boolean decode(Batch batch);
 
   /** Drops a sequence's cells from position {@code from} on. */
   void forget(int sequence, int from);
 
-  /** A sampler for one generation; it samples from the logits of a batch row that asked for them. */
+  /**
+   * A sampler for one generation; it samples from the logits of a batch row that asked for them.
+   */
   TokenSampler sampler(SamplingOptions options);
 
   /** The logits of a batch row that asked for them (a copy, for log-probabilities). */

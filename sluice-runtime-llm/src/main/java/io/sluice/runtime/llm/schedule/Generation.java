@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** One generation's state inside the scheduler: its tokens, where they stand in the KV cache, its text. */
+/**
+ * One generation's state inside the scheduler: its tokens, where they stand in the KV cache, its
+ * text.
+ */
 final class Generation {
   final GenerationRequest request;
   final GenerationListener listener;
@@ -15,6 +18,7 @@ final class Generation {
 
   /** Prompt then generated tokens; the first {@link #decoded} are in the sequence's KV cells. */
   private int[] tokens;
+
   private int length;
   int decoded;
   int slot = -1;
@@ -26,13 +30,16 @@ final class Generation {
   Decoder.TokenSampler sampler;
   final List<TokenLogprob> logprobs = new ArrayList<>();
 
-  Generation(GenerationRequest request, GenerationListener listener, long submittedNanos, long order) {
+  Generation(
+      GenerationRequest request, GenerationListener listener, long submittedNanos, long order) {
     this.request = request;
     this.listener = listener;
     this.submittedNanos = submittedNanos;
     this.order = order;
     this.text = new TextAssembler(request.stop());
-    this.tokens = Arrays.copyOf(request.prompt(), request.prompt().length + Math.min(request.maxTokens(), 1024));
+    this.tokens =
+        Arrays.copyOf(
+            request.prompt(), request.prompt().length + Math.min(request.maxTokens(), 1024));
     this.length = request.prompt().length;
   }
 
@@ -48,7 +55,10 @@ final class Generation {
     return Arrays.copyOf(tokens, length);
   }
 
-  /** Tokens waiting to go through the model: the prompt (or its uncached rest), or the last sampled token. */
+  /**
+   * Tokens waiting to go through the model: the prompt (or its uncached rest), or the last sampled
+   * token.
+   */
   int pending() {
     return length - decoded;
   }

@@ -3,8 +3,8 @@ package io.sluice.runtime.llm.schedule;
 /**
  * How a generation ended.
  *
- * @param reason {@code stop} (end of generation or a stop string), {@code length} (max tokens or the context
- *     is full) or {@code cancelled}
+ * @param reason {@code stop} (end of generation or a stop string), {@code length} (max tokens or
+ *     the context is full) or {@code cancelled}
  * @param promptTokens tokens in the prompt
  * @param completionTokens tokens generated
  * @param cachedPromptTokens prompt tokens whose KV cells were reused from an earlier generation
@@ -12,5 +12,11 @@ package io.sluice.runtime.llm.schedule;
  * @param firstTokenNanos time from submission to the first generated token
  * @param preemptions times its cells were taken for others and recomputed
  */
-public record GenerationOutcome(String reason, int promptTokens, int completionTokens, int cachedPromptTokens,
-    long queuedNanos, long firstTokenNanos, int preemptions) {}
+public record GenerationOutcome(
+    String reason,
+    int promptTokens,
+    int completionTokens,
+    int cachedPromptTokens,
+    long queuedNanos,
+    long firstTokenNanos,
+    int preemptions) {}

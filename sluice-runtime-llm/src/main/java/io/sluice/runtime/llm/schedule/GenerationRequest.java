@@ -8,12 +8,19 @@ import java.util.List;
  * @param prompt the prompt's tokens, at least one
  * @param sampling how tokens are picked
  * @param maxTokens the most tokens to generate
- * @param stop strings that end the generation; the text stops before them, even across token boundaries
- * @param topLogprobs log-probabilities wanted per token: -1 none, 0 the chosen token's only, k also the k likeliest
+ * @param stop strings that end the generation; the text stops before them, even across token
+ *     boundaries
+ * @param topLogprobs log-probabilities wanted per token: -1 none, 0 the chosen token's only, k also
+ *     the k likeliest
  * @param ignoreEos keep generating past end-of-generation tokens (benchmarks)
  */
-public record GenerationRequest(int[] prompt, SamplingOptions sampling, int maxTokens, List<String> stop,
-    int topLogprobs, boolean ignoreEos) {
+public record GenerationRequest(
+    int[] prompt,
+    SamplingOptions sampling,
+    int maxTokens,
+    List<String> stop,
+    int topLogprobs,
+    boolean ignoreEos) {
   public GenerationRequest {
     if (prompt.length == 0) {
       throw new IllegalArgumentException("a prompt needs at least one token");
@@ -24,7 +31,8 @@ public record GenerationRequest(int[] prompt, SamplingOptions sampling, int maxT
     stop = stop == null ? List.of() : List.copyOf(stop);
   }
 
-  public GenerationRequest(int[] prompt, SamplingOptions sampling, int maxTokens, List<String> stop) {
+  public GenerationRequest(
+      int[] prompt, SamplingOptions sampling, int maxTokens, List<String> stop) {
     this(prompt, sampling, maxTokens, stop, -1, false);
   }
 }

@@ -3,7 +3,9 @@ package io.sluice.runtime.llm.schedule;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Log-probabilities from a row of logits (log-softmax), as OpenAI's {@code logprobs} reports them. */
+/**
+ * Log-probabilities from a row of logits (log-softmax), as OpenAI's {@code logprobs} reports them.
+ */
 final class Logprobs {
   private Logprobs() {}
 
@@ -22,10 +24,12 @@ final class Logprobs {
     if (top > 0) {
       int[] best = topIndices(logits, top);
       for (int token : best) {
-        alternatives.add(new TokenLogprob.Alternative(token, decoder.piece(token), logits[token] - logSum));
+        alternatives.add(
+            new TokenLogprob.Alternative(token, decoder.piece(token), logits[token] - logSum));
       }
     }
-    return new TokenLogprob(chosen, decoder.piece(chosen), logits[chosen] - logSum, List.copyOf(alternatives));
+    return new TokenLogprob(
+        chosen, decoder.piece(chosen), logits[chosen] - logSum, List.copyOf(alternatives));
   }
 
   /** The indices of the k largest values, largest first. */

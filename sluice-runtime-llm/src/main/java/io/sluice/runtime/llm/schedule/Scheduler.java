@@ -13,14 +13,15 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
 
 /**
- * Continuous batching over one {@link Decoder}, on a thread of its own. Every step decodes one batch that
- * holds the next token of every generating sequence and, in the token budget left, chunks of prompts (chunked
- * prefill: a long prompt never stalls the streams already generating). Generations are admitted in arrival
- * order as sequence slots free up; a finished generation's KV cells stay with its slot, and a later prompt
- * that starts with the same tokens (a shared system prompt, a conversation going on) reuses them (prefix
- * caching). When the shared KV cache is full, cached prefixes are dropped first, then the youngest running
- * generation is preempted: its cells are freed and it is recomputed, prompt and generated tokens, when its
- * turn comes again (vLLM's recompute preemption), so no request is refused for lack of cells.
+ * Continuous batching over one {@link Decoder}, on a thread of its own. Every step decodes one
+ * batch that holds the next token of every generating sequence and, in the token budget left,
+ * chunks of prompts (chunked prefill: a long prompt never stalls the streams already generating).
+ * Generations are admitted in arrival order as sequence slots free up; a finished generation's KV
+ * cells stay with its slot, and a later prompt that starts with the same tokens (a shared system
+ * prompt, a conversation going on) reuses them (prefix caching). When the shared KV cache is full,
+ * cached prefixes are dropped first, then the youngest running generation is preempted: its cells
+ * are freed and it is recomputed, prompt and generated tokens, when its turn comes again (vLLM's
+ * recompute preemption), so no request is refused for lack of cells.
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
@@ -66,8 +67,12 @@ public final class Scheduler implements AutoCloseable {
 
   Scheduler(String name, Decoder decoder, LongSupplier nanoClock) {
     if (decoder.batchTokens() < decoder.sequenceSlots()) {
-      throw new IllegalArgumentException("the batch (" + decoder.batchTokens() + " tokens) must hold a token of each of "
-          + decoder.sequenceSlots() + " sequences");
+      throw new IllegalArgumentException(
+          "the batch ("
+              + decoder.batchTokens()
+              + " tokens) must hold a token of each of "
+              + decoder.sequenceSlots()
+              + " sequences");
     }
     this.decoder = decoder;
     this.nanoClock = nanoClock;
@@ -80,12 +85,17 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * Queues a generation. Throws {@link InvalidInputException} when its prompt cannot fit in the context.
+   * Queues a generation. Throws {@link InvalidInputException} when its prompt cannot fit in the
+   * context.
    */
   public Ticket submit(GenerationRequest request, GenerationListener listener) {
     if (request.prompt().length >= decoder.contextCells()) {
-      throw new InvalidInputException("the prompt has " + request.prompt().length + " tokens; this model's context holds "
-          + decoder.contextCells() + " in all, the prompt and at least one generated token");
+      throw new InvalidInputException(
+          "the prompt has "
+              + request.prompt().length
+              + " tokens; this model's context holds "
+              + decoder.contextCells()
+              + " in all, the prompt and at least one generated token");
     }
     Generation generation;
     lock.lock();
@@ -192,9 +202,9 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * Gives free slots to waiting generations, oldest first, each to the slot caching most of its tokens, while
-   * the KV cache has room for their tokens next to the running ones' (cached prefixes of idle slots count as
-   * room: they are dropped when needed).
+   * Gives free slots to waiting generations, oldest first, each to the slot caching most of its
+   * tokens, while the KV cache has room for their tokens next to the running ones' (cached prefixes
+   * of idle slots count as room: they are dropped when needed).
    */
   private void admit() {
     int reserved = 0;
@@ -230,7 +240,10 @@ public final class Scheduler implements AutoCloseable {
           continue;
         }
       }
-      int reuse = Math.min(best, next.length() - 1); // the last token must run again: its logits pick the next one
+      int reuse =
+          Math.min(
+              best,
+              next.length() - 1); // the last token must run again: its logits pick the next one
       if (reuse < cachedLength[slot]) {
         decoder.forget(slot, reuse);
       }
@@ -265,7 +278,9 @@ public final class Scheduler implements AutoCloseable {
       Generation generation = running.get(i);
       generation.outputRow = -1;
       if (generation.pending() == 1) {
-        generation.outputRow = batch.add(generation.token(generation.decoded), generation.decoded, generation.slot, true);
+        generation.outputRow =
+            batch.add(
+                generation.token(generation.decoded), generation.decoded, generation.slot, true);
         scheduled[i] = 1;
         budget--;
       }
@@ -336,7 +351,8 @@ public final class Scheduler implements AutoCloseable {
     if (generation.text.stopped()) {
       emit(generation, text);
       finish(generation, "stop");
-    } else if (generation.generated() >= request.maxTokens() || generation.length() > decoder.contextCells()) {
+    } else if (generation.generated() >= request.maxTokens()
+        || generation.length() > decoder.contextCells()) {
       emit(generation, text + generation.text.flush());
       finish(generation, "length");
     } else {
@@ -344,7 +360,10 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  /** The batch found no room in the KV cache: drop cached prefixes, else preempt the youngest generation. */
+  /**
+   * The batch found no room in the KV cache: drop cached prefixes, else preempt the youngest
+   * generation.
+   */
   private void makeRoom() {
     boolean freed = false;
     for (int slot = 0; slot < owners.length; slot++) {
@@ -387,7 +406,8 @@ public final class Scheduler implements AutoCloseable {
     if (text.isEmpty() && generation.logprobs.isEmpty()) {
       return;
     }
-    List<TokenLogprob> logprobs = generation.logprobs.isEmpty() ? List.of() : List.copyOf(generation.logprobs);
+    List<TokenLogprob> logprobs =
+        generation.logprobs.isEmpty() ? List.of() : List.copyOf(generation.logprobs);
     generation.logprobs.clear();
     try {
       generation.listener.onText(text, logprobs);
@@ -402,7 +422,9 @@ public final class Scheduler implements AutoCloseable {
     notifyFinish(generation, reason);
   }
 
-  /** Frees the generation's slot; its cells stay there as a cached prefix when {@code keepCells}. */
+  /**
+   * Frees the generation's slot; its cells stay there as a cached prefix when {@code keepCells}.
+   */
   private void release(Generation generation, boolean keepCells) {
     running.remove(generation);
     int slot = generation.slot;
@@ -431,10 +453,21 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void notifyFinish(Generation generation, String reason) {
-    long queued = generation.firstDecodeNanos < 0 ? 0 : generation.firstDecodeNanos - generation.submittedNanos;
-    long firstToken = generation.firstTokenNanos < 0 ? 0 : generation.firstTokenNanos - generation.submittedNanos;
-    GenerationOutcome outcome = new GenerationOutcome(reason, generation.request.prompt().length, generation.generated(),
-        generation.cachedPromptTokens, queued, firstToken, generation.preemptions);
+    long queued =
+        generation.firstDecodeNanos < 0
+            ? 0
+            : generation.firstDecodeNanos - generation.submittedNanos;
+    long firstToken =
+        generation.firstTokenNanos < 0 ? 0 : generation.firstTokenNanos - generation.submittedNanos;
+    GenerationOutcome outcome =
+        new GenerationOutcome(
+            reason,
+            generation.request.prompt().length,
+            generation.generated(),
+            generation.cachedPromptTokens,
+            queued,
+            firstToken,
+            generation.preemptions);
     stats = snapshot();
     try {
       generation.listener.onFinish(outcome);
@@ -472,7 +505,16 @@ public final class Scheduler implements AutoCloseable {
     for (int slot = 0; slot < owners.length; slot++) {
       used += owners[slot] != null ? owners[slot].decoded : cachedLength[slot];
     }
-    return new SchedulerStats(running.size(), waiting.size() + incoming.size(), used, decoder.contextCells(),
-        promptTokens, cachedPromptTokens, generatedTokens, finished, preemptions, steps);
+    return new SchedulerStats(
+        running.size(),
+        waiting.size() + incoming.size(),
+        used,
+        decoder.contextCells(),
+        promptTokens,
+        cachedPromptTokens,
+        generatedTokens,
+        finished,
+        preemptions,
+        steps);
   }
 }

@@ -14,8 +14,17 @@ package io.sluice.runtime.llm.schedule;
  * @param preemptions times a generation's cells were taken for others
  * @param steps decoding steps run
  */
-public record SchedulerStats(int running, int waiting, int kvCellsUsed, int kvCells, long promptTokens,
-    long cachedPromptTokens, long generatedTokens, long finished, long preemptions, long steps) {
+public record SchedulerStats(
+    int running,
+    int waiting,
+    int kvCellsUsed,
+    int kvCells,
+    long promptTokens,
+    long cachedPromptTokens,
+    long generatedTokens,
+    long finished,
+    long preemptions,
+    long steps) {
   public double kvUsage() {
     return kvCells == 0 ? 0 : (double) kvCellsUsed / kvCells;
   }

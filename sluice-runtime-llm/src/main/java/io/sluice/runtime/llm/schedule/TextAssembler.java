@@ -5,8 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Turns token pieces into text that is safe to hand out: whole UTF-8 characters only (a character may span
- * tokens), and never the start of a stop string (which may span tokens too) until it is clear it is not one.
+ * Turns token pieces into text that is safe to hand out: whole UTF-8 characters only (a character
+ * may span tokens), and never the start of a stop string (which may span tokens too) until it is
+ * clear it is not one.
  */
 final class TextAssembler {
   private final List<String> stops;
@@ -18,7 +19,10 @@ final class TextAssembler {
     this.stops = stops.stream().filter(stop -> !stop.isEmpty()).toList();
   }
 
-  /** Adds a token's bytes; returns the text now safe to emit. After a stop string, {@link #stopped()} is true. */
+  /**
+   * Adds a token's bytes; returns the text now safe to emit. After a stop string, {@link
+   * #stopped()} is true.
+   */
   String push(byte[] piece) {
     if (stopped) {
       return "";

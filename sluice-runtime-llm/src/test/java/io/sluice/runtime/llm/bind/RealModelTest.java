@@ -47,26 +47,29 @@ class RealModelTest {
 
   record Result(String text, GenerationOutcome outcome) {}
 
-  private static CompletableFuture<Result> generate(Scheduler scheduler, String prompt, int maxTokens) {
+  private static CompletableFuture<Result> generate(
+      Scheduler scheduler, String prompt, int maxTokens) {
     CompletableFuture<Result> done = new CompletableFuture<>();
     StringBuilder text = new StringBuilder();
     int[] tokens = model.tokenize(prompt, true, false);
-    scheduler.submit(new GenerationRequest(tokens, SamplingOptions.greedy(), maxTokens, List.of(), -1, true), new GenerationListener() {
-      @Override
-      public void onText(String piece, List<TokenLogprob> logprobs) {
-        text.append(piece);
-      }
+    scheduler.submit(
+        new GenerationRequest(tokens, SamplingOptions.greedy(), maxTokens, List.of(), -1, true),
+        new GenerationListener() {
+          @Override
+          public void onText(String piece, List<TokenLogprob> logprobs) {
+            text.append(piece);
+          }
 
-      @Override
-      public void onFinish(GenerationOutcome outcome) {
-        done.complete(new Result(text.toString(), outcome));
-      }
+          @Override
+          public void onFinish(GenerationOutcome outcome) {
+            done.complete(new Result(text.toString(), outcome));
+          }
 
-      @Override
-      public void onError(RuntimeException error) {
-        done.completeExceptionally(error);
-      }
-    });
+          @Override
+          public void onError(RuntimeException error) {
+            done.completeExceptionally(error);
+          }
+        });
     return done;
   }
 
@@ -74,14 +77,16 @@ class RealModelTest {
   void greedyOutputIsTheSameAloneOrBatchedWithThreeOthers() throws Exception {
     String prompt = "the quick brown fox jumps over the lazy dog";
     String alone;
-    try (LlamaContext context = new LlamaContext(model, 2048, 1, 256, 2); Scheduler scheduler = new Scheduler("alone", context)) {
+    try (LlamaContext context = new LlamaContext(model, 2048, 1, 256, 2);
+        Scheduler scheduler = new Scheduler("alone", context)) {
       Result result = generate(scheduler, prompt, 24).get(60, TimeUnit.SECONDS);
       assertThat(result.outcome().reason()).isEqualTo("length");
       assertThat(result.outcome().completionTokens()).isEqualTo(24);
       alone = result.text();
     }
     assertThat(alone).isNotBlank();
-    try (LlamaContext context = new LlamaContext(model, 4096, 4, 256, 2); Scheduler scheduler = new Scheduler("batched", context)) {
+    try (LlamaContext context = new LlamaContext(model, 4096, 4, 256, 2);
+        Scheduler scheduler = new Scheduler("batched", context)) {
       List<CompletableFuture<Result>> others = new ArrayList<>();
       others.add(generate(scheduler, "once upon a time there was", 30));
       others.add(generate(scheduler, "lorem ipsum dolor sit amet", 20));

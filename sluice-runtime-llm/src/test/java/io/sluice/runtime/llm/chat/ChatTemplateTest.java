@@ -13,8 +13,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ChatTemplateTest {
-  /** Qwen 2.5's template, tool branches included (abridged from the model's tokenizer_config.json). */
-  private static final String QWEN = """
+  /**
+   * Qwen 2.5's template, tool branches included (abridged from the model's tokenizer_config.json).
+   */
+  private static final String QWEN =
+      """
       {%- if tools %}{{- '<|im_start|>system\\n' }}{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] }}\
       {%- else %}{{- 'You are Qwen.' }}{%- endif %}{{- "\\n\\n# Tools\\n\\n<tools>" }}{%- for tool in tools %}{{- "\\n" }}\
       {{- tool | tojson }}{%- endfor %}{{- "\\n</tools><|im_end|>\\n" }}{%- else %}{%- if messages[0]['role'] == 'system' %}\
@@ -32,9 +35,14 @@ class ChatTemplateTest {
 
   @Test
   void rendersTheGgufsTemplateWithTheGenerationPromptOpen() {
-    ChatTemplate template = new ChatTemplate("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
-        + "{% if add_generation_prompt %}<|assistant|>\n{% endif %}", "<s>", "</s>");
-    assertThat(template.render(List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi"))))
+    ChatTemplate template =
+        new ChatTemplate(
+            "{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+                + "{% if add_generation_prompt %}<|assistant|>\n{% endif %}",
+            "<s>", "</s>");
+    assertThat(
+            template.render(
+                List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi"))))
         .isEqualTo("<|system|>\nBe brief.\n<|user|>\nHi\n<|assistant|>\n");
   }
 
@@ -47,15 +55,30 @@ class ChatTemplateTest {
   @Test
   void toolsAndToolCallsReachATemplateThatKnowsThem() {
     ChatTemplate template = new ChatTemplate(QWEN, "", "<|im_end|>");
-    List<GenerateOptions.Tool> tools = List.of(new GenerateOptions.Tool("get_weather", "Weather",
-        "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
-    String prompt = template.render(List.of(
-        new ChatMessage("user", "Weather in Oslo?"),
-        new ChatMessage("assistant", "", List.of(new GenerateRequest.ToolCall("call_1", "get_weather", "{\"city\":\"Oslo\"}")), null),
-        new ChatMessage("tool", "{\"temp\":3}", List.of(), "call_1")), tools);
+    List<GenerateOptions.Tool> tools =
+        List.of(
+            new GenerateOptions.Tool(
+                "get_weather",
+                "Weather",
+                "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
+    String prompt =
+        template.render(
+            List.of(
+                new ChatMessage("user", "Weather in Oslo?"),
+                new ChatMessage(
+                    "assistant",
+                    "",
+                    List.of(
+                        new GenerateRequest.ToolCall(
+                            "call_1", "get_weather", "{\"city\":\"Oslo\"}")),
+                    null),
+                new ChatMessage("tool", "{\"temp\":3}", List.of(), "call_1")),
+            tools);
     assertThat(prompt).startsWith("<|im_start|>system\nYou are Qwen.\n\n# Tools\n\n<tools>\n");
     assertThat(prompt).contains("\"name\":\"get_weather\"", "\"city\":{\"type\":\"string\"}");
-    assertThat(prompt).contains("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>");
+    assertThat(prompt)
+        .contains(
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>");
     assertThat(prompt).contains("<tool_response>\n{\"temp\":3}\n</tool_response>");
     assertThat(prompt).endsWith("<|im_start|>assistant\n");
   }
@@ -63,8 +86,10 @@ class ChatTemplateTest {
   @Test
   void aTemplateWithoutToolsGetsThemDescribedInTheSystemMessage() {
     ChatTemplate template = new ChatTemplate(null, "", "");
-    String prompt = template.render(List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi")),
-        List.of(new GenerateOptions.Tool("lookup", null, "{\"type\":\"object\"}")));
+    String prompt =
+        template.render(
+            List.of(new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi")),
+            List.of(new GenerateOptions.Tool("lookup", null, "{\"type\":\"object\"}")));
     assertThat(prompt).startsWith("<|im_start|>system\nBe brief.\n\n# Tools");
     assertThat(prompt).contains("\"name\":\"lookup\"", "<tool_call>");
     assertThat(prompt).containsOnlyOnce("<|im_start|>system");
@@ -72,25 +97,37 @@ class ChatTemplateTest {
 
   @Test
   void aTemplateThatRefusesTheMessagesIsABadRequest() {
-    ChatTemplate template = new ChatTemplate("{{ raise_exception('Conversation roles must alternate') }}", "", "");
+    ChatTemplate template =
+        new ChatTemplate("{{ raise_exception('Conversation roles must alternate') }}", "", "");
     assertThatThrownBy(() -> template.render(List.of(new ChatMessage("user", "Hi"))))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining("roles must alternate");
+        .isInstanceOf(InvalidInputException.class)
+        .hasMessageContaining("roles must alternate");
   }
 
   @Test
   void callsAreTakenOutOfTheTextAsTheyCompleteEvenAcrossPieces() {
     List<GeneratedText> out = new ArrayList<>();
     ToolCalls.Extractor extractor = new ToolCalls.Extractor(out::add);
-    for (String piece : List.of("Sure. <to", "ol_call>\n{\"name\": \"f\", \"argu", "ments\": {\"a\": 1}}\n</tool", "_call> done <tag>")) {
+    for (String piece :
+        List.of(
+            "Sure. <to",
+            "ol_call>\n{\"name\": \"f\", \"argu",
+            "ments\": {\"a\": 1}}\n</tool",
+            "_call> done <tag>")) {
       extractor.accept(GeneratedText.of(piece));
     }
     extractor.finish();
-    assertThat(String.join("", out.stream().map(GeneratedText::text).toList())).isEqualTo("Sure.  done <tag>");
-    List<GenerateRequest.ToolCall> calls = out.stream().flatMap(piece -> piece.toolCalls().stream()).toList();
-    assertThat(calls).singleElement().satisfies(call -> {
-      assertThat(call.name()).isEqualTo("f");
-      assertThat(call.arguments()).isEqualTo("{\"a\":1}");
-    });
+    assertThat(String.join("", out.stream().map(GeneratedText::text).toList()))
+        .isEqualTo("Sure.  done <tag>");
+    List<GenerateRequest.ToolCall> calls =
+        out.stream().flatMap(piece -> piece.toolCalls().stream()).toList();
+    assertThat(calls)
+        .singleElement()
+        .satisfies(
+            call -> {
+              assertThat(call.name()).isEqualTo("f");
+              assertThat(call.arguments()).isEqualTo("{\"a\":1}");
+            });
     assertThat(extractor.calls()).isEqualTo(1);
     assertThat(out).noneMatch(piece -> piece.text().contains("tool_call"));
   }
@@ -101,7 +138,9 @@ class ChatTemplateTest {
     ToolCalls.Extractor extractor = new ToolCalls.Extractor(out::add);
     extractor.accept(GeneratedText.of("<tool_call>not json</tool_call>"));
     extractor.finish();
-    assertThat(out).extracting(GeneratedText::text).containsExactly("<tool_call>not json</tool_call>");
+    assertThat(out)
+        .extracting(GeneratedText::text)
+        .containsExactly("<tool_call>not json</tool_call>");
     assertThat(extractor.calls()).isZero();
   }
 }

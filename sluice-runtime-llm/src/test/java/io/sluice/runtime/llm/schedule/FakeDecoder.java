@@ -10,10 +10,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
 
 /**
- * A language model in plain Java for the scheduler's tests. It keeps every sequence's KV cells and refuses a
- * batch whose positions do not continue them (so a scheduling mistake fails the test), refuses batches the
- * cache has no room for, and "predicts" the next token from the sequence's whole history by a rule the test
- * gives: the same history always gives the same token, alone or batched, before or after a preemption.
+ * A language model in plain Java for the scheduler's tests. It keeps every sequence's KV cells and
+ * refuses a batch whose positions do not continue them (so a scheduling mistake fails the test),
+ * refuses batches the cache has no room for, and "predicts" the next token from the sequence's
+ * whole history by a rule the test gives: the same history always gives the same token, alone or
+ * batched, before or after a preemption.
  */
 final class FakeDecoder implements Decoder {
   static final int EOS = 0;
@@ -28,7 +29,8 @@ final class FakeDecoder implements Decoder {
   volatile CountDownLatch gate;
   int refusals;
 
-  FakeDecoder(int slots, int batchTokens, int contextCells, Function<List<Integer>, Integer> model) {
+  FakeDecoder(
+      int slots, int batchTokens, int contextCells, Function<List<Integer>, Integer> model) {
     this.slots = slots;
     this.batchTokens = batchTokens;
     this.contextCells = contextCells;
@@ -75,8 +77,15 @@ final class FakeDecoder implements Decoder {
     for (int row = 0; row < batch.size(); row++) {
       List<Integer> sequence = cells.get(batch.sequence(row));
       if (batch.position(row) != sequence.size()) {
-        throw new AssertionError("sequence " + batch.sequence(row) + " has " + sequence.size() + " cells; the batch puts a token at "
-            + batch.position(row) + ": " + batch);
+        throw new AssertionError(
+            "sequence "
+                + batch.sequence(row)
+                + " has "
+                + sequence.size()
+                + " cells; the batch puts a token at "
+                + batch.position(row)
+                + ": "
+                + batch);
       }
       sequence.add(batch.token(row));
       if (batch.output(row)) {

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
 
 class SchedulerTest {
   /** Counts up from the last token, wrapping to the end-of-sequence token 0 after 49. */
-  private static final Function<List<Integer>, Integer> COUNT = history -> (history.getLast() + 1) % 50;
+  private static final Function<List<Integer>, Integer> COUNT =
+      history -> (history.getLast() + 1) % 50;
+
   /** Depends on the whole history, so a wrongly reused or recomputed cell changes the output. */
   private static final Function<List<Integer>, Integer> SUM =
       history -> history.stream().mapToInt(Integer::intValue).sum() % 47 + 1;
@@ -44,12 +46,22 @@ class SchedulerTest {
       assertThat(second.await().reason()).isEqualTo("length");
       assertThat(first.text()).startsWith("<4><5><6>");
     }
-    List<String> prefilling = decoder.batches.stream().filter(batch -> batch.contains(":1") && batch.contains(" 1@")).toList();
-    assertThat(decoder.batches).allSatisfy(batch -> assertThat(batch.split(" ")).hasSizeLessThanOrEqualTo(8));
-    List<String> withSecondPrompt = decoder.batches.stream().filter(batch -> count(batch, " 1@") + (batch.startsWith("Batch[1@") ? 1 : 0) > 1).toList();
-    assertThat(withSecondPrompt).as("the 31-token prompt takes several steps").hasSizeGreaterThanOrEqualTo(4);
+    List<String> prefilling =
+        decoder.batches.stream()
+            .filter(batch -> batch.contains(":1") && batch.contains(" 1@"))
+            .toList();
+    assertThat(decoder.batches)
+        .allSatisfy(batch -> assertThat(batch.split(" ")).hasSizeLessThanOrEqualTo(8));
+    List<String> withSecondPrompt =
+        decoder.batches.stream()
+            .filter(batch -> count(batch, " 1@") + (batch.startsWith("Batch[1@") ? 1 : 0) > 1)
+            .toList();
+    assertThat(withSecondPrompt)
+        .as("the 31-token prompt takes several steps")
+        .hasSizeGreaterThanOrEqualTo(4);
     assertThat(withSecondPrompt.subList(1, withSecondPrompt.size()))
-        .as("each of them also carries the first stream's next token").allSatisfy(batch -> assertThat(batch).contains("0@"));
+        .as("each of them also carries the first stream's next token")
+        .allSatisfy(batch -> assertThat(batch).contains("0@"));
     assertThat(prefilling).isNotNull();
   }
 
@@ -81,7 +93,8 @@ class SchedulerTest {
       for (Recorder recorder : recorders) {
         GenerationOutcome outcome = recorder.await();
         assertThat(outcome.reason()).isEqualTo("length");
-        long submitted = previousSubmitted + 1; // the clock counts calls; submissions come first, in order
+        long submitted =
+            previousSubmitted + 1; // the clock counts calls; submissions come first, in order
         previousSubmitted = submitted;
         long started = outcome.queuedNanos();
         assertThat(started).isGreaterThanOrEqualTo(0);
@@ -94,11 +107,17 @@ class SchedulerTest {
     List<Integer> firstStepOf = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       String token = ":" + (1 + i) + "*";
-      int step = IntStream.range(0, decoder.batches.size()).filter(s -> decoder.batches.get(s).contains(token)).findFirst().orElseThrow();
+      int step =
+          IntStream.range(0, decoder.batches.size())
+              .filter(s -> decoder.batches.get(s).contains(token))
+              .findFirst()
+              .orElseThrow();
       firstStepOf.add(step);
     }
     assertThat(firstStepOf).isSorted();
-    assertThat(firstStepOf.get(2)).as("the third waited for a free sequence").isGreaterThan(firstStepOf.get(1));
+    assertThat(firstStepOf.get(2))
+        .as("the third waited for a free sequence")
+        .isGreaterThan(firstStepOf.get(1));
   }
 
   @Test
@@ -117,11 +136,15 @@ class SchedulerTest {
       GenerationOutcome outcome = second.await();
       assertThat(outcome.cachedPromptTokens()).isEqualTo(10);
       assertThat(second.text()).isEqualTo(alone);
-      assertThat(decoder.batches.get(before)).as("only the two new prompt tokens ran").isEqualTo("Batch[0@10:20 0@11:21*]");
+      assertThat(decoder.batches.get(before))
+          .as("only the two new prompt tokens ran")
+          .isEqualTo("Batch[0@10:20 0@11:21*]");
 
       Recorder again = new Recorder();
       scheduler.submit(request(followUp, 4), again);
-      assertThat(again.await().cachedPromptTokens()).as("all but the last prompt token").isEqualTo(11);
+      assertThat(again.await().cachedPromptTokens())
+          .as("all but the last prompt token")
+          .isEqualTo(11);
       assertThat(again.text()).isEqualTo(alone);
       assertThat(scheduler.stats().cachedPromptTokens()).isEqualTo(21);
     }
@@ -170,8 +193,11 @@ class SchedulerTest {
     FakeDecoder decoder = new FakeDecoder(1, 8, 1_000_000, COUNT);
     try (Scheduler scheduler = new Scheduler("t", decoder)) {
       Recorder endless = new Recorder();
-      Scheduler.Ticket ticket = scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 500_000,
-          List.of(), -1, true), endless);
+      Scheduler.Ticket ticket =
+          scheduler.submit(
+              new GenerationRequest(
+                  new int[] {1}, SamplingOptions.greedy(), 500_000, List.of(), -1, true),
+              endless);
       Recorder next = new Recorder();
       scheduler.submit(request(new int[] {7}, 2), next);
       while (endless.pieces.size() < 3) {
@@ -191,8 +217,11 @@ class SchedulerTest {
     FakeDecoder decoder = new FakeDecoder(1, 8, 1_000_000, COUNT);
     try (Scheduler scheduler = new Scheduler("t", decoder)) {
       Recorder endless = new Recorder();
-      Scheduler.Ticket running = scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 500_000,
-          List.of(), -1, true), endless);
+      Scheduler.Ticket running =
+          scheduler.submit(
+              new GenerationRequest(
+                  new int[] {1}, SamplingOptions.greedy(), 500_000, List.of(), -1, true),
+              endless);
       Recorder waiting = new Recorder();
       scheduler.submit(request(new int[] {7}, 2), waiting).cancel();
       assertThat(waiting.await().reason()).isEqualTo("cancelled");
@@ -211,7 +240,9 @@ class SchedulerTest {
     decoder.pieces.put(4, "ld!".getBytes(StandardCharsets.UTF_8));
     try (Scheduler scheduler = new Scheduler("t", decoder)) {
       Recorder recorder = new Recorder();
-      scheduler.submit(new GenerationRequest(new int[] {0}, SamplingOptions.greedy(), 10, List.of("World")), recorder);
+      scheduler.submit(
+          new GenerationRequest(new int[] {0}, SamplingOptions.greedy(), 10, List.of("World")),
+          recorder);
       GenerationOutcome outcome = recorder.await();
       assertThat(outcome.reason()).isEqualTo("stop");
       assertThat(recorder.text()).isEqualTo("Hello ");
@@ -219,7 +250,9 @@ class SchedulerTest {
       assertThat(outcome.completionTokens()).isEqualTo(4);
 
       Recorder notAStop = new Recorder();
-      scheduler.submit(new GenerationRequest(new int[] {0}, SamplingOptions.greedy(), 4, List.of("Wolf")), notAStop);
+      scheduler.submit(
+          new GenerationRequest(new int[] {0}, SamplingOptions.greedy(), 4, List.of("Wolf")),
+          notAStop);
       assertThat(notAStop.await().reason()).isEqualTo("length");
       assertThat(notAStop.text()).isEqualTo("Hello World!");
     }
@@ -264,14 +297,20 @@ class SchedulerTest {
     FakeDecoder decoder = new FakeDecoder(1, 8, 1000, COUNT);
     try (Scheduler scheduler = new Scheduler("t", decoder)) {
       Recorder recorder = new Recorder();
-      scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 3, List.of(), 2, false), recorder);
+      scheduler.submit(
+          new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 3, List.of(), 2, false),
+          recorder);
       recorder.await();
       assertThat(recorder.logprobs).extracting(TokenLogprob::token).containsExactly(2, 3, 4);
-      assertThat(recorder.logprobs).allSatisfy(logprob -> {
-        assertThat(logprob.top()).hasSize(2);
-        assertThat(logprob.logprob()).isEqualTo(logprob.top().getFirst().logprob());
-        assertThat(logprob.logprob()).isNegative().isGreaterThan(logprob.top().get(1).logprob());
-      });
+      assertThat(recorder.logprobs)
+          .allSatisfy(
+              logprob -> {
+                assertThat(logprob.top()).hasSize(2);
+                assertThat(logprob.logprob()).isEqualTo(logprob.top().getFirst().logprob());
+                assertThat(logprob.logprob())
+                    .isNegative()
+                    .isGreaterThan(logprob.top().get(1).logprob());
+              });
     }
   }
 
@@ -279,7 +318,8 @@ class SchedulerTest {
   void aPromptLongerThanTheContextIsRefusedAtOnce() {
     try (Scheduler scheduler = new Scheduler("t", new FakeDecoder(1, 8, 16, COUNT))) {
       assertThatThrownBy(() -> scheduler.submit(request(range(1, 17), 1), new Recorder()))
-          .isInstanceOf(InvalidInputException.class).hasMessageContaining("16");
+          .isInstanceOf(InvalidInputException.class)
+          .hasMessageContaining("16");
     }
   }
 
@@ -287,7 +327,9 @@ class SchedulerTest {
   void aGenerationReachingTheEndOfTheContextStopsWithLength() throws Exception {
     try (Scheduler scheduler = new Scheduler("t", new FakeDecoder(1, 8, 16, SUM))) {
       Recorder recorder = new Recorder();
-      scheduler.submit(new GenerationRequest(range(1, 10), SamplingOptions.greedy(), 100, List.of(), -1, true), recorder);
+      scheduler.submit(
+          new GenerationRequest(range(1, 10), SamplingOptions.greedy(), 100, List.of(), -1, true),
+          recorder);
       GenerationOutcome outcome = recorder.await();
       assertThat(outcome.reason()).isEqualTo("length");
       assertThat(outcome.completionTokens()).isEqualTo(8);
@@ -299,7 +341,10 @@ class SchedulerTest {
     FakeDecoder decoder = new FakeDecoder(1, 8, 1_000_000, COUNT);
     Scheduler scheduler = new Scheduler("t", decoder);
     Recorder endless = new Recorder();
-    scheduler.submit(new GenerationRequest(new int[] {1}, SamplingOptions.greedy(), 500_000, List.of(), -1, true), endless);
+    scheduler.submit(
+        new GenerationRequest(
+            new int[] {1}, SamplingOptions.greedy(), 500_000, List.of(), -1, true),
+        endless);
     Recorder queued = new Recorder();
     scheduler.submit(request(new int[] {1}, 5), queued);
     scheduler.close();
