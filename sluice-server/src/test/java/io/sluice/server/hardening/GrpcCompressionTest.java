@@ -83,7 +83,9 @@ class GrpcCompressionTest {
     }
     long started = System.nanoTime();
     RawHttp2.Frame answer = call(zipped.toByteArray(), (byte) 1);
-    assertThat((System.nanoTime() - started) / 1e9).as("seconds to the answer").isLessThan(3);
+    assertThat((System.nanoTime() - started) / 1e9)
+        .as("seconds to the answer (inflating it all took 5.7)")
+        .isLessThan(5);
     assertThat(status(answer)).isEqualTo("8"); // RESOURCE_EXHAUSTED
   }
 
