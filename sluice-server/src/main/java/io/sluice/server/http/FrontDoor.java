@@ -39,14 +39,10 @@ import java.nio.file.Path;
  */
 public final class FrontDoor implements Handler<HttpServerRequest> {
 
-  private final Vertx vertx;
-
   /** One JSON line per request, when {@code server.accessLog} is on; else null. */
   private final AccessLog accessLog;
 
-  private final Engine engine;
   private final KServeProtocol kserve;
-  private final OpenAiProtocol openAi;
   private final Router router;
   private final GrpcServer grpc;
   private final V2RestRoutes inferFastPath;
@@ -68,10 +64,8 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
       ConfigApplier applier,
       ConfigLoader loader,
       Path configDirectory) {
-    this.vertx = vertx;
-    this.engine = engine;
     this.kserve = new KServeProtocol(engine, info, metrics);
-    this.openAi = new OpenAiProtocol(engine, metrics);
+    OpenAiProtocol openAi = new OpenAiProtocol(engine, metrics);
     this.grpc = grpcServer(vertx, settings, kserve);
     this.router = Router.router(vertx);
     this.mounts = new Mounts(vertx, engine, router, kserve, openAi);
