@@ -175,7 +175,13 @@ final class RawHttp2 implements Closeable {
         return frame;
       }
       if (!frame.isAck()) {
-        frame(SETTINGS, ACK, 0, new byte[0]);
+        try {
+          frame(SETTINGS, ACK, 0, new byte[0]);
+        } catch (SocketException closed) {
+          // The server already closed (a slow client reads its SETTINGS after the GOAWAY): what it
+          // sent
+          // before closing is still in the receive buffer, so reading goes on.
+        }
       }
     }
   }
