@@ -365,22 +365,39 @@ final class DevCluster implements AutoCloseable {
     String ip =
         client.services().inNamespace(namespace).withName(service).get().getSpec().getClusterIP();
     String zeros = String.join(",", java.util.Collections.nCopies(60, "0"));
-    HttpResponse<String> response =
-        http.send(
-            HttpRequest.newBuilder(URI.create("http://" + ip + "/v2/models/softmax/infer"))
-                .timeout(Duration.ofSeconds(10))
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [3, 4, 5],"
-                            + " \"data\": ["
-                            + zeros
-                            + "]}]}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = null;
+    // A new Service's ClusterIP answers once kube-proxy has written its rules, which READY does not
+    // wait for (nor does Kubernetes promise it); on a loaded node that takes seconds. Only refusals
+    // are retried: every answer counts.
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (response == null) {
+      try {
+        response = sendInfer(ip, zeros);
+      } catch (java.net.ConnectException refused) {
+        if (System.nanoTime() > deadline) {
+          throw refused;
+        }
+        Thread.sleep(250);
+      }
+    }
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     JsonNode output = JSON.readTree(response.body()).get("outputs").get(0);
     assertThat(output.get("data")).hasSize(60);
     return output.get("data").get(0).asDouble();
+  }
+
+  private HttpResponse<String> sendInfer(String ip, String zeros) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://" + ip + "/v2/models/softmax/infer"))
+            .timeout(Duration.ofSeconds(10))
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [3, 4, 5],"
+                        + " \"data\": ["
+                        + zeros
+                        + "]}]}"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Override
