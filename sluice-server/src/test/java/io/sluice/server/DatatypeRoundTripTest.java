@@ -9,6 +9,7 @@ import io.sluice.api.DataType;
 import io.sluice.api.Tensor;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferResponse;
+import io.sluice.testkit.TensorDiff;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -210,7 +211,7 @@ class DatatypeRoundTripTest {
         .satisfies(
             outputs -> {
               for (int i = 0; i < typedOnly.size(); i++) {
-                assertThat(TensorTestSupport.mismatch(typedOnly.get(i), outputs.get(i))).isNull();
+                assertThat(TensorDiff.mismatch(typedOnly.get(i), outputs.get(i))).isNull();
                 assertThat(TensorTestSupport.bytes(outputs.get(i)))
                     .isEqualTo(TensorTestSupport.bytes(typedOnly.get(i)));
               }

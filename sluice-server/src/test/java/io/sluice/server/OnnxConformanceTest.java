@@ -10,6 +10,7 @@ import io.sluice.api.Tensor;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferResponse;
 import io.sluice.testkit.OnnxTestData;
+import io.sluice.testkit.TensorDiff;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -250,7 +251,7 @@ class OnnxConformanceTest {
       return;
     }
     for (int i = 0; i < outputs.size(); i++) {
-      String why = TensorTestSupport.mismatch(testCase.outputs().get(i), outputs.get(i));
+      String why = TensorDiff.mismatch(testCase.outputs().get(i), outputs.get(i));
       if (why != null) {
         failures.put(testCase.name(), "output " + i + ": " + why);
         return;

@@ -191,12 +191,4 @@ public final class TensorTestSupport {
     }
     return input;
   }
-
-  /**
-   * Null when {@code actual} equals {@code expected} within the corpus tolerance, else the first
-   * difference.
-   */
-  public static String mismatch(Tensor expected, Tensor actual) {
-    return io.sluice.testkit.TensorDiff.mismatch(expected, actual);
-  }
 }

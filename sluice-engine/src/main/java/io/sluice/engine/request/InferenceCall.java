@@ -21,6 +21,7 @@ import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,24 +66,23 @@ public final class InferenceCall {
       InputValidator.validateInputs(metadata, request.inputs());
       List<String> outputNames = InputValidator.outputNames(metadata, request.requestedOutputs());
       long inferStart = System.nanoTime();
+      BiConsumer<List<Tensor>, Throwable> done =
+          (outputs, error) ->
+              finish(
+                  deployment,
+                  revision,
+                  lease,
+                  request,
+                  accepted,
+                  started,
+                  inferStart,
+                  outputs,
+                  error,
+                  result);
       Batcher batcher = batcher(deployment, revision, lease.replica());
       handedOff = true;
       if (batcher != null) {
-        batcher
-            .submit(request.inputs(), outputNames)
-            .whenComplete(
-                (outputs, error) ->
-                    finish(
-                        deployment,
-                        revision,
-                        lease,
-                        request,
-                        accepted,
-                        started,
-                        inferStart,
-                        outputs,
-                        error,
-                        result));
+        batcher.submit(request.inputs(), outputNames).whenComplete(done);
         return;
       }
       List<Tensor> outputs = null;
@@ -93,17 +93,7 @@ public final class InferenceCall {
       } catch (RuntimeException | Error e) {
         error = e;
       }
-      finish(
-          deployment,
-          revision,
-          lease,
-          request,
-          accepted,
-          started,
-          inferStart,
-          outputs,
-          error,
-          result);
+      done.accept(outputs, error);
     } catch (SluiceException e) {
       deployment.statistics().recordFailure(System.nanoTime() - accepted);
       result.completeExceptionally(e);

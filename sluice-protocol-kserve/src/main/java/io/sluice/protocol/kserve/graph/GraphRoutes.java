@@ -9,7 +9,6 @@ import io.sluice.http.HttpReplies;
 import io.sluice.http.LastResort;
 import io.sluice.http.RequestObserver;
 import io.sluice.protocol.kserve.v2.DecodedInferRequest;
-import io.sluice.protocol.kserve.v2.EncodedBody;
 import io.sluice.protocol.kserve.v2.V2RequestDecoder;
 import io.sluice.protocol.kserve.v2.V2ResponseEncoder;
 import io.vertx.core.buffer.Buffer;
@@ -101,14 +100,7 @@ public final class GraphRoutes {
               if (error != null) {
                 status = HttpReplies.sendError(response, error);
               } else {
-                EncodedBody encoded = V2ResponseEncoder.encode(result, decoded.outputEncoding());
-                if (encoded.binary()) {
-                  response.putHeader(
-                      "Inference-Header-Content-Length", Integer.toString(encoded.jsonLength()));
-                  HttpReplies.send(response, 200, "application/octet-stream", encoded.bytes());
-                } else {
-                  HttpReplies.send(response, 200, "application/json", encoded.bytes());
-                }
+                V2ResponseEncoder.encode(result, decoded.outputEncoding()).sendTo(response);
               }
               observer.observe(
                   name, PROTOCOL, Integer.toString(status), System.nanoTime() - started);

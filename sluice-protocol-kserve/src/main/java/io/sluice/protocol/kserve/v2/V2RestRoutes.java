@@ -261,13 +261,7 @@ public final class V2RestRoutes {
                       SluiceHeaders.REVISION,
                       result.revision().toString()); // which revision answered
                 }
-                if (encoded.binary()) {
-                  response.putHeader(
-                      "Inference-Header-Content-Length", Integer.toString(encoded.jsonLength()));
-                  HttpReplies.send(response, 200, "application/octet-stream", encoded.bytes());
-                } else {
-                  HttpReplies.send(response, 200, "application/json", encoded.bytes());
-                }
+                encoded.sendTo(response);
               }
               observer.observe(
                   model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
