@@ -34,6 +34,14 @@ public record InferRequest(
     this(modelName, modelVersion, id, parameters, inputs, requestedOutputs, null);
   }
 
+  /** The same request for the deployment a scope resolved its model name to. */
+  public InferRequest withModel(String deployment) {
+    return deployment.equals(modelName)
+        ? this
+        : new InferRequest(
+            deployment, modelVersion, id, parameters, inputs, requestedOutputs, revision);
+  }
+
   /** The same request pinned to a revision. */
   public InferRequest withRevision(String pinned) {
     return new InferRequest(

@@ -34,7 +34,6 @@ import io.sluice.spi.StreamingModel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -484,8 +483,8 @@ public final class Engine implements EngineClient, AutoCloseable {
   }
 
   @Override
-  public Optional<String> applicationOf(String model) {
-    return registry.find(model).map(deployment -> deployment.spec().application());
+  public String nameOf(String application, String model) {
+    return registry.nameOf(application, model);
   }
 
   @Override

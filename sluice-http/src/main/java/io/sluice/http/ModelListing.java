@@ -58,8 +58,7 @@ public final class ModelListing {
   private void model(RoutingContext ctx) {
     String model = ctx.pathParam("model");
     try {
-      scope.check(model);
-      if (!engine.isModelReady(model, null)) {
+      if (!engine.isModelReady(scope.resolve(model), null)) {
         HttpReplies.sendError(ctx.response(), 503, "model '" + model + "' is not ready");
         return;
       }

@@ -1,6 +1,5 @@
 package io.sluice.http;
 
-import io.sluice.api.ModelNotFoundException;
 import io.sluice.engine.client.EngineClient;
 import io.sluice.engine.client.ModelStatus;
 import java.util.List;
@@ -26,20 +25,12 @@ public final class ModelScope {
     return new ModelScope(engine, application);
   }
 
-  /** Throws not-found for a model that exists but belongs to another application. */
-  public void check(String model) {
-    if (application == null) {
-      return;
-    }
-    engine
-        .applicationOf(model)
-        .ifPresent(
-            owner -> {
-              if (!owner.equals(application)) {
-                throw new ModelNotFoundException(
-                    "model '" + model + "' is not part of application '" + application + "'");
-              }
-            });
+  /**
+   * The deployment a client's model name addresses in this scope (its own name, or the one served
+   * under it); throws not-found for a model that is unknown or belongs to another application.
+   */
+  public String resolve(String model) {
+    return engine.nameOf(application, model);
   }
 
   public boolean includes(ModelStatus status) {

@@ -7,6 +7,7 @@ import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.InferenceServices;
 import io.sluice.operator.reconcile.InferenceServiceReconciler;
 import io.sluice.operator.route.PredictorAliases;
+import io.sluice.operator.route.RoutedServices;
 import io.sluice.operator.route.RouterService;
 import io.sluice.operator.scale.LoadScaler;
 import io.sluice.operator.scale.RouterLoad;
@@ -44,15 +45,17 @@ public final class OperatorMain {
     String token = System.getenv().getOrDefault("SLUICE_ADMIN_TOKEN", "");
     RouterService routers =
         router.isBlank() || token.isBlank() ? null : RouterService.parse(router);
+    RoutedServices routed = new RoutedServices();
     Operator operator =
         start(
             client,
             System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"),
             namespaces,
-            routers != null);
+            routers != null,
+            routed);
     Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "sluice-operator-stop"));
     if (routers != null) {
-      linkRouters(client, routers, token.strip(), namespaces);
+      linkRouters(client, routers, token.strip(), namespaces, routed);
     }
   }
 
@@ -61,11 +64,15 @@ public final class OperatorMain {
    * revisions from the load the routers see.
    */
   private static void linkRouters(
-      KubernetesClient client, RouterService routers, String token, Set<String> namespaces) {
+      KubernetesClient client,
+      RouterService routers,
+      String token,
+      Set<String> namespaces,
+      RoutedServices routed) {
     PredictorAliases aliases = new PredictorAliases(client, routers);
     LoadScaler scaler =
         new LoadScaler(
-            client, new RouterLoad(client, routers, token), namespaces, System::nanoTime);
+            client, new RouterLoad(client, routers, token, routed), namespaces, System::nanoTime);
     Thread thread =
         new Thread(
             () -> {
@@ -101,7 +108,7 @@ public final class OperatorMain {
    * until stopped.
    */
   public static Operator start(KubernetesClient client, String image) {
-    return start(client, image, Set.of(), false);
+    return start(client, image, Set.of(), false, new RoutedServices());
   }
 
   /**
@@ -109,11 +116,17 @@ public final class OperatorMain {
    * stopped.
    *
    * @param routed whether {@code {isvc}-predictor} names point at the routers
+   * @param routes what the routers serve (a service is Ready once they all do)
    */
   public static Operator start(
-      KubernetesClient client, String image, Set<String> namespaces, boolean routed) {
+      KubernetesClient client,
+      String image,
+      Set<String> namespaces,
+      boolean routed,
+      RoutedServices routes) {
     // Server-side apply is off: the 1.20 API server and fabric8's mock both mishandle parts of it
-    // (shared/k8s/NOTES.md).
+    // (no schema validation or apply patches on the mock; Service ports without a protocol and
+    // create-if-absent with resourceVersion 1 on 1.20).
     Operator operator =
         new Operator(
             overrides ->
@@ -122,7 +135,7 @@ public final class OperatorMain {
                     .withUseSSAToPatchPrimaryResource(false)
                     .withSSABasedCreateUpdateMatchForDependentResources(false));
     operator.register(
-        new InferenceServiceReconciler(client, image, routed, Clock.systemUTC()),
+        new InferenceServiceReconciler(client, image, routed, routes, Clock.systemUTC()),
         configuration -> {
           if (!namespaces.isEmpty()) {
             configuration.settingNamespaces(namespaces);

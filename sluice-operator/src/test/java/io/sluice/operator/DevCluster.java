@@ -209,6 +209,46 @@ final class DevCluster implements AutoCloseable {
     return JSON.readTree(response.body()).get("outputs").get(0).get("data").get(0).asDouble();
   }
 
+  /**
+   * y for x = 1 from {@code ip:port} with the Host header a client in the cluster would send
+   * ({@code host}, e.g. {@code calc-predictor.team-a}), on {@code path}. Only a refused connection
+   * is retried (kube-proxy writing a new Service's rules); every answer counts.
+   */
+  static double inferLinearAt(String ip, int port, String host, String path) throws Exception {
+    byte[] body =
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}"
+            .getBytes(StandardCharsets.UTF_8);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try (java.net.Socket socket = new java.net.Socket()) {
+        socket.connect(new java.net.InetSocketAddress(ip, port), 5000);
+        socket.setSoTimeout(90_000);
+        var out = socket.getOutputStream();
+        out.write(
+            ("POST "
+                    + path
+                    + " HTTP/1.1\r\nHost: "
+                    + host
+                    + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length
+                    + "\r\nConnection: close\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        String response =
+            new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String answer = response.substring(response.indexOf("\r\n\r\n") + 4);
+        assertThat(response).as(host + path + ": " + answer).startsWith("HTTP/1.1 200");
+        return JSON.readTree(answer).get("outputs").get(0).get("data").get(0).asDouble();
+      } catch (java.net.ConnectException refused) {
+        if (System.nanoTime() > deadline) {
+          throw refused;
+        }
+        Thread.sleep(250);
+      }
+    }
+  }
+
   /** y for x = 1 over V2 gRPC (the same port as REST) to {@code host:port}, model {@code model}. */
   static double inferLinearGrpc(String host, int port, String model) {
     io.grpc.ManagedChannel channel =

@@ -34,6 +34,7 @@ class LoadScalerTest {
   private final Map<String, RevisionLoad.Sample> load = new HashMap<>();
   private final AtomicLong now = new AtomicLong();
   private LoadScaler scaler;
+  private String owner;
 
   @BeforeEach
   void setUp() {
@@ -54,35 +55,55 @@ class LoadScalerTest {
                 "3s",
                 ScalingSettings.ANNOTATION_PREFIX + "look-back-period",
                 "2s"));
-    client.resource(isvc).create();
-    client
-        .resource(
-            new DeploymentBuilder()
-                .withNewMetadata()
-                .withName(REVISION)
-                .withNamespace("models")
-                .addToLabels(Naming.ISVC_LABEL, "linear")
-                .endMetadata()
-                .withNewSpec()
-                .withReplicas(1)
-                .withNewSelector()
-                .addToMatchLabels("app", "x")
-                .endSelector()
-                .withNewTemplate()
-                .withNewMetadata()
-                .addToLabels("app", "x")
-                .endMetadata()
-                .withNewSpec()
-                .addNewContainer()
-                .withName("c")
-                .withImage("i")
-                .endContainer()
-                .endSpec()
-                .endTemplate()
-                .endSpec()
-                .build())
-        .create();
+    owner = client.resource(isvc).create().getMetadata().getUid();
+    assertThat(owner).isNotBlank();
+    client.resource(revision(REVISION, owner, true)).create();
     scaler = new LoadScaler(client, () -> Map.copyOf(load), Set.of(), now::get);
+  }
+
+  /**
+   * A revision Deployment at one pod, owned by the InferenceService with {@code owner} (none when
+   * null), proven when {@code readyOnce}.
+   */
+  private static io.fabric8.kubernetes.api.model.apps.Deployment revision(
+      String name, String owner, boolean readyOnce) {
+    var metadata =
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName(name)
+            .withNamespace("models")
+            .addToLabels(Naming.ISVC_LABEL, "linear");
+    if (owner != null) {
+      metadata
+          .addNewOwnerReference()
+          .withApiVersion("serving.kserve.io/v1beta1")
+          .withKind("InferenceService")
+          .withName("linear")
+          .withUid(owner)
+          .endOwnerReference();
+    }
+    if (readyOnce) {
+      metadata.addToAnnotations(Naming.READY_ONCE_ANNOTATION, "true");
+    }
+    return new DeploymentBuilder()
+        .withMetadata(metadata.build())
+        .withNewSpec()
+        .withReplicas(1)
+        .withNewSelector()
+        .addToMatchLabels("app", "x")
+        .endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .addToLabels("app", "x")
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("c")
+        .withImage("i")
+        .endContainer()
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
   }
 
   private int replicas() {
@@ -123,6 +144,30 @@ class LoadScalerTest {
     load.put("models/" + REVISION, new RevisionLoad.Sample(1, 0)); // a router holds a request
     run(1);
     assertThat(replicas()).isEqualTo(1);
+  }
+
+  private int replicas(String name) {
+    return client
+        .apps()
+        .deployments()
+        .inNamespace("models")
+        .withName(name)
+        .get()
+        .getSpec()
+        .getReplicas();
+  }
+
+  @Test
+  void onlyRevisionsItMadeAndThatHaveProvedThemselvesAreScaledToZero() throws Exception {
+    // labelled like a revision, but another controller's (KServe's, a user's)
+    client.resource(revision("linear-predictor-foreign", null, true)).create();
+    // this service's, its first pod not ready yet
+    client.resource(revision("linear-predictor-00002", owner, false)).create();
+    load.put("models/linear-predictor-foreign", new RevisionLoad.Sample(10, 0));
+    run(90);
+    assertThat(replicas("linear-predictor-foreign")).isEqualTo(1);
+    assertThat(replicas("linear-predictor-00002")).isEqualTo(1);
+    assertThat(replicas()).isZero(); // the proven one, idle
   }
 
   @Test

@@ -43,6 +43,8 @@ class TrafficTest {
                 Traffic.decide(TWO.subList(0, 1), true, null, null),
                 "m-predictor-00001",
                 true,
+                null,
+                null,
                 null);
     assertThat(first.components.get("predictor").latestRolledoutRevision)
         .isEqualTo("m-predictor-00001");
@@ -53,6 +55,8 @@ class TrafficTest {
                 Traffic.decide(TWO, true, "m-predictor-00001", 25),
                 "m-predictor-00002",
                 true,
+                null,
+                null,
                 null);
     var predictor = canary.components.get("predictor");
     assertThat(predictor.traffic)
@@ -62,8 +66,56 @@ class TrafficTest {
     assertThat(predictor.previousRolledoutRevision).isEqualTo("m-predictor-00001");
     assertThat(canary.conditions)
         .extracting(c -> c.type + "=" + c.status)
-        .containsExactly("IngressReady=True", "PredictorReady=True", "Ready=True");
+        .containsExactly(
+            "IngressReady=True", "LatestDeploymentReady=True", "PredictorReady=True", "Ready=True");
     assertThat(canary.conditions.getLast().lastTransitionTime).isEqualTo("2026-12-01T10:00:00Z");
     assertThat(canary.observedGeneration).isEqualTo(2L);
+  }
+
+  @Test
+  void aLatestRevisionThatIsNotReadyAndARouteNotTakenAreSaidInTheConditions() {
+    Instant start = Instant.parse("2026-12-01T10:00:00Z");
+    InferenceServiceStatus rolledOut =
+        new StatusBuilder(null, 1L, start)
+            .serving(
+                "http://m-predictor.ns.svc.cluster.local",
+                Traffic.decide(TWO.subList(0, 1), true, null, null),
+                "m-predictor-00001",
+                true,
+                null,
+                null,
+                "the router has not taken the route yet");
+    assertThat(rolledOut.conditions)
+        .extracting(c -> c.type + "=" + c.status + ":" + c.reason)
+        .containsExactly(
+            "IngressReady=False:NotRouted",
+            "LatestDeploymentReady=True:null",
+            "PredictorReady=True:null",
+            "Ready=False:NotRouted");
+    // a second revision that cannot load: the first keeps all traffic and the service stays Ready
+    Traffic stuck = Traffic.decide(TWO, false, "m-predictor-00001", null);
+    assertThat(stuck.latestPercent()).isZero();
+    assertThat(stuck.retired()).isEmpty();
+    InferenceServiceStatus failing =
+        new StatusBuilder(rolledOut, 2L, start.plusSeconds(60))
+            .serving(
+                "http://m-predictor.ns.svc.cluster.local",
+                stuck,
+                "m-predictor-00001",
+                true,
+                null,
+                "revision m-predictor-00002 has no ready pod yet: kserve-container CrashLoopBackOff",
+                null);
+    assertThat(failing.conditions)
+        .extracting(c -> c.type + "=" + c.status)
+        .containsExactly(
+            "IngressReady=True",
+            "LatestDeploymentReady=False",
+            "PredictorReady=True",
+            "Ready=True");
+    assertThat(failing.conditions.get(1).message).contains("CrashLoopBackOff");
+    assertThat(failing.components.get("predictor").traffic)
+        .extracting(t -> t.revisionName + ":" + t.percent)
+        .containsExactly("m-predictor-00001:100");
   }
 }

@@ -412,6 +412,13 @@ public final class SluiceServer implements AutoCloseable {
     return settings.host();
   }
 
+  /**
+   * Routes requests by the address they were sent to as well as their paths (a Kubernetes router).
+   */
+  public void address(io.sluice.server.http.RequestAddressing addressing) {
+    frontDoor.address(addressing);
+  }
+
   public Engine engine() {
     return engine;
   }

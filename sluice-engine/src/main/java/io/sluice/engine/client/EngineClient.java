@@ -11,7 +11,6 @@ import io.sluice.api.Tensor;
 import io.sluice.api.Tokenization;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -62,8 +61,12 @@ public interface EngineClient {
   /** Every deployment's state, in configuration order (the repository index). */
   List<ModelStatus> index();
 
-  /** The application a model belongs to, or empty when there is no such model. */
-  Optional<String> applicationOf(String model);
+  /**
+   * The deployment a client's model name addresses among those of {@code application} (all when
+   * null): the deployment of that name, else the one served under it; throws not-found when none
+   * is, or when several applications serve that name.
+   */
+  String nameOf(String application, String model);
 
   /**
    * Cumulative statistics of a model since the server started; throws not-found when it is unknown.

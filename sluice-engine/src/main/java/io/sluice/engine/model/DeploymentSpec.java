@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param endpoint the upstream server of a remote deployment, else null
  * @param explainer how {@code :explain} attributes the model's answers
  * @param transformer pre- and post-processing steps around the model, run where the model runs
+ * @param servedName the name clients use for it under its application's prefix (vLLM's {@code
+ *     --served-model-name}), when that differs from {@code name}; else null
  */
 public record DeploymentSpec(
     String application,
@@ -35,7 +37,8 @@ public record DeploymentSpec(
     ReplicaHosting hosting,
     URI endpoint,
     io.sluice.engine.explain.ExplainSpec explainer,
-    io.sluice.engine.transform.TransformerSpec transformer) {
+    io.sluice.engine.transform.TransformerSpec transformer,
+    String servedName) {
   public DeploymentSpec(
       String application,
       String name,
@@ -55,6 +58,7 @@ public record DeploymentSpec(
         ReplicaHosting.IN_PROCESS,
         null,
         null,
+        null,
         null);
   }
 
@@ -71,6 +75,12 @@ public record DeploymentSpec(
     explainer = explainer == null ? io.sluice.engine.explain.ExplainSpec.DEFAULT : explainer;
     transformer =
         transformer == null ? io.sluice.engine.transform.TransformerSpec.NONE : transformer;
+    servedName = servedName == null || servedName.equals(name) ? null : servedName;
+  }
+
+  /** The name clients use for it: its served name, else its name. */
+  public String clientName() {
+    return servedName == null ? name : servedName;
   }
 
   /** The same deployment served from another upstream server (one member of a group endpoint). */
@@ -87,6 +97,7 @@ public record DeploymentSpec(
         hosting,
         server,
         explainer,
-        transformer);
+        transformer,
+        servedName);
   }
 }

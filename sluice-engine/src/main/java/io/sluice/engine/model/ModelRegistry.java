@@ -43,14 +43,50 @@ public final class ModelRegistry {
   }
 
   /**
-   * The deployment serving {@code name} at {@code version} (any version when null or empty).
+   * The name of the deployment that {@code name} addresses among those of {@code application} (all
+   * when null): the deployment of that name, else the one whose served name it is.
+   *
+   * @throws ModelNotFoundException when none is, or when several applications serve that name
+   */
+  public String nameOf(String application, String name) {
+    Deployment named = byName.get(name);
+    if (named != null && (application == null || named.spec().application().equals(application))) {
+      return name;
+    }
+    List<String> serving = new ArrayList<>();
+    for (Deployment deployment : order) {
+      if (name.equals(deployment.spec().servedName())
+          && (application == null || deployment.spec().application().equals(application))) {
+        serving.add(deployment.name());
+      }
+    }
+    if (serving.size() == 1) {
+      return serving.getFirst();
+    }
+    if (serving.isEmpty()) {
+      throw new ModelNotFoundException(
+          named == null
+              ? "model '" + name + "' is not known to this server"
+              : "model '" + name + "' is not part of application '" + application + "'");
+    }
+    throw new ModelNotFoundException(
+        "model '"
+            + name
+            + "' is served by several applications ("
+            + String.join(", ", serving)
+            + "): address one under its route prefix");
+  }
+
+  /**
+   * The deployment serving {@code name} at {@code version} (any version when null or empty); a name
+   * no deployment has addresses the one deployment that serves it under that name.
    *
    * @throws ModelNotFoundException when there is no such model or version
    */
   public Deployment resolve(String name, String version) {
     Deployment deployment = byName.get(name);
     if (deployment == null) {
-      throw new ModelNotFoundException("model '" + name + "' is not known to this server");
+      deployment = byName.get(nameOf(null, name));
     }
     if (version != null && !version.isEmpty() && !deployment.hasVersion(version)) {
       throw new ModelNotFoundException(

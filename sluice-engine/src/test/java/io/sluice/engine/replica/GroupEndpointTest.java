@@ -124,6 +124,7 @@ class GroupEndpointTest {
                 ReplicaHosting.REMOTE,
                 SERVICE,
                 null,
+                null,
                 null),
             null,
             context);

@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiFunction;
@@ -153,8 +152,13 @@ public final class FakeEngine implements EngineClient {
   }
 
   @Override
-  public Optional<String> applicationOf(String model) {
-    return Optional.ofNullable(models.get(model)).map(ModelStatus::application);
+  public String nameOf(String application, String model) {
+    ModelStatus status = known(model);
+    if (application != null && !status.application().equals(application)) {
+      throw new ModelNotFoundException(
+          "model '" + model + "' is not part of application '" + application + "'");
+    }
+    return model;
   }
 
   @Override

@@ -4,7 +4,10 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EndpointPort;
+import io.fabric8.kubernetes.api.model.EndpointPortBuilder;
 import io.fabric8.kubernetes.api.model.EndpointSubset;
+import io.fabric8.kubernetes.api.model.EndpointSubsetBuilder;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.api.model.EndpointsBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -14,8 +17,11 @@ import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -38,6 +44,20 @@ import java.util.Map;
  */
 public final class RevisionResources {
   private static final String CONFIG_PATH = "/etc/sluice";
+  private static final String ALIAS_SECOND_PORT_NAME = "http-alt";
+
+  /**
+   * The restricted Pod Security Standard for a predictor's container: no privilege escalation, no
+   * capabilities, a read-only root (writes go to {@code /tmp} and the model cache, both emptyDirs).
+   */
+  private static final SecurityContext RESTRICTED =
+      new SecurityContextBuilder()
+          .withAllowPrivilegeEscalation(false)
+          .withReadOnlyRootFilesystem(true)
+          .withNewCapabilities()
+          .withDrop("ALL")
+          .endCapabilities()
+          .build();
 
   private RevisionResources() {}
 
@@ -99,6 +119,8 @@ public final class RevisionResources {
             .build());
     volumes.add(
         new VolumeBuilder().withName("model-cache").withNewEmptyDir().endEmptyDir().build());
+    mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
+    volumes.add(new VolumeBuilder().withName("tmp").withNewEmptyDir().endEmptyDir().build());
     List<String> args =
         new ArrayList<>(List.of("serve", "--config", CONFIG_PATH + "/sluice.yaml", "--no-watch"));
     args.addAll(plan.runtimeArgs());
@@ -134,6 +156,8 @@ public final class RevisionResources {
             .endEnv()
             .withResources(model.resources)
             .withVolumeMounts(mounts)
+            .withTerminationMessagePolicy("FallbackToLogsOnError")
+            .withSecurityContext(RESTRICTED)
             .withReadinessProbe(probe("/v2/health/ready", 1))
             .withLivenessProbe(probe("/v2/health/live", 30))
             .build();
@@ -156,6 +180,14 @@ public final class RevisionResources {
         .withAnnotations(plan.predictor().annotations)
         .endMetadata()
         .withNewSpec()
+        // a model server has no business with the API server
+        .withAutomountServiceAccountToken(false)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .endSecurityContext()
         .withContainers(container)
         .withVolumes(volumes)
         .withNodeSelector(plan.predictor().nodeSelector)
@@ -348,11 +380,23 @@ public final class RevisionResources {
    */
   public static Service predictorAlias(InferenceService isvc) {
     String name = isvc.getMetadata().getName();
-    return service(
-        isvc,
-        Naming.predictor(name),
-        Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"),
-        null);
+    Service alias =
+        service(
+            isvc,
+            Naming.predictor(name),
+            Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"),
+            null);
+    alias
+        .getSpec()
+        .getPorts()
+        .add(
+            new ServicePortBuilder()
+                .withName(ALIAS_SECOND_PORT_NAME)
+                .withPort(Naming.ALIAS_SECOND_PORT)
+                .withTargetPort(new IntOrString(Naming.PORT))
+                .withProtocol("TCP")
+                .build());
+    return alias;
   }
 
   /**
@@ -369,8 +413,28 @@ public final class RevisionResources {
         .withLabels(Map.of(Naming.ISVC_LABEL, name, Naming.COMPONENT_LABEL, "predictor"))
         .withOwnerReferences(owner(isvc))
         .endMetadata()
-        .withSubsets(routers)
+        .withSubsets(routers.stream().map(RevisionResources::withSecondPort).toList())
         .build();
+  }
+
+  /**
+   * A subset of the routers' Endpoints that also answers the alias's second port (a selector-less
+   * Service's ports reach the Endpoints' ports of the same name).
+   */
+  private static EndpointSubset withSecondPort(EndpointSubset routers) {
+    List<EndpointPort> ports = new ArrayList<>(routers.getPorts());
+    ports.stream()
+        .filter(port -> "http".equals(port.getName()))
+        .findFirst()
+        .ifPresent(
+            http ->
+                ports.add(
+                    new EndpointPortBuilder()
+                        .withName(ALIAS_SECOND_PORT_NAME)
+                        .withPort(http.getPort())
+                        .withProtocol("TCP")
+                        .build()));
+    return new EndpointSubsetBuilder(routers).withPorts(ports).build();
   }
 
   private static Service service(

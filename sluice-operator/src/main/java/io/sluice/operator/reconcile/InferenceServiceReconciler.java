@@ -1,9 +1,12 @@
 package io.sluice.operator.reconcile;
 
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -20,9 +23,13 @@ import io.sluice.operator.crd.ServingRuntime;
 import io.sluice.operator.crd.ServingRuntimeSpec;
 import io.sluice.operator.predictor.AcceleratorPool;
 import io.sluice.operator.predictor.Naming;
+import io.sluice.operator.predictor.Ownership;
 import io.sluice.operator.predictor.PredictorPlan;
 import io.sluice.operator.predictor.RevisionResources;
+import io.sluice.operator.route.RoutedServices;
+import io.sluice.operator.route.ShadowAnnotations;
 import io.sluice.operator.scale.ScalingSettings;
+import io.sluice.operator.status.ServiceEvents;
 import io.sluice.operator.status.StatusBuilder;
 import io.sluice.operator.status.Traffic;
 import java.time.Clock;
@@ -51,6 +58,9 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
 
   private static final Duration ALWAYS = Duration.ofSeconds(30);
 
+  /** The routers report what they serve every second. */
+  private static final Duration UNTIL_ROUTED = Duration.ofSeconds(1);
+
   /** An accelerator pool's Deployment has no event source of its own: its readiness is polled. */
   private static final Duration POOL_NOT_READY = Duration.ofSeconds(3);
 
@@ -58,6 +68,8 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   private final String defaultImage;
   private final boolean routed;
   private final Clock clock;
+  private final RoutedServices routes;
+  private final ServiceEvents events;
 
   /**
    * @param defaultImage the Sluice image predictors run when the service names no ServingRuntime
@@ -66,11 +78,17 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
    *     the pods
    */
   public InferenceServiceReconciler(
-      KubernetesClient client, String defaultImage, boolean routed, Clock clock) {
+      KubernetesClient client,
+      String defaultImage,
+      boolean routed,
+      RoutedServices routes,
+      Clock clock) {
     this.client = client;
     this.defaultImage = defaultImage;
     this.routed = routed;
+    this.routes = routes;
     this.clock = clock;
+    this.events = new ServiceEvents(client, clock);
   }
 
   /**
@@ -92,6 +110,23 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   @Override
   public UpdateControl<InferenceService> reconcile(
       InferenceService isvc, Context<InferenceService> context) {
+    try {
+      return reconcileOwned(isvc);
+    } catch (ForeignObjectException e) {
+      log.info(
+          "{}/{} refused: {}",
+          isvc.getMetadata().getNamespace(),
+          isvc.getMetadata().getName(),
+          e.getMessage());
+      return update(
+          isvc,
+          new StatusBuilder(isvc.getStatus(), isvc.getMetadata().getGeneration(), clock.instant())
+              .refused(List.of(e.getMessage())),
+          ALWAYS);
+    }
+  }
+
+  private UpdateControl<InferenceService> reconcileOwned(InferenceService isvc) {
     String name = isvc.getMetadata().getName();
     String namespace = isvc.getMetadata().getNamespace();
     StatusBuilder status =
@@ -121,6 +156,7 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
                 Comparator.comparingInt(
                     d -> Naming.revisionNumber(name, d.getMetadata().getName())))
             .collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    revisions.replaceAll(this::markReadyOnce);
     Deployment latest = revisions.isEmpty() ? null : revisions.getLast();
     if (latest == null
         || !plan.specHash()
@@ -155,6 +191,10 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
 
     String latestName = latest.getMetadata().getName();
     boolean latestReady = ready(latest, plan.minReplicas());
+    String notReady =
+        latestReady
+            ? null
+            : "revision " + latestName + " has no ready pod yet" + podProblem(latest);
     InferenceServiceStatus.ComponentStatus before =
         isvc.getStatus() == null || isvc.getStatus().components == null
             ? null
@@ -186,14 +226,20 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
                 .allMatch(d -> ready(d, plan.minReplicas()));
     String latestReadyName =
         latestReady ? latestName : before == null ? null : before.latestReadyRevision;
+    String notRouted = routes.notRouted(namespace, name);
     InferenceServiceStatus next =
         status.serving(
             Naming.url(Naming.predictor(name), namespace),
             traffic,
             latestReadyName,
             servingReady,
-            "revision " + latestName + " has no ready pod yet");
-    return update(isvc, next, latestReady && servingReady ? ALWAYS : WHILE_NOT_READY);
+            notReady != null ? notReady : "revision " + traffic.previous() + " has no ready pod",
+            notReady,
+            notRouted);
+    return update(
+        isvc,
+        next,
+        notRouted != null ? UNTIL_ROUTED : latestReady && servingReady ? ALWAYS : WHILE_NOT_READY);
   }
 
   /**
@@ -262,7 +308,11 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
             new Traffic(pool.name(), null, 100, List.of()),
             ready ? pool.name() : null,
             ready,
-            "accelerator pool " + pool.name() + " has no ready pod with this model yet");
+            "accelerator pool " + pool.name() + " has no ready pod with this model yet",
+            ready
+                ? null
+                : "accelerator pool " + pool.name() + " has no ready pod with this model yet",
+            routes.notRouted(namespace, name));
     return update(isvc, next, ready ? ALWAYS : POOL_NOT_READY);
   }
 
@@ -290,17 +340,101 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     }
     PredictorPlan plan = PredictorPlan.of(isvc, image, args);
     problems.addAll(plan.problems());
-    String annotationProblem = ScalingSettings.problem(isvc.getMetadata().getAnnotations());
-    if (annotationProblem != null) {
-      problems.add(annotationProblem);
+    for (String annotationProblem :
+        new String[] {
+          ScalingSettings.problem(isvc.getMetadata().getAnnotations()),
+          ShadowAnnotations.problem(isvc.getMetadata().getAnnotations())
+        }) {
+      if (annotationProblem != null) {
+        problems.add(annotationProblem);
+      }
     }
     return plan;
   }
 
+  /**
+   * Whether a revision can take traffic: it has a ready pod, or (when it may scale to zero) it has
+   * had one, which proves its model loads.
+   */
   private static boolean ready(Deployment deployment, int minReplicas) {
+    return readyNow(deployment) || minReplicas == 0 && Naming.readyOnce(deployment);
+  }
+
+  private static boolean readyNow(Deployment deployment) {
     Integer ready =
         deployment.getStatus() == null ? null : deployment.getStatus().getReadyReplicas();
-    return minReplicas == 0 || ready != null && ready > 0;
+    return ready != null && ready > 0;
+  }
+
+  /** Marks a revision with a ready pod as proven ({@link Naming#READY_ONCE_ANNOTATION}). */
+  private Deployment markReadyOnce(Deployment deployment) {
+    if (!readyNow(deployment) || Naming.readyOnce(deployment)) {
+      return deployment;
+    }
+    return client
+        .apps()
+        .deployments()
+        .inNamespace(deployment.getMetadata().getNamespace())
+        .withName(deployment.getMetadata().getName())
+        .edit(
+            d -> {
+              d.getMetadata().getAnnotations().put(Naming.READY_ONCE_ANNOTATION, "true");
+              return d;
+            });
+  }
+
+  /**
+   * Why a revision's pods are not ready, when a container says (a crash, an image that cannot be
+   * pulled): {@code ": kserve-container CrashLoopBackOff: ..."}, else "".
+   */
+  private String podProblem(Deployment revision) {
+    try {
+      for (Pod pod :
+          client
+              .pods()
+              .inNamespace(revision.getMetadata().getNamespace())
+              .withLabel(Naming.REVISION_LABEL, revision.getMetadata().getName())
+              .list()
+              .getItems()) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+          continue;
+        }
+        for (ContainerStatus container : pod.getStatus().getContainerStatuses()) {
+          String problem = containerProblem(container);
+          if (problem != null) {
+            return ": " + container.getName() + " " + problem;
+          }
+        }
+      }
+    } catch (KubernetesClientException e) {
+      log.debug("cannot read the pods of {}: {}", revision.getMetadata().getName(), e.toString());
+    }
+    return "";
+  }
+
+  private static String containerProblem(ContainerStatus container) {
+    if (container.getState() != null && container.getState().getWaiting() != null) {
+      var waiting = container.getState().getWaiting();
+      if (!"ContainerCreating".equals(waiting.getReason())) {
+        var last =
+            container.getLastState() == null ? null : container.getLastState().getTerminated();
+        return waiting.getReason()
+            + (last != null && last.getMessage() != null
+                ? ": " + last.getMessage().strip()
+                : waiting.getMessage() != null ? ": " + waiting.getMessage() : "");
+      }
+    }
+    if (container.getRestartCount() != null && container.getRestartCount() > 0) {
+      var last = container.getLastState() == null ? null : container.getLastState().getTerminated();
+      if (last != null) {
+        return "restarted "
+            + container.getRestartCount()
+            + " times, last exit "
+            + last.getExitCode()
+            + (last.getMessage() != null ? ": " + last.getMessage().strip() : "");
+      }
+    }
+    return null;
   }
 
   private ServingRuntimeSpec servingRuntime(InferenceService isvc, List<String> problems) {
@@ -335,12 +469,17 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   }
 
   /**
-   * Creates or replaces an object, keeping what the API server assigned (a Service's cluster IPs).
+   * Creates or replaces an object, keeping what the API server assigned (a Service's cluster IPs);
+   * one of the same name that Sluice did not create for this service is left alone ({@link
+   * ForeignObjectException}).
    */
   private <T extends HasMetadata> T apply(T desired) {
     T current = client.resource(desired).get();
     if (current == null) {
       return client.resource(desired).create();
+    }
+    if (!Ownership.sharesOwner(current, desired)) {
+      throw new ForeignObjectException(current);
     }
     if (desired instanceof Service service && current instanceof Service existing) {
       service.getSpec().setClusterIP(existing.getSpec().getClusterIP());
@@ -355,6 +494,7 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
     if (next.equals(isvc.getStatus())) {
       return UpdateControl.<InferenceService>noUpdate().rescheduleAfter(after);
     }
+    events.changed(isvc, next);
     InferenceService patch = new InferenceService();
     patch.setMetadata(
         new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.predictor.Naming;
+import io.sluice.operator.predictor.Ownership;
 import io.sluice.operator.predictor.RevisionResources;
 import java.util.List;
 import java.util.Objects;
@@ -40,8 +41,10 @@ public final class PredictorAliases {
               .inNamespace(isvc.getMetadata().getNamespace())
               .withName(Naming.predictor(isvc.getMetadata().getName()))
               .get();
-      if (current != null && Objects.equals(current.getSubsets(), desired.getSubsets())) {
-        continue;
+      if (current != null
+          && (Objects.equals(current.getSubsets(), desired.getSubsets())
+              || !Ownership.sharesOwner(current, desired))) {
+        continue; // unchanged, or not Sluice's (the service is refused for its Service)
       }
       try {
         if (current == null) {

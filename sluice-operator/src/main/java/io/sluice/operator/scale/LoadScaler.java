@@ -120,6 +120,9 @@ public final class LoadScaler {
               .withLabel(Naming.ISVC_LABEL, isvc.getMetadata().getName())
               .list()
               .getItems()) {
+        if (!ownedBy(deployment, isvc)) {
+          continue; // labelled like a revision, but not one this operator made
+        }
         String key = namespace + "/" + deployment.getMetadata().getName();
         present.add(key);
         Tracked tracked = revisions.get(key);
@@ -132,6 +135,11 @@ public final class LoadScaler {
         tracked.window.record(
             now, tracked.load(load.getOrDefault(key, new RevisionLoad.Sample(0, 0)), now, current));
         ScalingDecision decision = tracked.policy.decide(now, tracked.window.average(), current);
+        if (decision.changes()
+            && decision.decidedReplicas() == 0
+            && !Naming.readyOnce(deployment)) {
+          continue; // its first pod has not proved that the model loads yet
+        }
         if (decision.changes()) {
           log.info(
               "{}: {} -> {} pods: {}", key, current, decision.decidedReplicas(), decision.reason());
@@ -142,6 +150,16 @@ public final class LoadScaler {
     }
     revisions.keySet().retainAll(present);
     return changes;
+  }
+
+  private static boolean ownedBy(Deployment deployment, InferenceService isvc) {
+    return deployment.getMetadata().getOwnerReferences() != null
+        && deployment.getMetadata().getOwnerReferences().stream()
+            .anyMatch(
+                owner ->
+                    "InferenceService".equals(owner.getKind())
+                        && owner.getUid() != null
+                        && owner.getUid().equals(isvc.getMetadata().getUid()));
   }
 
   private void scale(String namespace, String deployment, int replicas) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EndpointAddress;
 import io.fabric8.kubernetes.api.model.EndpointSubset;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sluice.operator.route.RoutedServices;
 import io.sluice.operator.route.RouterService;
 import java.io.IOException;
 import java.net.URI;
@@ -12,9 +13,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The load each predictor revision has, as the routers see it: every ready router pod's admin
@@ -29,22 +33,26 @@ public final class RouterLoad implements RevisionLoad {
   private final KubernetesClient client;
   private final RouterService routers;
   private final String token;
+  private final RoutedServices routed;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /**
    * @param routers the routers' Service, whose ready pods are asked
    */
-  public RouterLoad(KubernetesClient client, RouterService routers, String token) {
+  public RouterLoad(
+      KubernetesClient client, RouterService routers, String token, RoutedServices routed) {
     this.client = client;
     this.routers = routers;
     this.token = token;
+    this.routed = routed;
   }
 
   /** The load now; throws when no router answered (the scaler then leaves replicas as they are). */
   @Override
   public Map<String, Sample> read() throws IOException, InterruptedException {
     Map<String, Sample> total = new HashMap<>();
+    List<Set<String>> applications = new ArrayList<>();
     int answered = 0;
     IOException last = null;
     for (EndpointSubset subset : routers.pods(client)) {
@@ -55,14 +63,19 @@ public final class RouterLoad implements RevisionLoad {
       for (EndpointAddress address :
           subset.getAddresses() == null ? List.<EndpointAddress>of() : subset.getAddresses()) {
         try {
-          parse(status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status")))
-              .forEach((revision, load) -> total.merge(revision, load, Sample::plus));
+          JsonNode status =
+              status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status"));
+          parse(status).forEach((revision, load) -> total.merge(revision, load, Sample::plus));
+          Set<String> served = new HashSet<>();
+          status.path("applications").forEach(app -> served.add(app.path("name").asText()));
+          applications.add(served);
           answered++;
         } catch (IOException e) {
           last = e;
         }
       }
     }
+    routed.update(applications);
     if (answered == 0) {
       throw last != null
           ? last

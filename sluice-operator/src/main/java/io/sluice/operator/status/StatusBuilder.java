@@ -10,9 +10,11 @@ import java.util.List;
 
 /**
  * The status KServe's clients and the Kubeflow UI read: {@code url}, {@code address.url}, the
- * conditions {@code PredictorReady}, {@code IngressReady} and {@code Ready} (both), {@code
- * components.predictor} with its revisions and traffic, and {@code observedGeneration}. A condition
- * keeps its {@code lastTransitionTime} while its status does not change.
+ * conditions {@code PredictorReady}, {@code IngressReady} (the routers took the route), {@code
+ * LatestDeploymentReady} (the latest revision has proved itself) and {@code Ready} (predictor and
+ * ingress), {@code components.predictor} with its revisions and traffic, and {@code
+ * observedGeneration}. A condition keeps its {@code lastTransitionTime} while its status does not
+ * change.
  */
 public final class StatusBuilder {
   private final InferenceServiceStatus previous;
@@ -42,9 +44,18 @@ public final class StatusBuilder {
    * @param url the {@code {isvc}-predictor} Service's URL
    * @param latestReady the latest ready revision, or null
    * @param serving whether the revisions taking traffic have ready pods (or may scale from zero)
+   * @param reason why not, when not serving
+   * @param latestNotReady why the latest revision cannot take traffic yet, or null
+   * @param notRouted why the routers do not serve it yet, or null
    */
   public InferenceServiceStatus serving(
-      String url, Traffic traffic, String latestReady, boolean serving, String reason) {
+      String url,
+      Traffic traffic,
+      String latestReady,
+      boolean serving,
+      String reason,
+      String latestNotReady,
+      String notRouted) {
     status.url = url;
     status.address = new InferenceServiceStatus.Address(url);
     ComponentStatus predictor = new ComponentStatus();
@@ -77,10 +88,20 @@ public final class StatusBuilder {
           target("prev", traffic.previous(), false, 100 - traffic.latestPercent()));
     }
     status.components.put("predictor", predictor);
-    condition("IngressReady", true, null, null);
+    condition("IngressReady", notRouted == null, notRouted == null ? null : "NotRouted", notRouted);
+    condition(
+        "LatestDeploymentReady",
+        latestNotReady == null,
+        latestNotReady == null ? null : "RevisionNotReady",
+        latestNotReady);
     condition(
         "PredictorReady", serving, serving ? null : "RevisionNotReady", serving ? null : reason);
-    condition("Ready", serving, serving ? null : "RevisionNotReady", serving ? null : reason);
+    boolean ready = serving && notRouted == null;
+    condition(
+        "Ready",
+        ready,
+        ready ? null : serving ? "NotRouted" : "RevisionNotReady",
+        ready ? null : serving ? notRouted : reason);
     return status;
   }
 

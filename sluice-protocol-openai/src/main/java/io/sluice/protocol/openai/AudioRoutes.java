@@ -264,7 +264,7 @@ public final class AudioRoutes {
 
   private CompletableFuture<InferResponse> transcribe(String model, Buffer bytes) {
     try {
-      scope.check(model);
+      model = scope.resolve(model);
       require(
           model,
           engine.metadata(model, null),

@@ -38,8 +38,7 @@ final class OpenAiCall {
       throw new InvalidParameterException("model", null, "you must provide a model parameter");
     }
     model = named;
-    scope.check(named);
-    return named;
+    return scope.resolve(named);
   }
 
   /** Names the model (or pipeline) for the observation, when it does not come from a JSON body. */

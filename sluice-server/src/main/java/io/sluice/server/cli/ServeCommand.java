@@ -9,6 +9,7 @@ import io.sluice.server.config.ServerSettings;
 import io.sluice.server.kubernetes.ClusterApi;
 import io.sluice.server.kubernetes.InferenceServiceRouting;
 import io.sluice.server.kubernetes.KubernetesRouter;
+import io.sluice.server.kubernetes.NamespaceAddressing;
 import io.sluice.spi.Runtimes;
 import io.sluice.storage.ModelStore;
 import io.sluice.storage.Progress;
@@ -102,6 +103,17 @@ public final class ServeCommand implements Callable<Integer> {
     return "server: {host: 0.0.0.0, port: " + listen + admin + "}\n";
   }
 
+  /**
+   * {@code SLUICE_WATCH_NAMESPACES} (comma-separated): the namespaces a router serves; empty: all.
+   */
+  private static java.util.Set<String> watchedNamespaces() {
+    return java.util.Arrays.stream(
+            System.getenv().getOrDefault("SLUICE_WATCH_NAMESPACES", "").split(","))
+        .map(String::strip)
+        .filter(namespace -> !namespace.isEmpty())
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
   @Override
   public Integer call() {
     Path file = config != null ? config : defaultConfig();
@@ -122,6 +134,8 @@ public final class ServeCommand implements Callable<Integer> {
                     Path.of(".").toAbsolutePath())
                 .withListen(host, port);
         server = SluiceServer.start(settings, runtimes, null, false);
+        NamespaceAddressing addressing = new NamespaceAddressing();
+        server.address(addressing);
         router =
             new KubernetesRouter(
                 ClusterApi.inCluster(),
@@ -130,6 +144,8 @@ public final class ServeCommand implements Callable<Integer> {
                 loader,
                 server.applier(),
                 new InferenceServiceRouting(serverSection),
+                addressing,
+                watchedNamespaces(),
                 Duration.ofSeconds(1));
       } else if (modelDir != null) {
         file = modelDir;

@@ -237,7 +237,8 @@ public final class ConfigLoader {
                 endpoint,
                 DeploymentSettings.explainer(dat + ".explainer", deployment.explainer()),
                 DeploymentSettings.transformer(
-                    dat + ".transformer", deployment.transformer(), baseDirectory)));
+                    dat + ".transformer", deployment.transformer(), baseDirectory),
+                DeploymentSettings.servedName(dat + ".servedName", deployment.servedName())));
         traffic.add(DeploymentSettings.traffic(dat, deployment));
         deploymentPaths.add(dat);
       }

@@ -22,6 +22,11 @@ import java.util.Set;
 final class DeploymentSettings {
   private DeploymentSettings() {}
 
+  /** The name clients use under the application's prefix, when given (else null). */
+  static String servedName(String at, String servedName) throws ConfigException {
+    return servedName == null ? null : ConfigValues.checkName(at, servedName);
+  }
+
   static ReplicaHosting hosting(String at, String hosting) throws ConfigException {
     if (hosting == null || hosting.equals("in-process")) {
       return ReplicaHosting.IN_PROCESS;

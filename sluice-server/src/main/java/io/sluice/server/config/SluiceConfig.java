@@ -260,7 +260,8 @@ public record SluiceConfig(
       @JsonProperty("shadow") Shadow shadow,
       @JsonProperty("hosting") String hosting,
       @JsonProperty("explainer") Explainer explainer,
-      @JsonProperty("transformer") Transformer transformer) {
+      @JsonProperty("transformer") Transformer transformer,
+      @JsonProperty("servedName") String servedName) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
     }

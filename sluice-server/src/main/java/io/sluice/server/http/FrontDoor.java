@@ -5,6 +5,7 @@ import io.sluice.engine.placement.Placer;
 import io.sluice.http.HttpReplies;
 import io.sluice.http.LastResort;
 import io.sluice.http.ModelScope;
+import io.sluice.http.SluiceHeaders;
 import io.sluice.protocol.kserve.KServeProtocol;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
@@ -38,6 +39,7 @@ import java.nio.file.Path;
  * each application's route prefix.
  */
 public final class FrontDoor implements Handler<HttpServerRequest> {
+  private static final String READDRESSED = "sluice.readdressed";
 
   /** One JSON line per request, when {@code server.accessLog} is on; else null. */
   private final AccessLog accessLog;
@@ -52,6 +54,9 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
   private final AccessGate gate;
 
   private final Mounts mounts;
+
+  /** Set on a Kubernetes router; else null. */
+  private volatile RequestAddressing addressing;
 
   public FrontDoor(
       Vertx vertx,
@@ -95,6 +100,7 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
       vertx.setPeriodic(AccessLog.FLUSH_MILLIS, id -> accessLog.flush());
     }
     vertx.setPeriodic(60_000, id -> rateLimits.forgetIdle());
+    router.route().handler(this::readdress);
     if (rateLimits.limitsGenerations()) {
       router.route().handler(gate::limitGenerations);
     }
@@ -183,6 +189,51 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
         .toString();
   }
 
+  /**
+   * Routes requests by the address they were sent to as well as their paths (a Kubernetes router's
+   * per-namespace names).
+   */
+  public void address(RequestAddressing addressing) {
+    this.addressing = addressing;
+  }
+
+  /** Routes a REST request again under the path its address gives, once. */
+  private void readdress(RoutingContext ctx) {
+    RequestAddressing current = addressing;
+    String to =
+        current == null || ctx.get(READDRESSED) != null
+            ? null
+            : current.route(host(ctx.request()), ctx.request().path());
+    if (to == null) {
+      ctx.next();
+      return;
+    }
+    ctx.put(READDRESSED, true);
+    String query = ctx.request().query();
+    ctx.reroute(query == null ? to : to + "?" + query);
+  }
+
+  /**
+   * Names the application a gRPC call's address means ({@link SluiceHeaders#APPLICATION}), in place
+   * of whatever the client sent.
+   */
+  private void addressGrpc(HttpServerRequest request) {
+    RequestAddressing current = addressing;
+    if (current == null) {
+      return;
+    }
+    String application = current.applicationOf(host(request));
+    if (application == null) {
+      request.headers().remove(SluiceHeaders.APPLICATION);
+    } else {
+      request.headers().set(SluiceHeaders.APPLICATION, application);
+    }
+  }
+
+  private static String host(HttpServerRequest request) {
+    return request.authority() == null ? null : request.authority().host();
+  }
+
   /** What is mounted where; it follows configuration changes. */
   public Mounts mounts() {
     return mounts;
@@ -203,6 +254,7 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
           accessLog.track(request, true);
         }
         if (gate.admit(request, true)) {
+          addressGrpc(request);
           grpc.handle(new GuardedGrpcRequest(request, maxBody));
         }
       } catch (RuntimeException | Error e) {
@@ -227,8 +279,9 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
         return;
       }
       if (grpcCall) {
+        addressGrpc(request);
         grpc.handle(new GuardedGrpcRequest(request, maxBody));
-      } else if (!inferFast(request)) {
+      } else if (addressing != null || !inferFast(request)) {
         router.handle(request);
       }
     } catch (RuntimeException | Error e) {

@@ -1,5 +1,8 @@
 package io.sluice.server.kubernetes;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.engine.Engine;
 import io.sluice.engine.client.ModelState;
 import io.sluice.engine.model.Deployment;
@@ -7,9 +10,14 @@ import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,8 +25,10 @@ import org.slf4j.LoggerFactory;
  * Keeps a running server's configuration in step with the cluster's InferenceServices ({@link
  * InferenceServiceRouting}), polling the API server: a changed routing is applied like any
  * configuration change, so revisions, canary weights and promotions go through the engine. Each
- * revision's ready pods ({@link RevisionEndpoints}) go to the engine's {@link EndpointDirectory},
- * so every pod is a replica of its own.
+ * service's route is checked on its own ({@link RouteCheck}): one that cannot be served is left out
+ * while every other keeps routing. Each revision's ready pods ({@link RevisionEndpoints}) go to the
+ * engine's {@link EndpointDirectory}, so every pod is a replica of its own; the aliases' cluster
+ * IPs go to {@link NamespaceAddressing}.
  */
 public final class KubernetesRouter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesRouter.class);
@@ -30,10 +40,17 @@ public final class KubernetesRouter implements AutoCloseable {
   private final ConfigApplier applier;
   private final Duration interval;
   private final InferenceServiceRouting routing;
+  private final NamespaceAddressing addressing;
+  private final Set<String> namespaces;
   private final Thread thread;
+
+  private final RouteCheck check;
   private volatile boolean closed;
   private String applied;
 
+  /**
+   * @param namespaces the namespaces whose InferenceServices it routes (empty: all)
+   */
   public KubernetesRouter(
       ClusterApi api,
       Engine engine,
@@ -41,6 +58,8 @@ public final class KubernetesRouter implements AutoCloseable {
       ConfigLoader loader,
       ConfigApplier applier,
       InferenceServiceRouting routing,
+      NamespaceAddressing addressing,
+      Set<String> namespaces,
       Duration interval) {
     this.api = api;
     this.engine = engine;
@@ -48,10 +67,18 @@ public final class KubernetesRouter implements AutoCloseable {
     this.routing = routing;
     this.loader = loader;
     this.applier = applier;
+    this.addressing = addressing;
+    this.namespaces = Set.copyOf(namespaces);
+    this.check = new RouteCheck(routing, loader);
     this.interval = interval;
     this.thread = new Thread(this::run, "sluice-kubernetes-router");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /** {@code namespace/name} → why that InferenceService's route is not served. */
+  public Map<String, String> refused() {
+    return check.refused();
   }
 
   private void run() {
@@ -60,9 +87,11 @@ public final class KubernetesRouter implements AutoCloseable {
         // pods first: a revision applied below must find its group to know it is one
         endpoints.update(
             RevisionEndpoints.of(
-                api.get("/api/v1/endpoints?labelSelector=" + RevisionEndpoints.REVISION_LABEL)));
-        String yaml =
-            routing.configuration(api.get("/apis/serving.kserve.io/v1beta1/inferenceservices"));
+                list("/api/v1", "endpoints?labelSelector=" + RevisionEndpoints.REVISION_LABEL)));
+        List<InferenceServiceRouting.Route> routes =
+            routing.routes(list("/apis/serving.kserve.io/v1beta1", "inferenceservices"));
+        List<InferenceServiceRouting.Route> accepted = check.accepted(routes);
+        String yaml = routing.configuration(accepted);
         if (!Objects.equals(yaml, applied)) {
           var result =
               applier.apply(loader.validate(loader.parse(yaml), Path.of(".").toAbsolutePath()));
@@ -73,6 +102,9 @@ public final class KubernetesRouter implements AutoCloseable {
               result.updated(),
               result.removed());
         }
+        addressing.update(
+            accepted,
+            aliasAddresses(list("/api/v1", "services?labelSelector=component%3Dpredictor")));
         retryFailed();
       } catch (ConfigException e) {
         log.warn("routes from the cluster not applied: {}", e.getMessage());
@@ -87,6 +119,49 @@ public final class KubernetesRouter implements AutoCloseable {
         return;
       }
     }
+  }
+
+  /**
+   * Every item of a kind in the namespaces routed: {@code {group}/{kind}} across the cluster, or
+   * {@code {group}/namespaces/{ns}/{kind}} for each one.
+   */
+  private JsonNode list(String group, String kindAndQuery)
+      throws IOException, InterruptedException {
+    if (namespaces.isEmpty()) {
+      return api.get(group + "/" + kindAndQuery);
+    }
+    ObjectNode all = JsonNodeFactory.instance.objectNode();
+    var items = all.putArray("items");
+    for (String namespace : namespaces.stream().sorted().toList()) {
+      api.get(group + "/namespaces/" + namespace + "/" + kindAndQuery)
+          .path("items")
+          .forEach(items::add);
+    }
+    return all;
+  }
+
+  /**
+   * Cluster IP → {@code namespace/name} of every {@code {isvc}-predictor} alias (a Service labelled
+   * with its InferenceService and named after it).
+   */
+  private static Map<String, String> aliasAddresses(JsonNode services) {
+    Map<String, String> addresses = new HashMap<>();
+    for (JsonNode service : services.path("items")) {
+      JsonNode metadata = service.path("metadata");
+      String isvc = metadata.path("labels").path("serving.kserve.io/inferenceservice").asText("");
+      if (isvc.isEmpty() || !metadata.path("name").asText().equals(isvc + "-predictor")) {
+        continue;
+      }
+      String key = metadata.path("namespace").asText() + "/" + isvc;
+      for (JsonNode ip : service.path("spec").path("clusterIPs")) {
+        addresses.put(ip.asText(), key);
+      }
+      String ip = service.path("spec").path("clusterIP").asText("");
+      if (!ip.isEmpty() && !ip.equals("None")) {
+        addresses.put(ip, key);
+      }
+    }
+    return addresses;
   }
 
   /**

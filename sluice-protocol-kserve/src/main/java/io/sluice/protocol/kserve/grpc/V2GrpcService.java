@@ -13,6 +13,7 @@ import io.sluice.engine.client.EngineClient;
 import io.sluice.engine.client.ModelState;
 import io.sluice.engine.client.ModelStatus;
 import io.sluice.http.ErrorStatus;
+import io.sluice.http.ModelScope;
 import io.sluice.http.RequestObserver;
 import io.sluice.http.SluiceHeaders;
 import io.sluice.protocol.kserve.ServerInfo;
@@ -84,14 +85,16 @@ public final class V2GrpcService {
         ServerReadyRequest.getDefaultInstance(),
         (ServerReadyRequest request) ->
             done(ServerReadyResponse.newBuilder().setReady(engine.isReady()).build()));
-    unary(
+    unaryWithMetadata(
         server,
         "ModelReady",
         ModelReadyRequest.getDefaultInstance(),
-        (ModelReadyRequest request) ->
+        (ModelReadyRequest request, MultiMap headers) ->
             done(
                 ModelReadyResponse.newBuilder()
-                    .setReady(engine.isModelReady(request.getName(), request.getVersion()))
+                    .setReady(
+                        engine.isModelReady(
+                            scope(headers).resolve(request.getName()), request.getVersion()))
                     .build()));
     unary(
         server,
@@ -104,12 +107,15 @@ public final class V2GrpcService {
                     .setVersion(serverInfo.version())
                     .addAllExtensions(serverInfo.extensions())
                     .build()));
-    unary(
+    unaryWithMetadata(
         server,
         "ModelMetadata",
         ModelMetadataRequest.getDefaultInstance(),
-        (ModelMetadataRequest request) ->
-            done(metadata(engine.metadata(request.getName(), request.getVersion()))));
+        (ModelMetadataRequest request, MultiMap headers) ->
+            done(
+                metadata(
+                    engine.metadata(
+                        scope(headers).resolve(request.getName()), request.getVersion()))));
     unaryWithMetadata(server, "ModelInfer", ModelInferRequest.getDefaultInstance(), this::infer);
     unary(server, "RepositoryIndex", RepositoryIndexRequest.getDefaultInstance(), this::index);
     unary(
@@ -135,10 +141,13 @@ public final class V2GrpcService {
     String model = request.getModelName();
     CompletableFuture<MessageLite> reply;
     try {
+      String deployment = scope(headers).resolve(model);
       reply =
           engine
               .infer(
-                  GrpcTensorCodec.decode(request).withRevision(headers.get(SluiceHeaders.REVISION)))
+                  GrpcTensorCodec.decode(request)
+                      .withModel(deployment)
+                      .withRevision(headers.get(SluiceHeaders.REVISION)))
               .thenApply(GrpcTensorCodec::encode);
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
@@ -150,6 +159,14 @@ public final class V2GrpcService {
                 PROTOCOL,
                 error == null ? "OK" : status(error).name(),
                 System.nanoTime() - started));
+  }
+
+  /** The models a call addresses: its application's ({@link SluiceHeaders#APPLICATION}), or all. */
+  private ModelScope scope(MultiMap headers) {
+    String application = headers.get(SluiceHeaders.APPLICATION);
+    return application == null
+        ? ModelScope.global(engine)
+        : ModelScope.application(engine, application);
   }
 
   private CompletionStage<MessageLite> index(RepositoryIndexRequest request) {

@@ -92,10 +92,11 @@ public final class V1RestRoutes {
    */
   private void explain(RoutingContext ctx) {
     long started = System.nanoTime();
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     List<CompletableFuture<Explanation>> explanations = new ArrayList<>();
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
       ModelMetadata metadata = engine.metadata(model, null);
       JsonNode root = body(ctx.body().buffer());
       Map<String, Object> parameters = parameters(root.get("parameters"));
@@ -106,7 +107,7 @@ public final class V1RestRoutes {
       }
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(ctx.response(), e);
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      observer.observe(asked, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
     CompletableFuture.allOf(explanations.toArray(CompletableFuture[]::new))
@@ -161,15 +162,16 @@ public final class V1RestRoutes {
 
   private void predict(RoutingContext ctx) {
     long started = System.nanoTime();
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     V1Batch batch;
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
       ModelMetadata metadata = engine.metadata(model, null);
       batch = V1Batch.of(metadata, instances(ctx.body().buffer()));
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(ctx.response(), e);
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      observer.observe(asked, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
     batch

@@ -13,7 +13,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Bodies of the V2 generate extension ({@code shared/reference/oip-generate_rest.yaml}). */
+/** Bodies of the V2 generate extension (KServe's {@code generate_rest.yaml}). */
 final class GenerateBody {
   private static final ObjectMapper MAPPER = new ObjectMapper(JsonFactories.JSON);
 

@@ -144,9 +144,10 @@ public final class V2RestRoutes {
   }
 
   private void modelMetadata(RoutingContext ctx) {
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
       ModelMetadata metadata = engine.metadata(model, ctx.pathParam("version"));
       HttpReplies.sendJson(ctx.response(), 200, json -> writeMetadata(json, metadata));
     } catch (SluiceException e) {
@@ -186,9 +187,10 @@ public final class V2RestRoutes {
   }
 
   private void modelReady(RoutingContext ctx) {
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
       if (engine.isModelReady(model, ctx.pathParam("version"))) {
         HttpReplies.sendJson(
             ctx.response(),
@@ -215,14 +217,15 @@ public final class V2RestRoutes {
    * Infers with a request whose body has been read; the front door calls this directly for the
    * plain {@code /v2/models/{m}/infer} path, skipping the route table on the hottest path.
    */
-  public void infer(HttpServerRequest request, Buffer body, String model, String version) {
+  public void infer(HttpServerRequest request, Buffer body, String asked, String version) {
+    String model;
     long started = System.nanoTime();
     HttpServerResponse response = request.response();
     Context trace = Context.current(); // the request's server span, when tracing is on
     DecodedInferRequest decoded;
     Span decoding = engine.tracer().spanBuilder("decode").startSpan();
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
       Integer headerLength = headerLength(request.getHeader("Inference-Header-Content-Length"));
       byte[] bytes = body == null ? new byte[0] : body.getBytes();
       decoded =
@@ -231,7 +234,7 @@ public final class V2RestRoutes {
     } catch (SluiceException e) {
       decoding.setStatus(StatusCode.ERROR, e.getMessage());
       int status = HttpReplies.sendError(response, e);
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      observer.observe(asked, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     } finally {
       decoding.end();
@@ -275,11 +278,12 @@ public final class V2RestRoutes {
    */
   private void explain(RoutingContext ctx) {
     long started = System.nanoTime();
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     HttpServerResponse response = ctx.response();
     CompletableFuture<Explanation> explanation;
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
       Buffer body = ctx.body().buffer();
       DecodedInferRequest decoded =
           V2RequestDecoder.decode(
@@ -294,7 +298,7 @@ public final class V2RestRoutes {
               decoded.request().parameters());
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(response, e);
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      observer.observe(asked, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
     explanation.whenComplete(
@@ -321,18 +325,19 @@ public final class V2RestRoutes {
    */
   private void generate(RoutingContext ctx, boolean stream) {
     long started = System.nanoTime();
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     HttpServerResponse response = ctx.response();
     GenerateRequest request;
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
       request =
           GenerateBody.read(
               model, ctx.body().buffer(), ctx.request().getHeader(SluiceHeaders.REVISION));
       engine.metadata(model, null);
     } catch (SluiceException e) {
       int status = HttpReplies.sendError(response, e);
-      observer.observe(model, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
+      observer.observe(asked, PROTOCOL, Integer.toString(status), System.nanoTime() - started);
       return;
     }
     StringBuilder text = new StringBuilder();
@@ -455,9 +460,10 @@ public final class V2RestRoutes {
   }
 
   private void repositoryAction(RoutingContext ctx, boolean load) {
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     try {
-      scope.check(model);
+      model = scope.resolve(asked);
     } catch (SluiceException e) {
       HttpReplies.sendError(ctx.response(), e);
       return;
@@ -488,15 +494,16 @@ public final class V2RestRoutes {
   }
 
   private void statistics(RoutingContext ctx) {
-    String model = ctx.pathParam("model");
+    String asked = ctx.pathParam("model");
+    String model;
     String version = ctx.pathParam("version");
     List<ModelStatisticsSnapshot> selected;
     try {
-      if (model == null) {
+      if (asked == null) {
         selected =
             scope.models().stream().map(status -> engine.statistics(status.name(), null)).toList();
       } else {
-        scope.check(model);
+        model = scope.resolve(asked);
         selected = List.of(engine.statistics(model, version));
       }
     } catch (SluiceException e) {
