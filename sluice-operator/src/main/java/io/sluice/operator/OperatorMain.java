@@ -2,7 +2,10 @@ package io.sluice.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.InferenceServices;
 import io.sluice.operator.reconcile.InferenceServiceReconciler;
@@ -26,7 +29,9 @@ import java.util.stream.Collectors;
  * SLUICE_ADMIN_TOKEN} name the routers: then it scales revisions from the routers' load ({@link
  * LoadScaler}) and {@code {isvc}-predictor} points at the routers ({@link PredictorAliases});
  * without them revisions keep {@code minReplicas} (at least one) and {@code {isvc}-predictor}
- * selects the serving revision's pods.
+ * selects the serving revision's pods. With {@code SLUICE_LEASE_NAMESPACE} (the chart sets it) it
+ * elects a leader through the Lease {@code sluice-operator} there: only the leader reconciles and
+ * scales, so replicas can run side by side (a rolling upgrade, a spare).
  */
 public final class OperatorMain {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OperatorMain.class);
@@ -46,16 +51,39 @@ public final class OperatorMain {
     RouterService routers =
         router.isBlank() || token.isBlank() ? null : RouterService.parse(router);
     RoutedServices routed = new RoutedServices();
+    Runnable lead =
+        routers == null
+            ? () -> {}
+            : () -> linkRouters(client, routers, token.strip(), namespaces, routed);
+    String leaseNamespace = System.getenv("SLUICE_LEASE_NAMESPACE");
+    LeaderElectionConfiguration election =
+        leaseNamespace == null || leaseNamespace.isBlank()
+            ? null
+            : LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration("sluice-operator")
+                .withLeaseNamespace(leaseNamespace)
+                .withIdentity(
+                    System.getenv()
+                        .getOrDefault("SLUICE_POD_NAME", ProcessHandle.current().pid() + ""))
+                .withLeaderCallbacks(
+                    new LeaderCallbacks(
+                        () -> {
+                          log.info("leading: reconciling and scaling");
+                          lead.run();
+                        },
+                        () -> log.info("no longer leading"),
+                        leader -> log.info("the leader is {}", leader)))
+                .build();
     Operator operator =
         start(
             client,
             System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"),
             namespaces,
             routers != null,
-            routed);
+            routed,
+            election);
     Runtime.getRuntime().addShutdownHook(new Thread(operator::stop, "sluice-operator-stop"));
-    if (routers != null) {
-      linkRouters(client, routers, token.strip(), namespaces, routed);
+    if (election == null) {
+      lead.run();
     }
   }
 
@@ -108,7 +136,7 @@ public final class OperatorMain {
    * until stopped.
    */
   public static Operator start(KubernetesClient client, String image) {
-    return start(client, image, Set.of(), false, new RoutedServices());
+    return start(client, image, Set.of(), false, new RoutedServices(), null);
   }
 
   /**
@@ -117,23 +145,30 @@ public final class OperatorMain {
    *
    * @param routed whether {@code {isvc}-predictor} names point at the routers
    * @param routes what the routers serve (a service is Ready once they all do)
+   * @param election the Lease to hold while reconciling (the process exits when it loses it), or
+   *     null to reconcile at once
    */
   public static Operator start(
       KubernetesClient client,
       String image,
       Set<String> namespaces,
       boolean routed,
-      RoutedServices routes) {
+      RoutedServices routes,
+      LeaderElectionConfiguration election) {
     // Server-side apply is off: the 1.20 API server and fabric8's mock both mishandle parts of it
     // (no schema validation or apply patches on the mock; Service ports without a protocol and
     // create-if-absent with resourceVersion 1 on 1.20).
     Operator operator =
         new Operator(
-            overrides ->
-                overrides
-                    .withKubernetesClient(client)
-                    .withUseSSAToPatchPrimaryResource(false)
-                    .withSSABasedCreateUpdateMatchForDependentResources(false));
+            overrides -> {
+              overrides
+                  .withKubernetesClient(client)
+                  .withUseSSAToPatchPrimaryResource(false)
+                  .withSSABasedCreateUpdateMatchForDependentResources(false);
+              if (election != null) {
+                overrides.withLeaderElectionConfiguration(election);
+              }
+            });
     operator.register(
         new InferenceServiceReconciler(client, image, routed, routes, Clock.systemUTC()),
         configuration -> {

@@ -194,13 +194,14 @@ class LoadScalerTest {
         new ObjectMapper()
             .readTree(
                 """
-        {"applications": [{"name": "linear", "deployments": [{"name": "linear", "revisions": [
+        {"applications": [{"name": "linear", "deployments": [{"name": "linear", "state": "LOADING", "revisions": [
           {"revision": 1, "endpoint": "http://linear-predictor-00001.models.svc.cluster.local", "ongoing": 3, "queued": 2,
            "dispatched": 40, "awaitingServers": false},
           {"revision": 2, "endpoint": "http://linear-predictor-00002.models.svc.cluster.local", "ongoing": 0, "queued": 0,
            "awaitingServers": true}]}]},
-         {"name": "local", "deployments": [{"name": "local", "revisions": [{"revision": 1, "ongoing": 9, "queued": 0}]}]}]}
+         {"name": "local", "deployments": [{"name": "local", "state": "LOADING", "revisions": [{"revision": 1, "ongoing": 9, "queued": 0}]}]}]}
         """);
+    assertThat(RouterLoad.served(status)).containsExactly("linear");
     assertThat(RouterLoad.parse(status))
         .containsOnly(
             Map.entry("models/linear-predictor-00001", new RevisionLoad.Sample(5, 40)),

@@ -66,9 +66,7 @@ public final class RouterLoad implements RevisionLoad {
           JsonNode status =
               status(URI.create("http://" + address.getIp() + ":" + port + "/api/v1/status"));
           parse(status).forEach((revision, load) -> total.merge(revision, load, Sample::plus));
-          Set<String> served = new HashSet<>();
-          status.path("applications").forEach(app -> served.add(app.path("name").asText()));
-          applications.add(served);
+          applications.add(served(status));
           answered++;
         } catch (IOException e) {
           last = e;
@@ -98,6 +96,28 @@ public final class RouterLoad implements RevisionLoad {
       throw new IOException(uri + ": HTTP " + response.statusCode() + " " + response.body());
     }
     return JSON.readTree(response.body());
+  }
+
+  /**
+   * The applications a router's status says it serves: every deployment ready, or waiting for its
+   * first pod (a request is then held until one starts, and answered).
+   */
+  public static Set<String> served(JsonNode status) {
+    Set<String> served = new HashSet<>();
+    for (JsonNode application : status.path("applications")) {
+      boolean serving = true;
+      for (JsonNode deployment : application.path("deployments")) {
+        boolean waking = false;
+        for (JsonNode revision : deployment.path("revisions")) {
+          waking |= revision.path("awaitingServers").asBoolean(false);
+        }
+        serving &= deployment.path("state").asText().equals("READY") || waking;
+      }
+      if (serving) {
+        served.add(application.path("name").asText());
+      }
+    }
+    return served;
   }
 
   /** One router's status → load per {@code namespace/revision} of the revisions it forwards to. */
