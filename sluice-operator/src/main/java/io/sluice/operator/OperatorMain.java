@@ -61,6 +61,11 @@ public final class OperatorMain {
             ? null
             : LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration("sluice-operator")
                 .withLeaseNamespace(leaseNamespace)
+                // a little longer than Kubernetes' own 15 s / 10 s: a busy small node must not
+                // make the leader give up
+                .withLeaseDuration(Duration.ofSeconds(20))
+                .withRenewDeadline(Duration.ofSeconds(15))
+                .withRetryPeriod(Duration.ofSeconds(2))
                 .withIdentity(
                     System.getenv()
                         .getOrDefault("SLUICE_POD_NAME", ProcessHandle.current().pid() + ""))

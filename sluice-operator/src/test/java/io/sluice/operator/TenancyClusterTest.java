@@ -205,6 +205,9 @@ class TenancyClusterTest {
         System.out.printf(
             "a revision that cannot load: %s%n", condition(status, "LatestDeploymentReady"));
       } finally {
+        System.out.println(a.kubectl("get", "pods", "-n", "sluice-system"));
+        System.out.println(
+            a.kubectl("logs", "deployment/sluice-operator", "-n", "sluice-system", "--tail=40"));
         a.helm(false, "uninstall", "sluice", "--namespace", "sluice-system", "--wait");
         a.client.namespaces().withName("sluice-system").delete();
       }

@@ -37,6 +37,9 @@ public record PredictorPlan(
     String acceleratorMemory,
     String specHash,
     List<String> problems) {
+  /** Names whose {@code /{name}} prefix is one of the server's own paths. */
+  private static final java.util.Set<String> SERVER_PATHS = java.util.Set.of("v1", "v2", "metrics");
+
   public static final String MODEL_MOUNT = "/mnt/models";
 
   /**
@@ -267,6 +270,10 @@ public record PredictorPlan(
     }
     Map<String, Object> application = new LinkedHashMap<>();
     application.put("name", isvc);
+    if (SERVER_PATHS.contains(isvc)) {
+      // /{name} would hide the server's own routes: the model stays at the root paths and here
+      application.put("routePrefix", "/models/" + isvc);
+    }
     application.put("deployments", List.of(deployment));
     return application;
   }

@@ -152,7 +152,10 @@ public final class InferenceServiceManifests {
     }
     ObjectNode application = YAML.createObjectNode();
     application.put("name", name);
-    application.put("routePrefix", "/" + name);
+    // /v1, /v2 and /metrics are the server's own: such a service keeps its model at the root paths
+    application.put(
+        "routePrefix",
+        java.util.Set.of("v1", "v2", "metrics").contains(name) ? "/models/" + name : "/" + name);
     application.putArray("deployments").add(deployment);
     return application;
   }
