@@ -10,9 +10,9 @@ import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.server.config.ConfigApplier;
 import io.sluice.server.config.ConfigException;
 import io.sluice.server.config.ConfigLoader;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,12 +23,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a running server's configuration in step with the cluster's InferenceServices ({@link
- * InferenceServiceRouting}), polling the API server: a changed routing is applied like any
- * configuration change, so revisions, canary weights and promotions go through the engine. Each
- * service's route is checked on its own ({@link RouteCheck}): one that cannot be served is left out
- * while every other keeps routing. Each revision's ready pods ({@link RevisionEndpoints}) go to the
- * engine's {@link EndpointDirectory}, so every pod is a replica of its own; the aliases' cluster
- * IPs go to {@link NamespaceAddressing}.
+ * InferenceServiceRouting}), watching the API server ({@link WatchedList}: InferenceServices, the
+ * revisions' Endpoints, the aliases' Services): a changed routing is applied like any configuration
+ * change, so revisions, canary weights and promotions go through the engine. Each service's route
+ * is checked on its own ({@link RouteCheck}): one that cannot be served is left out while every
+ * other keeps routing. Each revision's ready pods ({@link RevisionEndpoints}) go to the engine's
+ * {@link EndpointDirectory}, so every pod is a replica of its own; the aliases' cluster IPs go to
+ * {@link NamespaceAddressing}.
  */
 public final class KubernetesRouter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KubernetesRouter.class);
@@ -45,11 +46,18 @@ public final class KubernetesRouter implements AutoCloseable {
   private final Thread thread;
 
   private final RouteCheck check;
+  private final List<WatchedList> watched = new ArrayList<>();
+  private final List<WatchedList> inferenceServices;
+  private final List<WatchedList> revisionEndpoints;
+  private final List<WatchedList> aliases;
+  private final Object signal = new Object();
+  private boolean dirty = true;
   private volatile boolean closed;
   private String applied;
 
   /**
    * @param namespaces the namespaces whose InferenceServices it routes (empty: all)
+   * @param interval how often routes whose upstream could not be reached are tried again
    */
   public KubernetesRouter(
       ClusterApi api,
@@ -71,6 +79,10 @@ public final class KubernetesRouter implements AutoCloseable {
     this.namespaces = Set.copyOf(namespaces);
     this.check = new RouteCheck(routing, loader);
     this.interval = interval;
+    this.inferenceServices = watch("/apis/serving.kserve.io/v1beta1", "inferenceservices", "");
+    this.revisionEndpoints =
+        watch("/api/v1", "endpoints", "labelSelector=" + RevisionEndpoints.REVISION_LABEL);
+    this.aliases = watch("/api/v1", "services", "labelSelector=component%3Dpredictor");
     this.thread = new Thread(this::run, "sluice-kubernetes-router");
     thread.setDaemon(true);
     thread.start();
@@ -81,61 +93,82 @@ public final class KubernetesRouter implements AutoCloseable {
     return check.refused();
   }
 
+  /** Wakes the loop: a watched list changed. */
+  private void changed() {
+    synchronized (signal) {
+      dirty = true;
+      signal.notifyAll();
+    }
+  }
+
   private void run() {
     while (!closed) {
       try {
-        // pods first: a revision applied below must find its group to know it is one
-        endpoints.update(
-            RevisionEndpoints.of(
-                list("/api/v1", "endpoints?labelSelector=" + RevisionEndpoints.REVISION_LABEL)));
-        List<InferenceServiceRouting.Route> routes =
-            routing.routes(list("/apis/serving.kserve.io/v1beta1", "inferenceservices"));
-        List<InferenceServiceRouting.Route> accepted = check.accepted(routes);
-        String yaml = routing.configuration(accepted);
-        if (!Objects.equals(yaml, applied)) {
-          var result =
-              applier.apply(loader.validate(loader.parse(yaml), Path.of(".").toAbsolutePath()));
-          applied = yaml;
-          log.info(
-              "routes from the cluster applied: created {}, updated {}, removed {}",
-              result.created(),
-              result.updated(),
-              result.removed());
+        synchronized (signal) {
+          if (!dirty) {
+            signal.wait(interval.toMillis()); // at rest: only to retry routes that failed
+          }
+          dirty = false;
         }
-        addressing.update(
-            accepted,
-            aliasAddresses(list("/api/v1", "services?labelSelector=component%3Dpredictor")));
+        if (watched.stream().allMatch(WatchedList::synced)) {
+          route();
+        }
         retryFailed();
       } catch (ConfigException e) {
         log.warn("routes from the cluster not applied: {}", e.getMessage());
       } catch (InterruptedException e) {
         return;
-      } catch (Exception e) {
-        log.warn("cannot read InferenceServices: {}", e.toString());
-      }
-      try {
-        Thread.sleep(interval.toMillis());
-      } catch (InterruptedException e) {
-        return;
+      } catch (RuntimeException e) {
+        log.warn("routes from the cluster not applied: {}", e.toString());
       }
     }
   }
 
-  /**
-   * Every item of a kind in the namespaces routed: {@code {group}/{kind}} across the cluster, or
-   * {@code {group}/namespaces/{ns}/{kind}} for each one.
-   */
-  private JsonNode list(String group, String kindAndQuery)
-      throws IOException, InterruptedException {
-    if (namespaces.isEmpty()) {
-      return api.get(group + "/" + kindAndQuery);
+  /** Applies the routes the watched lists now call for (nothing when they are the same). */
+  private void route() throws ConfigException {
+    // pods first: a revision applied below must find its group to know it is one
+    endpoints.update(RevisionEndpoints.of(merged(revisionEndpoints)));
+    List<InferenceServiceRouting.Route> routes = routing.routes(merged(inferenceServices));
+    List<InferenceServiceRouting.Route> accepted = check.accepted(routes);
+    String yaml = routing.configuration(accepted);
+    if (!Objects.equals(yaml, applied)) {
+      var result =
+          applier.apply(loader.validate(loader.parse(yaml), Path.of(".").toAbsolutePath()));
+      applied = yaml;
+      log.info(
+          "routes from the cluster applied: created {}, updated {}, removed {}",
+          result.created(),
+          result.updated(),
+          result.removed());
     }
+    addressing.update(accepted, aliasAddresses(merged(aliases)));
+  }
+
+  /**
+   * One watched list per namespace routed, or one across the cluster: {@code {group}/{kind}} or
+   * {@code {group}/namespaces/{ns}/{kind}}.
+   */
+  private List<WatchedList> watch(String group, String kind, String query) {
+    List<WatchedList> lists = new ArrayList<>();
+    if (namespaces.isEmpty()) {
+      lists.add(new WatchedList(api, group + "/" + kind, query, this::changed));
+    } else {
+      for (String namespace : namespaces.stream().sorted().toList()) {
+        lists.add(
+            new WatchedList(
+                api, group + "/namespaces/" + namespace + "/" + kind, query, this::changed));
+      }
+    }
+    watched.addAll(lists);
+    return lists;
+  }
+
+  /** The items of several watched lists, as one list. */
+  private static JsonNode merged(List<WatchedList> lists) {
     ObjectNode all = JsonNodeFactory.instance.objectNode();
     var items = all.putArray("items");
-    for (String namespace : namespaces.stream().sorted().toList()) {
-      api.get(group + "/namespaces/" + namespace + "/" + kindAndQuery)
-          .path("items")
-          .forEach(items::add);
+    for (WatchedList list : lists) {
+      list.snapshot().path("items").forEach(items::add);
     }
     return all;
   }
@@ -188,5 +221,6 @@ public final class KubernetesRouter implements AutoCloseable {
   public void close() {
     closed = true;
     thread.interrupt();
+    watched.forEach(WatchedList::close);
   }
 }
