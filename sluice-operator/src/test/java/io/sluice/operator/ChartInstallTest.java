@@ -207,7 +207,7 @@ class ChartInstallTest {
     Thread.sleep(8000);
     int beforeRouter = answered.get();
     // one of the two routers goes (an upgrade, a node drained): the other takes every request
-    String router =
+    String routerPod =
         cluster
             .client
             .pods()
@@ -218,7 +218,7 @@ class ChartInstallTest {
             .getFirst()
             .getMetadata()
             .getName();
-    cluster.kubectl("delete", "pod", router, "-n", "sluice-system", "--wait=false");
+    cluster.kubectl("delete", "pod", routerPod, "-n", "sluice-system", "--wait=false");
     Thread.sleep(15000);
     int beforeOperator = answered.get();
     String operator =

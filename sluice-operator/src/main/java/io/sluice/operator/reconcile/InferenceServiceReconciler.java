@@ -56,7 +56,8 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   /** A fallback: Deployment events reconcile at once. */
   private static final Duration WHILE_NOT_READY = Duration.ofSeconds(10);
 
-  private static final Duration ALWAYS = Duration.ofSeconds(30);
+  /** A safety net: every change of the service or of what it owns reconciles it at once. */
+  private static final Duration ALWAYS = Duration.ofMinutes(10);
 
   /** The routers report what they serve every second. */
   private static final Duration UNTIL_ROUTED = Duration.ofSeconds(1);
@@ -92,19 +93,28 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
   }
 
   /**
-   * Revisions' Deployments, so that a pod becoming ready (or going) reconciles its InferenceService
-   * at once.
+   * What a service owns: its revisions' Deployments, so that a pod becoming ready (or going)
+   * reconciles it at once, and its Services and ConfigMaps, so that one changed or deleted by hand
+   * is repaired at once.
    */
   @Override
   public List<EventSource<?, InferenceService>> prepareEventSources(
       EventSourceContext<InferenceService> context) {
     return List.of(
-        new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Deployment.class, InferenceService.class)
-                .withLabelSelector(Naming.ISVC_LABEL)
-                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceService.class))
-                .build(),
-            context));
+        owned(Deployment.class, context),
+        owned(Service.class, context),
+        owned(io.fabric8.kubernetes.api.model.ConfigMap.class, context));
+  }
+
+  private static <R extends HasMetadata> EventSource<R, InferenceService> owned(
+      Class<R> kind, EventSourceContext<InferenceService> context) {
+    return new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(kind, InferenceService.class)
+            .withName(kind.getSimpleName())
+            .withLabelSelector(Naming.ISVC_LABEL)
+            .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(InferenceService.class))
+            .build(),
+        context);
   }
 
   @Override
@@ -474,12 +484,21 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
    * ForeignObjectException}).
    */
   private <T extends HasMetadata> T apply(T desired) {
+    String hash = Ownership.hash(desired);
+    if (desired.getMetadata().getAnnotations() == null) {
+      desired.getMetadata().setAnnotations(new java.util.LinkedHashMap<>());
+    }
+    desired.getMetadata().getAnnotations().put(Ownership.APPLIED_ANNOTATION, hash);
     T current = client.resource(desired).get();
     if (current == null) {
       return client.resource(desired).create();
     }
     if (!Ownership.sharesOwner(current, desired)) {
       throw new ForeignObjectException(current);
+    }
+    if (current.getMetadata().getAnnotations() != null
+        && hash.equals(current.getMetadata().getAnnotations().get(Ownership.APPLIED_ANNOTATION))) {
+      return current; // as written last time: no write, no event for every watcher
     }
     if (desired instanceof Service service && current instanceof Service existing) {
       service.getSpec().setClusterIP(existing.getSpec().getClusterIP());
@@ -495,13 +514,18 @@ public final class InferenceServiceReconciler implements Reconciler<InferenceSer
       return UpdateControl.<InferenceService>noUpdate().rescheduleAfter(after);
     }
     events.changed(isvc, next);
-    InferenceService patch = new InferenceService();
-    patch.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+    // The whole status replaced on the version read now (a conflict fails the reconcile, which is
+    // retried): a patch computed from a cached copy could add a list's items twice.
+    InferenceService fresh =
+        client
+            .resources(InferenceService.class)
+            .inNamespace(isvc.getMetadata().getNamespace())
             .withName(isvc.getMetadata().getName())
-            .withNamespace(isvc.getMetadata().getNamespace())
-            .build());
-    patch.setStatus(next);
-    return UpdateControl.patchStatus(patch).rescheduleAfter(after);
+            .get();
+    if (fresh != null) {
+      fresh.setStatus(next);
+      client.resource(fresh).updateStatus();
+    }
+    return UpdateControl.<InferenceService>noUpdate().rescheduleAfter(after);
   }
 }
