@@ -47,7 +47,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 # {isvc}-predictor's Endpoints pointing at the routers
 - apiGroups: [""]
   resources: [endpoints]
-  verbs: [get, create, update, delete]
+  verbs: [get, list, watch, create, update, delete]
 # why a revision's pods are not ready (a crash, an image that cannot be pulled), for the status
 - apiGroups: [""]
   resources: [pods]

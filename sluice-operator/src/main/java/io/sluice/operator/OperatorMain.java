@@ -6,8 +6,8 @@ import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.sluice.operator.cache.ClusterCache;
 import io.sluice.operator.crd.InferenceService;
-import io.sluice.operator.crd.InferenceServices;
 import io.sluice.operator.reconcile.InferenceServiceReconciler;
 import io.sluice.operator.route.PredictorAliases;
 import io.sluice.operator.route.RoutedServices;
@@ -102,17 +102,22 @@ public final class OperatorMain {
       String token,
       Set<String> namespaces,
       RoutedServices routed) {
-    PredictorAliases aliases = new PredictorAliases(client, routers);
+    ClusterCache cache = new ClusterCache(client, namespaces, routers);
+    PredictorAliases aliases = new PredictorAliases(client, cache);
     LoadScaler scaler =
         new LoadScaler(
-            client, new RouterLoad(client, routers, token, routed), namespaces, System::nanoTime);
+            client,
+            cache::revisions,
+            new RouterLoad(cache::routerPods, routers, token, routed),
+            namespaces,
+            System::nanoTime);
     Thread thread =
         new Thread(
             () -> {
               String lastProblem = null;
               while (true) {
                 try {
-                  List<InferenceService> services = InferenceServices.in(client, namespaces);
+                  List<InferenceService> services = cache.services();
                   aliases.sync(services);
                   scaler.tick(services);
                   lastProblem = null;

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.EndpointSubset;
 import io.fabric8.kubernetes.api.model.Endpoints;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sluice.operator.cache.ClusterCache;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.predictor.Naming;
 import io.sluice.operator.predictor.Ownership;
@@ -23,24 +24,25 @@ public final class PredictorAliases {
   private static final Logger log = LoggerFactory.getLogger(PredictorAliases.class);
 
   private final KubernetesClient client;
-  private final RouterService routers;
+  private final ClusterCache cache;
 
-  public PredictorAliases(KubernetesClient client, RouterService routers) {
+  /**
+   * @param cache where the router pods and the aliases' Endpoints are read (writes go to {@code
+   *     client})
+   */
+  public PredictorAliases(KubernetesClient client, ClusterCache cache) {
     this.client = client;
-    this.routers = routers;
+    this.cache = cache;
   }
 
   /** Points the aliases of {@code services} at the router pods there are now. */
   public void sync(List<InferenceService> services) {
-    List<EndpointSubset> pods = routers.pods(client);
+    List<EndpointSubset> pods = cache.routerPods();
     for (InferenceService isvc : services) {
       Endpoints desired = RevisionResources.predictorAliasEndpoints(isvc, pods);
       Endpoints current =
-          client
-              .endpoints()
-              .inNamespace(isvc.getMetadata().getNamespace())
-              .withName(Naming.predictor(isvc.getMetadata().getName()))
-              .get();
+          cache.alias(
+              isvc.getMetadata().getNamespace(), Naming.predictor(isvc.getMetadata().getName()));
       if (current != null
           && (Objects.equals(current.getSubsets(), desired.getSubsets())
               || !Ownership.sharesOwner(current, desired))) {

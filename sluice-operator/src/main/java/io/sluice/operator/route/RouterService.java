@@ -1,11 +1,6 @@
 package io.sluice.operator.route;
 
-import io.fabric8.kubernetes.api.model.EndpointSubset;
-import io.fabric8.kubernetes.api.model.Endpoints;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.util.List;
-
-/** The Sluice routers' Service ({@code namespace/name}, from the chart) and its ready pods. */
+/** The Sluice routers' Service ({@code namespace/name}, from the chart). */
 public record RouterService(String namespace, String name) {
   /**
    * @param reference {@code namespace/name}
@@ -17,14 +12,5 @@ public record RouterService(String namespace, String name) {
           "the router Service must be given as namespace/name, not '" + reference + "'");
     }
     return new RouterService(parts[0].strip(), parts[1].strip());
-  }
-
-  /**
-   * The ready router pods and their ports, as the Service's Endpoints list them (empty when there
-   * are none).
-   */
-  public List<EndpointSubset> pods(KubernetesClient client) {
-    Endpoints endpoints = client.endpoints().inNamespace(namespace).withName(name).get();
-    return endpoints == null || endpoints.getSubsets() == null ? List.of() : endpoints.getSubsets();
   }
 }

@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +72,7 @@ public final class LoadScaler {
   }
 
   private final KubernetesClient client;
+  private final BiFunction<String, String, List<Deployment>> revisionsOf;
   private final RevisionLoad routers;
   private final Set<String> namespaces;
   private final LongSupplier nanoClock;
@@ -84,7 +86,33 @@ public final class LoadScaler {
       RevisionLoad routers,
       Set<String> namespaces,
       LongSupplier nanoClock) {
+    this(
+        client,
+        (namespace, isvc) ->
+            client
+                .apps()
+                .deployments()
+                .inNamespace(namespace)
+                .withLabel(Naming.ISVC_LABEL, isvc)
+                .list()
+                .getItems(),
+        routers,
+        namespaces,
+        nanoClock);
+  }
+
+  /**
+   * @param revisionsOf a service's revision Deployments, by namespace and name (from a cache)
+   * @param namespaces the namespaces whose InferenceServices it scales (empty: all)
+   */
+  public LoadScaler(
+      KubernetesClient client,
+      BiFunction<String, String, List<Deployment>> revisionsOf,
+      RevisionLoad routers,
+      Set<String> namespaces,
+      LongSupplier nanoClock) {
     this.client = client;
+    this.revisionsOf = revisionsOf;
     this.routers = routers;
     this.namespaces = namespaces;
     this.nanoClock = nanoClock;
@@ -112,14 +140,7 @@ public final class LoadScaler {
       AutoscalingSpec spec = ScalingSettings.of(isvc);
       boolean perSecond = isvc.getSpec().predictor.scaleMetric == PredictorSpec.ScaleMetric.rps;
       String namespace = isvc.getMetadata().getNamespace();
-      for (Deployment deployment :
-          client
-              .apps()
-              .deployments()
-              .inNamespace(namespace)
-              .withLabel(Naming.ISVC_LABEL, isvc.getMetadata().getName())
-              .list()
-              .getItems()) {
+      for (Deployment deployment : revisionsOf.apply(namespace, isvc.getMetadata().getName())) {
         if (!ownedBy(deployment, isvc)) {
           continue; // labelled like a revision, but not one this operator made
         }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.EndpointAddress;
 import io.fabric8.kubernetes.api.model.EndpointSubset;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.sluice.operator.route.RoutedServices;
 import io.sluice.operator.route.RouterService;
 import java.io.IOException;
@@ -19,6 +18,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The load each predictor revision has, as the routers see it: every ready router pod's admin
@@ -30,7 +30,7 @@ public final class RouterLoad implements RevisionLoad {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SUFFIX = ".svc.cluster.local";
 
-  private final KubernetesClient client;
+  private final Supplier<List<EndpointSubset>> pods;
   private final RouterService routers;
   private final String token;
   private final RoutedServices routed;
@@ -38,11 +38,15 @@ public final class RouterLoad implements RevisionLoad {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /**
-   * @param routers the routers' Service, whose ready pods are asked
+   * @param pods the routers' ready pods (their Service's Endpoints)
+   * @param routers the routers' Service, for messages
    */
   public RouterLoad(
-      KubernetesClient client, RouterService routers, String token, RoutedServices routed) {
-    this.client = client;
+      Supplier<List<EndpointSubset>> pods,
+      RouterService routers,
+      String token,
+      RoutedServices routed) {
+    this.pods = pods;
     this.routers = routers;
     this.token = token;
     this.routed = routed;
@@ -55,7 +59,7 @@ public final class RouterLoad implements RevisionLoad {
     List<Set<String>> applications = new ArrayList<>();
     int answered = 0;
     IOException last = null;
-    for (EndpointSubset subset : routers.pods(client)) {
+    for (EndpointSubset subset : pods.get()) {
       int port =
           subset.getPorts() == null || subset.getPorts().isEmpty()
               ? 8080
