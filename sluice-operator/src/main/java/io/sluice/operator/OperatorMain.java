@@ -25,7 +25,8 @@ import java.util.stream.Collectors;
  * The operator process: reconciles InferenceServices (in-cluster credentials, or {@code
  * KUBECONFIG}). {@code SLUICE_IMAGE} names the image predictors run (default {@code
  * k8s.local/sluice:dev}); {@code SLUICE_WATCH_NAMESPACES} (comma-separated) limits the namespaces
- * it serves (default: all); {@code SLUICE_ROUTER} ({@code namespace/service}) and {@code
+ * it serves (default: all), {@code SLUICE_SERVICE_SELECTOR} (a label selector) the
+ * InferenceServices (default: all); {@code SLUICE_ROUTER} ({@code namespace/service}) and {@code
  * SLUICE_ADMIN_TOKEN} name the routers: then it scales revisions from the routers' load ({@link
  * LoadScaler}) and {@code {isvc}-predictor} points at the routers ({@link PredictorAliases});
  * without them revisions keep {@code minReplicas} (at least one) and {@code {isvc}-predictor}
@@ -46,6 +47,7 @@ public final class OperatorMain {
             .map(String::strip)
             .filter(n -> !n.isEmpty())
             .collect(Collectors.toSet());
+    String selector = System.getenv().getOrDefault("SLUICE_SERVICE_SELECTOR", "").strip();
     String router = System.getenv().getOrDefault("SLUICE_ROUTER", "");
     String token = System.getenv().getOrDefault("SLUICE_ADMIN_TOKEN", "");
     RouterService routers =
@@ -54,7 +56,7 @@ public final class OperatorMain {
     Runnable lead =
         routers == null
             ? () -> {}
-            : () -> linkRouters(client, routers, token.strip(), namespaces, routed);
+            : () -> linkRouters(client, routers, token.strip(), namespaces, selector, routed);
     String leaseNamespace = System.getenv("SLUICE_LEASE_NAMESPACE");
     LeaderElectionConfiguration election =
         leaseNamespace == null || leaseNamespace.isBlank()
@@ -83,6 +85,7 @@ public final class OperatorMain {
             client,
             System.getenv().getOrDefault("SLUICE_IMAGE", "k8s.local/sluice:dev"),
             namespaces,
+            selector,
             routers != null,
             routed,
             election);
@@ -101,8 +104,9 @@ public final class OperatorMain {
       RouterService routers,
       String token,
       Set<String> namespaces,
+      String selector,
       RoutedServices routed) {
-    ClusterCache cache = new ClusterCache(client, namespaces, routers);
+    ClusterCache cache = new ClusterCache(client, namespaces, selector, routers);
     PredictorAliases aliases = new PredictorAliases(client, cache);
     LoadScaler scaler =
         new LoadScaler(
@@ -146,13 +150,14 @@ public final class OperatorMain {
    * until stopped.
    */
   public static Operator start(KubernetesClient client, String image) {
-    return start(client, image, Set.of(), false, new RoutedServices(), null);
+    return start(client, image, Set.of(), "", false, new RoutedServices(), null);
   }
 
   /**
    * Starts reconciling in {@code namespaces} (empty: all); the returned operator runs until
    * stopped.
    *
+   * @param selector a label selector the InferenceServices it serves must match ("" for all)
    * @param routed whether {@code {isvc}-predictor} names point at the routers
    * @param routes what the routers serve (a service is Ready once they all do)
    * @param election the Lease to hold while reconciling (the process exits when it loses it), or
@@ -162,6 +167,7 @@ public final class OperatorMain {
       KubernetesClient client,
       String image,
       Set<String> namespaces,
+      String selector,
       boolean routed,
       RoutedServices routes,
       LeaderElectionConfiguration election) {
@@ -184,6 +190,9 @@ public final class OperatorMain {
         configuration -> {
           if (!namespaces.isEmpty()) {
             configuration.settingNamespaces(namespaces);
+          }
+          if (!selector.isEmpty()) {
+            configuration.withLabelSelector(selector);
           }
         });
     operator.start();

@@ -44,7 +44,8 @@ class ClusterCacheTest {
     other.getMetadata().setNamespace("team-z");
     client.resource(other).create();
     try (ClusterCache cache =
-        new ClusterCache(client, Set.of("team-a"), new RouterService("sluice-system", "router"))) {
+        new ClusterCache(
+            client, Set.of("team-a"), "", new RouterService("sluice-system", "router"))) {
       await(() -> cache.services().size() == 1);
       assertThat(cache.services().getFirst().getMetadata().getNamespace()).isEqualTo("team-a");
 

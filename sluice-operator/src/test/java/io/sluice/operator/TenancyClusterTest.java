@@ -204,6 +204,19 @@ class TenancyClusterTest {
             .isEqualTo("calc-predictor-00001");
         System.out.printf(
             "a revision that cannot load: %s%n", condition(status, "LatestDeploymentReady"));
+        // the operator led throughout: its Lease renewed, never lost
+        assertThat(
+                a.client
+                    .pods()
+                    .inNamespace("sluice-system")
+                    .withLabel("app.kubernetes.io/name", "sluice-operator")
+                    .list()
+                    .getItems())
+            .allSatisfy(
+                pod ->
+                    assertThat(pod.getStatus().getContainerStatuses().getFirst().getRestartCount())
+                        .as("operator restarts")
+                        .isZero());
       } finally {
         System.out.println(a.kubectl("get", "pods", "-n", "sluice-system"));
         System.out.println(

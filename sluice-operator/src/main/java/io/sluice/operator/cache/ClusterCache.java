@@ -29,15 +29,20 @@ public final class ClusterCache implements AutoCloseable {
    * Starts the informers and waits until each has listed once.
    *
    * @param namespaces the namespaces served (empty: all)
+   * @param selector a label selector of the InferenceServices served ("" for all)
    */
-  public ClusterCache(KubernetesClient client, Set<String> namespaces, RouterService router) {
+  public ClusterCache(
+      KubernetesClient client, Set<String> namespaces, String selector, RouterService router) {
     inform(
         namespaces,
         services,
-        namespace ->
-            namespace == null
-                ? client.resources(InferenceService.class).inAnyNamespace().inform()
-                : client.resources(InferenceService.class).inNamespace(namespace).inform());
+        namespace -> {
+          var all =
+              namespace == null
+                  ? client.resources(InferenceService.class).inAnyNamespace()
+                  : client.resources(InferenceService.class).inNamespace(namespace);
+          return selector.isEmpty() ? all.inform() : all.withLabelSelector(selector).inform();
+        });
     inform(
         namespaces,
         revisions,

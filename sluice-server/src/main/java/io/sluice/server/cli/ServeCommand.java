@@ -7,6 +7,7 @@ import io.sluice.server.config.InferenceServiceManifests;
 import io.sluice.server.config.ModelDirectory;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.server.kubernetes.ClusterApi;
+import io.sluice.server.kubernetes.ClusterScope;
 import io.sluice.server.kubernetes.InferenceServiceRouting;
 import io.sluice.server.kubernetes.KubernetesRouter;
 import io.sluice.server.kubernetes.NamespaceAddressing;
@@ -103,17 +104,6 @@ public final class ServeCommand implements Callable<Integer> {
     return "server: {host: 0.0.0.0, port: " + listen + admin + "}\n";
   }
 
-  /**
-   * {@code SLUICE_WATCH_NAMESPACES} (comma-separated): the namespaces a router serves; empty: all.
-   */
-  private static java.util.Set<String> watchedNamespaces() {
-    return java.util.Arrays.stream(
-            System.getenv().getOrDefault("SLUICE_WATCH_NAMESPACES", "").split(","))
-        .map(String::strip)
-        .filter(namespace -> !namespace.isEmpty())
-        .collect(java.util.stream.Collectors.toSet());
-  }
-
   @Override
   public Integer call() {
     Path file = config != null ? config : defaultConfig();
@@ -145,7 +135,7 @@ public final class ServeCommand implements Callable<Integer> {
                 server.applier(),
                 new InferenceServiceRouting(serverSection),
                 addressing,
-                watchedNamespaces(),
+                ClusterScope.fromEnvironment(),
                 Duration.ofSeconds(1));
       } else if (modelDir != null) {
         file = modelDir;

@@ -56,7 +56,7 @@ public final class KubernetesRouter implements AutoCloseable {
   private String applied;
 
   /**
-   * @param namespaces the namespaces whose InferenceServices it routes (empty: all)
+   * @param scope the InferenceServices it routes
    * @param interval how often routes whose upstream could not be reached are tried again
    */
   public KubernetesRouter(
@@ -67,7 +67,7 @@ public final class KubernetesRouter implements AutoCloseable {
       ConfigApplier applier,
       InferenceServiceRouting routing,
       NamespaceAddressing addressing,
-      Set<String> namespaces,
+      ClusterScope scope,
       Duration interval) {
     this.api = api;
     this.engine = engine;
@@ -76,10 +76,11 @@ public final class KubernetesRouter implements AutoCloseable {
     this.loader = loader;
     this.applier = applier;
     this.addressing = addressing;
-    this.namespaces = Set.copyOf(namespaces);
+    this.namespaces = scope.namespaces();
     this.check = new RouteCheck(routing, loader);
     this.interval = interval;
-    this.inferenceServices = watch("/apis/serving.kserve.io/v1beta1", "inferenceservices", "");
+    this.inferenceServices =
+        watch("/apis/serving.kserve.io/v1beta1", "inferenceservices", scope.serviceQuery());
     this.revisionEndpoints =
         watch("/api/v1", "endpoints", "labelSelector=" + RevisionEndpoints.REVISION_LABEL);
     this.aliases = watch("/api/v1", "services", "labelSelector=component%3Dpredictor");
