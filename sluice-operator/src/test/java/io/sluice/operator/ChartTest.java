@@ -76,12 +76,30 @@ class ChartTest {
         .contains("kind: ClusterServingRuntime")
         .contains("runAsNonRoot: true")
         .contains("readOnlyRootFilesystem: true");
+    // watching two namespaces: Roles there, and nothing namespaced granted cluster-wide
+    List<String> documents = List.of(rendered.output().split("\n---\n"));
+    assertThat(documents)
+        .filteredOn(d -> d.contains("kind: Role\n") && d.contains("resources: [deployments]"))
+        .extracting(
+            d ->
+                d.contains("namespace: models")
+                    ? "models"
+                    : d.contains("namespace: staging") ? "staging" : "?")
+        .containsExactlyInAnyOrder("models", "staging");
+    assertThat(documents)
+        .filteredOn(d -> d.contains("kind: ClusterRole\n"))
+        .isNotEmpty()
+        .allSatisfy(d -> assertThat(d).doesNotContain("deployments").doesNotContain("endpoints"));
+    assertThat(documents)
+        .filteredOn(d -> d.contains("kind: Role\n") && d.contains("leases"))
+        .singleElement()
+        .satisfies(d -> assertThat(d).contains("namespace: sluice-system"));
   }
 
   @Test
   void theValuesSchemaRefusesWhatItShould() throws Exception {
     assertThat(
-            helm("template", "demo", CHART.toString(), "--set", "operator.replicaCount=3").exit())
+            helm("template", "demo", CHART.toString(), "--set", "operator.replicaCount=-1").exit())
         .isNotZero();
     assertThat(helm("template", "demo", CHART.toString(), "--set", "operator.image.tag=").exit())
         .isNotZero();

@@ -51,6 +51,54 @@ class PredictorPlanTest {
         .containsEntry("serving.kserve.io/inferenceservice", "mnist");
     assertThat(deployment.getMetadata().getOwnerReferences().getFirst().getKind())
         .isEqualTo("InferenceService");
+    // the restricted Pod Security Standard, and no API token
+    assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    var container = pod.getContainers().getFirst().getSecurityContext();
+    assertThat(container.getAllowPrivilegeEscalation()).isFalse();
+    assertThat(container.getReadOnlyRootFilesystem()).isTrue();
+    assertThat(container.getCapabilities().getDrop()).containsExactly("ALL");
+    assertThat(pod.getContainers().getFirst().getVolumeMounts())
+        .extracting(mount -> mount.getMountPath())
+        .contains("/tmp");
+  }
+
+  @Test
+  void aServiceAccountPullSecretsAndAffinityShapeThePods() {
+    InferenceService service =
+        onnx(
+            "mnist",
+            "s3://models/mnist.onnx",
+            """
+        serviceAccountName: model-reader
+        imagePullSecrets: [{name: registry}]
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms: [{matchExpressions: [{key: gpu, operator: Exists}]}]""");
+    PredictorPlan plan = PredictorPlan.of(service, "k8s.local/sluice:dev", List.of());
+    assertThat(plan.problems()).isEmpty();
+    var pod =
+        RevisionResources.deployment(service, plan, "mnist-predictor-00001", 1)
+            .getSpec()
+            .getTemplate()
+            .getSpec();
+    assertThat(pod.getServiceAccountName()).isEqualTo("model-reader");
+    assertThat(pod.getAutomountServiceAccountToken()).isTrue();
+    assertThat(pod.getImagePullSecrets())
+        .extracting(secret -> secret.getName())
+        .containsExactly("registry");
+    assertThat(
+            pod.getAffinity()
+                .getNodeAffinity()
+                .getRequiredDuringSchedulingIgnoredDuringExecution()
+                .getNodeSelectorTerms()
+                .getFirst()
+                .getMatchExpressions()
+                .getFirst()
+                .getKey())
+        .isEqualTo("gpu");
   }
 
   @Test

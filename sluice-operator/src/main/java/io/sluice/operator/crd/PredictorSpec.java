@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,16 @@ public class PredictorSpec extends Unsupported {
   public Map<String, String> annotations;
   public Map<String, String> nodeSelector;
   public List<Toleration> tolerations;
+  public Affinity affinity;
+
+  /**
+   * The pods' service account (workload identity: cloud credentials for a model store); with it the
+   * pods get its token, without it none.
+   */
+  public String serviceAccountName;
+
+  /** Secrets for pulling a private registry's image (a ServingRuntime's). */
+  public List<LocalObjectReference> imagePullSecrets;
 
   /** KServe's {@code scaleMetric} values that Sluice scales on. */
   public enum ScaleMetric {

@@ -180,8 +180,11 @@ public final class RevisionResources {
         .withAnnotations(plan.predictor().annotations)
         .endMetadata()
         .withNewSpec()
-        // a model server has no business with the API server
-        .withAutomountServiceAccountToken(false)
+        // a model server has no business with the API server, unless given an identity of its own
+        .withServiceAccountName(plan.predictor().serviceAccountName)
+        .withAutomountServiceAccountToken(plan.predictor().serviceAccountName != null)
+        .withImagePullSecrets(plan.predictor().imagePullSecrets)
+        .withAffinity(plan.predictor().affinity)
         .withNewSecurityContext()
         .withRunAsNonRoot(true)
         .withNewSeccompProfile()

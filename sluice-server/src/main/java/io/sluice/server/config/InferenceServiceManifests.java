@@ -20,8 +20,9 @@ import java.util.Set;
  * each service is an application at {@code /{name}} with one deployment named after it, as the
  * operator runs it in a pod, so the same manifest serves on one machine as on a cluster. Fields
  * Sluice does not serve are refused by name; fields that only shape a pod ({@code labels}, {@code
- * annotations}, {@code nodeSelector}, {@code tolerations}, the model's {@code env}, {@code args},
- * {@code protocolVersion} and {@code runtime}) are accepted and have no effect here.
+ * annotations}, {@code nodeSelector}, {@code tolerations}, {@code affinity}, {@code
+ * serviceAccountName}, {@code imagePullSecrets}, the model's {@code env}, {@code args}, {@code
+ * protocolVersion} and {@code runtime}) are accepted and have no effect here.
  */
 public final class InferenceServiceManifests {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
@@ -40,7 +41,10 @@ public final class InferenceServiceManifests {
           "labels",
           "annotations",
           "nodeSelector",
-          "tolerations");
+          "tolerations",
+          "affinity",
+          "serviceAccountName",
+          "imagePullSecrets");
   private static final Set<String> MODEL =
       Set.of("modelFormat", "runtime", "storageUri", "protocolVersion", "resources", "env", "args");
 
