@@ -37,26 +37,8 @@ class ChartInstallTest {
   @Test
   void theChartsOperatorAndRouterServeAnInferenceService() throws Exception {
     try (DevCluster cluster = DevCluster.open(NAMESPACE)) {
-      cluster.kubectl("apply", "-f", "../deploy/helm/sluice/crds/");
-      await(
-          "sluice-system of an earlier run to go",
-          () -> cluster.client.namespaces().withName("sluice-system").get() == null,
-          Duration.ofMinutes(2));
       try {
-        cluster.helm(
-            true,
-            "install",
-            "sluice",
-            "../deploy/helm/sluice",
-            "--namespace",
-            "sluice-system",
-            "--create-namespace",
-            "--skip-crds",
-            "--set",
-            "operator.watchNamespaces={" + NAMESPACE + "}",
-            "--wait",
-            "--timeout",
-            "3m");
+        cluster.installChart(NAMESPACE);
         assertThat(
                 cluster
                     .client
@@ -144,8 +126,7 @@ class ChartInstallTest {
         aPodKilledUnderLoadLosesNoRequest(cluster, router);
         anIdleRevisionScalesToZeroAndWakesForRequests(cluster, router, alias);
       } finally {
-        cluster.helm(false, "uninstall", "sluice", "--namespace", "sluice-system", "--wait");
-        cluster.client.namespaces().withName("sluice-system").delete();
+        cluster.uninstallChart();
       }
     }
   }
@@ -207,31 +188,11 @@ class ChartInstallTest {
     Thread.sleep(8000);
     int beforeRouter = answered.get();
     // one of the two routers goes (an upgrade, a node drained): the other takes every request
-    String routerPod =
-        cluster
-            .client
-            .pods()
-            .inNamespace("sluice-system")
-            .withLabel("app.kubernetes.io/name", "sluice-router")
-            .list()
-            .getItems()
-            .getFirst()
-            .getMetadata()
-            .getName();
+    String routerPod = cluster.firstPod("sluice-system", "sluice-router");
     cluster.kubectl("delete", "pod", routerPod, "-n", "sluice-system", "--wait=false");
     Thread.sleep(15000);
     int beforeOperator = answered.get();
-    String operator =
-        cluster
-            .client
-            .pods()
-            .inNamespace("sluice-system")
-            .withLabel("app.kubernetes.io/name", "sluice-operator")
-            .list()
-            .getItems()
-            .getFirst()
-            .getMetadata()
-            .getName();
+    String operator = cluster.firstPod("sluice-system", "sluice-operator");
     cluster.kubectl("delete", "pod", operator, "-n", "sluice-system", "--wait=false");
     Thread.sleep(8000);
     running.set(false);

@@ -154,6 +154,51 @@ final class DevCluster implements AutoCloseable {
   }
 
   /**
+   * Installs the chart as release {@code sluice} in {@code sluice-system} (after one of an earlier
+   * run has gone), watching {@code namespaces}; waits for its pods.
+   */
+  void installChart(String... namespaces) throws Exception {
+    kubectl("apply", "-f", "../deploy/helm/sluice/crds/");
+    await(
+        "sluice-system of an earlier run to go",
+        () -> client.namespaces().withName("sluice-system").get() == null,
+        Duration.ofMinutes(2));
+    helm(
+        true,
+        "install",
+        "sluice",
+        "../deploy/helm/sluice",
+        "--namespace",
+        "sluice-system",
+        "--create-namespace",
+        "--skip-crds",
+        "--set",
+        "operator.watchNamespaces={" + String.join(",", namespaces) + "}",
+        "--wait",
+        "--timeout",
+        "3m");
+  }
+
+  /** Uninstalls the chart's release and its namespace. */
+  void uninstallChart() throws Exception {
+    helm(false, "uninstall", "sluice", "--namespace", "sluice-system", "--wait");
+    client.namespaces().withName("sluice-system").delete();
+  }
+
+  /** The name of the first pod of {@code namespace} labelled {@code app.kubernetes.io/name}. */
+  String firstPod(String namespace, String name) {
+    return client
+        .pods()
+        .inNamespace(namespace)
+        .withLabel("app.kubernetes.io/name", name)
+        .list()
+        .getItems()
+        .getFirst()
+        .getMetadata()
+        .getName();
+  }
+
+  /**
    * An InferenceService {@code name} serving {@code {name}/{model}} from the claim, with predictor
    * fields {@code extra}.
    */

@@ -66,26 +66,8 @@ class TenancyClusterTest {
   void namespacesAreIsolatedAndFailuresStayWithTheirService() throws Exception {
     try (DevCluster a = DevCluster.open(TEAM_A);
         DevCluster b = DevCluster.open(TEAM_B)) {
-      a.kubectl("apply", "-f", "../deploy/helm/sluice/crds/");
-      await(
-          "sluice-system of an earlier run to go",
-          () -> a.client.namespaces().withName("sluice-system").get() == null,
-          Duration.ofMinutes(2));
       try {
-        a.helm(
-            true,
-            "install",
-            "sluice",
-            "../deploy/helm/sluice",
-            "--namespace",
-            "sluice-system",
-            "--create-namespace",
-            "--skip-crds",
-            "--set",
-            "operator.watchNamespaces={" + TEAM_A + "," + TEAM_B + "}",
-            "--wait",
-            "--timeout",
-            "3m");
+        a.installChart(TEAM_A, TEAM_B);
         a.client.resource(calc(a, "v1.onnx", "minReplicas: 1")).create();
         b.client.resource(calc(b, "v2.onnx", "minReplicas: 0")).create();
         a.awaitHere("team-a's calc READY", () -> a.ready("calc"), Duration.ofMinutes(3));
@@ -221,8 +203,7 @@ class TenancyClusterTest {
         System.out.println(a.kubectl("get", "pods", "-n", "sluice-system"));
         System.out.println(
             a.kubectl("logs", "deployment/sluice-operator", "-n", "sluice-system", "--tail=40"));
-        a.helm(false, "uninstall", "sluice", "--namespace", "sluice-system", "--wait");
-        a.client.namespaces().withName("sluice-system").delete();
+        a.uninstallChart();
       }
     }
   }
