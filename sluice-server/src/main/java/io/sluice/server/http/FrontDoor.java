@@ -100,7 +100,6 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
       vertx.setPeriodic(AccessLog.FLUSH_MILLIS, id -> accessLog.flush());
     }
     vertx.setPeriodic(60_000, id -> rateLimits.forgetIdle());
-    router.route().handler(this::readdress);
     if (rateLimits.limitsGenerations()) {
       router.route().handler(gate::limitGenerations);
     }
@@ -193,17 +192,20 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
    * Routes requests by the address they were sent to as well as their paths (a Kubernetes router's
    * per-namespace names).
    */
-  public void address(RequestAddressing addressing) {
+  public synchronized void address(RequestAddressing addressing) {
+    if (this.addressing == null) {
+      // first of all the routes; servers that are not routers never pay for it
+      router.route().order(-1).handler(this::readdress);
+    }
     this.addressing = addressing;
   }
 
   /** Routes a REST request again under the path its address gives, once. */
   private void readdress(RoutingContext ctx) {
-    RequestAddressing current = addressing;
     String to =
-        current == null || ctx.get(READDRESSED) != null
+        ctx.get(READDRESSED) != null
             ? null
-            : current.route(host(ctx.request()), ctx.request().path());
+            : addressing.route(host(ctx.request()), ctx.request().path());
     if (to == null) {
       ctx.next();
       return;
