@@ -323,12 +323,15 @@ public final class Revision {
     try {
       while (servers.isEmpty()) {
         if (nanoClock.getAsLong() >= deadline) {
-          throw new ModelLoadException(
+          // FAILED with the reason, not UNAVAILABLE: it is retried (a router's routes are) and says
+          // why
+          failure =
               "no server behind "
                   + spec.endpoint()
                   + " became ready within "
                   + spec.scaling().maxQueueWait().toSeconds()
-                  + " s");
+                  + " s";
+          throw new ModelLoadException(failure);
         }
         try {
           Thread.sleep(200);

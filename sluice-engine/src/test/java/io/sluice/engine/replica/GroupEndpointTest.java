@@ -97,6 +97,11 @@ class GroupEndpointTest {
   }
 
   private void start(List<URI> servers) throws ModelLoadException {
+    start(servers, System::nanoTime);
+  }
+
+  private void start(List<URI> servers, java.util.function.LongSupplier nanoClock)
+      throws ModelLoadException {
     directory.update(Map.of(SERVICE.getHost(), servers));
     RemoteConnector connector =
         (id, spec) -> {
@@ -108,7 +113,7 @@ class GroupEndpointTest {
     var executor = Executors.newFixedThreadPool(8);
     RevisionContext context =
         new RevisionContext(
-            name -> null, executor, System::nanoTime, new Placer(List.of()), connector, directory);
+            name -> null, executor, nanoClock, new Placer(List.of()), connector, directory);
     ScalingSpec scaling = new ScalingSpec(1, 4, 100, Duration.ofSeconds(20), null, null, null);
     deployment =
         new Deployment(
@@ -192,6 +197,27 @@ class GroupEndpointTest {
     for (int i = 0; i < 10; i++) {
       assertThat(ask().get(5, TimeUnit.SECONDS)).isEqualTo(B.toString());
     }
+  }
+
+  @Test
+  void aGroupThatStaysEmptyFailsToLoadAndSaysWhy() throws Exception {
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    // the wait looks at the clock between naps: moved past maxQueueWait (20 s), it gives up
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                Thread.sleep(300);
+              } catch (InterruptedException e) {
+                return;
+              }
+              now.addAndGet(Duration.ofSeconds(21).toNanos());
+            });
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(List.of(), now::get))
+        .isInstanceOf(ModelLoadException.class)
+        .hasMessageContaining("no server behind " + SERVICE + " became ready within 20 s");
+    assertThat(deployment.state()).isEqualTo(io.sluice.engine.client.ModelState.FAILED);
+    assertThat(deployment.status().reason()).contains("became ready within 20 s");
   }
 
   @Test
