@@ -62,6 +62,10 @@ class PredictorPlanTest {
     assertThat(pod.getContainers().getFirst().getVolumeMounts())
         .extracting(mount -> mount.getMountPath())
         .contains("/tmp");
+    // a slow start (a busy node, a download) is not a dead server
+    var startup = pod.getContainers().getFirst().getStartupProbe();
+    assertThat(startup.getPeriodSeconds() * startup.getFailureThreshold())
+        .isGreaterThanOrEqualTo(600);
   }
 
   @Test

@@ -47,6 +47,21 @@ public final class RevisionResources {
   private static final String ALIAS_SECOND_PORT_NAME = "http-alt";
 
   /**
+   * Liveness waits until the server first answers (up to 10 minutes: a model downloaded at start):
+   * a node busy starting many pods must not kill them for being slow to start.
+   */
+  private static final Probe STARTING =
+      new ProbeBuilder()
+          .withNewHttpGet()
+          .withPath("/v2/health/live")
+          .withPort(new IntOrString(Naming.PORT))
+          .endHttpGet()
+          .withPeriodSeconds(2)
+          .withTimeoutSeconds(5)
+          .withFailureThreshold(300)
+          .build();
+
+  /**
    * The restricted Pod Security Standard for a predictor's container: no privilege escalation, no
    * capabilities, a read-only root (writes go to {@code /tmp} and the model cache, both emptyDirs).
    */
@@ -159,6 +174,7 @@ public final class RevisionResources {
             .withTerminationMessagePolicy("FallbackToLogsOnError")
             .withSecurityContext(RESTRICTED)
             .withReadinessProbe(probe("/v2/health/ready", 1))
+            .withStartupProbe(STARTING)
             .withLivenessProbe(probe("/v2/health/live", 30))
             .build();
     return new DeploymentBuilder()
@@ -277,6 +293,7 @@ public final class RevisionResources {
             .endResources()
             .withVolumeMounts(mounts)
             .withReadinessProbe(probe("/v2/health/ready", 1))
+            .withStartupProbe(STARTING)
             .withLivenessProbe(probe("/v2/health/live", 30))
             .build();
     String digest = Integer.toHexString(Serialization.asYaml(pool.sluiceConfig()).hashCode());
@@ -473,6 +490,7 @@ public final class RevisionResources {
         .withPort(new IntOrString(Naming.PORT))
         .endHttpGet()
         .withPeriodSeconds(period)
+        .withTimeoutSeconds(5)
         .withFailureThreshold(3)
         .build();
   }
