@@ -124,6 +124,7 @@ class ChartInstallTest {
         assertThat(cluster.inferLinear(alias)).isEqualTo(3);
 
         aPodKilledUnderLoadLosesNoRequest(cluster, router);
+        aRevisionGrowsUnderLoadAndShrinksAfterIt(cluster, router);
         anIdleRevisionScalesToZeroAndWakesForRequests(cluster, router, alias);
       } finally {
         cluster.uninstallChart();
@@ -209,6 +210,71 @@ class ChartInstallTest {
         "under load at 8 connections: a predictor pod deleted (%d answered), a router pod deleted"
             + " (%d answered), the operator pod deleted (%d answered), none failed%n",
         beforeRouter, beforeOperator - beforeRouter, answered.get() - beforeOperator);
+  }
+
+  /**
+   * Scaling across pods from the routers' load: 12 clients in a loop through the router make the
+   * revision grow from one pod to three ({@code scaleTarget: 2} ongoing requests per pod), and it
+   * shrinks back to one once they stop; no request fails meanwhile.
+   */
+  private static void aRevisionGrowsUnderLoadAndShrinksAfterIt(DevCluster cluster, String router)
+      throws Exception {
+    var isvc = cluster.isvc("linear", "v2.onnx", "minReplicas: 1\nmaxReplicas: 3\nscaleTarget: 2");
+    isvc.getMetadata()
+        .setAnnotations(
+            java.util.Map.of(
+                "serving.sluice.io/upscale-delay",
+                "2s",
+                "serving.sluice.io/downscale-delay",
+                "10s",
+                "serving.sluice.io/look-back-period",
+                "2s"));
+    cluster.client.resource(isvc).update();
+    cluster.awaitHere(
+        "one pod", () -> cluster.pods("linear-predictor-00002") == 1, Duration.ofMinutes(2));
+    AtomicInteger answered = new AtomicInteger();
+    List<String> failures = new CopyOnWriteArrayList<>();
+    AtomicBoolean running = new AtomicBoolean(true);
+    List<Thread> clients = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      clients.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (running.get()) {
+                      try {
+                        if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
+                          answered.incrementAndGet();
+                        } else {
+                          failures.add("wrong answer");
+                        }
+                      } catch (Exception | AssertionError e) {
+                        failures.add(e.getMessage());
+                      }
+                    }
+                  }));
+    }
+    long started = System.nanoTime();
+    try {
+      cluster.awaitHere(
+          "three ready pods under load",
+          () -> cluster.readyPods("linear-predictor-00002") == 3,
+          Duration.ofMinutes(3));
+    } finally {
+      running.set(false);
+      for (Thread client : clients) {
+        client.join(60_000);
+      }
+    }
+    long grown = (System.nanoTime() - started) / 1_000_000;
+    cluster.awaitHere(
+        "back to one pod",
+        () -> cluster.pods("linear-predictor-00002") == 1,
+        Duration.ofMinutes(2));
+    assertThat(failures).as("requests that failed while the revision scaled").isEmpty();
+    System.out.printf(
+        "scale up under load: 1 -> 3 pods in %d ms, %d requests answered, none failed; back to 1%n",
+        grown, answered.get());
   }
 
   /**
