@@ -89,11 +89,6 @@ public final class KubernetesRouter implements AutoCloseable {
     thread.start();
   }
 
-  /** {@code namespace/name} → why that InferenceService's route is not served. */
-  public Map<String, String> refused() {
-    return check.refused();
-  }
-
   /** Wakes the loop: a watched list changed. */
   private void changed() {
     synchronized (signal) {
