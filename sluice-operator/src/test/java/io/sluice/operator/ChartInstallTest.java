@@ -151,28 +151,7 @@ class ChartInstallTest {
         () -> cluster.readyPods("linear-predictor-00002") == 2,
         Duration.ofMinutes(3));
     Thread.sleep(3000); // the router learns the second pod from its Endpoints
-    AtomicInteger answered = new AtomicInteger();
-    List<String> failures = new CopyOnWriteArrayList<>();
-    AtomicBoolean running = new AtomicBoolean(true);
-    List<Thread> clients = new ArrayList<>();
-    for (int i = 0; i < 8; i++) {
-      clients.add(
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    while (running.get()) {
-                      try {
-                        if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
-                          answered.incrementAndGet();
-                        } else {
-                          failures.add("wrong answer");
-                        }
-                      } catch (Exception | AssertionError e) {
-                        failures.add(e.getMessage());
-                      }
-                    }
-                  }));
-    }
+    Load load = new Load(cluster, router, 8);
     Thread.sleep(2000);
     String victim =
         cluster
@@ -187,29 +166,26 @@ class ChartInstallTest {
             .getName();
     cluster.kubectl("delete", "pod", victim, "-n", NAMESPACE, "--wait=false");
     Thread.sleep(8000);
-    int beforeRouter = answered.get();
+    int beforeRouter = load.answered.get();
     // one of the two routers goes (an upgrade, a node drained): the other takes every request
     String routerPod = cluster.firstPod("sluice-system", "sluice-router");
     cluster.kubectl("delete", "pod", routerPod, "-n", "sluice-system", "--wait=false");
     Thread.sleep(15000);
-    int beforeOperator = answered.get();
+    int beforeOperator = load.answered.get();
     String operator = cluster.firstPod("sluice-system", "sluice-operator");
     cluster.kubectl("delete", "pod", operator, "-n", "sluice-system", "--wait=false");
     Thread.sleep(8000);
-    running.set(false);
-    for (Thread client : clients) {
-      client.join(60_000);
-    }
-    assertThat(failures)
+    load.stop();
+    assertThat(load.failures)
         .as(
             "requests that failed while a pod was deleted; the router's log:\n%s",
             routerLog(cluster))
         .isEmpty();
-    assertThat(answered.get()).isGreaterThan(100);
+    assertThat(load.answered.get()).isGreaterThan(100);
     System.out.printf(
         "under load at 8 connections: a predictor pod deleted (%d answered), a router pod deleted"
             + " (%d answered), the operator pod deleted (%d answered), none failed%n",
-        beforeRouter, beforeOperator - beforeRouter, answered.get() - beforeOperator);
+        beforeRouter, beforeOperator - beforeRouter, load.answered.get() - beforeOperator);
   }
 
   /**
@@ -232,28 +208,7 @@ class ChartInstallTest {
     cluster.client.resource(isvc).update();
     cluster.awaitHere(
         "one pod", () -> cluster.pods("linear-predictor-00002") == 1, Duration.ofMinutes(2));
-    AtomicInteger answered = new AtomicInteger();
-    List<String> failures = new CopyOnWriteArrayList<>();
-    AtomicBoolean running = new AtomicBoolean(true);
-    List<Thread> clients = new ArrayList<>();
-    for (int i = 0; i < 12; i++) {
-      clients.add(
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    while (running.get()) {
-                      try {
-                        if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
-                          answered.incrementAndGet();
-                        } else {
-                          failures.add("wrong answer");
-                        }
-                      } catch (Exception | AssertionError e) {
-                        failures.add(e.getMessage());
-                      }
-                    }
-                  }));
-    }
+    Load load = new Load(cluster, router, 12);
     long started = System.nanoTime();
     try {
       cluster.awaitHere(
@@ -261,20 +216,17 @@ class ChartInstallTest {
           () -> cluster.readyPods("linear-predictor-00002") == 3,
           Duration.ofMinutes(3));
     } finally {
-      running.set(false);
-      for (Thread client : clients) {
-        client.join(60_000);
-      }
+      load.stop();
     }
     long grown = (System.nanoTime() - started) / 1_000_000;
     cluster.awaitHere(
         "back to one pod",
         () -> cluster.pods("linear-predictor-00002") == 1,
         Duration.ofMinutes(2));
-    assertThat(failures).as("requests that failed while the revision scaled").isEmpty();
+    assertThat(load.failures).as("requests that failed while the revision scaled").isEmpty();
     System.out.printf(
         "scale up under load: 1 -> 3 pods in %d ms, %d requests answered, none failed; back to 1%n",
-        grown, answered.get());
+        grown, load.answered.get());
   }
 
   /**
@@ -321,5 +273,44 @@ class ChartInstallTest {
         "scale from zero: 20 requests answered %d ms after they were sent%n",
         (System.nanoTime() - sent) / 1_000_000);
     assertThat(cluster.readyPods("linear-predictor-00002")).isPositive();
+  }
+
+  /**
+   * Clients asking the router for y(1) in a loop (3 from the v2 model), counting what came back.
+   */
+  private static final class Load {
+    final AtomicInteger answered = new AtomicInteger();
+    final List<String> failures = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> clients = new ArrayList<>();
+
+    Load(DevCluster cluster, String router, int connections) {
+      for (int i = 0; i < connections; i++) {
+        clients.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      while (running.get()) {
+                        try {
+                          if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
+                            answered.incrementAndGet();
+                          } else {
+                            failures.add("wrong answer");
+                          }
+                        } catch (Exception | AssertionError e) {
+                          failures.add(e.getMessage());
+                        }
+                      }
+                    }));
+      }
+    }
+
+    /** Stops the clients once their requests in flight are answered. */
+    void stop() throws InterruptedException {
+      running.set(false);
+      for (Thread client : clients) {
+        client.join(60_000);
+      }
+    }
   }
 }
