@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.sluice.operator.crd.InferenceService;
 import io.sluice.operator.crd.InferenceServiceStatus;
+import io.sluice.testkit.RawHttp1;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -260,31 +261,14 @@ final class DevCluster implements AutoCloseable {
    * is retried (kube-proxy writing a new Service's rules); every answer counts.
    */
   static double inferLinearAt(String ip, int port, String host, String path) throws Exception {
-    byte[] body =
-        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}"
-            .getBytes(StandardCharsets.UTF_8);
+    String body =
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [1]}]}";
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (true) {
-      try (java.net.Socket socket = new java.net.Socket()) {
-        socket.connect(new java.net.InetSocketAddress(ip, port), 5000);
-        socket.setSoTimeout(90_000);
-        var out = socket.getOutputStream();
-        out.write(
-            ("POST "
-                    + path
-                    + " HTTP/1.1\r\nHost: "
-                    + host
-                    + "\r\nContent-Type: application/json\r\nContent-Length: "
-                    + body.length
-                    + "\r\nConnection: close\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
-        String response =
-            new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String answer = response.substring(response.indexOf("\r\n\r\n") + 4);
-        assertThat(response).as(host + path + ": " + answer).startsWith("HTTP/1.1 200");
-        return JSON.readTree(answer).get("outputs").get(0).get("data").get(0).asDouble();
+      try {
+        RawHttp1.Answer answer = RawHttp1.post(ip, port, host, path, body);
+        assertThat(answer.status()).as(host + path + ": " + answer.body()).isEqualTo(200);
+        return JSON.readTree(answer.body()).get("outputs").get(0).get("data").get(0).asDouble();
       } catch (java.net.ConnectException refused) {
         if (System.nanoTime() > deadline) {
           throw refused;

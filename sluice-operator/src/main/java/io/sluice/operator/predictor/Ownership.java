@@ -1,7 +1,14 @@
 package io.sluice.operator.predictor;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 
@@ -17,21 +24,16 @@ public final class Ownership {
 
   /** A digest of the object as desired (before the API server fills in its defaults). */
   public static String hash(HasMetadata desired) {
+    JsonNode json = Serialization.jsonMapper().valueToTree(desired);
+    if (json.path("metadata").path("annotations") instanceof ObjectNode annotations) {
+      annotations.remove(APPLIED_ANNOTATION);
+    }
     try {
-      var json = io.fabric8.kubernetes.client.utils.Serialization.jsonMapper().valueToTree(desired);
-      if (json instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
-        var metadata = (com.fasterxml.jackson.databind.node.ObjectNode) object.get("metadata");
-        if (metadata != null
-            && metadata.get("annotations")
-                instanceof com.fasterxml.jackson.databind.node.ObjectNode annotations) {
-          annotations.remove(APPLIED_ANNOTATION);
-        }
-      }
       byte[] digest =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(json.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest, 0, 8);
-    } catch (java.security.NoSuchAlgorithmException e) {
+          MessageDigest.getInstance("SHA-256")
+              .digest(json.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -10,6 +10,9 @@ import java.util.regex.Pattern;
  * ports, counts, durations and sizes.
  */
 final class ConfigValues {
+  /** The server's own first path segments, which no route prefix may take. */
+  static final java.util.Set<String> SERVER_PATHS = java.util.Set.of("v1", "v2", "metrics");
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
   private static final Pattern SIZE =
       Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
@@ -76,7 +79,7 @@ final class ConfigValues {
       throw new ConfigException(at, "'" + prefix + "' must be a path such as /mnist");
     }
     String first = trimmed.substring(1).split("/")[0];
-    if (first.equals("v1") || first.equals("v2") || first.equals("metrics")) {
+    if (SERVER_PATHS.contains(first)) {
       throw new ConfigException(
           at, "'" + prefix + "' would hide the server's own /" + first + " routes");
     }

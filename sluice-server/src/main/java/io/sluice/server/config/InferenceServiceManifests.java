@@ -158,8 +158,7 @@ public final class InferenceServiceManifests {
     application.put("name", name);
     // /v1, /v2 and /metrics are the server's own: such a service keeps its model at the root paths
     application.put(
-        "routePrefix",
-        java.util.Set.of("v1", "v2", "metrics").contains(name) ? "/models/" + name : "/" + name);
+        "routePrefix", ConfigValues.SERVER_PATHS.contains(name) ? "/models/" + name : "/" + name);
     application.putArray("deployments").add(deployment);
     return application;
   }

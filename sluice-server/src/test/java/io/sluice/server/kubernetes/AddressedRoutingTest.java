@@ -16,11 +16,7 @@ import io.sluice.protocol.kserve.grpc.proto.InferTensorContents;
 import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
 import io.sluice.server.TestServer;
 import io.sluice.testkit.OnnxModelWriter;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
+import io.sluice.testkit.RawHttp1;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -54,35 +50,15 @@ class AddressedRoutingTest {
   private static final String BODY =
       "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [1, 1], \"data\": [3]}]}";
 
-  /** An HTTP/1.1 POST with the Host header a client in the cluster would send; status and body. */
-  private static String[] post(int port, String host, String path) throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      byte[] body = BODY.getBytes(StandardCharsets.UTF_8);
-      OutputStream out = socket.getOutputStream();
-      out.write(
-          ("POST "
-                  + path
-                  + " HTTP/1.1\r\nHost: "
-                  + host
-                  + "\r\nContent-Type: application/json\r\nContent-Length: "
-                  + body.length
-                  + "\r\nConnection: close\r\n\r\n")
-              .getBytes(StandardCharsets.US_ASCII));
-      out.write(body);
-      out.flush();
-      InputStream in = socket.getInputStream();
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      in.transferTo(all);
-      String response = all.toString(StandardCharsets.UTF_8);
-      String status = response.substring(9, 12);
-      return new String[] {status, response.substring(response.indexOf("\r\n\r\n") + 4)};
-    }
+  /** A POST with the Host header a client in the cluster would send. */
+  private static RawHttp1.Answer post(int port, String host, String path) throws Exception {
+    return RawHttp1.post("127.0.0.1", port, host, path, BODY);
   }
 
   private static double answer(int port, String host, String path) throws Exception {
-    String[] response = post(port, host, path);
-    assertThat(response[0]).as(host + path + ": " + response[1]).isEqualTo("200");
-    JsonNode output = JSON.readTree(response[1]).get("outputs").get(0);
+    RawHttp1.Answer response = post(port, host, path);
+    assertThat(response.status()).as(host + path + ": " + response.body()).isEqualTo(200);
+    JsonNode output = JSON.readTree(response.body()).get("outputs").get(0);
     return output.get("data").get(0).asDouble();
   }
 
@@ -137,9 +113,9 @@ class AddressedRoutingTest {
       assertThat(answer(port, "localhost", "/calc.team-b/v2/models/calc/infer")).isEqualTo(6);
       assertThat(grpcAnswer(port, null, "calc.team-a")).isEqualTo(4);
       assertThat(grpcAnswer(port, null, "calc.team-b")).isEqualTo(6);
-      String[] ambiguous = post(port, "localhost", "/v2/models/calc/infer");
-      assertThat(ambiguous[0]).isEqualTo("404");
-      assertThat(ambiguous[1]).contains("calc.team-a").contains("calc.team-b");
+      RawHttp1.Answer ambiguous = post(port, "localhost", "/v2/models/calc/infer");
+      assertThat(ambiguous.status()).isEqualTo(404);
+      assertThat(ambiguous.body()).contains("calc.team-a").contains("calc.team-b");
 
       NamespaceAddressing addressing = new NamespaceAddressing();
       addressing.update(
@@ -164,9 +140,9 @@ class AddressedRoutingTest {
       assertThat(answer(port, "localhost", "/team-a/calc/v2/models/calc/infer")).isEqualTo(4);
       assertThat(answer(port, "localhost", "/team-b/calc/v2/models/calc/infer")).isEqualTo(6);
       // the model name is the client's: the other namespace's deployment is not in scope
-      assertThat(post(port, "calc-predictor.team-a", "/v2/models/calc.team-b/infer")[0])
-          .isEqualTo("404");
-      assertThat(post(port, "calc-predictor", "/v2/models/calc/infer")[0]).isEqualTo("404");
+      assertThat(post(port, "calc-predictor.team-a", "/v2/models/calc.team-b/infer").status())
+          .isEqualTo(404);
+      assertThat(post(port, "calc-predictor", "/v2/models/calc/infer").status()).isEqualTo(404);
 
       assertThat(grpcAnswer(port, "calc-predictor.team-a", null)).isEqualTo(4);
       assertThat(grpcAnswer(port, "calc-predictor.team-b.svc.cluster.local:80", null)).isEqualTo(6);
