@@ -20,6 +20,7 @@ import io.sluice.server.config.FrontDoorSettings;
 import io.sluice.server.config.ObservabilitySettings;
 import io.sluice.server.config.ServerSettings;
 import io.sluice.server.http.CertificateReloader;
+import io.sluice.server.http.ConnectionDrain;
 import io.sluice.server.http.FrontDoor;
 import io.sluice.server.http.FrontDoorVerticle;
 import io.sluice.server.metrics.DeploymentMetrics;
@@ -45,6 +46,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -85,6 +87,11 @@ public final class SluiceServer implements AutoCloseable {
   private ConfigWatcher watcher;
   private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
   private final AtomicInteger openConnections = new AtomicInteger();
+  private final ConnectionDrain drain = new ConnectionDrain();
+
+  /** The longest the first step of a stop waits for clients to leave (the rest is Vert.x's). */
+  private static final int MAX_DRAIN_SECONDS = 5;
+
   private final LongAdder acceptedRequests = new LongAdder();
   private int port = -1;
   private int grpcPort = -1;
@@ -346,6 +353,7 @@ public final class SluiceServer implements AutoCloseable {
                     settings.frontDoor().limits(),
                     openConnections,
                     acceptedRequests,
+                    drain,
                     started::add),
             new DeploymentOptions().setInstances(instances)));
     servers.addAll(started);
@@ -456,6 +464,7 @@ public final class SluiceServer implements AutoCloseable {
         log.debug("config watcher did not close: {}", e.toString());
       }
     }
+    awaitDrained(Duration.ofSeconds(Math.min(drainSeconds, MAX_DRAIN_SECONDS)));
     List<Future<Void>> shutdowns = new ArrayList<>();
     for (HttpServer server : servers) {
       shutdowns.add(server.shutdown(drainSeconds, TimeUnit.SECONDS));
@@ -479,6 +488,29 @@ public final class SluiceServer implements AutoCloseable {
     }
     if (telemetry != null) {
       TracingSdk.stop(telemetry); // exports the last spans
+    }
+  }
+
+  /**
+   * Tells every client to go elsewhere (see {@link ConnectionDrain}) and waits until they have, at
+   * most {@code bound}; Vert.x's own shutdown would close a keep-alive connection right after its
+   * answer, under a client that may already be sending the next request.
+   */
+  private void awaitDrained(Duration bound) {
+    drain.start(bound);
+    long deadline = System.nanoTime() + bound.toNanos();
+    try {
+      while (openConnections.get() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (openConnections.get() > 0) {
+      log.info(
+          "{} connections still open after {} s of draining",
+          openConnections.get(),
+          bound.toSeconds());
     }
   }
 

@@ -7,16 +7,19 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.impl.Http2ServerConnection;
 import io.vertx.core.net.impl.ConnectionBase;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
@@ -47,6 +50,8 @@ final class ConnectionGuard {
   private final LongAdder acceptedRequests;
   private final LongSupplier clock;
   private final Map<HttpConnection, ConnectionState> connections = new IdentityHashMap<>();
+  private Vertx vertx;
+  private boolean draining;
 
   ConnectionGuard(
       FrontDoorSettings.Limits limits,
@@ -61,6 +66,7 @@ final class ConnectionGuard {
 
   /** Starts the sweep on the calling event loop; returns its timer id. */
   long start(Vertx vertx) {
+    this.vertx = vertx;
     long shortest =
         java.util.stream.LongStream.of(
                 limits.headerTimeout().toMillis(),
@@ -132,8 +138,41 @@ final class ConnectionGuard {
         state.lastActivity = now;
         state.served = true;
       }
+      if (draining) {
+        closeAfterAnswer(request);
+      }
       handler.handle(request);
     };
+  }
+
+  /**
+   * From now on HTTP/1.1 answers carry {@code Connection: close}, answers still to be written
+   * included; HTTP/2 connections get a GOAWAY and close once their streams end. The sweep then
+   * closes HTTP/1.1 connections that stay without a request for {@link #DRAIN_IDLE_NANOS}: a client
+   * told to close has gone by then, and one that was idle is least likely to be sending.
+   */
+  void drain(Duration deadline) {
+    if (draining) {
+      return;
+    }
+    draining = true;
+    vertx.setPeriodic(DRAIN_SWEEP_MILLIS, id -> sweep());
+    for (Map.Entry<HttpConnection, ConnectionState> entry : connections.entrySet()) {
+      ConnectionState state = entry.getValue();
+      if (state.pings != null) {
+        entry.getKey().shutdown(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      } else {
+        for (RequestState request : state.requests) {
+          closeAfterAnswer(request.request);
+        }
+      }
+    }
+  }
+
+  private static void closeAfterAnswer(HttpServerRequest request) {
+    if (request.version() != HttpVersion.HTTP_2 && !request.response().headWritten()) {
+      request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    }
   }
 
   void sweep() {
@@ -157,7 +196,10 @@ final class ConnectionGuard {
         }
       }
       if (state.requests.isEmpty()) {
-        long allowed = (state.served ? limits.idleTimeout() : limits.headerTimeout()).toNanos();
+        long allowed =
+            draining && state.pings == null
+                ? DRAIN_IDLE_NANOS
+                : (state.served ? limits.idleTimeout() : limits.headerTimeout()).toNanos();
         if (now - state.lastActivity > allowed) {
           expired.add(entry.getKey());
         }
@@ -267,6 +309,11 @@ final class ConnectionGuard {
   }
 
   private static final long NOT_SENT = Long.MIN_VALUE;
+
+  /** How long a draining HTTP/1.1 connection may stay without a request before it is closed. */
+  static final long DRAIN_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+  private static final long DRAIN_SWEEP_MILLIS = 50;
 
   private static final class ConnectionState {
     final List<RequestState> requests = new ArrayList<>(1);

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * One event loop's HTTP server. Deployed with several instances, Vert.x binds the port once and
  * spreads connections over the instances' event loops (port 0 included: the instances share one
  * random port). Each instance guards its own connections ({@link ConnectionGuard}); the connection
- * count is shared.
+ * count and the {@link ConnectionDrain} are shared.
  */
 public final class FrontDoorVerticle extends VerticleBase {
   private final HttpServerOptions options;
@@ -23,6 +23,7 @@ public final class FrontDoorVerticle extends VerticleBase {
   private final FrontDoorSettings.Limits limits;
   private final AtomicInteger openConnections;
   private final LongAdder acceptedRequests;
+  private final ConnectionDrain drain;
   private final Consumer<HttpServer> onListening;
 
   public FrontDoorVerticle(
@@ -31,12 +32,14 @@ public final class FrontDoorVerticle extends VerticleBase {
       FrontDoorSettings.Limits limits,
       AtomicInteger openConnections,
       LongAdder acceptedRequests,
+      ConnectionDrain drain,
       Consumer<HttpServer> onListening) {
     this.options = options;
     this.handler = handler;
     this.limits = limits;
     this.openConnections = openConnections;
     this.acceptedRequests = acceptedRequests;
+    this.drain = drain;
     this.onListening = onListening;
   }
 
@@ -45,6 +48,7 @@ public final class FrontDoorVerticle extends VerticleBase {
     ConnectionGuard guard =
         new ConnectionGuard(limits, openConnections, acceptedRequests, System::nanoTime);
     guard.start(vertx);
+    drain.register(context, guard);
     return vertx
         .createHttpServer(options)
         .connectionHandler(guard::connected)
