@@ -7,5 +7,11 @@ package io.sluice.api;
  *     tokens)
  * @param promptTokens tokens in the (templated) prompt
  * @param completionTokens tokens generated
+ * @param stopSequence the stop string that ended it, null when none did
  */
-public record GenerateResult(String finishReason, int promptTokens, int completionTokens) {}
+public record GenerateResult(
+    String finishReason, int promptTokens, int completionTokens, String stopSequence) {
+  public GenerateResult(String finishReason, int promptTokens, int completionTokens) {
+    this(finishReason, promptTokens, completionTokens, null);
+  }
+}

@@ -32,6 +32,11 @@ public final class LastResort {
     void send(HttpServerResponse response, int status, String message);
 
     byte[] event(int status, String message);
+
+    /** The whole server-sent event that ends a stream with the error. */
+    default Buffer streamEvent(int status, String message) {
+      return Buffer.buffer("data: ").appendBytes(event(status, message)).appendString("\n\n");
+    }
   }
 
   /** KServe V2's {@code {"error": "..."}}. */
@@ -82,8 +87,7 @@ public final class LastResort {
         response.putHeader(REQUEST_ID, id);
         body.send(response, status, message);
       } else if (isEventStream(response)) {
-        response.end(
-            Buffer.buffer("data: ").appendBytes(body.event(status, message)).appendString("\n\n"));
+        response.end(body.streamEvent(status, message));
       } else {
         response.reset();
       }

@@ -388,14 +388,14 @@ public final class WorkerCodec {
     return bytes;
   }
 
-  private static void writeNullable(DataOutputStream out, String text) throws IOException {
+  static void writeNullable(DataOutputStream out, String text) throws IOException {
     out.writeBoolean(text != null);
     if (text != null) {
       writeText(out, text);
     }
   }
 
-  private static String readNullable(DataInputStream in) throws IOException {
+  static String readNullable(DataInputStream in) throws IOException {
     return in.readBoolean() ? readText(in) : null;
   }
 

@@ -243,6 +243,7 @@ public final class WorkerMain {
                 WorkerCodec.writeText(out, result.finishReason());
                 out.writeInt(result.promptTokens());
                 out.writeInt(result.completionTokens());
+                WorkerCodec.writeNullable(out, result.stopSequence());
               }));
     } catch (Exception | Error e) {
       replyError(frame, e);

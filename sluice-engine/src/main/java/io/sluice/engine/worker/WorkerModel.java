@@ -381,7 +381,8 @@ public final class WorkerModel
             "generating");
     try {
       DataInputStream in = WorkerCodec.reader(done.payload());
-      return new GenerateResult(WorkerCodec.readText(in), in.readInt(), in.readInt());
+      return new GenerateResult(
+          WorkerCodec.readText(in), in.readInt(), in.readInt(), WorkerCodec.readNullable(in));
     } catch (IOException e) {
       throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
     }

@@ -180,7 +180,8 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
           calls.finish();
           reason = calls.calls() > 0 && reason.equals("stop") ? "tool_calls" : reason;
         }
-        return new GenerateResult(reason, outcome.promptTokens(), outcome.completionTokens());
+        return new GenerateResult(
+            reason, outcome.promptTokens(), outcome.completionTokens(), outcome.stopSequence());
       } else if (event instanceof io.sluice.api.SluiceException refused) {
         throw refused;
       } else if (event instanceof RuntimeException error) {

@@ -1,6 +1,8 @@
 package io.sluice.server.http;
 
 import io.sluice.http.HttpReplies;
+import io.sluice.protocol.anthropic.AnthropicErrors;
+import io.sluice.protocol.anthropic.AnthropicProtocol;
 import io.sluice.protocol.openai.OpenAiErrors;
 import io.sluice.server.access.ApiKeys;
 import io.sluice.server.access.RateLimits;
@@ -237,7 +239,9 @@ final class AccessGate {
     if (status == 401) {
       response.putHeader("WWW-Authenticate", "Bearer");
     }
-    if (ErrorShapes.isOpenAi(request.path())) {
+    if (AnthropicProtocol.owns(request.path())) {
+      AnthropicErrors.BODY.send(response, status, message);
+    } else if (ErrorShapes.isOpenAi(request.path())) {
       OpenAiErrors.send(
           response,
           status,

@@ -1,11 +1,13 @@
 package io.sluice.server.http;
 
 import io.sluice.http.LastResort;
+import io.sluice.protocol.anthropic.AnthropicErrors;
+import io.sluice.protocol.anthropic.AnthropicProtocol;
 import io.sluice.protocol.openai.OpenAiErrors;
 
 /**
- * Which protocol's error shape a path answers in: OpenAI's on the OpenAI routes, KServe V2's
- * elsewhere.
+ * Which protocol's error shape a path answers in: Anthropic's on the Messages routes, OpenAI's on
+ * the OpenAI routes, KServe V2's elsewhere.
  */
 final class ErrorShapes {
   private ErrorShapes() {}
@@ -31,6 +33,9 @@ final class ErrorShapes {
   }
 
   static LastResort.ErrorBody forPath(String path) {
+    if (AnthropicProtocol.owns(path)) {
+      return AnthropicErrors.BODY;
+    }
     return isOpenAi(path) ? OpenAiErrors.BODY : LastResort.V2;
   }
 }

@@ -6,6 +6,7 @@ import io.sluice.http.HttpReplies;
 import io.sluice.http.LastResort;
 import io.sluice.http.ModelScope;
 import io.sluice.http.SluiceHeaders;
+import io.sluice.protocol.anthropic.AnthropicProtocol;
 import io.sluice.protocol.kserve.KServeProtocol;
 import io.sluice.protocol.kserve.ServerInfo;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
@@ -73,7 +74,8 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
     OpenAiProtocol openAi = new OpenAiProtocol(engine, metrics);
     this.grpc = grpcServer(vertx, settings, kserve);
     this.router = Router.router(vertx);
-    this.mounts = new Mounts(vertx, engine, router, kserve, openAi);
+    this.mounts =
+        new Mounts(vertx, engine, router, kserve, openAi, new AnthropicProtocol(engine, metrics));
     FrontDoorSettings.Auth auth = settings.frontDoor().auth();
     this.serverKeys = new ApiKeys(auth.apiKeys(), auth.apiKeysFile(), System::nanoTime);
     this.rateLimits = new RateLimits(settings.frontDoor().keyRateLimit(), System::nanoTime);

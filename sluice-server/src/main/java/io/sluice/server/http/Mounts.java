@@ -6,6 +6,7 @@ import io.sluice.engine.graph.GraphSpec;
 import io.sluice.http.ModelListing;
 import io.sluice.http.ModelScope;
 import io.sluice.pipelines.PipelineSpec;
+import io.sluice.protocol.anthropic.AnthropicProtocol;
 import io.sluice.protocol.kserve.KServeProtocol;
 import io.sluice.protocol.openai.OpenAiProtocol;
 import io.sluice.server.access.ApiKeys;
@@ -31,6 +32,7 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
   private final Router router;
   private final KServeProtocol kserve;
   private final OpenAiProtocol openAi;
+  private final AnthropicProtocol anthropic;
   private final GraphRunner graphRunner;
   private final Map<String, MountedApplication> applications = new ConcurrentHashMap<>();
   private final Map<String, MountedGraph> graphs = new ConcurrentHashMap<>();
@@ -46,12 +48,18 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
       ServerSettings.ApplicationSettings settings, Route route, AccessGate.Application access) {}
 
   public Mounts(
-      Vertx vertx, Engine engine, Router router, KServeProtocol kserve, OpenAiProtocol openAi) {
+      Vertx vertx,
+      Engine engine,
+      Router router,
+      KServeProtocol kserve,
+      OpenAiProtocol openAi,
+      AnthropicProtocol anthropic) {
     this.vertx = vertx;
     this.engine = engine;
     this.router = router;
     this.kserve = kserve;
     this.openAi = openAi;
+    this.anthropic = anthropic;
     this.graphRunner = engine.graphRunner();
   }
 
@@ -187,5 +195,6 @@ public final class Mounts implements ConfigApplier.ApplicationListener {
         .mount(router);
     kserve.mount(router, scope);
     openAi.mount(router, scope);
+    anthropic.mount(router, scope);
   }
 }

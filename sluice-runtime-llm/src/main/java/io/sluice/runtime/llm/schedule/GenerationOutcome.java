@@ -11,6 +11,7 @@ package io.sluice.runtime.llm.schedule;
  * @param queuedNanos time from submission to the first decode that held it
  * @param firstTokenNanos time from submission to the first generated token
  * @param preemptions times its cells were taken for others and recomputed
+ * @param stopSequence the stop string that ended it, null when none did
  */
 public record GenerationOutcome(
     String reason,
@@ -19,4 +20,5 @@ public record GenerationOutcome(
     int cachedPromptTokens,
     long queuedNanos,
     long firstTokenNanos,
-    int preemptions) {}
+    int preemptions,
+    String stopSequence) {}

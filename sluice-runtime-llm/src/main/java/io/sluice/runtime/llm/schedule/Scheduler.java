@@ -467,7 +467,8 @@ public final class Scheduler implements AutoCloseable {
             generation.cachedPromptTokens,
             queued,
             firstToken,
-            generation.preemptions);
+            generation.preemptions,
+            generation.text.matchedStop());
     stats = snapshot();
     try {
       generation.listener.onFinish(outcome);

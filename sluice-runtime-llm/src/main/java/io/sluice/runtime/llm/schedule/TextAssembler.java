@@ -14,6 +14,7 @@ final class TextAssembler {
   private final ByteArrayOutputStream pendingBytes = new ByteArrayOutputStream();
   private final StringBuilder held = new StringBuilder();
   private boolean stopped;
+  private String matchedStop;
 
   TextAssembler(List<String> stops) {
     this.stops = stops.stream().filter(stop -> !stop.isEmpty()).toList();
@@ -40,6 +41,11 @@ final class TextAssembler {
     return stopped;
   }
 
+  /** The stop string that ended the text, null while none has. */
+  String matchedStop() {
+    return matchedStop;
+  }
+
   /** Everything still held back (the generation ended for another reason than a stop string). */
   String flush() {
     if (stopped) {
@@ -59,6 +65,7 @@ final class TextAssembler {
       int at = held.indexOf(stop);
       if (at >= 0 && (earliest < 0 || at < earliest)) {
         earliest = at;
+        matchedStop = stop;
       }
     }
     if (earliest >= 0) {
