@@ -170,6 +170,77 @@ class LlmTest {
     assertThat(r.get("badSchema").get("status").asInt()).isEqualTo(400);
   }
 
+  /**
+   * Claude Code's client library against the same model: the Messages answer must be the text
+   * OpenAI's chat route gives for the same prompt, and count_tokens the input tokens a generation
+   * reported.
+   */
+  @Test
+  void theAnthropicSdkSendsMessagesStreamsCallsToolsAndCountsTokens() throws Exception {
+    require(
+        Files.isDirectory(CLIENT.resolve("node_modules/@anthropic-ai/sdk")),
+        "npm packages missing: run bin/install-test-deps");
+    Process node =
+        new ProcessBuilder(
+                "node", "anthropic-messages.mjs", server.uri("/llm").toString(), "tiny-llama")
+            .directory(CLIENT.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(output).isZero();
+    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+
+    JsonNode whole = r.get("whole");
+    assertThat(whole.get("type").asText()).isEqualTo("message");
+    assertThat(whole.get("role").asText()).isEqualTo("assistant");
+    assertThat(whole.get("id").asText()).startsWith("msg_");
+    assertThat(whole.get("model").asText()).isEqualTo("tiny-llama");
+    assertThat(whole.get("blocks").toString()).isEqualTo("[\"text\"]");
+    assertThat(whole.get("text").asText()).isNotBlank().isEqualTo(whole.get("openAiText").asText());
+    assertThat(whole.get("stopReason").asText()).isEqualTo("max_tokens");
+    assertThat(whole.get("usage").get("output_tokens").asInt()).isEqualTo(8);
+    assertThat(whole.get("usage").get("input_tokens").asInt())
+        .isEqualTo(whole.get("openAiUsage").get("prompt_tokens").asInt());
+
+    JsonNode stream = r.get("stream");
+    assertThat(stream.get("pieces").asInt()).isGreaterThan(1);
+    assertThat(stream.get("text").asText()).isEqualTo(stream.get("finalText").asText());
+    assertThat(stream.get("text").asText()).startsWith(whole.get("text").asText());
+    assertThat(stream.get("stopReason").asText()).isEqualTo("max_tokens");
+    assertThat(stream.get("usage").get("output_tokens").asInt()).isEqualTo(12);
+    assertThat(stream.get("usage").get("input_tokens").asInt())
+        .isEqualTo(whole.get("usage").get("input_tokens").asInt());
+    assertThat(stream.get("types").toString())
+        .contains("message_start", "content_block_delta", "message_delta", "message_stop");
+
+    JsonNode stop = r.get("stop");
+    assertThat(stop.get("stopReason").asText()).isEqualTo("stop_sequence");
+    assertThat(stop.get("stopSequence").asText()).isEqualTo(stop.get("stopAt").asText());
+    assertThat(stream.get("text").asText()).startsWith(stop.get("text").asText());
+    assertThat(stop.get("text").asText()).doesNotContain(stop.get("stopAt").asText().trim());
+
+    JsonNode forced = r.get("forced");
+    assertThat(forced.get("stopReason").asText()).isEqualTo("tool_use");
+    assertThat(forced.get("name").asText()).isEqualTo("get_weather");
+    assertThat(forced.get("id").asText()).isNotBlank();
+    assertThat(forced.get("input").get("unit").asText()).isIn("celsius", "fahrenheit");
+    assertThat(forced.get("input").get("city").asText().length()).isLessThanOrEqualTo(10);
+    JsonNode streamedTool = r.get("streamedTool");
+    assertThat(streamedTool.get("stopReason").asText()).isEqualTo("tool_use");
+    assertThat(streamedTool.get("name").asText()).isEqualTo("get_weather");
+    assertThat(streamedTool.get("input").get("unit").asText()).isIn("celsius", "fahrenheit");
+    assertThat(r.get("followUp").get("usage").get("input_tokens").asInt())
+        .isGreaterThan(whole.get("usage").get("input_tokens").asInt());
+
+    assertThat(r.get("count").asInt()).isEqualTo(whole.get("usage").get("input_tokens").asInt());
+    assertThat(r.get("unknownModel").get("status").asInt()).isEqualTo(404);
+    assertThat(r.get("unknownModel").get("type").asText()).isEqualTo("not_found_error");
+    assertThat(r.get("unknownModel").get("cls").asText()).isEqualTo("NotFoundError");
+    assertThat(r.get("noMaxTokens").get("status").asInt()).isEqualTo(400);
+    assertThat(r.get("noMaxTokens").get("cls").asText()).isEqualTo("BadRequestError");
+  }
+
   @Test
   void theSchedulersStatisticsReachMetrics() throws Exception {
     HttpResponse<String> chat =

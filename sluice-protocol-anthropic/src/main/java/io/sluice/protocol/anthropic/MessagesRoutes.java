@@ -87,9 +87,10 @@ final class MessagesRoutes {
     try {
       JsonNode body = JsonBodies.object(ctx.body().buffer());
       named = body.path("model").asText("");
+      // with the special tokens a generation adds (BOS): the count is the input_tokens it reports
       count =
           engine
-              .tokenize(parse(ctx, body, false), false)
+              .tokenize(parse(ctx, body, false), true)
               .thenApply(tokens -> tokens.tokens().length);
     } catch (SluiceException e) {
       observe(named, AnthropicErrors.send(ctx.response(), e), started);
