@@ -241,6 +241,66 @@ class LlmTest {
     assertThat(r.get("noMaxTokens").get("cls").asText()).isEqualTo("BadRequestError");
   }
 
+  /**
+   * Codex's and the Agents SDK's API, the openai package's {@code responses}, against the same
+   * model: the text must be what the chat route gives for the same prompt, and a follow-up by
+   * {@code previous_response_id} must carry the stored conversation (more input tokens).
+   */
+  @Test
+  void theOpenAiSdksResponsesStreamCallFunctionsAndContinueConversations() throws Exception {
+    require(
+        Files.isDirectory(CLIENT.resolve("node_modules/openai")),
+        "npm packages missing: run bin/install-test-deps");
+    Process node =
+        new ProcessBuilder(
+                "node", "openai-responses.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
+            .directory(CLIENT.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(output).isZero();
+    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+
+    JsonNode whole = r.get("whole");
+    assertThat(whole.get("object").asText()).isEqualTo("response");
+    assertThat(whole.get("status").asText()).isEqualTo("incomplete");
+    assertThat(whole.get("reason").asText()).isEqualTo("max_output_tokens");
+    assertThat(whole.get("items").toString()).isEqualTo("[\"message\"]");
+    assertThat(whole.get("text").asText()).isNotBlank().isEqualTo(whole.get("chatText").asText());
+    assertThat(whole.get("usage").get("output_tokens").asInt()).isEqualTo(8);
+    assertThat(whole.get("usage").get("input_tokens").asInt())
+        .isEqualTo(whole.get("chatUsage").get("prompt_tokens").asInt());
+
+    JsonNode stream = r.get("stream");
+    assertThat(stream.get("deltas").asInt()).isGreaterThan(1);
+    assertThat(stream.get("text").asText()).isEqualTo(stream.get("finalText").asText());
+    assertThat(stream.get("text").asText()).startsWith(whole.get("text").asText());
+    assertThat(stream.get("usage").get("output_tokens").asInt()).isEqualTo(12);
+    assertThat(stream.get("status").asText()).isEqualTo("incomplete");
+    assertThat(stream.get("types").toString())
+        .contains("response.created", "response.output_text.delta", "response.incomplete");
+
+    JsonNode call = r.get("call");
+    assertThat(call.get("status").asText()).isEqualTo("completed");
+    assertThat(call.get("name").asText()).isEqualTo("get_weather");
+    assertThat(call.get("callId").asText()).isNotBlank();
+    assertThat(call.get("arguments").get("unit").asText()).isIn("celsius", "fahrenheit");
+    assertThat(call.get("arguments").get("city").asText().length()).isLessThanOrEqualTo(10);
+    assertThat(r.get("followUp").get("usage").get("input_tokens").asInt())
+        .as("the stored question, the call and its output, re-rendered")
+        .isGreaterThan(call.get("usage").get("input_tokens").asInt());
+
+    JsonNode structured = r.get("structured").get("value");
+    assertThat(structured.get("name").isTextual()).isTrue();
+    assertThat(structured.get("age").isIntegralNumber()).isTrue();
+
+    assertThat(r.get("retrieved").get("same").asBoolean()).isTrue();
+    assertThat(r.get("afterDelete").get("status").asInt()).isEqualTo(404);
+    assertThat(r.get("unknownPrevious").get("status").asInt()).isEqualTo(400);
+    assertThat(r.get("unknownPrevious").get("param").asText()).isEqualTo("previous_response_id");
+  }
+
   @Test
   void theSchedulersStatisticsReachMetrics() throws Exception {
     HttpResponse<String> chat =

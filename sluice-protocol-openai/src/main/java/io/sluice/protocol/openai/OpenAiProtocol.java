@@ -25,6 +25,13 @@ public final class OpenAiProtocol {
   private final RequestObserver observer;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
+  /** Stored Responses API answers, shared by every mount of the routes. */
+  private final ResponseStore responses =
+      new ResponseStore(RESPONSES_KEPT, RESPONSES_TTL, System::nanoTime);
+
+  private static final int RESPONSES_KEPT = 10_000;
+  private static final java.time.Duration RESPONSES_TTL = java.time.Duration.ofHours(1);
+
   public OpenAiProtocol(EngineClient engine, RequestObserver observer) {
     this.engine = engine;
     this.observer = observer;
@@ -38,6 +45,7 @@ public final class OpenAiProtocol {
     new OpenAiRoutes(engine, scope, observer).mount(router);
     new AudioRoutes(engine, scope, observer).mount(router);
     new ChatRoutes(engine, scope, observer).mount(router);
+    new ResponsesRoutes(engine, scope, observer, responses).mount(router);
     new TokenizeRoutes(engine, scope, observer).mount(router);
     new RerankRoutes(engine, scope, observer).mount(router);
   }

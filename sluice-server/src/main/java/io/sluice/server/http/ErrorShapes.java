@@ -29,7 +29,8 @@ final class ErrorShapes {
         || rest.startsWith("completions")
         || rest.startsWith("embeddings")
         || rest.startsWith("audio/")
-        || rest.startsWith("rerank");
+        || rest.startsWith("rerank")
+        || rest.startsWith("responses");
   }
 
   static LastResort.ErrorBody forPath(String path) {
