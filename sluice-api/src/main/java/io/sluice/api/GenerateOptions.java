@@ -22,6 +22,8 @@ import java.util.Map;
  * @param tools functions the model may call
  * @param toolChoice {@code auto}, {@code none}, {@code required}, or the name of the function it
  *     must call
+ * @param chatTemplateArguments extra variables for the model's chat template, a JSON object as text
+ *     (vLLM's {@code chat_template_kwargs}, e.g. {@code {"enable_thinking": false}}); null for none
  */
 public record GenerateOptions(
     Integer topK,
@@ -34,9 +36,37 @@ public record GenerateOptions(
     Integer topLogprobs,
     boolean ignoreEos,
     List<Tool> tools,
-    String toolChoice) {
+    String toolChoice,
+    String chatTemplateArguments) {
   public static final GenerateOptions NONE =
-      new GenerateOptions(null, null, null, null, null, null, null, null, false, null, null);
+      new GenerateOptions(null, null, null, null, null, null, null, null, false, null, null, null);
+
+  public GenerateOptions(
+      Integer topK,
+      Float minP,
+      Float repetitionPenalty,
+      Float frequencyPenalty,
+      Float presencePenalty,
+      Map<Integer, Float> logitBias,
+      ResponseFormat responseFormat,
+      Integer topLogprobs,
+      boolean ignoreEos,
+      List<Tool> tools,
+      String toolChoice) {
+    this(
+        topK,
+        minP,
+        repetitionPenalty,
+        frequencyPenalty,
+        presencePenalty,
+        logitBias,
+        responseFormat,
+        topLogprobs,
+        ignoreEos,
+        tools,
+        toolChoice,
+        null);
+  }
 
   public GenerateOptions {
     logitBias = logitBias == null ? Map.of() : Map.copyOf(logitBias);

@@ -4,14 +4,30 @@ import java.util.List;
 
 /**
  * A piece of generated text, with the log-probabilities of the tokens it came from when the request
- * asked for them ({@link GenerateOptions#topLogprobs()}), and the function calls the model
- * completed in it when the request offered tools (their text is not in {@code text}).
+ * asked for them ({@link GenerateOptions#topLogprobs()}), the function calls the model completed in
+ * it when the request offered tools (their text is not in {@code text}), and the model's reasoning
+ * (what a reasoning model writes between its thinking tags, which is not in {@code text} either).
  */
 public record GeneratedText(
-    String text, List<TokenLogprob> logprobs, List<GenerateRequest.ToolCall> toolCalls) {
+    String text,
+    List<TokenLogprob> logprobs,
+    List<GenerateRequest.ToolCall> toolCalls,
+    String reasoning) {
   public GeneratedText {
+    text = text == null ? "" : text;
     logprobs = logprobs == null ? List.of() : List.copyOf(logprobs);
     toolCalls = toolCalls == null ? List.of() : List.copyOf(toolCalls);
+    reasoning = reasoning == null ? "" : reasoning;
+  }
+
+  public GeneratedText(
+      String text, List<TokenLogprob> logprobs, List<GenerateRequest.ToolCall> toolCalls) {
+    this(text, logprobs, toolCalls, "");
+  }
+
+  /** A piece of reasoning only. */
+  public static GeneratedText reasoning(String reasoning) {
+    return new GeneratedText("", List.of(), List.of(), reasoning);
   }
 
   public GeneratedText(String text, List<TokenLogprob> logprobs) {

@@ -277,6 +277,7 @@ public final class WorkerCodec {
       writeText(out, tool.parameters());
     }
     writeText(out, options.toolChoice());
+    writeNullable(out, options.chatTemplateArguments());
   }
 
   private static io.sluice.api.GenerateOptions readOptions(DataInputStream in) throws IOException {
@@ -300,6 +301,7 @@ public final class WorkerCodec {
           new io.sluice.api.GenerateOptions.Tool(readText(in), readNullable(in), readText(in)));
     }
     String toolChoice = readText(in);
+    String chatTemplateArguments = readNullable(in);
     return new io.sluice.api.GenerateOptions(
         topK == Integer.MIN_VALUE ? null : topK,
         nullIfNaN(minP),
@@ -311,7 +313,8 @@ public final class WorkerCodec {
         topLogprobs == Integer.MIN_VALUE ? null : topLogprobs,
         ignoreEos,
         tools,
-        toolChoice);
+        toolChoice,
+        chatTemplateArguments);
   }
 
   private static Float nullIfNaN(float value) {
@@ -338,6 +341,7 @@ public final class WorkerCodec {
       writeText(out, call.name());
       writeText(out, call.arguments());
     }
+    writeText(out, piece.reasoning());
   }
 
   public static io.sluice.api.GeneratedText readGeneratedText(byte[] payload) {
@@ -367,7 +371,7 @@ public final class WorkerCodec {
             new io.sluice.api.GenerateRequest.ToolCall(
                 readNullable(in), readText(in), readText(in)));
       }
-      return new io.sluice.api.GeneratedText(text, logprobs, toolCalls);
+      return new io.sluice.api.GeneratedText(text, logprobs, toolCalls, readText(in));
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

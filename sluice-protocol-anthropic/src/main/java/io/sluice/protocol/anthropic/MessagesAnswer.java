@@ -28,6 +28,10 @@ final class MessagesAnswer {
   private final boolean stream;
   private final List<Object> blocks = new ArrayList<>();
   private StringBuilder openText;
+  private Thought openThought;
+
+  /** A thinking block's text (a separate type from a text block's builder). */
+  private record Thought(StringBuilder text) {}
 
   MessagesAnswer(HttpServerResponse response, String model, boolean stream) {
     this.response = response;
@@ -52,7 +56,30 @@ final class MessagesAnswer {
   }
 
   synchronized void accept(GeneratedText piece) {
+    if (!piece.reasoning().isEmpty()) {
+      closeText();
+      if (openThought == null) {
+        openThought = new Thought(new StringBuilder());
+        blocks.add(openThought);
+        if (stream) {
+          ObjectNode start = blockEvent("content_block_start");
+          start
+              .putObject("content_block")
+              .put("type", "thinking")
+              .put("thinking", "")
+              .put("signature", "");
+          event("content_block_start", start);
+        }
+      }
+      openThought.text().append(piece.reasoning());
+      if (stream) {
+        ObjectNode delta = blockEvent("content_block_delta");
+        delta.putObject("delta").put("type", "thinking_delta").put("thinking", piece.reasoning());
+        event("content_block_delta", delta);
+      }
+    }
     if (!piece.text().isEmpty()) {
+      closeThought();
       if (openText == null) {
         openText = new StringBuilder();
         blocks.add(openText);
@@ -70,6 +97,7 @@ final class MessagesAnswer {
       }
     }
     for (ToolCall call : piece.toolCalls()) {
+      closeThought();
       closeText();
       ToolCall named =
           new ToolCall(
@@ -101,6 +129,7 @@ final class MessagesAnswer {
 
   /** The generation ended: the closing events, or the whole message. */
   synchronized void complete(GenerateResult result) {
+    closeThought();
     closeText();
     if (stream) {
       ObjectNode end = node().put("type", "message_delta");
@@ -117,7 +146,13 @@ final class MessagesAnswer {
     ObjectNode message = envelope(node());
     ArrayNode content = message.putArray("content");
     for (Object block : blocks) {
-      if (block instanceof StringBuilder text) {
+      if (block instanceof Thought thought) {
+        content
+            .addObject()
+            .put("type", "thinking")
+            .put("thinking", thought.text().toString())
+            .put("signature", "");
+      } else if (block instanceof StringBuilder text) {
         content.addObject().put("type", "text").put("text", text.toString());
       } else if (block instanceof ToolCall call) {
         content
@@ -143,6 +178,15 @@ final class MessagesAnswer {
       response.end(AnthropicErrors.BODY.streamEvent(status, ErrorStatus.message(failure)));
     }
     return status;
+  }
+
+  private void closeThought() {
+    if (openThought != null) {
+      openThought = null;
+      if (stream) {
+        event("content_block_stop", blockEvent("content_block_stop"));
+      }
+    }
   }
 
   private void closeText() {

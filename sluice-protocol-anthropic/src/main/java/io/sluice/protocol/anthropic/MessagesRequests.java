@@ -14,8 +14,9 @@ import java.util.List;
  * An Anthropic Messages body as a {@link GenerateRequest}: {@code system} (a string or text blocks)
  * as a system message, {@code tool_use} blocks as the assistant's tool calls, each {@code
  * tool_result} block as a tool message answering its call, and Anthropic's {@code tool_choice}
- * ({@code auto}, {@code any}, {@code tool}, {@code none}) as the engine's. {@code thinking} and
- * {@code metadata} are accepted and have no effect; images and documents are refused.
+ * ({@code auto}, {@code any}, {@code tool}, {@code none}) as the engine's; {@code thinking} ({@code
+ * enabled} or {@code disabled}) as the chat template's {@code enable_thinking}. {@code metadata} is
+ * accepted and has no effect; images and documents are refused.
  */
 final class MessagesRequests {
   private MessagesRequests() {}
@@ -184,6 +185,14 @@ final class MessagesRequests {
               tool.get("name").asText(), tool.path("description").asText(null), schema.toString()));
     }
     String toolChoice = toolChoice(body.get("tool_choice"), tools);
+    // Anthropic's switch for extended thinking is the template's for reasoning models (Qwen3's)
+    String thinking = body.path("thinking").path("type").asText("");
+    String templateArguments =
+        switch (thinking) {
+          case "enabled", "adaptive" -> "{\"enable_thinking\":true}";
+          case "disabled" -> "{\"enable_thinking\":false}";
+          default -> null;
+        };
     return new GenerateOptions(
         topK == null || topK == 0 ? null : topK,
         null,
@@ -195,7 +204,8 @@ final class MessagesRequests {
         null,
         false,
         tools,
-        toolChoice);
+        toolChoice,
+        templateArguments);
   }
 
   private static String toolChoice(JsonNode choice, List<GenerateOptions.Tool> tools) {

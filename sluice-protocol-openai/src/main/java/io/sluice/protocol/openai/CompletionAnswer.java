@@ -39,6 +39,7 @@ final class CompletionAnswer {
 
   private static final class Choice {
     final StringBuilder text = new StringBuilder();
+    final StringBuilder reasoning = new StringBuilder();
     final List<GeneratedText.TokenLogprob> logprobs = new ArrayList<>();
     final List<GenerateRequest.ToolCall> toolCalls = new ArrayList<>();
   }
@@ -94,10 +95,16 @@ final class CompletionAnswer {
   private synchronized void accept(int index, GeneratedText piece) {
     Choice choice = choices.get(index);
     if (!stream) {
+      choice.reasoning.append(piece.reasoning());
       choice.text.append(piece.text());
       choice.logprobs.addAll(piece.logprobs());
       choice.toolCalls.addAll(piece.toolCalls());
       return;
+    }
+    if (chat && !piece.reasoning().isEmpty()) {
+      ObjectNode node = chunk(index);
+      delta(node).put("reasoning_content", piece.reasoning());
+      event(node);
     }
     if (!piece.text().isEmpty() || !piece.logprobs().isEmpty()) {
       ObjectNode node = chunk(index);
@@ -157,6 +164,9 @@ final class CompletionAnswer {
       ObjectNode entry = array.addObject().put("index", index);
       if (chat) {
         ObjectNode message = entry.putObject("message").put("role", "assistant");
+        if (!choice.reasoning.isEmpty()) {
+          message.put("reasoning_content", choice.reasoning.toString());
+        }
         if (choice.toolCalls.isEmpty() || !choice.text.isEmpty()) {
           message.put("content", choice.text.toString());
         } else {

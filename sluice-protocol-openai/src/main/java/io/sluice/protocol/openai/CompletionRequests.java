@@ -176,7 +176,19 @@ final class CompletionRequests {
         topLogprobs,
         body.path("ignore_eos").asBoolean(false),
         tools,
-        toolChoice);
+        toolChoice,
+        templateArguments(body.get("chat_template_kwargs")));
+  }
+
+  /** vLLM's {@code chat_template_kwargs}: extra variables for the chat template, as JSON text. */
+  private static String templateArguments(JsonNode arguments) {
+    if (arguments == null || arguments.isNull()) {
+      return null;
+    }
+    if (!arguments.isObject()) {
+      throw new InvalidInputException("chat_template_kwargs must be an object");
+    }
+    return arguments.toString();
   }
 
   private static GenerateOptions.ResponseFormat responseFormat(JsonNode format) {

@@ -28,6 +28,8 @@ final class ResponseAnswer {
   private int sequence;
   private ObjectNode openMessage;
   private StringBuilder openText;
+  private ObjectNode openReasoning;
+  private StringBuilder openThought;
 
   /**
    * {@code echo} holds the request's fields a response repeats ({@code instructions}, {@code
@@ -65,7 +67,29 @@ final class ResponseAnswer {
   }
 
   synchronized void accept(GeneratedText piece) {
+    if (!piece.reasoning().isEmpty()) {
+      closeMessage();
+      if (openReasoning == null) {
+        openReasoning =
+            node().put("id", newId("rs_")).put("type", "reasoning").put("status", "in_progress");
+        openReasoning.putArray("summary");
+        openReasoning.putArray("content");
+        openThought = new StringBuilder();
+        output.add(openReasoning);
+        if (stream) {
+          event("response.output_item.added", itemEvent(openReasoning.deepCopy()));
+          event(
+              "response.content_part.added",
+              thoughtEvent().set("part", part("reasoning_text", "")));
+        }
+      }
+      openThought.append(piece.reasoning());
+      if (stream) {
+        event("response.reasoning_text.delta", thoughtEvent().put("delta", piece.reasoning()));
+      }
+    }
     if (!piece.text().isEmpty()) {
+      closeReasoning();
       if (openMessage == null) {
         openMessage =
             node()
@@ -89,6 +113,7 @@ final class ResponseAnswer {
       }
     }
     for (ToolCall call : piece.toolCalls()) {
+      closeReasoning();
       closeMessage();
       ObjectNode item =
           node()
@@ -116,6 +141,7 @@ final class ResponseAnswer {
 
   /** The generation ended: the finished response object (also sent, when streaming). */
   synchronized ObjectNode complete(GenerateResult result) {
+    closeReasoning();
     closeMessage();
     boolean incomplete = result.finishReason().equals("length");
     object.put("status", incomplete ? "incomplete" : "completed");
@@ -154,7 +180,7 @@ final class ResponseAnswer {
     for (JsonNode item : output) {
       if (item.path("type").asText().equals("message")) {
         item.path("content").forEach(part -> text.append(part.path("text").asText()));
-      } else {
+      } else if (item.path("type").asText().equals("function_call")) {
         ObjectNode call = calls.addObject().put("id", item.get("call_id").asText());
         call.put("type", "function");
         call.putObject("function")
@@ -202,6 +228,30 @@ final class ResponseAnswer {
     }
     openMessage = null;
     openText = null;
+  }
+
+  private void closeReasoning() {
+    if (openReasoning == null) {
+      return;
+    }
+    ObjectNode part = part("reasoning_text", openThought.toString());
+    ((ArrayNode) openReasoning.get("content")).add(part);
+    openReasoning.put("status", "completed");
+    if (stream) {
+      event("response.reasoning_text.done", thoughtEvent().put("text", openThought.toString()));
+      event("response.content_part.done", thoughtEvent().set("part", part.deepCopy()));
+      event("response.output_item.done", itemEvent(openReasoning.deepCopy()));
+    }
+    openReasoning = null;
+    openThought = null;
+  }
+
+  private ObjectNode thoughtEvent() {
+    return itemRef(openReasoning).put("content_index", 0);
+  }
+
+  private static ObjectNode part(String type, String text) {
+    return node().put("type", type).put("text", text);
   }
 
   private static ObjectNode textPart(String text) {

@@ -10,6 +10,8 @@ import io.sluice.api.Tensor;
 import io.sluice.runtime.llm.bind.LlamaContext;
 import io.sluice.runtime.llm.bind.LlamaModel;
 import io.sluice.runtime.llm.chat.ChatTemplate;
+import io.sluice.runtime.llm.chat.ReasoningFormat;
+import io.sluice.runtime.llm.chat.ReasoningSplitter;
 import io.sluice.runtime.llm.chat.ToolCalls;
 import io.sluice.runtime.llm.schedule.GenerationListener;
 import io.sluice.runtime.llm.schedule.GenerationOutcome;
@@ -46,6 +48,7 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   private final LlamaContext context;
   private final Scheduler scheduler;
   private final ChatTemplate template;
+  private final ReasoningFormat reasoning;
   private final String bosText;
 
   LlamaGenerativeModel(
@@ -53,12 +56,14 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
       LlamaModel model,
       LlamaContext context,
       Scheduler scheduler,
-      ChatTemplate template) {
+      ChatTemplate template,
+      ReasoningFormat reasoning) {
     this.metadata = GenerativeModel.textMetadata(source, "llama_gguf");
     this.model = model;
     this.context = context;
     this.scheduler = scheduler;
     this.template = template;
+    this.reasoning = reasoning;
     this.bosText = model.tokenText(model.bos());
   }
 
@@ -120,11 +125,19 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   @Override
   public GenerateResult generate(
       GenerateRequest request, Consumer<GeneratedText> onText, BooleanSupplier cancelled) {
-    int[] prompt = model.tokenize(promptText(request), true, true);
+    String promptText = promptText(request);
+    int[] prompt = model.tokenize(promptText, true, true);
     boolean toolsOffered =
         !request.options().tools().isEmpty() && !request.options().toolChoice().equals("none");
     ToolCalls.Extractor calls = toolsOffered ? new ToolCalls.Extractor(onText) : null;
     Consumer<GeneratedText> sink = calls != null ? calls : onText;
+    ReasoningSplitter thinking =
+        request.messages() != null && reasoning.separates()
+            ? new ReasoningSplitter(reasoning, reasoning.openedBy(promptText), sink)
+            : null;
+    if (thinking != null) {
+      sink = thinking;
+    }
     GenerateOptions options = request.options();
     GenerationRequest generation =
         new GenerationRequest(
@@ -176,6 +189,9 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
         }
       } else if (event instanceof GenerationOutcome outcome) {
         String reason = outcome.reason().equals("cancelled") ? "stop" : outcome.reason();
+        if (thinking != null) {
+          thinking.finish();
+        }
         if (calls != null) {
           calls.finish();
           reason = calls.calls() > 0 && reason.equals("stop") ? "tool_calls" : reason;
@@ -197,7 +213,9 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
     boolean toolsOffered = !request.options().toolChoice().equals("none");
     String rendered =
         template.render(
-            request.messages(), toolsOffered ? request.options().tools() : java.util.List.of());
+            request.messages(),
+            toolsOffered ? request.options().tools() : java.util.List.of(),
+            request.options().chatTemplateArguments());
     // tokenize() adds BOS itself where the model wants one; a template that writes it too would
     // double it
     return !bosText.isEmpty() && rendered.startsWith(bosText)

@@ -6,6 +6,7 @@ import io.sluice.runtime.llm.bind.LlamaLibrary;
 import io.sluice.runtime.llm.bind.LlamaModel;
 import io.sluice.runtime.llm.bind.NativeEnvironment;
 import io.sluice.runtime.llm.chat.ChatTemplate;
+import io.sluice.runtime.llm.chat.ReasoningFormat;
 import io.sluice.runtime.llm.schedule.Scheduler;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
@@ -79,11 +80,40 @@ public final class LlamaRuntime implements ModelRuntime {
       model.close();
       throw new ModelLoadException(e.getMessage(), e);
     }
-    ChatTemplate template =
-        new ChatTemplate(
-            model.chatTemplate(), model.tokenText(model.bos()), model.tokenText(model.eos()));
+    ChatTemplate template;
+    ReasoningFormat reasoning;
+    try {
+      template =
+          new ChatTemplate(
+              chatTemplate(source, model),
+              model.tokenText(model.bos()),
+              model.tokenText(model.eos()));
+      reasoning = ReasoningFormat.of(source.settings().get("reasoningFormat"), template.template());
+    } catch (IllegalArgumentException | java.io.IOException e) {
+      context.close();
+      model.close();
+      throw new ModelLoadException(e.getMessage(), e);
+    }
     Scheduler scheduler = new Scheduler(source.name(), context);
-    return new LlamaGenerativeModel(source, model, context, scheduler, template);
+    return new LlamaGenerativeModel(source, model, context, scheduler, template, reasoning);
+  }
+
+  /**
+   * The deployment's {@code chatTemplate} (Jinja text) or {@code chatTemplateFile}, else the GGUF's
+   * own (llama-server's {@code --chat-template}, vLLM's {@code --chat-template}).
+   */
+  private static String chatTemplate(ModelSource source, LlamaModel model)
+      throws java.io.IOException {
+    String inline = source.settings().get("chatTemplate");
+    if (inline != null) {
+      return inline;
+    }
+    String file = source.settings().get("chatTemplateFile");
+    if (file != null) {
+      Path path = Path.of(file);
+      return Files.readString(path.isAbsolute() ? path : source.location().resolveSibling(path));
+    }
+    return model.chatTemplate();
   }
 
   private static Set<String> installedBuilds() {

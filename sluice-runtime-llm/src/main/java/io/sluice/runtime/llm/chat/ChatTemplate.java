@@ -76,6 +76,17 @@ public final class ChatTemplate {
   /** The prompt for {@code messages} with {@code tools} on offer. */
   public String render(
       List<GenerateRequest.ChatMessage> messages, List<GenerateOptions.Tool> tools) {
+    return render(messages, tools, null);
+  }
+
+  /**
+   * The prompt for {@code messages} with {@code tools} on offer and {@code arguments} (a JSON
+   * object as text, or null) as extra template variables, e.g. Qwen3's {@code enable_thinking}.
+   */
+  public String render(
+      List<GenerateRequest.ChatMessage> messages,
+      List<GenerateOptions.Tool> tools,
+      String arguments) {
     if (messages.isEmpty()) {
       throw new InvalidInputException("messages must not be empty");
     }
@@ -115,6 +126,9 @@ public final class ChatTemplate {
       turns.add(turn);
     }
     Map<String, Object> context = new HashMap<>();
+    if (arguments != null && json(arguments) instanceof Map<?, ?> extra) {
+      extra.forEach((name, value) -> context.put(name.toString(), value));
+    }
     context.put("messages", turns);
     if (!tools.isEmpty() && knowsTools) {
       List<Map<String, Object>> offered = new ArrayList<>();

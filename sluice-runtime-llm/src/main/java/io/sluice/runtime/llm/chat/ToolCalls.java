@@ -116,6 +116,9 @@ public final class ToolCalls {
 
     @Override
     public void accept(GeneratedText piece) {
+      if (!piece.reasoning().isEmpty()) { // thinking comes first and holds no calls
+        downstream.accept(GeneratedText.reasoning(piece.reasoning()));
+      }
       held.append(piece.text());
       heldLogprobs.addAll(piece.logprobs());
       drain();

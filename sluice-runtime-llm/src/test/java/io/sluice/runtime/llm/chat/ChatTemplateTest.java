@@ -143,4 +143,27 @@ class ChatTemplateTest {
         .containsExactly("<tool_call>not json</tool_call>");
     assertThat(extractor.calls()).isZero();
   }
+
+  /** Qwen3's generation prompt, as its template writes it. */
+  private static final String QWEN3_PROMPT =
+      """
+      {%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>\\n' }}\
+      {%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}\
+      {%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}\
+      {%- endif %}""";
+
+  @Test
+  void chatTemplateArgumentsReachTheTemplateAsVariables() {
+    ChatTemplate template = new ChatTemplate(QWEN3_PROMPT, "", "");
+    List<ChatMessage> hi = List.of(new ChatMessage("user", "Hi"));
+    assertThat(template.render(hi, List.of(), null))
+        .isEqualTo("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+    assertThat(template.render(hi, List.of(), "{\"enable_thinking\": false}"))
+        .isEqualTo(
+            "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n");
+    assertThat(template.render(hi, List.of(), "{\"enable_thinking\": true}"))
+        .isEqualTo("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+    assertThat(ReasoningFormat.of("auto", template.template())).isEqualTo(ReasoningFormat.THINK);
+    assertThat(ReasoningFormat.of("auto", ChatTemplate.CHATML)).isEqualTo(ReasoningFormat.NONE);
+  }
 }
