@@ -42,6 +42,14 @@ class LlmTest {
   void start(@TempDir Path dir) throws Exception {
     Path gguf = dir.resolve("tiny-llama.gguf");
     RandomModelWriter.writeTinyLlama(gguf, 64, 2);
+    // a reasoning model's template (DeepSeek-R1's way: the answer starts inside <think>; Qwen3's
+    // enable_thinking: false closes it in the prompt), for the same random weights
+    Files.writeString(
+        dir.resolve("thinker.jinja"),
+        "{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}\n"
+            + "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n"
+            + "{% if enable_thinking is defined and enable_thinking is false %}"
+            + "<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}{% endif %}");
     String model = Files.writeString(dir.resolve("m"), "echo").toUri().toString();
     server =
         TestServer.start(
@@ -52,11 +60,16 @@ class LlmTest {
           - name: llm
             routePrefix: /llm
             deployments:
-              - {name: tiny-llama, runtime: llama, hosting: worker, storageUri: '%s',
+              - {name: tiny-llama, runtime: llama, hosting: worker, storageUri: '%1$s',
                  settings: {parallel: '4', ctxSize: '16384', threads: '2'}, maxOngoingRequests: 8}
+              - {name: tiny-thinker, runtime: llama, hosting: worker, storageUri: '%1$s',
+                 settings: {parallel: '2', ctxSize: '4096', threads: '1', chatTemplateFile: thinker.jinja}}
+              - {name: tiny-thinker-raw, runtime: llama, hosting: worker, storageUri: '%1$s',
+                 settings: {parallel: '2', ctxSize: '4096', threads: '1', chatTemplateFile: thinker.jinja,
+                            reasoningFormat: none}}
           - name: other
             deployments:
-              - {name: bystander, runtime: test-echo, storageUri: '%s'}
+              - {name: bystander, runtime: test-echo, storageUri: '%2$s'}
         """
                 .formatted(gguf.toUri(), model));
   }
@@ -299,6 +312,50 @@ class LlmTest {
     assertThat(r.get("afterDelete").get("status").asInt()).isEqualTo(404);
     assertThat(r.get("unknownPrevious").get("status").asInt()).isEqualTo(400);
     assertThat(r.get("unknownPrevious").get("param").asText()).isEqualTo("previous_response_id");
+  }
+
+  /**
+   * A reasoning model's thinking reaches every client library where it reads it; the oracle is the
+   * same weights and template with separation off, whose greedy answer is the thinking verbatim.
+   */
+  @Test
+  void aReasoningModelsThinkingComesBackWhereEachClientReadsIt() throws Exception {
+    require(
+        Files.isDirectory(CLIENT.resolve("node_modules/@anthropic-ai/sdk")),
+        "npm packages missing: run bin/install-test-deps");
+    Process node =
+        new ProcessBuilder(
+                "node",
+                "reasoning-clients.mjs",
+                server.uri("/llm").toString(),
+                "tiny-thinker",
+                "tiny-thinker-raw")
+            .directory(CLIENT.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(output).isZero();
+    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+
+    String thought = r.get("raw").asText();
+    assertThat(thought).isNotBlank().doesNotContain("</think>");
+    assertThat(r.get("chat").get("reasoning").asText()).isEqualTo(thought);
+    assertThat(r.get("chat").get("content").asText("")).isEmpty();
+    assertThat(r.get("chatStream").asText()).isEqualTo(thought);
+    assertThat(r.get("anthropic").get("types").toString()).isEqualTo("[\"thinking\"]");
+    assertThat(r.get("anthropic").get("thinking").asText()).isEqualTo(thought);
+    assertThat(r.get("anthropicStream").get("deltas").asText()).isEqualTo(thought);
+    assertThat(r.get("anthropicStream").get("final").asText()).isEqualTo(thought);
+    assertThat(r.get("responses").get("items").toString()).isEqualTo("[\"reasoning\"]");
+    assertThat(r.get("responses").get("reasoning").asText()).isEqualTo(thought);
+    assertThat(r.get("responsesStream").asText()).isEqualTo(thought);
+
+    JsonNode off = r.get("off");
+    assertThat(off.get("reasoning").isNull()).isTrue();
+    assertThat(off.get("content").asText()).isNotBlank().isEqualTo(off.get("raw").asText());
+    assertThat(r.get("anthropicOff").get("types").toString()).isEqualTo("[\"text\"]");
+    assertThat(r.get("anthropicOff").get("text").asText()).isEqualTo(off.get("raw").asText());
   }
 
   @Test
