@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -37,14 +38,33 @@ public final class ChatTemplate {
   private final String eosToken;
   private final Jinjava jinja;
 
+  /** The template as Jinjava reads it ({@link JinjaDialect}). */
+  private final String dialect;
+
   public ChatTemplate(String template, String bosToken, String eosToken) {
     this.template = template == null || template.isBlank() ? CHATML : template;
     this.bosToken = bosToken == null ? "" : bosToken;
     this.eosToken = eosToken == null ? "" : eosToken;
     this.knowsTools = this.template.contains("tools");
+    // Jinja drops a template's final newline (keep_trailing_newline is off); Jinjava would print it
+    this.dialect =
+        JinjaDialect.rewrite(
+            this.template.endsWith("\n")
+                ? this.template.substring(0, this.template.length() - 1)
+                : this.template);
     this.jinja =
         new Jinjava(
-            JinjavaConfig.newBuilder().withTrimBlocks(false).withLstripBlocks(false).build());
+            JinjavaConfig.newBuilder()
+                .withTrimBlocks(false)
+                .withLstripBlocks(false)
+                .withLegacyOverrides(
+                    LegacyOverrides.newBuilder()
+                        .withUseTrimmingForNotesAndExpressions(true)
+                        .withUseNaturalOperatorPrecedence(true)
+                        .withParseWhitespaceControlStrictly(true)
+                        .build())
+                .build());
+    JinjaDialect.register(jinja);
     jinja
         .getGlobalContext()
         .registerFunction(
@@ -95,7 +115,7 @@ public final class ChatTemplate {
       boolean hasSystem = messages.getFirst().role().equals("system");
       String description = ToolCalls.describe(tools);
       turns.add(
-          Map.of(
+          ordered(
               "role",
               "system",
               "content",
@@ -110,13 +130,13 @@ public final class ChatTemplate {
         List<Map<String, Object>> calls = new ArrayList<>();
         for (GenerateRequest.ToolCall call : message.toolCalls()) {
           calls.add(
-              Map.of(
+              ordered(
                   "id",
                   call.id() == null ? "" : call.id(),
                   "type",
                   "function",
                   "function",
-                  Map.of("name", call.name(), "arguments", json(call.arguments()))));
+                  ordered("name", call.name(), "arguments", json(call.arguments()))));
         }
         turn.put("tool_calls", calls);
       }
@@ -137,7 +157,7 @@ public final class ChatTemplate {
         function.put("name", tool.name());
         function.put("description", tool.description() == null ? "" : tool.description());
         function.put("parameters", json(tool.parameters()));
-        offered.add(Map.of("type", "function", "function", function));
+        offered.add(ordered("type", "function", "function", function));
       }
       context.put("tools", offered);
     }
@@ -147,7 +167,7 @@ public final class ChatTemplate {
     RenderResult result;
     REFUSAL.remove();
     try {
-      result = jinja.renderForResult(template, context);
+      result = jinja.renderForResult(dialect, context);
     } catch (RuntimeException e) {
       result = null;
       if (REFUSAL.get() == null) {
@@ -171,6 +191,18 @@ public final class ChatTemplate {
    * JSON text as maps and lists, the way templates expect arguments and schemas (they apply {@code
    * tojson}).
    */
+  /**
+   * A map in the order given, as Python's dicts keep theirs (templates print them with {@code
+   * tojson}).
+   */
+  private static Map<String, Object> ordered(Object... keysAndValues) {
+    Map<String, Object> map = new LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      map.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return map;
+  }
+
   private static Object json(String text) {
     try {
       return MAPPER.readValue(text, Object.class);

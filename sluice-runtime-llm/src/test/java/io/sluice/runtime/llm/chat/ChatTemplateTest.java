@@ -75,10 +75,11 @@ class ChatTemplateTest {
                 new ChatMessage("tool", "{\"temp\":3}", List.of(), "call_1")),
             tools);
     assertThat(prompt).startsWith("<|im_start|>system\nYou are Qwen.\n\n# Tools\n\n<tools>\n");
-    assertThat(prompt).contains("\"name\":\"get_weather\"", "\"city\":{\"type\":\"string\"}");
+    // tojson prints as Python's json.dumps does, which Hugging Face's tojson is
+    assertThat(prompt).contains("\"name\": \"get_weather\"", "\"city\": {\"type\": \"string\"}");
     assertThat(prompt)
         .contains(
-            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>");
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>");
     assertThat(prompt).contains("<tool_response>\n{\"temp\":3}\n</tool_response>");
     assertThat(prompt).endsWith("<|im_start|>assistant\n");
   }
