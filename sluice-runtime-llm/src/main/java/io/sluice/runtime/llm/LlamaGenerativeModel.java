@@ -129,10 +129,13 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
     int[] prompt = model.tokenize(promptText, true, true);
     boolean toolsOffered =
         !request.options().tools().isEmpty() && !request.options().toolChoice().equals("none");
-    ToolCalls.Extractor calls = toolsOffered ? new ToolCalls.Extractor(onText) : null;
+    ToolCalls.Extractor calls =
+        toolsOffered ? new ToolCalls.Extractor(template.toolCallFormat(), onText) : null;
     Consumer<GeneratedText> sink = calls != null ? calls : onText;
+    // a grammar (a forced call, a JSON schema) shapes the whole answer: there is no thinking in it
+    String grammar = OutputGrammar.of(request, template.toolCallFormat());
     ReasoningSplitter thinking =
-        request.messages() != null && reasoning.separates()
+        request.messages() != null && reasoning.separates() && grammar == null
             ? new ReasoningSplitter(reasoning, reasoning.openedBy(promptText), sink)
             : null;
     if (thinking != null) {
@@ -142,7 +145,7 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
     GenerationRequest generation =
         new GenerationRequest(
             prompt,
-            sampling(request),
+            sampling(request, grammar),
             request.maxTokens(),
             request.stop(),
             options.topLogprobs() == null ? -1 : options.topLogprobs(),
@@ -223,7 +226,7 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
         : rendered;
   }
 
-  private SamplingOptions sampling(GenerateRequest request) {
+  private SamplingOptions sampling(GenerateRequest request, String grammar) {
     GenerateOptions options = request.options();
     float temperature = request.temperature() != null ? request.temperature() : TEMPERATURE;
     float topP = request.topP() != null ? request.topP() : TOP_P;
@@ -238,7 +241,7 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
         or(options.presencePenalty(), 0f),
         seed,
         options.logitBias(),
-        OutputGrammar.of(request));
+        grammar);
   }
 
   private static <T> T or(T value, T fallback) {

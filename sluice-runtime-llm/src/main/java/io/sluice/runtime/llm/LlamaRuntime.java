@@ -7,6 +7,7 @@ import io.sluice.runtime.llm.bind.LlamaModel;
 import io.sluice.runtime.llm.bind.NativeEnvironment;
 import io.sluice.runtime.llm.chat.ChatTemplate;
 import io.sluice.runtime.llm.chat.ReasoningFormat;
+import io.sluice.runtime.llm.chat.ToolCallFormat;
 import io.sluice.runtime.llm.schedule.Scheduler;
 import io.sluice.spi.LoadedModel;
 import io.sluice.spi.ModelLoadException;
@@ -83,12 +84,17 @@ public final class LlamaRuntime implements ModelRuntime {
     ChatTemplate template;
     ReasoningFormat reasoning;
     try {
+      String text = chatTemplate(source, model);
       template =
           new ChatTemplate(
-              chatTemplate(source, model),
+              text,
               model.tokenText(model.bos()),
-              model.tokenText(model.eos()));
+              model.tokenText(model.eos()),
+              ToolCallFormat.of(
+                  source.settings().get("toolCallFormat"),
+                  text == null || text.isBlank() ? ChatTemplate.CHATML : text));
       reasoning = ReasoningFormat.of(source.settings().get("reasoningFormat"), template.template());
+      model.showAsText(markers(template.toolCallFormat(), reasoning));
     } catch (IllegalArgumentException | java.io.IOException e) {
       context.close();
       model.close();
@@ -114,6 +120,19 @@ public final class LlamaRuntime implements ModelRuntime {
       return Files.readString(path.isAbsolute() ? path : source.location().resolveSibling(path));
     }
     return model.chatTemplate();
+  }
+
+  /**
+   * The texts a family marks calls and thinking with: they may be special tokens, which are
+   * otherwise decoded as nothing, and the text is where the calls and thinking are read from.
+   */
+  private static List<String> markers(ToolCallFormat calls, ReasoningFormat reasoning) {
+    List<String> markers = new java.util.ArrayList<>(calls.markers());
+    if (reasoning.separates()) {
+      markers.add(reasoning.open());
+      markers.add(reasoning.close());
+    }
+    return markers;
   }
 
   private static Set<String> installedBuilds() {

@@ -3,6 +3,7 @@ package io.sluice.runtime.llm;
 import io.sluice.api.GenerateOptions;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.InvalidInputException;
+import io.sluice.runtime.llm.chat.ToolCallFormat;
 import io.sluice.runtime.llm.chat.ToolCalls;
 import io.sluice.runtime.llm.grammar.JsonGrammar;
 
@@ -10,9 +11,9 @@ import io.sluice.runtime.llm.grammar.JsonGrammar;
 final class OutputGrammar {
   private OutputGrammar() {}
 
-  static String of(GenerateRequest request) {
+  static String of(GenerateRequest request, ToolCallFormat toolCalls) {
     GenerateOptions options = request.options();
-    String call = ToolCalls.grammar(options);
+    String call = ToolCalls.grammar(options, toolCalls);
     if (call != null) {
       return call;
     }

@@ -15,6 +15,8 @@ import java.nio.file.Path;
  * vocabulary is).
  */
 public final class LlamaModel implements AutoCloseable {
+  private volatile java.util.Set<Integer> shownSpecial = java.util.Set.of();
+
   private final MemorySegment model;
   private final MemorySegment vocab;
   private final int vocabularySize;
@@ -157,16 +159,36 @@ public final class LlamaModel implements AutoCloseable {
     }
   }
 
-  /** The bytes a token stands for; special tokens (end of turn) give none. */
+  /**
+   * Makes the special tokens spelled by {@code texts} (a family's call and thinking markers) decode
+   * as their text; call before generating.
+   */
+  public void showAsText(java.util.List<String> texts) {
+    java.util.Set<Integer> shown = new java.util.HashSet<>();
+    for (String text : texts) {
+      int[] tokens = tokenize(text, false, true);
+      if (tokens.length == 1) {
+        shown.add(tokens[0]);
+      }
+    }
+    shownSpecial = java.util.Set.copyOf(shown);
+  }
+
+  /**
+   * The bytes a token stands for; special tokens (end of turn) give none, but those made visible by
+   * {@link #showAsText}.
+   */
   public byte[] piece(int token) {
+    boolean special = shownSpecial.contains(token);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment buffer = arena.allocate(128);
       int length =
-          (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, 128, 0, false);
+          (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, 128, 0, special);
       if (length < 0) {
         buffer = arena.allocate(-length);
         length =
-            (int) Native.llama_token_to_piece.invokeExact(vocab, token, buffer, -length, 0, false);
+            (int)
+                Native.llama_token_to_piece.invokeExact(vocab, token, buffer, -length, 0, special);
       }
       return length <= 0 ? new byte[0] : buffer.asSlice(0, length).toArray(JAVA_BYTE);
     } catch (Throwable e) {

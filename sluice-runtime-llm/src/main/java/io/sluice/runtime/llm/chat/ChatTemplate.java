@@ -37,12 +37,19 @@ public final class ChatTemplate {
   private final String bosToken;
   private final String eosToken;
   private final Jinjava jinja;
+  private final ToolCallFormat toolCalls;
 
   /** The template as Jinjava reads it ({@link JinjaDialect}). */
   private final String dialect;
 
   public ChatTemplate(String template, String bosToken, String eosToken) {
+    this(template, bosToken, eosToken, null);
+  }
+
+  /** A template whose calls are written in {@code toolCalls} (null: read from the template). */
+  public ChatTemplate(String template, String bosToken, String eosToken, ToolCallFormat toolCalls) {
     this.template = template == null || template.isBlank() ? CHATML : template;
+    this.toolCalls = toolCalls != null ? toolCalls : ToolCallFormat.of(null, this.template);
     this.bosToken = bosToken == null ? "" : bosToken;
     this.eosToken = eosToken == null ? "" : eosToken;
     this.knowsTools = this.template.contains("tools");
@@ -88,6 +95,11 @@ public final class ChatTemplate {
     return template;
   }
 
+  /** How this model family writes function calls. */
+  public ToolCallFormat toolCallFormat() {
+    return toolCalls;
+  }
+
   /** The prompt for {@code messages}, ending where the assistant's answer begins. */
   public String render(List<GenerateRequest.ChatMessage> messages) {
     return render(messages, List.of());
@@ -113,7 +125,7 @@ public final class ChatTemplate {
     List<Map<String, Object>> turns = new ArrayList<>();
     if (!tools.isEmpty() && !knowsTools) {
       boolean hasSystem = messages.getFirst().role().equals("system");
-      String description = ToolCalls.describe(tools);
+      String description = ToolCalls.describe(tools, toolCalls);
       turns.add(
           ordered(
               "role",

@@ -1,34 +1,27 @@
 package io.sluice.runtime.llm.chat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.GenerateOptions;
 import io.sluice.api.GenerateRequest;
 import io.sluice.api.GeneratedText;
 import io.sluice.api.InvalidInputException;
-import io.sluice.runtime.llm.grammar.JsonGrammar;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
- * Function calls in the Hermes format that Qwen 2.5, Hermes and many other chat templates use (and
- * vLLM's {@code hermes} tool parser reads): {@code <tool_call>{"name": ..., "arguments":
- * {...}}</tool_call>}. Describes tools to models whose template does not, constrains the output to
- * a call when {@code tool_choice} demands one, and takes calls out of the generated text as they
- * complete.
+ * Function calls in a model family's own syntax ({@link ToolCallFormat}): describes tools to models
+ * whose template does not, constrains the output to a call when {@code tool_choice} demands one,
+ * and takes calls out of the generated text as they complete.
  */
 public final class ToolCalls {
-  static final String OPEN = "<tool_call>";
-  static final String CLOSE = "</tool_call>";
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private ToolCalls() {}
 
   /** A system prompt that offers the tools, for templates without their own. */
-  static String describe(List<GenerateOptions.Tool> tools) {
+  static String describe(List<GenerateOptions.Tool> tools, ToolCallFormat format) {
     StringBuilder text =
         new StringBuilder(
             "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
@@ -47,18 +40,46 @@ public final class ToolCalls {
       }
       text.append('\n').append(function);
     }
+    text.append("\n</tools>\n\n");
     return text.append(
-            "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
-                + "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n"
-                + "</tool_call>")
+            switch (format) {
+              case HERMES ->
+                  "For each function call, return a json object with function name and arguments within "
+                      + "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\":"
+                      + " <args-json-object>}\n</tool_call>";
+              case LLAMA3_JSON ->
+                  "To call a function, respond only with JSON in the format {\"name\": function name,"
+                      + " \"parameters\": dictionary of argument name and its value}.";
+              case MISTRAL ->
+                  "To call functions, respond with [TOOL_CALLS] followed by a JSON list of"
+                      + " {\"name\": <function-name>, \"arguments\": <args-json-object>}.";
+              case DEEPSEEK_R1 ->
+                  "To call a function, write "
+                      + ToolCallFormat.DeepSeek.CALLS_BEGIN
+                      + ToolCallFormat.DeepSeek.CALL_BEGIN
+                      + "function"
+                      + ToolCallFormat.DeepSeek.SEP
+                      + "<function-name>\n```json\n<args-json-object>\n```"
+                      + ToolCallFormat.DeepSeek.CALL_END
+                      + ToolCallFormat.DeepSeek.CALLS_END;
+              case DEEPSEEK_V3 ->
+                  "To call a function, write "
+                      + ToolCallFormat.DeepSeek.CALLS_BEGIN
+                      + ToolCallFormat.DeepSeek.CALL_BEGIN
+                      + "<function-name>"
+                      + ToolCallFormat.DeepSeek.SEP
+                      + "<args-json-object>"
+                      + ToolCallFormat.DeepSeek.CALL_END
+                      + ToolCallFormat.DeepSeek.CALLS_END;
+            })
         .toString();
   }
 
   /**
-   * The grammar forcing a call when {@code tool_choice} is {@code required} or names a function;
-   * null when the model may answer freely.
+   * The grammar forcing a call in {@code format} when {@code tool_choice} is {@code required} or
+   * names a function; null when the model may answer freely.
    */
-  public static String grammar(GenerateOptions options) {
+  public static String grammar(GenerateOptions options, ToolCallFormat format) {
     String choice = options.toolChoice();
     if (options.tools().isEmpty() || choice.equals("auto") || choice.equals("none")) {
       return null;
@@ -71,42 +92,26 @@ public final class ToolCalls {
       throw new InvalidInputException(
           "tool_choice names '" + choice + "', which is not among the tools");
     }
-    ObjectNode schema = MAPPER.createObjectNode();
-    var anyOf = schema.putArray("anyOf");
-    for (GenerateOptions.Tool tool : allowed) {
-      ObjectNode call = anyOf.addObject();
-      call.put("type", "object");
-      ObjectNode properties = call.putObject("properties");
-      properties.putObject("name").put("const", tool.name());
-      try {
-        properties.set("arguments", MAPPER.readTree(tool.parameters()));
-      } catch (Exception e) {
-        throw new InvalidInputException(
-            "the parameters of tool '" + tool.name() + "' are not JSON");
-      }
-      call.putArray("required").add("name").add("arguments");
-    }
-    String calls = JsonGrammar.of(schema);
-    return "root ::= \""
-        + OPEN
-        + "\\n\" call \"\\n"
-        + CLOSE
-        + "\"\n"
-        + calls.replaceFirst("^root ::=", "call ::=");
+    return format.grammar(allowed);
   }
 
   /**
-   * Passes text on until a call begins, holds the call's text, and hands the call over once it is
-   * complete. Text that only looks like the start of a call is let through once it turns out not to
-   * be one.
+   * Passes text on until a call begins, holds the call's text, and hands the calls over once they
+   * are complete (at the end of the answer for families whose calls run to it). Text that only
+   * looks like the start of a call is let through once it turns out not to be one.
    */
   public static final class Extractor implements Consumer<GeneratedText> {
+    private final ToolCallFormat format;
     private final Consumer<GeneratedText> downstream;
     private final StringBuilder held = new StringBuilder();
     private final List<GeneratedText.TokenLogprob> heldLogprobs = new ArrayList<>();
     private int calls;
 
-    public Extractor(Consumer<GeneratedText> downstream) {
+    /** For a family whose call is the whole answer: whether the answer began with one. */
+    private Boolean leadingCall;
+
+    public Extractor(ToolCallFormat format, Consumer<GeneratedText> downstream) {
+      this.format = format;
       this.downstream = downstream;
     }
 
@@ -124,19 +129,36 @@ public final class ToolCalls {
       drain();
     }
 
-    /** What is still held when the generation ends (an unfinished call stays text). */
+    /** The answer ended: calls that run to its end are read; an unfinished call stays text. */
     public void finish() {
-      if (!held.isEmpty() || !heldLogprobs.isEmpty()) {
-        emit(held.toString(), List.of());
-        held.setLength(0);
+      if (held.isEmpty() && heldLogprobs.isEmpty()) {
+        return;
+      }
+      String text = held.toString();
+      held.setLength(0);
+      List<GenerateRequest.ToolCall> parsed = null;
+      if (format.close == null && Boolean.TRUE.equals(leadingCall)) {
+        parsed = format.parse(text);
+      } else if (format.close == null && text.startsWith(format.open) && !format.open.isEmpty()) {
+        parsed = format.parse(text.substring(format.open.length()));
+      }
+      if (parsed == null) {
+        emit(text, List.of());
+      } else {
+        calls += parsed.size();
+        emit("", parsed);
       }
     }
 
     private void drain() {
+      if (format.open.isEmpty()) {
+        drainLeading();
+        return;
+      }
       while (true) {
-        int open = held.indexOf(OPEN);
+        int open = held.indexOf(format.open);
         if (open < 0) {
-          int keep = partialPrefix(held, OPEN);
+          int keep = partialPrefix(held, format.open);
           emit(held.substring(0, held.length() - keep), List.of());
           held.delete(0, held.length() - keep);
           return;
@@ -145,19 +167,40 @@ public final class ToolCalls {
           emit(held.substring(0, open), List.of());
           held.delete(0, open);
         }
-        int close = held.indexOf(CLOSE);
+        if (format.close == null) {
+          return; // the calls run to the end of the answer
+        }
+        int close = held.indexOf(format.close, format.open.length());
         if (close < 0) {
           return;
         }
-        String body = held.substring(OPEN.length(), close).strip();
-        held.delete(0, close + CLOSE.length());
-        GenerateRequest.ToolCall call = parse(body);
-        if (call == null) {
-          emit(OPEN + body + CLOSE, List.of());
+        String body = held.substring(format.open.length(), close).strip();
+        String whole = held.substring(0, close + format.close.length());
+        held.delete(0, close + format.close.length());
+        List<GenerateRequest.ToolCall> parsed = format.parse(body);
+        if (parsed == null) {
+          emit(whole, List.of());
         } else {
-          calls++;
-          emit("", List.of(call));
+          calls += parsed.size();
+          emit("", parsed);
         }
+      }
+    }
+
+    /** Llama 3: a call is the whole answer, which then begins with {@code {} or the python tag. */
+    private void drainLeading() {
+      if (leadingCall == null) {
+        String lead = held.toString().stripLeading();
+        if (lead.isEmpty()
+            || (ToolCallFormat.PYTHON_TAG.startsWith(lead)
+                && lead.length() < ToolCallFormat.PYTHON_TAG.length())) {
+          return; // not yet known
+        }
+        leadingCall = lead.startsWith("{") || lead.startsWith(ToolCallFormat.PYTHON_TAG);
+      }
+      if (!leadingCall) {
+        emit(held.toString(), List.of());
+        held.setLength(0);
       }
     }
 
@@ -167,24 +210,6 @@ public final class ToolCalls {
       }
       downstream.accept(new GeneratedText(text, List.copyOf(heldLogprobs), toolCalls));
       heldLogprobs.clear();
-    }
-
-    private static GenerateRequest.ToolCall parse(String body) {
-      try {
-        JsonNode call = MAPPER.readTree(body);
-        JsonNode arguments = call.get("arguments");
-        if (!call.path("name").isTextual() || arguments == null) {
-          return null;
-        }
-        String text =
-            arguments.isTextual() ? arguments.asText() : MAPPER.writeValueAsString(arguments);
-        return new GenerateRequest.ToolCall(
-            "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24),
-            call.get("name").asText(),
-            text);
-      } catch (Exception e) {
-        return null;
-      }
     }
 
     private static int partialPrefix(CharSequence text, String marker) {

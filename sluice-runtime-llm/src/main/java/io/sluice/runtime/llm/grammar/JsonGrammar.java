@@ -71,6 +71,46 @@ public final class JsonGrammar {
     return text.append(PRIMITIVES).toString();
   }
 
+  /**
+   * Text that JSON of a schema sits in: {@code before}, the JSON, {@code after} (a function call in
+   * a model family's syntax, the schema being the function's parameters).
+   */
+  public record Framed(String before, JsonNode schema, String after) {}
+
+  /** A grammar for exactly one of {@code alternatives}. */
+  public static String oneOf(List<Framed> alternatives) {
+    List<String> choices = new ArrayList<>();
+    StringBuilder rulesText = new StringBuilder();
+    int counter = 0;
+    for (int i = 0; i < alternatives.size(); i++) {
+      Framed framed = alternatives.get(i);
+      JsonGrammar grammar = new JsonGrammar(framed.schema());
+      grammar.counter = counter;
+      String rule = grammar.rule(framed.schema(), "call" + i);
+      counter = grammar.counter;
+      choices.add(text(framed.before()) + " " + rule + " " + text(framed.after()));
+      grammar.rules.forEach(
+          (name, body) -> rulesText.append(name).append(" ::= ").append(body).append('\n'));
+    }
+    return "root ::= " + String.join(" | ", choices) + "\n" + rulesText + PRIMITIVES;
+  }
+
+  /** A GBNF literal matching {@code text} exactly. */
+  private static String text(String text) {
+    StringBuilder literal = new StringBuilder("\"");
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '"' -> literal.append("\\\"");
+        case '\\' -> literal.append("\\\\");
+        case '\n' -> literal.append("\\n");
+        case '\r' -> literal.append("\\r");
+        case '\t' -> literal.append("\\t");
+        default -> literal.append(c);
+      }
+    }
+    return literal.append('"').toString();
+  }
+
   /** A rule expression for {@code schema}; named rules are added to {@link #rules}. */
   private String rule(JsonNode schema, String hint) {
     if (schema == null || schema.isBoolean() || schema.isEmpty()) {

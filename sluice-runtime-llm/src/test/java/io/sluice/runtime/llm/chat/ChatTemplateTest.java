@@ -108,7 +108,7 @@ class ChatTemplateTest {
   @Test
   void callsAreTakenOutOfTheTextAsTheyCompleteEvenAcrossPieces() {
     List<GeneratedText> out = new ArrayList<>();
-    ToolCalls.Extractor extractor = new ToolCalls.Extractor(out::add);
+    ToolCalls.Extractor extractor = new ToolCalls.Extractor(ToolCallFormat.HERMES, out::add);
     for (String piece :
         List.of(
             "Sure. <to",
@@ -136,7 +136,7 @@ class ChatTemplateTest {
   @Test
   void aMalformedCallStaysText() {
     List<GeneratedText> out = new ArrayList<>();
-    ToolCalls.Extractor extractor = new ToolCalls.Extractor(out::add);
+    ToolCalls.Extractor extractor = new ToolCalls.Extractor(ToolCallFormat.HERMES, out::add);
     extractor.accept(GeneratedText.of("<tool_call>not json</tool_call>"));
     extractor.finish();
     assertThat(out)
