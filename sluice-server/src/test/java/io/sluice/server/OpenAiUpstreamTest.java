@@ -39,12 +39,19 @@ class OpenAiUpstreamTest {
   void start(@TempDir Path dir) throws Exception {
     Path gguf = dir.resolve("tiny.gguf");
     RandomModelWriter.writeTinyLlama(gguf, 64, 2);
+    // a template whose answers start inside <think>: the whole answer is reasoning
+    Files.writeString(
+        dir.resolve("thinker.jinja"),
+        "{% for message in messages %}<|{{ message['role'] }}|>\n{{ message['content'] }}\n"
+            + "{% endfor %}<|assistant|>\n<think>\n");
     String llama =
         """
         applications:
           - name: llm
             deployments:
-              - {name: tiny, runtime: llama, storageUri: '%s', settings: {parallel: '2', ctxSize: '4096', threads: '1'}}
+              - {name: tiny, runtime: llama, storageUri: '%1$s', settings: {parallel: '2', ctxSize: '4096', threads: '1'}}
+              - {name: thinker, runtime: llama, storageUri: '%1$s',
+                 settings: {parallel: '1', ctxSize: '2048', threads: '1', chatTemplateFile: thinker.jinja}}
         """
             .formatted(gguf.toUri());
     Path launchedConfig = Files.writeString(dir.resolve("launched.yaml"), llama);
@@ -69,6 +76,7 @@ class OpenAiUpstreamTest {
             deployments:
               - {name: via-url, runtime: openai-upstream, storageUri: '%s', settings: {url: '%s'}}
               - {name: misnamed, runtime: openai-upstream, storageUri: '%1$s', settings: {url: '%2$s', model: nope}}
+              - {name: thinking-via-url, runtime: openai-upstream, storageUri: '%1$s', settings: {url: '%2$s', model: thinker}}
               - {name: launched, runtime: openai-upstream, storageUri: '%s', settings: {command: '%s', startTimeout: '60'}}
         """
                 .formatted(gguf.toUri(), upstream.uri("/llm/v1"), gguf.toUri(), command));
@@ -95,6 +103,22 @@ class OpenAiUpstreamTest {
       assertThat(proxied.at("/choices/0/finish_reason").asText()).isEqualTo("length");
       assertThat(proxied.get("usage")).isEqualTo(direct.get("usage"));
     }
+  }
+
+  @Test
+  void anUpstreamsReasoningComesThroughAsReasoning() throws Exception {
+    JsonNode direct =
+        MAPPER.readTree(
+            ok(upstream.post("/v1/chat/completions", CHAT.formatted("thinker", ""))).body());
+    JsonNode proxied =
+        MAPPER.readTree(
+            ok(front.post("/llm/v1/chat/completions", CHAT.formatted("thinking-via-url", "")))
+                .body());
+    assertThat(direct.at("/choices/0/message/reasoning_content").asText()).isNotBlank();
+    assertThat(proxied.at("/choices/0/message/reasoning_content").asText())
+        .isEqualTo(direct.at("/choices/0/message/reasoning_content").asText());
+    assertThat(proxied.at("/choices/0/message/content").asText())
+        .isEqualTo(direct.at("/choices/0/message/content").asText());
   }
 
   @Test

@@ -72,6 +72,7 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     HttpResponse<InputStream> response =
         send(chat ? "/v1/chat/completions" : "/v1/completions", body(request, chat));
     String finish = null;
+    String stopSequence = null;
     int promptTokens = 0;
     int completionTokens = -1;
     int pieces = 0;
@@ -99,12 +100,23 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
         JsonNode choice = event.path("choices").path(0);
         String text =
             chat ? choice.path("delta").path("content").asText("") : choice.path("text").asText("");
+        // vLLM's reasoning parsers and llama-server put thinking in reasoning_content (newer vLLM:
+        // reasoning)
+        JsonNode delta = choice.path("delta");
+        String reasoning =
+            chat ? delta.path("reasoning_content").asText(delta.path("reasoning").asText("")) : "";
+        if (!reasoning.isEmpty()) {
+          onText.accept(io.sluice.api.GeneratedText.reasoning(reasoning));
+        }
         if (!text.isEmpty()) {
           pieces++;
           onText.accept(io.sluice.api.GeneratedText.of(text));
         }
         if (choice.hasNonNull("finish_reason")) {
           finish = choice.get("finish_reason").asText();
+        }
+        if (choice.path("stop_reason").isTextual()) { // vLLM: the stop string that matched
+          stopSequence = choice.get("stop_reason").asText();
         }
         if (event.hasNonNull("usage")) {
           promptTokens = event.get("usage").path("prompt_tokens").asInt(promptTokens);
@@ -119,7 +131,8 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
     return new GenerateResult(
         finish == null ? "stop" : finish,
         promptTokens,
-        completionTokens < 0 ? pieces : completionTokens);
+        completionTokens < 0 ? pieces : completionTokens,
+        stopSequence);
   }
 
   private ObjectNode body(GenerateRequest request, boolean chat) {
@@ -133,6 +146,14 @@ final class UpstreamModel implements GenerativeModel, SupervisedModel {
       body.put("prompt", request.prompt());
     }
     body.put("max_tokens", request.maxTokens());
+    if (chat && request.options().chatTemplateArguments() != null) {
+      try {
+        body.set(
+            "chat_template_kwargs", MAPPER.readTree(request.options().chatTemplateArguments()));
+      } catch (IOException e) {
+        throw new IllegalArgumentException("chat_template_kwargs are not JSON", e);
+      }
+    }
     if (request.temperature() != null) {
       body.put("temperature", request.temperature());
     }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The agent APIs (Anthropic Messages, OpenAI Responses) against chat/completions on one Sluice, same model,
+# same prompt, one request at a time: the fixed cost of a request and the cost per streamed token, as ratios
+# to chat taken round by round (bench/AgentApisBench.java). A random-weight model of a real shape keeps the
+# protocol's share visible.
+#   bench/agent-apis.sh [TOKENS] [ROUNDS] [REQUESTS] [SHAPE]   (defaults 128, 5, 50, a 12x768 llama)
+set -euo pipefail
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+TOKENS=${1:-128}; ROUNDS=${2:-5}; REQUESTS=${3:-50}; SHAPE=${4:-768 12}
+. "$ROOT/bin/java-home.sh"
+"$ROOT/bin/sluice" --version >/dev/null
+"$ROOT/bin/install-llama" >/dev/null
+WORK=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
+"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
+PORT=18196
+cat > "$WORK/sluice.yaml" <<YAML
+server: {host: 127.0.0.1, port: $PORT}
+applications:
+  - name: llm
+    deployments:
+      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
+         settings: {parallel: "4", ctxSize: "4096", threads: "2"}}
+YAML
+SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
+  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+out="$BENCH/results/agent-apis-$(date -u +%Y%m%dT%H%M).md"
+mkdir -p "$BENCH/results"
+{
+  echo "Agent APIs vs chat/completions, $(nproc) cores, random-weight llama ($SHAPE, $(du -h "$WORK/model.gguf" | cut -f1)), one request at a time, $REQUESTS one-token answers and one $TOKENS-token stream per API per round, $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  "$JAVA_HOME/bin/java" "$BENCH/AgentApisBench.java" "http://127.0.0.1:$PORT" llm "$TOKENS" "$ROUNDS" "$REQUESTS"
+} | tee "$out"
