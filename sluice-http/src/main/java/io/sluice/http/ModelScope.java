@@ -37,6 +37,11 @@ public final class ModelScope {
     return application == null || status.application().equals(application);
   }
 
+  /** Whether the deployment named {@code deployment} is in this scope. */
+  public boolean includes(String deployment) {
+    return application == null || models().stream().anyMatch(m -> m.name().equals(deployment));
+  }
+
   /** The models in scope, in configuration order. */
   public List<ModelStatus> models() {
     return engine.index().stream().filter(this::includes).toList();

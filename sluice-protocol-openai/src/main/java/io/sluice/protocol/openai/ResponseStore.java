@@ -18,7 +18,7 @@ final class ResponseStore {
    * A stored response: its object as answered, and the whole conversation so far as chat messages
    * (OpenAI's chat shape).
    */
-  record Stored(ObjectNode response, ArrayNode conversation, long storedAt) {}
+  record Stored(ObjectNode response, String deployment, ArrayNode conversation, long storedAt) {}
 
   private final int capacity;
   private final long ttlNanos;
@@ -31,8 +31,8 @@ final class ResponseStore {
     this.clock = clock;
   }
 
-  synchronized void put(String id, ObjectNode response, ArrayNode conversation) {
-    entries.put(id, new Stored(response, conversation, clock.getAsLong()));
+  synchronized void put(String id, ObjectNode response, String deployment, ArrayNode conversation) {
+    entries.put(id, new Stored(response, deployment, conversation, clock.getAsLong()));
     while (entries.size() > capacity) {
       entries.remove(entries.keySet().iterator().next());
     }

@@ -68,7 +68,7 @@ final class ResponsesRoutes {
       ArrayNode previous = null;
       String previousId = body.path("previous_response_id").asText(null);
       if (previousId != null) {
-        ResponseStore.Stored stored = store.get(previousId);
+        ResponseStore.Stored stored = stored(previousId);
         if (stored == null) {
           throw new InvalidParameterException(
               "previous_response_id",
@@ -121,7 +121,7 @@ final class ResponsesRoutes {
                 if (keep) {
                   ArrayNode conversation = turn.conversation();
                   conversation.add(answer.asChatMessage());
-                  store.put(id, done, conversation);
+                  store.put(id, done, model, conversation);
                 }
                 call.observe(200);
                 return;
@@ -140,7 +140,7 @@ final class ResponsesRoutes {
 
   private void retrieve(RoutingContext ctx) {
     OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
-    ResponseStore.Stored stored = store.get(ctx.pathParam("id"));
+    ResponseStore.Stored stored = stored(ctx.pathParam("id"));
     if (stored == null) {
       call.observe(notFound(ctx));
       return;
@@ -160,7 +160,7 @@ final class ResponsesRoutes {
   private void delete(RoutingContext ctx) {
     OpenAiCall call = new OpenAiCall(ctx, observer, PROTOCOL);
     String id = ctx.pathParam("id");
-    if (!store.remove(id)) {
+    if (stored(id) == null || !store.remove(id)) {
       call.observe(notFound(ctx));
       return;
     }
@@ -177,6 +177,12 @@ final class ResponsesRoutes {
       throw new IllegalStateException(e);
     }
     call.observe(200);
+  }
+
+  /** The response stored as {@code id} when its deployment is in this route's scope, else null. */
+  private ResponseStore.Stored stored(String id) {
+    ResponseStore.Stored stored = store.get(id);
+    return stored != null && scope.includes(stored.deployment()) ? stored : null;
   }
 
   private static int notFound(RoutingContext ctx) {

@@ -15,6 +15,7 @@ class ResponseStoreTest {
     store.put(
         id,
         OpenAiBodies.MAPPER.createObjectNode().put("id", id),
+        "llm",
         OpenAiBodies.MAPPER.createArrayNode());
   }
 

@@ -160,6 +160,21 @@ class ResponsesRoutesTest {
   }
 
   @Test
+  void aStoredResponseIsOnlyFoundThroughARouteThatHoldsItsModel() throws Exception {
+    OpenAiProtocol openAi = new OpenAiProtocol(engine, (model, protocol, code, nanos) -> {});
+    try (RouteHarness root = new RouteHarness(r -> openAi.mount(r, ModelScope.global(engine)));
+        RouteHarness app =
+            new RouteHarness(r -> openAi.mount(r, ModelScope.application(engine, "app")));
+        RouteHarness other =
+            new RouteHarness(r -> openAi.mount(r, ModelScope.application(engine, "other")))) {
+      String id = post(app, "{\"model\": \"llm\", \"input\": \"hi\"}").get("id").asText();
+      assertThat(app.get("/v1/responses/" + id).statusCode()).isEqualTo(200);
+      assertThat(root.get("/v1/responses/" + id).statusCode()).isEqualTo(200);
+      assertThat(other.get("/v1/responses/" + id).statusCode()).isEqualTo(404);
+    }
+  }
+
+  @Test
   void aStreamBuildsTheResponseEventByEvent() throws Exception {
     try (RouteHarness http = serve(engine)) {
       HttpResponse<String> response =
