@@ -79,21 +79,28 @@ class LlmTest {
     server.close();
   }
 
+  /**
+   * Runs a client script of src/test/node (which needs the npm package {@code pkg}) and returns the
+   * JSON its last line prints.
+   */
+  private static JsonNode clientRun(String pkg, String... scriptAndArguments) throws Exception {
+    require(
+        Files.isDirectory(CLIENT.resolve("node_modules").resolve(pkg)),
+        "npm packages missing: run bin/install-test-deps");
+    List<String> command = new ArrayList<>(List.of("node"));
+    command.addAll(List.of(scriptAndArguments));
+    Process node =
+        new ProcessBuilder(command).directory(CLIENT.toFile()).redirectErrorStream(true).start();
+    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as(output).isZero();
+    return MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+  }
+
   @Test
   void theOpenAiSdkChatsStreamsStopsAndRunsStreamsConcurrently() throws Exception {
-    require(
-        Files.isDirectory(CLIENT.resolve("node_modules/openai")),
-        "npm packages missing: run bin/install-test-deps");
-    Process node =
-        new ProcessBuilder(
-                "node", "openai-chat.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
-            .directory(CLIENT.toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(node.exitValue()).as(output).isZero();
-    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+    JsonNode r =
+        clientRun("openai", "openai-chat.mjs", server.uri("/llm/v1").toString(), "tiny-llama");
 
     assertThat(r.get("whole").get("object").asText()).isEqualTo("chat.completion");
     assertThat(r.get("whole").get("finish").asText()).isEqualTo("length");
@@ -131,19 +138,9 @@ class LlmTest {
 
   @Test
   void theOpenAiSdkCallsToolsGetsJsonLogprobsAndSeveralChoices() throws Exception {
-    require(
-        Files.isDirectory(CLIENT.resolve("node_modules/openai")),
-        "npm packages missing: run bin/install-test-deps");
-    Process node =
-        new ProcessBuilder(
-                "node", "openai-llm-features.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
-            .directory(CLIENT.toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
-    assertThat(node.exitValue()).as(output).isZero();
-    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+    JsonNode r =
+        clientRun(
+            "openai", "openai-llm-features.mjs", server.uri("/llm/v1").toString(), "tiny-llama");
 
     JsonNode tools = r.get("tools");
     assertThat(tools.get("finish").asText()).isEqualTo("tool_calls");
@@ -190,19 +187,12 @@ class LlmTest {
    */
   @Test
   void theAnthropicSdkSendsMessagesStreamsCallsToolsAndCountsTokens() throws Exception {
-    require(
-        Files.isDirectory(CLIENT.resolve("node_modules/@anthropic-ai/sdk")),
-        "npm packages missing: run bin/install-test-deps");
-    Process node =
-        new ProcessBuilder(
-                "node", "anthropic-messages.mjs", server.uri("/llm").toString(), "tiny-llama")
-            .directory(CLIENT.toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
-    assertThat(node.exitValue()).as(output).isZero();
-    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+    JsonNode r =
+        clientRun(
+            "@anthropic-ai/sdk",
+            "anthropic-messages.mjs",
+            server.uri("/llm").toString(),
+            "tiny-llama");
 
     JsonNode whole = r.get("whole");
     assertThat(whole.get("type").asText()).isEqualTo("message");
@@ -261,19 +251,8 @@ class LlmTest {
    */
   @Test
   void theOpenAiSdksResponsesStreamCallFunctionsAndContinueConversations() throws Exception {
-    require(
-        Files.isDirectory(CLIENT.resolve("node_modules/openai")),
-        "npm packages missing: run bin/install-test-deps");
-    Process node =
-        new ProcessBuilder(
-                "node", "openai-responses.mjs", server.uri("/llm/v1").toString(), "tiny-llama")
-            .directory(CLIENT.toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
-    assertThat(node.exitValue()).as(output).isZero();
-    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+    JsonNode r =
+        clientRun("openai", "openai-responses.mjs", server.uri("/llm/v1").toString(), "tiny-llama");
 
     JsonNode whole = r.get("whole");
     assertThat(whole.get("object").asText()).isEqualTo("response");
@@ -320,23 +299,13 @@ class LlmTest {
    */
   @Test
   void aReasoningModelsThinkingComesBackWhereEachClientReadsIt() throws Exception {
-    require(
-        Files.isDirectory(CLIENT.resolve("node_modules/@anthropic-ai/sdk")),
-        "npm packages missing: run bin/install-test-deps");
-    Process node =
-        new ProcessBuilder(
-                "node",
-                "reasoning-clients.mjs",
-                server.uri("/llm").toString(),
-                "tiny-thinker",
-                "tiny-thinker-raw")
-            .directory(CLIENT.toFile())
-            .redirectErrorStream(true)
-            .start();
-    String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
-    assertThat(node.exitValue()).as(output).isZero();
-    JsonNode r = MAPPER.readTree(output.lines().reduce((a, b) -> b).orElseThrow());
+    JsonNode r =
+        clientRun(
+            "@anthropic-ai/sdk",
+            "reasoning-clients.mjs",
+            server.uri("/llm").toString(),
+            "tiny-thinker",
+            "tiny-thinker-raw");
 
     String thought = r.get("raw").asText();
     assertThat(thought).isNotBlank().doesNotContain("</think>");
