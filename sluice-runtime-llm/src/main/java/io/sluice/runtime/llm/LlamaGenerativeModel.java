@@ -49,6 +49,7 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   private final Scheduler scheduler;
   private final ChatTemplate template;
   private final ReasoningFormat reasoning;
+  private final List<String> adapters;
   private final String bosText;
 
   LlamaGenerativeModel(
@@ -57,13 +58,15 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
       LlamaContext context,
       Scheduler scheduler,
       ChatTemplate template,
-      ReasoningFormat reasoning) {
+      ReasoningFormat reasoning,
+      List<String> adapters) {
     this.metadata = GenerativeModel.textMetadata(source, "llama_gguf");
     this.model = model;
     this.context = context;
     this.scheduler = scheduler;
     this.template = template;
     this.reasoning = reasoning;
+    this.adapters = List.copyOf(adapters);
     this.bosText = model.tokenText(model.bos());
   }
 
@@ -149,7 +152,8 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
             request.maxTokens(),
             request.stop(),
             options.topLogprobs() == null ? -1 : options.topLogprobs(),
-            options.ignoreEos());
+            options.ignoreEos(),
+            adapters.indexOf(request.model())); // a LoRA adapter's name, else the base model
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     Scheduler.Ticket ticket =
         scheduler.submit(

@@ -100,8 +100,24 @@ public final class LlamaRuntime implements ModelRuntime {
       model.close();
       throw new ModelLoadException(e.getMessage(), e);
     }
+    List<String> adapterNames = new java.util.ArrayList<>();
+    List<java.lang.foreign.MemorySegment> adapters = new java.util.ArrayList<>();
+    try {
+      for (var setting : new java.util.TreeMap<>(source.settings()).entrySet()) {
+        if (setting.getKey().startsWith(ADAPTER_SETTING)) {
+          adapterNames.add(setting.getKey().substring(ADAPTER_SETTING.length()));
+          adapters.add(model.loadAdapter(Path.of(setting.getValue())));
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      context.close();
+      model.close();
+      throw new ModelLoadException(e.getMessage(), e);
+    }
+    context.adapters(adapters);
     Scheduler scheduler = new Scheduler(source.name(), context);
-    return new LlamaGenerativeModel(source, model, context, scheduler, template, reasoning);
+    return new LlamaGenerativeModel(
+        source, model, context, scheduler, template, reasoning, adapterNames);
   }
 
   /**
@@ -134,6 +150,12 @@ public final class LlamaRuntime implements ModelRuntime {
     }
     return markers;
   }
+
+  /**
+   * Settings {@code adapter.NAME} (a LoRA GGUF's path) load adapters that requests pick by naming
+   * them as their model.
+   */
+  public static final String ADAPTER_SETTING = "adapter.";
 
   private static Set<String> installedBuilds() {
     Set<String> builds = new HashSet<>();

@@ -13,6 +13,7 @@ import io.sluice.runtime.llm.schedule.SamplingOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.ValueLayout;
 import java.util.Map;
 
 /**
@@ -35,6 +36,8 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   private final int batchTokens;
   private final int contextCells;
   private boolean closed;
+  private MemorySegment[] adapters = new MemorySegment[0];
+  private int adapterInUse = -1;
 
   /** llama.cpp's pooling types ({@code enum llama_pooling_type}). */
   public enum Pooling {
@@ -136,6 +139,43 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   @Override
   public int contextCells() {
     return contextCells;
+  }
+
+  /** The LoRA adapters {@link #useAdapter} picks from, by index; before the first decode. */
+  public void adapters(java.util.List<MemorySegment> loaded) {
+    adapters = loaded.toArray(MemorySegment[]::new);
+  }
+
+  @Override
+  public void useAdapter(int adapter) {
+    if (adapter == adapterInUse) {
+      return;
+    }
+    if (adapter >= adapters.length) {
+      throw new IllegalArgumentException("no LoRA adapter " + adapter);
+    }
+    try (Arena call = Arena.ofConfined()) {
+      int status;
+      if (adapter < 0) {
+        status =
+            (int)
+                Native.llama_set_adapters_lora.invokeExact(
+                    context, MemorySegment.NULL, 0L, MemorySegment.NULL);
+      } else {
+        MemorySegment list = call.allocate(ValueLayout.ADDRESS);
+        list.set(ValueLayout.ADDRESS, 0, adapters[adapter]);
+        MemorySegment scales = call.allocateFrom(ValueLayout.JAVA_FLOAT, 1f);
+        status = (int) Native.llama_set_adapters_lora.invokeExact(context, list, 1L, scales);
+      }
+      if (status != 0) {
+        throw new IllegalStateException("llama.cpp could not apply LoRA adapter " + adapter);
+      }
+      adapterInUse = adapter;
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override

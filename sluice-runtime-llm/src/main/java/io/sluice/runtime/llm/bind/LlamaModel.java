@@ -74,6 +74,28 @@ public final class LlamaModel implements AutoCloseable {
     return model;
   }
 
+  /**
+   * Loads a LoRA adapter (a GGUF of {@code general.type} adapter, made for this model's
+   * architecture and shapes); it lives as long as the model.
+   */
+  public MemorySegment loadAdapter(Path file) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment adapter =
+          (MemorySegment)
+              Native.llama_adapter_lora_init.invokeExact(
+                  model, arena.allocateFrom(file.toString()));
+      if (adapter.equals(MemorySegment.NULL)) {
+        throw new IllegalArgumentException(
+            "llama.cpp cannot load the LoRA adapter " + file + " (see its log)");
+      }
+      return adapter;
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   MemorySegment vocab() {
     return vocab;
   }

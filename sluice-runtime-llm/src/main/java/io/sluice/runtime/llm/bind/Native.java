@@ -153,6 +153,12 @@ final class Native {
           "llama_batch_init", FunctionDescriptor.of(Layouts.BATCH, JAVA_INT, JAVA_INT, JAVA_INT));
   static final MethodHandle llama_batch_free =
       handle("llama_batch_free", FunctionDescriptor.ofVoid(Layouts.BATCH));
+  static final MethodHandle llama_adapter_lora_init =
+      handle("llama_adapter_lora_init", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle llama_set_adapters_lora =
+      handle(
+          "llama_set_adapters_lora",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
   static final MethodHandle llama_decode =
       handle("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, Layouts.BATCH));
   static final MethodHandle llama_get_logits_ith =

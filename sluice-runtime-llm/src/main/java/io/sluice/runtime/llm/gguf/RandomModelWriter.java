@@ -173,6 +173,46 @@ public final class RandomModelWriter {
     gguf.write(file);
   }
 
+  /**
+   * A random LoRA adapter for {@link #writeTinyLlama}'s model of the same {@code embedding} and
+   * {@code layers}: rank-{@code rank} updates of every block's query and value projections, large
+   * enough to change what the model writes; {@code seed} makes different adapters.
+   */
+  public static void writeTinyLlamaLora(Path file, int embedding, int layers, int rank, long seed)
+      throws IOException {
+    ModelShape shape = ModelShape.tinyLlama(embedding, layers);
+    String arch = shape.architecture();
+    GgufFile gguf =
+        new GgufFile()
+            .put("general.architecture", arch)
+            .put("general.type", "adapter")
+            .put("general.name", "sluice-random-lora-" + seed)
+            .put("adapter.type", "lora")
+            .put("adapter.lora.alpha", (float) rank);
+    for (int layer = 0; layer < layers; layer++) {
+      String block = "blk." + layer + ".";
+      long layerSeed = seed * 1_000 + 10L * layer;
+      for (String projection : List.of("attn_q", "attn_v")) {
+        int out = projection.equals("attn_q") ? shape.embedding() : shape.kvWidth();
+        gguf.tensor(
+            block + projection + ".weight.lora_a",
+            GgmlType.F32,
+            uniform(layerSeed + projection.length(), LORA_SCALE),
+            shape.embedding(),
+            rank);
+        gguf.tensor(
+            block + projection + ".weight.lora_b",
+            GgmlType.F32,
+            uniform(layerSeed + 7 + projection.length(), LORA_SCALE),
+            rank,
+            out);
+      }
+    }
+    gguf.write(file);
+  }
+
+  private static final float LORA_SCALE = 0.1f;
+
   private static GgufFile.RowSource ones() {
     return (index, row) -> java.util.Arrays.fill(row, 1f);
   }

@@ -23,6 +23,17 @@ public interface Decoder {
    */
   boolean decode(Batch batch);
 
+  /**
+   * Runs the following batches with LoRA adapter {@code adapter} ({@code 0 ..}), or without one
+   * ({@link GenerationRequest#NO_ADAPTER}). An adapter applies to a whole batch, so a batch holds
+   * the sequences of one adapter only.
+   */
+  default void useAdapter(int adapter) {
+    if (adapter != GenerationRequest.NO_ADAPTER) {
+      throw new IllegalArgumentException("this decoder has no adapters");
+    }
+  }
+
   /** Drops a sequence's cells from position {@code from} on. */
   void forget(int sequence, int from);
 

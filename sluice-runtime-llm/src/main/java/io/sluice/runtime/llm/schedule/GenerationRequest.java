@@ -13,6 +13,7 @@ import java.util.List;
  * @param topLogprobs log-probabilities wanted per token: -1 none, 0 the chosen token's only, k also
  *     the k likeliest
  * @param ignoreEos keep generating past end-of-generation tokens (benchmarks)
+ * @param adapter the LoRA adapter it runs with ({@link Decoder#useAdapter}), or {@link #NO_ADAPTER}
  */
 public record GenerationRequest(
     int[] prompt,
@@ -20,7 +21,8 @@ public record GenerationRequest(
     int maxTokens,
     List<String> stop,
     int topLogprobs,
-    boolean ignoreEos) {
+    boolean ignoreEos,
+    int adapter) {
   public GenerationRequest {
     if (prompt.length == 0) {
       throw new IllegalArgumentException("a prompt needs at least one token");
@@ -33,6 +35,19 @@ public record GenerationRequest(
 
   public GenerationRequest(
       int[] prompt, SamplingOptions sampling, int maxTokens, List<String> stop) {
-    this(prompt, sampling, maxTokens, stop, -1, false);
+    this(prompt, sampling, maxTokens, stop, -1, false, NO_ADAPTER);
   }
+
+  public GenerationRequest(
+      int[] prompt,
+      SamplingOptions sampling,
+      int maxTokens,
+      List<String> stop,
+      int topLogprobs,
+      boolean ignoreEos) {
+    this(prompt, sampling, maxTokens, stop, topLogprobs, ignoreEos, NO_ADAPTER);
+  }
+
+  /** The base model, without a LoRA adapter. */
+  public static final int NO_ADAPTER = -1;
 }

@@ -30,6 +30,13 @@ public final class Scheduler implements AutoCloseable {
   private final Generation[] owners;
   private final int[][] cached;
   private final int[] cachedLength;
+
+  /** The adapter each slot's cached cells were computed with: another one cannot reuse them. */
+  private final int[] cachedAdapter;
+
+  /** The adapter the last step ran; steps take turns between the adapters with work. */
+  private int lastAdapter = GenerationRequest.NO_ADAPTER;
+
   private final ConcurrentLinkedQueue<Generation> incoming = new ConcurrentLinkedQueue<>();
   private final LinkedList<Generation> waiting = new LinkedList<>();
   private final List<Generation> running = new ArrayList<>();
@@ -80,6 +87,8 @@ public final class Scheduler implements AutoCloseable {
     this.owners = new Generation[decoder.sequenceSlots()];
     this.cached = new int[decoder.sequenceSlots()][0];
     this.cachedLength = new int[decoder.sequenceSlots()];
+    this.cachedAdapter = new int[decoder.sequenceSlots()];
+    java.util.Arrays.fill(cachedAdapter, GenerationRequest.NO_ADAPTER);
     this.stats = snapshot();
     this.thread = Thread.ofPlatform().name("sluice-llm-" + name).daemon().start(this::run);
   }
@@ -222,7 +231,8 @@ public final class Scheduler implements AutoCloseable {
         if (owners[candidate] != null) {
           continue;
         }
-        int common = commonPrefix(candidate, next);
+        int common =
+            cachedAdapter[candidate] == next.request.adapter() ? commonPrefix(candidate, next) : 0;
         if (common > best || (common == best && cachedLength[candidate] < cachedLength[slot])) {
           best = common;
           slot = candidate;
@@ -248,6 +258,7 @@ public final class Scheduler implements AutoCloseable {
         decoder.forget(slot, reuse);
       }
       cachedLength[slot] = reuse;
+      cachedAdapter[slot] = next.request.adapter();
       owners[slot] = next;
       next.slot = slot;
       next.decoded = reuse;
@@ -258,6 +269,24 @@ public final class Scheduler implements AutoCloseable {
       running.add(next);
       reserved += next.length() + 1;
     }
+  }
+
+  /**
+   * The adapter this step runs: one batch serves one adapter (llama.cpp applies adapters to a whole
+   * context), so the adapters with running generations take turns, step by step, in id order.
+   */
+  private int nextAdapter() {
+    int next = Integer.MAX_VALUE;
+    int first = Integer.MAX_VALUE;
+    for (Generation generation : running) {
+      int adapter = generation.request.adapter();
+      first = Math.min(first, adapter);
+      if (adapter > lastAdapter) {
+        next = Math.min(next, adapter);
+      }
+    }
+    lastAdapter = next != Integer.MAX_VALUE ? next : first;
+    return lastAdapter;
   }
 
   private int commonPrefix(int slot, Generation generation) {
@@ -274,9 +303,14 @@ public final class Scheduler implements AutoCloseable {
     batch.clear();
     int budget = batch.capacity();
     int[] scheduled = new int[running.size()];
+    int adapter = nextAdapter();
+    decoder.useAdapter(adapter);
     for (int i = 0; i < running.size(); i++) {
       Generation generation = running.get(i);
       generation.outputRow = -1;
+      if (generation.request.adapter() != adapter) {
+        continue;
+      }
       if (generation.pending() == 1) {
         generation.outputRow =
             batch.add(
@@ -288,7 +322,7 @@ public final class Scheduler implements AutoCloseable {
     long now = nanoClock.getAsLong();
     for (int i = 0; i < running.size() && budget > 0; i++) {
       Generation generation = running.get(i);
-      if (generation.pending() <= 1) {
+      if (generation.pending() <= 1 || generation.request.adapter() != adapter) {
         continue;
       }
       int count = Math.min(generation.pending(), budget);
