@@ -14,6 +14,12 @@ import java.util.Objects;
  */
 public record ModelSource(
     String name, String version, Path location, Map<String, String> settings) {
+  /**
+   * Settings {@code adapter.NAME} name LoRA adapters (a file each) served with the model, which a
+   * request picks by naming the adapter as its model.
+   */
+  public static final String ADAPTER_PREFIX = "adapter.";
+
   public ModelSource {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(version, "version");
@@ -41,5 +47,19 @@ public record ModelSource(
     }
     throw new ModelLoadException(
         key + " must be an integer of at least " + min + ", got '" + value + "'");
+  }
+
+  /**
+   * The LoRA adapters to serve with the model ({@link #ADAPTER_PREFIX}), by name, in name order.
+   */
+  public java.util.SortedMap<String, Path> adapters() {
+    java.util.SortedMap<String, Path> adapters = new java.util.TreeMap<>();
+    settings.forEach(
+        (key, value) -> {
+          if (key.startsWith(ADAPTER_PREFIX)) {
+            adapters.put(key.substring(ADAPTER_PREFIX.length()), Path.of(value));
+          }
+        });
+    return adapters;
   }
 }

@@ -42,6 +42,8 @@ class LlmTest {
   void start(@TempDir Path dir) throws Exception {
     Path gguf = dir.resolve("tiny-llama.gguf");
     RandomModelWriter.writeTinyLlama(gguf, 64, 2);
+    RandomModelWriter.writeTinyLlamaLora(dir.resolve("warm.gguf"), 64, 2, 8, 1);
+    RandomModelWriter.writeTinyLlamaLora(dir.resolve("cold.gguf"), 64, 2, 8, 2);
     // a reasoning model's template (DeepSeek-R1's way: the answer starts inside <think>; Qwen3's
     // enable_thinking: false closes it in the prompt), for the same random weights
     Files.writeString(
@@ -61,7 +63,8 @@ class LlmTest {
             routePrefix: /llm
             deployments:
               - {name: tiny-llama, runtime: llama, hosting: worker, storageUri: '%1$s',
-                 settings: {parallel: '4', ctxSize: '16384', threads: '2'}, maxOngoingRequests: 8}
+                 settings: {parallel: '4', ctxSize: '16384', threads: '2'}, maxOngoingRequests: 8,
+                 adapters: {river-warm: warm.gguf, river-cold: '%3$s'}}
               - {name: tiny-thinker, runtime: llama, hosting: worker, storageUri: '%1$s',
                  settings: {parallel: '2', ctxSize: '4096', threads: '1', chatTemplateFile: thinker.jinja}}
               - {name: tiny-thinker-raw, runtime: llama, hosting: worker, storageUri: '%1$s',
@@ -71,7 +74,7 @@ class LlmTest {
             deployments:
               - {name: bystander, runtime: test-echo, storageUri: '%2$s'}
         """
-                .formatted(gguf.toUri(), model));
+                .formatted(gguf.toUri(), model, dir.resolve("cold.gguf").toUri()));
   }
 
   @AfterAll
@@ -325,6 +328,64 @@ class LlmTest {
     assertThat(off.get("content").asText()).isNotBlank().isEqualTo(off.get("raw").asText());
     assertThat(r.get("anthropicOff").get("types").toString()).isEqualTo("[\"text\"]");
     assertThat(r.get("anthropicOff").get("text").asText()).isEqualTo(off.get("raw").asText());
+  }
+
+  private String chatText(String model, String api) throws Exception {
+    String path = api.equals("messages") ? "/llm/v1/messages" : "/llm/v1/chat/completions";
+    HttpResponse<String> response =
+        server.post(
+            path,
+            "{\"model\":\""
+                + model
+                + "\",\"max_tokens\":16,\"temperature\":0,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me about the river\"}]}");
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode body = MAPPER.readTree(response.body());
+    return api.equals("messages")
+        ? body.at("/content/0/text").asText()
+        : body.at("/choices/0/message/content").asText();
+  }
+
+  /**
+   * LoRA adapters served as model names (vLLM's way): listed, each changing what the model writes,
+   * the same answer alone and among requests for the other adapters, through any API.
+   */
+  @Test
+  void loraAdaptersArePickedByModelName() throws Exception {
+    JsonNode models = MAPPER.readTree(server.get("/llm/v1/models").body());
+    List<String> ids = new ArrayList<>();
+    models.get("data").forEach(model -> ids.add(model.get("id").asText()));
+    assertThat(ids).contains("tiny-llama", "river-warm", "river-cold");
+    List<String> names = List.of("tiny-llama", "river-warm", "river-cold");
+    List<String> alone = new ArrayList<>();
+    for (String name : names) {
+      alone.add(chatText(name, "chat"));
+    }
+    assertThat(alone).doesNotHaveDuplicates();
+    assertThat(chatText("river-warm", "messages")).isEqualTo(alone.get(1));
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(6);
+    try {
+      List<java.util.concurrent.Future<String>> together = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        String name = names.get(i % 3);
+        together.add(threads.submit(() -> chatText(name, "chat")));
+      }
+      for (int i = 0; i < 6; i++) {
+        assertThat(together.get(i).get())
+            .as("%s among the others", names.get(i % 3))
+            .isEqualTo(alone.get(i % 3));
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    assertThat(
+            server
+                .post(
+                    "/llm/v1/chat/completions",
+                    "{\"model\":\"river-hot\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+                .statusCode())
+        .isEqualTo(404);
   }
 
   @Test

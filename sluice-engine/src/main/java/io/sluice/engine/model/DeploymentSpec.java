@@ -78,6 +78,18 @@ public record DeploymentSpec(
     servedName = servedName == null || servedName.equals(name) ? null : servedName;
   }
 
+  /**
+   * The LoRA adapters served with it ({@link io.sluice.spi.ModelSource#ADAPTER_PREFIX} settings),
+   * each a model name of its own, in name order.
+   */
+  public java.util.List<String> adapters() {
+    return settings.keySet().stream()
+        .filter(key -> key.startsWith(io.sluice.spi.ModelSource.ADAPTER_PREFIX))
+        .map(key -> key.substring(io.sluice.spi.ModelSource.ADAPTER_PREFIX.length()))
+        .sorted()
+        .toList();
+  }
+
   /** The name clients use for it: its served name, else its name. */
   public String clientName() {
     return servedName == null ? name : servedName;

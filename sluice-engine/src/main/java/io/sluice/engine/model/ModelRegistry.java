@@ -64,6 +64,12 @@ public final class ModelRegistry {
       return serving.getFirst();
     }
     if (serving.isEmpty()) {
+      Deployment adapted = adapterOwner(application, name);
+      if (adapted != null) {
+        return name; // a LoRA adapter: the request keeps its name, which picks the adapter
+      }
+    }
+    if (serving.isEmpty()) {
       throw new ModelNotFoundException(
           named == null
               ? "model '" + name + "' is not known to this server"
@@ -86,7 +92,11 @@ public final class ModelRegistry {
   public Deployment resolve(String name, String version) {
     Deployment deployment = byName.get(name);
     if (deployment == null) {
-      deployment = byName.get(nameOf(null, name));
+      String named = nameOf(null, name);
+      deployment = byName.get(named);
+      if (deployment == null) {
+        deployment = adapterOwner(null, named);
+      }
     }
     if (version != null && !version.isEmpty() && !deployment.hasVersion(version)) {
       throw new ModelNotFoundException(
@@ -106,11 +116,32 @@ public final class ModelRegistry {
     return List.copyOf(order);
   }
 
+  /**
+   * Every deployment's status, each followed by its LoRA adapters' (served names of their own, in
+   * the deployment's state).
+   */
   public List<ModelStatus> index() {
     List<ModelStatus> statuses = new ArrayList<>();
     for (Deployment deployment : order) {
-      statuses.add(deployment.status());
+      ModelStatus status = deployment.status();
+      statuses.add(status);
+      for (String adapter : deployment.spec().adapters()) {
+        statuses.add(
+            new ModelStatus(
+                status.application(), adapter, status.version(), status.state(), status.reason()));
+      }
     }
     return statuses;
+  }
+
+  /** The deployment of {@code application} (any when null) serving LoRA adapter {@code name}. */
+  private Deployment adapterOwner(String application, String name) {
+    for (Deployment deployment : order) {
+      if ((application == null || deployment.spec().application().equals(application))
+          && deployment.spec().adapters().contains(name)) {
+        return deployment;
+      }
+    }
+    return null;
   }
 }

@@ -103,11 +103,9 @@ public final class LlamaRuntime implements ModelRuntime {
     List<String> adapterNames = new java.util.ArrayList<>();
     List<java.lang.foreign.MemorySegment> adapters = new java.util.ArrayList<>();
     try {
-      for (var setting : new java.util.TreeMap<>(source.settings()).entrySet()) {
-        if (setting.getKey().startsWith(ADAPTER_SETTING)) {
-          adapterNames.add(setting.getKey().substring(ADAPTER_SETTING.length()));
-          adapters.add(model.loadAdapter(Path.of(setting.getValue())));
-        }
+      for (var adapter : source.adapters().entrySet()) {
+        adapterNames.add(adapter.getKey());
+        adapters.add(model.loadAdapter(adapter.getValue()));
       }
     } catch (IllegalArgumentException e) {
       context.close();
@@ -150,12 +148,6 @@ public final class LlamaRuntime implements ModelRuntime {
     }
     return markers;
   }
-
-  /**
-   * Settings {@code adapter.NAME} (a LoRA GGUF's path) load adapters that requests pick by naming
-   * them as their model.
-   */
-  public static final String ADAPTER_SETTING = "adapter.";
 
   private static Set<String> installedBuilds() {
     Set<String> builds = new HashSet<>();

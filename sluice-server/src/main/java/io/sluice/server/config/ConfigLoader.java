@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Reads and validates the YAML configuration; every problem names the YAML path where it is. */
@@ -164,6 +165,7 @@ public final class ConfigLoader {
     Set<String> applicationNames = new HashSet<>();
     Set<String> prefixes = new HashSet<>();
     Set<String> modelNames = new HashSet<>();
+    Set<String> adapterNames = new HashSet<>();
     for (int a = 0; a < config.applications().size(); a++) {
       SluiceConfig.Application application = config.applications().get(a);
       String at = "applications[" + a + "]";
@@ -198,6 +200,10 @@ public final class ConfigLoader {
           throw new ConfigException(
               dat + ".name", "another deployment is already named '" + model + "'");
         }
+        if (adapterNames.contains(model)) {
+          throw new ConfigException(
+              dat + ".name", "a LoRA adapter is already named '" + model + "'");
+        }
         ReplicaHosting hosting = DeploymentSettings.hosting(dat + ".hosting", deployment.hosting());
         String runtime;
         Path location;
@@ -230,7 +236,7 @@ public final class ConfigLoader {
                 runtime,
                 location,
                 deployment.version(),
-                deployment.settings(),
+                withAdapters(dat, deployment, baseDirectory, roots, modelNames, adapterNames),
                 DeploymentSettings.scaling(dat, deployment),
                 DeploymentSettings.resources(dat + ".resources", deployment.resources()),
                 hosting,
@@ -270,6 +276,37 @@ public final class ConfigLoader {
         deploymentPaths,
         graphs,
         pipelines);
+  }
+
+  /**
+   * The deployment's settings with its {@code adapters} (LoRA files, any storage URI) fetched and
+   * added as {@code adapter.NAME} settings. An adapter's name is a model name of its own: it may be
+   * no deployment's and no other adapter's.
+   */
+  private Map<String, String> withAdapters(
+      String at,
+      SluiceConfig.Deployment deployment,
+      Path baseDirectory,
+      List<Path> roots,
+      Set<String> modelNames,
+      Set<String> adapterNames)
+      throws ConfigException {
+    if (deployment.adapters().isEmpty()) {
+      return deployment.settings();
+    }
+    Map<String, String> settings = new java.util.HashMap<>(deployment.settings());
+    for (var adapter : new java.util.TreeMap<>(deployment.adapters()).entrySet()) {
+      String where = at + ".adapters." + adapter.getKey();
+      String name = ConfigValues.checkName(where, adapter.getKey());
+      if (modelNames.contains(name) || !adapterNames.add(name)) {
+        throw new ConfigException(
+            where, "'" + name + "' already names a deployment or another adapter");
+      }
+      Path file = resolveStorage(where, adapter.getValue(), baseDirectory, roots);
+      settings.put(
+          io.sluice.spi.ModelSource.ADAPTER_PREFIX + name, file.toAbsolutePath().toString());
+    }
+    return settings;
   }
 
   private Path resolveStorage(String at, String uri, Path baseDirectory, List<Path> roots)

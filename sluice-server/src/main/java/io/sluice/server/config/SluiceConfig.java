@@ -261,9 +261,11 @@ public record SluiceConfig(
       @JsonProperty("hosting") String hosting,
       @JsonProperty("explainer") Explainer explainer,
       @JsonProperty("transformer") Transformer transformer,
-      @JsonProperty("servedName") String servedName) {
+      @JsonProperty("servedName") String servedName,
+      @JsonProperty("adapters") Map<String, String> adapters) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
+      adapters = adapters == null ? Map.of() : Map.copyOf(adapters);
     }
   }
 

@@ -161,6 +161,52 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void anAdapterIsAModelNameOfItsOwnAndItsFileIsFetchedLikeAModels() throws Exception {
+    Files.writeString(dir.resolve("x"), "x");
+    Files.writeString(dir.resolve("l.gguf"), "lora");
+    assertProblem(
+        """
+        applications:
+          - name: a
+            deployments:
+              - {name: m, runtime: onnx, storageUri: x, adapters: {n: l.gguf}}
+              - {name: n, runtime: onnx, storageUri: x}
+        """,
+        "applications[0].deployments[1].name: a LoRA adapter is already named 'n'");
+    assertProblem(
+        """
+        applications:
+          - name: a
+            deployments:
+              - {name: m, runtime: onnx, storageUri: x}
+              - {name: k, runtime: onnx, storageUri: x, adapters: {m: l.gguf}}
+        """,
+        "applications[0].deployments[1].adapters.m: 'm' already names a deployment or another"
+            + " adapter");
+    assertThatThrownBy(
+            () ->
+                load(
+                    """
+                    applications:
+                      - name: a
+                        deployments: [{name: m, runtime: onnx, storageUri: x, adapters: {n: missing.gguf}}]
+                    """))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("applications[0].deployments[0].adapters.n: ");
+    var spec =
+        load("""
+            applications:
+              - name: a
+                deployments: [{name: m, runtime: onnx, storageUri: x, adapters: {n: l.gguf}}]
+            """)
+            .deployments()
+            .getFirst();
+    assertThat(spec.adapters()).containsExactly("n");
+    assertThat(spec.settings())
+        .containsEntry("adapter.n", dir.resolve("l.gguf").toAbsolutePath().toString());
+  }
+
+  @Test
   void unloadableModelFailsStartUpWithItsPath() throws Exception {
     Files.writeString(dir.resolve("garbage.onnx"), "this is not an ONNX graph");
     ServerSettings settings =
