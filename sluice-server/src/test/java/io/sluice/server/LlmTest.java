@@ -37,9 +37,11 @@ import org.junit.jupiter.api.io.TempDir;
 class LlmTest {
   private static final Path CLIENT = Path.of("src/test/node");
   private TestServer server;
+  private Path dir;
 
   @BeforeAll
   void start(@TempDir Path dir) throws Exception {
+    this.dir = dir;
     Path gguf = dir.resolve("tiny-llama.gguf");
     RandomModelWriter.writeTinyLlama(gguf, 64, 2);
     RandomModelWriter.writeTinyLlamaLora(dir.resolve("warm.gguf"), 64, 2, 8, 1);
@@ -386,6 +388,56 @@ class LlmTest {
                     "{\"model\":\"river-hot\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
                 .statusCode())
         .isEqualTo(404);
+  }
+
+  /**
+   * An adapter added at run time through the admin API: once its revision is ready it answers as
+   * the same file served from the configuration does; removed, its name is gone and the others
+   * stay.
+   */
+  @Test
+  void anAdapterAddedAtRunTimeAnswersAsTheSameFileDoesAndCanBeRemoved() throws Exception {
+    String configured = chatText("river-warm", "chat");
+    HttpResponse<String> added =
+        server.adminPost(
+            "/api/v1/deployments/tiny-llama/adapters",
+            "{\"name\": \"river-warm-too\", \"storageUri\": \""
+                + dir.resolve("warm.gguf").toUri()
+                + "\"}");
+    assertThat(added.statusCode()).as(added.body()).isEqualTo(200);
+    assertThat(MAPPER.readTree(added.body()).get("updated").toString()).contains("tiny-llama");
+    String late = null;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (late == null && System.nanoTime() < deadline) { // a new revision rolls out with it
+      HttpResponse<String> response =
+          server.post(
+              "/llm/v1/chat/completions",
+              "{\"model\":\"river-warm-too\",\"max_tokens\":16,\"temperature\":0,"
+                  + "\"messages\":[{\"role\":\"user\",\"content\":\"Tell me about the river\"}]}");
+      if (response.statusCode() == 200) {
+        late = MAPPER.readTree(response.body()).at("/choices/0/message/content").asText();
+      } else {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(503);
+        Thread.sleep(200);
+      }
+    }
+    assertThat(late).isEqualTo(configured);
+    HttpResponse<String> removed =
+        server.send(
+            HttpRequest.newBuilder(
+                    server.uri("/api/v1/deployments/tiny-llama/adapters/river-warm-too"))
+                .header("Authorization", "Bearer " + server.server().admin().token())
+                .DELETE()
+                .build());
+    assertThat(removed.statusCode()).as(removed.body()).isEqualTo(200);
+    assertThat(
+            server
+                .post(
+                    "/llm/v1/chat/completions",
+                    "{\"model\":\"river-warm-too\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+                .statusCode())
+        .isEqualTo(404);
+    assertThat(chatText("river-warm", "chat")).isEqualTo(configured);
   }
 
   @Test

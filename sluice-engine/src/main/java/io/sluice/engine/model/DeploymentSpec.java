@@ -95,6 +95,24 @@ public record DeploymentSpec(
     return servedName == null ? name : servedName;
   }
 
+  /** The same deployment with other settings (a LoRA adapter added or removed). */
+  public DeploymentSpec withSettings(Map<String, String> newSettings) {
+    return new DeploymentSpec(
+        application,
+        name,
+        runtime,
+        location,
+        version,
+        newSettings,
+        scaling,
+        resources,
+        hosting,
+        endpoint,
+        explainer,
+        transformer,
+        servedName);
+  }
+
   /** The same deployment served from another upstream server (one member of a group endpoint). */
   public DeploymentSpec withEndpoint(URI server) {
     return new DeploymentSpec(

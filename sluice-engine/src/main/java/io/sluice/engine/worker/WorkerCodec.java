@@ -57,6 +57,9 @@ public final class WorkerCodec {
 
   public static final byte FAILED = 2;
 
+  /** The model cannot answer yet (e.g. a LoRA adapter its revision does not have): retry. */
+  public static final byte NOT_READY = 3;
+
   private WorkerCodec() {}
 
   /** One decoded frame. */

@@ -283,7 +283,11 @@ public final class WorkerMain {
   /** An ERROR frame that tells the server whether the input or the model was at fault. */
   private void replyError(WorkerCodec.Frame frame, Throwable failure) {
     byte kind =
-        failure instanceof InvalidInputException ? WorkerCodec.INVALID_INPUT : WorkerCodec.FAILED;
+        switch (failure) {
+          case InvalidInputException invalid -> WorkerCodec.INVALID_INPUT;
+          case io.sluice.api.ModelNotReadyException notReady -> WorkerCodec.NOT_READY;
+          default -> WorkerCodec.FAILED;
+        };
     send(
         WorkerCodec.ERROR,
         frame.id(),

@@ -351,9 +351,11 @@ public final class WorkerModel
       DataInputStream in = WorkerCodec.reader(reply.payload());
       byte kind = in.readByte();
       String message = WorkerCodec.readText(in);
-      throw kind == WorkerCodec.INVALID_INPUT
-          ? new InvalidInputException(message)
-          : new InferenceFailedException(message);
+      throw switch (kind) {
+        case WorkerCodec.INVALID_INPUT -> new InvalidInputException(message);
+        case WorkerCodec.NOT_READY -> new ModelNotReadyException(message);
+        default -> new InferenceFailedException(message);
+      };
     } catch (IOException e) {
       throw new InferenceFailedException("unreadable answer from the worker: " + e.getMessage());
     }
@@ -458,7 +460,7 @@ public final class WorkerModel
           String message = WorkerCodec.readText(in);
           throw switch (kind) {
             case WorkerCodec.INVALID_INPUT -> new InvalidInputException(message);
-            case WORKER_EXITED -> new ModelNotReadyException(message);
+            case WorkerCodec.NOT_READY, WORKER_EXITED -> new ModelNotReadyException(message);
             default -> new InferenceFailedException(message);
           };
         } else {

@@ -128,6 +128,12 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   @Override
   public GenerateResult generate(
       GenerateRequest request, Consumer<GeneratedText> onText, BooleanSupplier cancelled) {
+    int adapter = adapters.indexOf(request.model()); // a LoRA adapter's name, else the model's
+    if (adapter < 0 && !request.model().equals(metadata.name())) {
+      // named by the configuration, not loaded here: a revision rolling out to serve it
+      throw new io.sluice.api.ModelNotReadyException(
+          "LoRA adapter '" + request.model() + "' is not loaded yet; retry");
+    }
     String promptText = promptText(request);
     int[] prompt = model.tokenize(promptText, true, true);
     boolean toolsOffered =
@@ -153,7 +159,7 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
             request.stop(),
             options.topLogprobs() == null ? -1 : options.topLogprobs(),
             options.ignoreEos(),
-            adapters.indexOf(request.model())); // a LoRA adapter's name, else the base model
+            adapter);
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
     Scheduler.Ticket ticket =
         scheduler.submit(

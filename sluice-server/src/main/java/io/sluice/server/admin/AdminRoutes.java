@@ -58,6 +58,8 @@ public final class AdminRoutes {
     router.post("/api/v1/deployments/:deployment/scale").handler(this::scale);
     router.post("/api/v1/deployments/:deployment/promote").handler(this::promote);
     router.post("/api/v1/deployments/:deployment/rollback").handler(this::rollback);
+    router.post("/api/v1/deployments/:deployment/adapters").handler(this::addAdapter);
+    router.delete("/api/v1/deployments/:deployment/adapters/:adapter").handler(this::removeAdapter);
     router
         .post("/api/v1/deployments/:deployment/load")
         .handler(ctx -> lifecycle(ctx, engine.load(ctx.pathParam("deployment"))));
@@ -107,6 +109,92 @@ public final class AdminRoutes {
                 HttpReplies.sendError(ctx.response(), 400, e.getMessage());
                 return null;
               }
+            },
+            false)
+        .onSuccess(
+            result -> {
+              if (result != null) {
+                sendApplied(ctx, result);
+              }
+            })
+        .onFailure(error -> HttpReplies.sendError(ctx.response(), error));
+  }
+
+  /**
+   * {@code POST /api/v1/deployments/{d}/adapters} {@code {"name", "storageUri"}}: a LoRA adapter
+   * served from now on (vLLM's {@code /v1/load_lora_adapter}). The deployment's configuration gains
+   * it, so a new revision rolls out with it (the old one serves meanwhile; the adapter's name
+   * answers 503 until the new one is ready).
+   */
+  private void addAdapter(RoutingContext ctx) {
+    JsonNode body = readBody(ctx.body().buffer());
+    String adapter = body == null ? null : body.path("name").asText(null);
+    String uri = body == null ? null : body.path("storageUri").asText(null);
+    if (adapter == null || uri == null) {
+      HttpReplies.sendError(
+          ctx.response(), 400, "the body must be {\"name\": ..., \"storageUri\": ...}");
+      return;
+    }
+    changeAdapters(
+        ctx,
+        (spec, settings) -> {
+          try {
+            engine.registry().nameOf(null, adapter);
+            throw new ConfigException("name", "'" + adapter + "' already names a model");
+          } catch (io.sluice.api.ModelNotFoundException free) {
+            // the name is free
+          }
+          Path file = loader.fetchAdapter(adapter, uri, configDirectory, applier.current());
+          settings.put(io.sluice.spi.ModelSource.ADAPTER_PREFIX + adapter, file.toString());
+        });
+  }
+
+  /** {@code DELETE /api/v1/deployments/{d}/adapters/{a}}: an adapter no longer served. */
+  private void removeAdapter(RoutingContext ctx) {
+    String adapter = ctx.pathParam("adapter");
+    changeAdapters(
+        ctx,
+        (spec, settings) -> {
+          if (settings.remove(io.sluice.spi.ModelSource.ADAPTER_PREFIX + adapter) == null) {
+            throw new io.sluice.api.ModelNotFoundException(
+                "deployment '" + spec.name() + "' has no adapter '" + adapter + "'");
+          }
+        });
+  }
+
+  private interface AdapterChange {
+    void apply(io.sluice.engine.model.DeploymentSpec spec, java.util.Map<String, String> settings)
+        throws ConfigException;
+  }
+
+  /** Applies the running configuration with one deployment's adapters changed. */
+  private void changeAdapters(RoutingContext ctx, AdapterChange change) {
+    String name = ctx.pathParam("deployment");
+    ctx.vertx()
+        .executeBlocking(
+            () -> {
+              var current = applier.current();
+              var spec =
+                  current.deployments().stream()
+                      .filter(d -> d.name().equals(name))
+                      .findFirst()
+                      .orElse(null);
+              if (spec == null) {
+                HttpReplies.sendError(
+                    ctx.response(), 404, "no deployment '" + name + "' in the configuration");
+                return null;
+              }
+              java.util.Map<String, String> settings = new java.util.HashMap<>(spec.settings());
+              try {
+                change.apply(spec, settings);
+              } catch (ConfigException e) {
+                HttpReplies.sendError(ctx.response(), 400, e.getMessage());
+                return null;
+              } catch (SluiceException e) {
+                HttpReplies.sendError(ctx.response(), e);
+                return null;
+              }
+              return applier.apply(current.withDeployment(spec.withSettings(settings)));
             },
             false)
         .onSuccess(

@@ -279,6 +279,21 @@ public final class ConfigLoader {
   }
 
   /**
+   * A LoRA adapter added at run time: its name checked, its file fetched as a configuration's would
+   * be (under the server's model roots).
+   */
+  public Path fetchAdapter(String name, String uri, Path baseDirectory, ServerSettings current)
+      throws ConfigException {
+    ConfigValues.checkName("name", name);
+    return resolveStorage(
+            "storageUri",
+            uri,
+            baseDirectory,
+            imposedRoots != null ? imposedRoots : current.modelRoots())
+        .toAbsolutePath();
+  }
+
+  /**
    * The deployment's settings with its {@code adapters} (LoRA files, any storage URI) fetched and
    * added as {@code adapter.NAME} settings. An adapter's name is a model name of its own: it may be
    * no deployment's and no other adapter's.

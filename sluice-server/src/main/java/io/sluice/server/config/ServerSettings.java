@@ -61,6 +61,32 @@ public record ServerSettings(
     }
   }
 
+  /** The same settings with the deployment of {@code spec}'s name replaced by {@code spec}. */
+  public ServerSettings withDeployment(DeploymentSpec spec) {
+    List<DeploymentSpec> replaced =
+        deployments.stream().map(d -> d.name().equals(spec.name()) ? spec : d).toList();
+    return new ServerSettings(
+        host,
+        port,
+        grpcPort,
+        maxRequestBody,
+        eventLoops,
+        modelThreads,
+        autoscalerInterval,
+        adminToken,
+        adminLoopbackOnly,
+        frontDoor,
+        observability,
+        modelRoots,
+        accelerators,
+        applications,
+        replaced,
+        traffic,
+        deploymentPaths,
+        graphs,
+        pipelines);
+  }
+
   public ServerSettings withListen(String newHost, Integer newPort) {
     return new ServerSettings(
         newHost == null ? host : newHost,
