@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
  * <pre>
  * java -cp ... io.sluice.runtime.llm.gguf.RandomModelWriter OUT.gguf [EMBEDDING LAYERS]   (a tiny F32 llama)
  * java -cp ... io.sluice.runtime.llm.gguf.RandomModelWriter OUT.gguf qwen2.5-0.5b [q8_0|f32]
+ * java -cp ... io.sluice.runtime.llm.gguf.RandomModelWriter OUT.gguf lora EMBEDDING LAYERS RANK SEED
  * </pre>
  */
 public final class RandomModelWriter {
@@ -46,6 +47,15 @@ public final class RandomModelWriter {
       System.exit(2);
     }
     Path out = Path.of(args[0]);
+    if (args.length > 1 && args[1].equalsIgnoreCase("lora")) {
+      writeTinyLlamaLora(
+          out,
+          Integer.parseInt(args[2]),
+          Integer.parseInt(args[3]),
+          Integer.parseInt(args[4]),
+          Long.parseLong(args[5]));
+      return;
+    }
     if (args.length > 1 && args[1].equalsIgnoreCase("qwen2.5-0.5b")) {
       GgmlType type =
           args.length > 2 ? GgmlType.valueOf(args[2].toUpperCase(Locale.ROOT)) : GgmlType.Q8_0;
