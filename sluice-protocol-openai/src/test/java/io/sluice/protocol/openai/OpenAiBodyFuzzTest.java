@@ -6,8 +6,8 @@ import io.sluice.api.SluiceException;
 import io.vertx.core.buffer.Buffer;
 
 /**
- * OpenAI request bodies (chat, completions, embeddings) on arbitrary bytes: a request or one of the
- * project's own errors, nothing else.
+ * OpenAI request bodies (chat, completions, responses, embeddings) on arbitrary bytes: a request or
+ * one of the project's own errors, nothing else.
  */
 class OpenAiBodyFuzzTest {
   @FuzzTest(maxDuration = "30s")
@@ -24,6 +24,11 @@ class OpenAiBodyFuzzTest {
       } catch (SluiceException expected) {
         // answered as 400 in OpenAI's error shape
       }
+    }
+    try {
+      ResponsesRequests.parse("m", body, null, null);
+    } catch (SluiceException expected) {
+      // answered as 400 in OpenAI's error shape
     }
     try {
       OpenAiRoutes.texts(body.path("input"));
