@@ -398,6 +398,13 @@ class LlmTest {
   @Test
   void anAdapterAddedAtRunTimeAnswersAsTheSameFileDoesAndCanBeRemoved() throws Exception {
     String configured = chatText("river-warm", "chat");
+    HttpResponse<String> taken =
+        server.adminPost(
+            "/api/v1/deployments/tiny-llama/adapters",
+            "{\"name\": \"river-cold\", \"storageUri\": \""
+                + dir.resolve("warm.gguf").toUri()
+                + "\"}");
+    assertThat(taken.statusCode()).as(taken.body()).isEqualTo(400);
     HttpResponse<String> added =
         server.adminPost(
             "/api/v1/deployments/tiny-llama/adapters",

@@ -138,11 +138,12 @@ public final class AdminRoutes {
     changeAdapters(
         ctx,
         (spec, settings) -> {
-          try {
-            engine.registry().nameOf(null, adapter);
-            throw new ConfigException("name", "'" + adapter + "' already names a model");
-          } catch (io.sluice.api.ModelNotFoundException free) {
-            // the name is free
+          for (var other : applier.current().deployments()) {
+            if (adapter.equals(other.name())
+                || adapter.equals(other.servedName())
+                || other.adapters().contains(adapter)) {
+              throw new ConfigException("name", "'" + adapter + "' already names a model");
+            }
           }
           Path file = loader.fetchAdapter(adapter, uri, configDirectory, applier.current());
           settings.put(io.sluice.spi.ModelSource.ADAPTER_PREFIX + adapter, file.toString());
