@@ -171,7 +171,12 @@ final class ConnectionGuard {
 
   private static void closeAfterAnswer(HttpServerRequest request) {
     if (request.version() != HttpVersion.HTTP_2 && !request.response().headWritten()) {
-      request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      try {
+        request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      } catch (IllegalStateException headJustWritten) {
+        // a model thread wrote the head meanwhile: this answer goes out as keep-alive, and the
+        // connection closes once it has been idle for DRAIN_IDLE_NANOS
+      }
     }
   }
 
