@@ -64,12 +64,9 @@ public final class ModelRegistry {
       return serving.getFirst();
     }
     if (serving.isEmpty()) {
-      Deployment adapted = adapterOwner(application, name);
-      if (adapted != null) {
+      if (adapterOwner(application, name) != null) {
         return name; // a LoRA adapter: the request keeps its name, which picks the adapter
       }
-    }
-    if (serving.isEmpty()) {
       throw new ModelNotFoundException(
           named == null
               ? "model '" + name + "' is not known to this server"

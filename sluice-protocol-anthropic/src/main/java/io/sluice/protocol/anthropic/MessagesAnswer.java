@@ -9,6 +9,7 @@ import io.sluice.api.GeneratedText;
 import io.sluice.http.ErrorStatus;
 import io.sluice.http.HttpReplies;
 import io.sluice.http.json.JsonBodies;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -249,11 +250,9 @@ final class MessagesAnswer {
   private void event(String name, ObjectNode data) {
     if (!response.closed() && !response.ended()) {
       response.write(
-          "event: "
-              + name
-              + "\ndata: "
-              + new String(AnthropicErrors.bytes(data), java.nio.charset.StandardCharsets.UTF_8)
-              + "\n\n");
+          Buffer.buffer("event: " + name + "\ndata: ")
+              .appendBytes(AnthropicErrors.bytes(data))
+              .appendString("\n\n"));
     }
   }
 }

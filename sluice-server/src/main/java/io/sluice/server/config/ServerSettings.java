@@ -63,34 +63,20 @@ public record ServerSettings(
 
   /** The same settings with the deployment of {@code spec}'s name replaced by {@code spec}. */
   public ServerSettings withDeployment(DeploymentSpec spec) {
-    List<DeploymentSpec> replaced =
-        deployments.stream().map(d -> d.name().equals(spec.name()) ? spec : d).toList();
-    return new ServerSettings(
+    return with(
         host,
         port,
-        grpcPort,
-        maxRequestBody,
-        eventLoops,
-        modelThreads,
-        autoscalerInterval,
-        adminToken,
-        adminLoopbackOnly,
-        frontDoor,
-        observability,
-        modelRoots,
-        accelerators,
-        applications,
-        replaced,
-        traffic,
-        deploymentPaths,
-        graphs,
-        pipelines);
+        deployments.stream().map(d -> d.name().equals(spec.name()) ? spec : d).toList());
   }
 
   public ServerSettings withListen(String newHost, Integer newPort) {
+    return with(newHost == null ? host : newHost, newPort == null ? port : newPort, deployments);
+  }
+
+  private ServerSettings with(String newHost, int newPort, List<DeploymentSpec> newDeployments) {
     return new ServerSettings(
-        newHost == null ? host : newHost,
-        newPort == null ? port : newPort,
+        newHost,
+        newPort,
         grpcPort,
         maxRequestBody,
         eventLoops,
@@ -103,7 +89,7 @@ public record ServerSettings(
         modelRoots,
         accelerators,
         applications,
-        deployments,
+        newDeployments,
         traffic,
         deploymentPaths,
         graphs,

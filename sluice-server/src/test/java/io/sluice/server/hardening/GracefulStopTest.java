@@ -37,7 +37,10 @@ class GracefulStopTest {
     try (Socket socket = new Socket("127.0.0.1", server.server().port())) {
       socket.setSoTimeout(20_000);
       socket.getOutputStream().write(REQUEST.getBytes(StandardCharsets.US_ASCII));
-      Thread.sleep(500); // the request is with the model (2.5 s)
+      var slow = server.server().engine().registry().find("slow").orElseThrow();
+      while (slow.inFlight() == 0) { // until the request is with the model (2.5 s)
+        Thread.sleep(10);
+      }
       stopping = Thread.ofPlatform().start(server::close);
       String answer = readToClose(socket.getInputStream());
       assertThat(answer).startsWith("HTTP/1.1 200").contains("\"outputs\"");
