@@ -81,6 +81,7 @@ public final class Engine implements EngineClient, AutoCloseable {
           });
 
   private final EventJournal events;
+  private final io.sluice.engine.residency.Residency residency;
   private volatile boolean closing;
   private volatile GenerationListener generations = GenerationListener.NONE;
 
@@ -112,6 +113,20 @@ public final class Engine implements EngineClient, AutoCloseable {
    */
   public Engine(
       ModelRegistry registry, ExecutorService modelExecutor, Duration tick, EventJournal events) {
+    this(registry, modelExecutor, tick, events, null);
+  }
+
+  /**
+   * @param residency who holds the host's memory and accelerators, ticked with the autoscalers to
+   *     swap replicas fairly; null when nothing needs it
+   */
+  public Engine(
+      ModelRegistry registry,
+      ExecutorService modelExecutor,
+      Duration tick,
+      EventJournal events,
+      io.sluice.engine.residency.Residency residency) {
+    this.residency = residency;
     this.registry = registry;
     this.events = events;
     this.modelExecutor = modelExecutor;
@@ -136,6 +151,25 @@ public final class Engine implements EngineClient, AutoCloseable {
       } catch (RuntimeException e) {
         log.warn("autoscaler tick failed for {}", deployment.name(), e);
       }
+    }
+    if (residency != null) {
+      try {
+        residency.tick();
+      } catch (RuntimeException e) {
+        log.warn("residency tick failed", e);
+      }
+    }
+  }
+
+  @Override
+  public void keepAlive(String model, Duration keepAlive) {
+    try {
+      Target.resolve(registry, model, null, null)
+          .deployment()
+          .revisions()
+          .forEach(revision -> revision.keepAlive(keepAlive));
+    } catch (SluiceException e) {
+      log.debug("keep_alive for {} ignored: {}", model, e.getMessage());
     }
   }
 

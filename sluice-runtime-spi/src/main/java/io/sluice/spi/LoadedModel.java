@@ -34,6 +34,14 @@ public interface LoadedModel extends AutoCloseable {
    */
   List<Tensor> infer(List<Tensor> inputs, List<String> outputNames);
 
+  /**
+   * The memory the loaded model holds (weights, caches, its process if it has one of its own), for
+   * the host memory budget; -1 when the runtime cannot tell. Called once, right after loading.
+   */
+  default long memoryBytes() {
+    return -1;
+  }
+
   /** Frees the model's resources. */
   @Override
   void close();

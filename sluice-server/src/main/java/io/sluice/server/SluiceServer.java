@@ -2,11 +2,13 @@ package io.sluice.server;
 
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.sluice.engine.Engine;
+import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.Deployment;
 import io.sluice.engine.model.ModelRegistry;
 import io.sluice.engine.placement.AcceleratorDiscovery;
 import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.EndpointDirectory;
+import io.sluice.engine.residency.Residency;
 import io.sluice.engine.revision.RevisionContext;
 import io.sluice.engine.tracing.TracingSdk;
 import io.sluice.protocol.kserve.ServerInfo;
@@ -111,7 +113,9 @@ public final class SluiceServer implements AutoCloseable {
         new Placer(
             settings.accelerators() != null
                 ? settings.accelerators()
-                : AcceleratorDiscovery.discover());
+                : AcceleratorDiscovery.discover(),
+            settings.memory().budgetBytes());
+    EventJournal journal = new EventJournal();
     this.context =
         new RevisionContext(
             name -> runtimes.find(name).orElse(null),
@@ -119,7 +123,10 @@ public final class SluiceServer implements AutoCloseable {
             System::nanoTime,
             placer,
             new V2RemoteConnector(),
-            endpoints);
+            endpoints,
+            journal,
+            new Residency(
+                placer, journal, System::nanoTime, settings.memory().quantum(), modelExecutor));
     List<Deployment> deployments = new ArrayList<>();
     for (int i = 0; i < settings.deployments().size(); i++) {
       deployments.add(
@@ -130,7 +137,8 @@ public final class SluiceServer implements AutoCloseable {
             new ModelRegistry(deployments),
             modelExecutor,
             settings.autoscalerInterval(),
-            context.events());
+            context.events(),
+            context.residency());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
     ReportedMetrics reported = new ReportedMetrics(metrics.registry());
     metrics.beforeScrape(() -> reported.refresh(engine.registry().all()));

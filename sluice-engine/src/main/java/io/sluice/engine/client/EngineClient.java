@@ -79,6 +79,13 @@ public interface EngineClient {
   /** Unloads a known model once its requests in flight have finished. */
   CompletableFuture<Void> unload(String model);
 
+  /**
+   * Ollama's {@code keep_alive} after a request: the model's idle replicas stay loaded this long,
+   * then unload (zero: as soon as they are idle; negative: while nothing else needs the room). An
+   * unknown model is ignored (its request has already failed).
+   */
+  default void keepAlive(String model, java.time.Duration keepAlive) {}
+
   /** The tracer protocol adapters record their own stages with; no-op unless tracing is on. */
   Tracer tracer();
 }

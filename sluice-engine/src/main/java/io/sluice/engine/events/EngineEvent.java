@@ -18,6 +18,8 @@ public record EngineEvent(
     REPLICA_CRASHED,
     REPLICA_RESTARTED,
     REPLICA_STOPPED,
+    /** A replica made to leave so that another deployment's replica fits (memory, devices). */
+    EVICTED,
     SCALED,
     REVISION_CREATED,
     PROMOTED,

@@ -24,6 +24,8 @@ import java.util.Objects;
  * @param transformer pre- and post-processing steps around the model, run where the model runs
  * @param servedName the name clients use for it under its application's prefix (vLLM's {@code
  *     --served-model-name}), when that differs from {@code name}; else null
+ * @param priority when memory is short, replicas of lower priority are evicted first (default 0)
+ * @param multiplex many models of one runtime behind this deployment, picked per request; or null
  */
 public record DeploymentSpec(
     String application,
@@ -38,7 +40,41 @@ public record DeploymentSpec(
     URI endpoint,
     io.sluice.engine.explain.ExplainSpec explainer,
     io.sluice.engine.transform.TransformerSpec transformer,
-    String servedName) {
+    String servedName,
+    int priority,
+    MultiplexSpec multiplex) {
+  public DeploymentSpec(
+      String application,
+      String name,
+      String runtime,
+      Path location,
+      String version,
+      Map<String, String> settings,
+      ScalingSpec scaling,
+      ResourceRequest resources,
+      ReplicaHosting hosting,
+      URI endpoint,
+      io.sluice.engine.explain.ExplainSpec explainer,
+      io.sluice.engine.transform.TransformerSpec transformer,
+      String servedName) {
+    this(
+        application,
+        name,
+        runtime,
+        location,
+        version,
+        settings,
+        scaling,
+        resources,
+        hosting,
+        endpoint,
+        explainer,
+        transformer,
+        servedName,
+        0,
+        null);
+  }
+
   public DeploymentSpec(
       String application,
       String name,
@@ -110,7 +146,9 @@ public record DeploymentSpec(
         endpoint,
         explainer,
         transformer,
-        servedName);
+        servedName,
+        priority,
+        multiplex);
   }
 
   /** The same deployment served from another upstream server (one member of a group endpoint). */
@@ -128,6 +166,8 @@ public record DeploymentSpec(
         server,
         explainer,
         transformer,
-        servedName);
+        servedName,
+        priority,
+        multiplex);
   }
 }

@@ -8,11 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The accelerator inventory of this host and who holds what. Fractional requests are packed
- * best-fit: onto the matching device with enough free share and memory that leaves the least share
- * free, so small replicas fill partly used devices before opening new ones. Whole-device requests
- * take devices nobody holds any of. Nothing is ever oversubscribed: a request that does not fit is
- * refused with the reason.
+ * The accelerator inventory and host memory budget of this host, and who holds what. Fractional
+ * requests are packed best-fit: onto the matching device with enough free share and memory that
+ * leaves the least share free, so small replicas fill partly used devices before opening new ones.
+ * Whole-device requests take devices nobody holds any of. Host memory is a budget shared by every
+ * replica (its footprint, see {@link #reserve(String, ResourceRequest, long)}). Nothing is ever
+ * oversubscribed: a request that does not fit is refused with the reason.
  */
 public final class Placer {
   private static final double EPSILON = 1e-9;
@@ -21,9 +22,44 @@ public final class Placer {
   private final Map<String, Double> shareUsed = new HashMap<>();
   private final Map<String, Long> memoryUsed = new HashMap<>();
   private final Map<String, Placement> holders = new LinkedHashMap<>();
+  private final Map<String, Long> hostMemory = new HashMap<>();
+  private final long hostMemoryBudget;
+  private long hostMemoryUsed;
 
+  /** A placer without a host memory budget (replicas' host memory is not counted against any). */
   public Placer(List<Accelerator> inventory) {
+    this(inventory, Long.MAX_VALUE);
+  }
+
+  /**
+   * @param hostMemoryBudget bytes of host memory that replicas may hold together
+   */
+  public Placer(List<Accelerator> inventory, long hostMemoryBudget) {
+    if (hostMemoryBudget <= 0) {
+      throw new IllegalArgumentException("the host memory budget must be positive");
+    }
     this.inventory = List.copyOf(inventory);
+    this.hostMemoryBudget = hostMemoryBudget;
+  }
+
+  /** Bytes of host memory replicas may hold together; {@link Long#MAX_VALUE} for no budget. */
+  public long hostMemoryBudget() {
+    return hostMemoryBudget;
+  }
+
+  /** Whether host memory is budgeted at all. */
+  public boolean hasHostMemoryBudget() {
+    return hostMemoryBudget != Long.MAX_VALUE;
+  }
+
+  /** Bytes of host memory the holders hold now. */
+  public synchronized long hostMemoryUsed() {
+    return hostMemoryUsed;
+  }
+
+  /** The host memory {@code holder} holds, 0 if none. */
+  public synchronized long hostMemoryOf(String holder) {
+    return hostMemory.getOrDefault(holder, 0L);
   }
 
   public List<Accelerator> inventory() {
@@ -38,16 +74,35 @@ public final class Placer {
   }
 
   /**
-   * Reserves resources for {@code holder} (a replica id); idempotent for a holder that already has
-   * some.
+   * Reserves resources for {@code holder} (a replica id), host memory as the request declares it;
+   * idempotent for a holder that already has some.
    */
-  public synchronized Result reserve(String holder, ResourceRequest request) {
+  public Result reserve(String holder, ResourceRequest request) {
+    return reserve(holder, request, request.memoryBytes());
+  }
+
+  /**
+   * Reserves resources for {@code holder} (a replica id) with {@code hostBytes} of host memory (its
+   * footprint: what it declares, or more when it was measured larger); idempotent for a holder that
+   * already has some.
+   */
+  public synchronized Result reserve(String holder, ResourceRequest request, long hostBytes) {
     Placement existing = holders.get(holder);
     if (existing != null) {
       return new Result(existing, null);
     }
+    if (hostMemoryUsed + hostBytes > hostMemoryBudget) {
+      return refuse(
+          "host memory: needs "
+              + Sizes.describe(hostBytes)
+              + ", "
+              + Sizes.describe(hostMemoryBudget - hostMemoryUsed)
+              + " of the "
+              + Sizes.describe(hostMemoryBudget)
+              + " budget free");
+    }
     if (!request.needsAccelerator()) {
-      holders.put(holder, Placement.CPU_ONLY);
+      hold(holder, Placement.CPU_ONLY, hostBytes);
       return new Result(Placement.CPU_ONLY, null);
     }
     List<Accelerator> candidates =
@@ -67,8 +122,111 @@ public final class Placer {
       shareUsed.merge(device.id(), placement.share(), Double::sum);
       memoryUsed.merge(device.id(), placement.memoryBytes(), Long::sum);
     }
-    holders.put(holder, placement);
+    hold(holder, placement, hostBytes);
     return new Result(placement, null);
+  }
+
+  private void hold(String holder, Placement placement, long hostBytes) {
+    holders.put(holder, placement);
+    hostMemory.put(holder, hostBytes);
+    hostMemoryUsed += hostBytes;
+  }
+
+  /**
+   * Sets the host memory {@code holder} holds to what it was measured to need once loaded; it may
+   * take the total past the budget (the model is already loaded): the caller makes room.
+   */
+  public synchronized void resize(String holder, long hostBytes) {
+    Long before = hostMemory.get(holder);
+    if (before == null) {
+      return;
+    }
+    hostMemory.put(holder, hostBytes);
+    hostMemoryUsed += hostBytes - before;
+  }
+
+  /** Why {@code request} could not be placed even on an empty host, or null when it could. */
+  public String neverFits(ResourceRequest request, long hostBytes) {
+    if (hostBytes > hostMemoryBudget) {
+      return "it needs "
+          + Sizes.describe(hostBytes)
+          + " of host memory and the whole budget is "
+          + Sizes.describe(hostMemoryBudget);
+    }
+    if (!request.needsAccelerator()) {
+      return null;
+    }
+    List<Accelerator> candidates =
+        inventory.stream()
+            .filter(a -> a.matches(request.acceleratorType()))
+            .filter(a -> a.memoryBytes() >= request.gpuMemoryBytes())
+            .toList();
+    if (candidates.size() < Math.max(1, (int) request.gpus())) {
+      return "it needs gpus="
+          + request.gpus()
+          + (request.gpuMemoryBytes() > 0
+              ? " with " + Sizes.describe(request.gpuMemoryBytes()) + " each"
+              : "")
+          + " and this host has "
+          + candidates.size()
+          + " such device(s)";
+    }
+    return null;
+  }
+
+  /**
+   * Whether {@code request} with {@code hostBytes} would be placed if {@code leaving} (holders)
+   * gave back what they hold.
+   */
+  public synchronized boolean fitsWithout(
+      ResourceRequest request, long hostBytes, java.util.Collection<String> leaving) {
+    long hostAfter = hostMemoryUsed;
+    Map<String, Double> shareAfter = new HashMap<>(shareUsed);
+    Map<String, Long> memoryAfter = new HashMap<>(memoryUsed);
+    for (String holder : leaving) {
+      Placement placement = holders.get(holder);
+      if (placement == null) {
+        continue;
+      }
+      hostAfter -= hostMemory.getOrDefault(holder, 0L);
+      for (Accelerator device : placement.devices()) {
+        shareAfter.merge(device.id(), -placement.share(), Double::sum);
+        memoryAfter.merge(device.id(), -placement.memoryBytes(), Long::sum);
+      }
+    }
+    if (hostAfter + hostBytes > hostMemoryBudget) {
+      return false;
+    }
+    if (!request.needsAccelerator()) {
+      return true;
+    }
+    List<Accelerator> candidates =
+        inventory.stream().filter(a -> a.matches(request.acceleratorType())).toList();
+    if (request.gpus() <= 1) {
+      for (Accelerator device : candidates) {
+        if (1 - shareAfter.getOrDefault(device.id(), 0.0) - request.gpus() >= -EPSILON
+            && device.memoryBytes()
+                    - memoryAfter.getOrDefault(device.id(), 0L)
+                    - request.gpuMemoryBytes()
+                >= 0) {
+          return true;
+        }
+      }
+      return false;
+    }
+    long free =
+        candidates.stream()
+            .filter(d -> shareAfter.getOrDefault(d.id(), 0.0) < EPSILON)
+            .filter(d -> d.memoryBytes() >= request.gpuMemoryBytes())
+            .count();
+    return free >= (int) request.gpus();
+  }
+
+  /** Whether {@code holder} holds a share of one of the devices {@code request} could use. */
+  public synchronized boolean holdsDeviceFor(String holder, ResourceRequest request) {
+    Placement placement = holders.get(holder);
+    return placement != null
+        && placement.devices().stream().anyMatch(d -> d.matches(request.acceleratorType()));
   }
 
   private Placement fraction(List<Accelerator> candidates, ResourceRequest request) {
@@ -139,10 +297,21 @@ public final class Placer {
     if (placement == null) {
       return;
     }
+    hostMemoryUsed -= hostMemory.getOrDefault(holder, 0L);
+    hostMemory.remove(holder);
     for (Accelerator device : placement.devices()) {
       shareUsed.merge(device.id(), -placement.share(), Double::sum);
       memoryUsed.merge(device.id(), -placement.memoryBytes(), Long::sum);
     }
+  }
+
+  /** Accelerator memory reserved per device id, for status and metrics. */
+  public synchronized Map<String, Long> memoryInUse() {
+    Map<String, Long> used = new LinkedHashMap<>();
+    for (Accelerator device : inventory) {
+      used.put(device.id(), memoryUsed.getOrDefault(device.id(), 0L));
+    }
+    return used;
   }
 
   /** Share in use per device id, for status. */

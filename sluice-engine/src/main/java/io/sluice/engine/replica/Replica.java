@@ -32,6 +32,15 @@ public final class Replica {
   private final RemoteConnector remote;
   private final URI server;
   private final AtomicInteger ongoing = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong served =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Orders replicas by their last use, across the whole engine (least recently used first). */
+  private static final java.util.concurrent.atomic.AtomicLong USES =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  private volatile long lastUse;
+  private volatile long measuredMemoryBytes = -1;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   private volatile ReplicaState state = ReplicaState.STARTING;
@@ -192,6 +201,7 @@ public final class Replica {
       throw new ModelLoadException(reason, e);
     }
     loadNanos = System.nanoTime() - started;
+    measuredMemoryBytes = measure(model);
     synchronized (this) {
       if (state == ReplicaState.DRAINING) {
         close();
@@ -237,6 +247,15 @@ public final class Replica {
         runtime.load(new ModelSource(spec.name(), spec.version(), spec.location(), settings())),
         spec.transformer(),
         spec.location());
+  }
+
+  private long measure(LoadedModel loaded) {
+    try {
+      return loaded.memoryBytes();
+    } catch (RuntimeException e) {
+      log.debug("replica {}: could not measure its memory: {}", id, e.toString());
+      return -1;
+    }
   }
 
   /** The deployment's settings and the placement's ({@link Placement#runtimeSettings}). */
@@ -322,6 +341,29 @@ public final class Replica {
   /** Counts a request in; only the router calls it, under its lock, when it picks this replica. */
   public void begin() {
     ongoing.incrementAndGet();
+    served.incrementAndGet();
+    lastUse = USES.incrementAndGet();
+  }
+
+  /** Requests this replica has been given so far. */
+  public long served() {
+    return served.get();
+  }
+
+  /**
+   * When it was last given or finished a request, as a position in the engine's order of uses:
+   * larger is more recent; 0 for never.
+   */
+  public long lastUse() {
+    return lastUse;
+  }
+
+  /**
+   * The memory its model was measured to hold once loaded (a worker's resident set, or what the
+   * runtime reports), or -1 when nothing measured it.
+   */
+  public long measuredMemoryBytes() {
+    return measuredMemoryBytes;
   }
 
   /**
@@ -330,6 +372,7 @@ public final class Replica {
    * elsewhere.
    */
   public void end() {
+    lastUse = USES.incrementAndGet();
     if (ongoing.decrementAndGet() == 0 && state == ReplicaState.DRAINING) {
       CompletableFuture.runAsync(this::close);
     }

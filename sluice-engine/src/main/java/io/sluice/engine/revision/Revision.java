@@ -11,12 +11,14 @@ import io.sluice.engine.client.ModelStatus;
 import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.DeploymentSpec;
-import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.engine.replica.RemoteConnector;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.replica.ReplicaHosting;
 import io.sluice.engine.replica.ReplicaState;
+import io.sluice.engine.residency.Footprints;
+import io.sluice.engine.residency.Residency;
+import io.sluice.engine.residency.Tenant;
 import io.sluice.engine.routing.Router;
 import io.sluice.engine.stats.ModelStatistics;
 import io.sluice.spi.ModelLoadException;
@@ -48,14 +50,14 @@ import org.slf4j.LoggerFactory;
  * follows the group; whoever runs the servers scales them (from this revision's load), and requests
  * queue while the group is empty.
  */
-public final class Revision {
+public final class Revision implements Tenant {
   private static final Logger log = LoggerFactory.getLogger(Revision.class);
 
   private final int number;
   private final DeploymentSpec spec;
   private final ModelRuntime runtime;
   private final Executor executor;
-  private final Placer placer;
+  private final Residency residency;
   private final RemoteConnector remote;
   private final EndpointDirectory endpoints;
   private final EventJournal journal;
@@ -88,6 +90,18 @@ public final class Revision {
   private volatile long lastColdStartNanos = -1;
   private volatile boolean awaitingServers;
 
+  /** Largest memory a replica of it was measured to hold once loaded; -1 before any was. */
+  private volatile long measuredBytes = -1;
+
+  private volatile long weightsBytes = -1;
+
+  /**
+   * Until when idle replicas stay loaded, set by a request's {@code keep_alive}; {@link
+   * Long#MIN_VALUE} when no request set it, {@link Long#MAX_VALUE} for as long as nothing else
+   * needs the room.
+   */
+  private volatile long keepUntilNanos = Long.MIN_VALUE;
+
   /**
    * @param number the revision number within its deployment (1, 2, ...)
    * @param context the runtime, executor, clock and placer this revision's replicas use
@@ -100,7 +114,7 @@ public final class Revision {
     this.runtime = context.runtimeFor(spec);
     this.executor = context.executor();
     this.nanoClock = context.nanoClock();
-    this.placer = context.placer();
+    this.residency = context.residency();
     this.remote = context.remote();
     this.endpoints = context.endpoints();
     this.journal = context.events();
@@ -283,7 +297,11 @@ public final class Revision {
         targetReplicas = initial;
         for (int i = 0; i < initial; i++) {
           Replica replica = newReplica();
-          if (!place(replica)) {
+          if (!placeWaiting(replica)) {
+            if (!replicas.contains(replica)) {
+              stopAll(failure);
+              throw new ModelLoadException(failure);
+            }
             continue; // stays PENDING; tick() retries the placement and starts it
           }
           try {
@@ -295,11 +313,38 @@ public final class Revision {
             throw e;
           }
           metadata = replica.model().metadata();
+          loaded(replica);
           router.add(replica);
         }
         serving = true;
       } finally {
         loading = false;
+      }
+    }
+  }
+
+  /**
+   * Places a replica, waiting (at most {@code maxQueueWait}) while replicas evicted to make room
+   * for it stop.
+   */
+  private boolean placeWaiting(Replica replica) {
+    long deadline = nanoClock.getAsLong() + spec.scaling().maxQueueWait().toNanos();
+    while (true) {
+      Residency.Verdict verdict = residency.place(replica, this, spec.resources(), footprint());
+      if (verdict.placed()) {
+        replica.placed(verdict.placement());
+        return true;
+      }
+      if (!verdict.evicting() || nanoClock.getAsLong() >= deadline) {
+        return place(replica);
+      }
+      try {
+        verdict.room().get(Math.max(1, deadline - nanoClock.getAsLong()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        return place(replica);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return place(replica);
       }
     }
   }
@@ -460,7 +505,7 @@ public final class Revision {
         }
       }
       for (Replica replica : replicas) {
-        placer.release(replica.id());
+        residency.leave(replica);
       }
       replicas.clear();
     } finally {
@@ -506,23 +551,195 @@ public final class Revision {
     }
   }
 
-  /** Reserves the replica's resources; false leaves it PENDING with the placer's reason. */
+  /**
+   * Reserves the replica's resources (evicting idle replicas of other deployments when that makes
+   * room); false leaves it PENDING with the reason. One that could never fit is dropped and the
+   * requests waiting for it fail at once.
+   */
   private boolean place(Replica replica) {
-    Placer.Result result = placer.reserve(replica.id(), spec.resources());
-    if (!result.placed()) {
-      if (replica.state() != ReplicaState.PENDING) {
-        log.warn("replica {} cannot be placed: {}", replica.id(), result.refusal());
-      }
-      replica.waitForPlacement(result.refusal());
+    Residency.Verdict verdict = residency.place(replica, this, spec.resources(), footprint());
+    if (verdict.placed()) {
+      replica.placed(verdict.placement());
+      return true;
+    }
+    if (verdict.never()) {
+      replicas.remove(replica);
+      targetReplicas = Math.min(targetReplicas, liveReplicas());
+      String why = "model '" + spec.name() + "' can never be loaded here: " + verdict.refusal();
+      log.warn("{}", why);
+      failure = why;
+      router.failQueued(new ModelNotReadyException(why));
       return false;
     }
-    replica.placed(result.placement());
-    return true;
+    if (replica.state() != ReplicaState.PENDING) {
+      log.info("replica {} waits for room: {}", replica.id(), verdict.refusal());
+    }
+    replica.waitForPlacement(verdict.refusal());
+    if (verdict.evicting()) {
+      // the evicted may be gone before this replica was PENDING, and so missed by their leaving
+      verdict.room().thenRun(() -> executor.execute(this::retryPending));
+    }
+    return false;
+  }
+
+  /**
+   * What one replica holds: what the spec declares, what a replica was measured to hold once
+   * loaded, and at least its weights' size on disk, whichever is largest.
+   */
+  public long footprint() {
+    long weights = weightsBytes;
+    if (weights < 0) {
+      weights = spec.hosting() == ReplicaHosting.REMOTE ? 0 : Footprints.onDisk(spec.location());
+      weightsBytes = weights;
+    }
+    return Math.max(spec.resources().memoryBytes(), Math.max(measuredBytes, weights));
+  }
+
+  private int liveReplicas() {
+    int live = 0;
+    for (Replica replica : replicas) {
+      ReplicaState state = replica.state();
+      if (state == ReplicaState.READY
+          || state == ReplicaState.STARTING
+          || state == ReplicaState.PENDING) {
+        live++;
+      }
+    }
+    return live;
   }
 
   private void forget(Replica replica) {
     replicas.remove(replica);
-    placer.release(replica.id());
+    residency.leave(replica);
+  }
+
+  /**
+   * A replica finished loading: its measured footprint replaces the estimate it was placed with.
+   */
+  private void loaded(Replica replica) {
+    long measured = replica.measuredMemoryBytes();
+    if (measured > measuredBytes) {
+      measuredBytes = measured;
+    }
+    residency.resize(replica, footprint());
+  }
+
+  @Override
+  public String deployment() {
+    return spec.name();
+  }
+
+  @Override
+  public int priority() {
+    return spec.priority();
+  }
+
+  /**
+   * Replicas above {@code minReplicas} (or a fixed {@code numReplicas}) that are loaded or loading.
+   */
+  @Override
+  public int spareReplicas() {
+    if (!serving || unloading || group().isPresent()) {
+      return 0;
+    }
+    int floor =
+        spec.scaling().autoscaling() == null
+            ? spec.scaling().numReplicas()
+            : spec.scaling().autoscaling().minReplicas();
+    int loaded = 0;
+    for (Replica replica : replicas) {
+      if (replica.state() == ReplicaState.READY || replica.state() == ReplicaState.STARTING) {
+        loaded++;
+      }
+    }
+    return Math.max(0, loaded - floor);
+  }
+
+  @Override
+  public boolean hasQueuedRequests() {
+    return router.load().queued() > 0;
+  }
+
+  /**
+   * Stops routing to the replica and stops it once its requests have finished, lowering the target;
+   * requests queued meanwhile wait and bring a replica back when there is room.
+   */
+  @Override
+  public void evict(Replica replica, String why) {
+    synchronized (lifecycleLock) {
+      if (!replicas.contains(replica)) {
+        return;
+      }
+      router.remove(replica);
+      targetReplicas = Math.max(0, targetReplicas - 1);
+      forgetLoad();
+    }
+    log.info(
+        "deployment {} revision {}: replica {} evicted {}", spec.name(), number, replica.id(), why);
+    replica
+        .drain()
+        .thenRun(
+            () -> {
+              forget(replica);
+              if (hasQueuedRequests()) {
+                wakeFromZero();
+              }
+            });
+  }
+
+  /** The autoscaler starts afresh: the load it saw before an eviction asks for nothing now. */
+  private void forgetLoad() {
+    if (window != null) {
+      window.clear();
+    }
+    if (policy != null) {
+      policy.reset();
+    }
+  }
+
+  /**
+   * A request's {@code keep_alive} (Ollama's): idle replicas above the floor stay loaded this long
+   * after it, then unload; zero unloads them as soon as they are idle, a negative duration keeps
+   * them for as long as nothing else needs the room.
+   */
+  public void keepAlive(Duration keepAlive) {
+    keepUntilNanos =
+        keepAlive.isNegative() ? Long.MAX_VALUE : nanoClock.getAsLong() + keepAlive.toNanos();
+    if (keepAlive.isZero()) {
+      executor.execute(this::unloadIfKeepAliveOver);
+    }
+  }
+
+  private void unloadIfKeepAliveOver() {
+    long until = keepUntilNanos;
+    if (until == Long.MIN_VALUE
+        || until == Long.MAX_VALUE
+        || nanoClock.getAsLong() < until
+        || inFlight() > 0
+        || hasQueuedRequests()) {
+      return;
+    }
+    keepUntilNanos = Long.MIN_VALUE;
+    List<Replica> spare = new ArrayList<>();
+    synchronized (lifecycleLock) {
+      int count = spareReplicas();
+      for (Replica replica : replicas) {
+        if (spare.size() < count && replica.state() == ReplicaState.READY) {
+          spare.add(replica);
+        }
+      }
+    }
+    if (!spare.isEmpty()) {
+      journal.record(
+          EngineEvent.Kind.SCALED,
+          spec.name(),
+          "revision "
+              + number
+              + " unloads "
+              + spare.size()
+              + " idle replica(s): keep_alive is over");
+    }
+    spare.forEach(replica -> evict(replica, "because its keep_alive is over"));
   }
 
   /**
@@ -552,8 +769,9 @@ public final class Revision {
     }
   }
 
-  /** Tries again to place replicas waiting for accelerator capacity. */
-  private void retryPending() {
+  /** Tries again to place replicas waiting for room (accelerators, memory). */
+  @Override
+  public void retryPending() {
     synchronized (lifecycleLock) {
       if (!serving || unloading) {
         return;
@@ -603,6 +821,7 @@ public final class Revision {
           if (metadata == null) {
             metadata = replica.model().metadata();
           }
+          loaded(replica);
           failure = "";
           long woke = wokeAtNanos;
           if (woke
@@ -610,6 +829,7 @@ public final class Revision {
             // come at once
             lastColdStartNanos = nanoClock.getAsLong() - woke;
             wokeAtNanos = -1;
+            residency.loadedOnDemand(spec.name(), lastColdStartNanos);
             log.info(
                 "deployment {} revision {} woke from zero in {} ms (model load {} ms)",
                 spec.name(),
@@ -657,6 +877,7 @@ public final class Revision {
    */
   public void tick() {
     router.expireWaiters();
+    unloadIfKeepAliveOver();
     group().ifPresent(this::followGroup);
     retryPending();
     superviseReplicas();
@@ -670,7 +891,9 @@ public final class Revision {
       window.record(now, load.ongoing() + load.queued());
       decision = policy.decide(now, window.average(), targetReplicas);
       lastDecision = decision;
-      if (decision.changes()) {
+      boolean keptAlive =
+          decision.decidedReplicas() < decision.currentReplicas() && keepUntilNanos > now;
+      if (decision.changes() && !keptAlive) {
         log.info(
             "deployment {} revision {} autoscaling {} -> {} replicas: {} (ongoing {}, queued {})",
             spec.name(),

@@ -6,6 +6,8 @@ import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.engine.replica.RemoteConnector;
 import io.sluice.engine.replica.ReplicaHosting;
+import io.sluice.engine.residency.Residency;
+import io.sluice.engine.residency.SwapQuantum;
 import io.sluice.spi.ModelRuntime;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
@@ -14,8 +16,8 @@ import java.util.function.LongSupplier;
 /**
  * What every revision of every deployment shares: the runtimes by name, the executor that starts
  * replicas in the background, the clock of queue waits and autoscaling, the host's accelerator
- * inventory, and how remote replicas reach their servers, and the journal their lifecycle events go
- * to.
+ * inventory and memory budget with who holds them, how remote replicas reach their servers, and the
+ * journal their lifecycle events go to.
  */
 public record RevisionContext(
     Function<String, ModelRuntime> runtimes,
@@ -24,7 +26,27 @@ public record RevisionContext(
     Placer placer,
     RemoteConnector remote,
     EndpointDirectory endpoints,
-    EventJournal events) {
+    EventJournal events,
+    Residency residency) {
+
+  public RevisionContext(
+      Function<String, ModelRuntime> runtimes,
+      Executor executor,
+      LongSupplier nanoClock,
+      Placer placer,
+      RemoteConnector remote,
+      EndpointDirectory endpoints,
+      EventJournal events) {
+    this(
+        runtimes,
+        executor,
+        nanoClock,
+        placer,
+        remote,
+        endpoints,
+        events,
+        new Residency(placer, events, nanoClock, SwapQuantum.DEFAULT, executor));
+  }
 
   public RevisionContext(
       Function<String, ModelRuntime> runtimes,

@@ -290,6 +290,21 @@ public final class Router {
     }
   }
 
+  /** Fails every queued request with {@code why}; new ones are taken as before. */
+  public void failQueued(RuntimeException why) {
+    List<Waiter> failed;
+    lock.lock();
+    try {
+      failed = new ArrayList<>(queue);
+      queue.clear();
+    } finally {
+      lock.unlock();
+    }
+    for (Waiter waiter : failed) {
+      waiter.future.completeExceptionally(why);
+    }
+  }
+
   /** Fails every queued request and refuses new ones (the deployment is unloading). */
   public void close(String why) {
     List<Waiter> failed;

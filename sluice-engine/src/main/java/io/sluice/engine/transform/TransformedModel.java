@@ -107,6 +107,11 @@ public final class TransformedModel implements LoadedModel {
   }
 
   @Override
+  public long memoryBytes() {
+    return predictor.memoryBytes();
+  }
+
+  @Override
   public void close() {
     try {
       steps.forEach(Transformer::close);

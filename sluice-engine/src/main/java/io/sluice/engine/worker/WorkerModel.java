@@ -143,6 +143,12 @@ public final class WorkerModel
     return process.pid();
   }
 
+  /** The worker process's resident set: the model, its runtime and the worker JVM together. */
+  @Override
+  public long memoryBytes() {
+    return ResidentSet.ofProcess(process.pid());
+  }
+
   private void startReader() {
     Thread reader =
         new Thread(

@@ -185,6 +185,11 @@ public final class ConfigApplier {
     compare(ignored, "server.limits/auth/tls/rateLimit", before.frontDoor(), next.frontDoor());
     compare(ignored, "server.modelRoots", before.modelRoots(), next.modelRoots());
     compare(ignored, "accelerators", before.accelerators(), next.accelerators());
+    compare(
+        ignored,
+        "server.memoryBudget/swapQuantum",
+        before.memory().declared() ? before.memory() : null,
+        next.memory().declared() ? next.memory() : null);
     return ignored;
   }
 
@@ -217,6 +222,7 @@ public final class ConfigApplier {
         next.traffic(),
         next.deploymentPaths(),
         next.graphs(),
-        next.pipelines());
+        next.pipelines(),
+        running.memory());
   }
 }

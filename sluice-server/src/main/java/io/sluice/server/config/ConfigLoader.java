@@ -244,7 +244,9 @@ public final class ConfigLoader {
                 DeploymentSettings.explainer(dat + ".explainer", deployment.explainer()),
                 DeploymentSettings.transformer(
                     dat + ".transformer", deployment.transformer(), baseDirectory),
-                DeploymentSettings.servedName(dat + ".servedName", deployment.servedName())));
+                DeploymentSettings.servedName(dat + ".servedName", deployment.servedName()),
+                deployment.priority() == null ? 0 : deployment.priority(),
+                DeploymentSettings.multiplex(dat + ".multiplex", deployment.multiplex(), hosting)));
         traffic.add(DeploymentSettings.traffic(dat, deployment));
         deploymentPaths.add(dat);
       }
@@ -275,7 +277,8 @@ public final class ConfigLoader {
         DeploymentSettings.checkShadows(traffic, modelNames, deploymentPaths),
         deploymentPaths,
         graphs,
-        pipelines);
+        pipelines,
+        MemorySettings.load(server));
   }
 
   /**

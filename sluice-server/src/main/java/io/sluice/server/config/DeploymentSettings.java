@@ -128,6 +128,9 @@ final class DeploymentSettings {
       }
       autoscaling = autoscaling(at + ".autoscaling", deployment.autoscaling());
     }
+    if (deployment.keepAlive() != null) {
+      autoscaling = keptAlive(at, deployment, autoscaling);
+    }
     int numReplicas =
         deployment.numReplicas() == null
             ? 1
@@ -170,6 +173,71 @@ final class DeploymentSettings {
             : ConfigValues.positiveDuration(at + ".requestTimeout", deployment.requestTimeout());
     return new ScalingSpec(
         numReplicas, maxOngoing, maxQueued, maxQueueWait, requestTimeout, autoscaling, batching);
+  }
+
+  /**
+   * {@code keepAlive} makes a deployment load on demand: no replica needs to stay (minReplicas 0),
+   * and an idle one unloads after {@code keepAlive} (its scale-to-zero delay); negative: never for
+   * being idle, only to make room.
+   */
+  private static AutoscalingSpec keptAlive(
+      String at, SluiceConfig.Deployment deployment, AutoscalingSpec autoscaling)
+      throws ConfigException {
+    String text = deployment.keepAlive().trim();
+    Duration keepAlive =
+        text.startsWith("-") ? KEEP_FOREVER : ConfigValues.duration(at + ".keepAlive", text);
+    if (autoscaling == null) {
+      int max = deployment.numReplicas() == null ? 1 : deployment.numReplicas();
+      return new AutoscalingSpec(
+          0,
+          max,
+          0,
+          AutoscalingSpec.DEFAULT_TARGET_ONGOING_REQUESTS,
+          AutoscalingSpec.DEFAULT_UPSCALE_DELAY,
+          AutoscalingSpec.DEFAULT_DOWNSCALE_DELAY,
+          keepAlive,
+          AutoscalingSpec.DEFAULT_LOOK_BACK_PERIOD,
+          AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR,
+          AutoscalingSpec.DEFAULT_SMOOTHING_FACTOR);
+    }
+    if (autoscaling.minReplicas() > 0) {
+      throw new ConfigException(
+          at + ".keepAlive",
+          "unloads idle replicas down to none, so it needs autoscaling.minReplicas: 0");
+    }
+    if (deployment.autoscaling().scaleToZeroDelay() != null) {
+      throw new ConfigException(
+          at + ".keepAlive", "give either keepAlive or autoscaling.scaleToZeroDelay, not both");
+    }
+    return new AutoscalingSpec(
+        autoscaling.minReplicas(),
+        autoscaling.maxReplicas(),
+        autoscaling.initialReplicas(),
+        autoscaling.targetOngoingRequests(),
+        autoscaling.upscaleDelay(),
+        autoscaling.downscaleDelay(),
+        keepAlive,
+        autoscaling.lookBackPeriod(),
+        autoscaling.upscaleSmoothingFactor(),
+        autoscaling.downscaleSmoothingFactor());
+  }
+
+  /** A keepAlive that never runs out: a century. */
+  private static final Duration KEEP_FOREVER = Duration.ofDays(36_500);
+
+  static io.sluice.engine.model.MultiplexSpec multiplex(
+      String at, SluiceConfig.Multiplex multiplex, ReplicaHosting hosting) throws ConfigException {
+    if (multiplex == null) {
+      return null;
+    }
+    if (multiplex.maxModelsPerReplica() == null) {
+      throw new ConfigException(at + ".maxModelsPerReplica", "missing; e.g. 3");
+    }
+    if (hosting == ReplicaHosting.REMOTE) {
+      throw new ConfigException(at, "a remote deployment's models are its upstream's to load");
+    }
+    return new io.sluice.engine.model.MultiplexSpec(
+        ConfigValues.positive(at + ".maxModelsPerReplica", multiplex.maxModelsPerReplica()));
   }
 
   static AutoscalingSpec autoscaling(String at, SluiceConfig.Autoscaling config)

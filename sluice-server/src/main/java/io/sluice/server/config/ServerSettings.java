@@ -30,7 +30,8 @@ public record ServerSettings(
     List<TrafficSpec> traffic,
     List<String> deploymentPaths,
     List<io.sluice.engine.graph.GraphSpec> graphs,
-    List<io.sluice.pipelines.PipelineSpec> pipelines) {
+    List<io.sluice.pipelines.PipelineSpec> pipelines,
+    MemorySettings memory) {
 
   public ServerSettings {
     accelerators = accelerators == null ? null : List.copyOf(accelerators);
@@ -93,6 +94,7 @@ public record ServerSettings(
         traffic,
         deploymentPaths,
         graphs,
-        pipelines);
+        pipelines,
+        memory);
   }
 }

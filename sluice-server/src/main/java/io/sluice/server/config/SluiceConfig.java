@@ -124,6 +124,12 @@ public record SluiceConfig(
    * @param accessLog whether each request is logged as one JSON line on standard output (default
    *     false)
    * @param tracing OpenTelemetry tracing over OTLP/HTTP (default off)
+   * @param memoryBudget host memory that replicas may hold together, e.g. {@code 16Gi} (default:
+   *     what the host or its cgroup allows, less this server's heap)
+   * @param swapQuantum how long a loaded replica keeps its room while another deployment waits for
+   *     it (default 10s)
+   * @param swapQuantumRequests or how many requests it is given meanwhile, whichever comes first
+   *     (default: no request bound)
    */
   public record Server(
       @JsonProperty("host") String host,
@@ -142,11 +148,14 @@ public record SluiceConfig(
       @JsonProperty("modelRoots") List<String> modelRoots,
       @JsonProperty("dashboard") Boolean dashboard,
       @JsonProperty("accessLog") Boolean accessLog,
-      @JsonProperty("tracing") Tracing tracing) {
+      @JsonProperty("tracing") Tracing tracing,
+      @JsonProperty("memoryBudget") String memoryBudget,
+      @JsonProperty("swapQuantum") String swapQuantum,
+      @JsonProperty("swapQuantumRequests") Integer swapQuantumRequests) {
     static final Server DEFAULTS =
         new Server(
             null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-            null, null, null);
+            null, null, null, null, null, null);
   }
 
   /**
@@ -262,12 +271,21 @@ public record SluiceConfig(
       @JsonProperty("explainer") Explainer explainer,
       @JsonProperty("transformer") Transformer transformer,
       @JsonProperty("servedName") String servedName,
-      @JsonProperty("adapters") Map<String, String> adapters) {
+      @JsonProperty("adapters") Map<String, String> adapters,
+      @JsonProperty("keepAlive") String keepAlive,
+      @JsonProperty("priority") Integer priority,
+      @JsonProperty("multiplex") Multiplex multiplex) {
     public Deployment {
       settings = settings == null ? Map.of() : Map.copyOf(settings);
       adapters = adapters == null ? Map.of() : Map.copyOf(adapters);
     }
   }
+
+  /**
+   * Ray Serve's model multiplexing: {@code storageUri} holds many models (one per subfolder or
+   * file), each replica keeps at most {@code maxModelsPerReplica} of them loaded.
+   */
+  public record Multiplex(@JsonProperty("maxModelsPerReplica") Integer maxModelsPerReplica) {}
 
   /**
    * Mirror {@code percent}% of requests to {@code deployment}, or to this deployment's latest
