@@ -127,6 +127,7 @@ function Replica({ replica }) {
     h('td', null, h('span', { class: 'badge ' + replica.state }, replica.state), replica.reason ? h('div', { class: 'reason' }, replica.reason) : null),
     h('td', null, replica.host + (replica.pid ? ' (pid ' + replica.pid + ')' : '')),
     h('td', null, replica.placement),
+    h('td', null, size(replica.measuredMemoryBytes)),
     h('td', null, replica.ongoing),
     h('td', null, uptime(replica.uptimeMs)));
 }
@@ -164,7 +165,7 @@ function Deployment({ deployment, samples, act }) {
           ? r.autoscaling.minReplicas + '–' + r.autoscaling.maxReplicas + (r.autoscaling.lastDecision ? ' · ' + r.autoscaling.lastDecision.reason : '')
           : 'fixed')))),
     h('table', null,
-      h('tr', null, ['replica', 'state', 'hosting', 'placement', 'ongoing', 'uptime'].map((c) => h('th', null, c))),
+      h('tr', null, ['replica', 'state', 'hosting', 'placement', 'memory', 'ongoing', 'uptime'].map((c) => h('th', null, c))),
       revisions.flatMap((r) => r.replicas.map((replica) => h(Replica, { key: replica.id, replica })))),
     h(DeploymentPlots, { name: deployment.name, samples }));
 }
@@ -182,6 +183,31 @@ function Accelerators({ status, samples }) {
       series: [{ label: 'used', color: BLUE }],
       data: columns(samples, [(s) => s.accelerators[d.id] ? s.accelerators[d.id].usedBytes / 2 ** 30 : null]),
     }))));
+}
+
+function size(bytes) {
+  if (bytes === undefined || bytes === null) return '';
+  if (bytes >= 2 ** 30) return (bytes / 2 ** 30).toFixed(1) + ' GiB';
+  if (bytes >= 2 ** 20) return (bytes / 2 ** 20).toFixed(1) + ' MiB';
+  return (bytes / 2 ** 10).toFixed(1) + ' KiB';
+}
+
+function Memory({ status, samples }) {
+  const memory = status.memory;
+  const latest = samples.length ? samples[samples.length - 1] : null;
+  if (!memory || !latest || !latest.memory) return null;
+  const names = Object.keys(latest.deployments);
+  return h('section', { id: 'memory' }, h('h2', null, 'Memory'),
+    h('table', null,
+      h('tr', null, ['', 'held', 'evictions'].map((c) => h('th', null, c))),
+      h('tr', { class: 'host' }, h('td', null, 'host (budget ' + size(latest.memory.budgetBytes) + ')'), h('td', null, size(latest.memory.usedBytes)), h('td', null, '')),
+      names.map((n) => h('tr', { 'data-memory': n }, h('td', null, n),
+        h('td', null, size(latest.deployments[n].memoryBytes)), h('td', { class: 'evictions' }, latest.deployments[n].evictions)))),
+    h('div', { class: 'plots' }, h(Plot, {
+      key: 'memory:host', id: 'memory:host', title: 'host memory (GiB): held by replicas, budget',
+      series: [{ label: 'used', color: BLUE }, { label: 'budget', color: ORANGE }],
+      data: columns(samples, [(x) => x.memory ? x.memory.usedBytes / 2 ** 30 : null, (x) => x.memory ? x.memory.budgetBytes / 2 ** 30 : null]),
+    })));
 }
 
 function Events({ events }) {
@@ -237,6 +263,7 @@ function App() {
       status && (status.pipelines.length || status.graphs.length) ? h('section', null, h('h2', null, 'Pipelines and graphs'),
         h('table', null, [...status.pipelines, ...status.graphs].map((p) => h('tr', null,
           h('td', null, p.name), h('td', { class: 'muted' }, p.routePrefix), h('td', null, p.type || 'graph'))))) : null,
+      status ? h(Memory, { status, samples }) : null,
       status ? h(Accelerators, { status, samples }) : null,
       h(Events, { events })));
 }

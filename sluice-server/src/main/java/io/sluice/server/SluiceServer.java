@@ -140,6 +140,7 @@ public final class SluiceServer implements AutoCloseable {
             context.events(),
             context.residency());
     deployments.forEach(deployment -> DeploymentMetrics.bind(metrics.registry(), deployment));
+    DeploymentMetrics.bindMemory(metrics.registry(), context.residency());
     ReportedMetrics reported = new ReportedMetrics(metrics.registry());
     metrics.beforeScrape(() -> reported.refresh(engine.registry().all()));
     engine.listenToGenerations(new LlmMetrics(metrics.registry()));

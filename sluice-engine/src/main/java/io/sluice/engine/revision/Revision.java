@@ -158,6 +158,11 @@ public final class Revision implements Tenant {
     return router;
   }
 
+  /** Who holds the host's memory and devices, and who leaves for whom. */
+  public Residency residency() {
+    return residency;
+  }
+
   public int targetReplicas() {
     return targetReplicas;
   }
@@ -197,8 +202,9 @@ public final class Revision implements Tenant {
       starting |=
           replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
     }
-    if (targetReplicas == 0 && metadata != null) {
-      return ModelState.READY; // scaled to zero: the next request wakes it
+    if (metadata != null && failure.isEmpty() && floor() == 0) {
+      // scaled to zero, or loading on demand (waking, or waiting for room): requests are taken
+      return ModelState.READY;
     }
     if (!starting && !failure.isEmpty()) {
       return ModelState.FAILED;
@@ -642,10 +648,7 @@ public final class Revision implements Tenant {
     if (!serving || unloading || group().isPresent()) {
       return 0;
     }
-    int floor =
-        spec.scaling().autoscaling() == null
-            ? spec.scaling().numReplicas()
-            : spec.scaling().autoscaling().minReplicas();
+    int floor = floor();
     int loaded = 0;
     for (Replica replica : replicas) {
       if (replica.state() == ReplicaState.READY || replica.state() == ReplicaState.STARTING) {
@@ -653,6 +656,15 @@ public final class Revision implements Tenant {
       }
     }
     return Math.max(0, loaded - floor);
+  }
+
+  /**
+   * The replicas it keeps whatever the load: {@code minReplicas}, or a fixed {@code numReplicas}.
+   */
+  private int floor() {
+    return spec.scaling().autoscaling() == null
+        ? spec.scaling().numReplicas()
+        : spec.scaling().autoscaling().minReplicas();
   }
 
   @Override

@@ -50,6 +50,7 @@ public final class ChatRoutes {
     JsonNode body;
     GenerateRequest request;
     int n;
+    java.time.Duration keepAlive;
     try {
       body = call.body();
       String model = call.model(body, scope);
@@ -63,6 +64,7 @@ public final class ChatRoutes {
       request =
           CompletionRequests.parse(
               model, body, chat, ctx.request().getHeader(SluiceHeaders.REVISION));
+      keepAlive = KeepAlive.of(body);
     } catch (SluiceException e) {
       call.fail(e);
       return;
@@ -104,6 +106,9 @@ public final class ChatRoutes {
     CompletableFuture<List<GenerateResult>> all =
         CompletableFuture.allOf(generations.toArray(CompletableFuture[]::new))
             .thenApply(done -> generations.stream().map(CompletableFuture::join).toList());
+    if (keepAlive != null) {
+      all.whenComplete((results, error) -> engine.keepAlive(request.model(), keepAlive));
+    }
     all.whenComplete(
         LastResort.guarded(
             ctx.response(),

@@ -61,6 +61,7 @@ final class ResponsesRoutes {
     JsonNode body;
     ResponsesRequests.Turn turn;
     String model;
+    java.time.Duration keepAlive;
     try {
       body = call.body();
       model = call.model(body, scope);
@@ -80,6 +81,7 @@ final class ResponsesRoutes {
       turn =
           ResponsesRequests.parse(
               model, body, previous, ctx.request().getHeader(SluiceHeaders.REVISION));
+      keepAlive = KeepAlive.of(body);
     } catch (SluiceException e) {
       call.fail(e);
       return;
@@ -110,6 +112,10 @@ final class ResponsesRoutes {
       answer.startStream();
     }
     CompletableFuture<GenerateResult> generation = engine.generate(turn.request(), answer::accept);
+    if (keepAlive != null) {
+      generation.whenComplete(
+          (result, error) -> engine.keepAlive(turn.request().model(), keepAlive));
+    }
     ctx.response().closeHandler(closed -> generation.cancel(false));
     generation.whenComplete(
         LastResort.guarded(

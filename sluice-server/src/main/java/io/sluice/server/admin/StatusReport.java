@@ -44,7 +44,11 @@ public final class StatusReport {
       node.put("type", device.type());
       node.put("memoryBytes", device.memoryBytes());
       node.put("shareInUse", inUse.get(device.id()));
+      node.put("memoryInUseBytes", placer.memoryInUse().get(device.id()));
     }
+    ObjectNode memory = root.putObject("memory");
+    memory.put("budgetBytes", placer.hostMemoryBudget());
+    memory.put("usedBytes", placer.hostMemoryUsed());
     ArrayNode applications = root.putArray("applications");
     for (ServerSettings.ApplicationSettings application : applier.current().applications()) {
       ObjectNode app = applications.addObject();
@@ -173,6 +177,8 @@ public final class StatusReport {
     if (revision.lastColdStartNanos() >= 0) {
       node.put("lastColdStartMs", revision.lastColdStartNanos() / 1e6);
     }
+    node.put("priority", revision.spec().priority());
+    node.put("footprintBytes", revision.footprint());
     ArrayNode replicas = node.putArray("replicas");
     for (Replica replica : revision.replicas()) {
       ObjectNode r = replicas.addObject();
@@ -193,6 +199,9 @@ public final class StatusReport {
       r.put("crashes", replica.crashes());
       r.put("loadMs", replica.loadNanos() / 1e6);
       r.put("placement", replica.placement().describe());
+      if (replica.measuredMemoryBytes() >= 0) {
+        r.put("measuredMemoryBytes", replica.measuredMemoryBytes());
+      }
       if (replica.readySinceMillis() >= 0
           && replica.state() == io.sluice.engine.replica.ReplicaState.READY) {
         r.put("uptimeMs", System.currentTimeMillis() - replica.readySinceMillis());

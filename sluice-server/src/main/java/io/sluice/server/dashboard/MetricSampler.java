@@ -86,8 +86,14 @@ public final class MetricSampler {
         ObjectNode node = accelerators.putObject(device.id());
         node.put("memoryBytes", device.memoryBytes());
         node.put(
-            "usedBytes", Math.round(shares.getOrDefault(device.id(), 0.0) * device.memoryBytes()));
+            "usedBytes",
+            Math.max(
+                placer.memoryInUse().getOrDefault(device.id(), 0L),
+                Math.round(shares.getOrDefault(device.id(), 0.0) * device.memoryBytes())));
       }
+      ObjectNode memory = sample.putObject("memory");
+      memory.put("budgetBytes", placer.hostMemoryBudget());
+      memory.put("usedBytes", placer.hostMemoryUsed());
       if (history.size() == HISTORY) {
         history.removeFirst();
       }
@@ -140,6 +146,12 @@ public final class MetricSampler {
     if (decision != null) {
       node.put("proposedReplicas", decision.proposedReplicas());
     }
+    long resident = 0;
+    for (io.sluice.engine.replica.Replica replica : deployment.replicas()) {
+      resident += placer.hostMemoryOf(replica.id());
+    }
+    node.put("memoryBytes", resident);
+    node.put("evictions", deployment.latest().residency().evictions(name));
 
     FunctionCounter tokens =
         registry.find("sluice.llm.generation.tokens").tag("deployment", name).functionCounter();

@@ -3,10 +3,15 @@ package io.sluice.server.metrics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.sluice.engine.autoscale.ScalingDecision;
 import io.sluice.engine.model.Deployment;
+import io.sluice.engine.placement.Accelerator;
+import io.sluice.engine.placement.Placer;
 import io.sluice.engine.replica.ReplicaState;
+import io.sluice.engine.residency.Residency;
 import io.sluice.engine.revision.Revision;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -16,8 +21,47 @@ import java.util.function.ToDoubleFunction;
 public final class DeploymentMetrics {
   private DeploymentMetrics() {}
 
+  /**
+   * The host's memory budget and what replicas hold of it, each accelerator's memory and what is
+   * reserved on it ({@code sluice_memory_bytes{kind, device}}), and how long each load on demand
+   * took ({@code sluice_deployment_swap_seconds}).
+   */
+  public static void bindMemory(MeterRegistry registry, Residency residency) {
+    Placer placer = residency.placer();
+    Gauge.builder("sluice.memory.bytes", placer, Placer::hostMemoryBudget)
+        .description("Memory replicas may hold (budget) and hold (used), per device")
+        .tags("kind", "budget", "device", "host")
+        .register(registry);
+    Gauge.builder("sluice.memory.bytes", placer, Placer::hostMemoryUsed)
+        .tags("kind", "used", "device", "host")
+        .register(registry);
+    for (Accelerator device : placer.inventory()) {
+      Gauge.builder("sluice.memory.bytes", device, Accelerator::memoryBytes)
+          .tags("kind", "budget", "device", device.id())
+          .register(registry);
+      Gauge.builder("sluice.memory.bytes", placer, p -> p.memoryInUse().get(device.id()))
+          .tags("kind", "used", "device", device.id())
+          .register(registry);
+    }
+    residency.listen(
+        (deployment, nanos) ->
+            Timer.builder("sluice.deployment.swap")
+                .description("Time from a request for an unloaded model to its replica being ready")
+                .tag("deployment", deployment)
+                .publishPercentileHistogram()
+                .register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS));
+  }
+
   public static void bind(MeterRegistry registry, Deployment deployment) {
     String name = deployment.name();
+    FunctionCounter.builder(
+            "sluice.deployment.evictions",
+            deployment,
+            d -> d.latest().residency().evictions(d.name()))
+        .description("Replicas made to leave so that another deployment's replica fits")
+        .tag("deployment", name)
+        .register(registry);
     gauge(
         registry,
         "sluice.deployment.ongoing.requests",
