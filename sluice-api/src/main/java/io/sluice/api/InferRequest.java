@@ -42,6 +42,15 @@ public record InferRequest(
             deployment, modelVersion, id, parameters, inputs, requestedOutputs, revision);
   }
 
+  /**
+   * The same request for another version (or, of a multiplexed deployment, model); null keeps it.
+   */
+  public InferRequest withVersionIfAbsent(String version) {
+    return version == null || version().isPresent()
+        ? this
+        : new InferRequest(modelName, version, id, parameters, inputs, requestedOutputs, revision);
+  }
+
   /** The same request pinned to a revision. */
   public InferRequest withRevision(String pinned) {
     return new InferRequest(

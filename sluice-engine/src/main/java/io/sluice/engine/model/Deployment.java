@@ -102,7 +102,7 @@ public final class Deployment {
   }
 
   public boolean hasVersion(String version) {
-    return versions().contains(version);
+    return versions().contains(version) || isMultiplexedModel(version);
   }
 
   public boolean wanted() {
@@ -139,9 +139,23 @@ public final class Deployment {
     return all;
   }
 
+  /**
+   * Whether {@code version} names one of the models of a multiplexed deployment (rather than a
+   * revision's version).
+   */
+  public boolean isMultiplexedModel(String version) {
+    return version != null
+        && latest.spec().multiplex() != null
+        && !versions().contains(version)
+        && latest.multiplexedIds().contains(version);
+  }
+
   /** Metadata of the revision serving {@code version}, or of the serving revision. */
   public ModelMetadata metadata(String version) {
-    Revision revision = version == null || version.isEmpty() ? serving() : byVersion(version);
+    Revision revision =
+        version == null || version.isEmpty() || isMultiplexedModel(version)
+            ? serving()
+            : byVersion(version);
     ModelMetadata metadata = revision.metadata();
     List<String> versions = versions();
     return versions.equals(metadata.versions())

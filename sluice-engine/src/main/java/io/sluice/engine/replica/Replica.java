@@ -43,7 +43,9 @@ public final class Replica {
   private volatile long measuredMemoryBytes = -1;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
-  private volatile ReplicaState state = ReplicaState.STARTING;
+  /** PENDING until placed: a replica holds no memory or device before its placement. */
+  private volatile ReplicaState state = ReplicaState.PENDING;
+
   private volatile Placement placement = Placement.CPU_ONLY;
   private volatile String reason = "";
   private volatile LoadedModel model;
@@ -177,6 +179,11 @@ public final class Replica {
    * thrown.
    */
   public void start() throws ModelLoadException {
+    synchronized (this) {
+      if (state == ReplicaState.PENDING) {
+        state = ReplicaState.STARTING; // started without a placement: a remote group's member
+      }
+    }
     long started = System.nanoTime();
     try {
       model = load();
@@ -236,6 +243,15 @@ public final class Replica {
           placement.visibilityEnvironment(),
           Duration.ofMinutes(10),
           code -> crashed("worker process exited with code " + code));
+    }
+    if (spec.multiplex() != null) {
+      return io.sluice.engine.multiplex.MultiplexedModel.open(
+          spec.name(),
+          runtime,
+          spec.location(),
+          spec.version(),
+          settings(),
+          spec.multiplex().maxModelsPerReplica());
     }
     if (spec.hosting() == ReplicaHosting.REMOTE) {
       return TransformedModel.wrap(

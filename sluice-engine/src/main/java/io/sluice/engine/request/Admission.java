@@ -107,7 +107,7 @@ public final class Admission {
       CompletableFuture<T> result,
       AtomicReference<CompletableFuture<Router.Lease>> pending) {
     Revision revision = target.revision();
-    CompletableFuture<Router.Lease> lease = revision.acquire();
+    CompletableFuture<Router.Lease> lease = revision.acquire(target.multiplexed());
     pending.set(lease);
     if (result.isDone()) {
       lease.cancel(false); // ended (timed out, cancelled) while moving to another revision

@@ -10,6 +10,7 @@ import io.sluice.api.Tensor;
 import io.sluice.engine.batching.Batcher;
 import io.sluice.engine.batching.BatchingSpec;
 import io.sluice.engine.model.Deployment;
+import io.sluice.engine.multiplex.MultiplexedModel;
 import io.sluice.engine.replica.Replica;
 import io.sluice.engine.revision.Revision;
 import io.sluice.engine.routing.Router;
@@ -88,7 +89,10 @@ public final class InferenceCall {
       List<Tensor> outputs = null;
       Throwable error = null;
       try {
-        outputs = model.infer(request.inputs(), outputNames);
+        outputs =
+            model instanceof MultiplexedModel multiplexed && request.version().isPresent()
+                ? multiplexed.infer(request.modelVersion(), request.inputs(), outputNames)
+                : model.infer(request.inputs(), outputNames);
         deployment.statistics().recordExecution(1);
       } catch (RuntimeException | Error e) {
         error = e;

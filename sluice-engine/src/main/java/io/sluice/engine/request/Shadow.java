@@ -45,7 +45,7 @@ public final class Shadow {
               request.inputs(),
               request.requestedOutputs());
       retries
-          .dispatch(new Target(target, revision, null), copy)
+          .dispatch(new Target(target, revision, null, null), copy)
           .whenComplete((ignored, error) -> {});
     } catch (SluiceException e) {
       log.debug("shadow of {} skipped: {}", deployment.name(), e.getMessage());

@@ -13,7 +13,8 @@ import java.util.function.Supplier;
  * @param reselect what a new request would get now, for a request whose revision retired before it
  *     held a replica (a promote, a blue-green switch); null for pinned requests, which never move
  */
-public record Target(Deployment deployment, Revision revision, Supplier<Revision> reselect) {
+public record Target(
+    Deployment deployment, Revision revision, Supplier<Revision> reselect, String multiplexed) {
 
   /**
    * Resolves the model (404) and selects a revision (404 for an unknown pin, 503 when none serves).
@@ -21,15 +22,17 @@ public record Target(Deployment deployment, Revision revision, Supplier<Revision
   public static Target resolve(
       ModelRegistry registry, String model, String version, String revisionPin) {
     Deployment deployment = registry.resolve(model, version);
-    Revision revision = deployment.select(revisionPin, version);
+    String multiplexed = deployment.isMultiplexedModel(version) ? version : null;
+    String revisionVersion = multiplexed == null ? version : null;
+    Revision revision = deployment.select(revisionPin, revisionVersion);
     Supplier<Revision> reselect =
-        revisionPin == null ? () -> deployment.select(null, version) : null;
-    return new Target(deployment, revision, reselect);
+        revisionPin == null ? () -> deployment.select(null, revisionVersion) : null;
+    return new Target(deployment, revision, reselect, multiplexed);
   }
 
   /** The same deployment on another revision. */
   Target on(Revision other) {
-    return new Target(deployment, other, reselect);
+    return new Target(deployment, other, reselect, multiplexed);
   }
 
   /** The revision a new request would get now, or null when it cannot move or there is none. */

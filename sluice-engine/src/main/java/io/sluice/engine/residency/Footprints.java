@@ -8,6 +8,9 @@ import java.util.stream.Stream;
 
 /** The floor of a model's footprint before it was ever loaded: its files' size on disk. */
 public final class Footprints {
+  /** A folder is not walked past this many entries (a model folder has far fewer). */
+  private static final int MAX_FILES = 10_000;
+
   private Footprints() {}
 
   /** Bytes of the file, or of every regular file under the directory; 0 when nothing is there. */
@@ -20,7 +23,11 @@ public final class Footprints {
         return 0;
       }
       try (Stream<Path> files = Files.walk(location)) {
-        return files.filter(Files::isRegularFile).mapToLong(Footprints::size).sum();
+        return files
+            .limit(MAX_FILES)
+            .filter(Files::isRegularFile)
+            .mapToLong(Footprints::size)
+            .sum();
       }
     } catch (IOException | UncheckedIOException e) {
       return 0;

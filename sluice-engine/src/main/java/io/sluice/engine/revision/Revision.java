@@ -11,6 +11,8 @@ import io.sluice.engine.client.ModelStatus;
 import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.events.EventJournal;
 import io.sluice.engine.model.DeploymentSpec;
+import io.sluice.engine.multiplex.MultiplexedModel;
+import io.sluice.engine.multiplex.MultiplexedModels;
 import io.sluice.engine.replica.EndpointDirectory;
 import io.sluice.engine.replica.RemoteConnector;
 import io.sluice.engine.replica.Replica;
@@ -94,6 +96,7 @@ public final class Revision implements Tenant {
   private volatile long measuredBytes = -1;
 
   private volatile long weightsBytes = -1;
+  private volatile java.util.Set<String> multiplexedIds;
 
   /**
    * Until when idle replicas stay loaded, set by a request's {@code keep_alive}; {@link
@@ -156,6 +159,19 @@ public final class Revision implements Tenant {
 
   public Router router() {
     return router;
+  }
+
+  /** The ids of a multiplexed deployment's models (read once); empty for any other. */
+  public java.util.Set<String> multiplexedIds() {
+    java.util.Set<String> ids = multiplexedIds;
+    if (ids == null) {
+      ids =
+          spec.multiplex() == null
+              ? java.util.Set.of()
+              : java.util.Set.copyOf(MultiplexedModels.in(spec.location()).keySet());
+      multiplexedIds = ids;
+    }
+    return ids;
   }
 
   /** Who holds the host's memory and devices, and who leaves for whom. */
@@ -263,12 +279,24 @@ public final class Revision implements Tenant {
 
   /** A lease on a replica for one request: now, after a wait in the queue, or a failure. */
   public CompletableFuture<Router.Lease> acquire() {
+    return acquire(null);
+  }
+
+  /**
+   * Like {@link #acquire()}, preferring a replica that has multiplexed model {@code multiplexed}
+   * loaded (null: no preference).
+   */
+  public CompletableFuture<Router.Lease> acquire(String multiplexed) {
     if (!serving || unloading) {
       return CompletableFuture.failedFuture(
           new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason()));
     }
     return router
-        .acquire()
+        .acquire(
+            multiplexed == null
+                ? null
+                : replica ->
+                    replica.model() instanceof MultiplexedModel model && model.holds(multiplexed))
         .whenComplete(
             (lease, error) -> {
               if (error instanceof ServerOverloadedException
@@ -595,7 +623,17 @@ public final class Revision implements Tenant {
   public long footprint() {
     long weights = weightsBytes;
     if (weights < 0) {
-      weights = spec.hosting() == ReplicaHosting.REMOTE ? 0 : Footprints.onDisk(spec.location());
+      weights =
+          spec.hosting() == ReplicaHosting.REMOTE
+              ? 0
+              : spec.multiplex() == null
+                  ? Footprints.onDisk(spec.location())
+                  : MultiplexedModels.in(spec.location()).values().stream()
+                      .map(Footprints::onDisk)
+                      .sorted(java.util.Comparator.reverseOrder())
+                      .limit(spec.multiplex().maxModelsPerReplica())
+                      .mapToLong(Long::longValue)
+                      .sum();
       weightsBytes = weights;
     }
     return Math.max(spec.resources().memoryBytes(), Math.max(measuredBytes, weights));

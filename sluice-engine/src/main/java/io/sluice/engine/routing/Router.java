@@ -77,6 +77,14 @@ public final class Router {
    * closed.
    */
   public CompletableFuture<Lease> acquire() {
+    return acquire(null);
+  }
+
+  /**
+   * Like {@link #acquire()}, but among replicas with room those {@code preferred} accepts come
+   * first (a multiplexed model already loaded); null for no preference.
+   */
+  public CompletableFuture<Lease> acquire(java.util.function.Predicate<Replica> preferred) {
     boolean wake;
     Waiter waiter;
     lock.lock();
@@ -85,7 +93,7 @@ public final class Router {
         return CompletableFuture.failedFuture(
             new ModelNotReadyException("model '" + deployment + "' is not loaded"));
       }
-      Replica replica = queue.isEmpty() ? pick() : null;
+      Replica replica = queue.isEmpty() ? pick(preferred) : null;
       if (replica != null) {
         return CompletableFuture.completedFuture(lease(replica));
       }
@@ -119,6 +127,24 @@ public final class Router {
     dispatched++;
     replica.begin();
     return new Lease(replica);
+  }
+
+  /** The least busy preferred replica with room, else {@link #pick()}'s. */
+  private Replica pick(java.util.function.Predicate<Replica> preferred) {
+    if (preferred != null && routable.size() > 1) {
+      Replica best = null;
+      for (Replica replica : routable) {
+        if (hasRoom(replica)
+            && preferred.test(replica)
+            && (best == null || replica.ongoing() < best.ongoing())) {
+          best = replica;
+        }
+      }
+      if (best != null) {
+        return best;
+      }
+    }
+    return pick();
   }
 
   /** Power of two choices among ready replicas with room; null when none has room. */

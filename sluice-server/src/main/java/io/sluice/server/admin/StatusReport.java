@@ -199,6 +199,10 @@ public final class StatusReport {
       r.put("crashes", replica.crashes());
       r.put("loadMs", replica.loadNanos() / 1e6);
       r.put("placement", replica.placement().describe());
+      if (replica.model() instanceof io.sluice.engine.multiplex.MultiplexedModel multiplexed) {
+        ArrayNode loaded = r.putArray("multiplexedModels");
+        multiplexed.loadedIds().forEach(loaded::add);
+      }
       if (replica.measuredMemoryBytes() >= 0) {
         r.put("measuredMemoryBytes", replica.measuredMemoryBytes());
       }

@@ -246,7 +246,7 @@ public final class ConfigLoader {
                     dat + ".transformer", deployment.transformer(), baseDirectory),
                 DeploymentSettings.servedName(dat + ".servedName", deployment.servedName()),
                 deployment.priority() == null ? 0 : deployment.priority(),
-                DeploymentSettings.multiplex(dat + ".multiplex", deployment.multiplex(), hosting)));
+                DeploymentSettings.multiplex(dat + ".multiplex", deployment, hosting)));
         traffic.add(DeploymentSettings.traffic(dat, deployment));
         deploymentPaths.add(dat);
       }

@@ -226,15 +226,23 @@ final class DeploymentSettings {
   private static final Duration KEEP_FOREVER = Duration.ofDays(36_500);
 
   static io.sluice.engine.model.MultiplexSpec multiplex(
-      String at, SluiceConfig.Multiplex multiplex, ReplicaHosting hosting) throws ConfigException {
+      String at, SluiceConfig.Deployment deployment, ReplicaHosting hosting)
+      throws ConfigException {
+    SluiceConfig.Multiplex multiplex = deployment.multiplex();
     if (multiplex == null) {
       return null;
+    }
+    if (deployment.batching() != null || deployment.transformer() != null) {
+      throw new ConfigException(
+          at,
+          "a multiplexed deployment runs each request on its own model: no batching, no transformer");
     }
     if (multiplex.maxModelsPerReplica() == null) {
       throw new ConfigException(at + ".maxModelsPerReplica", "missing; e.g. 3");
     }
-    if (hosting == ReplicaHosting.REMOTE) {
-      throw new ConfigException(at, "a remote deployment's models are its upstream's to load");
+    if (hosting != ReplicaHosting.IN_PROCESS) {
+      throw new ConfigException(
+          at, "multiplexed models are loaded in the server's process (hosting: in-process)");
     }
     return new io.sluice.engine.model.MultiplexSpec(
         ConfigValues.positive(at + ".maxModelsPerReplica", multiplex.maxModelsPerReplica()));

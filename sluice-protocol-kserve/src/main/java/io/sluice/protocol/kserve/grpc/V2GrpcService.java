@@ -147,6 +147,7 @@ public final class V2GrpcService {
               .infer(
                   GrpcTensorCodec.decode(request)
                       .withModel(deployment)
+                      .withVersionIfAbsent(headers.get(SluiceHeaders.MULTIPLEXED_MODEL_ID))
                       .withRevision(headers.get(SluiceHeaders.REVISION)))
               .thenApply(GrpcTensorCodec::encode);
     } catch (RuntimeException e) {

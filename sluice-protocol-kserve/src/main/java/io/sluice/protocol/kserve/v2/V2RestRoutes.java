@@ -217,7 +217,9 @@ public final class V2RestRoutes {
    * Infers with a request whose body has been read; the front door calls this directly for the
    * plain {@code /v2/models/{m}/infer} path, skipping the route table on the hottest path.
    */
-  public void infer(HttpServerRequest request, Buffer body, String asked, String version) {
+  public void infer(HttpServerRequest request, Buffer body, String asked, String pathVersion) {
+    String version =
+        pathVersion != null ? pathVersion : request.getHeader(SluiceHeaders.MULTIPLEXED_MODEL_ID);
     String model;
     long started = System.nanoTime();
     HttpServerResponse response = request.response();
