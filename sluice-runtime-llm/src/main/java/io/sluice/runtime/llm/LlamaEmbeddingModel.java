@@ -124,6 +124,12 @@ final class LlamaEmbeddingModel implements LoadedModel {
     return outputs;
   }
 
+  /** The weights plus the KV cache of the context's cells. */
+  @Override
+  public long memoryBytes() {
+    return model.weightBytes() + model.kvCacheBytes(context.contextCells());
+  }
+
   @Override
   public void close() {
     context.close();

@@ -280,6 +280,12 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
     return inferByGenerating(inputs);
   }
 
+  /** The weights plus the KV cache of the context's cells. */
+  @Override
+  public long memoryBytes() {
+    return model.weightBytes() + model.kvCacheBytes(context.contextCells());
+  }
+
   @Override
   public void close() {
     scheduler.close();

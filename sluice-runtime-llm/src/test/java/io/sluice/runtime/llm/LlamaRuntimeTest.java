@@ -62,6 +62,19 @@ class LlamaRuntimeTest {
     model.close();
   }
 
+  @Test
+  void itsFootprintIsItsWeightsPlusAKvCacheOfItsContext() throws Exception {
+    // 4,096 cells x 4 layers x (K and V) x 256 wide (4 heads, 4 KV heads) x 2 bytes (F16)
+    long kvCache = 4096L * 4 * 2 * 256 * 2;
+    long file = java.nio.file.Files.size(dir.resolve("tiny.gguf"));
+
+    long weights = model.memoryBytes() - kvCache;
+
+    assertThat(weights)
+        .as("the tensors, without the GGUF's header and vocabulary")
+        .isBetween(file / 2, file);
+  }
+
   private record Generated(String text, List<GeneratedText> pieces, GenerateResult result) {}
 
   private static Generated chat(

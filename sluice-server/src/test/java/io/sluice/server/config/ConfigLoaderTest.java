@@ -147,6 +147,59 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void memoryBudgetKeepAlivePriorityAndMultiplexAreReadAndChecked() throws Exception {
+    Files.writeString(dir.resolve("m.onnx"), "x");
+    Files.createDirectories(dir.resolve("many"));
+    ServerSettings settings =
+        load(
+            """
+        server: {memoryBudget: 6Gi, swapQuantum: 2s, swapQuantumRequests: 50}
+        applications:
+          - name: a
+            deployments:
+              - {name: lazy, runtime: onnx, storageUri: m.onnx, keepAlive: 5m, priority: 3}
+              - {name: forever, runtime: onnx, storageUri: m.onnx, keepAlive: "-1", numReplicas: 2}
+              - {name: many, runtime: onnx, storageUri: many, multiplex: {maxModelsPerReplica: 3}}
+        """);
+    assertThat(settings.memory().budgetBytes()).isEqualTo(6L << 30);
+    assertThat(settings.memory().quantum().time()).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(settings.memory().quantum().requests()).isEqualTo(50);
+    var lazy = settings.deployments().get(0);
+    assertThat(lazy.priority()).isEqualTo(3);
+    assertThat(lazy.scaling().autoscaling().minReplicas()).isZero();
+    assertThat(lazy.scaling().autoscaling().maxReplicas()).isEqualTo(1);
+    assertThat(lazy.scaling().autoscaling().scaleToZeroDelay())
+        .isEqualTo(java.time.Duration.ofMinutes(5));
+    var forever = settings.deployments().get(1);
+    assertThat(forever.scaling().autoscaling().maxReplicas()).isEqualTo(2);
+    assertThat(forever.scaling().autoscaling().scaleToZeroDelay().toDays()).isGreaterThan(3650);
+    assertThat(settings.deployments().get(2).multiplex().maxModelsPerReplica()).isEqualTo(3);
+    assertThat(settings.deployments().get(2).priority()).isZero();
+
+    assertProblem(
+        """
+        applications:
+          - name: a
+            deployments:
+              - {name: a, runtime: onnx, storageUri: m.onnx, keepAlive: 5m, autoscaling: {minReplicas: 1}}
+        """,
+        "applications[0].deployments[0].keepAlive: unloads idle replicas down to none, so it needs"
+            + " autoscaling.minReplicas: 0");
+    assertProblem(
+        """
+        applications:
+          - name: a
+            deployments:
+              - {name: a, runtime: onnx, storageUri: many, multiplex: {maxModelsPerReplica: 2}, batching: {}}
+        """,
+        "applications[0].deployments[0].multiplex: a multiplexed deployment runs each request on"
+            + " its own model: no batching, no transformer");
+    assertProblem(
+        "server: {memoryBudget: lots}\n",
+        "server.memoryBudget: 'lots' is not a size such as 64Mi or 1048576");
+  }
+
+  @Test
   void duplicateModelNamesAreRejected() throws Exception {
     Files.writeString(dir.resolve("x"), "x");
     assertProblem(

@@ -122,6 +122,23 @@ public final class LlamaModel implements AutoCloseable {
     return call(() -> (int) Native.llama_model_n_embd.invokeExact(model));
   }
 
+  /** Bytes of the model's weights (llama.cpp's {@code llama_model_size}). */
+  public long weightBytes() {
+    return call(() -> (long) Native.llama_model_size.invokeExact(model));
+  }
+
+  /**
+   * Bytes the KV cache of {@code cells} cells takes, at llama.cpp's default F16 keys and values:
+   * cells x layers x 2 (K and V) x the key/value width (embedding / heads x KV heads) x 2 bytes.
+   */
+  public long kvCacheBytes(int cells) {
+    int layers = call(() -> (int) Native.llama_model_n_layer.invokeExact(model));
+    int heads = call(() -> (int) Native.llama_model_n_head.invokeExact(model));
+    int kvHeads = call(() -> (int) Native.llama_model_n_head_kv.invokeExact(model));
+    long width = heads <= 0 ? embeddingSize() : (long) embeddingSize() / heads * kvHeads;
+    return (long) cells * layers * 2 * width * 2;
+  }
+
   /** The GGUF's {@code tokenizer.chat_template}, or null. */
   public String chatTemplate() {
     return call(

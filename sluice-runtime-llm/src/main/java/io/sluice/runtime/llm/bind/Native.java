@@ -112,6 +112,12 @@ final class Native {
       handle("llama_model_n_layer", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   static final MethodHandle llama_model_n_embd =
       handle("llama_model_n_embd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+  static final MethodHandle llama_model_n_head =
+      handle("llama_model_n_head", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+  static final MethodHandle llama_model_n_head_kv =
+      handle("llama_model_n_head_kv", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+  static final MethodHandle llama_model_size =
+      handle("llama_model_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
   static final MethodHandle llama_vocab_n_tokens =
       handle("llama_vocab_n_tokens", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   static final MethodHandle llama_vocab_bos =
