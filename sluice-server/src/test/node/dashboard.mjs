@@ -26,6 +26,9 @@ try {
   result.lastAfter = Number(await plot.getAttribute('data-last'));
   result.movedAfterMs = Math.round(await page.evaluate(() => performance.now()) - firstT);
   result.applications = await page.locator('[data-application]').count();
+  result.memoryHost = await page.locator('#memory tr.host').textContent();
+  result.memoryRows = await page.locator('#memory tr[data-memory]').count();
+  result.memoryPlot = await page.locator('[data-plot="memory:host"]').count();
 
   const deployment = page.locator(`[data-deployment="${promoted}"]`);
   await deployment.locator('[data-action="promote"]').click();

@@ -1,6 +1,5 @@
 package io.sluice.operator;
 
-import static io.sluice.operator.DevCluster.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -18,8 +17,8 @@ import org.junit.jupiter.api.Test;
  * Fractional accelerators on the real dev cluster: the node advertises one {@code nvidia.com/gpu}
  * (an extended resource set on its status, as for hardware the scheduler cannot see: this machine
  * has no GPU, so the models run on the CPU), two InferenceServices asking for 0.5 each share one
- * pool pod that holds the device and answer inference, and a third asking for 0.8 is refused with a
- * condition saying why.
+ * pool pod that holds the device and answer inference, and a third asking for 0.8 joins them: the
+ * three take turns on the device (the engine swaps them), and each answers.
  */
 @Tag("slow")
 class AcceleratorPoolClusterTest {
@@ -64,7 +63,7 @@ class AcceleratorPoolClusterTest {
   }
 
   @Test
-  void twoHalvesShareOnePodsDeviceAndAThirdShareIsRefused() throws Exception {
+  void twoHalvesShareOnePodsDeviceAndAThirdShareTakesTurnsWithThem() throws Exception {
     try (DevCluster cluster = DevCluster.open(NAMESPACE)) {
       String node = cluster.client.nodes().list().getItems().getFirst().getMetadata().getName();
       advertise(cluster, node, "1");
@@ -116,23 +115,44 @@ class AcceleratorPoolClusterTest {
               .isEqualTo(2);
         }
 
+        // 0.5 + 0.5 + 0.8 exceed the device: the pool's pod serves all three by swapping them
         cluster.client.resource(pooled(cluster, "llm", "0.8")).create();
-        await(
-            "llm refused",
-            () -> {
-              var status = cluster.status("llm");
-              return status != null
-                  && status.conditions != null
-                  && status.conditions.stream()
-                      .anyMatch(
-                          c ->
-                              c.type.equals("Ready")
-                                  && c.status.equals("False")
-                                  && c.message != null
-                                  && c.message.contains("does not fit"));
-            },
-            Duration.ofMinutes(1));
-        assertThat(cluster.ready("asr")).isTrue();
+        cluster.awaitHere(
+            "all three READY",
+            () -> cluster.ready("asr") && cluster.ready("tts") && cluster.ready("llm"),
+            Duration.ofMinutes(3));
+        String ip = null;
+        for (int round = 0; round < 2; round++) {
+          for (String model : new String[] {"llm", "asr", "tts"}) {
+            ip =
+                cluster
+                    .client
+                    .services()
+                    .inNamespace(NAMESPACE)
+                    .withName(model + "-predictor")
+                    .get()
+                    .getSpec()
+                    .getClusterIP();
+            assertThat(cluster.inferLinear("http://" + ip + "/v2/models/" + model + "/infer"))
+                .as(model)
+                .isEqualTo(2);
+          }
+        }
+        String metrics =
+            java.net.http.HttpClient.newHttpClient()
+                .send(
+                    java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://" + ip + "/metrics"))
+                        .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+        double evictions =
+            metrics
+                .lines()
+                .filter(line -> line.startsWith("sluice_deployment_evictions_total{"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
+        assertThat(evictions).as("the members took turns on the device").isPositive();
       } finally {
         operator.stop();
         advertise(cluster, node, null);

@@ -236,26 +236,30 @@ class PredictorPlanTest {
   }
 
   @Test
-  void anAcceleratorPoolAdmitsSharesWhileTheyFitAndSaysWhyNot() {
+  void anAcceleratorPoolWhoseSharesExceedTheDeviceAdmitsThemAllToTakeTurns() {
     List<PredictorPlan> plans =
         List.of(
             PredictorPlan.of(gpu("asr", "0.5", "shared"), "img", List.of()),
             PredictorPlan.of(gpu("tts", "0.5", "shared"), "img", List.of()),
             PredictorPlan.of(gpu("llm", "0.8", "shared"), "img", List.of()));
     AcceleratorPool pool = AcceleratorPool.of("shared", plans);
-    assertThat(pool.members()).extracting(PredictorPlan::isvc).containsExactly("asr", "tts");
-    assertThat(pool.refused()).containsOnlyKeys("llm");
-    assertThat(pool.refused().get("llm"))
-        .isEqualTo(
-            "accelerator pool 'shared' has one nvidia.com/gpu: 1 of it are taken by [asr, tts], and 0.8 more does not fit");
+    assertThat(pool.members()).extracting(PredictorPlan::isvc).containsExactly("asr", "tts", "llm");
+    assertThat(pool.refused()).isEmpty();
+    assertThat(pool.swaps()).as("0.5 + 0.5 + 0.8 > 1").isTrue();
     String config = Serialization.asYaml(pool.sluiceConfig());
     assertThat(config)
         .contains("name: \"asr\"")
         .contains("name: \"tts\"")
-        .doesNotContain("llm")
+        .contains("name: \"llm\"")
+        .contains("gpus: 0.8")
         .contains("gpus: 0.5")
         .contains("storageUri: \"/mnt/models/models/asr.onnx\"")
         .contains("id: \"nvidia0\"");
+    assertThat(config.split("keepAlive: \"-1\"", -1)).as("every member loads on demand").hasSize(4);
     assertThat(pool.name()).isEqualTo("sluice-pool-shared");
+
+    AcceleratorPool fitting = AcceleratorPool.of("shared", plans.subList(0, 2));
+    assertThat(fitting.swaps()).isFalse();
+    assertThat(Serialization.asYaml(fitting.sluiceConfig())).doesNotContain("keepAlive");
   }
 }

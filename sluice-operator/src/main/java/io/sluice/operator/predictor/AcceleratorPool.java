@@ -3,14 +3,13 @@ package io.sluice.operator.predictor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * One pod that owns one accelerator and serves every InferenceService of its pool that asks for a
  * fraction of it (the seed's 0.5 + 0.5 on one GPU), Sluice's placement dividing the device inside
- * the pod. Members are admitted in the order given (oldest first) while their shares fit on the
- * device; the others are refused with the reason.
+ * the pod. Every service of the pool that asks for the same device and runs the same image is a
+ * member; when their shares together exceed the device they take turns on it ({@link #swaps()}).
  *
  * @param name the pool's objects' name, {@code sluice-pool-{pool}}
  * @param members the services served by the pod, in order
@@ -58,17 +57,6 @@ public record AcceleratorPool(
                 + image
                 + "; this service's runtime is "
                 + plan.image());
-      } else if (used + gpu.amount() > 1 + EPSILON) {
-        refused.put(
-            plan.isvc(),
-            String.format(
-                Locale.ROOT,
-                "accelerator pool '%s' has one %s: %s of it are taken by %s, and %s more does not fit",
-                pool,
-                device.resource(),
-                trim(used),
-                members.stream().map(PredictorPlan::isvc).toList(),
-                trim(gpu.amount())));
       } else {
         used += gpu.amount();
         members.add(plan);
@@ -78,8 +66,17 @@ public record AcceleratorPool(
         pool, Naming.pool(pool), device, image, List.copyOf(members), Map.copyOf(refused));
   }
 
-  private static String trim(double amount) {
-    return String.format(Locale.ROOT, "%.3f", amount).replaceAll("0+$", "").replaceAll("\\.$", "");
+  /**
+   * Whether the members' shares together exceed the device: they then take turns on it, each loaded
+   * on demand and swapped out for another by the engine's residency rules (idle least recently used
+   * first; a busy one after its quantum when another waits).
+   */
+  public boolean swaps() {
+    double total = 0;
+    for (PredictorPlan plan : members) {
+      total += plan.gpu().amount();
+    }
+    return total > 1 + EPSILON;
   }
 
   /**
@@ -97,12 +94,14 @@ public record AcceleratorPool(
   /**
    * The pod's Sluice configuration: an application per member, each placed on its share of the one
    * device (found by the vendor's tool in the pod, or declared from the first member's
-   * accelerator-memory annotation).
+   * accelerator-memory annotation); members that do not fit together load on demand ({@code
+   * keepAlive: -1}) and swap.
    */
   public Map<String, Object> sluiceConfig() {
     Map<String, Object> config = PredictorPlan.server();
     config.put(
-        "applications", members.stream().map(plan -> plan.application(modelPath(plan))).toList());
+        "applications",
+        members.stream().map(plan -> plan.application(modelPath(plan), swaps())).toList());
     String memory =
         members.stream()
             .map(PredictorPlan::acceleratorMemory)

@@ -242,6 +242,14 @@ public record PredictorPlan(
 
   /** This service's application: one deployment named as the service, its model at {@code path}. */
   Map<String, Object> application(String path) {
+    return application(path, false);
+  }
+
+  /**
+   * @param onDemand whether the model loads on demand and may be swapped out for another ({@code
+   *     keepAlive: -1}): an accelerator pool whose members' shares exceed the device
+   */
+  Map<String, Object> application(String path, boolean onDemand) {
     Map<String, Object> deployment = new LinkedHashMap<>();
     deployment.put("name", isvc);
     deployment.put("runtime", runtime.name());
@@ -267,6 +275,9 @@ public record PredictorPlan(
     }
     if (gpu != null) {
       deployment.put("resources", Map.of("gpus", gpu.amount()));
+    }
+    if (onDemand) {
+      deployment.put("keepAlive", "-1");
     }
     Map<String, Object> application = new LinkedHashMap<>();
     application.put("name", isvc);

@@ -256,6 +256,9 @@ class DashboardTest {
       }
       assertThat(answered.get()).isPositive();
       assertThat(result.get("applications").asInt()).isEqualTo(2);
+      assertThat(result.get("memoryHost").asText()).startsWith("host (budget ");
+      assertThat(result.get("memoryRows").asInt()).as("one row per deployment").isEqualTo(2);
+      assertThat(result.get("memoryPlot").asInt()).isEqualTo(1);
       assertThat(result.get("pointsAfter").asInt())
           .isGreaterThan(result.get("pointsBefore").asInt());
       assertThat(result.get("lastAfter").asDouble())
