@@ -218,7 +218,10 @@ public final class Revision implements Tenant {
       starting |=
           replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
     }
-    if (metadata != null && failure.isEmpty() && floor() == 0) {
+    if (metadata != null
+        && failure.isEmpty()
+        && floor() == 0
+        && replicas.stream().noneMatch(Replica::crashLooping)) {
       // scaled to zero, or loading on demand (waking, or waiting for room): requests are taken
       return ModelState.READY;
     }
