@@ -24,6 +24,10 @@ import java.util.UUID;
 public class SwapBench {
   static final HttpClient HTTP = HttpClient.newHttpClient();
 
+  /** A delta with text in it (the first chunk carries only the role and an empty content). */
+  static final java.util.regex.Pattern TOKEN =
+      java.util.regex.Pattern.compile("\"content\":\"[^\"]");
+
   public static void main(String[] args) throws Exception {
     String url = args[0];
     int rounds = Integer.parseInt(args[1]);
@@ -101,7 +105,7 @@ public class SwapBench {
             new java.io.InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = lines.readLine()) != null) {
-        if (first < 0 && line.startsWith("data:") && line.contains("\"content\"")) {
+        if (first < 0 && line.startsWith("data:") && TOKEN.matcher(line).find()) {
           first = (System.nanoTime() - t0) / 1e6;
         }
       }

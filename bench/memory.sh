@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Four ONNX MLPs (WIDTH x WIDTH, two layers) under a memory budget, in interleaved rounds (bench/MemoryBench.java):
 #   resident  budget for all four (the ceiling)
-#   swap      budget for two of the four (their sum is 2x the budget), keepAlive, swapQuantum 1s
+#   swap      budget for two of the four (their sum is 2x the budget), keepAlive, swapQuantum 2s (checked every 250 ms)
 #   floor     budget for one: every change of model is a load from the page cache
 # Each: 4 clients cycling through the models; and for swap, 4 clients each on its own model (fairness, budget).
 #   bench/memory.sh [SECONDS] [ROUNDS] [WIDTH]   (defaults 15, 3, 2048)
@@ -23,7 +23,7 @@ SIZE=$(stat -c %s "$WORK/m1.onnx")
 PORT=18297; TOKEN=memory-bench-admin-token
 serve() { # budget-in-models keepAlive
   local budget=$(( SIZE * $1 + SIZE / 2 ))
-  { echo "server: {host: 127.0.0.1, port: $PORT, adminToken: $TOKEN, memoryBudget: \"$budget\", swapQuantum: 1s}"
+  { echo "server: {host: 127.0.0.1, port: $PORT, adminToken: $TOKEN, memoryBudget: \"$budget\", swapQuantum: 2s, autoscalerInterval: 250ms}"
     echo "applications:"; echo "  - name: models"; echo "    deployments:"
     for k in 1 2 3 4; do
       echo "      - {name: m$k, runtime: onnx, storageUri: \"file://$WORK/m$k.onnx\"$2, maxQueueWait: 120s}"

@@ -62,6 +62,17 @@ class AcceleratorPoolClusterTest {
             });
   }
 
+  private static String clusterIp(DevCluster cluster, String model) {
+    return cluster
+        .client
+        .services()
+        .inNamespace(NAMESPACE)
+        .withName(model + "-predictor")
+        .get()
+        .getSpec()
+        .getClusterIP();
+  }
+
   @Test
   void twoHalvesShareOnePodsDeviceAndAThirdShareTakesTurnsWithThem() throws Exception {
     try (DevCluster cluster = DevCluster.open(NAMESPACE)) {
@@ -102,15 +113,7 @@ class AcceleratorPoolClusterTest {
                     .get(GPU))
             .isEqualTo(new Quantity("1"));
         for (String model : new String[] {"asr", "tts"}) {
-          String ip =
-              cluster
-                  .client
-                  .services()
-                  .inNamespace(NAMESPACE)
-                  .withName(model + "-predictor")
-                  .get()
-                  .getSpec()
-                  .getClusterIP();
+          String ip = clusterIp(cluster, model);
           assertThat(cluster.inferLinear("http://" + ip + "/v2/models/" + model + "/infer"))
               .isEqualTo(2);
         }
@@ -124,15 +127,7 @@ class AcceleratorPoolClusterTest {
         String ip = null;
         for (int round = 0; round < 2; round++) {
           for (String model : new String[] {"llm", "asr", "tts"}) {
-            ip =
-                cluster
-                    .client
-                    .services()
-                    .inNamespace(NAMESPACE)
-                    .withName(model + "-predictor")
-                    .get()
-                    .getSpec()
-                    .getClusterIP();
+            ip = clusterIp(cluster, model);
             assertThat(cluster.inferLinear("http://" + ip + "/v2/models/" + model + "/infer"))
                 .as(model)
                 .isEqualTo(2);

@@ -129,14 +129,7 @@ class MemoryBudgetTest {
       assertThat(metrics)
           .contains("sluice_memory_bytes{device=\"host\",kind=\"budget\"} " + (2.0 * (1L << 30)))
           .containsPattern("sluice_deployment_swap_seconds_count\\{deployment=\"m\\d\"\\} [1-9]");
-      JsonNode status =
-          MAPPER.readTree(
-              server
-                  .send(
-                      HttpRequest.newBuilder(server.uri("/api/v1/status"))
-                          .header("Authorization", "Bearer " + TOKEN)
-                          .build())
-                  .body());
+      JsonNode status = status(server);
       assertThat(status.get("memory").get("budgetBytes").asLong()).isEqualTo(2L << 30);
       assertThat(status.get("memory").get("usedBytes").asLong()).isLessThanOrEqualTo(2L << 30);
       assertThat(status.findValues("footprintBytes"))
@@ -184,17 +177,19 @@ class MemoryBudgetTest {
             .build());
   }
 
+  private static JsonNode status(TestServer server) throws Exception {
+    return MAPPER.readTree(
+        server
+            .send(
+                HttpRequest.newBuilder(server.uri("/api/v1/status"))
+                    .header("Authorization", "Bearer " + TOKEN)
+                    .build())
+            .body());
+  }
+
   private static List<String> loaded(TestServer server) throws Exception {
-    JsonNode status =
-        MAPPER.readTree(
-            server
-                .send(
-                    HttpRequest.newBuilder(server.uri("/api/v1/status"))
-                        .header("Authorization", "Bearer " + TOKEN)
-                        .build())
-                .body());
     List<String> ids = new ArrayList<>();
-    status.findValue("multiplexedModels").forEach(id -> ids.add(id.asText()));
+    status(server).findValue("multiplexedModels").forEach(id -> ids.add(id.asText()));
     return ids;
   }
 

@@ -113,6 +113,9 @@ public final class Residency {
     long servedAtResidence;
     boolean leaving;
 
+    /** Replicas are leaving for this waiting one: no more are asked to until it is placed. */
+    boolean roomComing;
+
     Resident(Replica replica, Tenant tenant, ResourceRequest request) {
       this.replica = replica;
       this.tenant = tenant;
@@ -146,6 +149,7 @@ public final class Residency {
       Placer.Result result = placer.reserve(replica.id(), request, bytes);
       if (result.placed()) {
         resident.pendingSinceNanos = -1;
+        resident.roomComing = false;
         return new Verdict(result.placement(), null, false, null);
       }
       if (resident.pendingSinceNanos < 0) {
@@ -160,10 +164,11 @@ public final class Residency {
         // room is on its way, for whoever has waited longest (see retryWaiting)
         return new Verdict(null, "waits for its turn: " + result.refusal(), false, null);
       }
-      plan = plan(resident, false);
+      plan = plan(resident, false, leavingIds());
       if (plan.isEmpty()) {
         return new Verdict(null, result.refusal(), false, null);
       }
+      resident.roomComing = true;
       room = markLeaving(plan, why);
     }
     askToLeave(plan, why);
@@ -216,8 +221,7 @@ public final class Residency {
     long now = nanoClock.getAsLong();
     boolean retry = false;
     List<Resident> overrun;
-    List<Resident> swapped = List.of();
-    String swapReason = "";
+    Map<String, List<Resident>> swaps = new LinkedHashMap<>();
     synchronized (this) {
       for (Resident resident : residents.values()) {
         if (resident.ready() && resident.residentSinceNanos < 0) {
@@ -239,22 +243,27 @@ public final class Residency {
               .filter(r -> r.tenant.hasQueuedRequests())
               .sorted(Comparator.comparingLong(r -> r.pendingSinceNanos))
               .toList();
+      // every waiter, longest first, gets replicas of its own to replace (not room meant for
+      // another)
       for (Resident waiter : waiters) {
-        if (placer.fitsWithout(waiter.request, waiter.bytes, leavingIds())) {
-          retry = true; // room is free, or on its way: the waiter takes it when it comes
-          break;
+        if (waiter.roomComing) {
+          continue;
         }
-        List<Resident> plan = plan(waiter, true);
+        if (placer.fitsWithout(waiter.request, waiter.bytes, List.of())) {
+          retry = true; // room is free: the waiter takes it when retried
+          continue;
+        }
+        List<Resident> plan = plan(waiter, true, new ArrayList<>());
         if (!plan.isEmpty()) {
-          swapped = plan;
-          swapReason = "as its quantum is over and " + waiter.tenant.deployment() + " waits";
-          markLeaving(swapped, swapReason);
-          break;
+          String why = "as its quantum is over and " + waiter.tenant.deployment() + " waits";
+          waiter.roomComing = true;
+          markLeaving(plan, why);
+          swaps.put(why, plan);
         }
       }
     }
     askToLeave(overrun, OVERRUN);
-    askToLeave(swapped, swapReason);
+    swaps.forEach((why, plan) -> askToLeave(plan, why));
     if (retry) {
       executor.execute(this::retryWaiting);
     }
@@ -290,12 +299,11 @@ public final class Residency {
   }
 
   /**
-   * The replicas whose leaving would let {@code waiter} fit (with those already leaving), or none
-   * when they would not be enough: idle ones first, then, with {@code preempt}, busy ones whose
-   * quantum is over.
+   * The replicas whose leaving would let {@code waiter} fit (with {@code leaving}, those counted as
+   * already leaving for it), or none when they would not be enough: idle ones first, then, with
+   * {@code preempt}, busy ones whose quantum is over.
    */
-  private List<Resident> plan(Resident waiter, boolean preempt) {
-    List<String> leaving = leavingIds();
+  private List<Resident> plan(Resident waiter, boolean preempt, List<String> leaving) {
     List<Resident> candidates = sorted(idleCandidates(waiter));
     if (preempt) {
       long now = nanoClock.getAsLong();

@@ -216,7 +216,10 @@ class ResidencyTest {
         .singleElement()
         .extracting(Replica::state)
         .isEqualTo(ReplicaState.PENDING);
-    assertThat(waiting.status().reason()).contains("host memory: needs 1000 B");
+    assertThat(waiting.replicas().getFirst().reason()).contains("host memory: needs 1000 B");
+    assertThat(waiting.state())
+        .as("a deployment that loads on demand takes requests while it waits for room")
+        .isEqualTo(io.sluice.engine.client.ModelState.READY);
 
     busyLease.join().close();
     residency.tick(); // busy is idle now: it leaves for the request that waits
