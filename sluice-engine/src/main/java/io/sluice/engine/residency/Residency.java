@@ -168,8 +168,8 @@ public final class Residency {
       if (plan.isEmpty()) {
         return new Verdict(null, result.refusal(), false, null);
       }
-      resident.roomComing = true;
       room = markLeaving(plan, why);
+      expectRoom(resident, room);
     }
     askToLeave(plan, why);
     return new Verdict(null, "waits for evicted replicas to stop", false, room);
@@ -256,8 +256,7 @@ public final class Residency {
         List<Resident> plan = plan(waiter, true, new ArrayList<>());
         if (!plan.isEmpty()) {
           String why = "as its quantum is over and " + waiter.tenant.deployment() + " waits";
-          waiter.roomComing = true;
-          markLeaving(plan, why);
+          expectRoom(waiter, markLeaving(plan, why));
           swaps.put(why, plan);
         }
       }
@@ -330,6 +329,20 @@ public final class Residency {
       }
     }
     return List.of();
+  }
+
+  /**
+   * No more replicas are asked to leave for {@code waiter} until those leaving for it are gone;
+   * then, placed or not (another may have taken the room), it can be planned for again.
+   */
+  private void expectRoom(Resident waiter, CompletableFuture<Void> room) {
+    waiter.roomComing = true;
+    room.whenComplete(
+        (done, error) -> {
+          synchronized (this) {
+            waiter.roomComing = false;
+          }
+        });
   }
 
   private boolean quantumOver(Resident resident, long now) {
