@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.engine.events.EngineEvent;
 import io.sluice.engine.replica.ReplicaState;
+import io.sluice.protocol.kserve.grpc.proto.InferTensorContents;
+import io.sluice.protocol.kserve.grpc.proto.ModelInferRequest;
 import io.sluice.testkit.OnnxModelWriter;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -160,6 +162,34 @@ class MemoryBudgetTest {
       assertThat(y(post(server, "/v2/models/variants/infer", "c", 5))).isEqualTo(18);
       assertThat(y(post(server, "/v2/models/variants/infer", "a", 1))).isEqualTo(2);
       assertThat(loaded(server)).as("b was least recently used").containsExactly("c", "a");
+
+      io.grpc.Metadata metadata = new io.grpc.Metadata();
+      metadata.put(
+          io.grpc.Metadata.Key.of(
+              "serve_multiplexed_model_id", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+          "b");
+      var grpc =
+          server
+              .grpc()
+              .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(metadata));
+      var reply =
+          grpc.modelInfer(
+              ModelInferRequest.newBuilder()
+                  .setModelName("variants")
+                  .addInputs(
+                      ModelInferRequest.InferInputTensor.newBuilder()
+                          .setName("x")
+                          .setDatatype("FP32")
+                          .addShape(1)
+                          .addShape(1)
+                          .setContents(InferTensorContents.newBuilder().addFp32Contents(5)))
+                  .build());
+      float gotB =
+          java.nio.ByteBuffer.wrap(reply.getRawOutputContents(0).toByteArray())
+              .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+              .getFloat();
+      assertThat(gotB).as("b over gRPC, named in metadata").isEqualTo(12f);
+      assertThat(loaded(server)).containsExactly("a", "b");
 
       HttpResponse<String> unnamed = server.post("/v2/models/variants/infer", infer(1));
       assertThat(unnamed.statusCode()).isEqualTo(400);
