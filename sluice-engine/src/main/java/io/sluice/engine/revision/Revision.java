@@ -123,6 +123,7 @@ public final class Revision implements Tenant {
     this.journal = context.events();
     this.statistics = statistics;
     this.router = new Router(spec.name(), spec.scaling(), nanoClock, this::wakeFromZero);
+    router.serversComeAndGo(() -> group().isPresent());
     this.policy =
         spec.scaling().autoscaling() == null
             ? null

@@ -31,6 +31,7 @@ public final class Router {
   private final ScalingSpec spec;
   private final LongSupplier nanoClock;
   private final Runnable onDemand;
+  private volatile java.util.function.BooleanSupplier serversComeAndGo = () -> false;
   private final ReentrantLock lock = new ReentrantLock();
   private final List<Replica> routable = new ArrayList<>();
   private final ArrayDeque<Waiter> queue = new ArrayDeque<>();
@@ -43,6 +44,15 @@ public final class Router {
     this.spec = spec;
     this.nanoClock = nanoClock;
     this.onDemand = onDemand;
+  }
+
+  /**
+   * Tells the router its replicas follow a group of servers that others start and stop: a crashed
+   * replica there is usually a server that left (or is about to be replaced), so requests keep
+   * waiting (up to {@code maxQueueWait}) instead of failing when every replica crash-loops.
+   */
+  public void serversComeAndGo(java.util.function.BooleanSupplier whether) {
+    this.serversComeAndGo = whether;
   }
 
   /** A request's hold on one replica; closing it frees the replica's slot for the next request. */
@@ -264,7 +274,7 @@ public final class Router {
    * else null.
    */
   private String crashLoop() {
-    if (routable.isEmpty()) {
+    if (routable.isEmpty() || serversComeAndGo.getAsBoolean()) {
       return null;
     }
     for (Replica replica : routable) {

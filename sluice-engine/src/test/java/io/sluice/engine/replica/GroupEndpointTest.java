@@ -241,4 +241,24 @@ class GroupEndpointTest {
     }
     assertThat(servers()).containsExactly(B);
   }
+
+  @Test
+  void whenTheOnlyServerIsGoneBeforeTheGroupNoticesRequestsWaitForItsReplacement()
+      throws Exception {
+    start(List.of(A));
+    await(() -> servers().equals(Set.of(A)));
+    down.add(A); // scaled to zero: the pod is gone, the group has not caught up yet
+    List<CompletableFuture<String>> waiting = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      waiting.add(ask());
+    }
+    await(() -> deployment.replicas().stream().anyMatch(Replica::crashLooping));
+    Thread.sleep(300); // what follows a failed restart has run: before, it failed every request
+    assertThat(waiting).noneMatch(CompletableFuture::isDone);
+
+    directory.update(Map.of(SERVICE.getHost(), List.of(B))); // its replacement is ready
+    for (CompletableFuture<String> answer : waiting) {
+      assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo(B.toString());
+    }
+  }
 }
