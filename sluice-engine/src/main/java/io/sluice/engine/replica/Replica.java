@@ -180,6 +180,9 @@ public final class Replica {
    */
   public void start() throws ModelLoadException {
     synchronized (this) {
+      if (state == ReplicaState.STOPPED) {
+        return; // drained before it started (its server left the group meanwhile)
+      }
       if (state == ReplicaState.PENDING) {
         state = ReplicaState.STARTING; // started without a placement: a remote group's member
       }

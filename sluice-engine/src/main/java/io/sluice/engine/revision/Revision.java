@@ -854,6 +854,11 @@ public final class Revision implements Tenant {
                 remote,
                 server)
             .reportingTo(journal);
+    if (server != null) {
+      // a group's member holds nothing here: its server runs elsewhere, and no retry of PENDING
+      // replicas may start it a second time
+      replica.placed(io.sluice.engine.placement.Placement.CPU_ONLY);
+    }
     replicas.add(replica);
     return replica;
   }
