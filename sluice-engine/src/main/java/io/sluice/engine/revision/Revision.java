@@ -219,11 +219,15 @@ public final class Revision implements Tenant {
       starting |=
           replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
     }
+    if (targetReplicas == 0 && metadata != null) {
+      return ModelState
+          .READY; // scaled to zero (or a group with no server now): the next request wakes it
+    }
     if (metadata != null
         && failure.isEmpty()
         && floor() == 0
         && replicas.stream().noneMatch(Replica::crashLooping)) {
-      // scaled to zero, or loading on demand (waking, or waiting for room): requests are taken
+      // loading on demand (waking, or waiting for room): requests are taken
       return ModelState.READY;
     }
     if (!starting && !failure.isEmpty()) {
