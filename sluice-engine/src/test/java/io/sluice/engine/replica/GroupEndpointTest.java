@@ -217,6 +217,9 @@ class GroupEndpointTest {
     start(List.of(A));
     directory.update(Map.of(SERVICE.getHost(), List.of()));
     await(() -> servers().isEmpty());
+    assertThat(deployment.latest().state())
+        .as("at zero servers it is READY: traffic must not move to a previous revision")
+        .isEqualTo(io.sluice.engine.client.ModelState.READY);
     List<CompletableFuture<String>> waiting = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       waiting.add(ask());
