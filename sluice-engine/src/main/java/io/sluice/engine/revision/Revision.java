@@ -220,8 +220,8 @@ public final class Revision implements Tenant {
           replica.state() == ReplicaState.STARTING || replica.state() == ReplicaState.PENDING;
     }
     if (targetReplicas == 0 && metadata != null) {
-      return ModelState
-          .READY; // scaled to zero (or a group with no server now): the next request wakes it
+      // scaled to zero (or a group with no server now): the next request wakes it
+      return ModelState.READY;
     }
     if (metadata != null
         && failure.isEmpty()
