@@ -373,12 +373,8 @@ public final class Revision implements Tenant {
     long deadline = nanoClock.getAsLong() + spec.scaling().maxQueueWait().toNanos();
     while (true) {
       Residency.Verdict verdict = residency.place(replica, this, spec.resources(), footprint());
-      if (verdict.placed()) {
-        replica.placed(verdict.placement());
-        return true;
-      }
-      if (!verdict.evicting() || nanoClock.getAsLong() >= deadline) {
-        return place(replica);
+      if (verdict.placed() || !verdict.evicting() || nanoClock.getAsLong() >= deadline) {
+        return settle(replica, verdict);
       }
       try {
         verdict.room().get(Math.max(1, deadline - nanoClock.getAsLong()), TimeUnit.NANOSECONDS);
@@ -565,15 +561,7 @@ public final class Revision implements Tenant {
         return;
       }
       targetReplicas = target;
-      List<Replica> live = new ArrayList<>();
-      for (Replica replica : replicas) {
-        ReplicaState state = replica.state();
-        if (state == ReplicaState.READY
-            || state == ReplicaState.STARTING
-            || state == ReplicaState.PENDING) {
-          live.add(replica);
-        }
-      }
+      List<Replica> live = live();
       for (int i = live.size(); i < target; i++) {
         Replica replica = newReplica();
         if (place(replica)) {
@@ -599,14 +587,18 @@ public final class Revision implements Tenant {
    * requests waiting for it fail at once.
    */
   private boolean place(Replica replica) {
-    Residency.Verdict verdict = residency.place(replica, this, spec.resources(), footprint());
+    return settle(replica, residency.place(replica, this, spec.resources(), footprint()));
+  }
+
+  /** Acts on what placing the replica came to; true when it is placed. */
+  private boolean settle(Replica replica, Residency.Verdict verdict) {
     if (verdict.placed()) {
       replica.placed(verdict.placement());
       return true;
     }
     if (verdict.never()) {
       replicas.remove(replica);
-      targetReplicas = Math.min(targetReplicas, liveReplicas());
+      targetReplicas = Math.min(targetReplicas, live().size());
       String why = "model '" + spec.name() + "' can never be loaded here: " + verdict.refusal();
       log.warn("{}", why);
       failure = why;
@@ -647,14 +639,15 @@ public final class Revision implements Tenant {
     return Math.max(spec.resources().memoryBytes(), Math.max(measuredBytes, weights));
   }
 
-  private int liveReplicas() {
-    int live = 0;
+  /** Replicas that serve, load or wait for room: not draining, stopped or failed. */
+  private List<Replica> live() {
+    List<Replica> live = new ArrayList<>();
     for (Replica replica : replicas) {
       ReplicaState state = replica.state();
       if (state == ReplicaState.READY
           || state == ReplicaState.STARTING
           || state == ReplicaState.PENDING) {
-        live++;
+        live.add(replica);
       }
     }
     return live;

@@ -37,6 +37,7 @@ public final class StatusReport {
     root.put("ready", engine.isReady());
     ArrayNode accelerators = root.putArray("accelerators");
     var inUse = placer.shareInUse();
+    var reserved = placer.memoryInUse();
     for (Accelerator device : placer.inventory()) {
       ObjectNode node = accelerators.addObject();
       node.put("id", device.id());
@@ -44,7 +45,7 @@ public final class StatusReport {
       node.put("type", device.type());
       node.put("memoryBytes", device.memoryBytes());
       node.put("shareInUse", inUse.get(device.id()));
-      node.put("memoryInUseBytes", placer.memoryInUse().get(device.id()));
+      node.put("memoryInUseBytes", reserved.get(device.id()));
     }
     ObjectNode memory = root.putObject("memory");
     memory.put("budgetBytes", placer.hostMemoryBudget());

@@ -82,13 +82,14 @@ public final class MetricSampler {
       windows.keySet().retainAll(seen.keySet());
       ObjectNode accelerators = sample.putObject("accelerators");
       Map<String, Double> shares = placer.shareInUse();
+      Map<String, Long> reserved = placer.memoryInUse();
       for (Accelerator device : placer.inventory()) {
         ObjectNode node = accelerators.putObject(device.id());
         node.put("memoryBytes", device.memoryBytes());
         node.put(
             "usedBytes",
             Math.max(
-                placer.memoryInUse().getOrDefault(device.id(), 0L),
+                reserved.getOrDefault(device.id(), 0L),
                 Math.round(shares.getOrDefault(device.id(), 0.0) * device.memoryBytes())));
       }
       ObjectNode memory = sample.putObject("memory");
