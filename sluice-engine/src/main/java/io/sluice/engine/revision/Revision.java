@@ -83,6 +83,13 @@ public final class Revision implements Tenant {
   private volatile boolean serving;
 
   private volatile boolean loading;
+
+  /**
+   * Loading behind a group endpoint: requests queue until its first server is connected (whoever
+   * runs the servers starts one for them), rather than being refused while the revision loads.
+   */
+  private volatile boolean loadingGroup;
+
   private volatile boolean unloading;
   private volatile int targetReplicas;
   private volatile ModelMetadata metadata;
@@ -295,7 +302,7 @@ public final class Revision implements Tenant {
    * loaded (null: no preference).
    */
   public CompletableFuture<Router.Lease> acquire(String multiplexed) {
-    if (!serving || unloading) {
+    if ((!serving && !loadingGroup) || unloading) {
       return CompletableFuture.failedFuture(
           new ModelNotReadyException("model '" + spec.name() + "' " + notReadyReason()));
     }
@@ -331,8 +338,16 @@ public final class Revision implements Tenant {
       try {
         router.open();
         if (group().isPresent()) {
-          loadGroup();
-          serving = true;
+          loadingGroup = true;
+          try {
+            loadGroup();
+            serving = true;
+          } catch (ModelLoadException e) {
+            router.close("failed to load: " + e.getMessage());
+            throw e;
+          } finally {
+            loadingGroup = false;
+          }
           return;
         }
         int initial = Math.max(1, spec.scaling().initialReplicas());

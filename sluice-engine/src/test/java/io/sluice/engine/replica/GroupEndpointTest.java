@@ -51,8 +51,8 @@ class GroupEndpointTest {
   /** Servers that refuse connections, as a deleted pod does. */
   private final Set<URI> down = ConcurrentHashMap.newKeySet();
 
-  private Engine engine;
-  private Deployment deployment;
+  private volatile Engine engine;
+  private volatile Deployment deployment;
 
   /**
    * A fake upstream: answers with the server it runs on, or cannot be reached when that server is
@@ -231,6 +231,32 @@ class GroupEndpointTest {
     directory.update(Map.of(SERVICE.getHost(), List.of(B)));
     for (CompletableFuture<String> answer : waiting) {
       assertThat(answer.get(5, TimeUnit.SECONDS)).isEqualTo(B.toString());
+    }
+  }
+
+  @Test
+  void requestsSentWhileTheFirstLoadWaitsForAServerAreAnsweredByIt() throws Exception {
+    CompletableFuture<Void> loaded =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                start(List.of());
+              } catch (ModelLoadException e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            });
+    await(() -> engine != null && deployment.latest().awaitingServers());
+    List<CompletableFuture<String>> waiting = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      waiting.add(ask());
+    }
+    Thread.sleep(300);
+    assertThat(waiting).noneMatch(CompletableFuture::isDone);
+
+    directory.update(Map.of(SERVICE.getHost(), List.of(A)));
+    loaded.get(10, TimeUnit.SECONDS);
+    for (CompletableFuture<String> answer : waiting) {
+      assertThat(answer.get(5, TimeUnit.SECONDS)).isEqualTo(A.toString());
     }
   }
 

@@ -147,16 +147,17 @@ final class ConnectionGuard {
 
   /**
    * From now on HTTP/1.1 answers carry {@code Connection: close}, answers still to be written
-   * included; HTTP/2 connections get a GOAWAY and close once their streams end. The sweep then
-   * closes HTTP/1.1 connections that stay without a request for {@link #DRAIN_IDLE_NANOS}: a client
-   * told to close has gone by then, and one that was idle is least likely to be sending.
+   * included; HTTP/2 connections get a GOAWAY and close once their streams end. An idle HTTP/1.1
+   * connection is left open: its client's next request on it is answered with {@code Connection:
+   * close}. Closing it instead would race with a client reusing it from its pool at that moment,
+   * and that request would be lost (POSTs are not retried); what is still idle when the drain's
+   * bound is over is closed by the server's shutdown.
    */
   void drain(Duration deadline) {
     if (draining) {
       return;
     }
     draining = true;
-    vertx.setPeriodic(DRAIN_SWEEP_MILLIS, id -> sweep());
     for (Map.Entry<HttpConnection, ConnectionState> entry : connections.entrySet()) {
       ConnectionState state = entry.getValue();
       if (state.pings != null) {
@@ -175,7 +176,7 @@ final class ConnectionGuard {
         request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
       } catch (IllegalStateException headJustWritten) {
         // a model thread wrote the head meanwhile: this answer goes out as keep-alive, and the
-        // connection closes once it has been idle for DRAIN_IDLE_NANOS
+        // client's next request on the connection is told to close
       }
     }
   }
@@ -201,10 +202,7 @@ final class ConnectionGuard {
         }
       }
       if (state.requests.isEmpty()) {
-        long allowed =
-            draining && state.pings == null
-                ? DRAIN_IDLE_NANOS
-                : (state.served ? limits.idleTimeout() : limits.headerTimeout()).toNanos();
+        long allowed = (state.served ? limits.idleTimeout() : limits.headerTimeout()).toNanos();
         if (now - state.lastActivity > allowed) {
           expired.add(entry.getKey());
         }
@@ -314,11 +312,6 @@ final class ConnectionGuard {
   }
 
   private static final long NOT_SENT = Long.MIN_VALUE;
-
-  /** How long a draining HTTP/1.1 connection may stay without a request before it is closed. */
-  static final long DRAIN_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-
-  private static final long DRAIN_SWEEP_MILLIS = 50;
 
   private static final class ConnectionState {
     final List<RequestState> requests = new ArrayList<>(1);

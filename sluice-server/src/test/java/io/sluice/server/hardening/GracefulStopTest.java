@@ -120,6 +120,52 @@ class GracefulStopTest {
     assertThat(toldToClose.get()).isEqualTo(8);
   }
 
+  /**
+   * A keep-alive connection that sits idle in a client's pool while the server drains is not closed
+   * under it: the client may take it for its next request at any moment. That request is answered,
+   * and told to close.
+   */
+  @Test
+  void anIdleKeepAliveConnectionIsAnsweredAndToldToCloseWhileTheServerDrains(@TempDir Path dir)
+      throws Exception {
+    TestServer server = SlowClientTest.start(dir, "{idleTimeout: 60s}");
+    String request =
+        "POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
+            + "Content-Length: "
+            + SlowClientTest.INFER.length()
+            + "\r\n\r\n"
+            + SlowClientTest.INFER;
+    byte[] bytes = request.getBytes(StandardCharsets.US_ASCII);
+    Thread stopping = null;
+    try (Socket idle = new Socket("127.0.0.1", server.server().port())) {
+      idle.setSoTimeout(20_000);
+      var in = new BufferedInputStream(idle.getInputStream());
+      idle.getOutputStream().write(bytes);
+      assertThat(Answer.read(in)).isEqualTo(new Answer(200, false));
+
+      stopping = Thread.ofPlatform().start(server::close);
+      boolean draining = false;
+      while (!draining) { // until another connection's answer says the drain has begun
+        try (Socket probe = new Socket("127.0.0.1", server.server().port())) {
+          probe.setSoTimeout(20_000);
+          probe.getOutputStream().write(bytes);
+          draining = Answer.read(new BufferedInputStream(probe.getInputStream())).close();
+        }
+      }
+      Thread.sleep(1_000);
+      idle.getOutputStream().write(bytes);
+      assertThat(Answer.read(in))
+          .as("the idle connection's next request during the drain")
+          .isEqualTo(new Answer(200, true));
+    } finally {
+      if (stopping == null) {
+        server.close();
+      } else {
+        stopping.join(30_000);
+      }
+    }
+  }
+
   /** An HTTP/1.1 answer's status and whether it closes its connection; its body is skipped. */
   private record Answer(int status, boolean close) {
     /** The next answer on {@code in}, or null when the connection ends before one. */
