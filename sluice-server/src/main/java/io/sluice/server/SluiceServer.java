@@ -94,6 +94,9 @@ public final class SluiceServer implements AutoCloseable {
   /** The longest the first step of a stop waits for clients to leave (the rest is Vert.x's). */
   private static final int MAX_DRAIN_SECONDS = 5;
 
+  /** The largest WebSocket message taken: 16 MiB, a minute of 24 kHz audio in base64. */
+  private static final int MAX_WEBSOCKET_MESSAGE = 16 << 20;
+
   private final LongAdder acceptedRequests = new LongAdder();
   private int port = -1;
   private int grpcPort = -1;
@@ -279,6 +282,10 @@ public final class SluiceServer implements AutoCloseable {
             .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.headerTimeout().toMillis()))
             .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
             .setMaxHeaderSize(limits.maxHeaderSize())
+            // Realtime sessions' events: a client may send seconds of audio in one unfragmented
+            // frame
+            .setMaxWebSocketFrameSize(MAX_WEBSOCKET_MESSAGE)
+            .setMaxWebSocketMessageSize(MAX_WEBSOCKET_MESSAGE)
             .setInitialSettings(
                 new Http2Settings()
                     .setMaxConcurrentStreams(limits.maxConcurrentStreams())

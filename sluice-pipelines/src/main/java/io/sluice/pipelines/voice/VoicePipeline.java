@@ -38,6 +38,11 @@ public final class VoicePipeline {
 
     /** The next piece of speech: the TTS model's outputs, {@code audio} a WAV. */
     void speech(List<Tensor> chunk);
+
+    /** {@link #speech(List)}, knowing the piece of the reply's text it speaks. */
+    default void speech(String piece, List<Tensor> chunk) {
+      speech(chunk);
+    }
   }
 
   /**
@@ -76,13 +81,52 @@ public final class VoicePipeline {
    */
   public CompletableFuture<Turn> run(
       byte[] wav, List<GenerateRequest.ChatMessage> history, Listener listener) {
-    return new TurnRun(history, listener).start(wav);
+    return new TurnRun(history, listener, spec.systemPrompt(), true).start(wav);
+  }
+
+  /** The text spoken in {@code wav}, stripped (empty when no speech was recognised). */
+  public CompletableFuture<String> transcribe(byte[] wav) {
+    return engine
+        .infer(
+            new InferRequest(
+                spec.asr(),
+                null,
+                null,
+                Map.of(),
+                List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))),
+                List.of("text")))
+        .thenApply(
+            response ->
+                new String(
+                        response.outputs().getFirst().bytesElements().getFirst(),
+                        StandardCharsets.UTF_8)
+                    .strip());
+  }
+
+  /**
+   * Answers a conversation whose last message is the user's: the reply streams as text and, when
+   * {@code speak}, as speech. Cancelling the returned future stops both.
+   *
+   * @param instructions the system message (null: the pipeline's)
+   */
+  public CompletableFuture<Turn> respond(
+      List<GenerateRequest.ChatMessage> conversation,
+      String instructions,
+      boolean speak,
+      Listener listener) {
+    TurnRun run =
+        new TurnRun(
+            List.of(), listener, instructions == null ? spec.systemPrompt() : instructions, speak);
+    run.answer(conversation, "");
+    return run.result;
   }
 
   private final class TurnRun {
     private final long started = System.nanoTime();
     private final List<GenerateRequest.ChatMessage> history;
     private final Listener listener;
+    private final String systemPrompt;
+    private final boolean speak;
     private final CompletableFuture<Turn> result = new CompletableFuture<>();
     private final SentenceSplitter splitter = new SentenceSplitter(spec.firstPieceWords());
     private final StringBuilder reply = new StringBuilder();
@@ -92,9 +136,15 @@ public final class VoicePipeline {
     private volatile long firstText;
     private volatile long firstAudio;
 
-    TurnRun(List<GenerateRequest.ChatMessage> history, Listener listener) {
+    TurnRun(
+        List<GenerateRequest.ChatMessage> history,
+        Listener listener,
+        String systemPrompt,
+        boolean speak) {
       this.history = List.copyOf(history);
       this.listener = listener;
+      this.systemPrompt = systemPrompt;
+      this.speak = speak;
       result.whenComplete(
           (turn, error) -> {
             if (error != null) {
@@ -104,22 +154,7 @@ public final class VoicePipeline {
     }
 
     CompletableFuture<Turn> start(byte[] wav) {
-      CompletableFuture<String> transcription =
-          track(
-                  engine.infer(
-                      new InferRequest(
-                          spec.asr(),
-                          null,
-                          null,
-                          Map.of(),
-                          List.of(Tensor.ofBytes("audio", new long[] {1}, List.of(wav))),
-                          List.of("text"))))
-              .thenApply(
-                  response ->
-                      new String(
-                              response.outputs().getFirst().bytesElements().getFirst(),
-                              StandardCharsets.UTF_8)
-                          .strip());
+      CompletableFuture<String> transcription = track(transcribe(wav));
       transcription.whenComplete(
           (text, error) -> {
             if (error != null) {
@@ -129,17 +164,18 @@ public final class VoicePipeline {
             } else {
               transcribed = System.nanoTime() - started;
               listener.transcript(text);
-              answer(text);
+              List<GenerateRequest.ChatMessage> conversation = new ArrayList<>(history);
+              conversation.add(new GenerateRequest.ChatMessage("user", text));
+              answer(conversation, text);
             }
           });
       return result;
     }
 
-    private void answer(String transcript) {
+    private void answer(List<GenerateRequest.ChatMessage> conversation, String transcript) {
       List<GenerateRequest.ChatMessage> messages = new ArrayList<>();
-      messages.add(new GenerateRequest.ChatMessage("system", spec.systemPrompt()));
-      messages.addAll(history);
-      messages.add(new GenerateRequest.ChatMessage("user", transcript));
+      messages.add(new GenerateRequest.ChatMessage("system", systemPrompt));
+      messages.addAll(conversation);
       GenerateRequest request;
       try {
         request =
@@ -170,7 +206,9 @@ public final class VoicePipeline {
                     }
                     reply.append(piece.text());
                     listener.reply(piece.text());
-                    splitter.add(piece.text()).forEach(this::speak);
+                    if (speak) {
+                      splitter.add(piece.text()).forEach(this::speak);
+                    }
                   }))
           .whenComplete(
               (generation, error) -> {
@@ -179,7 +217,9 @@ public final class VoicePipeline {
                   return;
                 }
                 long lastText = System.nanoTime() - started;
-                splitter.finish().forEach(this::speak);
+                if (speak) {
+                  splitter.finish().forEach(this::speak);
+                }
                 speakingNow()
                     .whenComplete(
                         (done, speechError) -> {
@@ -224,7 +264,7 @@ public final class VoicePipeline {
                                 if (firstAudio == 0) {
                                   firstAudio = System.nanoTime() - started;
                                 }
-                                listener.speech(chunk);
+                                listener.speech(piece, chunk);
                               })));
     }
 

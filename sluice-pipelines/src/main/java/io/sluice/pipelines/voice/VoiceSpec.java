@@ -15,6 +15,9 @@ import java.util.Objects;
  * @param temperature the reply's sampling temperature (null: the model's default)
  * @param firstPieceWords the words after which the first piece of the reply is spoken, even
  *     mid-sentence
+ * @param vad the voice activity deployment for realtime sessions' turn detection (Silero VAD's
+ *     contract: inputs {@code input}, {@code state}, {@code sr}; outputs {@code output}, {@code
+ *     stateN}); null: turns end only when the client commits its audio
  */
 public record VoiceSpec(
     String name,
@@ -25,7 +28,8 @@ public record VoiceSpec(
     String systemPrompt,
     int maxTokens,
     Float temperature,
-    int firstPieceWords)
+    int firstPieceWords,
+    String vad)
     implements PipelineSpec {
   public static final int DEFAULT_FIRST_PIECE_WORDS = 8;
 

@@ -11,6 +11,7 @@ import io.sluice.pipelines.rag.RagPipeline;
 import io.sluice.pipelines.rag.RagSpec;
 import io.sluice.pipelines.voice.VoicePipeline;
 import io.sluice.pipelines.voice.VoiceSpec;
+import io.sluice.protocol.openai.realtime.RealtimeRoutes;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import java.io.IOException;
@@ -83,9 +84,13 @@ public final class OpenAiProtocol {
    */
   public List<Route> mountPipeline(Router router, PipelineSpec pipeline) {
     return switch (pipeline) {
-      case VoiceSpec voice ->
-          new VoiceRoutes(new VoicePipeline(engine, voice), observer)
-              .mount(router, voice.routePrefix());
+      case VoiceSpec voice -> {
+        VoicePipeline spoken = new VoicePipeline(engine, voice);
+        List<Route> routes = new java.util.ArrayList<>();
+        routes.addAll(new VoiceRoutes(spoken, observer).mount(router, voice.routePrefix()));
+        routes.addAll(new RealtimeRoutes(spoken, engine).mount(router, voice.routePrefix()));
+        yield routes;
+      }
       case RagSpec rag -> {
         RagPipeline retrieval = new RagPipeline(engine, rag);
         retrieval.warm();

@@ -66,7 +66,10 @@ final class PipelineSettings {
                 positive(
                     at + ".firstPieceWords",
                     pipeline.firstPieceWords(),
-                    VoiceSpec.DEFAULT_FIRST_PIECE_WORDS)));
+                    VoiceSpec.DEFAULT_FIRST_PIECE_WORDS),
+                pipeline.vad() == null
+                    ? null
+                    : deployment(at + ".vad", pipeline.vad(), deployments)));
       } else if ("rag".equals(type)) {
         String reranker =
             pipeline.reranker() == null

@@ -49,7 +49,8 @@ public record SluiceConfig(
       @JsonProperty("chunkSize") Integer chunkSize,
       @JsonProperty("retrieve") Integer retrieve,
       @JsonProperty("keep") Integer keep,
-      @JsonProperty("firstPieceWords") Integer firstPieceWords) {}
+      @JsonProperty("firstPieceWords") Integer firstPieceWords,
+      @JsonProperty("vad") String vad) {}
 
   /**
    * An inference graph (KServe's InferenceGraph spec): nodes by name, entered at {@code root},

@@ -1,0 +1,855 @@
+package io.sluice.protocol.openai.realtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.GenerateRequest;
+import io.sluice.api.Tensor;
+import io.sluice.api.audio.Pcm16;
+import io.sluice.engine.client.EngineClient;
+import io.sluice.http.ErrorStatus;
+import io.sluice.pipelines.voice.TurnDetector;
+import io.sluice.pipelines.voice.VoiceActivity;
+import io.sluice.pipelines.voice.VoicePipeline;
+import io.vertx.core.Context;
+import io.vertx.core.http.ServerWebSocket;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One OpenAI Realtime conversation over a WebSocket, on a voice pipeline: the client streams audio
+ * ({@code input_audio_buffer.append}); Silero VAD ({@link VoiceActivity}, {@link TurnDetector})
+ * finds where the user starts and stops speaking, or the client commits; a committed turn is
+ * transcribed, becomes a user item, and (with {@code create_response}) is answered: the LLM's text
+ * streams as the audio transcript (or as text) while each finished piece is spoken and streamed as
+ * audio. Speech during a reply cancels it (barge-in). Every client event is handled on the socket's
+ * event loop, engine results are brought back to it, so the session's state needs no locks; a bad
+ * event gets an {@code error} event and the session goes on.
+ */
+public final class RealtimeSession {
+  private static final Logger log = LoggerFactory.getLogger(RealtimeSession.class);
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** The shortest buffer a commit takes, as OpenAI's (100 ms). */
+  private static final int MIN_COMMIT_MS = 100;
+
+  /** The longest input buffer kept: older audio is dropped (a client that never commits). */
+  private static final int MAX_BUFFER_SECONDS = 300;
+
+  private final ServerWebSocket socket;
+  private final Context context;
+  private final VoicePipeline pipeline;
+  private final EngineClient engine;
+  private final SessionSettings settings;
+  private final String id = newId("sess_");
+  private long events;
+
+  /** The input buffer (not yet committed), at the input format's rate. */
+  private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+
+  /** Audio time of the buffer's first sample, ms since the session's first appended sample. */
+  private long bufferStartMs;
+
+  /** Audio appended so far, in samples at the input rate. */
+  private long appendedSamples;
+
+  private VoiceActivity vad;
+  private TurnDetector turns;
+  private final ArrayDeque<float[]> vadFrames = new ArrayDeque<>();
+  private short[] vadCarry = new short[0];
+  private boolean vadBusy;
+  private long speechStartMs = -1;
+  private String speechItem;
+
+  private final List<Item> items = new ArrayList<>();
+  private Response response;
+
+  private boolean closed;
+
+  /** A conversation item: a user or assistant message, its text known or still to come. */
+  private static final class Item {
+    final String id;
+    final String role;
+    final String contentType;
+    String text;
+    String status = "completed";
+
+    /** An assistant item's spoken pieces: {text length through the piece, audio end ms}. */
+    final List<long[]> spoken = new ArrayList<>();
+
+    Item(String id, String role, String contentType, String text) {
+      this.id = id;
+      this.role = role;
+      this.contentType = contentType;
+      this.text = text;
+    }
+  }
+
+  /** The response being produced. */
+  private final class Response {
+    final String id = newId("resp_");
+    final Item item;
+    final boolean audio;
+    final StringBuilder text = new StringBuilder();
+    long audioSamples;
+    String speaking;
+    CompletableFuture<VoicePipeline.Turn> turn;
+    boolean over;
+
+    Response(boolean audio) {
+      this.audio = audio;
+      this.item = new Item(newId("item_"), "assistant", audio ? "output_audio" : "output_text", "");
+    }
+  }
+
+  public RealtimeSession(
+      ServerWebSocket socket,
+      Context context,
+      VoicePipeline pipeline,
+      EngineClient engine,
+      String model) {
+    this.socket = socket;
+    this.context = context;
+    this.pipeline = pipeline;
+    this.engine = engine;
+    this.settings = new SessionSettings(model, pipeline.spec().vad() != null);
+  }
+
+  /** Says hello ({@code session.created}) and starts taking events. */
+  public void start() {
+    resetVad(0);
+    socket.textMessageHandler(this::receive);
+    socket.binaryMessageHandler(
+        ignored ->
+            error(
+                "invalid_value",
+                null,
+                null,
+                "events are JSON text messages; binary messages are not taken"));
+    socket.closeHandler(ignored -> close());
+    socket.exceptionHandler(e -> log.debug("realtime socket: {}", e.toString()));
+    ObjectNode created = event("session.created");
+    created.set("session", sessionJson());
+    send(created);
+  }
+
+  private void close() {
+    closed = true;
+    if (response != null && response.turn != null) {
+      response.turn.cancel(false);
+    }
+  }
+
+  private void receive(String text) {
+    JsonNode event;
+    try {
+      event = MAPPER.readTree(text);
+    } catch (Exception e) {
+      error("invalid_json", null, null, "the event is not JSON: " + e.getMessage());
+      return;
+    }
+    String eventId = event.path("event_id").isTextual() ? event.get("event_id").asText() : null;
+    if (!event.isObject() || !event.path("type").isTextual()) {
+      error("invalid_value", "type", eventId, "an event is a JSON object with a string 'type'");
+      return;
+    }
+    try {
+      handle(event.get("type").asText(), event);
+    } catch (RealtimeError e) {
+      error(e.code, e.param, eventId, e.getMessage());
+    } catch (RuntimeException e) {
+      error(
+          "invalid_value",
+          null,
+          eventId,
+          ErrorStatus.message(e) == null ? e.toString() : ErrorStatus.message(e));
+    }
+  }
+
+  private void handle(String type, JsonNode event) {
+    switch (type) {
+      case "session.update" -> {
+        settings.update(event.get("session"), pipeline.spec().vad() != null);
+        resetVad(audioMs(appendedSamples));
+        ObjectNode updated = event("session.updated");
+        updated.set("session", sessionJson());
+        send(updated);
+      }
+      case "input_audio_buffer.append" -> append(event);
+      case "input_audio_buffer.commit" -> {
+        if (audioMs(buffer.size() / 2) < MIN_COMMIT_MS) {
+          throw new RealtimeError(
+              "input_audio_buffer_commit_empty",
+              null,
+              "buffer too small: expected at least "
+                  + MIN_COMMIT_MS
+                  + " ms of audio, but buffer only has "
+                  + audioMs(buffer.size() / 2)
+                  + " ms");
+        }
+        commit(false);
+      }
+      case "input_audio_buffer.clear" -> {
+        clearBuffer();
+        send(event("input_audio_buffer.cleared"));
+      }
+      case "conversation.item.create" -> createItem(event);
+      case "conversation.item.delete" -> {
+        Item item = item(event);
+        items.remove(item);
+        ObjectNode deleted = event("conversation.item.deleted");
+        deleted.put("item_id", item.id);
+        send(deleted);
+      }
+      case "conversation.item.retrieve" -> {
+        ObjectNode retrieved = event("conversation.item.retrieved");
+        retrieved.set("item", itemJson(item(event)));
+        send(retrieved);
+      }
+      case "conversation.item.truncate" -> truncate(event);
+      case "response.create" -> {
+        if (response != null) {
+          throw new RealtimeError(
+              "conversation_already_has_active_response",
+              null,
+              "Conversation already has an active response in progress: " + response.id);
+        }
+        respond(event.path("response"));
+      }
+      case "response.cancel" -> {
+        if (response == null) {
+          throw new RealtimeError(
+              "response_cancel_not_active", null, "There is no active response to cancel");
+        }
+        cancel("client_cancelled");
+      }
+      default ->
+          throw new RealtimeError(
+              "invalid_value", "type", "Invalid value: '" + type + "' is not a client event type");
+    }
+  }
+
+  // ---- input audio
+
+  private void resetVad(long atMs) {
+    if (settings.turnDetection == null || pipeline.spec().vad() == null) {
+      vad = null;
+      turns = null;
+      return;
+    }
+    if (vad == null) {
+      vad = new VoiceActivity(engine, pipeline.spec().vad());
+    }
+    boolean speaking = turns != null && turns.speaking();
+    turns = new TurnDetector(settings.turnDetection, VoiceActivity.FRAME_MS, atMs);
+    if (speaking) {
+      speechStartMs = -1;
+    }
+  }
+
+  private void append(JsonNode event) {
+    JsonNode audio = event.get("audio");
+    if (audio == null || !audio.isTextual()) {
+      throw new RealtimeError("invalid_value", "audio", "audio must be a base64 string");
+    }
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(audio.asText());
+    } catch (IllegalArgumentException e) {
+      throw new RealtimeError("invalid_value", "audio", "audio is not valid base64");
+    }
+    if (settings.input == AudioFormat.PCM && bytes.length % 2 != 0) {
+      throw new RealtimeError(
+          "invalid_value", "audio", "audio/pcm is 16-bit samples: an even number of bytes");
+    }
+    short[] samples = settings.input.decode(bytes);
+    byte[] pcm = new Pcm16(samples, settings.input.rate).rawBytes();
+    buffer.writeBytes(pcm);
+    appendedSamples += samples.length;
+    int maxBytes = MAX_BUFFER_SECONDS * settings.input.rate * 2;
+    if (buffer.size() > maxBytes) {
+      byte[] kept = buffer.toByteArray();
+      int drop = kept.length - maxBytes;
+      buffer.reset();
+      buffer.write(kept, drop, maxBytes);
+      bufferStartMs += audioMs(drop / 2);
+    }
+    if (turns != null) {
+      frames(samples);
+      nextFrame();
+    }
+  }
+
+  /** Cuts the samples into 32 ms frames at 16 kHz for the VAD. */
+  private void frames(short[] samples) {
+    int perFrame = settings.input.rate * VoiceActivity.FRAME_MS / 1000;
+    short[] all = new short[vadCarry.length + samples.length];
+    System.arraycopy(vadCarry, 0, all, 0, vadCarry.length);
+    System.arraycopy(samples, 0, all, vadCarry.length, samples.length);
+    int offset = 0;
+    for (; offset + perFrame <= all.length; offset += perFrame) {
+      short[] frame = java.util.Arrays.copyOfRange(all, offset, offset + perFrame);
+      short[] at16k =
+          settings.input.rate == VoiceActivity.RATE
+              ? frame
+              : new Pcm16(frame, settings.input.rate).resample(VoiceActivity.RATE).samples();
+      float[] floats = new float[VoiceActivity.FRAME];
+      for (int i = 0; i < floats.length && i < at16k.length; i++) {
+        floats[i] = at16k[i] / 32768f;
+      }
+      vadFrames.add(floats);
+    }
+    vadCarry = java.util.Arrays.copyOfRange(all, offset, all.length);
+  }
+
+  private void nextFrame() {
+    if (vadBusy || vadFrames.isEmpty() || vad == null || closed) {
+      return;
+    }
+    vadBusy = true;
+    VoiceActivity detector = vad;
+    detector
+        .next(vadFrames.poll())
+        .whenComplete(
+            (probability, error) ->
+                context.runOnContext(
+                    ignored -> {
+                      vadBusy = false;
+                      if (error != null) {
+                        vadFrames.clear();
+                        error(
+                            "vad_failed",
+                            null,
+                            null,
+                            "voice activity detection failed: " + ErrorStatus.message(error));
+                        return;
+                      }
+                      if (detector == vad && turns != null) {
+                        TurnDetector.Change change = turns.frame(probability);
+                        if (change != null) {
+                          turnChanged(change);
+                        }
+                      }
+                      nextFrame();
+                    }));
+  }
+
+  private void turnChanged(TurnDetector.Change change) {
+    if (change.started()) {
+      speechStartMs = Math.max(change.atMs(), bufferStartMs);
+      speechItem = newId("item_");
+      ObjectNode started = event("input_audio_buffer.speech_started");
+      started.put("audio_start_ms", speechStartMs);
+      started.put("item_id", speechItem);
+      send(started);
+      if (response != null && settings.interruptResponse) {
+        cancel("turn_detected");
+      }
+      return;
+    }
+    ObjectNode stopped = event("input_audio_buffer.speech_stopped");
+    stopped.put("audio_end_ms", change.atMs());
+    stopped.put("item_id", speechItem);
+    send(stopped);
+    commit(settings.createResponse);
+  }
+
+  private void clearBuffer() {
+    bufferStartMs += audioMs(buffer.size() / 2);
+    buffer.reset();
+    speechStartMs = -1;
+    speechItem = null;
+  }
+
+  /** Commits the buffer as a user item, transcribes it, and answers it when asked to. */
+  private void commit(boolean thenRespond) {
+    byte[] pcm = buffer.toByteArray();
+    int from = 0;
+    if (speechStartMs >= 0) {
+      from =
+          (int)
+              Math.min(
+                  pcm.length, (speechStartMs - bufferStartMs) * settings.input.rate / 1000 * 2);
+    }
+    String itemId = speechItem != null ? speechItem : newId("item_");
+    String previous = items.isEmpty() ? null : items.getLast().id;
+    short[] samples =
+        Pcm16.raw(java.util.Arrays.copyOfRange(pcm, from, pcm.length), settings.input.rate)
+            .samples();
+    clearBuffer();
+    Item item = new Item(itemId, "user", "input_audio", null);
+    items.add(item);
+    ObjectNode committed = event("input_audio_buffer.committed");
+    if (previous == null) {
+      committed.putNull("previous_item_id");
+    } else {
+      committed.put("previous_item_id", previous);
+    }
+    committed.put("item_id", itemId);
+    send(committed);
+    itemEvent("conversation.item.added", item, previous);
+    itemEvent("conversation.item.done", item, previous);
+    byte[] wav = new Pcm16(samples, settings.input.rate).wavBytes();
+    pipeline
+        .transcribe(wav)
+        .whenComplete(
+            (text, error) ->
+                context.runOnContext(
+                    ignored -> {
+                      if (error != null) {
+                        ObjectNode failed =
+                            event("conversation.item.input_audio_transcription.failed");
+                        failed.put("item_id", itemId);
+                        failed.put("content_index", 0);
+                        ObjectNode detail = failed.putObject("error");
+                        detail.put("type", "transcription_error");
+                        detail.put("message", String.valueOf(ErrorStatus.message(error)));
+                        send(failed);
+                        return;
+                      }
+                      item.text = text;
+                      ObjectNode delta = event("conversation.item.input_audio_transcription.delta");
+                      delta.put("item_id", itemId);
+                      delta.put("content_index", 0);
+                      delta.put("delta", text);
+                      send(delta);
+                      ObjectNode completed =
+                          event("conversation.item.input_audio_transcription.completed");
+                      completed.put("item_id", itemId);
+                      completed.put("content_index", 0);
+                      completed.put("transcript", text);
+                      send(completed);
+                      if (thenRespond && !text.isEmpty() && response == null && !closed) {
+                        respond(MAPPER.createObjectNode());
+                      }
+                    }));
+  }
+
+  // ---- conversation items
+
+  private void createItem(JsonNode event) {
+    JsonNode item = event.get("item");
+    if (item == null || !item.isObject()) {
+      throw new RealtimeError("invalid_value", "item", "item must be an object");
+    }
+    String type = item.path("type").asText("message");
+    if (!type.equals("message")) {
+      throw new RealtimeError(
+          "invalid_value",
+          "item.type",
+          "item type '" + type + "' is not supported here; supported: message");
+    }
+    String role = item.path("role").asText("");
+    if (!List.of("user", "assistant", "system").contains(role)) {
+      throw new RealtimeError(
+          "invalid_value", "item.role", "role must be user, assistant or system");
+    }
+    StringBuilder text = new StringBuilder();
+    for (JsonNode part : item.path("content")) {
+      String partType = part.path("type").asText("");
+      switch (partType) {
+        case "input_text", "text", "output_text" -> text.append(part.path("text").asText(""));
+        case "input_audio", "output_audio", "audio" -> {
+          if (part.hasNonNull("transcript")) {
+            text.append(part.get("transcript").asText());
+          } else {
+            throw new RealtimeError(
+                "invalid_value",
+                "item.content",
+                "audio content is taken through input_audio_buffer.append; here only with a"
+                    + " transcript");
+          }
+        }
+        default ->
+            throw new RealtimeError(
+                "invalid_value",
+                "item.content",
+                "content type '" + partType + "' is not supported");
+      }
+    }
+    String id = item.path("id").isTextual() ? item.get("id").asText() : newId("item_");
+    String previous = items.isEmpty() ? null : items.getLast().id;
+    Item created =
+        new Item(
+            id, role, role.equals("assistant") ? "output_text" : "input_text", text.toString());
+    items.add(created);
+    itemEvent("conversation.item.added", created, previous);
+    itemEvent("conversation.item.done", created, previous);
+  }
+
+  private Item item(JsonNode event) {
+    String wanted = event.path("item_id").asText(null);
+    for (Item item : items) {
+      if (item.id.equals(wanted)) {
+        return item;
+      }
+    }
+    throw new RealtimeError("item_not_found", "item_id", "Item with item_id not found: " + wanted);
+  }
+
+  /**
+   * Trims an assistant item to what was heard: the text of the pieces whose audio ended by {@code
+   * audio_end_ms}, and of the piece being spoken then, the share of its words that had been.
+   */
+  private void truncate(JsonNode event) {
+    Item item = item(event);
+    long endMs = event.path("audio_end_ms").asLong(-1);
+    if (endMs < 0) {
+      throw new RealtimeError("invalid_value", "audio_end_ms", "audio_end_ms must be at least 0");
+    }
+    if (!item.role.equals("assistant")) {
+      throw new RealtimeError("invalid_value", "item_id", "only assistant items are truncated");
+    }
+    List<long[]> ends = item.spoken;
+    if (!ends.isEmpty() && item.text != null) {
+      long audioEnd = ends.getLast()[1];
+      if (endMs > audioEnd) {
+        throw new RealtimeError(
+            "invalid_value",
+            "audio_end_ms",
+            "audio content end ms ("
+                + endMs
+                + ") cannot exceed the audio's length ("
+                + audioEnd
+                + " ms)");
+      }
+      int keep = 0;
+      long pieceStartMs = 0;
+      int pieceStartChar = 0;
+      for (long[] end : ends) {
+        if (end[1] <= endMs) {
+          keep = (int) end[0];
+        } else {
+          double heard = (double) (endMs - pieceStartMs) / Math.max(1, end[1] - pieceStartMs);
+          keep = pieceStartChar + (int) Math.round(heard * (end[0] - pieceStartChar));
+          break;
+        }
+        pieceStartMs = end[1];
+        pieceStartChar = (int) end[0];
+      }
+      item.text = item.text.substring(0, Math.min(keep, item.text.length())).strip();
+    }
+    ObjectNode truncated = event("conversation.item.truncated");
+    truncated.put("item_id", item.id);
+    truncated.put("content_index", event.path("content_index").asInt(0));
+    truncated.put("audio_end_ms", endMs);
+    send(truncated);
+  }
+
+  // ---- responses
+
+  private void respond(JsonNode options) {
+    boolean audio =
+        options.has("output_modalities")
+            ? SessionSettings.modalities(
+                options.get("output_modalities"), "response.output_modalities")
+            : settings.audioOut;
+    String instructions =
+        options.path("instructions").isTextual()
+            ? options.get("instructions").asText()
+            : settings.instructions;
+    List<GenerateRequest.ChatMessage> conversation = new ArrayList<>();
+    for (Item item : items) {
+      if (item.text != null && !item.text.isEmpty()) {
+        conversation.add(new GenerateRequest.ChatMessage(item.role, item.text));
+      }
+    }
+    if (conversation.isEmpty()) {
+      throw new RealtimeError("invalid_value", null, "the conversation has nothing to answer yet");
+    }
+    Response current = new Response(audio);
+    response = current;
+    ObjectNode created = event("response.created");
+    created.set("response", responseJson(current, "in_progress", null));
+    send(created);
+    String previous = items.isEmpty() ? null : items.getLast().id;
+    current.item.status = "in_progress";
+    items.add(current.item);
+    ObjectNode added = event("response.output_item.added");
+    added.put("response_id", current.id);
+    added.put("output_index", 0);
+    added.set("item", itemJson(current.item));
+    send(added);
+    itemEvent("conversation.item.added", current.item, previous);
+    ObjectNode part = event("response.content_part.added");
+    partFields(part, current);
+    part.set("part", partJson(current));
+    send(part);
+    current.turn =
+        pipeline.respond(
+            conversation,
+            instructions,
+            audio,
+            new VoicePipeline.Listener() {
+              @Override
+              public void transcript(String text) {}
+
+              @Override
+              public void reply(String delta) {
+                context.runOnContext(ignored -> replied(current, delta));
+              }
+
+              @Override
+              public void speech(List<Tensor> chunk) {}
+
+              @Override
+              public void speech(String piece, List<Tensor> chunk) {
+                context.runOnContext(ignored -> spoke(current, piece, chunk));
+              }
+            });
+    current.turn.whenComplete(
+        (turn, error) -> context.runOnContext(ignored -> finished(current, turn, error)));
+  }
+
+  private void replied(Response current, String delta) {
+    if (current.over) {
+      return;
+    }
+    current.text.append(delta);
+    ObjectNode event =
+        event(
+            current.audio
+                ? "response.output_audio_transcript.delta"
+                : "response.output_text.delta");
+    partFields(event, current);
+    event.put("delta", delta);
+    send(event);
+  }
+
+  private void spoke(Response current, String piece, List<Tensor> chunk) {
+    if (current.over) {
+      return;
+    }
+    Tensor audio = chunk.stream().filter(t -> t.name().equals("audio")).findFirst().orElse(null);
+    if (audio == null) {
+      return;
+    }
+    Pcm16 speech = Pcm16.wav(audio.bytesElements().getFirst()).resample(settings.output.rate);
+    byte[] encoded = settings.output.encode(speech.samples());
+    current.audioSamples += speech.samples().length;
+    long endMs = current.audioSamples * 1000 / settings.output.rate;
+    List<long[]> spoken = current.item.spoken;
+    if (piece != current.speaking) { // the next piece: where its text ends in the reply
+      int from = spoken.isEmpty() ? 0 : (int) spoken.getLast()[0];
+      String words = piece.strip();
+      int at = current.text.indexOf(words, from);
+      int end =
+          at < 0 ? Math.min(current.text.length(), from + piece.length()) : at + words.length();
+      spoken.add(new long[] {end, endMs});
+      current.speaking = piece;
+    } else {
+      spoken.getLast()[1] = endMs;
+    }
+    ObjectNode event = event("response.output_audio.delta");
+    partFields(event, current);
+    event.put("delta", Base64.getEncoder().encodeToString(encoded));
+    send(event);
+  }
+
+  private void cancel(String reason) {
+    Response current = response;
+    if (current == null || current.over) {
+      return;
+    }
+    current.turn.cancel(false);
+    finish(current, "cancelled", reason, null);
+  }
+
+  private void finished(Response current, VoicePipeline.Turn turn, Throwable error) {
+    if (current.over) {
+      return;
+    }
+    if (error != null && !(error instanceof CancellationException)) {
+      Throwable cause =
+          error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+              ? error.getCause()
+              : error;
+      error("response_failed", null, null, "the response failed: " + ErrorStatus.message(cause));
+      finish(current, "failed", null, turn);
+      return;
+    }
+    finish(
+        current,
+        error == null ? "completed" : "cancelled",
+        error == null ? null : "client_cancelled",
+        turn);
+  }
+
+  private void finish(Response current, String status, String reason, VoicePipeline.Turn turn) {
+    current.over = true;
+    if (response == current) {
+      response = null;
+    }
+    current.item.text = current.text.toString();
+    current.item.status = status.equals("completed") ? "completed" : "incomplete";
+    if (current.audio) {
+      ObjectNode audioDone = event("response.output_audio.done");
+      partFields(audioDone, current);
+      send(audioDone);
+      ObjectNode transcriptDone = event("response.output_audio_transcript.done");
+      partFields(transcriptDone, current);
+      transcriptDone.put("transcript", current.item.text);
+      send(transcriptDone);
+    } else {
+      ObjectNode textDone = event("response.output_text.done");
+      partFields(textDone, current);
+      textDone.put("text", current.item.text);
+      send(textDone);
+    }
+    ObjectNode partDone = event("response.content_part.done");
+    partFields(partDone, current);
+    partDone.set("part", partJson(current));
+    send(partDone);
+    ObjectNode itemDone = event("response.output_item.done");
+    itemDone.put("response_id", current.id);
+    itemDone.put("output_index", 0);
+    itemDone.set("item", itemJson(current.item));
+    send(itemDone);
+    int index = items.indexOf(current.item);
+    itemEvent("conversation.item.done", current.item, index > 0 ? items.get(index - 1).id : null);
+    ObjectNode done = event("response.done");
+    ObjectNode body = responseJson(current, status, reason);
+    if (turn != null && turn.generation() != null) {
+      ObjectNode usage = body.putObject("usage");
+      int in = turn.generation().promptTokens();
+      int out = turn.generation().completionTokens();
+      usage.put("total_tokens", in + out);
+      usage.put("input_tokens", in);
+      usage.put("output_tokens", out);
+    }
+    done.set("response", body);
+    send(done);
+  }
+
+  // ---- JSON
+
+  private ObjectNode sessionJson() {
+    return settings.toJson(id, pipeline.spec().systemPrompt());
+  }
+
+  private ObjectNode responseJson(Response current, String status, String reason) {
+    ObjectNode body = MAPPER.createObjectNode();
+    body.put("object", "realtime.response");
+    body.put("id", current.id);
+    body.put("status", status);
+    if (reason == null) {
+      body.putNull("status_details");
+    } else {
+      ObjectNode details = body.putObject("status_details");
+      details.put("type", status);
+      details.put("reason", reason);
+    }
+    ArrayNode output = body.putArray("output");
+    if (!status.equals("in_progress")) {
+      output.add(itemJson(current.item));
+    }
+    body.putArray("output_modalities").add(current.audio ? "audio" : "text");
+    return body;
+  }
+
+  private static void partFields(ObjectNode event, Response current) {
+    event.put("response_id", current.id);
+    event.put("item_id", current.item.id);
+    event.put("output_index", 0);
+    event.put("content_index", 0);
+  }
+
+  private static ObjectNode partJson(Response current) {
+    ObjectNode part = MAPPER.createObjectNode();
+    if (current.audio) {
+      part.put("type", "audio");
+      part.put("transcript", current.text.toString());
+    } else {
+      part.put("type", "text");
+      part.put("text", current.text.toString());
+    }
+    return part;
+  }
+
+  private static ObjectNode itemJson(Item item) {
+    ObjectNode json = MAPPER.createObjectNode();
+    json.put("id", item.id);
+    json.put("object", "realtime.item");
+    json.put("type", "message");
+    json.put("status", item.status);
+    json.put("role", item.role);
+    ArrayNode content = json.putArray("content");
+    ObjectNode part = content.addObject();
+    part.put("type", item.contentType);
+    boolean audio = item.contentType.endsWith("audio");
+    if (audio) {
+      if (item.text == null) {
+        part.putNull("transcript");
+      } else {
+        part.put("transcript", item.text);
+      }
+    } else {
+      part.put("text", item.text == null ? "" : item.text);
+    }
+    return json;
+  }
+
+  private void itemEvent(String type, Item item, String previous) {
+    ObjectNode event = event(type);
+    if (previous == null) {
+      event.putNull("previous_item_id");
+    } else {
+      event.put("previous_item_id", previous);
+    }
+    event.set("item", itemJson(item));
+    send(event);
+  }
+
+  private ObjectNode event(String type) {
+    ObjectNode event = MAPPER.createObjectNode();
+    event.put("type", type);
+    event.put("event_id", "event_" + id.substring(5) + "_" + (++events));
+    return event;
+  }
+
+  private void error(String code, String param, String eventId, String message) {
+    ObjectNode event = event("error");
+    ObjectNode error = event.putObject("error");
+    error.put("type", "invalid_request_error");
+    error.put("code", code);
+    error.put("message", message);
+    if (param == null) {
+      error.putNull("param");
+    } else {
+      error.put("param", param);
+    }
+    if (eventId == null) {
+      error.putNull("event_id");
+    } else {
+      error.put("event_id", eventId);
+    }
+    send(event);
+  }
+
+  private void send(ObjectNode event) {
+    if (closed) {
+      return;
+    }
+    socket.writeTextMessage(event.toString());
+  }
+
+  private long audioMs(long samples) {
+    return samples * 1000 / settings.input.rate;
+  }
+
+  private static String newId(String prefix) {
+    byte[] bytes = new byte[10];
+    ThreadLocalRandom.current().nextBytes(bytes);
+    return prefix + HexFormat.of().formatHex(bytes);
+  }
+}
