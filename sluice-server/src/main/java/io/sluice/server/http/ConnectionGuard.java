@@ -353,8 +353,13 @@ final class ConnectionGuard {
       this.bytesRead = -1;
     }
 
+    /**
+     * Whether the answer is over. A WebSocket handshake (101) is not: the connection now carries
+     * the socket, which lasts until it closes and is never idle in this sense.
+     */
     boolean answered() {
-      return request.response().ended() || request.response().closed();
+      HttpServerResponse response = request.response();
+      return response.closed() || (response.ended() && response.getStatusCode() != 101);
     }
 
     long bytesMoved() {

@@ -44,7 +44,6 @@ public final class RealtimeRoutes {
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
       ctx.response()
           .setStatusCode(426)
-          .putHeader("upgrade", "websocket")
           .putHeader("content-type", "application/json")
           .end(
               "{\"error\":{\"message\":\"the Realtime API is a WebSocket: connect with"
@@ -56,13 +55,14 @@ public final class RealtimeRoutes {
     ctx.request()
         .toWebSocket()
         .onSuccess(
-            socket ->
-                new RealtimeSession(
-                        socket,
-                        Vertx.currentContext(),
-                        pipeline,
-                        engine,
-                        model == null ? pipeline.spec().name() : model)
-                    .start());
+            socket -> {
+              new RealtimeSession(
+                      socket,
+                      Vertx.currentContext(),
+                      pipeline,
+                      engine,
+                      model == null ? pipeline.spec().name() : model)
+                  .start();
+            });
   }
 }
