@@ -361,7 +361,9 @@ public final class RealtimeSession {
     stopped.put("audio_end_ms", change.atMs());
     stopped.put("item_id", speechItem);
     send(stopped);
-    commit(settings.createResponse);
+    if (audioMs(buffer.size() / 2) >= MIN_COMMIT_MS) { // not already committed by the client
+      commit(settings.createResponse);
+    }
   }
 
   private void clearBuffer() {
