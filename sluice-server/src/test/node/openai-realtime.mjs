@@ -68,7 +68,14 @@ try {
   for (let i = 0; i < 15; i++) await speak(silence);
   results.speechStartMs = (await started).audio_start_ms;
   results.speechEndMs = (await stopped).audio_end_ms;
-  results.transcript = (await transcribed).transcript;
+  const completed = await transcribed;
+  results.transcript = completed.transcript;
+  const stopIndex = seen.findIndex((e) => e.type === "input_audio_buffer.speech_stopped");
+  const deltas = seen
+    .map((e, i) => ({ e, i }))
+    .filter(({ e }) => e.type === "conversation.item.input_audio_transcription.delta" && e.item_id === completed.item_id);
+  results.transcriptDeltas = deltas.map(({ e }) => e.delta).join("");
+  results.deltasWhileSpeaking = deltas.filter(({ i }) => i < stopIndex).length;
   const done = await spokenDone;
   const responseId = done.response.id;
   const mine = seen.filter((e) => e.response_id === responseId);

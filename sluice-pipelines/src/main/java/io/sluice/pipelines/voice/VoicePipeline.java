@@ -104,6 +104,35 @@ public final class VoicePipeline {
   }
 
   /**
+   * Prefills the LLM with a conversation whose last message is what the user has said so far, and
+   * generates nothing worth keeping (one token): the LLM's prefix cache then holds it, so the
+   * answer to the finished turn only prefills the words that came after.
+   */
+  public CompletableFuture<Void> prefill(
+      List<GenerateRequest.ChatMessage> conversation, String instructions) {
+    List<GenerateRequest.ChatMessage> messages = new ArrayList<>();
+    messages.add(
+        new GenerateRequest.ChatMessage(
+            "system", instructions == null ? spec.systemPrompt() : instructions));
+    messages.addAll(conversation);
+    return engine
+        .generate(
+            new GenerateRequest(
+                spec.llm(),
+                null,
+                null,
+                messages,
+                1,
+                spec.temperature(),
+                null,
+                List.of(),
+                null,
+                GenerateOptions.NONE),
+            piece -> {})
+        .thenApply(ignored -> null);
+  }
+
+  /**
    * Answers a conversation whose last message is the user's: the reply streams as text and, when
    * {@code speak}, as speech. Cancelling the returned future stops both.
    *

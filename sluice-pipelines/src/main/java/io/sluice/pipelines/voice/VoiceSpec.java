@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param vad the voice activity deployment for realtime sessions' turn detection (Silero VAD's
  *     contract: inputs {@code input}, {@code state}, {@code sr}; outputs {@code output}, {@code
  *     stateN}); null: turns end only when the client commits its audio
+ * @param prefillWhileSpeaking whether a realtime session gives the LLM the words of a turn while
+ *     the user is still speaking (its prefix cache then holds them when the turn ends)
  */
 public record VoiceSpec(
     String name,
@@ -29,7 +31,8 @@ public record VoiceSpec(
     int maxTokens,
     Float temperature,
     int firstPieceWords,
-    String vad)
+    String vad,
+    boolean prefillWhileSpeaking)
     implements PipelineSpec {
   public static final int DEFAULT_FIRST_PIECE_WORDS = 8;
 

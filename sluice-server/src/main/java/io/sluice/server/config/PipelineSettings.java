@@ -69,7 +69,8 @@ final class PipelineSettings {
                     VoiceSpec.DEFAULT_FIRST_PIECE_WORDS),
                 pipeline.vad() == null
                     ? null
-                    : deployment(at + ".vad", pipeline.vad(), deployments)));
+                    : deployment(at + ".vad", pipeline.vad(), deployments),
+                pipeline.prefillWhileSpeaking() == null || pipeline.prefillWhileSpeaking()));
       } else if ("rag".equals(type)) {
         String reranker =
             pipeline.reranker() == null

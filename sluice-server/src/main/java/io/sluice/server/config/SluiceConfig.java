@@ -50,7 +50,8 @@ public record SluiceConfig(
       @JsonProperty("retrieve") Integer retrieve,
       @JsonProperty("keep") Integer keep,
       @JsonProperty("firstPieceWords") Integer firstPieceWords,
-      @JsonProperty("vad") String vad) {}
+      @JsonProperty("vad") String vad,
+      @JsonProperty("prefillWhileSpeaking") Boolean prefillWhileSpeaking) {}
 
   /**
    * An inference graph (KServe's InferenceGraph spec): nodes by name, entered at {@code root},

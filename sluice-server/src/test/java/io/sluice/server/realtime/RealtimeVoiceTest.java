@@ -97,6 +97,10 @@ class RealtimeVoiceTest {
       assertThat(results.get("speechEndMs").asLong())
           .isBetween(500L, 500L + (long) (speechSeconds * 1000) + 300);
       assertThat(results.get("transcript").asText()).isEqualTo(QUESTION);
+      assertThat(results.get("transcriptDeltas").asText()).isEqualTo(QUESTION);
+      assertThat(results.get("deltasWhileSpeaking").asInt())
+          .as("transcription deltas before the turn ended")
+          .isPositive();
       JsonNode spoken = results.get("spoken");
       assertThat(spoken.get("status").asText()).isEqualTo("completed");
       assertThat(spoken.get("transcript").asText()).isEqualTo(QUESTION);

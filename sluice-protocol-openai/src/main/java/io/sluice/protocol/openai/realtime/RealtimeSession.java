@@ -71,6 +71,16 @@ public final class RealtimeSession {
   private long speechStartMs = -1;
   private String speechItem;
 
+  /** How much more speech a partial transcription waits for after the previous one. */
+  private static final int PARTIAL_EVERY_MS = 500;
+
+  private boolean partialBusy;
+  private long partialAtMs;
+  private String lastPartial = "";
+
+  /** The start of the turn's transcript already sent as deltas: words two partials agreed on. */
+  private String emitted = "";
+
   private final List<Item> items = new ArrayList<>();
   private Response response;
 
@@ -287,7 +297,85 @@ public final class RealtimeSession {
     if (turns != null) {
       frames(samples);
       nextFrame();
+      partial();
     }
+  }
+
+  /**
+   * While the user speaks, transcribes the turn so far every {@link #PARTIAL_EVERY_MS} of new
+   * speech: the words two successive transcripts agree on are sent as transcription deltas, and
+   * (with {@code prefillWhileSpeaking}) given to the LLM, so that its prefix cache holds all but
+   * the last words when the turn ends.
+   */
+  private void partial() {
+    long bufferEndMs = bufferStartMs + audioMs(buffer.size() / 2);
+    if (partialBusy
+        || speechItem == null
+        || speechStartMs < 0
+        || bufferEndMs - Math.max(speechStartMs, partialAtMs) < PARTIAL_EVERY_MS) {
+      return;
+    }
+    partialBusy = true;
+    partialAtMs = bufferEndMs;
+    String turn = speechItem;
+    pipeline
+        .transcribe(new Pcm16(turnSamples(), settings.input.rate).wavBytes())
+        .whenComplete(
+            (text, error) ->
+                context.runOnContext(
+                    ignored -> {
+                      partialBusy = false;
+                      if (error != null || closed || !turn.equals(speechItem)) {
+                        return;
+                      }
+                      String stable = agreed(lastPartial, text);
+                      lastPartial = text;
+                      if (stable.length() <= emitted.length() || !stable.startsWith(emitted)) {
+                        return;
+                      }
+                      transcriptDelta(turn, stable.substring(emitted.length()));
+                      emitted = stable;
+                      if (pipeline.spec().prefillWhileSpeaking()) {
+                        List<GenerateRequest.ChatMessage> conversation = conversation();
+                        conversation.add(new GenerateRequest.ChatMessage("user", stable));
+                        pipeline
+                            .prefill(conversation, settings.instructions)
+                            .exceptionally(failed -> null);
+                      }
+                    }));
+  }
+
+  /** The words at the start of both transcripts. */
+  private static String agreed(String before, String now) {
+    String[] a = before.isBlank() ? new String[0] : before.strip().split("\\s+");
+    String[] b = now.isBlank() ? new String[0] : now.strip().split("\\s+");
+    int same = 0;
+    while (same < a.length && same < b.length && a[same].equals(b[same])) {
+      same++;
+    }
+    return String.join(" ", java.util.Arrays.asList(b).subList(0, same));
+  }
+
+  private void transcriptDelta(String itemId, String text) {
+    ObjectNode delta = event("conversation.item.input_audio_transcription.delta");
+    delta.put("item_id", itemId);
+    delta.put("content_index", 0);
+    delta.put("delta", text);
+    send(delta);
+  }
+
+  /** The buffer from the turn's start (less the padding), or all of it without a detected start. */
+  private short[] turnSamples() {
+    byte[] pcm = buffer.toByteArray();
+    int from = 0;
+    if (speechStartMs >= 0) {
+      from =
+          (int)
+              Math.min(
+                  pcm.length, (speechStartMs - bufferStartMs) * settings.input.rate / 1000 * 2);
+    }
+    return Pcm16.raw(java.util.Arrays.copyOfRange(pcm, from, pcm.length), settings.input.rate)
+        .samples();
   }
 
   /** Cuts the samples into 32 ms frames at 16 kHz for the VAD. */
@@ -371,23 +459,17 @@ public final class RealtimeSession {
     buffer.reset();
     speechStartMs = -1;
     speechItem = null;
+    lastPartial = "";
+    emitted = "";
+    partialAtMs = 0;
   }
 
   /** Commits the buffer as a user item, transcribes it, and answers it when asked to. */
   private void commit(boolean thenRespond) {
-    byte[] pcm = buffer.toByteArray();
-    int from = 0;
-    if (speechStartMs >= 0) {
-      from =
-          (int)
-              Math.min(
-                  pcm.length, (speechStartMs - bufferStartMs) * settings.input.rate / 1000 * 2);
-    }
     String itemId = speechItem != null ? speechItem : newId("item_");
     String previous = items.isEmpty() ? null : items.getLast().id;
-    short[] samples =
-        Pcm16.raw(java.util.Arrays.copyOfRange(pcm, from, pcm.length), settings.input.rate)
-            .samples();
+    short[] samples = turnSamples();
+    String sent = emitted;
     clearBuffer();
     Item item = new Item(itemId, "user", "input_audio", null);
     items.add(item);
@@ -420,11 +502,9 @@ public final class RealtimeSession {
                         return;
                       }
                       item.text = text;
-                      ObjectNode delta = event("conversation.item.input_audio_transcription.delta");
-                      delta.put("item_id", itemId);
-                      delta.put("content_index", 0);
-                      delta.put("delta", text);
-                      send(delta);
+                      if (text.startsWith(sent) && text.length() > sent.length()) {
+                        transcriptDelta(itemId, text.substring(sent.length()));
+                      }
                       ObjectNode completed =
                           event("conversation.item.input_audio_transcription.completed");
                       completed.put("item_id", itemId);
@@ -550,6 +630,17 @@ public final class RealtimeSession {
 
   // ---- responses
 
+  /** The conversation's messages whose text is known, oldest first. */
+  private List<GenerateRequest.ChatMessage> conversation() {
+    List<GenerateRequest.ChatMessage> conversation = new ArrayList<>();
+    for (Item item : items) {
+      if (item.text != null && !item.text.isEmpty()) {
+        conversation.add(new GenerateRequest.ChatMessage(item.role, item.text));
+      }
+    }
+    return conversation;
+  }
+
   private void respond(JsonNode options) {
     boolean audio =
         options.has("output_modalities")
@@ -560,12 +651,7 @@ public final class RealtimeSession {
         options.path("instructions").isTextual()
             ? options.get("instructions").asText()
             : settings.instructions;
-    List<GenerateRequest.ChatMessage> conversation = new ArrayList<>();
-    for (Item item : items) {
-      if (item.text != null && !item.text.isEmpty()) {
-        conversation.add(new GenerateRequest.ChatMessage(item.role, item.text));
-      }
-    }
+    List<GenerateRequest.ChatMessage> conversation = conversation();
     if (conversation.isEmpty()) {
       throw new RealtimeError("invalid_value", null, "the conversation has nothing to answer yet");
     }
