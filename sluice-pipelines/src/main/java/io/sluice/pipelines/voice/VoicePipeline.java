@@ -39,6 +39,9 @@ public final class VoicePipeline {
     /** The next piece of speech: the TTS model's outputs, {@code audio} a WAV. */
     void speech(List<Tensor> chunk);
 
+    /** A function the LLM calls (when the request offered tools); its text is not in the reply. */
+    default void toolCall(GenerateRequest.ToolCall call) {}
+
     /** {@link #speech(List)}, knowing the piece of the reply's text it speaks. */
     default void speech(String piece, List<Tensor> chunk) {
       speech(chunk);
@@ -143,12 +146,34 @@ public final class VoicePipeline {
       String instructions,
       boolean speak,
       Listener listener) {
+    return respond(conversation, instructions, speak, null, listener);
+  }
+
+  /**
+   * {@link #respond(List, String, boolean, Listener)} with options for the LLM (tools and the
+   * choice among them; null for none), and a reply length of {@code maxTokens} when that is given.
+   */
+  public CompletableFuture<Turn> respond(
+      List<GenerateRequest.ChatMessage> conversation,
+      String instructions,
+      boolean speak,
+      Reply reply,
+      Listener listener) {
     TurnRun run =
         new TurnRun(
             List.of(), listener, instructions == null ? spec.systemPrompt() : instructions, speak);
+    run.asked = reply;
     run.answer(conversation, "");
     return run.result;
   }
+
+  /**
+   * What a caller asks of one reply beyond the pipeline's settings.
+   *
+   * @param options the LLM's options (tools, tool choice)
+   * @param maxTokens the longest reply (null: the pipeline's {@code maxTokens})
+   */
+  public record Reply(GenerateOptions options, Integer maxTokens) {}
 
   private final class TurnRun {
     private final long started = System.nanoTime();
@@ -156,6 +181,7 @@ public final class VoicePipeline {
     private final Listener listener;
     private final String systemPrompt;
     private final boolean speak;
+    private Reply asked;
     private final CompletableFuture<Turn> result = new CompletableFuture<>();
     private final SentenceSplitter splitter = new SentenceSplitter(spec.firstPieceWords());
     private final StringBuilder reply = new StringBuilder();
@@ -213,12 +239,12 @@ public final class VoicePipeline {
                 null,
                 null,
                 messages,
-                spec.maxTokens(),
+                asked != null && asked.maxTokens() != null ? asked.maxTokens() : spec.maxTokens(),
                 spec.temperature(),
                 null,
                 List.of(),
                 null,
-                GenerateOptions.NONE);
+                asked != null && asked.options() != null ? asked.options() : GenerateOptions.NONE);
       } catch (RuntimeException e) {
         fail(e);
         return;
@@ -227,6 +253,7 @@ public final class VoicePipeline {
               engine.generate(
                   request,
                   piece -> {
+                    piece.toolCalls().forEach(listener::toolCall);
                     if (piece.text().isEmpty()) {
                       return;
                     }

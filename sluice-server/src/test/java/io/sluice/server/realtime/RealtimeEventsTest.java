@@ -13,9 +13,6 @@ import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,43 +55,14 @@ class RealtimeEventsTest {
     server.close();
   }
 
-  /** A session's events, in order. */
-  private static final class Events implements WebSocket.Listener {
-    final BlockingQueue<JsonNode> received = new LinkedBlockingQueue<>();
-    private final StringBuilder partial = new StringBuilder();
-
-    @Override
-    public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        try {
-          received.add(JSON.readTree(partial.toString()));
-        } catch (Exception e) {
-          throw new AssertionError(e);
-        }
-        partial.setLength(0);
-      }
-      socket.request(1);
-      return null;
-    }
-
-    JsonNode next() throws InterruptedException {
-      JsonNode event = received.poll(20, TimeUnit.SECONDS);
-      assertThat(event).as("an event within 20 s").isNotNull();
-      return event;
-    }
-  }
-
-  private WebSocket connect(String path, Events events) throws Exception {
-    return http.newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + server.server().port() + path), events)
-        .get(20, TimeUnit.SECONDS);
+  private RealtimeClient connect(String path) throws Exception {
+    return new RealtimeClient(http, "ws://127.0.0.1:" + server.server().port() + path);
   }
 
   @Test
   void badEventsGetErrorEventsAndTheSessionGoesOn() throws Exception {
-    Events events = new Events();
-    WebSocket socket = connect("/v1/realtime?model=voice", events);
+    RealtimeClient events = connect("/v1/realtime?model=voice");
+    WebSocket socket = events.socket;
     JsonNode created = events.next();
     assertThat(created.get("type").asText()).isEqualTo("session.created");
     assertThat(created.at("/session/model").asText()).isEqualTo("voice");
@@ -195,8 +163,8 @@ class RealtimeEventsTest {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(other.statusCode()).isEqualTo(404);
-    Events events = new Events();
-    WebSocket socket = connect("/voice/v1/realtime", events);
+    RealtimeClient events = connect("/voice/v1/realtime");
+    WebSocket socket = events.socket;
     assertThat(events.next().get("type").asText()).isEqualTo("session.created");
     socket.abort();
   }

@@ -86,22 +86,58 @@ public final class RealtimeSession {
 
   private boolean closed;
 
-  /** A conversation item: a user or assistant message, its text known or still to come. */
+  /**
+   * A conversation item: a message (user, assistant or system; its text known or still to come), a
+   * function call the model made, or a function call's output the client gave.
+   */
   private static final class Item {
     final String id;
+    final String type;
     final String role;
     final String contentType;
     String text;
     String status = "completed";
+    String callId;
+    String name;
 
     /** An assistant item's spoken pieces: {text length through the piece, audio end ms}. */
     final List<long[]> spoken = new ArrayList<>();
 
     Item(String id, String role, String contentType, String text) {
+      this("message", id, role, contentType, text);
+    }
+
+    Item(String type, String id, String role, String contentType, String text) {
+      this.type = type;
       this.id = id;
       this.role = role;
       this.contentType = contentType;
       this.text = text;
+    }
+
+    static Item functionCall(String id, String callId, String name, String arguments) {
+      Item item = new Item("function_call", id, null, null, arguments);
+      item.callId = callId;
+      item.name = name;
+      return item;
+    }
+
+    static Item functionOutput(String id, String callId, String output) {
+      Item item = new Item("function_call_output", id, null, null, output);
+      item.callId = callId;
+      return item;
+    }
+
+    /** What the LLM reads of it; null when nothing (a message without text yet). */
+    GenerateRequest.ChatMessage message() {
+      return switch (type) {
+        case "function_call" ->
+            new GenerateRequest.ChatMessage(
+                "assistant", "", List.of(new GenerateRequest.ToolCall(callId, name, text)), null);
+        case "function_call_output" -> new GenerateRequest.ChatMessage("tool", text, null, callId);
+        default ->
+            text == null || text.isEmpty() ? null : new GenerateRequest.ChatMessage(role, text);
+      };
     }
   }
 
@@ -113,6 +149,7 @@ public final class RealtimeSession {
     final StringBuilder text = new StringBuilder();
     long audioSamples;
     String speaking;
+    final List<Item> calls = new ArrayList<>();
     CompletableFuture<VoicePipeline.Turn> turn;
     boolean over;
 
@@ -525,11 +562,33 @@ public final class RealtimeSession {
       throw new RealtimeError("invalid_value", "item", "item must be an object");
     }
     String type = item.path("type").asText("message");
+    String id = item.path("id").isTextual() ? item.get("id").asText() : newId("item_");
+    String previous = items.isEmpty() ? null : items.getLast().id;
+    if (type.equals("function_call_output") || type.equals("function_call")) {
+      if (!item.path("call_id").isTextual()) {
+        throw new RealtimeError("invalid_value", "item.call_id", type + " needs a call_id");
+      }
+      Item created =
+          type.equals("function_call")
+              ? Item.functionCall(
+                  id,
+                  item.get("call_id").asText(),
+                  item.path("name").asText(""),
+                  item.path("arguments").asText("{}"))
+              : Item.functionOutput(
+                  id, item.get("call_id").asText(), item.path("output").asText(""));
+      items.add(created);
+      itemEvent("conversation.item.added", created, previous);
+      itemEvent("conversation.item.done", created, previous);
+      return;
+    }
     if (!type.equals("message")) {
       throw new RealtimeError(
           "invalid_value",
           "item.type",
-          "item type '" + type + "' is not supported here; supported: message");
+          "item type '"
+              + type
+              + "' is not supported; supported: message, function_call, function_call_output");
     }
     String role = item.path("role").asText("");
     if (!List.of("user", "assistant", "system").contains(role)) {
@@ -559,8 +618,6 @@ public final class RealtimeSession {
                 "content type '" + partType + "' is not supported");
       }
     }
-    String id = item.path("id").isTextual() ? item.get("id").asText() : newId("item_");
-    String previous = items.isEmpty() ? null : items.getLast().id;
     Item created =
         new Item(
             id, role, role.equals("assistant") ? "output_text" : "input_text", text.toString());
@@ -634,8 +691,9 @@ public final class RealtimeSession {
   private List<GenerateRequest.ChatMessage> conversation() {
     List<GenerateRequest.ChatMessage> conversation = new ArrayList<>();
     for (Item item : items) {
-      if (item.text != null && !item.text.isEmpty()) {
-        conversation.add(new GenerateRequest.ChatMessage(item.role, item.text));
+      GenerateRequest.ChatMessage message = item.message();
+      if (message != null) {
+        conversation.add(message);
       }
     }
     return conversation;
@@ -651,10 +709,28 @@ public final class RealtimeSession {
         options.path("instructions").isTextual()
             ? options.get("instructions").asText()
             : settings.instructions;
+    List<io.sluice.api.GenerateOptions.Tool> tools =
+        options.has("tools")
+            ? SessionSettings.tools(options.get("tools"), "response.tools")
+            : settings.tools;
+    String toolChoice =
+        options.has("tool_choice")
+            ? SessionSettings.toolChoice(options.get("tool_choice"), "response.tool_choice")
+            : settings.toolChoice;
+    Integer maxTokens =
+        options.has("max_output_tokens")
+            ? SessionSettings.maxTokens(
+                options.get("max_output_tokens"), "response.max_output_tokens")
+            : settings.maxOutputTokens;
     List<GenerateRequest.ChatMessage> conversation = conversation();
     if (conversation.isEmpty()) {
       throw new RealtimeError("invalid_value", null, "the conversation has nothing to answer yet");
     }
+    io.sluice.api.GenerateOptions llmOptions =
+        tools.isEmpty()
+            ? io.sluice.api.GenerateOptions.NONE
+            : new io.sluice.api.GenerateOptions(
+                null, null, null, null, null, null, null, null, false, tools, toolChoice);
     Response current = new Response(audio);
     response = current;
     ObjectNode created = event("response.created");
@@ -678,7 +754,13 @@ public final class RealtimeSession {
             conversation,
             instructions,
             audio,
+            new VoicePipeline.Reply(llmOptions, maxTokens),
             new VoicePipeline.Listener() {
+              @Override
+              public void toolCall(GenerateRequest.ToolCall call) {
+                context.runOnContext(ignored -> called(current, call));
+              }
+
               @Override
               public void transcript(String text) {}
 
@@ -697,6 +779,48 @@ public final class RealtimeSession {
             });
     current.turn.whenComplete(
         (turn, error) -> context.runOnContext(ignored -> finished(current, turn, error)));
+  }
+
+  /** A function the model called: its own output item, its arguments in one delta. */
+  private void called(Response current, GenerateRequest.ToolCall call) {
+    if (current.over) {
+      return;
+    }
+    String callId = call.id() == null ? newId("call_") : call.id();
+    Item item = Item.functionCall(newId("item_"), callId, call.name(), call.arguments());
+    item.status = "in_progress";
+    int index = current.calls.size() + 1;
+    current.calls.add(item);
+    String previous = items.isEmpty() ? null : items.getLast().id;
+    items.add(item);
+    ObjectNode added = event("response.output_item.added");
+    added.put("response_id", current.id);
+    added.put("output_index", index);
+    added.set("item", itemJson(item));
+    send(added);
+    itemEvent("conversation.item.added", item, previous);
+    ObjectNode delta = event("response.function_call_arguments.delta");
+    delta.put("response_id", current.id);
+    delta.put("item_id", item.id);
+    delta.put("output_index", index);
+    delta.put("call_id", callId);
+    delta.put("delta", call.arguments());
+    send(delta);
+    ObjectNode done = event("response.function_call_arguments.done");
+    done.put("response_id", current.id);
+    done.put("item_id", item.id);
+    done.put("output_index", index);
+    done.put("call_id", callId);
+    done.put("name", call.name());
+    done.put("arguments", call.arguments());
+    send(done);
+    item.status = "completed";
+    ObjectNode itemDone = event("response.output_item.done");
+    itemDone.put("response_id", current.id);
+    itemDone.put("output_index", index);
+    itemDone.set("item", itemJson(item));
+    send(itemDone);
+    itemEvent("conversation.item.done", item, previous);
   }
 
   private void replied(Response current, String delta) {
@@ -840,6 +964,7 @@ public final class RealtimeSession {
     ArrayNode output = body.putArray("output");
     if (!status.equals("in_progress")) {
       output.add(itemJson(current.item));
+      current.calls.forEach(call -> output.add(itemJson(call)));
     }
     body.putArray("output_modalities").add(current.audio ? "audio" : "text");
     return body;
@@ -868,8 +993,19 @@ public final class RealtimeSession {
     ObjectNode json = MAPPER.createObjectNode();
     json.put("id", item.id);
     json.put("object", "realtime.item");
-    json.put("type", "message");
+    json.put("type", item.type);
     json.put("status", item.status);
+    if (item.type.equals("function_call")) {
+      json.put("call_id", item.callId);
+      json.put("name", item.name);
+      json.put("arguments", item.text);
+      return json;
+    }
+    if (item.type.equals("function_call_output")) {
+      json.put("call_id", item.callId);
+      json.put("output", item.text);
+      return json;
+    }
     json.put("role", item.role);
     ArrayNode content = json.putArray("content");
     ObjectNode part = content.addObject();

@@ -3,7 +3,10 @@ package io.sluice.protocol.openai.realtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.api.GenerateOptions;
 import io.sluice.pipelines.voice.TurnDetector;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A realtime session's settings, as {@code session.update} changes them and {@code
@@ -27,6 +30,8 @@ final class SessionSettings {
   boolean createResponse = true;
   boolean interruptResponse = true;
   Integer maxOutputTokens;
+  List<GenerateOptions.Tool> tools = List.of();
+  String toolChoice = "auto";
 
   SessionSettings(String model, boolean vadAvailable) {
     this.model = model;
@@ -48,6 +53,12 @@ final class SessionSettings {
     }
     if (session.has("max_output_tokens")) {
       maxOutputTokens = maxTokens(session.get("max_output_tokens"), "session.max_output_tokens");
+    }
+    if (session.has("tools")) {
+      tools = tools(session.get("tools"), "session.tools");
+    }
+    if (session.has("tool_choice")) {
+      toolChoice = toolChoice(session.get("tool_choice"), "session.tool_choice");
     }
     JsonNode audio = session.path("audio");
     JsonNode in = audio.path("input");
@@ -115,6 +126,44 @@ final class SessionSettings {
     };
   }
 
+  /** Function tools: {@code [{type: "function", name, description, parameters}]}. */
+  static List<GenerateOptions.Tool> tools(JsonNode value, String param) {
+    if (!value.isArray()) {
+      throw new RealtimeError("invalid_value", param, "tools must be an array");
+    }
+    List<GenerateOptions.Tool> tools = new ArrayList<>();
+    for (JsonNode tool : value) {
+      if (!tool.path("type").asText("function").equals("function")
+          || !tool.path("name").isTextual()) {
+        throw new RealtimeError(
+            "invalid_value",
+            param,
+            "a tool is {type: \"function\", name, description, parameters}");
+      }
+      JsonNode parameters = tool.get("parameters");
+      tools.add(
+          new GenerateOptions.Tool(
+              tool.get("name").asText(),
+              tool.path("description").asText(null),
+              parameters == null || parameters.isNull() ? null : parameters.toString()));
+    }
+    return List.copyOf(tools);
+  }
+
+  /** {@code auto}, {@code none}, {@code required} or {@code {type: "function", name}}. */
+  static String toolChoice(JsonNode value, String param) {
+    if (value.isTextual() && List.of("auto", "none", "required").contains(value.asText())) {
+      return value.asText();
+    }
+    if (value.isObject() && value.path("name").isTextual()) {
+      return value.get("name").asText();
+    }
+    throw new RealtimeError(
+        "invalid_value",
+        param,
+        "tool_choice must be auto, none, required or {type: \"function\", name}");
+  }
+
   static Integer maxTokens(JsonNode value, String param) {
     if (value.isTextual() && value.asText().equals("inf")) {
       return null;
@@ -155,6 +204,31 @@ final class SessionSettings {
       session.put("max_output_tokens", "inf");
     } else {
       session.put("max_output_tokens", maxOutputTokens);
+    }
+    var toolList = session.putArray("tools");
+    for (GenerateOptions.Tool tool : tools) {
+      ObjectNode node = toolList.addObject();
+      node.put("type", "function");
+      node.put("name", tool.name());
+      if (tool.description() != null) {
+        node.put("description", tool.description());
+      }
+      if (tool.parameters() != null) {
+        try {
+          node.set(
+              "parameters",
+              new com.fasterxml.jackson.databind.ObjectMapper().readTree(tool.parameters()));
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException(e); // written from a parsed tree
+        }
+      }
+    }
+    if (List.of("auto", "none", "required").contains(toolChoice)) {
+      session.put("tool_choice", toolChoice);
+    } else {
+      ObjectNode choice = session.putObject("tool_choice");
+      choice.put("type", "function");
+      choice.put("name", toolChoice);
     }
     ObjectNode audio = session.putObject("audio");
     ObjectNode in = audio.putObject("input");
