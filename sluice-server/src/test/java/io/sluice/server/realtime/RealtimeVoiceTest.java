@@ -29,8 +29,8 @@ class RealtimeVoiceTest {
   private static final String KEY = "sk-realtime-0123456789";
   private static final String QUESTION = "please call me tomorrow morning";
 
-  @Test
-  void theOpenAiRealtimeClientHoldsASpokenConversation(@TempDir Path dir) throws Exception {
+  /** espeak-ng's spoken question as 24 kHz PCM16, the client's input. */
+  private static Path question(Path dir) throws Exception {
     require(
         Files.isDirectory(CLIENT.resolve("node_modules/ws")),
         "npm packages missing: bin/install-test-deps runs npm ci in " + CLIENT);
@@ -42,29 +42,25 @@ class RealtimeVoiceTest {
     assertThat(espeak.waitFor(30, TimeUnit.SECONDS)).isTrue();
     Path pcm = dir.resolve("question.pcm");
     Files.write(pcm, Pcm16.wav(Files.readAllBytes(wav)).resample(24_000).rawBytes());
+    return pcm;
+  }
 
+  /**
+   * Serves {@code config} (its {@code server:} section gets TLS with a test CA and an API key) and
+   * runs the SDK's conversation against {@code model=voice}; the client's results.
+   */
+  private static JsonNode converse(Path dir, String config, Path pcm) throws Exception {
     TestCertificates authority = new TestCertificates();
     TestCertificates.write(
         authority.server("localhost"), dir.resolve("server.pem"), dir.resolve("server.key"));
     authority.writeCa(dir.resolve("ca.pem"));
-    try (TestServer server =
-        TestServer.start(
-            dir,
-            """
-        server:
-          tls: {certificate: server.pem, key: server.key}
-          auth: {apiKeys: ['%s']}
-        applications:
-          - name: models
-            deployments:
-              - {name: asr, runtime: vosk, hosting: worker, storageUri: "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us"}
-              - {name: echo, runtime: test-echo-text, storageUri: '.', settings: {tokenDelayMs: '150'}}
-              - {name: tts, runtime: espeak, storageUri: 'file:///usr/lib/x86_64-linux-gnu/espeak-ng-data'}
-              - {name: vad, runtime: onnx, storageUri: 'npm://@ricky0123/vad-web@0.0.31!/dist/silero_vad_v5.onnx'}
-        pipelines:
-          - {name: voice, type: voice, asr: asr, llm: echo, tts: tts, vad: vad, firstPieceWords: 2}
-        """
-                .formatted(KEY))) {
+    String secured =
+        config.replaceFirst(
+            "(?m)^server:\\s*\\n",
+            "server:\n  tls: {certificate: server.pem, key: server.key}\n  auth: {apiKeys: ['"
+                + KEY
+                + "']}\n");
+    try (TestServer server = TestServer.start(dir, secured)) {
       ProcessBuilder builder =
           new ProcessBuilder(
                   "node",
@@ -78,7 +74,7 @@ class RealtimeVoiceTest {
       builder.environment().put("NODE_EXTRA_CA_CERTS", dir.resolve("ca.pem").toString());
       Process node = builder.start();
       String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(node.waitFor(180, TimeUnit.SECONDS)).isTrue();
+      assertThat(node.waitFor(240, TimeUnit.SECONDS)).isTrue();
       assertThat(node.exitValue()).as(output).isZero();
       JsonNode results =
           new ObjectMapper().readTree(output.lines().reduce((a, b) -> b).orElseThrow());
@@ -89,7 +85,6 @@ class RealtimeVoiceTest {
       assertThat(results.has("failure")).as(output).isFalse();
       assertThat(results.get("createdTurnDetection").asText()).isEqualTo("server_vad");
       assertThat(results.get("badEvent").asText()).isEqualTo("invalid_value");
-
       // the speech starts after 500 ms of silence (less the 300 ms padding) and ends before the
       // trailing silence's end
       double speechSeconds = Files.size(pcm) / 2.0 / 24_000;
@@ -98,28 +93,71 @@ class RealtimeVoiceTest {
           .isBetween(500L, 500L + (long) (speechSeconds * 1000) + 300);
       assertThat(results.get("transcript").asText()).isEqualTo(QUESTION);
       assertThat(results.get("transcriptDeltas").asText()).isEqualTo(QUESTION);
-      assertThat(results.get("deltasWhileSpeaking").asInt())
-          .as("transcription deltas before the turn ended")
-          .isPositive();
       JsonNode spoken = results.get("spoken");
       assertThat(spoken.get("status").asText()).isEqualTo("completed");
-      assertThat(spoken.get("transcript").asText()).isEqualTo(QUESTION);
-      assertThat(spoken.get("transcriptDone").asText()).isEqualTo(QUESTION);
+      assertThat(spoken.get("transcriptDone").asText())
+          .isEqualTo(spoken.get("transcript").asText())
+          .isNotBlank();
       assertThat(spoken.get("audioBytes").asLong())
           .as("at least half a second of 24 kHz speech")
           .isGreaterThan(24_000L);
-
       JsonNode text = results.get("text");
       assertThat(text.get("status").asText()).isEqualTo("completed");
-      assertThat(text.get("text").asText()).isEqualTo("hello there friend");
       assertThat(text.get("audioDeltas").asInt()).isZero();
-
       JsonNode bargeIn = results.get("bargeIn");
       assertThat(bargeIn.get("status").asText()).isEqualTo("cancelled");
       assertThat(bargeIn.get("reason").asText()).isEqualTo("turn_detected");
       assertThat(bargeIn.get("sameResponse").asBoolean()).isTrue();
       assertThat(bargeIn.get("audioAfterCancel").asInt()).isZero();
       assertThat(bargeIn.get("nextTranscript").asText()).isEqualTo(QUESTION);
+      return results;
     }
+  }
+
+  /** With an LLM that echoes the question, the reply's words are known too. */
+  @Test
+  void theOpenAiRealtimeClientHoldsASpokenConversation(@TempDir Path dir) throws Exception {
+    JsonNode results =
+        converse(
+            dir,
+            """
+        server:
+          host: 127.0.0.1
+        applications:
+          - name: models
+            deployments:
+              - {name: asr, runtime: vosk, hosting: worker, storageUri: "mvn://com.alphacephei:vosk-model-en:0.3.45:aar!/assets/model-en-us"}
+              - {name: echo, runtime: test-echo-text, storageUri: '.', settings: {tokenDelayMs: '150'}}
+              - {name: tts, runtime: espeak, storageUri: 'file:///usr/lib/x86_64-linux-gnu/espeak-ng-data'}
+              - {name: vad, runtime: onnx, storageUri: 'npm://@ricky0123/vad-web@0.0.31!/dist/silero_vad_v5.onnx'}
+        pipelines:
+          - {name: voice, type: voice, asr: asr, llm: echo, tts: tts, vad: vad, firstPieceWords: 2}
+        """,
+            question(dir));
+    assertThat(results.at("/spoken/transcript").asText()).isEqualTo(QUESTION);
+    assertThat(results.at("/text/text").asText()).isEqualTo("hello there friend");
+    // on an idle server the VAD keeps pace with the audio, and the turn's first words are sent
+    // while it is still being spoken (a server behind the audio may only finish the turn whole)
+    assertThat(results.get("deltasWhileSpeaking").asInt())
+        .as("transcription deltas before the turn ended")
+        .isPositive();
+  }
+
+  /**
+   * The default configuration (config/sluice.yaml: MaryTTS, the random-weight llama, every other
+   * application beside): the same conversation; the LLM's words are nonsense, so only their shape
+   * is checked.
+   */
+  @Test
+  void theDefaultConfigurationHoldsTheSameConversation(@TempDir Path dir) throws Exception {
+    Path root = Path.of("..").toAbsolutePath().normalize();
+    Path gguf = dir.resolve("tiny-llama.gguf");
+    io.sluice.runtime.llm.gguf.RandomModelWriter.writeTinyLlama(gguf, 256, 4);
+    String config =
+        Files.readString(root.resolve("config/sluice.yaml"))
+            .replace("../models/tiny-llama/model.gguf", gguf.toString())
+            .replace("../", root + "/");
+    JsonNode results = converse(dir, config, question(dir));
+    assertThat(results.at("/text/text").asText()).isNotBlank();
   }
 }

@@ -76,9 +76,8 @@ public final class RealtimeSession {
 
   private boolean partialBusy;
   private long partialAtMs;
-  private String lastPartial = "";
 
-  /** The start of the turn's transcript already sent as deltas: words two partials agreed on. */
+  /** The start of the turn's transcript already sent as deltas: settled words of partials. */
   private String emitted = "";
 
   private final List<Item> items = new ArrayList<>();
@@ -340,9 +339,9 @@ public final class RealtimeSession {
 
   /**
    * While the user speaks, transcribes the turn so far every {@link #PARTIAL_EVERY_MS} of new
-   * speech: the words two successive transcripts agree on are sent as transcription deltas, and
-   * (with {@code prefillWhileSpeaking}) given to the LLM, so that its prefix cache holds all but
-   * the last words when the turn ends.
+   * speech: its settled words (all but the last), when they extend what was sent, are sent as
+   * transcription deltas, and (with {@code prefillWhileSpeaking}) given to the LLM, so that its
+   * prefix cache holds all but the last words when the turn ends.
    */
   private void partial() {
     long bufferEndMs = bufferStartMs + audioMs(buffer.size() / 2);
@@ -365,8 +364,7 @@ public final class RealtimeSession {
                       if (error != null || closed || !turn.equals(speechItem)) {
                         return;
                       }
-                      String stable = agreed(lastPartial, text);
-                      lastPartial = text;
+                      String stable = settled(text);
                       if (stable.length() <= emitted.length() || !stable.startsWith(emitted)) {
                         return;
                       }
@@ -382,15 +380,14 @@ public final class RealtimeSession {
                     }));
   }
 
-  /** The words at the start of both transcripts. */
-  private static String agreed(String before, String now) {
-    String[] a = before.isBlank() ? new String[0] : before.strip().split("\\s+");
-    String[] b = now.isBlank() ? new String[0] : now.strip().split("\\s+");
-    int same = 0;
-    while (same < a.length && same < b.length && a[same].equals(b[same])) {
-      same++;
-    }
-    return String.join(" ", java.util.Arrays.asList(b).subList(0, same));
+  /**
+   * The words of a partial transcript that later audio is unlikely to change: all but the last,
+   * which the audio may have cut mid-word.
+   */
+  private static String settled(String partial) {
+    String[] words = partial.isBlank() ? new String[0] : partial.strip().split("\\s+");
+    return String.join(
+        " ", java.util.Arrays.asList(words).subList(0, Math.max(0, words.length - 1)));
   }
 
   private void transcriptDelta(String itemId, String text) {
@@ -466,6 +463,7 @@ public final class RealtimeSession {
                         }
                       }
                       nextFrame();
+                      partial(); // the VAD may run behind the audio: a turn it finds late
                     }));
   }
 
@@ -496,7 +494,6 @@ public final class RealtimeSession {
     buffer.reset();
     speechStartMs = -1;
     speechItem = null;
-    lastPartial = "";
     emitted = "";
     partialAtMs = 0;
   }
