@@ -31,7 +31,7 @@ public class RealtimeBench {
   static final HttpClient HTTP = HttpClient.newHttpClient();
   static final int CHUNK = 2400; // 50 ms of 24 kHz PCM16 (bytes: 4800)
 
-  record Timing(double fromSpeechEndMs, double fromStopMs) {}
+  record Timing(double fromSpeechEndMs, double fromStopMs, double transcribedMs) {}
 
   public static void main(String[] args) throws Exception {
     String base = args[0];
@@ -42,9 +42,9 @@ public class RealtimeBench {
     realtime(base, "voice-plain", pcm);
     http(base, wav);
     System.out.println(
-        "| round | realtime, prefill while speaking | realtime, no prefill | ratio | after speech_stopped: prefill | no prefill | HTTP /voice (whole WAV at end of speech) |");
-    System.out.println("|---|---|---|---|---|---|---|");
-    double[][] all = new double[5][rounds];
+        "| round | realtime, prefill while speaking | realtime, no prefill | ratio | after speech_stopped: prefill | no prefill | of which transcription: prefill | no prefill | HTTP /voice (whole WAV at end of speech) |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    double[][] all = new double[7][rounds];
     for (int round = 0; round < rounds; round++) {
       Timing with;
       Timing without;
@@ -61,25 +61,31 @@ public class RealtimeBench {
       all[2][round] = with.fromStopMs();
       all[3][round] = without.fromStopMs();
       all[4][round] = viaHttp;
+      all[5][round] = with.transcribedMs();
+      all[6][round] = without.transcribedMs();
       System.out.printf(
           Locale.ROOT,
-          "| %d | %.0f ms | %.0f ms | %.2fx | %.0f ms | %.0f ms | %.0f ms |%n",
+          "| %d | %.0f ms | %.0f ms | %.2fx | %.0f ms | %.0f ms | %.0f ms | %.0f ms | %.0f ms |%n",
           round + 1,
           with.fromSpeechEndMs(),
           without.fromSpeechEndMs(),
           without.fromSpeechEndMs() / with.fromSpeechEndMs(),
           with.fromStopMs(),
           without.fromStopMs(),
+          with.transcribedMs(),
+          without.transcribedMs(),
           viaHttp);
     }
     System.out.printf(
         Locale.ROOT,
-        "| median | %.0f ms | %.0f ms | %.2fx | %.0f ms | %.0f ms | %.0f ms |%n",
+        "| median | %.0f ms | %.0f ms | %.2fx | %.0f ms | %.0f ms | %.0f ms | %.0f ms | %.0f ms |%n",
         median(all[0]),
         median(all[1]),
         median(all[1]) / median(all[0]),
         median(all[2]),
         median(all[3]),
+        median(all[5]),
+        median(all[6]),
         median(all[4]));
   }
 
@@ -126,6 +132,7 @@ public class RealtimeBench {
       }
       long speechEnd = System.nanoTime();
       long stopped = -1;
+      long transcribed = -1;
       while (true) {
         next = paced(socket, silence, next);
         Object[] event;
@@ -133,9 +140,12 @@ public class RealtimeBench {
           String type = ((JsonNode) event[0]).path("type").asText();
           if (type.equals("input_audio_buffer.speech_stopped")) {
             stopped = (long) event[1];
+          } else if (type.equals("conversation.item.input_audio_transcription.completed")) {
+            transcribed = (long) event[1];
           } else if (type.equals("response.output_audio.delta")) {
             long first = (long) event[1];
-            return new Timing((first - speechEnd) / 1e6, (first - stopped) / 1e6);
+            return new Timing(
+                (first - speechEnd) / 1e6, (first - stopped) / 1e6, (transcribed - stopped) / 1e6);
           } else if (type.equals("error")) {
             throw new IllegalStateException(event[0].toString());
           }

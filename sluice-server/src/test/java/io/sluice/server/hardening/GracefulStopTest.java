@@ -23,6 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
  * into a socket the server is closing.
  */
 class GracefulStopTest {
+  private static final String ECHO_REQUEST =
+      "POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
+          + "Content-Length: "
+          + SlowClientTest.INFER.length()
+          + "\r\n\r\n"
+          + SlowClientTest.INFER;
+
   private static final String REQUEST =
       "POST /v2/models/slow/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
           + "Content-Length: "
@@ -63,12 +70,7 @@ class GracefulStopTest {
   void clientsLoopingOnKeepAliveConnectionsLoseNothingWhileTheServerStops(@TempDir Path dir)
       throws Exception {
     TestServer server = SlowClientTest.start(dir, "{idleTimeout: 60s}");
-    String request =
-        "POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
-            + "Content-Length: "
-            + SlowClientTest.INFER.length()
-            + "\r\n\r\n"
-            + SlowClientTest.INFER;
+    String request = ECHO_REQUEST;
     AtomicInteger answered = new AtomicInteger();
     AtomicInteger toldToClose = new AtomicInteger();
     List<String> lost = new CopyOnWriteArrayList<>();
@@ -129,12 +131,7 @@ class GracefulStopTest {
   void anIdleKeepAliveConnectionIsAnsweredAndToldToCloseWhileTheServerDrains(@TempDir Path dir)
       throws Exception {
     TestServer server = SlowClientTest.start(dir, "{idleTimeout: 60s}");
-    String request =
-        "POST /v2/models/echo/infer HTTP/1.1\r\nHost: sluice\r\nContent-Type: application/json\r\n"
-            + "Content-Length: "
-            + SlowClientTest.INFER.length()
-            + "\r\n\r\n"
-            + SlowClientTest.INFER;
+    String request = ECHO_REQUEST;
     byte[] bytes = request.getBytes(StandardCharsets.US_ASCII);
     Thread stopping = null;
     try (Socket idle = new Socket("127.0.0.1", server.server().port())) {

@@ -736,11 +736,7 @@ public final class RealtimeSession {
     String previous = items.isEmpty() ? null : items.getLast().id;
     current.item.status = "in_progress";
     items.add(current.item);
-    ObjectNode added = event("response.output_item.added");
-    added.put("response_id", current.id);
-    added.put("output_index", 0);
-    added.set("item", itemJson(current.item));
-    send(added);
+    send(outputItem("response.output_item.added", current, 0, current.item));
     itemEvent("conversation.item.added", current.item, previous);
     ObjectNode part = event("response.content_part.added");
     partFields(part, current);
@@ -790,34 +786,35 @@ public final class RealtimeSession {
     current.calls.add(item);
     String previous = items.isEmpty() ? null : items.getLast().id;
     items.add(item);
-    ObjectNode added = event("response.output_item.added");
-    added.put("response_id", current.id);
-    added.put("output_index", index);
-    added.set("item", itemJson(item));
-    send(added);
+    send(outputItem("response.output_item.added", current, index, item));
     itemEvent("conversation.item.added", item, previous);
-    ObjectNode delta = event("response.function_call_arguments.delta");
-    delta.put("response_id", current.id);
-    delta.put("item_id", item.id);
-    delta.put("output_index", index);
-    delta.put("call_id", callId);
+    ObjectNode delta = callEvent("response.function_call_arguments.delta", current, index, item);
     delta.put("delta", call.arguments());
     send(delta);
-    ObjectNode done = event("response.function_call_arguments.done");
-    done.put("response_id", current.id);
-    done.put("item_id", item.id);
-    done.put("output_index", index);
-    done.put("call_id", callId);
+    ObjectNode done = callEvent("response.function_call_arguments.done", current, index, item);
     done.put("name", call.name());
     done.put("arguments", call.arguments());
     send(done);
     item.status = "completed";
-    ObjectNode itemDone = event("response.output_item.done");
-    itemDone.put("response_id", current.id);
-    itemDone.put("output_index", index);
-    itemDone.set("item", itemJson(item));
-    send(itemDone);
+    send(outputItem("response.output_item.done", current, index, item));
     itemEvent("conversation.item.done", item, previous);
+  }
+
+  private ObjectNode outputItem(String type, Response current, int index, Item item) {
+    ObjectNode event = event(type);
+    event.put("response_id", current.id);
+    event.put("output_index", index);
+    event.set("item", itemJson(item));
+    return event;
+  }
+
+  private ObjectNode callEvent(String type, Response current, int index, Item call) {
+    ObjectNode event = event(type);
+    event.put("response_id", current.id);
+    event.put("item_id", call.id);
+    event.put("output_index", index);
+    event.put("call_id", call.callId);
+    return event;
   }
 
   private void replied(Response current, String delta) {
@@ -919,11 +916,7 @@ public final class RealtimeSession {
     partFields(partDone, current);
     partDone.set("part", partJson(current));
     send(partDone);
-    ObjectNode itemDone = event("response.output_item.done");
-    itemDone.put("response_id", current.id);
-    itemDone.put("output_index", 0);
-    itemDone.set("item", itemJson(current.item));
-    send(itemDone);
+    send(outputItem("response.output_item.done", current, 0, current.item));
     int index = items.indexOf(current.item);
     itemEvent("conversation.item.done", current.item, index > 0 ? items.get(index - 1).id : null);
     ObjectNode done = event("response.done");
