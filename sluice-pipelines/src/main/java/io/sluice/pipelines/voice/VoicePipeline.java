@@ -172,8 +172,9 @@ public final class VoicePipeline {
    *
    * @param options the LLM's options (tools, tool choice)
    * @param maxTokens the longest reply (null: the pipeline's {@code maxTokens})
+   * @param voice the TTS model's voice (null: its default), when the model takes one
    */
-  public record Reply(GenerateOptions options, Integer maxTokens) {}
+  public record Reply(GenerateOptions options, Integer maxTokens, String voice) {}
 
   private final class TurnRun {
     private final long started = System.nanoTime();
@@ -298,16 +299,16 @@ public final class VoicePipeline {
 
     /** Queues a piece of the reply for speech, after the pieces before it. */
     private synchronized void speak(String piece) {
+      List<Tensor> inputs = new ArrayList<>();
+      inputs.add(
+          Tensor.ofBytes("text", new long[] {1}, List.of(piece.getBytes(StandardCharsets.UTF_8))));
+      if (asked != null && asked.voice() != null && takesVoice()) {
+        inputs.add(
+            Tensor.ofBytes(
+                "voice", new long[] {1}, List.of(asked.voice().getBytes(StandardCharsets.UTF_8))));
+      }
       InferRequest request =
-          new InferRequest(
-              spec.tts(),
-              null,
-              null,
-              Map.of(),
-              List.of(
-                  Tensor.ofBytes(
-                      "text", new long[] {1}, List.of(piece.getBytes(StandardCharsets.UTF_8)))),
-              List.of("audio"));
+          new InferRequest(spec.tts(), null, null, Map.of(), inputs, List.of("audio"));
       speaking =
           speaking.thenCompose(
               previous ->
@@ -322,6 +323,16 @@ public final class VoicePipeline {
                                 }
                                 listener.speech(piece, chunk);
                               })));
+    }
+
+    /** Whether the TTS model declares a {@code voice} input. */
+    private boolean takesVoice() {
+      try {
+        return engine.metadata(spec.tts(), null).inputs().stream()
+            .anyMatch(input -> input.name().equals("voice"));
+      } catch (RuntimeException notLoaded) {
+        return false;
+      }
     }
 
     private synchronized CompletableFuture<Void> speakingNow() {

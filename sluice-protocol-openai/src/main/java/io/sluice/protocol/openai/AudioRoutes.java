@@ -96,7 +96,8 @@ public final class AudioRoutes {
             "stream_format '" + streamFormat + "' is not supported; supported: " + STREAM_FORMATS);
       }
       input = body.path("input").asText("");
-      require(model, engine.metadata(model, null), List.of("text"), List.of("audio"));
+      var metadata = engine.metadata(model, null);
+      require(model, metadata, List.of("text"), List.of("audio"));
       if (input.isBlank()) {
         throw new InvalidInputException("input must be non-empty text");
       }
@@ -125,6 +126,14 @@ public final class AudioRoutes {
                     .order(ByteOrder.LITTLE_ENDIAN)
                     .putFloat((float) speed)
                     .flip()));
+      }
+      if (body.path("voice").isTextual()
+          && metadata.inputs().stream().anyMatch(tensor -> tensor.name().equals("voice"))) {
+        inputs.add(
+            Tensor.ofBytes(
+                "voice",
+                new long[] {1},
+                List.of(body.get("voice").asText().getBytes(StandardCharsets.UTF_8))));
       }
       request = new InferRequest(model, null, null, Map.of(), inputs, List.of("audio"));
     } catch (SluiceException e) {

@@ -52,41 +52,82 @@ public final class EspeakRuntime implements ModelRuntime {
       throw new ModelLoadException(data + " is not espeak-ng's data directory");
     }
     int wordsPerMinute = source.intSetting("wordsPerMinute", 175, 20);
+    String voice = source.settings().getOrDefault("voice", "en-us");
+    List<String> voices = new ArrayList<>(List.of(voice));
+    for (String language : languages(binary, data)) {
+      if (!voices.contains(language)) {
+        voices.add(language);
+      }
+    }
     return new Espeak(
-        source, binary, data, source.settings().getOrDefault("voice", "en-us"), wordsPerMinute);
+        SentenceSpeaker.metadata(source, "espeak-ng"),
+        binary,
+        data,
+        List.copyOf(voices),
+        wordsPerMinute);
   }
 
-  private record Espeak(
-      ModelMetadata metadata, String binary, Path data, String voice, int wordsPerMinute)
-      implements SentenceSpeaker {
-    Espeak(ModelSource source, String binary, Path data, String voice, int wordsPerMinute) {
-      this(SentenceSpeaker.metadata(source, "espeak-ng"), binary, data, voice, wordsPerMinute);
+  /** The languages {@code espeak-ng --voices} lists (its second column), each a voice name. */
+  private static List<String> languages(String binary, Path data) throws ModelLoadException {
+    List<String> command = withPath(new ArrayList<>(List.of(binary, "--voices")), data);
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String listing = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
+        throw new ModelLoadException(binary + " --voices failed: " + listing.strip());
+      }
+      return listing
+          .lines()
+          .skip(1)
+          .map(line -> line.strip().split("\\s+"))
+          .filter(columns -> columns.length > 1)
+          .map(columns -> columns[1])
+          .toList();
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot run " + binary + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ModelLoadException("interrupted while listing espeak-ng's voices");
     }
+  }
 
+  /** Points espeak-ng at {@code data} when it is a data directory of its own name. */
+  private static List<String> withPath(List<String> command, Path data) {
+    Path parent =
+        data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")
+            ? data.getParent()
+            : null;
+    if (parent != null) {
+      command.add(1, "--path=" + parent);
+    }
+    return command;
+  }
+
+  /**
+   * @param voices the configured voice first, then every language espeak-ng speaks
+   */
+  private record Espeak(
+      ModelMetadata metadata, String binary, Path data, List<String> voices, int wordsPerMinute)
+      implements SentenceSpeaker {
     @Override
     public Locale locale() {
-      return Locale.forLanguageTag(voice);
+      return Locale.forLanguageTag(voices.getFirst());
     }
 
     @Override
-    public byte[] speak(String text, float speed) {
+    public byte[] speak(String text, float speed, String voice) {
       List<String> command =
-          new ArrayList<>(
-              List.of(
-                  binary,
-                  "-v",
-                  voice,
-                  "-s",
-                  Integer.toString(Math.round(wordsPerMinute * speed)),
-                  "--stdout",
-                  "--stdin"));
-      Path parent =
-          data.getFileName() != null && data.getFileName().toString().equals("espeak-ng-data")
-              ? data.getParent()
-              : null;
-      if (parent != null) {
-        command.add(1, "--path=" + parent);
-      }
+          withPath(
+              new ArrayList<>(
+                  List.of(
+                      binary,
+                      "-v",
+                      voice,
+                      "-s",
+                      Integer.toString(Math.round(wordsPerMinute * speed)),
+                      "--stdout",
+                      "--stdin")),
+              data);
       try {
         Process process =
             new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();

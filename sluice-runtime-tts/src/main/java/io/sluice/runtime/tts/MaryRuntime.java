@@ -8,6 +8,8 @@ import io.sluice.spi.ModelRuntime;
 import io.sluice.spi.ModelSource;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import javax.sound.sampled.AudioFileFormat;
 import javax.sound.sampled.AudioFormat;
@@ -44,20 +46,31 @@ public final class MaryRuntime implements ModelRuntime {
   @Override
   public LoadedModel load(ModelSource source) throws ModelLoadException {
     String voice = MaryProcess.startWith(source.location());
+    List<String> voices = new ArrayList<>(List.of(voice));
+    for (Voice available : Voice.getAvailableVoices()) {
+      if (!voices.contains(available.getName())) {
+        voices.add(available.getName());
+      }
+    }
     return new Mary(
-        SentenceSpeaker.metadata(source, "marytts"), voice, Voice.getVoice(voice).getLocale());
+        SentenceSpeaker.metadata(source, "marytts"),
+        List.copyOf(voices),
+        Voice.getVoice(voice).getLocale());
   }
 
-  private record Mary(ModelMetadata metadata, String voice, Locale locale)
+  /**
+   * @param voices the voice of the storage's jar first, then the others MaryTTS has loaded
+   */
+  private record Mary(ModelMetadata metadata, List<String> voices, Locale locale)
       implements SentenceSpeaker {
     @Override
-    public byte[] speak(String text, float speed) {
+    public byte[] speak(String text, float speed, String voice) {
       try {
         // One interface per call: it holds per-request settings (voice, input type); MaryTTS's
         // modules are shared
         // and serve concurrent requests, as its own HTTP server does.
         LocalMaryInterface mary = new LocalMaryInterface();
-        mary.setLocale(locale);
+        mary.setLocale(Voice.getVoice(voice).getLocale());
         mary.setVoice(voice);
         AudioInputStream audio;
         if (speed == 1f) {

@@ -747,7 +747,7 @@ public final class RealtimeSession {
             conversation,
             instructions,
             audio,
-            new VoicePipeline.Reply(llmOptions, maxTokens),
+            new VoicePipeline.Reply(llmOptions, maxTokens, settings.voice),
             new VoicePipeline.Listener() {
               @Override
               public void toolCall(GenerateRequest.ToolCall call) {
