@@ -2,11 +2,12 @@
 # Realtime voice: end of speech → the reply's first audio, a realtime session with the LLM prefilled while the
 # user speaks vs without, and the HTTP /voice route, on a 40-word question spoken by espeak-ng; Silero VAD,
 # Vosk, a random-weight Qwen2.5-0.5B-shaped LLM (Q8_0: prefill costs what a real one's does), espeak-ng.
-#   bench/realtime.sh [ROUNDS]
+# Then how many sessions at once the machine keeps up with (VAD + ASR per stream, LLM and TTS shared).
+#   bench/realtime.sh [ROUNDS] [SESSIONS...]   (defaults 5 and 1 2 4 8; ROUNDS 0 measures sessions only)
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-ROUNDS=${1:-5}
+ROUNDS=${1:-5}; shift || true; SESSIONS=${*:-1 2 4 8}
 . "$ROOT/bin/java-home.sh"
 "$ROOT/bin/sluice" --version >/dev/null
 WORK=$(mktemp -d); pid=""
@@ -41,6 +42,14 @@ mkdir -p "$BENCH/results"
 {
   echo "Realtime voice, $(nproc) cores, Silero VAD + Vosk + random Qwen2.5-0.5B-shaped Q8_0 (2 threads, 16 tokens, temperature 0) + espeak-ng, a $(echo "$QUESTION" | wc -w)-word question, $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  "$JAVA_HOME/bin/java" -cp "$ROOT/sluice-server/target/lib/*" "$BENCH/RealtimeBench.java" "http://127.0.0.1:$PORT" \
-    "$WORK/question.wav" "$ROUNDS" 2>&1
+  if [ "$ROUNDS" -gt 0 ]; then
+    "$JAVA_HOME/bin/java" -cp "$ROOT/sluice-server/target/lib/*" "$BENCH/RealtimeBench.java" "http://127.0.0.1:$PORT" \
+      "$WORK/question.wav" "$ROUNDS" 2>&1
+  fi
+  echo
+  echo "Sessions at once, each speaking the question twice at real-time pace:"
+  echo
+  espeak-ng -w "$WORK/short.wav" "please call me tomorrow morning at nine"
+  "$JAVA_HOME/bin/java" -cp "$ROOT/sluice-server/target/lib/*" "$BENCH/RealtimeLoadBench.java" "http://127.0.0.1:$PORT" \
+    "$WORK/short.wav" $SESSIONS 2>&1
 } | tee "$BENCH/results/realtime-$(date -u +%Y%m%dT%H%M).md"
