@@ -1,5 +1,7 @@
 package io.sluice.testkit;
 
+import static io.sluice.testkit.OnnxModelWriter.node;
+
 import com.google.protobuf.ByteString;
 import io.sluice.testkit.onnx.AttributeProto;
 import io.sluice.testkit.onnx.GraphProto;
@@ -101,14 +103,6 @@ public final class CrossEncoderWriter {
             .build();
     OnnxModelWriter.save(file, graph);
     return new Weights(width, tokens, types, head);
-  }
-
-  private static NodeProto node(String op, String output, String... inputs) {
-    NodeProto.Builder node = NodeProto.newBuilder().setOpType(op).addOutput(output);
-    for (String input : inputs) {
-      node.addInput(input);
-    }
-    return node.build();
   }
 
   private static NodeProto reduceSum(String output, String input) {

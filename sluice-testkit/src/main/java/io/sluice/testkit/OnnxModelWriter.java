@@ -158,6 +158,15 @@ public final class OnnxModelWriter {
     save(file, graph);
   }
 
+  /** A node of {@code op} from {@code inputs} to {@code output}, without attributes. */
+  static NodeProto node(String op, String output, String... inputs) {
+    NodeProto.Builder node = NodeProto.newBuilder().setOpType(op).addOutput(output);
+    for (String input : inputs) {
+      node.addInput(input);
+    }
+    return node.build();
+  }
+
   /** Writes a graph as a model of IR version 8, opset 13 (what the test models need). */
   static void save(Path file, GraphProto graph) throws IOException {
     ModelProto model =

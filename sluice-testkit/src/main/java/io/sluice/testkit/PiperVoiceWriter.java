@@ -1,5 +1,7 @@
 package io.sluice.testkit;
 
+import static io.sluice.testkit.OnnxModelWriter.node;
+
 import com.google.protobuf.ByteString;
 import io.sluice.testkit.onnx.AttributeProto;
 import io.sluice.testkit.onnx.GraphProto;
@@ -132,14 +134,6 @@ public final class PiperVoiceWriter {
               }
             });
     return out.append('"').toString();
-  }
-
-  private static NodeProto node(String op, String output, String... inputs) {
-    NodeProto.Builder node = NodeProto.newBuilder().setOpType(op).addOutput(output);
-    for (String input : inputs) {
-      node.addInput(input);
-    }
-    return node.build();
   }
 
   private static NodeProto cast(String output, String input) {
