@@ -225,8 +225,11 @@ public final class RealtimeSession {
   private void handle(String type, JsonNode event) {
     switch (type) {
       case "session.update" -> {
+        TurnDetector.Settings before = settings.turnDetection;
         settings.update(event.get("session"), pipeline.spec().vad() != null);
-        resetVad(audioMs(appendedSamples));
+        if (!java.util.Objects.equals(before, settings.turnDetection)) {
+          resetVad(turns != null ? turns.nowMs() : vadStartMs());
+        }
         ObjectNode updated = event("session.updated");
         updated.set("session", sessionJson());
         send(updated);
@@ -287,20 +290,30 @@ public final class RealtimeSession {
 
   // ---- input audio
 
+  /**
+   * A new turn detector from audio time {@code atMs} (the next frame the VAD reads), or none; a
+   * turn in progress is forgotten.
+   */
   private void resetVad(long atMs) {
+    speechStartMs = -1;
+    speechItem = null;
     if (settings.turnDetection == null || pipeline.spec().vad() == null) {
       vad = null;
       turns = null;
+      vadFrames.clear();
+      vadCarry = new short[0];
       return;
     }
     if (vad == null) {
       vad = new VoiceActivity(engine, pipeline.spec().vad());
     }
-    boolean speaking = turns != null && turns.speaking();
     turns = new TurnDetector(settings.turnDetection, VoiceActivity.FRAME_MS, atMs);
-    if (speaking) {
-      speechStartMs = -1;
-    }
+  }
+
+  /** The audio time of the next frame the VAD will read: what was appended, less what waits. */
+  private long vadStartMs() {
+    return audioMs(appendedSamples - vadCarry.length)
+        - (long) vadFrames.size() * VoiceActivity.FRAME_MS;
   }
 
   private void append(JsonNode event) {
