@@ -113,11 +113,8 @@ public final class VoicePipeline {
    */
   public CompletableFuture<Void> prefill(
       List<GenerateRequest.ChatMessage> conversation, String instructions) {
-    List<GenerateRequest.ChatMessage> messages = new ArrayList<>();
-    messages.add(
-        new GenerateRequest.ChatMessage(
-            "system", instructions == null ? spec.systemPrompt() : instructions));
-    messages.addAll(conversation);
+    List<GenerateRequest.ChatMessage> messages =
+        messages(instructions == null ? spec.systemPrompt() : instructions, conversation);
     return engine
         .generate(
             new GenerateRequest(
@@ -165,6 +162,15 @@ public final class VoicePipeline {
     run.asked = reply;
     run.answer(conversation, "");
     return run.result;
+  }
+
+  /** The system message, then the conversation. */
+  private static List<GenerateRequest.ChatMessage> messages(
+      String systemPrompt, List<GenerateRequest.ChatMessage> conversation) {
+    List<GenerateRequest.ChatMessage> messages = new ArrayList<>();
+    messages.add(new GenerateRequest.ChatMessage("system", systemPrompt));
+    messages.addAll(conversation);
+    return messages;
   }
 
   /**
@@ -229,9 +235,7 @@ public final class VoicePipeline {
     }
 
     private void answer(List<GenerateRequest.ChatMessage> conversation, String transcript) {
-      List<GenerateRequest.ChatMessage> messages = new ArrayList<>();
-      messages.add(new GenerateRequest.ChatMessage("system", systemPrompt));
-      messages.addAll(conversation);
+      List<GenerateRequest.ChatMessage> messages = messages(systemPrompt, conversation);
       GenerateRequest request;
       try {
         request =
@@ -325,14 +329,20 @@ public final class VoicePipeline {
                               })));
     }
 
-    /** Whether the TTS model declares a {@code voice} input. */
+    private Boolean takesVoice;
+
+    /** Whether the TTS model declares a {@code voice} input (asked once a turn). */
     private boolean takesVoice() {
-      try {
-        return engine.metadata(spec.tts(), null).inputs().stream()
-            .anyMatch(input -> input.name().equals("voice"));
-      } catch (RuntimeException notLoaded) {
-        return false;
+      if (takesVoice == null) {
+        try {
+          takesVoice =
+              engine.metadata(spec.tts(), null).inputs().stream()
+                  .anyMatch(input -> input.name().equals("voice"));
+        } catch (RuntimeException notLoaded) {
+          takesVoice = false;
+        }
       }
+      return takesVoice;
     }
 
     private synchronized CompletableFuture<Void> speakingNow() {

@@ -6,21 +6,21 @@ import io.sluice.api.InvalidInputException;
  * Invalid input that OpenAI's error names by its parameter ({@code param}) and, where it has one, a
  * code.
  */
-final class InvalidParameterException extends InvalidInputException {
+public final class InvalidParameterException extends InvalidInputException {
   private final String param;
   private final String code;
 
-  InvalidParameterException(String param, String code, String message) {
+  public InvalidParameterException(String param, String code, String message) {
     super(message);
     this.param = param;
     this.code = code;
   }
 
-  String param() {
+  public String param() {
     return param;
   }
 
-  String code() {
+  public String code() {
     return code;
   }
 }

@@ -1,6 +1,7 @@
 package io.sluice.protocol.openai.realtime;
 
 import io.sluice.api.audio.Pcm16;
+import io.sluice.protocol.openai.InvalidParameterException;
 
 /**
  * The Realtime API's audio formats: {@code audio/pcm} (16-bit little-endian mono, 24 kHz) and the
@@ -26,9 +27,9 @@ enum AudioFormat {
         return format;
       }
     }
-    throw new RealtimeError(
-        "invalid_value",
+    throw new InvalidParameterException(
         param,
+        "invalid_value",
         "audio format '"
             + type
             + "' is not supported; supported: audio/pcm, audio/pcmu, audio/pcma");

@@ -12,6 +12,7 @@ import io.sluice.http.ErrorStatus;
 import io.sluice.pipelines.voice.TurnDetector;
 import io.sluice.pipelines.voice.VoiceActivity;
 import io.sluice.pipelines.voice.VoicePipeline;
+import io.sluice.protocol.openai.InvalidParameterException;
 import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;
 import java.io.ByteArrayOutputStream;
@@ -211,8 +212,8 @@ public final class RealtimeSession {
     }
     try {
       handle(event.get("type").asText(), event);
-    } catch (RealtimeError e) {
-      error(e.code, e.param, eventId, e.getMessage());
+    } catch (InvalidParameterException e) {
+      error(e.code(), e.param(), eventId, e.getMessage());
     } catch (RuntimeException e) {
       error(
           "invalid_value",
@@ -237,9 +238,9 @@ public final class RealtimeSession {
       case "input_audio_buffer.append" -> append(event);
       case "input_audio_buffer.commit" -> {
         if (audioMs(buffer.size() / 2) < MIN_COMMIT_MS) {
-          throw new RealtimeError(
-              "input_audio_buffer_commit_empty",
+          throw new InvalidParameterException(
               null,
+              "input_audio_buffer_commit_empty",
               "buffer too small: expected at least "
                   + MIN_COMMIT_MS
                   + " ms of audio, but buffer only has "
@@ -268,23 +269,23 @@ public final class RealtimeSession {
       case "conversation.item.truncate" -> truncate(event);
       case "response.create" -> {
         if (response != null) {
-          throw new RealtimeError(
-              "conversation_already_has_active_response",
+          throw new InvalidParameterException(
               null,
+              "conversation_already_has_active_response",
               "Conversation already has an active response in progress: " + response.id);
         }
         respond(event.path("response"));
       }
       case "response.cancel" -> {
         if (response == null) {
-          throw new RealtimeError(
-              "response_cancel_not_active", null, "There is no active response to cancel");
+          throw new InvalidParameterException(
+              null, "response_cancel_not_active", "There is no active response to cancel");
         }
         cancel("client_cancelled");
       }
       default ->
-          throw new RealtimeError(
-              "invalid_value", "type", "Invalid value: '" + type + "' is not a client event type");
+          throw new InvalidParameterException(
+              "type", "invalid_value", "Invalid value: '" + type + "' is not a client event type");
     }
   }
 
@@ -319,21 +320,24 @@ public final class RealtimeSession {
   private void append(JsonNode event) {
     JsonNode audio = event.get("audio");
     if (audio == null || !audio.isTextual()) {
-      throw new RealtimeError("invalid_value", "audio", "audio must be a base64 string");
+      throw new InvalidParameterException(
+          "audio", "invalid_value", "audio must be a base64 string");
     }
     byte[] bytes;
     try {
       bytes = Base64.getDecoder().decode(audio.asText());
     } catch (IllegalArgumentException e) {
-      throw new RealtimeError("invalid_value", "audio", "audio is not valid base64");
+      throw new InvalidParameterException("audio", "invalid_value", "audio is not valid base64");
     }
     if (settings.input == AudioFormat.PCM && bytes.length % 2 != 0) {
-      throw new RealtimeError(
-          "invalid_value", "audio", "audio/pcm is 16-bit samples: an even number of bytes");
+      throw new InvalidParameterException(
+          "audio", "invalid_value", "audio/pcm is 16-bit samples: an even number of bytes");
     }
     short[] samples = settings.input.decode(bytes);
-    byte[] pcm = new Pcm16(samples, settings.input.rate).rawBytes();
-    buffer.writeBytes(pcm);
+    buffer.writeBytes(
+        settings.input == AudioFormat.PCM
+            ? bytes
+            : new Pcm16(samples, settings.input.rate).rawBytes());
     appendedSamples += samples.length;
     int maxBytes = MAX_BUFFER_SECONDS * settings.input.rate * 2;
     if (buffer.size() > maxBytes) {
@@ -569,14 +573,15 @@ public final class RealtimeSession {
   private void createItem(JsonNode event) {
     JsonNode item = event.get("item");
     if (item == null || !item.isObject()) {
-      throw new RealtimeError("invalid_value", "item", "item must be an object");
+      throw new InvalidParameterException("item", "invalid_value", "item must be an object");
     }
     String type = item.path("type").asText("message");
     String id = item.path("id").isTextual() ? item.get("id").asText() : newId("item_");
     String previous = items.isEmpty() ? null : items.getLast().id;
     if (type.equals("function_call_output") || type.equals("function_call")) {
       if (!item.path("call_id").isTextual()) {
-        throw new RealtimeError("invalid_value", "item.call_id", type + " needs a call_id");
+        throw new InvalidParameterException(
+            "item.call_id", "invalid_value", type + " needs a call_id");
       }
       Item created =
           type.equals("function_call")
@@ -593,17 +598,17 @@ public final class RealtimeSession {
       return;
     }
     if (!type.equals("message")) {
-      throw new RealtimeError(
-          "invalid_value",
+      throw new InvalidParameterException(
           "item.type",
+          "invalid_value",
           "item type '"
               + type
               + "' is not supported; supported: message, function_call, function_call_output");
     }
     String role = item.path("role").asText("");
     if (!List.of("user", "assistant", "system").contains(role)) {
-      throw new RealtimeError(
-          "invalid_value", "item.role", "role must be user, assistant or system");
+      throw new InvalidParameterException(
+          "item.role", "invalid_value", "role must be user, assistant or system");
     }
     StringBuilder text = new StringBuilder();
     for (JsonNode part : item.path("content")) {
@@ -614,17 +619,17 @@ public final class RealtimeSession {
           if (part.hasNonNull("transcript")) {
             text.append(part.get("transcript").asText());
           } else {
-            throw new RealtimeError(
-                "invalid_value",
+            throw new InvalidParameterException(
                 "item.content",
+                "invalid_value",
                 "audio content is taken through input_audio_buffer.append; here only with a"
                     + " transcript");
           }
         }
         default ->
-            throw new RealtimeError(
-                "invalid_value",
+            throw new InvalidParameterException(
                 "item.content",
+                "invalid_value",
                 "content type '" + partType + "' is not supported");
       }
     }
@@ -643,7 +648,8 @@ public final class RealtimeSession {
         return item;
       }
     }
-    throw new RealtimeError("item_not_found", "item_id", "Item with item_id not found: " + wanted);
+    throw new InvalidParameterException(
+        "item_id", "item_not_found", "Item with item_id not found: " + wanted);
   }
 
   /**
@@ -654,18 +660,20 @@ public final class RealtimeSession {
     Item item = item(event);
     long endMs = event.path("audio_end_ms").asLong(-1);
     if (endMs < 0) {
-      throw new RealtimeError("invalid_value", "audio_end_ms", "audio_end_ms must be at least 0");
+      throw new InvalidParameterException(
+          "audio_end_ms", "invalid_value", "audio_end_ms must be at least 0");
     }
     if (!item.role.equals("assistant")) {
-      throw new RealtimeError("invalid_value", "item_id", "only assistant items are truncated");
+      throw new InvalidParameterException(
+          "item_id", "invalid_value", "only assistant items are truncated");
     }
     List<long[]> ends = item.spoken;
     if (!ends.isEmpty() && item.text != null) {
       long audioEnd = ends.getLast()[1];
       if (endMs > audioEnd) {
-        throw new RealtimeError(
-            "invalid_value",
+        throw new InvalidParameterException(
             "audio_end_ms",
+            "invalid_value",
             "audio content end ms ("
                 + endMs
                 + ") cannot exceed the audio's length ("
@@ -734,7 +742,8 @@ public final class RealtimeSession {
             : settings.maxOutputTokens;
     List<GenerateRequest.ChatMessage> conversation = conversation();
     if (conversation.isEmpty()) {
-      throw new RealtimeError("invalid_value", null, "the conversation has nothing to answer yet");
+      throw new InvalidParameterException(
+          null, "invalid_value", "the conversation has nothing to answer yet");
     }
     io.sluice.api.GenerateOptions llmOptions =
         tools.isEmpty()

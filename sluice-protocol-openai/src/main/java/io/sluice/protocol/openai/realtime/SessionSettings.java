@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.GenerateOptions;
 import io.sluice.pipelines.voice.TurnDetector;
+import io.sluice.protocol.openai.InvalidParameterException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,10 +41,12 @@ final class SessionSettings {
     }
   }
 
-  /** Applies a {@code session} object; throws {@link RealtimeError} naming a bad field. */
+  /**
+   * Applies a {@code session} object; throws {@link InvalidParameterException} naming a bad field.
+   */
   void update(JsonNode session, boolean vadAvailable) {
     if (session == null || !session.isObject()) {
-      throw new RealtimeError("invalid_value", "session", "session must be an object");
+      throw new InvalidParameterException("session", "invalid_value", "session must be an object");
     }
     if (session.has("instructions")) {
       instructions = text(session.get("instructions"), "session.instructions");
@@ -86,15 +89,15 @@ final class SessionSettings {
     String param = "session.audio.input.turn_detection";
     String type = detection.path("type").asText("server_vad");
     if (!type.equals("server_vad")) {
-      throw new RealtimeError(
-          "invalid_value",
+      throw new InvalidParameterException(
           param + ".type",
+          "invalid_value",
           "turn_detection type '" + type + "' is not supported; supported: server_vad, or null");
     }
     if (!vadAvailable) {
-      throw new RealtimeError(
-          "invalid_value",
+      throw new InvalidParameterException(
           param,
+          "invalid_value",
           "this voice pipeline has no voice activity model (its 'vad'): commit the audio buffer"
               + " yourself, with turn_detection null");
     }
@@ -106,7 +109,7 @@ final class SessionSettings {
     try {
       turnDetection = new TurnDetector.Settings((float) threshold, padding, silence);
     } catch (IllegalArgumentException e) {
-      throw new RealtimeError("invalid_value", param, e.getMessage());
+      throw new InvalidParameterException(param, "invalid_value", e.getMessage());
     }
     createResponse = detection.path("create_response").asBoolean(createResponse);
     interruptResponse = detection.path("interrupt_response").asBoolean(interruptResponse);
@@ -114,30 +117,30 @@ final class SessionSettings {
 
   static boolean modalities(JsonNode modalities, String param) {
     if (!modalities.isArray() || modalities.size() != 1) {
-      throw new RealtimeError(
-          "invalid_value", param, "output_modalities must be [\"audio\"] or [\"text\"]");
+      throw new InvalidParameterException(
+          param, "invalid_value", "output_modalities must be [\"audio\"] or [\"text\"]");
     }
     return switch (modalities.get(0).asText()) {
       case "audio" -> true;
       case "text" -> false;
       default ->
-          throw new RealtimeError(
-              "invalid_value", param, "output_modalities must be [\"audio\"] or [\"text\"]");
+          throw new InvalidParameterException(
+              param, "invalid_value", "output_modalities must be [\"audio\"] or [\"text\"]");
     };
   }
 
   /** Function tools: {@code [{type: "function", name, description, parameters}]}. */
   static List<GenerateOptions.Tool> tools(JsonNode value, String param) {
     if (!value.isArray()) {
-      throw new RealtimeError("invalid_value", param, "tools must be an array");
+      throw new InvalidParameterException(param, "invalid_value", "tools must be an array");
     }
     List<GenerateOptions.Tool> tools = new ArrayList<>();
     for (JsonNode tool : value) {
       if (!tool.path("type").asText("function").equals("function")
           || !tool.path("name").isTextual()) {
-        throw new RealtimeError(
-            "invalid_value",
+        throw new InvalidParameterException(
             param,
+            "invalid_value",
             "a tool is {type: \"function\", name, description, parameters}");
       }
       JsonNode parameters = tool.get("parameters");
@@ -158,9 +161,9 @@ final class SessionSettings {
     if (value.isObject() && value.path("name").isTextual()) {
       return value.get("name").asText();
     }
-    throw new RealtimeError(
-        "invalid_value",
+    throw new InvalidParameterException(
         param,
+        "invalid_value",
         "tool_choice must be auto, none, required or {type: \"function\", name}");
   }
 
@@ -169,7 +172,8 @@ final class SessionSettings {
       return null;
     }
     if (!value.canConvertToInt() || value.asInt() < 1) {
-      throw new RealtimeError("invalid_value", param, "must be a positive integer or \"inf\"");
+      throw new InvalidParameterException(
+          param, "invalid_value", "must be a positive integer or \"inf\"");
     }
     return value.asInt();
   }
@@ -177,9 +181,9 @@ final class SessionSettings {
   private static AudioFormat format(JsonNode format, String param) {
     AudioFormat parsed = AudioFormat.of(format.path("type").asText(""), param + ".type");
     if (format.has("rate") && format.get("rate").asInt() != parsed.rate) {
-      throw new RealtimeError(
-          "invalid_value",
+      throw new InvalidParameterException(
           param + ".rate",
+          "invalid_value",
           parsed.type + " is at " + parsed.rate + " Hz, got " + format.get("rate").asText());
     }
     return parsed;
@@ -187,7 +191,7 @@ final class SessionSettings {
 
   private static String text(JsonNode value, String param) {
     if (!value.isTextual()) {
-      throw new RealtimeError("invalid_value", param, param + " must be a string");
+      throw new InvalidParameterException(param, "invalid_value", param + " must be a string");
     }
     return value.asText();
   }
