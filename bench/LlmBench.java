@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
  * target always runs first on a warm or a cold machine). Prints one markdown table: the median of the rounds
  * with their range, and each target's ratio to the first (the peer), taken round by round.
  *
- * java bench/LlmBench.java TOKENS ROUNDS NAME=URL=MODEL...   (the first target is the peer)
+ * java bench/LlmBench.java TOKENS ROUNDS NAME=URL=MODEL...   (the first target is the peer; STREAMS=1,4 to choose)
  */
 public class LlmBench {
   record Target(String name, String url, String model) {}
@@ -29,7 +29,9 @@ public class LlmBench {
 
   record Sample(double tokensPerSecond, double meanFirstTokenMs) {}
 
-  static final int[] STREAMS = {1, 4, 8, 16};
+  /** The concurrent stream counts measured: {@code STREAMS=1,4} in the environment, else 1, 4, 8, 16. */
+  static final int[] STREAMS = Arrays.stream(System.getenv().getOrDefault("STREAMS", "1,4,8,16").split(","))
+      .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
   static final ExecutorService THREADS = Executors.newCachedThreadPool();
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 

@@ -3,6 +3,8 @@ package io.sluice.operator;
 import static io.sluice.operator.DevCluster.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,22 +166,29 @@ class ChartInstallTest {
             .getFirst()
             .getMetadata()
             .getName();
+    load.phase("predictor pod " + victim + " deleted");
     cluster.kubectl("delete", "pod", victim, "-n", NAMESPACE, "--wait=false");
     Thread.sleep(8000);
     int beforeRouter = load.answered.get();
     // one of the two routers goes (an upgrade, a node drained): the other takes every request
     String routerPod = cluster.firstPod("sluice-system", "sluice-router");
+    Path deletedRouterLog = Files.createTempFile("deleted-router", ".log");
+    Process follow = cluster.followLog(routerPod, "sluice-system", deletedRouterLog);
+    load.phase("router pod " + routerPod + " deleted");
     cluster.kubectl("delete", "pod", routerPod, "-n", "sluice-system", "--wait=false");
     Thread.sleep(15000);
     int beforeOperator = load.answered.get();
     String operator = cluster.firstPod("sluice-system", "sluice-operator");
+    load.phase("operator pod " + operator + " deleted");
     cluster.kubectl("delete", "pod", operator, "-n", "sluice-system", "--wait=false");
     Thread.sleep(8000);
     load.stop();
+    follow.destroy();
     assertThat(load.failures)
         .as(
-            "requests that failed while a pod was deleted; the router's log:\n%s",
-            routerLog(cluster))
+            "requests that failed while a pod was deleted; the log of the router deleted:\n%s\n"
+                + "the other router's log:\n%s",
+            Files.readString(deletedRouterLog), routerLog(cluster))
         .isEmpty();
     assertThat(load.answered.get()).isGreaterThan(100);
     System.out.printf(
@@ -282,6 +291,21 @@ class ChartInstallTest {
     final AtomicInteger answered = new AtomicInteger();
     final List<String> failures = new CopyOnWriteArrayList<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
+    private volatile String phase = "before any deletion";
+    private volatile long phaseStarted = System.nanoTime();
+
+    /** Names what happens from now on; each failure says in which phase, and when in it. */
+    void phase(String name) {
+      phaseStarted = System.nanoTime();
+      phase = name;
+    }
+
+    private void failed(String why) {
+      failures.add(
+          String.format(
+              "%s, +%d ms: %s", phase, (System.nanoTime() - phaseStarted) / 1_000_000, why));
+    }
+
     private final List<Thread> clients = new ArrayList<>();
 
     Load(DevCluster cluster, String router, int connections) {
@@ -295,10 +319,10 @@ class ChartInstallTest {
                           if (cluster.inferLinear(router, Duration.ofSeconds(30)) == 3) {
                             answered.incrementAndGet();
                           } else {
-                            failures.add("wrong answer");
+                            failed("wrong answer");
                           }
                         } catch (Exception | AssertionError e) {
-                          failures.add(e.getMessage());
+                          failed(e.toString());
                         }
                       }
                     }));

@@ -131,6 +131,25 @@ final class DevCluster implements AutoCloseable {
     return run(System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"), true, args).output();
   }
 
+  /**
+   * Streams a pod's log into {@code file} until the pod's container ends (or the process is
+   * destroyed).
+   */
+  Process followLog(String pod, String namespace, Path file) throws Exception {
+    return new ProcessBuilder(
+            System.getenv().getOrDefault("SLUICE_KUBECTL", "kubectl"),
+            "--kubeconfig",
+            kubeconfig,
+            "logs",
+            "--follow",
+            pod,
+            "-n",
+            namespace)
+        .redirectErrorStream(true)
+        .redirectOutput(file.toFile())
+        .start();
+  }
+
   record Run(int exit, String output) {}
 
   Run helm(boolean mustPass, String... args) throws Exception {

@@ -513,7 +513,7 @@ public final class SluiceServer implements AutoCloseable {
    * answer, under a client that may already be sending the next request.
    */
   private void awaitDrained(Duration bound) {
-    drain.start(bound);
+    drain.start();
     long deadline = System.nanoTime() + bound.toNanos();
     try {
       while (openConnections.get() > 0 && System.nanoTime() < deadline) {

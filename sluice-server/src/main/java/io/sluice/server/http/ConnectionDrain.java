@@ -1,7 +1,6 @@
 package io.sluice.server.http;
 
 import io.vertx.core.Context;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -14,23 +13,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class ConnectionDrain {
   private final List<Runnable> guards = new CopyOnWriteArrayList<>();
-  private volatile Duration deadline;
+  private volatile boolean started;
 
   void register(Context context, ConnectionGuard guard) {
-    Runnable drain = () -> context.runOnContext(ignored -> guard.drain(deadline));
+    Runnable drain = () -> context.runOnContext(ignored -> guard.drain());
     guards.add(drain);
-    if (deadline != null) {
+    if (started) {
       drain.run();
     }
   }
 
   /**
-   * Starts draining every registered event loop; HTTP/2 connections are closed after {@code
-   * deadline} even with streams still open. Idempotent.
+   * Starts draining every registered event loop; what is still open when the server stops is closed
+   * by its shutdown. Idempotent.
    */
-  public synchronized void start(Duration deadline) {
-    if (this.deadline == null) {
-      this.deadline = deadline;
+  public synchronized void start() {
+    if (!started) {
+      started = true;
       guards.forEach(Runnable::run);
     }
   }

@@ -13,7 +13,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.impl.Http2ServerConnection;
 import io.vertx.core.net.impl.ConnectionBase;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -139,7 +138,11 @@ final class ConnectionGuard {
         state.served = true;
       }
       if (draining) {
-        closeAfterAnswer(request);
+        if (state != null && state.pings != null) {
+          sendAway(request.connection(), state, clock.getAsLong());
+        } else {
+          closeAfterAnswer(request);
+        }
       }
       handler.handle(request);
     };
@@ -147,27 +150,56 @@ final class ConnectionGuard {
 
   /**
    * From now on HTTP/1.1 answers carry {@code Connection: close}, answers still to be written
-   * included; HTTP/2 connections get a GOAWAY and close once their streams end. An idle HTTP/1.1
-   * connection is left open: its client's next request on it is answered with {@code Connection:
-   * close}. Closing it instead would race with a client reusing it from its pool at that moment,
-   * and that request would be lost (POSTs are not retried); what is still idle when the drain's
-   * bound is over is closed by the server's shutdown.
+   * included, and HTTP/2 connections are sent away ({@link #sendAway}). An idle HTTP/1.1 connection
+   * is left open: its client's next request on it is answered with {@code Connection: close}.
+   * Closing it instead would race with a client reusing it from its pool at that moment, and that
+   * request would be lost (POSTs are not retried); what is still idle when the drain's bound is
+   * over is closed by the server's shutdown.
    */
-  void drain(Duration deadline) {
+  void drain() {
     if (draining) {
       return;
     }
     draining = true;
+    long now = clock.getAsLong();
     for (Map.Entry<HttpConnection, ConnectionState> entry : connections.entrySet()) {
       ConnectionState state = entry.getValue();
       if (state.pings != null) {
-        entry.getKey().shutdown(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        sendAway(entry.getKey(), state, now);
       } else {
         for (RequestState request : state.requests) {
           closeAfterAnswer(request.request);
         }
       }
     }
+  }
+
+  /**
+   * The first of two GOAWAYs (RFC 9113, 6.8): its last stream id is the largest there is, so the
+   * client opens no new stream here but none it already sent is refused; the sweep sends the final
+   * one a {@link #GOAWAY_GRACE} later, and closes the connection once its streams have been
+   * answered for as long again. The JDK's HTTP/2 client reads a connection's end before the last
+   * frames before it and fails their requests with "EOF reached while reading" (still so in JDK
+   * 25): closing right after the last answer, as a plain graceful shutdown does, loses it.
+   */
+  private static void sendAway(HttpConnection connection, ConnectionState state, long now) {
+    if (state.goingAwaySince == NOT_SENT) {
+      state.goingAwaySince = now;
+      connection.goAway(0, Integer.MAX_VALUE);
+    }
+  }
+
+  /** True once a connection sent away can close: its streams answered a while ago. */
+  private static boolean goneAway(HttpConnection connection, ConnectionState state, long now) {
+    if (state.goingAwaySince == NOT_SENT || now - state.goingAwaySince < GOAWAY_GRACE) {
+      return false;
+    }
+    if (!state.finalGoAway) {
+      state.finalGoAway = true;
+      connection.goAway(0, -1); // the last stream it opened
+      return false;
+    }
+    return state.requests.isEmpty() && now - state.lastActivity >= GOAWAY_GRACE;
   }
 
   private static void closeAfterAnswer(HttpServerRequest request) {
@@ -207,7 +239,9 @@ final class ConnectionGuard {
           expired.add(entry.getKey());
         }
       }
-      if (state.pings != null && keepAliveExpired(entry.getKey(), state, now)) {
+      if (state.pings != null
+          && (keepAliveExpired(entry.getKey(), state, now)
+              || goneAway(entry.getKey(), state, now))) {
         expired.add(entry.getKey());
       }
     }
@@ -313,6 +347,11 @@ final class ConnectionGuard {
 
   private static final long NOT_SENT = Long.MIN_VALUE;
 
+  /**
+   * Between the two GOAWAYs of a drain, and from a sent-away connection's last answer to its close.
+   */
+  private static final long GOAWAY_GRACE = TimeUnit.SECONDS.toNanos(1);
+
   private static final class ConnectionState {
     final List<RequestState> requests = new ArrayList<>(1);
     long lastActivity;
@@ -326,6 +365,11 @@ final class ConnectionGuard {
     long prunedBytes;
     long keepAliveSince;
     long keepAliveSentAt = NOT_SENT;
+
+    /** HTTP/2, draining: when the first GOAWAY went, and whether the final one has. */
+    long goingAwaySince = NOT_SENT;
+
+    boolean finalGoAway;
 
     ConnectionState(long now) {
       this.lastActivity = now;

@@ -6,12 +6,20 @@ import io.sluice.server.TestServer;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -161,6 +169,76 @@ class GracefulStopTest {
         stopping.join(30_000);
       }
     }
+  }
+
+  /**
+   * The JDK's HTTP/2 client (h2c, as {@code HttpClient} speaks to {@code http://} by default) loops
+   * on its connections while the server stops: it is sent away with GOAWAY and told nothing else
+   * until its streams have been answered a while ago. The JDK client reads the end of a connection
+   * closed right after its last answer before that answer's frames and fails the request with "EOF
+   * reached while reading".
+   */
+  @Test
+  void http2ClientsLoopingWhileTheServerStopsLoseNothing(@TempDir Path dir) throws Exception {
+    TestServer server = SlowClientTest.start(dir, "{idleTimeout: 60s}");
+    URI echo = URI.create("http://127.0.0.1:" + server.server().port() + "/v2/models/echo/infer");
+    AtomicInteger answered = new AtomicInteger();
+    AtomicInteger overHttp2 = new AtomicInteger();
+    AtomicBoolean goneElsewhere = new AtomicBoolean();
+    List<String> lost = new CopyOnWriteArrayList<>();
+    List<Thread> clients = new ArrayList<>();
+    Thread stopping = null;
+    try {
+      for (int i = 0; i < 8; i++) {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+        clients.add(
+            Thread.ofPlatform()
+                .start(
+                    () -> {
+                      try (http) {
+                        while (!goneElsewhere.get()) {
+                          HttpResponse<String> answer =
+                              http.send(
+                                  HttpRequest.newBuilder(echo)
+                                      .POST(BodyPublishers.ofString(SlowClientTest.INFER))
+                                      .build(),
+                                  BodyHandlers.ofString());
+                          if (answer.statusCode() != 200) {
+                            lost.add("status " + answer.statusCode());
+                            return;
+                          }
+                          answered.incrementAndGet();
+                          if (answer.version() == HttpClient.Version.HTTP_2) {
+                            overHttp2.incrementAndGet();
+                          }
+                        }
+                      } catch (ConnectException refused) {
+                        // the server no longer listens: a client behind a Service reaches another
+                      } catch (IOException | InterruptedException e) {
+                        lost.add(e.toString());
+                      }
+                    }));
+      }
+      while (answered.get() < 500 && lost.isEmpty()) {
+        Thread.sleep(20);
+      }
+      stopping = Thread.ofPlatform().start(server::close);
+      // a GOAWAY reaches its client within this; then clients behind a Service open connections
+      // to another server, which this test does not have
+      Thread.sleep(500);
+      goneElsewhere.set(true);
+      for (Thread client : clients) {
+        client.join(30_000);
+      }
+    } finally {
+      if (stopping == null) {
+        server.close();
+      } else {
+        stopping.join(30_000);
+      }
+    }
+    assertThat(lost).as("requests lost while the server stopped").isEmpty();
+    assertThat(overHttp2.get()).as("answers over HTTP/2").isGreaterThan(400);
   }
 
   /** An HTTP/1.1 answer's status and whether it closes its connection; its body is skipped. */

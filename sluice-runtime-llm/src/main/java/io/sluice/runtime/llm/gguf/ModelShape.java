@@ -28,6 +28,28 @@ public record ModelShape(
       new ModelShape("qwen2", 896, 24, 14, 2, 4864, 151_936, 32_768, 1_000_000f, 1e-6f, true, true);
 
   /**
+   * A ≈130M-parameter llama, 12 layers of 768 (GPT-2 small's body with Llama's blocks: 12 heads,
+   * SwiGLU of 2,048, a 32,000-token vocabulary, untied output).
+   */
+  public static final ModelShape LLAMA_12X768 =
+      new ModelShape("llama", 768, 12, 12, 12, 2048, 32_000, 4096, 10_000f, 1e-5f, false, false);
+
+  /** Llama-3.2-1B's published configuration (1.24B parameters, grouped-query attention). */
+  public static final ModelShape LLAMA_3_2_1B =
+      new ModelShape(
+          "llama", 2048, 16, 32, 8, 8192, 128_256, 131_072, 500_000f, 1e-5f, true, false);
+
+  /** The shapes the benchmarks name, by name. */
+  public static ModelShape named(String name) {
+    return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+      case "qwen2.5-0.5b" -> QWEN2_5_0_5B;
+      case "llama-12x768" -> LLAMA_12X768;
+      case "llama-3.2-1b" -> LLAMA_3_2_1B;
+      default -> null;
+    };
+  }
+
+  /**
    * A small llama: 4 heads, feed-forward twice the width, only the writer's word pieces as
    * vocabulary.
    */

@@ -43,7 +43,8 @@ public final class RandomModelWriter {
   public static void main(String[] args) throws IOException {
     if (args.length == 0) {
       System.err.println(
-          "usage: RandomModelWriter OUT.gguf [EMBEDDING LAYERS | qwen2.5-0.5b [q8_0|f32]]");
+          "usage: RandomModelWriter OUT.gguf [EMBEDDING LAYERS | SHAPE [q8_0|f32]]"
+              + " (SHAPE: qwen2.5-0.5b, llama-12x768, llama-3.2-1b)");
       System.exit(2);
     }
     Path out = Path.of(args[0]);
@@ -56,10 +57,11 @@ public final class RandomModelWriter {
           Long.parseLong(args[5]));
       return;
     }
-    if (args.length > 1 && args[1].equalsIgnoreCase("qwen2.5-0.5b")) {
+    ModelShape named = args.length > 1 ? ModelShape.named(args[1]) : null;
+    if (named != null) {
       GgmlType type =
           args.length > 2 ? GgmlType.valueOf(args[2].toUpperCase(Locale.ROOT)) : GgmlType.Q8_0;
-      write(out, ModelShape.QWEN2_5_0_5B, type);
+      write(out, named, type);
     } else {
       write(
           out,
