@@ -61,7 +61,8 @@ public final class ProfileSummary {
       inclusive.keySet().forEach(k -> ordered.put(k, included.getOrDefault(k, 0L)));
       System.out.println("| inclusive | share |");
       System.out.println("|---|---|");
-      ordered.forEach((k, v) -> System.out.printf("| %s | %.1f%% |%n", k, 100.0 * v / total));
+      long all = total;
+      ordered.forEach((k, v) -> System.out.printf("| %s | %.1f%% |%n", k, 100.0 * v / all));
       System.out.println();
     }
   }

@@ -11,7 +11,8 @@
 #
 # Writes collapsed stacks (`[thread];frame;...;frame count`, what flamegraph.pl, speedscope or async-profiler's
 # converter read) and an HTML flame graph per JVM to bench/results/profile-*/, and prints a summary: CPU by thread
-# group, the frames with the most self time, and the inclusive share of the costs named below.
+# group, the frames with the most self time, and the inclusive share of the costs named below. With EVENT=alloc,
+# the same for bytes allocated (what the young collections have to sweep).
 # async-profiler comes from Maven Central (tools.profiler:async-profiler, its Linux x64 library) into
 # ~/.cache/sluice/async-profiler.
 set -euo pipefail
@@ -19,6 +20,8 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 MODE=${1:?usage: bench/profile.sh front|llm [SECONDS] ...}
 SECONDS_PER=${2:-15}
+# EVENT=alloc samples allocations (by bytes) instead of CPU time
+EVENT=${EVENT:-cpu,interval=1ms}
 . "$ROOT/bin/java-home.sh"
 
 AP_VERSION=4.2
@@ -41,14 +44,16 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 # profiler PID start|stop NAME: loads the agent into a running JVM (jcmd JVMTI.agent_load) to start or to stop
-# and write NAME.collapsed and NAME.html
+# and write NAME.collapsed and NAME.html. jcmd reads KEY=VALUE as its own option: the agent's options go quoted.
 profiler() {
   local pid=$1 action=$2 name=${3:-}
+  agent() { "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$AP" "\"$1\"" | grep -q "return code: 0" \
+    || { echo "profile.sh: async-profiler refused '$1' in $pid" >&2; exit 1; }; }
   if [ "$action" = start ]; then
-    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$AP" "start,event=cpu,interval=1ms,threads" >/dev/null
+    agent "start,event=$EVENT,threads"
   else
-    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$AP" "dump,collapsed,file=$OUT/$name.collapsed" >/dev/null
-    "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$AP" "stop,file=$OUT/$name.html" >/dev/null
+    agent "dump,collapsed,file=$OUT/$name.collapsed"
+    agent "stop,file=$OUT/$name.html"
   fi
 }
 summary() { # NAME LABEL=REGEX...

@@ -38,6 +38,11 @@ public enum DataType {
     return elementSize > 0;
   }
 
+  /** FP16, FP32, FP64 and BF16. */
+  public boolean isFloatingPoint() {
+    return this == FP16 || this == FP32 || this == FP64 || this == BF16;
+  }
+
   /** Looks a wire name up exactly (names are case-sensitive in the protocol). */
   public static Optional<DataType> fromWireName(String name) {
     if (name == null) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.sluice.api.DataType;
 import io.sluice.api.InvalidInputException;
 import io.sluice.api.Tensor;
+import io.sluice.http.json.FloatWriter;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -184,6 +185,7 @@ public final class TensorJson {
   /** Writes {@code count} elements from {@code data} (consuming them) as JSON values. */
   public static void writeElements(
       JsonGenerator generator, DataType type, ByteBuffer data, long count) throws IOException {
+    FloatWriter floats = type.isFloatingPoint() ? new FloatWriter() : null;
     for (long i = 0; i < count; i++) {
       switch (type) {
         case BOOL -> generator.writeBoolean(data.get() != 0);
@@ -195,10 +197,10 @@ public final class TensorJson {
         case UINT16 -> generator.writeNumber(data.getShort() & 0xFFFF);
         case UINT32 -> generator.writeNumber(data.getInt() & 0xFFFF_FFFFL);
         case UINT64 -> generator.writeNumber(Long.toUnsignedString(data.getLong()));
-        case FP32 -> generator.writeNumber(data.getFloat());
-        case FP64 -> generator.writeNumber(data.getDouble());
-        case FP16 -> generator.writeNumber(Float.float16ToFloat(data.getShort()));
-        case BF16 -> generator.writeNumber(fromBfloat16(data.getShort()));
+        case FP32 -> floats.write(generator, data.getFloat());
+        case FP64 -> floats.write(generator, data.getDouble());
+        case FP16 -> floats.write(generator, Float.float16ToFloat(data.getShort()));
+        case BF16 -> floats.write(generator, fromBfloat16(data.getShort()));
         case BYTES -> {
           byte[] bytes = new byte[data.getInt()];
           data.get(bytes);
