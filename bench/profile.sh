@@ -40,17 +40,18 @@ CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/
 OUT="$BENCH/results/profile-$MODE-$(date -u +%Y%m%dT%H%M)"
 mkdir -p "$OUT"
 WORK=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; cp "$WORK"/*.log "$OUT/" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 # profiler PID start|stop NAME: loads the agent into a running JVM (jcmd JVMTI.agent_load) to start or to stop
 # and write NAME.collapsed and NAME.html. jcmd reads KEY=VALUE as its own option: the agent's options go quoted.
+# The agent's messages go to a file: a worker's stdout carries its frames to the server.
 profiler() {
   local pid=$1 action=$2 name=${3:-}
   agent() { "$JAVA_HOME/bin/jcmd" "$pid" JVMTI.agent_load "$AP" "\"$1\"" | grep -q "return code: 0" \
     || { echo "profile.sh: async-profiler refused '$1' in $pid" >&2; exit 1; }; }
   if [ "$action" = start ]; then
-    agent "start,event=$EVENT,threads"
+    agent "start,event=$EVENT,threads,log=$OUT/agent-$pid.log"
   else
     agent "dump,collapsed,file=$OUT/$name.collapsed"
     agent "stop,file=$OUT/$name.html"
@@ -123,7 +124,7 @@ YAML
     "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
   server=$!
   await_http "http://127.0.0.1:$PORT/v2/health/ready"
-  worker=$(pgrep -f "sluice.replica=llm" | head -1)
+  worker=$("$JAVA_HOME/bin/jcmd" -l | awk '/WorkerMain/ {print $1}' | head -1)
   load() { STREAMS=$STREAMS "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$1" 1 "Sluice=http://127.0.0.1:$PORT=llm" 2>&1 | grep "tok/s" || true; }
   echo "warming up ..." >&2
   load 64 >/dev/null

@@ -23,6 +23,8 @@ public enum DataType {
   /** Variable-size elements; serialised as a 4-byte little-endian length followed by the bytes. */
   BYTES(-1);
 
+  private static final DataType[] ALL = values(); // values() copies its array on every call
+
   private final int elementSize;
 
   DataType(int elementSize) {
@@ -48,7 +50,7 @@ public enum DataType {
     if (name == null) {
       return Optional.empty();
     }
-    for (DataType type : values()) {
+    for (DataType type : ALL) {
       if (type.name().equals(name)) {
         return Optional.of(type);
       }

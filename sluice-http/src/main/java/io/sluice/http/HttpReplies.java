@@ -44,7 +44,16 @@ public final class HttpReplies {
     if (response.closed() || response.ended()) {
       return;
     }
-    response.setStatusCode(status).putHeader("content-type", contentType).end(Buffer.buffer(body));
+    send(response, status, contentType, Buffer.buffer(body));
+  }
+
+  /** Sends {@code body} as it is (no copy), unless the response is already over. */
+  public static void send(
+      HttpServerResponse response, int status, String contentType, Buffer body) {
+    if (response.closed() || response.ended()) {
+      return;
+    }
+    response.setStatusCode(status).putHeader("content-type", contentType).end(body);
   }
 
   /** Status recorded for requests whose client went away before the answer (nginx's convention). */

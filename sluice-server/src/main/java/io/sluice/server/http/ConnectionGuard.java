@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * than {@code keepAliveTimeout} (a peer that vanished).
  *
  * <p>Every connection and request is touched on its event loop only, so the state needs no locks; a
- * periodic sweep (a quarter of the shortest timeout, at most one second) enforces the deadlines.
+ * periodic sweep (a quarter of the shortest timeout, at most 100 ms) enforces the deadlines.
  */
 final class ConnectionGuard {
   private static final Logger log = LoggerFactory.getLogger(ConnectionGuard.class);
@@ -75,7 +75,7 @@ final class ConnectionGuard {
                 limits.keepAliveTimeout().toMillis())
             .min()
             .orElseThrow();
-    return vertx.setPeriodic(Math.max(10, Math.min(1000, shortest / 4)), id -> sweep());
+    return vertx.setPeriodic(Math.max(10, Math.min(SWEEP_PERIOD_MS, shortest / 4)), id -> sweep());
   }
 
   void connected(HttpConnection connection) {
@@ -126,12 +126,16 @@ final class ConnectionGuard {
       ConnectionState state = connections.get(request.connection());
       if (state != null) {
         long now = clock.getAsLong();
-        // Answered requests are pruned by the sweep, never here: Vert.x dispatches an HTTP/2
-        // request holding its
-        // connection's lock, and a model thread ending another stream's response holds that
-        // response's lock while it
-        // waits for the connection's, so asking a response whether it ended from here can deadlock
-        // the event loop.
+        if (state.pings == null) {
+          // HTTP/1.1: what came before on this connection has been answered (a request still
+          // tracked holds its whole request and response until pruned: at tens of thousands of
+          // requests a second, a second's worth was most of what each young collection copied)
+          state.requests.removeIf(RequestState::answered);
+        }
+        // HTTP/2's answered requests are pruned by the sweep, never here: Vert.x dispatches an
+        // HTTP/2 request holding its connection's lock, and a model thread ending another stream's
+        // response holds that response's lock while it waits for the connection's, so asking a
+        // response whether it ended from here can deadlock the event loop.
         state.requests.add(new RequestState(request, now));
         state.requestsSeen++;
         state.lastActivity = now;
@@ -346,6 +350,12 @@ final class ConnectionGuard {
   }
 
   private static final long NOT_SENT = Long.MIN_VALUE;
+
+  /**
+   * At most this long between sweeps: an answered HTTP/2 request stays tracked, its request and
+   * response with it, until the next one.
+   */
+  private static final long SWEEP_PERIOD_MS = 100;
 
   /**
    * Between the two GOAWAYs of a drain, and from a sent-away connection's last answer to its close.

@@ -1,6 +1,7 @@
 package io.sluice.protocol.kserve.v2;
 
 import io.sluice.http.HttpReplies;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 
 /**
@@ -8,7 +9,7 @@ import io.vertx.core.http.HttpServerResponse;
  * bytes of it) follows the JSON and the response needs {@code Inference-Header-Content-Length:
  * jsonLength}.
  */
-public record EncodedBody(byte[] bytes, int jsonLength, boolean binary) {
+public record EncodedBody(Buffer bytes, int jsonLength, boolean binary) {
 
   /** Sends this body as a 200, with the header a binary body needs. */
   public void sendTo(HttpServerResponse response) {

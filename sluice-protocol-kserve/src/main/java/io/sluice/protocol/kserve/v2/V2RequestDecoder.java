@@ -34,6 +34,9 @@ import java.util.function.Supplier;
 public final class V2RequestDecoder {
   private static final JsonFactory JSON = JsonFactories.JSON;
 
+  /** The most a tensor's data buffer is sized to before its elements arrive: 1 MiB. */
+  private static final int PRESIZE_LIMIT = 1 << 20;
+
   private V2RequestDecoder() {}
 
   /**
@@ -233,7 +236,7 @@ public final class V2RequestDecoder {
           case "parameters" -> inputParameters = readParameters("input parameters");
           case "data" -> {
             if (datatype != null) {
-              data = new ByteSink(64);
+              data = new ByteSink(expectedBytes(shape, datatype));
               count = TensorJson.readData(parser, label(name), datatype, data);
             } else {
               deferredData = new TokenBuffer(parser);
@@ -264,7 +267,7 @@ public final class V2RequestDecoder {
       if (deferredData != null) {
         try (JsonParser replay = deferredData.asParser()) {
           replay.nextToken();
-          data = new ByteSink(64);
+          data = new ByteSink(expectedBytes(shape, datatype));
           count = TensorJson.readData(replay, name, datatype, data);
         }
       }
@@ -346,6 +349,28 @@ public final class V2RequestDecoder {
         }
         binaryPerOutput.put(name, flag);
       }
+    }
+
+    /**
+     * The bytes a tensor of {@code shape} takes, when the shape came first (as clients write it),
+     * so that its data is read without growing the buffer; at most {@link #PRESIZE_LIMIT}, since
+     * the data may never come.
+     */
+    private static int expectedBytes(long[] shape, DataType type) {
+      if (shape == null || !type.isFixedSize()) {
+        return 64;
+      }
+      long bytes = type.elementSize();
+      for (long dim : shape) {
+        if (dim < 0 || dim > PRESIZE_LIMIT) {
+          return dim < 0 ? 64 : PRESIZE_LIMIT;
+        }
+        bytes *= dim;
+        if (bytes > PRESIZE_LIMIT) {
+          return PRESIZE_LIMIT;
+        }
+      }
+      return (int) bytes;
     }
 
     private long[] readShape(String name) throws IOException {

@@ -2,14 +2,17 @@ package io.sluice.protocol.kserve.v2;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.Unpooled;
 import io.sluice.api.InferResponse;
 import io.sluice.api.Tensor;
 import io.sluice.http.json.JsonFactories;
 import io.sluice.protocol.kserve.json.TensorJson;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,9 +27,10 @@ public final class V2ResponseEncoder {
   private V2ResponseEncoder() {}
 
   public static EncodedBody encode(InferResponse response, OutputEncoding encoding) {
-    ByteArrayBuilder out = new ByteArrayBuilder(256);
+    // written straight into the buffer the response sends: no copy between builders
+    ByteBuf out = Unpooled.buffer(estimatedSize(response, encoding));
     List<Tensor> binary = new ArrayList<>();
-    try (JsonGenerator json = JSON.createGenerator(out)) {
+    try (JsonGenerator json = JSON.createGenerator((OutputStream) new ByteBufOutputStream(out))) {
       json.writeStartObject();
       json.writeStringField("model_name", response.modelName());
       if (response.modelVersion() != null) {
@@ -61,13 +65,23 @@ public final class V2ResponseEncoder {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    int jsonLength = out.size();
+    int jsonLength = out.writerIndex();
     for (Tensor tensor : binary) {
-      ByteBuffer data = tensor.data();
-      byte[] chunk = new byte[data.remaining()];
-      data.get(chunk);
-      out.write(chunk);
+      out.writeBytes(tensor.data());
     }
-    return new EncodedBody(out.toByteArray(), jsonLength, !binary.isEmpty());
+    return new EncodedBody(BufferInternal.buffer(out), jsonLength, !binary.isEmpty());
+  }
+
+  /** About what the body takes (a float's text is at most 15 bytes and usually 10 or so). */
+  private static int estimatedSize(InferResponse response, OutputEncoding encoding) {
+    long size = 128;
+    for (Tensor output : response.outputs()) {
+      size +=
+          96
+              + (encoding.binary(output.name())
+                  ? output.byteSize()
+                  : Math.min(output.elementCount(), 1 << 20) * 12L);
+    }
+    return (int) Math.min(size, 64L << 20);
   }
 }
