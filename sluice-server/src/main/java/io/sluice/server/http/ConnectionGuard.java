@@ -92,6 +92,7 @@ final class ConnectionGuard {
     ConnectionState state = new ConnectionState(clock.getAsLong());
     connections.put(connection, state);
     if (connection instanceof Http2ServerConnection) {
+      consolidateFlushes(connection);
       state.pings = new PingPolicy(limits.minPingInterval().toNanos());
       connection.pingHandler(ping -> pinged(connection, state));
     }
@@ -116,6 +117,13 @@ final class ConnectionGuard {
       if (pipeline.get(IDLE_HANDLER) != null) {
         pipeline.remove(IDLE_HANDLER);
       }
+    }
+  }
+
+  /** See {@link FlushCoalescer}: a gRPC answer goes out in one write, not three. */
+  private static void consolidateFlushes(HttpConnection connection) {
+    if (connection instanceof ConnectionBase base) {
+      base.channel().pipeline().addFirst(new FlushCoalescer());
     }
   }
 
