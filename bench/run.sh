@@ -22,8 +22,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-# Build the server if needed (bin/sluice does it on first use).
+# Build the server if needed (bin/sluice does it on first use), and the testkit (its ONNX writer).
 "$ROOT/bin/sluice" --version >/dev/null
+(cd "$ROOT" && mvn -q -B -ntp -DskipTests install -pl sluice-testkit >/dev/null)
 LIB="$ROOT/sluice-server/target/lib/*:$ROOT/sluice-server/target/sluice-server.jar"
 
 WORK=$(mktemp -d)
@@ -57,14 +58,18 @@ NGX
 NETTY_PORT=18082
 "$JAVA_HOME/bin/java" -cp "$LIB" "$BENCH/RawNettyHello.java" $NETTY_PORT "$(nproc)" > "$WORK/netty.log" 2>&1 & pids+=($!)
 
-# Sluice with the repository's example model (softmax, FP32 [3,4,5]).
+# Sluice with the repository's example model (softmax, FP32 [3,4,5]), and for 1 MiB tensors a 16-wide
+# MLP whose batch of 16,384 rows is 1 MiB in and out (a cheap model: the transfer is what is measured).
 SLUICE_PORT=18083
+"$JAVA_HOME/bin/java" -cp "$ROOT/sluice-testkit/target/sluice-testkit-0.1.0-SNAPSHOT.jar:$LIB" \
+  io.sluice.testkit.OnnxModelWriter "$WORK/mlp16.onnx" 16
 cat > "$WORK/sluice.yaml" <<YAML
 server: {host: 127.0.0.1, port: $SLUICE_PORT}
 applications:
   - name: softmax
     deployments:
       - {name: softmax, runtime: onnx, storageUri: "file://$ROOT/models/softmax/model.onnx"}
+      - {name: mlp16, runtime: onnx, storageUri: "file://$WORK/mlp16.onnx"}
 YAML
 SLUICE_JAVA_OPTS="-Xms1g -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
   "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" > "$WORK/sluice.log" 2>&1 & pids+=($!)
@@ -129,5 +134,30 @@ run_wrk "http://127.0.0.1:$SLUICE_PORT/v2/health/live" 16 > /dev/null
     ratio=$(awk -v a="$i_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a/b }')
     gratio=$(awk -v a="$g_rps" -v b="$i_rps" 'BEGIN { printf "%.2f", a/b }')
     echo "| $c | $n_rps | $r_rps | $h_rps | $i_rps ($i_p50 / $i_p99) | $ratio | $g_rps ($g_mean / $g_max; ${g_ok} 2xx) | $gratio |"
+  done
+  echo
+  # 1 MiB tensors (FP32 [16384, 16] in and out): the JSON body against the binary tensor extension
+  header_length=$("$JAVA_HOME/bin/java" "$BENCH/TensorBodies.java" "$WORK" x 16384 16)
+  big() { # json|binary connections
+    local out threads=2; [ "$2" -lt 2 ] && threads=1
+    if [ "$1" = json ]; then
+      out=$(BODY_FILE="$WORK/json.body" wrk -t$threads -c"$2" -d"${DURATION}s" --latency -s "$BENCH/post.lua" \
+        "http://127.0.0.1:$SLUICE_PORT/v2/models/mlp16/infer")
+    else
+      out=$(BODY_FILE="$WORK/binary.body" CONTENT_TYPE=application/octet-stream \
+        EXTRA_HEADER="Inference-Header-Content-Length: $header_length" \
+        wrk -t$threads -c"$2" -d"${DURATION}s" --latency -s "$BENCH/post.lua" "http://127.0.0.1:$SLUICE_PORT/v2/models/mlp16/infer")
+    fi
+    echo "$out" >> "$RESULTS/wrk-raw.log"
+    echo "$out" | awk '/Requests\/sec/ {printf "%.1f", $2}'
+    echo -n " "; echo "$out" | awk '/Non-2xx/ {print $NF; found=1} END {if (!found) print 0}'
+  }
+  echo "| 1 MiB FP32 tensor in and out, connections | JSON rps | binary extension rps | binary / JSON |"
+  echo "|---|---|---|---|"
+  for c in 1 4; do
+    read -r j_rps j_bad <<< "$(big json "$c")"
+    read -r b_rps b_bad <<< "$(big binary "$c")"
+    [ "$j_bad" = 0 ] && [ "$b_bad" = 0 ] || echo "non-2xx answers: JSON $j_bad, binary $b_bad" >&2
+    echo "| $c | $j_rps | $b_rps | $(awk -v a="$b_rps" -v b="$j_rps" 'BEGIN { printf "%.1f", a/b }') |"
   done
 } | tee "$RESULTS/frontdoor-$(date -u +%Y%m%dT%H%M).md"
