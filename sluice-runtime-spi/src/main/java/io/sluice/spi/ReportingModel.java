@@ -25,7 +25,15 @@ public interface ReportingModel extends LoadedModel {
         "llm.prefix.cache.hit.tokens", true, "Prompt tokens whose KV cells were reused"),
     LLM_PREEMPTIONS(
         "llm.preemptions", true, "Generations whose cells were taken for others and recomputed"),
-    LLM_FINISHED("llm.finished.requests", true, "Generations finished");
+    LLM_FINISHED("llm.finished.requests", true, "Generations finished"),
+    LLM_STEPS(
+        "llm.steps", true, "Decoding steps (one llama_decode each, every stream's token in it)"),
+    LLM_DECODE_SECONDS("llm.decode.seconds", true, "Time spent in llama_decode"),
+    LLM_HOST_SECONDS(
+        "llm.host.seconds",
+        true,
+        "Time the decoding thread spent per step outside llama_decode: building the batch,"
+            + " sampling, turning tokens into text and handing it on");
 
     private final String key;
     private final boolean counter;

@@ -114,15 +114,20 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   @Override
   public java.util.Map<String, Double> statistics() {
     SchedulerStats stats = scheduler.stats();
-    return java.util.Map.of(
-        Statistic.LLM_RUNNING.key(), (double) stats.running(),
-        Statistic.LLM_WAITING.key(), (double) stats.waiting(),
-        Statistic.LLM_KV_CACHE_USAGE.key(), stats.kvUsage(),
-        Statistic.LLM_PROMPT_TOKENS.key(), (double) stats.promptTokens(),
-        Statistic.LLM_GENERATION_TOKENS.key(), (double) stats.generatedTokens(),
-        Statistic.LLM_PREFIX_CACHE_HITS.key(), (double) stats.cachedPromptTokens(),
-        Statistic.LLM_PREEMPTIONS.key(), (double) stats.preemptions(),
-        Statistic.LLM_FINISHED.key(), (double) stats.finished());
+    return java.util.Map.ofEntries(
+        java.util.Map.entry(Statistic.LLM_RUNNING.key(), (double) stats.running()),
+        java.util.Map.entry(Statistic.LLM_WAITING.key(), (double) stats.waiting()),
+        java.util.Map.entry(Statistic.LLM_KV_CACHE_USAGE.key(), stats.kvUsage()),
+        java.util.Map.entry(Statistic.LLM_PROMPT_TOKENS.key(), (double) stats.promptTokens()),
+        java.util.Map.entry(
+            Statistic.LLM_GENERATION_TOKENS.key(), (double) stats.generatedTokens()),
+        java.util.Map.entry(
+            Statistic.LLM_PREFIX_CACHE_HITS.key(), (double) stats.cachedPromptTokens()),
+        java.util.Map.entry(Statistic.LLM_PREEMPTIONS.key(), (double) stats.preemptions()),
+        java.util.Map.entry(Statistic.LLM_FINISHED.key(), (double) stats.finished()),
+        java.util.Map.entry(Statistic.LLM_STEPS.key(), (double) stats.steps()),
+        java.util.Map.entry(Statistic.LLM_DECODE_SECONDS.key(), stats.decodeNanos() / 1e9),
+        java.util.Map.entry(Statistic.LLM_HOST_SECONDS.key(), stats.hostNanos() / 1e9));
   }
 
   @Override

@@ -24,6 +24,7 @@ import java.util.Map;
 public final class LlamaContext implements Decoder, AutoCloseable {
   private final LlamaModel model;
   private final MemorySegment context;
+  private final CpuThreadPool threadPool; // null where the CPU backend offers none
   private final MemorySegment memory;
   private final Arena arena = Arena.ofShared();
   private final MemorySegment batch;
@@ -98,6 +99,7 @@ public final class LlamaContext implements Decoder, AutoCloseable {
                 + sequences
                 + " sequences (see its log)");
       }
+      threadPool = CpuThreadPool.attach(context, threads);
       this.contextCells = (int) Native.llama_n_ctx.invokeExact(context);
       memory = (MemorySegment) Native.llama_get_memory.invokeExact(context);
       batch =
@@ -288,6 +290,9 @@ public final class LlamaContext implements Decoder, AutoCloseable {
     try {
       Native.llama_batch_free.invokeExact(batch);
       Native.llama_free.invokeExact(context);
+      if (threadPool != null) {
+        threadPool.close();
+      }
     } catch (Throwable e) {
       throw new IllegalStateException(e);
     } finally {

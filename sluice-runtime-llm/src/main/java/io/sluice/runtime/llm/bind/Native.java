@@ -83,6 +83,15 @@ final class Native {
   static final MethodHandle ggml_backend_dev_type =
       handle("ggml_backend_dev_type", FunctionDescriptor.of(JAVA_INT, ADDRESS));
 
+  static final MethodHandle ggml_backend_dev_by_type =
+      handle("ggml_backend_dev_by_type", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+  static final MethodHandle ggml_backend_dev_backend_reg =
+      handle("ggml_backend_dev_backend_reg", FunctionDescriptor.of(ADDRESS, ADDRESS));
+  static final MethodHandle ggml_backend_reg_get_proc_address =
+      handle("ggml_backend_reg_get_proc_address", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle ggml_threadpool_params_init =
+      handle("ggml_threadpool_params_init", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+
   // process
   static final MethodHandle llama_log_set =
       handle("llama_log_set", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
@@ -146,6 +155,8 @@ final class Native {
       handle(
           "llama_init_from_model", FunctionDescriptor.of(ADDRESS, ADDRESS, Layouts.CONTEXT_PARAMS));
   static final MethodHandle llama_free = handle("llama_free", FunctionDescriptor.ofVoid(ADDRESS));
+  static final MethodHandle llama_attach_threadpool =
+      handle("llama_attach_threadpool", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle llama_n_ctx =
       handle("llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   static final MethodHandle llama_get_memory =

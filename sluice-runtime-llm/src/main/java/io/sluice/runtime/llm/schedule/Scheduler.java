@@ -52,6 +52,8 @@ public final class Scheduler implements AutoCloseable {
   private long finished;
   private long preemptions;
   private long steps;
+  private long decodeNanos;
+  private long hostNanos;
 
   /** A submitted generation, to cancel it. */
   public final class Ticket {
@@ -167,6 +169,8 @@ public final class Scheduler implements AutoCloseable {
         awaitWork();
         continue;
       }
+      long started = nanoClock.getAsLong();
+      long decodeBefore = decodeNanos;
       try {
         step();
       } catch (RuntimeException e) {
@@ -175,6 +179,7 @@ public final class Scheduler implements AutoCloseable {
           notifyError(generation, e);
         }
       }
+      hostNanos += nanoClock.getAsLong() - started - (decodeNanos - decodeBefore);
       stats = snapshot();
     }
   }
@@ -340,7 +345,10 @@ public final class Scheduler implements AutoCloseable {
       scheduled[i] = count;
       budget -= count;
     }
-    if (!decoder.decode(batch)) {
+    long decodeStarted = nanoClock.getAsLong();
+    boolean decoded = decoder.decode(batch);
+    decodeNanos += nanoClock.getAsLong() - decodeStarted;
+    if (!decoded) {
       makeRoom();
       return;
     }
@@ -550,6 +558,8 @@ public final class Scheduler implements AutoCloseable {
         generatedTokens,
         finished,
         preemptions,
-        steps);
+        steps,
+        decodeNanos,
+        hostNanos);
   }
 }

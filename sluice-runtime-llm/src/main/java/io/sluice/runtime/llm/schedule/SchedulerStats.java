@@ -13,6 +13,8 @@ package io.sluice.runtime.llm.schedule;
  * @param finished generations finished so far
  * @param preemptions times a generation's cells were taken for others
  * @param steps decoding steps run
+ * @param decodeNanos time spent in the decoder's {@code decode}
+ * @param hostNanos time the steps spent outside it (batch, sampling, text, listeners)
  */
 public record SchedulerStats(
     int running,
@@ -24,7 +26,9 @@ public record SchedulerStats(
     long generatedTokens,
     long finished,
     long preemptions,
-    long steps) {
+    long steps,
+    long decodeNanos,
+    long hostNanos) {
   public double kvUsage() {
     return kvCells == 0 ? 0 : (double) kvCellsUsed / kvCells;
   }

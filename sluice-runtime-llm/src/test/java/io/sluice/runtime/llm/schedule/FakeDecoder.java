@@ -27,6 +27,10 @@ final class FakeDecoder implements Decoder {
   final List<String> batches = new CopyOnWriteArrayList<>();
   final Map<Integer, byte[]> pieces = new HashMap<>();
   volatile CountDownLatch gate;
+
+  /** Run at the start of every decode (a test's clock moving as a real decode takes time). */
+  volatile Runnable onDecode = () -> {};
+
   int refusals;
 
   FakeDecoder(
@@ -57,6 +61,7 @@ final class FakeDecoder implements Decoder {
 
   @Override
   public boolean decode(Batch batch) {
+    onDecode.run();
     CountDownLatch wait = gate;
     if (wait != null) {
       try {

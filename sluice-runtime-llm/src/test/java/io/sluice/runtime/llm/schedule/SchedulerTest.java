@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.IntStream;
@@ -71,6 +72,50 @@ class SchedulerTest {
       count++;
     }
     return count;
+  }
+
+  /**
+   * On a hand-driven clock that only a decode (5 ms) and a listener taking a token's text (1 ms)
+   * move: the decode time is 5 ms a step, and the time outside decode is exactly the listener's.
+   */
+  @Test
+  void timeInsideAndOutsideTheDecodeIsCounted() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(2, 16, 1000, COUNT);
+    AtomicLong clock = new AtomicLong();
+    decoder.onDecode = () -> clock.addAndGet(5_000_000);
+    Recorder recorder = new Recorder();
+    AtomicInteger texts = new AtomicInteger();
+    GenerationListener slowListener =
+        new GenerationListener() {
+          @Override
+          public void onText(String text, List<TokenLogprob> logprobs) {
+            clock.addAndGet(1_000_000);
+            texts.incrementAndGet();
+            recorder.onText(text, logprobs);
+          }
+
+          @Override
+          public void onFinish(GenerationOutcome outcome) {
+            recorder.onFinish(outcome);
+          }
+
+          @Override
+          public void onError(RuntimeException error) {
+            recorder.onError(error);
+          }
+        };
+    try (Scheduler scheduler = new Scheduler("t", decoder, clock::get)) {
+      scheduler.submit(request(range(1, 12), 10), slowListener);
+      assertThat(recorder.await().reason()).isEqualTo("length");
+      while (scheduler.stats().finished() < 1) { // the stats follow the step that finished it
+        Thread.sleep(1);
+      }
+      SchedulerStats stats = scheduler.stats();
+      assertThat(stats.steps()).isPositive();
+      assertThat(stats.decodeNanos()).isEqualTo(stats.steps() * 5_000_000);
+      assertThat(texts.get()).isPositive();
+      assertThat(stats.hostNanos()).isEqualTo(texts.get() * 1_000_000L);
+    }
   }
 
   @Test
