@@ -44,7 +44,7 @@ public class LlmBench {
       targets.add(new Target(parts[0], parts[1], parts[2]));
     }
     for (Target target : targets) { // warm-up: page cache, JIT, first graph allocation
-      streams(target, 8, 2);
+      streams(target, Integer.parseInt(System.getenv().getOrDefault("WARMUP_STREAMS", "8")), 2);
     }
     Map<String, List<Sample>> samples = new LinkedHashMap<>();
     for (int round = 0; round < rounds; round++) {
