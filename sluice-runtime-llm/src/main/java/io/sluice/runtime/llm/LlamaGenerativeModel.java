@@ -28,6 +28,8 @@ import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -165,16 +167,34 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
             options.topLogprobs() == null ? -1 : options.topLogprobs(),
             options.ignoreEos(),
             adapter);
+    // Text goes to the sink from the decoding thread itself, as each step samples it: handing it to
+    // this thread first woke one more thread per token, and on a small host every thread woken
+    // during a decode takes a core from it. This thread waits for the outcome and relays cancels.
     LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+    AtomicBoolean stopped = new AtomicBoolean(); // cancelled, or the sink failed: no more text
+    AtomicReference<RuntimeException> sinkFailure = new AtomicReference<>();
+    Consumer<GeneratedText> out = sink;
     Scheduler.Ticket ticket =
         scheduler.submit(
             generation,
             new GenerationListener() {
               @Override
               public void onText(String text, List<TokenLogprob> logprobs) {
-                events.add(
-                    new GeneratedText(
-                        text, logprobs.stream().map(LlamaGenerativeModel::apiLogprob).toList()));
+                if (stopped.get()) {
+                  return;
+                }
+                if (cancelled.getAsBoolean()) {
+                  stopped.set(true);
+                  return;
+                }
+                try {
+                  out.accept(
+                      new GeneratedText(
+                          text, logprobs.stream().map(LlamaGenerativeModel::apiLogprob).toList()));
+                } catch (RuntimeException e) { // this generation's, never the other streams'
+                  sinkFailure.set(e);
+                  stopped.set(true);
+                }
               }
 
               @Override
@@ -197,15 +217,15 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
         Thread.currentThread().interrupt();
         throw new InferenceFailedException("interrupted while generating");
       }
-      if (!cancelSent && cancelled.getAsBoolean()) {
+      if (!cancelSent && (stopped.get() || cancelled.getAsBoolean())) {
+        stopped.set(true);
         ticket.cancel();
         cancelSent = true;
       }
-      if (event instanceof GeneratedText text) {
-        if (!cancelSent) {
-          sink.accept(text);
+      if (event instanceof GenerationOutcome outcome) {
+        if (sinkFailure.get() != null) {
+          throw sinkFailure.get();
         }
-      } else if (event instanceof GenerationOutcome outcome) {
         String reason = outcome.reason().equals("cancelled") ? "stop" : outcome.reason();
         if (thinking != null) {
           thinking.finish();

@@ -236,6 +236,44 @@ class LlamaRuntimeTest {
         .hasMessageContaining("context");
   }
 
+  /**
+   * Text reaches the sink from the decoding thread, which serves every stream: a sink that throws
+   * fails its own generation with its error, and a generation running beside it gives the same text
+   * as it does alone.
+   */
+  @Test
+  void aSinkThatThrowsFailsOnlyItsOwnGeneration() throws Exception {
+    Generated alone = chat("tell me about the river", 24, 0f, GenerateOptions.NONE);
+    IllegalStateException broken = new IllegalStateException("the client's socket broke");
+    try (var threads = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+      var failing =
+          threads.submit(
+              () ->
+                  model.generate(
+                      new GenerateRequest(
+                          "tiny",
+                          null,
+                          null,
+                          List.of(new GenerateRequest.ChatMessage("user", "another question")),
+                          24,
+                          0f,
+                          null,
+                          List.of(),
+                          7L,
+                          GenerateOptions.NONE),
+                      piece -> {
+                        throw broken;
+                      },
+                      () -> false));
+      var beside =
+          threads.submit(() -> chat("tell me about the river", 24, 0f, GenerateOptions.NONE));
+      assertThatThrownBy(failing::get).hasCause(broken);
+      Generated next = beside.get();
+      assertThat(next.text()).isEqualTo(alone.text());
+      assertThat(next.result().finishReason()).isEqualTo(alone.result().finishReason());
+    }
+  }
+
   @Test
   void logitBiasBansAToken() {
     Generated free = chat("hello", 1, 0f, GenerateOptions.NONE);
