@@ -2,16 +2,12 @@ package io.sluice.protocol.kserve.v2;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufOutputStream;
-import io.netty.buffer.Unpooled;
 import io.sluice.api.InferResponse;
 import io.sluice.api.Tensor;
+import io.sluice.http.BufferOutputStream;
 import io.sluice.http.json.JsonFactories;
 import io.sluice.protocol.kserve.json.TensorJson;
-import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,9 +24,9 @@ public final class V2ResponseEncoder {
 
   public static EncodedBody encode(InferResponse response, OutputEncoding encoding) {
     // written straight into the buffer the response sends: no copy between builders
-    ByteBuf out = Unpooled.buffer(estimatedSize(response, encoding));
+    BufferOutputStream out = new BufferOutputStream(estimatedSize(response, encoding));
     List<Tensor> binary = new ArrayList<>();
-    try (JsonGenerator json = JSON.createGenerator((OutputStream) new ByteBufOutputStream(out))) {
+    try (JsonGenerator json = JSON.createGenerator(out)) {
       json.writeStartObject();
       json.writeStringField("model_name", response.modelName());
       if (response.modelVersion() != null) {
@@ -65,11 +61,11 @@ public final class V2ResponseEncoder {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    int jsonLength = out.writerIndex();
+    int jsonLength = out.size();
     for (Tensor tensor : binary) {
-      out.writeBytes(tensor.data());
+      out.write(tensor.data());
     }
-    return new EncodedBody(BufferInternal.buffer(out), jsonLength, !binary.isEmpty());
+    return new EncodedBody(out.buffer(), jsonLength, !binary.isEmpty());
   }
 
   /** About what the body takes (a float's text is at most 15 bytes and usually 10 or so). */
