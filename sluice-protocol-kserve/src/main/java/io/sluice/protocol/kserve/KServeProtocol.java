@@ -7,6 +7,7 @@ import io.sluice.http.ModelListing;
 import io.sluice.http.ModelScope;
 import io.sluice.http.RequestObserver;
 import io.sluice.protocol.kserve.graph.GraphRoutes;
+import io.sluice.protocol.kserve.grpc.ModelInferCalls;
 import io.sluice.protocol.kserve.grpc.V2GrpcService;
 import io.sluice.protocol.kserve.v1.V1RestRoutes;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
@@ -48,6 +49,11 @@ public final class KServeProtocol {
   /** V2 gRPC; a gRPC call names no application, so it sees every model. */
   public void mount(GrpcServer server) {
     new V2GrpcService(engine, info, observer).mount(server);
+  }
+
+  /** V2 gRPC {@code ModelInfer} calls the front door answers without the gRPC server. */
+  public ModelInferCalls modelInferCalls(long maxMessageSize) {
+    return new V2GrpcService(engine, info, observer).modelInferCalls(maxMessageSize);
   }
 
   /**

@@ -3,6 +3,7 @@ package io.sluice.server.http;
 import io.sluice.http.HttpReplies;
 import io.sluice.protocol.anthropic.AnthropicErrors;
 import io.sluice.protocol.anthropic.AnthropicProtocol;
+import io.sluice.protocol.kserve.grpc.GrpcTrailersOnly;
 import io.sluice.protocol.openai.OpenAiErrors;
 import io.sluice.server.access.ApiKeys;
 import io.sluice.server.access.RateLimits;

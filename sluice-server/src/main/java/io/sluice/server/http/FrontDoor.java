@@ -9,6 +9,7 @@ import io.sluice.http.SluiceHeaders;
 import io.sluice.protocol.anthropic.AnthropicProtocol;
 import io.sluice.protocol.kserve.KServeProtocol;
 import io.sluice.protocol.kserve.ServerInfo;
+import io.sluice.protocol.kserve.grpc.ModelInferCalls;
 import io.sluice.protocol.kserve.v2.V2RestRoutes;
 import io.sluice.protocol.openai.OpenAiProtocol;
 import io.sluice.server.access.ApiKeys;
@@ -48,6 +49,7 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
   private final KServeProtocol kserve;
   private final Router router;
   private final GrpcServer grpc;
+  private final ModelInferCalls modelInferCalls;
   private final V2RestRoutes inferFastPath;
   private final long maxBody;
   private final ApiKeys serverKeys;
@@ -73,6 +75,7 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
     this.kserve = new KServeProtocol(engine, info, metrics);
     OpenAiProtocol openAi = new OpenAiProtocol(engine, metrics);
     this.grpc = grpcServer(vertx, settings, kserve);
+    this.modelInferCalls = kserve.modelInferCalls(settings.maxRequestBody());
     this.router = Router.router(vertx);
     this.mounts =
         new Mounts(vertx, engine, router, kserve, openAi, new AnthropicProtocol(engine, metrics));
@@ -259,7 +262,11 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
         }
         if (gate.admit(request, true)) {
           addressGrpc(request);
-          grpc.handle(new GuardedGrpcRequest(request, maxBody));
+          if (ModelInferCalls.takes(request)) {
+            modelInferCalls.answer(request);
+          } else {
+            grpc.handle(new GuardedGrpcRequest(request, maxBody));
+          }
         }
       } catch (RuntimeException | Error e) {
         LastResort.answer(request.response(), LastResort.V2, e);
@@ -284,7 +291,11 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
       }
       if (grpcCall) {
         addressGrpc(request);
-        grpc.handle(new GuardedGrpcRequest(request, maxBody));
+        if (ModelInferCalls.takes(request)) {
+          modelInferCalls.answer(request);
+        } else {
+          grpc.handle(new GuardedGrpcRequest(request, maxBody));
+        }
       } else if (addressing != null || !inferFast(request)) {
         router.handle(request);
       }

@@ -1,5 +1,6 @@
 package io.sluice.server.http;
 
+import io.sluice.protocol.kserve.grpc.GrpcTrailersOnly;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;

@@ -97,6 +97,31 @@ final class RawHttp2 implements Closeable {
    * A POST of {@code body} on {@code stream}, with the header fields given as name, value pairs.
    */
   void post(int stream, String path, byte[] body, String... fields) throws IOException {
+    post(stream, path, body, 16_384, fields);
+  }
+
+  /**
+   * A POST of {@code body} on {@code stream} in DATA frames of at most {@code frameBytes}, the last
+   * one ending the stream.
+   */
+  void post(int stream, String path, byte[] body, int frameBytes, String... fields)
+      throws IOException {
+    postHeaders(stream, path, fields);
+    for (int at = 0; at < body.length || at == 0; at += frameBytes) {
+      int end = Math.min(body.length, at + frameBytes);
+      frame(
+          DATA,
+          end == body.length ? END_STREAM : 0,
+          stream,
+          java.util.Arrays.copyOfRange(body, at, end));
+      if (body.length == 0) {
+        break;
+      }
+    }
+  }
+
+  /** The HEADERS of a POST on {@code stream}, its body still to come. */
+  void postHeaders(int stream, String path, String... fields) throws IOException {
     ByteArrayOutputStream block = new ByteArrayOutputStream();
     String[] pseudo = {":method", "POST", ":scheme", "http", ":path", path, ":authority", "sluice"};
     for (String[] list : new String[][] {pseudo, fields}) {
@@ -107,17 +132,6 @@ final class RawHttp2 implements Closeable {
       }
     }
     frame(HEADERS, END_HEADERS, stream, block.toByteArray());
-    for (int at = 0; at < body.length || at == 0; at += 16_384) {
-      int end = Math.min(body.length, at + 16_384);
-      frame(
-          DATA,
-          end == body.length ? END_STREAM : 0,
-          stream,
-          java.util.Arrays.copyOfRange(body, at, end));
-      if (body.length == 0) {
-        break;
-      }
-    }
   }
 
   private static void literal(ByteArrayOutputStream block, String text) {

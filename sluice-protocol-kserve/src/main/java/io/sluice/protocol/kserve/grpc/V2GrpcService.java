@@ -136,7 +136,7 @@ public final class V2GrpcService {
                 .thenApply(ignored -> RepositoryModelUnloadResponse.getDefaultInstance()));
   }
 
-  private CompletionStage<MessageLite> infer(ModelInferRequest request, MultiMap headers) {
+  CompletionStage<MessageLite> infer(ModelInferRequest request, MultiMap headers) {
     long started = System.nanoTime();
     String model = request.getModelName();
     CompletableFuture<MessageLite> reply;
@@ -160,6 +160,11 @@ public final class V2GrpcService {
                 PROTOCOL,
                 error == null ? "OK" : status(error).name(),
                 System.nanoTime() - started));
+  }
+
+  /** {@code ModelInfer} calls answered without the gRPC server ({@link ModelInferCalls#takes}). */
+  public ModelInferCalls modelInferCalls(long maxMessageSize) {
+    return new ModelInferCalls(this, maxMessageSize);
   }
 
   /** The models a call addresses: its application's ({@link SluiceHeaders#APPLICATION}), or all. */

@@ -1,4 +1,4 @@
-package io.sluice.server.http;
+package io.sluice.protocol.kserve.grpc;
 
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.grpc.common.GrpcStatus;
@@ -8,12 +8,12 @@ import java.nio.charset.StandardCharsets;
 /**
  * A gRPC answer without a message: the status travels in the headers of an otherwise empty
  * response, as gRPC's trailers-only form allows. For calls refused before the gRPC server takes
- * them.
+ * them, and for calls answered without it ({@link ModelInferCalls}).
  */
-final class GrpcTrailersOnly {
+public final class GrpcTrailersOnly {
   private GrpcTrailersOnly() {}
 
-  static void send(HttpServerResponse response, GrpcStatus status, String message) {
+  public static void send(HttpServerResponse response, GrpcStatus status, String message) {
     response
         .putHeader("content-type", "application/grpc")
         .putHeader("grpc-status", Integer.toString(status.code))
