@@ -6,7 +6,7 @@
 #                                                then gRPC ModelInfer at 64 connections (h2load)
 #   bench/profile.sh llm [SECONDS] [STREAMS] [SHAPE]
 #                                                streaming chat on the `llama` runtime (worker process, 2
-#                                                threads, cooperlake), STREAMS concurrent streams (default 1);
+#                                                threads, $CPU_VARIANT or cooperlake), STREAMS concurrent streams (default 1);
 #                                                SHAPE as RandomModelWriter names it (default llama-12x768)
 #
 # Writes collapsed stacks (`[thread];frame;...;frame count`, what flamegraph.pl, speedscope or async-profiler's
@@ -118,7 +118,7 @@ applications:
   - name: llm
     deployments:
       - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
-         settings: {parallel: "16", ctxSize: "16384", threads: "2", cpuVariant: "cooperlake"}, maxOngoingRequests: 64}
+         settings: {parallel: "16", ctxSize: "16384", threads: "2", cpuVariant: "${CPU_VARIANT:-cooperlake}"}, maxOngoingRequests: 64}
 YAML
   SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
     "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)

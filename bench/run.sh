@@ -99,10 +99,10 @@ run_wrk() { # url connections [post]
 to_ms() { awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.2f", n }'; }
 
 # h2load gRPC → "rps p50_ms? p99_ms?" (h2load reports mean/sd/max for request time; we give mean and max)
-run_h2load() { # connections
-  local streams=1; local clients=$1
+run_h2load() { # connections [streams per connection]
+  local clients=$1 streams=${2:-1}
   local out
-  out=$(h2load -D "$DURATION" -c "$clients" -m 1 -t 1 -d "$WORK/infer.grpc" \
+  out=$(h2load -D "$DURATION" -c "$clients" -m "$streams" -t 1 -d "$WORK/infer.grpc" \
     -H 'content-type: application/grpc' -H 'te: trailers' \
     "http://127.0.0.1:$SLUICE_PORT/inference.GRPCInferenceService/ModelInfer" 2>&1)
   echo "$out" >> "$RESULTS/h2load-raw.log"
@@ -134,6 +134,17 @@ run_wrk "http://127.0.0.1:$SLUICE_PORT/v2/health/live" 16 > /dev/null
     ratio=$(awk -v a="$i_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a/b }')
     gratio=$(awk -v a="$g_rps" -v b="$i_rps" 'BEGIN { printf "%.2f", a/b }')
     echo "| $c | $n_rps | $r_rps | $h_rps | $i_rps ($i_p50 / $i_p99) | $ratio | $g_rps ($g_mean / $g_max; ${g_ok} 2xx) | $gratio |"
+    rest64=$i_rps
+  done
+  echo
+  # gRPC clients (grpc-java, grpc-go, Triton's) multiplex concurrent calls over one channel's connection;
+  # HTTP/1.1 cannot, so REST keeps one connection per call in flight.
+  echo "| 64 gRPC calls in flight, connections x streams | Sluice gRPC ModelInfer rps (mean / max ms) | gRPC / REST at 64 connections |"
+  echo "|---|---|---|"
+  for shape in "8 8" "1 64"; do
+    read -r conns streams <<< "$shape"
+    read -r g_rps g_mean g_max g_ok <<< "$(run_h2load "$conns" "$streams")"
+    echo "| $conns x $streams | $g_rps ($g_mean / $g_max; ${g_ok} 2xx) | $(awk -v a="$g_rps" -v b="$rest64" 'BEGIN { printf "%.2f", a/b }') |"
   done
   echo
   # 1 MiB tensors (FP32 [16384, 16] in and out): the JSON body against the binary tensor extension

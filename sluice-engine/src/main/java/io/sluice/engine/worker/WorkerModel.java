@@ -21,11 +21,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,7 +47,7 @@ public final class WorkerModel
   private final Process process;
   private final DataOutputStream out;
   private final Map<Long, CompletableFuture<WorkerCodec.Frame>> pending = new ConcurrentHashMap<>();
-  private final Map<Long, BlockingQueue<WorkerCodec.Frame>> streams = new ConcurrentHashMap<>();
+  private final Map<Long, StreamRelay> streams = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong();
   private final AtomicBoolean exited = new AtomicBoolean();
   private final IntConsumer onExit;
@@ -161,9 +159,9 @@ public final class WorkerModel
                   if (waiting != null) {
                     waiting.complete(frame);
                   } else {
-                    BlockingQueue<WorkerCodec.Frame> stream = streams.get(frame.id());
+                    StreamRelay stream = streams.get(frame.id());
                     if (stream != null) {
-                      stream.add(frame);
+                      stream.arrive(frame);
                     }
                   }
                 }
@@ -210,7 +208,7 @@ public final class WorkerModel
             });
     streams
         .values()
-        .forEach(stream -> stream.add(new WorkerCodec.Frame(WorkerCodec.ERROR, 0, message)));
+        .forEach(stream -> stream.arrive(new WorkerCodec.Frame(WorkerCodec.ERROR, 0, message)));
     if (!closing) {
       onExit.accept(code);
     }
@@ -423,9 +421,9 @@ public final class WorkerModel
   }
 
   /**
-   * Sends a streaming request and relays its {@code pieceType} frames to {@code onPiece} until DONE
-   * (returned) or ERROR (thrown); forwards a cancellation to the worker once {@code cancelled} says
-   * so.
+   * Sends a streaming request and relays its {@code pieceType} frames to {@code onPiece} (on the
+   * reader thread, {@link StreamRelay}) until DONE (returned) or ERROR (thrown); forwards a
+   * cancellation to the worker once {@code cancelled} says so, or once {@code onPiece} threw.
    */
   private WorkerCodec.Frame exchangeStream(
       byte requestType,
@@ -435,7 +433,7 @@ public final class WorkerModel
       BooleanSupplier cancelled,
       String doing) {
     long id = ids.incrementAndGet();
-    BlockingQueue<WorkerCodec.Frame> stream = new LinkedBlockingQueue<>();
+    StreamRelay stream = new StreamRelay(pieceType, onPiece);
     streams.put(id, stream);
     try {
       if (exited.get()) {
@@ -446,7 +444,17 @@ public final class WorkerModel
       }
       boolean cancelSent = false;
       while (true) {
-        WorkerCodec.Frame frame = stream.poll(50, TimeUnit.MILLISECONDS);
+        WorkerCodec.Frame frame;
+        try {
+          frame = stream.next(50);
+        } catch (RuntimeException consumerFailed) {
+          if (!cancelSent) {
+            synchronized (out) {
+              WorkerCodec.write(out, WorkerCodec.CANCEL, id, new byte[0]);
+            }
+          }
+          throw consumerFailed;
+        }
         if (!cancelSent && cancelled.getAsBoolean()) {
           cancelSent = true;
           synchronized (out) {
@@ -456,9 +464,7 @@ public final class WorkerModel
         if (frame == null) {
           continue;
         }
-        if (frame.type() == pieceType) {
-          onPiece.accept(frame.payload());
-        } else if (frame.type() == WorkerCodec.DONE) {
+        if (frame.type() == WorkerCodec.DONE) {
           return frame;
         } else if (frame.type() == WorkerCodec.ERROR) {
           DataInputStream in = WorkerCodec.reader(frame.payload());
