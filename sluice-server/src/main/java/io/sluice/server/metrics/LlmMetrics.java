@@ -6,6 +6,9 @@ import io.sluice.api.GenerateResult;
 import io.sluice.engine.stats.GenerationListener;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +33,9 @@ public final class LlmMetrics implements GenerationListener {
           240.0, 480.0, 960.0, 1920.0, 7680.0);
 
   private final MeterRegistry registry;
+
+  /** Inter-token timers by deployment and revision: looked up once a token, built once. */
+  private final Map<List<String>, Timer> interTokenTimers = new ConcurrentHashMap<>();
 
   public LlmMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -63,12 +69,17 @@ public final class LlmMetrics implements GenerationListener {
 
   @Override
   public void nextPiece(String deployment, String revision, long sincePrevious) {
-    timer(
-            "sluice.llm.inter.token.latency",
-            "Time between streamed pieces, usually one token each (vllm:inter_token_latency_seconds)",
-            ITL_BUCKETS,
-            deployment,
-            revision)
+    interTokenTimers
+        .computeIfAbsent(
+            List.of(deployment, revision),
+            key ->
+                timer(
+                    "sluice.llm.inter.token.latency",
+                    "Time between streamed pieces, usually one token each"
+                        + " (vllm:inter_token_latency_seconds)",
+                    ITL_BUCKETS,
+                    deployment,
+                    revision))
         .record(sincePrevious, TimeUnit.NANOSECONDS);
   }
 

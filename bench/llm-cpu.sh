@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# CPU time per generated token of each process, from /proc/PID/stat: Sluice's server JVM, its `llama` worker
+# (the compute threads included) and llama-server (everything in one process), each driven alone by
+# streaming chats through /v1/chat/completions. Where a small model makes a token every few milliseconds on
+# the same two cores as everything else, what the serving code costs per token shows here, not as a ratio of
+# rates that the machine's noise swamps.
+#
+#   bench/llm-cpu.sh [TOKENS] [SHAPE]     (defaults 256 and "llama-12x768 q8_0"; STREAMS="1 4" by default)
+set -euo pipefail
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+TOKENS=${1:-256}; SHAPE=${2:-llama-12x768 q8_0}; STREAMS=${STREAMS:-1 4}
+. "$ROOT/bin/java-home.sh"
+"$ROOT/bin/sluice" --version >/dev/null
+"$ROOT/bin/install-llama" >/dev/null
+PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/3.22.1/llama.cpp/build/bin/llama-server}
+[ -x "$PEER" ] || { echo "llm-cpu.sh: no llama-server at $PEER: run bench/build-llama-server.sh" >&2; exit 1; }
+WORK=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
+"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
+PORT=18196; PEER_PORT=18197
+cat > "$WORK/sluice.yaml" <<YAML
+server: {host: 127.0.0.1, port: $PORT}
+applications:
+  - name: llm
+    deployments:
+      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
+         settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
+YAML
+SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
+  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
+server=$!
+"$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port "$PEER_PORT" -c 16384 -t 2 -np 4 > "$WORK/peer.log" 2>&1 & pids+=($!)
+peer=$!
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER_PORT/health" >/dev/null && break; sleep 0.2; done
+worker=$(pgrep -f -P "$server" WorkerMain | head -1)
+[ -n "$worker" ] || { echo "llm-cpu.sh: no worker process under the server" >&2; exit 1; }
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
+HZ=$(getconf CLK_TCK)
+drive() { # PORT STREAMS TOKENS → the bench's line
+  STREAMS=$2 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$3" 1 "target=http://127.0.0.1:$1=llm" 2>&1 | grep "^round" \
+    | sed 's/.*target *//'
+}
+echo "warming up ..." >&2
+for _ in 1 2; do drive $PORT 4 128 >/dev/null; drive $PEER_PORT 4 128 >/dev/null; done
+
+out="$BENCH/results/llm-cpu-$(date -u +%Y%m%dT%H%M).md"
+mkdir -p "$BENCH/results"
+{
+  echo "CPU per generated token, $(nproc) cores, random-weight model ($SHAPE), $TOKENS tokens/stream, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "| target | streams | rate | server JVM µs/token | worker µs/token | llama-server µs/token |"
+  echo "|---|---|---|---|---|---|"
+  for s in $STREAMS; do
+    for target in Sluice llama-server; do
+      port=$PORT; [ "$target" = llama-server ] && port=$PEER_PORT
+      s0=$(ticks $server); w0=$(ticks $worker); p0=$(ticks $peer)
+      rate=$(drive "$port" "$s" "$TOKENS")
+      s1=$(ticks $server); w1=$(ticks $worker); p1=$(ticks $peer)
+      per() { awk -v a="$1" -v b="$2" -v n=$((TOKENS * s)) -v hz="$HZ" 'BEGIN { printf "%.0f", (b - a) / hz * 1e6 / n }'; }
+      echo "| $target | $s | $rate | $(per "$s0" "$s1") | $(per "$w0" "$w1") | $(per "$p0" "$p1") |"
+    done
+  done
+} | tee "$out"
