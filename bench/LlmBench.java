@@ -20,7 +20,8 @@ import java.util.concurrent.Executors;
  * target always runs first on a warm or a cold machine). Prints one markdown table: the median of the rounds
  * with their range, and each target's ratio to the first (the peer), taken round by round.
  *
- * java bench/LlmBench.java TOKENS ROUNDS NAME=URL=MODEL...   (the first target is the peer; STREAMS=1,4 to choose)
+ * java bench/LlmBench.java TOKENS ROUNDS NAME=URL=MODEL...   (the first target is the peer; STREAMS=1,4 to choose;
+ * WARMUP_SECONDS=20 of load on each target first)
  */
 public class LlmBench {
   record Target(String name, String url, String model) {}
@@ -43,8 +44,15 @@ public class LlmBench {
       String[] parts = spec.split("=", 3);
       targets.add(new Target(parts[0], parts[1], parts[2]));
     }
-    for (Target target : targets) { // warm-up: page cache, JIT, first graph allocation
+    // Warm-up: page cache and first graph allocation, then WARMUP_SECONDS of 4 streams each, so that a JVM
+    // server's per-token code is compiled (C2 compiles a method after ~10,000 calls: a token's worth of code
+    // runs once a token) before it is measured, as it is in a server that has run for a while.
+    long warmupNanos = (long) (Double.parseDouble(System.getenv().getOrDefault("WARMUP_SECONDS", "20")) * 1e9);
+    for (Target target : targets) {
       streams(target, Integer.parseInt(System.getenv().getOrDefault("WARMUP_STREAMS", "8")), 2);
+      for (long start = System.nanoTime(); System.nanoTime() - start < warmupNanos; ) {
+        streams(target, 4, 64);
+      }
     }
     Map<String, List<Sample>> samples = new LinkedHashMap<>();
     for (int round = 0; round < rounds; round++) {

@@ -5,7 +5,8 @@
 # the same two cores as everything else, what the serving code costs per token shows here, not as a ratio of
 # rates that the machine's noise swamps.
 #
-#   bench/llm-cpu.sh [TOKENS] [SHAPE]     (defaults 256 and "llama-12x768 q8_0"; STREAMS="1 4" by default)
+#   bench/llm-cpu.sh [TOKENS] [SHAPE]     (defaults 256 and "llama-12x768 q8_0"; STREAMS="1 4"; each target gets
+#                                         LlmBench's warm-up first, WARMUP_SECONDS=20)
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
@@ -42,11 +43,12 @@ worker=$(pgrep -f -P "$server" WorkerMain | head -1)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 HZ=$(getconf CLK_TCK)
 drive() { # PORT STREAMS TOKENS → the bench's line
-  STREAMS=$2 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$3" 1 "target=http://127.0.0.1:$1=llm" 2>&1 | grep "^round" \
+  WARMUP_SECONDS=0 STREAMS=$2 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$3" 1 "target=http://127.0.0.1:$1=llm" 2>&1 | grep "^round" \
     | sed 's/.*target *//'
 }
 echo "warming up ..." >&2
-for _ in 1 2; do drive $PORT 4 128 >/dev/null; drive $PEER_PORT 4 128 >/dev/null; done
+STREAMS=1 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" 2 1 "Sluice=http://127.0.0.1:$PORT=llm" \
+  "llama-server=http://127.0.0.1:$PEER_PORT=llm" >/dev/null 2>&1
 
 out="$BENCH/results/llm-cpu-$(date -u +%Y%m%dT%H%M).md"
 mkdir -p "$BENCH/results"

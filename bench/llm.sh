@@ -7,7 +7,8 @@
 #  - Sluice's `llama` runtime (llama.cpp through FFM, Sluice's scheduler, worker process), 16 sequences, with the
 #    CPU backend it picks itself (AMX where the kernel grants it) and with $SAME_ISA (default cooperlake:
 #    AVX-512 with VNNI and BF16, no AMX: the instruction set of the peer's build).
-# Every target gets the same GGUF, 2 threads and 16,384 KV cells.
+# Every target gets the same GGUF, 2 threads and 16,384 KV cells, and 20 s of load before the rounds
+# (LlmBench's WARMUP_SECONDS): a JVM server's per-token code is compiled by then.
 #   bench/llm.sh [TOKENS] [ROUNDS] [SHAPE]   (defaults 128, 3 and "qwen2.5-0.5b q8_0": Qwen2.5-0.5B's shape, Q8_0, 529 MB)
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

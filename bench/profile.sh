@@ -125,9 +125,9 @@ YAML
   server=$!
   await_http "http://127.0.0.1:$PORT/v2/health/ready"
   worker=$("$JAVA_HOME/bin/jcmd" -l | awk '/WorkerMain/ {print $1}' | head -1)
-  load() { STREAMS=$STREAMS "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$1" 1 "Sluice=http://127.0.0.1:$PORT=llm" 2>&1 | grep "tok/s" || true; }
-  echo "warming up ..." >&2
-  load 64 >/dev/null
+  load() { WARMUP_SECONDS=${WARMUP_SECONDS:-0} STREAMS=$STREAMS "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$1" 1 "Sluice=http://127.0.0.1:$PORT=llm" 2>&1 | grep "tok/s" || true; }
+  echo "warming up (20 s) ..." >&2
+  WARMUP_SECONDS=20 load 64 >/dev/null
   profiler "$server" start; profiler "$worker" start
   end=$((SECONDS + SECONDS_PER))
   while [ $SECONDS -lt $end ]; do load 256; done | tee "$OUT/load.txt"
