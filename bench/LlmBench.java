@@ -116,10 +116,18 @@ public class LlmBench {
       String body = "{\"model\":\"" + target.model() + "\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
           + "\"max_tokens\":" + tokens + ",\"seed\":" + seed + ",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story "
           + "about river number " + seed + " and its gate.\"}]}";
+      HttpRequest request = HttpRequest.newBuilder(URI.create(target.url() + "/v1/chat/completions"))
+          .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
       long start = System.nanoTime();
-      HttpResponse<java.io.InputStream> response = HTTP.send(HttpRequest.newBuilder(URI.create(target.url() + "/v1/chat/completions"))
-          .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-          HttpResponse.BodyHandlers.ofInputStream());
+      HttpResponse<java.io.InputStream> response;
+      try {
+        response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      } catch (java.io.IOException closedBeforeAnswering) {
+        // llama-server (cpp-httplib) closes a keep-alive connection after 100 requests; a request the client
+        // had just sent on it gets no byte back. Nothing was answered, so it goes again on a new connection.
+        start = System.nanoTime();
+        response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      }
       if (response.statusCode() != 200) {
         throw new IllegalStateException(target.name() + " answered " + response.statusCode() + ": "
             + new String(response.body().readAllBytes(), StandardCharsets.UTF_8));
