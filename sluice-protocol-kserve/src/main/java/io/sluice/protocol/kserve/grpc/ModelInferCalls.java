@@ -82,7 +82,7 @@ public final class ModelInferCalls {
     }
 
     private void receive(Buffer data) {
-      if (dispatched) {
+      if (dispatched || received == null) {
         return; // a unary call has one message; anything after it is ignored, as vertx-grpc does
       }
       received.appendBuffer(data);
@@ -137,16 +137,21 @@ public final class ModelInferCalls {
                     if (response.ended() || response.closed()) {
                       return;
                     }
-                    if (error == null) {
-                      send(result);
-                    } else {
-                      GrpcStatus status = V2GrpcService.status(error);
-                      if (status == GrpcStatus.INTERNAL
-                          && ErrorStatus.message(error).equals("internal server error")) {
-                        log.error("gRPC ModelInfer failed", ErrorStatus.unwrap(error));
+                    Throwable failure = error;
+                    if (failure == null) {
+                      try {
+                        send(result);
+                        return;
+                      } catch (RuntimeException e) {
+                        failure = e;
                       }
-                      GrpcTrailersOnly.send(response, status, ErrorStatus.message(error));
                     }
+                    GrpcStatus status = V2GrpcService.status(failure);
+                    if (status == GrpcStatus.INTERNAL
+                        && ErrorStatus.message(failure).equals("internal server error")) {
+                      log.error("gRPC ModelInfer failed", ErrorStatus.unwrap(failure));
+                    }
+                    GrpcTrailersOnly.send(response, status, ErrorStatus.message(failure));
                   }));
     }
 
