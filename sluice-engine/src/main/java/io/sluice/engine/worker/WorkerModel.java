@@ -449,17 +449,13 @@ public final class WorkerModel
           frame = stream.next(50);
         } catch (RuntimeException consumerFailed) {
           if (!cancelSent) {
-            synchronized (out) {
-              WorkerCodec.write(out, WorkerCodec.CANCEL, id, new byte[0]);
-            }
+            cancel(id);
           }
           throw consumerFailed;
         }
         if (!cancelSent && cancelled.getAsBoolean()) {
           cancelSent = true;
-          synchronized (out) {
-            WorkerCodec.write(out, WorkerCodec.CANCEL, id, new byte[0]);
-          }
+          cancel(id);
         }
         if (frame == null) {
           continue;
@@ -486,6 +482,13 @@ public final class WorkerModel
       throw new InferenceFailedException("interrupted while " + doing);
     } finally {
       streams.remove(id);
+    }
+  }
+
+  /** Tells the worker to stop request {@code id}. */
+  private void cancel(long id) throws IOException {
+    synchronized (out) {
+      WorkerCodec.write(out, WorkerCodec.CANCEL, id, new byte[0]);
     }
   }
 

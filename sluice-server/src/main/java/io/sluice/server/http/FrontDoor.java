@@ -221,6 +221,19 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
   }
 
   /**
+   * A gRPC call, once admitted: {@code ModelInfer} straight from its stream, the rest to
+   * vertx-grpc.
+   */
+  private void answerGrpc(HttpServerRequest request) {
+    addressGrpc(request);
+    if (ModelInferCalls.takes(request)) {
+      modelInferCalls.answer(request);
+    } else {
+      grpc.handle(new GuardedGrpcRequest(request, maxBody));
+    }
+  }
+
+  /**
    * Names the application a gRPC call's address means ({@link SluiceHeaders#APPLICATION}), in place
    * of whatever the client sent.
    */
@@ -261,12 +274,7 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
           accessLog.track(request, true);
         }
         if (gate.admit(request, true)) {
-          addressGrpc(request);
-          if (ModelInferCalls.takes(request)) {
-            modelInferCalls.answer(request);
-          } else {
-            grpc.handle(new GuardedGrpcRequest(request, maxBody));
-          }
+          answerGrpc(request);
         }
       } catch (RuntimeException | Error e) {
         LastResort.answer(request.response(), LastResort.V2, e);
@@ -290,12 +298,7 @@ public final class FrontDoor implements Handler<HttpServerRequest> {
         return;
       }
       if (grpcCall) {
-        addressGrpc(request);
-        if (ModelInferCalls.takes(request)) {
-          modelInferCalls.answer(request);
-        } else {
-          grpc.handle(new GuardedGrpcRequest(request, maxBody));
-        }
+        answerGrpc(request);
       } else if (addressing != null || !inferFast(request)) {
         router.handle(request);
       }

@@ -16,8 +16,6 @@ import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Uncompressed unary {@code ModelInfer} calls answered straight from their HTTP/2 stream, the way
@@ -27,7 +25,6 @@ import org.slf4j.LoggerFactory;
  * a fifth of its throughput; every other call, and any compressed one, still goes through it.
  */
 public final class ModelInferCalls {
-  private static final Logger log = LoggerFactory.getLogger(ModelInferCalls.class);
   static final String PATH = "/inference.GRPCInferenceService/ModelInfer";
   private static final int PREFIX = 5;
 
@@ -146,12 +143,10 @@ public final class ModelInferCalls {
                         failure = e;
                       }
                     }
-                    GrpcStatus status = V2GrpcService.status(failure);
-                    if (status == GrpcStatus.INTERNAL
-                        && ErrorStatus.message(failure).equals("internal server error")) {
-                      log.error("gRPC ModelInfer failed", ErrorStatus.unwrap(failure));
-                    }
-                    GrpcTrailersOnly.send(response, status, ErrorStatus.message(failure));
+                    GrpcTrailersOnly.send(
+                        response,
+                        V2GrpcService.failureStatus("ModelInfer", failure),
+                        ErrorStatus.message(failure));
                   }));
     }
 

@@ -310,12 +310,10 @@ public final class V2GrpcService {
                   if (error == null) {
                     response.end(result);
                   } else {
-                    GrpcStatus status = status(error);
-                    if (status == GrpcStatus.INTERNAL
-                        && ErrorStatus.message(error).equals("internal server error")) {
-                      log.error("gRPC {} failed", method, ErrorStatus.unwrap(error));
-                    }
-                    response.status(status).statusMessage(ErrorStatus.message(error)).end();
+                    response
+                        .status(failureStatus(method, error))
+                        .statusMessage(ErrorStatus.message(error))
+                        .end();
                   }
                 }));
   }
@@ -326,6 +324,16 @@ public final class V2GrpcService {
     } catch (IllegalStateException alreadyEnded) {
       // the call was answered or reset meanwhile
     }
+  }
+
+  /** The status a failed call ends with; a failure with no message of its own is logged first. */
+  static GrpcStatus failureStatus(String method, Throwable error) {
+    GrpcStatus status = status(error);
+    if (status == GrpcStatus.INTERNAL
+        && ErrorStatus.message(error).equals("internal server error")) {
+      log.error("gRPC {} failed", method, ErrorStatus.unwrap(error));
+    }
+    return status;
   }
 
   static GrpcStatus status(Throwable error) {
