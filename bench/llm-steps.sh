@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Time per generated token inside each server's own decoding loop, one stream, Sluice and llama-server in turn:
+# Sluice's worker from its counters (sluice_llm_decode_seconds_total and sluice_llm_host_seconds_total over
+# sluice_llm_steps_total: inside llama_decode and outside it), llama-server from its own log line ("eval time
+# = ... ms per token"). Neither figure includes the client, the HTTP hop or the time to first token, so a pair
+# differs by what the loops do per token, not by the machine's noise between two clients' rounds: the
+# comparison for a gap of a few percent that LlmBench's tokens/s cannot resolve.
+#
+#   bench/llm-steps.sh [PAIRS] [TOKENS] [SHAPE]     (defaults 8, 512 and "llama-12x768 q8_0"; each target gets
+#                                                   LlmBench's warm-up first, WARMUP_SECONDS=20)
+set -euo pipefail
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+PAIRS=${1:-8}; TOKENS=${2:-512}; SHAPE=${3:-llama-12x768 q8_0}
+. "$ROOT/bin/java-home.sh"
+"$ROOT/bin/sluice" --version >/dev/null
+"$ROOT/bin/install-llama" >/dev/null
+PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/3.22.1/llama.cpp/build/bin/llama-server}
+[ -x "$PEER" ] || { echo "llm-steps.sh: no llama-server at $PEER: run bench/build-llama-server.sh" >&2; exit 1; }
+WORK=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
+"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
+PORT=18296; PEER_PORT=18297
+cat > "$WORK/sluice.yaml" <<YAML
+server: {host: 127.0.0.1, port: $PORT}
+applications:
+  - name: llm
+    deployments:
+      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
+         settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
+YAML
+SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
+  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
+"$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port "$PEER_PORT" -c 16384 -t 2 -np 4 > "$WORK/peer.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER_PORT/health" >/dev/null && break; sleep 0.2; done
+
+SLUICE="Sluice=http://127.0.0.1:$PORT=llm"; LLAMA="llama-server=http://127.0.0.1:$PEER_PORT=llm"
+echo "warming up ..." >&2
+STREAMS=1 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" 16 1 "$LLAMA" "$SLUICE" >/dev/null 2>&1
+# decode seconds, host seconds, steps: the worker's counters, which /metrics shows a few seconds late
+counters() {
+  local text; text=$(curl -sf "http://127.0.0.1:$PORT/metrics")
+  for name in decode_seconds host_seconds steps; do
+    echo "$text" | awk -v m="sluice_llm_${name}_total" '$1 ~ "^"m"[{ ]" {print $2}'
+  done | tr '\n' ' '
+}
+settled() { local now; now=$(counters); while sleep 3; do local next; next=$(counters); [ "$next" = "$now" ] && break; now=$next; done; echo "$now"; }
+one() { WARMUP_SECONDS=0 WARMUP_STREAMS=1 STREAMS=1 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$TOKENS" 1 "$1" >/dev/null 2>&1; }
+
+out="$BENCH/results/llm-steps-$(date -u +%Y%m%dT%H%M).md"
+mkdir -p "$BENCH/results"
+{
+  echo "Time per generated token inside each decoding loop, one stream, $TOKENS tokens, $(nproc) cores, random-weight model ($SHAPE), $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "| pair | Sluice: in llama_decode | Sluice: outside it | Sluice: a step | llama-server: a token | llama-server / Sluice |"
+  echo "|---|---|---|---|---|---|"
+  ratios=()
+  for pair in $(seq 1 "$PAIRS"); do
+    before=$(settled); one "$SLUICE"; after=$(settled)
+    read -r decode host step <<<"$(echo "$before $after" | awk '{n = $6 - $3; printf "%.3f %.3f %.3f", ($4 - $1) / n * 1e3, ($5 - $2) / n * 1e3, ($4 - $1 + $5 - $2) / n * 1e3}')"
+    one "$LLAMA"
+    peer=$(grep "       eval time" "$WORK/peer.log" | tail -1 | sed 's/.*( *\([0-9.]*\) ms per token.*/\1/')
+    ratio=$(awk -v p="$peer" -v s="$step" 'BEGIN { printf "%.2f", p / s }')
+    ratios+=("$ratio")
+    echo "| $pair | $decode ms | $host ms | $step ms | $peer ms | ${ratio}x |"
+  done
+  echo
+  echo "Median llama-server / Sluice (above 1: Sluice's loop makes a token in less time): $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2) "x"}')"
+} | tee "$out"
