@@ -5,17 +5,9 @@
 # protocol's share visible.
 #   bench/agent-apis.sh [TOKENS] [ROUNDS] [REQUESTS] [SHAPE]   (defaults 128, 5, 50, a 12x768 llama)
 set -euo pipefail
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$BENCH/.." && pwd)
 TOKENS=${1:-128}; ROUNDS=${2:-5}; REQUESTS=${3:-50}; SHAPE=${4:-768 12}
-. "$ROOT/bin/java-home.sh"
-"$ROOT/bin/sluice" --version >/dev/null
-"$ROOT/bin/install-llama" >/dev/null
-WORK=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
-"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+random_gguf "$WORK/model.gguf" $SHAPE
 PORT=18196
 cat > "$WORK/sluice.yaml" <<YAML
 server: {host: 127.0.0.1, port: $PORT}
@@ -25,9 +17,7 @@ applications:
       - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
          settings: {parallel: "4", ctxSize: "4096", threads: "2"}}
 YAML
-SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
-  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+start_sluice $PORT
 out="$BENCH/results/agent-apis-$(date -u +%Y%m%dT%H%M).md"
 mkdir -p "$BENCH/results"
 {

@@ -8,19 +8,10 @@
 #   bench/llm-cpu.sh [TOKENS] [SHAPE]     (defaults 256 and "llama-12x768 q8_0"; STREAMS="1 4"; each target gets
 #                                         LlmBench's warm-up first, WARMUP_SECONDS=20)
 set -euo pipefail
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$BENCH/.." && pwd)
 TOKENS=${1:-256}; SHAPE=${2:-llama-12x768 q8_0}; STREAMS=${STREAMS:-1 4}
-. "$ROOT/bin/java-home.sh"
-"$ROOT/bin/sluice" --version >/dev/null
-"$ROOT/bin/install-llama" >/dev/null
-PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/3.22.1/llama.cpp/build/bin/llama-server}
-[ -x "$PEER" ] || { echo "llm-cpu.sh: no llama-server at $PEER: run bench/build-llama-server.sh" >&2; exit 1; }
-WORK=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
-"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+llama_server llm-cpu.sh
+random_gguf "$WORK/model.gguf" $SHAPE
 PORT=18196; PEER_PORT=18197
 cat > "$WORK/sluice.yaml" <<YAML
 server: {host: 127.0.0.1, port: $PORT}
@@ -30,13 +21,8 @@ applications:
       - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
          settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
 YAML
-SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
-  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
-server=$!
-"$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port "$PEER_PORT" -c 16384 -t 2 -np 4 > "$WORK/peer.log" 2>&1 & pids+=($!)
-peer=$!
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER_PORT/health" >/dev/null && break; sleep 0.2; done
+start_sluice $PORT; server=$SERVER
+start_peer $PEER_PORT -np 4; peer=$PEER_PID
 worker=$(pgrep -f -P "$server" WorkerMain | head -1)
 [ -n "$worker" ] || { echo "llm-cpu.sh: no worker process under the server" >&2; exit 1; }
 

@@ -9,19 +9,10 @@
 #   bench/llm-steps.sh [PAIRS] [TOKENS] [SHAPE]     (defaults 8, 512 and "llama-12x768 q8_0"; each target gets
 #                                                   LlmBench's warm-up first, WARMUP_SECONDS=20)
 set -euo pipefail
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$BENCH/.." && pwd)
 PAIRS=${1:-8}; TOKENS=${2:-512}; SHAPE=${3:-llama-12x768 q8_0}
-. "$ROOT/bin/java-home.sh"
-"$ROOT/bin/sluice" --version >/dev/null
-"$ROOT/bin/install-llama" >/dev/null
-PEER=${LLAMA_SERVER:-$HOME/.cache/sluice/peers/3.22.1/llama.cpp/build/bin/llama-server}
-[ -x "$PEER" ] || { echo "llm-steps.sh: no llama-server at $PEER: run bench/build-llama-server.sh" >&2; exit 1; }
-WORK=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
-"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/model.gguf" $SHAPE
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+llama_server llm-steps.sh
+random_gguf "$WORK/model.gguf" $SHAPE
 PORT=18296; PEER_PORT=18297
 cat > "$WORK/sluice.yaml" <<YAML
 server: {host: 127.0.0.1, port: $PORT}
@@ -31,11 +22,8 @@ applications:
       - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
          settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
 YAML
-SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
-  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
-"$PEER" -m "$WORK/model.gguf" --host 127.0.0.1 --port "$PEER_PORT" -c 16384 -t 2 -np 4 > "$WORK/peer.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER_PORT/health" >/dev/null && break; sleep 0.2; done
+start_sluice $PORT
+start_peer $PEER_PORT -np 4
 
 SLUICE="Sluice=http://127.0.0.1:$PORT=llm"; LLAMA="llama-server=http://127.0.0.1:$PEER_PORT=llm"
 echo "warming up ..." >&2
@@ -62,7 +50,7 @@ mkdir -p "$BENCH/results"
     before=$(settled); one "$SLUICE"; after=$(settled)
     read -r decode host step <<<"$(echo "$before $after" | awk '{n = $6 - $3; printf "%.3f %.3f %.3f", ($4 - $1) / n * 1e3, ($5 - $2) / n * 1e3, ($4 - $1 + $5 - $2) / n * 1e3}')"
     one "$LLAMA"
-    peer=$(grep "       eval time" "$WORK/peer.log" | tail -1 | sed 's/.*( *\([0-9.]*\) ms per token.*/\1/')
+    peer=$(grep "       eval time" "$WORK/peer-$PEER_PORT.log" | tail -1 | sed 's/.*( *\([0-9.]*\) ms per token.*/\1/')
     ratio=$(awk -v p="$peer" -v s="$step" 'BEGIN { printf "%.2f", p / s }')
     ratios+=("$ratio")
     echo "| $pair | $decode ms | $host ms | $step ms | $peer ms | ${ratio}x |"

@@ -4,19 +4,11 @@
 # random rank-16 adapters on its query and value projections.
 #   bench/lora.sh [TOKENS] [ROUNDS] [EMBEDDING LAYERS]   (defaults 128, 5, 768 12)
 set -euo pipefail
-BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$BENCH/.." && pwd)
 TOKENS=${1:-128}; ROUNDS=${2:-5}; EMBEDDING=${3:-768}; LAYERS=${4:-12}
-. "$ROOT/bin/java-home.sh"
-"$ROOT/bin/sluice" --version >/dev/null
-"$ROOT/bin/install-llama" >/dev/null
-WORK=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-CP="$ROOT/sluice-server/target/sluice-server.jar:$ROOT/sluice-server/target/lib/*"
-"$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/model.gguf" "$EMBEDDING" "$LAYERS"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+random_gguf "$WORK/model.gguf" "$EMBEDDING" "$LAYERS"
 for seed in 1 2; do
-  "$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$WORK/lora-$seed.gguf" lora "$EMBEDDING" "$LAYERS" 16 "$seed"
+  random_gguf "$WORK/lora-$seed.gguf" lora "$EMBEDDING" "$LAYERS" 16 "$seed"
 done
 PORT=18296
 cat > "$WORK/sluice.yaml" <<YAML
@@ -28,9 +20,7 @@ applications:
          settings: {parallel: "8", ctxSize: "8192", threads: "2"}, maxOngoingRequests: 16,
          adapters: {a: "file://$WORK/lora-1.gguf", b: "file://$WORK/lora-2.gguf"}}
 YAML
-SLUICE_JAVA_OPTS="-Dorg.slf4j.simpleLogger.defaultLogLevel=warn" \
-  "$ROOT/bin/sluice" serve --config "$WORK/sluice.yaml" --no-watch > "$WORK/sluice.log" 2>&1 & pids+=($!)
-for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/v2/health/ready" >/dev/null && break; sleep 0.2; done
+start_sluice $PORT
 out="$BENCH/results/lora-$(date -u +%Y%m%dT%H%M).md"
 mkdir -p "$BENCH/results"
 {
