@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.GenerateResult;
 import io.sluice.api.GeneratedText;
 import io.sluice.api.InferenceFailedException;
@@ -98,6 +99,70 @@ class OpenAiProtocolTest {
                   .toList())
           .containsExactly("stop");
     }
+  }
+
+  /** Text that JSON must escape, or that a writer could mangle: quotes, controls, non-ASCII. */
+  private static final List<String> AWKWARD =
+      List.of(
+          "say \"hi\"",
+          "back\\slash /",
+          "line\nbreak\ttab\r",
+          "\u0000\u0001\u001f\u007f",
+          "na\u00efve caf\u00e9",
+          "\ud83e\udd80 crab",
+          "</script>\u2028\u2029",
+          "data: [DONE]\n\n");
+
+  @Test
+  void everyStreamedPieceArrivesAsItWasGeneratedInChunksOfOpenAisShape() throws Exception {
+    FakeEngine awkward =
+        new FakeEngine()
+            .model("app", "llm", ModelState.READY, LLM)
+            .onGenerate(
+                (request, onText) -> {
+                  AWKWARD.forEach(piece -> onText.accept(GeneratedText.of(piece)));
+                  return CompletableFuture.completedFuture(new GenerateResult("stop", 3, 8));
+                });
+    try (RouteHarness http = serve(awkward)) {
+      List<JsonNode> chat =
+          events(
+              http.post("/v1/chat/completions", CHAT.formatted(",\"stream\":true,\"n\":2")).body());
+      for (int index = 0; index < 2; index++) {
+        List<JsonNode> pieces = textChunks(chat, index, "/delta/content");
+        assertThat(pieces).hasSameSizeAs(AWKWARD);
+        for (int i = 0; i < pieces.size(); i++) {
+          ObjectNode expected = MAPPER.createObjectNode();
+          expected.put("id", chat.getFirst().get("id").asText());
+          expected.put("object", "chat.completion.chunk");
+          expected.set("created", chat.getFirst().get("created")); // as the server wrote the number
+          expected.put("model", "llm");
+          ObjectNode choice = expected.putArray("choices").addObject();
+          choice.put("index", index).putObject("delta").put("content", AWKWARD.get(i));
+          choice.putNull("logprobs").putNull("finish_reason");
+          assertThat(pieces.get(i)).isEqualTo(expected);
+        }
+      }
+      List<JsonNode> text =
+          events(
+              http.post(
+                      "/v1/completions",
+                      "{\"model\":\"llm\",\"prompt\":\"hi\",\"max_tokens\":7,\"stream\":true}")
+                  .body());
+      assertThat(textChunks(text, 0, "/text"))
+          .extracting(chunk -> chunk.at("/choices/0/text").asText())
+          .containsExactlyElementsOf(AWKWARD);
+      assertThat(textChunks(text, 0, "/text"))
+          .allMatch(chunk -> chunk.get("object").asText().equals("text_completion"))
+          .allMatch(chunk -> chunk.at("/choices/0/finish_reason").isNull());
+    }
+  }
+
+  /** Choice {@code index}'s chunks whose {@code field} (under the choice) holds non-empty text. */
+  private static List<JsonNode> textChunks(List<JsonNode> chunks, int index, String field) {
+    return chunks.stream()
+        .filter(chunk -> chunk.at("/choices/0/index").asInt(-1) == index)
+        .filter(chunk -> !chunk.at("/choices/0" + field).asText("").isEmpty())
+        .toList();
   }
 
   @Test
