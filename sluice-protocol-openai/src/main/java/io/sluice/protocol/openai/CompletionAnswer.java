@@ -1,6 +1,5 @@
 package io.sluice.protocol.openai;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.api.GenerateRequest;
@@ -30,12 +29,6 @@ final class CompletionAnswer {
   private final boolean stream;
   private final boolean logprobs;
   private final List<Choice> choices = new ArrayList<>();
-
-  /** Per choice, a text chunk's event before and after its text (see {@link #textEvent}). */
-  private final String[][] textEvents;
-
-  /** Stands for the text in the chunk that a text chunk's two ends are cut from. */
-  private static final String TEXT_MARK = "\u0000sluice text\u0000";
 
   /**
    * Fields beyond OpenAI's on every chunk and on the whole answer, e.g. a retrieval pipeline's
@@ -70,7 +63,6 @@ final class CompletionAnswer {
     for (int i = 0; i < n; i++) {
       choices.add(new Choice());
     }
-    this.textEvents = new String[n][];
   }
 
   /**
@@ -114,10 +106,7 @@ final class CompletionAnswer {
       delta(node).put("reasoning_content", piece.reasoning());
       event(node);
     }
-    if (!piece.text().isEmpty() && (!logprobs || piece.logprobs().isEmpty())) {
-      choice.text.append(piece.text());
-      textEvent(index, piece.text());
-    } else if (!piece.text().isEmpty() || !piece.logprobs().isEmpty()) {
+    if (!piece.text().isEmpty() || !piece.logprobs().isEmpty()) {
       ObjectNode node = chunk(index);
       if (chat) {
         delta(node).put("content", piece.text());
@@ -251,34 +240,6 @@ final class CompletionAnswer {
     return node;
   }
 
-  /**
-   * A chunk carrying only text, the one sent for nearly every token: written from the chunk's JSON
-   * before and after its text, built once per choice, around the text quoted as Jackson quotes it,
-   * so that a token costs one string instead of a JSON tree and its serialisation.
-   */
-  private void textEvent(int index, String text) {
-    String[] around = textEvents[index];
-    if (around == null) {
-      ObjectNode node = chunk(index);
-      if (chat) {
-        delta(node).put("content", TEXT_MARK);
-      } else {
-        choiceNode(node).put("text", TEXT_MARK);
-      }
-      String event = eventText(node);
-      String mark =
-          '"' + new String(JsonStringEncoder.getInstance().quoteAsString(TEXT_MARK)) + '"';
-      int at = event.indexOf(mark);
-      around = new String[] {event.substring(0, at), event.substring(at + mark.length())};
-      textEvents[index] = around;
-    }
-    StringBuilder event =
-        new StringBuilder(around[0].length() + text.length() + around[1].length() + 16);
-    event.append(around[0]).append('"');
-    JsonStringEncoder.getInstance().quoteAsString(text, event);
-    write(event.append('"').append(around[1]).toString());
-  }
-
   private static ObjectNode choiceNode(ObjectNode chunk) {
     return (ObjectNode) chunk.get("choices").get(0);
   }
@@ -348,12 +309,8 @@ final class CompletionAnswer {
   }
 
   private void event(ObjectNode node) {
-    write(eventText(node));
-  }
-
-  private static String eventText(ObjectNode node) {
     try {
-      return "data: " + OpenAiBodies.MAPPER.writeValueAsString(node) + "\n\n";
+      write("data: " + OpenAiBodies.MAPPER.writeValueAsString(node) + "\n\n");
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
