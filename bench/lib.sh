@@ -21,6 +21,20 @@ llama_server() {
 # random_gguf FILE ARGS...: a random-weight GGUF of the shape ARGS name (RandomModelWriter's arguments)
 random_gguf() { "$JAVA_HOME/bin/java" -cp "$CP" io.sluice.runtime.llm.gguf.RandomModelWriter "$@"; }
 
+# llm_config PORT: $WORK/sluice.yaml serving $WORK/model.gguf as deployment `llm` of the `llama` runtime in a worker,
+# shaped as start_peer shapes llama-server (2 threads, 16,384 cells) with 16 sequences; a script adds deployments
+# by appending to the file
+llm_config() {
+  cat > "$WORK/sluice.yaml" <<YAML
+server: {host: 127.0.0.1, port: $1}
+applications:
+  - name: llm
+    deployments:
+      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
+         settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
+YAML
+}
+
 # start_sluice PORT: serves $WORK/sluice.yaml in the background (log in $WORK/sluice.log) until it is ready;
 # sets SERVER to its process
 start_sluice() {

@@ -13,14 +13,7 @@ TOKENS=${1:-256}; SHAPE=${2:-llama-12x768 q8_0}; STREAMS=${STREAMS:-1 4}
 llama_server llm-cpu.sh
 random_gguf "$WORK/model.gguf" $SHAPE
 PORT=18196; PEER_PORT=18197
-cat > "$WORK/sluice.yaml" <<YAML
-server: {host: 127.0.0.1, port: $PORT}
-applications:
-  - name: llm
-    deployments:
-      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
-         settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
-YAML
+llm_config $PORT
 start_sluice $PORT; server=$SERVER
 start_peer $PEER_PORT -np 4; peer=$PEER_PID
 worker=$(pgrep -f -P "$server" WorkerMain | head -1)

@@ -14,14 +14,7 @@ PAIRS=${1:-8}; TOKENS=${2:-512}; SHAPE=${3:-llama-12x768 q8_0}
 llama_server llm-steps.sh
 random_gguf "$WORK/model.gguf" $SHAPE
 PORT=18296; PEER_PORT=18297
-cat > "$WORK/sluice.yaml" <<YAML
-server: {host: 127.0.0.1, port: $PORT}
-applications:
-  - name: llm
-    deployments:
-      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
-         settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
-YAML
+llm_config $PORT
 start_sluice $PORT
 start_peer $PEER_PORT -np 4
 

@@ -16,13 +16,8 @@ TOKENS=${1:-128}; ROUNDS=${2:-3}; SHAPE=${3:-qwen2.5-0.5b q8_0}; SAME_ISA=${SAME
 llama_server llm.sh
 random_gguf "$WORK/model.gguf" $SHAPE
 PORT=18096
-cat > "$WORK/sluice.yaml" <<YAML
-server: {host: 127.0.0.1, port: $PORT}
-applications:
-  - name: llm
-    deployments:
-      - {name: llm, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
-         settings: {parallel: "16", ctxSize: "16384", threads: "2"}, maxOngoingRequests: 64}
+llm_config $PORT
+cat >> "$WORK/sluice.yaml" <<YAML
       - {name: llm-same-isa, runtime: llama, hosting: worker, storageUri: "file://$WORK/model.gguf",
          settings: {parallel: "16", ctxSize: "16384", threads: "2", cpuVariant: "$SAME_ISA"}, maxOngoingRequests: 64}
 YAML
