@@ -26,15 +26,16 @@ STREAMS=1 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" 16 1 "Sluice=http://127.0
   "llama-server=http://127.0.0.1:$PEER_PORT=llm" >/dev/null 2>&1
 
 # window PORT FILE: one TOKENS-long stream to PORT, sampled from its 4th second for 6 s into FILE; prints the
-# client's rate and leaves its process id in FILE.client
+# client's rate (and says so when the stream did not outlast the window) and leaves its process id in FILE.client
 window() {
   WARMUP_SECONDS=0 WARMUP_STREAMS=1 STREAMS=1 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$TOKENS" 1 "t=http://127.0.0.1:$1=llm" \
     > "$WORK/client.out" 2>&1 & local client=$!
   echo "$client" > "$2.client"
   sleep 4
   perf record -a -F 999 -o "$2" -- sleep 6 >/dev/null 2>&1
+  local ended=""; kill -0 "$client" 2>/dev/null || ended=" (the stream ended inside the window: use more TOKENS)"
   wait "$client"
-  grep "^round" "$WORK/client.out" | sed 's/.*t  *//'
+  echo "$(grep "^round" "$WORK/client.out" | sed 's/.*t  *//')$ended"
 }
 # shares FILE DECODER: one markdown row's cells: % of all samples by process (Sluice's server JVM counted apart
 # in both targets' windows), then % of the decoding process's samples by what its code does
