@@ -45,6 +45,12 @@ start_sluice() {
   echo "Sluice on $1 did not get ready" >&2; tail -20 "$WORK/sluice.log" >&2; exit 1
 }
 
+# sluice_worker NAME: sets WORKER to the worker process under $SERVER (start_sluice), or stops NAME
+sluice_worker() {
+  WORKER=$(pgrep -f -P "$SERVER" WorkerMain | head -1)
+  [ -n "$WORKER" ] || { echo "$1: no worker process under the server" >&2; exit 1; }
+}
+
 # start_peer PORT ARGS...: llama-server ($PEER, see llama_server) on the same file, 2 threads and 16,384 cells
 # as Sluice, with ARGS (-np 4 ...), until it answers (log in $WORK/peer-PORT.log); sets PEER_PID
 start_peer() {

@@ -16,8 +16,7 @@ PORT=18196; PEER_PORT=18197
 llm_config $PORT
 start_sluice $PORT; server=$SERVER
 start_peer $PEER_PORT -np 4; peer=$PEER_PID
-worker=$(pgrep -f -P "$server" WorkerMain | head -1)
-[ -n "$worker" ] || { echo "llm-cpu.sh: no worker process under the server" >&2; exit 1; }
+sluice_worker llm-cpu.sh; worker=$WORKER
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 HZ=$(getconf CLK_TCK)

@@ -19,8 +19,7 @@ PORT=18396; PEER_PORT=18397
 llm_config $PORT
 start_sluice $PORT; server=$SERVER
 start_peer $PEER_PORT -np 4; peer=$PEER_PID
-worker=$(pgrep -f -P "$server" WorkerMain | head -1)
-[ -n "$worker" ] || { echo "llm-perf.sh: no worker process under the server" >&2; exit 1; }
+sluice_worker llm-perf.sh; worker=$WORKER
 echo "warming up ..." >&2
 STREAMS=1 "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" 16 1 "Sluice=http://127.0.0.1:$PORT=llm" \
   "llama-server=http://127.0.0.1:$PEER_PORT=llm" >/dev/null 2>&1
