@@ -308,7 +308,9 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   /** The weights plus the KV cache of the context's cells. */
   @Override
   public long memoryBytes() {
-    return model.weightBytes() + model.kvCacheBytes(context.contextCells());
+    return model.weightBytes()
+        + model.kvCacheBytes(context.contextCells())
+        + scheduler.stats().savedPrefixBytes();
   }
 
   @Override

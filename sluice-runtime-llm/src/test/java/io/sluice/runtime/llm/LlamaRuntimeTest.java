@@ -63,12 +63,14 @@ class LlamaRuntimeTest {
   }
 
   @Test
-  void itsFootprintIsItsWeightsPlusAKvCacheOfItsContext() throws Exception {
+  void itsFootprintIsItsWeightsPlusAKvCacheOfItsContextPlusThePrefixesCopiedOutOfIt()
+      throws Exception {
     // 4,096 cells x 4 layers x (K and V) x 256 wide (4 heads, 4 KV heads) x 2 bytes (F16)
     long kvCache = 4096L * 4 * 2 * 256 * 2;
     long file = java.nio.file.Files.size(dir.resolve("tiny.gguf"));
+    long savedPrefixes = ((LlamaGenerativeModel) model).stats().savedPrefixBytes();
 
-    long weights = model.memoryBytes() - kvCache;
+    long weights = model.memoryBytes() - kvCache - savedPrefixes;
 
     assertThat(weights)
         .as("the tensors, without the GGUF's header and vocabulary")

@@ -222,6 +222,54 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   }
 
   @Override
+  public SavedCells save(int sequence) {
+    Arena memory = Arena.ofShared();
+    try {
+      long size = (long) Native.llama_state_seq_get_size.invokeExact(context, sequence);
+      MemorySegment copy = memory.allocate(Math.max(1, size), 64);
+      long written =
+          (long) Native.llama_state_seq_get_data.invokeExact(context, copy, size, sequence);
+      if (written != size) {
+        throw new IllegalStateException(
+            "llama.cpp copied " + written + " of sequence " + sequence + "'s " + size + " bytes");
+      }
+      return new HostCells(memory, copy);
+    } catch (RuntimeException e) {
+      memory.close();
+      throw e;
+    } catch (Throwable e) {
+      memory.close();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public boolean restore(SavedCells cells, int sequence) {
+    MemorySegment copy = ((HostCells) cells).copy;
+    try {
+      long read =
+          (long)
+              Native.llama_state_seq_set_data.invokeExact(context, copy, copy.byteSize(), sequence);
+      return read > 0;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A sequence's cells in host memory, as {@code llama_state_seq_get_data} wrote them. */
+  private record HostCells(Arena memory, MemorySegment copy) implements SavedCells {
+    @Override
+    public long bytes() {
+      return copy.byteSize();
+    }
+
+    @Override
+    public void close() {
+      memory.close();
+    }
+  }
+
+  @Override
   public TokenSampler sampler(SamplingOptions options) {
     return new ChainSampler(options);
   }

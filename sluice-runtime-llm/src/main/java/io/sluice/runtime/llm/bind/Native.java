@@ -165,6 +165,16 @@ final class Native {
       handle(
           "llama_memory_seq_rm",
           FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
+  static final MethodHandle llama_state_seq_get_size =
+      handle("llama_state_seq_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
+  static final MethodHandle llama_state_seq_get_data =
+      handle(
+          "llama_state_seq_get_data",
+          FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+  static final MethodHandle llama_state_seq_set_data =
+      handle(
+          "llama_state_seq_set_data",
+          FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
   static final MethodHandle llama_batch_init =
       handle(
           "llama_batch_init", FunctionDescriptor.of(Layouts.BATCH, JAVA_INT, JAVA_INT, JAVA_INT));

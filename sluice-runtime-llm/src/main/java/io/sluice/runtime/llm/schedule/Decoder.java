@@ -38,6 +38,22 @@ public interface Decoder {
   void forget(int sequence, int from);
 
   /**
+   * A copy of a sequence's cells outside the KV cache, or null where this decoder cannot make one
+   * (then idle prefixes stay in the cache).
+   */
+  default SavedCells save(int sequence) {
+    return null;
+  }
+
+  /**
+   * Puts saved cells back as {@code sequence}, which holds none. Returns false, with the cache
+   * unchanged, when the cache has no room for them.
+   */
+  default boolean restore(SavedCells cells, int sequence) {
+    return false;
+  }
+
+  /**
    * A sampler for one generation; it samples from the logits of a batch row that asked for them.
    */
   TokenSampler sampler(SamplingOptions options);
@@ -50,6 +66,14 @@ public interface Decoder {
 
   /** The bytes a token stands for (a piece of UTF-8, maybe not a whole character). */
   byte[] piece(int token);
+
+  /** A sequence's cells copied out of the KV cache ({@link #save}); close frees the copy. */
+  interface SavedCells extends AutoCloseable {
+    long bytes();
+
+    @Override
+    void close();
+  }
 
   /** Samples one token from a batch row's logits and remembers it (penalties, grammar state). */
   interface TokenSampler extends AutoCloseable {

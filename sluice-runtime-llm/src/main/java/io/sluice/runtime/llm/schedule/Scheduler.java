@@ -1,6 +1,7 @@
 package io.sluice.runtime.llm.schedule;
 
 import io.sluice.api.InvalidInputException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -22,6 +23,14 @@ import java.util.function.LongSupplier;
  * cached prefixes are dropped first, then the youngest running generation is preempted: its cells
  * are freed and it is recomputed, prompt and generated tokens, when its turn comes again (vLLM's
  * recompute preemption), so no request is refused for lack of cells.
+ *
+ * <p>An idle slot's cells are not free to keep in the cache: llama.cpp's attention runs over every
+ * used cell of the shared cache, masked or not, so each running sequence pays for every cached
+ * prefix at every step (15 cached prefixes of 270 tokens slowed a lone stream of a 12-layer model
+ * by a sixth). So with a budget of host memory for them, idle prefixes leave the cache as soon as a
+ * generation is admitted: they are copied out ({@link Decoder#save}), least recently used dropped
+ * beyond the budget, and copied back into a slot when a prompt starts with more of one of them than
+ * of any cached slot (as llama-server's {@code --cache-ram} does with its idle slots).
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
@@ -36,6 +45,12 @@ public final class Scheduler implements AutoCloseable {
 
   /** The adapter the last step ran; steps take turns between the adapters with work. */
   private int lastAdapter = GenerationRequest.NO_ADAPTER;
+
+  /** Prefixes copied out of the cache, least recently used first, within {@code savedBudget}. */
+  private final ArrayDeque<SavedPrefix> saved = new ArrayDeque<>();
+
+  private final long savedBudget;
+  private long savedBytes;
 
   private final ConcurrentLinkedQueue<Generation> incoming = new ConcurrentLinkedQueue<>();
   private final LinkedList<Generation> waiting = new LinkedList<>();
@@ -70,11 +85,24 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
+  /** A scheduler that keeps idle prefixes in the cache. */
   public Scheduler(String name, Decoder decoder) {
-    this(name, decoder, System::nanoTime);
+    this(name, decoder, 0, System::nanoTime);
+  }
+
+  /**
+   * A scheduler that moves idle prefixes out of the cache into up to {@code savedPrefixBytes} of
+   * host memory (0: they stay in the cache).
+   */
+  public Scheduler(String name, Decoder decoder, long savedPrefixBytes) {
+    this(name, decoder, savedPrefixBytes, System::nanoTime);
   }
 
   Scheduler(String name, Decoder decoder, LongSupplier nanoClock) {
+    this(name, decoder, 0, nanoClock);
+  }
+
+  Scheduler(String name, Decoder decoder, long savedPrefixBytes, LongSupplier nanoClock) {
     if (decoder.batchTokens() < decoder.sequenceSlots()) {
       throw new IllegalArgumentException(
           "the batch ("
@@ -85,6 +113,7 @@ public final class Scheduler implements AutoCloseable {
     }
     this.decoder = decoder;
     this.nanoClock = nanoClock;
+    this.savedBudget = savedPrefixBytes;
     this.batch = new Batch(decoder.batchTokens());
     this.owners = new Generation[decoder.sequenceSlots()];
     this.cached = new int[decoder.sequenceSlots()][0];
@@ -155,6 +184,8 @@ public final class Scheduler implements AutoCloseable {
       }
       if (closing) {
         failAll(new IllegalStateException("the model was unloaded"));
+        saved.forEach(prefix -> prefix.cells().close());
+        saved.clear();
         return;
       }
       dropCancelledWaiting();
@@ -221,6 +252,18 @@ public final class Scheduler implements AutoCloseable {
    * of idle slots count as room: they are dropped when needed).
    */
   private void admit() {
+    if (admitWaiting() > 0 && savedBudget > 0) {
+      for (int slot = 0; slot < owners.length; slot++) {
+        if (owners[slot] == null) {
+          saveAndForget(slot);
+        }
+      }
+    }
+  }
+
+  /** Admits what fits; returns how many. */
+  private int admitWaiting() {
+    int admitted = 0;
     int reserved = 0;
     for (Generation generation : running) {
       reserved += generation.length() + 1;
@@ -230,7 +273,7 @@ public final class Scheduler implements AutoCloseable {
       int best = -1;
       Generation next = waiting.getFirst();
       if (!running.isEmpty() && reserved + next.length() + 1 > decoder.contextCells()) {
-        return;
+        return admitted;
       }
       for (int candidate = 0; candidate < owners.length; candidate++) {
         if (owners[candidate] != null) {
@@ -244,7 +287,15 @@ public final class Scheduler implements AutoCloseable {
         }
       }
       if (slot < 0) {
-        return;
+        return admitted;
+      }
+      SavedPrefix outside = longestSaved(next);
+      if (outside != null && commonPrefix(outside.tokens(), outside.tokens().length, next) > best) {
+        saved.remove(outside); // out of reach of the budget while the slot's own cells are saved
+        savedBytes -= outside.cells().bytes();
+        saveAndForget(slot);
+        best = restore(outside, slot) ? commonPrefix(slot, next) : 0;
+        keep(outside); // most recently used now
       }
       waiting.removeFirst();
       if (next.sampler == null) {
@@ -260,6 +311,9 @@ public final class Scheduler implements AutoCloseable {
               best,
               next.length() - 1); // the last token must run again: its logits pick the next one
       if (reuse < cachedLength[slot]) {
+        if (savedBudget > 0) {
+          save(slot); // the part not reused may be another conversation's, to go on later
+        }
         decoder.forget(slot, reuse);
       }
       cachedLength[slot] = reuse;
@@ -273,7 +327,93 @@ public final class Scheduler implements AutoCloseable {
       }
       running.add(next);
       reserved += next.length() + 1;
+      admitted++;
     }
+    return admitted;
+  }
+
+  /** A prefix copied out of the cache, with the adapter its cells were computed with. */
+  private record SavedPrefix(int[] tokens, int adapter, Decoder.SavedCells cells) {}
+
+  /**
+   * Copies an idle slot's cached cells out of the cache (keeping them within the budget) and frees
+   * them; leaves them where the decoder cannot copy them.
+   */
+  private void saveAndForget(int slot) {
+    if (cachedLength[slot] > 0 && save(slot)) {
+      decoder.forget(slot, 0);
+      cachedLength[slot] = 0;
+    }
+  }
+
+  /** Copies a slot's cached cells out of the cache; false where the decoder cannot. */
+  private boolean save(int slot) {
+    Decoder.SavedCells cells = decoder.save(slot);
+    if (cells == null) {
+      return false;
+    }
+    keep(
+        new SavedPrefix(
+            Arrays.copyOf(cached[slot], cachedLength[slot]), cachedAdapter[slot], cells));
+    return true;
+  }
+
+  private void keep(SavedPrefix prefix) {
+    if (prefix.cells().bytes() > savedBudget) {
+      prefix.cells().close();
+      return;
+    }
+    for (Iterator<SavedPrefix> it = saved.iterator(); it.hasNext(); ) {
+      SavedPrefix older = it.next();
+      if (older.adapter() == prefix.adapter()
+          && older.tokens().length <= prefix.tokens().length
+          && Arrays.equals(
+              older.tokens(),
+              0,
+              older.tokens().length,
+              prefix.tokens(),
+              0,
+              older.tokens().length)) {
+        it.remove(); // the new one holds all of it
+        savedBytes -= older.cells().bytes();
+        older.cells().close();
+      }
+    }
+    saved.addLast(prefix);
+    savedBytes += prefix.cells().bytes();
+    while (savedBytes > savedBudget) {
+      SavedPrefix oldest = saved.removeFirst();
+      savedBytes -= oldest.cells().bytes();
+      oldest.cells().close();
+    }
+  }
+
+  /** The saved prefix sharing the most tokens with the generation's, or null if none shares any. */
+  private SavedPrefix longestSaved(Generation generation) {
+    SavedPrefix longest = null;
+    int most = 0;
+    for (SavedPrefix prefix : saved) {
+      int common =
+          prefix.adapter() == generation.request.adapter()
+              ? commonPrefix(prefix.tokens(), prefix.tokens().length, generation)
+              : 0;
+      if (common > most) {
+        most = common;
+        longest = prefix;
+      }
+    }
+    return longest;
+  }
+
+  /** Copies a saved prefix back into an empty slot; false when the cache has no room for it. */
+  private boolean restore(SavedPrefix prefix, int slot) {
+    if (!decoder.restore(prefix.cells(), slot)) {
+      return false;
+    }
+    cached[slot] = prefix.tokens();
+    cachedLength[slot] = prefix.tokens().length;
+    cachedAdapter[slot] = prefix.adapter();
+    return true;
   }
 
   /**
@@ -295,8 +435,11 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private int commonPrefix(int slot, Generation generation) {
-    int limit = Math.min(cachedLength[slot], generation.length());
-    int[] tokens = cached[slot];
+    return commonPrefix(cached[slot], cachedLength[slot], generation);
+  }
+
+  private static int commonPrefix(int[] tokens, int length, Generation generation) {
+    int limit = Math.min(length, generation.length());
     int common = 0;
     while (common < limit && tokens[common] == generation.token(common)) {
       common++;
@@ -560,6 +703,7 @@ public final class Scheduler implements AutoCloseable {
         preemptions,
         steps,
         decodeNanos,
-        hostNanos);
+        hostNanos,
+        savedBytes);
   }
 }

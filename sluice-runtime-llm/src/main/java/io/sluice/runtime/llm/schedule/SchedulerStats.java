@@ -28,7 +28,8 @@ public record SchedulerStats(
     long preemptions,
     long steps,
     long decodeNanos,
-    long hostNanos) {
+    long hostNanos,
+    long savedPrefixBytes) {
   public double kvUsage() {
     return kvCells == 0 ? 0 : (double) kvCellsUsed / kvCells;
   }

@@ -101,4 +101,24 @@ class RealModelTest {
       assertThat(again.outcome().cachedPromptTokens()).isPositive();
     }
   }
+
+  @Test
+  void aPrefixCopiedOutOfTheCacheAndBackGivesTheSameOutput() throws Exception {
+    String prompt = "the quick brown fox jumps over the lazy dog";
+    try (LlamaContext context = new LlamaContext(model, 2048, 2, 256, 2);
+        Scheduler scheduler = new Scheduler("saving", context, 64L << 20)) {
+      Result first = generate(scheduler, prompt, 24).get(60, TimeUnit.SECONDS);
+      assertThat(scheduler.stats().savedPrefixBytes()).isZero();
+      Result other = generate(scheduler, "once upon a time there was", 8).get(60, TimeUnit.SECONDS);
+      assertThat(other.text()).isNotEqualTo(first.text());
+      assertThat(scheduler.stats().savedPrefixBytes())
+          .as("the first one's cells, copied out when the other started")
+          .isPositive();
+      Result again = generate(scheduler, prompt, 24).get(60, TimeUnit.SECONDS);
+      assertThat(again.outcome().cachedPromptTokens())
+          .as("all but the last prompt token, copied back")
+          .isEqualTo(again.outcome().promptTokens() - 1);
+      assertThat(again.text()).isEqualTo(first.text());
+    }
+  }
 }

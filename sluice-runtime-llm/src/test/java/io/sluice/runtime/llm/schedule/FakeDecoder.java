@@ -33,6 +33,9 @@ final class FakeDecoder implements Decoder {
 
   int refusals;
 
+  /** The size a saved cell counts for; 0: this decoder cannot copy cells out ({@link #save}). */
+  volatile int bytesPerSavedCell;
+
   FakeDecoder(
       int slots, int batchTokens, int contextCells, Function<List<Integer>, Integer> model) {
     this.slots = slots;
@@ -105,6 +108,35 @@ final class FakeDecoder implements Decoder {
   public void forget(int sequence, int from) {
     List<Integer> sequenceCells = cells.get(sequence);
     sequenceCells.subList(Math.min(from, sequenceCells.size()), sequenceCells.size()).clear();
+  }
+
+  @Override
+  public SavedCells save(int sequence) {
+    if (bytesPerSavedCell == 0) {
+      return null;
+    }
+    List<Integer> copy = List.copyOf(cells.get(sequence));
+    int bytes = bytesPerSavedCell;
+    return new Copy(copy, (long) bytes * copy.size());
+  }
+
+  @Override
+  public boolean restore(SavedCells saved, int sequence) {
+    List<Integer> copy = ((Copy) saved).cells();
+    if (!cells.get(sequence).isEmpty()) {
+      throw new AssertionError("restoring into sequence " + sequence + ", which holds cells");
+    }
+    int used = cells.stream().mapToInt(List::size).sum();
+    if (used + copy.size() > contextCells) {
+      return false;
+    }
+    cells.get(sequence).addAll(copy);
+    return true;
+  }
+
+  private record Copy(List<Integer> cells, long bytes) implements SavedCells {
+    @Override
+    public void close() {}
   }
 
   @Override

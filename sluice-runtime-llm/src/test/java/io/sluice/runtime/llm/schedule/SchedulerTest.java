@@ -195,6 +195,82 @@ class SchedulerTest {
     }
   }
 
+  @Test
+  void idlePrefixesLeaveTheCacheWhenAGenerationStartsAndComeBackForAPromptThatContinuesOne()
+      throws Exception {
+    int[] system = range(1, 11);
+    int[] followUp = IntStream.concat(IntStream.of(system), IntStream.of(20, 21)).toArray();
+    String alone = generateAlone(followUp, 4);
+    FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
+    decoder.bytesPerSavedCell = 10;
+    try (Scheduler scheduler = new Scheduler("t", decoder, 10_000)) {
+      Recorder first = new Recorder();
+      scheduler.submit(request(system, 3), first);
+      first.await();
+      assertThat(decoder.cellsOf(0)).as("idle, but nothing else runs").isEqualTo(12);
+
+      Recorder other = new Recorder();
+      scheduler.submit(request(range(30, 40), 3), other);
+      other.await();
+      assertThat(decoder.cellsOf(0)).as("copied out when the other one started").isZero();
+      assertThat(decoder.cellsOf(1)).isEqualTo(12);
+      assertThat(scheduler.stats().savedPrefixBytes()).isEqualTo(12 * 10);
+
+      int before = decoder.batches.size();
+      Recorder second = new Recorder();
+      scheduler.submit(request(followUp, 4), second);
+      assertThat(second.await().cachedPromptTokens()).isEqualTo(10);
+      assertThat(second.text()).isEqualTo(alone);
+      assertThat(decoder.batches.get(before))
+          .as("the copied cells came back: only the two new prompt tokens ran")
+          .isEqualTo("Batch[0@10:20 0@11:21*]");
+      assertThat(decoder.cellsOf(1)).as("the other one's prefix left in turn").isZero();
+    }
+  }
+
+  @Test
+  void savedPrefixesBeyondTheBudgetAreDroppedLeastRecentlyUsedFirst() throws Exception {
+    int[] second = range(60, 70);
+    FakeDecoder decoder = new FakeDecoder(3, 64, 1000, SUM);
+    decoder.bytesPerSavedCell = 10;
+    try (Scheduler scheduler = new Scheduler("t", decoder, 150)) { // one 12-cell prefix
+      for (int[] prompt : List.of(range(1, 11), second, range(80, 90))) {
+        Recorder recorder = new Recorder();
+        scheduler.submit(request(prompt, 3), recorder);
+        recorder.await();
+      }
+      assertThat(scheduler.stats().savedPrefixBytes())
+          .as("one prefix: the other went")
+          .isEqualTo(120);
+
+      Recorder continuingSecond = new Recorder();
+      scheduler.submit(request(concat(second, 20, 21), 2), continuingSecond);
+      assertThat(continuingSecond.await().cachedPromptTokens())
+          .as("the one kept is the one saved last")
+          .isEqualTo(10);
+    }
+  }
+
+  @Test
+  void withoutABudgetIdlePrefixesStayInTheCache() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
+    decoder.bytesPerSavedCell = 10;
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      for (int[] prompt : List.of(range(1, 11), range(30, 40))) {
+        Recorder recorder = new Recorder();
+        scheduler.submit(request(prompt, 3), recorder);
+        recorder.await();
+      }
+      assertThat(decoder.cellsOf(0)).isEqualTo(12);
+      assertThat(decoder.cellsOf(1)).isEqualTo(12);
+      assertThat(scheduler.stats().savedPrefixBytes()).isZero();
+    }
+  }
+
+  private static int[] concat(int[] prompt, int... more) {
+    return IntStream.concat(IntStream.of(prompt), IntStream.of(more)).toArray();
+  }
+
   private static String generateAlone(int[] prompt, int maxTokens) throws Exception {
     try (Scheduler scheduler = new Scheduler("alone", new FakeDecoder(1, 64, 1000, SUM))) {
       Recorder recorder = new Recorder();
