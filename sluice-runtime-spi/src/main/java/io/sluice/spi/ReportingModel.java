@@ -33,7 +33,11 @@ public interface ReportingModel extends LoadedModel {
         "llm.host.seconds",
         true,
         "Time the decoding thread spent per step outside llama_decode: building the batch,"
-            + " sampling, turning tokens into text and handing it on");
+            + " sampling, turning tokens into text and handing it on"),
+    LLM_SAVED_PREFIX_BYTES(
+        "llm.saved.prefix.bytes",
+        false,
+        "Host memory holding idle cached prefixes copied out of the KV cache");
 
     private final String key;
     private final boolean counter;

@@ -472,7 +472,8 @@ class LlmTest {
             "sluice_llm_running_requests{",
             "sluice_llm_waiting_requests{",
             "sluice_llm_prefix_cache_hit_tokens_total{",
-            "sluice_llm_preemptions_total{");
+            "sluice_llm_preemptions_total{",
+            "sluice_llm_saved_prefix_bytes{");
     assertThat(metrics).doesNotContain("sluice_llm_running_requests{deployment=\"bystander\"}");
   }
 

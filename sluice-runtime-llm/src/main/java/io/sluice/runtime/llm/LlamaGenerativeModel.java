@@ -129,7 +129,9 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
         java.util.Map.entry(Statistic.LLM_FINISHED.key(), (double) stats.finished()),
         java.util.Map.entry(Statistic.LLM_STEPS.key(), (double) stats.steps()),
         java.util.Map.entry(Statistic.LLM_DECODE_SECONDS.key(), stats.decodeNanos() / 1e9),
-        java.util.Map.entry(Statistic.LLM_HOST_SECONDS.key(), stats.hostNanos() / 1e9));
+        java.util.Map.entry(Statistic.LLM_HOST_SECONDS.key(), stats.hostNanos() / 1e9),
+        java.util.Map.entry(
+            Statistic.LLM_SAVED_PREFIX_BYTES.key(), (double) stats.savedPrefixBytes()));
   }
 
   @Override

@@ -311,9 +311,6 @@ public final class Scheduler implements AutoCloseable {
               best,
               next.length() - 1); // the last token must run again: its logits pick the next one
       if (reuse < cachedLength[slot]) {
-        if (savedBudget > 0) {
-          save(slot); // the part not reused may be another conversation's, to go on later
-        }
         decoder.forget(slot, reuse);
       }
       cachedLength[slot] = reuse;
@@ -340,22 +337,18 @@ public final class Scheduler implements AutoCloseable {
    * them; leaves them where the decoder cannot copy them.
    */
   private void saveAndForget(int slot) {
-    if (cachedLength[slot] > 0 && save(slot)) {
-      decoder.forget(slot, 0);
-      cachedLength[slot] = 0;
+    if (cachedLength[slot] == 0) {
+      return;
     }
-  }
-
-  /** Copies a slot's cached cells out of the cache; false where the decoder cannot. */
-  private boolean save(int slot) {
     Decoder.SavedCells cells = decoder.save(slot);
     if (cells == null) {
-      return false;
+      return;
     }
     keep(
         new SavedPrefix(
             Arrays.copyOf(cached[slot], cachedLength[slot]), cachedAdapter[slot], cells));
-    return true;
+    decoder.forget(slot, 0);
+    cachedLength[slot] = 0;
   }
 
   private void keep(SavedPrefix prefix) {
