@@ -223,33 +223,39 @@ public final class LlamaContext implements Decoder, AutoCloseable {
 
   @Override
   public SavedCells save(int sequence) {
-    Arena memory = Arena.ofShared();
+    HostPages pages = null;
     try {
       long size = (long) Native.llama_state_seq_get_size.invokeExact(context, sequence);
-      MemorySegment copy = memory.allocate(Math.max(1, size), 64);
+      pages = HostPages.allocate(Math.max(1, size));
       long written =
-          (long) Native.llama_state_seq_get_data.invokeExact(context, copy, size, sequence);
+          (long)
+              Native.llama_state_seq_get_data.invokeExact(context, pages.block(), size, sequence);
       if (written != size) {
         throw new IllegalStateException(
             "llama.cpp copied " + written + " of sequence " + sequence + "'s " + size + " bytes");
       }
-      return new HostCells(memory, copy);
-    } catch (RuntimeException e) {
-      memory.close();
+      return new HostCells(pages, size);
+    } catch (RuntimeException | Error e) {
+      if (pages != null) {
+        pages.free();
+      }
       throw e;
     } catch (Throwable e) {
-      memory.close();
+      if (pages != null) {
+        pages.free();
+      }
       throw new IllegalStateException(e);
     }
   }
 
   @Override
   public boolean restore(SavedCells cells, int sequence) {
-    MemorySegment copy = ((HostCells) cells).copy;
+    HostCells saved = (HostCells) cells;
     try {
       long read =
           (long)
-              Native.llama_state_seq_set_data.invokeExact(context, copy, copy.byteSize(), sequence);
+              Native.llama_state_seq_set_data.invokeExact(
+                  context, saved.pages().block(), saved.bytes(), sequence);
       return read > 0;
     } catch (Throwable e) {
       throw new IllegalStateException(e);
@@ -257,15 +263,10 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   }
 
   /** A sequence's cells in host memory, as {@code llama_state_seq_get_data} wrote them. */
-  private record HostCells(Arena memory, MemorySegment copy) implements SavedCells {
-    @Override
-    public long bytes() {
-      return copy.byteSize();
-    }
-
+  private record HostCells(HostPages pages, long bytes) implements SavedCells {
     @Override
     public void close() {
-      memory.close();
+      pages.free();
     }
   }
 

@@ -27,10 +27,11 @@ import java.util.function.LongSupplier;
  * <p>An idle slot's cells are not free to keep in the cache: llama.cpp's attention runs over every
  * used cell of the shared cache, masked or not, so each running sequence pays for every cached
  * prefix at every step (15 cached prefixes of 270 tokens slowed a lone stream of a 12-layer model
- * by a sixth). So with a budget of host memory for them, idle prefixes leave the cache as soon as a
- * generation is admitted: they are copied out ({@link Decoder#save}), least recently used dropped
- * beyond the budget, and copied back into a slot when a prompt starts with more of one of them than
- * of any cached slot (as llama-server's {@code --cache-ram} does with its idle slots).
+ * by a sixth). So with a budget of host memory for them, the other idle prefixes leave the cache
+ * when a generation is admitted: they are copied out ({@link Decoder#save}), least recently used
+ * dropped beyond the budget, and copied back into a slot when a prompt starts with more of one of
+ * them than of any cached slot, and with at least half of it (as llama-server's {@code --cache-ram}
+ * does with its idle slots).
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
@@ -290,7 +291,11 @@ public final class Scheduler implements AutoCloseable {
         return admitted;
       }
       SavedPrefix outside = longestSaved(next);
-      if (outside != null && commonPrefix(outside.tokens(), outside.tokens().length, next) > best) {
+      int outsideCommon =
+          outside == null ? 0 : commonPrefix(outside.tokens(), outside.tokens().length, next);
+      // worth copying back when it beats the cache and at least half of the copy is reused (not a
+      // long conversation brought back for the chat template's first tokens)
+      if (outsideCommon > best && 2 * outsideCommon >= outside.tokens().length) {
         saved.remove(outside); // out of reach of the budget while the slot's own cells are saved
         savedBytes -= outside.cells().bytes();
         saveAndForget(slot);
