@@ -29,9 +29,9 @@ import java.util.function.LongSupplier;
  * prefix at every step (15 cached prefixes of 270 tokens slowed a lone stream of a 12-layer model
  * by a sixth). So with a budget of host memory for them, the other idle prefixes leave the cache
  * when a generation is admitted: they are copied out ({@link Decoder#save}), least recently used
- * dropped beyond the budget, and copied back into a slot when a prompt starts with more of one of
- * them than of any cached slot, and with at least half of it (as llama-server's {@code --cache-ram}
- * does with its idle slots).
+ * dropped beyond the budget, and copied back into a slot when a prompt starts with twice as much of
+ * one of them as of any cached slot, and with at least half of it (as llama-server's {@code
+ * --cache-ram} does with its idle slots).
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
@@ -293,9 +293,10 @@ public final class Scheduler implements AutoCloseable {
       SavedPrefix outside = longestSaved(next);
       int outsideCommon =
           outside == null ? 0 : commonPrefix(outside.tokens(), outside.tokens().length, next);
-      // worth copying back when it beats the cache and at least half of the copy is reused (not a
-      // long conversation brought back for the chat template's first tokens)
-      if (outsideCommon > best && 2 * outsideCommon >= outside.tokens().length) {
+      // worth copying back (and the slot's own cells out) when it reuses at least twice what the
+      // cache offers, and at least half of the copy: not a long conversation brought back for the
+      // chat template's first tokens, nor one nearly as good as a cached one
+      if (outsideCommon >= Math.max(1, 2 * best) && 2 * outsideCommon >= outside.tokens().length) {
         saved.remove(outside); // out of reach of the budget while the slot's own cells are saved
         savedBytes -= outside.cells().bytes();
         saveAndForget(slot);
