@@ -28,10 +28,10 @@ import java.util.function.LongSupplier;
  * used cell of the shared cache, masked or not, so each running sequence pays for every cached
  * prefix at every step (15 cached prefixes of 270 tokens slowed a lone stream of a 12-layer model
  * by a sixth). So with a budget of host memory for them, the other idle prefixes leave the cache
- * when a generation is admitted: they are copied out ({@link Decoder#save}), least recently used
- * dropped beyond the budget, and copied back into a slot when a prompt starts with twice as much of
- * one of them as of any cached slot, and with at least half of it (as llama-server's {@code
- * --cache-ram} does with its idle slots).
+ * after a generation is admitted (after the step that gives out its first token): they are copied
+ * out ({@link Decoder#save}), least recently used dropped beyond the budget, and copied back into a
+ * slot when a prompt starts with twice as much of one of them as of any cached slot, and with at
+ * least half of it (as llama-server's {@code --cache-ram} does with its idle slots).
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
@@ -52,6 +52,12 @@ public final class Scheduler implements AutoCloseable {
 
   private final long savedBudget;
   private long savedBytes;
+
+  /**
+   * A generation was admitted: the other idle prefixes leave the cache after the next step, so the
+   * copies do not delay its first token.
+   */
+  private boolean idleToSave;
 
   private final ConcurrentLinkedQueue<Generation> incoming = new ConcurrentLinkedQueue<>();
   private final LinkedList<Generation> waiting = new LinkedList<>();
@@ -211,6 +217,9 @@ public final class Scheduler implements AutoCloseable {
           notifyError(generation, e);
         }
       }
+      if (idleToSave) {
+        saveIdle();
+      }
       hostNanos += nanoClock.getAsLong() - started - (decodeNanos - decodeBefore);
       stats = snapshot();
     }
@@ -254,10 +263,16 @@ public final class Scheduler implements AutoCloseable {
    */
   private void admit() {
     if (admitWaiting() > 0 && savedBudget > 0) {
-      for (int slot = 0; slot < owners.length; slot++) {
-        if (owners[slot] == null) {
-          saveAndForget(slot);
-        }
+      idleToSave = true;
+    }
+  }
+
+  /** Copies the idle slots' prefixes out of the cache, once a step has given out first tokens. */
+  private void saveIdle() {
+    idleToSave = false;
+    for (int slot = 0; slot < owners.length; slot++) {
+      if (owners[slot] == null) {
+        saveAndForget(slot);
       }
     }
   }
@@ -346,7 +361,12 @@ public final class Scheduler implements AutoCloseable {
     if (cachedLength[slot] == 0) {
       return;
     }
-    Decoder.SavedCells cells = decoder.save(slot);
+    Decoder.SavedCells cells;
+    try {
+      cells = decoder.save(slot);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      return; // no copy, no harm: the prefix stays in the cache
+    }
     if (cells == null) {
       return;
     }
