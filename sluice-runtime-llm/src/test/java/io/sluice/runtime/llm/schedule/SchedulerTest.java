@@ -252,6 +252,35 @@ class SchedulerTest {
   }
 
   @Test
+  void aSavedPrefixComesBackOnlyForTwiceWhatTheCacheOffers() throws Exception {
+    FakeDecoder decoder = new FakeDecoder(3, 64, 1000, SUM);
+    decoder.bytesPerSavedCell = 10;
+    try (Scheduler scheduler = new Scheduler("t", decoder, 10_000)) {
+      // 1..14 and 200..209 end up saved, 1..6 50..59 cached in a slot
+      for (int[] prompt :
+          List.of(range(1, 15), range(200, 210), concat(range(1, 7), range(50, 60)))) {
+        Recorder recorder = new Recorder();
+        scheduler.submit(request(prompt, 2), recorder);
+        recorder.await();
+      }
+      Recorder nearly = new Recorder();
+      scheduler.submit(request(concat(range(1, 11), 99), 2), nearly);
+      assertThat(nearly.await().cachedPromptTokens())
+          .as("10 tokens of a copy against 6 in the cache: the cache's")
+          .isEqualTo(6);
+
+      int[] goingOn = concat(range(200, 210), 99);
+      String alone = generateAlone(goingOn, 3);
+      Recorder twice = new Recorder();
+      scheduler.submit(request(goingOn, 3), twice);
+      assertThat(twice.await().cachedPromptTokens())
+          .as("10 tokens of a copy against none in the cache: the copy's")
+          .isEqualTo(10);
+      assertThat(twice.text()).isEqualTo(alone);
+    }
+  }
+
+  @Test
   void withoutABudgetIdlePrefixesStayInTheCache() throws Exception {
     FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
