@@ -315,6 +315,10 @@ public final class Scheduler implements AutoCloseable {
         saved.remove(outside); // out of reach of the budget while the slot's own cells are saved
         savedBytes -= outside.cells().bytes();
         saveAndForget(slot);
+        if (cachedLength[slot] > 0) { // not copied: make room for the copy anyway
+          decoder.forget(slot, 0);
+          cachedLength[slot] = 0;
+        }
         best = restore(outside, slot) ? commonPrefix(slot, next) : 0;
         keep(outside); // most recently used now
       }
@@ -354,8 +358,9 @@ public final class Scheduler implements AutoCloseable {
   private record SavedPrefix(int[] tokens, int adapter, Decoder.SavedCells cells) {}
 
   /**
-   * Copies an idle slot's cached cells out of the cache (keeping them within the budget) and frees
-   * them; leaves them where the decoder cannot copy them.
+   * Copies an idle slot's cached cells out of the cache (keeping them within the budget; a copy
+   * larger than the whole budget is dropped) and frees them; leaves them where the decoder cannot
+   * copy them.
    */
   private void saveAndForget(int slot) {
     if (cachedLength[slot] == 0) {
