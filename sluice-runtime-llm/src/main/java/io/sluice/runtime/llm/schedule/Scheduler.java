@@ -27,9 +27,9 @@ import java.util.function.LongSupplier;
  * <p>An idle slot's cells are not free to keep in the cache: llama.cpp's attention runs over every
  * used cell of the shared cache, masked or not, so each running sequence pays for every cached
  * prefix at every step (15 cached prefixes of 270 tokens slowed a lone stream of a 12-layer model
- * by a sixth). So with a budget of host memory for them, the other idle prefixes leave the cache
- * after a generation is admitted (after the step that gives out its first token): they are copied
- * out ({@link Decoder#save}), least recently used dropped beyond the budget, and copied back into a
+ * by a sixth). So with a budget of host memory for them, a prefix idle for {@link
+ * #IDLE_STEPS_BEFORE_SAVING} steps of others' leaves the cache, one a step: it is copied out
+ * ({@link Decoder#save}), least recently used dropped beyond the budget, and copied back into a
  * slot when a prompt starts with twice as much of one of them as of any cached slot, and with at
  * least half of it (as llama-server's {@code --cache-ram} does with its idle slots).
  */
@@ -54,10 +54,15 @@ public final class Scheduler implements AutoCloseable {
   private long savedBytes;
 
   /**
-   * A generation was admitted: the other idle prefixes leave the cache after the next step, so the
-   * copies do not delay its first token.
+   * Steps a prefix stays in the cache, idle while others run, before it is copied out: a copy
+   * stalls every stream for a moment (milliseconds, more where fresh memory faults in slowly), so
+   * it waits until the streams just started have given out their first text, and a prefix asked for
+   * again soon is still there.
    */
-  private boolean idleToSave;
+  static final int IDLE_STEPS_BEFORE_SAVING = 16;
+
+  /** The step at which each slot last became idle. */
+  private final long[] idleSince;
 
   private final ConcurrentLinkedQueue<Generation> incoming = new ConcurrentLinkedQueue<>();
   private final LinkedList<Generation> waiting = new LinkedList<>();
@@ -125,6 +130,7 @@ public final class Scheduler implements AutoCloseable {
     this.owners = new Generation[decoder.sequenceSlots()];
     this.cached = new int[decoder.sequenceSlots()][0];
     this.cachedLength = new int[decoder.sequenceSlots()];
+    this.idleSince = new long[decoder.sequenceSlots()];
     this.cachedAdapter = new int[decoder.sequenceSlots()];
     java.util.Arrays.fill(cachedAdapter, GenerationRequest.NO_ADAPTER);
     this.stats = snapshot();
@@ -217,8 +223,8 @@ public final class Scheduler implements AutoCloseable {
           notifyError(generation, e);
         }
       }
-      if (idleToSave) {
-        saveIdle();
+      if (savedBudget > 0) {
+        saveOneIdle();
       }
       hostNanos += nanoClock.getAsLong() - started - (decodeNanos - decodeBefore);
       stats = snapshot();
@@ -256,30 +262,27 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
+  /** Copies out one prefix that has been idle long enough while others ran, if there is one. */
+  private void saveOneIdle() {
+    if (running.isEmpty()) {
+      return; // nobody pays for it now
+    }
+    for (int slot = 0; slot < owners.length; slot++) {
+      if (owners[slot] == null
+          && cachedLength[slot] > 0
+          && steps - idleSince[slot] >= IDLE_STEPS_BEFORE_SAVING) {
+        saveAndForget(slot);
+        return;
+      }
+    }
+  }
+
   /**
    * Gives free slots to waiting generations, oldest first, each to the slot caching most of its
    * tokens, while the KV cache has room for their tokens next to the running ones' (cached prefixes
    * of idle slots count as room: they are dropped when needed).
    */
   private void admit() {
-    if (admitWaiting() > 0 && savedBudget > 0) {
-      idleToSave = true;
-    }
-  }
-
-  /** Copies the idle slots' prefixes out of the cache, once a step has given out first tokens. */
-  private void saveIdle() {
-    idleToSave = false;
-    for (int slot = 0; slot < owners.length; slot++) {
-      if (owners[slot] == null) {
-        saveAndForget(slot);
-      }
-    }
-  }
-
-  /** Admits what fits; returns how many. */
-  private int admitWaiting() {
-    int admitted = 0;
     int reserved = 0;
     for (Generation generation : running) {
       reserved += generation.length() + 1;
@@ -289,7 +292,7 @@ public final class Scheduler implements AutoCloseable {
       int best = -1;
       Generation next = waiting.getFirst();
       if (!running.isEmpty() && reserved + next.length() + 1 > decoder.contextCells()) {
-        return admitted;
+        return;
       }
       for (int candidate = 0; candidate < owners.length; candidate++) {
         if (owners[candidate] != null) {
@@ -303,7 +306,7 @@ public final class Scheduler implements AutoCloseable {
         }
       }
       if (slot < 0) {
-        return admitted;
+        return;
       }
       SavedPrefix outside = longestSaved(next);
       int outsideCommon =
@@ -349,9 +352,7 @@ public final class Scheduler implements AutoCloseable {
       }
       running.add(next);
       reserved += next.length() + 1;
-      admitted++;
     }
-    return admitted;
   }
 
   /** A prefix copied out of the cache, with the adapter its cells were computed with. */
@@ -641,6 +642,7 @@ public final class Scheduler implements AutoCloseable {
       return;
     }
     owners[slot] = null;
+    idleSince[slot] = steps;
     generation.slot = -1;
     if (keepCells) {
       cached[slot] = Arrays.copyOf(generation.tokens(), generation.decoded);

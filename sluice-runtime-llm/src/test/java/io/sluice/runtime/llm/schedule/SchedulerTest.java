@@ -196,11 +196,11 @@ class SchedulerTest {
   }
 
   @Test
-  void idlePrefixesLeaveTheCacheWhenAGenerationStartsAndComeBackForAPromptThatContinuesOne()
+  void anIdlePrefixLeavesTheCacheAfterSixteenStepsOfOthersAndComesBackForAPromptThatContinuesIt()
       throws Exception {
     int[] system = range(1, 11);
     int[] followUp = IntStream.concat(IntStream.of(system), IntStream.of(20, 21)).toArray();
-    String alone = generateAlone(followUp, 4);
+    String alone = generateAlone(followUp, 20);
     FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
     try (Scheduler scheduler = new Scheduler("t", decoder, 10_000)) {
@@ -209,16 +209,23 @@ class SchedulerTest {
       first.await();
       assertThat(decoder.cellsOf(0)).as("idle, but nothing else runs").isEqualTo(12);
 
+      List<Integer> firstsCellsAtEachDecode = new java.util.concurrent.CopyOnWriteArrayList<>();
+      decoder.onDecode = () -> firstsCellsAtEachDecode.add(decoder.cellsOf(0));
       Recorder other = new Recorder();
-      scheduler.submit(request(range(30, 40), 3), other);
+      scheduler.submit(request(range(30, 40), 20), other);
       other.await();
-      assertThat(decoder.cellsOf(0)).as("copied out when the other one started").isZero();
-      assertThat(decoder.cellsOf(1)).isEqualTo(12);
+      decoder.onDecode = () -> {};
+      assertThat(firstsCellsAtEachDecode).hasSize(20);
+      assertThat(firstsCellsAtEachDecode.subList(0, 16))
+          .as("in the cache for the other one's first 16 steps")
+          .containsOnly(12);
+      assertThat(firstsCellsAtEachDecode.subList(16, 20)).as("then copied out").containsOnly(0);
       assertThat(scheduler.stats().savedPrefixBytes()).isEqualTo(12 * 10);
+      assertThat(decoder.cellsOf(1)).isEqualTo(29);
 
       int before = decoder.batches.size();
       Recorder second = new Recorder();
-      scheduler.submit(request(followUp, 4), second);
+      scheduler.submit(request(followUp, 20), second);
       assertThat(second.await().cachedPromptTokens()).isEqualTo(10);
       assertThat(second.text()).isEqualTo(alone);
       assertThat(decoder.batches.get(before))
@@ -233,15 +240,18 @@ class SchedulerTest {
     int[] second = range(60, 70);
     FakeDecoder decoder = new FakeDecoder(3, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
-    try (Scheduler scheduler = new Scheduler("t", decoder, 150)) { // one 12-cell prefix
-      for (int[] prompt : List.of(range(1, 11), second, range(80, 90))) {
+    try (Scheduler scheduler = new Scheduler("t", decoder, 150)) { // one 11-cell prefix
+      // 1..10 and 60..69 (11 cells each) are copied out in turn while the long ones run; the
+      // long ones' 29 cells are more than the whole budget
+      for (int[] prompt : List.of(range(1, 11), range(200, 210), second, range(300, 310))) {
         Recorder recorder = new Recorder();
-        scheduler.submit(request(prompt, 3), recorder);
+        scheduler.submit(request(prompt, prompt[0] >= 200 ? 20 : 2), recorder);
         recorder.await();
       }
       assertThat(scheduler.stats().savedPrefixBytes())
-          .as("one prefix: the other went")
-          .isEqualTo(120);
+          .as("one copy: the older one went, the larger one was never kept")
+          .isEqualTo(110);
+      assertThat(decoder.cellsOf(1)).as("but it left the cache").isZero();
 
       Recorder continuingSecond = new Recorder();
       scheduler.submit(request(concat(second, 20, 21), 2), continuingSecond);
@@ -256,27 +266,20 @@ class SchedulerTest {
     FakeDecoder decoder = new FakeDecoder(3, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
     try (Scheduler scheduler = new Scheduler("t", decoder, 10_000)) {
-      // 1..14 and 200..209 end up saved, 1..6 50..59 cached in a slot
+      // 1..14 copied out while 200..209 runs, then 1..6 50..59 cached in a slot
       for (int[] prompt :
           List.of(range(1, 15), range(200, 210), concat(range(1, 7), range(50, 60)))) {
         Recorder recorder = new Recorder();
-        scheduler.submit(request(prompt, 2), recorder);
+        scheduler.submit(request(prompt, prompt[0] == 200 ? 20 : 2), recorder);
         recorder.await();
       }
+      assertThat(scheduler.stats().savedPrefixBytes()).isEqualTo(15 * 10);
+
       Recorder nearly = new Recorder();
       scheduler.submit(request(concat(range(1, 11), 99), 2), nearly);
       assertThat(nearly.await().cachedPromptTokens())
-          .as("10 tokens of a copy against 6 in the cache: the cache's")
+          .as("10 tokens of the copy against 6 in the cache: the cache's")
           .isEqualTo(6);
-
-      int[] goingOn = concat(range(200, 210), 99);
-      String alone = generateAlone(goingOn, 3);
-      Recorder twice = new Recorder();
-      scheduler.submit(request(goingOn, 3), twice);
-      assertThat(twice.await().cachedPromptTokens())
-          .as("10 tokens of a copy against none in the cache: the copy's")
-          .isEqualTo(10);
-      assertThat(twice.text()).isEqualTo(alone);
     }
   }
 
