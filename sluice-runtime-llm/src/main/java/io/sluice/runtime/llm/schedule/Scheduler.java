@@ -29,9 +29,10 @@ import java.util.function.LongSupplier;
  * prefix at every step (15 cached prefixes of 270 tokens slowed a lone stream of a 12-layer model
  * by a sixth). So with a budget of host memory for them, a prefix idle for {@link
  * #IDLE_STEPS_BEFORE_SAVING} steps of others' leaves the cache, one a step: it is copied out
- * ({@link Decoder#save}), least recently used dropped beyond the budget, and copied back into a
- * slot when a prompt starts with twice as much of one of them as of any cached slot, and with at
- * least half of it (as llama-server's {@code --cache-ram} does with its idle slots).
+ * ({@link Decoder#save}), least recently used dropped beyond the budget, and copied back when a
+ * prompt starts with more of one of them than of any cached slot: into an empty slot, or where
+ * there is none, into that cached slot if the copy offers twice as much (as llama-server's {@code
+ * --cache-ram} does with its idle slots).
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
@@ -311,19 +312,28 @@ public final class Scheduler implements AutoCloseable {
       SavedPrefix outside = longestSaved(next);
       int outsideCommon =
           outside == null ? 0 : commonPrefix(outside.tokens(), outside.tokens().length, next);
-      // worth copying back (and the slot's own cells out) when it reuses at least twice what the
-      // cache offers, and at least half of the copy: not a long conversation brought back for the
-      // chat template's first tokens, nor one nearly as good as a cached one
-      if (outsideCommon >= Math.max(1, 2 * best) && 2 * outsideCommon >= outside.tokens().length) {
-        saved.remove(outside); // out of reach of the budget while the slot's own cells are saved
-        savedBytes -= outside.cells().bytes();
-        saveAndForget(slot);
-        if (cachedLength[slot] > 0) { // not copied: make room for the copy anyway
-          decoder.forget(slot, 0);
-          cachedLength[slot] = 0;
+      if (outsideCommon > best) {
+        // Copying back into an empty slot costs a copy in, far less than computing the shared
+        // tokens again; into the best cached slot its own cells must be copied out first, worth
+        // it for at least twice what they offer.
+        int empty = emptyFreeSlot();
+        int target = empty >= 0 ? empty : outsideCommon >= 2 * best ? slot : -1;
+        if (target >= 0) {
+          saved.remove(outside); // out of reach of the budget while the target's cells are saved
+          savedBytes -= outside.cells().bytes();
+          saveAndForget(target);
+          if (cachedLength[target] > 0) { // not copied: make room for the copy anyway
+            decoder.forget(target, 0);
+            cachedLength[target] = 0;
+          }
+          if (restore(outside, target)) {
+            slot = target;
+            best = commonPrefix(slot, next);
+          } else if (target == slot) {
+            best = 0;
+          }
+          keep(outside); // most recently used now
         }
-        best = restore(outside, slot) ? commonPrefix(slot, next) : 0;
-        keep(outside); // most recently used now
       }
       waiting.removeFirst();
       if (next.sampler == null) {
@@ -411,6 +421,16 @@ public final class Scheduler implements AutoCloseable {
       savedBytes -= oldest.cells().bytes();
       oldest.cells().close();
     }
+  }
+
+  /** A free slot holding no cells, or -1. */
+  private int emptyFreeSlot() {
+    for (int slot = 0; slot < owners.length; slot++) {
+      if (owners[slot] == null && cachedLength[slot] == 0) {
+        return slot;
+      }
+    }
+    return -1;
   }
 
   /** The saved prefix sharing the most tokens with the generation's, or null if none shares any. */

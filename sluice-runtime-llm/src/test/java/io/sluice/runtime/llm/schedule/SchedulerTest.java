@@ -262,23 +262,30 @@ class SchedulerTest {
   }
 
   @Test
-  void aSavedPrefixComesBackOnlyForTwiceWhatTheCacheOffers() throws Exception {
-    FakeDecoder decoder = new FakeDecoder(3, 64, 1000, SUM);
+  void withoutAnEmptySlotASavedPrefixDisplacesACachedOneOnlyForTwiceWhatItOffers()
+      throws Exception {
+    FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
     try (Scheduler scheduler = new Scheduler("t", decoder, 10_000)) {
-      // 1..14 copied out while 200..209 runs, then 1..6 50..59 cached in a slot
+      // 1..14 is copied out while 200..209 runs; then 1..6 50..59 takes the empty slot, copying
+      // back the 6 tokens it shares with 1..14
       for (int[] prompt :
           List.of(range(1, 15), range(200, 210), concat(range(1, 7), range(50, 60)))) {
         Recorder recorder = new Recorder();
         scheduler.submit(request(prompt, prompt[0] == 200 ? 20 : 2), recorder);
-        recorder.await();
+        GenerationOutcome outcome = recorder.await();
+        if (prompt[0] == 1 && prompt.length == 16) {
+          assertThat(outcome.cachedPromptTokens())
+              .as("copied back into the empty slot")
+              .isEqualTo(6);
+        }
       }
-      assertThat(scheduler.stats().savedPrefixBytes()).isEqualTo(15 * 10);
+      assertThat(decoder.cellsOf(1)).as("200..209, idle, in the other slot").isEqualTo(29);
 
       Recorder nearly = new Recorder();
       scheduler.submit(request(concat(range(1, 11), 99), 2), nearly);
       assertThat(nearly.await().cachedPromptTokens())
-          .as("10 tokens of the copy against 6 in the cache: the cache's")
+          .as("10 tokens of the copy against 6 in the cache, no empty slot: the cache's")
           .isEqualTo(6);
     }
   }
