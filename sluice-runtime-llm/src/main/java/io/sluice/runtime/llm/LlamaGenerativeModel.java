@@ -307,12 +307,12 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
     return inferByGenerating(inputs);
   }
 
-  /** The weights plus the KV cache of the context's cells. */
+  /** The weights, the KV cache of the context's cells and the host memory of cells copied out. */
   @Override
   public long memoryBytes() {
     return model.weightBytes()
         + model.kvCacheBytes(context.contextCells())
-        + scheduler.stats().savedPrefixBytes();
+        + context.savedCellsBytes();
   }
 
   @Override

@@ -76,6 +76,10 @@ final class HostPages {
     return block;
   }
 
+  long size() {
+    return block.byteSize();
+  }
+
   /** Gives the memory back to the kernel; the block must not be used after. */
   void free() {
     try {

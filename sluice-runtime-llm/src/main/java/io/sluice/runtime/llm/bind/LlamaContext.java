@@ -27,6 +27,7 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   private final CpuThreadPool threadPool; // null where the CPU backend offers none
   private final MemorySegment memory;
   private final Arena arena = Arena.ofShared();
+  private final HostBlocks savedBlocks = new HostBlocks();
   private final MemorySegment batch;
   private final MemorySegment tokens;
   private final MemorySegment positions;
@@ -226,7 +227,7 @@ public final class LlamaContext implements Decoder, AutoCloseable {
     HostPages pages = null;
     try {
       long size = (long) Native.llama_state_seq_get_size.invokeExact(context, sequence);
-      pages = HostPages.allocate(Math.max(1, size));
+      pages = savedBlocks.take(Math.max(1, size));
       long written =
           (long)
               Native.llama_state_seq_get_data.invokeExact(context, pages.block(), size, sequence);
@@ -237,12 +238,12 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       return new HostCells(pages, size);
     } catch (RuntimeException | Error e) {
       if (pages != null) {
-        pages.free();
+        savedBlocks.give(pages);
       }
       throw e;
     } catch (Throwable e) {
       if (pages != null) {
-        pages.free();
+        savedBlocks.give(pages);
       }
       throw new IllegalStateException(e);
     }
@@ -255,18 +256,55 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       long read =
           (long)
               Native.llama_state_seq_set_data.invokeExact(
-                  context, saved.pages().block(), saved.bytes(), sequence);
+                  context, saved.pages().block(), saved.length(), sequence);
       return read > 0;
     } catch (Throwable e) {
       throw new IllegalStateException(e);
     }
   }
 
-  /** A sequence's cells in host memory, as {@code llama_state_seq_get_data} wrote them. */
-  private record HostCells(HostPages pages, long bytes) implements SavedCells {
+  /**
+   * Host memory holding cells copied out of the KV cache, and blocks kept for the next copies; read
+   * from any thread.
+   */
+  public long savedCellsBytes() {
+    return savedBlocks.mappedBytes();
+  }
+
+  /**
+   * A sequence's cells in host memory, {@code length} bytes as {@code llama_state_seq_get_data}
+   * wrote them at the start of a block.
+   */
+  private final class HostCells implements SavedCells {
+    private final HostPages pages;
+    private final long length;
+    private boolean closed;
+
+    HostCells(HostPages pages, long length) {
+      this.pages = pages;
+      this.length = length;
+    }
+
+    HostPages pages() {
+      return pages;
+    }
+
+    long length() {
+      return length;
+    }
+
+    /** The block's whole size: memory the copy holds. */
+    @Override
+    public long bytes() {
+      return pages.size();
+    }
+
     @Override
     public void close() {
-      pages.free();
+      if (!closed) {
+        closed = true;
+        savedBlocks.give(pages);
+      }
     }
   }
 
@@ -342,6 +380,7 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       if (threadPool != null) {
         threadPool.close();
       }
+      savedBlocks.close();
     } catch (Throwable e) {
       throw new IllegalStateException(e);
     } finally {

@@ -291,6 +291,36 @@ class SchedulerTest {
   }
 
   @Test
+  void aCopyComesBackOnlyForEnoughTokensSavedForTheCellsItMoves() throws Exception {
+    int[] story = range(1, 11);
+    FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
+    decoder.bytesPerSavedCell = 10;
+    try (Scheduler scheduler = new Scheduler("t", decoder, 100_000)) {
+      // the story's 109 cells are copied out while 200..209 runs
+      for (int[] prompt : List.of(story, range(200, 210))) {
+        Recorder recorder = new Recorder();
+        scheduler.submit(request(prompt, prompt[0] == 1 ? 100 : 20), recorder);
+        recorder.await();
+      }
+      assertThat(decoder.cellsOf(0)).isZero();
+
+      Recorder twoShared = new Recorder();
+      scheduler.submit(request(concat(range(1, 3), range(500, 510)), 2), twoShared);
+      assertThat(twoShared.await().cachedPromptTokens())
+          .as("2 tokens saved are not worth moving 109 cells (64 < 109): computed")
+          .isZero();
+
+      Recorder tenShared = new Recorder();
+      scheduler.submit(request(concat(story, 42), 2), tenShared);
+      assertThat(tenShared.await().cachedPromptTokens())
+          .as(
+              "8 more tokens than the cached slot's 2 are worth moving the copy's 109 cells and"
+                  + " that slot's 13 (256 >= 122)")
+          .isEqualTo(10);
+    }
+  }
+
+  @Test
   void withoutABudgetIdlePrefixesStayInTheCache() throws Exception {
     FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
