@@ -21,7 +21,7 @@ import java.util.concurrent.Executors;
  * with their range, and each target's ratio to the first (the peer), taken round by round.
  *
  * java bench/LlmBench.java TOKENS ROUNDS NAME=URL=MODEL...   (the first target is the peer; STREAMS=1,4 to choose;
- * WARMUP_SECONDS=20 of load on each target first)
+ * WARMUP_SECONDS=20 of load on each target first; PAUSE_SECONDS=1 of quiet before each run)
  */
 public class LlmBench {
   record Target(String name, String url, String model) {}
@@ -33,6 +33,12 @@ public class LlmBench {
   /** The concurrent stream counts measured: {@code STREAMS=1,4} in the environment, else 1, 4, 8, 16. */
   static final int[] STREAMS = Arrays.stream(System.getenv().getOrDefault("STREAMS", "1,4,8,16").split(","))
       .mapToInt(s -> Integer.parseInt(s.trim())).toArray();
+  /**
+   * Quiet before each run: a server's compute threads spin for a while after its last token (ggml's pool polls,
+   * OpenMP's barrier spins for up to ~0.3 s), and on two cores the next target's first decode otherwise shares them
+   * with the previous target's spinning threads: that cost it 60-170 ms of its time to first token here.
+   */
+  static final long PAUSE_MILLIS = (long) (Double.parseDouble(System.getenv().getOrDefault("PAUSE_SECONDS", "1")) * 1000);
   static final ExecutorService THREADS = Executors.newCachedThreadPool();
   static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -59,6 +65,7 @@ public class LlmBench {
       for (int streams : STREAMS) {
         for (int i = 0; i < targets.size(); i++) {
           Target target = targets.get((i + round) % targets.size());
+          Thread.sleep(PAUSE_MILLIS);
           List<Run> runs = streams(target, streams, tokens);
           double wall = runs.stream().mapToDouble(Run::seconds).max().orElseThrow();
           Sample sample = new Sample(runs.stream().mapToInt(Run::tokens).sum() / wall,

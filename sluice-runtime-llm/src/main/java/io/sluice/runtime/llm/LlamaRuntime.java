@@ -113,7 +113,7 @@ public final class LlamaRuntime implements ModelRuntime {
       throw new ModelLoadException(e.getMessage(), e);
     }
     context.adapters(adapters);
-    long savedPrefixBytes = source.intSetting("promptCacheMiB", 0, 0) * 1024L * 1024L;
+    long savedPrefixBytes = source.intSetting("promptCacheMiB", 1024, 0) * 1024L * 1024L;
     Scheduler scheduler = new Scheduler(source.name(), context, savedPrefixBytes);
     return new LlamaGenerativeModel(
         source, model, context, scheduler, template, reasoning, adapterNames);

@@ -30,9 +30,10 @@ import java.util.function.LongSupplier;
  * by a sixth). So with a budget of host memory for them, a prefix idle for {@link
  * #IDLE_STEPS_BEFORE_SAVING} steps of others' leaves the cache, one a step: it is copied out
  * ({@link Decoder#save}), least recently used dropped beyond the budget, and copied back when a
- * prompt starts with more of one of them than of any cached slot: into an empty slot, or where
- * there is none, into that cached slot if the copy offers twice as much (as llama-server's {@code
- * --cache-ram} does with its idle slots).
+ * prompt starts with enough more of one of them than of any cached slot for the cells the copy
+ * moves ({@link #CELLS_MOVED_PER_TOKEN_SAVED}): into an empty slot, or where there is none, into
+ * that cached slot if the copy offers twice as much (as llama-server's {@code --cache-ram} does
+ * with its idle slots).
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
@@ -386,6 +387,9 @@ public final class Scheduler implements AutoCloseable {
     if (cachedLength[slot] == 0) {
       return;
     }
+    int[] tokens = Arrays.copyOf(cached[slot], cachedLength[slot]);
+    // copies the slot holds all of go first: the decoder may copy into their memory
+    dropCopiesWithin(tokens, cachedAdapter[slot]);
     Decoder.SavedCells cells;
     try {
       cells = decoder.save(slot);
@@ -395,11 +399,24 @@ public final class Scheduler implements AutoCloseable {
     if (cells == null) {
       return;
     }
-    keep(
-        new SavedPrefix(
-            Arrays.copyOf(cached[slot], cachedLength[slot]), cachedAdapter[slot], cells));
+    keep(new SavedPrefix(tokens, cachedAdapter[slot], cells));
     decoder.forget(slot, 0);
     cachedLength[slot] = 0;
+  }
+
+  /** Drops the saved prefixes that {@code tokens} start with. */
+  private void dropCopiesWithin(int[] tokens, int adapter) {
+    for (Iterator<SavedPrefix> it = saved.iterator(); it.hasNext(); ) {
+      SavedPrefix older = it.next();
+      if (older.adapter() == adapter
+          && older.tokens().length <= tokens.length
+          && Arrays.equals(
+              older.tokens(), 0, older.tokens().length, tokens, 0, older.tokens().length)) {
+        it.remove();
+        savedBytes -= older.cells().bytes();
+        older.cells().close();
+      }
+    }
   }
 
   private void keep(SavedPrefix prefix) {
@@ -407,22 +424,7 @@ public final class Scheduler implements AutoCloseable {
       prefix.cells().close();
       return;
     }
-    for (Iterator<SavedPrefix> it = saved.iterator(); it.hasNext(); ) {
-      SavedPrefix older = it.next();
-      if (older.adapter() == prefix.adapter()
-          && older.tokens().length <= prefix.tokens().length
-          && Arrays.equals(
-              older.tokens(),
-              0,
-              older.tokens().length,
-              prefix.tokens(),
-              0,
-              older.tokens().length)) {
-        it.remove(); // the new one holds all of it
-        savedBytes -= older.cells().bytes();
-        older.cells().close();
-      }
-    }
+    dropCopiesWithin(prefix.tokens(), prefix.adapter());
     saved.addLast(prefix);
     savedBytes += prefix.cells().bytes();
     while (savedBytes > savedBudget) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -35,6 +36,12 @@ final class FakeDecoder implements Decoder {
 
   /** The size a saved cell counts for; 0: this decoder cannot copy cells out ({@link #save}). */
   volatile int bytesPerSavedCell;
+
+  /** Copies made and not closed yet. */
+  final AtomicInteger openCopies = new AtomicInteger();
+
+  /** How many copies were open as each {@link #save} began. */
+  final List<Integer> copiesOpenAtEachSave = new CopyOnWriteArrayList<>();
 
   FakeDecoder(
       int slots, int batchTokens, int contextCells, Function<List<Integer>, Integer> model) {
@@ -115,9 +122,11 @@ final class FakeDecoder implements Decoder {
     if (bytesPerSavedCell == 0) {
       return null;
     }
+    copiesOpenAtEachSave.add(openCopies.get());
     List<Integer> copy = List.copyOf(cells.get(sequence));
     int bytes = bytesPerSavedCell;
-    return new Copy(copy, (long) bytes * copy.size());
+    openCopies.incrementAndGet();
+    return new Copy(copy, (long) bytes * copy.size(), openCopies);
   }
 
   @Override
@@ -134,9 +143,12 @@ final class FakeDecoder implements Decoder {
     return true;
   }
 
-  private record Copy(List<Integer> cells, long bytes) implements SavedCells {
+  private record Copy(List<Integer> cells, long bytes, AtomicInteger openCopies)
+      implements SavedCells {
     @Override
-    public void close() {}
+    public void close() {
+      openCopies.decrementAndGet();
+    }
   }
 
   @Override

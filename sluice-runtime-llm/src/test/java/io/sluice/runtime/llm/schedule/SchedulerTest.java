@@ -321,6 +321,26 @@ class SchedulerTest {
   }
 
   @Test
+  void aCopyThatAPrefixGoingOutHoldsAllOfIsDroppedBeforeTheNewCopyIsMade() throws Exception {
+    int[] story = range(1, 11);
+    FakeDecoder decoder = new FakeDecoder(3, 64, 1000, SUM);
+    decoder.bytesPerSavedCell = 10;
+    try (Scheduler scheduler = new Scheduler("t", decoder, 10_000)) {
+      // the story (10 cells) is copied out while 200..209 runs; the story going on (12 cells) gets
+      // it back; then while 300..309 runs, 200..209 is copied out, and the story going on after it
+      for (int[] prompt : List.of(story, range(200, 210), concat(story, 20, 21), range(300, 310))) {
+        Recorder recorder = new Recorder();
+        scheduler.submit(request(prompt, prompt[0] >= 200 ? 20 : 1), recorder);
+        recorder.await();
+      }
+      assertThat(decoder.copiesOpenAtEachSave)
+          .as("the story's first copy was dropped before its longer one was made")
+          .containsExactly(0, 1, 1);
+      assertThat(decoder.openCopies.get()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void withoutABudgetIdlePrefixesStayInTheCache() throws Exception {
     FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
