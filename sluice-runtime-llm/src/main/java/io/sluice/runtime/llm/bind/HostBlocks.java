@@ -6,9 +6,9 @@ import java.util.List;
 /**
  * Blocks of {@link HostPages} for cells copied out of the KV cache, kept for the next copy when
  * freed instead of going back to the kernel. A fresh block costs a page fault per page on first
- * touch, and on a virtual machine the host may back each page only then: 20 MB of a fresh block
- * took 10-50 ms to fill here, the same bytes into a block already touched ~1 ms. Freed blocks are
- * kept up to twice the largest block made, so a copy made as older ones are dropped (a full budget)
+ * touch, and on a virtual machine the host may back each page only then: a 21 MB copy into a fresh
+ * block took 48-66 ms here, memory already touched fills at ~20 GB/s (~1 ms). Freed blocks are kept
+ * up to twice the largest block made, so a copy made as older ones are dropped (a full budget)
  * finds one; a block is taken for a copy of at least half its size, so a small copy does not hold a
  * large block.
  */
