@@ -36,7 +36,7 @@ public class LlmBench {
   /**
    * Quiet before each run: a server's compute threads spin for a while after its last token (ggml's pool polls,
    * OpenMP's barrier spins for up to ~0.3 s), and on two cores the next target's first decode otherwise shares them
-   * with the previous target's spinning threads: that cost it 60-170 ms of its time to first token here.
+   * with the previous target's spinning threads: that first decode took 61-206 ms here (a step takes 7-25 ms).
    */
   static final long PAUSE_MILLIS = (long) (Double.parseDouble(System.getenv().getOrDefault("PAUSE_SECONDS", "1")) * 1000);
   static final ExecutorService THREADS = Executors.newCachedThreadPool();
