@@ -80,7 +80,7 @@ final class LlamaGenerativeModel implements GenerativeModel, TokenizingModel, Re
   @Override
   public io.sluice.api.Tokenization tokenize(GenerateRequest request, boolean addSpecial) {
     return new io.sluice.api.Tokenization(
-        model.tokenize(promptText(request), addSpecial, true), context.contextCells());
+        model.tokenize(promptText(request), addSpecial, true), context.sequenceCells());
   }
 
   /** The tokens of {@code text} as a prompt would have them (no BOS). */

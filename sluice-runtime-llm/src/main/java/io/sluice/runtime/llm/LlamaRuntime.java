@@ -76,7 +76,14 @@ public final class LlamaRuntime implements ModelRuntime {
     }
     LlamaContext context;
     try {
-      context = new LlamaContext(model, contextCells, parallel, batchTokens, threads);
+      context =
+          new LlamaContext(
+              model,
+              contextCells,
+              parallel,
+              batchTokens,
+              threads,
+              !source.settings().getOrDefault("kvUnified", "true").equals("false"));
     } catch (RuntimeException e) {
       model.close();
       throw new ModelLoadException(e.getMessage(), e);

@@ -37,6 +37,7 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   private final int sequences;
   private final int batchTokens;
   private final int contextCells;
+  private final int sequenceCells;
   private boolean closed;
   private MemorySegment[] adapters = new MemorySegment[0];
   private int adapterInUse = -1;
@@ -56,10 +57,25 @@ public final class LlamaContext implements Decoder, AutoCloseable {
     }
   }
 
-  /** A context for generation. */
+  /** A context for generation, its sequences sharing one KV cache. */
   public LlamaContext(
       LlamaModel model, int contextCells, int sequences, int batchTokens, int threads) {
-    this(model, contextCells, sequences, batchTokens, threads, null);
+    this(model, contextCells, sequences, batchTokens, threads, true, null);
+  }
+
+  /**
+   * A context for generation whose sequences share one KV cache ({@code unified}: one sequence may
+   * use all of it) or each have {@code contextCells / sequences} cells of their own (no sequence's
+   * attention walks past another's cells).
+   */
+  public LlamaContext(
+      LlamaModel model,
+      int contextCells,
+      int sequences,
+      int batchTokens,
+      int threads,
+      boolean unified) {
+    this(model, contextCells, sequences, batchTokens, threads, unified, null);
   }
 
   /**
@@ -73,6 +89,17 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       int batchTokens,
       int threads,
       Pooling pooling) {
+    this(model, contextCells, sequences, batchTokens, threads, true, pooling);
+  }
+
+  private LlamaContext(
+      LlamaModel model,
+      int contextCells,
+      int sequences,
+      int batchTokens,
+      int threads,
+      boolean unified,
+      Pooling pooling) {
     this.model = model;
     this.sequences = sequences;
     this.batchTokens = batchTokens;
@@ -85,7 +112,7 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_seq_max"), sequences);
       params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_threads"), threads);
       params.set(JAVA_INT, Layouts.offset(Layouts.CONTEXT_PARAMS, "n_threads_batch"), threads);
-      params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "kv_unified"), true);
+      params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "kv_unified"), unified);
       params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "no_perf"), true);
       if (pooling != null) {
         params.set(JAVA_BOOLEAN, Layouts.offset(Layouts.CONTEXT_PARAMS, "embeddings"), true);
@@ -102,6 +129,7 @@ public final class LlamaContext implements Decoder, AutoCloseable {
       }
       threadPool = CpuThreadPool.attach(context, threads);
       this.contextCells = (int) Native.llama_n_ctx.invokeExact(context);
+      this.sequenceCells = (int) Native.llama_n_ctx_seq.invokeExact(context);
       memory = (MemorySegment) Native.llama_get_memory.invokeExact(context);
       batch =
           (MemorySegment)
@@ -142,6 +170,11 @@ public final class LlamaContext implements Decoder, AutoCloseable {
   @Override
   public int contextCells() {
     return contextCells;
+  }
+
+  @Override
+  public int sequenceCells() {
+    return sequenceCells;
   }
 
   /** The LoRA adapters {@link #useAdapter} picks from, by index; before the first decode. */

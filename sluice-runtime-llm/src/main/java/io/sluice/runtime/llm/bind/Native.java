@@ -159,6 +159,8 @@ final class Native {
       handle("llama_attach_threadpool", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle llama_n_ctx =
       handle("llama_n_ctx", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+  static final MethodHandle llama_n_ctx_seq =
+      handle("llama_n_ctx_seq", FunctionDescriptor.of(JAVA_INT, ADDRESS));
   static final MethodHandle llama_get_memory =
       handle("llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
   static final MethodHandle llama_memory_seq_rm =

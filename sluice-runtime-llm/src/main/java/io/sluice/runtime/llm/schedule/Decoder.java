@@ -14,8 +14,16 @@ public interface Decoder {
   /** The most tokens one {@link #decode} may take. */
   int batchTokens();
 
-  /** KV cells in all; also the longest sequence, prompt and generated tokens together. */
+  /** KV cells in all. */
   int contextCells();
+
+  /**
+   * The most cells one sequence may hold, prompt and generated tokens together: all of them where
+   * the sequences share one cache, a share of them where each has a cache of its own.
+   */
+  default int sequenceCells() {
+    return contextCells();
+  }
 
   /**
    * Runs the model on a batch, filling the KV cache. Returns false, with the cache unchanged, when

@@ -152,12 +152,12 @@ public final class Scheduler implements AutoCloseable {
    * context.
    */
   public Ticket submit(GenerationRequest request, GenerationListener listener) {
-    if (request.prompt().length >= decoder.contextCells()) {
+    if (request.prompt().length >= decoder.sequenceCells()) {
       throw new InvalidInputException(
           "the prompt has "
               + request.prompt().length
               + " tokens; this model's context holds "
-              + decoder.contextCells()
+              + decoder.sequenceCells()
               + " in all, the prompt and at least one generated token");
     }
     Generation generation;
@@ -597,7 +597,7 @@ public final class Scheduler implements AutoCloseable {
       emit(generation, text);
       finish(generation, "stop");
     } else if (generation.generated() >= request.maxTokens()
-        || generation.length() > decoder.contextCells()) {
+        || generation.length() > decoder.sequenceCells()) {
       emit(generation, text + generation.text.flush());
       finish(generation, "length");
     } else {

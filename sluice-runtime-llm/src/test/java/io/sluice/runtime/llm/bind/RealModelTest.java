@@ -103,6 +103,41 @@ class RealModelTest {
   }
 
   @Test
+  void withACachePerSequenceEachHoldsItsShareAndGivesTheSameOutput() throws Exception {
+    String prompt = "the quick brown fox jumps over the lazy dog";
+    String alone;
+    try (LlamaContext context = new LlamaContext(model, 2048, 1, 256, 2);
+        Scheduler scheduler = new Scheduler("alone", context)) {
+      alone = generate(scheduler, prompt, 24).get(60, TimeUnit.SECONDS).text();
+    }
+    try (LlamaContext context = new LlamaContext(model, 2048, 4, 256, 2, false);
+        Scheduler scheduler = new Scheduler("own caches", context)) {
+      assertThat(context.contextCells()).isEqualTo(2048);
+      assertThat(context.sequenceCells()).isEqualTo(512);
+      CompletableFuture<Result> other = generate(scheduler, "once upon a time there was", 30);
+      Result same = generate(scheduler, prompt, 24).get(60, TimeUnit.SECONDS);
+      assertThat(same.text()).isEqualTo(alone);
+      assertThat(other.get(60, TimeUnit.SECONDS).outcome().completionTokens()).isEqualTo(30);
+
+      Result longest = generate(scheduler, "once upon a time", 4096).get(120, TimeUnit.SECONDS);
+      assertThat(longest.outcome().reason()).isEqualTo("length");
+      assertThat(longest.outcome().promptTokens() + longest.outcome().completionTokens())
+          .as("its 512 cells, and the token sampled from the last of them")
+          .isEqualTo(513);
+      int[] tooLong = model.tokenize("the quick brown fox ".repeat(200), true, false);
+      assertThat(tooLong.length).isGreaterThan(512);
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  scheduler.submit(
+                      new GenerationRequest(
+                          tooLong, SamplingOptions.greedy(), 4, List.of(), -1, true),
+                      null))
+          .isInstanceOf(io.sluice.api.InvalidInputException.class)
+          .hasMessageContaining("holds 512");
+    }
+  }
+
+  @Test
   void aPrefixCopiedOutOfTheCacheAndBackGivesTheSameOutput() throws Exception {
     String story = "the quick brown fox jumps over the lazy dog";
     String other = "once upon a time there was";
