@@ -18,8 +18,8 @@ import java.util.Map;
 
 /**
  * One llama.cpp context: a KV cache shared by {@code sequences} sequences ({@code kv_unified}, so
- * one long generation may use all of it), decoding batches of up to {@code batchTokens} tokens.
- * Only the scheduler's thread uses it.
+ * one long generation may use all of it) or split between them, decoding batches of up to {@code
+ * batchTokens} tokens. Only the scheduler's thread uses it.
  */
 public final class LlamaContext implements Decoder, AutoCloseable {
   private final LlamaModel model;

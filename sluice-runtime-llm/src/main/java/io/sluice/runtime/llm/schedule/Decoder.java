@@ -5,7 +5,8 @@ package io.sluice.runtime.llm.schedule;
  * production, a fake in the scheduler's tests. Only the scheduler's thread calls it.
  *
  * <p>Sequence ids are {@code 0 .. sequenceSlots() - 1}; the KV cache of {@code contextCells()}
- * cells is shared by all of them, so a batch can find no room while others hold cells.
+ * cells is shared by all of them (so a batch can find no room while others hold cells), or split
+ * into {@code sequenceCells()} for each.
  */
 public interface Decoder {
   /** How many sequences may hold KV cells at once. */
