@@ -24,8 +24,8 @@ import java.util.function.LongSupplier;
  * are freed and it is recomputed, prompt and generated tokens, when its turn comes again (vLLM's
  * recompute preemption), so no request is refused for lack of cells.
  *
- * <p>An idle slot's cells are not free to keep in the cache: llama.cpp's attention runs over every
- * used cell of the shared cache, masked or not, so each running sequence pays for every cached
+ * <p>An idle slot's cells are not free to keep in the cache: llama.cpp's attention walks every cell
+ * of the shared cache up to the highest one in use, so each running sequence pays for every cached
  * prefix at every step (15 cached prefixes of 270 tokens slowed a lone stream of a 12-layer model
  * by a sixth). So with a budget of host memory for them, a prefix idle for {@link
  * #IDLE_STEPS_BEFORE_SAVING} steps of others' leaves the cache, one a step: it is copied out
