@@ -6,7 +6,11 @@
 # either one's ratio to the peer. The earlier revision is built in a git worktree outside the clone.
 #
 #   bench/llm-ab.sh REVISION [TOKENS] [ROUNDS] [SHAPE]   (defaults 512, 4 and "llama-12x768 q8_0"; STREAMS=1,4,8;
-#                                                        WARMUP_SECONDS=30 of load on each target first)
+#                                                        WARMUP_SECONDS=30 of load on each target first;
+#                                                        SETTINGS='parallel: "4", ctxSize: "16384", threads: "2",
+#                                                        kvUnified: "false"' replaces the working tree's deployment
+#                                                        settings: HEAD against an unchanged tree so compares two
+#                                                        settings of one build)
 set -euo pipefail
 REVISION=${1:?a git revision to compare with}
 TOKENS=${2:-512}; ROUNDS=${3:-4}; SHAPE=${4:-llama-12x768 q8_0}
@@ -21,10 +25,12 @@ fi
 random_gguf "$WORK/model.gguf" $SHAPE
 llm_config 0
 
-# serve TREE PORT: the server built in TREE on PORT with the deployment llm_config wrote, until it is ready
+# serve TREE PORT [SETTINGS]: the server built in TREE on PORT with the deployment llm_config wrote (SETTINGS,
+# if given, replacing its settings), until it is ready
 serve() {
+  local settings=${3:-}
   mkdir -p "$WORK/$2"
-  sed "s/port: 0/port: $2/" "$WORK/sluice.yaml" > "$WORK/$2/sluice.yaml"
+  sed "s/port: 0/port: $2/${settings:+; s/settings: {[^}]*}/settings: {$settings}/}" "$WORK/sluice.yaml" > "$WORK/$2/sluice.yaml"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$1/sluice-server/target/sluice-server.jar:$1/sluice-server/target/lib/*" io.sluice.server.cli.SluiceCommand \
     serve --no-watch --config "$WORK/$2/sluice.yaml" > "$WORK/$2/sluice.log" 2>&1 & pids+=($!)
@@ -32,7 +38,7 @@ serve() {
   echo "llm-ab.sh: the server of $1 did not get ready" >&2; tail -20 "$WORK/$2/sluice.log" >&2; exit 1
 }
 serve "$BASE" 18496
-serve "$ROOT" 18596
+serve "$ROOT" 18596 "${SETTINGS:-}"
 start_peer 18497 -np 4
 
 out="$BENCH/results/llm-ab-$(date -u +%Y%m%dT%H%M).md"
@@ -41,6 +47,6 @@ mkdir -p "$BENCH/results"
   echo "LLM A/B, working tree ($(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo ', uncommitted changes')) against $REVISION, $(nproc) cores, random-weight model ($SHAPE), $TOKENS tokens/stream, $ROUNDS rounds, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   STREAMS=${STREAMS:-1,4,8} WARMUP_SECONDS=${WARMUP_SECONDS:-30} "$JAVA_HOME/bin/java" "$BENCH/LlmBench.java" "$TOKENS" "$ROUNDS" \
-    "Sluice at $REVISION=http://127.0.0.1:18496=llm" "Sluice, working tree=http://127.0.0.1:18596=llm" \
+    "Sluice at $REVISION=http://127.0.0.1:18496=llm" "Sluice, working tree${SETTINGS:+ ($SETTINGS)}=http://127.0.0.1:18596=llm" \
     "llama-server -np 4=http://127.0.0.1:18497=llm"
 } | tee "$out"

@@ -158,7 +158,7 @@ public final class Scheduler implements AutoCloseable {
               + request.prompt().length
               + " tokens; this model's context holds "
               + decoder.sequenceCells()
-              + " in all, the prompt and at least one generated token");
+              + " for one sequence, the prompt and at least one generated token");
     }
     Generation generation;
     lock.lock();

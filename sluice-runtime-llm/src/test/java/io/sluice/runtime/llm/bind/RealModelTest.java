@@ -1,8 +1,11 @@
 package io.sluice.runtime.llm.bind;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.sluice.runtime.llm.gguf.RandomModelWriter;
+import io.sluice.runtime.llm.schedule.Batch;
+import io.sluice.runtime.llm.schedule.Decoder;
 import io.sluice.runtime.llm.schedule.GenerationListener;
 import io.sluice.runtime.llm.schedule.GenerationOutcome;
 import io.sluice.runtime.llm.schedule.GenerationRequest;
@@ -134,6 +137,43 @@ class RealModelTest {
                       null))
           .isInstanceOf(io.sluice.api.InvalidInputException.class)
           .hasMessageContaining("holds 512");
+    }
+  }
+
+  @Test
+  void withACachePerSequenceOneSequencesCopyRestoredIntoAnotherGivesTheSameLogits() {
+    int[] prompt = model.tokenize("the quick brown fox jumps over the lazy dog", true, false);
+    int next = prompt[3];
+    try (LlamaContext context = new LlamaContext(model, 1024, 2, 256, 2, false)) {
+      Batch batch = new Batch(256);
+      for (int i = 0; i < prompt.length; i++) {
+        batch.add(prompt[i], i, 0, false);
+      }
+      batch.add(next, prompt.length, 0, true);
+      assertThat(context.decode(batch)).isTrue();
+      float[] computed = context.logits(batch.size() - 1);
+      context.forget(0, 0);
+
+      batch.clear();
+      for (int i = 0; i < prompt.length; i++) {
+        batch.add(prompt[i], i, 0, false);
+      }
+      assertThat(context.decode(batch)).isTrue();
+      try (Decoder.SavedCells copy = context.save(0)) {
+        context.forget(0, 0);
+        assertThat(context.restore(copy, 1))
+            .as("sequence 0's cells into sequence 1's cache")
+            .isTrue();
+      }
+      batch.clear();
+      batch.add(next, prompt.length, 1, true);
+      assertThat(context.decode(batch)).isTrue();
+      float[] restored = context.logits(0);
+
+      assertThat(restored).hasSameSizeAs(computed);
+      for (int i = 0; i < computed.length; i++) {
+        assertThat(restored[i]).as("logit %d", i).isCloseTo(computed[i], within(1e-3f));
+      }
     }
   }
 
