@@ -28,9 +28,10 @@ llm_config 0
 # serve TREE PORT [SETTINGS]: the server built in TREE on PORT with the deployment llm_config wrote (SETTINGS,
 # if given, replacing its settings), until it is ready
 serve() {
-  local settings=${3:-}
+  local edit="s/port: 0/port: $2/"
+  [ -z "${3:-}" ] || edit+="; s/settings: {[^}]*}/settings: {$3}/"
   mkdir -p "$WORK/$2"
-  sed "s/port: 0/port: $2/${settings:+; s/settings: {[^}]*}/settings: {$settings}/}" "$WORK/sluice.yaml" > "$WORK/$2/sluice.yaml"
+  sed "$edit" "$WORK/sluice.yaml" > "$WORK/$2/sluice.yaml"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$1/sluice-server/target/sluice-server.jar:$1/sluice-server/target/lib/*" io.sluice.server.cli.SluiceCommand \
     serve --no-watch --config "$WORK/$2/sluice.yaml" > "$WORK/$2/sluice.log" 2>&1 & pids+=($!)
