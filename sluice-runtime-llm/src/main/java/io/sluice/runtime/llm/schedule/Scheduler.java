@@ -37,6 +37,15 @@ import java.util.function.LongSupplier;
  */
 public final class Scheduler implements AutoCloseable {
   private final Decoder decoder;
+
+  /**
+   * Each sequence has a cache of its own: llama.cpp then decodes a batch in one pass only for
+   * sequences numbered one after another, first seen in increasing order (split_equal's sequential
+   * rule), and in a pass per run of them otherwise. So its rows go in slot order and a generation
+   * takes the lowest free slot, its cached prefix moved there from another slot when worth it.
+   */
+  private final boolean cachePerSequence;
+
   private final LongSupplier nanoClock;
   private final Batch batch;
   private final Generation[] owners;
@@ -134,6 +143,8 @@ public final class Scheduler implements AutoCloseable {
               + " sequences");
     }
     this.decoder = decoder;
+    this.cachePerSequence =
+        decoder.sequenceSlots() > 1 && decoder.sequenceCells() < decoder.contextCells();
     this.nanoClock = nanoClock;
     this.savedBudget = savedPrefixBytes;
     this.batch = new Batch(decoder.batchTokens());
@@ -318,6 +329,10 @@ public final class Scheduler implements AutoCloseable {
       if (slot < 0) {
         return;
       }
+      if (cachePerSequence) {
+        slot = lowestFreeSlot(slot, best);
+        best = cachedAdapter[slot] == next.request.adapter() ? commonPrefix(slot, next) : 0;
+      }
       SavedPrefix outside = longestSaved(next);
       int outsideCommon =
           outside == null ? 0 : commonPrefix(outside.tokens(), outside.tokens().length, next);
@@ -325,7 +340,7 @@ public final class Scheduler implements AutoCloseable {
         // Copying back into an empty slot costs a copy in; into the best cached slot its own
         // cells must be copied out first, worth it for at least twice what they offer. Either
         // way the copy must save computing enough tokens for the cells it moves.
-        int empty = emptyFreeSlot();
+        int empty = cachePerSequence ? (cachedLength[slot] == 0 ? slot : -1) : emptyFreeSlot();
         int target = empty >= 0 ? empty : outsideCommon >= 2 * best ? slot : -1;
         long moved = outside.tokens().length + (target >= 0 ? cachedLength[target] : 0);
         if (target >= 0 && (long) (outsideCommon - best) * CELLS_MOVED_PER_TOKEN_SAVED >= moved) {
@@ -373,6 +388,51 @@ public final class Scheduler implements AutoCloseable {
       running.add(next);
       reserved += next.length() + 1;
     }
+  }
+
+  /**
+   * The lowest free slot, holding the cells of {@code cachedSlot} (the free slot caching the most
+   * of a generation's tokens, {@code common} of them) if they are worth moving there: any cells the
+   * lowest slot held go out as an idle prefix would. Keeps the generating sequences numbered one
+   * after another where each has a cache of its own.
+   */
+  private int lowestFreeSlot(int cachedSlot, int common) {
+    int lowest = 0;
+    while (owners[lowest] != null) {
+      lowest++;
+    }
+    if (lowest == cachedSlot
+        || common <= 0
+        || (long) common * CELLS_MOVED_PER_TOKEN_SAVED < cachedLength[cachedSlot]) {
+      return lowest;
+    }
+    if (savedBudget > 0) {
+      saveAndForget(lowest);
+    }
+    if (cachedLength[lowest] > 0) {
+      decoder.forget(lowest, 0);
+      cachedLength[lowest] = 0;
+    }
+    Decoder.SavedCells cells;
+    try {
+      cells = decoder.save(cachedSlot);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      return cachedSlot; // cannot move: decodes in a pass of its own, as before
+    }
+    if (cells == null) {
+      return cachedSlot;
+    }
+    try (cells) {
+      if (!decoder.restore(cells, lowest)) {
+        return cachedSlot;
+      }
+    }
+    cached[lowest] = cached[cachedSlot];
+    cachedLength[lowest] = cachedLength[cachedSlot];
+    cachedAdapter[lowest] = cachedAdapter[cachedSlot];
+    decoder.forget(cachedSlot, 0);
+    cachedLength[cachedSlot] = 0;
+    return lowest;
   }
 
   /** A prefix copied out of the cache, with the adapter its cells were computed with. */
@@ -513,18 +573,23 @@ public final class Scheduler implements AutoCloseable {
     int[] scheduled = new int[running.size()];
     int adapter = nextAdapter();
     decoder.useAdapter(adapter);
-    for (int i = 0; i < running.size(); i++) {
-      Generation generation = running.get(i);
+    for (Generation generation : running) {
       generation.outputRow = -1;
-      if (generation.request.adapter() != adapter) {
-        continue;
-      }
-      if (generation.pending() == 1) {
+    }
+    // next tokens in slot order (see cachePerSequence), prompt chunks after them in arrival order
+    for (Generation generation : owners) {
+      if (generation != null
+          && generation.request.adapter() == adapter
+          && generation.pending() == 1) {
         generation.outputRow =
             batch.add(
                 generation.token(generation.decoded), generation.decoded, generation.slot, true);
-        scheduled[i] = 1;
         budget--;
+      }
+    }
+    for (int i = 0; i < running.size(); i++) {
+      if (running.get(i).outputRow >= 0) {
+        scheduled[i] = 1;
       }
     }
     long now = nanoClock.getAsLong();

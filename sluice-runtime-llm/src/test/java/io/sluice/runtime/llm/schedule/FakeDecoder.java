@@ -34,6 +34,9 @@ final class FakeDecoder implements Decoder {
 
   int refusals;
 
+  /** The cells of each sequence's own cache; 0: the sequences share the cache. */
+  volatile int sequenceCells;
+
   /** The size a saved cell counts for; 0: this decoder cannot copy cells out ({@link #save}). */
   volatile int bytesPerSavedCell;
 
@@ -67,6 +70,11 @@ final class FakeDecoder implements Decoder {
   @Override
   public int contextCells() {
     return contextCells;
+  }
+
+  @Override
+  public int sequenceCells() {
+    return sequenceCells > 0 ? sequenceCells : contextCells;
   }
 
   @Override

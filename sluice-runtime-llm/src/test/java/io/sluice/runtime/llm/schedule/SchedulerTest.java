@@ -341,6 +341,74 @@ class SchedulerTest {
   }
 
   @Test
+  void nextTokensGoInSlotOrderWhateverOrderTheGenerationsArrivedIn() throws Exception {
+    int[] system = range(1, 11);
+    FakeDecoder decoder = new FakeDecoder(3, 64, 1000, SUM);
+    try (Scheduler scheduler = new Scheduler("t", decoder)) {
+      Recorder cached = new Recorder();
+      scheduler.submit(request(system, 2), cached); // leaves its cells in slot 0
+      cached.await();
+      decoder.gate = new CountDownLatch(1);
+      CountDownLatch gate = decoder.gate;
+      Recorder unrelated = new Recorder();
+      Recorder continuing = new Recorder();
+      scheduler.submit(request(range(50, 55), 10), unrelated); // an empty slot: 1
+      scheduler.submit(request(concat(system, 60), 10), continuing); // its prefix's slot: 0
+      decoder.gate = null;
+      gate.countDown();
+      unrelated.await();
+      continuing.await();
+    }
+    List<String> twoNextTokens =
+        decoder.batches.stream().filter(batch -> count(batch, "*") == 2).toList();
+    assertThat(twoNextTokens).hasSizeGreaterThanOrEqualTo(8);
+    assertThat(twoNextTokens)
+        .allSatisfy(batch -> assertThat(sequencesOf(batch)).containsExactly(0, 1));
+  }
+
+  @Test
+  void withACachePerSequenceAGenerationTakesTheLowestFreeSlotAndItsPrefixMovesThere()
+      throws Exception {
+    int[] story = range(100, 110);
+    int[] storyGoingOn = concat(story, 20, 21);
+    String alone = generateAlone(storyGoingOn, 4);
+    for (boolean perSequence : List.of(false, true)) {
+      FakeDecoder decoder = new FakeDecoder(3, 64, 3000, SUM);
+      decoder.sequenceCells = perSequence ? 1000 : 0;
+      decoder.bytesPerSavedCell = 10;
+      try (Scheduler scheduler = new Scheduler("t", decoder)) {
+        decoder.gate = new CountDownLatch(1);
+        CountDownLatch gate = decoder.gate;
+        Recorder other = new Recorder();
+        Recorder first = new Recorder();
+        scheduler.submit(request(range(1, 11), 8), other); // slot 0
+        scheduler.submit(request(story, 2), first); // slot 1
+        decoder.gate = null;
+        gate.countDown();
+        first.await();
+        other.await();
+        int before = decoder.batches.size();
+        Recorder again = new Recorder();
+        scheduler.submit(request(storyGoingOn, 4), again);
+        assertThat(again.await().cachedPromptTokens()).isEqualTo(10);
+        assertThat(again.text()).isEqualTo(alone);
+        assertThat(sequencesOf(decoder.batches.get(before)))
+            .as(perSequence ? "moved to the lowest free slot" : "where its prefix was cached")
+            .containsOnly(perSequence ? 0 : 1);
+        assertThat(decoder.cellsOf(perSequence ? 1 : 0))
+            .as(perSequence ? "the story's cells left slot 1" : "the other's cells stayed")
+            .isEqualTo(perSequence ? 0 : 17);
+      }
+    }
+  }
+
+  private static List<Integer> sequencesOf(String batch) {
+    return java.util.Arrays.stream(batch.substring(6, batch.length() - 1).split(" "))
+        .map(row -> Integer.parseInt(row.substring(0, row.indexOf('@'))))
+        .toList();
+  }
+
+  @Test
   void withoutABudgetIdlePrefixesStayInTheCache() throws Exception {
     FakeDecoder decoder = new FakeDecoder(2, 64, 1000, SUM);
     decoder.bytesPerSavedCell = 10;
