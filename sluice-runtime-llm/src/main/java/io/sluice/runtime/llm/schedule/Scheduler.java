@@ -41,8 +41,8 @@ public final class Scheduler implements AutoCloseable {
   /**
    * Each sequence has a cache of its own: llama.cpp then decodes a batch in one pass only for
    * sequences numbered one after another, first seen in increasing order (split_equal's sequential
-   * rule), and in a pass per run of them otherwise. So its rows go in slot order and a generation
-   * takes the lowest free slot, its cached prefix moved there from another slot when worth it.
+   * rule), and in a pass per run of them otherwise. So a step's rows go in slot order and a
+   * generation takes a slot next to the generating ones ({@link #slotKeepingOnePass}).
    */
   private final boolean cachePerSequence;
 
@@ -330,7 +330,7 @@ public final class Scheduler implements AutoCloseable {
         return;
       }
       if (cachePerSequence) {
-        slot = lowestFreeSlot(slot, best);
+        slot = slotKeepingOnePass(next, slot, best);
         best = cachedAdapter[slot] == next.request.adapter() ? commonPrefix(slot, next) : 0;
       }
       SavedPrefix outside = longestSaved(next);
@@ -391,48 +391,78 @@ public final class Scheduler implements AutoCloseable {
   }
 
   /**
-   * The lowest free slot, holding the cells of {@code cachedSlot} (the free slot caching the most
-   * of a generation's tokens, {@code common} of them) if they are worth moving there: any cells the
-   * lowest slot held go out as an idle prefix would. Keeps the generating sequences numbered one
-   * after another where each has a cache of its own.
+   * Where each sequence has a cache of its own: of the free slots that leave the generating
+   * sequences in the fewest runs of consecutive numbers (llama.cpp's passes a step), the one
+   * caching most of the generation's tokens. If another free slot caches more ({@code cachedSlot},
+   * {@code common} tokens), those cells move to the chosen slot (its own cells go out as an idle
+   * prefix would, and what {@code cachedSlot} held beyond them is dropped).
    */
-  private int lowestFreeSlot(int cachedSlot, int common) {
-    int lowest = 0;
-    while (owners[lowest] != null) {
-      lowest++;
+  private int slotKeepingOnePass(Generation next, int cachedSlot, int common) {
+    int chosen = -1;
+    int fewest = Integer.MAX_VALUE;
+    int chosenCommon = -1;
+    for (int candidate = 0; candidate < owners.length; candidate++) {
+      if (owners[candidate] != null) {
+        continue;
+      }
+      int passes = passesWith(candidate);
+      int shared =
+          cachedAdapter[candidate] == next.request.adapter() ? commonPrefix(candidate, next) : 0;
+      if (passes < fewest
+          || (passes == fewest
+              && (shared > chosenCommon
+                  || (shared == chosenCommon && cachedLength[candidate] < cachedLength[chosen])))) {
+        chosen = candidate;
+        fewest = passes;
+        chosenCommon = shared;
+      }
     }
-    if (lowest == cachedSlot
-        || common <= 0
-        || (long) common * CELLS_MOVED_PER_TOKEN_SAVED < cachedLength[cachedSlot]) {
-      return lowest;
+    if (chosen == cachedSlot || common <= chosenCommon) {
+      return chosen;
     }
     if (savedBudget > 0) {
-      saveAndForget(lowest);
+      saveAndForget(chosen);
     }
-    if (cachedLength[lowest] > 0) {
-      decoder.forget(lowest, 0);
-      cachedLength[lowest] = 0;
+    if (cachedLength[chosen] > 0) {
+      decoder.forget(chosen, 0);
+      cachedLength[chosen] = 0;
     }
+    decoder.forget(cachedSlot, common);
+    cachedLength[cachedSlot] = common;
     Decoder.SavedCells cells;
     try {
       cells = decoder.save(cachedSlot);
     } catch (RuntimeException | OutOfMemoryError e) {
-      return cachedSlot; // cannot move: decodes in a pass of its own, as before
+      return chosen; // not moved: computed again
     }
     if (cells == null) {
-      return cachedSlot;
+      return chosen;
     }
     try (cells) {
-      if (!decoder.restore(cells, lowest)) {
-        return cachedSlot;
+      if (!decoder.restore(cells, chosen)) {
+        return chosen;
       }
     }
-    cached[lowest] = cached[cachedSlot];
-    cachedLength[lowest] = cachedLength[cachedSlot];
-    cachedAdapter[lowest] = cachedAdapter[cachedSlot];
+    cached[chosen] = cached[cachedSlot];
+    cachedLength[chosen] = common;
+    cachedAdapter[chosen] = cachedAdapter[cachedSlot];
     decoder.forget(cachedSlot, 0);
     cachedLength[cachedSlot] = 0;
-    return lowest;
+    return chosen;
+  }
+
+  /** Runs of consecutively numbered slots generating, were {@code slot} generating too. */
+  private int passesWith(int slot) {
+    int passes = 0;
+    boolean previous = false;
+    for (int candidate = 0; candidate < owners.length; candidate++) {
+      boolean generating = owners[candidate] != null || candidate == slot;
+      if (generating && !previous) {
+        passes++;
+      }
+      previous = generating;
+    }
+    return passes;
   }
 
   /** A prefix copied out of the cache, with the adapter its cells were computed with. */

@@ -369,39 +369,59 @@ class SchedulerTest {
   }
 
   @Test
-  void withACachePerSequenceAGenerationTakesTheLowestFreeSlotAndItsPrefixMovesThere()
+  void withACachePerSequenceAGenerationTakesASlotNextToTheGeneratingOnesAndItsPrefixMovesThere()
       throws Exception {
     int[] story = range(100, 110);
     int[] storyGoingOn = concat(story, 20, 21);
     String alone = generateAlone(storyGoingOn, 4);
     for (boolean perSequence : List.of(false, true)) {
-      FakeDecoder decoder = new FakeDecoder(3, 64, 3000, SUM);
+      FakeDecoder decoder = new FakeDecoder(4, 64, 4000, SUM);
       decoder.sequenceCells = perSequence ? 1000 : 0;
       decoder.bytesPerSavedCell = 10;
       try (Scheduler scheduler = new Scheduler("t", decoder)) {
         decoder.gate = new CountDownLatch(1);
         CountDownLatch gate = decoder.gate;
+        Recorder running = new Recorder();
         Recorder other = new Recorder();
         Recorder first = new Recorder();
-        scheduler.submit(request(range(1, 11), 8), other); // slot 0
-        scheduler.submit(request(story, 2), first); // slot 1
+        scheduler.submit(request(range(1, 11), 600), running); // slot 0, generating throughout
+        scheduler.submit(request(range(50, 55), 2), other); // slot 1
+        scheduler.submit(request(story, 2), first); // slot 2
         decoder.gate = null;
         gate.countDown();
-        first.await();
         other.await();
+        first.await();
+        decoder.gate = new CountDownLatch(1);
+        gate = decoder.gate;
         int before = decoder.batches.size();
         Recorder again = new Recorder();
         scheduler.submit(request(storyGoingOn, 4), again);
+        decoder.gate = null;
+        gate.countDown();
         assertThat(again.await().cachedPromptTokens()).isEqualTo(10);
         assertThat(again.text()).isEqualTo(alone);
-        assertThat(sequencesOf(decoder.batches.get(before)))
-            .as(perSequence ? "moved to the lowest free slot" : "where its prefix was cached")
-            .containsOnly(perSequence ? 0 : 1);
-        assertThat(decoder.cellsOf(perSequence ? 1 : 0))
-            .as(perSequence ? "the story's cells left slot 1" : "the other's cells stayed")
-            .isEqualTo(perSequence ? 0 : 17);
+        assertThat(running.await().completionTokens()).isEqualTo(600);
+        String firstOfItsOwn =
+            decoder.batches.subList(before, decoder.batches.size()).stream()
+                .filter(batch -> batch.contains("@10:20"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(sequenceOf(firstOfItsOwn, "@10:20"))
+            .as(perSequence ? "moved next to slot 0's" : "where its prefix was cached")
+            .isEqualTo(perSequence ? 1 : 2);
+        if (perSequence) {
+          assertThat(decoder.cellsOf(2)).as("the story's cells left slot 2").isZero();
+        } else {
+          assertThat(decoder.cellsOf(1)).as("the other's cells stayed").isEqualTo(6);
+        }
       }
     }
+  }
+
+  private static int sequenceOf(String batch, String row) {
+    int at = batch.indexOf(row);
+    int start = Math.max(batch.lastIndexOf(' ', at), batch.lastIndexOf('[', at)) + 1;
+    return Integer.parseInt(batch.substring(start, at));
   }
 
   private static List<Integer> sequencesOf(String batch) {
