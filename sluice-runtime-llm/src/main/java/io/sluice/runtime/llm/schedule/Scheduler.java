@@ -41,8 +41,9 @@ public final class Scheduler implements AutoCloseable {
   /**
    * Each sequence has a cache of its own: llama.cpp then decodes a batch in one pass only for
    * sequences numbered one after another, first seen in increasing order (split_equal's sequential
-   * rule), and in a pass per run of them otherwise. So a step's rows go in slot order and a
-   * generation takes a slot next to the generating ones ({@link #slotKeepingOnePass}).
+   * rule), and in a pass per run of them otherwise. So a step's rows go in slot order, a generation
+   * takes a slot next to the generating ones ({@link #slotKeepingOnePass}), and a gap left by one
+   * that ended is closed ({@link #closeGap}).
    */
   private final boolean cachePerSequence;
 
@@ -237,6 +238,9 @@ public final class Scheduler implements AutoCloseable {
       long started = nanoClock.getAsLong();
       long decodeBefore = decodeNanos;
       try {
+        if (cachePerSequence) {
+          closeGap();
+        }
         step();
       } catch (RuntimeException e) {
         for (Generation generation : List.copyOf(running)) {
@@ -451,6 +455,66 @@ public final class Scheduler implements AutoCloseable {
     return chosen;
   }
 
+  /**
+   * Where each sequence has a cache of its own and the generating sequences are in more than one
+   * run of consecutive numbers, moves the generation in the highest slot to the lowest free slot
+   * among them, if the tokens it may still generate (a pass fewer each step) are worth the cells it
+   * moves.
+   */
+  private void closeGap() {
+    int highest = owners.length - 1;
+    while (highest >= 0 && owners[highest] == null) {
+      highest--;
+    }
+    int gap = 0;
+    while (gap < highest && owners[gap] == null) {
+      gap++;
+    }
+    while (gap < highest && owners[gap] != null) {
+      gap++;
+    }
+    if (gap >= highest) {
+      return;
+    }
+    Generation moving = owners[highest];
+    long left =
+        Math.min(
+            (long) moving.request.maxTokens() - moving.generated(),
+            decoder.sequenceCells() - moving.decoded);
+    if (left * CELLS_MOVED_PER_TOKEN_SAVED < moving.decoded) {
+      return;
+    }
+    Decoder.SavedCells cells;
+    try {
+      cells = decoder.save(highest);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      return;
+    }
+    if (cells == null) {
+      return;
+    }
+    try (cells) {
+      if (savedBudget > 0) {
+        saveAndForget(gap);
+      }
+      if (cachedLength[gap] > 0) {
+        decoder.forget(gap, 0);
+        cachedLength[gap] = 0;
+      }
+      if (!decoder.restore(cells, gap)) {
+        return;
+      }
+    }
+    decoder.forget(highest, 0);
+    owners[gap] = moving;
+    owners[highest] = null;
+    moving.slot = gap;
+    cachedLength[gap] = moving.decoded;
+    cachedAdapter[gap] = cachedAdapter[highest];
+    cachedLength[highest] = 0;
+    idleSince[highest] = steps;
+  }
+
   /** Runs of consecutively numbered slots generating, were {@code slot} generating too. */
   private int passesWith(int slot) {
     int passes = 0;
@@ -600,13 +664,14 @@ public final class Scheduler implements AutoCloseable {
   private void step() {
     batch.clear();
     int budget = batch.capacity();
-    int[] scheduled = new int[running.size()];
+    int[] scheduled = new int[owners.length]; // tokens of each slot's generation in the batch
     int adapter = nextAdapter();
     decoder.useAdapter(adapter);
     for (Generation generation : running) {
       generation.outputRow = -1;
     }
-    // next tokens in slot order (see cachePerSequence), prompt chunks after them in arrival order
+    // next tokens in slot order (see cachePerSequence), then prompt chunks: oldest first with one
+    // cache, in slot order with a cache per sequence
     for (Generation generation : owners) {
       if (generation != null
           && generation.request.adapter() == adapter
@@ -614,17 +679,19 @@ public final class Scheduler implements AutoCloseable {
         generation.outputRow =
             batch.add(
                 generation.token(generation.decoded), generation.decoded, generation.slot, true);
+        scheduled[generation.slot] = 1;
         budget--;
       }
     }
-    for (int i = 0; i < running.size(); i++) {
-      if (running.get(i).outputRow >= 0) {
-        scheduled[i] = 1;
-      }
-    }
     long now = nanoClock.getAsLong();
-    for (int i = 0; i < running.size() && budget > 0; i++) {
-      Generation generation = running.get(i);
+    Iterable<Generation> prompts =
+        cachePerSequence
+            ? Arrays.stream(owners).filter(java.util.Objects::nonNull).toList()
+            : running;
+    for (Generation generation : prompts) {
+      if (budget == 0) {
+        break;
+      }
       if (generation.pending() <= 1 || generation.request.adapter() != adapter) {
         continue;
       }
@@ -640,7 +707,7 @@ public final class Scheduler implements AutoCloseable {
       if (generation.firstDecodeNanos < 0) {
         generation.firstDecodeNanos = now;
       }
-      scheduled[i] = count;
+      scheduled[generation.slot] = count;
       budget -= count;
     }
     long decodeStarted = nanoClock.getAsLong();
@@ -652,14 +719,14 @@ public final class Scheduler implements AutoCloseable {
     }
     steps++;
     List<Generation> sampling = new ArrayList<>();
-    for (int i = 0; i < scheduled.length; i++) {
-      Generation generation = running.get(i);
-      if (scheduled[i] == 0) {
+    for (Generation generation : running) {
+      int count = scheduled[generation.slot];
+      if (count == 0) {
         continue;
       }
       int promptLeft = Math.max(0, generation.request.prompt().length - generation.decoded);
-      promptTokens += Math.min(promptLeft, scheduled[i]);
-      generation.decoded += scheduled[i];
+      promptTokens += Math.min(promptLeft, count);
+      generation.decoded += count;
       cachedLength[generation.slot] = generation.decoded;
       if (generation.outputRow >= 0) {
         sampling.add(generation);

@@ -418,6 +418,47 @@ class SchedulerTest {
     }
   }
 
+  @Test
+  void withACachePerSequenceAGapLeftByAGenerationThatEndedIsClosed() throws Exception {
+    int[] lastPrompt = range(70, 75);
+    String alone = generateAlone(lastPrompt, 120);
+    for (boolean perSequence : List.of(false, true)) {
+      FakeDecoder decoder = new FakeDecoder(4, 64, 4000, SUM);
+      decoder.sequenceCells = perSequence ? 1000 : 0;
+      decoder.bytesPerSavedCell = 10;
+      try (Scheduler scheduler = new Scheduler("t", decoder)) {
+        decoder.gate = new CountDownLatch(1);
+        CountDownLatch gate = decoder.gate;
+        Recorder first = new Recorder();
+        Recorder shortOne = new Recorder();
+        Recorder last = new Recorder();
+        scheduler.submit(request(range(1, 6), 120), first); // slot 0
+        scheduler.submit(request(range(50, 55), 3), shortOne); // slot 1, ends early
+        scheduler.submit(request(lastPrompt, 120), last); // slot 2
+        decoder.gate = null;
+        gate.countDown();
+        assertThat(last.await().completionTokens()).isEqualTo(120);
+        assertThat(last.text()).as("its cells moved with it").isEqualTo(alone);
+        first.await();
+        shortOne.await();
+      }
+      List<List<Integer>> twoGenerating =
+          decoder.batches.stream()
+              .filter(batch -> count(batch, "*") == 2 && sequencesOf(batch).size() == 2)
+              .map(SchedulerTest::sequencesOf)
+              .toList();
+      assertThat(twoGenerating).hasSizeGreaterThanOrEqualTo(100);
+      if (perSequence) {
+        assertThat(twoGenerating)
+            .as("slot 2's generation moved into slot 1 when that one ended")
+            .allSatisfy(sequences -> assertThat(sequences).containsExactly(0, 1));
+      } else {
+        assertThat(twoGenerating)
+            .allSatisfy(sequences -> assertThat(sequences).containsExactly(0, 2));
+      }
+    }
+  }
+
   private static int sequenceOf(String batch, String row) {
     int at = batch.indexOf(row);
     int start = Math.max(batch.lastIndexOf(' ', at), batch.lastIndexOf('[', at)) + 1;
