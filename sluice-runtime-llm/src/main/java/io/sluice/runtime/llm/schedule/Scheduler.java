@@ -350,11 +350,7 @@ public final class Scheduler implements AutoCloseable {
         if (target >= 0 && (long) (outsideCommon - best) * CELLS_MOVED_PER_TOKEN_SAVED >= moved) {
           saved.remove(outside); // out of reach of the budget while the target's cells are saved
           savedBytes -= outside.cells().bytes();
-          saveAndForget(target);
-          if (cachedLength[target] > 0) { // not copied: make room for the copy anyway
-            decoder.forget(target, 0);
-            cachedLength[target] = 0;
-          }
+          emptySlot(target);
           if (restore(outside, target)) {
             slot = target;
             best = commonPrefix(slot, next);
@@ -424,34 +420,15 @@ public final class Scheduler implements AutoCloseable {
     if (chosen == cachedSlot || common <= chosenCommon) {
       return chosen;
     }
-    if (savedBudget > 0) {
-      saveAndForget(chosen);
-    }
-    if (cachedLength[chosen] > 0) {
-      decoder.forget(chosen, 0);
-      cachedLength[chosen] = 0;
-    }
     decoder.forget(cachedSlot, common);
     cachedLength[cachedSlot] = common;
-    Decoder.SavedCells cells;
-    try {
-      cells = decoder.save(cachedSlot);
-    } catch (RuntimeException | OutOfMemoryError e) {
-      return chosen; // not moved: computed again
+    int[] tokens = cached[cachedSlot];
+    int adapter = cachedAdapter[cachedSlot];
+    if (moveCells(cachedSlot, chosen)) {
+      cached[chosen] = tokens;
+      cachedLength[chosen] = common;
+      cachedAdapter[chosen] = adapter;
     }
-    if (cells == null) {
-      return chosen;
-    }
-    try (cells) {
-      if (!decoder.restore(cells, chosen)) {
-        return chosen;
-      }
-    }
-    cached[chosen] = cached[cachedSlot];
-    cachedLength[chosen] = common;
-    cachedAdapter[chosen] = cachedAdapter[cachedSlot];
-    decoder.forget(cachedSlot, 0);
-    cachedLength[cachedSlot] = 0;
     return chosen;
   }
 
@@ -484,35 +461,53 @@ public final class Scheduler implements AutoCloseable {
     if (left * CELLS_MOVED_PER_TOKEN_SAVED < moving.decoded) {
       return;
     }
-    Decoder.SavedCells cells;
-    try {
-      cells = decoder.save(highest);
-    } catch (RuntimeException | OutOfMemoryError e) {
+    int adapter = cachedAdapter[highest];
+    if (!moveCells(highest, gap)) {
       return;
     }
-    if (cells == null) {
-      return;
-    }
-    try (cells) {
-      if (savedBudget > 0) {
-        saveAndForget(gap);
-      }
-      if (cachedLength[gap] > 0) {
-        decoder.forget(gap, 0);
-        cachedLength[gap] = 0;
-      }
-      if (!decoder.restore(cells, gap)) {
-        return;
-      }
-    }
-    decoder.forget(highest, 0);
     owners[gap] = moving;
     owners[highest] = null;
     moving.slot = gap;
     cachedLength[gap] = moving.decoded;
-    cachedAdapter[gap] = cachedAdapter[highest];
-    cachedLength[highest] = 0;
+    cachedAdapter[gap] = adapter;
     idleSince[highest] = steps;
+  }
+
+  /**
+   * Copies slot {@code from}'s cells into slot {@code to} (whose own go out first, as an idle
+   * prefix's would) and drops them from {@code from}; false, with {@code from} unchanged, when the
+   * decoder cannot copy them.
+   */
+  private boolean moveCells(int from, int to) {
+    Decoder.SavedCells cells;
+    try {
+      cells = decoder.save(from);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      return false;
+    }
+    if (cells == null) {
+      return false;
+    }
+    try (cells) {
+      emptySlot(to);
+      if (!decoder.restore(cells, to)) {
+        return false;
+      }
+    }
+    decoder.forget(from, 0);
+    cachedLength[from] = 0;
+    return true;
+  }
+
+  /** Copies a free slot's cells out within the budget, or drops them. */
+  private void emptySlot(int slot) {
+    if (savedBudget > 0) {
+      saveAndForget(slot);
+    }
+    if (cachedLength[slot] > 0) { // not copied
+      decoder.forget(slot, 0);
+      cachedLength[slot] = 0;
+    }
   }
 
   /** Runs of consecutively numbered slots generating, were {@code slot} generating too. */
@@ -684,15 +679,12 @@ public final class Scheduler implements AutoCloseable {
       }
     }
     long now = nanoClock.getAsLong();
-    Iterable<Generation> prompts =
-        cachePerSequence
-            ? Arrays.stream(owners).filter(java.util.Objects::nonNull).toList()
-            : running;
-    for (Generation generation : prompts) {
-      if (budget == 0) {
-        break;
-      }
-      if (generation.pending() <= 1 || generation.request.adapter() != adapter) {
+    int prompts = cachePerSequence ? owners.length : running.size();
+    for (int i = 0; i < prompts && budget > 0; i++) {
+      Generation generation = cachePerSequence ? owners[i] : running.get(i);
+      if (generation == null
+          || generation.pending() <= 1
+          || generation.request.adapter() != adapter) {
         continue;
       }
       int count = Math.min(generation.pending(), budget);

@@ -348,14 +348,12 @@ class SchedulerTest {
       Recorder cached = new Recorder();
       scheduler.submit(request(system, 2), cached); // leaves its cells in slot 0
       cached.await();
-      decoder.gate = new CountDownLatch(1);
-      CountDownLatch gate = decoder.gate;
+      Runnable release = holdDecoding(decoder);
       Recorder unrelated = new Recorder();
       Recorder continuing = new Recorder();
       scheduler.submit(request(range(50, 55), 10), unrelated); // an empty slot: 1
       scheduler.submit(request(concat(system, 60), 10), continuing); // its prefix's slot: 0
-      decoder.gate = null;
-      gate.countDown();
+      release.run();
       unrelated.await();
       continuing.await();
     }
@@ -379,25 +377,21 @@ class SchedulerTest {
       decoder.sequenceCells = perSequence ? 1000 : 0;
       decoder.bytesPerSavedCell = 10;
       try (Scheduler scheduler = new Scheduler("t", decoder)) {
-        decoder.gate = new CountDownLatch(1);
-        CountDownLatch gate = decoder.gate;
+        Runnable release = holdDecoding(decoder);
         Recorder running = new Recorder();
         Recorder other = new Recorder();
         Recorder first = new Recorder();
         scheduler.submit(request(range(1, 11), 600), running); // slot 0, generating throughout
         scheduler.submit(request(range(50, 55), 2), other); // slot 1
         scheduler.submit(request(story, 2), first); // slot 2
-        decoder.gate = null;
-        gate.countDown();
+        release.run();
         other.await();
         first.await();
-        decoder.gate = new CountDownLatch(1);
-        gate = decoder.gate;
+        release = holdDecoding(decoder);
         int before = decoder.batches.size();
         Recorder again = new Recorder();
         scheduler.submit(request(storyGoingOn, 4), again);
-        decoder.gate = null;
-        gate.countDown();
+        release.run();
         assertThat(again.await().cachedPromptTokens()).isEqualTo(10);
         assertThat(again.text()).isEqualTo(alone);
         assertThat(running.await().completionTokens()).isEqualTo(600);
@@ -427,16 +421,14 @@ class SchedulerTest {
       decoder.sequenceCells = perSequence ? 1000 : 0;
       decoder.bytesPerSavedCell = 10;
       try (Scheduler scheduler = new Scheduler("t", decoder)) {
-        decoder.gate = new CountDownLatch(1);
-        CountDownLatch gate = decoder.gate;
+        Runnable release = holdDecoding(decoder);
         Recorder first = new Recorder();
         Recorder shortOne = new Recorder();
         Recorder last = new Recorder();
         scheduler.submit(request(range(1, 6), 120), first); // slot 0
         scheduler.submit(request(range(50, 55), 3), shortOne); // slot 1, ends early
         scheduler.submit(request(lastPrompt, 120), last); // slot 2
-        decoder.gate = null;
-        gate.countDown();
+        release.run();
         assertThat(last.await().completionTokens()).isEqualTo(120);
         assertThat(last.text()).as("its cells moved with it").isEqualTo(alone);
         first.await();
@@ -457,6 +449,16 @@ class SchedulerTest {
             .allSatisfy(sequences -> assertThat(sequences).containsExactly(0, 2));
       }
     }
+  }
+
+  /** Holds the decoder's next decode until the returned action runs. */
+  private static Runnable holdDecoding(FakeDecoder decoder) {
+    CountDownLatch gate = new CountDownLatch(1);
+    decoder.gate = gate;
+    return () -> {
+      decoder.gate = null;
+      gate.countDown();
+    };
   }
 
   private static int sequenceOf(String batch, String row) {
